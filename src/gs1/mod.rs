@@ -1,2 +1,11 @@
-//! GS1 element strings: parsing, validation and rendering (pure, no I/O).
+//! GS1 element strings: parsing, validation and rendering.
+//!
+//! Pure code, no I/O. Bytes as a scanner sent them go in; a typed element
+//! string, or an error that names the AI, the byte offset and the reason,
+//! comes out. Everything else in scantrail calls [`parse_scan`].
+
 pub mod lint;
+
+mod scan;
+
+pub use scan::{parse_scan, Content, Scan, Symbology};

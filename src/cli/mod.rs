@@ -1,0 +1,38 @@
+//! The commands behind `scantrail`'s subcommands: each file takes its clap
+//! arguments and does the work, so `main.rs` stays a parser.
+//!
+//! Exit codes: 0 success, 1 a rejected input or a failure, 2 a usage error
+//! (clap's own).
+
+use std::process::ExitCode;
+
+pub mod parse;
+
+/// What a command reports back to `main`: success, or that some input was
+/// rejected (exit 1), or a failure to report in one line (exit 1).
+pub type Outcome = anyhow::Result<ExitCode>;
+
+/// Exit code when an input was rejected (not a usage error).
+pub const REJECTED: u8 = 1;
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default: info).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Turns a command's outcome into the process exit code, printing a failure
+/// as one line.
+pub fn finish(outcome: Outcome) -> ExitCode {
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(REJECTED)
+        }
+    }
+}
