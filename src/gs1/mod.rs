@@ -6,6 +6,8 @@
 
 pub mod lint;
 
+mod report;
 mod scan;
 
+pub use report::{AiValue, ScanReport};
 pub use scan::{parse_scan, Content, Scan, Symbology};

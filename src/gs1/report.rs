@@ -1,0 +1,88 @@
+//! A scan's verdict as the command line and the API show it: one JSON
+//! object (`ok`, `ais` or `error`) or a few human lines.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The outcome of parsing one input, ready to print or serialise.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ScanReport {
+    pub ok: bool,
+    /// AIM identifier and name, e.g. `]d2 GS1 DataMatrix`; absent when the
+    /// scanner sent none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbology: Option<String>,
+    /// The AIs in the order they were read; present when `ok` and GS1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ais: Option<Vec<AiValue>>,
+    /// Non-GS1 data, as text (invalid UTF-8 replaced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// Why the input was rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AiValue {
+    pub ai: String,
+    pub title: String,
+    pub value: String,
+}
+
+impl ScanReport {
+    /// Parses `frame` (as a scanner sent it; `substitute` is the profile's
+    /// stand-in byte for GS) and reports the verdict.
+    pub fn of_frame(frame: &[u8], substitute: Option<u8>) -> ScanReport {
+        match super::parse_scan(frame, substitute) {
+            Ok(scan) => match scan.content {
+                super::Content::Gs1(ais) => ScanReport {
+                    ok: true,
+                    symbology: None,
+                    ais: Some(
+                        ais.iter()
+                            .map(|(ai, value)| AiValue {
+                                ai: ai.to_string(),
+                                title: String::new(),
+                                value: value.to_string(),
+                            })
+                            .collect(),
+                    ),
+                    data: None,
+                    error: None,
+                },
+                super::Content::Other(data) => ScanReport {
+                    ok: true,
+                    symbology: None,
+                    ais: None,
+                    data: Some(String::from_utf8_lossy(data).into_owned()),
+                    error: None,
+                },
+            },
+            Err(error) => ScanReport {
+                ok: false,
+                symbology: None,
+                ais: None,
+                data: None,
+                error: Some(error),
+            },
+        }
+    }
+}
+
+/// Human form: one line per AI, `(01) GTIN: 09506000134352`, or the error.
+impl fmt::Display for ScanReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(error) = &self.error {
+            return write!(f, "rejected: {error}");
+        }
+        for ai in self.ais.iter().flatten() {
+            writeln!(f, "({}) {}: {}", ai.ai, ai.title, ai.value)?;
+        }
+        if let Some(data) = &self.data {
+            writeln!(f, "non-GS1 data: {data}")?;
+        }
+        Ok(())
+    }
+}
