@@ -4,10 +4,20 @@
 //! string, or an error that names the AI, the byte offset and the reason,
 //! comes out. Everything else in scantrail calls [`parse_scan`].
 
+pub mod dictionary;
 pub mod lint;
 
+mod bracketed;
+mod digital_link;
+mod element;
+mod error;
 mod report;
 mod scan;
+mod unbracketed;
+mod validate;
 
+pub use element::{yymmdd_date, Element, ElementString, Measure};
+pub use error::{ErrorKind, Gs1Error};
 pub use report::{AiValue, ScanReport};
 pub use scan::{parse_scan, Content, Scan, Symbology};
+pub use unbracketed::GS;

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::{Content, Gs1Error, Scan, Symbology};
+
 /// The outcome of parsing one input, ready to print or serialise.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ScanReport {
@@ -35,39 +37,49 @@ impl ScanReport {
     /// Parses `frame` (as a scanner sent it; `substitute` is the profile's
     /// stand-in byte for GS) and reports the verdict.
     pub fn of_frame(frame: &[u8], substitute: Option<u8>) -> ScanReport {
-        match super::parse_scan(frame, substitute) {
-            Ok(scan) => match scan.content {
-                super::Content::Gs1(ais) => ScanReport {
-                    ok: true,
-                    symbology: None,
-                    ais: Some(
-                        ais.iter()
-                            .map(|(ai, value)| AiValue {
-                                ai: ai.to_string(),
-                                title: String::new(),
-                                value: value.to_string(),
-                            })
-                            .collect(),
-                    ),
-                    data: None,
-                    error: None,
-                },
-                super::Content::Other(data) => ScanReport {
-                    ok: true,
-                    symbology: None,
-                    ais: None,
-                    data: Some(String::from_utf8_lossy(data).into_owned()),
-                    error: None,
-                },
-            },
-            Err(error) => ScanReport {
-                ok: false,
-                symbology: None,
-                ais: None,
-                data: None,
-                error: Some(error),
-            },
+        ScanReport::of(frame, &super::parse_scan(frame, substitute))
+    }
+
+    /// Reports a parse already made of `frame`.
+    pub fn of(frame: &[u8], parsed: &Result<Scan<'_>, Gs1Error>) -> ScanReport {
+        let symbology = match frame {
+            [b']', code, modifier, ..] => Some(Symbology::Aim {
+                code: *code,
+                modifier: *modifier,
+            }),
+            _ => None,
+        };
+        let mut report = ScanReport {
+            ok: parsed.is_ok(),
+            symbology: symbology
+                .map(|s| format!("{} {}", s.aim_id().unwrap_or_default(), s.name())),
+            ais: None,
+            data: None,
+            error: None,
+        };
+        match parsed {
+            Ok(Scan {
+                content: Content::Gs1(elements),
+                ..
+            }) => {
+                report.ais = Some(
+                    elements
+                        .iter()
+                        .map(|e| AiValue {
+                            ai: e.ai().to_owned(),
+                            title: e.title().to_owned(),
+                            value: e.value().to_owned(),
+                        })
+                        .collect(),
+                )
+            }
+            Ok(Scan {
+                content: Content::Other(data),
+                ..
+            }) => report.data = Some(String::from_utf8_lossy(data).into_owned()),
+            Err(error) => report.error = Some(error.to_string()),
         }
+        report
     }
 }
 

@@ -1,0 +1,111 @@
+//! Validation shared by every input form: an AI's value against its
+//! components and linters, and the message-level rules of the dictionary
+//! (repeated AIs, `ex=` exclusions, `req=` requisites).
+
+use super::dictionary::{matches_pattern, AiEntry};
+use super::element::ElementString;
+use super::error::{ErrorKind, Gs1Error};
+use super::lint;
+
+/// Checks `value` (found at byte `offset` of the input) against the AI's
+/// components, consuming each component's prefix in turn as GS1's reference
+/// engine does, and returns the value as text.
+pub(crate) fn value<'v>(
+    entry: &'static AiEntry,
+    value: &'v [u8],
+    offset: usize,
+) -> Result<&'v str, Gs1Error> {
+    let fail = |at: usize, kind| Gs1Error::at(Some(entry.ai), offset + at, kind);
+    if value.is_empty() {
+        return Err(fail(0, ErrorKind::EmptyValue));
+    }
+    let max = entry.max_length();
+    if value.len() > max {
+        return Err(fail(
+            0,
+            ErrorKind::TooLong {
+                max,
+                found: value.len(),
+            },
+        ));
+    }
+    let mut pos = 0;
+    for component in entry.components {
+        let len = (value.len() - pos).min(component.max);
+        if component.optional && len == 0 {
+            continue;
+        }
+        if len < component.min {
+            return Err(fail(
+                0,
+                ErrorKind::TooShort {
+                    min: entry.min_length(),
+                    found: value.len(),
+                },
+            ));
+        }
+        let part = &value[pos..pos + len];
+        let linters = std::iter::once(&component.cset).chain(component.linters);
+        for &linter in linters {
+            if let Err(e) = lint::check(linter, part) {
+                return Err(fail(
+                    pos + e.offset,
+                    ErrorKind::Invalid {
+                        value: String::from_utf8_lossy(value).into_owned(),
+                        problem: e.problem,
+                    },
+                ));
+            }
+        }
+        pos += len;
+    }
+    // Every component's character set is ASCII, so this cannot fail once
+    // the linters passed; it is checked rather than assumed.
+    std::str::from_utf8(value).map_err(|e| fail(e.valid_up_to(), ErrorKind::NotText))
+}
+
+/// The dictionary's rules across the whole message.
+pub(crate) fn message(elements: &ElementString<'_>) -> Result<(), Gs1Error> {
+    let all = elements.elements();
+    for (i, element) in all.iter().enumerate() {
+        let ai = element.entry.ai;
+        let fail = |kind| Gs1Error::at(Some(ai), element.offset, kind);
+        if let Some(other) = all[i + 1..]
+            .iter()
+            .find(|o| o.entry.ai == ai && o.value != element.value)
+        {
+            return Err(fail(ErrorKind::RepeatedWithDifferentValue {
+                first: element.value.to_string(),
+                second: other.value.to_string(),
+            }));
+        }
+        // An AI is never excluded by, nor satisfies its own requirement
+        // with, a pattern that matches itself.
+        let present = |pattern: &str| {
+            all.iter()
+                .any(|o| o.entry.ai != ai && matches_pattern(pattern, o.entry.ai))
+        };
+        for pattern in element.entry.ex {
+            if let Some(other) = all
+                .iter()
+                .find(|o| o.entry.ai != ai && matches_pattern(pattern, o.entry.ai))
+            {
+                return Err(fail(ErrorKind::Excluded {
+                    other: other.entry.ai,
+                }));
+            }
+        }
+        for alternatives in element.entry.req {
+            let satisfied = alternatives
+                .iter()
+                .any(|group| group.iter().all(|pattern| present(pattern)));
+            if !satisfied {
+                let needs: Vec<String> = alternatives.iter().map(|g| g.join("+")).collect();
+                return Err(fail(ErrorKind::Requires {
+                    needs: needs.join(","),
+                }));
+            }
+        }
+    }
+    Ok(())
+}
