@@ -28,3 +28,12 @@ pub(crate) fn parse<'a>(
         ErrorKind::DigitalLink("Digital Link is not supported yet".into()),
     ))
 }
+
+pub fn render(elements: &ElementString<'_>, stem: &str) -> Result<String, Gs1Error> {
+    let _ = (elements, stem);
+    Err(Gs1Error::at(
+        None,
+        0,
+        ErrorKind::CannotRender("not yet".into()),
+    ))
+}

@@ -11,13 +11,16 @@ mod bracketed;
 mod digital_link;
 mod element;
 mod error;
+mod render;
 mod report;
 mod scan;
 mod unbracketed;
 mod validate;
 
+pub use digital_link::render as render_digital_link;
 pub use element::{yymmdd_date, Element, ElementString, Measure};
 pub use error::{ErrorKind, Gs1Error};
+pub use render::{render_bracketed, render_unbracketed};
 pub use report::{AiValue, ScanReport};
 pub use scan::{parse_scan, Content, Scan, Symbology};
 pub use unbracketed::GS;

@@ -86,6 +86,9 @@ impl ScanReport {
 /// Human form: one line per AI, `(01) GTIN: 09506000134352`, or the error.
 impl fmt::Display for ScanReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(symbology) = &self.symbology {
+            writeln!(f, "symbology: {symbology}")?;
+        }
         if let Some(error) = &self.error {
             return write!(f, "rejected: {error}");
         }

@@ -116,7 +116,22 @@ pub fn parse_scan(frame: &[u8], substitute: Option<u8>) -> Result<Scan<'_>, Gs1E
             (b'C', b'1') | (b'e', b'0') | (b'd', b'2') | (b'Q', b'3') | (b'J', b'1') => {
                 unbracketed::parse(data, base, substitute, &mut elements)?
             }
-            (b'E', b'0') => gtin(data, base, &[13, 12], "EAN-13 / UPC-A", &mut elements)?,
+            (b'E', b'0') | (b'E', b'4') => {
+                // EAN/UPC with a GS1 Composite: `<digits>|]e0<element string>`.
+                let (linear, composite) = match find(data, b"|]e0") {
+                    Some(at) => (&data[..at], Some((&data[at + 4..], base + at + 4))),
+                    None => (data, None),
+                };
+                let (length, name) = if modifier == b'4' {
+                    (8, "EAN-8")
+                } else {
+                    (13, "EAN-13 / UPC-A")
+                };
+                gtin(linear, base, &[length], name, &mut elements)?;
+                if let Some((composite, at)) = composite {
+                    unbracketed::parse(composite, at, substitute, &mut elements)?;
+                }
+            }
             (b'E', b'3') => {
                 // EAN-13 with a 2- or 5-digit add-on: the GTIN is the first 13.
                 let main = if matches!(data.len(), 15 | 18) {
@@ -126,7 +141,6 @@ pub fn parse_scan(frame: &[u8], substitute: Option<u8>) -> Result<Scan<'_>, Gs1E
                 };
                 gtin(main, base, &[13], "EAN-13 with add-on", &mut elements)?
             }
-            (b'E', b'4') => gtin(data, base, &[8], "EAN-8", &mut elements)?,
             (b'I', _) if data.len() == 14 => gtin(data, base, &[14], "ITF-14", &mut elements)?,
             _ if digital_link::looks_like_gs1(data) => {
                 digital_link::parse(data, base, &mut elements)?
@@ -179,4 +193,8 @@ fn gtin<'a>(
         offset: base,
     });
     Ok(())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
