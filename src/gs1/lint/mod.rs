@@ -2687,6 +2687,90 @@ mod tests {
             coupon(F::DontMultiplyFlag, I::InvalidValue),
         );
 
+        // Verbatim from the reference's test list.
+        ok(l, "01234561234561111012335006064500606");
+        bad(
+            l,
+            "01234561234561111012335006064500607",
+            21,
+            coupon(F::ExpirationDate, I::ExpiresBeforeStart),
+        );
+        ok(l, "0123456123456111101234200229");
+        bad(
+            l,
+            "0123456123456111101234210229",
+            22,
+            coupon(F::StartDate, I::InvalidValue),
+        );
+        bad(
+            l,
+            "0123456123456111101234200600",
+            22,
+            coupon(F::StartDate, I::InvalidValue),
+        );
+        bad(
+            l,
+            "012345612345611110123412345",
+            22,
+            coupon(F::StartDate, I::Truncated),
+        );
+        bad(
+            l,
+            "01234561234561111012342002290",
+            28,
+            coupon(F::Trailing, I::ExcessData),
+        );
+        ok(l, "01234561234561111012359123456789012345");
+        bad(
+            l,
+            "01234561234561111012350",
+            0,
+            coupon(F::SerialNumber, I::Truncated),
+        );
+        bad(
+            l,
+            "012345612345611110123501234560",
+            29,
+            coupon(F::Trailing, I::ExcessData),
+        );
+        ok(l, "012345612345611110123671234567890123");
+        bad(
+            l,
+            "01234561234561111012369123456789012345",
+            22,
+            coupon(F::RetailerId, I::BadLengthIndicator),
+        );
+        bad(
+            l,
+            "01234561234561111012361",
+            0,
+            coupon(F::RetailerId, I::Truncated),
+        );
+        bad(
+            l,
+            "01234561234561111012397",
+            22,
+            coupon(F::SaveValueCode, I::InvalidValue),
+        );
+        bad(
+            l,
+            "01234561234561111012395",
+            0,
+            coupon(F::SaveValueAppliesToItem, I::Missing),
+        );
+        bad(
+            l,
+            "012345612345611110123909",
+            23,
+            coupon(F::SaveValueAppliesToItem, I::InvalidValue),
+        );
+        bad(
+            l,
+            "0123456123456111101239002",
+            0,
+            coupon(F::DontMultiplyFlag, I::Missing),
+        );
+
         // All of them, in order; out of order is excess data.
         ok(
             l,
