@@ -1179,8 +1179,8 @@ fn is_purchase_code(b: u8) -> bool {
     matches!(b, b'0'..=b'4' | b'9')
 }
 
-/// A VLI digit 0-6 means a company prefix of 6-12 digits; with `nine_ok`,
-/// "9" means "no company prefix" (second and third purchase).
+/// A company prefix length indicator 0-6 means 6-12 digits; "9" (allowed
+/// only for the second and third purchase) means there is none.
 fn gcp_length(b: u8) -> usize {
     if b == 9 {
         0
