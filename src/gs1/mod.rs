@@ -24,3 +24,4 @@ pub use render::{render_bracketed, render_unbracketed};
 pub use report::{AiValue, ScanReport};
 pub use scan::{parse_scan, Content, Scan, Symbology};
 pub use unbracketed::GS;
+pub use validate::check_value;

@@ -48,8 +48,10 @@ pub(crate) fn value<'v>(
         let linters = std::iter::once(&component.cset).chain(component.linters);
         for &linter in linters {
             if let Err(e) = lint::check(linter, part) {
+                // The offset names the component; the problem's words
+                // name what inside it is wrong.
                 return Err(fail(
-                    pos + e.offset,
+                    pos,
                     ErrorKind::Invalid {
                         value: String::from_utf8_lossy(value).into_owned(),
                         problem: e.problem,
@@ -108,4 +110,20 @@ pub(crate) fn message(elements: &ElementString<'_>) -> Result<(), Gs1Error> {
         }
     }
     Ok(())
+}
+
+/// Checks one value for an AI outside any barcode, e.g. a GLN typed into a
+/// configuration file or a lot given to a report. Message-level rules do not
+/// apply.
+pub fn check_value(ai: &str, text: &str) -> Result<(), Gs1Error> {
+    let entry = super::dictionary::lookup(ai.as_bytes()).ok_or_else(|| {
+        Gs1Error::at(
+            None,
+            0,
+            ErrorKind::UnknownAi {
+                found: ai.to_owned(),
+            },
+        )
+    })?;
+    value(entry, text.as_bytes(), 0).map(|_| ())
 }
