@@ -82,8 +82,7 @@ pub fn lookup_prefix(data: &[u8]) -> Option<&'static AiEntry> {
         return None;
     }
     let mut padded = 0usize;
-    for i in 0..4 {
-        let digit = if i < len { data[i] } else { b'0' };
+    for &digit in data[..len].iter().chain([b'0'; 2].iter()).take(4) {
         if !digit.is_ascii_digit() {
             return None;
         }
