@@ -16,6 +16,7 @@ mod scan;
 mod unbracketed;
 mod validate;
 
+pub use digital_link::render as render_digital_link;
 pub use element::{yymmdd_date, Element, ElementString, Measure};
 pub use error::{ErrorKind, Gs1Error};
 pub use report::{AiValue, ScanReport};
