@@ -30,14 +30,14 @@ pub(crate) fn is_uri(data: &[u8]) -> bool {
 }
 
 /// Whether a URI from a non-GS1 symbology (e.g. a plain QR Code) is a GS1
-/// Digital Link: a web URI whose path carries a primary key.
+/// Digital Link: a web URI whose path carries a primary key followed by a
+/// value that looks like one.
 ///
-/// The key is looked for as the parser does (from the end of the path, over
-/// `/AI/value` pairs of known AIs), ignoring one trailing `/`, and its value
-/// must look like one: the right length (a GTIN may also have 8, 12 or 13
+/// The value must have the key's length (a GTIN may also have 8, 12 or 13
 /// digits) and digits where the key starts with digits. So
 /// `https://example.com/2024/01/summer` is not taken for a GTIN, while a
-/// damaged Digital Link still is, and is then rejected with a reason.
+/// damaged Digital Link (wrong qualifier order, an unknown AI after the
+/// key, a trailing `/`) still is, and is then rejected with a reason.
 pub(crate) fn looks_like_gs1(data: &[u8]) -> bool {
     if !is_uri(data) {
         return false;
@@ -48,29 +48,28 @@ pub(crate) fn looks_like_gs1(data: &[u8]) -> bool {
     };
     let path_start = scheme + slash;
     let (path_end, _) = path_and_query(data, path_start);
-    let mut path = (path_start, path_end);
-    if path_end > path_start + 1 && data[path_end - 1] == b'/' {
-        path.1 -= 1;
-    }
-    let segs = segments(data, path);
-    let Some(k) = find_primary_key(data, &segs) else {
-        return false;
-    };
-    let entry = dictionary::lookup(seg(data, segs[k])).expect("found as a key");
-    let value = match unescape(seg(data, segs[k + 1]), false) {
-        Ok(value) => value,
-        Err(_) => return true,
-    };
-    let len = value.len();
-    let length_ok = (entry.min_length()..=entry.max_length()).contains(&len)
-        || (entry.ai == "01" && matches!(len, 8 | 12 | 13));
-    let digits_ok = match entry.components.first() {
-        Some(first) if first.cset == Linter::Digits => {
-            value[..len.min(first.max)].iter().all(u8::is_ascii_digit)
+    let segs = segments(data, (path_start, path_end));
+    segs.windows(2).skip(1).any(|pair| {
+        let Some(entry) = dictionary::lookup(seg(data, pair[0])) else {
+            return false;
+        };
+        if entry.dl_pkey.is_none() {
+            return false;
         }
-        _ => true,
-    };
-    length_ok && digits_ok
+        let Ok(value) = unescape(seg(data, pair[1]), false) else {
+            return true;
+        };
+        let len = value.len();
+        let length_ok = (entry.min_length()..=entry.max_length()).contains(&len)
+            || (entry.ai == "01" && matches!(len, 8 | 12 | 13));
+        let digits_ok = match entry.components.first() {
+            Some(first) if first.cset == Linter::Digits => {
+                value[..len.min(first.max)].iter().all(u8::is_ascii_digit)
+            }
+            _ => true,
+        };
+        length_ok && digits_ok
+    })
 }
 
 /// Parses a Digital Link URI into `out`: the path's primary key and
@@ -152,6 +151,9 @@ pub(crate) fn parse<'a>(
                 path_end - 1,
                 "the Digital Link path must not end with /".into(),
             ));
+        }
+        if let Some((at, problem)) = explain_broken_path(data, &segs) {
+            return Err(fail(None, at, problem));
         }
         return Err(fail(
             None,
@@ -467,6 +469,38 @@ fn find_primary_key(data: &[u8], segments: &[(usize, usize)]) -> Option<usize> {
             return Some(ai);
         }
         value -= 2;
+    }
+    None
+}
+
+/// Why the backward walk found no primary key when the path does have
+/// one: what follows the key is not `/AI/value` pairs of known AIs.
+fn explain_broken_path(data: &[u8], segments: &[(usize, usize)]) -> Option<(usize, String)> {
+    let key_at = (1..segments.len().saturating_sub(1)).find(|&i| {
+        dictionary::lookup(seg(data, segments[i])).is_some_and(|e| e.dl_pkey.is_some())
+    })?;
+    let key = dictionary::lookup(seg(data, segments[key_at]))?.ai;
+    let mut i = key_at + 2;
+    while i < segments.len() {
+        let found = seg(data, segments[i]);
+        match dictionary::lookup(found) {
+            None => {
+                return Some((
+                    segments[i].0,
+                    format!(
+                        "after the primary key ({key}) the Digital Link path must go on in /AI/value pairs, but `{}` is not a GS1 Application Identifier",
+                        String::from_utf8_lossy(found)
+                    ),
+                ))
+            }
+            Some(entry) if i + 1 == segments.len() => {
+                return Some((
+                    segments[i].0,
+                    format!("AI ({}) has no value in the Digital Link path", entry.ai),
+                ))
+            }
+            Some(_) => i += 2,
+        }
     }
     None
 }
@@ -938,6 +972,18 @@ mod tests {
                 "the Digital Link path must not end with /",
             ),
             (
+                "https://example.com/01/09520123456788/89/ABC123?99=XYZ",
+                "after the primary key (01) the Digital Link path must go on in /AI/value pairs, but `89` is not a GS1 Application Identifier",
+            ),
+            (
+                "https://example.com/01/09520123456788/10",
+                "AI (10) has no value in the Digital Link path",
+            ),
+            (
+                "https://example.com/01/09520123456788/10//21/X",
+                "AI (10) has no value in the Digital Link path",
+            ),
+            (
                 "https://id.gs1.org/01/9506000134352",
                 "the GTIN in the Digital Link path has 13 digits; it must be written with 14 (add leading zeros)",
             ),
@@ -1082,6 +1128,7 @@ mod tests {
         assert!(parse_scan(b"]Q1https://example.com/01/09506000134352/21/A/10/B", None).is_err());
         assert!(parse_scan(b"]Q1https://example.com/01/9506000134352", None).is_err());
         assert!(parse_scan(b"]Q1https://example.com/01/09506000134352/", None).is_err());
+        assert!(parse_scan(b"]Q1https://example.com/01/09506000134352/89/X", None).is_err());
     }
 
     #[test]
@@ -1109,6 +1156,10 @@ mod tests {
         assert!(!looks_like_gs1(b"https://e.com/promo?01=09506000134352"));
         assert!(!looks_like_gs1(b"ftp://e.com/01/09506000134352"));
         assert!(!looks_like_gs1(b"https://e.com/01"));
+        assert!(!looks_like_gs1(b"https://e.com/01/"));
+        assert!(looks_like_gs1(b"https://e.com/01/09506000134352/"));
+        assert!(looks_like_gs1(b"https://e.com/01/09506000134352/89/X"));
+        assert!(looks_like_gs1(b"https://e.com/01/09506000134352/10"));
     }
 
     // dl.c, test_dl_URIunescape: (input, path result, query result).
