@@ -7,7 +7,8 @@ mod support;
 use proptest::prelude::*;
 use scantrail::gs1::dictionary::{entries, matches_pattern, AiEntry};
 use scantrail::gs1::{
-    parse_scan, render_bracketed, render_unbracketed, Content, ErrorKind, Scan, GS,
+    parse_scan, render_bracketed, render_digital_link, render_unbracketed, Content, ErrorKind,
+    Scan, GS,
 };
 use support::gs1_values::valid_value;
 
@@ -111,6 +112,21 @@ proptest! {
         let mut unbracketed = b"]d2".to_vec();
         unbracketed.extend(render_unbracketed(elements, GS));
         prop_assert_eq!(ais(&parse_scan(&unbracketed, None).unwrap()), expected.clone());
+
+        // A Digital Link URI may order the AIs differently (key, qualifiers,
+        // then attributes) and holds each AI once; AIs that are not Digital
+        // Link attributes cannot be rendered, which the renderer must say.
+        match render_digital_link(elements, "https://id.gs1.org") {
+            Ok(uri) => {
+                let mut got = ais(&parse_scan(uri.as_bytes(), None).unwrap());
+                let mut want = expected.clone();
+                got.sort();
+                want.sort();
+                want.dedup();
+                prop_assert_eq!(got, want, "{}", uri);
+            }
+            Err(e) => prop_assert!(matches!(e.kind, ErrorKind::CannotRender(_)), "{}", e),
+        }
     }
 }
 
