@@ -162,6 +162,21 @@ mod tests {
     }
 
     #[test]
+    fn raw_bytes_are_plain_postcard_bytes_and_hex_in_json() {
+        let m = movement();
+        let bytes = m.encode();
+        let raw = &m.body.scan.raw;
+        let mut expected = vec![raw.len() as u8];
+        expected.extend_from_slice(raw);
+        assert!(bytes.windows(expected.len()).any(|w| w == expected));
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains("\"raw\":\"5d4331"), "{json}");
+        assert!(json.contains("\"kind\":\"receipt\""), "{json}");
+        let back: Movement = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
     fn other_values_round_trip() {
         let b = Balance {
             mantissa: -1250,

@@ -14,6 +14,7 @@ use super::chain::Hash;
 /// Why stock moved. The sign of a movement's effect on a lot balance follows
 /// from its kind (see `Kind::direction`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     Receipt,
     Dispatch,
@@ -61,6 +62,7 @@ impl Kind {
 /// How much moved: a count of units (AI 30/37), or a measure from AIs such
 /// as 310n (net weight, kg) kept as an exact decimal, never a float.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Quantity {
     Units(i64),
     Measure {
@@ -98,6 +100,7 @@ pub struct Documents {
 /// auditor can re-parse it with a later parser.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ScanSource {
+    #[serde(with = "raw_bytes")]
     pub raw: Vec<u8>,
     /// AIM symbology identifier, e.g. `]C1`, `]d2`.
     pub symbology: String,
@@ -165,6 +168,7 @@ pub struct NewRejection {
     pub words: String,
     pub station: String,
     pub operator: String,
+    #[serde(with = "raw_bytes")]
     pub raw: Vec<u8>,
     pub time: DateTime<Utc>,
 }
@@ -181,6 +185,7 @@ pub struct Rejection {
 
 /// Where a serialised item is now, derived from its last movement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SerialState {
     InStock {
         location: String,
@@ -223,6 +228,60 @@ impl Balance {
             mantissa: up(self.mantissa, self.scale).saturating_add(up(mantissa, scale)),
             scale: target,
         }
+    }
+}
+
+/// Raw scan bytes: postcard gets them as bytes (the same encoding as a
+/// `Vec<u8>`: length then bytes), JSON as hex, so they survive any content.
+mod raw_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&v.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        } else {
+            s.serialize_bytes(v)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        if d.is_human_readable() {
+            let s = String::deserialize(d)?;
+            (0..s.len())
+                .step_by(2)
+                .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(|| serde::de::Error::custom("expected hex digits"))
+        } else {
+            serde_bytes_vec(d)
+        }
+    }
+
+    fn serde_bytes_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(v)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Vec<u8>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(b) = seq.next_element()? {
+                    out.push(b);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_byte_buf(V)
     }
 }
 
