@@ -21,12 +21,28 @@ struct Cli {
 enum Command {
     /// Parse and validate GS1 barcode data, as a scanner sends it or as a person types it.
     Parse(cli::parse::Args),
+    /// Print the journal of movements, as a table or JSON lines.
+    Journal(cli::journal::Args),
+    /// Check every hash chain and derived tree; exit 1 naming the first bad seq.
+    Verify(cli::verify::Args),
+    /// Rebuild every derived tree from the journal.
+    Reindex(cli::reindex::Args),
+    /// Write a consistent copy of the store to DEST.
+    Backup(cli::backup::Args),
+    /// Append synthetic movements (tests and benchmarks).
+    #[command(hide = true)]
+    DevAppend(cli::dev_append::Args),
 }
 
 fn main() -> ExitCode {
     cli::init_logging();
     let outcome = match Cli::parse().command {
         Command::Parse(args) => cli::parse::run(args),
+        Command::Journal(args) => cli::journal::run(args),
+        Command::Verify(args) => cli::verify::run(args),
+        Command::Reindex(args) => cli::reindex::run(args),
+        Command::Backup(args) => cli::backup::run(args),
+        Command::DevAppend(args) => cli::dev_append::run(args),
     };
     cli::finish(outcome)
 }

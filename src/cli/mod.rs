@@ -6,7 +6,13 @@
 
 use std::process::ExitCode;
 
+pub mod backup;
+pub mod dev_append;
+pub mod journal;
 pub mod parse;
+pub mod reindex;
+pub mod store_args;
+pub mod verify;
 
 /// What a command reports back to `main`: success, or that some input was
 /// rejected (exit 1), or a failure to report in one line (exit 1).

@@ -1,0 +1,28 @@
+//! `scantrail reindex`: rebuilds every derived tree from the journal.
+
+use std::process::ExitCode;
+
+use super::store_args::StoreArgs;
+use crate::store::OpenOptions;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub fn run(args: Args) -> super::Outcome {
+    // Reindex is the cure for an interrupted reindex, so it may open one.
+    let store = args.store.open_with(|site| {
+        Ok(OpenOptions {
+            allow_interrupted_reindex: true,
+            ..OpenOptions::existing(site)
+        })
+    })?;
+    let report = store.reindex()?;
+    println!(
+        "reindexed {} movements: {} derived entries removed, {} written",
+        report.movements, report.removed, report.written
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,53 @@
+//! Which store a command opens: `--data DIR`, or else `data_dir` of
+//! `--config`. Shared by every command that reads or writes the journal.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::config::{self, Config, ConfigError};
+use crate::store::{OpenOptions, Store};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// The store directory [default: `data_dir` of the configuration]
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// The site configuration file
+    #[arg(long, value_name = "FILE", default_value = config::DEFAULT_PATH)]
+    pub config: PathBuf,
+}
+
+impl StoreArgs {
+    /// The store path and the site it must belong to. With `--data` and no
+    /// configuration file the store's own site is accepted, so a backup can
+    /// be checked anywhere.
+    pub fn resolve(&self) -> anyhow::Result<(PathBuf, Option<String>)> {
+        match (Config::load(&self.config), &self.data) {
+            (Ok(c), Some(data)) => Ok((data.clone(), Some(c.site.id))),
+            (Ok(c), None) => Ok((c.data_dir, Some(c.site.id))),
+            (Err(ConfigError::Read { source, .. }), Some(data))
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Ok((data.clone(), None))
+            }
+            (Err(e), _) => Err(e)
+                .context("no store path: give `--data DIR` or a configuration with `data_dir`"),
+        }
+    }
+
+    /// Opens an existing store; a wrong path is reported, never turned
+    /// into a new empty store.
+    pub fn open_existing(&self) -> anyhow::Result<Store> {
+        let (path, site) = self.resolve()?;
+        Ok(Store::open(&path, OpenOptions::existing(site))?)
+    }
+
+    pub fn open_with(
+        &self,
+        options: impl FnOnce(Option<String>) -> anyhow::Result<OpenOptions>,
+    ) -> anyhow::Result<Store> {
+        let (path, site) = self.resolve()?;
+        Ok(Store::open(&path, options(site)?)?)
+    }
+}

@@ -1,0 +1,46 @@
+//! `scantrail verify`: checks the hash chains and the derived trees; exits
+//! 1 naming the first bad seq of each origin on any mismatch.
+
+use std::process::ExitCode;
+
+use super::store_args::StoreArgs;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+pub fn run(args: Args) -> super::Outcome {
+    let store = args.store.open_existing()?;
+    let report = store.verify()?;
+    for (origin, count, last) in &report.origins {
+        println!("origin {origin}: {count} movements, seq 1..={last}");
+    }
+    println!(
+        "{} movements, {} index entries, {} rejected scans checked",
+        report.movements, report.index_entries, report.rejections
+    );
+    if report.is_ok() {
+        println!("ok: every hash chain and derived tree matches the journal");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for p in &report.problems {
+        println!("problem: {p}");
+    }
+    if report.problem_count > report.problems.len() {
+        println!(
+            "... and {} more problems",
+            report.problem_count - report.problems.len()
+        );
+    }
+    for (origin, seq) in report.first_bad() {
+        println!("first bad: origin {origin} seq {seq}");
+    }
+    eprintln!(
+        "error: the store at {} failed verification ({} problems): if only derived trees are wrong run `scantrail reindex`; if a chain is broken restore from a backup",
+        store.path().display(),
+        report.problem_count
+    );
+    Ok(ExitCode::from(super::REJECTED))
+}

@@ -1,0 +1,224 @@
+//! Derived trees: everything in the store that can be recomputed from the
+//! journal (by lot, by serial, serial state, lot balances, by counterparty,
+//! by document, by day). One set of functions computes them, used by the
+//! committer for each new movement, by `reindex` to rebuild them and by
+//! `verify` to check them, so the three can never disagree on what an entry
+//! should be.
+
+use std::collections::HashMap;
+
+use super::envelope::Stored;
+use super::keys::{self, prefix, Key, KeyReader};
+use super::movement::{Balance, Kind, Movement, MovementId, Quantity, SerialState};
+
+/// Index keys of a movement: present (with an empty value) exactly when the
+/// movement is in the journal.
+pub fn index_keys(m: &Movement) -> Vec<Vec<u8>> {
+    let b = &m.body;
+    let mut out = Vec::with_capacity(6);
+    if let Some(lot) = &b.lot {
+        out.push(
+            Key::new(prefix::BY_LOT)
+                .str(&b.gtin)
+                .str(lot)
+                .id(&m.origin, m.seq)
+                .into_vec(),
+        );
+    }
+    if let Some(serial) = &b.serial {
+        out.push(
+            Key::new(prefix::BY_SERIAL)
+                .str(&b.gtin)
+                .str(serial)
+                .id(&m.origin, m.seq)
+                .into_vec(),
+        );
+    }
+    if let Some(gln) = &b.counterparty.gln {
+        out.push(counterparty_key(b'G', gln).id(&m.origin, m.seq).into_vec());
+    }
+    if let Some(name) = &b.counterparty.name {
+        out.push(counterparty_key(b'N', name).id(&m.origin, m.seq).into_vec());
+    }
+    let docs = &b.documents;
+    for (tag, doc) in [
+        (b'P', &docs.purchase_order),
+        (b'O', &docs.order),
+        (b'D', &docs.despatch_advice),
+        (b'S', &docs.sscc),
+    ] {
+        if let Some(doc) = doc {
+            out.push(document_key(tag, doc).id(&m.origin, m.seq).into_vec());
+        }
+    }
+    out.push(
+        Key::new(prefix::BY_DAY)
+            .date(b.device_time.date_naive())
+            .id(&m.origin, m.seq)
+            .into_vec(),
+    );
+    out
+}
+
+/// The (origin, seq) an index key points to, read by the key's layout.
+pub fn index_target(key: &[u8]) -> Option<(String, u64)> {
+    let mut r = KeyReader::new(key);
+    match *key.first()? {
+        prefix::BY_LOT | prefix::BY_SERIAL => {
+            r.str()?;
+            r.str()?;
+        }
+        prefix::BY_COUNTERPARTY | prefix::BY_DOCUMENT => {
+            r.byte()?;
+            r.str()?;
+        }
+        prefix::BY_DAY => r.skip(4)?,
+        _ => return None,
+    }
+    Some((r.str()?, r.u64()?))
+}
+
+pub fn counterparty_key(tag: u8, value: &str) -> Key {
+    Key::new(prefix::BY_COUNTERPARTY).byte(tag).str(value)
+}
+
+pub fn document_key(tag: u8, value: &str) -> Key {
+    Key::new(prefix::BY_DOCUMENT).byte(tag).str(value)
+}
+
+/// The change a movement makes to one lot balance: (key, mantissa, scale).
+pub fn balance_delta(m: &Movement) -> (Vec<u8>, i128, u8) {
+    let b = &m.body;
+    let (mantissa, scale, unit) = match &b.quantity {
+        Quantity::Units(n) => (i128::from(*n), 0, ""),
+        Quantity::Measure {
+            mantissa,
+            scale,
+            unit,
+        } => (i128::from(*mantissa), *scale, unit.as_str()),
+    };
+    let signed = match b.kind.direction() {
+        1 => mantissa.abs(),
+        -1 => -mantissa.abs(),
+        _ => mantissa,
+    };
+    let key = keys::lot_balance(&b.gtin, b.lot.as_deref().unwrap_or(""), &b.location, unit);
+    (key, signed, scale)
+}
+
+/// The serial state a movement would set, if it has a serial and its kind
+/// moves serialised stock. Adjustments and corrections leave the state to
+/// the movement they adjust: the station logic decides their meaning.
+pub fn serial_state(m: &Movement) -> Option<(Vec<u8>, SerialState)> {
+    let b = &m.body;
+    let serial = b.serial.as_ref()?;
+    let by = m.id();
+    let state = match b.kind {
+        Kind::Receipt | Kind::TransferIn => SerialState::InStock {
+            location: b.location.clone(),
+            since: b.device_time,
+            by,
+        },
+        Kind::Return => SerialState::Returned {
+            location: b.location.clone(),
+            at: b.device_time,
+            by,
+        },
+        Kind::Dispatch | Kind::TransferOut => SerialState::Dispatched {
+            to: b.counterparty.clone(),
+            at: b.device_time,
+            by,
+        },
+        Kind::Adjustment | Kind::Correction => return None,
+    };
+    Some((keys::serial_state(&b.gtin, serial), state))
+}
+
+fn state_order(s: &SerialState) -> (chrono::DateTime<chrono::Utc>, &MovementId) {
+    match s {
+        SerialState::InStock { since, by, .. } => (*since, by),
+        SerialState::Dispatched { at, by, .. } | SerialState::Returned { at, by, .. } => (*at, by),
+    }
+}
+
+/// Whether `new` replaces `old`: the latest device time wins, ties broken
+/// by (origin, seq), so the result does not depend on the order movements
+/// of several origins arrive in (head office) or are replayed (reindex).
+pub fn supersedes(new: &SerialState, old: &SerialState) -> bool {
+    state_order(new) > state_order(old)
+}
+
+/// Balances and serial states accumulated over many movements, in memory.
+#[derive(Default)]
+pub struct Aggregates {
+    pub balances: HashMap<Vec<u8>, Balance>,
+    pub states: HashMap<Vec<u8>, SerialState>,
+}
+
+impl Aggregates {
+    pub fn add(&mut self, m: &Movement) {
+        let (key, mantissa, scale) = balance_delta(m);
+        let entry = self.balances.entry(key).or_insert(Balance::ZERO);
+        *entry = entry.add(mantissa, scale);
+        if let Some((key, state)) = serial_state(m) {
+            match self.states.get(&key) {
+                Some(old) if !supersedes(&state, old) => {}
+                _ => {
+                    self.states.insert(key, state);
+                }
+            }
+        }
+    }
+
+    /// The stored (key, value) pairs.
+    pub fn entries(&self) -> impl Iterator<Item = (&Vec<u8>, Vec<u8>)> {
+        self.balances
+            .iter()
+            .map(|(k, v)| (k, v.encode()))
+            .chain(self.states.iter().map(|(k, v)| (k, v.encode())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::chain::Hash;
+    use crate::store::movement::tests_support::sample;
+
+    fn at(seq: u64, kind: Kind) -> Movement {
+        let mut body = sample(seq);
+        body.kind = kind;
+        body.serial = Some("S1".into());
+        Movement {
+            origin: "north".into(),
+            seq,
+            prev_hash: Hash::GENESIS,
+            body,
+            hash: Hash::GENESIS,
+        }
+    }
+
+    #[test]
+    fn index_keys_point_back_to_their_movement() {
+        let m = at(7, Kind::Receipt);
+        let keys = index_keys(&m);
+        assert_eq!(keys.len(), 5, "lot, serial, gln, PO, day");
+        for k in keys {
+            assert_eq!(index_target(&k), Some(("north".into(), 7)), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn balances_follow_kind_and_state_the_latest_movement() {
+        let mut agg = Aggregates::default();
+        let receipt = at(1, Kind::Receipt);
+        let dispatch = at(2, Kind::Dispatch);
+        // Replay order must not matter.
+        agg.add(&dispatch);
+        agg.add(&receipt);
+        let (key, _, _) = balance_delta(&receipt);
+        assert_eq!(agg.balances[&key], Balance::ZERO);
+        let state = agg.states.values().next().unwrap();
+        assert!(matches!(state, SerialState::Dispatched { .. }), "{state:?}");
+    }
+}

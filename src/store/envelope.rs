@@ -1,0 +1,216 @@
+//! Versioned postcard envelopes for every stored value.
+//!
+//! postcard is not self-describing: bytes written by one layout decode as
+//! garbage (or fail) under another. So every stored value is wrapped in an
+//! enum of versions, and a released variant is never edited: a changed type
+//! gets a new variant (`V2`) and the old one keeps a frozen copy of its
+//! struct. postcard writes the variant index as the first byte, so a value
+//! from a newer scantrail is recognised and refused by name instead of being
+//! misread.
+
+use serde::{Deserialize, Serialize};
+
+use super::chain::Hash;
+use super::movement::{Balance, Movement, OutboxPosition, Rejection, SerialState};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EnvelopeError {
+    #[error("a stored {what} has schema version {found}, but this scantrail reads versions up to {known}: upgrade scantrail")]
+    UnknownVersion {
+        what: &'static str,
+        found: u32,
+        known: u32,
+    },
+    #[error("a stored {what} cannot be decoded ({reason}): the store is damaged; run `scantrail verify` and restore from a backup")]
+    Damaged { what: &'static str, reason: String },
+}
+
+/// A type stored inside a versioned envelope.
+pub trait Stored: Sized {
+    const WHAT: &'static str;
+    fn encode(&self) -> Vec<u8>;
+    fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError>;
+}
+
+/// Declares `$env` (owned, for decoding) and a borrowed twin (for encoding
+/// without a clone) with the same variants, hence the same bytes.
+macro_rules! envelope {
+    ($what:literal, $ty:ty, $env:ident, $env_ref:ident, versions = $n:literal) => {
+        #[derive(Deserialize)]
+        enum $env {
+            V1($ty),
+        }
+
+        #[derive(Serialize)]
+        enum $env_ref<'a> {
+            V1(&'a $ty),
+        }
+
+        impl Stored for $ty {
+            const WHAT: &'static str = $what;
+
+            fn encode(&self) -> Vec<u8> {
+                // Encoding plain data into a Vec cannot fail.
+                postcard::to_stdvec(&$env_ref::V1(self)).unwrap_or_default()
+            }
+
+            fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+                check_version($what, bytes, $n)?;
+                match postcard::from_bytes::<$env>(bytes) {
+                    Ok($env::V1(v)) => Ok(v),
+                    Err(e) => Err(EnvelopeError::Damaged {
+                        what: $what,
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+fn check_version(what: &'static str, bytes: &[u8], known: u32) -> Result<(), EnvelopeError> {
+    match bytes.first() {
+        None => Err(EnvelopeError::Damaged {
+            what,
+            reason: "empty value".into(),
+        }),
+        // Variant index 0 is V1; an index of 128 or more is a multi-byte
+        // varint and certainly newer than us.
+        Some(&b) if u32::from(b) >= known => Err(EnvelopeError::UnknownVersion {
+            what,
+            found: if b < 0x80 { u32::from(b) + 1 } else { 129 },
+            known,
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The last entry of an origin's chain: where the next seq starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: Hash,
+}
+
+envelope!(
+    "movement",
+    Movement,
+    MovementEnvelope,
+    MovementEnvelopeRef,
+    versions = 1
+);
+envelope!(
+    "rejected scan",
+    Rejection,
+    RejectionEnvelope,
+    RejectionEnvelopeRef,
+    versions = 1
+);
+envelope!(
+    "serial state",
+    SerialState,
+    SerialStateEnvelope,
+    SerialStateEnvelopeRef,
+    versions = 1
+);
+envelope!(
+    "lot balance",
+    Balance,
+    BalanceEnvelope,
+    BalanceEnvelopeRef,
+    versions = 1
+);
+envelope!(
+    "outbox position",
+    OutboxPosition,
+    OutboxEnvelope,
+    OutboxEnvelopeRef,
+    versions = 1
+);
+envelope!(
+    "chain head",
+    Head,
+    HeadEnvelope,
+    HeadEnvelopeRef,
+    versions = 1
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::chain;
+    use crate::store::movement::tests_support::sample;
+
+    fn movement() -> Movement {
+        let body = sample(3);
+        let hash = chain::movement_hash("north", 1, &Hash::GENESIS, &body);
+        Movement {
+            origin: "north".into(),
+            seq: 1,
+            prev_hash: Hash::GENESIS,
+            body,
+            hash,
+        }
+    }
+
+    #[test]
+    fn movement_round_trips() {
+        let m = movement();
+        let bytes = m.encode();
+        assert_eq!(bytes[0], 0, "V1 is variant 0");
+        assert_eq!(Movement::decode(&bytes).unwrap(), m);
+    }
+
+    #[test]
+    fn raw_bytes_are_plain_postcard_bytes_and_hex_in_json() {
+        let m = movement();
+        let bytes = m.encode();
+        let raw = &m.body.scan.raw;
+        let mut expected = vec![raw.len() as u8];
+        expected.extend_from_slice(raw);
+        assert!(bytes.windows(expected.len()).any(|w| w == expected));
+        let json = serde_json::to_string(&m).unwrap();
+        assert!(json.contains("\"raw\":\"5d4331"), "{json}");
+        assert!(json.contains("\"kind\":\"receipt\""), "{json}");
+        let back: Movement = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn other_values_round_trip() {
+        let b = Balance {
+            mantissa: -1250,
+            scale: 3,
+        };
+        assert_eq!(Balance::decode(&b.encode()).unwrap(), b);
+        let h = Head {
+            seq: 9,
+            hash: Hash([7; 32]),
+        };
+        assert_eq!(Head::decode(&h.encode()).unwrap(), h);
+    }
+
+    #[test]
+    fn unknown_version_is_refused_by_name() {
+        let mut bytes = movement().encode();
+        bytes[0] = 1; // V2, which this build does not know
+        let e = Movement::decode(&bytes).unwrap_err();
+        assert_eq!(
+            e,
+            EnvelopeError::UnknownVersion {
+                what: "movement",
+                found: 2,
+                known: 1
+            }
+        );
+        assert!(e.to_string().contains("upgrade scantrail"));
+    }
+
+    #[test]
+    fn truncated_value_is_damaged_not_a_panic() {
+        let bytes = movement().encode();
+        for cut in 0..bytes.len() {
+            assert!(Movement::decode(&bytes[..cut]).is_err());
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! What can go wrong with a store, each case worded so the user knows what
+//! to do next. Paths are always named: a site may run several stores
+//! (live, backup, restored copy) and the message must say which one.
+
+use std::path::PathBuf;
+
+use super::envelope::EnvelopeError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("there is no store at {path}: check `--data` or `data_dir` in the configuration (a store is created by the first scan the daemon commits)")]
+    NoStore { path: PathBuf },
+
+    #[error("the store at {path} is in use by another process (is `scantrail run` running?): stop it, or ask it through its HTTP API")]
+    InUse { path: PathBuf },
+
+    #[error("the store at {path} belongs to site `{found}`, but this configuration is for site `{expected}`: check `--data` and `[site] id`")]
+    OtherSite {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+
+    #[error("the store at {path} has schema version {found}, but this scantrail reads versions up to {known}: upgrade scantrail")]
+    NewerSchema {
+        path: PathBuf,
+        found: u32,
+        known: u32,
+    },
+
+    #[error("{path} is not a scantrail store ({reason}): check the path; if it is one, restore it from a backup")]
+    NotAStore { path: PathBuf, reason: String },
+
+    #[error("the store at {path} is damaged ({detail}): run `scantrail verify`, then restore it from a backup")]
+    Damaged { path: PathBuf, detail: String },
+
+    #[error("the store at {path}: {source}")]
+    Value {
+        path: PathBuf,
+        #[source]
+        source: EnvelopeError,
+    },
+
+    #[error("the disk holding {path} is full ({op}): free some space and start again; scans that were not acknowledged were not stored")]
+    DiskFull { path: PathBuf, op: &'static str },
+
+    #[error("cannot write to {path} ({op}: {source}): the directory is read-only or not scantrail's to write; fix its permissions or mount")]
+    ReadOnly {
+        path: PathBuf,
+        op: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("input/output error on the store at {path} ({op}: {source})")]
+    Io {
+        path: PathBuf,
+        op: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("a reindex of the store at {path} was interrupted, so its derived trees are incomplete: run `scantrail reindex`")]
+    ReindexInterrupted { path: PathBuf },
+
+    #[error("the store at {path} stopped accepting commits after a failed write ({cause}); restart scantrail, which recovers the store to its last durable state")]
+    Failed { path: PathBuf, cause: String },
+
+    #[error("the store at {path} is shut down")]
+    Closed { path: PathBuf },
+
+    #[error("the backup destination {path} already holds files: give a new or empty directory")]
+    BackupDestination { path: PathBuf },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl StoreError {
+    /// Classifies an I/O error: a full disk and a read-only directory need
+    /// different actions from the user.
+    pub fn io(path: impl Into<PathBuf>, op: &'static str, source: std::io::Error) -> StoreError {
+        let path = path.into();
+        match source.raw_os_error() {
+            Some(28) | Some(122) => StoreError::DiskFull { path, op },
+            Some(13) | Some(1) | Some(30) => StoreError::ReadOnly { path, op, source },
+            _ => StoreError::Io { path, op, source },
+        }
+    }
+
+    /// Maps sled's error for the store at `path`.
+    pub fn sled(path: impl Into<PathBuf>, op: &'static str, e: sled::Error) -> StoreError {
+        let path = path.into();
+        match e {
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                StoreError::InUse { path }
+            }
+            sled::Error::Io(io) => StoreError::io(path, op, io),
+            sled::Error::Corruption { at, .. } => StoreError::Damaged {
+                path,
+                detail: format!("sled found corrupt data at {at:?} while trying to {op}"),
+            },
+            sled::Error::Unsupported(why) | sled::Error::ReportableBug(why) => {
+                StoreError::Damaged {
+                    path,
+                    detail: format!("{op}: {why}"),
+                }
+            }
+            sled::Error::CollectionNotFound(name) => StoreError::NotAStore {
+                path,
+                reason: format!("tree {:?} is missing", String::from_utf8_lossy(&name)),
+            },
+        }
+    }
+
+    /// A short form for answering each requester of a failed batch (the
+    /// error itself is not `Clone`).
+    pub fn to_failed(&self, path: &std::path::Path) -> StoreError {
+        match self {
+            StoreError::DiskFull { path, op } => StoreError::DiskFull {
+                path: path.clone(),
+                op,
+            },
+            other => StoreError::Failed {
+                path: path.to_owned(),
+                cause: other.to_string(),
+            },
+        }
+    }
+}

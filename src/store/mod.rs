@@ -1,0 +1,559 @@
+//! The journal: the only module that touches sled.
+//!
+//! A store holds the site's movements (append-only, hash-chained), their
+//! derived trees (rebuildable), the rejected-scan log, the outbox position
+//! and reference data from head office. Every write goes through one
+//! committer thread (`committer.rs`) that makes it durable before it is
+//! acknowledged.
+//!
+//! The public API is deliberately a handful of plain methods (commit, read a
+//! journal range, verify, reindex, backup): sled lets one process open a
+//! store, so while the daemon runs, other commands will reach these same
+//! methods through its HTTP API.
+
+pub mod backup;
+pub mod chain;
+pub mod committer;
+pub mod derived;
+mod durable;
+pub mod envelope;
+pub mod error;
+pub mod keys;
+pub mod movement;
+pub mod reference;
+pub mod reindex;
+pub mod reply;
+pub mod verify;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use committer::{Committer, Sink};
+use envelope::Stored;
+pub use error::{Result, StoreError};
+pub use movement::*;
+
+/// The layout version of the whole store (trees, keys, envelopes). A store
+/// written by a newer scantrail is refused rather than misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Batch size cap: large enough that a flush is amortised over many scans,
+/// small enough that one batch's latency stays well under a scanner's
+/// patience. See BENCHMARKS.md.
+pub const DEFAULT_MAX_BATCH: usize = 256;
+
+pub(crate) mod tree {
+    pub const META: &str = "meta";
+    pub const JOURNAL: &str = "journal";
+    pub const OUTBOX: &str = "outbox";
+}
+
+mod meta_key {
+    pub const SCHEMA: &[u8] = b"schema";
+    pub const SITE: &[u8] = b"site";
+    /// Present while a reindex runs: if it is still there at open, the
+    /// derived trees are incomplete.
+    pub const REINDEXING: &[u8] = b"reindexing";
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Create the store if there is none (the daemon, `dev-append`); every
+    /// reading command leaves this off so a wrong path is reported, not
+    /// silently turned into an empty store.
+    pub create: bool,
+    /// The site this process serves: a store of another site is refused.
+    /// `None` accepts the site stamped in the store (reading a backup).
+    pub site: Option<String>,
+    pub max_batch: usize,
+    /// Only `reindex` opens a store whose last reindex was interrupted.
+    pub allow_interrupted_reindex: bool,
+}
+
+impl OpenOptions {
+    pub fn existing(site: Option<String>) -> OpenOptions {
+        OpenOptions {
+            create: false,
+            site,
+            max_batch: DEFAULT_MAX_BATCH,
+            allow_interrupted_reindex: false,
+        }
+    }
+
+    pub fn create(site: String) -> OpenOptions {
+        OpenOptions {
+            create: true,
+            ..OpenOptions::existing(Some(site))
+        }
+    }
+}
+
+/// sled behind the committer: the trees, and the fsyncs that make a flush
+/// durable.
+pub struct SledSink {
+    pub(crate) path: PathBuf,
+    pub(crate) db: sled::Db,
+    pub(crate) meta: sled::Tree,
+    pub(crate) journal: sled::Tree,
+    durability: durable::Durability,
+}
+
+impl SledSink {
+    pub(crate) fn make_durable(&mut self) -> Result<()> {
+        self.db
+            .flush()
+            .map_err(|e| StoreError::sled(&self.path, "flush", e))?;
+        self.durability.sync()
+    }
+
+    pub(crate) fn sled_err(&self, op: &'static str) -> impl Fn(sled::Error) -> StoreError + '_ {
+        move |e| StoreError::sled(&self.path, op, e)
+    }
+}
+
+impl Sink for SledSink {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .journal
+            .get(key)
+            .map_err(self.sled_err("read"))?
+            .map(|v| v.to_vec()))
+    }
+
+    fn write_durably(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (k, v) in writes {
+            batch.insert(k, v);
+        }
+        self.journal
+            .apply_batch(batch)
+            .map_err(self.sled_err("write a batch"))?;
+        self.make_durable()
+    }
+}
+
+/// An open store. Share it between threads with `Arc<Store>` (or by
+/// reference): every method takes `&self`.
+pub struct Store {
+    path: PathBuf,
+    site: String,
+    journal: sled::Tree,
+    outbox: sled::Tree,
+    db: sled::Db,
+    committer: Committer<SledSink>,
+}
+
+/// sled's own checks `expect` in places; a damaged file must still give a
+/// message, not a crash.
+fn guard<T>(path: &Path, op: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "sled panicked".to_owned());
+            Err(StoreError::Damaged {
+                path: path.to_owned(),
+                detail: format!("{op}: {what}"),
+            })
+        }
+    }
+}
+
+fn has_store(path: &Path) -> bool {
+    path.join("db").is_file() || path.join("conf").is_file()
+}
+
+impl Store {
+    /// Opens (or with `options.create`, creates) the store at `path`.
+    pub fn open(path: &Path, options: OpenOptions) -> Result<Store> {
+        let exists = has_store(path);
+        if !exists && !options.create {
+            return Err(StoreError::NoStore {
+                path: path.to_owned(),
+            });
+        }
+        if !exists {
+            std::fs::create_dir_all(path)
+                .map_err(|e| StoreError::io(path, "create the store directory", e))?;
+        }
+        let db = guard(path, "open", || {
+            sled::Config::new()
+                .path(path)
+                // We flush after every batch ourselves; sled's timer flush
+                // would only compete with the committer for the log.
+                .flush_every_ms(None)
+                .open()
+                .map_err(|e| StoreError::sled(path, "open", e))
+        })?;
+        let meta = db
+            .open_tree(tree::META)
+            .map_err(|e| StoreError::sled(path, "open the meta tree", e))?;
+        let journal = db
+            .open_tree(tree::JOURNAL)
+            .map_err(|e| StoreError::sled(path, "open the journal tree", e))?;
+        let outbox = db
+            .open_tree(tree::OUTBOX)
+            .map_err(|e| StoreError::sled(path, "open the outbox tree", e))?;
+        reference::open_trees(&db, path)?;
+
+        let site = Self::check_meta(path, &meta, &journal, &options)?;
+        let durability = durable::Durability::new(path)?;
+        let mut sink = SledSink {
+            path: path.to_owned(),
+            db: db.clone(),
+            meta,
+            journal: journal.clone(),
+            durability,
+        };
+        if !exists {
+            sink.make_durable()?;
+            tracing::info!(path = %path.display(), site = %site, "store created");
+        } else {
+            tracing::debug!(path = %path.display(), site = %site, "store opened");
+        }
+        let committer = Committer::start(sink, site.clone(), path.to_owned(), options.max_batch)?;
+        Ok(Store {
+            path: path.to_owned(),
+            site,
+            journal,
+            outbox,
+            db,
+            committer,
+        })
+    }
+
+    /// Checks (or, for a new store, writes) the schema version and site.
+    fn check_meta(
+        path: &Path,
+        meta: &sled::Tree,
+        journal: &sled::Tree,
+        options: &OpenOptions,
+    ) -> Result<String> {
+        let err = |op| move |e| StoreError::sled(path, op, e);
+        let schema = meta
+            .get(meta_key::SCHEMA)
+            .map_err(err("read the schema version"))?;
+        let Some(schema) = schema else {
+            // A sled directory without our meta: either our creation was
+            // cut short before anything was committed, or a foreign store.
+            let empty = journal.is_empty();
+            return match (&options.site, options.create && empty) {
+                (Some(site), true) => {
+                    meta.insert(meta_key::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
+                        .map_err(err("write the schema version"))?;
+                    meta.insert(meta_key::SITE, site.as_bytes())
+                        .map_err(err("write the site id"))?;
+                    Ok(site.clone())
+                }
+                _ => Err(StoreError::NotAStore {
+                    path: path.to_owned(),
+                    reason: "it has no schema version".into(),
+                }),
+            };
+        };
+        let found = <[u8; 4]>::try_from(schema.as_ref())
+            .map(u32::from_be_bytes)
+            .map_err(|_| StoreError::Damaged {
+                path: path.to_owned(),
+                detail: "the schema version is not 4 bytes".into(),
+            })?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: path.to_owned(),
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        let stored_site = meta
+            .get(meta_key::SITE)
+            .map_err(err("read the site id"))?
+            .and_then(|v| String::from_utf8(v.to_vec()).ok())
+            .ok_or_else(|| StoreError::Damaged {
+                path: path.to_owned(),
+                detail: "the site id is missing".into(),
+            })?;
+        if let Some(expected) = &options.site {
+            if *expected != stored_site {
+                return Err(StoreError::OtherSite {
+                    path: path.to_owned(),
+                    found: stored_site,
+                    expected: expected.clone(),
+                });
+            }
+        }
+        if !options.allow_interrupted_reindex
+            && meta
+                .contains_key(meta_key::REINDEXING)
+                .map_err(err("read the meta tree"))?
+        {
+            return Err(StoreError::ReindexInterrupted {
+                path: path.to_owned(),
+            });
+        }
+        Ok(stored_site)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The site this store belongs to (its movements' origin).
+    pub fn site(&self) -> &str {
+        &self.site
+    }
+
+    /// Commits a movement and returns it with its origin, seq and hashes,
+    /// once it is durable. Blocks; call from any number of threads.
+    pub fn commit(&self, m: NewMovement) -> Result<Movement> {
+        self.committer
+            .submit(m)
+            .wait()
+            .unwrap_or_else(|| Err(self.committer.closed()))
+    }
+
+    /// `commit` for async callers: the future resolves once durable.
+    pub fn commit_async(
+        &self,
+        m: NewMovement,
+    ) -> impl std::future::Future<Output = Result<Movement>> + Send + 'static {
+        let pending = self.committer.submit(m);
+        let path = self.path.clone();
+        async move { pending.await.unwrap_or(Err(StoreError::Closed { path })) }
+    }
+
+    /// Records a rejected scan in its own hash-chained log.
+    pub fn reject(&self, r: NewRejection) -> Result<Rejection> {
+        self.committer
+            .submit_rejection(r)
+            .wait()
+            .unwrap_or_else(|| Err(self.committer.closed()))
+    }
+
+    /// Movements and batches committed since open (benchmarks, logs).
+    pub fn commit_stats(&self) -> (u64, u64) {
+        let s = &self.committer.stats;
+        (
+            s.movements.load(std::sync::atomic::Ordering::Relaxed),
+            s.batches.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    fn value<T: Stored>(&self, bytes: &[u8]) -> Result<T> {
+        T::decode(bytes).map_err(|source| StoreError::Value {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn sled_err(&self, op: &'static str) -> impl Fn(sled::Error) -> StoreError + '_ {
+        move |e| StoreError::sled(&self.path, op, e)
+    }
+
+    /// The origins with movements in this store (one at a site, all sites
+    /// at head office).
+    pub fn origins(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for item in self.journal.scan_prefix([keys::prefix::HEAD]) {
+            let (k, _) = item.map_err(self.sled_err("read the chain heads"))?;
+            if let Some(origin) = keys::KeyReader::new(&k).str() {
+                out.push(origin);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` movements of `origin` with seq >= `from_seq`, in seq
+    /// order: the page a sync upload or an HTTP client asks for.
+    pub fn journal_range(
+        &self,
+        origin: &str,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Movement>> {
+        let start = keys::journal(origin, from_seq);
+        let prefix = keys::journal_origin(origin);
+        let mut out = Vec::new();
+        for item in self.journal.range(start..) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item.map_err(self.sled_err("read the journal"))?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push(self.value(&v)?);
+        }
+        Ok(out)
+    }
+
+    /// The movement (origin, seq), if committed.
+    pub fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>> {
+        match self
+            .journal
+            .get(keys::journal(origin, seq))
+            .map_err(self.sled_err("read the journal"))?
+        {
+            Some(v) => self.value(&v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The last committed seq and hash of `origin` (0 when none).
+    pub fn head(&self, origin: &str) -> Result<envelope::Head> {
+        match self
+            .journal
+            .get(keys::head(origin))
+            .map_err(self.sled_err("read a chain head"))?
+        {
+            Some(v) => self.value(&v),
+            None => Ok(envelope::Head {
+                seq: 0,
+                hash: chain::Hash::GENESIS,
+            }),
+        }
+    }
+
+    /// Up to `limit` rejected scans of `origin` with seq >= `from_seq`.
+    pub fn rejected_range(
+        &self,
+        origin: &str,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Rejection>> {
+        let start = keys::rejected(origin, from_seq);
+        let prefix = keys::Key::new(keys::prefix::REJECTED)
+            .str(origin)
+            .into_vec();
+        let mut out = Vec::new();
+        for item in self.journal.range(start..) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item.map_err(self.sled_err("read the rejected log"))?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push(self.value(&v)?);
+        }
+        Ok(out)
+    }
+
+    fn ids_under(&self, prefix: Vec<u8>) -> Result<Vec<MovementId>> {
+        let mut out = Vec::new();
+        for item in self.journal.scan_prefix(&prefix) {
+            let (k, _) = item.map_err(self.sled_err("read an index"))?;
+            if let Some((origin, seq)) = derived::index_target(&k) {
+                out.push(MovementId { origin, seq });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every movement of a lot, by (origin, seq).
+    pub fn by_lot(&self, gtin: &str, lot: &str) -> Result<Vec<MovementId>> {
+        self.ids_under(keys::lot_range(gtin, lot))
+    }
+
+    /// Every movement of a serialised item, by (origin, seq).
+    pub fn by_serial(&self, gtin: &str, serial: &str) -> Result<Vec<MovementId>> {
+        self.ids_under(keys::serial_range(gtin, serial))
+    }
+
+    pub fn serial_state(&self, gtin: &str, serial: &str) -> Result<Option<SerialState>> {
+        match self
+            .journal
+            .get(keys::serial_state(gtin, serial))
+            .map_err(self.sled_err("read a serial state"))?
+        {
+            Some(v) => self.value(&v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The balance of a lot at a location; `unit` is "" for a unit count.
+    pub fn lot_balance(
+        &self,
+        gtin: &str,
+        lot: &str,
+        location: &str,
+        unit: &str,
+    ) -> Result<Balance> {
+        match self
+            .journal
+            .get(keys::lot_balance(gtin, lot, location, unit))
+            .map_err(self.sled_err("read a lot balance"))?
+        {
+            Some(v) => self.value(&v),
+            None => Ok(Balance::ZERO),
+        }
+    }
+
+    /// The last position head office acknowledged, if any.
+    pub fn outbox_position(&self) -> Result<Option<OutboxPosition>> {
+        match self
+            .outbox
+            .get(b"ack")
+            .map_err(self.sled_err("read the outbox"))?
+        {
+            Some(v) => self.value(&v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Records head office's acknowledgement, durably.
+    pub fn set_outbox_position(&self, position: OutboxPosition) -> Result<()> {
+        let outbox = self.outbox.clone();
+        self.committer.exclusive(move |sink| {
+            outbox
+                .insert(b"ack", position.encode())
+                .map_err(sink.sled_err("write the outbox position"))?;
+            sink.make_durable()?;
+            tracing::info!(seq = position.acked_seq, "outbox position moved");
+            Ok(())
+        })
+    }
+
+    /// Checks every origin's hash chain and every derived tree against the
+    /// journal, with commits paused.
+    pub fn verify(&self) -> Result<verify::Report> {
+        self.committer.exclusive(verify::run)
+    }
+
+    /// Rebuilds every derived tree from the journal, with commits paused.
+    pub fn reindex(&self) -> Result<reindex::Report> {
+        self.committer.exclusive(reindex::run)
+    }
+
+    /// Writes a consistent copy of the store to `dest`, with commits paused.
+    pub fn backup(&self, dest: &Path) -> Result<backup::Report> {
+        let dest = dest.to_owned();
+        self.committer
+            .exclusive(move |sink| backup::run(sink, &dest))
+    }
+
+    /// Disk space of the store, as sled counts it.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        self.db
+            .size_on_disk()
+            .map_err(self.sled_err("measure the store"))
+    }
+
+    pub(crate) fn committer(&self) -> &Committer<SledSink> {
+        &self.committer
+    }
+
+    pub(crate) fn db(&self) -> &sled::Db {
+        &self.db
+    }
+}
+
+/// Shared ownership for servers and worker pools.
+pub type SharedStore = Arc<Store>;
+
+#[cfg(test)]
+mod tests;

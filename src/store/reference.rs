@@ -1,0 +1,112 @@
+//! Reference data from head office (products, holds/recalls, pick lists),
+//! each in its own tree with a version watermark. A delta and its new
+//! watermark are applied in one atomic batch, so a site never holds half a
+//! delta and always knows which `since=v` to ask for next. The record
+//! types and their envelopes belong to the sync issue; here they are bytes.
+
+use std::path::Path;
+
+use super::error::{Result, StoreError};
+use super::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference {
+    Products,
+    Holds,
+    PickLists,
+}
+
+impl Reference {
+    pub const ALL: [Reference; 3] = [Reference::Products, Reference::Holds, Reference::PickLists];
+
+    pub fn tree_name(self) -> &'static str {
+        match self {
+            Reference::Products => "ref.products",
+            Reference::Holds => "ref.holds",
+            Reference::PickLists => "ref.picklists",
+        }
+    }
+}
+
+/// The watermark sits before every record key.
+const WATERMARK: &[u8] = &[0x00];
+const RECORD: u8 = 0x01;
+
+fn record_key(key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 1);
+    k.push(RECORD);
+    k.extend_from_slice(key);
+    k
+}
+
+pub(crate) fn open_trees(db: &sled::Db, path: &Path) -> Result<()> {
+    for r in Reference::ALL {
+        db.open_tree(r.tree_name())
+            .map_err(|e| StoreError::sled(path, "open a reference tree", e))?;
+    }
+    Ok(())
+}
+
+impl Store {
+    fn reference_tree(&self, r: Reference) -> Result<sled::Tree> {
+        self.db()
+            .open_tree(r.tree_name())
+            .map_err(|e| StoreError::sled(self.path(), "open a reference tree", e))
+    }
+
+    /// The version of the last delta applied (0 before the first).
+    pub fn reference_watermark(&self, r: Reference) -> Result<u64> {
+        let tree = self.reference_tree(r)?;
+        let v = tree
+            .get(WATERMARK)
+            .map_err(|e| StoreError::sled(self.path(), "read a reference watermark", e))?;
+        match v {
+            None => Ok(0),
+            Some(v) => <[u8; 8]>::try_from(v.as_ref())
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Damaged {
+                    path: self.path().to_owned(),
+                    detail: format!("the watermark of {} is not 8 bytes", r.tree_name()),
+                }),
+        }
+    }
+
+    pub fn reference_get(&self, r: Reference, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let tree = self.reference_tree(r)?;
+        Ok(tree
+            .get(record_key(key))
+            .map_err(|e| StoreError::sled(self.path(), "read reference data", e))?
+            .map(|v| v.to_vec()))
+    }
+
+    /// Applies a delta up to `version` atomically and durably. Returns false
+    /// (and changes nothing) if this version was already applied, so a
+    /// repeated download is harmless.
+    pub fn reference_apply(
+        &self,
+        r: Reference,
+        version: u64,
+        upserts: Vec<(Vec<u8>, Vec<u8>)>,
+        removals: Vec<Vec<u8>>,
+    ) -> Result<bool> {
+        if version <= self.reference_watermark(r)? {
+            return Ok(false);
+        }
+        let tree = self.reference_tree(r)?;
+        self.committer().exclusive(move |sink| {
+            let mut batch = sled::Batch::default();
+            for k in removals {
+                batch.remove(record_key(&k));
+            }
+            for (k, v) in upserts {
+                batch.insert(record_key(&k), v);
+            }
+            batch.insert(WATERMARK, &version.to_be_bytes());
+            tree.apply_batch(batch)
+                .map_err(sink.sled_err("apply reference data"))?;
+            sink.make_durable()?;
+            tracing::info!(tree = r.tree_name(), version, "reference data applied");
+            Ok(true)
+        })
+    }
+}

@@ -1,0 +1,103 @@
+//! `reindex`: rebuilds every derived tree from the journal, for when a
+//! derived tree is damaged or its layout changes. The journal, the seq
+//! counters and the rejected log are never touched. A marker in `meta`
+//! stays set while it runs, so an interrupted reindex is noticed at the
+//! next open instead of leaving silently incomplete trees.
+
+use super::derived::{self, Aggregates};
+use super::envelope::Stored;
+use super::error::{Result, StoreError};
+use super::keys::{prefix, KeyReader};
+use super::movement::Movement;
+use super::{meta_key, SledSink};
+
+/// Entries per batch: bounds memory on large stores.
+const CHUNK: usize = 20_000;
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub movements: u64,
+    pub removed: u64,
+    pub written: u64,
+}
+
+pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
+    let mut report = Report::default();
+    tracing::info!(path = %sink.path.display(), "reindex started");
+    sink.meta
+        .insert(meta_key::REINDEXING, &b"1"[..])
+        .map_err(sink.sled_err("mark the reindex"))?;
+    sink.make_durable()?;
+
+    let tree = sink.journal.clone();
+    let write = |batch: sled::Batch| {
+        tree.apply_batch(batch)
+            .map_err(sink.sled_err("rebuild a derived tree"))
+    };
+
+    for (p, _) in prefix::DERIVED {
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for item in tree.scan_prefix([p]) {
+            let (k, _) = item.map_err(sink.sled_err("read a derived tree"))?;
+            batch.remove(k);
+            n += 1;
+            report.removed += 1;
+            if n == CHUNK {
+                write(std::mem::take(&mut batch))?;
+                n = 0;
+            }
+        }
+        write(batch)?;
+    }
+
+    let mut agg = Aggregates::default();
+    let mut batch = sled::Batch::default();
+    let mut n = 0;
+    for item in tree.scan_prefix([prefix::JOURNAL]) {
+        let (k, v) = item.map_err(sink.sled_err("read the journal"))?;
+        let m = Movement::decode(&v).map_err(|e| {
+            let mut r = KeyReader::new(&k);
+            StoreError::Damaged {
+                path: sink.path.clone(),
+                detail: format!(
+                    "movement {} seq {} cannot be read ({e}), so its derived entries cannot be rebuilt",
+                    r.str().unwrap_or_default(),
+                    r.u64().unwrap_or(0)
+                ),
+            }
+        })?;
+        report.movements += 1;
+        for key in derived::index_keys(&m) {
+            batch.insert(key, Vec::<u8>::new());
+            n += 1;
+            report.written += 1;
+        }
+        agg.add(&m);
+        if n >= CHUNK {
+            write(std::mem::take(&mut batch))?;
+            n = 0;
+        }
+    }
+    for (k, v) in agg.entries() {
+        batch.insert(k.as_slice(), v);
+        n += 1;
+        report.written += 1;
+        if n >= CHUNK {
+            write(std::mem::take(&mut batch))?;
+            n = 0;
+        }
+    }
+    write(batch)?;
+
+    sink.meta
+        .remove(meta_key::REINDEXING)
+        .map_err(sink.sled_err("clear the reindex mark"))?;
+    sink.make_durable()?;
+    tracing::info!(
+        movements = report.movements,
+        entries = report.written,
+        "reindex finished"
+    );
+    Ok(report)
+}

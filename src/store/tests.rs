@@ -1,0 +1,286 @@
+//! Store behaviour against a real sled store in a temporary directory.
+
+use std::future::Future;
+
+use super::movement::tests_support::sample;
+use super::*;
+
+fn create(dir: &Path) -> Store {
+    Store::open(dir, OpenOptions::create("north".into())).unwrap()
+}
+
+#[test]
+fn commits_are_stamped_chained_and_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = create(dir.path());
+    let a = store.commit(sample(1)).unwrap();
+    let b = store.commit(sample(2)).unwrap();
+    assert_eq!((a.origin.as_str(), a.seq, b.seq), ("north", 1, 2));
+    assert_eq!(a.prev_hash, chain::Hash::GENESIS);
+    assert_eq!(b.prev_hash, a.hash);
+    assert_eq!(
+        store.journal_range("north", 1, 10).unwrap(),
+        vec![a.clone(), b.clone()]
+    );
+    assert_eq!(store.journal_range("north", 2, 10).unwrap(), vec![b]);
+    assert_eq!(store.by_lot("09506000134352", "LOT42").unwrap().len(), 2);
+    assert_eq!(
+        store.by_serial("09506000134352", "S000001").unwrap(),
+        vec![a.id()]
+    );
+    assert_eq!(
+        store
+            .lot_balance("09506000134352", "LOT42", "A-01", "")
+            .unwrap()
+            .mantissa,
+        2
+    );
+    assert!(matches!(
+        store.serial_state("09506000134352", "S000002").unwrap(),
+        Some(SerialState::InStock { .. })
+    ));
+    let report = store.verify().unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!(report.movements, 2);
+}
+
+#[test]
+fn seqs_continue_after_reopen_and_concurrent_commits_are_gap_free() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = create(dir.path());
+        store.commit(sample(1)).unwrap();
+    }
+    let store =
+        Arc::new(Store::open(dir.path(), OpenOptions::existing(Some("north".into()))).unwrap());
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|i| store.commit(sample(t * 100 + i)).unwrap().seq)
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut seqs: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    seqs.sort();
+    assert_eq!(seqs, (2..=201).collect::<Vec<_>>());
+    assert!(store.verify().unwrap().is_ok());
+    let (movements, batches) = store.commit_stats();
+    assert_eq!(movements, 200);
+    assert!(batches <= 200);
+}
+
+#[test]
+fn async_commit_resolves_once_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = create(dir.path());
+    let fut = store.commit_async(sample(1));
+    // A minimal executor: the reply slot wakes us; polling in a loop with a
+    // no-op waker is enough for a test.
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut fut = std::pin::pin!(fut);
+    let m = loop {
+        if let std::task::Poll::Ready(r) = fut.as_mut().poll(&mut cx) {
+            break r.unwrap();
+        }
+        std::thread::yield_now();
+    };
+    assert_eq!(m.seq, 1);
+}
+
+#[test]
+fn a_missing_store_is_reported_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nothing-here");
+    let e = Store::open(&path, OpenOptions::existing(None))
+        .err()
+        .unwrap();
+    assert!(matches!(e, StoreError::NoStore { .. }), "{e}");
+    assert!(e.to_string().contains("there is no store at"), "{e}");
+    assert!(!path.exists());
+}
+
+#[test]
+fn another_sites_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(create(dir.path()));
+    let e = Store::open(dir.path(), OpenOptions::existing(Some("south".into())))
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("belongs to site `north`"), "{e}");
+}
+
+#[test]
+fn a_store_in_use_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let _held = create(dir.path());
+    // sled's lock is per process (fcntl-style flock on the db file is per
+    // open file description, so a second open in this process conflicts too).
+    match Store::open(dir.path(), OpenOptions::existing(None)) {
+        Err(e) => assert!(
+            e.to_string().contains("is in use by another process"),
+            "{e}"
+        ),
+        Ok(_) => panic!("a second open of a locked store succeeded"),
+    }
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(create(dir.path()));
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let meta = db.open_tree(tree::META).unwrap();
+        meta.insert(meta_key::SCHEMA, &(SCHEMA_VERSION + 1).to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let e = Store::open(dir.path(), OpenOptions::existing(None))
+        .err()
+        .unwrap();
+    assert!(matches!(e, StoreError::NewerSchema { found: 2, .. }), "{e}");
+    assert!(e.to_string().contains("upgrade scantrail"));
+}
+
+#[test]
+fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = create(dir.path());
+        for i in 1..=5 {
+            store.commit(sample(i)).unwrap();
+        }
+    }
+    // Drop a derived entry: verify flags it, reindex repairs it.
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let j = db.open_tree(tree::JOURNAL).unwrap();
+        j.remove(
+            keys::serial_range("09506000134352", "S000004")
+                .into_iter()
+                .chain(keys::journal_origin("north")[1..].iter().copied())
+                .chain(4u64.to_be_bytes())
+                .collect::<Vec<u8>>(),
+        )
+        .unwrap()
+        .expect("the by-serial key layout changed");
+        db.flush().unwrap();
+    }
+    {
+        let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+        let report = store.verify().unwrap();
+        assert_eq!(
+            report.first_bad(),
+            vec![("north".to_owned(), 4)],
+            "{:?}",
+            report.problems
+        );
+        store.reindex().unwrap();
+        assert!(store.verify().unwrap().is_ok());
+    }
+    // Flip a byte of movement 3's operator: the chain catches it.
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let j = db.open_tree(tree::JOURNAL).unwrap();
+        let key = keys::journal("north", 3);
+        let mut v = j.get(&key).unwrap().unwrap().to_vec();
+        let at = v.windows(3).position(|w| w == b"op7").unwrap();
+        v[at] ^= 0x20;
+        j.insert(&key, v).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+    let report = store.verify().unwrap();
+    assert_eq!(
+        report.first_bad(),
+        vec![("north".to_owned(), 3)],
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn rejections_chain_apart_from_movements() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = create(dir.path());
+    let r = NewRejection {
+        code: "expired".into(),
+        words: "expired on 2026-01-31".into(),
+        station: "dispatch-1".into(),
+        operator: "op1".into(),
+        raw: b"]C1...".to_vec(),
+        time: chrono::Utc::now(),
+    };
+    let a = store.reject(r.clone()).unwrap();
+    store.commit(sample(1)).unwrap();
+    let b = store.reject(r).unwrap();
+    assert_eq!((a.seq, b.seq), (1, 2));
+    assert_eq!(b.prev_hash, a.hash);
+    assert_eq!(store.rejected_range("north", 1, 10).unwrap().len(), 2);
+    // reindex leaves the rejected log alone.
+    store.reindex().unwrap();
+    assert_eq!(store.rejected_range("north", 1, 10).unwrap().len(), 2);
+    assert!(store.verify().unwrap().is_ok());
+}
+
+#[test]
+fn backup_is_a_verifiable_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("copy");
+    let store = create(&dir.path().join("live"));
+    for i in 1..=20 {
+        store.commit(sample(i)).unwrap();
+    }
+    store
+        .set_outbox_position(OutboxPosition {
+            acked_seq: 7,
+            acked_hash: chain::Hash([1; 32]),
+        })
+        .unwrap();
+    store.backup(&dest).unwrap();
+    let e = store.backup(&dest).err().unwrap();
+    assert!(matches!(e, StoreError::BackupDestination { .. }), "{e}");
+    let copy = Store::open(&dest, OpenOptions::existing(Some("north".into()))).unwrap();
+    assert!(copy.verify().unwrap().is_ok());
+    assert_eq!(
+        copy.journal_range("north", 1, 100).unwrap(),
+        store.journal_range("north", 1, 100).unwrap()
+    );
+    assert_eq!(copy.outbox_position().unwrap().unwrap().acked_seq, 7);
+    // The copy continues the chain.
+    assert_eq!(copy.commit(sample(99)).unwrap().seq, 21);
+}
+
+#[test]
+fn reference_deltas_apply_once_with_their_watermark() {
+    use reference::Reference;
+    let dir = tempfile::tempdir().unwrap();
+    let store = create(dir.path());
+    assert_eq!(store.reference_watermark(Reference::Holds).unwrap(), 0);
+    assert!(store
+        .reference_apply(
+            Reference::Holds,
+            3,
+            vec![(b"lot".to_vec(), b"held".to_vec())],
+            vec![]
+        )
+        .unwrap());
+    assert!(!store
+        .reference_apply(Reference::Holds, 3, vec![], vec![b"lot".to_vec()])
+        .unwrap());
+    assert_eq!(store.reference_watermark(Reference::Holds).unwrap(), 3);
+    assert_eq!(
+        store
+            .reference_get(Reference::Holds, b"lot")
+            .unwrap()
+            .unwrap(),
+        b"held"
+    );
+}

@@ -1,0 +1,415 @@
+//! `verify`: proves the store is what was committed. Each origin's hash
+//! chain must be gap-free from seq 1, each movement must hash to its stored
+//! hash and link to its predecessor, the seq counter must point at the last
+//! movement, the rejected log must chain likewise, and every derived tree
+//! must hold exactly what the journal implies. Runs with commits paused.
+
+use std::collections::HashMap;
+
+use super::chain::{self, Hash};
+use super::derived::{self, Aggregates};
+use super::envelope::{Head, Stored};
+use super::error::Result;
+use super::keys::{prefix, KeyReader};
+use super::movement::{Balance, Movement, Rejection, SerialState};
+use super::SledSink;
+
+/// Problems listed in full; the rest are counted.
+const LISTED: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub origin: Option<String>,
+    pub seq: Option<u64>,
+    pub what: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.origin, self.seq) {
+            (Some(o), Some(s)) => write!(f, "origin {o} seq {s}: {}", self.what),
+            (Some(o), None) => write!(f, "origin {o}: {}", self.what),
+            _ => f.write_str(&self.what),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    /// (origin, movements, last seq)
+    pub origins: Vec<(String, u64, u64)>,
+    pub movements: u64,
+    pub rejections: u64,
+    pub index_entries: u64,
+    pub problems: Vec<Problem>,
+    pub problem_count: usize,
+}
+
+impl Report {
+    pub fn is_ok(&self) -> bool {
+        self.problem_count == 0
+    }
+
+    /// The lowest bad seq of each origin whose chain or entries are wrong.
+    pub fn first_bad(&self) -> Vec<(String, u64)> {
+        let mut first: HashMap<&str, u64> = HashMap::new();
+        for p in &self.problems {
+            if let (Some(o), Some(s)) = (&p.origin, p.seq) {
+                let e = first.entry(o).or_insert(s);
+                *e = (*e).min(s);
+            }
+        }
+        let mut v: Vec<(String, u64)> = first.into_iter().map(|(o, s)| (o.to_owned(), s)).collect();
+        v.sort();
+        v
+    }
+
+    fn problem(&mut self, origin: Option<&str>, seq: Option<u64>, what: impl Into<String>) {
+        self.problem_count += 1;
+        if self.problems.len() < LISTED {
+            self.problems.push(Problem {
+                origin: origin.map(str::to_owned),
+                seq,
+                what: what.into(),
+            });
+        }
+    }
+}
+
+/// Where one origin's chain stands during the walk.
+struct ChainState {
+    count: u64,
+    last_seq: u64,
+    /// None after an undecodable entry: the next link cannot be checked.
+    last_hash: Option<Hash>,
+}
+
+pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
+    let mut report = Report::default();
+    let tree = &sink.journal;
+    let read = sink.sled_err("read the journal");
+    let mut chains: Vec<(String, ChainState)> = Vec::new();
+    let mut agg = Aggregates::default();
+    let mut expected_index: HashMap<u8, u64> = HashMap::new();
+
+    for item in tree.scan_prefix([prefix::JOURNAL]) {
+        let (k, v) = item.map_err(&read)?;
+        let mut r = KeyReader::new(&k);
+        let (Some(origin), Some(seq)) = (r.str(), r.u64()) else {
+            report.problem(
+                None,
+                None,
+                format!("a journal key cannot be read: {:?}", k.as_ref()),
+            );
+            continue;
+        };
+        if chains.last().map(|(o, _)| o != &origin).unwrap_or(true) {
+            chains.push((
+                origin.clone(),
+                ChainState {
+                    count: 0,
+                    last_seq: 0,
+                    last_hash: Some(Hash::GENESIS),
+                },
+            ));
+        }
+        let state = &mut chains.last_mut().expect("pushed above").1;
+        state.count += 1;
+        report.movements += 1;
+        if seq != state.last_seq + 1 {
+            report.problem(
+                Some(&origin),
+                Some(seq),
+                format!(
+                    "gap in the chain: seq {} follows seq {}",
+                    seq, state.last_seq
+                ),
+            );
+        }
+        let expected_prev = state.last_hash;
+        state.last_seq = seq;
+        let m = match Movement::decode(&v) {
+            Ok(m) => m,
+            Err(e) => {
+                state.last_hash = None;
+                report.problem(
+                    Some(&origin),
+                    Some(seq),
+                    format!("the movement cannot be read: {e}"),
+                );
+                continue;
+            }
+        };
+        state.last_hash = Some(m.hash);
+        if m.origin != origin || m.seq != seq {
+            report.problem(
+                Some(&origin),
+                Some(seq),
+                format!(
+                    "stored under this key but names origin {} seq {}",
+                    m.origin, m.seq
+                ),
+            );
+        }
+        if chain::recompute(&m) != m.hash {
+            report.problem(
+                Some(&origin),
+                Some(seq),
+                "its content does not match its hash: the movement was changed after it was committed",
+            );
+        }
+        if let Some(prev) = expected_prev {
+            if prev != m.prev_hash {
+                report.problem(
+                    Some(&origin),
+                    Some(seq),
+                    "its previous-hash does not match the movement before it: history was changed",
+                );
+            }
+        }
+        for key in derived::index_keys(&m) {
+            *expected_index.entry(key[0]).or_default() += 1;
+            if !tree.contains_key(&key).map_err(&read)? {
+                report.problem(
+                    Some(&origin),
+                    Some(seq),
+                    format!(
+                        "its {} entry is missing (run `scantrail reindex`)",
+                        derived_name(key[0])
+                    ),
+                );
+            }
+        }
+        agg.add(&m);
+    }
+
+    check_heads(sink, &chains, &mut report)?;
+    check_index_counts(sink, &expected_index, &mut report)?;
+    check_aggregates(sink, agg, &mut report)?;
+    check_rejections(sink, &mut report)?;
+    report.origins = chains
+        .into_iter()
+        .map(|(o, s)| (o, s.count, s.last_seq))
+        .collect();
+    report.index_entries = expected_index.values().sum();
+    if report.is_ok() {
+        tracing::debug!(movements = report.movements, "verify passed");
+    }
+    Ok(report)
+}
+
+fn derived_name(p: u8) -> &'static str {
+    prefix::DERIVED
+        .iter()
+        .find(|(q, _)| *q == p)
+        .map(|(_, n)| *n)
+        .unwrap_or("derived")
+}
+
+fn check_heads(
+    sink: &SledSink,
+    chains: &[(String, ChainState)],
+    report: &mut Report,
+) -> Result<()> {
+    let mut heads: HashMap<String, Option<Head>> = HashMap::new();
+    for item in sink.journal.scan_prefix([prefix::HEAD]) {
+        let (k, v) = item.map_err(sink.sled_err("read the chain heads"))?;
+        let origin = KeyReader::new(&k).str().unwrap_or_default();
+        heads.insert(origin, Head::decode(&v).ok());
+    }
+    for (origin, state) in chains {
+        match heads.remove(origin) {
+            Some(Some(h)) if h.seq == state.last_seq && Some(h.hash) == state.last_hash => {}
+            Some(Some(h)) => report.problem(
+                Some(origin),
+                Some(h.seq.min(state.last_seq + 1)),
+                format!(
+                    "the seq counter says {} but the journal ends at {}",
+                    h.seq, state.last_seq
+                ),
+            ),
+            Some(None) => report.problem(Some(origin), None, "the seq counter cannot be read"),
+            None => report.problem(Some(origin), None, "the seq counter is missing"),
+        }
+    }
+    for (origin, head) in heads {
+        let seq = head.map(|h| h.seq).unwrap_or(0);
+        if seq > 0 {
+            report.problem(
+                Some(&origin),
+                Some(1),
+                format!(
+                    "the seq counter says {seq} but the journal has no movement of this origin"
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Every expected index entry was found above; equal counts then mean
+/// there is nothing extra. Otherwise find the extra entries to name them.
+fn check_index_counts(
+    sink: &SledSink,
+    expected: &HashMap<u8, u64>,
+    report: &mut Report,
+) -> Result<()> {
+    let read = sink.sled_err("read a derived tree");
+    for (p, name) in prefix::DERIVED {
+        if p == prefix::SERIAL_STATE || p == prefix::LOT_BALANCE {
+            continue;
+        }
+        let want = expected.get(&p).copied().unwrap_or(0);
+        let mut have = 0u64;
+        for item in sink.journal.scan_prefix([p]) {
+            item.map_err(&read)?;
+            have += 1;
+        }
+        if have <= want {
+            continue;
+        }
+        for item in sink.journal.scan_prefix([p]) {
+            let (k, _) = item.map_err(&read)?;
+            let explained = match derived::index_target(&k) {
+                Some((origin, seq)) => match sink
+                    .journal
+                    .get(super::keys::journal(&origin, seq))
+                    .map_err(&read)?
+                {
+                    Some(v) => Movement::decode(&v)
+                        .map(|m| derived::index_keys(&m).iter().any(|x| x[..] == k[..]))
+                        .unwrap_or(true),
+                    None => false,
+                },
+                None => false,
+            };
+            if !explained {
+                let target = derived::index_target(&k);
+                report.problem(
+                    target.as_ref().map(|(o, _)| o.as_str()),
+                    target.as_ref().map(|(_, s)| *s),
+                    format!("the {name} tree has an entry no movement explains (run `scantrail reindex`)"),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe_key(k: &[u8]) -> String {
+    let mut r = KeyReader::new(k);
+    let mut parts = Vec::new();
+    while let Some(s) = r.str() {
+        parts.push(s);
+    }
+    parts.join(" / ")
+}
+
+fn check_aggregates(sink: &SledSink, mut agg: Aggregates, report: &mut Report) -> Result<()> {
+    let read = sink.sled_err("read a derived tree");
+    for item in sink.journal.scan_prefix([prefix::LOT_BALANCE]) {
+        let (k, v) = item.map_err(&read)?;
+        let have = Balance::decode(&v).ok();
+        match agg.balances.remove(k.as_ref()) {
+            Some(want) if Some(want) == have => {}
+            Some(want) => report.problem(
+                None,
+                None,
+                format!(
+                    "lot balance {} is {:?} but the journal sums to {:?}",
+                    describe_key(&k),
+                    have,
+                    want
+                ),
+            ),
+            None => report.problem(
+                None,
+                None,
+                format!("lot balance {} has no movement", describe_key(&k)),
+            ),
+        }
+    }
+    for (k, _) in agg.balances {
+        report.problem(
+            None,
+            None,
+            format!("lot balance {} is missing", describe_key(&k)),
+        );
+    }
+    for item in sink.journal.scan_prefix([prefix::SERIAL_STATE]) {
+        let (k, v) = item.map_err(&read)?;
+        let have = SerialState::decode(&v).ok();
+        match agg.states.remove(k.as_ref()) {
+            Some(want) if Some(&want) == have.as_ref() => {}
+            Some(want) => report.problem(
+                None,
+                None,
+                format!(
+                    "serial state of {} is {:?} but the journal says {:?}",
+                    describe_key(&k),
+                    have,
+                    want
+                ),
+            ),
+            None => report.problem(
+                None,
+                None,
+                format!("serial state of {} has no movement", describe_key(&k)),
+            ),
+        }
+    }
+    for (k, _) in agg.states {
+        report.problem(
+            None,
+            None,
+            format!("serial state of {} is missing", describe_key(&k)),
+        );
+    }
+    Ok(())
+}
+
+fn check_rejections(sink: &SledSink, report: &mut Report) -> Result<()> {
+    let mut current: Option<(String, u64, Option<Hash>)> = None;
+    for item in sink.journal.scan_prefix([prefix::REJECTED]) {
+        let (k, v) = item.map_err(sink.sled_err("read the rejected log"))?;
+        let mut r = KeyReader::new(&k);
+        let (Some(origin), Some(seq)) = (r.str(), r.u64()) else {
+            report.problem(None, None, "a rejected-log key cannot be read");
+            continue;
+        };
+        report.rejections += 1;
+        let (last_seq, last_hash) = match &current {
+            Some((o, s, h)) if *o == origin => (*s, *h),
+            _ => (0, Some(Hash::GENESIS)),
+        };
+        let what = |w: &str| format!("rejected scan: {w}");
+        if seq != last_seq + 1 {
+            report.problem(Some(&origin), Some(seq), what("gap in the rejected log"));
+        }
+        let hash = match Rejection::decode(&v) {
+            Ok(rej) => {
+                if chain::recompute_rejection(&rej) != rej.hash {
+                    report.problem(
+                        Some(&origin),
+                        Some(seq),
+                        what("changed after it was recorded"),
+                    );
+                }
+                if last_hash.is_some_and(|h| h != rej.prev_hash) {
+                    report.problem(
+                        Some(&origin),
+                        Some(seq),
+                        what("does not link to the one before"),
+                    );
+                }
+                Some(rej.hash)
+            }
+            Err(e) => {
+                report.problem(Some(&origin), Some(seq), what(&e.to_string()));
+                None
+            }
+        };
+        current = Some((origin, seq, hash));
+    }
+    Ok(())
+}
