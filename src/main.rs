@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use scantrail::cli;
 
 #[derive(Parser)]
-#[command(name = "scantrail", version, about = "Warehouse barcode scanning with GS1 lot and serial traceability")]
+#[command(
+    name = "scantrail",
+    version,
+    about = "Warehouse barcode scanning with GS1 lot and serial traceability"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
