@@ -6,7 +6,9 @@
 
 use std::process::ExitCode;
 
+pub mod listen;
 pub mod parse;
+pub mod simulate;
 
 /// What a command reports back to `main`: success, or that some input was
 /// rejected (exit 1), or a failure to report in one line (exit 1).
@@ -34,5 +36,22 @@ pub fn finish(outcome: Outcome) -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(REJECTED)
         }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so long-running commands close their
+/// ports cleanly.
+pub async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
     }
 }

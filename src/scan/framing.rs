@@ -169,6 +169,10 @@ impl FrameDecoder {
         if frame.is_empty() {
             return reject(RejectReason::Empty, frame);
         }
+        // A whole over-long frame can arrive in one read.
+        if frame.len() > self.max_len {
+            return reject(RejectReason::TooLong, frame);
+        }
         let body = if self.prefix.is_empty() {
             frame
         } else if frame.starts_with(&self.prefix) {
@@ -364,6 +368,16 @@ mod tests {
         let out = all(&mut d, &mut buf);
         assert_eq!(out.len(), 1);
         assert_eq!(frame(&out[0]), b"]C1ok");
+    }
+
+    #[test]
+    fn over_long_frame_in_one_chunk_is_refused() {
+        let mut d = decoder(CR);
+        let mut buf = BytesMut::from(&[b'7'; 40][..]);
+        buf.extend_from_slice(b"\r]C1ok\r");
+        let out = all(&mut d, &mut buf);
+        assert_eq!(reason(&out[0]), RejectReason::TooLong);
+        assert_eq!(frame(&out[1]), b"]C1ok");
     }
 
     #[test]

@@ -153,7 +153,8 @@ async fn run(spec: ScannerSpec, events: mpsc::Sender<ScanEvent>, stats: Arc<Sour
             }
         };
         src.stats.connects.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(port, station, device = %path.display(), profile = %src.profile, "scanner connected");
+        let device = std::fs::canonicalize(&path).unwrap_or(path);
+        tracing::info!(port, station, device = %device.display(), profile = %src.profile, "scanner connected");
         // Beeps decided while the scanner was away are stale.
         while fb_rx.try_recv().is_ok() {
             src.stats.feedback_lost.fetch_add(1, Ordering::Relaxed);
