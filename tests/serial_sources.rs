@@ -103,13 +103,13 @@ async fn frames_with_gs_many_in_one_write() {
     let p = profile(CR);
     let mut rig = rig(&p, &[("s", "dock-1")]);
     let sc = VirtualScanner::open(Some(&rig.link("s"))).unwrap();
-    sc.write_all(b"]d20109506000134352172512311 0ABC123\x1d21XYZ987\r]C1010950600013435210L1\r]Q1plain text\r")
+    sc.write_all(b"]d201095060001343521725123110ABC123\x1d21XYZ987\r]C1010950600013435210L1\r]Q1plain text\r")
         .await
         .unwrap();
     let a = rig.scan().await;
     assert_eq!(
         &a.bytes[..],
-        b"]d20109506000134352172512311 0ABC123\x1d21XYZ987"
+        b"]d201095060001343521725123110ABC123\x1d21XYZ987"
     );
     assert_eq!(a.symbology, Some(Aim(*b"]d2")));
     assert_eq!(&*a.station, "dock-1");
@@ -324,7 +324,7 @@ fn simulate_feeds_listen() {
     let scans = dir.path().join("scans.txt");
     std::fs::write(
         &scans,
-        "]d20109506000134352172512311 0ABC123^21XYZ987\n0109506000134352^10LOT\n\n]Q1hello\n",
+        "]d201095060001343521725123110ABC123^21XYZ987\n0109506000134352^10LOT\n\n]Q1hello\n",
     )
     .unwrap();
 
@@ -370,7 +370,7 @@ fn simulate_feeds_listen() {
     }
     assert_eq!(
         lines[0]["raw"],
-        "]d20109506000134352172512311 0ABC123<GS>21XYZ987"
+        "]d201095060001343521725123110ABC123<GS>21XYZ987"
     );
     assert_eq!(lines[0]["aim"], "]d2");
     assert_eq!(lines[1]["raw"], "]C10109506000134352<GS>10LOT");
