@@ -22,6 +22,73 @@ pub struct Config {
     pub data_dir: PathBuf,
     #[serde(default)]
     pub http: Http,
+    #[serde(default)]
+    pub stations: Vec<Station>,
+    #[serde(default)]
+    pub scanners: Vec<Scanner>,
+    #[serde(default)]
+    pub handhelds: Vec<Handheld>,
+    #[serde(default)]
+    pub sync: Option<Sync>,
+    /// The folder of the configuration file: relative paths in it (device
+    /// profiles) resolve against it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// A place where scans mean something: receiving at a dock, dispatching
+/// orders, taking returns. Its policies arrive with the station issue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Station {
+    pub id: String,
+    pub mode: StationMode,
+    #[serde(default)]
+    pub location: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StationMode {
+    Receive,
+    Dispatch,
+    Return,
+}
+
+/// A scanner wired to this machine (RS-232 or USB in virtual-COM mode).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scanner {
+    /// A device path, or a glob such as `/dev/serial/by-id/usb-Honeywell*`
+    /// (stable across replugs, unlike `/dev/ttyACM0`).
+    pub port: String,
+    /// A device profile file, e.g. `devices/generic-aim.toml`, relative to
+    /// this file's folder or to the folder above it (the repository).
+    pub profile: PathBuf,
+    /// The `[[stations]]` id its scans belong to.
+    pub station: String,
+}
+
+/// A handheld terminal talking to the HTTP API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Handheld {
+    pub id: String,
+    /// The bearer token the terminal presents.
+    pub token: String,
+    /// Its default station.
+    pub station: String,
+}
+
+/// Head-office sync; absent for a site that does not sync (or for `hq`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sync {
+    pub url: String,
+    #[serde(default)]
+    pub credential: Option<String>,
+    #[serde(default)]
+    pub batch_max: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,6 +157,7 @@ impl Config {
         if config.data_dir.is_relative() {
             config.data_dir = base.join(&config.data_dir);
         }
+        config.base_dir = base.to_owned();
         Ok(config)
     }
 
@@ -99,13 +167,125 @@ impl Config {
         if config.site.id.trim().is_empty() {
             return Err("key `site.id` must not be empty: give this site a short, unique name such as `dock-north`".to_owned());
         }
+        config.check_references(text)?;
         Ok(config)
     }
+
+    /// Every station named by a scanner or handheld must exist, once.
+    fn check_references(&self, text: &str) -> Result<(), String> {
+        let at = |table: &str, i: usize, key: &str| match locate(text, table, Some(i), key) {
+            Some(line) => format!("line {line}: key `{table}[{i}].{key}`"),
+            None => format!("key `{table}[{i}].{key}`"),
+        };
+        let ids: Vec<&str> = self.stations.iter().map(|s| s.id.as_str()).collect();
+        for (i, id) in ids.iter().enumerate() {
+            if id.trim().is_empty() {
+                return Err(format!("{}: must not be empty", at("stations", i, "id")));
+            }
+            if ids[..i].contains(id) {
+                return Err(format!(
+                    "{}: station `{id}` is defined twice",
+                    at("stations", i, "id")
+                ));
+            }
+        }
+        let known = |station: &str| ids.contains(&station);
+        for (i, s) in self.scanners.iter().enumerate() {
+            if s.port.trim().is_empty() {
+                return Err(format!(
+                    "{}: give the scanner's device, e.g. /dev/serial/by-id/usb-...",
+                    at("scanners", i, "port")
+                ));
+            }
+            if !known(&s.station) {
+                return Err(format!(
+                    "{}: no [[stations]] entry has id `{}`; add one or fix the name",
+                    at("scanners", i, "station"),
+                    s.station
+                ));
+            }
+        }
+        for (i, h) in self.handhelds.iter().enumerate() {
+            if !known(&h.station) {
+                return Err(format!(
+                    "{}: no [[stations]] entry has id `{}`; add one or fix the name",
+                    at("handhelds", i, "station"),
+                    h.station
+                ));
+            }
+            if h.token.len() < 8 {
+                return Err(format!(
+                    "{}: use a random token of at least 8 characters",
+                    at("handhelds", i, "token")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Where a scanner's profile file is: relative to this file's folder,
+    /// else to the folder above it (the repository), else as given.
+    pub fn profile_path(&self, profile: &Path) -> PathBuf {
+        if profile.is_absolute() {
+            return profile.to_owned();
+        }
+        let candidates = [
+            Some(self.base_dir.join(profile)),
+            self.base_dir.parent().map(|p| p.join(profile)),
+        ];
+        candidates
+            .into_iter()
+            .flatten()
+            .find(|p| p.exists())
+            .unwrap_or_else(|| profile.to_owned())
+    }
+}
+
+/// The line (1-based) of `key` in table `table` (`""` for the top level;
+/// with `index`, the index-th `[[table]]`), for errors found after parsing.
+pub(crate) fn locate(text: &str, table: &str, index: Option<usize>, key: &str) -> Option<usize> {
+    let mut seen: usize = 0;
+    let mut in_target = table.is_empty() && index.is_none();
+    let mut header_line = None;
+    for (n, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+            let current = name.trim();
+            in_target = current == table && index == Some(seen);
+            if current == table {
+                seen += 1;
+            }
+            if in_target {
+                header_line = Some(n + 1);
+            }
+            continue;
+        }
+        if let Some(name) = t.strip_prefix('[').and_then(|r| r.split(']').next()) {
+            in_target = index.is_none() && name.trim() == table;
+            if in_target {
+                header_line = Some(n + 1);
+            }
+            continue;
+        }
+        if in_target {
+            if let Some(rest) = t.strip_prefix(key) {
+                if rest.trim_start().starts_with('=') {
+                    return Some(n + 1);
+                }
+            }
+        }
+    }
+    header_line
+}
+
+/// The line of `section.key` (`section` may be `""`), see [`locate`].
+pub(crate) fn line_of(text: &str, section: &str, key: &str) -> Option<usize> {
+    locate(text, section, None, key)
 }
 
 /// Turns a TOML error into one line with the line number, the key and the
 /// reason, e.g. ``line 3 (`id = 7`): invalid type: integer `7`, expected a string``.
-fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+pub(crate) fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
     let reason = error.message().trim();
     match error.span() {
         Some(span) => {
@@ -135,6 +315,52 @@ mod tests {
         assert!(e.starts_with("line 3 (`id = 7`):"), "{e}");
         let e = Config::parse("data_dir = \"data\"\n[site]\nid = \"x\"\ncolour = 1\n").unwrap_err();
         assert!(e.contains("line 4") && e.contains("colour"), "{e}");
+    }
+
+    const SITE: &str = "data_dir = \"d\"\n[site]\nid = \"x\"\n";
+
+    #[test]
+    fn stations_scanners_handhelds_and_sync_load() {
+        let text = format!("{SITE}[[stations]]\nid = \"dock-1\"\nmode = \"receive\"\n[[scanners]]\nport = \"/dev/ttyACM0\"\nprofile = \"devices/generic-aim.toml\"\nstation = \"dock-1\"\n[[handhelds]]\nid = \"h1\"\ntoken = \"0123456789\"\nstation = \"dock-1\"\n[sync]\nurl = \"https://hq.example\"\n");
+        let c = Config::parse(&text).unwrap();
+        assert_eq!(c.stations[0].mode, StationMode::Receive);
+        assert_eq!(c.scanners[0].station, "dock-1");
+        assert_eq!(c.handhelds[0].id, "h1");
+        assert_eq!(c.sync.unwrap().url, "https://hq.example");
+    }
+
+    #[test]
+    fn scanner_of_unknown_station_names_line_and_key() {
+        let text = format!("{SITE}[[stations]]\nid = \"dock-1\"\nmode = \"receive\"\n[[scanners]]\nport = \"/a\"\nprofile = \"p\"\nstation = \"dock-1\"\n[[scanners]]\nport = \"/b\"\nprofile = \"p\"\nstation = \"dock-2\"\n");
+        let e = Config::parse(&text).unwrap_err();
+        assert!(
+            e.contains("line 14") && e.contains("scanners[1].station") && e.contains("dock-2"),
+            "{e}"
+        );
+        let e = Config::parse(&format!(
+            "{SITE}[[stations]]\nid = \"a\"\nmode = \"sideways\"\n"
+        ))
+        .unwrap_err();
+        assert!(e.contains("line 6") && e.contains("sideways"), "{e}");
+        let e = Config::parse(&format!(
+            "{SITE}[[scanners]]\nport = \"/a\"\nprofile = \"p\"\nstation = \"s\"\nbaud = 9600\n"
+        ))
+        .unwrap_err();
+        assert!(e.contains("line 8") && e.contains("baud"), "{e}");
+    }
+
+    #[test]
+    fn shipped_config_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/scantrail.toml");
+        let c = Config::load(&path).unwrap();
+        assert!(!c.scanners.is_empty());
+        for s in &c.scanners {
+            assert!(
+                c.profile_path(&s.profile).exists(),
+                "{}",
+                s.profile.display()
+            );
+        }
     }
 
     #[test]

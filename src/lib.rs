@@ -1,4 +1,5 @@
 pub mod cli;
 pub mod config;
 pub mod gs1;
+pub mod scan;
 pub mod store;

@@ -32,6 +32,10 @@ enum Command {
     /// Append synthetic movements (tests and benchmarks).
     #[command(hide = true)]
     DevAppend(cli::dev_append::Args),
+    /// Open one scanner and print every scan as it is read, parsed.
+    Listen(cli::listen::Args),
+    /// A virtual scanner on a pseudo-terminal that sends the given scans.
+    Simulate(cli::simulate::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,8 @@ fn main() -> ExitCode {
         Command::Reindex(args) => cli::reindex::run(args),
         Command::Backup(args) => cli::backup::run(args),
         Command::DevAppend(args) => cli::dev_append::run(args),
+        Command::Listen(args) => cli::listen::run(args),
+        Command::Simulate(args) => cli::simulate::run(args),
     };
     cli::finish(outcome)
 }

@@ -9,8 +9,10 @@ use std::process::ExitCode;
 pub mod backup;
 pub mod dev_append;
 pub mod journal;
+pub mod listen;
 pub mod parse;
 pub mod reindex;
+pub mod simulate;
 pub mod store_args;
 pub mod verify;
 
@@ -40,5 +42,22 @@ pub fn finish(outcome: Outcome) -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::from(REJECTED)
         }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so long-running commands close their
+/// ports cleanly.
+pub async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
     }
 }

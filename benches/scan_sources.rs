@@ -1,0 +1,68 @@
+//! The in-memory frame decoder on the reference scan, to hold it against
+//! the GS1 parse cost of the same frame (target: under 10% of it).
+
+use std::path::Path;
+
+use bytes::BytesMut;
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use scantrail::scan::{FrameDecoder, Profile};
+use tokio_util::codec::Decoder;
+
+/// `]d2` 01 09506000134352 17 251231 10 ABC123 GS 21 XYZ987.
+const REFERENCE: &[u8] = b"]d201095060001343521725123110ABC123\x1d21XYZ987";
+
+fn profile(name: &str) -> Profile {
+    Profile::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("devices")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let frame = REFERENCE.to_vec();
+    let mut g = c.benchmark_group("frame_decoder");
+
+    let mut cr = frame.clone();
+    cr.push(b'\r');
+    let mut d = FrameDecoder::new(&profile("generic-aim.toml"));
+    let mut buf = BytesMut::with_capacity(4096);
+    g.bench_function("reference_aim_cr", |b| {
+        b.iter(|| {
+            buf.extend_from_slice(black_box(&cr));
+            black_box(d.decode(&mut buf).unwrap())
+        })
+    });
+
+    let mut label = b"k".to_vec();
+    label.extend_from_slice(&frame[3..]);
+    label.push(b'\r');
+    let mut d = FrameDecoder::new(&profile("datalogic-rs232.toml"));
+    g.bench_function("reference_datalogic_label_cr", |b| {
+        b.iter(|| {
+            buf.extend_from_slice(black_box(&label));
+            black_box(d.decode(&mut buf).unwrap())
+        })
+    });
+
+    let mut crlf = frame.clone();
+    crlf.extend_from_slice(b"\r\n");
+    let mut d = FrameDecoder::new(&profile("honeywell-xenon-cdc.toml"));
+    g.bench_function("reference_aim_crlf", |b| {
+        b.iter(|| {
+            buf.extend_from_slice(black_box(&crlf));
+            black_box(d.decode(&mut buf).unwrap())
+        })
+    });
+
+    // The parse this is measured against (a stub until the gs1 engine
+    // lands; compare the two after the merge).
+    g.bench_function("gs1_parse_scan_reference", |b| {
+        b.iter(|| black_box(scantrail::gs1::parse_scan(black_box(&frame), None).is_ok()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,446 @@
+//! Cutting a scanner's byte stream into frames: a tokio-util [`Decoder`]
+//! over raw bytes (scan data is not text: GS is 0x1D, and noise is binary).
+//!
+//! It strips prefix and suffix, identifies the symbology, and refuses noise
+//! (empty frames, over-long frames, binary garbage) with a reason, so the
+//! source can count it and carry on. Time is not its business: the source
+//! calls [`FrameDecoder::on_idle`] when the inter-byte timeout expires.
+
+use std::fmt;
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio_util::codec::Decoder;
+
+use super::profile::Profile;
+use super::symbology::{identify, AimMode, Identified, LabelMap};
+
+/// One decoded unit of the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Framed {
+    Frame(Frame),
+    Rejected(Reject),
+}
+
+/// A frame as the scanner sent it, prefix and suffix removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub bytes: Bytes,
+    pub id: Identified,
+}
+
+/// A refused frame; `bytes` is what was received (at most the first
+/// [`REJECT_KEEP`] bytes of a long one), for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub reason: RejectReason,
+    pub bytes: Bytes,
+}
+
+/// How much of an over-long frame is kept for the log.
+pub const REJECT_KEEP: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RejectReason {
+    /// Suffix with nothing before it (e.g. the second half of CR LF when the
+    /// profile says CR).
+    Empty,
+    /// Longer than the profile's maximum: the suffix was lost or the line is
+    /// noise.
+    TooLong,
+    /// Control bytes or invalid UTF-8 that no barcode produces: wrong baud
+    /// rate, line noise.
+    Binary,
+    /// The profile's prefix was missing.
+    BadPrefix,
+    /// No AIM identifier or known label ID although the profile expects one.
+    NoSymbology,
+    /// Cut off by an unplug or a pause: never parsed.
+    Fragment,
+}
+
+impl RejectReason {
+    pub const ALL: [RejectReason; 6] = [
+        RejectReason::Empty,
+        RejectReason::TooLong,
+        RejectReason::Binary,
+        RejectReason::BadPrefix,
+        RejectReason::NoSymbology,
+        RejectReason::Fragment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::Empty => "empty",
+            RejectReason::TooLong => "too-long",
+            RejectReason::Binary => "binary",
+            RejectReason::BadPrefix => "bad-prefix",
+            RejectReason::NoSymbology => "no-symbology",
+            RejectReason::Fragment => "fragment",
+        }
+    }
+
+    /// What the operator or installer should do about it.
+    pub fn hint(self) -> &'static str {
+        match self {
+            RejectReason::Empty => "empty frame (check the profile's suffix: CR vs CRLF)",
+            RejectReason::TooLong => "frame longer than max_frame_len (suffix lost, or noise)",
+            RejectReason::Binary => "binary bytes no barcode produces (check baud rate and parity)",
+            RejectReason::BadPrefix => "frame does not start with the profile's prefix",
+            RejectReason::NoSymbology => {
+                "no AIM identifier (turn on AIM ID transmission on the scanner)"
+            }
+            RejectReason::Fragment => "frame cut off (scanner unplugged or stalled); scan again",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The frame decoder for one scanner.
+#[derive(Debug, Clone)]
+pub struct FrameDecoder {
+    prefix: Vec<u8>,
+    suffix: Vec<u8>,
+    max_len: usize,
+    substitute: Option<u8>,
+    aim: AimMode,
+    labels: LabelMap,
+    /// Bytes of the buffer already searched for the suffix, so a frame
+    /// arriving one byte at a time is not searched again and again.
+    searched: usize,
+    /// Dropping an over-long frame's rest until the next suffix.
+    discarding: bool,
+}
+
+impl FrameDecoder {
+    pub fn new(profile: &Profile) -> FrameDecoder {
+        FrameDecoder {
+            prefix: profile.framing.prefix.clone(),
+            suffix: profile.framing.suffix.clone(),
+            max_len: profile.framing.max_frame_len,
+            substitute: profile.fnc1_substitute,
+            aim: profile.aim,
+            labels: profile.labels.clone(),
+            searched: 0,
+            discarding: false,
+        }
+    }
+
+    /// The line went quiet for the inter-byte timeout. Without a suffix that
+    /// ends the frame; with one, what is buffered was cut off.
+    pub fn on_idle(&mut self, src: &mut BytesMut) -> Option<Framed> {
+        self.searched = 0;
+        let discarding = std::mem::replace(&mut self.discarding, false);
+        if src.is_empty() {
+            return None;
+        }
+        let bytes = src.split().freeze();
+        if discarding {
+            return None;
+        }
+        if self.suffix.is_empty() {
+            Some(self.classify(bytes))
+        } else {
+            Some(reject(RejectReason::Fragment, bytes))
+        }
+    }
+
+    fn find_suffix(&self, src: &[u8]) -> Option<usize> {
+        let start = self.searched.saturating_sub(self.suffix.len() - 1);
+        let hay = src.get(start..)?;
+        let pos = if let [one] = self.suffix[..] {
+            hay.iter().position(|&b| b == one)
+        } else {
+            hay.windows(self.suffix.len())
+                .position(|w| w == self.suffix)
+        };
+        pos.map(|p| p + start)
+    }
+
+    fn classify(&self, frame: Bytes) -> Framed {
+        if frame.is_empty() {
+            return reject(RejectReason::Empty, frame);
+        }
+        // A whole over-long frame can arrive in one read.
+        if frame.len() > self.max_len {
+            return reject(RejectReason::TooLong, frame);
+        }
+        let body = if self.prefix.is_empty() {
+            frame
+        } else if frame.starts_with(&self.prefix) {
+            frame.slice(self.prefix.len()..)
+        } else {
+            return reject(RejectReason::BadPrefix, frame);
+        };
+        if body.is_empty() {
+            return reject(RejectReason::Empty, body);
+        }
+        if !self.is_text(&body) {
+            return reject(RejectReason::Binary, body);
+        }
+        match identify(&body, self.aim, &self.labels) {
+            Some(id) => Framed::Frame(Frame { bytes: body, id }),
+            None => reject(RejectReason::NoSymbology, body),
+        }
+    }
+
+    /// Printable text plus the separators barcodes carry (GS, RS, FS, EOT
+    /// in ISO/IEC 15434 envelopes, and the profile's GS substitute).
+    fn is_text(&self, body: &[u8]) -> bool {
+        let mut high = false;
+        for &b in body {
+            match b {
+                0x20..=0x7E => {}
+                0x1C..=0x1E | 0x04 => {}
+                0x80..=0xFF => high = true,
+                _ if Some(b) == self.substitute => {}
+                _ => return false,
+            }
+        }
+        !high || std::str::from_utf8(body).is_ok()
+    }
+}
+
+fn reject(reason: RejectReason, mut bytes: Bytes) -> Framed {
+    bytes.truncate(REJECT_KEEP);
+    Framed::Rejected(Reject { reason, bytes })
+}
+
+impl Decoder for FrameDecoder {
+    type Item = Framed;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Framed>, std::io::Error> {
+        loop {
+            if self.suffix.is_empty() {
+                // Only a pause ends a frame; guard the length meanwhile.
+                if src.len() > self.max_len && !self.discarding {
+                    self.discarding = true;
+                    let head = src.split().freeze();
+                    return Ok(Some(reject(RejectReason::TooLong, head)));
+                }
+                if self.discarding {
+                    src.clear();
+                }
+                return Ok(None);
+            }
+            match self.find_suffix(src) {
+                Some(end) => {
+                    let frame = src.split_to(end).freeze();
+                    src.advance(self.suffix.len());
+                    self.searched = 0;
+                    if std::mem::replace(&mut self.discarding, false) {
+                        continue;
+                    }
+                    return Ok(Some(self.classify(frame)));
+                }
+                None => {
+                    // Keep a possibly split suffix's first bytes.
+                    let keep = self.suffix.len() - 1;
+                    if self.discarding {
+                        let drop = src.len().saturating_sub(keep);
+                        src.advance(drop);
+                        self.searched = src.len();
+                        return Ok(None);
+                    }
+                    if src.len() > self.max_len + keep {
+                        self.discarding = true;
+                        let head = src.split_to(src.len() - keep).freeze();
+                        self.searched = src.len();
+                        return Ok(Some(reject(RejectReason::TooLong, head)));
+                    }
+                    self.searched = src.len();
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Framed>, std::io::Error> {
+        if let Some(item) = self.decode(src)? {
+            return Ok(Some(item));
+        }
+        // The stream ended mid-frame: the scanner was unplugged.
+        self.searched = 0;
+        let discarding = std::mem::replace(&mut self.discarding, false);
+        if src.is_empty() || discarding {
+            src.clear();
+            return Ok(None);
+        }
+        Ok(Some(reject(RejectReason::Fragment, src.split().freeze())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::symbology::Aim;
+    use std::path::Path;
+
+    fn decoder(profile: &str) -> FrameDecoder {
+        FrameDecoder::new(&Profile::parse(profile, "t", Path::new("t.toml")).unwrap())
+    }
+
+    fn all(d: &mut FrameDecoder, buf: &mut BytesMut) -> Vec<Framed> {
+        let mut out = Vec::new();
+        while let Some(f) = d.decode(buf).unwrap() {
+            out.push(f);
+        }
+        out
+    }
+
+    fn frame(f: &Framed) -> &[u8] {
+        match f {
+            Framed::Frame(fr) => &fr.bytes,
+            Framed::Rejected(r) => panic!("rejected {:?}", r),
+        }
+    }
+
+    fn reason(f: &Framed) -> RejectReason {
+        match f {
+            Framed::Rejected(r) => r.reason,
+            Framed::Frame(fr) => panic!("accepted {:?}", fr),
+        }
+    }
+
+    const CR: &str =
+        "[framing]\nsuffix = \"CR\"\nmax_frame_len = 32\n[symbology]\naim = \"expected\"\n";
+
+    #[test]
+    fn many_frames_in_one_chunk_keep_gs() {
+        let mut d = decoder(CR);
+        let mut buf = BytesMut::from(&b"]C1010950600013435210AB\x1d21X\r]Q1hello\r"[..]);
+        let out = all(&mut d, &mut buf);
+        assert_eq!(out.len(), 2);
+        assert_eq!(frame(&out[0]), b"]C1010950600013435210AB\x1d21X");
+        assert_eq!(frame(&out[1]), b"]Q1hello");
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn one_byte_at_a_time() {
+        let mut d = decoder("[framing]\nsuffix = \"CRLF\"\n");
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for &b in b"]E05901234123457\r\n]E05901234123457\r\n" {
+            buf.extend_from_slice(&[b]);
+            out.extend(all(&mut d, &mut buf));
+        }
+        assert_eq!(out.len(), 2);
+        assert_eq!(frame(&out[1]), b"]E05901234123457");
+    }
+
+    #[test]
+    fn crlf_pairs_under_cr_profile_are_empty_frames_or_stripped() {
+        let mut d = decoder(CR);
+        let mut buf = BytesMut::from(&b"\r\r"[..]);
+        let out = all(&mut d, &mut buf);
+        assert_eq!(
+            out.iter().map(reason).collect::<Vec<_>>(),
+            [RejectReason::Empty; 2]
+        );
+        // LF after CR starts the next frame: it is a control byte, so binary.
+        let mut buf = BytesMut::from(&b"]C1x\r\n"[..]);
+        let out = all(&mut d, &mut buf);
+        assert_eq!(frame(&out[0]), b"]C1x");
+    }
+
+    #[test]
+    fn over_long_frame_is_refused_once_then_the_next_frame_is_clean() {
+        let mut d = decoder(CR);
+        let mut buf = BytesMut::from(&[b'7'; 40][..]);
+        let out = all(&mut d, &mut buf);
+        assert_eq!(
+            out.iter().map(reason).collect::<Vec<_>>(),
+            [RejectReason::TooLong]
+        );
+        buf.extend_from_slice(&[b'7'; 100]);
+        assert!(all(&mut d, &mut buf).is_empty());
+        buf.extend_from_slice(b"777\r]C1ok\r");
+        let out = all(&mut d, &mut buf);
+        assert_eq!(out.len(), 1);
+        assert_eq!(frame(&out[0]), b"]C1ok");
+    }
+
+    #[test]
+    fn over_long_frame_in_one_chunk_is_refused() {
+        let mut d = decoder(CR);
+        let mut buf = BytesMut::from(&[b'7'; 40][..]);
+        buf.extend_from_slice(b"\r]C1ok\r");
+        let out = all(&mut d, &mut buf);
+        assert_eq!(reason(&out[0]), RejectReason::TooLong);
+        assert_eq!(frame(&out[1]), b"]C1ok");
+    }
+
+    #[test]
+    fn garbage_and_missing_aim_are_refused() {
+        let mut d = decoder(CR);
+        let mut buf = BytesMut::from(&b"\x00\xff\x13\x80\r0109506\r]C1\xc3\xa9\r"[..]);
+        let out = all(&mut d, &mut buf);
+        assert_eq!(reason(&out[0]), RejectReason::Binary);
+        assert_eq!(reason(&out[1]), RejectReason::NoSymbology);
+        assert_eq!(frame(&out[2]), "]C1é".as_bytes());
+    }
+
+    #[test]
+    fn prefix_is_stripped_and_required() {
+        let mut d = decoder("[framing]\nsuffix = \"CR\"\nprefix = \"\\u0002\"\n");
+        let mut buf = BytesMut::from(&b"\x02]C1abc\r]C1abc\r"[..]);
+        let out = all(&mut d, &mut buf);
+        assert_eq!(frame(&out[0]), b"]C1abc");
+        assert_eq!(reason(&out[1]), RejectReason::BadPrefix);
+    }
+
+    #[test]
+    fn substitute_byte_is_text_and_labels_identify() {
+        let mut d = decoder("[framing]\nsuffix = \"CR\"\nfnc1_substitute = \"|\"\n[symbology]\naim = \"expected\"\nlabel_ids = { k = \"]C1\" }\n");
+        let mut buf = BytesMut::from(&b"k0109506000134352|21X\r"[..]);
+        let out = all(&mut d, &mut buf);
+        match &out[0] {
+            Framed::Frame(f) => {
+                assert_eq!(&f.bytes[..], b"k0109506000134352|21X");
+                assert_eq!(f.id.aim, Some(Aim(*b"]C1")));
+                assert_eq!(f.id.id_len, 1);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_suffix_frames_end_on_idle() {
+        let mut d = decoder(
+            "[framing]\nsuffix = \"none\"\ninter_byte_timeout_ms = 30\nmax_frame_len = 16\n",
+        );
+        let mut buf = BytesMut::from(&b"]C1abc"[..]);
+        assert!(all(&mut d, &mut buf).is_empty());
+        assert_eq!(frame(&d.on_idle(&mut buf).unwrap()), b"]C1abc");
+        assert!(d.on_idle(&mut buf).is_none());
+        buf.extend_from_slice(&[b'1'; 20]);
+        assert_eq!(reason(&all(&mut d, &mut buf)[0]), RejectReason::TooLong);
+        buf.extend_from_slice(b"11");
+        assert!(all(&mut d, &mut buf).is_empty());
+        assert!(d.on_idle(&mut buf).is_none());
+    }
+
+    #[test]
+    fn cut_frames_are_fragments() {
+        let mut d = decoder(CR);
+        let mut buf = BytesMut::from(&b"]C1ok\r]C1half"[..]);
+        assert_eq!(all(&mut d, &mut buf).len(), 1);
+        assert_eq!(
+            reason(&d.on_idle(&mut buf.clone()).unwrap()),
+            RejectReason::Fragment
+        );
+        let f = d.decode_eof(&mut buf).unwrap().unwrap();
+        assert_eq!(reason(&f), RejectReason::Fragment);
+        assert!(d.decode_eof(&mut buf).unwrap().is_none());
+    }
+}
