@@ -2,4 +2,5 @@ pub mod cli;
 pub mod config;
 pub mod gs1;
 pub mod scan;
+pub mod station;
 pub mod store;

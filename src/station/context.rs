@@ -1,0 +1,201 @@
+//! A station's current context (who works there, which supplier, order or
+//! customer the scans belong to) and its policies, and how context barcodes,
+//! command barcodes and operator badges change it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::StationMode;
+use crate::gs1::ElementString;
+use crate::store::movement::{Counterparty, MovementId};
+
+/// How strictly a station applies the rules that allow a choice.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policies {
+    /// A GTIN missing from the product master: accept and flag, or refuse.
+    pub unknown_gtin: Strictness,
+    /// An expired item: refuse, or accept with a warning.
+    pub expired: Strictness,
+    /// Picking a later-expiring lot while an earlier one is in stock.
+    pub fefo: Fefo,
+    /// Where returned goods go.
+    pub returns_to: ReturnsTo,
+    /// Data of a non-GS1 barcode starting with this is a station command
+    /// (`CMD:CLOSE`, `CMD:VOID`, `CMD:MODE:RECEIVE`).
+    pub command_prefix: String,
+    /// ... and with this, an operator badge (`OP:alice`).
+    pub badge_prefix: String,
+}
+
+impl Default for Policies {
+    fn default() -> Policies {
+        Policies {
+            unknown_gtin: Strictness::Warn,
+            expired: Strictness::Refuse,
+            fefo: Fefo::Warn,
+            returns_to: ReturnsTo::Quarantine,
+            command_prefix: "CMD:".to_owned(),
+            badge_prefix: "OP:".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strictness {
+    Refuse,
+    Warn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fefo {
+    Refuse,
+    Warn,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReturnsTo {
+    Quarantine,
+    Stock,
+}
+
+/// The location returned goods wait in until quality releases them; stock
+/// there is not pickable.
+pub const QUARANTINE: &str = "QUARANTINE";
+
+/// What the scans at a station currently belong to. Every field can be set
+/// from the handheld API; most also by scanning a GS1 context barcode.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Context {
+    /// Overrides the configured mode after a `CMD:MODE:...` barcode.
+    pub mode: Option<Mode>,
+    /// Overrides the configured location after a (414) barcode.
+    pub location: Option<String>,
+    pub operator: Option<String>,
+    /// Receiving: who the goods come from (412 sets the GLN).
+    pub supplier: Counterparty,
+    pub purchase_order: Option<String>,
+    /// Receiving: the despatch advice / GSIN (402).
+    pub despatch_advice: Option<String>,
+    /// The pallet being unpacked (00).
+    pub sscc: Option<String>,
+    /// Dispatching: the order being picked (400).
+    pub order: Option<String>,
+    /// Dispatching or returning: the customer (410 sets the GLN).
+    pub customer: Counterparty,
+    pub return_reason: Option<String>,
+    /// The last movement this station recorded, for `CMD:VOID`.
+    pub last_movement: Option<MovementId>,
+}
+
+/// A station mode, as it appears in the API and in command barcodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Receive,
+    Dispatch,
+    Return,
+}
+
+impl From<StationMode> for Mode {
+    fn from(m: StationMode) -> Mode {
+        match m {
+            StationMode::Receive => Mode::Receive,
+            StationMode::Dispatch => Mode::Dispatch,
+            StationMode::Return => Mode::Return,
+        }
+    }
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Receive => "receive",
+            Mode::Dispatch => "dispatch",
+            Mode::Return => "return",
+        }
+    }
+}
+
+/// A station command from a command barcode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Close the current order / receipt: clears the document context.
+    Close,
+    /// Record a correction reversing this station's last movement.
+    Void,
+    SwitchMode(Mode),
+    SignOut,
+}
+
+impl Command {
+    /// `CLOSE`, `VOID`, `MODE:RECEIVE`, `SIGNOUT` (after the prefix).
+    pub fn parse(text: &str) -> Option<Command> {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "CLOSE" => Some(Command::Close),
+            "VOID" => Some(Command::Void),
+            "SIGNOUT" => Some(Command::SignOut),
+            "MODE:RECEIVE" => Some(Command::SwitchMode(Mode::Receive)),
+            "MODE:DISPATCH" => Some(Command::SwitchMode(Mode::Dispatch)),
+            "MODE:RETURN" => Some(Command::SwitchMode(Mode::Return)),
+            _ => None,
+        }
+    }
+}
+
+impl Context {
+    /// Applies the GS1 context AIs of a barcode that carries no item
+    /// (no GTIN): SSCC 00, order 400, despatch 402, ship-to 410,
+    /// purchased-from 412, location 414. Returns what changed, in words, or
+    /// `None` when the barcode has none of them.
+    pub fn apply_context_barcode(&mut self, elements: &ElementString<'_>) -> Option<String> {
+        let mut changed = Vec::new();
+        if let Some(sscc) = elements.sscc() {
+            self.sscc = Some(sscc.to_owned());
+            changed.push(format!("pallet SSCC {sscc}"));
+        }
+        if let Some(order) = elements.order_number() {
+            self.order = Some(order.to_owned());
+            changed.push(format!("order {order}"));
+        }
+        if let Some(gsin) = elements.shipment_id() {
+            self.despatch_advice = Some(gsin.to_owned());
+            changed.push(format!("despatch {gsin}"));
+        }
+        if let Some(gln) = elements.ship_to() {
+            self.customer = Counterparty {
+                gln: Some(gln.to_owned()),
+                name: None,
+            };
+            changed.push(format!("customer GLN {gln}"));
+        }
+        if let Some(gln) = elements.purchased_from() {
+            self.supplier = Counterparty {
+                gln: Some(gln.to_owned()),
+                name: None,
+            };
+            changed.push(format!("supplier GLN {gln}"));
+        }
+        if let Some(gln) = elements.location() {
+            self.location = Some(gln.to_owned());
+            changed.push(format!("location {gln}"));
+        }
+        (!changed.is_empty()).then(|| format!("set {}", changed.join(", ")))
+    }
+
+    /// Clears the document context (order, customer, supplier, pallet),
+    /// keeping the operator and mode.
+    pub fn close(&mut self) {
+        *self = Context {
+            mode: self.mode,
+            location: self.location.take(),
+            operator: self.operator.take(),
+            last_movement: self.last_movement.take(),
+            ..Context::default()
+        };
+    }
+}

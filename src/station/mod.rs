@@ -1,0 +1,16 @@
+//! Stations: what a scan means where it was made. A dock receives, dispatch
+//! picks orders, returns come back; each station decides `Accept(movement)`
+//! or `Reject(reason)` for every scan from its context and the site's
+//! records, as pure code over a read-only `View`.
+
+pub mod context;
+pub mod reference;
+pub mod rules;
+pub mod view;
+
+pub use context::{Context, Mode, Policies};
+pub use rules::{correction, decide, Decision, Refusal, ScanInput, Station, Warning};
+pub use view::{LotStock, View, ViewResult};
+
+#[cfg(test)]
+mod tests;

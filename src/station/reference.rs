@@ -1,0 +1,242 @@
+//! Reference data the station rules consult: the product master, holds and
+//! recalls, and pick lists. Each record names its owner (this site or head
+//! office) and who changed it, when and why.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::store::movement::Counterparty;
+
+/// Who may change a record: head-office records arrive by sync and only
+/// head office changes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Owner {
+    /// The site with this id.
+    Site(String),
+    HeadOffice,
+}
+
+/// Who changed a record, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub why: String,
+}
+
+/// What a product must carry in its barcode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Tracking {
+    #[default]
+    None,
+    Lot,
+    Serial,
+    LotAndSerial,
+}
+
+impl Tracking {
+    pub fn needs_lot(self) -> bool {
+        matches!(self, Tracking::Lot | Tracking::LotAndSerial)
+    }
+
+    pub fn needs_serial(self) -> bool {
+        matches!(self, Tracking::Serial | Tracking::LotAndSerial)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    /// 14 digits, check digit verified.
+    pub gtin: String,
+    pub description: String,
+    pub tracking: Tracking,
+    pub warranty_months: Option<u32>,
+    pub shelf_life_days: Option<u32>,
+    pub owner: Owner,
+    pub change: Change,
+}
+
+/// Whether a hold is the site's own quarantine or a recall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldKind {
+    #[default]
+    Hold,
+    Recall,
+}
+
+/// What a hold covers: lots of a GTIN, or an inclusive range of serials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldScope {
+    Lots(Vec<String>),
+    Serials(SerialRange),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    pub id: String,
+    pub kind: HoldKind,
+    pub gtin: String,
+    pub scope: HoldScope,
+    pub reason: String,
+    pub owner: Owner,
+    pub created: Change,
+    pub released: Option<Change>,
+}
+
+impl Hold {
+    pub fn is_active(&self) -> bool {
+        self.released.is_none()
+    }
+
+    /// Whether this hold covers an item with this lot and serial.
+    pub fn covers(&self, lot: Option<&str>, serial: Option<&str>) -> bool {
+        match &self.scope {
+            HoldScope::Lots(lots) => lot.is_some_and(|l| lots.iter().any(|h| h == l)),
+            HoldScope::Serials(range) => serial.is_some_and(|s| range.contains(s)),
+        }
+    }
+
+    /// `recall R-17` / `hold H-3`, for the operator's screen.
+    pub fn label(&self) -> String {
+        match self.kind {
+            HoldKind::Hold => format!("hold {}", self.id),
+            HoldKind::Recall => format!("recall {}", self.id),
+        }
+    }
+}
+
+/// An inclusive range of serials. When both bounds are all digits the range
+/// is numeric (leading zeros ignored, so 99 < 100); otherwise serials
+/// compare byte by byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawRange")]
+pub struct SerialRange {
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+struct RawRange {
+    from: String,
+    to: String,
+}
+
+impl TryFrom<RawRange> for SerialRange {
+    type Error = String;
+
+    fn try_from(raw: RawRange) -> Result<SerialRange, String> {
+        SerialRange::new(&raw.from, &raw.to)
+    }
+}
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Compares two digit strings as numbers of any length.
+fn compare_numeric(a: &str, b: &str) -> Ordering {
+    let a = a.trim_start_matches('0');
+    let b = b.trim_start_matches('0');
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+impl SerialRange {
+    /// A range from `from` to `to`, both included. Refused when the bounds
+    /// are reversed or of mixed kinds (one all digits, one not).
+    pub fn new(from: &str, to: &str) -> Result<SerialRange, String> {
+        if from.is_empty() || to.is_empty() {
+            return Err("a serial range needs both bounds".to_owned());
+        }
+        let order = match (all_digits(from), all_digits(to)) {
+            (true, true) => compare_numeric(from, to),
+            (false, false) => from.as_bytes().cmp(to.as_bytes()),
+            _ => {
+                return Err(format!(
+                    "the serial range {from}..{to} mixes a numeric and a non-numeric bound: give two numbers or two serials of the same kind"
+                ))
+            }
+        };
+        if order == Ordering::Greater {
+            return Err(format!(
+                "the serial range {from}..{to} is reversed: the first bound must not be greater than the second"
+            ));
+        }
+        Ok(SerialRange {
+            from: from.to_owned(),
+            to: to.to_owned(),
+        })
+    }
+
+    pub fn from(&self) -> &str {
+        &self.from
+    }
+
+    pub fn to(&self) -> &str {
+        &self.to
+    }
+
+    pub fn is_numeric(&self) -> bool {
+        all_digits(&self.from)
+    }
+
+    pub fn contains(&self, serial: &str) -> bool {
+        if self.is_numeric() {
+            all_digits(serial)
+                && compare_numeric(&self.from, serial) != Ordering::Greater
+                && compare_numeric(serial, &self.to) != Ordering::Greater
+        } else {
+            self.from.as_bytes() <= serial.as_bytes() && serial.as_bytes() <= self.to.as_bytes()
+        }
+    }
+}
+
+/// One line of a pick list: how many of a GTIN, optionally from given lots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickLine {
+    pub gtin: String,
+    pub quantity: u64,
+    #[serde(default)]
+    pub lots: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickList {
+    pub order: String,
+    pub customer: Counterparty,
+    pub lines: Vec<PickLine>,
+    pub owner: Owner,
+    pub change: Change,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_ranges_ignore_leading_zeros_and_compare_as_numbers() {
+        let r = SerialRange::new("99", "0100").unwrap();
+        assert!(r.contains("99") && r.contains("100") && r.contains("0000100"));
+        assert!(!r.contains("98") && !r.contains("101") && !r.contains("9A"));
+        assert!(SerialRange::new("100", "99").is_err());
+    }
+
+    #[test]
+    fn other_ranges_compare_byte_by_byte() {
+        let r = SerialRange::new("AB100", "AB199").unwrap();
+        assert!(r.contains("AB150"));
+        assert!(!r.contains("AB1") && !r.contains("AB1999"));
+        assert!(SerialRange::new("B", "A").is_err());
+    }
+
+    #[test]
+    fn mixed_bounds_are_refused() {
+        let e = SerialRange::new("100", "A100").unwrap_err();
+        assert!(e.contains("mixes"), "{e}");
+    }
+}

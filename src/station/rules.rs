@@ -1,0 +1,602 @@
+//! The station's decision for one scan: accept it as a movement, refuse it
+//! with a reason, or take it as a context, command or badge barcode.
+//!
+//! Pure: everything the rules may know comes in through `View`, so every
+//! rule is tested without a disk.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::context::{Command, Context, Fefo, Mode, Policies, ReturnsTo, Strictness, QUARANTINE};
+use super::reference::Product;
+use super::view::View;
+use crate::gs1::{self, Content, ElementString};
+use crate::store::movement::{
+    Counterparty, Documents, Kind, Movement, NewMovement, Quantity, ScanSource, SerialState,
+};
+
+/// What the rules need to know about the station itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Station<'a> {
+    pub id: &'a str,
+    pub mode: Mode,
+    pub location: &'a str,
+    pub policies: &'a Policies,
+    /// GLNs of the company's other sites: shipping to one is a transfer.
+    pub own_sites: &'a [String],
+}
+
+/// One scan as it reached the station.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanInput<'a> {
+    /// The frame exactly as the device sent it.
+    pub raw: &'a [u8],
+    /// The device profile's stand-in byte for GS, if any.
+    pub substitute: Option<u8>,
+    pub device_profile: &'a str,
+    /// Given with the scan (handheld API); else the signed-in operator.
+    pub operator: Option<&'a str>,
+    pub time: DateTime<Utc>,
+}
+
+/// A refusal: a stable code for machines and words for the screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub reason: String,
+}
+
+/// A policy that chose to warn rather than refuse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Accept {
+        movement: NewMovement,
+        warnings: Vec<Warning>,
+    },
+    Reject(Refusal),
+    /// A context, command or badge barcode: the station's new context.
+    SetContext {
+        context: Context,
+        message: String,
+    },
+    /// `CMD:VOID`: correct `context.last_movement`, then use `context`.
+    Void {
+        context: Context,
+    },
+}
+
+fn refuse(code: &'static str, reason: impl Into<String>) -> Decision {
+    Decision::Reject(Refusal {
+        code,
+        reason: reason.into(),
+    })
+}
+
+/// The parser version recorded with every movement, so an auditor can
+/// re-read the raw bytes with the same rules.
+pub const PARSER_VERSION: &str = concat!("scantrail ", env!("CARGO_PKG_VERSION"));
+
+/// Decides what one scan means at `station` in `context`.
+pub fn decide(
+    station: &Station<'_>,
+    context: &Context,
+    scan: &ScanInput<'_>,
+    view: &dyn View,
+) -> Decision {
+    let parsed = match gs1::parse_scan(scan.raw, scan.substitute) {
+        Ok(parsed) => parsed,
+        Err(error) => return refuse("unreadable", error.to_string()),
+    };
+    let elements = match &parsed.content {
+        Content::Gs1(elements) => elements,
+        Content::Other(data) => return station_barcode(station, context, data),
+    };
+    let Some(gtin) = elements.gtin().or_else(|| elements.content_gtin()) else {
+        let mut next = context.clone();
+        return match next.apply_context_barcode(elements) {
+            Some(message) => Decision::SetContext {
+                context: next,
+                message,
+            },
+            None => refuse(
+                "no_gtin",
+                "this barcode has no GTIN and sets nothing at this station",
+            ),
+        };
+    };
+    let item = Item {
+        gtin,
+        lot: elements.lot(),
+        serial: elements.serial(),
+        expiry: elements.expiry(scan.time.date_naive()),
+    };
+    match rules(station, context, scan, view, elements, &item) {
+        Ok(decision) => decision,
+        Err(store_error) => refuse(
+            "store_unavailable",
+            format!("the site's records could not be read ({store_error}); scan again"),
+        ),
+    }
+}
+
+/// What the rules look at in an item barcode.
+struct Item<'a> {
+    gtin: &'a str,
+    lot: Option<&'a str>,
+    serial: Option<&'a str>,
+    expiry: Option<NaiveDate>,
+}
+
+impl Item<'_> {
+    /// `GTIN 09506000134352 lot L1 serial S1`, for messages.
+    fn describe(&self) -> String {
+        let mut s = format!("GTIN {}", self.gtin);
+        if let Some(lot) = self.lot {
+            s.push_str(&format!(" lot {lot}"));
+        }
+        if let Some(serial) = self.serial {
+            s.push_str(&format!(" serial {serial}"));
+        }
+        s
+    }
+}
+
+fn rules(
+    station: &Station<'_>,
+    context: &Context,
+    scan: &ScanInput<'_>,
+    view: &dyn View,
+    elements: &ElementString<'_>,
+    item: &Item<'_>,
+) -> Result<Decision, String> {
+    let policies = station.policies;
+    let mode = context.mode.unwrap_or(station.mode);
+    let today = scan.time.date_naive();
+    let mut warnings = Vec::new();
+
+    let product = view.product(item.gtin)?;
+    match (&product, policies.unknown_gtin) {
+        (Some(_), _) => {}
+        (None, Strictness::Refuse) => {
+            return Ok(refuse(
+                "unknown_gtin",
+                format!("GTIN {} is not in the product master", item.gtin),
+            ))
+        }
+        (None, Strictness::Warn) => warnings.push(Warning {
+            code: "unknown_gtin",
+            message: format!(
+                "GTIN {} is not in the product master: recorded and flagged",
+                item.gtin
+            ),
+        }),
+    }
+    if let Some(refusal) = tracking(product.as_ref(), item) {
+        return Ok(Decision::Reject(refusal));
+    }
+    if let Some(expiry) = item.expiry.filter(|&e| e < today) {
+        if mode != Mode::Return {
+            let message = format!("{} expired on {expiry}", item.describe());
+            match policies.expired {
+                Strictness::Refuse => return Ok(refuse("expired", message)),
+                Strictness::Warn => warnings.push(Warning {
+                    code: "expired",
+                    message,
+                }),
+            }
+        }
+    }
+
+    let serial_state = match item.serial {
+        Some(serial) => view.serial_state(item.gtin, serial)?,
+        None => None,
+    };
+    let mut movement = NewMovement {
+        kind: Kind::Receipt,
+        station: station.id.to_owned(),
+        operator: scan
+            .operator
+            .or(context.operator.as_deref())
+            .unwrap_or("")
+            .to_owned(),
+        device_time: scan.time,
+        location: context
+            .location
+            .clone()
+            .unwrap_or_else(|| station.location.to_owned()),
+        gtin: item.gtin.to_owned(),
+        lot: item.lot.map(str::to_owned),
+        serial: item.serial.map(str::to_owned),
+        expiry: item.expiry,
+        quantity: quantity(elements),
+        counterparty: Counterparty::default(),
+        documents: Documents {
+            purchase_order: context.purchase_order.clone(),
+            order: context.order.clone(),
+            despatch_advice: context.despatch_advice.clone(),
+            sscc: context.sscc.clone(),
+        },
+        scan: ScanSource {
+            raw: scan.raw.to_vec(),
+            symbology: scan
+                .raw
+                .get(..3)
+                .filter(|p| p[0] == b']')
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .unwrap_or_default(),
+            device_profile: scan.device_profile.to_owned(),
+            parser_version: PARSER_VERSION.to_owned(),
+        },
+        reason: None,
+        corrects: None,
+    };
+
+    match mode {
+        Mode::Receive => {
+            if let (Some(serial), Some(state)) = (item.serial, &serial_state) {
+                if let Some(location) = in_stock_at(state) {
+                    return Ok(refuse(
+                        "duplicate_serial",
+                        format!(
+                            "serial {serial} of GTIN {} is already in stock at {location}",
+                            item.gtin
+                        ),
+                    ));
+                }
+            }
+            movement.counterparty = context.supplier.clone();
+            if is_own_site(&context.supplier, station.own_sites) {
+                movement.kind = Kind::TransferIn;
+            }
+        }
+        Mode::Dispatch => {
+            let Some(order) = context.order.as_deref() else {
+                return Ok(refuse(
+                    "no_order",
+                    "no order is open at this station: scan the order barcode (400) or set it on the handheld first",
+                ));
+            };
+            if let Some(refusal) = dispatchable(item, serial_state.as_ref()) {
+                return Ok(Decision::Reject(refusal));
+            }
+            let lots = view.lots_on_hand(item.gtin)?;
+            if let (Some(lot), None) = (item.lot, item.serial) {
+                if !lots.iter().any(|l| l.lot == lot && l.units > 0) {
+                    return Ok(refuse(
+                        "no_lot_stock",
+                        format!("lot {lot} of GTIN {} has no stock here", item.gtin),
+                    ));
+                }
+            }
+            for hold in view.active_holds(item.gtin)? {
+                if hold.covers(item.lot, item.serial) {
+                    return Ok(refuse(
+                        "on_hold",
+                        format!(
+                            "{} is under {}: {}",
+                            item.describe(),
+                            hold.label(),
+                            hold.reason
+                        ),
+                    ));
+                }
+            }
+            let pick_list = view.pick_list(order)?;
+            let line = match &pick_list {
+                Some(list) => match list.lines.iter().find(|l| l.gtin == item.gtin) {
+                    Some(line) => Some(line),
+                    None => {
+                        return Ok(refuse(
+                            "not_on_order",
+                            format!("GTIN {} is not on order {order}", item.gtin),
+                        ))
+                    }
+                },
+                None => None,
+            };
+            if let Some(line) = line {
+                if !line.lots.is_empty()
+                    && !item.lot.is_some_and(|l| line.lots.iter().any(|a| a == l))
+                {
+                    return Ok(refuse(
+                        "wrong_batch",
+                        format!(
+                            "expected batch {}, scanned {}",
+                            line.lots.join(" or "),
+                            item.lot.unwrap_or("(none)")
+                        ),
+                    ));
+                }
+                let picked = view.picked_units(order, item.gtin)?;
+                let adding = units(&movement.quantity);
+                if picked + adding > i128::from(line.quantity) {
+                    return Ok(refuse(
+                        "quantity_exceeded",
+                        format!(
+                            "order {order} needs {} of GTIN {}, {picked} already picked",
+                            line.quantity, item.gtin
+                        ),
+                    ));
+                }
+            }
+            let allocated = line.is_some_and(|l| !l.lots.is_empty());
+            if !allocated && policies.fefo != Fefo::Off {
+                if let (Some(lot), Some(expiry)) = (item.lot, item.expiry) {
+                    let earlier = lots
+                        .iter()
+                        .filter(|l| l.units > 0 && l.lot != lot)
+                        .filter_map(|l| l.expiry.map(|e| (e, &l.lot)))
+                        .filter(|(e, _)| *e < expiry && *e >= today)
+                        .min();
+                    if let Some((first_expiry, first_lot)) = earlier {
+                        let message = format!(
+                            "lot {lot} expires {expiry}, but lot {first_lot} (expires {first_expiry}) is in stock: pick {first_lot} first"
+                        );
+                        if policies.fefo == Fefo::Refuse {
+                            return Ok(refuse("fefo", message));
+                        }
+                        warnings.push(Warning {
+                            code: "fefo",
+                            message,
+                        });
+                    }
+                }
+            }
+            movement.kind = Kind::Dispatch;
+            movement.counterparty = pick_list
+                .as_ref()
+                .map(|l| l.customer.clone())
+                .filter(|c| !c.is_empty())
+                .unwrap_or_else(|| context.customer.clone());
+            if is_own_site(&movement.counterparty, station.own_sites) {
+                movement.kind = Kind::TransferOut;
+            }
+        }
+        Mode::Return => {
+            if let Some(serial) = item.serial {
+                match &serial_state {
+                    Some(SerialState::Dispatched { to, .. }) => {
+                        if movement.counterparty.is_empty() {
+                            movement.counterparty = to.clone();
+                        }
+                    }
+                    Some(state) => {
+                        return Ok(refuse(
+                            "not_dispatched",
+                            format!(
+                                "serial {serial} was never dispatched: it is in stock at {}",
+                                in_stock_at(state).unwrap_or("?")
+                            ),
+                        ))
+                    }
+                    None => {
+                        return Ok(refuse(
+                            "not_dispatched",
+                            format!(
+                                "serial {serial} of GTIN {} was never received or dispatched here",
+                                item.gtin
+                            ),
+                        ))
+                    }
+                }
+            }
+            let Some(reason) = context.return_reason.clone() else {
+                return Ok(refuse(
+                    "no_return_reason",
+                    "no return reason is set at this station: set one on the handheld first",
+                ));
+            };
+            movement.kind = Kind::Return;
+            movement.reason = Some(reason);
+            if !context.customer.is_empty() {
+                movement.counterparty = context.customer.clone();
+            }
+            if policies.returns_to == ReturnsTo::Quarantine {
+                movement.location = QUARANTINE.to_owned();
+            }
+        }
+    }
+    Ok(Decision::Accept { movement, warnings })
+}
+
+/// A product's tracking demands a lot and/or a serial in the barcode.
+fn tracking(product: Option<&Product>, item: &Item<'_>) -> Option<Refusal> {
+    let product = product?;
+    if product.tracking.needs_serial() && item.serial.is_none() {
+        return Some(Refusal {
+            code: "missing_serial",
+            reason: format!(
+                "{} ({}) is serial-tracked: the barcode has no serial (21)",
+                product.description, item.gtin
+            ),
+        });
+    }
+    if product.tracking.needs_lot() && item.lot.is_none() {
+        return Some(Refusal {
+            code: "missing_lot",
+            reason: format!(
+                "{} ({}) is lot-tracked: the barcode has no batch/lot (10)",
+                product.description, item.gtin
+            ),
+        });
+    }
+    None
+}
+
+/// Whether a serial can leave: it must be in stock here, not shipped.
+fn dispatchable(item: &Item<'_>, state: Option<&SerialState>) -> Option<Refusal> {
+    let serial = item.serial?;
+    match state {
+        Some(SerialState::Dispatched { to, at, .. }) => Some(Refusal {
+            code: "already_dispatched",
+            reason: format!(
+                "serial {serial} was dispatched on {} to {}",
+                at.date_naive(),
+                customer_name(to)
+            ),
+        }),
+        Some(SerialState::Returned { location, .. }) if location == QUARANTINE => Some(Refusal {
+            code: "quarantined",
+            reason: format!(
+                "serial {serial} was returned and is in quarantine until quality releases it"
+            ),
+        }),
+        Some(_) => None,
+        None => Some(Refusal {
+            code: "not_in_stock",
+            reason: format!("serial {serial} of GTIN {} is not in stock here", item.gtin),
+        }),
+    }
+}
+
+fn in_stock_at(state: &SerialState) -> Option<&str> {
+    match state {
+        SerialState::InStock { location, .. } => Some(location),
+        SerialState::Returned { location, .. } if location != QUARANTINE => Some(location),
+        _ => None,
+    }
+}
+
+fn customer_name(c: &Counterparty) -> String {
+    match (&c.name, &c.gln) {
+        (Some(name), Some(gln)) => format!("{name} (GLN {gln})"),
+        (Some(name), None) => name.clone(),
+        (None, Some(gln)) => format!("GLN {gln}"),
+        (None, None) => "an unnamed customer".to_owned(),
+    }
+}
+
+fn is_own_site(party: &Counterparty, own_sites: &[String]) -> bool {
+    party
+        .gln
+        .as_ref()
+        .is_some_and(|g| own_sites.iter().any(|o| o == g))
+}
+
+/// One unit per scan, unless the barcode counts (30, 37) or measures
+/// (310n–369n).
+fn quantity(elements: &ElementString<'_>) -> Quantity {
+    if let Some(count) = elements.count() {
+        return Quantity::Units(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+    if let Some(m) = elements.measure() {
+        return Quantity::Measure {
+            mantissa: i64::try_from(m.mantissa).unwrap_or(i64::MAX),
+            scale: m.decimals,
+            unit: m.unit.to_owned(),
+        };
+    }
+    Quantity::Units(1)
+}
+
+fn units(q: &Quantity) -> i128 {
+    match q {
+        Quantity::Units(n) => i128::from(*n),
+        Quantity::Measure { .. } => 1,
+    }
+}
+
+/// A non-GS1 barcode at a station: a command, an operator badge, or noise.
+fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Decision {
+    let text = String::from_utf8_lossy(data);
+    let policies = station.policies;
+    let mut next = context.clone();
+    if let Some(name) = text.strip_prefix(policies.badge_prefix.as_str()) {
+        let name = name.trim();
+        if name.is_empty() {
+            return refuse("bad_badge", "the badge carries no operator name");
+        }
+        next.operator = Some(name.to_owned());
+        return Decision::SetContext {
+            context: next,
+            message: format!("{name} signed in at {}", station.id),
+        };
+    }
+    let Some(command) = text.strip_prefix(policies.command_prefix.as_str()) else {
+        return refuse(
+            "not_gs1",
+            format!("this is not a GS1 barcode ({text:?}): scan the GS1 label of the item"),
+        );
+    };
+    match Command::parse(command) {
+        Some(Command::Close) => {
+            next.close();
+            Decision::SetContext {
+                context: next,
+                message: "closed: the order, customer and supplier are cleared".to_owned(),
+            }
+        }
+        Some(Command::SwitchMode(mode)) => {
+            next.mode = Some(mode);
+            Decision::SetContext {
+                context: next,
+                message: format!("station now in {} mode", mode.name()),
+            }
+        }
+        Some(Command::SignOut) => {
+            next.operator = None;
+            Decision::SetContext {
+                context: next,
+                message: "signed out".to_owned(),
+            }
+        }
+        Some(Command::Void) => match context.last_movement {
+            Some(_) => {
+                next.last_movement = None;
+                Decision::Void { context: next }
+            }
+            None => refuse("nothing_to_void", "this station has no scan to void"),
+        },
+        None => refuse(
+            "unknown_command",
+            format!("unknown station command {command:?}: use CLOSE, VOID, SIGNOUT or MODE:RECEIVE|DISPATCH|RETURN"),
+        ),
+    }
+}
+
+/// The movement that reverses `original`: same item and place, opposite
+/// effect on stock, naming what it corrects and why.
+pub fn correction(
+    original: &Movement,
+    reason: &str,
+    operator: &str,
+    time: DateTime<Utc>,
+) -> NewMovement {
+    let b = &original.body;
+    let sign = -i64::from(b.kind.direction());
+    let quantity = match &b.quantity {
+        Quantity::Units(n) => Quantity::Units(n.saturating_mul(sign)),
+        Quantity::Measure {
+            mantissa,
+            scale,
+            unit,
+        } => Quantity::Measure {
+            mantissa: mantissa.saturating_mul(sign),
+            scale: *scale,
+            unit: unit.clone(),
+        },
+    };
+    NewMovement {
+        kind: Kind::Correction,
+        station: b.station.clone(),
+        operator: operator.to_owned(),
+        device_time: time,
+        location: b.location.clone(),
+        gtin: b.gtin.clone(),
+        lot: b.lot.clone(),
+        serial: b.serial.clone(),
+        expiry: b.expiry,
+        quantity,
+        counterparty: b.counterparty.clone(),
+        documents: b.documents.clone(),
+        scan: ScanSource::default(),
+        reason: Some(reason.to_owned()),
+        corrects: Some(original.id()),
+    }
+}

@@ -1,0 +1,34 @@
+//! What the station rules may know about the site, read-only. The daemon
+//! answers from the store (plus the scans still being committed); the unit
+//! tests answer from plain data in memory.
+
+use chrono::NaiveDate;
+
+use super::reference::{Hold, PickList, Product};
+use crate::store::movement::SerialState;
+
+/// A failure to read the site's state: the scan is refused rather than
+/// decided on a guess.
+pub type ViewResult<T> = Result<T, String>;
+
+/// A lot with stock on hand that can be picked (quarantine excluded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotStock {
+    pub lot: String,
+    pub expiry: Option<NaiveDate>,
+    /// Units on hand across the site's pickable locations.
+    pub units: i128,
+}
+
+pub trait View {
+    fn product(&self, gtin: &str) -> ViewResult<Option<Product>>;
+    /// The serial's current state, from its last movement.
+    fn serial_state(&self, gtin: &str, serial: &str) -> ViewResult<Option<SerialState>>;
+    /// Lots of this GTIN with pickable stock.
+    fn lots_on_hand(&self, gtin: &str) -> ViewResult<Vec<LotStock>>;
+    /// Holds and recalls of this GTIN that are not released.
+    fn active_holds(&self, gtin: &str) -> ViewResult<Vec<Hold>>;
+    fn pick_list(&self, order: &str) -> ViewResult<Option<PickList>>;
+    /// Units of this GTIN already dispatched against the order.
+    fn picked_units(&self, order: &str, gtin: &str) -> ViewResult<i128>;
+}
