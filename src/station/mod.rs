@@ -4,6 +4,7 @@
 //! records, as pure code over a read-only `View`.
 
 pub mod context;
+pub mod import;
 pub mod reference;
 pub mod rules;
 pub mod view;

@@ -29,8 +29,11 @@ pub struct Station<'a> {
 /// One scan as it reached the station.
 #[derive(Debug, Clone, Copy)]
 pub struct ScanInput<'a> {
-    /// The frame exactly as the device sent it.
+    /// The frame exactly as the device sent it: the journal keeps it.
     pub raw: &'a [u8],
+    /// What the parser reads: `raw` with a vendor label ID replaced by its
+    /// AIM identifier (the same bytes for most scanners).
+    pub frame: &'a [u8],
     /// The device profile's stand-in byte for GS, if any.
     pub substitute: Option<u8>,
     pub device_profile: &'a str,
@@ -89,7 +92,7 @@ pub fn decide(
     scan: &ScanInput<'_>,
     view: &dyn View,
 ) -> Decision {
-    let parsed = match gs1::parse_scan(scan.raw, scan.substitute) {
+    let parsed = match gs1::parse_scan(scan.frame, scan.substitute) {
         Ok(parsed) => parsed,
         Err(error) => return refuse("unreadable", error.to_string()),
     };
@@ -225,7 +228,7 @@ fn rules(
         scan: ScanSource {
             raw: scan.raw.to_vec(),
             symbology: scan
-                .raw
+                .frame
                 .get(..3)
                 .filter(|p| p[0] == b']')
                 .map(|p| String::from_utf8_lossy(p).into_owned())

@@ -147,6 +147,7 @@ impl Setup {
         let raw = raw.replace('^', "\u{1d}");
         let scan = ScanInput {
             raw: raw.as_bytes(),
+            frame: raw.as_bytes(),
             substitute: None,
             device_profile: "test",
             operator: None,

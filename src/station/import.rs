@@ -1,0 +1,226 @@
+//! Reading the product master and pick lists from the files head office or
+//! an ERP exports: CSV with a header row, or JSON. Every error names the
+//! file's line (CSV) or entry (JSON) and the field.
+
+use serde::Deserialize;
+
+use super::reference::{Change, Owner, PickLine, PickList, Product, Tracking};
+use crate::gs1;
+use crate::store::movement::Counterparty;
+
+/// A GTIN as people write it (8, 12, 13 or 14 digits), checked and padded
+/// to the 14 digits of AI (01).
+pub fn normalise_gtin(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if !matches!(text.len(), 8 | 12 | 13 | 14) || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{text:?} is not a GTIN: give 8, 12, 13 or 14 digits"
+        ));
+    }
+    let padded = format!("{text:0>14}");
+    gs1::check_value("01", &padded).map_err(|e| match e.kind {
+        gs1::ErrorKind::Invalid { problem, .. } => format!("GTIN {text} {problem}"),
+        _ => format!("GTIN {text} is not valid: {e}"),
+    })?;
+    Ok(padded)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProductRow {
+    gtin: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    tracking: Option<Tracking>,
+    #[serde(default)]
+    warranty_months: Option<u32>,
+    #[serde(default)]
+    shelf_life_days: Option<u32>,
+}
+
+/// Products from CSV (`gtin,description,tracking,warranty_months,shelf_life_days`)
+/// or a JSON array of objects with the same fields.
+pub fn products(text: &str, owner: &Owner, change: &Change) -> Result<Vec<Product>, String> {
+    let rows: Vec<(String, ProductRow)> = rows(text)?;
+    rows.into_iter()
+        .map(|(at, row)| {
+            Ok(Product {
+                gtin: normalise_gtin(&row.gtin).map_err(|e| format!("{at}: {e}"))?,
+                description: row.description,
+                tracking: row.tracking.unwrap_or_default(),
+                warranty_months: row.warranty_months,
+                shelf_life_days: row.shelf_life_days,
+                owner: owner.clone(),
+                change: change.clone(),
+            })
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PickRow {
+    order: String,
+    #[serde(default)]
+    customer_gln: Option<String>,
+    #[serde(default)]
+    customer_name: Option<String>,
+    gtin: String,
+    quantity: u64,
+    /// Allocated lots, separated by `;`.
+    #[serde(default)]
+    lots: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PickListJson {
+    order: String,
+    #[serde(default)]
+    customer: Counterparty,
+    lines: Vec<PickLine>,
+}
+
+/// Pick lists from CSV (one row per line:
+/// `order,customer_gln,customer_name,gtin,quantity,lots`) or a JSON array of
+/// `{order, customer: {gln, name}, lines: [{gtin, quantity, lots}]}`.
+pub fn pick_lists(text: &str, owner: &Owner, change: &Change) -> Result<Vec<PickList>, String> {
+    let mut lists: Vec<PickList> = Vec::new();
+    if looks_like_json(text) {
+        let parsed: Vec<PickListJson> = serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
+        for (i, list) in parsed.into_iter().enumerate() {
+            let mut lines = Vec::new();
+            for line in list.lines {
+                let gtin = normalise_gtin(&line.gtin).map_err(|e| format!("entry {}: {e}", i + 1))?;
+                lines.push(PickLine { gtin, ..line });
+            }
+            lists.push(PickList {
+                order: list.order,
+                customer: list.customer,
+                lines,
+                owner: owner.clone(),
+                change: change.clone(),
+            });
+        }
+    } else {
+        let rows: Vec<(String, PickRow)> = rows(text)?;
+        for (at, row) in rows {
+            let gtin = normalise_gtin(&row.gtin).map_err(|e| format!("{at}: {e}"))?;
+            let line = PickLine {
+                gtin,
+                quantity: row.quantity,
+                lots: row
+                    .lots
+                    .unwrap_or_default()
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            };
+            match lists.iter_mut().find(|l| l.order == row.order) {
+                Some(list) => list.lines.push(line),
+                None => lists.push(PickList {
+                    order: row.order,
+                    customer: Counterparty {
+                        gln: row.customer_gln.filter(|g| !g.is_empty()),
+                        name: row.customer_name.filter(|n| !n.is_empty()),
+                    },
+                    lines: vec![line],
+                    owner: owner.clone(),
+                    change: change.clone(),
+                }),
+            }
+        }
+    }
+    for list in &lists {
+        if list.order.trim().is_empty() {
+            return Err("a pick list has an empty order number".to_owned());
+        }
+        if let Some(line) = list.lines.iter().find(|l| l.quantity == 0) {
+            return Err(format!("order {}: GTIN {} has quantity 0", list.order, line.gtin));
+        }
+    }
+    Ok(lists)
+}
+
+fn looks_like_json(text: &str) -> bool {
+    text.trim_start().starts_with('[')
+}
+
+/// Rows of a CSV file or JSON array, each with where it came from.
+fn rows<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Vec<(String, T)>, String> {
+    if looks_like_json(text) {
+        let rows: Vec<T> = serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
+        return Ok(rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (format!("entry {}", i + 1), r))
+            .collect());
+    }
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| format!("line 1: {e}"))?.clone();
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| e.to_string())?;
+        let at = format!("line {}", record.position().map_or(0, |p| p.line()));
+        let row: T = record
+            .deserialize(Some(&headers))
+            .map_err(|e| format!("{at}: {e}"))?;
+        out.push((at, row));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn who() -> (Owner, Change) {
+        (
+            Owner::Site("s".into()),
+            Change { by: "t".into(), at: Utc::now(), why: "import".into() },
+        )
+    }
+
+    #[test]
+    fn products_from_csv_and_json() {
+        let (o, c) = who();
+        let csv = "gtin,description,tracking,warranty_months,shelf_life_days\n\
+                   09506000134352,Insulin pen,lot_and_serial,24,\n\
+                   9506000134369,Saline,lot,,365\n";
+        let p = products(csv, &o, &c).unwrap();
+        assert_eq!(p[1].gtin, "09506000134369");
+        assert_eq!(p[0].tracking, Tracking::LotAndSerial);
+        assert_eq!(p[1].shelf_life_days, Some(365));
+        let json = r#"[{"gtin":"09506000134352","description":"Pen","tracking":"serial"}]"#;
+        assert_eq!(products(json, &o, &c).unwrap()[0].tracking, Tracking::Serial);
+    }
+
+    #[test]
+    fn bad_rows_name_the_line_and_the_problem() {
+        let (o, c) = who();
+        let e = products("gtin,description\n09506000134353,x\n", &o, &c).unwrap_err();
+        assert!(e.starts_with("line 2: GTIN 09506000134353 has a wrong check digit"), "{e}");
+        let e = products("gtin,description,tracking\n09506000134352,x,sometimes\n", &o, &c).unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn pick_lists_group_csv_rows_by_order() {
+        let (o, c) = who();
+        let csv = "order,customer_gln,customer_name,gtin,quantity,lots\n\
+                   O-1,9506000000046,City Pharmacy,09506000134352,2,\n\
+                   O-1,9506000000046,City Pharmacy,09506000134369,5,L1;L2\n\
+                   O-2,,Clinic,09506000134369,1,\n";
+        let lists = pick_lists(csv, &o, &c).unwrap();
+        assert_eq!(lists.len(), 2);
+        assert_eq!(lists[0].lines[1].lots, vec!["L1", "L2"]);
+        assert_eq!(lists[0].customer.name.as_deref(), Some("City Pharmacy"));
+        assert_eq!(lists[1].customer.gln, None);
+        let e = pick_lists("order,gtin,quantity\nO-3,09506000134352,0\n", &o, &c).unwrap_err();
+        assert!(e.contains("quantity 0"), "{e}");
+    }
+}
