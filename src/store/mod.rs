@@ -100,14 +100,52 @@ pub struct SledSink {
     pub(crate) journal: sled::Tree,
     durability: durable::Durability,
     watermark: Option<watermark::Writer>,
+    timing: Arc<Timing>,
+}
+
+/// Where a batch's time goes on the committer thread: applying the batch
+/// in sled's memory, sled's flush (the log write), our fsyncs. Nanoseconds,
+/// summed since open; read by the benchmarks.
+#[derive(Debug, Default)]
+pub struct Timing {
+    pub apply: std::sync::atomic::AtomicU64,
+    pub flush: std::sync::atomic::AtomicU64,
+    pub fsync: std::sync::atomic::AtomicU64,
+}
+
+impl Timing {
+    fn add(
+        &self,
+        counter: &std::sync::atomic::AtomicU64,
+        since: std::time::Instant,
+    ) -> std::time::Instant {
+        let now = std::time::Instant::now();
+        counter.fetch_add(
+            (now - since).as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        now
+    }
+
+    /// (apply, flush, fsync) in seconds.
+    pub fn seconds(&self) -> (f64, f64, f64) {
+        let s = |c: &std::sync::atomic::AtomicU64| {
+            c.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9
+        };
+        (s(&self.apply), s(&self.flush), s(&self.fsync))
+    }
 }
 
 impl SledSink {
     pub(crate) fn make_durable(&mut self) -> Result<()> {
+        let t = std::time::Instant::now();
         self.db
             .flush()
             .map_err(|e| StoreError::sled(&self.path, "flush", e))?;
-        self.durability.sync()
+        let t = self.timing.add(&self.timing.flush, t);
+        self.durability.sync()?;
+        self.timing.add(&self.timing.fsync, t);
+        Ok(())
     }
 
     pub(crate) fn sled_err(&self, op: &'static str) -> impl Fn(sled::Error) -> StoreError + '_ {
@@ -125,6 +163,7 @@ impl Sink for SledSink {
     }
 
     fn write_durably(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
+        let t = std::time::Instant::now();
         let mut batch = sled::Batch::default();
         for (k, v) in writes {
             batch.insert(k, v);
@@ -132,6 +171,7 @@ impl Sink for SledSink {
         self.journal
             .apply_batch(batch)
             .map_err(self.sled_err("write a batch"))?;
+        self.timing.add(&self.timing.apply, t);
         self.make_durable()
     }
 
@@ -166,6 +206,7 @@ pub struct Store {
     outbox: sled::Tree,
     db: sled::Db,
     committer: Committer<SledSink>,
+    timing: Arc<Timing>,
 }
 
 /// sled's own checks `expect` in places; a damaged file must still give a
@@ -257,6 +298,7 @@ impl Store {
         let watermark = watermark::Writer::open(path)
             .map_err(|e| StoreError::io(path, "open the watermark file", e))?;
         let durability = durable::Durability::new(path)?;
+        let timing = Arc::new(Timing::default());
         let mut sink = SledSink {
             path: path.to_owned(),
             db: db.clone(),
@@ -264,6 +306,7 @@ impl Store {
             journal: journal.clone(),
             durability,
             watermark: Some(watermark),
+            timing: timing.clone(),
         };
         if !exists {
             sink.make_durable()?;
@@ -279,6 +322,7 @@ impl Store {
             outbox,
             db,
             committer,
+            timing,
         })
     }
 
@@ -436,6 +480,11 @@ impl Store {
             .submit_rejection(r)
             .wait()
             .unwrap_or_else(|| Err(self.committer.closed()))
+    }
+
+    /// Time spent per phase of the commit path since open.
+    pub fn timing(&self) -> &Timing {
+        &self.timing
     }
 
     /// Movements and batches committed since open (benchmarks, logs).
