@@ -33,6 +33,8 @@ pub trait Sink: Send + 'static {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Writes every pair in one atomic unit and returns once it is durable.
     fn write_durably(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()>;
+    /// Told after each durable batch where the chains now end.
+    fn acknowledged(&mut self, _origin: &str, _movements: Head, _rejections: Head) {}
 }
 
 /// Work run on the committer thread between batches, with exclusive access
@@ -253,6 +255,8 @@ impl<S: Sink> Worker<S> {
             Ok(n) => {
                 self.head = plan.head;
                 self.rejected_head = plan.rejected_head;
+                self.sink
+                    .acknowledged(&self.origin, self.head, self.rejected_head);
                 self.stats.batches.fetch_add(1, Ordering::Relaxed);
                 self.stats.movements.fetch_add(n as u64, Ordering::Relaxed);
                 tracing::debug!(origin = %self.origin, seq = self.head.seq, batch = n, "batch durable");

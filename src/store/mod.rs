@@ -24,6 +24,7 @@ pub mod reference;
 pub mod reindex;
 pub mod reply;
 pub mod verify;
+mod watermark;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -98,14 +99,53 @@ pub struct SledSink {
     pub(crate) meta: sled::Tree,
     pub(crate) journal: sled::Tree,
     durability: durable::Durability,
+    watermark: Option<watermark::Writer>,
+    timing: Arc<Timing>,
+}
+
+/// Where a batch's time goes on the committer thread: applying the batch
+/// in sled's memory, sled's flush (the log write), our fsyncs. Nanoseconds,
+/// summed since open; read by the benchmarks.
+#[derive(Debug, Default)]
+pub struct Timing {
+    pub apply: std::sync::atomic::AtomicU64,
+    pub flush: std::sync::atomic::AtomicU64,
+    pub fsync: std::sync::atomic::AtomicU64,
+}
+
+impl Timing {
+    fn add(
+        &self,
+        counter: &std::sync::atomic::AtomicU64,
+        since: std::time::Instant,
+    ) -> std::time::Instant {
+        let now = std::time::Instant::now();
+        counter.fetch_add(
+            (now - since).as_nanos() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        now
+    }
+
+    /// (apply, flush, fsync) in seconds.
+    pub fn seconds(&self) -> (f64, f64, f64) {
+        let s = |c: &std::sync::atomic::AtomicU64| {
+            c.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e9
+        };
+        (s(&self.apply), s(&self.flush), s(&self.fsync))
+    }
 }
 
 impl SledSink {
     pub(crate) fn make_durable(&mut self) -> Result<()> {
+        let t = std::time::Instant::now();
         self.db
             .flush()
             .map_err(|e| StoreError::sled(&self.path, "flush", e))?;
-        self.durability.sync()
+        let t = self.timing.add(&self.timing.flush, t);
+        self.durability.sync()?;
+        self.timing.add(&self.timing.fsync, t);
+        Ok(())
     }
 
     pub(crate) fn sled_err(&self, op: &'static str) -> impl Fn(sled::Error) -> StoreError + '_ {
@@ -123,6 +163,7 @@ impl Sink for SledSink {
     }
 
     fn write_durably(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
+        let t = std::time::Instant::now();
         let mut batch = sled::Batch::default();
         for (k, v) in writes {
             batch.insert(k, v);
@@ -130,7 +171,29 @@ impl Sink for SledSink {
         self.journal
             .apply_batch(batch)
             .map_err(self.sled_err("write a batch"))?;
+        self.timing.add(&self.timing.apply, t);
         self.make_durable()
+    }
+
+    fn acknowledged(
+        &mut self,
+        origin: &str,
+        movements: envelope::Head,
+        rejections: envelope::Head,
+    ) {
+        let w = watermark::Watermark {
+            origin: origin.to_owned(),
+            movements,
+            rejections,
+        };
+        if let Some(writer) = &self.watermark {
+            // The batch is durable already: a failed watermark only weakens
+            // the truncation check, so say so and go on.
+            if let Err(e) = writer.write(&w) {
+                tracing::warn!(path = %writer.path().display(), error = %e, "cannot write the acknowledged watermark");
+                self.watermark = None;
+            }
+        }
     }
 }
 
@@ -143,12 +206,19 @@ pub struct Store {
     outbox: sled::Tree,
     db: sled::Db,
     committer: Committer<SledSink>,
+    timing: Arc<Timing>,
 }
 
 /// sled's own checks `expect` in places; a damaged file must still give a
-/// message, not a crash.
+/// message, not a crash. The default panic hook would print a backtrace-ish
+/// "panicked at" line before our clear error, so while sled runs here the
+/// hook only logs at debug level.
 fn guard<T>(path: &Path, op: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| tracing::debug!(%info, "sled panicked")));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    match outcome {
         Ok(r) => r,
         Err(panic) => {
             let what = panic
@@ -158,8 +228,34 @@ fn guard<T>(path: &Path, op: &'static str, f: impl FnOnce() -> Result<T>) -> Res
                 .unwrap_or_else(|| "sled panicked".to_owned());
             Err(StoreError::Damaged {
                 path: path.to_owned(),
-                detail: format!("{op}: {what}"),
+                detail: format!("{op}: sled failed with \"{what}\""),
             })
+        }
+    }
+}
+
+/// Opens sled, waiting briefly if the lock is still held: sled's helper
+/// threads of a store just closed in this process (or a command that just
+/// exited) can hold it for a moment. A store really in use is reported
+/// after about a second.
+fn open_sled(path: &Path) -> Result<sled::Db> {
+    let mut attempt = 0;
+    loop {
+        let opened = guard(path, "open", || {
+            sled::Config::new()
+                .path(path)
+                // We flush after every batch ourselves; sled's timer flush
+                // would only compete with the committer for the log.
+                .flush_every_ms(None)
+                .open()
+                .map_err(|e| StoreError::sled(path, "open", e))
+        });
+        match opened {
+            Err(StoreError::InUse { .. }) if attempt < 10 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => return other,
         }
     }
 }
@@ -171,6 +267,10 @@ fn has_store(path: &Path) -> bool {
 impl Store {
     /// Opens (or with `options.create`, creates) the store at `path`.
     pub fn open(path: &Path, options: OpenOptions) -> Result<Store> {
+        guard(path, "open", || Self::open_unguarded(path, options))
+    }
+
+    fn open_unguarded(path: &Path, options: OpenOptions) -> Result<Store> {
         let exists = has_store(path);
         if !exists && !options.create {
             return Err(StoreError::NoStore {
@@ -181,15 +281,7 @@ impl Store {
             std::fs::create_dir_all(path)
                 .map_err(|e| StoreError::io(path, "create the store directory", e))?;
         }
-        let db = guard(path, "open", || {
-            sled::Config::new()
-                .path(path)
-                // We flush after every batch ourselves; sled's timer flush
-                // would only compete with the committer for the log.
-                .flush_every_ms(None)
-                .open()
-                .map_err(|e| StoreError::sled(path, "open", e))
-        })?;
+        let db = open_sled(path)?;
         let meta = db
             .open_tree(tree::META)
             .map_err(|e| StoreError::sled(path, "open the meta tree", e))?;
@@ -202,13 +294,19 @@ impl Store {
         reference::open_trees(&db, path)?;
 
         let site = Self::check_meta(path, &meta, &journal, &options)?;
+        Self::check_watermark(path, &site, &journal)?;
+        let watermark = watermark::Writer::open(path)
+            .map_err(|e| StoreError::io(path, "open the watermark file", e))?;
         let durability = durable::Durability::new(path)?;
+        let timing = Arc::new(Timing::default());
         let mut sink = SledSink {
             path: path.to_owned(),
             db: db.clone(),
             meta,
             journal: journal.clone(),
             durability,
+            watermark: Some(watermark),
+            timing: timing.clone(),
         };
         if !exists {
             sink.make_durable()?;
@@ -224,6 +322,7 @@ impl Store {
             outbox,
             db,
             committer,
+            timing,
         })
     }
 
@@ -298,6 +397,55 @@ impl Store {
         Ok(stored_site)
     }
 
+    /// Refuses a store whose journal ends before the last acknowledged
+    /// movement: sled dropped part of its log (see `watermark.rs`).
+    fn check_watermark(path: &Path, site: &str, journal: &sled::Tree) -> Result<()> {
+        let w = match watermark::read(path) {
+            Ok(Some(w)) if w.origin == site => w,
+            Ok(_) => return Ok(()),
+            Err(reason) => {
+                tracing::warn!(path = %path.display(), %reason, "the acknowledged watermark is unreadable; it is rewritten at the next commit");
+                return Ok(());
+            }
+        };
+        let head = |key: Vec<u8>| -> Result<envelope::Head> {
+            match journal
+                .get(key)
+                .map_err(|e| StoreError::sled(path, "read a chain head", e))?
+            {
+                Some(v) => envelope::Head::decode(&v).map_err(|source| StoreError::Value {
+                    path: path.to_owned(),
+                    source,
+                }),
+                None => Ok(envelope::Head {
+                    seq: 0,
+                    hash: chain::Hash::GENESIS,
+                }),
+            }
+        };
+        for (what, stored, acked) in [
+            ("movements", head(keys::head(site))?, w.movements),
+            (
+                "rejected scans",
+                head(keys::rejected_head(site))?,
+                w.rejections,
+            ),
+        ] {
+            let lost =
+                stored.seq < acked.seq || (stored.seq == acked.seq && stored.hash != acked.hash);
+            if lost {
+                return Err(StoreError::Damaged {
+                    path: path.to_owned(),
+                    detail: format!(
+                        "its {what} end at seq {} but seq {} was acknowledged: sled lost part of its log",
+                        stored.seq, acked.seq
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -332,6 +480,11 @@ impl Store {
             .submit_rejection(r)
             .wait()
             .unwrap_or_else(|| Err(self.committer.closed()))
+    }
+
+    /// Time spent per phase of the commit path since open.
+    pub fn timing(&self) -> &Timing {
+        &self.timing
     }
 
     /// Movements and batches committed since open (benchmarks, logs).
@@ -521,12 +674,16 @@ impl Store {
     /// Checks every origin's hash chain and every derived tree against the
     /// journal, with commits paused.
     pub fn verify(&self) -> Result<verify::Report> {
-        self.committer.exclusive(verify::run)
+        let path = self.path.clone();
+        self.committer
+            .exclusive(move |sink| guard(&path, "verify", || verify::run(sink)))
     }
 
     /// Rebuilds every derived tree from the journal, with commits paused.
     pub fn reindex(&self) -> Result<reindex::Report> {
-        self.committer.exclusive(reindex::run)
+        let path = self.path.clone();
+        self.committer
+            .exclusive(move |sink| guard(&path, "reindex", || reindex::run(sink)))
     }
 
     /// Writes a consistent copy of the store to `dest`, with commits paused.

@@ -1,0 +1,152 @@
+//! The acknowledged watermark, kept outside sled.
+//!
+//! sled treats a damaged record in its log like the torn tail of a crash:
+//! it recovers up to the record before and silently drops everything after
+//! (found by flipping bytes of `db` in `tests/journal_verify.rs`). The store
+//! would open "fine", chains intact, with acknowledged movements gone. So
+//! after each durable batch the committer writes the last acknowledged
+//! (seq, hash) of the site into a small file beside sled's, and `open`
+//! refuses a store whose journal ends before it.
+//!
+//! The file is written *after* sled's flush and fsync, so on any crash it
+//! can only lag behind sled, never lead it; that is why it needs no fsync of
+//! its own (the guard is slightly weaker after a power cut, never wrong).
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::chain::Hash;
+use super::envelope::Head;
+
+pub const FILE_NAME: &str = "scantrail-ack";
+
+/// Fixed minimum size, written in one `pwrite` at offset 0: a shorter
+/// record never leaves the tail of a longer one behind.
+const SIZE: usize = 512;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watermark {
+    pub origin: String,
+    pub movements: Head,
+    pub rejections: Head,
+}
+
+pub struct Writer {
+    path: PathBuf,
+    file: File,
+}
+
+impl Writer {
+    pub fn open(dir: &Path) -> std::io::Result<Writer> {
+        let path = dir.join(FILE_NAME);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)?;
+        Ok(Writer { path, file })
+    }
+
+    pub fn write(&self, w: &Watermark) -> std::io::Result<()> {
+        let mut text = body(w);
+        text.push_str(&format!("check {}\n", check(&text)));
+        let mut bytes = text.into_bytes();
+        if bytes.len() < SIZE {
+            bytes.resize(SIZE, b' ');
+        }
+        self.file.write_all_at(&bytes, 0)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn body(w: &Watermark) -> String {
+    format!(
+        "scantrail-ack 1\norigin {}\nseq {} {}\nrejected {} {}\n",
+        w.origin, w.movements.seq, w.movements.hash, w.rejections.seq, w.rejections.hash
+    )
+}
+
+fn check(body: &str) -> String {
+    Hash(Sha256::digest(body.as_bytes()).into()).hex()[..16].to_owned()
+}
+
+/// Reads the watermark; `Ok(None)` if there is none (a new store, a copy),
+/// `Err` with a reason if the file is not one we wrote intact.
+pub fn read(dir: &Path) -> Result<Option<Watermark>, String> {
+    let text = match std::fs::read(dir.join(FILE_NAME)) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let text = String::from_utf8(text).map_err(|_| "not text".to_owned())?;
+    let parse = || -> Option<Watermark> {
+        let mut lines = text.lines();
+        if lines.next()? != "scantrail-ack 1" {
+            return None;
+        }
+        let origin = lines.next()?.strip_prefix("origin ")?.to_owned();
+        let head = |line: &str, tag: &str| -> Option<Head> {
+            let mut parts = line.strip_prefix(tag)?.split(' ');
+            let seq = parts.next()?.parse().ok()?;
+            let hex = parts.next()?;
+            let bytes: Vec<u8> = (0..hex.len())
+                .step_by(2)
+                .map(|i| {
+                    hex.get(i..i + 2)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                })
+                .collect::<Option<_>>()?;
+            Some(Head {
+                seq,
+                hash: Hash(bytes.try_into().ok()?),
+            })
+        };
+        let movements = head(lines.next()?, "seq ")?;
+        let rejections = head(lines.next()?, "rejected ")?;
+        let w = Watermark {
+            origin,
+            movements,
+            rejections,
+        };
+        let stated = lines.next()?.strip_prefix("check ")?;
+        (stated == check(&body(&w))).then_some(w)
+    };
+    parse()
+        .map(Some)
+        .ok_or_else(|| "its content is damaged".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_detects_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read(dir.path()), Ok(None));
+        let w = Watermark {
+            origin: "north".into(),
+            movements: Head {
+                seq: 12,
+                hash: Hash([3; 32]),
+            },
+            rejections: Head {
+                seq: 0,
+                hash: Hash::GENESIS,
+            },
+        };
+        let writer = Writer::open(dir.path()).unwrap();
+        writer.write(&w).unwrap();
+        assert_eq!(read(dir.path()), Ok(Some(w.clone())));
+        let mut bytes = std::fs::read(writer.path()).unwrap();
+        bytes[40] ^= 1;
+        std::fs::write(writer.path(), bytes).unwrap();
+        assert!(read(dir.path()).is_err());
+    }
+}
