@@ -156,11 +156,10 @@ impl FrameDecoder {
     fn find_suffix(&self, src: &[u8]) -> Option<usize> {
         let start = self.searched.saturating_sub(self.suffix.len() - 1);
         let hay = src.get(start..)?;
-        let pos = if let [one] = self.suffix[..] {
-            hay.iter().position(|&b| b == one)
-        } else {
-            hay.windows(self.suffix.len())
-                .position(|w| w == self.suffix)
+        let pos = match self.suffix[..] {
+            [one] => memchr::memchr(one, hay),
+            [a, b] => memchr::memchr_iter(a, hay).find(|&i| hay.get(i + 1) == Some(&b)),
+            _ => memchr::memmem::find(hay, &self.suffix),
         };
         pos.map(|p| p + start)
     }
@@ -195,19 +194,46 @@ impl FrameDecoder {
     /// Printable text plus the separators barcodes carry (GS, RS, FS, EOT
     /// in ISO/IEC 15434 envelopes, and the profile's GS substitute).
     fn is_text(&self, body: &[u8]) -> bool {
-        let mut high = false;
-        for &b in body {
-            match b {
-                0x20..=0x7E => {}
-                0x1C..=0x1E | 0x04 => {}
-                0x80..=0xFF => high = true,
-                _ if Some(b) == self.substitute => {}
-                _ => return false,
+        // Fast path, branch-free so it vectorises (this runs on every frame):
+        // printable ASCII and GS only.
+        let unusual = body.iter().fold(false, |acc, &b| {
+            acc | ((b.wrapping_sub(0x20) >= 0x5F) & (b != 0x1D))
+        });
+        if !unusual {
+            return true;
+        }
+        let seen = body.iter().fold(0u8, |acc, &b| acc | CLASS[b as usize]);
+        if seen & CONTROL != 0 {
+            let sub = self.substitute;
+            if body
+                .iter()
+                .any(|&b| CLASS[b as usize] == CONTROL && Some(b) != sub)
+            {
+                return false;
             }
         }
-        !high || std::str::from_utf8(body).is_ok()
+        seen & HIGH == 0 || std::str::from_utf8(body).is_ok()
     }
 }
+
+const CONTROL: u8 = 1;
+const HIGH: u8 = 2;
+
+/// Byte classes: 0 text, CONTROL (not allowed unless the substitute), HIGH.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = match b {
+            0x20..=0x7E | 0x1C..=0x1E | 0x04 => 0,
+            0x80..=0xFF => HIGH,
+            _ => CONTROL,
+        };
+        i += 1;
+    }
+    t
+};
 
 fn reject(reason: RejectReason, mut bytes: Bytes) -> Framed {
     bytes.truncate(REJECT_KEEP);
@@ -234,8 +260,11 @@ impl Decoder for FrameDecoder {
             }
             match self.find_suffix(src) {
                 Some(end) => {
-                    let frame = src.split_to(end).freeze();
-                    src.advance(self.suffix.len());
+                    // A copy of a short frame is cheaper than splitting the
+                    // buffer, which would share it and reallocate on the
+                    // next read.
+                    let frame = Bytes::copy_from_slice(&src[..end]);
+                    src.advance(end + self.suffix.len());
                     self.searched = 0;
                     if std::mem::replace(&mut self.discarding, false) {
                         continue;

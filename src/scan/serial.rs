@@ -112,6 +112,9 @@ fn open(spec: &ScannerSpec) -> Result<(PathBuf, tokio_serial::SerialStream), Str
     Ok((path, stream))
 }
 
+/// A connection shorter than this does not reset the backoff.
+const FLAPPING: std::time::Duration = std::time::Duration::from_secs(2);
+
 struct Source {
     spec: ScannerSpec,
     source: Arc<str>,
@@ -159,6 +162,7 @@ async fn run(spec: ScannerSpec, events: mpsc::Sender<ScanEvent>, stats: Arc<Sour
         while fb_rx.try_recv().is_ok() {
             src.stats.feedback_lost.fetch_add(1, Ordering::Relaxed);
         }
+        let connected_at = Instant::now();
         let reason = match src.connected(stream, &mut fb_rx).await {
             Ok(()) => return, // the consumer went away: shut down
             Err(reason) => reason,
@@ -166,8 +170,13 @@ async fn run(spec: ScannerSpec, events: mpsc::Sender<ScanEvent>, stats: Arc<Sour
         src.stats.disconnects.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(port, station, %reason, "scanner disconnected; waiting for it");
         waiting_logged = true;
-        tokio::time::sleep(src.spec.profile.reconnect.delay(0)).await;
-        attempt = 1;
+        // A device that opens and drops at once (a flapping cable) keeps
+        // backing off instead of reconnecting ten times a second.
+        if connected_at.elapsed() >= FLAPPING {
+            attempt = 0;
+        }
+        tokio::time::sleep(src.spec.profile.reconnect.delay(attempt)).await;
+        attempt = attempt.saturating_add(1);
     }
 }
 

@@ -48,3 +48,37 @@ pub fn start(
     let handles = specs.into_iter().map(|s| spawn(s, tx.clone())).collect();
     (handles, rx)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn shipped_config_resolves_its_scanner_profiles() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/scantrail.toml");
+        let config = Config::load(&path).unwrap();
+        let specs = specs(&config).unwrap();
+        assert_eq!(specs[0].port, "/tmp/scantrail-dock-1");
+        assert_eq!(specs[0].station, "dock-1");
+        assert_eq!(specs[0].profile.name, "generic-aim");
+    }
+
+    #[test]
+    fn a_bad_profile_stops_start_up_with_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("devices")).unwrap();
+        std::fs::write(
+            dir.path().join("devices/x.toml"),
+            "[framing]\nsuffix = \"CR\"\nbaud = 1\n",
+        )
+        .unwrap();
+        let cfg = dir.path().join("site.toml");
+        std::fs::write(&cfg, "data_dir = \"d\"\n[site]\nid = \"s\"\n[[stations]]\nid = \"a\"\nmode = \"receive\"\n[[scanners]]\nport = \"/nope\"\nprofile = \"devices/x.toml\"\nstation = \"a\"\n").unwrap();
+        let e = specs(&Config::load(&cfg).unwrap()).unwrap_err().to_string();
+        assert!(
+            e.contains("x.toml") && e.contains("line 3") && e.contains("baud"),
+            "{e}"
+        );
+    }
+}
