@@ -84,7 +84,9 @@ impl RejectReason {
         match self {
             RejectReason::Empty => "empty frame (check the profile's suffix: CR vs CRLF)",
             RejectReason::TooLong => "frame longer than max_frame_len (suffix lost, or noise)",
-            RejectReason::Binary => "binary bytes no barcode produces (check baud rate and parity)",
+            RejectReason::Binary => {
+                "control or binary bytes no barcode produces (check the profile's suffix, CR vs CRLF, and the baud rate and parity)"
+            }
             RejectReason::BadPrefix => "frame does not start with the profile's prefix",
             RejectReason::NoSymbology => {
                 "no AIM identifier (turn on AIM ID transmission on the scanner)"
@@ -368,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn crlf_pairs_under_cr_profile_are_empty_frames_or_stripped() {
+    fn bare_suffixes_are_empty_frames_and_stray_lf_is_refused() {
         let mut d = decoder(CR);
         let mut buf = BytesMut::from(&b"\r\r"[..]);
         let out = all(&mut d, &mut buf);
@@ -376,10 +378,12 @@ mod tests {
             out.iter().map(reason).collect::<Vec<_>>(),
             [RejectReason::Empty; 2]
         );
-        // LF after CR starts the next frame: it is a control byte, so binary.
-        let mut buf = BytesMut::from(&b"]C1x\r\n"[..]);
+        // A CRLF scanner on a CR profile: the LF lands at the start of the
+        // next frame, which is refused rather than passed on with it.
+        let mut buf = BytesMut::from(&b"]C1x\r\n]C1y\r"[..]);
         let out = all(&mut d, &mut buf);
         assert_eq!(frame(&out[0]), b"]C1x");
+        assert_eq!(reason(&out[1]), RejectReason::Binary);
     }
 
     #[test]
