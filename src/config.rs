@@ -45,6 +45,9 @@ pub struct Station {
     pub mode: StationMode,
     #[serde(default)]
     pub location: String,
+    /// How strictly this station applies the rules that allow a choice.
+    #[serde(default)]
+    pub policies: crate::station::Policies,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -115,6 +118,10 @@ pub struct Http {
     /// deliberate choice of the installer.
     #[serde(default = "Http::default_listen")]
     pub listen: String,
+    /// The token of supervisors and of scantrail's own commands when they
+    /// reach a running daemon (products, holds, pick lists, corrections).
+    #[serde(default)]
+    pub admin_token: Option<String>,
 }
 
 impl Http {
@@ -127,6 +134,7 @@ impl Default for Http {
     fn default() -> Self {
         Http {
             listen: Http::default_listen(),
+            admin_token: None,
         }
     }
 }

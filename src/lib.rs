@@ -2,5 +2,6 @@ pub mod cli;
 pub mod config;
 pub mod gs1;
 pub mod scan;
+pub mod site;
 pub mod station;
 pub mod store;

@@ -19,6 +19,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the site daemon: scanners, handheld API, station rules, journal.
+    Run(cli::run::Args),
     /// Parse and validate GS1 barcode data, as a scanner sends it or as a person types it.
     Parse(cli::parse::Args),
     /// Print the journal of movements, as a table or JSON lines.
@@ -41,6 +43,7 @@ enum Command {
 fn main() -> ExitCode {
     cli::init_logging();
     let outcome = match Cli::parse().command {
+        Command::Run(args) => cli::run::run(args),
         Command::Parse(args) => cli::parse::run(args),
         Command::Journal(args) => cli::journal::run(args),
         Command::Verify(args) => cli::verify::run(args),

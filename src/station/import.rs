@@ -88,11 +88,13 @@ struct PickListJson {
 pub fn pick_lists(text: &str, owner: &Owner, change: &Change) -> Result<Vec<PickList>, String> {
     let mut lists: Vec<PickList> = Vec::new();
     if looks_like_json(text) {
-        let parsed: Vec<PickListJson> = serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
+        let parsed: Vec<PickListJson> =
+            serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
         for (i, list) in parsed.into_iter().enumerate() {
             let mut lines = Vec::new();
             for line in list.lines {
-                let gtin = normalise_gtin(&line.gtin).map_err(|e| format!("entry {}: {e}", i + 1))?;
+                let gtin =
+                    normalise_gtin(&line.gtin).map_err(|e| format!("entry {}: {e}", i + 1))?;
                 lines.push(PickLine { gtin, ..line });
             }
             lists.push(PickList {
@@ -139,7 +141,10 @@ pub fn pick_lists(text: &str, owner: &Owner, change: &Change) -> Result<Vec<Pick
             return Err("a pick list has an empty order number".to_owned());
         }
         if let Some(line) = list.lines.iter().find(|l| l.quantity == 0) {
-            return Err(format!("order {}: GTIN {} has quantity 0", list.order, line.gtin));
+            return Err(format!(
+                "order {}: GTIN {} has quantity 0",
+                list.order, line.gtin
+            ));
         }
     }
     Ok(lists)
@@ -159,8 +164,13 @@ fn rows<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Vec<(String, T)>, St
             .map(|(i, r)| (format!("entry {}", i + 1), r))
             .collect());
     }
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| format!("line 1: {e}"))?.clone();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("line 1: {e}"))?
+        .clone();
     let mut out = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| e.to_string())?;
@@ -181,7 +191,11 @@ mod tests {
     fn who() -> (Owner, Change) {
         (
             Owner::Site("s".into()),
-            Change { by: "t".into(), at: Utc::now(), why: "import".into() },
+            Change {
+                by: "t".into(),
+                at: Utc::now(),
+                why: "import".into(),
+            },
         )
     }
 
@@ -196,15 +210,26 @@ mod tests {
         assert_eq!(p[0].tracking, Tracking::LotAndSerial);
         assert_eq!(p[1].shelf_life_days, Some(365));
         let json = r#"[{"gtin":"09506000134352","description":"Pen","tracking":"serial"}]"#;
-        assert_eq!(products(json, &o, &c).unwrap()[0].tracking, Tracking::Serial);
+        assert_eq!(
+            products(json, &o, &c).unwrap()[0].tracking,
+            Tracking::Serial
+        );
     }
 
     #[test]
     fn bad_rows_name_the_line_and_the_problem() {
         let (o, c) = who();
         let e = products("gtin,description\n09506000134353,x\n", &o, &c).unwrap_err();
-        assert!(e.starts_with("line 2: GTIN 09506000134353 has a wrong check digit"), "{e}");
-        let e = products("gtin,description,tracking\n09506000134352,x,sometimes\n", &o, &c).unwrap_err();
+        assert!(
+            e.starts_with("line 2: GTIN 09506000134353 has a wrong check digit"),
+            "{e}"
+        );
+        let e = products(
+            "gtin,description,tracking\n09506000134352,x,sometimes\n",
+            &o,
+            &c,
+        )
+        .unwrap_err();
         assert!(e.contains("line 2"), "{e}");
     }
 

@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod import;
+pub mod records;
 pub mod reference;
 pub mod rules;
 pub mod view;

@@ -20,6 +20,7 @@ pub mod envelope;
 pub mod error;
 pub mod keys;
 pub mod movement;
+pub mod queries;
 pub mod reference;
 pub mod reindex;
 pub mod reply;

@@ -32,7 +32,7 @@ impl Reference {
 const WATERMARK: &[u8] = &[0x00];
 const RECORD: u8 = 0x01;
 
-fn record_key(key: &[u8]) -> Vec<u8> {
+pub(crate) fn record_key(key: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(key.len() + 1);
     k.push(RECORD);
     k.extend_from_slice(key);
@@ -48,7 +48,7 @@ pub(crate) fn open_trees(db: &sled::Db, path: &Path) -> Result<()> {
 }
 
 impl Store {
-    fn reference_tree(&self, r: Reference) -> Result<sled::Tree> {
+    pub(crate) fn reference_tree(&self, r: Reference) -> Result<sled::Tree> {
         self.db()
             .open_tree(r.tree_name())
             .map_err(|e| StoreError::sled(self.path(), "open a reference tree", e))

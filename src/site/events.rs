@@ -1,0 +1,107 @@
+//! The live stream of decisions (`GET /api/v1/events`) for handheld screens
+//! and supervisors. A slow listener misses events rather than slowing the
+//! desk.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use super::desk::{ScanRequest, WarningOut};
+use crate::station::Refusal;
+use crate::store::movement::Movement;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    /// `accepted`, `refused` or `context`.
+    pub kind: &'static str,
+    pub station: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub movement_kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lot: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<WarningOut>,
+}
+
+impl Event {
+    fn empty(kind: &'static str, station: &str) -> Event {
+        Event {
+            kind,
+            station: station.to_owned(),
+            source: None,
+            seq: None,
+            movement_kind: None,
+            gtin: None,
+            lot: None,
+            serial: None,
+            code: None,
+            message: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    pub fn accepted(station: &str, m: &Movement, warnings: &[WarningOut]) -> Event {
+        Event {
+            seq: Some(m.seq),
+            movement_kind: Some(m.body.kind.name()),
+            gtin: Some(m.body.gtin.clone()),
+            lot: m.body.lot.clone(),
+            serial: m.body.serial.clone(),
+            warnings: warnings.to_vec(),
+            ..Event::empty("accepted", station)
+        }
+    }
+
+    pub fn refused(request: &ScanRequest, refusal: &Refusal) -> Event {
+        Event {
+            source: Some(request.source.clone()),
+            code: Some(refusal.code.to_owned()),
+            message: Some(refusal.reason.clone()),
+            ..Event::empty("refused", &request.station)
+        }
+    }
+
+    pub fn context(request: &ScanRequest, message: &str) -> Event {
+        Event {
+            source: Some(request.source.clone()),
+            message: Some(message.to_owned()),
+            ..Event::empty("context", &request.station)
+        }
+    }
+}
+
+/// The sending side; cheap to clone.
+#[derive(Clone)]
+pub struct Events(broadcast::Sender<Event>);
+
+impl Events {
+    pub fn new() -> Events {
+        Events(broadcast::channel(1024).0)
+    }
+
+    pub fn send(&self, event: Event) {
+        // No listener is fine: nobody is watching.
+        let _ = self.0.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.0.subscribe()
+    }
+}
+
+impl Default for Events {
+    fn default() -> Events {
+        Events::new()
+    }
+}

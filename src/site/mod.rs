@@ -1,0 +1,153 @@
+//! The site daemon, `scantrail run`: serial scanners and handheld terminals
+//! in, the station rules in the middle (the desk), the journal on disk, and
+//! each scan answered with a good or bad read once it is durable.
+//!
+//! Shutdown (SIGTERM or Ctrl-C): stop taking requests and scans, answer
+//! every scan already decided once its commit is durable, then exit.
+
+pub mod api;
+pub mod catalog;
+pub mod desk;
+pub mod events;
+pub mod metrics;
+pub mod view;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::scan::{self, ScanEvent};
+use crate::store::{OpenOptions, Store};
+use desk::{Desk, ScanRequest};
+
+/// Where the daemon keeps its store and listens.
+pub struct Options {
+    pub config: Config,
+    pub data_dir: PathBuf,
+    pub listen: String,
+}
+
+/// Runs until SIGTERM or SIGINT, then drains and returns.
+pub async fn run(options: Options) -> anyhow::Result<()> {
+    let Options {
+        config,
+        data_dir,
+        listen,
+    } = options;
+    let store = Arc::new(
+        Store::open(&data_dir, OpenOptions::create(config.site.id.clone()))
+            .with_context(|| format!("cannot open the store at {}", data_dir.display()))?,
+    );
+    let specs = scan::sources::specs(&config)?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (is another scantrail running?)"))?;
+    let address = listener.local_addr()?;
+
+    let events = events::Events::new();
+    let metrics = Arc::new(metrics::Metrics::default());
+    let (desk, desk_task) = Desk::start(store.clone(), &config, events.clone(), metrics.clone());
+    let (sources, scans) = scan::sources::start(specs, 1024);
+    let bridge = tokio::spawn(serial_scans(scans, desk.clone()));
+
+    let state = api::AppState {
+        desk,
+        store: store.clone(),
+        events,
+        metrics,
+        tokens: Arc::new(tokens(&config)),
+    };
+    tracing::info!(
+        site = config.site.id,
+        %address,
+        data = %data_dir.display(),
+        scanners = sources.len(),
+        stations = config.stations.len(),
+        "scantrail is running"
+    );
+    // Tests and scripts read this line to find the port when listening on :0.
+    println!("listening on http://{address}");
+    axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+
+    tracing::info!("shutting down: no new scans; finishing the ones in flight");
+    drop(sources);
+    let _ = bridge.await;
+    let _ = desk_task.await;
+    drop(store);
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Bearer tokens: each handheld's, and the admin token.
+fn tokens(config: &Config) -> HashMap<String, (String, Option<String>)> {
+    let mut tokens: HashMap<_, _> = config
+        .handhelds
+        .iter()
+        .map(|h| (h.token.clone(), (h.id.clone(), Some(h.station.clone()))))
+        .collect();
+    if let Some(admin) = &config.http.admin_token {
+        tokens.insert(admin.clone(), ("admin".to_owned(), None));
+    }
+    tokens
+}
+
+/// Hands every serial scan to the desk and beeps its answer back.
+async fn serial_scans(mut scans: mpsc::Receiver<ScanEvent>, desk: Desk) {
+    while let Some(event) = scans.recv().await {
+        let raw = match event {
+            ScanEvent::Scan(raw) => raw,
+            ScanEvent::Rejected(_) => continue, // counted and logged by the source
+        };
+        let frame = match raw.parser_input() {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(f) => Some(f),
+        };
+        let request = ScanRequest {
+            station: raw.station.to_string(),
+            raw: raw.bytes.to_vec(),
+            frame,
+            substitute: raw.substitute,
+            device_profile: raw.profile.to_string(),
+            source: raw.source.to_string(),
+            operator: None,
+            scan_id: None,
+            time: Utc::now(),
+        };
+        // Scans are decided in arrival order (the desk's queue); answers
+        // come back as commits finish, without holding up the next scan.
+        let Ok(answer) = desk.submit(request).await else {
+            raw.reply(false);
+            break;
+        };
+        tokio::spawn(async move {
+            let good = matches!(answer.await, Ok(answer) if answer.accepted);
+            raw.reply(good);
+        });
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("interrupted"),
+        _ = term => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,177 @@
+//! The station rules' view of the site: the store, plus the movements
+//! decided but not yet durable, so that two scans of the same serial in
+//! quick succession are decided one after the other, never both accepted.
+
+use crate::station::context::QUARANTINE;
+use crate::station::reference::{Hold, PickList, Product};
+use crate::station::{records, LotStock, View, ViewResult};
+use crate::store::movement::{Kind, MovementId, NewMovement, Quantity, SerialState};
+use crate::store::queries::Document;
+use crate::store::reference::Reference;
+use crate::store::Store;
+
+/// Movements decided and sent to the committer, not yet acknowledged.
+#[derive(Default)]
+pub struct Pending {
+    movements: Vec<(u64, NewMovement)>,
+}
+
+impl Pending {
+    pub fn add(&mut self, ticket: u64, movement: NewMovement) {
+        self.movements.push((ticket, movement));
+    }
+
+    pub fn remove(&mut self, ticket: u64) {
+        self.movements.retain(|(t, _)| *t != ticket);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.movements.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &NewMovement> {
+        self.movements.iter().map(|(_, m)| m)
+    }
+}
+
+pub struct StoreView<'a> {
+    pub store: &'a Store,
+    pub pending: &'a Pending,
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn units(q: &Quantity) -> i128 {
+    match q {
+        Quantity::Units(n) => i128::from(*n),
+        Quantity::Measure { .. } => 0,
+    }
+}
+
+/// A movement's effect on pickable units: + in, - out, signed for
+/// corrections and adjustments.
+fn unit_delta(m: &NewMovement) -> i128 {
+    let n = units(&m.quantity);
+    match m.kind.direction() {
+        1 => n.abs(),
+        -1 => -n.abs(),
+        _ => n,
+    }
+}
+
+impl View for StoreView<'_> {
+    fn product(&self, gtin: &str) -> ViewResult<Option<Product>> {
+        self.store
+            .reference_get(Reference::Products, gtin.as_bytes())
+            .map_err(err)?
+            .map(|bytes| records::decode(&bytes))
+            .transpose()
+    }
+
+    fn serial_state(&self, gtin: &str, serial: &str) -> ViewResult<Option<SerialState>> {
+        let pending = self
+            .pending
+            .iter()
+            .filter(|m| m.gtin == gtin && m.serial.as_deref() == Some(serial))
+            .filter(|m| m.kind != Kind::Adjustment && m.kind != Kind::Correction)
+            .last();
+        if let Some(m) = pending {
+            let by = MovementId {
+                origin: String::new(),
+                seq: 0,
+            };
+            return Ok(Some(match m.kind {
+                Kind::Dispatch | Kind::TransferOut => SerialState::Dispatched {
+                    to: m.counterparty.clone(),
+                    at: m.device_time,
+                    by,
+                },
+                Kind::Return => SerialState::Returned {
+                    location: m.location.clone(),
+                    at: m.device_time,
+                    by,
+                },
+                _ => SerialState::InStock {
+                    location: m.location.clone(),
+                    since: m.device_time,
+                    by,
+                },
+            }));
+        }
+        self.store.serial_state(gtin, serial).map_err(err)
+    }
+
+    fn lots_on_hand(&self, gtin: &str) -> ViewResult<Vec<LotStock>> {
+        let mut lots: Vec<LotStock> = Vec::new();
+        let mut add = |lot: &str, n: i128| match lots.iter_mut().find(|l| l.lot == lot) {
+            Some(l) => l.units += n,
+            None => lots.push(LotStock {
+                lot: lot.to_owned(),
+                expiry: None,
+                units: n,
+            }),
+        };
+        for b in self.store.lot_balances(gtin).map_err(err)? {
+            if b.unit.is_empty() && b.location != QUARANTINE && !b.lot.is_empty() {
+                add(&b.lot, b.balance.mantissa);
+            }
+        }
+        for m in self.pending.iter().filter(|m| m.gtin == gtin) {
+            if let (Some(lot), false) = (&m.lot, m.location == QUARANTINE) {
+                add(lot, unit_delta(m));
+            }
+        }
+        for l in &mut lots {
+            l.expiry =
+                match self.pending.iter().find(|m| {
+                    m.gtin == gtin && m.lot.as_deref() == Some(&l.lot) && m.expiry.is_some()
+                }) {
+                    Some(m) => m.expiry,
+                    None => self.store.lot_expiry(gtin, &l.lot).map_err(err)?,
+                };
+        }
+        Ok(lots)
+    }
+
+    fn active_holds(&self, gtin: &str) -> ViewResult<Vec<Hold>> {
+        let mut out = Vec::new();
+        for (_, bytes) in self.store.reference_list(Reference::Holds).map_err(err)? {
+            let hold: Hold = records::decode(&bytes)?;
+            if hold.gtin == gtin && hold.is_active() {
+                out.push(hold);
+            }
+        }
+        Ok(out)
+    }
+
+    fn pick_list(&self, order: &str) -> ViewResult<Option<PickList>> {
+        self.store
+            .reference_get(Reference::PickLists, order.as_bytes())
+            .map_err(err)?
+            .map(|bytes| records::decode(&bytes))
+            .transpose()
+    }
+
+    fn picked_units(&self, order: &str, gtin: &str) -> ViewResult<i128> {
+        let mut picked = 0;
+        for id in self
+            .store
+            .by_document(Document::Order, order)
+            .map_err(err)?
+        {
+            if let Some(m) = self.store.movement(&id.origin, id.seq).map_err(err)? {
+                if m.body.gtin == gtin {
+                    picked -= unit_delta(&m.body);
+                }
+            }
+        }
+        for m in self.pending.iter() {
+            if m.gtin == gtin && m.documents.order.as_deref() == Some(order) {
+                picked -= unit_delta(m);
+            }
+        }
+        Ok(picked)
+    }
+}

@@ -1,0 +1,23 @@
+//! How reference records are stored: a versioned postcard envelope per
+//! record, keyed by GTIN (products), hold id (holds) or order (pick lists).
+//! A released envelope version is never edited; a new field means `V2`.
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+enum Envelope<T> {
+    V1(T),
+}
+
+pub fn encode<T: Serialize>(record: &T) -> Vec<u8> {
+    postcard::to_stdvec(&Envelope::V1(record)).expect("reference records are plain data")
+}
+
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    match postcard::from_bytes::<Envelope<T>>(bytes) {
+        Ok(Envelope::V1(record)) => Ok(record),
+        Err(e) => Err(format!(
+            "a stored reference record cannot be read ({e}); it may come from a newer scantrail"
+        )),
+    }
+}

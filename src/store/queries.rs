@@ -1,0 +1,140 @@
+//! Look-ups the station rules and the daemon need beyond the journal's own
+//! indexes: lot balances of a GTIN, a lot's expiry, movements of a
+//! document, and site-local reference records.
+
+use chrono::NaiveDate;
+
+use super::error::{Result, StoreError};
+use super::keys::{self, Key, KeyReader};
+use super::movement::{Balance, MovementId, NewRejection, Rejection};
+use super::reference::Reference;
+use super::{derived, Store};
+
+/// One lot balance: a lot of a GTIN at a location, in a unit ("" = units).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotBalance {
+    pub lot: String,
+    pub location: String,
+    pub unit: String,
+    pub balance: Balance,
+}
+
+/// Which document a movement belongs to, as the by-document index tags it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Document {
+    PurchaseOrder,
+    Order,
+    DespatchAdvice,
+    Sscc,
+}
+
+impl Document {
+    fn tag(self) -> u8 {
+        match self {
+            Document::PurchaseOrder => b'P',
+            Document::Order => b'O',
+            Document::DespatchAdvice => b'D',
+            Document::Sscc => b'S',
+        }
+    }
+}
+
+impl Store {
+    /// Every lot balance of a GTIN, ordered by lot, location and unit.
+    pub fn lot_balances(&self, gtin: &str) -> Result<Vec<LotBalance>> {
+        let prefix = Key::new(keys::prefix::LOT_BALANCE).str(gtin).into_vec();
+        let mut out = Vec::new();
+        for item in self.journal.scan_prefix(&prefix) {
+            let (k, v) = item.map_err(self.sled_err("read lot balances"))?;
+            let mut r = KeyReader::new(&k);
+            let fields = (|| Some((r.str()?, r.str()?, r.str()?, r.str()?)))();
+            let Some((_, lot, location, unit)) = fields else {
+                return Err(self.damaged("a lot balance key cannot be read"));
+            };
+            out.push(LotBalance {
+                lot,
+                location,
+                unit,
+                balance: self.value(&v)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The expiry recorded with the lot's first movement that carried one.
+    pub fn lot_expiry(&self, gtin: &str, lot: &str) -> Result<Option<NaiveDate>> {
+        for id in self.by_lot(gtin, lot)? {
+            if let Some(m) = self.movement(&id.origin, id.seq)? {
+                if m.body.expiry.is_some() {
+                    return Ok(m.body.expiry);
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every movement recorded against a document, by (origin, seq).
+    pub fn by_document(&self, document: Document, id: &str) -> Result<Vec<MovementId>> {
+        let prefix = derived::document_key(document.tag(), id).into_vec();
+        let mut out = Vec::new();
+        for item in self.journal.scan_prefix(&prefix) {
+            let (k, _) = item.map_err(self.sled_err("read the document index"))?;
+            if let Some((origin, seq)) = derived::index_target(&k) {
+                out.push(MovementId { origin, seq });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records a rejected scan durably, for async callers.
+    pub fn reject_async(
+        &self,
+        r: NewRejection,
+    ) -> impl std::future::Future<Output = Result<Rejection>> + Send + 'static {
+        let pending = self.committer().submit_rejection(r);
+        let path = self.path().to_owned();
+        async move { pending.await.unwrap_or(Err(StoreError::Closed { path })) }
+    }
+
+    /// Writes (or with `None` removes) reference records this site owns,
+    /// atomically and durably. Unlike `reference_apply` it leaves the
+    /// version watermark alone: that counts head office's deltas only.
+    pub fn reference_put(
+        &self,
+        r: Reference,
+        records: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<()> {
+        let tree = self.reference_tree(r)?;
+        self.committer().exclusive(move |sink| {
+            let mut batch = sled::Batch::default();
+            for (key, value) in records {
+                let key = super::reference::record_key(&key);
+                match value {
+                    Some(v) => batch.insert(key, v),
+                    None => batch.remove(key),
+                }
+            }
+            tree.apply_batch(batch)
+                .map_err(sink.sled_err("write reference data"))?;
+            sink.make_durable()
+        })
+    }
+
+    /// Every record of a reference tree, ordered by key.
+    pub fn reference_list(&self, r: Reference) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let tree = self.reference_tree(r)?;
+        let mut out = Vec::new();
+        for item in tree.scan_prefix(super::reference::record_key(b"")) {
+            let (k, v) = item.map_err(self.sled_err("read reference data"))?;
+            out.push((k[1..].to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn damaged(&self, detail: &str) -> StoreError {
+        StoreError::Damaged {
+            path: self.path().to_owned(),
+            detail: detail.to_owned(),
+        }
+    }
+}
