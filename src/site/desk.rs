@@ -19,7 +19,9 @@ use super::events::{Event, Events};
 use super::metrics::Metrics;
 use super::view::{Pending, StoreView};
 use crate::config::Config;
-use crate::station::{self, Context, Decision, Mode, Policies, Refusal, ScanInput, Warning};
+use crate::station::{
+    self, records, Context, Decision, Mode, Policies, Refusal, ScanInput, Warning,
+};
 use crate::store::movement::{Movement, MovementId, NewMovement, NewRejection};
 use crate::store::Store;
 
@@ -230,6 +232,16 @@ impl Desk {
         metrics: Arc<Metrics>,
     ) -> (Desk, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4096);
+        let saved: HashMap<String, Context> = match store.station_contexts() {
+            Ok(all) => all
+                .into_iter()
+                .filter_map(|(id, bytes)| Some((id, records::decode(&bytes).ok()?)))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "station contexts could not be read; starting with empty ones");
+                HashMap::new()
+            }
+        };
         let stations = config
             .stations
             .iter()
@@ -240,7 +252,7 @@ impl Desk {
                         mode: s.mode.into(),
                         location: s.location.clone(),
                         policies: s.policies.clone(),
-                        context: Context::default(),
+                        context: saved.get(&s.id).cloned().unwrap_or_default(),
                     },
                 )
             })
@@ -329,6 +341,23 @@ struct Worker {
 }
 
 impl Worker {
+    /// Sets a station's context and keeps it across restarts; `durable`
+    /// for changes people make, not for bookkeeping.
+    fn set_context(&mut self, station: &str, context: Context, durable: bool) {
+        let bytes = records::encode(&context);
+        // A durable save waits for the committer; let tokio move other
+        // tasks off this thread meanwhile.
+        let saved = tokio::task::block_in_place(|| {
+            self.store.save_station_context(station, &bytes, durable)
+        });
+        if let Err(e) = saved {
+            tracing::warn!(station, error = %e, "the station context could not be saved");
+        }
+        if let Some(s) = self.stations.get_mut(station) {
+            s.context = context;
+        }
+    }
+
     async fn run(mut self, mut jobs: mpsc::Receiver<Job>, mut done: mpsc::UnboundedReceiver<Done>) {
         let mut open = true;
         loop {
@@ -361,11 +390,13 @@ impl Worker {
                 let _ = reply.send(all);
             }
             Job::PatchContext(station, patch, reply) => {
-                let result = match self.stations.get_mut(&station) {
+                let result = match self.stations.get(&station) {
                     Some(s) => {
-                        patch.apply(&mut s.context);
+                        let mut context = s.context.clone();
+                        patch.apply(&mut context);
                         tracing::info!(station, "station context changed");
-                        Ok(s.context.clone())
+                        self.set_context(&station, context.clone(), true);
+                        Ok(context)
                     }
                     None => Err(format!(
                         "there is no station {station:?} in the configuration"
@@ -482,9 +513,7 @@ impl Worker {
                     message,
                     "station context changed"
                 );
-                if let Some(s) = self.stations.get_mut(&request.station) {
-                    s.context = context;
-                }
+                self.set_context(&request.station, context, true);
                 self.events.send(Event::context(&request, &message));
                 self.answer(request.scan_id.as_deref(), reply, Answer::context(message));
             }
@@ -493,9 +522,7 @@ impl Worker {
                     .context
                     .last_movement
                     .clone();
-                if let Some(s) = self.stations.get_mut(&request.station) {
-                    s.context = context;
-                }
+                self.set_context(&request.station, context, true);
                 let operator = request.operator.clone().unwrap_or_default();
                 match last.map(|id| self.correction_for(&id, "voided at the station", &operator)) {
                     Some(Ok(movement)) => self.commit(
@@ -610,8 +637,10 @@ impl Worker {
                     "movement recorded"
                 );
                 self.metrics.accepted();
-                if let Some(s) = self.stations.get_mut(&done.station) {
-                    s.context.last_movement = Some(movement.id());
+                if let Some(s) = self.stations.get(&done.station) {
+                    let mut context = s.context.clone();
+                    context.last_movement = Some(movement.id());
+                    self.set_context(&done.station, context, false);
                 }
                 self.events
                     .send(Event::accepted(&done.station, &movement, &done.warnings));

@@ -21,3 +21,20 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::station::Context;
+
+    #[test]
+    fn a_station_context_round_trips() {
+        let c = Context {
+            order: Some("O-1".into()),
+            operator: Some("bob".into()),
+            ..Context::default()
+        };
+        let back: Context = decode(&encode(&c)).unwrap();
+        assert_eq!(back, c);
+    }
+}

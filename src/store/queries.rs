@@ -138,3 +138,65 @@ impl Store {
         }
     }
 }
+
+/// Station contexts live in their own tree: convenience state for the
+/// operators (open order, signed-in operator), not evidence.
+const STATIONS_TREE: &str = "stations";
+
+impl Store {
+    /// Saves a station's context. With `durable` it is on disk when this
+    /// returns; without, the next commit's flush (sled flushes the whole
+    /// database) takes it along, which is enough for bookkeeping such as the
+    /// station's last movement.
+    pub fn save_station_context(&self, station: &str, context: &[u8], durable: bool) -> Result<()> {
+        let tree = self
+            .db()
+            .open_tree(STATIONS_TREE)
+            .map_err(self.sled_err("open the station contexts"))?;
+        if !durable {
+            return tree
+                .insert(station.as_bytes(), context)
+                .map(|_| ())
+                .map_err(self.sled_err("save a station context"));
+        }
+        let (key, value) = (station.as_bytes().to_vec(), context.to_vec());
+        self.committer().exclusive(move |sink| {
+            tree.insert(key, value)
+                .map_err(sink.sled_err("save a station context"))?;
+            sink.make_durable()
+        })
+    }
+
+    pub fn station_contexts(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let tree = self
+            .db()
+            .open_tree(STATIONS_TREE)
+            .map_err(self.sled_err("open the station contexts"))?;
+        let mut out = Vec::new();
+        for item in tree.iter() {
+            let (k, v) = item.map_err(self.sled_err("read the station contexts"))?;
+            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::{OpenOptions, Store};
+
+    #[test]
+    fn station_contexts_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), OpenOptions::create("s".into())).unwrap();
+            store.save_station_context("dock-1", b"ctx", true).unwrap();
+            assert_eq!(store.station_contexts().unwrap().len(), 1);
+        }
+        let store = Store::open(dir.path(), OpenOptions::existing(Some("s".into()))).unwrap();
+        assert_eq!(
+            store.station_contexts().unwrap(),
+            vec![("dock-1".to_owned(), b"ctx".to_vec())]
+        );
+    }
+}
