@@ -2,6 +2,10 @@
 //! own commands. Every route but health, metrics and the OpenAPI document
 //! needs `Authorization: Bearer <token>` with a token from the config.
 
+// Helpers return `Result<_, Response>` so a handler can `return` the error
+// response as is; its size does not matter on this path.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -155,19 +159,25 @@ struct ScanBody {
     scan_id: Option<String>,
 }
 
+/// Reads a JSON body whatever its content type says: handheld firmware
+/// and `curl -d` are not always careful about the header.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("the request body is not {what}: {e}"),
+        )
+    })
+}
+
 async fn scan(
     State(state): State<AppState>,
     axum::Extension(device): axum::Extension<Device>,
-    body: Result<Json<ScanBody>, axum::extract::rejection::JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let Json(body) = match body {
+    let body: ScanBody = match json_body(&body, "a scan") {
         Ok(body) => body,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("the request body is not a scan: {e}"),
-            )
-        }
+        Err(e) => return e,
     };
     let Some(station) = body.station.or(device.station) else {
         return error(
@@ -223,16 +233,11 @@ async fn station_context(State(state): State<AppState>, Path(id): Path<String>) 
 async fn set_station_context(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Result<Json<ContextPatch>, axum::extract::rejection::JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let Json(patch) = match body {
-        Ok(b) => b,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("the request body is not a context: {e}"),
-            )
-        }
+    let patch: ContextPatch = match json_body(&body, "a context") {
+        Ok(v) => v,
+        Err(e) => return e,
     };
     match state.desk.patch_context(id, patch).await {
         Ok(Ok(context)) => Json(context).into_response(),
@@ -322,31 +327,24 @@ async fn import_pick_lists(
 async fn add_hold(
     State(state): State<AppState>,
     axum::Extension(device): axum::Extension<Device>,
-    body: Result<Json<serde_json::Value>, axum::extract::rejection::JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let value = match body {
-        Ok(Json(v)) => v,
+    // `by` travels beside the hold's own fields.
+    let mut value: serde_json::Value = match json_body(&body, "JSON") {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let by = value
+        .as_object_mut()
+        .and_then(|o| o.remove("by"))
+        .and_then(|b| b.as_str().map(str::to_owned));
+    let hold: NewHold = match serde_json::from_value(value) {
+        Ok(h) => h,
         Err(e) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                format!("the request body is not JSON: {e}"),
+                format!("the request body is not a hold: {e}"),
             )
-        }
-    };
-    let (hold, by): (NewHold, Option<String>) = {
-        let mut v = value;
-        let by = v
-            .as_object_mut()
-            .and_then(|o| o.remove("by"))
-            .and_then(|b| b.as_str().map(str::to_owned));
-        match serde_json::from_value(v) {
-            Ok(h) => (h, by),
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!("the request body is not a hold: {e}"),
-                )
-            }
         }
     };
     let author = Author {
@@ -368,16 +366,11 @@ async fn release_hold(
     State(state): State<AppState>,
     axum::Extension(device): axum::Extension<Device>,
     Path(id): Path<String>,
-    body: Result<Json<ReleaseBody>, axum::extract::rejection::JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let Json(body) = match body {
-        Ok(b) => b,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("say `why` the hold is released: {e}"),
-            )
-        }
+    let body: ReleaseBody = match json_body(&body, "a release (say `why`)") {
+        Ok(v) => v,
+        Err(e) => return e,
     };
     let author = Author {
         by: body.by.unwrap_or(device.id),
@@ -419,16 +412,11 @@ async fn journal(State(state): State<AppState>, Query(q): Query<JournalQuery>) -
 async fn correct(
     State(state): State<AppState>,
     axum::Extension(device): axum::Extension<Device>,
-    body: Result<Json<Correction>, axum::extract::rejection::JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let Json(mut c) = match body {
-        Ok(b) => b,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("the request body is not a correction: {e}"),
-            )
-        }
+    let mut c: Correction = match json_body(&body, "a correction") {
+        Ok(v) => v,
+        Err(e) => return e,
     };
     c.operator.get_or_insert(device.id);
     match state.desk.correct(c).await {
