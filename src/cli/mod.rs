@@ -6,6 +6,7 @@
 
 use std::process::ExitCode;
 
+pub mod decode;
 pub mod parse;
 
 /// What a command reports back to `main`: success, or that some input was
