@@ -4,7 +4,7 @@
 //!
 //! The photos are drawn here: the symbol centred on a light page with a
 //! gradient and ±12 grey levels of noise, JPEG quality 85, at 1 MP
-//! (1224x816) and 5 MP (2736x1824, read at 4 MP by the default limits).
+//! (1224x816) and 5 MP (2736x1824, read at 3 MP by the default limits).
 //! Symbols scale with the photo, as the same label framed by a better camera.
 
 #[path = "../tests/support/images.rs"]
