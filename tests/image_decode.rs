@@ -425,3 +425,93 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+// ------------------------------------------------------- the command line
+
+fn scantrail(args: &[&std::path::Path]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scantrail"))
+        .arg("decode")
+        .args(args)
+        .output()
+        .expect("run scantrail")
+}
+
+#[test]
+fn decode_command_prints_each_barcode_and_sets_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let label_path = dir.path().join("label.png");
+    let linear = render_1d(&gs1_128("00395060001343528991"), 3);
+    let dm = render_2d(&gs1_datamatrix(PHARMA), 5);
+    let label = canvas(
+        linear.width() + 60 + dm.width(),
+        260,
+        &[(&linear, 0, 20), (&dm, linear.width() + 60, 20)],
+    );
+    std::fs::write(&label_path, png(&label)).unwrap();
+
+    let out = scantrail(&[&label_path]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("2 barcodes"), "{text}");
+    assert!(text.contains("(21) SERIAL: XYZ987"), "{text}");
+    assert!(text.contains("(00) SSCC: 395060001343528991"), "{text}");
+
+    // --json: one object per image; an image without a barcode fails the run.
+    let blank_path = dir.path().join("blank.jpg");
+    std::fs::write(
+        &blank_path,
+        jpeg(&GrayImage::from_pixel(64, 64, image::Luma([250])), 80),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scantrail"))
+        .args(["decode", "--json"])
+        .args([&label_path, &blank_path])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["ok"], true);
+    let barcodes = lines[0]["barcodes"].as_array().unwrap();
+    assert_eq!(barcodes.len(), 2);
+    assert!(barcodes.iter().any(|b| b["frame"]
+        == "]d201095060001343521725123110ABC123\u{1d}21XYZ987"
+        && b["ais"][3]["value"] == "XYZ987"));
+    assert_eq!(lines[1]["ok"], false);
+    assert!(lines[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no barcode found"));
+
+    // A barcode that decodes but is not valid GS1 fails the run too.
+    let bad_path = dir.path().join("bad.png");
+    let bad = render_2d(&gs1_datamatrix("0109506000134353\u{1d}10A"), 5);
+    std::fs::write(&bad_path, png(&bad)).unwrap();
+    let out = scantrail(&[&bad_path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wrong check digit"));
+
+    // No image named: a usage error.
+    assert_eq!(scantrail(&[]).status.code(), Some(2));
+}
+
+#[test]
+fn decode_is_callable_from_worker_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<DecodedBarcode>();
+    send_sync::<ImageError>();
+    let bytes = png(&render_2d(&gs1_datamatrix(PHARMA), 5));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let bytes = bytes.clone();
+            std::thread::spawn(move || decode(&bytes, &Limits::default()))
+        })
+        .collect();
+    for worker in workers {
+        assert_eq!(worker.join().unwrap().unwrap()[0].frame, PHARMA_FRAME);
+    }
+}
