@@ -348,6 +348,17 @@ fn truncated_png() {
         "{error}"
     );
     assert!(error.to_string().contains("cut short"), "{error}");
+
+    // A JPEG cut short: refused as damaged or read as far as it goes (the
+    // decoder fills the rest), never a panic.
+    let bytes = jpeg(&render_2d(&gs1_datamatrix(PHARMA), 6), 80);
+    for keep in [20, bytes.len() / 3, bytes.len() - 10] {
+        match decode(&bytes[..keep], &Limits::default()) {
+            Ok(found) => assert_eq!(found[0].frame, PHARMA_FRAME),
+            Err(ImageError::Damaged { format: "JPEG", .. } | ImageError::NoBarcode { .. }) => {}
+            Err(other) => panic!("{keep} bytes: {other}"),
+        }
+    }
 }
 
 #[test]
