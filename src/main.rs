@@ -38,6 +38,8 @@ enum Command {
     Listen(cli::listen::Args),
     /// A virtual scanner on a pseudo-terminal that sends the given scans.
     Simulate(cli::simulate::Args),
+    /// Read every barcode in PNG or JPEG photos of labels and parse each like a scan.
+    Decode(cli::decode::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::DevAppend(args) => cli::dev_append::run(args),
         Command::Listen(args) => cli::listen::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
+        Command::Decode(args) => cli::decode::run(args),
     };
     cli::finish(outcome)
 }

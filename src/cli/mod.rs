@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 pub mod backup;
+pub mod decode;
 pub mod dev_append;
 pub mod journal;
 pub mod listen;

@@ -8,6 +8,7 @@
 
 pub mod backoff;
 pub mod framing;
+pub mod image;
 pub mod profile;
 pub mod pty;
 pub mod raw_scan;
