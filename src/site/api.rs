@@ -52,10 +52,16 @@ struct Device {
 /// product file a few megabytes.
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A photo may be larger than other requests, up to what the decoder takes.
+const IMAGE_BODY_LIMIT: usize = (25 << 20) + (1 << 20);
 
 pub fn router(state: AppState) -> Router {
     let authenticated = Router::new()
         .route("/api/v1/scans", post(scan))
+        .route(
+            "/api/v1/scans/image",
+            post(scan_image).layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT)),
+        )
         .route("/api/v1/stations", get(stations))
         .route(
             "/api/v1/stations/{id}/context",
@@ -206,6 +212,96 @@ async fn scan(
         Ok(answer) => Json(answer).into_response(),
         Err(e) => closed(e),
     }
+}
+
+/// `POST /api/v1/scans/image`: a photo of a label (multipart form with
+/// `station`, `image`, optional `operator`); every barcode in it goes
+/// through the station rules exactly like a scan from a serial scanner.
+async fn scan_image(
+    State(state): State<AppState>,
+    axum::Extension(device): axum::Extension<Device>,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let (mut station, mut operator, mut image) = (device.station.clone(), None, None);
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("the form is malformed: {e}"),
+                )
+            }
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        let bytes = match field.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("the form field {name:?} could not be read: {e}"),
+                )
+            }
+        };
+        match name.as_str() {
+            "station" => station = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            "operator" => operator = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            "image" => image = Some(bytes),
+            other => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("unknown form field {other:?}: send `station`, `image` and optionally `operator`"),
+                )
+            }
+        }
+    }
+    let Some(station) = station else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "say which `station` the photo is for",
+        );
+    };
+    let Some(image) = image else {
+        return error(StatusCode::BAD_REQUEST, "the form has no `image` field");
+    };
+    let decoded = tokio::task::spawn_blocking(move || {
+        crate::scan::image::decode(&image, &crate::scan::image::Limits::default())
+    })
+    .await;
+    let barcodes = match decoded {
+        Ok(Ok(barcodes)) => barcodes,
+        Ok(Err(e)) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        Err(e) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("decoding failed: {e}"),
+            )
+        }
+    };
+    let mut answers = Vec::with_capacity(barcodes.len());
+    for barcode in barcodes {
+        let request = ScanRequest {
+            station: station.clone(),
+            raw: barcode.frame.clone(),
+            frame: None,
+            substitute: None,
+            device_profile: "image".to_owned(),
+            source: device.id.clone(),
+            operator: operator.clone(),
+            scan_id: None,
+            time: Utc::now(),
+        };
+        match state.desk.scan(request).await {
+            Ok(answer) => answers.push(json!({
+                "format": barcode.format,
+                "data": crate::scan::escape(&barcode.frame),
+                "answer": answer,
+            })),
+            Err(e) => return closed(e),
+        }
+    }
+    Json(json!({ "barcodes": answers })).into_response()
 }
 
 async fn stations(State(state): State<AppState>) -> Response {
