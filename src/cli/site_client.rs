@@ -313,7 +313,7 @@ impl Client {
                 anyhow::bail!("{message}");
             }
             Err(ureq::Error::Transport(t)) => Err(anyhow::anyhow!(
-                "the store is in use by a daemon, but its API at {} does not answer ({t}): check `[http] listen` or give --url",
+                "the store is in use by another process, and no scantrail daemon answers at {} ({t}): if `scantrail run` is running, check `[http] listen` or give --url; otherwise wait for the other command to finish",
                 self.base
             )),
         }
