@@ -395,6 +395,32 @@ fn daemon_mode_goes_through_the_api_and_corrects_a_scan() {
 }
 
 #[test]
+fn direct_mode_correction_reverses_a_movement() {
+    let site = Site::new();
+    site.ok(&["dev-append", "--count", "3", "--threads", "1"]);
+    let out = site.ok(&[
+        "correct",
+        "2",
+        "--reason",
+        "counted twice",
+        "--operator",
+        "dave",
+    ]);
+    assert!(
+        out.contains("recorded correction test-site:4 reversing test-site:2"),
+        "{out}"
+    );
+    let journal = site.json_lines(&["journal", "--json", "--since", "3"]);
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    let body = &journal[0]["body"];
+    assert_eq!(body["kind"], "correction");
+    assert_eq!(body["corrects"], json!({"origin": "test-site", "seq": 2}));
+    assert_eq!(body["operator"], "dave");
+    let e = site.refused(&["correct", "2", "--reason", "  "]);
+    assert!(e.contains("needs a reason"), "{e}");
+}
+
+#[test]
 fn a_bad_check_digit_names_the_line() {
     let site = Site::new();
     drop(site.create_store());
