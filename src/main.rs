@@ -34,6 +34,14 @@ enum Command {
     /// Append synthetic movements (tests and benchmarks).
     #[command(hide = true)]
     DevAppend(cli::dev_append::Args),
+    /// The product master: import from CSV or JSON, list.
+    Products(cli::products::Args),
+    /// Holds and recalls: add, list, release the site's own.
+    Holds(cli::holds::Args),
+    /// Pick lists for dispatch: import from CSV or JSON, list.
+    Picklists(cli::picklists::Args),
+    /// Reverse a movement of the journal with a correction, naming why.
+    Correct(cli::correct::Args),
     /// Open one scanner and print every scan as it is read, parsed.
     Listen(cli::listen::Args),
     /// A virtual scanner on a pseudo-terminal that sends the given scans.
@@ -52,6 +60,10 @@ fn main() -> ExitCode {
         Command::Reindex(args) => cli::reindex::run(args),
         Command::Backup(args) => cli::backup::run(args),
         Command::DevAppend(args) => cli::dev_append::run(args),
+        Command::Products(args) => cli::products::run(args),
+        Command::Holds(args) => cli::holds::run(args),
+        Command::Picklists(args) => cli::picklists::run(args),
+        Command::Correct(args) => cli::correct::run(args),
         Command::Listen(args) => cli::listen::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Decode(args) => cli::decode::run(args),

@@ -6,13 +6,13 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::store_args::StoreArgs;
+use super::site_client::{Site, SiteArgs};
 use crate::store::{Movement, Quantity};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub site: SiteArgs,
     /// One JSON object per line instead of a table
     #[arg(long)]
     pub json: bool,
@@ -21,6 +21,7 @@ pub struct Args {
     pub since: u64,
 }
 
+/// Movements per page (the API's most per request).
 const PAGE: usize = 10_000;
 
 /// The JSON shape: the movement's fields flat (raw scan bytes in hex,
@@ -46,7 +47,8 @@ pub fn run(args: Args) -> super::Outcome {
 }
 
 fn dump(args: Args) -> super::Outcome {
-    let store = args.store.open_existing()?;
+    // Through the daemon's API when it holds the store.
+    let site = Site::open(&args.site)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if !args.json {
@@ -65,28 +67,19 @@ fn dump(args: Args) -> super::Outcome {
             "location"
         )?;
     }
-    for origin in store.origins()? {
-        let mut from = args.since.saturating_add(1);
-        loop {
-            let page = store.journal_range(&origin, from, PAGE)?;
-            for m in &page {
-                if args.json {
-                    let row = JsonMovement {
-                        movement: m,
-                        raw_text: String::from_utf8_lossy(&m.body.scan.raw).into_owned(),
-                    };
-                    serde_json::to_writer(&mut out, &row)?;
-                    writeln!(out)?;
-                } else {
-                    writeln!(out, "{}", table_row(m))?;
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == PAGE => from = last.seq + 1,
-                _ => break,
-            }
+    site.journal(args.since, PAGE, |m| {
+        if args.json {
+            let row = JsonMovement {
+                movement: m,
+                raw_text: String::from_utf8_lossy(&m.body.scan.raw).into_owned(),
+            };
+            serde_json::to_writer(&mut out, &row)?;
+            writeln!(out)?;
+        } else {
+            writeln!(out, "{}", table_row(m))?;
         }
-    }
+        Ok(())
+    })?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,14 +7,20 @@
 use std::process::ExitCode;
 
 pub mod backup;
+pub mod correct;
 pub mod decode;
 pub mod dev_append;
+pub mod holds;
 pub mod journal;
 pub mod listen;
 pub mod parse;
+pub mod picklists;
+pub mod products;
+pub mod reference_io;
 pub mod reindex;
 pub mod run;
 pub mod simulate;
+pub mod site_client;
 pub mod store_args;
 pub mod verify;
 

@@ -148,7 +148,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
 async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        include_str!("openapi.json"),
+        super::openapi::DOCUMENT,
     )
         .into_response()
 }

@@ -5,7 +5,7 @@
 //! its own holds, never a head-office recall.
 
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::station::import;
 use crate::station::records::{decode, encode};
@@ -99,7 +99,7 @@ pub fn import_pick_lists(store: &Store, text: &str, author: &Author) -> anyhow::
 }
 
 /// A new hold or recall as a person or the API gives it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewHold {
     pub id: String,

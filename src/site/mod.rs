@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod desk;
 pub mod events;
 pub mod metrics;
+pub mod openapi;
 pub mod view;
 
 use std::collections::HashMap;

@@ -84,6 +84,11 @@ pub fn read(dir: &Path) -> Result<Option<Watermark>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.to_string()),
     };
+    // The writer creates the file when the store opens and fills it at the
+    // first commit: an empty file is a store that has committed nothing.
+    if text.is_empty() {
+        return Ok(None);
+    }
     let text = String::from_utf8(text).map_err(|_| "not text".to_owned())?;
     let parse = || -> Option<Watermark> {
         let mut lines = text.lines();
@@ -142,6 +147,8 @@ mod tests {
             },
         };
         let writer = Writer::open(dir.path()).unwrap();
+        // Opened, nothing committed yet: no watermark, and nothing damaged.
+        assert_eq!(read(dir.path()), Ok(None));
         writer.write(&w).unwrap();
         assert_eq!(read(dir.path()), Ok(Some(w.clone())));
         let mut bytes = std::fs::read(writer.path()).unwrap();

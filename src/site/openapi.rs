@@ -1,0 +1,93 @@
+//! The OpenAPI 3.0 document of the site API (`openapi.json`, served at
+//! `/api/v1/openapi.json`). The tests keep it in step with the routes of
+//! `api.rs`.
+
+/// The document as served.
+pub const DOCUMENT: &str = include_str!("openapi.json");
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// Every route of `api.rs` with its methods.
+    const ROUTES: &[(&str, &[&str])] = &[
+        ("/api/v1/health", &["get"]),
+        ("/api/v1/metrics", &["get"]),
+        ("/api/v1/openapi.json", &["get"]),
+        ("/api/v1/scans", &["post"]),
+        ("/api/v1/scans/image", &["post"]),
+        ("/api/v1/stations", &["get"]),
+        ("/api/v1/stations/{id}/context", &["get", "put"]),
+        ("/api/v1/products", &["get", "post"]),
+        ("/api/v1/holds", &["get", "post"]),
+        ("/api/v1/holds/{id}/release", &["post"]),
+        ("/api/v1/picklists", &["get", "post"]),
+        ("/api/v1/journal", &["get"]),
+        ("/api/v1/corrections", &["post"]),
+        ("/api/v1/events", &["get"]),
+    ];
+
+    fn document() -> Value {
+        serde_json::from_str(super::DOCUMENT).expect("openapi.json is JSON")
+    }
+
+    #[test]
+    fn every_route_is_documented_with_its_methods() {
+        let doc = document();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.0"));
+        let paths = doc["paths"].as_object().unwrap();
+        for (path, methods) in ROUTES {
+            let item = paths
+                .get(*path)
+                .unwrap_or_else(|| panic!("{path} is not in openapi.json"));
+            for m in *methods {
+                assert!(item.get(*m).is_some(), "{m} {path} is not in openapi.json");
+            }
+        }
+        assert_eq!(
+            paths.len(),
+            ROUTES.len(),
+            "openapi.json documents a route api.rs lacks"
+        );
+    }
+
+    /// The list above is the list of `.route(...)` calls in `api.rs`: a new
+    /// route fails this test until it is listed (and documented).
+    #[test]
+    fn the_route_list_matches_api_rs() {
+        let source = include_str!("api.rs");
+        let mut registered: Vec<&str> = source
+            .split(".route(")
+            .skip(1)
+            .filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next())
+            .collect();
+        registered.sort_unstable();
+        let mut listed: Vec<&str> = ROUTES.iter().map(|(p, _)| *p).collect();
+        listed.sort_unstable();
+        assert_eq!(registered, listed);
+    }
+
+    #[test]
+    fn references_resolve_and_auth_is_bearer() {
+        let doc = document();
+        let schemes = &doc["components"]["securitySchemes"]["bearer"];
+        assert_eq!(schemes["scheme"], "bearer");
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for name in super::DOCUMENT
+            .split("\"#/components/schemas/")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+        {
+            assert!(schemas.contains_key(name), "no schema {name}");
+        }
+        let answer = &schemas["Answer"]["properties"];
+        for field in ["accepted", "movement", "code", "reason", "warnings"] {
+            assert!(answer.get(field).is_some(), "Answer.{field}");
+        }
+        let events = &doc["paths"]["/api/v1/events"]["get"]["responses"]["200"]["content"];
+        assert!(events.get("text/event-stream").is_some());
+        for open in ["/api/v1/health", "/api/v1/metrics", "/api/v1/openapi.json"] {
+            assert_eq!(doc["paths"][open]["get"]["security"], serde_json::json!([]));
+        }
+    }
+}
