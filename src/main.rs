@@ -38,6 +38,10 @@ enum Command {
     Listen(cli::listen::Args),
     /// A virtual scanner on a pseudo-terminal that sends the given scans.
     Simulate(cli::simulate::Args),
+    /// Drive a site daemon with pty scanners and HTTP handhelds; report
+    /// accepted scans/s and scan-to-decision latency.
+    #[command(hide = true)]
+    Loadtest(cli::loadtest::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         Command::DevAppend(args) => cli::dev_append::run(args),
         Command::Listen(args) => cli::listen::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
+        Command::Loadtest(args) => cli::loadtest::run(args),
     };
     cli::finish(outcome)
 }

@@ -10,6 +10,7 @@ pub mod backup;
 pub mod dev_append;
 pub mod journal;
 pub mod listen;
+pub mod loadtest;
 pub mod parse;
 pub mod reindex;
 pub mod run;
