@@ -948,3 +948,46 @@ fn a_config_for_a_missing_scanner_still_starts() {
     let r = Api::new(daemon.base_url(), None).get("/api/v1/health");
     assert_eq!(r.body["status"], "ok");
 }
+
+/// The hidden load test runs its own daemon with pty scanners and
+/// handhelds, and every scan of a short run is accepted.
+#[test]
+fn loadtest_smoke_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("load");
+    let out = scantrail(&[
+        "loadtest",
+        "--scanners",
+        "3",
+        "--handhelds",
+        "2",
+        "--rate",
+        "20",
+        "--duration",
+        "1",
+        "--data",
+        &data.to_string_lossy(),
+    ]);
+    assert!(
+        out.contains("daemon stopped with SIGTERM: exit status: 0"),
+        "{out}"
+    );
+    let line = |prefix: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} line in {out}"))
+            .to_owned()
+    };
+    for source in ["pty:", "http:"] {
+        let l = line(source);
+        assert!(l.contains("refused     0  failed     0"), "{l}");
+    }
+    // At most 3 × 20 + 2 × 20 scans (fewer if answers lag the schedule).
+    let all = line("all:");
+    let accepted: u64 = all
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!((50..=100).contains(&accepted), "{out}");
+}
