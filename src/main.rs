@@ -48,6 +48,10 @@ enum Command {
     Simulate(cli::simulate::Args),
     /// Read every barcode in PNG or JPEG photos of labels and parse each like a scan.
     Decode(cli::decode::Args),
+    /// Drive a site daemon with pty scanners and HTTP handhelds; report
+    /// accepted scans/s and scan-to-decision latency.
+    #[command(hide = true)]
+    Loadtest(cli::loadtest::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
         Command::Listen(args) => cli::listen::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Decode(args) => cli::decode::run(args),
+        Command::Loadtest(args) => cli::loadtest::run(args),
     };
     cli::finish(outcome)
 }

@@ -13,6 +13,7 @@ pub mod dev_append;
 pub mod holds;
 pub mod journal;
 pub mod listen;
+pub mod loadtest;
 pub mod parse;
 pub mod picklists;
 pub mod products;
