@@ -367,7 +367,6 @@ fn dispatch_refuses_without_order_already_dispatched_and_lot_without_stock() {
 
 /// The brief asks every refusal to name the item; `no_order` does not.
 #[test]
-#[ignore = "bug: the no_order refusal does not name the scanned item (src/station/rules.rs)"]
 fn no_order_refusal_names_the_item() {
     let site = Site::new();
     let daemon = site.start();
@@ -546,7 +545,6 @@ fn context_badge_and_command_barcodes_sent_as_scans() {
 
 /// A voided receipt means the item never arrived: it cannot be picked.
 #[test]
-#[ignore = "bug: after CMD:VOID of a receipt the serial is still in stock and can be dispatched (serial state ignores corrections: src/store/derived.rs:132 and src/site/view.rs skip Kind::Correction)"]
 fn a_voided_receipt_is_no_longer_in_stock() {
     let site = Site::new();
     let daemon = site.start();
@@ -562,7 +560,6 @@ fn a_voided_receipt_is_no_longer_in_stock() {
 /// A correction voided at a station should name who voided it: the
 /// operator signed in there, as every other movement of the station does.
 #[test]
-#[ignore = "bug: CMD:VOID records the correction with an empty operator, not the signed-in one (src/site/desk.rs, Decision::Void)"]
 fn a_void_names_the_signed_in_operator() {
     let site = Site::new();
     let daemon = site.start();
@@ -577,7 +574,6 @@ fn a_void_names_the_signed_in_operator() {
 /// After a VOID the station has nothing left to void (the rules clear
 /// `last_movement`); a second VOID must not "correct the correction".
 #[test]
-#[ignore = "bug: a second CMD:VOID corrects the first correction (quantity 0) instead of answering nothing_to_void: Worker::finish sets last_movement to the correction (src/site/desk.rs)"]
 fn a_second_void_has_nothing_to_void() {
     let site = Site::new();
     let daemon = site.start();

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::station::{
     self, records, Context, Decision, Mode, Policies, Refusal, ScanInput, Warning,
 };
-use crate::store::movement::{Movement, MovementId, NewMovement, NewRejection};
+use crate::store::movement::{Kind, Movement, MovementId, NewMovement, NewRejection};
 use crate::store::Store;
 
 /// One scan for the desk, from a serial scanner or a handheld.
@@ -523,7 +523,11 @@ impl Worker {
                     .last_movement
                     .clone();
                 self.set_context(&request.station, context, true);
-                let operator = request.operator.clone().unwrap_or_default();
+                let operator = request
+                    .operator
+                    .clone()
+                    .or_else(|| self.stations[&request.station].context.operator.clone())
+                    .unwrap_or_default();
                 match last.map(|id| self.correction_for(&id, "voided at the station", &operator)) {
                     Some(Ok(movement)) => self.commit(
                         request.station,
@@ -639,7 +643,10 @@ impl Worker {
                 self.metrics.accepted();
                 if let Some(s) = self.stations.get(&done.station) {
                     let mut context = s.context.clone();
-                    context.last_movement = Some(movement.id());
+                    // A void is not itself voidable: a second `CMD:VOID`
+                    // finds nothing to void.
+                    context.last_movement =
+                        (movement.body.kind != Kind::Correction).then(|| movement.id());
                     self.set_context(&done.station, context, false);
                 }
                 self.events

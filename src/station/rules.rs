@@ -262,7 +262,10 @@ fn rules(
             let Some(order) = context.order.as_deref() else {
                 return Ok(refuse(
                     "no_order",
-                    "no order is open at this station: scan the order barcode (400) or set it on the handheld first",
+                    format!(
+                        "no order is open at this station for {}: scan the order barcode (400) or set it on the handheld first",
+                        item.describe()
+                    ),
                 ));
             };
             if let Some(refusal) = dispatchable(item, serial_state.as_ref()) {
@@ -369,7 +372,7 @@ fn rules(
                             movement.counterparty = to.clone();
                         }
                     }
-                    Some(state) => {
+                    Some(state @ (SerialState::InStock { .. } | SerialState::Returned { .. })) => {
                         return Ok(refuse(
                             "not_dispatched",
                             format!(
@@ -378,7 +381,7 @@ fn rules(
                             ),
                         ))
                     }
-                    None => {
+                    Some(SerialState::Voided { .. }) | None => {
                         return Ok(refuse(
                             "not_dispatched",
                             format!(
@@ -450,8 +453,8 @@ fn dispatchable(item: &Item<'_>, state: Option<&SerialState>) -> Option<Refusal>
                 "serial {serial} was returned and is in quarantine until quality releases it"
             ),
         }),
-        Some(_) => None,
-        None => Some(Refusal {
+        Some(SerialState::InStock { .. } | SerialState::Returned { .. }) => None,
+        Some(SerialState::Voided { .. }) | None => Some(Refusal {
             code: "not_in_stock",
             reason: format!("serial {serial} of GTIN {} is not in stock here", item.gtin),
         }),

@@ -339,7 +339,15 @@ impl Plan {
                 None => Balance::ZERO,
             },
         };
-        let new_state = derived::serial_state(&m);
+        let corrected = match derived::corrected_key(&m) {
+            Some(k) => sink
+                .get(&k)?
+                .map(|bytes| Movement::decode(&bytes))
+                .transpose()
+                .map_err(decode_err)?,
+            None => None,
+        };
+        let new_state = derived::serial_state(&m, corrected.as_ref());
         let state_update = match new_state {
             Some((skey, state)) => {
                 let old = match self.states.get(&skey) {

@@ -106,10 +106,32 @@ pub fn balance_delta(m: &Movement) -> (Vec<u8>, i128, u8) {
     (key, signed, scale)
 }
 
+/// The journal key of the movement a correction of a serialised item
+/// corrects: its serial state depends on what is undone.
+pub fn corrected_key(m: &Movement) -> Option<Vec<u8>> {
+    let b = &m.body;
+    if b.kind != Kind::Correction || b.serial.is_none() {
+        return None;
+    }
+    let id = b.corrects.as_ref()?;
+    Some(keys::journal(&id.origin, id.seq))
+}
+
+/// The movement `m` corrects, read from the journal tree; `None` when `m`
+/// is no correction of a serialised item or the original cannot be read
+/// (verify reports unreadable movements on their own).
+pub fn read_corrected(journal: &sled::Tree, m: &Movement) -> Option<Movement> {
+    let bytes = journal.get(corrected_key(m)?).ok()??;
+    Movement::decode(&bytes).ok()
+}
+
 /// The serial state a movement would set, if it has a serial and its kind
-/// moves serialised stock. Adjustments and corrections leave the state to
-/// the movement they adjust: the station logic decides their meaning.
-pub fn serial_state(m: &Movement) -> Option<(Vec<u8>, SerialState)> {
+/// moves serialised stock. A correction undoes the movement it corrects
+/// (`corrected`, read by the caller through `corrected_key`): a voided
+/// receipt leaves the item not here, a voided dispatch puts it back in
+/// stock, a voided return sends it back to the customer. Adjustments leave
+/// the state alone.
+pub fn serial_state(m: &Movement, corrected: Option<&Movement>) -> Option<(Vec<u8>, SerialState)> {
     let b = &m.body;
     let serial = b.serial.as_ref()?;
     let by = m.id();
@@ -129,7 +151,27 @@ pub fn serial_state(m: &Movement) -> Option<(Vec<u8>, SerialState)> {
             at: b.device_time,
             by,
         },
-        Kind::Adjustment | Kind::Correction => return None,
+        Kind::Correction => {
+            let original = &corrected?.body;
+            match original.kind {
+                Kind::Receipt | Kind::TransferIn => SerialState::Voided {
+                    at: b.device_time,
+                    by,
+                },
+                Kind::Dispatch | Kind::TransferOut => SerialState::InStock {
+                    location: original.location.clone(),
+                    since: b.device_time,
+                    by,
+                },
+                Kind::Return => SerialState::Dispatched {
+                    to: original.counterparty.clone(),
+                    at: b.device_time,
+                    by,
+                },
+                Kind::Adjustment | Kind::Correction => return None,
+            }
+        }
+        Kind::Adjustment => return None,
     };
     Some((keys::serial_state(&b.gtin, serial), state))
 }
@@ -137,7 +179,9 @@ pub fn serial_state(m: &Movement) -> Option<(Vec<u8>, SerialState)> {
 fn state_order(s: &SerialState) -> (chrono::DateTime<chrono::Utc>, &MovementId) {
     match s {
         SerialState::InStock { since, by, .. } => (*since, by),
-        SerialState::Dispatched { at, by, .. } | SerialState::Returned { at, by, .. } => (*at, by),
+        SerialState::Dispatched { at, by, .. }
+        | SerialState::Returned { at, by, .. }
+        | SerialState::Voided { at, by } => (*at, by),
     }
 }
 
@@ -156,11 +200,13 @@ pub struct Aggregates {
 }
 
 impl Aggregates {
-    pub fn add(&mut self, m: &Movement) {
+    /// Adds a movement; `corrected` is the movement it corrects, if any
+    /// (see `corrected_key`).
+    pub fn add(&mut self, m: &Movement, corrected: Option<&Movement>) {
         let (key, mantissa, scale) = balance_delta(m);
         let entry = self.balances.entry(key).or_insert(Balance::ZERO);
         *entry = entry.add(mantissa, scale);
-        if let Some((key, state)) = serial_state(m) {
+        if let Some((key, state)) = serial_state(m, corrected) {
             match self.states.get(&key) {
                 Some(old) if !supersedes(&state, old) => {}
                 _ => {
@@ -214,8 +260,8 @@ mod tests {
         let receipt = at(1, Kind::Receipt);
         let dispatch = at(2, Kind::Dispatch);
         // Replay order must not matter.
-        agg.add(&dispatch);
-        agg.add(&receipt);
+        agg.add(&dispatch, None);
+        agg.add(&receipt, None);
         let (key, _, _) = balance_delta(&receipt);
         assert_eq!(agg.balances[&key], Balance::ZERO);
         let state = agg.states.values().next().unwrap();

@@ -202,6 +202,8 @@ pub enum SerialState {
         at: DateTime<Utc>,
         by: MovementId,
     },
+    /// The receipt that brought it in was corrected away: it is not here.
+    Voided { at: DateTime<Utc>, by: MovementId },
 }
 
 /// A lot balance at one location in one unit: an exact decimal.

@@ -73,7 +73,7 @@ pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
             n += 1;
             report.written += 1;
         }
-        agg.add(&m);
+        agg.add(&m, derived::read_corrected(&tree, &m).as_ref());
         if n >= CHUNK {
             write(std::mem::take(&mut batch))?;
             n = 0;

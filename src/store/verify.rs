@@ -180,7 +180,7 @@ pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
                 );
             }
         }
-        agg.add(&m);
+        agg.add(&m, derived::read_corrected(tree, &m).as_ref());
     }
 
     check_heads(sink, &chains, &mut report)?;
