@@ -1,9 +1,6 @@
 //! End to end through the real daemon: `scantrail run` as a child process,
 //! a real sled store in a temp dir, scanners on pseudo-terminals and
 //! handhelds over HTTP.
-//!
-//! Not covered: station contexts across a restart (they are not persisted
-//! yet; a restarted daemon starts every station with an empty context).
 
 #[allow(dead_code)]
 mod support;
@@ -787,6 +784,30 @@ fn a_restart_keeps_the_journal_and_the_reference_data() {
     let next = scan(&api, "dock-1", &serial_item("S2"));
     assert_eq!(next["movement"]["seq"], 3);
     assert_eq!(next["movement"]["prev_hash"], before[1]["hash"]);
+    assert!(daemon.stop().success());
+}
+
+#[test]
+fn station_contexts_survive_a_restart() {
+    let site = Site::new();
+    let daemon = site.start();
+    let (api, admin) = clients(&daemon);
+    set_context(
+        &admin,
+        "dispatch-1",
+        json!({ "order": "O-2", "operator": "bob" }),
+    );
+    let r = scan(&api, "dock-1", "]C0OP:alice");
+    assert_eq!(r["accepted"], true, "{r:?}");
+    assert!(daemon.stop().success());
+
+    let daemon = site.start();
+    let (_, admin) = clients(&daemon);
+    let dispatch = admin.get("/api/v1/stations/dispatch-1/context");
+    assert_eq!(dispatch.body["order"], "O-2", "{:?}", dispatch.body);
+    assert_eq!(dispatch.body["operator"], "bob");
+    let dock = admin.get("/api/v1/stations/dock-1/context");
+    assert_eq!(dock.body["operator"], "alice", "{:?}", dock.body);
     assert!(daemon.stop().success());
 }
 

@@ -315,9 +315,17 @@ fn a_correction_undoes_the_serial_state_of_what_it_corrects() {
     };
     let state = || store.serial_state("09506000134352", "S000001").unwrap();
     store.commit(undo(&dispatch, 1)).unwrap();
-    assert!(matches!(state(), Some(SerialState::InStock { .. })), "{:?}", state());
+    assert!(
+        matches!(state(), Some(SerialState::InStock { .. })),
+        "{:?}",
+        state()
+    );
     store.commit(undo(&receipt, 10)).unwrap();
-    assert!(matches!(state(), Some(SerialState::Voided { .. })), "{:?}", state());
+    assert!(
+        matches!(state(), Some(SerialState::Voided { .. })),
+        "{:?}",
+        state()
+    );
     // Rebuilding from the journal reaches the same state, and verify agrees.
     assert!(store.verify().unwrap().is_ok());
     store.reindex().unwrap();
