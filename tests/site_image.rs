@@ -2,7 +2,6 @@
 //! is received or refused exactly like the same data from a scanner.
 
 #[path = "support/images.rs"]
-#[allow(dead_code)]
 mod images;
 #[allow(dead_code)]
 mod support;
