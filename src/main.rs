@@ -31,6 +31,8 @@ enum Command {
     Reindex(cli::reindex::Args),
     /// Write a consistent copy of the store to DEST.
     Backup(cli::backup::Args),
+    /// Compliance reports: stock, movements, recall, trace, warranty, expiry.
+    Report(cli::report::Args),
     /// Append synthetic movements (tests and benchmarks).
     #[command(hide = true)]
     DevAppend(cli::dev_append::Args),
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cli::verify::run(args),
         Command::Reindex(args) => cli::reindex::run(args),
         Command::Backup(args) => cli::backup::run(args),
+        Command::Report(args) => cli::report::run(args),
         Command::DevAppend(args) => cli::dev_append::run(args),
         Command::Listen(args) => cli::listen::run(args),
         Command::Simulate(args) => cli::simulate::run(args),

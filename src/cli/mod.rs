@@ -12,6 +12,7 @@ pub mod journal;
 pub mod listen;
 pub mod parse;
 pub mod reindex;
+pub mod report;
 pub mod run;
 pub mod simulate;
 pub mod store_args;

@@ -1,0 +1,1 @@
+//! Synthetic sites for benchmarks and demos (filled in below).
