@@ -36,6 +36,9 @@ enum Command {
     /// Append synthetic movements (tests and benchmarks).
     #[command(hide = true)]
     DevAppend(cli::dev_append::Args),
+    /// Write a synthetic site (benchmarks and demos).
+    #[command(hide = true)]
+    GenData(cli::gen_data::Args),
     /// Open one scanner and print every scan as it is read, parsed.
     Listen(cli::listen::Args),
     /// A virtual scanner on a pseudo-terminal that sends the given scans.
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => cli::backup::run(args),
         Command::Report(args) => cli::report::run(args),
         Command::DevAppend(args) => cli::dev_append::run(args),
+        Command::GenData(args) => cli::gen_data::run(args),
         Command::Listen(args) => cli::listen::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
     };

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 pub mod backup;
 pub mod dev_append;
+pub mod gen_data;
 pub mod journal;
 pub mod listen;
 pub mod parse;

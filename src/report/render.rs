@@ -23,6 +23,8 @@ pub struct Table {
     pub title: String,
     pub headers: Vec<&'static str>,
     pub rows: Vec<Vec<String>>,
+    /// Columns that are never shortened (ids, dates).
+    pub fixed: Vec<usize>,
 }
 
 fn len(s: &str) -> usize {
@@ -30,12 +32,18 @@ fn len(s: &str) -> usize {
 }
 
 /// Column widths that fit `max` characters with two spaces between
-/// columns: the widest column gives way first, none below 4 characters.
-pub fn fit(natural: &[usize], max: usize) -> Vec<usize> {
+/// columns: the widest column gives way first, none below 4 characters;
+/// `fixed` columns (ids, dates) never shrink.
+pub fn fit(natural: &[usize], max: usize, fixed: &[usize]) -> Vec<usize> {
     let mut w = natural.to_vec();
     let gaps = GAP * w.len().saturating_sub(1);
     while w.iter().sum::<usize>() + gaps > max {
-        let Some((i, &widest)) = w.iter().enumerate().max_by_key(|(_, &v)| v) else {
+        let Some((i, &widest)) = w
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !fixed.contains(i))
+            .max_by_key(|(_, &v)| v)
+        else {
             break;
         };
         if widest <= 4 {
@@ -61,6 +69,12 @@ impl Table {
             title: title.into(),
             headers: headers.to_vec(),
             rows: Vec::new(),
+            fixed: headers
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| matches!(**h, "ID" | "TIME" | "EXPIRY" | "SINCE" | "LAST" | "BY"))
+                .map(|(i, _)| i)
+                .collect(),
         }
     }
 
@@ -79,7 +93,7 @@ impl Table {
                     .unwrap_or(0)
             })
             .collect();
-        let widths = fit(&natural, WIDTH);
+        let widths = fit(&natural, WIDTH, &self.fixed);
         let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
             let parts: Vec<String> = cells.zip(&widths).map(|(c, &w)| cell(c, w)).collect();
             parts.join(&" ".repeat(GAP)).trim_end().to_owned()
@@ -101,6 +115,13 @@ impl Table {
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The name alone when there is one: tables are narrow.
+fn short_party(p: &Option<super::Party>) -> String {
+    p.as_ref()
+        .and_then(|p| p.name.clone().or_else(|| p.gln.clone()))
+        .unwrap_or_default()
 }
 
 fn party(p: &Option<super::Party>) -> String {
@@ -155,9 +176,7 @@ pub fn table(report: &Report) -> String {
             ));
             let mut t = Table::new(
                 "",
-                &[
-                    "TIME", "ID", "KIND", "QTY", "AT", "BY", "PARTY", "DOCS", "CORR",
-                ],
+                &["TIME", "ID", "KIND", "QTY", "AT", "PARTY", "DOCS", "CORR"],
             );
             for m in &r.movements {
                 let corr = match (&m.corrects, m.corrected_by.is_empty()) {
@@ -171,8 +190,7 @@ pub fn table(report: &Report) -> String {
                     m.kind.to_owned(),
                     m.quantity.to_string(),
                     m.location.clone(),
-                    format!("{}/{}", m.station, m.operator),
-                    party(&m.counterparty),
+                    short_party(&m.counterparty),
                     documents_text(&m.documents),
                     corr,
                 ]);
@@ -316,30 +334,35 @@ fn recall_tables(r: &recall::RecallReport, head: &mut Vec<String>, tables: &mut 
             t.received, t.in_stock, t.dispatched, t.returned, t.customers
         ));
     }
-    let lines = |title: &str, lines: &[recall::Line], who: &'static str| {
-        let mut t = Table::new(
-            format!("{title} ({})", lines.len()),
-            &["TIME", "ID", "LOT/SERIAL", who, "QTY", "DOCS", "AT"],
+    let several_lots = matches!(&r.query.scope, recall::Scope::Lots(l) if l.len() > 1);
+    if [&r.received, &r.dispatched, &r.returned]
+        .iter()
+        .any(|l| l.iter().any(|l| l.corrected_by.is_some()))
+    {
+        head.push(
+            "(quantities in brackets were reversed by a correction and count nowhere)".into(),
         );
+    }
+    let lines = |title: &str, lines: &[recall::Line], who: &'static str| {
+        let headers: &[&'static str] = if several_lots {
+            &["TIME", "ID", "LOT", "QTY", who, "DOCS"]
+        } else {
+            &["TIME", "ID", "QTY", who, "DOCS"]
+        };
+        let mut t = Table::new(format!("{title} ({})", lines.len()), headers);
         for l in lines {
-            let item = match (&l.lot, &l.serial) {
-                (Some(lot), Some(s)) => format!("{lot}/{s}"),
-                (Some(x), None) | (None, Some(x)) => x.clone(),
-                (None, None) => String::new(),
-            };
             let qty = match &l.corrected_by {
-                Some(c) => format!("({}) fixed by {c}", l.quantity),
+                Some(_) => format!("({})", l.quantity),
                 None => l.quantity.to_string(),
             };
-            t.rows.push(vec![
-                l.time.format("%Y-%m-%d").to_string(),
-                l.id.clone(),
-                item,
-                party(&l.party),
-                qty,
-                documents_text(&l.documents),
-                l.location.clone(),
-            ]);
+            let mut row = vec![l.time.format("%Y-%m-%d").to_string(), l.id.clone()];
+            if several_lots {
+                row.push(l.lot.clone().unwrap_or_default());
+            }
+            row.push(qty);
+            row.push(short_party(&l.party));
+            row.push(documents_text(&l.documents));
+            t.rows.push(row);
         }
         t
     };
@@ -628,11 +651,12 @@ mod tests {
 
     #[test]
     fn fit_shrinks_the_widest_column_to_80() {
-        let w = fit(&[10, 60, 30], WIDTH);
+        let w = fit(&[10, 60, 30], WIDTH, &[]);
         assert_eq!(w.iter().sum::<usize>() + 4, 80);
         assert_eq!(w, vec![10, 36, 30]);
-        assert_eq!(fit(&[10, 50, 50], WIDTH), vec![10, 33, 33]);
-        assert_eq!(fit(&[3, 4], WIDTH), vec![3, 4]);
+        assert_eq!(fit(&[10, 50, 50], WIDTH, &[]), vec![10, 33, 33]);
+        assert_eq!(fit(&[10, 50, 50], WIDTH, &[1]), vec![10, 50, 16]);
+        assert_eq!(fit(&[3, 4], WIDTH, &[]), vec![3, 4]);
     }
 
     #[test]
