@@ -20,9 +20,8 @@ pub struct Args {
     /// Seed of the generator: the same seed gives the same site
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Largest group-commit batch (the daemon's default is smaller: its
-    /// batches wait on scanners, these never do)
-    #[arg(long, default_value_t = 1024)]
+    /// Largest group-commit batch
+    #[arg(long, default_value_t = crate::store::DEFAULT_MAX_BATCH)]
     pub max_batch: usize,
     /// Site id [default: `[site] id` of the configuration, else "gen-site"]
     #[arg(long)]

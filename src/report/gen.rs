@@ -266,7 +266,7 @@ impl Generator {
     pub fn episode(&mut self) -> Vec<Planned> {
         self.episodes += 1;
         let hot = self.episodes == 1;
-        let serial = !hot && self.rng.chance(30);
+        let serial = !hot && self.rng.chance(15);
         let product = if hot { 0 } else { self.pick_product(serial) };
         let t = self.clock;
         let out = if serial {
@@ -294,6 +294,8 @@ impl Generator {
         let mut out = Vec::new();
         let receipts = if !hot && self.rng.chance(20) { 2 } else { 1 };
         let mut on_hand = 0i64;
+        // Everything after the first receipt happens after it.
+        let t = self.later(t, 1);
         for _ in 0..receipts {
             let qty = if hot {
                 100_000
@@ -307,7 +309,7 @@ impl Generator {
                 despatch_advice: Some(self.doc("ASN")),
                 ..Documents::default()
             };
-            let at = self.later(t, 1);
+            let at = if on_hand == qty { t } else { self.later(t, 2) };
             out.push(self.movement(
                 Kind::Receipt,
                 at,
@@ -381,7 +383,7 @@ impl Generator {
     }
 
     fn serial_episode(&mut self, product: u64, t: DateTime<Utc>) -> Vec<Planned> {
-        let count = 10 + self.rng.below(21);
+        let count = 5 + self.rng.below(11);
         let lot = tracking(product).needs_lot().then(|| {
             self.lots += 1;
             format!("L{:07}", self.lots)

@@ -122,7 +122,7 @@ impl Expiries {
         if let Some(e) = self.0.get(&key) {
             return Ok(*e);
         }
-        let e = store.lot_expiry(gtin, lot)?;
+        let e = store.first_lot_expiry(gtin, lot)?;
         self.0.insert(key, e);
         Ok(e)
     }
@@ -139,7 +139,7 @@ pub(crate) fn lots_on_hand(
     let mut expiries = Expiries::default();
     let mut out = Vec::new();
     let mut failed = None;
-    store.each_lot_balance(gtin, |gtin, b| {
+    store.each_lot_balance(gtin, lot, |gtin, b| {
         if b.balance.mantissa == 0
             || lot.is_some_and(|l| l != b.lot)
             || location.is_some_and(|l| l != b.location)

@@ -85,6 +85,12 @@ pub fn run(store: &Store, q: &Query) -> Result<TraceReport> {
     let targets: std::collections::HashSet<&str> =
         pairs.iter().map(|(_, r)| r.id.as_str()).collect();
     let placed_under = |r: &MovementRow| r.corrects.as_deref().is_some_and(|t| targets.contains(t));
+    let mut under: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, (_, r)) in pairs.iter().enumerate() {
+        if let Some(t) = r.corrects.as_deref().filter(|_| placed_under(r)) {
+            under.entry(t).or_default().push(i);
+        }
+    }
     let mut steps = Vec::with_capacity(pairs.len());
     for (m, row) in &pairs {
         if placed_under(row) {
@@ -95,14 +101,13 @@ pub fn run(store: &Store, q: &Query) -> Result<TraceReport> {
             is_correction: false,
             movement: row.clone(),
         });
-        for (cm, crow) in &pairs {
-            if crow.corrects.as_deref() == Some(row.id.as_str()) {
-                steps.push(Step {
-                    summary: summary(cm, crow),
-                    is_correction: true,
-                    movement: crow.clone(),
-                });
-            }
+        for &i in under.get(row.id.as_str()).into_iter().flatten() {
+            let (cm, crow) = &pairs[i];
+            steps.push(Step {
+                summary: summary(cm, crow),
+                is_correction: true,
+                movement: crow.clone(),
+            });
         }
     }
     let found = !steps.is_empty();

@@ -53,16 +53,18 @@ impl Store {
         }
     }
 
-    /// Every lot balance, of one GTIN or of all, in key order (GTIN, lot,
-    /// location, unit), as (gtin, balance).
+    /// Every lot balance, of all GTINs, one GTIN or one lot of a GTIN, in
+    /// key order (GTIN, lot, location, unit), as (gtin, balance).
     pub fn each_lot_balance(
         &self,
         gtin: Option<&str>,
+        lot: Option<&str>,
         mut f: impl FnMut(String, LotBalance) -> Result<()>,
     ) -> Result<()> {
-        let prefix = match gtin {
-            Some(g) => Key::new(prefix::LOT_BALANCE).str(g).into_vec(),
-            None => vec![prefix::LOT_BALANCE],
+        let prefix = match (gtin, lot) {
+            (Some(g), Some(l)) => Key::new(prefix::LOT_BALANCE).str(g).str(l).into_vec(),
+            (Some(g), None) => Key::new(prefix::LOT_BALANCE).str(g).into_vec(),
+            (None, _) => vec![prefix::LOT_BALANCE],
         };
         for item in self.journal.scan_prefix(&prefix) {
             let (k, v) = item.map_err(self.sled_err("read lot balances"))?;
@@ -83,6 +85,23 @@ impl Store {
             )?;
         }
         Ok(())
+    }
+
+    /// The expiry of a lot: that of its first movement (in key order) that
+    /// carries one. Reads the by-lot index lazily, so a lot costs one seek
+    /// and usually one movement read (`lot_expiry` collects every id first).
+    pub fn first_lot_expiry(&self, gtin: &str, lot: &str) -> Result<Option<chrono::NaiveDate>> {
+        for item in self.journal.scan_prefix(keys::lot_range(gtin, lot)) {
+            let (k, _) = item.map_err(self.sled_err("read the by-lot index"))?;
+            if let Some((origin, seq)) = super::derived::index_target(&k) {
+                if let Some(m) = self.movement(&origin, seq)? {
+                    if m.body.expiry.is_some() {
+                        return Ok(m.body.expiry);
+                    }
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Serial states of every GTIN (`None`) or of one GTIN.
