@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{bad, Amount, Params, Result};
+use super::{bad, Amount, Params, ReportError, Result};
 use crate::store::{SerialState, Store};
 
 /// Which part of the stock to list.
@@ -104,30 +104,6 @@ pub struct StockReport {
     pub serials: Vec<SerialLine>,
 }
 
-/// Looks up lot expiries once per (GTIN, lot).
-#[derive(Default)]
-pub(crate) struct Expiries(HashMap<(String, String), Option<NaiveDate>>);
-
-impl Expiries {
-    pub(crate) fn get(
-        &mut self,
-        store: &Store,
-        gtin: &str,
-        lot: &str,
-    ) -> Result<Option<NaiveDate>> {
-        if lot.is_empty() {
-            return Ok(None);
-        }
-        let key = (gtin.to_owned(), lot.to_owned());
-        if let Some(e) = self.0.get(&key) {
-            return Ok(*e);
-        }
-        let e = store.first_lot_expiry(gtin, lot)?;
-        self.0.insert(key, e);
-        Ok(e)
-    }
-}
-
 /// Non-zero lot balances matching the filters, with their expiry.
 pub(crate) fn lots_on_hand(
     store: &Store,
@@ -136,22 +112,35 @@ pub(crate) fn lots_on_hand(
     location: Option<&str>,
     mut keep_expiry: impl FnMut(Option<NaiveDate>) -> bool,
 ) -> Result<Vec<LotLine>> {
-    let mut expiries = Expiries::default();
-    let mut out = Vec::new();
-    let mut failed = None;
+    // First the balances (one ordered scan), then each distinct lot's
+    // expiry (a seek and a movement read each: the bulk of the time for a
+    // whole-store report, so spread over a few threads), then the filter.
+    let mut balances = Vec::new();
     store.each_lot_balance(gtin, lot, |gtin, b| {
-        if b.balance.mantissa == 0
-            || lot.is_some_and(|l| l != b.lot)
-            || location.is_some_and(|l| l != b.location)
+        if b.balance.mantissa != 0
+            && lot.is_none_or(|l| l == b.lot)
+            && location.is_none_or(|l| l == b.location)
         {
-            return Ok(());
+            balances.push((gtin, b));
         }
-        let expiry = match expiries.get(store, &gtin, &b.lot) {
-            Ok(e) => e,
-            Err(e) => {
-                failed = Some(e);
-                return Ok(());
-            }
+        Ok(())
+    })?;
+    let mut lots: Vec<(&str, &str)> = balances
+        .iter()
+        .filter(|(_, b)| !b.lot.is_empty())
+        .map(|(g, b)| (g.as_str(), b.lot.as_str()))
+        .collect();
+    lots.dedup();
+    let expiries = expiries_of(store, &lots)?;
+    let mut out = Vec::with_capacity(balances.len());
+    for (gtin, b) in balances {
+        let expiry = if b.lot.is_empty() {
+            None
+        } else {
+            expiries
+                .get(&(gtin.clone(), b.lot.clone()))
+                .copied()
+                .flatten()
         };
         if keep_expiry(expiry) {
             out.push(LotLine {
@@ -162,12 +151,53 @@ pub(crate) fn lots_on_hand(
                 expiry,
             });
         }
-        Ok(())
-    })?;
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(out),
     }
+    Ok(out)
+}
+
+/// ((gtin, lot), expiry)
+type LotExpiry = ((String, String), Option<NaiveDate>);
+
+/// Expiries of many lots; above a few thousand, on up to 4 threads.
+fn expiries_of(
+    store: &Store,
+    lots: &[(&str, &str)],
+) -> Result<HashMap<(String, String), Option<NaiveDate>>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get().min(4))
+        .unwrap_or(1);
+    let chunk = if lots.len() < 4_000 {
+        lots.len().max(1)
+    } else {
+        lots.len().div_ceil(threads)
+    };
+    let parts: Vec<Result<Vec<LotExpiry>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = lots
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|&(g, l)| {
+                            Ok(((g.to_owned(), l.to_owned()), store.first_lot_expiry(g, l)?))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(ReportError::Reference("a report thread panicked".into()))
+                })
+            })
+            .collect()
+    });
+    let mut out = HashMap::with_capacity(lots.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
 }
 
 pub fn run(store: &Store, q: &Query) -> Result<StockReport> {
