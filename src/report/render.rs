@@ -72,7 +72,12 @@ impl Table {
             fixed: headers
                 .iter()
                 .enumerate()
-                .filter(|(_, h)| matches!(**h, "ID" | "TIME" | "EXPIRY" | "SINCE" | "LAST" | "BY"))
+                .filter(|(_, h)| {
+                    matches!(
+                        **h,
+                        "ID" | "TIME" | "DATE" | "KIND" | "EXPIRY" | "SINCE" | "LAST" | "BY"
+                    )
+                })
                 .map(|(i, _)| i)
                 .collect(),
         }
@@ -174,28 +179,38 @@ pub fn table(report: &Report) -> String {
                 r.query.item.describe(&r.query.gtin),
                 r.movements.len()
             ));
-            let mut t = Table::new(
-                "",
-                &["TIME", "ID", "KIND", "QTY", "AT", "PARTY", "DOCS", "CORR"],
-            );
+            let mut t = Table::new("", &["DATE", "ID", "KIND", "QTY", "AT", "PARTY", "DOCS"]);
+            let mut corrections = Vec::new();
             for m in &r.movements {
-                let corr = match (&m.corrects, m.corrected_by.is_empty()) {
-                    (Some(c), _) => format!("fixes {c}"),
-                    (None, false) => format!("fixed by {}", m.corrected_by.join(",")),
-                    _ => String::new(),
+                let kind = if m.corrected_by.is_empty() {
+                    m.kind.to_owned()
+                } else {
+                    format!("{}*", m.kind)
                 };
+                if let Some(c) = &m.corrects {
+                    corrections.push(format!(
+                        "* {} was reversed by correction {} ({})",
+                        c,
+                        m.id,
+                        m.reason.as_deref().unwrap_or("no reason given")
+                    ));
+                }
                 t.rows.push(vec![
-                    m.time.format("%Y-%m-%d %H:%M").to_string(),
+                    m.time.format("%Y-%m-%d").to_string(),
                     m.id.clone(),
-                    m.kind.to_owned(),
+                    kind,
                     m.quantity.to_string(),
                     m.location.clone(),
                     short_party(&m.counterparty),
                     documents_text(&m.documents),
-                    corr,
                 ]);
             }
             tables.push(t);
+            if !corrections.is_empty() {
+                let mut c = Table::new("", &["CORRECTIONS"]);
+                c.rows = corrections.into_iter().map(|l| vec![l]).collect();
+                tables.push(c);
+            }
         }
         Report::Recall(r) => recall_tables(r, &mut head, &mut tables),
         Report::Trace(r) => {
