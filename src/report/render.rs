@@ -688,6 +688,68 @@ mod tests {
         assert!(lines.iter().all(|l| l.chars().count() <= WIDTH));
     }
 
+    fn expiry_report(lots: usize) -> Report {
+        use crate::report::expiry::{ExpiryReport, Line, Query};
+        use crate::report::Amount;
+        use crate::store::Balance;
+        let d = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let line = Line {
+            expiry: d(3, 15),
+            days_left: 14,
+            gtin: "09506000134352".into(),
+            lot: "L,2".into(),
+            location: "A-03".into(),
+            quantity: Amount::of(
+                Balance {
+                    mantissa: 1250,
+                    scale: 3,
+                },
+                "kg",
+            ),
+        };
+        Report::Expiry(ExpiryReport {
+            query: Query {
+                days: 30,
+                gtin: None,
+                location: None,
+                today: d(3, 1),
+            },
+            found: lots > 0,
+            note: (lots == 0).then(|| "no lots in stock expiring by 2026-03-31".into()),
+            until: d(3, 31),
+            lots: vec![line; lots],
+        })
+    }
+
+    #[test]
+    fn a_report_renders_as_table_csv_and_json() {
+        let r = expiry_report(1);
+        assert_eq!(
+            table(&r),
+            "Lots in stock expiring by 2026-03-31 (30 days from 2026-03-01), first expiry first\n\n\
+             EXPIRY      DAYS  GTIN            LOT  LOCATION  QUANTITY\n\
+             2026-03-15  14    09506000134352  L,2  A-03      1.250 kg\n"
+        );
+        assert_eq!(
+            csv(&r).unwrap(),
+            "expiry,days_left,gtin,lot,location,quantity\n2026-03-15,14,09506000134352,\"L,2\",A-03,1.250 kg\n"
+        );
+        let v: serde_json::Value = serde_json::from_str(&json(&r)).unwrap();
+        assert_eq!(v["report"], "expiry");
+        assert_eq!(v["lots"][0]["quantity"], "1.250 kg");
+        assert_eq!(v["query"]["today"], "2026-03-01");
+    }
+
+    #[test]
+    fn nothing_found_is_said_not_shown_as_an_empty_table() {
+        let text = table(&expiry_report(0));
+        assert!(
+            text.ends_with("no lots in stock expiring by 2026-03-31\n"),
+            "{text}"
+        );
+        assert!(!text.contains("EXPIRY"), "{text}");
+    }
+
     #[test]
     fn csv_quotes_what_needs_quoting() {
         let s = csv_rows(&["a", "b"], vec![vec!["x,y".into(), "\"q\"".into()]]).unwrap();
