@@ -31,6 +31,8 @@ enum Command {
     Reindex(cli::reindex::Args),
     /// Write a consistent copy of the store to DEST.
     Backup(cli::backup::Args),
+    /// Compliance reports: stock, movements, recall, trace, warranty, expiry.
+    Report(cli::report::Args),
     /// Append synthetic movements (tests and benchmarks).
     #[command(hide = true)]
     DevAppend(cli::dev_append::Args),
@@ -42,6 +44,9 @@ enum Command {
     Picklists(cli::picklists::Args),
     /// Reverse a movement of the journal with a correction, naming why.
     Correct(cli::correct::Args),
+    /// Write a synthetic site (benchmarks and demos).
+    #[command(hide = true)]
+    GenData(cli::gen_data::Args),
     /// Open one scanner and print every scan as it is read, parsed.
     Listen(cli::listen::Args),
     /// A virtual scanner on a pseudo-terminal that sends the given scans.
@@ -63,11 +68,13 @@ fn main() -> ExitCode {
         Command::Verify(args) => cli::verify::run(args),
         Command::Reindex(args) => cli::reindex::run(args),
         Command::Backup(args) => cli::backup::run(args),
+        Command::Report(args) => cli::report::run(args),
         Command::DevAppend(args) => cli::dev_append::run(args),
         Command::Products(args) => cli::products::run(args),
         Command::Holds(args) => cli::holds::run(args),
         Command::Picklists(args) => cli::picklists::run(args),
         Command::Correct(args) => cli::correct::run(args),
+        Command::GenData(args) => cli::gen_data::run(args),
         Command::Listen(args) => cli::listen::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Decode(args) => cli::decode::run(args),

@@ -237,7 +237,7 @@ fn base_url(listen: &str) -> String {
 }
 
 impl Client {
-    fn for_config(args: &SiteArgs) -> anyhow::Result<Client> {
+    pub fn for_config(args: &SiteArgs) -> anyhow::Result<Client> {
         let path: &PathBuf = &args.store.config;
         let config = Config::load(path)
             .context("a running daemon holds the store, and reaching it needs its configuration")?;
@@ -270,6 +270,20 @@ impl Client {
             request = request.query(k, v);
         }
         self.answer(path, request.call())
+    }
+
+    /// A GET whose answer is text (a report as a table or CSV).
+    pub fn get_text(&self, path: &str, query: &[(String, String)]) -> anyhow::Result<String> {
+        let mut request = self.request("GET", path);
+        for (k, v) in query {
+            request = request.query(k, v);
+        }
+        match request.call() {
+            Ok(response) => Ok(response.into_string()?),
+            Err(e) => self
+                .answer::<serde_json::Value>(path, Err(e))
+                .map(|v| v.to_string()),
+        }
     }
 
     fn post<T: DeserializeOwned>(&self, path: &str, body: &serde_json::Value) -> anyhow::Result<T> {

@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/journal", get(journal))
         .route("/api/v1/corrections", post(correct))
         .route("/api/v1/events", get(events))
+        .route("/api/v1/reports/{kind}", get(report))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/api/v1/health", get(health))
@@ -520,6 +521,15 @@ async fn correct(
         Ok(Err(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
         Err(e) => closed(e),
     }
+}
+
+/// Compliance reports; see `crate::report::http`.
+async fn report(
+    State(state): State<AppState>,
+    Path(kind): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    crate::report::http::handle(state.store, kind, pairs).await
 }
 
 async fn events(

@@ -25,6 +25,7 @@ mod tests {
         ("/api/v1/journal", &["get"]),
         ("/api/v1/corrections", &["post"]),
         ("/api/v1/events", &["get"]),
+        ("/api/v1/reports/{kind}", &["get"]),
     ];
 
     fn document() -> Value {

@@ -24,6 +24,7 @@ pub mod queries;
 pub mod reference;
 pub mod reindex;
 pub mod reply;
+pub mod report_scan;
 pub mod verify;
 mod watermark;
 

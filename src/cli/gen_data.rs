@@ -1,0 +1,59 @@
+//! `scantrail gen-data` (hidden): writes a synthetic site (products,
+//! receipts, dispatches, returns, corrections) into a new or existing
+//! store, through the same commit path as real scans. For benchmarks and
+//! demos; see `crate::report::gen`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::store_args::StoreArgs;
+use crate::report::gen;
+use crate::store::OpenOptions;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Movements to write (corrections included)
+    #[arg(long, default_value_t = 100_000)]
+    pub movements: u64,
+    /// Seed of the generator: the same seed gives the same site
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Largest group-commit batch
+    #[arg(long, default_value_t = crate::store::DEFAULT_MAX_BATCH)]
+    pub max_batch: usize,
+    /// Site id [default: `[site] id` of the configuration, else "gen-site"]
+    #[arg(long)]
+    pub site: Option<String>,
+}
+
+pub fn run(args: Args) -> super::Outcome {
+    let flag = args.site.clone();
+    let max_batch = args.max_batch.max(1);
+    let store = Arc::new(args.store.open_with(|site| {
+        Ok(OpenOptions {
+            max_batch,
+            ..OpenOptions::create(flag.or(site).unwrap_or_else(|| "gen-site".to_owned()))
+        })
+    })?);
+    let s = gen::generate(&store, args.movements, args.seed)?;
+    eprintln!(
+        "wrote {} movements ({} corrections) in {:.1} s: {:.0}/s, {} batches ({:.1} per batch)",
+        s.movements,
+        s.corrections,
+        s.seconds,
+        s.movements as f64 / s.seconds,
+        s.batches,
+        s.movements as f64 / s.batches.max(1) as f64
+    );
+    let (apply, flush, fsync) = store.timing().seconds();
+    eprintln!("committer time: apply {apply:.1} s, sled flush {flush:.1} s, fsync {fsync:.1} s");
+    eprintln!(
+        "landmarks: lot {} of GTIN {} (~1000 movements); numeric serials of GTIN {} from 100000",
+        gen::HOT_LOT,
+        gen::gtin(0),
+        gen::serial_gtin()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,257 @@
+//! `scantrail report stock|movements|recall|trace|warranty|expiry`: the
+//! compliance reports of `crate::report`, as a table, CSV or JSON.
+//!
+//! The command opens the store directly. While the daemon (`scantrail run`)
+//! holds the store, sled's lock refuses a second process: the command then
+//! says to ask the daemon instead, `GET /api/v1/reports/<kind>?...`, which
+//! runs the same code and returns the same JSON.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use super::site_client::{Client, SiteArgs};
+use super::store_args::StoreArgs;
+use crate::report::{self, render, render::Format, ReportError, Request};
+use crate::store::StoreError;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    pub report: Kind,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Kind {
+    /// Stock on hand by GTIN, lot and location, and serials in stock.
+    Stock {
+        #[arg(long)]
+        gtin: Option<String>,
+        #[arg(long)]
+        lot: Option<String>,
+        #[arg(long)]
+        location: Option<String>,
+        /// Only stock expiring before this date (YYYY-MM-DD)
+        #[arg(long, value_name = "DATE")]
+        expiring_before: Option<String>,
+        /// all | batch | serial
+        #[arg(long)]
+        by: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Every movement of a lot or a serial, in time order.
+    Movements {
+        #[arg(long)]
+        gtin: String,
+        #[arg(long)]
+        lot: Option<String>,
+        #[arg(long)]
+        serial: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Recall impact of lots (--lot, repeatable) or a serial range (--from, --to).
+    Recall {
+        #[arg(long)]
+        gtin: String,
+        #[arg(long)]
+        lot: Vec<String>,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The chain of a lot or serial from receipt to customer.
+    Trace {
+        #[arg(long)]
+        gtin: String,
+        #[arg(long)]
+        lot: Option<String>,
+        #[arg(long)]
+        serial: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Sale date, customer and warranty end of a serial.
+    Warranty {
+        #[arg(long)]
+        gtin: String,
+        #[arg(long)]
+        serial: String,
+        /// The date to judge "in warranty" on [default: today]
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Lots in stock expiring within N days, first expiry first.
+    Expiry {
+        #[arg(long)]
+        days: String,
+        #[arg(long)]
+        gtin: Option<String>,
+        #[arg(long)]
+        location: Option<String>,
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// The report's name, its `key=value` pairs (the API's query string) and
+/// the common flags.
+fn pairs(kind: Kind) -> (&'static str, Vec<(String, String)>, Common) {
+    let mut p = Vec::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            p.push((k.to_owned(), v));
+        }
+    };
+    let (name, common) = match kind {
+        Kind::Stock {
+            gtin,
+            lot,
+            location,
+            expiring_before,
+            by,
+            common,
+        } => {
+            put("gtin", gtin);
+            put("lot", lot);
+            put("location", location);
+            put("expiring_before", expiring_before);
+            put("by", by);
+            ("stock", common)
+        }
+        Kind::Movements {
+            gtin,
+            lot,
+            serial,
+            common,
+        } => {
+            put("gtin", Some(gtin));
+            put("lot", lot);
+            put("serial", serial);
+            ("movements", common)
+        }
+        Kind::Recall {
+            gtin,
+            lot,
+            from,
+            to,
+            common,
+        } => {
+            put("gtin", Some(gtin));
+            for l in lot {
+                put("lot", Some(l));
+            }
+            put("from", from);
+            put("to", to);
+            ("recall", common)
+        }
+        Kind::Trace {
+            gtin,
+            lot,
+            serial,
+            common,
+        } => {
+            put("gtin", Some(gtin));
+            put("lot", lot);
+            put("serial", serial);
+            ("trace", common)
+        }
+        Kind::Warranty {
+            gtin,
+            serial,
+            today,
+            common,
+        } => {
+            put("gtin", Some(gtin));
+            put("serial", Some(serial));
+            put("today", today);
+            ("warranty", common)
+        }
+        Kind::Expiry {
+            days,
+            gtin,
+            location,
+            today,
+            common,
+        } => {
+            put("days", Some(days));
+            put("gtin", gtin);
+            put("location", location);
+            put("today", today);
+            ("expiry", common)
+        }
+    };
+    (name, p, common)
+}
+
+pub fn run(args: Args) -> super::Outcome {
+    let (kind, pairs, common) = pairs(args.report);
+    // Bad input is refused before the store is opened.
+    let request = match Request::from_pairs(kind, &pairs) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(super::REJECTED));
+        }
+    };
+    let store = match common.store.open_existing() {
+        Ok(s) => s,
+        Err(e) => {
+            if let Some(StoreError::InUse { .. }) = e.downcast_ref::<StoreError>() {
+                // The daemon holds the store: it runs the same report.
+                let client = Client::for_config(&SiteArgs {
+                    store: common.store.clone(),
+                    url: None,
+                })?;
+                let mut query = pairs.clone();
+                query.push(("format".to_owned(), common.format.name().to_owned()));
+                let text = client.get_text(&format!("/api/v1/reports/{kind}"), &query)?;
+                print!("{text}");
+                if common.format == Format::Json && !text.ends_with('\n') {
+                    println!();
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Err(e);
+        }
+    };
+    let report = match report::run(&store, &request) {
+        Ok(r) => r,
+        Err(ReportError::BadInput(e)) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(super::REJECTED));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let text = match common.format {
+        Format::Table => render::table(&report),
+        Format::Csv => {
+            if let Some(note) = report.note() {
+                eprintln!("{note}");
+            }
+            render::csv(&report)?
+        }
+        Format::Json => render::json(&report),
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}

@@ -1,0 +1,73 @@
+//! `GET /api/v1/reports/{kind}?key=value...`: the same requests and JSON
+//! as `scantrail report <kind> --format json` (`format=csv` gives the CSV).
+//! Malformed input is a 400 with `{"error": "..."}`, an unknown report a
+//! 404; a query that matches nothing is a 200 with `found: false` and a
+//! `note`.
+
+use std::sync::Arc;
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::render::{self, Format};
+use super::{ReportError, Request, KINDS};
+use crate::store::Store;
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+pub async fn handle(store: Arc<Store>, kind: String, mut pairs: Vec<(String, String)>) -> Response {
+    let format = match pairs.iter().position(|(k, _)| k == "format") {
+        Some(i) => match pairs.remove(i).1.as_str() {
+            "json" => Format::Json,
+            "csv" => Format::Csv,
+            "table" => Format::Table,
+            other => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("format {other:?}: give json, csv or table"),
+                )
+            }
+        },
+        None => Format::Json,
+    };
+    if !KINDS.contains(&kind.as_str()) {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "there is no report {kind:?}; the reports are {}",
+                KINDS.join(", ")
+            ),
+        );
+    }
+    let request = match Request::from_pairs(&kind, &pairs) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let outcome = tokio::task::spawn_blocking(move || super::run(&store, &request)).await;
+    match outcome {
+        Ok(Ok(report)) => match format {
+            Format::Json => Json(report).into_response(),
+            Format::Csv => match render::csv(&report) {
+                Ok(text) => {
+                    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response()
+                }
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            },
+            Format::Table => (
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                render::table(&report),
+            )
+                .into_response(),
+        },
+        Ok(Err(ReportError::BadInput(e))) => error(StatusCode::BAD_REQUEST, e),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the report failed: {e}"),
+        ),
+    }
+}

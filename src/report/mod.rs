@@ -1,0 +1,544 @@
+//! Compliance reports: read-only queries over the store (stock, movements,
+//! recall impact, trace, warranty, expiry) and their renderers (table, CSV,
+//! JSON). One file per report: a query (validated parameters) runs against
+//! the store and returns a plain `Serialize` struct; `render.rs` turns any
+//! report into text. The command line (`scantrail report ...`) and the API
+//! (`GET /api/v1/reports/...`) both build a [`Request`] from `key=value`
+//! pairs ([`Request::from_pairs`]) and call [`run`], so they cannot differ.
+//!
+//! Every query reads the derived trees across all origins of the store, so
+//! the same code serves a site and head office's store of all sites.
+
+pub mod expiry;
+pub mod gen;
+pub mod http;
+pub mod movements;
+pub mod range;
+pub mod recall;
+pub mod render;
+pub mod stock;
+pub mod trace;
+pub mod warranty;
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, Utc};
+use serde::{Serialize, Serializer};
+
+use crate::station::import::normalise_gtin;
+use crate::store::{
+    derived, Balance, Counterparty, Documents, Movement, MovementId, Store, StoreError,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Malformed input: the user must change the question (HTTP 400).
+    #[error("{0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Reference(String),
+}
+
+pub type Result<T> = std::result::Result<T, ReportError>;
+
+fn bad<T>(message: impl Into<String>) -> Result<T> {
+    Err(ReportError::BadInput(message.into()))
+}
+
+/// The report names, as the command line and the API spell them.
+pub const KINDS: [&str; 6] = [
+    "stock",
+    "movements",
+    "recall",
+    "trace",
+    "warranty",
+    "expiry",
+];
+
+/// A validated report request.
+#[derive(Debug, Clone)]
+pub enum Request {
+    Stock(stock::Query),
+    Movements(movements::Query),
+    Recall(recall::Query),
+    Trace(trace::Query),
+    Warranty(warranty::Query),
+    Expiry(expiry::Query),
+}
+
+/// A report's result. JSON: an object with `"report": "<kind>"`, the
+/// normalised `query`, `found` (false when nothing matched), `note` (the
+/// sentence saying so, or null) and the report's own fields.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "report", rename_all = "snake_case")]
+pub enum Report {
+    Stock(stock::StockReport),
+    Movements(movements::MovementsReport),
+    Recall(recall::RecallReport),
+    Trace(trace::TraceReport),
+    Warranty(warranty::WarrantyReport),
+    Expiry(expiry::ExpiryReport),
+}
+
+impl Report {
+    /// Set when the query matched nothing: the sentence to show instead of
+    /// an empty table.
+    pub fn note(&self) -> Option<&str> {
+        match self {
+            Report::Stock(r) => r.note.as_deref(),
+            Report::Movements(r) => r.note.as_deref(),
+            Report::Recall(r) => r.note.as_deref(),
+            Report::Trace(r) => r.note.as_deref(),
+            Report::Warranty(r) => r.note.as_deref(),
+            Report::Expiry(r) => r.note.as_deref(),
+        }
+    }
+}
+
+/// Runs a report against the store.
+pub fn run(store: &Store, request: &Request) -> Result<Report> {
+    Ok(match request {
+        Request::Stock(q) => Report::Stock(stock::run(store, q)?),
+        Request::Movements(q) => Report::Movements(movements::run(store, q)?),
+        Request::Recall(q) => Report::Recall(recall::run(store, q)?),
+        Request::Trace(q) => Report::Trace(trace::run(store, q)?),
+        Request::Warranty(q) => Report::Warranty(warranty::run(store, q)?),
+        Request::Expiry(q) => Report::Expiry(expiry::run(store, q)?),
+    })
+}
+
+impl Request {
+    /// Builds a request from `key=value` pairs (an HTTP query string, or the
+    /// command line's flags). Unknown keys, repeated single keys and
+    /// malformed values are refused with a message saying what to change.
+    pub fn from_pairs(kind: &str, pairs: &[(String, String)]) -> Result<Request> {
+        let p = Params { pairs };
+        Ok(match kind {
+            "stock" => Request::Stock(stock::Query::from_params(&p)?),
+            "movements" => Request::Movements(movements::Query::from_params(&p)?),
+            "recall" => Request::Recall(recall::Query::from_params(&p)?),
+            "trace" => Request::Trace(trace::Query::from_params(&p)?),
+            "warranty" => Request::Warranty(warranty::Query::from_params(&p)?),
+            "expiry" => Request::Expiry(expiry::Query::from_params(&p)?),
+            other => {
+                return bad(format!(
+                    "there is no report {other:?}; the reports are {}",
+                    KINDS.join(", ")
+                ))
+            }
+        })
+    }
+}
+
+/// `key=value` pairs with typed accessors.
+pub struct Params<'a> {
+    pairs: &'a [(String, String)],
+}
+
+impl Params<'_> {
+    /// Refuses keys this report does not know.
+    fn only(&self, known: &[&str]) -> Result<()> {
+        for (k, _) in self.pairs {
+            if !known.contains(&k.as_str()) {
+                return bad(format!(
+                    "unknown parameter {k:?}; this report takes {}",
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn all(&self, key: &str) -> Vec<String> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    fn opt(&self, key: &str) -> Result<Option<String>> {
+        let mut values = self.all(key);
+        match values.len() {
+            0 => Ok(None),
+            1 => Ok(values.pop().filter(|v| !v.is_empty())),
+            _ => bad(format!("{key} is given more than once")),
+        }
+    }
+
+    fn req(&self, key: &str, example: &str) -> Result<String> {
+        match self.opt(key)? {
+            Some(v) => Ok(v),
+            None => bad(format!("give {key}, e.g. {key}={example}")),
+        }
+    }
+
+    fn gtin(&self) -> Result<Option<String>> {
+        self.opt("gtin")?
+            .map(|g| normalise_gtin(&g).map_err(ReportError::BadInput))
+            .transpose()
+    }
+
+    fn req_gtin(&self) -> Result<String> {
+        match self.gtin()? {
+            Some(g) => Ok(g),
+            None => bad("give gtin, e.g. gtin=09506000134352"),
+        }
+    }
+
+    fn date(&self, key: &str) -> Result<Option<NaiveDate>> {
+        self.opt(key)?
+            .map(|d| {
+                NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                    ReportError::BadInput(format!("{key} {d:?} is not a date: write YYYY-MM-DD"))
+                })
+            })
+            .transpose()
+    }
+
+    /// `today`, for reports that depend on the date (tests pin it).
+    fn today(&self) -> Result<NaiveDate> {
+        Ok(self
+            .date("today")?
+            .unwrap_or_else(|| Utc::now().date_naive()))
+    }
+}
+
+/// Which item a movements or trace query follows: a lot or a serial.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Item {
+    Lot(String),
+    Serial(String),
+}
+
+impl Item {
+    fn from_params(p: &Params) -> Result<Item> {
+        match (p.opt("lot")?, p.opt("serial")?) {
+            (Some(lot), None) => Ok(Item::Lot(lot)),
+            (None, Some(serial)) => Ok(Item::Serial(serial)),
+            _ => bad("give either lot or serial (one of them)"),
+        }
+    }
+
+    fn ids(&self, store: &Store, gtin: &str) -> Result<Vec<MovementId>> {
+        Ok(match self {
+            Item::Lot(l) => store.by_lot(gtin, l)?,
+            Item::Serial(s) => store.by_serial(gtin, s)?,
+        })
+    }
+
+    fn describe(&self, gtin: &str) -> String {
+        match self {
+            Item::Lot(l) => format!("lot {l} of GTIN {gtin}"),
+            Item::Serial(s) => format!("serial {s} of GTIN {gtin}"),
+        }
+    }
+}
+
+/// The movements behind index entries, in time order (device time, then
+/// origin and seq), so sites' movements interleave as they happened.
+pub(crate) fn load(store: &Store, ids: &[MovementId]) -> Result<Vec<Movement>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(m) = store.movement(&id.origin, id.seq)? {
+            out.push(m);
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.body.device_time, &a.origin, a.seq).cmp(&(b.body.device_time, &b.origin, b.seq))
+    });
+    Ok(out)
+}
+
+/// `origin:seq`, the way reports name a movement.
+pub fn movement_ref(id: &MovementId) -> String {
+    format!("{}:{}", id.origin, id.seq)
+}
+
+/// An exact decimal quantity per unit ("" = units). JSON: a string, e.g.
+/// `"12"`, `"-3"`, `"1.250 kg"`, or `"12 + 1.250 kg"` for mixed units.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Amount(BTreeMap<String, Balance>);
+
+impl Amount {
+    pub fn of(balance: Balance, unit: &str) -> Amount {
+        let mut a = Amount::default();
+        a.add(balance, unit);
+        a
+    }
+
+    /// The signed effect of a movement on its lot balance.
+    pub fn of_movement(m: &Movement) -> Amount {
+        let (_, mantissa, scale) = derived::balance_delta(m);
+        Amount::of(Balance { mantissa, scale }, unit_of(m))
+    }
+
+    pub fn add(&mut self, balance: Balance, unit: &str) {
+        let e = self.0.entry(unit.to_owned()).or_insert(Balance::ZERO);
+        *e = e.add(balance.mantissa, balance.scale);
+    }
+
+    pub fn add_amount(&mut self, other: &Amount) {
+        for (unit, b) in &other.0 {
+            self.add(*b, unit);
+        }
+    }
+
+    pub fn negate(&self) -> Amount {
+        Amount(
+            self.0
+                .iter()
+                .map(|(u, b)| {
+                    (
+                        u.clone(),
+                        Balance {
+                            mantissa: -b.mantissa,
+                            scale: b.scale,
+                        },
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    pub fn abs(&self) -> Amount {
+        Amount(
+            self.0
+                .iter()
+                .map(|(u, b)| {
+                    (
+                        u.clone(),
+                        Balance {
+                            mantissa: b.mantissa.abs(),
+                            scale: b.scale,
+                        },
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.0.values().all(|b| b.mantissa == 0)
+    }
+}
+
+fn unit_of(m: &Movement) -> &str {
+    match &m.body.quantity {
+        crate::store::Quantity::Units(_) => "",
+        crate::store::Quantity::Measure { unit, .. } => unit,
+    }
+}
+
+/// An exact decimal: mantissa 1250 at scale 3 is "1.250".
+pub fn decimal(b: Balance) -> String {
+    let digits = b.mantissa.unsigned_abs().to_string();
+    let scale = usize::from(b.scale);
+    let sign = if b.mantissa < 0 { "-" } else { "" };
+    if scale == 0 {
+        return format!("{sign}{digits}");
+    }
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    format!("{sign}{int}.{frac}")
+}
+
+impl std::fmt::Display for Amount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(_, b)| b.mantissa != 0)
+            .map(|(u, b)| {
+                if u.is_empty() {
+                    decimal(*b)
+                } else {
+                    format!("{} {u}", decimal(*b))
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            f.write_str("0")
+        } else {
+            f.write_str(&parts.join(" + "))
+        }
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A trading partner: GLN and name as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Party {
+    pub gln: Option<String>,
+    pub name: Option<String>,
+}
+
+impl Party {
+    pub fn of(c: &Counterparty) -> Option<Party> {
+        (!c.is_empty()).then(|| Party {
+            gln: c.gln.clone(),
+            name: c.name.clone(),
+        })
+    }
+}
+
+impl std::fmt::Display for Party {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.name, &self.gln) {
+            (Some(n), Some(g)) => write!(f, "{n} ({g})"),
+            (Some(n), None) => f.write_str(n),
+            (None, Some(g)) => f.write_str(g),
+            (None, None) => f.write_str("-"),
+        }
+    }
+}
+
+/// The documents of a movement as one short text: `PO-1 DA-7 O-3`.
+pub fn documents_text(d: &Documents) -> String {
+    [&d.purchase_order, &d.order, &d.despatch_advice, &d.sscc]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One movement as reports show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MovementRow {
+    /// `origin:seq`
+    pub id: String,
+    pub kind: &'static str,
+    pub time: chrono::DateTime<Utc>,
+    pub station: String,
+    pub operator: String,
+    pub location: String,
+    pub lot: Option<String>,
+    pub serial: Option<String>,
+    /// Signed effect on stock: `"100"` received, `"-5"` dispatched.
+    pub quantity: Amount,
+    pub counterparty: Option<Party>,
+    pub documents: Documents,
+    pub reason: Option<String>,
+    /// For a correction: the movement it corrects.
+    pub corrects: Option<String>,
+    /// The corrections that reverse this movement (empty when none).
+    pub corrected_by: Vec<String>,
+}
+
+impl MovementRow {
+    pub fn of(m: &Movement) -> MovementRow {
+        let b = &m.body;
+        MovementRow {
+            id: movement_ref(&m.id()),
+            kind: b.kind.name(),
+            time: b.device_time,
+            station: b.station.clone(),
+            operator: b.operator.clone(),
+            location: b.location.clone(),
+            lot: b.lot.clone(),
+            serial: b.serial.clone(),
+            quantity: Amount::of_movement(m),
+            counterparty: Party::of(&b.counterparty),
+            documents: b.documents.clone(),
+            reason: b.reason.clone(),
+            corrects: b.corrects.as_ref().map(movement_ref),
+            corrected_by: Vec::new(),
+        }
+    }
+
+    /// Rows for movements in order, each marked with the corrections among
+    /// them that reverse it.
+    pub fn all(movements: &[Movement]) -> Vec<MovementRow> {
+        let mut rows: Vec<MovementRow> = movements.iter().map(MovementRow::of).collect();
+        let index: std::collections::HashMap<String, usize> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        for i in 0..rows.len() {
+            if let Some(target) = rows[i].corrects.clone() {
+                if let Some(&t) = index.get(&target) {
+                    let by = rows[i].id.clone();
+                    rows[t].corrected_by.push(by);
+                }
+            }
+        }
+        rows
+    }
+}
+
+/// The ids of movements reversed by a correction among `movements`.
+pub(crate) fn corrected_ids(movements: &[Movement]) -> std::collections::HashSet<MovementId> {
+    movements
+        .iter()
+        .filter_map(|m| m.body.corrects.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_print_exactly_and_join_units() {
+        let mut a = Amount::of(
+            Balance {
+                mantissa: 12,
+                scale: 0,
+            },
+            "",
+        );
+        assert_eq!(a.to_string(), "12");
+        a.add(
+            Balance {
+                mantissa: 1250,
+                scale: 3,
+            },
+            "kg",
+        );
+        assert_eq!(a.to_string(), "12 + 1.250 kg");
+        assert_eq!(a.negate().to_string(), "-12 + -1.250 kg");
+        assert_eq!(Amount::default().to_string(), "0");
+        assert_eq!(
+            decimal(Balance {
+                mantissa: 5,
+                scale: 2
+            }),
+            "0.05"
+        );
+    }
+
+    #[test]
+    fn params_refuse_bad_input() {
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let e = Request::from_pairs(
+            "movements",
+            &pairs(&[("gtin", "09506000134353"), ("lot", "A")]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("check digit"), "{e}");
+        let e = Request::from_pairs("stock", &pairs(&[("colour", "red")])).unwrap_err();
+        assert!(e.to_string().contains("unknown parameter"), "{e}");
+        let e = Request::from_pairs("nope", &[]).unwrap_err();
+        assert!(e.to_string().contains("no report"), "{e}");
+        let e = Request::from_pairs(
+            "recall",
+            &pairs(&[("gtin", "09506000134352"), ("from", "100"), ("to", "99")]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("reversed"), "{e}");
+    }
+}

@@ -1,0 +1,46 @@
+//! Movements by batch or serial: every movement of a lot or a serial, in
+//! time order, with kind, time, station, operator, counterparty and
+//! documents; corrections name what they correct and corrected movements
+//! name their corrections.
+
+use serde::Serialize;
+
+use super::{load, Item, MovementRow, Params, Result};
+use crate::store::Store;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Query {
+    pub gtin: String,
+    #[serde(flatten)]
+    pub item: Item,
+}
+
+impl Query {
+    pub(super) fn from_params(p: &Params) -> Result<Query> {
+        p.only(&["gtin", "lot", "serial"])?;
+        Ok(Query {
+            gtin: p.req_gtin()?,
+            item: Item::from_params(p)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MovementsReport {
+    pub query: Query,
+    pub found: bool,
+    pub note: Option<String>,
+    pub movements: Vec<MovementRow>,
+}
+
+pub fn run(store: &Store, q: &Query) -> Result<MovementsReport> {
+    let movements = load(store, &q.item.ids(store, &q.gtin)?)?;
+    let found = !movements.is_empty();
+    Ok(MovementsReport {
+        query: q.clone(),
+        found,
+        note: (!found)
+            .then(|| format!("no movements of {} in this store", q.item.describe(&q.gtin))),
+        movements: MovementRow::all(&movements),
+    })
+}

@@ -1,0 +1,436 @@
+//! Recall impact, by batch (one or more lots of a GTIN) or by serial range:
+//! what was received (from whom, when, on which documents), what is still
+//! in stock (where), what was dispatched (to whom, when, how many, on which
+//! documents), what came back, and the customers to notify with counts.
+//!
+//! Figures count movements that stand: a movement reversed by a correction
+//! is listed with `corrected_by` set and left out of every total.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::range::{self, Cursor};
+use super::{
+    bad, corrected_ids, load, movement_ref, stock, Amount, Params, Party, ReportError, Result,
+};
+use crate::station::reference::SerialRange;
+use crate::store::report_scan::SerialStates;
+use crate::store::{Documents, Kind, SerialState, Store};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Lots(Vec<String>),
+    Serials { from: String, to: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Query {
+    pub gtin: String,
+    pub scope: Scope,
+    #[serde(skip)]
+    range: Option<SerialRange>,
+}
+
+impl Query {
+    pub(super) fn from_params(p: &Params) -> Result<Query> {
+        p.only(&["gtin", "lot", "from", "to"])?;
+        let gtin = p.req_gtin()?;
+        let mut lots = p.all("lot");
+        lots.retain(|l| !l.is_empty());
+        lots.dedup();
+        match (lots.is_empty(), p.opt("from")?, p.opt("to")?) {
+            (false, None, None) => Ok(Query {
+                gtin,
+                scope: Scope::Lots(lots),
+                range: None,
+            }),
+            (true, Some(from), Some(to)) => {
+                let range = SerialRange::new(&from, &to).map_err(ReportError::BadInput)?;
+                Ok(Query {
+                    gtin,
+                    scope: Scope::Serials { from, to },
+                    range: Some(range),
+                })
+            }
+            _ => bad("give one or more lot=..., or a serial range from=...&to=... (not both)"),
+        }
+    }
+}
+
+/// One movement in a recall: a receipt, dispatch or return.
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub id: String,
+    pub time: DateTime<Utc>,
+    pub lot: Option<String>,
+    pub serial: Option<String>,
+    /// Supplier (receipts), customer (dispatches, returns).
+    pub party: Option<Party>,
+    /// Always positive: how many moved.
+    pub quantity: Amount,
+    pub location: String,
+    pub documents: Documents,
+    /// The correction that reversed this movement; it then counts nowhere.
+    pub corrected_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StockLine {
+    pub lot: String,
+    pub location: String,
+    pub quantity: Amount,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SerialLine {
+    pub serial: String,
+    /// `in_stock`, `dispatched` or `returned`.
+    pub state: &'static str,
+    pub location: Option<String>,
+    pub customer: Option<Party>,
+    pub since: DateTime<Utc>,
+    /// The movement that set the state.
+    pub by: String,
+}
+
+/// A customer to notify.
+#[derive(Debug, Clone, Serialize)]
+pub struct Customer {
+    pub customer: Party,
+    /// Dispatch movements (batch) or serials (serial range) sent to them.
+    pub dispatches: u64,
+    pub dispatched: Amount,
+    pub returned: Amount,
+    /// Dispatched minus returned: what they still hold.
+    pub outstanding: Amount,
+    pub first_dispatch: DateTime<Utc>,
+    pub last_dispatch: DateTime<Utc>,
+    /// Orders and despatch advices of the dispatches.
+    pub documents: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub received: Amount,
+    pub in_stock: Amount,
+    pub dispatched: Amount,
+    pub returned: Amount,
+    pub customers: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecallReport {
+    pub query: Query,
+    pub found: bool,
+    pub note: Option<String>,
+    /// Lots asked for that this store has no movement of.
+    pub unknown_lots: Vec<String>,
+    pub totals: Totals,
+    pub received: Vec<Line>,
+    pub in_stock: Vec<StockLine>,
+    pub dispatched: Vec<Line>,
+    pub returned: Vec<Line>,
+    /// Serial range only: every serial of the range the store knows.
+    pub serials: Vec<SerialLine>,
+    pub customers: Vec<Customer>,
+}
+
+pub fn run(store: &Store, q: &Query) -> Result<RecallReport> {
+    match (&q.scope, &q.range) {
+        (Scope::Lots(lots), _) => by_lots(store, q, lots),
+        (Scope::Serials { .. }, Some(range)) => by_serials(store, q, range),
+        _ => bad("a serial recall needs a valid range"),
+    }
+}
+
+#[derive(Default)]
+struct Customers(BTreeMap<Party, Customer>);
+
+impl Customers {
+    fn dispatch(&mut self, party: Party, at: DateTime<Utc>, amount: &Amount, docs: &Documents) {
+        let c = self.0.entry(party.clone()).or_insert_with(|| Customer {
+            customer: party,
+            dispatches: 0,
+            dispatched: Amount::default(),
+            returned: Amount::default(),
+            outstanding: Amount::default(),
+            first_dispatch: at,
+            last_dispatch: at,
+            documents: Vec::new(),
+        });
+        c.dispatches += 1;
+        c.dispatched.add_amount(amount);
+        c.first_dispatch = c.first_dispatch.min(at);
+        c.last_dispatch = c.last_dispatch.max(at);
+        for d in [&docs.order, &docs.despatch_advice].into_iter().flatten() {
+            if !c.documents.contains(d) {
+                c.documents.push(d.clone());
+            }
+        }
+    }
+
+    fn returned(&mut self, party: &Party, amount: &Amount) {
+        if let Some(c) = self.0.get_mut(party) {
+            c.returned.add_amount(amount);
+        }
+    }
+
+    fn finish(self) -> Vec<Customer> {
+        let mut out: Vec<Customer> = self
+            .0
+            .into_values()
+            .map(|mut c| {
+                c.outstanding = c.dispatched.clone();
+                c.outstanding.add_amount(&c.returned.negate());
+                c.documents.sort();
+                c
+            })
+            .collect();
+        // Most dispatches first: who to call first.
+        out.sort_by(|a, b| {
+            b.dispatches
+                .cmp(&a.dispatches)
+                .then_with(|| a.customer.cmp(&b.customer))
+        });
+        out
+    }
+}
+
+fn by_lots(store: &Store, q: &Query, lots: &[String]) -> Result<RecallReport> {
+    let mut ids = Vec::new();
+    let mut unknown = Vec::new();
+    for lot in lots {
+        let found = store.by_lot(&q.gtin, lot)?;
+        if found.is_empty() {
+            unknown.push(lot.clone());
+        }
+        ids.extend(found);
+    }
+    let movements = load(store, &ids)?;
+    let corrected: BTreeMap<String, String> = movements
+        .iter()
+        .filter_map(|m| {
+            m.body
+                .corrects
+                .as_ref()
+                .map(|c| (movement_ref(c), movement_ref(&m.id())))
+        })
+        .collect();
+    let standing = corrected_ids(&movements);
+    let mut totals = Totals::default();
+    let (mut received, mut dispatched, mut returned) = (Vec::new(), Vec::new(), Vec::new());
+    let mut customers = Customers::default();
+    for m in &movements {
+        let b = &m.body;
+        let list = match b.kind {
+            Kind::Receipt | Kind::TransferIn => &mut received,
+            Kind::Dispatch | Kind::TransferOut => &mut dispatched,
+            Kind::Return => &mut returned,
+            Kind::Adjustment | Kind::Correction => continue,
+        };
+        let id = m.id();
+        let quantity = Amount::of_movement(m).abs();
+        let is_corrected = standing.contains(&id);
+        if !is_corrected {
+            let party = Party::of(&b.counterparty);
+            match b.kind {
+                Kind::Receipt | Kind::TransferIn => totals.received.add_amount(&quantity),
+                Kind::Dispatch | Kind::TransferOut => {
+                    totals.dispatched.add_amount(&quantity);
+                    if let Some(p) = party {
+                        customers.dispatch(p, b.device_time, &quantity, &b.documents);
+                    }
+                }
+                _ => {
+                    totals.returned.add_amount(&quantity);
+                    if let Some(p) = party {
+                        customers.returned(&p, &quantity);
+                    }
+                }
+            }
+        }
+        list.push(Line {
+            id: movement_ref(&id),
+            time: b.device_time,
+            lot: b.lot.clone(),
+            serial: b.serial.clone(),
+            party: Party::of(&b.counterparty),
+            quantity,
+            location: b.location.clone(),
+            documents: b.documents.clone(),
+            corrected_by: corrected.get(&movement_ref(&id)).cloned(),
+        });
+    }
+    let mut in_stock = Vec::new();
+    for lot in lots {
+        for line in stock::lots_on_hand(store, Some(&q.gtin), Some(lot), None, |_| true)? {
+            totals.in_stock.add_amount(&line.quantity);
+            in_stock.push(StockLine {
+                lot: line.lot,
+                location: line.location,
+                quantity: line.quantity,
+            });
+        }
+    }
+    let customers = customers.finish();
+    totals.customers = customers.len();
+    let found = !movements.is_empty();
+    let note = if !found {
+        Some(format!(
+            "no movements of lot {} of GTIN {} in this store: nothing here is affected",
+            lots.join(", "),
+            q.gtin
+        ))
+    } else if !unknown.is_empty() {
+        Some(format!(
+            "no movements of lot {} of GTIN {} in this store; the figures cover the other lots",
+            unknown.join(", "),
+            q.gtin
+        ))
+    } else {
+        None
+    };
+    Ok(RecallReport {
+        query: q.clone(),
+        found,
+        note,
+        unknown_lots: unknown,
+        totals,
+        received,
+        in_stock,
+        dispatched,
+        returned,
+        serials: Vec::new(),
+        customers,
+    })
+}
+
+/// The serial-state index of one GTIN as a range cursor.
+struct States<'a> {
+    store: &'a Store,
+    gtin: &'a str,
+    iter: Option<SerialStates<'a>>,
+}
+
+impl Cursor for States<'_> {
+    type Item = SerialState;
+
+    fn seek(&mut self, from: &str) -> Result<()> {
+        self.iter = Some(self.store.serial_states_from(self.gtin, from));
+        Ok(())
+    }
+
+    fn next(&mut self) -> Result<Option<(String, SerialState)>> {
+        match self.iter.as_mut().and_then(Iterator::next) {
+            Some(item) => {
+                let (_, serial, state) = item?;
+                Ok(Some((serial, state)))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+fn by_serials(store: &Store, q: &Query, range: &SerialRange) -> Result<RecallReport> {
+    let mut cursor = States {
+        store,
+        gtin: &q.gtin,
+        iter: None,
+    };
+    let mut found = Vec::new();
+    range::scan(range, &mut cursor, |serial, state| {
+        found.push((serial, state))
+    })?;
+    found.sort_by(|a, b| range::serial_order(&a.0, &b.0));
+    let mut totals = Totals::default();
+    let mut customers = Customers::default();
+    let one = Amount::of(
+        crate::store::Balance {
+            mantissa: 1,
+            scale: 0,
+        },
+        "",
+    );
+    let serials: Vec<SerialLine> = found
+        .into_iter()
+        .map(|(serial, state)| match state {
+            SerialState::InStock {
+                location,
+                since,
+                by,
+            } => {
+                totals.in_stock.add_amount(&one);
+                SerialLine {
+                    serial,
+                    state: "in_stock",
+                    location: Some(location),
+                    customer: None,
+                    since,
+                    by: movement_ref(&by),
+                }
+            }
+            SerialState::Returned { location, at, by } => {
+                totals.in_stock.add_amount(&one);
+                totals.returned.add_amount(&one);
+                SerialLine {
+                    serial,
+                    state: "returned",
+                    location: Some(location),
+                    customer: None,
+                    since: at,
+                    by: movement_ref(&by),
+                }
+            }
+            // Recorded in error and corrected away: listed, counted nowhere.
+            SerialState::Voided { at, by } => SerialLine {
+                serial,
+                state: "voided",
+                location: None,
+                customer: None,
+                since: at,
+                by: movement_ref(&by),
+            },
+            SerialState::Dispatched { to, at, by } => {
+                totals.dispatched.add_amount(&one);
+                let party = Party::of(&to);
+                if let Some(p) = &party {
+                    customers.dispatch(p.clone(), at, &one, &Documents::default());
+                }
+                SerialLine {
+                    serial,
+                    state: "dispatched",
+                    location: None,
+                    customer: party,
+                    since: at,
+                    by: movement_ref(&by),
+                }
+            }
+        })
+        .collect();
+    let customers = customers.finish();
+    totals.customers = customers.len();
+    let found = !serials.is_empty();
+    Ok(RecallReport {
+        query: q.clone(),
+        found,
+        note: (!found).then(|| {
+            format!(
+                "no serial of GTIN {} between {} and {} in this store: nothing here is affected",
+                q.gtin,
+                range.from(),
+                range.to()
+            )
+        }),
+        unknown_lots: Vec::new(),
+        totals,
+        received: Vec::new(),
+        in_stock: Vec::new(),
+        dispatched: Vec::new(),
+        returned: Vec::new(),
+        serials,
+        customers,
+    })
+}

@@ -1,0 +1,270 @@
+//! Stock by batch and serial: per GTIN, lot and location the quantity on
+//! hand with the lot's expiry; per serial in stock its state and location.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{bad, Amount, Params, ReportError, Result};
+use crate::store::{SerialState, Store};
+
+/// Which part of the stock to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    /// Lots and serials.
+    All,
+    /// Lot balances only.
+    Batch,
+    /// Serials only.
+    Serial,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Query {
+    pub gtin: Option<String>,
+    pub lot: Option<String>,
+    pub location: Option<String>,
+    /// Only lots (and serials of lots) expiring before this date.
+    pub expiring_before: Option<NaiveDate>,
+    pub by: By,
+}
+
+impl Query {
+    pub(super) fn from_params(p: &Params) -> Result<Query> {
+        p.only(&["gtin", "lot", "location", "expiring_before", "by"])?;
+        let by = match p.opt("by")?.as_deref() {
+            None | Some("all") => By::All,
+            Some("batch") => By::Batch,
+            Some("serial") => By::Serial,
+            Some(other) => return bad(format!("by {other:?}: give all, batch or serial")),
+        };
+        Ok(Query {
+            gtin: p.gtin()?,
+            lot: p.opt("lot")?,
+            location: p.opt("location")?,
+            expiring_before: p.date("expiring_before")?,
+            by,
+        })
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(g) = &self.gtin {
+            parts.push(format!("GTIN {g}"));
+        }
+        if let Some(l) = &self.lot {
+            parts.push(format!("lot {l}"));
+        }
+        if let Some(l) = &self.location {
+            parts.push(format!("at {l}"));
+        }
+        if let Some(d) = &self.expiring_before {
+            parts.push(format!("expiring before {d}"));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" of {}", parts.join(", "))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LotLine {
+    pub gtin: String,
+    /// "" when the product is not lot-tracked.
+    pub lot: String,
+    pub location: String,
+    pub quantity: Amount,
+    pub expiry: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SerialLine {
+    pub gtin: String,
+    pub serial: String,
+    /// `in_stock` or `returned`.
+    pub state: &'static str,
+    pub location: String,
+    pub since: DateTime<Utc>,
+    pub lot: Option<String>,
+    pub expiry: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StockReport {
+    pub query: Query,
+    pub found: bool,
+    pub note: Option<String>,
+    /// Lot balances on hand (non-zero), by GTIN, lot, location.
+    pub lots: Vec<LotLine>,
+    /// Serialised items on hand, by GTIN and serial.
+    pub serials: Vec<SerialLine>,
+}
+
+/// Non-zero lot balances matching the filters, with their expiry.
+pub(crate) fn lots_on_hand(
+    store: &Store,
+    gtin: Option<&str>,
+    lot: Option<&str>,
+    location: Option<&str>,
+    mut keep_expiry: impl FnMut(Option<NaiveDate>) -> bool,
+) -> Result<Vec<LotLine>> {
+    // First the balances (one ordered scan), then each distinct lot's
+    // expiry (a seek and a movement read each: the bulk of the time for a
+    // whole-store report, so spread over a few threads), then the filter.
+    let mut balances = Vec::new();
+    store.each_lot_balance(gtin, lot, |gtin, b| {
+        if b.balance.mantissa != 0
+            && lot.is_none_or(|l| l == b.lot)
+            && location.is_none_or(|l| l == b.location)
+        {
+            balances.push((gtin, b));
+        }
+        Ok(())
+    })?;
+    let mut lots: Vec<(&str, &str)> = balances
+        .iter()
+        .filter(|(_, b)| !b.lot.is_empty())
+        .map(|(g, b)| (g.as_str(), b.lot.as_str()))
+        .collect();
+    lots.dedup();
+    let expiries = expiries_of(store, &lots)?;
+    let mut out = Vec::with_capacity(balances.len());
+    for (gtin, b) in balances {
+        let expiry = if b.lot.is_empty() {
+            None
+        } else {
+            expiries
+                .get(&(gtin.clone(), b.lot.clone()))
+                .copied()
+                .flatten()
+        };
+        if keep_expiry(expiry) {
+            out.push(LotLine {
+                gtin,
+                lot: b.lot,
+                location: b.location,
+                quantity: Amount::of(b.balance, &b.unit),
+                expiry,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// ((gtin, lot), expiry)
+type LotExpiry = ((String, String), Option<NaiveDate>);
+
+/// Expiries of many lots; above a few thousand, on up to 4 threads.
+fn expiries_of(
+    store: &Store,
+    lots: &[(&str, &str)],
+) -> Result<HashMap<(String, String), Option<NaiveDate>>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get().min(4))
+        .unwrap_or(1);
+    let chunk = if lots.len() < 4_000 {
+        lots.len().max(1)
+    } else {
+        lots.len().div_ceil(threads)
+    };
+    let parts: Vec<Result<Vec<LotExpiry>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = lots
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|&(g, l)| {
+                            Ok(((g.to_owned(), l.to_owned()), store.first_lot_expiry(g, l)?))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(ReportError::Reference("a report thread panicked".into()))
+                })
+            })
+            .collect()
+    });
+    let mut out = HashMap::with_capacity(lots.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
+}
+
+pub fn run(store: &Store, q: &Query) -> Result<StockReport> {
+    let before = q.expiring_before;
+    let keep = |e: Option<NaiveDate>| match before {
+        Some(d) => e.is_some_and(|e| e < d),
+        None => true,
+    };
+    let lots = if q.by == By::Serial {
+        Vec::new()
+    } else {
+        lots_on_hand(
+            store,
+            q.gtin.as_deref(),
+            q.lot.as_deref(),
+            q.location.as_deref(),
+            keep,
+        )?
+    };
+    let mut serials = Vec::new();
+    if q.by != By::Batch {
+        for item in store.serial_states(q.gtin.as_deref()) {
+            let (gtin, serial, state) = item?;
+            let (name, location, since, by) = match state {
+                SerialState::InStock {
+                    location,
+                    since,
+                    by,
+                } => ("in_stock", location, since, by),
+                SerialState::Returned { location, at, by } => ("returned", location, at, by),
+                SerialState::Dispatched { .. } | SerialState::Voided { .. } => continue,
+            };
+            if q.location.as_ref().is_some_and(|l| *l != location) {
+                continue;
+            }
+            let (lot, expiry) = match store.movement(&by.origin, by.seq)? {
+                Some(m) => (m.body.lot, m.body.expiry),
+                None => (None, None),
+            };
+            if q.lot.is_some() && lot != q.lot {
+                continue;
+            }
+            if !keep(expiry) {
+                continue;
+            }
+            serials.push(SerialLine {
+                gtin,
+                serial,
+                state: name,
+                location,
+                since,
+                lot,
+                expiry,
+            });
+        }
+    }
+    let found = !lots.is_empty() || !serials.is_empty();
+    let what = match q.by {
+        By::All => "stock",
+        By::Batch => "lot stock",
+        By::Serial => "serialised stock",
+    };
+    Ok(StockReport {
+        query: q.clone(),
+        found,
+        note: (!found).then(|| format!("no {what} on hand{} in this store", q.describe())),
+        lots,
+        serials,
+    })
+}

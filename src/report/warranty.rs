@@ -1,0 +1,158 @@
+//! Warranty look-up for a serial: when it was sold (its latest dispatch
+//! that stands), to whom, the warranty end from the product master's
+//! `warranty_months` (calendar months, clamped to the month's end: sold on
+//! 31 January with 1 month, it ends on 28 or 29 February), whether it is in
+//! warranty on `today`, and its return history.
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{corrected_ids, load, movement_ref, Params, Party, ReportError, Result};
+use crate::station::records::decode;
+use crate::station::reference::Product;
+use crate::store::reference::Reference;
+use crate::store::{Kind, SerialState, Store};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Query {
+    pub gtin: String,
+    pub serial: String,
+    pub today: NaiveDate,
+}
+
+impl Query {
+    pub(super) fn from_params(p: &Params) -> Result<Query> {
+        p.only(&["gtin", "serial", "today"])?;
+        Ok(Query {
+            gtin: p.req_gtin()?,
+            serial: p.req("serial", "SN0001")?,
+            today: p.today()?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sale {
+    pub id: String,
+    pub date: NaiveDate,
+    pub customer: Option<Party>,
+    pub order: Option<String>,
+    pub despatch_advice: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReturnLine {
+    pub id: String,
+    pub time: DateTime<Utc>,
+    pub from: Option<Party>,
+    pub location: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WarrantyReport {
+    pub query: Query,
+    pub found: bool,
+    pub note: Option<String>,
+    pub description: Option<String>,
+    /// `in_stock`, `dispatched` or `returned`.
+    pub state: Option<&'static str>,
+    pub sale: Option<Sale>,
+    pub warranty_months: Option<u32>,
+    pub warranty_end: Option<NaiveDate>,
+    /// Sold, with a warranty, and `today` is on or before its end.
+    pub in_warranty: bool,
+    pub returns: Vec<ReturnLine>,
+}
+
+/// The last day of the warranty: `months` calendar months after the sale,
+/// clamped to the end of a shorter month.
+pub fn warranty_end(sale: NaiveDate, months: u32) -> Option<NaiveDate> {
+    sale.checked_add_months(Months::new(months))
+}
+
+pub fn run(store: &Store, q: &Query) -> Result<WarrantyReport> {
+    let movements = load(store, &store.by_serial(&q.gtin, &q.serial)?)?;
+    let product: Option<Product> = store
+        .reference_get(Reference::Products, q.gtin.as_bytes())?
+        .map(|v| decode(&v).map_err(ReportError::Reference))
+        .transpose()?;
+    let corrected = corrected_ids(&movements);
+    let sale = movements
+        .iter()
+        .rev()
+        .find(|m| m.body.kind == Kind::Dispatch && !corrected.contains(&m.id()))
+        .map(|m| Sale {
+            id: movement_ref(&m.id()),
+            date: m.body.device_time.date_naive(),
+            customer: Party::of(&m.body.counterparty),
+            order: m.body.documents.order.clone(),
+            despatch_advice: m.body.documents.despatch_advice.clone(),
+        });
+    let returns = movements
+        .iter()
+        .filter(|m| m.body.kind == Kind::Return && !corrected.contains(&m.id()))
+        .map(|m| ReturnLine {
+            id: movement_ref(&m.id()),
+            time: m.body.device_time,
+            from: Party::of(&m.body.counterparty),
+            location: m.body.location.clone(),
+            reason: m.body.reason.clone(),
+        })
+        .collect();
+    let state = store.serial_state(&q.gtin, &q.serial)?.map(|s| match s {
+        SerialState::InStock { .. } => "in_stock",
+        SerialState::Dispatched { .. } => "dispatched",
+        SerialState::Returned { .. } => "returned",
+        SerialState::Voided { .. } => "voided",
+    });
+    let months = product.as_ref().and_then(|p| p.warranty_months);
+    let end = match (&sale, months) {
+        (Some(s), Some(m)) => warranty_end(s.date, m),
+        _ => None,
+    };
+    let found = !movements.is_empty();
+    let note = if !found {
+        Some(format!(
+            "no movements of serial {} of GTIN {} in this store",
+            q.serial, q.gtin
+        ))
+    } else if sale.is_none() {
+        Some(format!(
+            "serial {} of GTIN {} was never sold (dispatched) from this store",
+            q.serial, q.gtin
+        ))
+    } else if months.is_none() {
+        Some(format!(
+            "the product master has no warranty months for GTIN {}",
+            q.gtin
+        ))
+    } else {
+        None
+    };
+    Ok(WarrantyReport {
+        query: q.clone(),
+        found,
+        note,
+        description: product.map(|p| p.description),
+        state,
+        sale,
+        warranty_months: months,
+        warranty_end: end,
+        in_warranty: end.is_some_and(|e| q.today <= e),
+        returns,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warranty_months_are_calendar_months_clamped_to_month_end() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(warranty_end(d(2026, 1, 31), 1), Some(d(2026, 2, 28)));
+        assert_eq!(warranty_end(d(2027, 11, 30), 3), Some(d(2028, 2, 29)));
+        assert_eq!(warranty_end(d(2026, 3, 15), 24), Some(d(2028, 3, 15)));
+    }
+}

@@ -1,0 +1,129 @@
+//! Ordered scans of the derived trees for reports (`crate::report`): every
+//! lot balance of the store, and serial states from a given serial on.
+//! Read-only; they see every origin of the store, so head office's store of
+//! all sites is read the same way.
+
+use super::error::{Result, StoreError};
+use super::keys::{self, prefix, Key, KeyReader};
+use super::movement::SerialState;
+use super::queries::LotBalance;
+use super::Store;
+
+/// Serial states in key order (GTIN, then serial in byte order).
+pub struct SerialStates<'a> {
+    store: &'a Store,
+    iter: sled::Iter,
+    prefix: Vec<u8>,
+}
+
+impl Iterator for SerialStates<'_> {
+    /// (gtin, serial, state)
+    type Item = Result<(String, String, SerialState)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = self.iter.next()?;
+        let (k, v) = match item {
+            Ok(kv) => kv,
+            Err(e) => {
+                return Some(Err(StoreError::sled(
+                    &self.store.path,
+                    "read serial states",
+                    e,
+                )))
+            }
+        };
+        if !k.starts_with(&self.prefix) {
+            return None;
+        }
+        let mut r = KeyReader::new(&k);
+        let Some((gtin, serial)) = (|| Some((r.str()?, r.str()?)))() else {
+            return Some(Err(self
+                .store
+                .damaged_key("a serial state key cannot be read")));
+        };
+        Some(self.store.value(&v).map(|state| (gtin, serial, state)))
+    }
+}
+
+impl Store {
+    fn damaged_key(&self, detail: &str) -> StoreError {
+        StoreError::Damaged {
+            path: self.path.clone(),
+            detail: detail.to_owned(),
+        }
+    }
+
+    /// Every lot balance, of all GTINs, one GTIN or one lot of a GTIN, in
+    /// key order (GTIN, lot, location, unit), as (gtin, balance).
+    pub fn each_lot_balance(
+        &self,
+        gtin: Option<&str>,
+        lot: Option<&str>,
+        mut f: impl FnMut(String, LotBalance) -> Result<()>,
+    ) -> Result<()> {
+        let prefix = match (gtin, lot) {
+            (Some(g), Some(l)) => Key::new(prefix::LOT_BALANCE).str(g).str(l).into_vec(),
+            (Some(g), None) => Key::new(prefix::LOT_BALANCE).str(g).into_vec(),
+            (None, _) => vec![prefix::LOT_BALANCE],
+        };
+        for item in self.journal.scan_prefix(&prefix) {
+            let (k, v) = item.map_err(self.sled_err("read lot balances"))?;
+            let mut r = KeyReader::new(&k);
+            let Some((gtin, lot, location, unit)) =
+                (|| Some((r.str()?, r.str()?, r.str()?, r.str()?)))()
+            else {
+                return Err(self.damaged_key("a lot balance key cannot be read"));
+            };
+            f(
+                gtin,
+                LotBalance {
+                    lot,
+                    location,
+                    unit,
+                    balance: self.value(&v)?,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The expiry of a lot: that of its first movement (in key order) that
+    /// carries one. Reads the by-lot index lazily, so a lot costs one seek
+    /// and usually one movement read (`lot_expiry` collects every id first).
+    pub fn first_lot_expiry(&self, gtin: &str, lot: &str) -> Result<Option<chrono::NaiveDate>> {
+        for item in self.journal.scan_prefix(keys::lot_range(gtin, lot)) {
+            let (k, _) = item.map_err(self.sled_err("read the by-lot index"))?;
+            if let Some((origin, seq)) = super::derived::index_target(&k) {
+                if let Some(m) = self.movement(&origin, seq)? {
+                    if m.body.expiry.is_some() {
+                        return Ok(m.body.expiry);
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Serial states of every GTIN (`None`) or of one GTIN.
+    pub fn serial_states(&self, gtin: Option<&str>) -> SerialStates<'_> {
+        let prefix = match gtin {
+            Some(g) => Key::new(prefix::SERIAL_STATE).str(g).into_vec(),
+            None => vec![prefix::SERIAL_STATE],
+        };
+        SerialStates {
+            store: self,
+            iter: self.journal.scan_prefix(&prefix),
+            prefix,
+        }
+    }
+
+    /// Serial states of one GTIN whose serial is `from` or after it in byte
+    /// order: the cursor a serial-range report seeks with.
+    pub fn serial_states_from(&self, gtin: &str, from: &str) -> SerialStates<'_> {
+        SerialStates {
+            store: self,
+            iter: self.journal.range(keys::serial_state(gtin, from)..),
+            prefix: Key::new(prefix::SERIAL_STATE).str(gtin).into_vec(),
+        }
+    }
+}
