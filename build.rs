@@ -1,5 +1,5 @@
 //! Generates the AI table from the GS1 Barcode Syntax Dictionary that the
-//! project ships in `data/gs1/`, so the table can never drift from the data.
+//! project ships in `assets/gs1/`, so the table can never drift from the data.
 //!
 //! Output: `$OUT_DIR/ai_table.rs`, included by `src/gs1/dictionary.rs`. It
 //! holds one `AiEntry` per AI (ranges such as `3100-3105` expanded), sorted
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-const DICTIONARY: &str = "data/gs1/gs1-syntax-dictionary.txt";
+const DICTIONARY: &str = "assets/gs1/gs1-syntax-dictionary.txt";
 
 fn main() {
     println!("cargo:rerun-if-changed={DICTIONARY}");

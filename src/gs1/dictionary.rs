@@ -1,5 +1,5 @@
 //! The AI table, generated at build time from the GS1 Barcode Syntax
-//! Dictionary shipped in `data/gs1/` (see `build.rs`), and O(1) look-ups
+//! Dictionary shipped in `assets/gs1/` (see `build.rs`), and O(1) look-ups
 //! over it.
 
 use super::lint::Linter;
