@@ -105,22 +105,34 @@ impl View for StoreView<'_> {
 
     fn lots_on_hand(&self, gtin: &str) -> ViewResult<Vec<LotStock>> {
         let mut lots: Vec<LotStock> = Vec::new();
-        let mut add = |lot: &str, n: i128| match lots.iter_mut().find(|l| l.lot == lot) {
-            Some(l) => l.units += n,
-            None => lots.push(LotStock {
-                lot: lot.to_owned(),
-                expiry: None,
-                units: n,
-            }),
+        let mut add = |lot: &str, location: &str, n: i128| {
+            let index = match lots.iter().position(|l| l.lot == lot) {
+                Some(i) => i,
+                None => {
+                    lots.push(LotStock {
+                        lot: lot.to_owned(),
+                        expiry: None,
+                        units: 0,
+                        locations: Vec::new(),
+                    });
+                    lots.len() - 1
+                }
+            };
+            let l = &mut lots[index];
+            l.units += n;
+            match l.locations.iter_mut().find(|(at, _)| at == location) {
+                Some((_, units)) => *units += n,
+                None => l.locations.push((location.to_owned(), n)),
+            }
         };
         for b in self.store.lot_balances(gtin).map_err(err)? {
             if b.unit.is_empty() && b.location != QUARANTINE && !b.lot.is_empty() {
-                add(&b.lot, b.balance.mantissa);
+                add(&b.lot, &b.location, b.balance.mantissa);
             }
         }
         for m in self.pending.iter().filter(|m| m.gtin == gtin) {
             if let (Some(lot), false) = (&m.lot, m.location == QUARANTINE) {
-                add(lot, unit_delta(m));
+                add(lot, &m.location, unit_delta(m));
             }
         }
         for l in &mut lots {

@@ -354,6 +354,20 @@ fn rules(
                     }
                 }
             }
+            // Book the pick out of where the goods are: the serial's
+            // location, else the location holding most of the lot.
+            let from = match &serial_state {
+                Some(state) => in_stock_at(state).map(str::to_owned),
+                None => item.lot.and_then(|lot| {
+                    lots.iter()
+                        .find(|l| l.lot == lot)
+                        .and_then(|l| l.main_location())
+                        .map(str::to_owned)
+                }),
+            };
+            if let Some(from) = from {
+                movement.location = from;
+            }
             movement.kind = Kind::Dispatch;
             movement.counterparty = pick_list
                 .as_ref()

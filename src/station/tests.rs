@@ -115,6 +115,7 @@ fn lot(m: &mut Memory, gtin: &str, lot: &str, expiry: NaiveDate, units: i128) {
         lot: lot.into(),
         expiry: Some(expiry),
         units,
+        locations: vec![("STORE-A".into(), units)],
     });
 }
 
@@ -599,4 +600,26 @@ fn badges_and_commands_change_the_context() {
         refused(s.decide(&Context::default(), &site(), "]d2019")).code,
         "unreadable"
     );
+}
+
+#[test]
+fn a_pick_is_booked_out_of_where_the_goods_are() {
+    let s = Setup::new(Mode::Dispatch);
+    let mut view = site();
+    lot(&mut view, GTIN_LOT, "L1", day(2027, 12, 31), 5);
+    let (m, _) = accepted(s.decide(&dispatch_context("O-5"), &view, &lot_scan("L1", "271231")));
+    assert_eq!(m.location, "STORE-A");
+    view.serials.insert(
+        (GTIN_SERIAL.into(), "S7".into()),
+        SerialState::InStock {
+            location: "SHELF-9".into(),
+            since: now(),
+            by: MovementId {
+                origin: "s".into(),
+                seq: 1,
+            },
+        },
+    );
+    let (m, _) = accepted(s.decide(&dispatch_context("O-5"), &view, &serial_scan("S7")));
+    assert_eq!(m.location, "SHELF-9");
 }

@@ -18,6 +18,20 @@ pub struct LotStock {
     pub expiry: Option<NaiveDate>,
     /// Units on hand across the site's pickable locations.
     pub units: i128,
+    /// The same units per location, so a pick can be booked out of the
+    /// place the goods are.
+    pub locations: Vec<(String, i128)>,
+}
+
+impl LotStock {
+    /// Where most of this lot is.
+    pub fn main_location(&self) -> Option<&str> {
+        self.locations
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .max_by_key(|(_, n)| *n)
+            .map(|(l, _)| l.as_str())
+    }
 }
 
 pub trait View {
