@@ -434,3 +434,76 @@ fn profile_errors_name_file_line_and_key() {
         "{e}"
     );
 }
+
+/// The acceptance check: `scantrail simulate` feeding `scantrail
+/// listen` through a pty shows GTIN, lot, serial and expiry for every
+/// shipped profile.
+#[test]
+fn every_shipped_profile_carries_gtin_lot_serial_and_expiry() {
+    let bin = env!("CARGO_BIN_EXE_scantrail");
+    let devices = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("devices");
+    let mut profiles: Vec<_> = std::fs::read_dir(&devices)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    profiles.sort();
+    assert!(profiles.len() >= 5, "{profiles:?}");
+    for profile in profiles {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("scanner");
+        let scans = dir.path().join("scans.txt");
+        std::fs::write(&scans, "]C101095060001343521725123110ABC123^21XYZ987\n").unwrap();
+        let mut sim = Command::new(bin)
+            .args(["simulate", "--rate", "5", "--profile"])
+            .arg(&profile)
+            .arg("--link")
+            .arg(&link)
+            .arg(&scans)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + WAIT;
+        while std::fs::symlink_metadata(&link).is_err() {
+            assert!(Instant::now() < deadline, "simulate made no link");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let listen = Command::new(bin)
+            .args(["listen", "--json", "--count", "1", "--port"])
+            .arg(&link)
+            .arg("--profile")
+            .arg(&profile)
+            .output()
+            .unwrap();
+        let _ = Command::new("kill").arg(sim.id().to_string()).status();
+        wait_with_timeout(&mut sim);
+        let stdout = String::from_utf8(listen.stdout).unwrap();
+        let line: serde_json::Value = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("{}: {e}: {stdout:?}", profile.display()));
+        assert_eq!(line["ok"], true, "{}: {line}", profile.display());
+        let ais: Vec<(String, String)> = line["ais"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["ai"].as_str().unwrap().to_owned(),
+                    a["value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ais,
+            [
+                ("01", "09506000134352"),
+                ("17", "251231"),
+                ("10", "ABC123"),
+                ("21", "XYZ987")
+            ]
+            .map(|(a, v)| (a.to_owned(), v.to_owned())),
+            "{}",
+            profile.display()
+        );
+    }
+}
