@@ -1,7 +1,9 @@
 pub mod cli;
 pub mod config;
 pub mod gs1;
+pub mod hq;
 pub mod scan;
 pub mod site;
 pub mod station;
 pub mod store;
+pub mod sync;

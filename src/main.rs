@@ -48,6 +48,12 @@ enum Command {
     Simulate(cli::simulate::Args),
     /// Read every barcode in PNG or JPEG photos of labels and parse each like a scan.
     Decode(cli::decode::Args),
+    /// Run head office (or act on it: recalls, products, pick lists, site status).
+    Hq(cli::hq::Args),
+    /// The site's link to head office: state, backlog, last acknowledgement.
+    Status(cli::status::Args),
+    /// Sync to head office: resume after a halt.
+    Sync(cli::sync::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +73,9 @@ fn main() -> ExitCode {
         Command::Listen(args) => cli::listen::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Decode(args) => cli::decode::run(args),
+        Command::Hq(args) => cli::hq::run(args),
+        Command::Status(args) => cli::status::run(args),
+        Command::Sync(args) => cli::sync::run(args),
     };
     cli::finish(outcome)
 }

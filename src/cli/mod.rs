@@ -11,6 +11,7 @@ pub mod correct;
 pub mod decode;
 pub mod dev_append;
 pub mod holds;
+pub mod hq;
 pub mod journal;
 pub mod listen;
 pub mod parse;
@@ -21,7 +22,9 @@ pub mod reindex;
 pub mod run;
 pub mod simulate;
 pub mod site_client;
+pub mod status;
 pub mod store_args;
+pub mod sync;
 pub mod verify;
 
 /// What a command reports back to `main`: success, or that some input was

@@ -18,12 +18,14 @@ pub mod derived;
 mod durable;
 pub mod envelope;
 pub mod error;
+pub mod ingest;
 pub mod keys;
 pub mod movement;
 pub mod queries;
 pub mod reference;
 pub mod reindex;
 pub mod reply;
+pub mod sync_state;
 pub mod verify;
 mod watermark;
 
