@@ -333,3 +333,4 @@ pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> Option<Duration
     }
     None
 }
+pub mod proxy;
