@@ -560,3 +560,55 @@ fn rewritten_history_is_caught_and_halts_sync() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A pick made before the site had applied a recall head office had already
+/// issued is recorded (a scan is a fact) and flagged at head office.
+#[test]
+fn a_pick_against_a_stale_recall_list_is_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let site = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "reference_poll_ms = 600000",
+    );
+    let _hq_proc = hq.start();
+    let _site_proc = site.start();
+    assert!(wait_for(Duration::from_secs(10), || {
+        site.sync_status()
+            .is_some_and(|s| s["link"]["state"] == "online")
+    })
+    .is_some());
+    let a = site.scan("dock-1", "]C1010950600013435210LOT5\u{1d}21SN500");
+    assert_eq!(a["accepted"], true, "{a}");
+    let out = hq.hq_cli(&[
+        "recall",
+        "add",
+        "--id",
+        "R-5",
+        "--gtin",
+        "09506000134352",
+        "--lot",
+        "LOT5",
+        "--reason",
+        "label error",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    site.scan("dispatch-1", "]C1400O-5");
+    let pick = site.scan("dispatch-1", "]C1010950600013435210LOT5\u{1d}21SN500");
+    assert_eq!(
+        pick["accepted"], true,
+        "the site has not pulled the recall yet: {pick}"
+    );
+    let flagged = wait_for(Duration::from_secs(15), || {
+        hq.sites()
+            .is_some_and(|s| s[0]["alerts"].to_string().contains("stale_recall"))
+    });
+    assert!(flagged.is_some(), "{:?}", hq.sites());
+}

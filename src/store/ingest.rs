@@ -151,16 +151,30 @@ fn head_key(origin: &str, log: Log) -> Vec<u8> {
     }
 }
 
-/// The batch being assembled for one durable write.
-struct Plan<'a> {
-    sink: &'a SledSink,
-    writes: Vec<(Vec<u8>, Vec<u8>)>,
-    heads: HashMap<(String, Log), Head>,
-    balances: HashMap<Vec<u8>, Balance>,
-    states: HashMap<Vec<u8>, SerialState>,
+/// Movements per sled batch. sled's `apply_batch` costs more per key as a
+/// batch grows (37 µs per movement at 64, 98 µs at 2,000 on the benchmark
+/// machine), so a large upload is written as consecutive chunks, each one
+/// atomic and each ending with the origin's chain head, then made durable
+/// with one flush before anything is acknowledged. A crash can keep a
+/// prefix of the chunks: a consistent, gap-free prefix of the origin's log
+/// that the site's resend completes (duplicates are absorbed).
+const CHUNK: usize = 128;
+
+/// What a batch adds, once checked: the indices of its new entries.
+struct Checked {
+    start: Head,
+    head: Head,
+    fresh: std::ops::Range<usize>,
+    duplicates: usize,
 }
 
-impl<'a> Plan<'a> {
+/// Checks and writes the batches of one `ingest_many` call.
+struct Writer<'a> {
+    sink: &'a mut SledSink,
+    wrote: bool,
+}
+
+impl<'a> Writer<'a> {
     fn decode_err(&self) -> impl Fn(super::envelope::EnvelopeError) -> StoreError + '_ {
         move |source| StoreError::Value {
             path: self.sink.path.clone(),
@@ -168,18 +182,14 @@ impl<'a> Plan<'a> {
         }
     }
 
-    fn head(&mut self, origin: &str, log: Log) -> Result<Head> {
-        if let Some(h) = self.heads.get(&(origin.to_owned(), log)) {
-            return Ok(*h);
-        }
-        let h = match self.sink.get(&head_key(origin, log))? {
+    fn head(&self, origin: &str, log: Log) -> Result<Head> {
+        Ok(match self.sink.get(&head_key(origin, log))? {
             Some(v) => Head::decode(&v).map_err(self.decode_err())?,
             None => Head {
                 seq: 0,
                 hash: Hash::GENESIS,
             },
-        };
-        Ok(h)
+        })
     }
 
     fn held_hash(&self, origin: &str, log: Log, seq: u64) -> Result<Option<Hash>> {
@@ -196,12 +206,12 @@ impl<'a> Plan<'a> {
         })
     }
 
-    /// Checks one batch and, if it is good, adds its writes. A refused
-    /// batch adds nothing.
-    fn batch(&mut self, incoming: &Incoming) -> Result<std::result::Result<Ingested, Refusal>> {
+    /// Every check, before anything of the batch is written: a refused
+    /// batch writes nothing.
+    fn check(&self, incoming: &Incoming) -> Result<std::result::Result<Checked, Refusal>> {
         let log = incoming.entries.log();
         let origin = incoming.origin.as_str();
-        // (seq, prev_hash, hash, origin, content hash ok)
+        // (seq, prev_hash, hash, origin, content matches hash)
         let links: Vec<(u64, Hash, Hash, &str, bool)> = match &incoming.entries {
             Entries::Movements(v) => v
                 .iter()
@@ -231,7 +241,7 @@ impl<'a> Plan<'a> {
         let start = self.head(origin, log)?;
         let mut head = start;
         let mut previous: Option<u64> = None;
-        let mut fresh = Vec::new();
+        let mut first_fresh = None;
         let mut duplicates = 0;
         for (i, &(seq, prev, hash, named, ok)) in links.iter().enumerate() {
             if named != origin {
@@ -244,13 +254,10 @@ impl<'a> Plan<'a> {
             if !ok {
                 return Ok(Err(Refusal::BadHash { seq }));
             }
-            if previous.is_some_and(|p| p.checked_add(1) != Some(seq)) {
+            if seq == 0 || previous.is_some_and(|p| p.checked_add(1) != Some(seq)) {
                 return Ok(Err(Refusal::NotConsecutive { seq }));
             }
             previous = Some(seq);
-            if seq == 0 {
-                return Ok(Err(Refusal::NotConsecutive { seq }));
-            }
             if seq <= head.seq {
                 match self.held_hash(origin, log, seq)? {
                     Some(held) if held == hash => duplicates += 1,
@@ -261,7 +268,7 @@ impl<'a> Plan<'a> {
                             sent: hash,
                         }))
                     }
-                    // Held head says seq is there: a missing entry is a
+                    // The head says seq is held: a missing entry is a
                     // damaged store, not the site's fault.
                     None => {
                         return Err(StoreError::Damaged {
@@ -284,95 +291,141 @@ impl<'a> Plan<'a> {
                 return Ok(Err(Refusal::BrokenLink { seq }));
             }
             head = Head { seq, hash };
-            fresh.push(i);
+            first_fresh.get_or_insert(i);
         }
-        if fresh.is_empty() {
-            return Ok(Ok(Ingested {
-                head: start,
-                new: 0,
-                duplicates,
-            }));
-        }
-        // Derived entries of the new movements, over balances and serial
-        // states as this plan has them so far.
-        let mut balances: HashMap<Vec<u8>, Balance> = HashMap::new();
-        let mut states: HashMap<Vec<u8>, SerialState> = HashMap::new();
-        let mut writes = Vec::with_capacity(fresh.len() * 8);
-        match &incoming.entries {
-            Entries::Movements(v) => {
-                for &i in &fresh {
-                    let m = &v[i];
-                    let (key, mantissa, scale) = derived::balance_delta(m);
-                    let balance = match balances.get(&key).or_else(|| self.balances.get(&key)) {
-                        Some(b) => *b,
-                        None => match self.sink.get(&key)? {
-                            Some(bytes) => Balance::decode(&bytes).map_err(self.decode_err())?,
-                            None => Balance::ZERO,
-                        },
-                    };
-                    balances.insert(key, balance.add(mantissa, scale));
-                    if let Some((skey, state)) = derived::serial_state(m) {
-                        let old = match states.get(&skey).or_else(|| self.states.get(&skey)) {
-                            Some(s) => Some(s.clone()),
-                            None => match self.sink.get(&skey)? {
-                                Some(bytes) => {
-                                    Some(SerialState::decode(&bytes).map_err(self.decode_err())?)
-                                }
-                                None => None,
-                            },
-                        };
-                        match old {
-                            Some(old) if !derived::supersedes(&state, &old) => {}
-                            _ => {
-                                states.insert(skey, state);
-                            }
-                        }
-                    }
-                    writes.push((keys::journal(origin, m.seq), m.encode()));
-                    for k in derived::index_keys(m) {
-                        writes.push((k, Vec::new()));
-                    }
-                }
-            }
-            Entries::Rejections(v) => {
-                for &i in &fresh {
-                    let r = &v[i];
-                    writes.push((keys::rejected(origin, r.seq), r.encode()));
-                }
-            }
-        }
-        let first_new = start.seq + 1;
-        let receipt = Receipt {
-            last_seq: head.seq,
-            received_at: incoming.received_at,
+        let fresh = match first_fresh {
+            Some(i) => i..links.len(),
+            None => 0..0,
         };
-        writes.push((
-            receipt_key(origin, log, first_new),
-            postcard::to_stdvec(&receipt).unwrap_or_default(),
-        ));
-        self.writes.extend(writes);
-        self.balances.extend(balances);
-        self.states.extend(states);
-        self.heads.insert((origin.to_owned(), log), head);
-        Ok(Ok(Ingested {
+        Ok(Ok(Checked {
+            start,
             head,
-            new: fresh.len(),
+            fresh,
             duplicates,
         }))
     }
 
-    fn finish(mut self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let mut writes = std::mem::take(&mut self.writes);
-        for (k, b) in self.balances.drain() {
+    /// Writes a checked batch's new entries, chunk by chunk (not yet
+    /// durable: `finish` flushes).
+    fn write(&mut self, incoming: &Incoming, checked: &Checked) -> Result<()> {
+        let log = incoming.entries.log();
+        let origin = incoming.origin.as_str();
+        let mut first = checked.fresh.start;
+        while first < checked.fresh.end {
+            let end = (first + CHUNK).min(checked.fresh.end);
+            let mut writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity((end - first) * 9 + 4);
+            let last = match &incoming.entries {
+                Entries::Movements(v) => {
+                    self.movements(origin, &v[first..end], &mut writes)?;
+                    Head {
+                        seq: v[end - 1].seq,
+                        hash: v[end - 1].hash,
+                    }
+                }
+                Entries::Rejections(v) => {
+                    for r in &v[first..end] {
+                        writes.push((keys::rejected(origin, r.seq), r.encode()));
+                    }
+                    Head {
+                        seq: v[end - 1].seq,
+                        hash: v[end - 1].hash,
+                    }
+                }
+            };
+            let chunk_first = if first == checked.fresh.start {
+                checked.start.seq + 1
+            } else {
+                match &incoming.entries {
+                    Entries::Movements(v) => v[first].seq,
+                    Entries::Rejections(v) => v[first].seq,
+                }
+            };
+            let receipt = Receipt {
+                last_seq: last.seq,
+                received_at: incoming.received_at,
+            };
+            writes.push((
+                receipt_key(origin, log, chunk_first),
+                postcard::to_stdvec(&receipt).unwrap_or_default(),
+            ));
+            writes.push((head_key(origin, log), last.encode()));
+            self.apply(writes)?;
+            first = end;
+        }
+        Ok(())
+    }
+
+    /// The journal entries, index entries, balances and serial states of
+    /// consecutive new movements of one origin.
+    fn movements(
+        &self,
+        origin: &str,
+        chunk: &[Movement],
+        writes: &mut Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<()> {
+        let mut balances: HashMap<Vec<u8>, Balance> = HashMap::new();
+        let mut states: HashMap<Vec<u8>, SerialState> = HashMap::new();
+        for m in chunk {
+            let (key, mantissa, scale) = derived::balance_delta(m);
+            let balance = match balances.get(&key) {
+                Some(b) => *b,
+                None => match self.sink.get(&key)? {
+                    Some(bytes) => Balance::decode(&bytes).map_err(self.decode_err())?,
+                    None => Balance::ZERO,
+                },
+            };
+            balances.insert(key, balance.add(mantissa, scale));
+            if let Some((skey, state)) = derived::serial_state(m) {
+                let old = match states.get(&skey) {
+                    Some(s) => Some(s.clone()),
+                    None => match self.sink.get(&skey)? {
+                        Some(bytes) => {
+                            Some(SerialState::decode(&bytes).map_err(self.decode_err())?)
+                        }
+                        None => None,
+                    },
+                };
+                match old {
+                    Some(old) if !derived::supersedes(&state, &old) => {}
+                    _ => {
+                        states.insert(skey, state);
+                    }
+                }
+            }
+            writes.push((keys::journal(origin, m.seq), m.encode()));
+            for k in derived::index_keys(m) {
+                writes.push((k, Vec::new()));
+            }
+        }
+        for (k, b) in balances {
             writes.push((k, b.encode()));
         }
-        for (k, s) in self.states.drain() {
+        for (k, s) in states {
             writes.push((k, s.encode()));
         }
-        for ((origin, log), h) in self.heads.drain() {
-            writes.push((head_key(&origin, log), h.encode()));
+        Ok(())
+    }
+
+    fn apply(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
+        let t = std::time::Instant::now();
+        let mut batch = sled::Batch::default();
+        for (k, v) in writes {
+            batch.insert(k, v);
         }
-        writes
+        self.sink
+            .journal
+            .apply_batch(batch)
+            .map_err(self.sink.sled_err("write ingested movements"))?;
+        self.sink.timing.add(&self.sink.timing.apply, t);
+        self.wrote = true;
+        Ok(())
+    }
+
+    fn finish(self) -> Result<()> {
+        if self.wrote {
+            self.sink.make_durable()?;
+        }
+        Ok(())
     }
 }
 
@@ -414,21 +467,24 @@ impl Store {
             });
         }
         self.committer().exclusive(move |sink: &mut SledSink| {
-            let mut plan = Plan {
-                sink,
-                writes: Vec::new(),
-                heads: HashMap::new(),
-                balances: HashMap::new(),
-                states: HashMap::new(),
-            };
+            let mut writer = Writer { sink, wrote: false };
             let mut answers = Vec::with_capacity(batches.len());
             for b in &batches {
-                answers.push(plan.batch(b)?);
+                let checked = match writer.check(b)? {
+                    Ok(c) => c,
+                    Err(refusal) => {
+                        answers.push(Err(refusal));
+                        continue;
+                    }
+                };
+                writer.write(b, &checked)?;
+                answers.push(Ok(Ingested {
+                    head: checked.head,
+                    new: checked.fresh.len(),
+                    duplicates: checked.duplicates,
+                }));
             }
-            let writes = plan.finish();
-            if !writes.is_empty() {
-                sink.write_durably(writes)?;
-            }
+            writer.finish()?;
             Ok(answers)
         })
     }

@@ -167,6 +167,7 @@ pub fn start(store: Arc<Store>, settings: Settings) -> anyhow::Result<Handle> {
     let mut link = Link {
         backoff: Backoff::new(Duration::from_millis(200), settings.backoff_max),
         batch_limit: settings.batch_max,
+        successes: 0,
         server_batch_max: None,
         cursor: [None, None],
         store,
@@ -195,6 +196,7 @@ struct Link {
     backoff: Backoff,
     /// Entries per batch now (halved on 413).
     batch_limit: usize,
+    successes: u32,
     server_batch_max: Option<usize>,
     /// Next seq to send per log (movements, rejections); None: watermark+1.
     cursor: [Option<u64>; 2],
@@ -323,6 +325,11 @@ impl Link {
                     "retrying"
                 );
                 self.sleep(wait);
+            }
+            Failure::TooLarge if self.batch_limit == 1 => {
+                self.failed(Failure::Halt(
+                    "head office refuses even a single movement as too large: raise its `body_max_bytes`".into(),
+                ));
             }
             Failure::TooLarge => {
                 self.batch_limit = (self.batch_limit / 2).max(1);
@@ -597,6 +604,11 @@ impl Link {
             retry_after: None,
         })?;
         self.accept_ack(log, &site, ack)?;
+        // After a 413 the batch grows back, one doubling per 16 successes.
+        self.successes = self.successes.wrapping_add(1);
+        if self.batch_limit < self.settings.batch_max && self.successes.is_multiple_of(16) {
+            self.batch_limit = (self.batch_limit * 2).min(self.settings.batch_max);
+        }
         Ok(count >= limit)
     }
 

@@ -179,13 +179,21 @@ station = "dock-1"
 url = "{hq_url}"
 credential = "{token}"
 ca = "{ca}"
-interval_ms = 200
-reference_poll_ms = 1000
-backoff_max_ms = 1000
+{defaults}
 {sync_extra}
 "#,
                 token = site_token(id),
-                ca = ca.display()
+                ca = ca.display(),
+                defaults = [
+                    "interval_ms = 200",
+                    "reference_poll_ms = 1000",
+                    "backoff_max_ms = 1000"
+                ]
+                .iter()
+                .filter(|d| !sync_extra.contains(d.split(' ').next().unwrap_or("")))
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n"),
             ),
         )
         .unwrap();
