@@ -26,7 +26,6 @@ use super::protocol::{
 use crate::station::records;
 use crate::station::reference::{Hold, Owner, PickList, Product};
 use crate::store::chain::Hash;
-use crate::store::envelope::Stored;
 use crate::store::ingest::Log;
 use crate::store::reference::Reference;
 use crate::store::sync_state::Halt;
@@ -170,6 +169,7 @@ pub fn start(store: Arc<Store>, settings: Settings) -> anyhow::Result<Handle> {
         successes: 0,
         server_batch_max: None,
         cursor: [None, None],
+        prefetched: None,
         store,
         agent,
         settings,
@@ -200,6 +200,8 @@ struct Link {
     server_batch_max: Option<usize>,
     /// Next seq to send per log (movements, rejections); None: watermark+1.
     cursor: [Option<u64>; 2],
+    /// The next batch, read while the previous one was in flight.
+    prefetched: Option<Prepared>,
     next_reference: Instant,
 }
 
@@ -547,52 +549,35 @@ impl Link {
             .batch_limit
             .min(self.server_batch_max.unwrap_or(usize::MAX))
             .max(1);
-        let budget = self.settings.batch_bytes;
-        let mut bytes = 0usize;
-        let entries = match log {
-            Log::Movements => {
-                let mut v = self.store.journal_range(&site, from, limit)?;
-                let mut keep = 0;
-                for m in &v {
-                    bytes += m.encode().len();
-                    if bytes > budget && keep > 0 {
-                        break;
-                    }
-                    keep += 1;
-                }
-                v.truncate(keep);
-                Entries::Movements(v)
-            }
-            Log::Rejections => {
-                let mut v = self.store.rejected_range(&site, from, limit)?;
-                let mut keep = 0;
-                for r in &v {
-                    bytes += r.encode().len();
-                    if bytes > budget && keep > 0 {
-                        break;
-                    }
-                    keep += 1;
-                }
-                v.truncate(keep);
-                Entries::Rejections(v)
-            }
+        let reference = self.reference_versions();
+        let prepared = match self.prefetched.take() {
+            Some(p) if p.log == log && p.from == from && p.limit == limit => p,
+            _ => prepare(
+                &self.store,
+                log,
+                from,
+                limit,
+                self.settings.batch_bytes,
+                reference,
+            )?,
         };
-        let Some((first_seq, last_seq)) = entries.span() else {
+        let Some(body) = &prepared.body else {
             return Ok(false);
         };
-        let count = entries.len();
-        let batch = Batch {
-            protocol: PROTOCOL_VERSION,
-            site: site.clone(),
-            first_seq,
-            last_seq,
-            sent_at: Utc::now(),
-            reference: self.reference_versions(),
-            entries,
-        };
         let url = format!("{}{}", self.settings.url, path::BATCHES);
-        let body = batch.encode();
-        let response = match self.call(self.request("POST", &url), Some(&body)) {
+        // While head office works on this batch, read and encode the next
+        // one (still one batch in flight: it is sent only after this ack).
+        let next_from = prepared.last_seq + 1;
+        let budget = self.settings.batch_bytes;
+        let store = self.store.clone();
+        let (result, next) = std::thread::scope(|scope| {
+            let next = (prepared.count >= limit).then(|| {
+                scope.spawn(move || prepare(&store, log, next_from, limit, budget, reference))
+            });
+            let result = self.call(self.request("POST", &url), Some(body));
+            (result, next.and_then(|h| h.join().ok()))
+        });
+        let response = match result {
             Err(Failure::Rewind { expected }) => {
                 self.cursor[log_index(log)] = Some(expected.max(1));
                 return Err(Failure::Rewind { expected });
@@ -604,12 +589,15 @@ impl Link {
             retry_after: None,
         })?;
         self.accept_ack(log, &site, ack)?;
+        if let Some(Ok(next)) = next {
+            self.prefetched = Some(next);
+        }
         // After a 413 the batch grows back, one doubling per 16 successes.
         self.successes = self.successes.wrapping_add(1);
         if self.batch_limit < self.settings.batch_max && self.successes.is_multiple_of(16) {
             self.batch_limit = (self.batch_limit * 2).min(self.settings.batch_max);
         }
-        Ok(count >= limit)
+        Ok(prepared.count >= limit)
     }
 
     /// Checks head office's acknowledgement against the local chain and
@@ -668,6 +656,75 @@ impl Link {
             s.flags.drain(..excess);
         }
         Ok(())
+    }
+}
+
+/// A batch read and encoded, ready to send.
+struct Prepared {
+    log: Log,
+    from: u64,
+    limit: usize,
+    last_seq: u64,
+    count: usize,
+    /// None: nothing to send.
+    body: Option<Vec<u8>>,
+}
+
+/// Reads up to `limit` entries of `log` from seq `from` and encodes them
+/// as one batch of at most `budget` bytes (fewer entries if it is larger).
+fn prepare(
+    store: &Store,
+    log: Log,
+    from: u64,
+    limit: usize,
+    budget: usize,
+    reference: ReferenceVersions,
+) -> Result<Prepared, Failure> {
+    let site = store.site().to_owned();
+    let mut entries = match log {
+        Log::Movements => Entries::Movements(store.journal_range(&site, from, limit)?),
+        Log::Rejections => Entries::Rejections(store.rejected_range(&site, from, limit)?),
+    };
+    loop {
+        let Some((first_seq, last_seq)) = entries.span() else {
+            return Ok(Prepared {
+                log,
+                from,
+                limit,
+                last_seq: from.saturating_sub(1),
+                count: 0,
+                body: None,
+            });
+        };
+        let count = entries.len();
+        let batch = Batch {
+            protocol: PROTOCOL_VERSION,
+            site: site.clone(),
+            first_seq,
+            last_seq,
+            sent_at: Utc::now(),
+            reference,
+            entries,
+        };
+        let body = batch.encode();
+        if body.len() <= budget || count == 1 {
+            return Ok(Prepared {
+                log,
+                from,
+                limit,
+                last_seq,
+                count,
+                body: Some(body),
+            });
+        }
+        // Too big: keep the share of entries that fits, and encode again.
+        let keep =
+            ((count as u128 * budget as u128 / body.len() as u128) as usize).clamp(1, count - 1);
+        entries = batch.entries;
+        match &mut entries {
+            Entries::Movements(v) => v.truncate(keep),
+            Entries::Rejections(v) => v.truncate(keep),
+        }
     }
 }
 
