@@ -242,6 +242,9 @@ struct ChaosPlan {
     initial_backlog: u64,
     /// Head office down this long while scans go on.
     outage_seconds: u64,
+    /// Faults (per mille) while the sites catch up at the end.
+    heal_per_mille: u32,
+    catch_up_seconds: u64,
 }
 
 struct ChaosReport {
@@ -346,10 +349,10 @@ fn chaos(plan: ChaosPlan) -> ChaosReport {
         assert!(st["backlog"].as_u64().unwrap() > 0, "{st}");
     }
     // Heal: no more faults, head office back; every site catches up.
-    proxy.set_faults(0);
+    proxy.set_faults(plan.heal_per_mille);
     let hq_final = hq.start();
     for s in &sites {
-        let done = wait_for(Duration::from_secs(120), || {
+        let done = wait_for(Duration::from_secs(plan.catch_up_seconds), || {
             s.sync_status().is_some_and(|st| {
                 st["backlog"] == 0 && st["rejected_backlog"] == 0 && st["link"]["state"] == "online"
             })
@@ -422,6 +425,8 @@ fn faults_kills_and_an_outage_lose_and_duplicate_nothing() {
         append_per_kill: 400,
         initial_backlog: 500,
         outage_seconds: 3,
+        heal_per_mille: 0,
+        catch_up_seconds: 120,
     });
     eprintln!(
         "faults injected {} (kills {}; {}), movements {}, lost {}, duplicated {}",
@@ -440,12 +445,15 @@ fn faults_kills_and_an_outage_lose_and_duplicate_nothing() {
 #[ignore]
 fn long_fault_run() {
     let r = chaos(ChaosPlan {
-        seconds: 150,
+        seconds: 120,
         per_mille: 300,
         batch_max: 25,
-        append_per_kill: 4_000,
-        initial_backlog: 20_000,
+        append_per_kill: 2_000,
+        initial_backlog: 30_000,
         outage_seconds: 30,
+        // Faults go on while the sites catch up (most requests are then).
+        heal_per_mille: 200,
+        catch_up_seconds: 900,
     });
     eprintln!(
         "LONG RUN: faults injected {} (kills {}; {}), movements {}, lost {}, duplicated {}",

@@ -318,8 +318,10 @@ impl Link {
                     since,
                     error: message,
                 });
-                // Resend from the watermark.
+                // Resend from the watermark, and ask head office's limits
+                // again (it may have restarted with others).
                 self.cursor = [None, None];
+                self.server_batch_max = None;
                 let wait = self.backoff.next(retry_after);
                 tracing::debug!(
                     wait_ms = wait.as_millis() as u64,
