@@ -210,3 +210,64 @@ fn flipped_bytes_on_disk_never_panic() {
         "a damaged store lost acknowledged movements silently"
     );
 }
+
+#[test]
+fn backup_restores_as_a_store_that_verifies_with_the_same_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live");
+    let copy = dir.path().join("copy");
+    make_store(&live, 120);
+    let out = Command::new(env!("CARGO_BIN_EXE_scantrail"))
+        .args(["backup", "--config", "/nonexistent/x.toml", "--data"])
+        .arg(&live)
+        .arg(&copy)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let verify = scantrail(&["verify"], &copy);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("120 movements,"));
+    let original = scantrail(&["journal", "--json"], &live);
+    let restored = scantrail(&["journal", "--json"], &copy);
+    assert!(original.status.success() && restored.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&original.stdout).lines().count(),
+        120
+    );
+    assert_eq!(original.stdout, restored.stdout);
+
+    // A second backup into the same place is refused, not merged.
+    let again = Command::new(env!("CARGO_BIN_EXE_scantrail"))
+        .args(["backup", "--config", "/nonexistent/x.toml", "--data"])
+        .arg(&live)
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds files"));
+}
+
+#[test]
+fn reading_commands_do_not_create_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo");
+    for command in [&["verify"][..], &["journal"][..], &["reindex"][..]] {
+        let out = scantrail(command, &missing);
+        assert_eq!(out.status.code(), Some(1), "{command:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("there is no store at"),
+            "{command:?}"
+        );
+    }
+    assert!(!missing.exists());
+}

@@ -91,8 +91,18 @@ pub fn run(args: Args) -> super::Outcome {
             ..OpenOptions::create(site)
         })
     })?);
-    // Serials must stay unique across runs on the same store.
-    let base = store.head(store.site())?.seq * 1_000 + u64::from(std::process::id() % 1000);
+    // Lots, GTINs and locations vary with the seq the run starts from;
+    // serials carry a per-run tag so they stay unique across runs on the
+    // same store (the crash test checks that no movement is stored twice).
+    let first = store.head(store.site())?.seq;
+    let run_tag = format!(
+        "{:x}{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros())
+            .unwrap_or(0),
+        std::process::id()
+    );
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let threads: Vec<_> = (0..args.threads.max(1))
@@ -100,13 +110,16 @@ pub fn run(args: Args) -> super::Outcome {
             let store = store.clone();
             let next = next.clone();
             let (count, print) = (args.count, args.print_seqs);
+            let run_tag = run_tag.clone();
             std::thread::spawn(move || -> anyhow::Result<()> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= count {
                         return Ok(());
                     }
-                    let m = store.commit(synthetic_movement(base + i * 1_000_000))?;
+                    let mut movement = synthetic_movement(first + i);
+                    movement.serial = Some(format!("SN{run_tag}-{i}"));
+                    let m = store.commit(movement)?;
                     if print {
                         let mut out = std::io::stdout().lock();
                         writeln!(out, "{}", m.seq)?;

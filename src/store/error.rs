@@ -8,7 +8,7 @@ use super::envelope::EnvelopeError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("there is no store at {path}: check `--data` or `data_dir` in the configuration (a store is created by the first scan the daemon commits)")]
+    #[error("there is no store at {path}: check `--data` or `data_dir` in the configuration (the daemon creates the store when it first starts)")]
     NoStore { path: PathBuf },
 
     #[error("the store at {path} is in use by another process (is `scantrail run` running?): stop it, or ask it through its HTTP API")]

@@ -296,3 +296,38 @@ fn reference_deltas_apply_once_with_their_watermark() {
         b"held"
     );
 }
+
+#[test]
+fn io_errors_say_what_to_do() {
+    let p = Path::new("/srv/scantrail/data");
+    let full = StoreError::io(p, "write a batch", std::io::Error::from_raw_os_error(28));
+    assert!(
+        full.to_string()
+            .contains("disk holding /srv/scantrail/data is full"),
+        "{full}"
+    );
+    let ro = StoreError::io(
+        p,
+        "create the store directory",
+        std::io::Error::from_raw_os_error(30),
+    );
+    assert!(ro.to_string().contains("read-only"), "{ro}");
+    // Each requester of a failed batch gets the disk-full advice too.
+    assert!(matches!(full.to_failed(p), StoreError::DiskFull { .. }));
+}
+
+#[test]
+fn a_directory_that_is_not_a_store_is_not_taken_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+    let e = Store::open(dir.path(), OpenOptions::existing(None))
+        .err()
+        .unwrap();
+    assert!(matches!(e, StoreError::NoStore { .. }), "{e}");
+    // A plain file where the store should be: a clear error, no panic.
+    let file = dir.path().join("notes.txt");
+    let e = Store::open(&file, OpenOptions::create("north".into()))
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("notes.txt"), "{e}");
+}
