@@ -87,11 +87,30 @@ pub struct Handheld {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sync {
+    /// Head office's base URL, e.g. `https://hq.example.com:8443`.
     pub url: String,
+    /// This site's token; head office keeps only its SHA-256.
     #[serde(default)]
     pub credential: Option<String>,
+    /// Most entries per batch (head office's own limit wins if lower).
     #[serde(default)]
     pub batch_max: Option<usize>,
+    /// Most bytes per batch body.
+    #[serde(default)]
+    pub batch_bytes: Option<usize>,
+    /// The CA certificate (PEM) head office's certificate must chain to;
+    /// without it the public web roots are trusted.
+    #[serde(default)]
+    pub ca: Option<PathBuf>,
+    /// How often a quiet site looks for new movements to send.
+    #[serde(default)]
+    pub interval_ms: Option<u64>,
+    /// How often reference data (recalls) is pulled.
+    #[serde(default)]
+    pub reference_poll_ms: Option<u64>,
+    /// The longest wait between retries.
+    #[serde(default)]
+    pub backoff_max_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,6 +183,11 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         if config.data_dir.is_relative() {
             config.data_dir = base.join(&config.data_dir);
+        }
+        if let Some(ca) = config.sync.as_mut().and_then(|s| s.ca.as_mut()) {
+            if ca.is_relative() {
+                *ca = base.join(&*ca);
+            }
         }
         config.base_dir = base.to_owned();
         Ok(config)

@@ -57,6 +57,12 @@ enum Command {
     /// accepted scans/s and scan-to-decision latency.
     #[command(hide = true)]
     Loadtest(cli::loadtest::Args),
+    /// Run head office (or act on it: recalls, products, pick lists, site status).
+    Hq(cli::hq::Args),
+    /// The site's link to head office: state, backlog, last acknowledgement.
+    Status(cli::status::Args),
+    /// Sync to head office: resume after a halt.
+    Sync(cli::sync::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +85,9 @@ fn main() -> ExitCode {
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Decode(args) => cli::decode::run(args),
         Command::Loadtest(args) => cli::loadtest::run(args),
+        Command::Hq(args) => cli::hq::run(args),
+        Command::Status(args) => cli::status::run(args),
+        Command::Sync(args) => cli::sync::run(args),
     };
     cli::finish(outcome)
 }

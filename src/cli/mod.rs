@@ -12,6 +12,7 @@ pub mod decode;
 pub mod dev_append;
 pub mod gen_data;
 pub mod holds;
+pub mod hq;
 pub mod journal;
 pub mod listen;
 pub mod loadtest;
@@ -24,7 +25,9 @@ pub mod report;
 pub mod run;
 pub mod simulate;
 pub mod site_client;
+pub mod status;
 pub mod store_args;
+pub mod sync;
 pub mod verify;
 
 /// What a command reports back to `main`: success, or that some input was

@@ -224,7 +224,7 @@ fn encode_segment(s: &str) -> String {
 
 /// The daemon's base URL from its listen address: a wildcard address is
 /// reached on loopback.
-fn base_url(listen: &str) -> String {
+pub(crate) fn base_url(listen: &str) -> String {
     let listen = listen.trim();
     let host_port = if let Some(port) = listen.strip_prefix("0.0.0.0:") {
         format!("127.0.0.1:{port}")

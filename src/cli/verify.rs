@@ -21,9 +21,20 @@ pub fn run(args: Args) -> super::Outcome {
         "{} movements, {} index entries, {} rejected scans checked",
         report.movements, report.index_entries, report.rejections
     );
-    if report.is_ok() {
+    let synced = crate::sync::audit::check_acknowledged(&store)?;
+    for p in &synced {
+        println!("problem: {p}");
+    }
+    if report.is_ok() && synced.is_empty() {
         println!("ok: every hash chain and derived tree matches the journal");
         return Ok(ExitCode::SUCCESS);
+    }
+    if report.is_ok() {
+        eprintln!(
+            "error: the store at {} no longer holds what head office acknowledged: restore from a backup taken after the last sync, or ask head office for its copy",
+            store.path().display()
+        );
+        return Ok(ExitCode::from(super::REJECTED));
     }
     for p in &report.problems {
         println!("problem: {p}");

@@ -56,6 +56,24 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let (sources, scans) = scan::sources::start(specs, 1024);
     let bridge = tokio::spawn(serial_scans(scans, desk.clone()));
 
+    // Sync to head office, when configured: its own thread, reference data
+    // first, then the backlog (see `sync::link`).
+    let link = match &config.sync {
+        Some(sync) => Some(
+            crate::sync::link::start(
+                store.clone(),
+                crate::sync::link::Settings::from_config(sync),
+            )
+            .context("cannot start sync to head office")?,
+        ),
+        None => None,
+    };
+    let sync_routes = crate::sync::status::router(crate::sync::status::SyncState {
+        store: store.clone(),
+        status: link.as_ref().map(|l| l.status.clone()),
+        admin_token: config.http.admin_token.clone(),
+    });
+
     let state = api::AppState {
         desk,
         store: store.clone(),
@@ -73,7 +91,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     );
     // Tests and scripts read this line to find the port when listening on :0.
     println!("listening on http://{address}");
-    axum::serve(listener, api::router(state))
+    axum::serve(listener, api::router(state).merge(sync_routes))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
@@ -82,6 +100,9 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     drop(sources);
     let _ = bridge.await;
     let _ = desk_task.await;
+    if let Some(link) = link {
+        link.stop();
+    }
     drop(store);
     tracing::info!("stopped cleanly");
     Ok(())

@@ -18,6 +18,7 @@ pub mod derived;
 mod durable;
 pub mod envelope;
 pub mod error;
+pub mod ingest;
 pub mod keys;
 pub mod movement;
 pub mod queries;
@@ -25,6 +26,7 @@ pub mod reference;
 pub mod reindex;
 pub mod reply;
 pub mod report_scan;
+pub mod sync_state;
 pub mod verify;
 mod watermark;
 

@@ -1,0 +1,304 @@
+//! Sync benchmarks on loopback (issue 7), against the real release binary:
+//!
+//! - `ingest --sites N --per-site M`: N concurrent sites (one batch in
+//!   flight each, as the uploader does) post pre-built hash chains to
+//!   `scantrail hq` over HTTPS; head office ingest movements/s. Also the
+//!   store's own rate for the same movements through `Store::ingest_many`
+//!   with no HTTP (`--direct`).
+//! - `catchup --movements M`: a site store with a backlog of M movements
+//!   (`scantrail dev-append`), then `scantrail run` with `[sync]`: time until
+//!   head office holds the last one.
+//!
+//! `cargo run --release --example sync_bench -- ingest --sites 50 --per-site 4000`
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use scantrail::cli::dev_append::synthetic_movement;
+use scantrail::store::chain::{self, Hash};
+use scantrail::store::ingest::{Entries, Incoming};
+use scantrail::store::{Movement, OpenOptions, Store};
+use scantrail::sync::protocol::{Ack, Batch, ReferenceVersions, PROTOCOL_VERSION};
+
+fn bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/release/examples/sync_bench -> target/release/scantrail
+    exe.parent().unwrap().parent().unwrap().join("scantrail")
+}
+
+fn pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "bench CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
+fn token(site: &str) -> String {
+    format!("{site}-bench-token")
+}
+
+fn start_hq(dir: &Path, sites: &[String]) -> (Child, String, PathBuf) {
+    let (ca, _, _) = pki(dir);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut text = format!(
+        "data_dir = \"hq-data\"\n[hq]\nlisten = \"127.0.0.1:{port}\"\ncert = \"cert.pem\"\nkey = \"key.pem\"\nrequests_per_second = 100000\n"
+    );
+    for s in sites {
+        text.push_str(&format!(
+            "[[sites]]\nid = \"{s}\"\ntoken_sha256 = \"{}\"\n",
+            scantrail::hq::config::hash_token(&token(s))
+        ));
+    }
+    std::fs::write(dir.join("hq.toml"), text).unwrap();
+    let mut child = Command::new(bin())
+        .args(["hq", "--config"])
+        .arg(dir.join("hq.toml"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("listening on"), "{line}");
+    (child, format!("https://127.0.0.1:{port}"), ca)
+}
+
+/// A chain of `n` movements. `spread`: every movement on another of 1,000
+/// lots, 40 locations, 300 counterparties (index inserts all over the key
+/// space); otherwise the distribution `scantrail dev-append` makes (one lot
+/// and location per writer, serials and days ascending), so the figure
+/// compares with the store's own commit rate measured with dev-append.
+fn chain_of(site: &str, n: u64, spread: bool, salt: u64) -> Vec<Movement> {
+    let mut prev = Hash::GENESIS;
+    (1..=n)
+        .map(|seq| {
+            let body = if spread {
+                synthetic_movement(seq * 7 + salt)
+            } else {
+                synthetic_movement(salt + seq * 1_000_000)
+            };
+            let hash = chain::movement_hash(site, seq, &prev, &body);
+            let m = Movement {
+                origin: site.to_owned(),
+                seq,
+                prev_hash: prev,
+                body,
+                hash,
+            };
+            prev = hash;
+            m
+        })
+        .collect()
+}
+
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn ingest(args: &[String]) {
+    let sites_n = arg(args, "--sites", 1);
+    let per_site = arg(args, "--per-site", 100_000);
+    let batch = arg(args, "--batch", 2_000) as usize;
+    let tmp = tempfile::tempdir().unwrap();
+    let sites: Vec<String> = (0..sites_n).map(|i| format!("site{i:03}")).collect();
+    let spread = args.iter().any(|a| a == "--spread");
+    let chains: Vec<Vec<Movement>> = sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| chain_of(s, per_site, spread, i as u64 * 13))
+        .collect();
+    let total = sites_n * per_site;
+
+    if args.iter().any(|a| a == "--direct") {
+        let store =
+            Store::open(&tmp.path().join("direct"), OpenOptions::create("hq".into())).unwrap();
+        let started = Instant::now();
+        // Round-robin, one batch per site per write, as the ingester groups.
+        let mut offsets = vec![0usize; chains.len()];
+        loop {
+            let mut group = Vec::new();
+            for (i, c) in chains.iter().enumerate() {
+                if offsets[i] < c.len() {
+                    let end = (offsets[i] + batch).min(c.len());
+                    group.push(Incoming {
+                        origin: sites[i].clone(),
+                        entries: Entries::Movements(c[offsets[i]..end].to_vec()),
+                        received_at: chrono::Utc::now(),
+                    });
+                    offsets[i] = end;
+                }
+                if group.len() >= 64 {
+                    break;
+                }
+            }
+            if group.is_empty() {
+                break;
+            }
+            for r in store.ingest_many(group).unwrap() {
+                r.unwrap();
+            }
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "direct Store::ingest_many: {total} movements from {sites_n} sites in {secs:.2} s = {:.0} movements/s",
+            total as f64 / secs
+        );
+        let (apply, flush, fsync) = store.timing().seconds();
+        println!("  of which sled apply {apply:.2} s, sled flush {flush:.2} s, fsync {fsync:.2} s");
+        return;
+    }
+
+    let (mut hq, url, ca) = start_hq(tmp.path(), &sites);
+    let started = Instant::now();
+    let threads: Vec<_> = chains
+        .into_iter()
+        .zip(sites.clone())
+        .map(|(chain, site)| {
+            let url = url.clone();
+            let ca = ca.clone();
+            std::thread::spawn(move || {
+                let agent =
+                    scantrail::sync::tls::agent(Some(&ca), Duration::from_secs(120)).unwrap();
+                for part in chain.chunks(batch) {
+                    let b = Batch {
+                        protocol: PROTOCOL_VERSION,
+                        site: site.clone(),
+                        first_seq: part[0].seq,
+                        last_seq: part[part.len() - 1].seq,
+                        sent_at: chrono::Utc::now(),
+                        reference: ReferenceVersions::default(),
+                        entries: Entries::Movements(part.to_vec()),
+                    };
+                    let ack: Ack = agent
+                        .post(&format!("{url}/api/v1/batches"))
+                        .set("Authorization", &format!("Bearer {}", token(&site)))
+                        .send_bytes(&b.encode())
+                        .unwrap()
+                        .into_json()
+                        .unwrap();
+                    assert_eq!(ack.acked_seq, b.last_seq);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "hq over HTTPS: {total} movements from {sites_n} sites (batches of {batch}) in {secs:.2} s = {:.0} movements/s",
+        total as f64 / secs
+    );
+    let _ = hq.kill();
+    let _ = hq.wait();
+}
+
+fn catchup(args: &[String]) {
+    let movements = arg(args, "--movements", 1_000_000);
+    let tmp = tempfile::tempdir().unwrap();
+    let site = "backlog-site".to_owned();
+    let (mut hq, url, ca) = start_hq(tmp.path(), std::slice::from_ref(&site));
+    let config = tmp.path().join("site.toml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"site-data\"\n[site]\nid = \"{site}\"\n[http]\nlisten = \"127.0.0.1:{port}\"\nadmin_token = \"bench-admin-token\"\n[sync]\nurl = \"{url}\"\ncredential = \"{}\"\nca = \"{}\"\nbatch_max = {}\n",
+            token(&site),
+            ca.display(),
+            arg(args, "--batch", 2_000)
+        ),
+    )
+    .unwrap();
+    let t = Instant::now();
+    let out = Command::new(bin())
+        .args(["dev-append", "--config"])
+        .arg(&config)
+        .args(["--count", &movements.to_string(), "--threads", "8"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    println!(
+        "backlog of {movements} made in {:.1} s ({})",
+        t.elapsed().as_secs_f64(),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    let started = Instant::now();
+    let mut daemon = Command::new(bin())
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("http://127.0.0.1:{port}/api/v1/sync");
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let st: Option<serde_json::Value> = ureq::get(&status)
+            .set("Authorization", "Bearer bench-admin-token")
+            .call()
+            .ok()
+            .and_then(|r| r.into_json().ok());
+        if let Some(st) = st {
+            if st["acked_seq"] == movements && st["backlog"] == 0 {
+                break;
+            }
+        }
+        if started.elapsed() > Duration::from_secs(900) {
+            panic!("no catch-up after 15 minutes");
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "catch-up of {movements} movements (site start to last ack) in {secs:.1} s = {:.0} movements/s",
+        movements as f64 / secs
+    );
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let _ = hq.kill();
+    let _ = hq.wait();
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("ingest") => ingest(&args),
+        Some("catchup") => catchup(&args),
+        _ => eprintln!("usage: sync_bench ingest [--sites N] [--per-site M] [--batch B] [--direct] | catchup [--movements M]"),
+    }
+}

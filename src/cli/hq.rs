@@ -1,0 +1,296 @@
+//! `scantrail hq`: run head office, or (with a subcommand) act on the
+//! running head office through its HTTPS API: issue and release recalls,
+//! publish products and pick lists, list each site's position and alerts,
+//! and hash a site's token for `config/hq.toml`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::hq::config::{self, HqConfig};
+use crate::site::catalog::NewHold;
+use crate::station::reference::{Hold, HoldKind};
+use crate::sync::protocol::{path, SiteStatus};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The head-office configuration file.
+    #[arg(long, value_name = "FILE", default_value = config::DEFAULT_PATH, global = true)]
+    pub config: PathBuf,
+    /// Where to listen [default: `[hq] listen`] (serving only).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The running head office's URL [default: https:// + `[hq] listen`].
+    #[arg(long, value_name = "URL", global = true)]
+    pub url: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Each site's last seq, lag, reference versions and alerts.
+    Status {
+        /// JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Recalls and holds issued to every site.
+    Recall {
+        #[command(subcommand)]
+        command: RecallCommand,
+    },
+    /// Publish the product master (CSV or JSON file) to every site.
+    Products {
+        /// The file to import
+        file: PathBuf,
+    },
+    /// Publish pick lists (CSV or JSON file) to every site.
+    Picklists {
+        /// The file to import
+        file: PathBuf,
+    },
+    /// Print the SHA-256 of a site token, for `token_sha256` in hq.toml.
+    HashToken {
+        /// The site's token (its `[sync] credential`)
+        token: String,
+    },
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum RecallCommand {
+    /// Issue a recall (or with --hold, a hold) of lots or serials of a GTIN.
+    #[command(group(clap::ArgGroup::new("scope").required(true).args(["lots", "serials"])))]
+    Add {
+        #[arg(long, value_name = "ID")]
+        id: String,
+        #[arg(long, value_name = "GTIN")]
+        gtin: String,
+        #[arg(long = "lot", value_name = "LOT", num_args = 1..)]
+        lots: Vec<String>,
+        /// An inclusive serial range FROM..TO
+        #[arg(long, value_name = "FROM..TO")]
+        serials: Option<String>,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// A hold (quarantine) rather than a recall
+        #[arg(long)]
+        hold: bool,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Release a head-office recall or hold.
+    Release {
+        id: String,
+        #[arg(long, value_name = "TEXT")]
+        why: String,
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// List head-office recalls and holds.
+    List,
+}
+
+pub fn run(args: Args) -> super::Outcome {
+    if let Some(Command::HashToken { token }) = &args.command {
+        println!("{}", config::hash_token(token));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = HqConfig::load(&args.config)?;
+    let Some(command) = args.command else {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        runtime.block_on(crate::hq::run(config, args.listen))?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let client = Client::new(&config, args.url.as_deref())?;
+    let by = || super::site_client::default_person();
+    match command {
+        Command::HashToken { .. } => {}
+        Command::Status { json } => {
+            let sites: Vec<SiteStatus> = client.get(path::SITES)?;
+            if json {
+                for s in &sites {
+                    println!("{}", serde_json::to_string(s)?);
+                }
+            } else {
+                println!(
+                    "{:<16} {:>10} {:>9} {:>10} {:<20} {:>6}  alerts",
+                    "site", "last seq", "rejected", "lag (s)", "last seen", "holds"
+                );
+                for s in &sites {
+                    println!(
+                        "{:<16} {:>10} {:>9} {:>10} {:<20} {:>6}  {}",
+                        s.site,
+                        s.last_seq,
+                        s.last_rejected_seq,
+                        s.lag_seconds.map_or("-".into(), |l| l.to_string()),
+                        s.last_seen.map_or("never".into(), |t| t
+                            .format("%Y-%m-%d %H:%M:%S")
+                            .to_string()),
+                        s.reference.holds,
+                        s.alerts.len()
+                    );
+                    for a in s.alerts.iter().rev().take(5) {
+                        println!(
+                            "    {} {}: {}",
+                            a.at.format("%Y-%m-%d %H:%M:%S"),
+                            a.code,
+                            a.message
+                        );
+                    }
+                }
+            }
+        }
+        Command::Recall { command } => match command {
+            RecallCommand::Add {
+                id,
+                gtin,
+                lots,
+                serials,
+                reason,
+                hold,
+                by: who,
+            } => {
+                let (serial_from, serial_to) = match serials {
+                    Some(s) => match s.split_once("..") {
+                        Some((a, b)) => (Some(a.to_owned()), Some(b.to_owned())),
+                        None => anyhow::bail!("{s:?} is not a serial range: give FROM..TO"),
+                    },
+                    None => (None, None),
+                };
+                let new = NewHold {
+                    id,
+                    kind: if hold {
+                        HoldKind::Hold
+                    } else {
+                        HoldKind::Recall
+                    },
+                    gtin,
+                    lots,
+                    serial_from,
+                    serial_to,
+                    reason,
+                };
+                let mut body = serde_json::to_value(&new)?;
+                if let Some(o) = body.as_object_mut() {
+                    o.insert("by".into(), json!(who.unwrap_or_else(by)));
+                }
+                let h: Hold = client.post(path::HOLDS, &body)?;
+                println!("issued {} on GTIN {} to every site", h.label(), h.gtin);
+            }
+            RecallCommand::Release { id, why, by: who } => {
+                let h: Hold = client.post(
+                    &format!("/api/v1/holds/{id}/release"),
+                    &json!({"by": who.unwrap_or_else(by), "why": why}),
+                )?;
+                println!("released {}", h.label());
+            }
+            RecallCommand::List => {
+                let holds: Vec<Hold> = client.get(path::HOLDS)?;
+                for h in holds {
+                    println!(
+                        "{:<12} {:<6} {} {:?} {} {}",
+                        h.id,
+                        if h.kind == HoldKind::Recall {
+                            "recall"
+                        } else {
+                            "hold"
+                        },
+                        h.gtin,
+                        h.scope,
+                        if h.is_active() { "active" } else { "released" },
+                        h.reason
+                    );
+                }
+            }
+        },
+        Command::Products { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let v: serde_json::Value = client.post_text(path::PRODUCTS, &text, &by())?;
+            println!("published {} products", v["imported"]);
+        }
+        Command::Picklists { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let v: serde_json::Value = client.post_text(path::PICKLISTS, &text, &by())?;
+            println!("published {} pick lists", v["imported"]);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+struct Client {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    fn new(config: &HqConfig, url: Option<&str>) -> anyhow::Result<Client> {
+        let token = config.hq.admin_token.clone().ok_or_else(|| {
+            anyhow::anyhow!(
+                "the head-office configuration has no `[hq] admin_token` to reach its API with"
+            )
+        })?;
+        let base = match url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => {
+                super::site_client::base_url(&config.hq.listen).replacen("http://", "https://", 1)
+            }
+        };
+        let agent = crate::sync::tls::agent(config.hq.ca.as_deref(), Duration::from_secs(30))?;
+        Ok(Client { base, token, agent })
+    }
+
+    fn answer<T: DeserializeOwned>(
+        &self,
+        r: Result<ureq::Response, ureq::Error>,
+    ) -> anyhow::Result<T> {
+        match r {
+            Ok(r) => Ok(r.into_json()?),
+            Err(ureq::Error::Status(code, r)) => {
+                let text = r.into_string().unwrap_or_default();
+                let msg = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v["error"].as_str().map(str::to_owned))
+                    .unwrap_or(text);
+                anyhow::bail!("head office answered HTTP {code}: {msg}")
+            }
+            Err(ureq::Error::Transport(t)) => anyhow::bail!(
+                "cannot reach head office at {} ({t}): is `scantrail hq` running?",
+                self.base
+            ),
+        }
+    }
+
+    fn request(&self, method: &str, p: &str) -> ureq::Request {
+        self.agent
+            .request(method, &format!("{}{p}", self.base))
+            .set("Authorization", &format!("Bearer {}", self.token))
+    }
+
+    fn get<T: DeserializeOwned>(&self, p: &str) -> anyhow::Result<T> {
+        self.answer(self.request("GET", p).call())
+    }
+
+    fn post<T: DeserializeOwned>(&self, p: &str, body: &serde_json::Value) -> anyhow::Result<T> {
+        self.answer(self.request("POST", p).send_json(body))
+    }
+
+    fn post_text<T: DeserializeOwned>(&self, p: &str, text: &str, by: &str) -> anyhow::Result<T> {
+        self.answer(
+            self.request("POST", p)
+                .query("by", by)
+                .set("Content-Type", "text/plain; charset=utf-8")
+                .send_string(text),
+        )
+    }
+}

@@ -1,0 +1,59 @@
+//! `scantrail sync resume`: the operator's act after head office refused
+//! this site's history (HTTP 422) and sync halted. Through the daemon when
+//! it runs, else directly on the store.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::store_args::StoreArgs;
+use crate::config::Config;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Lift a halt: sync starts again from head office's acknowledged seq.
+    Resume {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+pub fn run(args: Args) -> super::Outcome {
+    let Command::Resume { store } = args.command;
+    let config = Config::load(&store.config)?;
+    if let Some(token) = &config.http.admin_token {
+        let url = format!(
+            "{}/api/v1/sync/resume",
+            super::site_client::base_url(&config.http.listen)
+        );
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(5))
+            .build();
+        match agent
+            .post(&url)
+            .set("Authorization", &format!("Bearer {token}"))
+            .call()
+        {
+            Ok(_) => {
+                println!("sync resumed (through the running daemon)");
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(ureq::Error::Status(code, r)) => {
+                anyhow::bail!(
+                    "the daemon answered HTTP {code}: {}",
+                    r.into_string().unwrap_or_default()
+                )
+            }
+            Err(ureq::Error::Transport(_)) => {}
+        }
+    }
+    let s = store.open_existing()?;
+    s.set_sync_halt(None)?;
+    println!("sync resumed: it starts again when the daemon runs");
+    Ok(ExitCode::SUCCESS)
+}

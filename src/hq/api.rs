@@ -1,0 +1,553 @@
+//! Head office's HTTP API: sites upload batches and pull reference deltas;
+//! head office's own people (the admin token) publish reference data and
+//! read each site's status. Every request names its credential; a site's
+//! token lets it write only its own origin and read reference data.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::ingester::Ingester;
+use super::publish::{self, PublishError};
+use super::sites::Sites;
+use crate::site::catalog::{Author, NewHold};
+use crate::station::reference::Hold;
+use crate::store::ingest::{Incoming, Refusal};
+use crate::store::movement::Kind;
+use crate::store::reference::Reference;
+use crate::store::Store;
+use crate::sync::protocol::{
+    self, path, reference_from_segment, Ack, Batch, Entries, Limits, Problem,
+};
+
+#[derive(Clone)]
+pub struct HqState {
+    pub store: Arc<Store>,
+    pub ingester: Ingester,
+    pub sites: Arc<Sites>,
+    /// sha256 hex of a token → who it is.
+    pub tokens: Arc<HashMap<String, Principal>>,
+    pub configured_sites: Arc<Vec<String>>,
+    pub limits: Limits,
+    pub skew_seconds: i64,
+    pub buckets: Arc<Mutex<HashMap<String, Bucket>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Site(String),
+    Admin,
+}
+
+/// A token bucket per site: `rate` per second, bursts of twice that.
+#[derive(Debug)]
+pub struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+pub fn router(state: HqState) -> Router {
+    let body_max = state.limits.body_max_bytes;
+    Router::new()
+        .route(path::LIMITS, get(limits))
+        .route(path::BATCHES, post(batch))
+        .route("/api/v1/reference/{kind}", get(reference))
+        .route(path::SITES, get(sites))
+        .route(path::HOLDS, get(holds).post(add_hold))
+        .route("/api/v1/holds/{id}/release", post(release_hold))
+        .route(path::PRODUCTS, post(import_products))
+        .route(path::PICKLISTS, post(import_pick_lists))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authenticate,
+        ))
+        .route(
+            "/api/v1/health",
+            get(|| async { Json(json!({"ok": true})) }),
+        )
+        .layer(DefaultBodyLimit::max(body_max))
+        .with_state(state)
+}
+
+fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(Problem {
+            error: message.into(),
+            code: code.to_owned(),
+            expected_seq: None,
+            seq: None,
+        }),
+    )
+        .into_response()
+}
+
+async fn authenticate(State(state): State<HqState>, mut request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(principal) = token.and_then(|t| state.tokens.get(&super::config::hash_token(t)))
+    else {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "unknown or missing credential: give `Authorization: Bearer TOKEN` with this site's `[sync] credential`",
+        );
+    };
+    if let Principal::Site(site) = principal {
+        if let Some(wait) = state.take_token(site) {
+            let mut r = problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("site {site} sends too many requests"),
+            );
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return r;
+        }
+    }
+    request.extensions_mut().insert(principal.clone());
+    next.run(request).await
+}
+
+impl HqState {
+    /// None if the request may go; else seconds to wait.
+    fn take_token(&self, site: &str) -> Option<u64> {
+        let rate = f64::from(self.limits.requests_per_second.max(1));
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let b = buckets.entry(site.to_owned()).or_insert(Bucket {
+            tokens: rate * 2.0,
+            at: now,
+        });
+        b.tokens = (b.tokens + (now - b.at).as_secs_f64() * rate).min(rate * 2.0);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            None
+        } else {
+            Some(((1.0 - b.tokens) / rate).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+/// A refusal unless the caller is head office's admin.
+fn not_admin(p: &Principal) -> Option<Response> {
+    match p {
+        Principal::Admin => None,
+        Principal::Site(s) => Some(problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("site {s} may upload its own movements and read reference data, nothing else"),
+        )),
+    }
+}
+
+async fn limits(State(state): State<HqState>) -> Response {
+    Json(state.limits.clone()).into_response()
+}
+
+async fn batch(
+    State(state): State<HqState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Principal::Site(site) = principal else {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only a site uploads batches",
+        );
+    };
+    if let Some(enc) = headers.get(header::CONTENT_ENCODING) {
+        if enc.as_bytes() != b"identity" {
+            return problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported",
+                "compressed bodies are not accepted: send the postcard batch as it is",
+            );
+        }
+    }
+    let batch = match Batch::decode(&body) {
+        Ok(b) => b,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
+    };
+    if batch.site != site {
+        state.sites.alert(
+            &site,
+            "forbidden",
+            format!("tried to upload movements of site {}", batch.site),
+        );
+        return problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "this credential is site {site}'s; it cannot write site {}'s movements",
+                batch.site
+            ),
+        );
+    }
+    if batch.entries.len() > state.limits.batch_max {
+        return problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("at most {} entries per batch", state.limits.batch_max),
+        );
+    }
+    if batch
+        .entries
+        .span()
+        .is_some_and(|s| s != (batch.first_seq, batch.last_seq))
+    {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "first_seq and last_seq do not match the entries",
+        );
+    }
+    let log = batch.entries.log();
+    let received_at = Utc::now();
+    let skew = (batch.sent_at - received_at).num_seconds();
+    let mut flags = Vec::new();
+    if skew.abs() > state.skew_seconds {
+        let msg = format!("the site's clock is {skew} s off head office's");
+        state.sites.alert(&site, "clock_skew", msg.clone());
+        flags.push(msg);
+    }
+    let newest_device_time = match &batch.entries {
+        Entries::Movements(v) => v.iter().map(|m| m.body.device_time).max(),
+        Entries::Rejections(v) => v.iter().map(|r| r.body.time).max(),
+    };
+    if let Some(t) = newest_device_time {
+        let ahead = (t - received_at).num_seconds();
+        if ahead > state.skew_seconds {
+            let msg = format!("a device time is {ahead} s ahead of head office's clock");
+            state.sites.alert(&site, "clock_skew", msg.clone());
+            flags.push(msg);
+        }
+    }
+    let stale_check = match &batch.entries {
+        Entries::Movements(v) => v
+            .iter()
+            .filter(|m| m.body.kind == Kind::Dispatch)
+            .map(|m| {
+                (
+                    m.seq,
+                    m.body.gtin.clone(),
+                    m.body.lot.clone(),
+                    m.body.serial.clone(),
+                )
+            })
+            .collect::<Vec<_>>(),
+        Entries::Rejections(_) => Vec::new(),
+    };
+    let reference = batch.reference;
+    let outcome = state
+        .ingester
+        .ingest(Incoming {
+            origin: site.clone(),
+            entries: batch.entries,
+            received_at,
+        })
+        .await;
+    let ingested = match outcome {
+        Err(e) => {
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "internal",
+                format!("head office could not store the batch: {e}"),
+            )
+        }
+        Ok(Err(refusal)) => return refused(&state, &site, refusal),
+        Ok(Ok(i)) => i,
+    };
+    state
+        .sites
+        .seen(&site, reference, received_at, newest_device_time);
+    if ingested.new > 0 && !stale_check.is_empty() {
+        flags.extend(stale_picks(&state, &site, reference.holds, &stale_check));
+    }
+    tracing::debug!(
+        site,
+        log = log.name(),
+        seq = ingested.head.seq,
+        new = ingested.new,
+        duplicates = ingested.duplicates,
+        "batch ingested"
+    );
+    Json(Ack {
+        log,
+        acked_seq: ingested.head.seq,
+        acked_hash: ingested.head.hash,
+        received_at,
+        new: ingested.new,
+        duplicates: ingested.duplicates,
+        flags,
+    })
+    .into_response()
+}
+
+type PickRef = (u64, String, Option<String>, Option<String>);
+
+/// Picks made while the site had not yet applied a hold head office had
+/// already issued: flagged, never refused (the scan is a fact).
+fn stale_picks(state: &HqState, site: &str, site_version: u64, picks: &[PickRef]) -> Vec<String> {
+    let current = publish::version(&state.store, Reference::Holds).unwrap_or(0);
+    if site_version >= current {
+        return Vec::new();
+    }
+    let holds: Vec<Hold> = publish::holds_since(&state.store, site_version).unwrap_or_default();
+    let mut flags = Vec::new();
+    for (seq, gtin, lot, serial) in picks {
+        for h in holds.iter().filter(|h| h.is_active() && &h.gtin == gtin) {
+            if h.covers(lot.as_deref(), serial.as_deref()) {
+                let msg = format!(
+                    "seq {seq}: picked against a stale recall list (the site had holds version {site_version}; {} covers it)",
+                    h.label()
+                );
+                state.sites.alert(site, "stale_recall", msg.clone());
+                flags.push(msg);
+            }
+        }
+    }
+    flags
+}
+
+fn refused(state: &HqState, site: &str, refusal: Refusal) -> Response {
+    let (status, code) = match &refusal {
+        Refusal::Gap { .. } => (StatusCode::CONFLICT, "gap"),
+        Refusal::Conflict { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "conflict"),
+        Refusal::BadHash { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "bad_hash"),
+        Refusal::BrokenLink { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "broken_link"),
+        Refusal::NotConsecutive { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
+        Refusal::WrongOrigin { .. } => (StatusCode::FORBIDDEN, "wrong_origin"),
+    };
+    if status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::FORBIDDEN {
+        state.sites.alert(site, code, refusal.to_string());
+    }
+    let (expected_seq, seq) = match &refusal {
+        Refusal::Gap { expected, .. } => (Some(*expected), None),
+        Refusal::Conflict { seq, .. }
+        | Refusal::BadHash { seq }
+        | Refusal::BrokenLink { seq }
+        | Refusal::NotConsecutive { seq }
+        | Refusal::WrongOrigin { seq, .. } => (None, Some(*seq)),
+    };
+    (
+        status,
+        Json(Problem {
+            error: refusal.to_string(),
+            code: code.to_owned(),
+            expected_seq,
+            seq,
+        }),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct Since {
+    #[serde(default)]
+    since: u64,
+}
+
+async fn reference(
+    State(state): State<HqState>,
+    Path(kind): Path<String>,
+    Query(q): Query<Since>,
+) -> Response {
+    let Some(r) = reference_from_segment(&kind) else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "bad_request",
+            format!("no reference data called {kind:?}: products, holds or picklists"),
+        );
+    };
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || publish::delta(&store, r, q.since)).await {
+        Ok(Ok(delta)) => {
+            ([(header::CONTENT_TYPE, protocol::POSTCARD)], delta.encode()).into_response()
+        }
+        Ok(Err(e)) => publish_error(e),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    }
+}
+
+fn publish_error(e: PublishError) -> Response {
+    match e {
+        PublishError::Invalid(m) => problem(StatusCode::BAD_REQUEST, "bad_request", m),
+        other => problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            other.to_string(),
+        ),
+    }
+}
+
+async fn blocking<T: serde::Serialize + Send + 'static>(
+    f: impl FnOnce() -> Result<T, PublishError> + Send + 'static,
+) -> Response {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(e)) => publish_error(e),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    }
+}
+
+async fn sites(
+    State(state): State<HqState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+) -> Response {
+    if let Some(r) = not_admin(&principal) {
+        return r;
+    }
+    let s = state.clone();
+    match tokio::task::spawn_blocking(move || s.sites.status(&s.store, &s.configured_sites)).await {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(e)) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    }
+}
+
+async fn holds(
+    State(state): State<HqState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+) -> Response {
+    if let Some(r) = not_admin(&principal) {
+        return r;
+    }
+    blocking(move || publish::list::<Hold>(&state.store, Reference::Holds)).await
+}
+
+async fn add_hold(
+    State(state): State<HqState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Some(r) = not_admin(&principal) {
+        return r;
+    }
+    let mut value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("not JSON: {e}"),
+            )
+        }
+    };
+    let by = value
+        .as_object_mut()
+        .and_then(|o| o.remove("by"))
+        .and_then(|b| b.as_str().map(str::to_owned));
+    let hold: NewHold = match serde_json::from_value(value) {
+        Ok(h) => h,
+        Err(e) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("the request body is not a hold: {e}"),
+            )
+        }
+    };
+    let author = Author {
+        by: by.unwrap_or_else(|| "head office".to_owned()),
+        why: hold.reason.clone(),
+    };
+    blocking(move || publish::add_hold(&state.store, hold, &author)).await
+}
+
+#[derive(Deserialize)]
+struct ReleaseBody {
+    #[serde(default)]
+    by: Option<String>,
+    why: String,
+}
+
+async fn release_hold(
+    State(state): State<HqState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Some(r) = not_admin(&principal) {
+        return r;
+    }
+    let body: ReleaseBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("the request body is not a release (say `why`): {e}"),
+            )
+        }
+    };
+    let author = Author {
+        by: body.by.unwrap_or_else(|| "head office".to_owned()),
+        why: body.why,
+    };
+    blocking(move || publish::release_hold(&state.store, &id, &author)).await
+}
+
+#[derive(Deserialize)]
+struct AuthorQuery {
+    #[serde(default)]
+    by: Option<String>,
+    #[serde(default)]
+    why: Option<String>,
+}
+
+async fn import_products(
+    State(state): State<HqState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Query(q): Query<AuthorQuery>,
+    body: String,
+) -> Response {
+    if let Some(r) = not_admin(&principal) {
+        return r;
+    }
+    let author = Author {
+        by: q.by.unwrap_or_else(|| "head office".into()),
+        why: q.why.unwrap_or_else(|| "product master".into()),
+    };
+    blocking(move || {
+        publish::import_products(&state.store, &body, &author).map(|n| json!({ "imported": n }))
+    })
+    .await
+}
+
+async fn import_pick_lists(
+    State(state): State<HqState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Query(q): Query<AuthorQuery>,
+    body: String,
+) -> Response {
+    if let Some(r) = not_admin(&principal) {
+        return r;
+    }
+    let author = Author {
+        by: q.by.unwrap_or_else(|| "head office".into()),
+        why: q.why.unwrap_or_else(|| "pick lists".into()),
+    };
+    blocking(move || {
+        publish::import_pick_lists(&state.store, &body, &author).map(|n| json!({ "imported": n }))
+    })
+    .await
+}

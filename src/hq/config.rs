@@ -1,0 +1,167 @@
+//! The head-office configuration file (`config/hq.toml`): where its store
+//! lives, where it listens with which certificate, its limits, and each
+//! site's credential, stored as a SHA-256 so a copy of the file does not
+//! let anyone write as a site.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::{describe_toml_error, ConfigError};
+
+pub const DEFAULT_PATH: &str = "config/hq.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HqConfig {
+    /// Relative paths resolve against the folder of the file.
+    pub data_dir: PathBuf,
+    pub hq: Hq,
+    #[serde(default)]
+    pub sites: Vec<SiteEntry>,
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hq {
+    /// The store's own origin (head office records nothing of its own yet).
+    #[serde(default = "Hq::default_id")]
+    pub id: String,
+    #[serde(default = "Hq::default_listen")]
+    pub listen: String,
+    /// PEM certificate chain and private key of the server.
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// The CA that signed `cert`: `scantrail hq` subcommands trust it when
+    /// they reach the running server.
+    #[serde(default)]
+    pub ca: Option<PathBuf>,
+    /// Publishing reference data and reading site status need this token
+    /// (`scantrail hq` subcommands send it).
+    #[serde(default)]
+    pub admin_token: Option<String>,
+    #[serde(default = "Hq::default_batch_max")]
+    pub batch_max: usize,
+    #[serde(default = "Hq::default_body_max")]
+    pub body_max_bytes: usize,
+    /// Per site; a burst of twice this many is allowed.
+    #[serde(default = "Hq::default_rate")]
+    pub requests_per_second: u32,
+    /// A site clock further than this from head office's is flagged.
+    #[serde(default = "Hq::default_skew")]
+    pub skew_seconds: i64,
+}
+
+impl Hq {
+    fn default_id() -> String {
+        "hq".to_owned()
+    }
+    fn default_listen() -> String {
+        "127.0.0.1:8443".to_owned()
+    }
+    fn default_batch_max() -> usize {
+        5_000
+    }
+    fn default_body_max() -> usize {
+        16 << 20
+    }
+    fn default_rate() -> u32 {
+        200
+    }
+    fn default_skew() -> i64 {
+        300
+    }
+}
+
+/// A site allowed to sync, with the SHA-256 (hex) of its token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteEntry {
+    pub id: String,
+    pub token_sha256: String,
+}
+
+/// The hex SHA-256 of a token, as `token_sha256` stores it.
+pub fn hash_token(token: &str) -> String {
+    crate::store::chain::Hash(Sha256::digest(token.as_bytes()).into()).hex()
+}
+
+impl HqConfig {
+    pub fn load(path: &Path) -> Result<HqConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let invalid = |message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let mut c = HqConfig::parse(&text).map_err(invalid)?;
+        let base = path.parent().unwrap_or(Path::new(".")).to_owned();
+        for p in [&mut c.data_dir, &mut c.hq.cert, &mut c.hq.key] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        if let Some(ca) = &mut c.hq.ca {
+            if ca.is_relative() {
+                *ca = base.join(&*ca);
+            }
+        }
+        c.base_dir = base;
+        Ok(c)
+    }
+
+    pub fn parse(text: &str) -> Result<HqConfig, String> {
+        let c: HqConfig = toml::from_str(text).map_err(|e| describe_toml_error(text, &e))?;
+        for (i, s) in c.sites.iter().enumerate() {
+            let at = match crate::config::locate(text, "sites", Some(i), "token_sha256") {
+                Some(line) => format!("line {line}: key `sites[{i}].token_sha256`"),
+                None => format!("key `sites[{i}].token_sha256`"),
+            };
+            if s.token_sha256.len() != 64 || !s.token_sha256.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return Err(format!(
+                    "{at}: give the 64 hex digits `scantrail hq hash-token TOKEN` prints"
+                ));
+            }
+            if c.sites[..i].iter().any(|o| o.id == s.id) {
+                return Err(format!(
+                    "key `sites[{i}].id`: site `{}` is listed twice",
+                    s.id
+                ));
+            }
+        }
+        if c.hq.batch_max == 0 || c.hq.body_max_bytes < 1024 {
+            return Err(
+                "key `hq.batch_max` must be at least 1 and `hq.body_max_bytes` at least 1024"
+                    .into(),
+            );
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hq.toml");
+        let c = HqConfig::load(&path).unwrap();
+        assert!(!c.sites.is_empty());
+    }
+
+    #[test]
+    fn a_bad_token_hash_names_the_line() {
+        let e = HqConfig::parse(
+            "data_dir = \"d\"\n[hq]\ncert = \"c\"\nkey = \"k\"\n[[sites]]\nid = \"a\"\ntoken_sha256 = \"abc\"\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("line 7") && e.contains("hash-token"), "{e}");
+    }
+}

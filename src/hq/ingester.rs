@@ -1,0 +1,72 @@
+//! One thread feeds the store's `ingest_many` with whatever batches are
+//! waiting, from any number of sites, so that concurrent uploads share one
+//! atomic write and one durable flush instead of queueing flush after
+//! flush (the same group commit a site uses for its scans).
+
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::store::ingest::{Incoming, Ingested, Refusal};
+use crate::store::Store;
+
+/// Batches taken into one write at most.
+const MAX_GROUP: usize = 64;
+
+pub type Outcome = Result<Result<Ingested, Refusal>, String>;
+
+type Job = (Incoming, oneshot::Sender<Outcome>);
+
+#[derive(Clone)]
+pub struct Ingester {
+    tx: mpsc::Sender<Job>,
+}
+
+impl Ingester {
+    pub fn start(store: Arc<Store>) -> std::io::Result<Ingester> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("hq-ingester".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut jobs = vec![first];
+                    let mut entries = jobs[0].0.entries.len();
+                    while jobs.len() < MAX_GROUP && entries < 50_000 {
+                        match rx.try_recv() {
+                            Ok(j) => {
+                                entries += j.0.entries.len();
+                                jobs.push(j);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let (batches, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
+                    match store.ingest_many(batches) {
+                        Ok(answers) => {
+                            for (reply, answer) in replies.into_iter().zip(answers) {
+                                let _ = reply.send(Ok(answer));
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "ingest failed");
+                            for reply in replies {
+                                let _ = reply.send(Err(e.to_string()));
+                            }
+                        }
+                    }
+                }
+            })?;
+        Ok(Ingester { tx })
+    }
+
+    pub async fn ingest(&self, incoming: Incoming) -> Outcome {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send((incoming, reply))
+            .map_err(|_| "the ingester has stopped".to_owned())?;
+        answer
+            .await
+            .unwrap_or_else(|_| Err("the ingester has stopped".to_owned()))
+    }
+}

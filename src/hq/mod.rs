@@ -1,0 +1,76 @@
+//! Head office, `scantrail hq`: authenticates each site, ingests its
+//! batches idempotently into one store of every site's movements (the same
+//! journal layout as a site, many origins), and publishes reference data
+//! (products, holds and recalls, pick lists) that sites pull as versioned
+//! deltas. HTTPS only, with the configured certificate.
+
+pub mod api;
+pub mod config;
+pub mod ingester;
+pub mod publish;
+pub mod sites;
+pub mod tls;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+
+use crate::store::{OpenOptions, Store};
+use crate::sync::protocol::{Limits, PROTOCOL_VERSION};
+use api::{HqState, Principal};
+use config::HqConfig;
+
+/// Runs head office until SIGTERM or SIGINT.
+pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()> {
+    let tls = tls::server_config(&config.hq.cert, &config.hq.key)?;
+    let store = Arc::new(
+        Store::open(&config.data_dir, OpenOptions::create(config.hq.id.clone()))
+            .with_context(|| format!("cannot open the store at {}", config.data_dir.display()))?,
+    );
+    let sites = Arc::new(Sites::open(&store)?);
+    let mut tokens = HashMap::new();
+    for s in &config.sites {
+        tokens.insert(
+            s.token_sha256.to_ascii_lowercase(),
+            Principal::Site(s.id.clone()),
+        );
+    }
+    if let Some(admin) = &config.hq.admin_token {
+        tokens.insert(config::hash_token(admin), Principal::Admin);
+    }
+    let state = HqState {
+        ingester: ingester::Ingester::start(store.clone())
+            .context("cannot start the ingest thread")?,
+        store: store.clone(),
+        sites,
+        tokens: Arc::new(tokens),
+        configured_sites: Arc::new(config.sites.iter().map(|s| s.id.clone()).collect()),
+        limits: Limits {
+            protocol: PROTOCOL_VERSION,
+            batch_max: config.hq.batch_max,
+            body_max_bytes: config.hq.body_max_bytes,
+            requests_per_second: config.hq.requests_per_second,
+        },
+        skew_seconds: config.hq.skew_seconds,
+        buckets: Arc::new(Mutex::new(HashMap::new())),
+    };
+    let listen = listen.unwrap_or_else(|| config.hq.listen.clone());
+    let tcp = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = tcp.local_addr()?;
+    let listener = tls::TlsListener::new(tcp, tls)?;
+    tracing::info!(%address, data = %config.data_dir.display(), sites = config.sites.len(), "head office is running");
+    // Tests and scripts read this line to find the port when listening on :0.
+    println!("listening on https://{address}");
+    axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(crate::cli::shutdown_signal())
+        .await
+        .context("the HTTPS server failed")?;
+    tracing::info!("head office stopped");
+    drop(store);
+    Ok(())
+}
+
+use sites::Sites;

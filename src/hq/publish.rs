@@ -1,0 +1,301 @@
+//! Reference data head office publishes (products, holds and recalls, pick
+//! lists), kept as versioned records so sites pull deltas: every change
+//! bumps the kind's version and stamps the changed records with it, and
+//! `delta(since)` is every record stamped after `since`, in its latest
+//! state. Records are stored already encoded with `station::records::encode`
+//! and `Owner::HeadOffice`, exactly the bytes a site's rules read.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use crate::site::catalog::{Author, NewHold};
+use crate::station::import;
+use crate::station::records::{decode, encode};
+use crate::station::reference::{Change, Hold, HoldScope, Owner, SerialRange};
+use crate::store::reference::Reference;
+use crate::store::Store;
+use crate::sync::protocol::{reference_segment, Delta};
+
+const VERSION_KEY: &[u8] = &[0x00];
+const RECORD: u8 = 0x01;
+
+/// A record as published: its version and its bytes (None: removed).
+#[derive(Serialize, Deserialize)]
+struct Stamped {
+    version: u64,
+    record: Option<Vec<u8>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("the published {kind} cannot be read: {detail}")]
+    Damaged { kind: &'static str, detail: String },
+}
+
+type Result<T> = std::result::Result<T, PublishError>;
+
+fn tree(store: &Store, r: Reference) -> Result<sled::Tree> {
+    let name = format!("hq.publish.{}", reference_segment(r));
+    store
+        .db()
+        .open_tree(name)
+        .map_err(|e| crate::store::StoreError::sled(store.path(), "open a publish tree", e).into())
+}
+
+fn sled_err(store: &Store) -> impl Fn(sled::Error) -> PublishError + '_ {
+    move |e| crate::store::StoreError::sled(store.path(), "read published data", e).into()
+}
+
+/// The current version of a kind (0 before anything was published).
+pub fn version(store: &Store, r: Reference) -> Result<u64> {
+    let t = tree(store, r)?;
+    Ok(t.get(VERSION_KEY)
+        .map_err(sled_err(store))?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0))
+}
+
+fn record_key(key: &[u8]) -> Vec<u8> {
+    let mut k = vec![RECORD];
+    k.extend_from_slice(key);
+    k
+}
+
+/// Publishes upserts and removals as one new version, durably.
+pub fn publish(
+    store: &Store,
+    r: Reference,
+    upserts: Vec<(Vec<u8>, Vec<u8>)>,
+    removals: Vec<Vec<u8>>,
+) -> Result<u64> {
+    let t = tree(store, r)?;
+    // The committer thread serialises publishers with each other and makes
+    // the change durable with the store's own flush and fsync.
+    let path = store.path().to_owned();
+    let version = store.committer().exclusive(move |sink| {
+        let err = |e| crate::store::StoreError::sled(&path, "publish reference data", e);
+        let current = t
+            .get(VERSION_KEY)
+            .map_err(err)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        let version = current + 1;
+        let mut batch = sled::Batch::default();
+        for (k, v) in upserts {
+            let s = Stamped {
+                version,
+                record: Some(v),
+            };
+            batch.insert(record_key(&k), postcard::to_stdvec(&s).unwrap_or_default());
+        }
+        for k in removals {
+            let s = Stamped {
+                version,
+                record: None,
+            };
+            batch.insert(record_key(&k), postcard::to_stdvec(&s).unwrap_or_default());
+        }
+        batch.insert(VERSION_KEY, &version.to_be_bytes());
+        t.apply_batch(batch).map_err(err)?;
+        sink.make_durable()?;
+        Ok(version)
+    })?;
+    tracing::info!(
+        kind = reference_segment(r),
+        version,
+        "reference data published"
+    );
+    Ok(version)
+}
+
+/// Every record changed after `since`, with the version it brings the site to.
+pub fn delta(store: &Store, r: Reference, since: u64) -> Result<Delta> {
+    let t = tree(store, r)?;
+    let version = version(store, r)?;
+    let mut upserts = Vec::new();
+    let mut removals = Vec::new();
+    if since < version {
+        for item in t.scan_prefix([RECORD]) {
+            let (k, v) = item.map_err(sled_err(store))?;
+            let s: Stamped = postcard::from_bytes(&v).map_err(|e| PublishError::Damaged {
+                kind: reference_segment(r),
+                detail: e.to_string(),
+            })?;
+            if s.version <= since || s.version > version {
+                continue;
+            }
+            let key = k[1..].to_vec();
+            match s.record {
+                Some(bytes) => upserts.push((key, bytes)),
+                None => removals.push(key),
+            }
+        }
+    }
+    Ok(Delta {
+        since,
+        version: version.max(since),
+        upserts,
+        removals,
+    })
+}
+
+/// The current records of a kind, decoded.
+pub fn list<T: serde::de::DeserializeOwned>(store: &Store, r: Reference) -> Result<Vec<T>> {
+    delta(store, r, 0)?
+        .upserts
+        .into_iter()
+        .map(|(_, v)| {
+            decode(&v).map_err(|detail| PublishError::Damaged {
+                kind: reference_segment(r),
+                detail,
+            })
+        })
+        .collect()
+}
+
+fn get<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    r: Reference,
+    key: &str,
+) -> Result<Option<T>> {
+    let t = tree(store, r)?;
+    match t.get(record_key(key.as_bytes())).map_err(sled_err(store))? {
+        None => Ok(None),
+        Some(v) => {
+            let s: Stamped = postcard::from_bytes(&v).map_err(|e| PublishError::Damaged {
+                kind: reference_segment(r),
+                detail: e.to_string(),
+            })?;
+            s.record
+                .map(|b| decode(&b))
+                .transpose()
+                .map_err(|detail| PublishError::Damaged {
+                    kind: reference_segment(r),
+                    detail,
+                })
+        }
+    }
+}
+
+fn change(author: &Author) -> Change {
+    Change {
+        by: author.by.clone(),
+        at: Utc::now(),
+        why: author.why.clone(),
+    }
+}
+
+/// Issues a hold or recall for every site.
+pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> Result<Hold> {
+    let invalid = PublishError::Invalid;
+    if new.id.trim().is_empty() {
+        return Err(invalid("a hold needs an id, e.g. R-2026-004".into()));
+    }
+    if get::<Hold>(store, Reference::Holds, &new.id)?.is_some() {
+        return Err(invalid(format!(
+            "there is already a hold {}: give the new one another id",
+            new.id
+        )));
+    }
+    let gtin = import::normalise_gtin(&new.gtin).map_err(invalid)?;
+    let scope =
+        match (&new.serial_from, &new.serial_to, new.lots.is_empty()) {
+            (None, None, false) => HoldScope::Lots(new.lots),
+            (Some(from), Some(to), true) => {
+                HoldScope::Serials(SerialRange::new(from, to).map_err(invalid)?)
+            }
+            _ => return Err(invalid(
+                "a hold covers either lots, or a serial range from..to, not both and not neither"
+                    .into(),
+            )),
+        };
+    let hold = Hold {
+        id: new.id,
+        kind: new.kind,
+        gtin,
+        scope,
+        reason: new.reason,
+        owner: Owner::HeadOffice,
+        created: change(author),
+        released: None,
+    };
+    publish(
+        store,
+        Reference::Holds,
+        vec![(hold.id.clone().into_bytes(), encode(&hold))],
+        vec![],
+    )?;
+    tracing::info!(
+        hold = hold.id,
+        gtin = hold.gtin,
+        by = author.by,
+        "head-office hold issued"
+    );
+    Ok(hold)
+}
+
+pub fn release_hold(store: &Store, id: &str, author: &Author) -> Result<Hold> {
+    let Some(mut hold) = get::<Hold>(store, Reference::Holds, id)? else {
+        return Err(PublishError::Invalid(format!(
+            "there is no head-office hold {id}"
+        )));
+    };
+    if hold.released.is_some() {
+        return Err(PublishError::Invalid(format!(
+            "{} is already released",
+            hold.label()
+        )));
+    }
+    hold.released = Some(change(author));
+    publish(
+        store,
+        Reference::Holds,
+        vec![(hold.id.clone().into_bytes(), encode(&hold))],
+        vec![],
+    )?;
+    tracing::info!(hold = hold.id, by = author.by, "head-office hold released");
+    Ok(hold)
+}
+
+pub fn import_products(store: &Store, text: &str, author: &Author) -> Result<usize> {
+    let products = import::products(text, &Owner::HeadOffice, &change(author))
+        .map_err(PublishError::Invalid)?;
+    let records = products
+        .iter()
+        .map(|p| (p.gtin.clone().into_bytes(), encode(p)))
+        .collect();
+    publish(store, Reference::Products, records, vec![])?;
+    Ok(products.len())
+}
+
+pub fn import_pick_lists(store: &Store, text: &str, author: &Author) -> Result<usize> {
+    let lists = import::pick_lists(text, &Owner::HeadOffice, &change(author))
+        .map_err(PublishError::Invalid)?;
+    let records = lists
+        .iter()
+        .map(|l| (l.order.clone().into_bytes(), encode(l)))
+        .collect();
+    publish(store, Reference::PickLists, records, vec![])?;
+    Ok(lists.len())
+}
+
+/// Holds changed after version `since` (a site that sent `since` did not
+/// know them).
+pub fn holds_since(store: &Store, since: u64) -> Result<Vec<Hold>> {
+    delta(store, Reference::Holds, since)?
+        .upserts
+        .into_iter()
+        .map(|(_, v)| {
+            decode(&v).map_err(|detail| PublishError::Damaged {
+                kind: "holds",
+                detail,
+            })
+        })
+        .collect()
+}

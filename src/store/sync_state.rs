@@ -1,0 +1,78 @@
+//! What a site's uploader must remember across restarts beside the
+//! movements' outbox position: head office's acknowledgement of the
+//! rejected-scan log, and a halt set when head office refused the site's
+//! history (a seq it holds with other content). The halt survives a
+//! restart on purpose: only an operator, having looked, lifts it.
+
+use serde::{Deserialize, Serialize};
+
+use super::envelope::Stored;
+use super::error::{Result, StoreError};
+use super::movement::OutboxPosition;
+use super::Store;
+
+const REJECTED_ACK: &[u8] = b"ack.rejected";
+const HALT: &[u8] = b"halt";
+
+/// Why the uploader stopped, as recorded for the operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Halt {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub reason: String,
+}
+
+impl Store {
+    /// Head office's last acknowledgement of the rejected-scan log.
+    pub fn rejected_outbox_position(&self) -> Result<Option<OutboxPosition>> {
+        match self
+            .outbox
+            .get(REJECTED_ACK)
+            .map_err(self.sled_err("read the outbox"))?
+        {
+            Some(v) => self.value(&v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn set_rejected_outbox_position(&self, position: OutboxPosition) -> Result<()> {
+        let outbox = self.outbox.clone();
+        self.committer().exclusive(move |sink| {
+            outbox
+                .insert(REJECTED_ACK, position.encode())
+                .map_err(sink.sled_err("write the outbox position"))?;
+            sink.make_durable()
+        })
+    }
+
+    /// The recorded halt of the uploader, if any.
+    pub fn sync_halt(&self) -> Result<Option<Halt>> {
+        match self
+            .outbox
+            .get(HALT)
+            .map_err(self.sled_err("read the outbox"))?
+        {
+            Some(v) => postcard::from_bytes(&v)
+                .map(Some)
+                .map_err(|e| StoreError::Damaged {
+                    path: self.path().to_owned(),
+                    detail: format!("the sync halt record cannot be read: {e}"),
+                }),
+            None => Ok(None),
+        }
+    }
+
+    /// Records (Some) or lifts (None) the uploader's halt, durably.
+    pub fn set_sync_halt(&self, halt: Option<Halt>) -> Result<()> {
+        let outbox = self.outbox.clone();
+        self.committer().exclusive(move |sink| {
+            match &halt {
+                Some(h) => outbox
+                    .insert(HALT, postcard::to_stdvec(h).unwrap_or_default())
+                    .map(|_| ()),
+                None => outbox.remove(HALT).map(|_| ()),
+            }
+            .map_err(sink.sled_err("write the sync halt"))?;
+            sink.make_durable()
+        })
+    }
+}

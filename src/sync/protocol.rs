@@ -1,0 +1,201 @@
+//! The wire protocol between a site and head office: the types both ends
+//! encode and decode, so they cannot drift apart. Upload bodies and
+//! reference deltas are postcard (compact, and the movements travel exactly
+//! as stored, hashes included); small answers (acks, refusals, limits,
+//! status) are JSON so that a person with curl can read them.
+//!
+//! A released protocol version never changes its layout: a change means a
+//! new `PROTOCOL_VERSION`, and head office refuses versions it does not know
+//! by name instead of misreading them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::store::chain::Hash;
+use crate::store::ingest::Log;
+use crate::store::reference::Reference;
+
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Content type of postcard bodies.
+pub const POSTCARD: &str = "application/x-scantrail-postcard";
+
+pub mod path {
+    pub const LIMITS: &str = "/api/v1/limits";
+    pub const BATCHES: &str = "/api/v1/batches";
+    pub const SITES: &str = "/api/v1/sites";
+    pub const HOLDS: &str = "/api/v1/holds";
+    pub const PRODUCTS: &str = "/api/v1/products";
+    pub const PICKLISTS: &str = "/api/v1/picklists";
+    /// Followed by `products`, `holds` or `picklists`, with `?since=v`.
+    pub const REFERENCE: &str = "/api/v1/reference";
+}
+
+/// The reference versions a site had applied when it sent a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferenceVersions {
+    pub products: u64,
+    pub holds: u64,
+    pub picklists: u64,
+}
+
+/// The entries of one batch: one log of the site, in seq order.
+pub use crate::store::ingest::Entries;
+
+/// `POST /api/v1/batches`: one batch of one log of one site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    pub protocol: u32,
+    pub site: String,
+    pub first_seq: u64,
+    pub last_seq: u64,
+    /// The site's clock when it sent the batch (skew check).
+    pub sent_at: DateTime<Utc>,
+    pub reference: ReferenceVersions,
+    pub entries: Entries,
+}
+
+impl Batch {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Batch, String> {
+        // The protocol version is the first varint: refuse a newer one by
+        // name before trying to read the rest.
+        let (protocol, _) = postcard::take_from_bytes::<u32>(bytes)
+            .map_err(|e| format!("not a scantrail batch: {e}"))?;
+        if protocol != PROTOCOL_VERSION {
+            return Err(format!(
+                "protocol version {protocol} is not supported by this head office (it speaks {PROTOCOL_VERSION}): upgrade scantrail"
+            ));
+        }
+        postcard::from_bytes(bytes).map_err(|e| format!("the batch cannot be decoded: {e}"))
+    }
+}
+
+/// Head office's answer to a batch: the highest contiguous seq it holds of
+/// that log, and that entry's hash. The site moves its watermark only from
+/// this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    pub log: Log,
+    pub acked_seq: u64,
+    pub acked_hash: Hash,
+    pub received_at: DateTime<Utc>,
+    pub new: usize,
+    pub duplicates: usize,
+    /// Business flags head office noted (skew, stale recall list); never a
+    /// reason to refuse.
+    #[serde(default)]
+    pub flags: Vec<String>,
+}
+
+/// The JSON body of every refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub error: String,
+    /// Stable machine code: `gap`, `conflict`, `bad_hash`, `broken_link`,
+    /// `wrong_origin`, `too_large`, `unauthorized`, `forbidden`,
+    /// `rate_limited`, `bad_request`, `unsupported`, `internal`.
+    pub code: String,
+    /// For `gap`: the seq head office expects next.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<u64>,
+    /// For `conflict`: the seq held with other content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+}
+
+/// `GET /api/v1/limits`: what head office accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub protocol: u32,
+    pub batch_max: usize,
+    pub body_max_bytes: usize,
+    pub requests_per_second: u32,
+}
+
+/// `GET /api/v1/reference/{kind}?since=v`: every record changed after `v`,
+/// as its latest state, up to `version`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delta {
+    pub since: u64,
+    pub version: u64,
+    /// (key, record encoded with `station::records::encode`)
+    pub upserts: Vec<(Vec<u8>, Vec<u8>)>,
+    pub removals: Vec<Vec<u8>>,
+}
+
+impl Delta {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Delta, String> {
+        postcard::from_bytes(bytes)
+            .map_err(|e| format!("the reference delta cannot be decoded: {e}"))
+    }
+}
+
+/// The URL segment of a reference kind.
+pub fn reference_segment(r: Reference) -> &'static str {
+    match r {
+        Reference::Products => "products",
+        Reference::Holds => "holds",
+        Reference::PickLists => "picklists",
+    }
+}
+
+pub fn reference_from_segment(s: &str) -> Option<Reference> {
+    Reference::ALL
+        .into_iter()
+        .find(|r| reference_segment(*r) == s)
+}
+
+/// One site as head office sees it (`GET /api/v1/sites`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteStatus {
+    pub site: String,
+    pub last_seq: u64,
+    pub last_rejected_seq: u64,
+    /// When head office last received a batch of this site.
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Seconds between the newest movement's device time and now.
+    pub lag_seconds: Option<i64>,
+    pub reference: ReferenceVersions,
+    pub alerts: Vec<Alert>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub at: DateTime<Utc>,
+    /// `conflict`, `clock_skew`, `stale_recall`, `bad_hash`, ...
+    pub code: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newer_protocol_is_refused_by_name() {
+        let b = Batch {
+            protocol: PROTOCOL_VERSION,
+            site: "north".into(),
+            first_seq: 1,
+            last_seq: 0,
+            sent_at: Utc::now(),
+            reference: ReferenceVersions::default(),
+            entries: Entries::Movements(vec![]),
+        };
+        assert_eq!(Batch::decode(&b.encode()).unwrap(), b);
+        let mut bytes = b.encode();
+        bytes[0] = 2;
+        assert!(Batch::decode(&bytes).unwrap_err().contains("upgrade"));
+        for cut in 0..bytes.len() {
+            assert!(Batch::decode(&b.encode()[..cut]).is_err() || cut == bytes.len());
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! Sync to head office, end to end on the real binary: head office and
+//! sites as child processes over real HTTPS (a throwaway CA from rcgen),
+//! real sled stores in temp dirs.
+
+mod sync_support;
+
+use sync_support::proxy;
+
+use std::time::Duration;
+
+use scantrail::store::{OpenOptions, Store};
+use sync_support::*;
+
+/// Both stores closed: every movement of `site` is at head office, once,
+/// with the same hashes, and both chains verify.
+fn assert_same_history(site: &SiteDir, hq: &HqDir) -> u64 {
+    let s = Store::open(&site.data(), OpenOptions::existing(Some(site.id.clone()))).unwrap();
+    let h = Store::open(&hq.data(), OpenOptions::existing(None)).unwrap();
+    let local = s.journal_range(&site.id, 1, usize::MAX).unwrap();
+    let remote = h.journal_range(&site.id, 1, usize::MAX).unwrap();
+    assert_eq!(
+        local.len(),
+        remote.len(),
+        "movements at the site vs at head office"
+    );
+    for (a, b) in local.iter().zip(&remote) {
+        assert_eq!(a, b, "seq {}", a.seq);
+    }
+    let lr = s.rejected_range(&site.id, 1, usize::MAX).unwrap();
+    let rr = h.rejected_range(&site.id, 1, usize::MAX).unwrap();
+    assert_eq!(lr, rr, "rejected scans");
+    let report = h.verify().unwrap();
+    assert!(report.is_ok(), "head office verify: {:?}", report.problems);
+    assert!(s.verify().unwrap().is_ok());
+    local.len() as u64
+}
+
+#[test]
+fn scans_and_a_backlog_reach_head_office_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let site = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "batch_max = 300",
+    );
+    // A backlog made while head office was not there.
+    site.dev_append(1_000);
+    let hq_proc = hq.start();
+    let site_proc = site.start();
+    let answer = site.scan("dock-1", "]C1010950600013435210LOT1\u{1d}21SN100");
+    assert_eq!(answer["accepted"], true, "{answer}");
+    let bad = site.scan("dock-1", "]C1019999999999999");
+    assert_eq!(bad["accepted"], false, "{bad}");
+    let took = wait_for(Duration::from_secs(30), || {
+        hq.last_seq("north") == Some(1_001)
+    })
+    .expect("head office did not get every movement");
+    eprintln!("backlog of 1001 synced in {took:?}");
+    let status = wait_for(Duration::from_secs(10), || {
+        site.sync_status().is_some_and(|s| {
+            s["backlog"] == 0 && s["rejected_backlog"] == 0 && s["link"]["state"] == "online"
+        })
+    });
+    assert!(status.is_some(), "{:?}", site.sync_status());
+    let out = site.cli(&["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("online") && text.contains("seq 1001"),
+        "{text}"
+    );
+    site_proc.sigterm();
+    hq_proc.sigterm();
+    assert_eq!(assert_same_history(&site, &hq), 1_001);
+    // verify at the site checks the acknowledged hash too.
+    let out = site.cli(&["verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_site_refuses_a_head_office_it_does_not_trust() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let other = Pki::new(&tmp.path().join("other-ca"));
+    let site = SiteDir::new(&tmp.path().join("north"), "north", &hq.url(), &other.ca, "");
+    site.dev_append(10);
+    let _hq_proc = hq.start();
+    let _site_proc = site.start();
+    let offline = wait_for(Duration::from_secs(15), || {
+        site.sync_status()
+            .is_some_and(|s| s["link"]["state"] == "offline")
+    });
+    let status = site.sync_status();
+    assert!(offline.is_some(), "{status:?}");
+    let error = status.unwrap()["link"]["error"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        error.contains("certificate") || error.contains("Certificate"),
+        "{error}"
+    );
+    assert_eq!(hq.last_seq("north"), Some(0));
+}
+
+#[test]
+fn a_wrong_credential_is_named_and_another_sites_origin_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north", "south"], "");
+    // `south` presents north's... no: a site with an unknown token.
+    let site = SiteDir::new(&tmp.path().join("west"), "west", &hq.url(), &hq.pki.ca, "");
+    site.dev_append(5);
+    let _hq_proc = hq.start();
+    let _site_proc = site.start();
+    let refused = wait_for(Duration::from_secs(15), || {
+        site.sync_status()
+            .is_some_and(|s| s["link"]["state"] == "credential_refused")
+    });
+    assert!(refused.is_some(), "{:?}", site.sync_status());
+}
+
+/// The story of the issue: a lot in stock at a site, a pick of it accepted;
+/// head office recalls the lot; the next pick of it at that site is refused
+/// within 10 seconds, naming the recall.
+#[test]
+fn a_recall_at_head_office_stops_the_next_pick_at_the_site() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north", "south"], "");
+    let north = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "",
+    );
+    let south = SiteDir::new(
+        &tmp.path().join("south"),
+        "south",
+        &hq.url(),
+        &hq.pki.ca,
+        "",
+    );
+    let _hq_proc = hq.start();
+    let _n = north.start();
+    let _s = south.start();
+    for serial in ["SN100", "SN101", "SN102"] {
+        let a = north.scan(
+            "dock-1",
+            &format!("]C1010950600013435210LOT7\u{1d}21{serial}"),
+        );
+        assert_eq!(a["accepted"], true, "{a}");
+    }
+    let a = south.scan("dock-1", "]C1010950600013435210LOT9\u{1d}21SN900");
+    assert_eq!(a["accepted"], true, "{a}");
+    let order = north.scan("dispatch-1", "]C1400O-1");
+    assert!(order.get("accepted").is_some(), "{order}");
+    let pick = north.scan("dispatch-1", "]C1010950600013435210LOT7\u{1d}21SN100");
+    assert_eq!(pick["accepted"], true, "{pick}");
+
+    let out = hq.hq_cli(&[
+        "recall",
+        "add",
+        "--id",
+        "R-7",
+        "--gtin",
+        "09506000134352",
+        "--lot",
+        "LOT7",
+        "--reason",
+        "supplier reports contamination",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let started = std::time::Instant::now();
+    // The site pulls head office's holds every second here (~2 s by
+    // default): wait until the site lists the recall, then pick.
+    let arrived = wait_for(Duration::from_secs(10), || {
+        ureq::get(&format!("{}/api/v1/holds", north.url()))
+            .set("Authorization", &format!("Bearer {SITE_ADMIN}"))
+            .call()
+            .ok()
+            .and_then(|r| r.into_string().ok())
+            .is_some_and(|t| t.contains("R-7"))
+    });
+    assert!(arrived.is_some(), "the recall did not reach the site");
+    let pick = north.scan("dispatch-1", "]C1010950600013435210LOT7\u{1d}21SN101");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let refused = (pick["accepted"] == false).then_some(pick.clone());
+    let refused = refused.unwrap_or_else(|| panic!("the pick was not refused: {pick}"));
+    eprintln!("recall effective at the site after {:?}", started.elapsed());
+    assert_eq!(refused["code"], "on_hold", "{refused}");
+    let reason = refused["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("recall R-7") && reason.contains("contamination"),
+        "{reason}"
+    );
+    // Scans at both sites are at head office.
+    assert!(
+        wait_for(Duration::from_secs(15), || {
+            hq.last_seq("north").is_some_and(|s| s >= 4) && hq.last_seq("south") == Some(1)
+        })
+        .is_some(),
+        "{:?}",
+        hq.sites()
+    );
+    let out = hq.hq_cli(&["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("north") && text.contains("south"), "{text}");
+}
+
+/// xorshift with a printed seed, so a failing run can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+struct ChaosPlan {
+    seconds: u64,
+    per_mille: u32,
+    batch_max: usize,
+    /// Movements appended per site kill (dev-append while the daemon is down).
+    append_per_kill: u64,
+    initial_backlog: u64,
+    /// Head office down this long while scans go on.
+    outage_seconds: u64,
+    /// Faults (per mille) while the sites catch up at the end.
+    heal_per_mille: u32,
+    catch_up_seconds: u64,
+}
+
+struct ChaosReport {
+    faults: u64,
+    kills: u64,
+    movements: u64,
+    lost: u64,
+    duplicated: u64,
+    detail: String,
+}
+
+fn chaos(plan: ChaosPlan) -> ChaosReport {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("chaos seed {seed}");
+    let mut rng = Rng(seed);
+    let tmp = tempfile::tempdir().unwrap();
+    let ids = ["north", "south"];
+    let hq = HqDir::new(&tmp.path().join("hq"), &ids, "requests_per_second = 1000");
+    let mut hq_proc = Some(hq.start());
+    let proxy = proxy::Proxy::start(&hq.pki, hq.port, plan.per_mille, seed);
+    let extra = format!("batch_max = {}", plan.batch_max);
+    let sites: Vec<SiteDir> = ids
+        .iter()
+        .map(|id| SiteDir::new(&tmp.path().join(id), id, &proxy.url(), &hq.pki.ca, &extra))
+        .collect();
+    for s in &sites {
+        s.dev_append(plan.initial_backlog);
+    }
+    let mut procs: Vec<Option<Proc>> = sites.iter().map(|s| Some(s.start())).collect();
+    let mut accepted: Vec<(usize, u64, String)> = Vec::new();
+    let mut serial = 0u64;
+    let mut kills = 0u64;
+    let scan = |site: &SiteDir, serial: u64| -> Option<(u64, String)> {
+        let r = ureq::post(&format!("{}/api/v1/scans", site.url()))
+            .set("Authorization", &format!("Bearer {HANDHELD}"))
+            .send_json(serde_json::json!({
+                "station": "dock-1",
+                "data": format!("]C1010950600013435210LOTC\u{1d}21CH{serial}"),
+            }))
+            .ok()?
+            .into_json::<serde_json::Value>()
+            .ok()?;
+        let m = &r["movement"];
+        Some((m["seq"].as_u64()?, m["hash"].as_str()?.to_owned()))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(plan.seconds);
+    while std::time::Instant::now() < deadline {
+        let i = rng.below(sites.len() as u64) as usize;
+        match rng.below(10) {
+            0..=1 => {
+                // SIGKILL the site daemon at a random moment, scan on (a
+                // fast backlog) while it is down, start it again.
+                std::thread::sleep(Duration::from_millis(rng.below(400)));
+                if let Some(p) = procs[i].take() {
+                    p.sigkill();
+                    kills += 1;
+                }
+                sites[i].dev_append(1 + rng.below(plan.append_per_kill));
+                procs[i] = Some(sites[i].start());
+            }
+            2 => {
+                std::thread::sleep(Duration::from_millis(rng.below(400)));
+                if let Some(p) = hq_proc.take() {
+                    p.sigkill();
+                    kills += 1;
+                }
+                std::thread::sleep(Duration::from_millis(rng.below(1_000)));
+                hq_proc = Some(hq.start());
+            }
+            _ => {
+                for _ in 0..10 {
+                    serial += 1;
+                    if let Some((seq, hash)) = scan(&sites[i], serial) {
+                        accepted.push((i, seq, hash));
+                    }
+                }
+            }
+        }
+    }
+    // Head office down for a long time while scans go on.
+    if let Some(p) = hq_proc.take() {
+        p.sigkill();
+        kills += 1;
+    }
+    let outage = std::time::Instant::now() + Duration::from_secs(plan.outage_seconds);
+    while std::time::Instant::now() < outage {
+        for (i, s) in sites.iter().enumerate() {
+            serial += 1;
+            if let Some((seq, hash)) = scan(s, serial) {
+                accepted.push((i, seq, hash));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for s in &sites {
+        let st = s.sync_status().unwrap();
+        assert_eq!(st["link"]["state"], "offline", "{st}");
+        assert!(st["backlog"].as_u64().unwrap() > 0, "{st}");
+    }
+    // Heal: no more faults, head office back; every site catches up.
+    proxy.set_faults(plan.heal_per_mille);
+    let hq_final = hq.start();
+    for s in &sites {
+        let done = wait_for(Duration::from_secs(plan.catch_up_seconds), || {
+            s.sync_status().is_some_and(|st| {
+                st["backlog"] == 0 && st["rejected_backlog"] == 0 && st["link"]["state"] == "online"
+            })
+        });
+        assert!(
+            done.is_some(),
+            "{} did not catch up: {:?}",
+            s.id,
+            s.sync_status()
+        );
+    }
+    for p in procs.iter_mut() {
+        if let Some(p) = p.take() {
+            p.sigterm();
+        }
+    }
+    hq_final.sigterm();
+    // The set check.
+    let h = Store::open(&hq.data(), OpenOptions::existing(None)).unwrap();
+    let (mut movements, mut lost, mut duplicated) = (0, 0, 0);
+    for s in &sites {
+        let local = {
+            let st = Store::open(&s.data(), OpenOptions::existing(Some(s.id.clone()))).unwrap();
+            assert!(st.verify().unwrap().is_ok());
+            st.journal_range(&s.id, 1, usize::MAX).unwrap()
+        };
+        let remote = h.journal_range(&s.id, 1, usize::MAX).unwrap();
+        movements += local.len() as u64;
+        let held: std::collections::HashMap<u64, _> =
+            remote.iter().map(|m| (m.seq, m.hash)).collect();
+        lost += local
+            .iter()
+            .filter(|m| held.get(&m.seq) != Some(&m.hash))
+            .count() as u64;
+        // A movement counted twice would show as one scan (its serial) at
+        // two seqs.
+        let mut serials = std::collections::HashSet::new();
+        duplicated += remote
+            .iter()
+            .filter(|m| !serials.insert(m.body.serial.clone()))
+            .count() as u64;
+        duplicated += remote.len().saturating_sub(local.len()) as u64;
+    }
+    for (i, seq, hash) in &accepted {
+        let m = h.movement(&sites[*i].id, *seq).unwrap();
+        assert_eq!(
+            m.map(|m| m.hash.hex()),
+            Some(hash.clone()),
+            "an acknowledged scan is missing at head office"
+        );
+    }
+    let report = h.verify().unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    ChaosReport {
+        faults: proxy.counters.faults() + kills,
+        kills,
+        movements,
+        lost,
+        duplicated,
+        detail: proxy.counters.summary(),
+    }
+}
+
+#[test]
+fn faults_kills_and_an_outage_lose_and_duplicate_nothing() {
+    let r = chaos(ChaosPlan {
+        seconds: 12,
+        per_mille: 250,
+        batch_max: 40,
+        append_per_kill: 400,
+        initial_backlog: 500,
+        outage_seconds: 3,
+        heal_per_mille: 0,
+        catch_up_seconds: 120,
+    });
+    eprintln!(
+        "faults injected {} (kills {}; {}), movements {}, lost {}, duplicated {}",
+        r.faults, r.kills, r.detail, r.movements, r.lost, r.duplicated
+    );
+    assert!(
+        r.faults > 10,
+        "too few faults to mean anything: {}",
+        r.detail
+    );
+    assert_eq!((r.lost, r.duplicated), (0, 0));
+}
+
+/// The long run for BENCHMARKS.md: `cargo test --release --test sync -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn long_fault_run() {
+    let r = chaos(ChaosPlan {
+        seconds: 120,
+        per_mille: 300,
+        batch_max: 25,
+        append_per_kill: 2_000,
+        initial_backlog: 30_000,
+        outage_seconds: 30,
+        // Faults go on while the sites catch up (most requests are then).
+        heal_per_mille: 200,
+        catch_up_seconds: 900,
+    });
+    eprintln!(
+        "LONG RUN: faults injected {} (kills {}; {}), movements {}, lost {}, duplicated {}",
+        r.faults, r.kills, r.detail, r.movements, r.lost, r.duplicated
+    );
+    assert!(r.movements >= 100_000, "only {} movements", r.movements);
+    assert!(r.faults >= 1_000, "only {} faults", r.faults);
+    assert_eq!((r.lost, r.duplicated), (0, 0));
+}
+
+/// Head office restored from an old (here: empty) copy: the site's next
+/// batch starts beyond what head office holds, gets 409 with the expected
+/// seq, rewinds and resends everything.
+#[test]
+fn a_gap_at_head_office_makes_the_site_rewind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let site = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "",
+    );
+    site.dev_append(100);
+    let hq_proc = hq.start();
+    let site_proc = site.start();
+    assert!(wait_for(Duration::from_secs(20), || hq.last_seq("north")
+        == Some(100))
+    .is_some());
+    hq_proc.sigterm();
+    std::fs::remove_dir_all(hq.data()).unwrap();
+    let _hq_proc = hq.start();
+    let a = site.scan("dock-1", "]C1010950600013435210LOT1\u{1d}21GAP1");
+    assert_eq!(a["accepted"], true);
+    assert!(
+        wait_for(Duration::from_secs(20), || hq.last_seq("north")
+            == Some(101))
+        .is_some(),
+        "{:?}",
+        hq.sites()
+    );
+    site_proc.sigterm();
+    let log = std::fs::read_to_string(site.dir.join("site.log")).unwrap();
+    assert!(log.contains("rewinding"), "{log}");
+}
+
+/// History rewritten at the site after head office acknowledged it: `verify`
+/// catches it against the acknowledged hash, head office refuses the next
+/// batch (422), both sides alert, and the site stops sending until an
+/// operator acts.
+#[test]
+fn rewritten_history_is_caught_and_halts_sync() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let site = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "",
+    );
+    site.dev_append(10);
+    let _hq_proc = hq.start();
+    let site_proc = site.start();
+    assert!(wait_for(Duration::from_secs(20), || hq.last_seq("north") == Some(10)).is_some());
+    site_proc.sigterm();
+    // Swap the store for another history of the same site, keeping the
+    // acknowledgement (as an edited copy or a doctored backup would).
+    let acked = {
+        let s = Store::open(&site.data(), OpenOptions::existing(Some("north".into()))).unwrap();
+        s.outbox_position().unwrap().unwrap()
+    };
+    std::fs::remove_dir_all(site.data()).unwrap();
+    site.dev_append(7);
+    let a = std::process::Command::new(BIN)
+        .args(["dev-append", "--config"])
+        .arg(&site.config)
+        .args(["--count", "5", "--threads", "1"])
+        .output()
+        .unwrap();
+    assert!(a.status.success());
+    {
+        let s = Store::open(&site.data(), OpenOptions::existing(Some("north".into()))).unwrap();
+        s.set_outbox_position(acked).unwrap();
+    }
+    let out = site.cli(&["verify"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("history was rewritten after sync"), "{text}");
+
+    let _site_proc = site.start();
+    let halted = wait_for(Duration::from_secs(15), || {
+        site.sync_status()
+            .is_some_and(|s| s["link"]["state"] == "halted")
+    });
+    assert!(halted.is_some(), "{:?}", site.sync_status());
+    let sites = hq.sites().unwrap();
+    let alerts = sites[0]["alerts"].to_string();
+    assert!(
+        alerts.contains("broken_link") || alerts.contains("conflict"),
+        "{alerts}"
+    );
+    assert_eq!(hq.last_seq("north"), Some(10));
+    let out = site.cli(&["status"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("HALTED"));
+    // The halt holds across a restart until `scantrail sync resume`.
+    let out = site.cli(&["sync", "resume"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A pick made before the site had applied a recall head office had already
+/// issued is recorded (a scan is a fact) and flagged at head office.
+#[test]
+fn a_pick_against_a_stale_recall_list_is_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let site = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "reference_poll_ms = 600000",
+    );
+    let _hq_proc = hq.start();
+    let _site_proc = site.start();
+    assert!(wait_for(Duration::from_secs(10), || {
+        site.sync_status()
+            .is_some_and(|s| s["link"]["state"] == "online")
+    })
+    .is_some());
+    let a = site.scan("dock-1", "]C1010950600013435210LOT5\u{1d}21SN500");
+    assert_eq!(a["accepted"], true, "{a}");
+    let out = hq.hq_cli(&[
+        "recall",
+        "add",
+        "--id",
+        "R-5",
+        "--gtin",
+        "09506000134352",
+        "--lot",
+        "LOT5",
+        "--reason",
+        "label error",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    site.scan("dispatch-1", "]C1400O-5");
+    let pick = site.scan("dispatch-1", "]C1010950600013435210LOT5\u{1d}21SN500");
+    assert_eq!(
+        pick["accepted"], true,
+        "the site has not pulled the recall yet: {pick}"
+    );
+    let flagged = wait_for(Duration::from_secs(15), || {
+        hq.sites()
+            .is_some_and(|s| s[0]["alerts"].to_string().contains("stale_recall"))
+    });
+    assert!(flagged.is_some(), "{:?}", hq.sites());
+}

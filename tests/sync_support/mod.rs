@@ -1,0 +1,344 @@
+//! Helpers for the sync tests: a throwaway PKI (rcgen), head office and
+//! sites as child processes of the real binary, each in a temp dir.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_scantrail");
+pub const HQ_ADMIN: &str = "hq-admin-token-for-tests";
+
+/// A CA and a server certificate for 127.0.0.1 and localhost, as PEM files.
+pub struct Pki {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Pki {
+    pub fn new(dir: &Path) -> Pki {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+        std::fs::create_dir_all(dir).unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "scantrail test CA");
+        let ca_key = KeyPair::generate().unwrap();
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let params =
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &ca_cert, &ca_key).unwrap();
+        let pki = Pki {
+            ca: dir.join("ca.pem"),
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        };
+        std::fs::write(&pki.ca, ca_cert.pem()).unwrap();
+        std::fs::write(&pki.cert, cert.pem()).unwrap();
+        std::fs::write(&pki.key, key.serialize_pem()).unwrap();
+        pki
+    }
+}
+
+/// A free loopback port (bound then released; good enough for tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn site_token(site: &str) -> String {
+    format!("{site}-sync-token-for-tests")
+}
+
+/// Head office in a temp dir.
+pub struct HqDir {
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub pki: Pki,
+    pub port: u16,
+}
+
+impl HqDir {
+    pub fn new(dir: &Path, sites: &[&str], extra: &str) -> HqDir {
+        let pki = Pki::new(&dir.join("tls"));
+        let port = free_port();
+        let mut text = format!(
+            "data_dir = \"data\"\n[hq]\nlisten = \"127.0.0.1:{port}\"\ncert = \"tls/cert.pem\"\nkey = \"tls/key.pem\"\nca = \"tls/ca.pem\"\nadmin_token = \"{HQ_ADMIN}\"\n{extra}\n"
+        );
+        for s in sites {
+            text.push_str(&format!(
+                "[[sites]]\nid = \"{s}\"\ntoken_sha256 = \"{}\"\n",
+                scantrail::hq::config::hash_token(&site_token(s))
+            ));
+        }
+        let config = dir.join("hq.toml");
+        std::fs::write(&config, text).unwrap();
+        HqDir {
+            dir: dir.to_owned(),
+            config,
+            pki,
+            port,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.port)
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    pub fn start(&self) -> Proc {
+        Proc::start(
+            Command::new(BIN).args(["hq", "--config"]).arg(&self.config),
+            &self.dir.join("hq.log"),
+        )
+    }
+
+    /// `GET /api/v1/sites` as head office's admin.
+    pub fn sites(&self) -> Option<Vec<Value>> {
+        let agent =
+            scantrail::sync::tls::agent(Some(&self.pki.ca), Duration::from_secs(5)).unwrap();
+        agent
+            .get(&format!("{}/api/v1/sites", self.url()))
+            .set("Authorization", &format!("Bearer {HQ_ADMIN}"))
+            .call()
+            .ok()?
+            .into_json()
+            .ok()
+    }
+
+    pub fn last_seq(&self, site: &str) -> Option<u64> {
+        self.sites()?
+            .into_iter()
+            .find(|s| s["site"] == site)
+            .and_then(|s| s["last_seq"].as_u64())
+    }
+
+    pub fn hq_cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .arg("hq")
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+}
+
+/// A site in a temp dir, syncing to `hq_url` and trusting `ca`.
+pub struct SiteDir {
+    pub id: String,
+    pub dir: PathBuf,
+    pub config: PathBuf,
+    pub port: u16,
+}
+
+pub const HANDHELD: &str = "handheld-token-for-tests";
+pub const SITE_ADMIN: &str = "site-admin-token-for-tests";
+
+impl SiteDir {
+    pub fn new(dir: &Path, id: &str, hq_url: &str, ca: &Path, sync_extra: &str) -> SiteDir {
+        std::fs::create_dir_all(dir).unwrap();
+        let port = free_port();
+        let config = dir.join("site.toml");
+        std::fs::write(
+            &config,
+            format!(
+                r#"data_dir = "data"
+[site]
+id = "{id}"
+[http]
+listen = "127.0.0.1:{port}"
+admin_token = "{SITE_ADMIN}"
+[[stations]]
+id = "dock-1"
+mode = "receive"
+location = "DOCK-1"
+[[stations]]
+id = "dispatch-1"
+mode = "dispatch"
+location = "DOCK-1"
+[[handhelds]]
+id = "hh-1"
+token = "{HANDHELD}"
+station = "dock-1"
+[sync]
+url = "{hq_url}"
+credential = "{token}"
+ca = "{ca}"
+{defaults}
+{sync_extra}
+"#,
+                token = site_token(id),
+                ca = ca.display(),
+                defaults = [
+                    "interval_ms = 200",
+                    "reference_poll_ms = 1000",
+                    "backoff_max_ms = 1000"
+                ]
+                .iter()
+                .filter(|d| !sync_extra.contains(d.split(' ').next().unwrap_or("")))
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n"),
+            ),
+        )
+        .unwrap();
+        SiteDir {
+            id: id.to_owned(),
+            dir: dir.to_owned(),
+            config,
+            port,
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn start(&self) -> Proc {
+        Proc::start(
+            Command::new(BIN)
+                .args(["run", "--config"])
+                .arg(&self.config),
+            &self.dir.join("site.log"),
+        )
+    }
+
+    /// `scantrail dev-append` into the store (the daemon must not run).
+    pub fn dev_append(&self, count: u64) {
+        let out = Command::new(BIN)
+            .args(["dev-append", "--config"])
+            .arg(&self.config)
+            .args(["--count", &count.to_string(), "--threads", "2"])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A scan through the handheld API.
+    pub fn scan(&self, station: &str, data: &str) -> Value {
+        ureq::post(&format!("{}/api/v1/scans", self.url()))
+            .set("Authorization", &format!("Bearer {HANDHELD}"))
+            .send_json(json!({ "station": station, "data": data }))
+            .unwrap()
+            .into_json()
+            .unwrap()
+    }
+
+    pub fn sync_status(&self) -> Option<Value> {
+        ureq::get(&format!("{}/api/v1/sync", self.url()))
+            .set("Authorization", &format!("Bearer {SITE_ADMIN}"))
+            .call()
+            .ok()?
+            .into_json()
+            .ok()
+    }
+
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(BIN)
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+}
+
+/// A child process that printed `listening on ...`; killed on drop.
+pub struct Proc {
+    pub child: Child,
+}
+
+impl Proc {
+    pub fn start(cmd: &mut Command, log: &Path) -> Proc {
+        let logfile = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let mut child = cmd
+            .env("RUST_LOG", "info,scantrail=info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(logfile)
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.starts_with("listening on ") {
+            line.clear();
+            if out.read_line(&mut line).unwrap_or(0) == 0 {
+                let _ = child.wait();
+                panic!(
+                    "{cmd:?} did not start: {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
+        }
+        // Keep draining stdout so the child never blocks on it.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while out.read_line(&mut sink).unwrap_or(0) > 0 {
+                sink.clear();
+            }
+        });
+        Proc { child }
+    }
+
+    pub fn sigkill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn sigterm(mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Polls `f` until it is true or `limit` passes; returns the time taken.
+pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+pub mod proxy;
