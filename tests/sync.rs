@@ -215,6 +215,19 @@ fn a_recall_at_head_office_stops_the_next_pick_at_the_site() {
     let out = hq.hq_cli(&["status"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("north") && text.contains("south"), "{text}");
+    // Head office's reports see both sites' movements: SN101 received at
+    // north, SN900 at south, and the recall's dispatch of SN100 to O-1.
+    let stock = hq.report("stock?gtin=09506000134352").to_string();
+    for serial in ["SN101", "SN102", "SN900"] {
+        assert!(stock.contains(serial), "{serial} missing: {stock}");
+    }
+    assert!(!stock.contains("SN100"), "SN100 was dispatched: {stock}");
+    let south_serial = hq
+        .report("movements?gtin=09506000134352&serial=SN900")
+        .to_string();
+    assert!(south_serial.contains("\"south:1\""), "{south_serial}");
+    let recall = hq.report("recall?gtin=09506000134352&lot=LOT7").to_string();
+    assert!(recall.contains("O-1"), "{recall}");
 }
 
 /// xorshift with a printed seed, so a failing run can be replayed.

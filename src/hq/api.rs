@@ -67,6 +67,7 @@ pub fn router(state: HqState) -> Router {
         .route("/api/v1/holds/{id}/release", post(release_hold))
         .route(path::PRODUCTS, post(import_products))
         .route(path::PICKLISTS, post(import_pick_lists))
+        .route("/api/v1/reports/{kind}", get(report))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authenticate,
@@ -407,6 +408,20 @@ async fn blocking<T: serde::Serialize + Send + 'static>(
         Ok(Err(e)) => publish_error(e),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
     }
+}
+
+/// The site's compliance reports over every site's movements (admin only):
+/// recall impact across sites, trace across a transfer.
+async fn report(
+    State(state): State<HqState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    axum::extract::Path(kind): axum::extract::Path<String>,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    if let Some(r) = not_admin(&principal) {
+        return r;
+    }
+    crate::report::http::handle(state.store, kind, pairs).await
 }
 
 async fn sites(

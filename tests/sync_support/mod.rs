@@ -119,6 +119,19 @@ impl HqDir {
             .ok()
     }
 
+    /// A compliance report over every site's movements, as JSON.
+    pub fn report(&self, query: &str) -> Value {
+        let agent =
+            scantrail::sync::tls::agent(Some(&self.pki.ca), Duration::from_secs(5)).unwrap();
+        agent
+            .get(&format!("{}/api/v1/reports/{query}", self.url()))
+            .set("Authorization", &format!("Bearer {HQ_ADMIN}"))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap()
+    }
+
     pub fn last_seq(&self, site: &str) -> Option<u64> {
         self.sites()?
             .into_iter()
