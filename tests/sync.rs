@@ -458,10 +458,10 @@ fn faults_kills_and_an_outage_lose_and_duplicate_nothing() {
 #[ignore]
 fn long_fault_run() {
     let r = chaos(ChaosPlan {
-        seconds: 120,
+        seconds: 90,
         per_mille: 300,
-        batch_max: 25,
-        append_per_kill: 2_000,
+        batch_max: 50,
+        append_per_kill: 1_500,
         initial_backlog: 30_000,
         outage_seconds: 30,
         // Faults go on while the sites catch up (most requests are then).

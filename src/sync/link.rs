@@ -302,8 +302,11 @@ impl Link {
     }
 
     fn failed(&mut self, f: Failure) {
-        // Reference data first when the link comes back.
-        self.next_reference = Instant::now();
+        // No reset of the reference poll here: after an outage longer than
+        // the poll interval the poll is overdue, so the first round after
+        // reconnecting pulls reference data before it uploads anything;
+        // forcing it after every blip would only add requests that can
+        // fail in turn.
         match f {
             Failure::Retry {
                 message,
@@ -318,10 +321,8 @@ impl Link {
                     since,
                     error: message,
                 });
-                // Resend from the watermark, and ask head office's limits
-                // again (it may have restarted with others).
+                // Resend from the watermark.
                 self.cursor = [None, None];
-                self.server_batch_max = None;
                 let wait = self.backoff.next(retry_after);
                 tracing::debug!(
                     wait_ms = wait.as_millis() as u64,
@@ -336,6 +337,8 @@ impl Link {
                 ));
             }
             Failure::TooLarge => {
+                // Head office may have restarted with other limits.
+                self.server_batch_max = None;
                 self.batch_limit = (self.batch_limit / 2).max(1);
                 tracing::warn!(
                     batch_limit = self.batch_limit,
