@@ -26,6 +26,8 @@ mod tests {
         ("/api/v1/corrections", &["post"]),
         ("/api/v1/events", &["get"]),
         ("/api/v1/reports/{kind}", &["get"]),
+        ("/api/v1/sync", &["get"]),
+        ("/api/v1/sync/resume", &["post"]),
     ];
 
     fn document() -> Value {
@@ -56,7 +58,8 @@ mod tests {
     /// route fails this test until it is listed (and documented).
     #[test]
     fn the_route_list_matches_api_rs() {
-        let source = include_str!("api.rs");
+        // The site's routes: its own API and the sync link's status.
+        let source = [include_str!("api.rs"), include_str!("../sync/status.rs")].concat();
         let mut registered: Vec<&str> = source
             .split(".route(")
             .skip(1)
