@@ -670,7 +670,7 @@ impl Store {
                 .insert(b"ack", position.encode())
                 .map_err(sink.sled_err("write the outbox position"))?;
             sink.make_durable()?;
-            tracing::info!(seq = position.acked_seq, "outbox position moved");
+            tracing::debug!(seq = position.acked_seq, "outbox position moved");
             Ok(())
         })
     }
