@@ -199,12 +199,15 @@ fn build(dir: &Path) -> Movement {
         so("SO-4"),
     );
     store
-        .commit(scantrail::station::correction(
-            &wrong,
-            "picked from the wrong lot",
-            "supervisor",
-            day(2026, 2, 5),
-        ))
+        .commit(
+            scantrail::station::correction(
+                &wrong,
+                "picked from the wrong lot",
+                "supervisor",
+                day(2026, 2, 5),
+            )
+            .unwrap(),
+        )
         .unwrap();
     lot(
         Return,

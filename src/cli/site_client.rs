@@ -158,7 +158,8 @@ impl Site {
                 let original = store.movement(origin, seq)?.ok_or_else(|| {
                     anyhow::anyhow!("there is no movement {origin}:{seq} in the journal")
                 })?;
-                let movement = station::correction(&original, reason, operator, Utc::now());
+                let movement = station::correction(&original, reason, operator, Utc::now())
+                    .map_err(anyhow::Error::msg)?;
                 Ok(store.commit(movement)?)
             }
             Site::Daemon(c) => c.post(

@@ -525,7 +525,10 @@ pub fn generate(store: &Arc<Store>, total: u64, seed: u64) -> anyhow::Result<Sum
             done += 1;
             if correct {
                 let at = m.body.device_time + Duration::hours(2);
-                corrections.push_back(correction(&m, "scanned in error", "supervisor", at));
+                corrections.push_back(
+                    correction(&m, "scanned in error", "supervisor", at)
+                        .map_err(anyhow::Error::msg)?,
+                );
             }
         }
         anyhow::Ok((done, corrected))

@@ -435,9 +435,6 @@ impl Worker {
         reason: &str,
         operator: &str,
     ) -> Result<NewMovement, String> {
-        if reason.trim().is_empty() {
-            return Err("a correction needs a reason".to_owned());
-        }
         let original = self
             .store
             .movement(&id.origin, id.seq)
@@ -448,7 +445,7 @@ impl Worker {
                     id.origin, id.seq
                 )
             })?;
-        Ok(station::correction(&original, reason, operator, Utc::now()))
+        station::correction(&original, reason, operator, Utc::now())
     }
 
     fn scan(&mut self, request: ScanRequest, reply: oneshot::Sender<Answer>) {

@@ -581,14 +581,25 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
 }
 
 /// The movement that reverses `original`: same item and place, opposite
-/// effect on stock, naming what it corrects and why.
+/// effect on stock, naming what it corrects and why. Refused without a
+/// reason, and for a correction: undoing an undo would hide what happened;
+/// the movement it corrects is corrected again instead, or a new scan made.
 pub fn correction(
     original: &Movement,
     reason: &str,
     operator: &str,
     time: DateTime<Utc>,
-) -> NewMovement {
+) -> Result<NewMovement, String> {
+    if reason.trim().is_empty() {
+        return Err("a correction needs a reason".to_owned());
+    }
     let b = &original.body;
+    if b.kind == Kind::Correction {
+        return Err(format!(
+            "movement {}:{} is itself a correction and cannot be corrected; record the movement again if it was right",
+            original.origin, original.seq
+        ));
+    }
     let sign = -i64::from(b.kind.direction());
     let quantity = match &b.quantity {
         Quantity::Units(n) => Quantity::Units(n.saturating_mul(sign)),
@@ -602,7 +613,7 @@ pub fn correction(
             unit: unit.clone(),
         },
     };
-    NewMovement {
+    Ok(NewMovement {
         kind: Kind::Correction,
         station: b.station.clone(),
         operator: operator.to_owned(),
@@ -618,5 +629,5 @@ pub fn correction(
         scan: ScanSource::default(),
         reason: Some(reason.to_owned()),
         corrects: Some(original.id()),
-    }
+    })
 }

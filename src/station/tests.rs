@@ -623,3 +623,28 @@ fn a_pick_is_booked_out_of_where_the_goods_are() {
     let (m, _) = accepted(s.decide(&dispatch_context("O-5"), &view, &serial_scan("S7")));
     assert_eq!(m.location, "SHELF-9");
 }
+
+#[test]
+fn corrections_reverse_a_movement_but_not_another_correction() {
+    use crate::store::chain::Hash;
+    use crate::store::movement::Movement;
+    let s = Setup::new(Mode::Receive);
+    let (body, _) = accepted(s.decide(&Context::default(), &site(), &serial_scan("S1")));
+    let stamp = |seq, body| Movement {
+        origin: "s".into(),
+        seq,
+        prev_hash: Hash::GENESIS,
+        body,
+        hash: Hash::GENESIS,
+    };
+    let receipt = stamp(1, body);
+    let undo = correction(&receipt, "wrong dock", "ann", now()).unwrap();
+    assert_eq!(undo.kind, Kind::Correction);
+    assert_eq!(undo.quantity, Quantity::Units(-1));
+    assert_eq!(undo.corrects, Some(receipt.id()));
+    assert!(correction(&receipt, "  ", "ann", now())
+        .unwrap_err()
+        .contains("reason"));
+    let e = correction(&stamp(2, undo), "oops", "ann", now()).unwrap_err();
+    assert!(e.contains("itself a correction"), "{e}");
+}
