@@ -309,10 +309,47 @@ async fn good_and_bad_read_bytes_reach_the_scanner() {
     expect_from_host(&sc, b"\x07B").await;
 }
 
+/// Runs `scantrail simulate` on `scans` (a file of lines) at `rate` and
+/// `scantrail listen --json --count N` on the same pty; returns listen's
+/// output and what simulate printed (after SIGTERM, which removes its link).
+fn simulate_into_listen(
+    profile: &std::path::Path,
+    scans: &std::path::Path,
+    link: &std::path::Path,
+    rate: &str,
+    count: &str,
+) -> (std::process::Output, String) {
+    let bin = env!("CARGO_BIN_EXE_scantrail");
+    let mut sim = Command::new(bin)
+        .args(["simulate", "--rate", rate, "--profile"])
+        .arg(profile)
+        .arg("--link")
+        .arg(link)
+        .arg(scans)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WAIT;
+    while std::fs::symlink_metadata(link).is_err() {
+        assert!(Instant::now() < deadline, "simulate made no link");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let listen = Command::new(bin)
+        .args(["listen", "--json", "--count", count, "--port"])
+        .arg(link)
+        .arg("--profile")
+        .arg(profile)
+        .output()
+        .unwrap();
+    let _ = Command::new("kill").arg(sim.id().to_string()).status();
+    let sim_out = wait_with_timeout(&mut sim);
+    (listen, sim_out)
+}
+
 /// `scantrail simulate` feeding `scantrail listen --json` through a pty.
 #[test]
 fn simulate_feeds_listen() {
-    let bin = env!("CARGO_BIN_EXE_scantrail");
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("dock");
     let profile = dir.path().join("p.toml");
@@ -328,31 +365,8 @@ fn simulate_feeds_listen() {
     )
     .unwrap();
 
-    let mut sim = Command::new(bin)
-        .args(["simulate", "--rate", "20", "--profile"])
-        .arg(&profile)
-        .arg("--link")
-        .arg(&link)
-        .arg(&scans)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + WAIT;
-    while std::fs::symlink_metadata(&link).is_err() {
-        assert!(Instant::now() < deadline, "simulate made no link");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let listen = Command::new(bin)
-        .args(["listen", "--json", "--count", "3", "--port"])
-        .arg(&link)
-        .arg("--profile")
-        .arg(&profile)
-        .output()
-        .unwrap();
     // SIGTERM: simulate exits cleanly and removes its link.
-    let _ = Command::new("kill").arg(sim.id().to_string()).status();
-    let sim_out = wait_with_timeout(&mut sim);
+    let (listen, sim_out) = simulate_into_listen(&profile, &scans, &link, "20", "3");
     assert!(
         listen.status.success(),
         "{}",
@@ -440,7 +454,6 @@ fn profile_errors_name_file_line_and_key() {
 /// shipped profile.
 #[test]
 fn every_shipped_profile_carries_gtin_lot_serial_and_expiry() {
-    let bin = env!("CARGO_BIN_EXE_scantrail");
     let devices = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("devices");
     let mut profiles: Vec<_> = std::fs::read_dir(&devices)
         .unwrap()
@@ -454,30 +467,7 @@ fn every_shipped_profile_carries_gtin_lot_serial_and_expiry() {
         let link = dir.path().join("scanner");
         let scans = dir.path().join("scans.txt");
         std::fs::write(&scans, "]C101095060001343521725123110ABC123^21XYZ987\n").unwrap();
-        let mut sim = Command::new(bin)
-            .args(["simulate", "--rate", "5", "--profile"])
-            .arg(&profile)
-            .arg("--link")
-            .arg(&link)
-            .arg(&scans)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + WAIT;
-        while std::fs::symlink_metadata(&link).is_err() {
-            assert!(Instant::now() < deadline, "simulate made no link");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let listen = Command::new(bin)
-            .args(["listen", "--json", "--count", "1", "--port"])
-            .arg(&link)
-            .arg("--profile")
-            .arg(&profile)
-            .output()
-            .unwrap();
-        let _ = Command::new("kill").arg(sim.id().to_string()).status();
-        wait_with_timeout(&mut sim);
+        let (listen, _) = simulate_into_listen(&profile, &scans, &link, "5", "1");
         let stdout = String::from_utf8(listen.stdout).unwrap();
         let line: serde_json::Value = serde_json::from_str(stdout.trim())
             .unwrap_or_else(|e| panic!("{}: {e}: {stdout:?}", profile.display()));
