@@ -20,7 +20,7 @@ use serde_json::json;
 use super::ingester::Ingester;
 use super::publish::{self, PublishError};
 use super::sites::Sites;
-use crate::site::catalog::{Author, NewHold};
+use crate::site::catalog::{self, Author};
 use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
 use crate::store::movement::Kind;
@@ -457,29 +457,9 @@ async fn add_hold(
     if let Some(r) = not_admin(&principal) {
         return r;
     }
-    let mut value: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("not JSON: {e}"),
-            )
-        }
-    };
-    let by = value
-        .as_object_mut()
-        .and_then(|o| o.remove("by"))
-        .and_then(|b| b.as_str().map(str::to_owned));
-    let hold: NewHold = match serde_json::from_value(value) {
-        Ok(h) => h,
-        Err(e) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("the request body is not a hold: {e}"),
-            )
-        }
+    let (hold, by) = match catalog::hold_request(&body) {
+        Ok(request) => request,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
     };
     let author = Author {
         by: by.unwrap_or_else(|| "head office".to_owned()),

@@ -5,25 +5,11 @@
 
 use serde::Serialize;
 
-use super::{documents_text, load, Item, MovementRow, Params, Party, Result};
+use super::{documents_text, load, MovementRow, Party, Result};
 use crate::store::{Kind, Movement, Store};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Query {
-    pub gtin: String,
-    #[serde(flatten)]
-    pub item: Item,
-}
-
-impl Query {
-    pub(super) fn from_params(p: &Params) -> Result<Query> {
-        p.only(&["gtin", "lot", "serial"])?;
-        Ok(Query {
-            gtin: p.req_gtin()?,
-            item: Item::from_params(p)?,
-        })
-    }
-}
+/// The same question as the movements report: a lot or a serial of a GTIN.
+pub use super::movements::Query;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {

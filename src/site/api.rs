@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 
-use super::catalog::{self, Author, NewHold};
+use super::catalog::{self, Author};
 use super::desk::{Closed, ContextPatch, Correction, Desk, ScanRequest};
 use super::events::Events;
 use super::metrics::Metrics;
@@ -426,23 +426,9 @@ async fn add_hold(
     axum::Extension(device): axum::Extension<Device>,
     body: axum::body::Bytes,
 ) -> Response {
-    // `by` travels beside the hold's own fields.
-    let mut value: serde_json::Value = match json_body(&body, "JSON") {
-        Ok(v) => v,
-        Err(e) => return e,
-    };
-    let by = value
-        .as_object_mut()
-        .and_then(|o| o.remove("by"))
-        .and_then(|b| b.as_str().map(str::to_owned));
-    let hold: NewHold = match serde_json::from_value(value) {
-        Ok(h) => h,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("the request body is not a hold: {e}"),
-            )
-        }
+    let (hold, by) = match catalog::hold_request(&body) {
+        Ok(request) => request,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let author = Author {
         by: by.unwrap_or(device.id),

@@ -115,6 +115,20 @@ pub struct NewHold {
     pub reason: String,
 }
 
+/// A hold as the site's and head office's APIs receive it: the hold's own
+/// fields, and beside them `by`, who adds it.
+pub fn hold_request(body: &[u8]) -> Result<(NewHold, Option<String>), String> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the request body is not JSON: {e}"))?;
+    let by = value
+        .as_object_mut()
+        .and_then(|o| o.remove("by"))
+        .and_then(|b| b.as_str().map(str::to_owned));
+    let hold = serde_json::from_value(value)
+        .map_err(|e| format!("the request body is not a hold: {e}"))?;
+    Ok((hold, by))
+}
+
 pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> anyhow::Result<Hold> {
     if new.id.trim().is_empty() {
         anyhow::bail!("a hold needs an id, e.g. H-2026-017");
