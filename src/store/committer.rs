@@ -13,7 +13,6 @@
 //! The committer is generic over `Sink` so that the benchmark can run the
 //! very same batching and the same entries against SQLite.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -24,7 +23,7 @@ use super::derived;
 use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
 use super::keys;
-use super::movement::{Balance, Movement, NewMovement, NewRejection, Rejection, SerialState};
+use super::movement::{Movement, NewMovement, NewRejection, Rejection};
 use super::reply::{self, Pending, Reply};
 
 /// Where the committer's writes go.
@@ -240,8 +239,7 @@ impl<S: Sink> Worker<S> {
         }
         let mut plan = Plan {
             writes: Vec::with_capacity(requests.len() * 10),
-            balances: HashMap::new(),
-            states: HashMap::new(),
+            derived: derived::Aggregates::default(),
             head: self.head,
             rejected_head: self.rejected_head,
         };
@@ -345,8 +343,7 @@ fn answer_error<S>(r: Request<S>, e: &StoreError, path: &std::path::Path) {
 /// states it changed (read once, updated in memory, written once).
 struct Plan {
     writes: Vec<(Vec<u8>, Vec<u8>)>,
-    balances: HashMap<Vec<u8>, Balance>,
-    states: HashMap<Vec<u8>, SerialState>,
+    derived: derived::Aggregates,
     head: Head,
     rejected_head: Head,
 }
@@ -369,50 +366,19 @@ impl Plan {
             body,
             hash,
         };
-        let decode_err = |source| StoreError::Value {
-            path: path.to_owned(),
-            source,
-        };
-
-        let (key, mantissa, scale) = derived::balance_delta(&m);
-        let balance = match self.balances.get(&key) {
-            Some(b) => *b,
-            None => match sink.get(&key)? {
-                Some(bytes) => Balance::decode(&bytes).map_err(decode_err)?,
-                None => Balance::ZERO,
-            },
-        };
         let corrected = match derived::corrected_key(&m) {
             Some(k) => sink
                 .get(&k)?
                 .map(|bytes| Movement::decode(&bytes))
                 .transpose()
-                .map_err(decode_err)?,
+                .map_err(|source| StoreError::Value {
+                    path: path.to_owned(),
+                    source,
+                })?,
             None => None,
         };
-        let new_state = derived::serial_state(&m, corrected.as_ref());
-        let state_update = match new_state {
-            Some((skey, state)) => {
-                let old = match self.states.get(&skey) {
-                    Some(s) => Some(s.clone()),
-                    None => match sink.get(&skey)? {
-                        Some(bytes) => Some(SerialState::decode(&bytes).map_err(decode_err)?),
-                        None => None,
-                    },
-                };
-                match old {
-                    Some(old) if !derived::supersedes(&state, &old) => None,
-                    _ => Some((skey, state)),
-                }
-            }
-            None => None,
-        };
-
-        // Nothing above failed: now change the plan.
-        self.balances.insert(key, balance.add(mantissa, scale));
-        if let Some((skey, state)) = state_update {
-            self.states.insert(skey, state);
-        }
+        self.derived
+            .add_over(&m, corrected.as_ref(), |k| sink.get(k), path)?;
         self.writes.push((keys::journal(origin, seq), m.encode()));
         for k in derived::index_keys(&m) {
             self.writes.push((k, Vec::new()));
@@ -439,12 +405,7 @@ impl Plan {
 
     fn finish(&mut self, origin: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut writes = std::mem::take(&mut self.writes);
-        for (k, b) in self.balances.drain() {
-            writes.push((k, b.encode()));
-        }
-        for (k, s) in self.states.drain() {
-            writes.push((k, s.encode()));
-        }
+        writes.extend(std::mem::take(&mut self.derived).into_entries());
         writes.push((keys::head(origin), self.head.encode()));
         if self.rejected_head.seq > 0 {
             writes.push((keys::rejected_head(origin), self.rejected_head.encode()));

@@ -12,8 +12,6 @@
 //! so ingest and the store's own commits never interleave half-way, and
 //! batches of several sites share a flush (`ingest_many`).
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +21,7 @@ use super::derived;
 use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
 use super::keys::{self, Key};
-use super::movement::{Balance, Movement, Rejection, SerialState};
+use super::movement::{Movement, Rejection};
 use super::{SledSink, Store};
 
 /// Prefix (inside the `journal` tree) of head office's receipt records:
@@ -363,18 +361,8 @@ impl<'a> Writer<'a> {
         chunk: &[Movement],
         writes: &mut Vec<(Vec<u8>, Vec<u8>)>,
     ) -> Result<()> {
-        let mut balances: HashMap<Vec<u8>, Balance> = HashMap::new();
-        let mut states: HashMap<Vec<u8>, SerialState> = HashMap::new();
+        let mut aggregates = derived::Aggregates::default();
         for m in chunk {
-            let (key, mantissa, scale) = derived::balance_delta(m);
-            let balance = match balances.get(&key) {
-                Some(b) => *b,
-                None => match self.sink.get(&key)? {
-                    Some(bytes) => Balance::decode(&bytes).map_err(self.decode_err())?,
-                    None => Balance::ZERO,
-                },
-            };
-            balances.insert(key, balance.add(mantissa, scale));
             // A correction's state depends on what it corrects, which may
             // be earlier in this same chunk.
             let corrected = match derived::corrected_key(m) {
@@ -389,34 +377,13 @@ impl<'a> Writer<'a> {
                 },
                 None => None,
             };
-            if let Some((skey, state)) = derived::serial_state(m, corrected.as_ref()) {
-                let old = match states.get(&skey) {
-                    Some(s) => Some(s.clone()),
-                    None => match self.sink.get(&skey)? {
-                        Some(bytes) => {
-                            Some(SerialState::decode(&bytes).map_err(self.decode_err())?)
-                        }
-                        None => None,
-                    },
-                };
-                match old {
-                    Some(old) if !derived::supersedes(&state, &old) => {}
-                    _ => {
-                        states.insert(skey, state);
-                    }
-                }
-            }
+            aggregates.add_over(m, corrected.as_ref(), |k| self.sink.get(k), &self.sink.path)?;
             writes.push((keys::journal(origin, m.seq), m.encode()));
             for k in derived::index_keys(m) {
                 writes.push((k, Vec::new()));
             }
         }
-        for (k, b) in balances {
-            writes.push((k, b.encode()));
-        }
-        for (k, s) in states {
-            writes.push((k, s.encode()));
-        }
+        writes.extend(aggregates.into_entries());
         Ok(())
     }
 
