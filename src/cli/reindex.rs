@@ -12,10 +12,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> super::Outcome {
-    // Reindex is the cure for an interrupted reindex, so it may open one.
+    // Reindex is the cure for an interrupted reindex and the upgrade of an
+    // older schema, so it may open either.
     let store = args.store.open_with(|site| {
         Ok(OpenOptions {
-            allow_interrupted_reindex: true,
+            for_reindex: true,
             ..OpenOptions::existing(site)
         })
     })?;

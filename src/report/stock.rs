@@ -1,12 +1,10 @@
 //! Stock by batch and serial: per GTIN, lot and location the quantity on
 //! hand with the lot's expiry; per serial in stock its state and location.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{bad, Amount, Params, ReportError, Result};
+use super::{bad, Amount, Params, Result};
 use crate::store::{SerialState, Store};
 
 /// Which part of the stock to list.
@@ -112,35 +110,25 @@ pub(crate) fn lots_on_hand(
     location: Option<&str>,
     mut keep_expiry: impl FnMut(Option<NaiveDate>) -> bool,
 ) -> Result<Vec<LotLine>> {
-    // First the balances (one ordered scan), then each distinct lot's
-    // expiry (a seek and a movement read each: the bulk of the time for a
-    // whole-store report, so spread over a few threads), then the filter.
-    let mut balances = Vec::new();
+    let mut out = Vec::new();
+    // Balances come in (gtin, lot, location) order, so the locations of a
+    // lot follow each other and share one expiry read.
+    let mut last: Option<(String, String, Option<NaiveDate>)> = None;
     store.each_lot_balance(gtin, lot, |gtin, b| {
-        if b.balance.mantissa != 0
-            && lot.is_none_or(|l| l == b.lot)
-            && location.is_none_or(|l| l == b.location)
+        if b.balance.mantissa == 0
+            || lot.is_some_and(|l| l != b.lot)
+            || location.is_some_and(|l| l != b.location)
         {
-            balances.push((gtin, b));
+            return Ok(());
         }
-        Ok(())
-    })?;
-    let mut lots: Vec<(&str, &str)> = balances
-        .iter()
-        .filter(|(_, b)| !b.lot.is_empty())
-        .map(|(g, b)| (g.as_str(), b.lot.as_str()))
-        .collect();
-    lots.dedup();
-    let expiries = expiries_of(store, &lots)?;
-    let mut out = Vec::with_capacity(balances.len());
-    for (gtin, b) in balances {
-        let expiry = if b.lot.is_empty() {
-            None
-        } else {
-            expiries
-                .get(&(gtin.clone(), b.lot.clone()))
-                .copied()
-                .flatten()
+        let expiry = match &last {
+            _ if b.lot.is_empty() => None,
+            Some((g, l, e)) if *g == gtin && *l == b.lot => *e,
+            _ => {
+                let e = store.lot_expiry(&gtin, &b.lot)?;
+                last = Some((gtin.clone(), b.lot.clone(), e));
+                e
+            }
         };
         if keep_expiry(expiry) {
             out.push(LotLine {
@@ -151,52 +139,8 @@ pub(crate) fn lots_on_hand(
                 expiry,
             });
         }
-    }
-    Ok(out)
-}
-
-/// ((gtin, lot), expiry)
-type LotExpiry = ((String, String), Option<NaiveDate>);
-
-/// Expiries of many lots; above a few thousand, on up to 4 threads.
-fn expiries_of(
-    store: &Store,
-    lots: &[(&str, &str)],
-) -> Result<HashMap<(String, String), Option<NaiveDate>>> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get().min(4))
-        .unwrap_or(1);
-    let chunk = if lots.len() < 4_000 {
-        lots.len().max(1)
-    } else {
-        lots.len().div_ceil(threads)
-    };
-    let parts: Vec<Result<Vec<LotExpiry>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = lots
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|&(g, l)| {
-                            Ok(((g.to_owned(), l.to_owned()), store.first_lot_expiry(g, l)?))
-                        })
-                        .collect()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(ReportError::Reference("a report thread panicked".into()))
-                })
-            })
-            .collect()
-    });
-    let mut out = HashMap::with_capacity(lots.len());
-    for part in parts {
-        out.extend(part?);
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 

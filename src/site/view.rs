@@ -136,13 +136,15 @@ impl View for StoreView<'_> {
             }
         }
         for l in &mut lots {
-            l.expiry =
-                match self.pending.iter().find(|m| {
-                    m.gtin == gtin && m.lot.as_deref() == Some(&l.lot) && m.expiry.is_some()
-                }) {
-                    Some(m) => m.expiry,
-                    None => self.store.lot_expiry(gtin, &l.lot).map_err(err)?,
-                };
+            // The earliest of what is stored and what is being committed,
+            // as the store's lot-expiry entry will be.
+            let pending = self
+                .pending
+                .iter()
+                .filter(|m| m.gtin == gtin && m.lot.as_deref() == Some(&l.lot))
+                .filter_map(|m| m.expiry);
+            let stored = self.store.lot_expiry(gtin, &l.lot).map_err(err)?;
+            l.expiry = stored.into_iter().chain(pending).min();
         }
         Ok(lots)
     }

@@ -1,12 +1,15 @@
 //! Derived trees: everything in the store that can be recomputed from the
-//! journal (by lot, by serial, serial state, lot balances, by counterparty,
-//! by document, by day). One set of functions computes them, used by the
+//! journal (by lot, by serial, serial state, lot balances, lot expiry, by
+//! counterparty, by document, by day). One set of functions computes them, used by the
 //! committer for each new movement, by `reindex` to rebuild them and by
 //! `verify` to check them, so the three can never disagree on what an entry
 //! should be.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::Path;
+
+use chrono::NaiveDate;
 
 use super::envelope::Stored;
 use super::error::{Result, StoreError};
@@ -194,11 +197,35 @@ pub fn supersedes(new: &SerialState, old: &SerialState) -> bool {
     state_order(new) > state_order(old)
 }
 
-/// Balances and serial states accumulated over many movements, in memory.
+/// The lot-expiry entry a movement contributes to: its lot and expiry.
+fn lot_expiry(m: &Movement) -> Option<(Vec<u8>, NaiveDate)> {
+    let b = &m.body;
+    match (&b.lot, b.expiry) {
+        (Some(lot), Some(expiry)) if !lot.is_empty() => {
+            Some((keys::lot_expiry(&b.gtin, lot), expiry))
+        }
+        _ => None,
+    }
+}
+
+/// A lot's earliest expiry: labels of one lot should agree, and when they
+/// do not, the earliest is what FEFO and the expiry check must assume. A
+/// minimum does not depend on the order movements arrive in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Earliest {
+    /// What the store holds, when `add_over` read it: unchanged values are
+    /// not written again.
+    stored: Option<NaiveDate>,
+    pub date: NaiveDate,
+}
+
+/// Balances, serial states and lot expiries accumulated over many
+/// movements, in memory.
 #[derive(Default)]
 pub struct Aggregates {
     pub balances: HashMap<Vec<u8>, Balance>,
     pub states: HashMap<Vec<u8>, SerialState>,
+    pub expiries: HashMap<Vec<u8>, Earliest>,
 }
 
 impl Aggregates {
@@ -216,12 +243,19 @@ impl Aggregates {
                 }
             }
         }
+        if let Some((key, date)) = lot_expiry(m) {
+            self.expiries
+                .entry(key)
+                .and_modify(|e| e.date = e.date.min(date))
+                .or_insert(Earliest { stored: None, date });
+        }
     }
 
-    /// Adds a movement on top of what is stored: the first time a balance
-    /// or serial state is touched, its stored value (through `read`) is the
-    /// starting point. The committer and head office's ingest build their
-    /// batches this way; reindex and verify start from nothing with `add`.
+    /// Adds a movement on top of what is stored: the first time a balance,
+    /// serial state or lot expiry is touched, its stored value (through
+    /// `read`) is the starting point. The committer and head office's
+    /// ingest build their batches this way; reindex and verify start from
+    /// nothing with `add`.
     pub fn add_over(
         &mut self,
         m: &Movement,
@@ -234,7 +268,7 @@ impl Aggregates {
             source,
         };
         let (key, _, _) = balance_delta(m);
-        if let std::collections::hash_map::Entry::Vacant(slot) = self.balances.entry(key) {
+        if let Entry::Vacant(slot) = self.balances.entry(key) {
             let stored = match read(slot.key())? {
                 Some(bytes) => Balance::decode(&bytes).map_err(decode_err)?,
                 None => Balance::ZERO,
@@ -242,9 +276,20 @@ impl Aggregates {
             slot.insert(stored);
         }
         if let Some((key, _)) = serial_state(m, corrected) {
-            if let std::collections::hash_map::Entry::Vacant(slot) = self.states.entry(key) {
+            if let Entry::Vacant(slot) = self.states.entry(key) {
                 if let Some(bytes) = read(slot.key())? {
                     slot.insert(SerialState::decode(&bytes).map_err(decode_err)?);
+                }
+            }
+        }
+        if let Some((key, _)) = lot_expiry(m) {
+            if let Entry::Vacant(slot) = self.expiries.entry(key) {
+                if let Some(bytes) = read(slot.key())? {
+                    let date = NaiveDate::decode(&bytes).map_err(decode_err)?;
+                    slot.insert(Earliest {
+                        stored: Some(date),
+                        date,
+                    });
                 }
             }
         }
@@ -258,14 +303,12 @@ impl Aggregates {
             .into_iter()
             .map(|(k, v)| (k, v.encode()))
             .chain(self.states.into_iter().map(|(k, v)| (k, v.encode())))
-    }
-
-    /// The stored (key, value) pairs.
-    pub fn entries(&self) -> impl Iterator<Item = (&Vec<u8>, Vec<u8>)> {
-        self.balances
-            .iter()
-            .map(|(k, v)| (k, v.encode()))
-            .chain(self.states.iter().map(|(k, v)| (k, v.encode())))
+            .chain(
+                self.expiries
+                    .into_iter()
+                    .filter(|(_, e)| e.stored != Some(e.date))
+                    .map(|(k, e)| (k, e.date.encode())),
+            )
     }
 }
 

@@ -8,6 +8,7 @@
 //! from a newer scantrail is recognised and refused by name instead of being
 //! misread.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::chain::Hash;
@@ -118,6 +119,13 @@ envelope!(
     Balance,
     BalanceEnvelope,
     BalanceEnvelopeRef,
+    versions = 1
+);
+envelope!(
+    "lot expiry",
+    NaiveDate,
+    LotExpiryEnvelope,
+    LotExpiryEnvelopeRef,
     versions = 1
 );
 envelope!(

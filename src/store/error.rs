@@ -28,6 +28,13 @@ pub enum StoreError {
         known: u32,
     },
 
+    #[error("the store at {path} has schema version {found}, older than this scantrail's {known}: run `scantrail reindex --data {path}` once to upgrade it (the journal is kept as it is; the derived trees are rebuilt)")]
+    OlderSchema {
+        path: PathBuf,
+        found: u32,
+        known: u32,
+    },
+
     #[error("{path} is not a scantrail store ({reason}): check the path; if it is one, restore it from a backup")]
     NotAStore { path: PathBuf, reason: String },
 

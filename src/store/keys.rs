@@ -36,10 +36,14 @@ pub mod prefix {
     pub const BY_DOCUMENT: u8 = 0x25;
     /// (day, origin, seq) → ().
     pub const BY_DAY: u8 = 0x26;
+    /// (gtin, lot) → the earliest expiry any movement of the lot carried:
+    /// stock and expiry reports read it beside each balance, the station
+    /// rules before a dispatch.
+    pub const LOT_EXPIRY: u8 = 0x27;
 
     /// The prefixes reindex clears and rebuilds, with their names for
     /// messages.
-    pub const DERIVED: [(u8, &str); 7] = [
+    pub const DERIVED: [(u8, &str); 8] = [
         (BY_LOT, "by lot"),
         (BY_SERIAL, "by serial"),
         (SERIAL_STATE, "serial state"),
@@ -47,6 +51,7 @@ pub mod prefix {
         (BY_COUNTERPARTY, "by counterparty"),
         (BY_DOCUMENT, "by document"),
         (BY_DAY, "by day"),
+        (LOT_EXPIRY, "lot expiry"),
     ];
 }
 
@@ -199,6 +204,10 @@ pub fn lot_balance(gtin: &str, lot: &str, location: &str, unit: &str) -> Vec<u8>
         .str(location)
         .str(unit)
         .into_vec()
+}
+
+pub fn lot_expiry(gtin: &str, lot: &str) -> Vec<u8> {
+    Key::new(prefix::LOT_EXPIRY).str(gtin).str(lot).into_vec()
 }
 
 #[cfg(test)]

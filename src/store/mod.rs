@@ -40,13 +40,21 @@ pub use error::{Result, StoreError};
 pub use movement::*;
 
 /// The layout version of the whole store (trees, keys, envelopes). A store
-/// written by a newer scantrail is refused rather than misread.
-pub const SCHEMA_VERSION: u32 = 1;
+/// written by a newer scantrail is refused rather than misread; an older
+/// one is upgraded by `reindex`.
+///
+/// 2: the lot-expiry derived tree.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Batch size cap: large enough that a flush is amortised over many scans,
 /// small enough that one batch's latency stays well under a scanner's
 /// patience. See BENCHMARKS.md.
 pub const DEFAULT_MAX_BATCH: usize = 256;
+
+/// sled's page cache: sled's own default. It does not bound memory: a
+/// process writing millions of movements holds several GB more, and a
+/// smaller cache made that worse, not better (BENCHMARKS.md, "Memory").
+pub const DEFAULT_CACHE_BYTES: u64 = 1 << 30;
 
 pub(crate) mod tree {
     pub const META: &str = "meta";
@@ -73,8 +81,11 @@ pub struct OpenOptions {
     /// `None` accepts the site stamped in the store (reading a backup).
     pub site: Option<String>,
     pub max_batch: usize,
-    /// Only `reindex` opens a store whose last reindex was interrupted.
-    pub allow_interrupted_reindex: bool,
+    /// sled's page cache, in bytes (see `DEFAULT_CACHE_BYTES`).
+    pub cache_bytes: u64,
+    /// Only `reindex` opens a store whose last reindex was interrupted, or
+    /// one of an older schema: rebuilding the derived trees cures both.
+    pub for_reindex: bool,
 }
 
 impl OpenOptions {
@@ -83,7 +94,8 @@ impl OpenOptions {
             create: false,
             site,
             max_batch: DEFAULT_MAX_BATCH,
-            allow_interrupted_reindex: false,
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            for_reindex: false,
         }
     }
 
@@ -242,7 +254,7 @@ fn guard<T>(path: &Path, op: &'static str, f: impl FnOnce() -> Result<T>) -> Res
 /// threads of a store just closed in this process (or a command that just
 /// exited) can hold it for a moment. A store really in use is reported
 /// after about a second.
-fn open_sled(path: &Path) -> Result<sled::Db> {
+fn open_sled(path: &Path, cache_bytes: u64) -> Result<sled::Db> {
     let mut attempt = 0;
     loop {
         let opened = guard(path, "open", || {
@@ -251,6 +263,7 @@ fn open_sled(path: &Path) -> Result<sled::Db> {
                 // We flush after every batch ourselves; sled's timer flush
                 // would only compete with the committer for the log.
                 .flush_every_ms(None)
+                .cache_capacity(cache_bytes)
                 .open()
                 .map_err(|e| StoreError::sled(path, "open", e))
         });
@@ -285,7 +298,7 @@ impl Store {
             std::fs::create_dir_all(path)
                 .map_err(|e| StoreError::io(path, "create the store directory", e))?;
         }
-        let db = open_sled(path)?;
+        let db = open_sled(path, options.cache_bytes)?;
         let meta = db
             .open_tree(tree::META)
             .map_err(|e| StoreError::sled(path, "open the meta tree", e))?;
@@ -389,7 +402,14 @@ impl Store {
                 });
             }
         }
-        if !options.allow_interrupted_reindex
+        if found < SCHEMA_VERSION && !options.for_reindex {
+            return Err(StoreError::OlderSchema {
+                path: path.to_owned(),
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if !options.for_reindex
             && meta
                 .contains_key(meta_key::REINDEXING)
                 .map_err(err("read the meta tree"))?
@@ -500,6 +520,19 @@ impl Store {
         )
     }
 
+    /// The value stored under `key` in `tree`, decoded.
+    fn read<T: Stored>(
+        &self,
+        tree: &sled::Tree,
+        key: &[u8],
+        op: &'static str,
+    ) -> Result<Option<T>> {
+        match tree.get(key).map_err(self.sled_err(op))? {
+            Some(v) => self.value(&v).map(Some),
+            None => Ok(None),
+        }
+    }
+
     fn value<T: Stored>(&self, bytes: &[u8]) -> Result<T> {
         T::decode(bytes).map_err(|source| StoreError::Value {
             path: self.path.clone(),
@@ -550,29 +583,21 @@ impl Store {
 
     /// The movement (origin, seq), if committed.
     pub fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>> {
-        match self
-            .journal
-            .get(keys::journal(origin, seq))
-            .map_err(self.sled_err("read the journal"))?
-        {
-            Some(v) => self.value(&v).map(Some),
-            None => Ok(None),
-        }
+        self.read(
+            &self.journal,
+            &keys::journal(origin, seq),
+            "read the journal",
+        )
     }
 
     /// The last committed seq and hash of `origin` (0 when none).
     pub fn head(&self, origin: &str) -> Result<envelope::Head> {
-        match self
-            .journal
-            .get(keys::head(origin))
-            .map_err(self.sled_err("read a chain head"))?
-        {
-            Some(v) => self.value(&v),
-            None => Ok(envelope::Head {
+        Ok(self
+            .read(&self.journal, &keys::head(origin), "read a chain head")?
+            .unwrap_or(envelope::Head {
                 seq: 0,
                 hash: chain::Hash::GENESIS,
-            }),
-        }
+            }))
     }
 
     /// Up to `limit` rejected scans of `origin` with seq >= `from_seq`.
@@ -622,14 +647,8 @@ impl Store {
     }
 
     pub fn serial_state(&self, gtin: &str, serial: &str) -> Result<Option<SerialState>> {
-        match self
-            .journal
-            .get(keys::serial_state(gtin, serial))
-            .map_err(self.sled_err("read a serial state"))?
-        {
-            Some(v) => self.value(&v).map(Some),
-            None => Ok(None),
-        }
+        let key = keys::serial_state(gtin, serial);
+        self.read(&self.journal, &key, "read a serial state")
     }
 
     /// The balance of a lot at a location; `unit` is "" for a unit count.
@@ -640,26 +659,15 @@ impl Store {
         location: &str,
         unit: &str,
     ) -> Result<Balance> {
-        match self
-            .journal
-            .get(keys::lot_balance(gtin, lot, location, unit))
-            .map_err(self.sled_err("read a lot balance"))?
-        {
-            Some(v) => self.value(&v),
-            None => Ok(Balance::ZERO),
-        }
+        let key = keys::lot_balance(gtin, lot, location, unit);
+        Ok(self
+            .read(&self.journal, &key, "read a lot balance")?
+            .unwrap_or(Balance::ZERO))
     }
 
     /// The last position head office acknowledged, if any.
     pub fn outbox_position(&self) -> Result<Option<OutboxPosition>> {
-        match self
-            .outbox
-            .get(b"ack")
-            .map_err(self.sled_err("read the outbox"))?
-        {
-            Some(v) => self.value(&v).map(Some),
-            None => Ok(None),
-        }
+        self.read(&self.outbox, b"ack", "read the outbox")
     }
 
     /// Records head office's acknowledgement, durably.

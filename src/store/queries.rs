@@ -61,16 +61,10 @@ impl Store {
         Ok(out)
     }
 
-    /// The expiry recorded with the lot's first movement that carried one.
+    /// The earliest expiry any movement of the lot carried.
     pub fn lot_expiry(&self, gtin: &str, lot: &str) -> Result<Option<NaiveDate>> {
-        for id in self.by_lot(gtin, lot)? {
-            if let Some(m) = self.movement(&id.origin, id.seq)? {
-                if m.body.expiry.is_some() {
-                    return Ok(m.body.expiry);
-                }
-            }
-        }
-        Ok(None)
+        let key = keys::lot_expiry(gtin, lot);
+        self.read(&self.journal, &key, "read a lot expiry")
     }
 
     /// Every movement recorded against a document, by (origin, seq).

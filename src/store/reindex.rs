@@ -1,15 +1,16 @@
 //! `reindex`: rebuilds every derived tree from the journal, for when a
-//! derived tree is damaged or its layout changes. The journal, the seq
-//! counters and the rejected log are never touched. A marker in `meta`
-//! stays set while it runs, so an interrupted reindex is noticed at the
-//! next open instead of leaving silently incomplete trees.
+//! derived tree is damaged or its layout changes (which is how a store of
+//! an older schema is upgraded). The journal, the seq counters and the
+//! rejected log are never touched. A marker in `meta` stays set while it
+//! runs, so an interrupted reindex is noticed at the next open instead of
+//! leaving silently incomplete trees.
 
 use super::derived::{self, Aggregates};
 use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::{prefix, KeyReader};
 use super::movement::Movement;
-use super::{meta_key, SledSink};
+use super::{meta_key, SledSink, SCHEMA_VERSION};
 
 /// Entries per batch: bounds memory on large stores.
 const CHUNK: usize = 20_000;
@@ -79,8 +80,8 @@ pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
             n = 0;
         }
     }
-    for (k, v) in agg.entries() {
-        batch.insert(k.as_slice(), v);
+    for (k, v) in agg.into_entries() {
+        batch.insert(k, v);
         n += 1;
         report.written += 1;
         if n >= CHUNK {
@@ -90,6 +91,10 @@ pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
     }
     write(batch)?;
 
+    // The derived trees now have this schema's layout.
+    sink.meta
+        .insert(meta_key::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
+        .map_err(sink.sled_err("write the schema version"))?;
     sink.meta
         .remove(meta_key::REINDEXING)
         .map_err(sink.sled_err("clear the reindex mark"))?;

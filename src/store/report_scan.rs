@@ -87,23 +87,6 @@ impl Store {
         Ok(())
     }
 
-    /// The expiry of a lot: that of its first movement (in key order) that
-    /// carries one. Reads the by-lot index lazily, so a lot costs one seek
-    /// and usually one movement read (`lot_expiry` collects every id first).
-    pub fn first_lot_expiry(&self, gtin: &str, lot: &str) -> Result<Option<chrono::NaiveDate>> {
-        for item in self.journal.scan_prefix(keys::lot_range(gtin, lot)) {
-            let (k, _) = item.map_err(self.sled_err("read the by-lot index"))?;
-            if let Some((origin, seq)) = super::derived::index_target(&k) {
-                if let Some(m) = self.movement(&origin, seq)? {
-                    if m.body.expiry.is_some() {
-                        return Ok(m.body.expiry);
-                    }
-                }
-            }
-        }
-        Ok(None)
-    }
-
     /// Serial states of every GTIN (`None`) or of one GTIN.
     pub fn serial_states(&self, gtin: Option<&str>) -> SerialStates<'_> {
         let prefix = match gtin {

@@ -24,14 +24,7 @@ pub struct Halt {
 impl Store {
     /// Head office's last acknowledgement of the rejected-scan log.
     pub fn rejected_outbox_position(&self) -> Result<Option<OutboxPosition>> {
-        match self
-            .outbox
-            .get(REJECTED_ACK)
-            .map_err(self.sled_err("read the outbox"))?
-        {
-            Some(v) => self.value(&v).map(Some),
-            None => Ok(None),
-        }
+        self.read(&self.outbox, REJECTED_ACK, "read the outbox")
     }
 
     pub fn set_rejected_outbox_position(&self, position: OutboxPosition) -> Result<()> {

@@ -2,6 +2,8 @@
 
 use std::future::Future;
 
+use chrono::NaiveDate;
+
 use super::movement::tests_support::sample;
 use super::*;
 
@@ -157,8 +159,66 @@ fn a_newer_schema_is_refused() {
     let e = Store::open(dir.path(), OpenOptions::existing(None))
         .err()
         .unwrap();
-    assert!(matches!(e, StoreError::NewerSchema { found: 2, .. }), "{e}");
+    assert!(
+        matches!(e, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1),
+        "{e}"
+    );
     assert!(e.to_string().contains("upgrade scantrail"));
+}
+
+#[test]
+fn a_lot_keeps_its_earliest_expiry_and_an_older_store_is_upgraded_by_reindex() {
+    let dir = tempfile::tempdir().unwrap();
+    let date = |d| NaiveDate::from_ymd_opt(2027, 3, d);
+    {
+        let store = create(dir.path());
+        for (i, day) in [(1, 20), (2, 5), (3, 28)] {
+            let mut m = sample(i);
+            m.expiry = date(day);
+            store.commit(m).unwrap();
+        }
+        assert_eq!(
+            store.lot_expiry("09506000134352", "LOT42").unwrap(),
+            date(5)
+        );
+        assert_eq!(store.lot_expiry("09506000134352", "NOPE").unwrap(), None);
+        assert!(store.verify().unwrap().is_ok());
+    }
+    // What a store of schema 1 looks like: no lot-expiry entries.
+    {
+        let db = raw_sled(dir.path());
+        let meta = db.open_tree(tree::META).unwrap();
+        meta.insert(meta_key::SCHEMA, &1u32.to_be_bytes()).unwrap();
+        let j = db.open_tree(tree::JOURNAL).unwrap();
+        j.remove(keys::lot_expiry("09506000134352", "LOT42"))
+            .unwrap()
+            .expect("the lot-expiry key layout changed");
+        db.flush().unwrap();
+    }
+    let e = Store::open(dir.path(), OpenOptions::existing(None))
+        .err()
+        .unwrap();
+    assert!(matches!(e, StoreError::OlderSchema { found: 1, .. }), "{e}");
+    assert!(e.to_string().contains("scantrail reindex --data"), "{e}");
+    {
+        let options = OpenOptions {
+            for_reindex: true,
+            ..OpenOptions::existing(None)
+        };
+        let store = Store::open(dir.path(), options).unwrap();
+        assert!(
+            !store.verify().unwrap().is_ok(),
+            "the missing expiry is a problem"
+        );
+        store.reindex().unwrap();
+    }
+    let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+    assert_eq!(
+        store.lot_expiry("09506000134352", "LOT42").unwrap(),
+        date(5)
+    );
+    assert!(store.verify().unwrap().is_ok());
+    assert_eq!(store.journal_range("north", 1, 10).unwrap().len(), 3);
 }
 
 #[test]

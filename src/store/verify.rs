@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
+
 use super::chain::{self, Hash};
 use super::derived::{self, Aggregates};
 use super::envelope::{Head, Stored};
@@ -256,7 +258,13 @@ fn check_index_counts(
 ) -> Result<()> {
     let read = sink.sled_err("read a derived tree");
     for (p, name) in prefix::DERIVED {
-        if p == prefix::SERIAL_STATE || p == prefix::LOT_BALANCE {
+        if [
+            prefix::SERIAL_STATE,
+            prefix::LOT_BALANCE,
+            prefix::LOT_EXPIRY,
+        ]
+        .contains(&p)
+        {
             continue;
         }
         let want = expected.get(&p).copied().unwrap_or(0);
@@ -305,64 +313,52 @@ fn describe_key(k: &[u8]) -> String {
     parts.join(" / ")
 }
 
-fn check_aggregates(sink: &SledSink, mut agg: Aggregates, report: &mut Report) -> Result<()> {
+fn check_aggregates(sink: &SledSink, agg: Aggregates, report: &mut Report) -> Result<()> {
+    let expiries = agg.expiries.into_iter().map(|(k, e)| (k, e.date)).collect();
+    check_values::<Balance>(
+        sink,
+        prefix::LOT_BALANCE,
+        "lot balance",
+        agg.balances,
+        report,
+    )?;
+    check_values::<SerialState>(
+        sink,
+        prefix::SERIAL_STATE,
+        "serial state of",
+        agg.states,
+        report,
+    )?;
+    check_values::<NaiveDate>(sink, prefix::LOT_EXPIRY, "expiry of lot", expiries, report)
+}
+
+/// Compares one tree of values with what the journal implies.
+fn check_values<T: Stored + PartialEq + std::fmt::Debug>(
+    sink: &SledSink,
+    tree: u8,
+    what: &str,
+    mut want: HashMap<Vec<u8>, T>,
+    report: &mut Report,
+) -> Result<()> {
     let read = sink.sled_err("read a derived tree");
-    for item in sink.journal.scan_prefix([prefix::LOT_BALANCE]) {
+    for item in sink.journal.scan_prefix([tree]) {
         let (k, v) = item.map_err(&read)?;
-        let have = Balance::decode(&v).ok();
-        match agg.balances.remove(k.as_ref()) {
-            Some(want) if Some(want) == have => {}
-            Some(want) => report.problem(
-                None,
-                None,
-                format!(
-                    "lot balance {} is {:?} but the journal sums to {:?}",
-                    describe_key(&k),
-                    have,
-                    want
-                ),
-            ),
-            None => report.problem(
-                None,
-                None,
-                format!("lot balance {} has no movement", describe_key(&k)),
-            ),
-        }
+        let have = T::decode(&v).ok();
+        let problem = match want.remove(k.as_ref()) {
+            Some(want) if Some(&want) == have.as_ref() => continue,
+            Some(want) => format!("is {have:?} but the journal says {want:?}"),
+            None => "has no movement".to_owned(),
+        };
+        report.problem(None, None, format!("{what} {} {problem}", describe_key(&k)));
     }
-    for (k, _) in agg.balances {
+    for (k, _) in want {
         report.problem(
             None,
             None,
-            format!("lot balance {} is missing", describe_key(&k)),
-        );
-    }
-    for item in sink.journal.scan_prefix([prefix::SERIAL_STATE]) {
-        let (k, v) = item.map_err(&read)?;
-        let have = SerialState::decode(&v).ok();
-        match agg.states.remove(k.as_ref()) {
-            Some(want) if Some(&want) == have.as_ref() => {}
-            Some(want) => report.problem(
-                None,
-                None,
-                format!(
-                    "serial state of {} is {:?} but the journal says {:?}",
-                    describe_key(&k),
-                    have,
-                    want
-                ),
+            format!(
+                "{what} {} is missing (run `scantrail reindex`)",
+                describe_key(&k)
             ),
-            None => report.problem(
-                None,
-                None,
-                format!("serial state of {} has no movement", describe_key(&k)),
-            ),
-        }
-    }
-    for (k, _) in agg.states {
-        report.problem(
-            None,
-            None,
-            format!("serial state of {} is missing", describe_key(&k)),
         );
     }
     Ok(())
