@@ -4,7 +4,6 @@
 //! demos; see `crate::report::gen`.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use super::store_args::StoreArgs;
 use crate::report::gen;
@@ -23,6 +22,9 @@ pub struct Args {
     /// Largest group-commit batch
     #[arg(long, default_value_t = crate::store::DEFAULT_MAX_BATCH)]
     pub max_batch: usize,
+    /// sled's page cache in MB
+    #[arg(long, default_value_t = crate::store::DEFAULT_CACHE_BYTES >> 20)]
+    pub cache_mb: u64,
     /// Site id [default: `[site] id` of the configuration, else "gen-site"]
     #[arg(long)]
     pub site: Option<String>,
@@ -31,13 +33,21 @@ pub struct Args {
 pub fn run(args: Args) -> super::Outcome {
     let flag = args.site.clone();
     let max_batch = args.max_batch.max(1);
-    let store = Arc::new(args.store.open_with(|site| {
-        Ok(OpenOptions {
-            max_batch,
-            ..OpenOptions::create(flag.or(site).unwrap_or_else(|| "gen-site".to_owned()))
+    let cache_bytes = args.cache_mb << 20;
+    let open = || {
+        args.store.open_with(|site| {
+            Ok(OpenOptions {
+                max_batch,
+                cache_bytes,
+                ..OpenOptions::create(
+                    flag.clone()
+                        .or(site)
+                        .unwrap_or_else(|| "gen-site".to_owned()),
+                )
+            })
         })
-    })?);
-    let s = gen::generate(&store, args.movements, args.seed)?;
+    };
+    let s = gen::generate(open, args.movements, args.seed, gen::REOPEN_EVERY)?;
     eprintln!(
         "wrote {} movements ({} corrections) in {:.1} s: {:.0}/s, {} batches ({:.1} per batch)",
         s.movements,
@@ -47,7 +57,7 @@ pub fn run(args: Args) -> super::Outcome {
         s.batches,
         s.movements as f64 / s.batches.max(1) as f64
     );
-    let (apply, flush, fsync) = store.timing().seconds();
+    let (apply, flush, fsync) = s.committer;
     eprintln!("committer time: apply {apply:.1} s, sled flush {flush:.1} s, fsync {fsync:.1} s");
     eprintln!(
         "landmarks: lot {} of GTIN {} (~1000 movements); numeric serials of GTIN {} from 100000",
