@@ -6,7 +6,7 @@
 //! ```sh
 //! cargo build --release
 //! target/release/scantrail gen-data --data /tmp/site-1m --movements 1000000 --config /nonexistent.toml
-//! cargo run --release --example report_bench -- --data /tmp/site-1m [--runs 20] [--only batch|range|warranty|trace|stock|expiry]
+//! cargo run --release --example report_bench -- --data /tmp/site-1m [--runs 20] [--only batch|range|warranty|lookup|trace|stock|expiry]
 //! ```
 //! The SQLite copy is written next to the store (`DIR.sqlite`) on the
 //! first run and reused.
@@ -279,6 +279,38 @@ fn main() {
         });
         rows.push(("warranty look-up (one serial)".into(), med, sq));
     }
+    if want("lookup") {
+        // The journal's own look-ups (issue 4): ids of a lot's movements
+        // and of a serial's, as the reports start from.
+        let (med, _, n) = time(runs * 10, || {
+            store.by_lot(&hot_gtin, gen::HOT_LOT).unwrap().len()
+        });
+        let mut by_lot = conn
+            .prepare("SELECT origin, seq FROM movements WHERE gtin=?1 AND lot=?2")
+            .unwrap();
+        let (sq, _, sn) = time(runs * 10, || {
+            by_lot
+                .query_map(params![hot_gtin, gen::HOT_LOT], |r| r.get::<_, i64>(1))
+                .unwrap()
+                .count()
+        });
+        note.push(format!("by-lot look-up: {n} ids (SQLite {sn})"));
+        rows.push(("by-lot look-up (ids of the hot lot)".into(), med, sq));
+        let (med, _, n) = time(runs * 10, || {
+            store.by_serial(&serial_gtin, "100500").unwrap().len()
+        });
+        let mut by_serial = conn
+            .prepare("SELECT origin, seq FROM movements WHERE gtin=?1 AND serial=?2")
+            .unwrap();
+        let (sq, _, sn) = time(runs * 10, || {
+            by_serial
+                .query_map(params![serial_gtin, "100500"], |r| r.get::<_, i64>(1))
+                .unwrap()
+                .count()
+        });
+        note.push(format!("by-serial look-up: {n} ids (SQLite {sn})"));
+        rows.push(("by-serial look-up (ids of one serial)".into(), med, sq));
+    }
     if want("trace") {
         // Movements and trace of the hot lot.
         let q = request("trace", &[("gtin", &hot_gtin), ("lot", gen::HOT_LOT)]);
@@ -311,7 +343,7 @@ fn main() {
             ));
         }
         let mut stock = conn
-        .prepare("SELECT gtin, lot, location, unit, SUM(delta), MAX(expiry) FROM movements GROUP BY gtin, lot, location, unit HAVING SUM(delta) != 0")
+        .prepare("SELECT gtin, lot, location, unit, SUM(delta), MIN(expiry) FROM movements GROUP BY gtin, lot, location, unit HAVING SUM(delta) != 0")
         .unwrap();
         let (sq, _, n) = time(stock_runs, || {
             stock
@@ -333,7 +365,7 @@ fn main() {
             ));
         }
         let mut expiry = conn
-        .prepare("SELECT gtin, lot, location, SUM(delta), MAX(expiry) AS e FROM movements WHERE lot IS NOT NULL GROUP BY gtin, lot, location, unit HAVING SUM(delta) != 0 AND e <= '2026-12-31' ORDER BY e")
+        .prepare("SELECT gtin, lot, location, SUM(delta), MIN(expiry) AS e FROM movements WHERE lot IS NOT NULL GROUP BY gtin, lot, location, unit HAVING SUM(delta) != 0 AND e <= '2026-12-31' ORDER BY e")
         .unwrap();
         let (sq, _, _) = time(stock_runs, || {
             expiry
