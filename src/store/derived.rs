@@ -1,9 +1,9 @@
 //! Derived trees: everything in the store that can be recomputed from the
 //! journal (by lot, by serial, serial state, lot balances, lot expiry, by
-//! counterparty, by document, by day). One set of functions computes them, used by the
-//! committer for each new movement, by `reindex` to rebuild them and by
-//! `verify` to check them, so the three can never disagree on what an entry
-//! should be.
+//! counterparty, by document, by day). One set of functions computes them,
+//! used by the committer for each new movement, by `reindex` to rebuild
+//! them and by `verify` to check them, so the three can never disagree on
+//! what an entry should be.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
