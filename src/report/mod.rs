@@ -253,6 +253,27 @@ pub(crate) fn load(store: &Store, ids: &[MovementId]) -> Result<Vec<Movement>> {
     Ok(out)
 }
 
+/// A location as reports show it: by its name at the site that owns it;
+/// at head office, whose stock all belongs to sites, as `site/location`,
+/// so two sites' `DOCK-1` stay apart.
+pub(crate) fn site_location(store: &Store, origin: &str, location: String) -> String {
+    if origin == store.site() {
+        location
+    } else {
+        format!("{origin}/{location}")
+    }
+}
+
+/// Whether a location filter picks a site's location: its name, or
+/// `site/name`.
+pub(crate) fn location_matches(filter: &str, origin: &str, location: &str) -> bool {
+    filter == location
+        || filter
+            .strip_prefix(origin)
+            .and_then(|rest| rest.strip_prefix('/'))
+            == Some(location)
+}
+
 /// `origin:seq`, the way reports name a movement.
 pub fn movement_ref(id: &MovementId) -> String {
     format!("{}:{}", id.origin, id.seq)
@@ -487,6 +508,69 @@ pub(crate) fn corrected_ids(movements: &[Movement]) -> std::collections::HashSet
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::chain::{self, Hash};
+    use crate::store::movement::tests_support::sample;
+    use crate::store::OpenOptions;
+
+    /// `n` receipts of one site at its `A-01`, serials prefixed by the site.
+    fn receipts(origin: &str, n: u64) -> Vec<Movement> {
+        let mut prev = Hash::GENESIS;
+        (1..=n)
+            .map(|seq| {
+                let mut body = sample(seq);
+                body.serial = Some(format!("{origin}-{seq}"));
+                let hash = chain::movement_hash(origin, seq, &prev, &body);
+                let prev_hash = std::mem::replace(&mut prev, hash);
+                Movement {
+                    origin: origin.into(),
+                    seq,
+                    prev_hash,
+                    body,
+                    hash,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn head_office_keeps_two_sites_locations_of_one_name_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), OpenOptions::create("hq".into())).unwrap();
+        for (origin, n) in [("north", 3), ("south", 2)] {
+            store.ingest(origin, receipts(origin, n)).unwrap().unwrap();
+        }
+        assert!(store.verify().unwrap().is_ok());
+        let stock = |location: Option<&str>| {
+            let q = stock::Query {
+                gtin: None,
+                lot: None,
+                location: location.map(str::to_owned),
+                expiring_before: None,
+                by: stock::By::All,
+            };
+            let r = stock::run(&store, &q).unwrap();
+            let lots: Vec<(String, String)> = r
+                .lots
+                .iter()
+                .map(|l| (l.location.clone(), l.quantity.to_string()))
+                .collect();
+            (lots, r.serials.len())
+        };
+        let both = vec![
+            ("north/A-01".to_owned(), "3".to_owned()),
+            ("south/A-01".to_owned(), "2".to_owned()),
+        ];
+        assert_eq!(stock(None), (both.clone(), 5));
+        assert_eq!(
+            stock(Some("A-01")),
+            (both, 5),
+            "the bare name matches every site's"
+        );
+        assert_eq!(
+            stock(Some("south/A-01")),
+            (vec![("south/A-01".to_owned(), "2".to_owned())], 2)
+        );
+    }
 
     #[test]
     fn amounts_print_exactly_and_join_units() {

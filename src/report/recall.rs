@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use super::range::{self, Cursor};
 use super::{
-    bad, corrected_ids, load, movement_ref, stock, Amount, Params, Party, ReportError, Result,
+    bad, corrected_ids, load, movement_ref, site_location, stock, Amount, Params, Party,
+    ReportError, Result,
 };
 use crate::station::reference::SerialRange;
 use crate::store::report_scan::SerialStates;
@@ -366,7 +367,7 @@ fn by_serials(store: &Store, q: &Query, range: &SerialRange) -> Result<RecallRep
                 SerialLine {
                     serial,
                     state: "in_stock",
-                    location: Some(location),
+                    location: Some(site_location(store, &by.origin, location)),
                     customer: None,
                     since,
                     by: movement_ref(&by),
@@ -378,7 +379,7 @@ fn by_serials(store: &Store, q: &Query, range: &SerialRange) -> Result<RecallRep
                 SerialLine {
                     serial,
                     state: "returned",
-                    location: Some(location),
+                    location: Some(site_location(store, &by.origin, location)),
                     customer: None,
                     since: at,
                     by: movement_ref(&by),

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{bad, Amount, Params, Result};
+use super::{bad, location_matches, site_location, Amount, Params, Result};
 use crate::store::{SerialState, Store};
 
 /// Which part of the stock to list.
@@ -117,7 +117,7 @@ pub(crate) fn lots_on_hand(
     store.each_lot_balance(gtin, lot, |gtin, b| {
         if b.balance.mantissa == 0
             || lot.is_some_and(|l| l != b.lot)
-            || location.is_some_and(|l| l != b.location)
+            || location.is_some_and(|l| !location_matches(l, &b.origin, &b.location))
         {
             return Ok(());
         }
@@ -134,7 +134,7 @@ pub(crate) fn lots_on_hand(
             out.push(LotLine {
                 gtin,
                 lot: b.lot,
-                location: b.location,
+                location: site_location(store, &b.origin, b.location),
                 quantity: Amount::of(b.balance, &b.unit),
                 expiry,
             });
@@ -174,7 +174,10 @@ pub fn run(store: &Store, q: &Query) -> Result<StockReport> {
                 SerialState::Returned { location, at, by } => ("returned", location, at, by),
                 SerialState::Dispatched { .. } | SerialState::Voided { .. } => continue,
             };
-            if q.location.as_ref().is_some_and(|l| *l != location) {
+            if q.location
+                .as_ref()
+                .is_some_and(|l| !location_matches(l, &by.origin, &location))
+            {
                 continue;
             }
             let (lot, expiry) = match store.movement(&by.origin, by.seq)? {
@@ -191,7 +194,7 @@ pub fn run(store: &Store, q: &Query) -> Result<StockReport> {
                 gtin,
                 serial,
                 state: name,
-                location,
+                location: site_location(store, &by.origin, location),
                 since,
                 lot,
                 expiry,

@@ -107,7 +107,8 @@ pub fn balance_delta(m: &Movement) -> (Vec<u8>, i128, u8) {
         -1 => -mantissa.abs(),
         _ => mantissa,
     };
-    let key = keys::lot_balance(&b.gtin, b.lot.as_deref().unwrap_or(""), &b.location, unit);
+    let lot = b.lot.as_deref().unwrap_or("");
+    let key = keys::lot_balance(&b.gtin, lot, &m.origin, &b.location, unit);
     (key, signed, scale)
 }
 

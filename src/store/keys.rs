@@ -27,8 +27,9 @@ pub mod prefix {
     pub const BY_SERIAL: u8 = 0x21;
     /// (gtin, serial) → serial state.
     pub const SERIAL_STATE: u8 = 0x22;
-    /// (gtin, lot, location, unit) → balance. Lot is "" when none was scanned,
-    /// unit is "" for a count of units.
+    /// (gtin, lot, origin, location, unit) → balance. Lot is "" when none
+    /// was scanned, unit is "" for a count of units. The origin keeps two
+    /// sites' locations of the same name apart at head office.
     pub const LOT_BALANCE: u8 = 0x23;
     /// (G|N, gln or name, origin, seq) → ().
     pub const BY_COUNTERPARTY: u8 = 0x24;
@@ -197,10 +198,11 @@ pub fn serial_state(gtin: &str, serial: &str) -> Vec<u8> {
         .into_vec()
 }
 
-pub fn lot_balance(gtin: &str, lot: &str, location: &str, unit: &str) -> Vec<u8> {
+pub fn lot_balance(gtin: &str, lot: &str, origin: &str, location: &str, unit: &str) -> Vec<u8> {
     Key::new(prefix::LOT_BALANCE)
         .str(gtin)
         .str(lot)
+        .str(origin)
         .str(location)
         .str(unit)
         .into_vec()

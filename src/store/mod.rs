@@ -43,7 +43,7 @@ pub use movement::*;
 /// written by a newer scantrail is refused rather than misread; an older
 /// one is upgraded by `reindex`.
 ///
-/// 2: the lot-expiry derived tree.
+/// 2: the lot-expiry tree; lot balances keyed by origin too.
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// Batch size cap: large enough that a flush is amortised over many scans,
@@ -651,7 +651,8 @@ impl Store {
         self.read(&self.journal, &key, "read a serial state")
     }
 
-    /// The balance of a lot at a location; `unit` is "" for a unit count.
+    /// The balance of a lot at a location of this site; `unit` is "" for a
+    /// unit count.
     pub fn lot_balance(
         &self,
         gtin: &str,
@@ -659,7 +660,7 @@ impl Store {
         location: &str,
         unit: &str,
     ) -> Result<Balance> {
-        let key = keys::lot_balance(gtin, lot, location, unit);
+        let key = keys::lot_balance(gtin, lot, &self.site, location, unit);
         Ok(self
             .read(&self.journal, &key, "read a lot balance")?
             .unwrap_or(Balance::ZERO))

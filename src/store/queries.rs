@@ -5,15 +5,17 @@
 use chrono::NaiveDate;
 
 use super::error::{Result, StoreError};
-use super::keys::{self, Key, KeyReader};
+use super::keys;
 use super::movement::{Balance, MovementId, NewRejection, Rejection};
 use super::reference::Reference;
 use super::{derived, Store};
 
-/// One lot balance: a lot of a GTIN at a location, in a unit ("" = units).
+/// One lot balance: a lot of a GTIN at a location of a site (origin), in
+/// a unit ("" = units).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotBalance {
     pub lot: String,
+    pub origin: String,
     pub location: String,
     pub unit: String,
     pub balance: Balance,
@@ -40,24 +42,14 @@ impl Document {
 }
 
 impl Store {
-    /// Every lot balance of a GTIN, ordered by lot, location and unit.
+    /// Every lot balance of a GTIN, ordered by lot, origin, location and
+    /// unit.
     pub fn lot_balances(&self, gtin: &str) -> Result<Vec<LotBalance>> {
-        let prefix = Key::new(keys::prefix::LOT_BALANCE).str(gtin).into_vec();
         let mut out = Vec::new();
-        for item in self.journal.scan_prefix(&prefix) {
-            let (k, v) = item.map_err(self.sled_err("read lot balances"))?;
-            let mut r = KeyReader::new(&k);
-            let fields = (|| Some((r.str()?, r.str()?, r.str()?, r.str()?)))();
-            let Some((_, lot, location, unit)) = fields else {
-                return Err(self.damaged("a lot balance key cannot be read"));
-            };
-            out.push(LotBalance {
-                lot,
-                location,
-                unit,
-                balance: self.value(&v)?,
-            });
-        }
+        self.each_lot_balance(Some(gtin), None, |_, b| {
+            out.push(b);
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -123,13 +115,6 @@ impl Store {
             out.push((k[1..].to_vec(), v.to_vec()));
         }
         Ok(out)
-    }
-
-    fn damaged(&self, detail: &str) -> StoreError {
-        StoreError::Damaged {
-            path: self.path().to_owned(),
-            detail: detail.to_owned(),
-        }
     }
 }
 

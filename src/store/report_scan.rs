@@ -54,7 +54,7 @@ impl Store {
     }
 
     /// Every lot balance, of all GTINs, one GTIN or one lot of a GTIN, in
-    /// key order (GTIN, lot, location, unit), as (gtin, balance).
+    /// key order (GTIN, lot, origin, location, unit), as (gtin, balance).
     pub fn each_lot_balance(
         &self,
         gtin: Option<&str>,
@@ -69,8 +69,8 @@ impl Store {
         for item in self.journal.scan_prefix(&prefix) {
             let (k, v) = item.map_err(self.sled_err("read lot balances"))?;
             let mut r = KeyReader::new(&k);
-            let Some((gtin, lot, location, unit)) =
-                (|| Some((r.str()?, r.str()?, r.str()?, r.str()?)))()
+            let Some((gtin, lot, origin, location, unit)) =
+                (|| Some((r.str()?, r.str()?, r.str()?, r.str()?, r.str()?)))()
             else {
                 return Err(self.damaged_key("a lot balance key cannot be read"));
             };
@@ -78,6 +78,7 @@ impl Store {
                 gtin,
                 LotBalance {
                     lot,
+                    origin,
                     location,
                     unit,
                     balance: self.value(&v)?,
