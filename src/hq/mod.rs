@@ -28,7 +28,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         Store::open(&config.data_dir, OpenOptions::create(config.hq.id.clone()))
             .with_context(|| format!("cannot open the store at {}", config.data_dir.display()))?,
     );
-    let sites = Arc::new(Sites::open(&store)?);
+    let sites = Arc::new(Sites::open(store.clone())?);
     let mut tokens = HashMap::new();
     for s in &config.sites {
         tokens.insert(

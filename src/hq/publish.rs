@@ -5,26 +5,13 @@
 //! state. Records are stored already encoded with `station::records::encode`
 //! and `Owner::HeadOffice`, exactly the bytes a site's rules read.
 
-use chrono::Utc;
-use serde::{Deserialize, Serialize};
-
 use crate::site::catalog::{Author, NewHold};
 use crate::station::import;
 use crate::station::records::{decode, encode};
-use crate::station::reference::{Change, Hold, HoldScope, Owner, SerialRange};
+use crate::station::reference::{Hold, HoldScope, Owner, SerialRange};
 use crate::store::reference::Reference;
 use crate::store::Store;
 use crate::sync::protocol::{reference_segment, Delta};
-
-const VERSION_KEY: &[u8] = &[0x00];
-const RECORD: u8 = 0x01;
-
-/// A record as published: its version and its bytes (None: removed).
-#[derive(Serialize, Deserialize)]
-struct Stamped {
-    version: u64,
-    record: Option<Vec<u8>>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -38,32 +25,9 @@ pub enum PublishError {
 
 type Result<T> = std::result::Result<T, PublishError>;
 
-fn tree(store: &Store, r: Reference) -> Result<sled::Tree> {
-    let name = format!("hq.publish.{}", reference_segment(r));
-    store
-        .db()
-        .open_tree(name)
-        .map_err(|e| crate::store::StoreError::sled(store.path(), "open a publish tree", e).into())
-}
-
-fn sled_err(store: &Store) -> impl Fn(sled::Error) -> PublishError + '_ {
-    move |e| crate::store::StoreError::sled(store.path(), "read published data", e).into()
-}
-
 /// The current version of a kind (0 before anything was published).
 pub fn version(store: &Store, r: Reference) -> Result<u64> {
-    let t = tree(store, r)?;
-    Ok(t.get(VERSION_KEY)
-        .map_err(sled_err(store))?
-        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-        .map(u64::from_be_bytes)
-        .unwrap_or(0))
-}
-
-fn record_key(key: &[u8]) -> Vec<u8> {
-    let mut k = vec![RECORD];
-    k.extend_from_slice(key);
-    k
+    Ok(store.published_version(reference_segment(r))?)
 }
 
 /// Publishes upserts and removals as one new version, durably.
@@ -73,39 +37,7 @@ pub fn publish(
     upserts: Vec<(Vec<u8>, Vec<u8>)>,
     removals: Vec<Vec<u8>>,
 ) -> Result<u64> {
-    let t = tree(store, r)?;
-    // The committer thread serialises publishers with each other and makes
-    // the change durable with the store's own flush and fsync.
-    let path = store.path().to_owned();
-    let version = store.committer().exclusive(move |sink| {
-        let err = |e| crate::store::StoreError::sled(&path, "publish reference data", e);
-        let current = t
-            .get(VERSION_KEY)
-            .map_err(err)?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map(u64::from_be_bytes)
-            .unwrap_or(0);
-        let version = current + 1;
-        let mut batch = sled::Batch::default();
-        for (k, v) in upserts {
-            let s = Stamped {
-                version,
-                record: Some(v),
-            };
-            batch.insert(record_key(&k), postcard::to_stdvec(&s).unwrap_or_default());
-        }
-        for k in removals {
-            let s = Stamped {
-                version,
-                record: None,
-            };
-            batch.insert(record_key(&k), postcard::to_stdvec(&s).unwrap_or_default());
-        }
-        batch.insert(VERSION_KEY, &version.to_be_bytes());
-        t.apply_batch(batch).map_err(err)?;
-        sink.make_durable()?;
-        Ok(version)
-    })?;
+    let version = store.publish(reference_segment(r), upserts, removals)?;
     tracing::info!(
         kind = reference_segment(r),
         version,
@@ -116,22 +48,12 @@ pub fn publish(
 
 /// Every record changed after `since`, with the version it brings the site to.
 pub fn delta(store: &Store, r: Reference, since: u64) -> Result<Delta> {
-    let t = tree(store, r)?;
     let version = version(store, r)?;
     let mut upserts = Vec::new();
     let mut removals = Vec::new();
     if since < version {
-        for item in t.scan_prefix([RECORD]) {
-            let (k, v) = item.map_err(sled_err(store))?;
-            let s: Stamped = postcard::from_bytes(&v).map_err(|e| PublishError::Damaged {
-                kind: reference_segment(r),
-                detail: e.to_string(),
-            })?;
-            if s.version <= since || s.version > version {
-                continue;
-            }
-            let key = k[1..].to_vec();
-            match s.record {
+        for (key, record) in store.published_changes(reference_segment(r), since, version)? {
+            match record {
                 Some(bytes) => upserts.push((key, bytes)),
                 None => removals.push(key),
             }
@@ -164,31 +86,14 @@ fn get<T: serde::de::DeserializeOwned>(
     r: Reference,
     key: &str,
 ) -> Result<Option<T>> {
-    let t = tree(store, r)?;
-    match t.get(record_key(key.as_bytes())).map_err(sled_err(store))? {
-        None => Ok(None),
-        Some(v) => {
-            let s: Stamped = postcard::from_bytes(&v).map_err(|e| PublishError::Damaged {
-                kind: reference_segment(r),
-                detail: e.to_string(),
-            })?;
-            s.record
-                .map(|b| decode(&b))
-                .transpose()
-                .map_err(|detail| PublishError::Damaged {
-                    kind: reference_segment(r),
-                    detail,
-                })
-        }
-    }
-}
-
-fn change(author: &Author) -> Change {
-    Change {
-        by: author.by.clone(),
-        at: Utc::now(),
-        why: author.why.clone(),
-    }
+    store
+        .published_record(reference_segment(r), key.as_bytes())?
+        .map(|b| decode(&b))
+        .transpose()
+        .map_err(|detail| PublishError::Damaged {
+            kind: reference_segment(r),
+            detail,
+        })
 }
 
 /// Issues a hold or recall for every site.
@@ -222,7 +127,7 @@ pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> Result<Hold> {
         scope,
         reason: new.reason,
         owner: Owner::HeadOffice,
-        created: change(author),
+        created: author.change(),
         released: None,
     };
     publish(
@@ -252,7 +157,7 @@ pub fn release_hold(store: &Store, id: &str, author: &Author) -> Result<Hold> {
             hold.label()
         )));
     }
-    hold.released = Some(change(author));
+    hold.released = Some(author.change());
     publish(
         store,
         Reference::Holds,
@@ -264,7 +169,7 @@ pub fn release_hold(store: &Store, id: &str, author: &Author) -> Result<Hold> {
 }
 
 pub fn import_products(store: &Store, text: &str, author: &Author) -> Result<usize> {
-    let products = import::products(text, &Owner::HeadOffice, &change(author))
+    let products = import::products(text, &Owner::HeadOffice, &author.change())
         .map_err(PublishError::Invalid)?;
     let records = products
         .iter()
@@ -275,7 +180,7 @@ pub fn import_products(store: &Store, text: &str, author: &Author) -> Result<usi
 }
 
 pub fn import_pick_lists(store: &Store, text: &str, author: &Author) -> Result<usize> {
-    let lists = import::pick_lists(text, &Owner::HeadOffice, &change(author))
+    let lists = import::pick_lists(text, &Owner::HeadOffice, &author.change())
         .map_err(PublishError::Invalid)?;
     let records = lists
         .iter()

@@ -2,10 +2,10 @@
 //! reference versions it last reported, when it was last seen, the device
 //! time of its newest movement (for lag) and its alerts (conflicts, clock
 //! skew, picks against a stale recall list). Kept in memory and mirrored
-//! to a sled tree so alerts survive a restart.
+//! to a side tree of the store so alerts survive a restart.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -27,25 +27,21 @@ struct Record {
 }
 
 pub struct Sites {
-    tree: sled::Tree,
+    store: Arc<Store>,
     records: Mutex<HashMap<String, Record>>,
 }
 
 impl Sites {
-    pub fn open(store: &Store) -> anyhow::Result<Sites> {
-        let tree = store.db().open_tree(TREE)?;
+    pub fn open(store: Arc<Store>) -> anyhow::Result<Sites> {
         let mut records = HashMap::new();
-        for item in tree.iter() {
-            let (k, v) = item?;
-            if let (Ok(site), Ok(r)) = (
-                String::from_utf8(k.to_vec()),
-                serde_json::from_slice::<Record>(&v),
-            ) {
+        for (k, v) in store.side_records(TREE)? {
+            if let (Ok(site), Ok(r)) = (String::from_utf8(k), serde_json::from_slice::<Record>(&v))
+            {
                 records.insert(site, r);
             }
         }
         Ok(Sites {
-            tree,
+            store,
             records: Mutex::new(records),
         })
     }
@@ -57,7 +53,9 @@ impl Sites {
         if let Ok(bytes) = serde_json::to_vec(r) {
             // Made durable with the next ingest's flush; an alert lost to a
             // crash is still in the log.
-            let _ = self.tree.insert(site.as_bytes(), bytes);
+            let _ = self
+                .store
+                .save_side_record(TREE, site.as_bytes(), &bytes, false);
         }
     }
 

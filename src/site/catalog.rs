@@ -23,7 +23,8 @@ pub struct Author {
 }
 
 impl Author {
-    fn change(&self) -> Change {
+    /// The change record of a reference edit by this author, now.
+    pub fn change(&self) -> Change {
         Change {
             by: self.by.clone(),
             at: Utc::now(),

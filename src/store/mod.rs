@@ -21,6 +21,7 @@ pub mod error;
 pub mod ingest;
 pub mod keys;
 pub mod movement;
+pub mod published;
 pub mod queries;
 pub mod reference;
 pub mod reindex;
@@ -713,11 +714,11 @@ impl Store {
             .map_err(self.sled_err("measure the store"))
     }
 
-    pub(crate) fn committer(&self) -> &Committer<SledSink> {
+    fn committer(&self) -> &Committer<SledSink> {
         &self.committer
     }
 
-    pub(crate) fn db(&self) -> &sled::Db {
+    fn db(&self) -> &sled::Db {
         &self.db
     }
 }

@@ -123,40 +123,63 @@ impl Store {
 const STATIONS_TREE: &str = "stations";
 
 impl Store {
-    /// Saves a station's context. With `durable` it is on disk when this
+    /// Saves a small keyed record in its own tree `tree`, outside the
+    /// journal: convenience state (station contexts, head office's view of
+    /// its sites), not evidence. With `durable` it is on disk when this
     /// returns; without, the next commit's flush (sled flushes the whole
-    /// database) takes it along, which is enough for bookkeeping such as the
-    /// station's last movement.
-    pub fn save_station_context(&self, station: &str, context: &[u8], durable: bool) -> Result<()> {
+    /// database) takes it along.
+    pub fn save_side_record(
+        &self,
+        tree: &str,
+        key: &[u8],
+        value: &[u8],
+        durable: bool,
+    ) -> Result<()> {
         let tree = self
             .db()
-            .open_tree(STATIONS_TREE)
-            .map_err(self.sled_err("open the station contexts"))?;
+            .open_tree(tree)
+            .map_err(self.sled_err("open a side tree"))?;
         if !durable {
             return tree
-                .insert(station.as_bytes(), context)
+                .insert(key, value)
                 .map(|_| ())
-                .map_err(self.sled_err("save a station context"));
+                .map_err(self.sled_err("save a side record"));
         }
-        let (key, value) = (station.as_bytes().to_vec(), context.to_vec());
+        let (key, value) = (key.to_vec(), value.to_vec());
         self.committer().exclusive(move |sink| {
             tree.insert(key, value)
-                .map_err(sink.sled_err("save a station context"))?;
+                .map_err(sink.sled_err("save a side record"))?;
             sink.make_durable()
         })
     }
 
-    pub fn station_contexts(&self) -> Result<Vec<(String, Vec<u8>)>> {
+    /// Every record of the side tree `tree`, in key order.
+    pub fn side_records(&self, tree: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let tree = self
             .db()
-            .open_tree(STATIONS_TREE)
-            .map_err(self.sled_err("open the station contexts"))?;
+            .open_tree(tree)
+            .map_err(self.sled_err("open a side tree"))?;
         let mut out = Vec::new();
         for item in tree.iter() {
-            let (k, v) = item.map_err(self.sled_err("read the station contexts"))?;
-            out.push((String::from_utf8_lossy(&k).into_owned(), v.to_vec()));
+            let (k, v) = item.map_err(self.sled_err("read a side tree"))?;
+            out.push((k.to_vec(), v.to_vec()));
         }
         Ok(out)
+    }
+
+    /// Saves a station's context; `durable` as for `save_side_record` (the
+    /// station's last movement is bookkeeping that may ride on the next
+    /// commit).
+    pub fn save_station_context(&self, station: &str, context: &[u8], durable: bool) -> Result<()> {
+        self.save_side_record(STATIONS_TREE, station.as_bytes(), context, durable)
+    }
+
+    pub fn station_contexts(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        Ok(self
+            .side_records(STATIONS_TREE)?
+            .into_iter()
+            .map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v))
+            .collect())
     }
 }
 
