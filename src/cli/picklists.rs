@@ -2,14 +2,10 @@
 //! JSON, list them. Through the daemon's API when it runs, directly
 //! otherwise.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-
-use super::reference_io::{fit, owner, print, read_input};
-use super::site_client::{default_person, Site, SiteArgs};
-use crate::site::catalog::Author;
+use super::reference_io::{self, fit, owner, print, ImportArgs, ListArgs};
+use super::site_client::Site;
 use crate::station::reference::PickList;
 
 #[derive(clap::Args, Debug)]
@@ -23,47 +19,19 @@ pub enum Command {
     /// Import pick lists from a CSV file (one row per line: `order,
     /// customer_gln,customer_name,gtin,quantity,lots`) or a JSON array; `-`
     /// reads stdin. An order imported again replaces the earlier one.
-    Import {
-        /// The file to import
-        file: PathBuf,
-        /// Who is importing [default: the login name]
-        #[arg(long, value_name = "NAME")]
-        by: Option<String>,
-        /// Why, recorded with every order
-        #[arg(long, value_name = "TEXT", default_value = "pick list import")]
-        why: String,
-        #[command(flatten)]
-        site: SiteArgs,
-    },
+    Import(ImportArgs),
     /// List the pick lists.
-    List {
-        /// One JSON object per line instead of a table
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        site: SiteArgs,
-    },
+    List(ListArgs),
 }
 
 pub fn run(args: Args) -> super::Outcome {
     match args.command {
-        Command::Import {
-            file,
-            by,
-            why,
-            site,
-        } => {
-            let text = read_input(&file)?;
-            let author = Author {
-                by: by.unwrap_or_else(default_person),
-                why,
-            };
-            let n = Site::open(&site)?
-                .import_pick_lists(&text, &author)
-                .with_context(|| format!("{} was not imported", file.display()))?;
-            println!("imported {n} pick lists from {}", file.display());
+        Command::Import(import) => {
+            reference_io::import(import, "pick list", |site, text, author| {
+                site.import_pick_lists(text, author)
+            })?
         }
-        Command::List { json, site } => {
+        Command::List(ListArgs { json, site }) => {
             let lists = Site::open(&site)?.pick_lists()?;
             print(
                 &lists,

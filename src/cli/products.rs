@@ -1,14 +1,10 @@
 //! `scantrail products`: import the product master from CSV or JSON, list
 //! it. Through the daemon's API when it runs, directly otherwise.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
-
-use super::reference_io::{fit, owner, print, read_input};
-use super::site_client::{default_person, Site, SiteArgs};
-use crate::site::catalog::Author;
+use super::reference_io::{self, fit, owner, print, ImportArgs, ListArgs};
+use super::site_client::Site;
 use crate::station::reference::{Product, Tracking};
 
 #[derive(clap::Args, Debug)]
@@ -21,47 +17,19 @@ pub struct Args {
 pub enum Command {
     /// Import products from a CSV file (`gtin,description,tracking,
     /// warranty_months,shelf_life_days`) or a JSON array; `-` reads stdin.
-    Import {
-        /// The file to import
-        file: PathBuf,
-        /// Who is importing [default: the login name]
-        #[arg(long, value_name = "NAME")]
-        by: Option<String>,
-        /// Why, recorded with every product
-        #[arg(long, value_name = "TEXT", default_value = "product import")]
-        why: String,
-        #[command(flatten)]
-        site: SiteArgs,
-    },
+    Import(ImportArgs),
     /// List the product master.
-    List {
-        /// One JSON object per line instead of a table
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        site: SiteArgs,
-    },
+    List(ListArgs),
 }
 
 pub fn run(args: Args) -> super::Outcome {
     match args.command {
-        Command::Import {
-            file,
-            by,
-            why,
-            site,
-        } => {
-            let text = read_input(&file)?;
-            let author = Author {
-                by: by.unwrap_or_else(default_person),
-                why,
-            };
-            let n = Site::open(&site)?
-                .import_products(&text, &author)
-                .with_context(|| format!("{} was not imported", file.display()))?;
-            println!("imported {n} products from {}", file.display());
+        Command::Import(import) => {
+            reference_io::import(import, "product", |site, text, author| {
+                site.import_products(text, author)
+            })?
         }
-        Command::List { json, site } => {
+        Command::List(ListArgs { json, site }) => {
             let products = Site::open(&site)?.products()?;
             print(
                 &products,

@@ -1,13 +1,59 @@
-//! What the reference-data commands share: reading an import file, and
-//! printing records as an 80-column table or as JSON lines.
+//! What the reference-data commands share: their `import` and `list`
+//! arguments, reading an import file, and printing records as an 80-column
+//! table or as JSON lines.
 
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use serde::Serialize;
 
+use super::site_client::{default_person, Site, SiteArgs};
+use crate::site::catalog::Author;
 use crate::station::reference::Owner;
+
+/// `import FILE` of a kind of reference data.
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// The file to import; `-` reads stdin
+    pub file: PathBuf,
+    /// Who is importing [default: the login name]
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// Why, recorded with every record [default: "<kind> import", e.g. "product import"]
+    #[arg(long, value_name = "TEXT")]
+    pub why: Option<String>,
+    #[command(flatten)]
+    pub site: SiteArgs,
+}
+
+/// `list` of a kind of reference data.
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// One JSON object per line instead of a table
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub site: SiteArgs,
+}
+
+/// Reads the file, imports it with `import` and says how many `kind`
+/// records came in.
+pub fn import(
+    args: ImportArgs,
+    kind: &str,
+    import: impl FnOnce(&Site, &str, &Author) -> anyhow::Result<usize>,
+) -> anyhow::Result<()> {
+    let text = read_input(&args.file)?;
+    let author = Author {
+        by: args.by.unwrap_or_else(default_person),
+        why: args.why.unwrap_or_else(|| format!("{kind} import")),
+    };
+    let n = import(&Site::open(&args.site)?, &text, &author)
+        .with_context(|| format!("{} was not imported", args.file.display()))?;
+    println!("imported {n} {kind}s from {}", args.file.display());
+    Ok(())
+}
 
 /// The text of FILE, or of stdin for `-`.
 pub fn read_input(path: &Path) -> anyhow::Result<String> {
