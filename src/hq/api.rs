@@ -509,6 +509,16 @@ struct AuthorQuery {
     why: Option<String>,
 }
 
+impl AuthorQuery {
+    /// Head office as the author unless the query names one.
+    fn author(self, why: &str) -> Author {
+        Author {
+            by: self.by.unwrap_or_else(|| "head office".into()),
+            why: self.why.unwrap_or_else(|| why.into()),
+        }
+    }
+}
+
 async fn import_products(
     State(state): State<HqState>,
     axum::Extension(principal): axum::Extension<Principal>,
@@ -518,10 +528,7 @@ async fn import_products(
     if let Some(r) = not_admin(&principal) {
         return r;
     }
-    let author = Author {
-        by: q.by.unwrap_or_else(|| "head office".into()),
-        why: q.why.unwrap_or_else(|| "product master".into()),
-    };
+    let author = q.author("product master");
     blocking(move || {
         publish::import_products(&state.store, &body, &author).map(|n| json!({ "imported": n }))
     })
@@ -537,10 +544,7 @@ async fn import_pick_lists(
     if let Some(r) = not_admin(&principal) {
         return r;
     }
-    let author = Author {
-        by: q.by.unwrap_or_else(|| "head office".into()),
-        why: q.why.unwrap_or_else(|| "pick lists".into()),
-    };
+    let author = q.author("pick lists");
     blocking(move || {
         publish::import_pick_lists(&state.store, &body, &author).map(|n| json!({ "imported": n }))
     })
