@@ -652,21 +652,6 @@ impl Store {
         self.read(&self.journal, &key, "read a serial state")
     }
 
-    /// The balance of a lot at a location of this site; `unit` is "" for a
-    /// unit count.
-    pub fn lot_balance(
-        &self,
-        gtin: &str,
-        lot: &str,
-        location: &str,
-        unit: &str,
-    ) -> Result<Balance> {
-        let key = keys::lot_balance(gtin, lot, &self.site, location, unit);
-        Ok(self
-            .read(&self.journal, &key, "read a lot balance")?
-            .unwrap_or(Balance::ZERO))
-    }
-
     /// The last position head office acknowledged, if any.
     pub fn outbox_position(&self) -> Result<Option<OutboxPosition>> {
         self.read(&self.outbox, b"ack", "read the outbox")

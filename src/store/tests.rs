@@ -42,12 +42,15 @@ fn commits_are_stamped_chained_and_read_back() {
         store.by_serial("09506000134352", "S000001").unwrap(),
         vec![a.id()]
     );
+    let balances: Vec<_> = store
+        .lot_balances("09506000134352")
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.lot, b.location, b.unit, b.balance.mantissa))
+        .collect();
     assert_eq!(
-        store
-            .lot_balance("09506000134352", "LOT42", "A-01", "")
-            .unwrap()
-            .mantissa,
-        2
+        balances,
+        vec![("LOT42".into(), "A-01".into(), String::new(), 2)]
     );
     assert!(matches!(
         store.serial_state("09506000134352", "S000002").unwrap(),
