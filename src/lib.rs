@@ -2,6 +2,7 @@ pub mod cli;
 pub mod config;
 pub mod gs1;
 pub mod hq;
+pub mod model;
 pub mod report;
 pub mod scan;
 pub mod site;

@@ -8,14 +8,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chrono::Utc;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::store_args::StoreArgs;
 use crate::config::Config;
 use crate::site::catalog::{self, Author, NewHold};
-use crate::station;
 use crate::station::reference::{Hold, PickList, Product};
 use crate::store::{Movement, Store, StoreError};
 
@@ -155,11 +153,18 @@ impl Site {
         match self {
             Site::Direct(store) => {
                 let origin = origin.unwrap_or_else(|| store.site());
-                let original = store.movement(origin, seq)?.ok_or_else(|| {
-                    anyhow::anyhow!("there is no movement {origin}:{seq} in the journal")
-                })?;
-                let movement = station::correction(&original, reason, operator, Utc::now())
-                    .map_err(anyhow::Error::msg)?;
+                let id = crate::store::movement::MovementId {
+                    origin: origin.to_owned(),
+                    seq,
+                };
+                let movement = crate::site::desk::decide_correction(
+                    store,
+                    &crate::site::view::Pending::default(),
+                    &id,
+                    reason,
+                    operator,
+                )
+                .map_err(anyhow::Error::msg)?;
                 Ok(store.commit(movement)?)
             }
             Site::Daemon(c) => c.post(

@@ -16,9 +16,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
+use crate::station::correction;
 use crate::station::records::encode;
 use crate::station::reference::{Change, Owner, Product, Tracking};
-use crate::station::rules::correction;
 use crate::store::reference::Reference;
 use crate::store::{
     Counterparty, Documents, Kind, Movement, NewMovement, Quantity, ScanSource, Store,

@@ -325,6 +325,33 @@ impl Desk {
     }
 }
 
+/// The correction of `id`, decided against everything recorded and
+/// everything still being committed (`pending`), so that no interleaving
+/// with a scan of the same unit, or with a second correction, lets both
+/// through. The desk calls it in its one decision loop; `scantrail
+/// correct` without a daemon with nothing pending.
+pub fn decide_correction(
+    store: &Store,
+    pending: &Pending,
+    id: &MovementId,
+    reason: &str,
+    operator: &str,
+) -> Result<NewMovement, String> {
+    let original = store
+        .movement(&id.origin, id.seq)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "there is no movement {}:{} in the journal",
+                id.origin, id.seq
+            )
+        })?;
+    let undo = station::correction(&original, reason, operator, Utc::now())?;
+    let view = StoreView { store, pending };
+    station::check_correction(&original, &undo, &view.around(&original)?)?;
+    Ok(undo)
+}
+
 struct Worker {
     store: Arc<Store>,
     own_sites: Vec<String>,
@@ -435,17 +462,7 @@ impl Worker {
         reason: &str,
         operator: &str,
     ) -> Result<NewMovement, String> {
-        let original = self
-            .store
-            .movement(&id.origin, id.seq)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| {
-                format!(
-                    "there is no movement {}:{} in the journal",
-                    id.origin, id.seq
-                )
-            })?;
-        station::correction(&original, reason, operator, Utc::now())
+        decide_correction(&self.store, &self.pending, id, reason, operator)
     }
 
     fn scan(&mut self, request: ScanRequest, reply: oneshot::Sender<Answer>) {
@@ -703,5 +720,122 @@ impl Worker {
             self.answered.insert(id.to_owned(), answer.clone());
         }
         let _ = reply.send(answer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::station::View;
+    use crate::store::movement::tests_support::sample;
+    use crate::store::OpenOptions;
+
+    fn store(dir: &std::path::Path) -> Store {
+        Store::open(dir, OpenOptions::create("north".into())).unwrap()
+    }
+
+    fn dispatch_of(receipt: &Movement) -> NewMovement {
+        let mut d = receipt.body.clone();
+        d.kind = Kind::Dispatch;
+        d.counterparty.name = Some("City Pharmacy".into());
+        d
+    }
+
+    fn id(seq: u64) -> MovementId {
+        MovementId {
+            origin: "north".into(),
+            seq,
+        }
+    }
+
+    #[test]
+    fn a_void_decided_while_the_dispatch_is_still_being_committed_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let receipt = store.commit(sample(1)).unwrap();
+        let mut pending = Pending::default();
+        // Decided, sent to the committer, not durable yet.
+        pending.add(0, dispatch_of(&receipt));
+        let e = decide_correction(&store, &pending, &id(1), "wrong dock", "ann").unwrap_err();
+        assert!(e.contains("has moved since"), "{e}");
+        assert!(e.contains("dispatch of"), "{e}");
+        assert!(e.contains("City Pharmacy (being recorded now)"), "{e}");
+        // Once durable, the refusal names it by seq.
+        store.commit(dispatch_of(&receipt)).unwrap();
+        let e = decide_correction(&store, &Pending::default(), &id(1), "wrong dock", "ann")
+            .unwrap_err();
+        assert!(e.contains("void the dispatch of"), "{e}");
+        assert!(e.contains("(seq 2)"), "{e}");
+        // Undo in reverse order: the dispatch, then the receipt.
+        let undo =
+            decide_correction(&store, &Pending::default(), &id(2), "not shipped", "ann").unwrap();
+        store.commit(undo).unwrap();
+        decide_correction(&store, &Pending::default(), &id(1), "wrong dock", "ann").unwrap();
+    }
+
+    #[test]
+    fn a_dispatch_decided_while_a_void_is_pending_sees_the_unit_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        store.commit(sample(1)).unwrap();
+        let undo =
+            decide_correction(&store, &Pending::default(), &id(1), "wrong dock", "ann").unwrap();
+        let mut pending = Pending::default();
+        pending.add(0, undo);
+        let view = StoreView {
+            store: &store,
+            pending: &pending,
+        };
+        let serial = sample(1).serial.unwrap();
+        let state = view.serial_state(&sample(1).gtin, &serial).unwrap();
+        assert!(
+            matches!(
+                state,
+                Some(crate::store::movement::SerialState::Voided { .. })
+            ),
+            "{state:?}"
+        );
+    }
+
+    #[test]
+    fn a_movement_is_corrected_at_most_once_recorded_or_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let mut lot_only = sample(1);
+        lot_only.serial = None;
+        store.commit(lot_only.clone()).unwrap();
+        store.commit(lot_only).unwrap();
+        let undo =
+            decide_correction(&store, &Pending::default(), &id(1), "counted twice", "ann").unwrap();
+        let mut pending = Pending::default();
+        pending.add(0, undo.clone());
+        let e = decide_correction(&store, &pending, &id(1), "again", "bob").unwrap_err();
+        assert!(e.contains("being corrected right now"), "{e}");
+        let recorded = store.commit(undo).unwrap();
+        let e = decide_correction(&store, &Pending::default(), &id(1), "again", "bob").unwrap_err();
+        assert!(
+            e.contains(&format!("already corrected by north:{}", recorded.seq)),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_correction_may_not_take_a_lot_below_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let mut receipt = sample(1);
+        receipt.serial = None;
+        receipt.quantity = crate::store::movement::Quantity::Units(5);
+        let r = store.commit(receipt).unwrap();
+        let mut out = dispatch_of(&r);
+        out.quantity = crate::store::movement::Quantity::Units(3);
+        let mut pending = Pending::default();
+        pending.add(0, out.clone());
+        let e = decide_correction(&store, &pending, &id(1), "wrong count", "ann").unwrap_err();
+        assert!(e.contains("below zero at A-01 (2 on hand)"), "{e}");
+        store.commit(out).unwrap();
+        let e = decide_correction(&store, &Pending::default(), &id(1), "wrong count", "ann")
+            .unwrap_err();
+        assert!(e.contains("lot LOT42"), "{e}");
     }
 }

@@ -28,6 +28,7 @@ pub mod reindex;
 pub mod reply;
 pub mod report_scan;
 pub mod sync_state;
+mod upgrade;
 pub mod verify;
 mod watermark;
 
@@ -45,7 +46,9 @@ pub use movement::*;
 /// one is upgraded by `reindex`.
 ///
 /// 2: the lot-expiry tree; lot balances keyed by origin too.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: corrections indexed by the movement they correct (`CORRECTED_BY`);
+///    a store of schema 2 is upgraded in place when it is opened.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Batch size cap: large enough that a flush is amortised over many scans,
 /// small enough that one batch's latency stays well under a scanner's
@@ -311,7 +314,7 @@ impl Store {
             .map_err(|e| StoreError::sled(path, "open the outbox tree", e))?;
         reference::open_trees(&db, path)?;
 
-        let site = Self::check_meta(path, &meta, &journal, &options)?;
+        let (site, schema) = Self::check_meta(path, &meta, &journal, &options)?;
         Self::check_watermark(path, &site, &journal)?;
         let watermark = watermark::Writer::open(path)
             .map_err(|e| StoreError::io(path, "open the watermark file", e))?;
@@ -329,6 +332,8 @@ impl Store {
         if !exists {
             sink.make_durable()?;
             tracing::info!(path = %path.display(), site = %site, "store created");
+        } else if schema == 2 && !options.for_reindex {
+            upgrade::index_corrections(&mut sink)?;
         } else {
             tracing::debug!(path = %path.display(), site = %site, "store opened");
         }
@@ -350,7 +355,7 @@ impl Store {
         meta: &sled::Tree,
         journal: &sled::Tree,
         options: &OpenOptions,
-    ) -> Result<String> {
+    ) -> Result<(String, u32)> {
         let err = |op| move |e| StoreError::sled(path, op, e);
         let schema = meta
             .get(meta_key::SCHEMA)
@@ -365,7 +370,7 @@ impl Store {
                         .map_err(err("write the schema version"))?;
                     meta.insert(meta_key::SITE, site.as_bytes())
                         .map_err(err("write the site id"))?;
-                    Ok(site.clone())
+                    Ok((site.clone(), SCHEMA_VERSION))
                 }
                 _ => Err(StoreError::NotAStore {
                     path: path.to_owned(),
@@ -403,7 +408,9 @@ impl Store {
                 });
             }
         }
-        if found < SCHEMA_VERSION && !options.for_reindex {
+        // Schema 2 lacks only the corrections index, which `open` adds in
+        // place; older stores need their derived trees rebuilt.
+        if found < 2 && !options.for_reindex {
             return Err(StoreError::OlderSchema {
                 path: path.to_owned(),
                 found,
@@ -419,7 +426,7 @@ impl Store {
                 path: path.to_owned(),
             });
         }
-        Ok(stored_site)
+        Ok((stored_site, found))
     }
 
     /// Refuses a store whose journal ends before the last acknowledged
@@ -640,6 +647,12 @@ impl Store {
     /// Every movement of a lot, by (origin, seq).
     pub fn by_lot(&self, gtin: &str, lot: &str) -> Result<Vec<MovementId>> {
         self.ids_under(keys::lot_range(gtin, lot))
+    }
+
+    /// The corrections recorded against a movement: at most one, unless
+    /// the store holds history from before that rule (verify reports it).
+    pub fn corrections_of(&self, origin: &str, seq: u64) -> Result<Vec<MovementId>> {
+        self.ids_under(keys::corrected_by(origin, seq).into_vec())
     }
 
     /// Every movement of a serialised item, by (origin, seq).

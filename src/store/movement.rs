@@ -74,6 +74,20 @@ pub enum Quantity {
     },
 }
 
+impl Quantity {
+    /// (mantissa, scale, unit): a count is (n, 0, "").
+    pub fn parts(&self) -> (i128, u8, &str) {
+        match self {
+            Quantity::Units(n) => (i128::from(*n), 0, ""),
+            Quantity::Measure {
+                mantissa,
+                scale,
+                unit,
+            } => (i128::from(*mantissa), *scale, unit.as_str()),
+        }
+    }
+}
+
 /// Who the goods came from or went to.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Counterparty {

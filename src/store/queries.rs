@@ -53,6 +53,11 @@ impl Store {
         Ok(out)
     }
 
+    /// One lot balance by its key (`derived::balance_delta`).
+    pub fn lot_balance_at(&self, key: &[u8]) -> Result<Option<Balance>> {
+        self.read(&self.journal, key, "read a lot balance")
+    }
+
     /// The earliest expiry any movement of the lot carried.
     pub fn lot_expiry(&self, gtin: &str, lot: &str) -> Result<Option<NaiveDate>> {
         let key = keys::lot_expiry(gtin, lot);

@@ -225,6 +225,53 @@ fn a_lot_keeps_its_earliest_expiry_and_an_older_store_is_upgraded_by_reindex() {
 }
 
 #[test]
+fn a_schema_2_store_gets_its_corrections_index_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = create(dir.path());
+        let receipt = store.commit(sample(1)).unwrap();
+        let mut undo = sample(1);
+        undo.kind = Kind::Correction;
+        undo.quantity = Quantity::Units(-1);
+        undo.corrects = Some(receipt.id());
+        store.commit(undo).unwrap();
+        assert_eq!(store.corrections_of("north", 1).unwrap().len(), 1);
+    }
+    // What a store of schema 2 looks like: no corrections index.
+    {
+        let db = raw_sled(dir.path());
+        let meta = db.open_tree(tree::META).unwrap();
+        meta.insert(meta_key::SCHEMA, &2u32.to_be_bytes()).unwrap();
+        let j = db.open_tree(tree::JOURNAL).unwrap();
+        let index: Vec<_> = j
+            .scan_prefix([keys::prefix::CORRECTED_BY])
+            .keys()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(index.len(), 1);
+        j.remove(&index[0]).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+    assert_eq!(
+        store.corrections_of("north", 1).unwrap(),
+        vec![MovementId {
+            origin: "north".into(),
+            seq: 2
+        }]
+    );
+    assert!(store.verify().unwrap().is_clean());
+    drop(store);
+    let db = raw_sled(dir.path());
+    let schema = db
+        .open_tree(tree::META)
+        .unwrap()
+        .get(meta_key::SCHEMA)
+        .unwrap();
+    assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
+}
+
+#[test]
 fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
     let dir = tempfile::tempdir().unwrap();
     {

@@ -249,3 +249,23 @@ pub fn scantrail(args: &[&str]) -> String {
     );
     String::from_utf8(output.stdout).expect("stdout is not UTF-8")
 }
+
+/// `scantrail verify` on a stopped daemon's store: its exit code and
+/// everything it printed.
+pub fn verify(data: &Path) -> (Option<i32>, String) {
+    let out = Command::new(binary())
+        .args([
+            "verify",
+            "--config",
+            "/nonexistent/scantrail.toml",
+            "--data",
+        ])
+        .arg(data)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("cannot run scantrail verify");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
