@@ -283,6 +283,10 @@ async fn batch(
     if ingested.new > 0 && !stale_check.is_empty() {
         flags.extend(stale_picks(&state, &site, reference.holds, &stale_check));
     }
+    for msg in &ingested.corrected_again {
+        state.sites.alert(&site, "corrected_twice", msg.clone());
+        flags.push(msg.clone());
+    }
     tracing::debug!(
         site,
         log = log.name(),
