@@ -210,6 +210,13 @@ async fn scan(
         time: Utc::now(),
     };
     match state.desk.scan(request).await {
+        // An id reused for another scan is the client's mistake, not a
+        // station's refusal: 409, so it is not mistaken for a bad read.
+        Ok(answer) if answer.code.as_deref() == Some(super::retries::REUSED) => (
+            StatusCode::CONFLICT,
+            Json(json!({ "code": super::retries::REUSED, "error": answer.reason })),
+        )
+            .into_response(),
         Ok(answer) => Json(answer).into_response(),
         Err(e) => closed(e),
     }

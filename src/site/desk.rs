@@ -8,7 +8,7 @@
 //! (`view::Pending`). Committing is pipelined, so throughput comes from the
 //! committer's batches, not from waiting scan by scan.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::events::{Event, Events};
 use super::metrics::Metrics;
+use super::retries::{self, Retries, ScanKey};
 use super::view::{Pending, StoreView};
 use crate::config::Config;
 use crate::station::{
@@ -40,9 +41,20 @@ pub struct ScanRequest {
     /// The port or handheld id, for the event stream.
     pub source: String,
     pub operator: Option<String>,
-    /// A handheld's id for this scan: a retry gets the first answer.
+    /// A handheld's id for this scan, unique per `source`: a retry gets
+    /// the first answer (see `retries`).
     pub scan_id: Option<String>,
     pub time: DateTime<Utc>,
+}
+
+impl ScanRequest {
+    /// Its scan id as its device owns it, if it has one.
+    fn key(&self) -> Option<ScanKey> {
+        self.scan_id.as_ref().map(|id| ScanKey {
+            device: self.source.clone(),
+            scan_id: id.clone(),
+        })
+    }
 }
 
 /// The desk's answer, as the handheld API returns it.
@@ -78,7 +90,7 @@ impl From<Warning> for WarningOut {
 }
 
 impl Answer {
-    fn refused(code: &str, reason: String) -> Answer {
+    pub(crate) fn refused(code: &str, reason: String) -> Answer {
         Answer {
             accepted: false,
             movement: None,
@@ -89,7 +101,7 @@ impl Answer {
         }
     }
 
-    fn context(message: String) -> Answer {
+    pub(crate) fn context(message: String) -> Answer {
         Answer {
             accepted: true,
             movement: None,
@@ -198,7 +210,7 @@ pub struct Correction {
 struct Done {
     ticket: u64,
     station: String,
-    scan_id: Option<String>,
+    scan_key: Option<ScanKey>,
     result: Result<Movement, String>,
     warnings: Vec<WarningOut>,
     reply: Reply,
@@ -208,9 +220,6 @@ enum Reply {
     Scan(oneshot::Sender<Answer>),
     Correction(oneshot::Sender<Result<Movement, String>>),
 }
-
-/// How many handheld answers are remembered for retries.
-const REMEMBERED_SCAN_IDS: usize = 100_000;
 
 /// The handle every source and request handler holds.
 #[derive(Clone)]
@@ -264,9 +273,7 @@ impl Desk {
             stations,
             pending: Pending::default(),
             next_ticket: 0,
-            answered: HashMap::new(),
-            answered_order: VecDeque::new(),
-            waiting: HashMap::new(),
+            retries: Retries::default(),
             done_tx,
             events,
             metrics,
@@ -358,10 +365,7 @@ struct Worker {
     stations: HashMap<String, StationState>,
     pending: Pending,
     next_ticket: u64,
-    answered: HashMap<String, Answer>,
-    answered_order: VecDeque<String>,
-    /// Retries of a scan whose first answer is not known yet.
-    waiting: HashMap<String, Vec<oneshot::Sender<Answer>>>,
+    retries: Retries,
     done_tx: mpsc::UnboundedSender<Done>,
     events: Events,
     metrics: Arc<Metrics>,
@@ -466,17 +470,21 @@ impl Worker {
     }
 
     fn scan(&mut self, request: ScanRequest, reply: oneshot::Sender<Answer>) {
-        if let Some(id) = &request.scan_id {
-            if let Some(answer) = self.answered.get(id) {
-                let _ = reply.send(answer.clone());
-                return;
+        let key = request.key();
+        let reply = match &key {
+            Some(key) => {
+                let body = retries::fingerprint(
+                    &request.station,
+                    &request.raw,
+                    request.operator.as_deref(),
+                );
+                match self.retries.arrive(key, body, reply) {
+                    Some(reply) => reply,
+                    None => return,
+                }
             }
-            if let Some(waiters) = self.waiting.get_mut(id) {
-                waiters.push(reply);
-                return;
-            }
-            self.waiting.insert(id.clone(), Vec::new());
-        }
+            None => reply,
+        };
         let Some(state) = self.stations.get(&request.station) else {
             let answer = Answer::refused(
                 "unknown_station",
@@ -485,7 +493,7 @@ impl Worker {
                     request.station
                 ),
             );
-            self.answer(request.scan_id.as_deref(), reply, answer);
+            self.answer(key.as_ref(), reply, answer);
             return;
         };
         let started = std::time::Instant::now();
@@ -513,13 +521,7 @@ impl Worker {
         match decision {
             Decision::Accept { movement, warnings } => {
                 let warnings = warnings.into_iter().map(WarningOut::from).collect();
-                self.commit(
-                    request.station,
-                    request.scan_id,
-                    movement,
-                    warnings,
-                    Reply::Scan(reply),
-                );
+                self.commit(request.station, key, movement, warnings, Reply::Scan(reply));
             }
             Decision::SetContext { context, message } => {
                 tracing::info!(
@@ -529,7 +531,7 @@ impl Worker {
                 );
                 self.set_context(&request.station, context, true);
                 self.events.send(Event::context(&request, &message));
-                self.answer(request.scan_id.as_deref(), reply, Answer::context(message));
+                self.answer(key.as_ref(), reply, Answer::context(message));
             }
             Decision::Void { context } => {
                 let last = self.stations[&request.station]
@@ -545,7 +547,7 @@ impl Worker {
                 match last.map(|id| self.correction_for(&id, "voided at the station", &operator)) {
                     Some(Ok(movement)) => self.commit(
                         request.station,
-                        request.scan_id,
+                        key,
                         movement,
                         Vec::new(),
                         Reply::Scan(reply),
@@ -602,7 +604,7 @@ impl Worker {
         let durable = self.store.reject_async(rejection);
         let answer = Answer::refused(refusal.code, refusal.reason);
         let (tx, rx) = oneshot::channel();
-        self.answer(request.scan_id.as_deref(), tx, answer);
+        self.answer(request.key().as_ref(), tx, answer);
         tokio::spawn(async move {
             let answer = rx.await;
             if let Err(e) = durable.await {
@@ -617,7 +619,7 @@ impl Worker {
     fn commit(
         &mut self,
         station: String,
-        scan_id: Option<String>,
+        scan_key: Option<ScanKey>,
         movement: NewMovement,
         warnings: Vec<WarningOut>,
         reply: Reply,
@@ -635,7 +637,7 @@ impl Worker {
             let _ = done.send(Done {
                 ticket,
                 station,
-                scan_id,
+                scan_key,
                 result,
                 warnings,
                 reply,
@@ -673,7 +675,7 @@ impl Worker {
                     warnings: done.warnings,
                     message: None,
                 };
-                self.answer(done.scan_id.as_deref(), reply, answer);
+                self.answer(done.scan_key.as_ref(), reply, answer);
             }
             (Ok(movement), Reply::Correction(reply)) => {
                 tracing::info!(seq = movement.seq, corrects = ?movement.body.corrects, "correction recorded");
@@ -689,15 +691,14 @@ impl Worker {
                 );
                 self.metrics.rejected("store_error");
                 // Not remembered under the scan id: the handheld may retry.
-                if let Some(id) = &done.scan_id {
-                    for w in self.waiting.remove(id).unwrap_or_default() {
-                        let _ = w.send(Answer::refused("store_error", e.clone()));
-                    }
-                }
-                let _ = reply.send(Answer::refused(
+                let answer = Answer::refused(
                     "store_error",
                     format!("the scan could not be recorded ({e}); scan again"),
-                ));
+                );
+                if let Some(key) = &done.scan_key {
+                    self.retries.settle(key, &answer, false);
+                }
+                let _ = reply.send(answer);
             }
             (Err(e), Reply::Correction(reply)) => {
                 let _ = reply.send(Err(e));
@@ -706,18 +707,9 @@ impl Worker {
     }
 
     /// Answers a scan, remembering the answer under its scan id.
-    fn answer(&mut self, scan_id: Option<&str>, reply: oneshot::Sender<Answer>, answer: Answer) {
-        if let Some(id) = scan_id {
-            for w in self.waiting.remove(id).unwrap_or_default() {
-                let _ = w.send(answer.clone());
-            }
-            if self.answered_order.len() >= REMEMBERED_SCAN_IDS {
-                if let Some(old) = self.answered_order.pop_front() {
-                    self.answered.remove(&old);
-                }
-            }
-            self.answered_order.push_back(id.to_owned());
-            self.answered.insert(id.to_owned(), answer.clone());
+    fn answer(&mut self, key: Option<&ScanKey>, reply: oneshot::Sender<Answer>, answer: Answer) {
+        if let Some(key) = key {
+            self.retries.settle(key, &answer, true);
         }
         let _ = reply.send(answer);
     }

@@ -11,6 +11,7 @@ pub mod desk;
 pub mod events;
 pub mod metrics;
 pub mod openapi;
+pub mod retries;
 pub mod view;
 
 use std::collections::HashMap;
