@@ -9,7 +9,7 @@ mod support;
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
-use support::daemon::{Api, Daemon, Reply};
+use support::daemon::{open_events, Api, Daemon, Reply};
 
 const HH3: &str = "hh-3-handheld-token";
 const HH4: &str = "hh-4-handheld-token";
@@ -458,4 +458,59 @@ fn a_bad_token_entry_is_refused_at_start() {
             && stderr.contains("unknown role \"boss\": use handheld, supervisor or admin"),
         "{stderr}"
     );
+}
+
+/// A handheld's event stream carries only its own stations' events, each
+/// naming the token as the scan's source.
+#[test]
+fn a_handheld_hears_only_its_own_stations_events() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let site = Site::with_roles();
+    let daemon = Daemon::start(&site.config);
+    let (mut stream, mut got) = open_events(&daemon, HH3);
+    let mut buf = [0u8; 4096];
+
+    // Another dock's scans first, then its own: a receipt, and the same
+    // serial again (refused, an event that names its source).
+    let hh4 = Api::new(daemon.base_url(), Some(HH4));
+    let hh3 = Api::new(daemon.base_url(), Some(HH3));
+    for (api, station, serial) in [
+        (&hh4, "dock-2", "OTHER"),
+        (&hh4, "dock-2", "OTHER"),
+        (&hh3, "dock-1", "MINE"),
+        (&hh3, "dock-1", "MINE"),
+    ] {
+        let r = api.post_json(
+            "/api/v1/scans",
+            &json!({"station": station, "data": serial_item(serial)}),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let refused = loop {
+        let text = String::from_utf8_lossy(&got).into_owned();
+        let refused = text
+            .split("event: refused")
+            .nth(1)
+            .and_then(|rest| rest.lines().find_map(|l| l.strip_prefix("data: ")))
+            .map(str::to_owned);
+        if let Some(data) = refused {
+            break (text, data);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no refusal of its own scan: {text:?}"
+        );
+        let n = stream.read(&mut buf).unwrap_or(0);
+        got.extend_from_slice(&buf[..n]);
+    };
+    let (text, data) = refused;
+    assert!(!text.contains("dock-2"), "another station's event: {text}");
+    assert!(text.contains("MINE"), "{text}");
+    let event: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(event["station"], "dock-1", "{event}");
+    assert_eq!(event["source"], "hh-3", "{event}");
+    drop(stream);
+    daemon.stop();
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::daemon::{scantrail, Api, Daemon, Reply};
+use support::daemon::{open_events, scantrail, Api, Daemon, Reply};
 
 const SERIAL_GTIN: &str = "09506000134352";
 const LOT_GTIN: &str = "09506000134369";
@@ -910,33 +910,14 @@ fn sigterm_drains_scans_in_flight() {
 
 #[test]
 fn events_stream_an_accepted_scan() {
-    use std::io::{Read, Write};
+    use std::io::Read;
     let site = Site::new();
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
 
-    let address = daemon.base_url().trim_start_matches("http://").to_owned();
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET /api/v1/events HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {TOKEN}\r\nAccept: text/event-stream\r\n\r\n"
-    )
-    .unwrap();
-    let mut got = Vec::new();
+    let (mut stream, mut got) = open_events(&daemon, TOKEN);
     let mut buf = [0u8; 4096];
-    // The response head first: then the subscription exists.
-    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).expect("no response head in time");
-        assert!(n > 0, "the event stream closed");
-        got.extend_from_slice(&buf[..n]);
-    }
-    let head = String::from_utf8_lossy(&got).into_owned();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert!(head.contains("text/event-stream"), "{head}");
 
     accepted(&scan(&api, "dock-1", &serial_item("EV1")));
     let deadline = Instant::now() + Duration::from_secs(10);
