@@ -75,6 +75,9 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             "the configuration uses an older token form: move each token to a [[tokens]] entry (name, role, stations, token or token_sha256), see README.md, \"Roles and tokens\""
         );
     }
+    if tokens.is_empty() {
+        tracing::warn!("the configuration has no [[tokens]]: the API will refuse every request but health, metrics and its description");
+    }
     let sync_routes = crate::sync::status::router(crate::sync::status::SyncState {
         store: store.clone(),
         status: link.as_ref().map(|l| l.status.clone()),
