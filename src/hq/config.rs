@@ -210,6 +210,39 @@ mod tests {
     }
 
     #[test]
+    fn people_tokens_take_head_office_roles_and_never_a_sites_token() {
+        let base = |tokens: &str| {
+            format!(
+                "data_dir = \"d\"\n[hq]\ncert = \"c\"\nkey = \"k\"\n[[sites]]\nid = \"north\"\ntoken_sha256 = \"{}\"\n{tokens}",
+                hash_token("north-sync-token-1")
+            )
+        };
+        let c = HqConfig::parse(&base(
+            "[[tokens]]\nname = \"quality\"\nrole = \"supervisor\"\ntoken = \"quality-token-0001\"\n",
+        ))
+        .unwrap();
+        assert_eq!(c.admin_token(), None);
+        let e = HqConfig::parse(&base(
+            "[[tokens]]\nname = \"hh\"\nrole = \"handheld\"\ntoken = \"quality-token-0001\"\n",
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("line 10: key `tokens[0].role`") && e.contains("use supervisor or admin"),
+            "{e}"
+        );
+        let e = HqConfig::parse(&base(
+            "[[tokens]]\nname = \"quality\"\nrole = \"admin\"\ntoken = \"north-sync-token-1\"\n",
+        ))
+        .unwrap_err();
+        assert!(e.contains("the same token as key `sites[0]`"), "{e}");
+        let e = HqConfig::parse(&base(
+            "[[tokens]]\nname = \"north\"\nrole = \"admin\"\ntoken = \"quality-token-0001\"\n",
+        ))
+        .unwrap_err();
+        assert!(e.contains("`north` is already used"), "{e}");
+    }
+
+    #[test]
     fn a_bad_token_hash_names_the_line() {
         let e = HqConfig::parse(
             "data_dir = \"d\"\n[hq]\ncert = \"c\"\nkey = \"k\"\n[[sites]]\nid = \"a\"\ntoken_sha256 = \"abc\"\n",
