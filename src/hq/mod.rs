@@ -18,7 +18,7 @@ use anyhow::Context as _;
 
 use crate::store::{OpenOptions, Store};
 use crate::sync::protocol::{Limits, PROTOCOL_VERSION};
-use api::{HqState, Principal};
+use api::HqState;
 use config::HqConfig;
 
 /// Runs head office until SIGTERM or SIGINT.
@@ -29,22 +29,18 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
             .with_context(|| format!("cannot open the store at {}", config.data_dir.display()))?,
     );
     let sites = Arc::new(Sites::open(store.clone())?);
-    let mut tokens = HashMap::new();
-    for s in &config.sites {
-        tokens.insert(
-            s.token_sha256.to_ascii_lowercase(),
-            Principal::Site(s.id.clone()),
+    if config.hq.admin_token.is_some() {
+        tracing::warn!(
+            forms = "[hq] admin_token",
+            "the configuration uses an older token form: move it to a [[tokens]] entry (name, role, token or token_sha256), see README.md, \"Roles and tokens\""
         );
-    }
-    if let Some(admin) = &config.hq.admin_token {
-        tokens.insert(config::hash_token(admin), Principal::Admin);
     }
     let state = HqState {
         ingester: ingester::Ingester::start(store.clone())
             .context("cannot start the ingest thread")?,
         store: store.clone(),
         sites,
-        tokens: Arc::new(tokens),
+        tokens: Arc::new(config.access.clone()),
         configured_sites: Arc::new(config.sites.iter().map(|s| s.id.clone()).collect()),
         limits: Limits {
             protocol: PROTOCOL_VERSION,

@@ -116,18 +116,38 @@ pub struct NewHold {
     pub reason: String,
 }
 
-/// A hold as the site's and head office's APIs receive it: the hold's own
-/// fields, and beside them `by`, who adds it.
-pub fn hold_request(body: &[u8]) -> Result<(NewHold, Option<String>), String> {
-    let mut value: serde_json::Value =
+/// The query of an import (`?why=`) on the site's and head office's
+/// APIs; `by` is read only to be refused: the author is the token's.
+#[derive(Debug, Deserialize)]
+pub struct AuthorQuery {
+    #[serde(default)]
+    by: Option<String>,
+    #[serde(default)]
+    why: Option<String>,
+}
+
+impl AuthorQuery {
+    /// The change's author, `name` (the caller's token), and why.
+    pub fn author(self, name: &str, default_why: &str) -> Result<Author, String> {
+        if self.by.is_some() {
+            return Err(crate::auth::by_refused(name));
+        }
+        Ok(Author {
+            by: name.to_owned(),
+            why: self.why.unwrap_or_else(|| default_why.to_owned()),
+        })
+    }
+}
+
+/// A hold as the site's and head office's APIs receive it. Its author is
+/// the caller's token (`author`): a body naming one with `by` is refused.
+pub fn hold_request(body: &[u8], author: &str) -> Result<NewHold, String> {
+    let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the request body is not JSON: {e}"))?;
-    let by = value
-        .as_object_mut()
-        .and_then(|o| o.remove("by"))
-        .and_then(|b| b.as_str().map(str::to_owned));
-    let hold = serde_json::from_value(value)
-        .map_err(|e| format!("the request body is not a hold: {e}"))?;
-    Ok((hold, by))
+    if value.get("by").is_some() {
+        return Err(crate::auth::by_refused(author));
+    }
+    serde_json::from_value(value).map_err(|e| format!("the request body is not a hold: {e}"))
 }
 
 pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> anyhow::Result<Hold> {

@@ -204,6 +204,9 @@ pub struct Correction {
     pub reason: String,
     #[serde(default)]
     pub operator: Option<String>,
+    /// Who asks: the name of the API token (never from the body).
+    #[serde(skip)]
+    pub author: String,
 }
 
 /// A commit finished: what it was for and how it went.

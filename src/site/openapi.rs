@@ -66,6 +66,8 @@ mod tests {
             .filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next())
             .collect();
         registered.sort_unstable();
+        // A path's methods may be routed apart (by the role they need).
+        registered.dedup();
         let mut listed: Vec<&str> = ROUTES.iter().map(|(p, _)| *p).collect();
         listed.sort_unstable();
         assert_eq!(registered, listed);

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::link::Status;
+use crate::auth::{Identity, Role, Tokens};
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -21,7 +22,7 @@ pub struct SyncState {
     pub store: Arc<Store>,
     /// None when `[sync]` is not configured.
     pub status: Option<Arc<Mutex<Status>>>,
-    pub admin_token: Option<String>,
+    pub tokens: Arc<Tokens>,
 }
 
 pub fn router(state: SyncState) -> Router {
@@ -32,20 +33,20 @@ pub fn router(state: SyncState) -> Router {
         .with_state(state)
 }
 
-async fn admin(State(state): State<SyncState>, request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match (token, &state.admin_token) {
-        (Some(t), Some(admin)) if t == admin => next.run(request).await,
-        _ => (
+async fn admin(State(state): State<SyncState>, mut request: Request, next: Next) -> Response {
+    let Some(identity) = state.tokens.identify(request.headers()) else {
+        return (
             StatusCode::UNAUTHORIZED,
-            Json(json!({"error": "the sync routes need the admin token (`[http] admin_token`)"})),
+            Json(json!({"error": "missing or unknown token: the sync routes need a token of the admin role (`[[tokens]]` of the site's configuration)"})),
         )
-            .into_response(),
+            .into_response();
+    };
+    match identity.require(Role::Admin) {
+        Ok(()) => {
+            request.extensions_mut().insert(identity);
+            next.run(request).await
+        }
+        Err(message) => (StatusCode::FORBIDDEN, Json(json!({ "error": message }))).into_response(),
     }
 }
 
@@ -60,11 +61,14 @@ async fn status(State(state): State<SyncState>) -> Response {
     }
 }
 
-async fn resume(State(state): State<SyncState>) -> Response {
+async fn resume(
+    State(state): State<SyncState>,
+    axum::Extension(identity): axum::Extension<Arc<Identity>>,
+) -> Response {
     let store = state.store.clone();
     match tokio::task::spawn_blocking(move || store.set_sync_halt(None)).await {
         Ok(Ok(())) => {
-            tracing::info!("sync halt lifted by an operator");
+            tracing::info!(by = identity.name, "sync halt lifted by an operator");
             Json(json!({"resumed": true})).into_response()
         }
         Ok(Err(e)) => (

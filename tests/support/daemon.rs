@@ -236,6 +236,34 @@ impl Api {
     }
 }
 
+/// Opens `GET /api/v1/events` with `token` on a raw connection (10 s read
+/// timeout) and reads the response head, after which the subscription
+/// exists; returns the connection and the bytes read so far.
+pub fn open_events(daemon: &Daemon, token: &str) -> (std::net::TcpStream, Vec<u8>) {
+    use std::io::{Read, Write};
+    let address = daemon.base_url().trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /api/v1/events HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).expect("no response head in time");
+        assert!(n > 0, "the event stream closed");
+        got.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&got).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/event-stream"), "{head}");
+    (stream, got)
+}
+
 /// Runs `scantrail ARGS...` to completion and returns its stdout.
 pub fn scantrail(args: &[&str]) -> String {
     let output = Command::new(binary())
