@@ -318,14 +318,16 @@ fn the_author_is_the_token_name_never_a_field_of_the_request() {
     // A correction: `operator` is who the client says was signed in, kept
     // apart from the author; a body naming an author is refused.
     let hh = Api::new(daemon.base_url(), Some(HH3));
-    let seq = hh
-        .post_json(
-            "/api/v1/scans",
-            &json!({"station": "dock-1", "data": serial_item("S1")}),
-        )
-        .body["movement"]["seq"]
-        .as_u64()
-        .unwrap();
+    let scanned = hh.post_json(
+        "/api/v1/scans",
+        &json!({"station": "dock-1", "data": serial_item("S1"), "operator": "supervisor-bob"}),
+    );
+    // The movement names the handheld's token as its author; the operator
+    // the client gave is kept apart, as what it is: a claim.
+    let body = &scanned.body["movement"]["body"];
+    assert_eq!(body["author"], "hh-3", "{:?}", scanned.body);
+    assert_eq!(body["operator"], "supervisor-bob", "{:?}", scanned.body);
+    let seq = scanned.body["movement"]["seq"].as_u64().unwrap();
     status(
         &sue.post_json(
             "/api/v1/corrections",
@@ -340,6 +342,16 @@ fn the_author_is_the_token_name_never_a_field_of_the_request() {
     );
     status(&r, 200, "correction");
     assert_eq!(r.body["body"]["operator"], "carol", "{:?}", r.body);
+    assert_eq!(r.body["body"]["author"], "sue", "{:?}", r.body);
+    // And so the journal keeps it, hashed into the chain.
+    let journal = sue.get("/api/v1/journal").body;
+    let authors: Vec<&str> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"]["author"].as_str().unwrap())
+        .collect();
+    assert_eq!(authors, ["hh-3", "sue"], "{journal}");
     daemon.stop();
 }
 

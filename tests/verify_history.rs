@@ -34,6 +34,7 @@ fn movement(n: i64, kind: Kind, serial: Option<&str>, units: i64) -> NewMovement
         scan: ScanSource::default(),
         reason: None,
         corrects: None,
+        author: "older-scantrail".into(),
     }
 }
 

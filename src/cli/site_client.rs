@@ -197,6 +197,8 @@ impl Site {
                     &id,
                     reason,
                     operator,
+                    // No daemon, so no token: the machine's own user.
+                    &format!("local:{}", default_person()),
                 )
                 .map_err(anyhow::Error::msg)?;
                 Ok(store.commit(movement)?)

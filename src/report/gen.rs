@@ -233,6 +233,7 @@ impl Generator {
                 },
                 reason,
                 corrects: None,
+                author: "gen-data".into(),
             },
             correct: false,
         }
@@ -576,7 +577,8 @@ async fn write(
         if correct {
             let at = m.body.device_time + Duration::hours(2);
             corrections.push_back(
-                correction(&m, "scanned in error", "supervisor", at).map_err(anyhow::Error::msg)?,
+                correction(&m, "scanned in error", "supervisor", "gen-data", at)
+                    .map_err(anyhow::Error::msg)?,
             );
         }
     }

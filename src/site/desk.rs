@@ -346,6 +346,7 @@ pub fn decide_correction(
     id: &MovementId,
     reason: &str,
     operator: &str,
+    author: &str,
 ) -> Result<NewMovement, String> {
     let original = store
         .movement(&id.origin, id.seq)
@@ -356,7 +357,7 @@ pub fn decide_correction(
                 id.origin, id.seq
             )
         })?;
-    let undo = station::correction(&original, reason, operator, Utc::now())?;
+    let undo = station::correction(&original, reason, operator, author, Utc::now())?;
     let view = StoreView { store, pending };
     station::check_correction(&original, &undo, &view.around(&original)?)?;
     Ok(undo)
@@ -444,7 +445,8 @@ impl Worker {
                     .clone()
                     .unwrap_or_else(|| self.store.site().to_owned());
                 let id = MovementId { origin, seq: c.seq };
-                match self.correction_for(&id, &c.reason, c.operator.as_deref().unwrap_or("")) {
+                let operator = c.operator.as_deref().unwrap_or("");
+                match self.correction_for(&id, &c.reason, operator, &c.author) {
                     Ok(movement) => {
                         let station = movement.station.clone();
                         self.commit(
@@ -468,8 +470,9 @@ impl Worker {
         id: &MovementId,
         reason: &str,
         operator: &str,
+        author: &str,
     ) -> Result<NewMovement, String> {
-        decide_correction(&self.store, &self.pending, id, reason, operator)
+        decide_correction(&self.store, &self.pending, id, reason, operator, author)
     }
 
     fn scan(&mut self, request: ScanRequest, reply: oneshot::Sender<Answer>) {
@@ -513,6 +516,7 @@ impl Worker {
             substitute: request.substitute,
             device_profile: &request.device_profile,
             operator: request.operator.as_deref(),
+            author: &request.source,
             time: request.time,
         };
         let view = StoreView {
@@ -547,7 +551,10 @@ impl Worker {
                     .clone()
                     .or_else(|| self.stations[&request.station].context.operator.clone())
                     .unwrap_or_default();
-                match last.map(|id| self.correction_for(&id, "voided at the station", &operator)) {
+                let void = |id| {
+                    self.correction_for(&id, "voided at the station", &operator, &request.source)
+                };
+                match last.map(void) {
                     Some(Ok(movement)) => self.commit(
                         request.station,
                         key,
@@ -751,21 +758,44 @@ mod tests {
         let mut pending = Pending::default();
         // Decided, sent to the committer, not durable yet.
         pending.add(0, dispatch_of(&receipt));
-        let e = decide_correction(&store, &pending, &id(1), "wrong dock", "ann").unwrap_err();
+        let e =
+            decide_correction(&store, &pending, &id(1), "wrong dock", "ann", "hh-1").unwrap_err();
         assert!(e.contains("has moved since"), "{e}");
         assert!(e.contains("dispatch of"), "{e}");
         assert!(e.contains("City Pharmacy (being recorded now)"), "{e}");
         // Once durable, the refusal names it by seq.
         store.commit(dispatch_of(&receipt)).unwrap();
-        let e = decide_correction(&store, &Pending::default(), &id(1), "wrong dock", "ann")
-            .unwrap_err();
+        let e = decide_correction(
+            &store,
+            &Pending::default(),
+            &id(1),
+            "wrong dock",
+            "ann",
+            "hh-1",
+        )
+        .unwrap_err();
         assert!(e.contains("void the dispatch of"), "{e}");
         assert!(e.contains("(seq 2)"), "{e}");
         // Undo in reverse order: the dispatch, then the receipt.
-        let undo =
-            decide_correction(&store, &Pending::default(), &id(2), "not shipped", "ann").unwrap();
+        let undo = decide_correction(
+            &store,
+            &Pending::default(),
+            &id(2),
+            "not shipped",
+            "ann",
+            "hh-1",
+        )
+        .unwrap();
         store.commit(undo).unwrap();
-        decide_correction(&store, &Pending::default(), &id(1), "wrong dock", "ann").unwrap();
+        decide_correction(
+            &store,
+            &Pending::default(),
+            &id(1),
+            "wrong dock",
+            "ann",
+            "hh-1",
+        )
+        .unwrap();
     }
 
     #[test]
@@ -773,8 +803,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
         store.commit(sample(1)).unwrap();
-        let undo =
-            decide_correction(&store, &Pending::default(), &id(1), "wrong dock", "ann").unwrap();
+        let undo = decide_correction(
+            &store,
+            &Pending::default(),
+            &id(1),
+            "wrong dock",
+            "ann",
+            "hh-1",
+        )
+        .unwrap();
         let mut pending = Pending::default();
         pending.add(0, undo);
         let view = StoreView {
@@ -800,14 +837,22 @@ mod tests {
         lot_only.serial = None;
         store.commit(lot_only.clone()).unwrap();
         store.commit(lot_only).unwrap();
-        let undo =
-            decide_correction(&store, &Pending::default(), &id(1), "counted twice", "ann").unwrap();
+        let undo = decide_correction(
+            &store,
+            &Pending::default(),
+            &id(1),
+            "counted twice",
+            "ann",
+            "hh-1",
+        )
+        .unwrap();
         let mut pending = Pending::default();
         pending.add(0, undo.clone());
-        let e = decide_correction(&store, &pending, &id(1), "again", "bob").unwrap_err();
+        let e = decide_correction(&store, &pending, &id(1), "again", "bob", "hh-1").unwrap_err();
         assert!(e.contains("being corrected right now"), "{e}");
         let recorded = store.commit(undo).unwrap();
-        let e = decide_correction(&store, &Pending::default(), &id(1), "again", "bob").unwrap_err();
+        let e = decide_correction(&store, &Pending::default(), &id(1), "again", "bob", "hh-1")
+            .unwrap_err();
         assert!(
             e.contains(&format!("already corrected by north:{}", recorded.seq)),
             "{e}"
@@ -826,11 +871,19 @@ mod tests {
         out.quantity = crate::store::movement::Quantity::Units(3);
         let mut pending = Pending::default();
         pending.add(0, out.clone());
-        let e = decide_correction(&store, &pending, &id(1), "wrong count", "ann").unwrap_err();
+        let e =
+            decide_correction(&store, &pending, &id(1), "wrong count", "ann", "hh-1").unwrap_err();
         assert!(e.contains("below zero at A-01 (2 on hand)"), "{e}");
         store.commit(out).unwrap();
-        let e = decide_correction(&store, &Pending::default(), &id(1), "wrong count", "ann")
-            .unwrap_err();
+        let e = decide_correction(
+            &store,
+            &Pending::default(),
+            &id(1),
+            "wrong count",
+            "ann",
+            "hh-1",
+        )
+        .unwrap_err();
         assert!(e.contains("lot LOT42"), "{e}");
     }
 }

@@ -23,6 +23,7 @@ pub fn correction(
     original: &Movement,
     reason: &str,
     operator: &str,
+    author: &str,
     time: DateTime<Utc>,
 ) -> Result<NewMovement, String> {
     if reason.trim().is_empty() {
@@ -64,6 +65,7 @@ pub fn correction(
         scan: ScanSource::default(),
         reason: Some(reason.to_owned()),
         corrects: Some(original.id()),
+        author: author.to_owned(),
     })
 }
 

@@ -39,6 +39,9 @@ pub struct ScanInput<'a> {
     pub device_profile: &'a str,
     /// Given with the scan (handheld API); else the signed-in operator.
     pub operator: Option<&'a str>,
+    /// Who sent it, as authenticated: the handheld's token name or the
+    /// scanner's port (`NewMovement::author`).
+    pub author: &'a str,
     pub time: DateTime<Utc>,
 }
 
@@ -238,6 +241,7 @@ fn rules(
         },
         reason: None,
         corrects: None,
+        author: scan.author.to_owned(),
     };
 
     match mode {

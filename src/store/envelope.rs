@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::chain::Hash;
 use super::movement::{Balance, Movement, OutboxPosition, Rejection, SerialState};
+use super::movement_v1::MovementV1;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EnvelopeError {
@@ -93,13 +94,40 @@ pub struct Head {
     pub hash: Hash,
 }
 
-envelope!(
-    "movement",
-    Movement,
-    MovementEnvelope,
-    MovementEnvelopeRef,
-    versions = 1
-);
+/// Movements: V1 had no author (`movement_v1`), V2 names it.
+#[derive(Deserialize)]
+enum MovementEnvelope {
+    V1(MovementV1),
+    V2(Movement),
+}
+
+#[derive(Serialize)]
+enum MovementEnvelopeRef<'a> {
+    /// Never written again; here so that V2 keeps its variant index.
+    #[allow(dead_code)]
+    V1(()),
+    V2(&'a Movement),
+}
+
+impl Stored for Movement {
+    const WHAT: &'static str = "movement";
+
+    fn encode(&self) -> Vec<u8> {
+        postcard::to_stdvec(&MovementEnvelopeRef::V2(self)).unwrap_or_default()
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        check_version(Self::WHAT, bytes, 2)?;
+        match postcard::from_bytes::<MovementEnvelope>(bytes) {
+            Ok(MovementEnvelope::V1(v)) => Ok(v.into()),
+            Ok(MovementEnvelope::V2(v)) => Ok(v),
+            Err(e) => Err(EnvelopeError::Damaged {
+                what: Self::WHAT,
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
 envelope!(
     "rejected scan",
     Rejection,
@@ -165,8 +193,31 @@ mod tests {
     fn movement_round_trips() {
         let m = movement();
         let bytes = m.encode();
-        assert_eq!(bytes[0], 0, "V1 is variant 0");
+        assert_eq!(bytes[0], 1, "V2 is variant 1");
         assert_eq!(Movement::decode(&bytes).unwrap(), m);
+    }
+
+    /// `sample(3)` as scantrail wrote it before movements had authors
+    /// (envelope V1), byte for byte.
+    const V1_MOVEMENT: &str = "00056e6f7274680100000000000000000000000000000000000000000000000000000000000000000006646f636b2d31036f703714323032362d30352d32385432303a32363a34335a04412d30310e303935303630303031333433353201054c4f543432010753303030303033010a323032372d30332d33310002010d39353036303030303030303139000104504f2d310000002c5d433130313039353036303030313334333532313732373033333131304c4f5434321d323153303030303031035d43310767656e6572696305302e312e30000009efe8ad194222294f894ca58a8ab06fc022cc2df27ad79d7d97141e1c53d51a";
+
+    #[test]
+    fn a_movement_recorded_before_authors_reads_and_keeps_its_hash() {
+        let bytes: Vec<u8> = (0..V1_MOVEMENT.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&V1_MOVEMENT[i..i + 2], 16).unwrap())
+            .collect();
+        let m = Movement::decode(&bytes).unwrap();
+        assert_eq!(m.body.author, "");
+        let mut expected = movement();
+        expected.body.author = String::new();
+        expected.hash = m.hash;
+        assert_eq!(m, expected);
+        assert_eq!(chain::recompute(&m), m.hash, "the V1 hash still verifies");
+        // Naming an author changes the hash: it is part of the record.
+        let mut authored = m.clone();
+        authored.body.author = "hh-1".into();
+        assert_ne!(chain::recompute(&authored), m.hash);
     }
 
     #[test]
@@ -201,14 +252,14 @@ mod tests {
     #[test]
     fn unknown_version_is_refused_by_name() {
         let mut bytes = movement().encode();
-        bytes[0] = 1; // V2, which this build does not know
+        bytes[0] = 2; // V3, which this build does not know
         let e = Movement::decode(&bytes).unwrap_err();
         assert_eq!(
             e,
             EnvelopeError::UnknownVersion {
                 what: "movement",
-                found: 2,
-                known: 1
+                found: 3,
+                known: 2
             }
         );
         assert!(e.to_string().contains("upgrade scantrail"));

@@ -21,6 +21,7 @@ pub mod error;
 pub mod ingest;
 pub mod keys;
 pub mod movement;
+mod movement_v1;
 pub mod published;
 pub mod queries;
 pub mod reference;

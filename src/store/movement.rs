@@ -142,6 +142,12 @@ pub struct NewMovement {
     pub reason: Option<String>,
     /// For a correction: the movement it corrects.
     pub corrects: Option<MovementId>,
+    /// Who recorded it, as scantrail authenticated them: the token's name
+    /// of a handheld or person, the port of a serial scanner,
+    /// `local:LOGIN` for a command run on the site machine without the
+    /// daemon. Never what a client claims (that is `operator`). Empty for
+    /// movements recorded before scantrail kept authors (envelope V1).
+    pub author: String,
 }
 
 /// Where a movement sits in the journal: its origin site and its seq there.
@@ -342,6 +348,7 @@ pub(crate) mod tests_support {
             },
             reason: None,
             corrects: None,
+            author: "hh-test".into(),
         }
     }
 }

@@ -15,7 +15,10 @@ use crate::store::chain::Hash;
 use crate::store::ingest::Log;
 use crate::store::reference::Reference;
 
-pub const PROTOCOL_VERSION: u32 = 1;
+/// 2: movements name their author (`NewMovement::author`). Sites and head
+/// office of protocol 1 and 2 refuse each other by name: upgrade them
+/// together.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Content type of postcard bodies.
 pub const POSTCARD: &str = "application/x-scantrail-postcard";
@@ -192,7 +195,7 @@ mod tests {
         };
         assert_eq!(Batch::decode(&b.encode()).unwrap(), b);
         let mut bytes = b.encode();
-        bytes[0] = 2;
+        bytes[0] = 3;
         assert!(Batch::decode(&bytes).unwrap_err().contains("upgrade"));
         for cut in 0..bytes.len() {
             assert!(Batch::decode(&b.encode()[..cut]).is_err() || cut == bytes.len());
