@@ -528,7 +528,13 @@ impl Worker {
         match decision {
             Decision::Accept { movement, warnings } => {
                 let warnings = warnings.into_iter().map(WarningOut::from).collect();
-                self.commit(request.station, key, movement, warnings, Reply::Scan(reply));
+                self.commit(
+                    request.station,
+                    key,
+                    *movement,
+                    warnings,
+                    Reply::Scan(reply),
+                );
             }
             Decision::SetContext { context, message } => {
                 tracing::info!(

@@ -62,7 +62,7 @@ pub struct Warning {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     Accept {
-        movement: NewMovement,
+        movement: Box<NewMovement>,
         warnings: Vec<Warning>,
     },
     Reject(Refusal),
@@ -426,7 +426,10 @@ fn rules(
             }
         }
     }
-    Ok(Decision::Accept { movement, warnings })
+    Ok(Decision::Accept {
+        movement: Box::new(movement),
+        warnings,
+    })
 }
 
 /// A product's tracking demands a lot and/or a serial in the barcode.

@@ -176,7 +176,7 @@ fn refused(d: Decision) -> Refusal {
 
 fn accepted(d: Decision) -> (crate::store::movement::NewMovement, Vec<Warning>) {
     match d {
-        Decision::Accept { movement, warnings } => (movement, warnings),
+        Decision::Accept { movement, warnings } => (*movement, warnings),
         other => panic!("expected acceptance, got {other:?}"),
     }
 }
