@@ -88,7 +88,7 @@ struct ChainState {
 
 pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
     let mut report = Report::default();
-    let tree = &sink.journal;
+    let tree = sink.journal()?;
     let read = sink.sled_err("read the journal");
     let mut chains: Vec<(String, ChainState)> = Vec::new();
     let mut agg = Aggregates::default();
@@ -214,7 +214,7 @@ fn check_heads(
     report: &mut Report,
 ) -> Result<()> {
     let mut heads: HashMap<String, Option<Head>> = HashMap::new();
-    for item in sink.journal.scan_prefix([prefix::HEAD]) {
+    for item in sink.journal()?.scan_prefix([prefix::HEAD]) {
         let (k, v) = item.map_err(sink.sled_err("read the chain heads"))?;
         let origin = KeyReader::new(&k).str().unwrap_or_default();
         heads.insert(origin, Head::decode(&v).ok());
@@ -269,18 +269,18 @@ fn check_index_counts(
         }
         let want = expected.get(&p).copied().unwrap_or(0);
         let mut have = 0u64;
-        for item in sink.journal.scan_prefix([p]) {
+        for item in sink.journal()?.scan_prefix([p]) {
             item.map_err(&read)?;
             have += 1;
         }
         if have <= want {
             continue;
         }
-        for item in sink.journal.scan_prefix([p]) {
+        for item in sink.journal()?.scan_prefix([p]) {
             let (k, _) = item.map_err(&read)?;
             let explained = match derived::index_target(&k) {
                 Some((origin, seq)) => match sink
-                    .journal
+                    .journal()?
                     .get(super::keys::journal(&origin, seq))
                     .map_err(&read)?
                 {
@@ -341,7 +341,7 @@ fn check_values<T: Stored + PartialEq + std::fmt::Debug>(
     report: &mut Report,
 ) -> Result<()> {
     let read = sink.sled_err("read a derived tree");
-    for item in sink.journal.scan_prefix([tree]) {
+    for item in sink.journal()?.scan_prefix([tree]) {
         let (k, v) = item.map_err(&read)?;
         let have = T::decode(&v).ok();
         let problem = match want.remove(k.as_ref()) {
@@ -366,7 +366,7 @@ fn check_values<T: Stored + PartialEq + std::fmt::Debug>(
 
 fn check_rejections(sink: &SledSink, report: &mut Report) -> Result<()> {
     let mut current: Option<(String, u64, Option<Hash>)> = None;
-    for item in sink.journal.scan_prefix([prefix::REJECTED]) {
+    for item in sink.journal()?.scan_prefix([prefix::REJECTED]) {
         let (k, v) = item.map_err(sink.sled_err("read the rejected log"))?;
         let mut r = KeyReader::new(&k);
         let (Some(origin), Some(seq)) = (r.str(), r.u64()) else {
