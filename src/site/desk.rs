@@ -641,6 +641,7 @@ impl Worker {
             operator,
             raw: request.raw.clone(),
             time: request.time,
+            raw_truncated: None,
         };
         let durable = self.store.reject_async(rejection);
         let answer = Answer::refused(refusal.code, refusal.reason);

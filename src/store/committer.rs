@@ -530,7 +530,8 @@ impl Plan {
         Ok(m)
     }
 
-    fn rejection(&mut self, origin: &str, body: NewRejection) -> Rejection {
+    fn rejection(&mut self, origin: &str, mut body: NewRejection) -> Rejection {
+        body.bound_raw();
         let seq = self.rejected_head.seq + 1;
         let prev_hash = self.rejected_head.hash;
         let hash = chain::rejection_hash(origin, seq, &prev_hash, &body);

@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::chain::Hash;
+use super::movement::rejection_v1::RejectionV1;
 use super::movement::{Balance, Movement, OutboxPosition, Rejection, SerialState};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -100,13 +101,40 @@ envelope!(
     MovementEnvelopeRef,
     versions = 1
 );
-envelope!(
-    "rejected scan",
-    Rejection,
-    RejectionEnvelope,
-    RejectionEnvelopeRef,
-    versions = 1
-);
+/// Rejected scans: V1 before a long scan was cut to its first
+/// `REJECTED_RAW_KEPT` bytes (`raw_truncated`), V2 since.
+#[derive(Deserialize)]
+enum RejectionEnvelope {
+    V1(RejectionV1),
+    V2(Rejection),
+}
+
+#[derive(Serialize)]
+enum RejectionEnvelopeRef<'a> {
+    #[allow(dead_code)] // frozen: never written again, but keeps V2's index
+    V1(&'a RejectionV1),
+    V2(&'a Rejection),
+}
+
+impl Stored for Rejection {
+    const WHAT: &'static str = "rejected scan";
+
+    fn encode(&self) -> Vec<u8> {
+        postcard::to_stdvec(&RejectionEnvelopeRef::V2(self)).unwrap_or_default()
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        check_version(Self::WHAT, bytes, 2)?;
+        match postcard::from_bytes::<RejectionEnvelope>(bytes) {
+            Ok(RejectionEnvelope::V1(v)) => Ok(v.into()),
+            Ok(RejectionEnvelope::V2(v)) => Ok(v),
+            Err(e) => Err(EnvelopeError::Damaged {
+                what: Self::WHAT,
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
 envelope!(
     "serial state",
     SerialState,

@@ -13,7 +13,7 @@ use super::derived::{self, Aggregates};
 use super::envelope::{Head, Stored};
 use super::error::Result;
 use super::keys::{prefix, KeyReader};
-use super::movement::{Balance, Movement, Rejection, SerialState};
+use super::movement::{Balance, Movement, Rejection, SerialState, REJECTED_RAW_KEPT};
 use super::SledSink;
 
 /// Problems listed in full; the rest are counted.
@@ -42,6 +42,8 @@ pub struct Report {
     pub origins: Vec<(String, u64, u64)>,
     pub movements: u64,
     pub rejections: u64,
+    /// Rejected scans stored cut to their first `REJECTED_RAW_KEPT` bytes.
+    pub truncated_rejections: u64,
     pub index_entries: u64,
     pub problems: Vec<Problem>,
     pub problem_count: usize,
@@ -384,6 +386,21 @@ fn check_rejections(sink: &SledSink, report: &mut Report) -> Result<()> {
         }
         let hash = match Rejection::decode(&v) {
             Ok(rej) => {
+                if let Some(t) = &rej.body.raw_truncated {
+                    report.truncated_rejections += 1;
+                    if rej.body.raw.len() != REJECTED_RAW_KEPT || t.len <= REJECTED_RAW_KEPT as u64
+                    {
+                        report.problem(
+                            Some(&origin),
+                            Some(seq),
+                            what(&format!(
+                                "says it was cut from {} bytes but keeps {}",
+                                t.len,
+                                rej.body.raw.len()
+                            )),
+                        );
+                    }
+                }
                 if chain::recompute_rejection(&rej) != rej.hash {
                     report.problem(
                         Some(&origin),
