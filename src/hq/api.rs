@@ -41,6 +41,8 @@ pub struct HqState {
     pub limits: Limits,
     pub skew_seconds: i64,
     pub buckets: Arc<Mutex<HashMap<String, Bucket>>>,
+    /// The served certificate, for the health route.
+    pub certificate: Arc<super::tls::Certificate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,12 +74,37 @@ pub fn router(state: HqState) -> Router {
             state.clone(),
             authenticate,
         ))
-        .route(
-            "/api/v1/health",
-            get(|| async { Json(json!({"ok": true})) }),
-        )
+        .route("/api/v1/health", get(health))
         .layer(DefaultBodyLimit::max(body_max))
         .with_state(state)
+}
+
+/// 200 `{"ok": true, "certificate": {..}}`, with a `warning` when the
+/// certificate expires within `tls::EXPIRY_WARNING_DAYS`; 503 with `ok`
+/// false and the `problem` when it is expired or not yet valid.
+async fn health(State(state): State<HqState>) -> Response {
+    let c = &state.certificate;
+    let mut certificate = json!({
+        "subject": c.subject,
+        "not_before": c.not_before,
+        "not_after": c.not_after,
+    });
+    let (status, ok) = match c.check(chrono::Utc::now()) {
+        Ok(None) => (StatusCode::OK, true),
+        Ok(Some(warning)) => {
+            certificate["warning"] = json!(warning);
+            (StatusCode::OK, true)
+        }
+        Err(problem) => {
+            certificate["problem"] = json!(problem);
+            (StatusCode::SERVICE_UNAVAILABLE, false)
+        }
+    };
+    (
+        status,
+        Json(json!({ "ok": ok, "certificate": certificate })),
+    )
+        .into_response()
 }
 
 fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
