@@ -63,8 +63,14 @@ fn a_certificate_expiring_soon_is_warned_at_start_and_in_health() {
         .into_json()
         .unwrap();
     assert_eq!(health["ok"], true, "{health}");
-    let warning = health["certificate"]["warning"].as_str().unwrap_or_default();
-    assert!(warning.contains("expires on") && warning.contains("renew"), "{health}");
+    assert_eq!(health["store"], "ok", "{health}");
+    let warning = health["certificate"]["warning"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        warning.contains("expires on") && warning.contains("renew"),
+        "{health}"
+    );
     assert!(health["certificate"]["not_after"].is_string(), "{health}");
     proc.sigterm();
 }

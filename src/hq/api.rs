@@ -79,9 +79,10 @@ pub fn router(state: HqState) -> Router {
         .with_state(state)
 }
 
-/// 200 `{"ok": true, "certificate": {..}}`, with a `warning` when the
-/// certificate expires within `tls::EXPIRY_WARNING_DAYS`; 503 with `ok`
-/// false and the `problem` when it is expired or not yet valid.
+/// 200 `{"ok": true, "store": "ok", "certificate": {..}}`, with a
+/// `warning` when the certificate expires within
+/// `tls::EXPIRY_WARNING_DAYS`; 503 with `ok` false when the certificate is
+/// expired or not yet valid (its `problem`) or the store refuses writes.
 async fn health(State(state): State<HqState>) -> Response {
     let c = &state.certificate;
     let mut certificate = json!({
@@ -89,20 +90,32 @@ async fn health(State(state): State<HqState>) -> Response {
         "not_before": c.not_before,
         "not_after": c.not_after,
     });
-    let (status, ok) = match c.check(chrono::Utc::now()) {
-        Ok(None) => (StatusCode::OK, true),
+    let mut ok = match c.check(chrono::Utc::now()) {
+        Ok(None) => true,
         Ok(Some(warning)) => {
             certificate["warning"] = json!(warning);
-            (StatusCode::OK, true)
+            true
         }
         Err(problem) => {
             certificate["problem"] = json!(problem);
-            (StatusCode::SERVICE_UNAVAILABLE, false)
+            false
         }
+    };
+    // The store's failure in plain words; the details are in the log.
+    let store = match state.store.failure().map(|e| e.plain().0) {
+        None => "ok",
+        Some("disk_full") => "head office's disk is full: batches are refused until there is room again, then they resume by themselves",
+        Some(_) => "head office's store cannot write: batches are refused until it can again; see the log",
+    };
+    ok &= store == "ok";
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
     };
     (
         status,
-        Json(json!({ "ok": ok, "certificate": certificate })),
+        Json(json!({ "ok": ok, "store": store, "certificate": certificate })),
     )
         .into_response()
 }

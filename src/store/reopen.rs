@@ -20,6 +20,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::committer::Sink;
 use super::durable::Durability;
 use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
@@ -47,6 +48,8 @@ pub(super) fn run(
     if sink.watermark.is_none() {
         sink.watermark = watermark::Writer::open(&sink.path).ok();
     }
+    // The watermark names what was acknowledged: the heads given.
+    sink.acknowledged(origin, movements, rejections);
     *sink.slot.write().unwrap_or_else(|p| p.into_inner()) = sink.trees.clone();
     Ok(())
 }

@@ -428,6 +428,50 @@ fn rejections_written_before_truncation_still_decode_and_verify() {
     assert_eq!((report.rejections, report.truncated_rejections), (3, 1));
 }
 
+/// A batch whose requesters were told it failed, though it reached the
+/// disk (its write went through, its fsync did not): the reopen takes it
+/// out again, derived entries included, so its seqs go to the next
+/// commits.
+#[test]
+fn a_reopen_takes_out_what_was_not_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = create(dir.path());
+    let acked = store.commit(sample(1)).unwrap();
+    let rejected = store.reject(refusal(b"junk".to_vec())).unwrap();
+    for i in 2..=4 {
+        store.commit(sample(i)).unwrap();
+    }
+    store.reject(refusal(b"more junk".to_vec())).unwrap();
+    let head = envelope::Head {
+        seq: acked.seq,
+        hash: acked.hash,
+    };
+    let rejected_head = envelope::Head {
+        seq: rejected.seq,
+        hash: rejected.hash,
+    };
+    store
+        .committer()
+        .exclusive(move |sink| sink.reopen("north", head, rejected_head))
+        .unwrap();
+    assert_eq!(store.head("north").unwrap(), head);
+    assert_eq!(store.journal_range("north", 1, 10).unwrap(), vec![acked]);
+    assert_eq!(store.rejected_range("north", 1, 10).unwrap().len(), 1);
+    assert_eq!(store.by_lot("09506000134352", "LOT42").unwrap().len(), 1);
+    assert!(store
+        .serial_state("09506000134352", "S000002")
+        .unwrap()
+        .is_none());
+    let report = store.verify().unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    drop(store);
+
+    let store = Store::open(dir.path(), OpenOptions::existing(Some("north".into()))).unwrap();
+    let next = store.commit(sample(9)).unwrap();
+    assert_eq!((next.seq, next.prev_hash), (2, head.hash));
+    assert!(store.verify().unwrap().is_ok());
+}
+
 #[test]
 fn backup_is_a_verifiable_copy() {
     let dir = tempfile::tempdir().unwrap();
