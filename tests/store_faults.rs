@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::daemon::{Api, Daemon};
+use support::scanner::expect_from_host;
 
 const SERIAL_GTIN: &str = "09506000134352";
 const TOKEN: &str = "handheld-token-1";
@@ -98,15 +99,21 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
-    let tmp = tempfile::tempdir().unwrap();
-    let mnt = tmp.path().join("mnt");
-    let _fs = Tmpfs::mount(&mnt, "16m");
-    let config = tmp.path().join("site.toml");
-    std::fs::write(
-        &config,
-        format!(
+/// A site whose store is on a fresh 16 MB tmpfs at `tmp/mnt`, with a
+/// serial scanner linked at `scanner` on station dock-1 if given.
+struct FullSite {
+    // Dropped last: the daemon and files go first.
+    config: PathBuf,
+    mnt: PathBuf,
+    _fs: Tmpfs,
+}
+
+impl FullSite {
+    fn new(tmp: &Path, scanner: Option<&Path>) -> FullSite {
+        let mnt = tmp.join("mnt");
+        let fs = Tmpfs::mount(&mnt, "16m");
+        let config = tmp.join("site.toml");
+        let mut text = format!(
             "data_dir = \"{}\"\n\
              [site]\nid = \"full-site\"\nname = \"Full disk site\"\n\
              [http]\nadmin_token = \"{ADMIN}\"\n\
@@ -114,17 +121,78 @@ fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
              [[stations]]\nid = \"dispatch-1\"\nmode = \"dispatch\"\nlocation = \"DISPATCH-1\"\n\
              [[handhelds]]\nid = \"handheld-1\"\ntoken = \"{TOKEN}\"\nstation = \"dock-1\"\n",
             mnt.join("data").display()
-        ),
-    )
-    .unwrap();
-    let daemon = Daemon::start(&config);
-    let api = Api::new(daemon.base_url(), Some(TOKEN));
-    let admin = Api::new(daemon.base_url(), Some(ADMIN));
-    let r = admin.post_text(
-        "/api/v1/products",
-        &format!("gtin,description,tracking,warranty_months,shelf_life_days\n{SERIAL_GTIN},Insulin pen,lot_and_serial,24,\n"),
-    );
-    assert_eq!(r.status, 200, "{:?}", r.body);
+        );
+        if let Some(link) = scanner {
+            std::fs::write(
+                tmp.join("test-scanner.toml"),
+                "description = \"test scanner on a pty\"\n\
+                 [framing]\nsuffix = \"CR\"\ninter_byte_timeout_ms = 500\n\
+                 [symbology]\naim = \"expected\"\n\
+                 [feedback]\ninit = \"INIT\\r\"\ngood_read = \"\\u0007G\"\nbad_read = \"\\u0007B\"\n",
+            )
+            .unwrap();
+            text.push_str(&format!(
+                "[[scanners]]\nport = \"{}\"\nprofile = \"test-scanner.toml\"\nstation = \"dock-1\"\n",
+                link.display()
+            ));
+        }
+        std::fs::write(&config, text).unwrap();
+        FullSite {
+            config,
+            mnt,
+            _fs: fs,
+        }
+    }
+
+    /// Starts the daemon and imports the product; returns the handheld's
+    /// and the admin's clients.
+    fn start(&self) -> (Daemon, Api, Api) {
+        let daemon = Daemon::start(&self.config);
+        let api = Api::new(daemon.base_url(), Some(TOKEN));
+        let admin = Api::new(daemon.base_url(), Some(ADMIN));
+        let r = admin.post_text(
+            "/api/v1/products",
+            &format!("gtin,description,tracking,warranty_months,shelf_life_days\n{SERIAL_GTIN},Insulin pen,lot_and_serial,24,\n"),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        (daemon, api, admin)
+    }
+
+    fn ballast(&self) -> PathBuf {
+        self.mnt.join("ballast")
+    }
+}
+
+/// Fills the disk, then scans at dock-1 until the store runs out of room
+/// (sled may still fit a few in pages it already has). Returns the serials
+/// accepted and the one refused.
+fn fill_until_refused(site: &FullSite, api: &Api) -> (Vec<String>, String) {
+    fill(&site.ballast());
+    let mut accepted = vec![];
+    for i in 1..=200 {
+        let serial = format!("B{i}");
+        let answer = scan(api, "dock-1", &serial_item(&serial));
+        if answer["accepted"] == true {
+            accepted.push(serial);
+            continue;
+        }
+        let text = answer.to_string();
+        assert!(
+            !text.contains("Os {") && !text.contains("restart"),
+            "the details are for the log: {answer}"
+        );
+        assert_disk_full(&answer);
+        return (accepted, serial);
+    }
+    panic!("200 scans on a full disk were all accepted");
+}
+
+#[test]
+fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = FullSite::new(tmp.path(), None);
+    let (config, mnt) = (site.config.clone(), site.mnt.clone());
+    let (daemon, api, admin) = site.start();
 
     let mut acknowledged = vec![];
     let first = scan(&api, "dock-1", &serial_item("A0"));
@@ -137,31 +205,9 @@ fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(admin.get("/api/v1/health").status, 200);
 
-    // Fill the disk; scans go on until the store runs out of room (sled
-    // may still fit a few in pages it already has).
-    let ballast = mnt.join("ballast");
-    fill(&ballast);
-    let mut refused = vec![];
-    for i in 1..=200 {
-        let serial = format!("B{i}");
-        let answer = scan(&api, "dock-1", &serial_item(&serial));
-        if answer["accepted"] == true {
-            acknowledged.push(serial);
-            continue;
-        }
-        let text = answer.to_string();
-        assert!(
-            !text.contains("Os {") && !text.contains("restart"),
-            "the details are for the log: {answer}"
-        );
-        assert_disk_full(&answer);
-        refused.push(serial);
-        break;
-    }
-    assert!(
-        !refused.is_empty(),
-        "200 scans on a full disk were all accepted"
-    );
+    let (more, first_refused) = fill_until_refused(&site, &api);
+    acknowledged.extend(more);
+    let mut refused = vec![first_refused];
 
     // While full: health says why, scans and context changes are refused.
     let health = admin.get("/api/v1/health");
@@ -213,7 +259,7 @@ fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
     assert!(log.contains("is full"), "{log}");
 
     // Space is back: commits resume by themselves.
-    std::fs::remove_file(&ballast).unwrap();
+    std::fs::remove_file(site.ballast()).unwrap();
     wait_for("health to recover", || {
         admin.get("/api/v1/health").status == 200
     });
@@ -280,4 +326,56 @@ fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Scans `data` and waits for the read beep `beep`.
+async fn hear(scanner: &scantrail::scan::pty::VirtualScanner, data: &str, beep: &[u8]) {
+    scanner
+        .write_all(format!("{data}\r").as_bytes())
+        .await
+        .unwrap();
+    expect_from_host(scanner, beep).await;
+}
+
+/// A serial scanner hears a bad read for a scan or a badge the full disk
+/// kept from being recorded, and good reads again once there is room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scanner_hears_a_bad_read_while_the_disk_is_full() {
+    let tmp = tempfile::tempdir().unwrap();
+    let link = tmp.path().join("scanner-1");
+    let site = std::sync::Arc::new(FullSite::new(tmp.path(), Some(&link)));
+    let scanner = scantrail::scan::pty::VirtualScanner::open(Some(&link)).unwrap();
+    let s = site.clone();
+    let (daemon, api, admin) = tokio::task::spawn_blocking(move || s.start())
+        .await
+        .unwrap();
+    expect_from_host(&scanner, b"INIT\r").await;
+    hear(&scanner, &serial_item("P1"), b"\x07G").await;
+
+    let (s, a) = (site.clone(), api.clone());
+    tokio::task::spawn_blocking(move || fill_until_refused(&s, &a))
+        .await
+        .unwrap();
+    hear(&scanner, &serial_item("P2"), b"\x07B").await;
+    // A badge changes the station's context: refused too.
+    hear(&scanner, "]C0OP:bob", b"\x07B").await;
+
+    std::fs::remove_file(site.ballast()).unwrap();
+    let a = admin.clone();
+    tokio::task::spawn_blocking(move || {
+        wait_for("health to recover", || {
+            a.get("/api/v1/health").status == 200
+        })
+    })
+    .await
+    .unwrap();
+    hear(&scanner, "]C0OP:bob", b"\x07G").await;
+    hear(&scanner, &serial_item("P2"), b"\x07G").await;
+    let journal = tokio::task::spawn_blocking(move || admin.get("/api/v1/journal"))
+        .await
+        .unwrap();
+    let last = journal.body.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["body"]["serial"], "P2", "{last}");
+    assert_eq!(last["body"]["operator"], "bob", "{last}");
+    drop(daemon);
 }
