@@ -257,6 +257,10 @@ fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
     let log = daemon.log();
     assert!(log.contains("durable write failed"), "{log}");
     assert!(log.contains("is full"), "{log}");
+    assert!(
+        log.contains("No space left on device") || log.contains("StorageFull"),
+        "the OS error is logged: {log}"
+    );
 
     // Space is back: commits resume by themselves.
     std::fs::remove_file(site.ballast()).unwrap();

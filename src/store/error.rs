@@ -48,8 +48,13 @@ pub enum StoreError {
         source: EnvelopeError,
     },
 
-    #[error("the disk holding {path} is full ({op}): free some space; scantrail resumes by itself once there is room, and scans that were not acknowledged were not stored")]
-    DiskFull { path: PathBuf, op: &'static str },
+    #[error("the disk holding {path} is full ({op}: {detail}): free some space; scantrail resumes by itself once there is room, and scans that were not acknowledged were not stored")]
+    DiskFull {
+        path: PathBuf,
+        op: &'static str,
+        /// The OS error, as text (the log's, not the operator's).
+        detail: String,
+    },
 
     #[error("cannot write to {path} ({op}: {source}): the directory is read-only or not scantrail's to write; fix its permissions or mount")]
     ReadOnly {
@@ -95,7 +100,11 @@ impl StoreError {
         // its OS code, so both are looked at.
         match (source.raw_os_error(), source.kind()) {
             (Some(28) | Some(122), _) | (_, ErrorKind::StorageFull | ErrorKind::QuotaExceeded) => {
-                StoreError::DiskFull { path, op }
+                StoreError::DiskFull {
+                    path,
+                    op,
+                    detail: source.to_string(),
+                }
             }
             (Some(13) | Some(1) | Some(30), _)
             | (_, ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem) => {
@@ -155,9 +164,10 @@ impl StoreError {
     /// answers can say so plainly.
     pub fn to_failed(&self, path: &std::path::Path) -> StoreError {
         match self {
-            StoreError::DiskFull { path, op } => StoreError::DiskFull {
+            StoreError::DiskFull { path, op, detail } => StoreError::DiskFull {
                 path: path.clone(),
                 op,
+                detail: detail.clone(),
             },
             StoreError::Failed { path, cause } => StoreError::Failed {
                 path: path.clone(),

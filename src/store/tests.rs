@@ -579,6 +579,25 @@ fn io_errors_say_what_to_do() {
     assert!(ro.to_string().contains("read-only"), "{ro}");
     // Each requester of a failed batch gets the disk-full advice too.
     assert!(matches!(full.to_failed(p), StoreError::DiskFull { .. }));
+    // sled hands out copies of its I/O errors with the kind but no OS code.
+    let copied = std::io::Error::new(
+        std::io::ErrorKind::StorageFull,
+        "Os { code: 28, kind: StorageFull, message: \"No space left on device\" }",
+    );
+    let full = StoreError::io(p, "flush", copied);
+    assert!(matches!(full, StoreError::DiskFull { .. }), "{full}");
+    // The person at the scanner gets plain words; the log gets the rest.
+    assert_eq!(
+        full.plain(),
+        ("disk_full", "the site's disk is full; tell IT")
+    );
+    assert!(
+        full.to_string().contains("No space left on device"),
+        "{full}"
+    );
+    let io = StoreError::io(p, "flush", std::io::Error::from_raw_os_error(5));
+    assert_eq!(io.plain().0, "store_error");
+    assert!(!io.plain().1.contains("os error"), "{:?}", io.plain());
 }
 
 #[test]
