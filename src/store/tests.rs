@@ -472,6 +472,41 @@ fn a_reopen_takes_out_what_was_not_acknowledged() {
     assert!(store.verify().unwrap().is_ok());
 }
 
+/// A reader still holding the old opening (a long report) keeps sled's
+/// lock: the reopen fails as "in use", other readers get a clear error
+/// meanwhile, and the next attempt after the reader is done works.
+#[test]
+fn a_reopen_waits_for_readers_of_the_old_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = create(dir.path());
+    let m = store.commit(sample(1)).unwrap();
+    let head = envelope::Head {
+        seq: m.seq,
+        hash: m.hash,
+    };
+    let none = envelope::Head {
+        seq: 0,
+        hash: chain::Hash::GENESIS,
+    };
+    let mut report = store.serial_states(None);
+    assert!(report.next().is_some());
+    let e = store
+        .committer()
+        .exclusive(move |sink| sink.reopen("north", head, none))
+        .unwrap_err();
+    assert!(matches!(e, StoreError::InUse { .. }), "{e}");
+    let e = store.movement("north", 1).unwrap_err();
+    assert!(matches!(e, StoreError::Reopening { .. }), "{e}");
+    assert!(e.to_string().contains("try again in a moment"), "{e}");
+    drop(report);
+    store
+        .committer()
+        .exclusive(move |sink| sink.reopen("north", head, none))
+        .unwrap();
+    assert_eq!(store.movement("north", 1).unwrap(), Some(m));
+    assert_eq!(store.commit(sample(2)).unwrap().seq, 2);
+}
+
 #[test]
 fn backup_is_a_verifiable_copy() {
     let dir = tempfile::tempdir().unwrap();
