@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::daemon::{open_events, scantrail, Api, Daemon, Reply};
+use support::scanner::expect_from_host;
 
 const SERIAL_GTIN: &str = "09506000134352";
 const LOT_GTIN: &str = "09506000134369";
@@ -584,26 +585,6 @@ fn a_second_void_has_nothing_to_void() {
 }
 
 /// Reads from the scanner's side until `want` has arrived.
-async fn expect_from_host(scanner: &scantrail::scan::pty::VirtualScanner, want: &[u8]) {
-    let mut got = Vec::new();
-    let mut buf = [0u8; 64];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !got.windows(want.len()).any(|w| w == want) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let n = tokio::time::timeout(left, scanner.read(&mut buf))
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "the scanner never got {:?}; got {:?}",
-                    String::from_utf8_lossy(want),
-                    String::from_utf8_lossy(&got)
-                )
-            })
-            .unwrap();
-        got.extend_from_slice(&buf[..n]);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scanner_on_a_pty_hears_good_and_bad_reads() {
     let site = Site::with_scanners(&["scanner-1"]);

@@ -27,6 +27,14 @@ pub fn run(args: Args) -> super::Outcome {
         "{} movements, {} index entries, {} rejected scans checked",
         report.movements, report.index_entries, report.rejections
     );
+    if report.truncated_rejections > 0 {
+        println!(
+            "{} rejected scans were longer than {} bytes: only their first {} bytes are stored, with their whole length and SHA-256",
+            report.truncated_rejections,
+            crate::store::REJECTED_RAW_KEPT,
+            crate::store::REJECTED_RAW_KEPT
+        );
+    }
     let synced = crate::sync::audit::check_acknowledged(&store)?;
     for p in &synced {
         println!("problem: {p}");

@@ -43,6 +43,8 @@ pub struct HqState {
     pub limits: Limits,
     pub skew_seconds: i64,
     pub buckets: Arc<Mutex<HashMap<String, Bucket>>>,
+    /// The served certificate, for the health route.
+    pub certificate: Arc<super::tls::Certificate>,
 }
 
 /// Who a request authenticated as.
@@ -71,12 +73,50 @@ pub fn router(state: HqState) -> Router {
             state.clone(),
             authenticate,
         ))
-        .route(
-            "/api/v1/health",
-            get(|| async { Json(json!({"ok": true})) }),
-        )
+        .route("/api/v1/health", get(health))
         .layer(DefaultBodyLimit::max(body_max))
         .with_state(state)
+}
+
+/// 200 `{"ok": true, "store": "ok", "certificate": {..}}`, with a
+/// `warning` when the certificate expires within
+/// `tls::EXPIRY_WARNING_DAYS`; 503 with `ok` false when the certificate is
+/// expired or not yet valid (its `problem`) or the store refuses writes.
+async fn health(State(state): State<HqState>) -> Response {
+    let c = &state.certificate;
+    let mut certificate = json!({
+        "subject": c.subject,
+        "not_before": c.not_before,
+        "not_after": c.not_after,
+    });
+    let mut ok = match c.check(chrono::Utc::now()) {
+        Ok(None) => true,
+        Ok(Some(warning)) => {
+            certificate["warning"] = json!(warning);
+            true
+        }
+        Err(problem) => {
+            certificate["problem"] = json!(problem);
+            false
+        }
+    };
+    // The store's failure in plain words; the details are in the log.
+    let store = match state.store.failure().map(|e| e.plain().0) {
+        None => "ok",
+        Some("disk_full") => "head office's disk is full: batches are refused until there is room again, then they resume by themselves",
+        Some(_) => "head office's store cannot write: batches are refused until it can again; see the log",
+    };
+    ok &= store == "ok";
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({ "ok": ok, "store": store, "certificate": certificate })),
+    )
+        .into_response()
 }
 
 fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {

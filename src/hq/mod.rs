@@ -23,7 +23,8 @@ use config::HqConfig;
 
 /// Runs head office until SIGTERM or SIGINT.
 pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()> {
-    let tls = tls::server_config(&config.hq.cert, &config.hq.key)?;
+    let (tls, certificate) = tls::server_config(&config.hq.cert, &config.hq.key)?;
+    certificate.log();
     let store = Arc::new(
         Store::open(&config.data_dir, OpenOptions::create(config.hq.id.clone()))
             .with_context(|| format!("cannot open the store at {}", config.data_dir.display()))?,
@@ -50,6 +51,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         },
         skew_seconds: config.hq.skew_seconds,
         buckets: Arc::new(Mutex::new(HashMap::new())),
+        certificate: Arc::new(certificate),
     };
     let listen = listen.unwrap_or_else(|| config.hq.listen.clone());
     let tcp = tokio::net::TcpListener::bind(&listen)

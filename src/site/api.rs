@@ -28,7 +28,7 @@ use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 
 use super::catalog::{self, Author};
-use super::desk::{Closed, ContextPatch, Correction, Desk, ScanRequest};
+use super::desk::{Closed, ContextPatch, ContextRefused, Correction, Desk, ScanRequest};
 use super::events::Events;
 use super::metrics::Metrics;
 use crate::auth::{Identity, Role, Tokens};
@@ -147,8 +147,25 @@ async fn not_found() -> Response {
     )
 }
 
-async fn health() -> Response {
-    Json(json!({ "status": "ok" })).into_response()
+/// 200 while scans can be recorded; 503 with the store's failure in plain
+/// words while commits are refused (a full disk, a failed write), so that
+/// monitoring notices before the operators do.
+async fn health(State(state): State<AppState>) -> Response {
+    match state.store.failure() {
+        None => Json(json!({ "status": "ok", "store": "ok" })).into_response(),
+        Some(e) => {
+            let (code, reason) = e.plain();
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({
+                    "status": "failing",
+                    "code": code,
+                    "store": format!("{reason}; scans are refused until the store can write again, then they resume by themselves"),
+                })),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -377,7 +394,16 @@ async fn set_station_context(
     };
     match state.desk.patch_context(id, patch).await {
         Ok(Ok(context)) => Json(context).into_response(),
-        Ok(Err(e)) => error(StatusCode::NOT_FOUND, e),
+        Ok(Err(e @ ContextRefused::NoStation(_))) => error(StatusCode::NOT_FOUND, e.to_string()),
+        // Not saved, so not changed: 507 for a full disk, else 503.
+        Ok(Err(ContextRefused::NotSaved { code, reason })) => {
+            let status = match code {
+                "disk_full" => StatusCode::INSUFFICIENT_STORAGE,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            let message = format!("the context was not changed: {reason}");
+            (status, Json(json!({ "error": message, "code": code }))).into_response()
+        }
         Err(e) => closed(e),
     }
 }

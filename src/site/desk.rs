@@ -24,7 +24,7 @@ use crate::station::{
     self, records, Context, Decision, Mode, Policies, Refusal, ScanInput, Warning,
 };
 use crate::store::movement::{Kind, Movement, MovementId, NewMovement, NewRejection};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// One scan for the desk, from a serial scanner or a handheld.
 #[derive(Debug, Clone)]
@@ -189,7 +189,7 @@ enum Job {
     PatchContext(
         String,
         ContextPatch,
-        oneshot::Sender<Result<Context, String>>,
+        oneshot::Sender<Result<Context, ContextRefused>>,
     ),
     Correct(Correction, oneshot::Sender<Result<Movement, String>>),
 }
@@ -209,12 +209,26 @@ pub struct Correction {
     pub author: String,
 }
 
+/// Why a context change was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextRefused {
+    #[error("there is no station {0:?} in the configuration")]
+    NoStation(String),
+    /// It could not be saved, so it was not made: `code` and `reason` are
+    /// the plain words of `StoreError::plain`.
+    #[error("the context was not changed: {reason}")]
+    NotSaved {
+        code: &'static str,
+        reason: &'static str,
+    },
+}
+
 /// A commit finished: what it was for and how it went.
 struct Done {
     ticket: u64,
     station: String,
     scan_key: Option<ScanKey>,
-    result: Result<Movement, String>,
+    result: Result<Movement, StoreError>,
     warnings: Vec<WarningOut>,
     reply: Reply,
 }
@@ -313,7 +327,7 @@ impl Desk {
         &self,
         station: String,
         patch: ContextPatch,
-    ) -> Result<Result<Context, String>, Closed> {
+    ) -> Result<Result<Context, ContextRefused>, Closed> {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::PatchContext(station, patch, tx))
@@ -377,20 +391,55 @@ struct Worker {
 
 impl Worker {
     /// Sets a station's context and keeps it across restarts; `durable`
-    /// for changes people make, not for bookkeeping.
-    fn set_context(&mut self, station: &str, context: Context, durable: bool) {
+    /// for changes people make, not for bookkeeping. A durable change that
+    /// cannot be saved is not made (the station keeps its context) and the
+    /// error says why; bookkeeping is kept in memory even if its save
+    /// fails.
+    fn set_context(
+        &mut self,
+        station: &str,
+        context: Context,
+        durable: bool,
+    ) -> Result<(), StoreError> {
         let bytes = records::encode(&context);
         // A durable save waits for the committer; let tokio move other
         // tasks off this thread meanwhile.
         let saved = tokio::task::block_in_place(|| {
             self.store.save_station_context(station, &bytes, durable)
         });
-        if let Err(e) = saved {
-            tracing::warn!(station, error = %e, "the station context could not be saved");
+        match saved {
+            Err(e) if durable => {
+                tracing::error!(station, error = %e, "the station context could not be saved; it is unchanged");
+                return Err(e);
+            }
+            Err(e) => {
+                tracing::warn!(station, error = %e, "the station's last movement could not be saved");
+            }
+            Ok(()) => {}
         }
         if let Some(s) = self.stations.get_mut(station) {
             s.context = context;
         }
+        Ok(())
+    }
+
+    /// Answers a scan the store could not record, in plain words (the
+    /// details are logged where the error happened). Not remembered under
+    /// the scan id: the handheld may retry.
+    fn refuse_unsaved(
+        &mut self,
+        key: Option<&ScanKey>,
+        reply: oneshot::Sender<Answer>,
+        e: &StoreError,
+    ) {
+        let (code, reason) = e.plain();
+        self.metrics.rejected(code);
+        let answer = Answer::refused(code, reason.to_owned());
+        // Not remembered under the scan id: the handheld may retry.
+        if let Some(key) = key {
+            self.retries.settle(key, &answer, false);
+        }
+        let _ = reply.send(answer);
     }
 
     async fn run(mut self, mut jobs: mpsc::Receiver<Job>, mut done: mpsc::UnboundedReceiver<Done>) {
@@ -429,13 +478,18 @@ impl Worker {
                     Some(s) => {
                         let mut context = s.context.clone();
                         patch.apply(&mut context);
-                        tracing::info!(station, "station context changed");
-                        self.set_context(&station, context.clone(), true);
-                        Ok(context)
+                        match self.set_context(&station, context.clone(), true) {
+                            Ok(()) => {
+                                tracing::info!(station, "station context changed");
+                                Ok(context)
+                            }
+                            Err(e) => {
+                                let (code, reason) = e.plain();
+                                Err(ContextRefused::NotSaved { code, reason })
+                            }
+                        }
                     }
-                    None => Err(format!(
-                        "there is no station {station:?} in the configuration"
-                    )),
+                    None => Err(ContextRefused::NoStation(station.clone())),
                 };
                 let _ = reply.send(result);
             }
@@ -537,12 +591,15 @@ impl Worker {
                 );
             }
             Decision::SetContext { context, message } => {
+                if let Err(e) = self.set_context(&request.station, context, true) {
+                    self.refuse_unsaved(key.as_ref(), reply, &e);
+                    return;
+                }
                 tracing::info!(
                     station = request.station,
                     message,
                     "station context changed"
                 );
-                self.set_context(&request.station, context, true);
                 self.events.send(Event::context(&request, &message));
                 self.answer(key.as_ref(), reply, Answer::context(message));
             }
@@ -551,7 +608,10 @@ impl Worker {
                     .context
                     .last_movement
                     .clone();
-                self.set_context(&request.station, context, true);
+                if let Err(e) = self.set_context(&request.station, context, true) {
+                    self.refuse_unsaved(key.as_ref(), reply, &e);
+                    return;
+                }
                 let operator = request
                     .operator
                     .clone()
@@ -616,6 +676,7 @@ impl Worker {
             operator,
             raw: request.raw.clone(),
             time: request.time,
+            raw_truncated: None,
         };
         let durable = self.store.reject_async(rejection);
         let answer = Answer::refused(refusal.code, refusal.reason);
@@ -648,7 +709,7 @@ impl Worker {
         let started = std::time::Instant::now();
         let metrics = self.metrics.clone();
         tokio::spawn(async move {
-            let result = durable.await.map_err(|e| e.to_string());
+            let result = durable.await;
             metrics.committed(started.elapsed());
             let _ = done.send(Done {
                 ticket,
@@ -679,7 +740,8 @@ impl Worker {
                     // finds nothing to void.
                     context.last_movement =
                         (movement.body.kind != Kind::Correction).then(|| movement.id());
-                    self.set_context(&done.station, context, false);
+                    // Bookkeeping: kept in memory even if unsaved.
+                    let _ = self.set_context(&done.station, context, false);
                 }
                 self.events
                     .send(Event::accepted(&done.station, &movement, &done.warnings));
@@ -702,22 +764,13 @@ impl Worker {
             (Err(e), Reply::Scan(reply)) => {
                 tracing::error!(
                     station = done.station,
-                    error = e,
+                    error = %e,
                     "a movement could not be recorded"
                 );
-                self.metrics.rejected("store_error");
-                // Not remembered under the scan id: the handheld may retry.
-                let answer = Answer::refused(
-                    "store_error",
-                    format!("the scan could not be recorded ({e}); scan again"),
-                );
-                if let Some(key) = &done.scan_key {
-                    self.retries.settle(key, &answer, false);
-                }
-                let _ = reply.send(answer);
+                self.refuse_unsaved(done.scan_key.as_ref(), reply, &e);
             }
             (Err(e), Reply::Correction(reply)) => {
-                let _ = reply.send(Err(e));
+                let _ = reply.send(Err(e.to_string()));
             }
         }
     }

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::movement::rejection_v1::BodyV1Ref;
 use super::movement::{Movement, NewMovement, NewRejection, Rejection};
 use super::movement_v1::NewMovementV1Ref;
 
@@ -89,8 +90,13 @@ pub fn movement_hash(origin: &str, seq: u64, prev: &Hash, body: &NewMovement) ->
     }
 }
 
+/// A rejection whose scan was kept whole hashes in the shape it had before
+/// truncation existed, so entries written then still verify.
 pub fn rejection_hash(origin: &str, seq: u64, prev: &Hash, body: &NewRejection) -> Hash {
-    digest(&(origin, seq, prev, body))
+    match body.raw_truncated {
+        None => digest(&(origin, seq, prev, BodyV1Ref::from(body))),
+        Some(_) => digest(&(origin, seq, prev, body)),
+    }
 }
 
 /// Recomputes a stored movement's hash: equal to `m.hash` unless history

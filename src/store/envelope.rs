@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::chain::Hash;
+use super::movement::rejection_v1::RejectionV1;
 use super::movement::{Balance, Movement, OutboxPosition, Rejection, SerialState};
 use super::movement_v1::MovementV1;
 
@@ -94,46 +95,62 @@ pub struct Head {
     pub hash: Hash,
 }
 
-/// Movements: V1 had no author (`movement_v1`), V2 names it.
-#[derive(Deserialize)]
-enum MovementEnvelope {
-    V1(MovementV1),
-    V2(Movement),
-}
-
-#[derive(Serialize)]
-enum MovementEnvelopeRef<'a> {
-    /// Never written again; here so that V2 keeps its variant index.
-    #[allow(dead_code)]
-    V1(()),
-    V2(&'a Movement),
-}
-
-impl Stored for Movement {
-    const WHAT: &'static str = "movement";
-
-    fn encode(&self) -> Vec<u8> {
-        postcard::to_stdvec(&MovementEnvelopeRef::V2(self)).unwrap_or_default()
-    }
-
-    fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
-        check_version(Self::WHAT, bytes, 2)?;
-        match postcard::from_bytes::<MovementEnvelope>(bytes) {
-            Ok(MovementEnvelope::V1(v)) => Ok(v.into()),
-            Ok(MovementEnvelope::V2(v)) => Ok(v),
-            Err(e) => Err(EnvelopeError::Damaged {
-                what: Self::WHAT,
-                reason: e.to_string(),
-            }),
+/// Declares the envelope of a type whose layout changed once: `$old`
+/// (frozen, read only, converted with `Into`) is V1, the type itself V2.
+macro_rules! envelope_v2 {
+    ($what:literal, $ty:ty, $old:ty, $env:ident, $env_ref:ident) => {
+        #[derive(Deserialize)]
+        enum $env {
+            V1($old),
+            V2($ty),
         }
-    }
+
+        #[derive(Serialize)]
+        enum $env_ref<'a> {
+            /// Never written again; here so that V2 keeps its index.
+            #[allow(dead_code)]
+            V1(()),
+            V2(&'a $ty),
+        }
+
+        impl Stored for $ty {
+            const WHAT: &'static str = $what;
+
+            fn encode(&self) -> Vec<u8> {
+                postcard::to_stdvec(&$env_ref::V2(self)).unwrap_or_default()
+            }
+
+            fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+                check_version($what, bytes, 2)?;
+                match postcard::from_bytes::<$env>(bytes) {
+                    Ok($env::V1(v)) => Ok(v.into()),
+                    Ok($env::V2(v)) => Ok(v),
+                    Err(e) => Err(EnvelopeError::Damaged {
+                        what: $what,
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        }
+    };
 }
-envelope!(
+
+// Movements: V1 had no author (`movement_v1`).
+envelope_v2!(
+    "movement",
+    Movement,
+    MovementV1,
+    MovementEnvelope,
+    MovementEnvelopeRef
+);
+// Rejected scans: V1 before a long scan was cut to its first
+// `REJECTED_RAW_KEPT` bytes (`raw_truncated`).
+envelope_v2!(
     "rejected scan",
     Rejection,
+    RejectionV1,
     RejectionEnvelope,
-    RejectionEnvelopeRef,
-    versions = 1
+    RejectionEnvelopeRef
 );
 envelope!(
     "serial state",

@@ -414,7 +414,7 @@ impl<'a> Writer<'a> {
     fn first_correction(&self, origin: &str, seq: u64) -> Result<Option<(String, u64)>> {
         match self
             .sink
-            .journal
+            .journal()?
             .scan_prefix(keys::corrected_by(origin, seq).into_vec())
             .next()
         {
@@ -433,7 +433,7 @@ impl<'a> Writer<'a> {
             batch.insert(k, v);
         }
         self.sink
-            .journal
+            .journal()?
             .apply_batch(batch)
             .map_err(self.sink.sled_err("write ingested movements"))?;
         self.sink.timing.add(&self.sink.timing.apply, t);
@@ -517,6 +517,7 @@ impl Store {
             Log::Movements => self.head(origin),
             Log::Rejections => {
                 match self
+                    .trees()?
                     .journal
                     .get(keys::rejected_head(origin))
                     .map_err(|e| StoreError::sled(self.path(), "read a chain head", e))?
@@ -537,6 +538,7 @@ impl Store {
         let lo = receipt_key(origin, log, 0);
         let hi = receipt_key(origin, log, seq);
         let found = self
+            .trees()?
             .journal
             .range(lo..=hi)
             .next_back()

@@ -16,7 +16,7 @@ use super::{meta_key, SledSink, SCHEMA_VERSION};
 pub(crate) fn index_corrections(sink: &mut SledSink) -> Result<()> {
     let mut batch = sled::Batch::default();
     let mut count = 0u64;
-    for item in sink.journal.scan_prefix([prefix::JOURNAL]) {
+    for item in sink.journal()?.scan_prefix([prefix::JOURNAL]) {
         let (_, v) = item.map_err(sink.sled_err("read the journal"))?;
         let m = Movement::decode(&v).map_err(|source| StoreError::Value {
             path: sink.path.clone(),
@@ -32,10 +32,10 @@ pub(crate) fn index_corrections(sink: &mut SledSink) -> Result<()> {
             }
         }
     }
-    sink.journal
+    sink.journal()?
         .apply_batch(batch)
         .map_err(sink.sled_err("write the corrections index"))?;
-    sink.meta
+    sink.meta()?
         .insert(meta_key::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
         .map_err(sink.sled_err("write the schema version"))?;
     sink.make_durable()?;

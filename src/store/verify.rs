@@ -20,7 +20,7 @@ use super::derived::{self, Aggregates};
 use super::envelope::{Head, Stored};
 use super::error::Result;
 use super::keys::{prefix, KeyReader};
-use super::movement::{Balance, Movement, Rejection, SerialState};
+use super::movement::{Balance, Movement, Rejection, SerialState, REJECTED_RAW_KEPT};
 use super::SledSink;
 use crate::model::serial_history::SerialHistory;
 
@@ -50,6 +50,8 @@ pub struct Report {
     pub origins: Vec<(String, u64, u64)>,
     pub movements: u64,
     pub rejections: u64,
+    /// Rejected scans stored cut to their first `REJECTED_RAW_KEPT` bytes.
+    pub truncated_rejections: u64,
     pub index_entries: u64,
     pub problems: Vec<Problem>,
     pub problem_count: usize,
@@ -116,7 +118,7 @@ struct ChainState {
 
 pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
     let mut report = Report::default();
-    let tree = &sink.journal;
+    let tree = sink.journal()?;
     let read = sink.sled_err("read the journal");
     let mut chains: Vec<(String, ChainState)> = Vec::new();
     let mut agg = Aggregates::default();
@@ -258,7 +260,7 @@ fn check_heads(
     report: &mut Report,
 ) -> Result<()> {
     let mut heads: HashMap<String, Option<Head>> = HashMap::new();
-    for item in sink.journal.scan_prefix([prefix::HEAD]) {
+    for item in sink.journal()?.scan_prefix([prefix::HEAD]) {
         let (k, v) = item.map_err(sink.sled_err("read the chain heads"))?;
         let origin = KeyReader::new(&k).str().unwrap_or_default();
         heads.insert(origin, Head::decode(&v).ok());
@@ -313,18 +315,18 @@ fn check_index_counts(
         }
         let want = expected.get(&p).copied().unwrap_or(0);
         let mut have = 0u64;
-        for item in sink.journal.scan_prefix([p]) {
+        for item in sink.journal()?.scan_prefix([p]) {
             item.map_err(&read)?;
             have += 1;
         }
         if have <= want {
             continue;
         }
-        for item in sink.journal.scan_prefix([p]) {
+        for item in sink.journal()?.scan_prefix([p]) {
             let (k, _) = item.map_err(&read)?;
             let explained = match derived::index_target(&k) {
                 Some((origin, seq)) => match sink
-                    .journal
+                    .journal()?
                     .get(super::keys::journal(&origin, seq))
                     .map_err(&read)?
                 {
@@ -385,7 +387,7 @@ fn check_values<T: Stored + PartialEq + std::fmt::Debug>(
     report: &mut Report,
 ) -> Result<()> {
     let read = sink.sled_err("read a derived tree");
-    for item in sink.journal.scan_prefix([tree]) {
+    for item in sink.journal()?.scan_prefix([tree]) {
         let (k, v) = item.map_err(&read)?;
         let have = T::decode(&v).ok();
         let problem = match want.remove(k.as_ref()) {
@@ -410,7 +412,7 @@ fn check_values<T: Stored + PartialEq + std::fmt::Debug>(
 
 fn check_rejections(sink: &SledSink, report: &mut Report) -> Result<()> {
     let mut current: Option<(String, u64, Option<Hash>)> = None;
-    for item in sink.journal.scan_prefix([prefix::REJECTED]) {
+    for item in sink.journal()?.scan_prefix([prefix::REJECTED]) {
         let (k, v) = item.map_err(sink.sled_err("read the rejected log"))?;
         let mut r = KeyReader::new(&k);
         let (Some(origin), Some(seq)) = (r.str(), r.u64()) else {
@@ -428,6 +430,21 @@ fn check_rejections(sink: &SledSink, report: &mut Report) -> Result<()> {
         }
         let hash = match Rejection::decode(&v) {
             Ok(rej) => {
+                if let Some(t) = &rej.body.raw_truncated {
+                    report.truncated_rejections += 1;
+                    if rej.body.raw.len() != REJECTED_RAW_KEPT || t.len <= REJECTED_RAW_KEPT as u64
+                    {
+                        report.problem(
+                            Some(&origin),
+                            Some(seq),
+                            what(&format!(
+                                "says it was cut from {} bytes but keeps {}",
+                                t.len,
+                                rej.body.raw.len()
+                            )),
+                        );
+                    }
+                }
                 if chain::recompute_rejection(&rej) != rej.hash {
                     report.problem(
                         Some(&origin),
@@ -459,7 +476,7 @@ fn check_serial_histories(sink: &SledSink, report: &mut Report) -> Result<()> {
     let read = sink.sled_err("read the by-serial index");
     let mut unit: Option<Vec<u8>> = None;
     let mut movements: Vec<Movement> = Vec::new();
-    for item in sink.journal.scan_prefix([prefix::BY_SERIAL]) {
+    for item in sink.journal()?.scan_prefix([prefix::BY_SERIAL]) {
         let (k, _) = item.map_err(&read)?;
         let Some((origin, seq)) = derived::index_target(&k) else {
             continue;
@@ -475,7 +492,7 @@ fn check_serial_histories(sink: &SledSink, report: &mut Report) -> Result<()> {
             unit = Some(this);
         }
         if let Some(v) = sink
-            .journal
+            .journal()?
             .get(super::keys::journal(&origin, seq))
             .map_err(&read)?
         {
@@ -518,7 +535,7 @@ fn check_unit(movements: &mut Vec<Movement>, report: &mut Report) {
 fn check_corrected_once(sink: &SledSink, report: &mut Report) -> Result<()> {
     let read = sink.sled_err("read the corrections index");
     let mut last: Option<((String, u64), (String, u64))> = None;
-    for item in sink.journal.scan_prefix([prefix::CORRECTED_BY]) {
+    for item in sink.journal()?.scan_prefix([prefix::CORRECTED_BY]) {
         let (k, _) = item.map_err(&read)?;
         let mut r = KeyReader::new(&k);
         let (Some(t_origin), Some(t_seq)) = (r.str(), r.u64()) else {
