@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection};
+use scantrail::model::Quantity;
 use scantrail::report::{self, gen, Report, Request};
-use scantrail::store::{derived, OpenOptions, Quantity, Store};
+use scantrail::store::{derived, OpenOptions, Store};
 
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();

@@ -6,7 +6,8 @@
 //! `cargo run --release --example store_tx_vs_batch -- batch|tx`
 
 use scantrail::cli::dev_append::synthetic_movement;
-use scantrail::store::{chain, derived, envelope::Stored, keys, Movement};
+use scantrail::model::Movement;
+use scantrail::store::{chain, derived, envelope::Stored, keys};
 use sled::Transactional;
 use std::time::Instant;
 
@@ -25,11 +26,11 @@ fn main() {
     let mut all: Vec<Vec<(Vec<u8>, Vec<u8>)>> = Vec::new();
     for i in 0..n {
         let body = synthetic_movement(i);
-        let hash = chain::movement_hash("bench", i + 1, &chain::Hash::GENESIS, &body);
+        let hash = chain::movement_hash("bench", i + 1, &scantrail::model::Hash::GENESIS, &body);
         let m = Movement {
             origin: "bench".into(),
             seq: i + 1,
-            prev_hash: chain::Hash::GENESIS,
+            prev_hash: scantrail::model::Hash::GENESIS,
             body,
             hash,
         };

@@ -301,7 +301,7 @@ pub fn digest(token: &str) -> [u8; 32] {
 
 /// The hex SHA-256 of a token, as `token_sha256` holds it.
 pub fn digest_hex(token: &str) -> String {
-    crate::store::chain::Hash(digest(token)).hex()
+    crate::model::Hash(digest(token)).hex()
 }
 
 /// 64 hex digits (either case) as a digest.

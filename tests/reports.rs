@@ -10,13 +10,14 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use scantrail::model::{
+    Counterparty, Documents, Kind, Movement, NewMovement, Quantity, ScanSource,
+};
 use scantrail::report::{self, gen, Report, Request};
 use scantrail::station::records::encode;
 use scantrail::station::reference::{Change, Owner, Product, Tracking};
 use scantrail::store::reference::Reference;
-use scantrail::store::{
-    Counterparty, Documents, Kind, Movement, NewMovement, OpenOptions, Quantity, ScanSource, Store,
-};
+use scantrail::store::{OpenOptions, Store};
 
 const SITE: &str = "report-site";
 const TOKEN: &str = "report-test-token";

@@ -7,10 +7,10 @@
 mod support;
 
 use chrono::{Duration, TimeZone, Utc};
-use scantrail::store::{
-    Counterparty, Documents, Kind, MovementId, NewMovement, OpenOptions, Quantity, ScanSource,
-    Store,
+use scantrail::model::{
+    Counterparty, Documents, Kind, MovementId, NewMovement, Quantity, ScanSource,
 };
+use scantrail::store::{OpenOptions, Store};
 
 const SITE: &str = "history-site";
 

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use scantrail::cli::dev_append::synthetic_movement;
-use scantrail::store::{Movement, NewMovement, Result};
+use scantrail::model::{Movement, NewMovement};
+use scantrail::store::Result;
 
 pub struct Outcome {
     pub commits: u64,

@@ -12,7 +12,8 @@ use std::time::Instant;
 use chrono::{TimeZone, Utc};
 
 use super::store_args::StoreArgs;
-use crate::store::{Counterparty, Documents, Kind, NewMovement, OpenOptions, Quantity, ScanSource};
+use crate::model::{Counterparty, Documents, Kind, NewMovement, Quantity, ScanSource};
+use crate::store::OpenOptions;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::site_client::{Site, SiteArgs};
-use crate::store::{Movement, Quantity};
+use crate::model::{Movement, Quantity};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -13,9 +13,10 @@ use serde_json::json;
 
 use super::store_args::StoreArgs;
 use crate::config::Config;
+use crate::model::Movement;
 use crate::site::catalog::{self, Author, NewHold};
 use crate::station::reference::{Hold, PickList, Product};
-use crate::store::{Movement, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// `--config`, `--data`, and where the daemon is when it runs.
 #[derive(clap::Args, Debug, Clone)]
@@ -187,7 +188,7 @@ impl Site {
         match self {
             Site::Direct(store) => {
                 let origin = origin.unwrap_or_else(|| store.site());
-                let id = crate::store::movement::MovementId {
+                let id = crate::model::MovementId {
                     origin: origin.to_owned(),
                     seq,
                 };

@@ -31,8 +31,8 @@ pub fn run(args: Args) -> super::Outcome {
         println!(
             "{} rejected scans were longer than {} bytes: only their first {} bytes are stored, with their whole length and SHA-256",
             report.truncated_rejections,
-            crate::store::REJECTED_RAW_KEPT,
-            crate::store::REJECTED_RAW_KEPT
+            crate::model::REJECTED_RAW_KEPT,
+            crate::model::REJECTED_RAW_KEPT
         );
     }
     let synced = crate::sync::audit::check_acknowledged(&store)?;

@@ -23,10 +23,10 @@ use super::ingester::Ingester;
 use super::publish::{self, PublishError};
 use super::sites::Sites;
 use crate::auth::{Identity, Role, Tokens};
+use crate::model::Kind;
 use crate::site::catalog::{self, Author};
 use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
-use crate::store::movement::Kind;
 use crate::store::reference::Reference;
 use crate::store::Store;
 use crate::sync::protocol::{

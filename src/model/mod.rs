@@ -1,5 +1,23 @@
-//! The domain rules that more than one part of scantrail must apply the
-//! same way, as pure code: no store, no network, no clock. The desk uses
-//! them to decide, `verify` to check what was decided.
+//! The domain core: what scantrail records and the rules that more than one
+//! part of it must apply the same way, as pure code: no store, no network,
+//! no clock. The station decides with it, the store persists it, `verify`
+//! and head office check what was decided with the same rules.
+//!
+//! May import: `gs1` and plain crates (serde, chrono, sha2, thiserror).
+//! Never `store`, `site`, `hq`, `sync`, sled, axum or tokio.
 
+pub mod balance;
+pub mod hash;
+pub mod movement;
+pub(crate) mod raw_bytes;
+pub mod rejection;
 pub mod serial_history;
+pub mod serial_state;
+
+pub use balance::Balance;
+pub use hash::Hash;
+pub use movement::{
+    Counterparty, Documents, Kind, Movement, MovementId, NewMovement, Quantity, ScanSource,
+};
+pub use rejection::{NewRejection, Rejection, Truncated, REJECTED_RAW_KEPT};
+pub use serial_state::SerialState;

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use crate::store::movement::{Counterparty, Kind, Movement, MovementId};
+use crate::model::{Counterparty, Kind, Movement, MovementId};
 
 /// Why a movement cannot follow the unit's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,8 +199,8 @@ pub fn describe(m: &Movement) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::chain::Hash;
-    use crate::store::movement::tests_support::sample;
+    use crate::model::movement::tests_support::sample;
+    use crate::model::Hash;
 
     fn m(seq: u64, kind: Kind, corrects: Option<u64>) -> Movement {
         let mut body = sample(seq);

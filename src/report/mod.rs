@@ -25,10 +25,9 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 
+use crate::model::{Balance, Counterparty, Documents, Movement, MovementId};
 use crate::station::import::normalise_gtin;
-use crate::store::{
-    derived, Balance, Counterparty, Documents, Movement, MovementId, Store, StoreError,
-};
+use crate::store::{derived, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -349,8 +348,8 @@ impl Amount {
 
 fn unit_of(m: &Movement) -> &str {
     match &m.body.quantity {
-        crate::store::Quantity::Units(_) => "",
-        crate::store::Quantity::Measure { unit, .. } => unit,
+        crate::model::Quantity::Units(_) => "",
+        crate::model::Quantity::Measure { unit, .. } => unit,
     }
 }
 
@@ -508,8 +507,9 @@ pub(crate) fn corrected_ids(movements: &[Movement]) -> std::collections::HashSet
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::chain::{self, Hash};
-    use crate::store::movement::tests_support::sample;
+    use crate::model::movement::tests_support::sample;
+    use crate::model::Hash;
+    use crate::store::chain;
     use crate::store::OpenOptions;
 
     /// `n` receipts of one site at its `A-01`, serials prefixed by the site.

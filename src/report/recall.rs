@@ -16,9 +16,10 @@ use super::{
     bad, corrected_ids, load, movement_ref, site_location, stock, Amount, Params, Party,
     ReportError, Result,
 };
+use crate::model::{Documents, Kind, SerialState};
 use crate::station::reference::SerialRange;
 use crate::store::report_scan::SerialStates;
-use crate::store::{Documents, Kind, SerialState, Store};
+use crate::store::Store;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -349,7 +350,7 @@ fn by_serials(store: &Store, q: &Query, range: &SerialRange) -> Result<RecallRep
     let mut totals = Totals::default();
     let mut customers = Customers::default();
     let one = Amount::of(
-        crate::store::Balance {
+        crate::model::Balance {
             mantissa: 1,
             scale: 0,
         },

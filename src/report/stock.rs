@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{bad, location_matches, site_location, Amount, Params, Result};
-use crate::store::{SerialState, Store};
+use crate::model::SerialState;
+use crate::store::Store;
 
 /// Which part of the stock to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

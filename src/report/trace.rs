@@ -6,7 +6,8 @@
 use serde::Serialize;
 
 use super::{documents_text, load, MovementRow, Party, Result};
-use crate::store::{Kind, Movement, Store};
+use crate::model::{Kind, Movement};
+use crate::store::Store;
 
 /// The same question as the movements report: a lot or a serial of a GTIN.
 pub use super::movements::Query;

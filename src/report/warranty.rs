@@ -8,10 +8,11 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{corrected_ids, load, movement_ref, Params, Party, ReportError, Result};
+use crate::model::{Kind, SerialState};
 use crate::station::records::decode;
 use crate::station::reference::Product;
 use crate::store::reference::Reference;
-use crate::store::{Kind, SerialState, Store};
+use crate::store::Store;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {

@@ -20,10 +20,10 @@ use super::metrics::Metrics;
 use super::retries::{self, Retries, ScanKey};
 use super::view::{Pending, StoreView};
 use crate::config::Config;
+use crate::model::{Kind, Movement, MovementId, NewMovement, NewRejection};
 use crate::station::{
     self, records, Context, Decision, Mode, Policies, Refusal, ScanInput, Warning,
 };
-use crate::store::movement::{Kind, Movement, MovementId, NewMovement, NewRejection};
 use crate::store::{Store, StoreError};
 
 /// One scan for the desk, from a serial scanner or a handheld.
@@ -123,7 +123,7 @@ pub struct ContextPatch {
     #[serde(default, with = "patch")]
     pub operator: Option<Option<String>>,
     #[serde(default, with = "patch")]
-    pub supplier: Option<Option<crate::store::movement::Counterparty>>,
+    pub supplier: Option<Option<crate::model::Counterparty>>,
     #[serde(default, with = "patch")]
     pub purchase_order: Option<Option<String>>,
     #[serde(default, with = "patch")]
@@ -133,7 +133,7 @@ pub struct ContextPatch {
     #[serde(default, with = "patch")]
     pub order: Option<Option<String>>,
     #[serde(default, with = "patch")]
-    pub customer: Option<Option<crate::store::movement::Counterparty>>,
+    pub customer: Option<Option<crate::model::Counterparty>>,
     #[serde(default, with = "patch")]
     pub return_reason: Option<Option<String>>,
     #[serde(default, with = "patch")]
@@ -787,8 +787,8 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::movement::tests_support::sample;
     use crate::station::View;
-    use crate::store::movement::tests_support::sample;
     use crate::store::OpenOptions;
 
     fn store(dir: &std::path::Path) -> Store {
@@ -880,10 +880,7 @@ mod tests {
         let serial = sample(1).serial.unwrap();
         let state = view.serial_state(&sample(1).gtin, &serial).unwrap();
         assert!(
-            matches!(
-                state,
-                Some(crate::store::movement::SerialState::Voided { .. })
-            ),
+            matches!(state, Some(crate::model::SerialState::Voided { .. })),
             "{state:?}"
         );
     }
@@ -924,10 +921,10 @@ mod tests {
         let store = store(dir.path());
         let mut receipt = sample(1);
         receipt.serial = None;
-        receipt.quantity = crate::store::movement::Quantity::Units(5);
+        receipt.quantity = crate::model::Quantity::Units(5);
         let r = store.commit(receipt).unwrap();
         let mut out = dispatch_of(&r);
-        out.quantity = crate::store::movement::Quantity::Units(3);
+        out.quantity = crate::model::Quantity::Units(3);
         let mut pending = Pending::default();
         pending.add(0, out.clone());
         let e =

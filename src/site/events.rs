@@ -6,8 +6,8 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::desk::{ScanRequest, WarningOut};
+use crate::model::Movement;
 use crate::station::Refusal;
-use crate::store::movement::Movement;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {

@@ -2,12 +2,12 @@
 //! decided but not yet durable, so that two scans of the same serial in
 //! quick succession are decided one after the other, never both accepted.
 
+use crate::model::Hash;
+use crate::model::{Balance, Kind, Movement, NewMovement, Quantity, SerialState};
 use crate::station::context::QUARANTINE;
 use crate::station::reference::{Hold, PickList, Product};
 use crate::station::{records, LotStock, Surroundings, View, ViewResult};
-use crate::store::chain::Hash;
 use crate::store::derived;
-use crate::store::movement::{Balance, Kind, Movement, NewMovement, Quantity, SerialState};
 use crate::store::queries::Document;
 use crate::store::reference::Reference;
 use crate::store::Store;

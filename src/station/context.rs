@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::StationMode;
 use crate::gs1::ElementString;
-use crate::store::movement::{Counterparty, MovementId};
+use crate::model::{Counterparty, MovementId};
 
 /// How strictly a station applies the rules that allow a choice.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

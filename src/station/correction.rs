@@ -11,9 +11,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::model::serial_history::{describe, SerialHistory, Violation};
-use crate::store::movement::{
-    Balance, Kind, Movement, MovementId, NewMovement, Quantity, ScanSource,
-};
+use crate::model::{Balance, Kind, Movement, MovementId, NewMovement, Quantity, ScanSource};
 
 /// The movement that reverses `original`: same item and place, opposite
 /// effect on stock, naming what it corrects and why. Refused without a

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::reference::{Change, Owner, PickLine, PickList, Product, Tracking};
 use crate::gs1;
-use crate::store::movement::Counterparty;
+use crate::model::Counterparty;
 
 /// A GTIN as people write it (8, 12, 13 or 14 digits), checked and padded
 /// to the 14 digits of AI (01).

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::store::movement::Counterparty;
+use crate::model::Counterparty;
 
 /// Who may change a record: head-office records arrive by sync and only
 /// head office changes them.

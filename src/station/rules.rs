@@ -11,9 +11,7 @@ use super::context::{Command, Context, Fefo, Mode, Policies, ReturnsTo, Strictne
 use super::reference::Product;
 use super::view::View;
 use crate::gs1::{self, Content, ElementString};
-use crate::store::movement::{
-    Counterparty, Documents, Kind, NewMovement, Quantity, ScanSource, SerialState,
-};
+use crate::model::{Counterparty, Documents, Kind, NewMovement, Quantity, ScanSource, SerialState};
 
 /// What the rules need to know about the station itself.
 #[derive(Debug, Clone, Copy)]

@@ -10,7 +10,7 @@ use super::reference::{
     Change, Hold, HoldKind, HoldScope, Owner, PickLine, PickList, Product, SerialRange, Tracking,
 };
 use super::*;
-use crate::store::movement::{Counterparty, Kind, MovementId, Quantity, SerialState};
+use crate::model::{Counterparty, Kind, MovementId, Quantity, SerialState};
 
 const GTIN_SERIAL: &str = "09506000134352";
 const GTIN_LOT: &str = "09506000134369";
@@ -174,7 +174,7 @@ fn refused(d: Decision) -> Refusal {
     }
 }
 
-fn accepted(d: Decision) -> (crate::store::movement::NewMovement, Vec<Warning>) {
+fn accepted(d: Decision) -> (crate::model::NewMovement, Vec<Warning>) {
     match d {
         Decision::Accept { movement, warnings } => (*movement, warnings),
         other => panic!("expected acceptance, got {other:?}"),
@@ -627,8 +627,8 @@ fn a_pick_is_booked_out_of_where_the_goods_are() {
 
 #[test]
 fn corrections_reverse_a_movement_but_not_another_correction() {
-    use crate::store::chain::Hash;
-    use crate::store::movement::Movement;
+    use crate::model::Hash;
+    use crate::model::Movement;
     let s = Setup::new(Mode::Receive);
     let (body, _) = accepted(s.decide(&Context::default(), &site(), &serial_scan("S1")));
     let stamp = |seq, body| Movement {

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 
 use super::reference::{Hold, PickList, Product};
-use crate::store::movement::SerialState;
+use crate::model::SerialState;
 
 /// A failure to read the site's state: the scan is refused rather than
 /// decided on a guess.

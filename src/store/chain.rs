@@ -8,68 +8,12 @@
 //! every stored hash wrong, so a new envelope version must keep hashing the
 //! fields the way the version they were written in did.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::movement::rejection_v1::BodyV1Ref;
-use super::movement::{Movement, NewMovement, NewRejection, Rejection};
 use super::movement_v1::NewMovementV1Ref;
-
-/// A SHA-256. Stored as 32 raw bytes; shown (JSON, tables) as hex.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Hash(pub [u8; 32]);
-
-impl Serialize for Hash {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            s.serialize_str(&self.hex())
-        } else {
-            self.0.serialize(s)
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Hash {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
-        if d.is_human_readable() {
-            let s = String::deserialize(d)?;
-            let bytes = (0..s.len())
-                .step_by(2)
-                .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-                .collect::<Option<Vec<u8>>>()
-                .and_then(|v| <[u8; 32]>::try_from(v).ok())
-                .ok_or_else(|| serde::de::Error::custom("expected 64 hex digits"))?;
-            Ok(Hash(bytes))
-        } else {
-            <[u8; 32]>::deserialize(d).map(Hash)
-        }
-    }
-}
-
-impl Hash {
-    /// The `prev_hash` of an origin's first entry.
-    pub const GENESIS: Hash = Hash([0; 32]);
-
-    pub fn hex(&self) -> String {
-        use std::fmt::Write;
-        self.0.iter().fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-    }
-}
-
-impl std::fmt::Debug for Hash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.hex())
-    }
-}
-
-impl std::fmt::Display for Hash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.hex())
-    }
-}
+use crate::model::{Hash, Movement, NewMovement, NewRejection, Rejection};
 
 fn digest<T: Serialize>(fields: &T) -> Hash {
     // postcard cannot fail on these types (no maps with odd keys, no
@@ -112,7 +56,7 @@ pub fn recompute_rejection(r: &Rejection) -> Hash {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::movement::tests_support::sample;
+    use crate::model::movement::tests_support::sample;
 
     #[test]
     fn chain_links_and_detects_changes() {

@@ -26,13 +26,14 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::chain::{self, Hash};
+use super::chain;
 use super::derived;
 use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
 use super::keys;
-use super::movement::{Movement, NewMovement, NewRejection, Rejection};
 use super::reply::{self, Pending, Reply};
+use crate::model::Hash;
+use crate::model::{Movement, NewMovement, NewRejection, Rejection};
 
 /// Where the committer's writes go.
 pub trait Sink: Send + 'static {

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::{self, prefix, Key, KeyReader};
-use super::movement::{Balance, Kind, Movement, MovementId, SerialState};
+use crate::model::{Balance, Kind, Movement, MovementId, SerialState};
 
 /// Index keys of a movement: present (with an empty value) exactly when the
 /// movement is in the journal.
@@ -320,8 +320,8 @@ impl Aggregates {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::chain::Hash;
-    use crate::store::movement::tests_support::sample;
+    use crate::model::movement::tests_support::sample;
+    use crate::model::Hash;
 
     fn at(seq: u64, kind: Kind) -> Movement {
         let mut body = sample(seq);

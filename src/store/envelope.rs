@@ -11,10 +11,11 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::chain::Hash;
 use super::movement::rejection_v1::RejectionV1;
-use super::movement::{Balance, Movement, OutboxPosition, Rejection, SerialState};
+use super::movement::OutboxPosition;
 use super::movement_v1::MovementV1;
+use crate::model::Hash;
+use crate::model::{Balance, Movement, Rejection, SerialState};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EnvelopeError {
@@ -191,8 +192,8 @@ envelope!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::movement::tests_support::sample;
     use crate::store::chain;
-    use crate::store::movement::tests_support::sample;
 
     fn movement() -> Movement {
         let body = sample(3);

@@ -15,14 +15,15 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::chain::{self, Hash};
+use super::chain;
 use super::committer::Sink;
 use super::derived;
 use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
 use super::keys::{self, Key};
-use super::movement::{Movement, Rejection};
 use super::{SledSink, Store};
+use crate::model::Hash;
+use crate::model::{Movement, Rejection};
 
 /// Prefix (inside the `journal` tree) of head office's receipt records:
 /// (origin, log, first seq of a batch) → when it was received. Not derived
@@ -556,14 +557,14 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::movement::tests_support::sample;
+    use crate::model::movement::tests_support::sample;
     use crate::store::OpenOptions;
 
     fn chain(origin: &str, n: u64) -> Vec<Movement> {
         chain_of(origin, (1..=n).map(sample).collect())
     }
 
-    fn chain_of(origin: &str, bodies: Vec<crate::store::movement::NewMovement>) -> Vec<Movement> {
+    fn chain_of(origin: &str, bodies: Vec<crate::model::NewMovement>) -> Vec<Movement> {
         let mut prev = Hash::GENESIS;
         bodies
             .into_iter()
@@ -585,7 +586,7 @@ mod tests {
 
     #[test]
     fn a_second_correction_of_a_movement_is_taken_and_named() {
-        use crate::store::movement::{Kind, MovementId};
+        use crate::model::{Kind, MovementId};
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), OpenOptions::create("hq".into())).unwrap();
         let undo = |n| {

@@ -41,7 +41,9 @@ use std::sync::{Arc, RwLock};
 use committer::{Committer, Sink};
 use envelope::Stored;
 pub use error::{Result, StoreError};
-pub use movement::*;
+pub use movement::OutboxPosition;
+
+use crate::model::{Movement, MovementId, NewMovement, NewRejection, Rejection, SerialState};
 
 /// The layout version of the whole store (trees, keys, envelopes). A store
 /// written by a newer scantrail is refused rather than misread; an older
@@ -486,7 +488,7 @@ impl Store {
                 }),
                 None => Ok(envelope::Head {
                     seq: 0,
-                    hash: chain::Hash::GENESIS,
+                    hash: crate::model::Hash::GENESIS,
                 }),
             }
         };
@@ -643,7 +645,7 @@ impl Store {
             )?
             .unwrap_or(envelope::Head {
                 seq: 0,
-                hash: chain::Hash::GENESIS,
+                hash: crate::model::Hash::GENESIS,
             }))
     }
 

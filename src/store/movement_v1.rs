@@ -7,8 +7,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::chain::Hash;
-use super::movement::{
+use crate::model::Hash;
+use crate::model::{
     Counterparty, Documents, Kind, Movement, MovementId, NewMovement, Quantity, ScanSource,
 };
 

@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 
 use super::error::{Result, StoreError};
 use super::keys;
-use super::movement::{Balance, MovementId, NewRejection, Rejection};
 use super::reference::Reference;
 use super::{derived, Store};
+use crate::model::{Balance, MovementId, NewRejection, Rejection};
 
 /// One lot balance: a lot of a GTIN at a location of a site (origin), in
 /// a unit ("" = units).

@@ -9,8 +9,8 @@ use super::derived::{self, Aggregates};
 use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::{prefix, KeyReader};
-use super::movement::Movement;
 use super::{meta_key, SledSink, SCHEMA_VERSION};
+use crate::model::Movement;
 
 /// Entries per batch: bounds memory on large stores.
 const CHUNK: usize = 20_000;

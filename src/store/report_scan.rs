@@ -5,9 +5,9 @@
 
 use super::error::{Result, StoreError};
 use super::keys::{self, prefix, Key, KeyReader};
-use super::movement::SerialState;
 use super::queries::LotBalance;
 use super::Store;
+use crate::model::SerialState;
 
 /// Serial states in key order (GTIN, then serial in byte order).
 pub struct SerialStates<'a> {

@@ -8,8 +8,8 @@ use super::derived;
 use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::prefix;
-use super::movement::{Kind, Movement};
 use super::{meta_key, SledSink, SCHEMA_VERSION};
+use crate::model::{Kind, Movement};
 
 /// Schema 2 → 3: indexes every correction by the movement it corrects,
 /// then stamps the new schema, durably, before the store is used.

@@ -15,14 +15,15 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::chain::{self, Hash};
+use super::chain;
 use super::derived::{self, Aggregates};
 use super::envelope::{Head, Stored};
 use super::error::Result;
 use super::keys::{prefix, KeyReader};
-use super::movement::{Balance, Movement, Rejection, SerialState, REJECTED_RAW_KEPT};
 use super::SledSink;
 use crate::model::serial_history::SerialHistory;
+use crate::model::Hash;
+use crate::model::{Balance, Movement, Rejection, SerialState, REJECTED_RAW_KEPT};
 
 /// Problems listed in full; the rest are counted.
 const LISTED: usize = 50;

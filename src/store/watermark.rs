@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::chain::Hash;
 use super::envelope::Head;
+use crate::model::Hash;
 
 pub const FILE_NAME: &str = "scantrail-ack";
 

@@ -23,9 +23,9 @@ use super::protocol::{
     path, reference_segment, Ack, Batch, Delta, Entries, Limits, Problem, ReferenceVersions,
     POSTCARD, PROTOCOL_VERSION,
 };
+use crate::model::Hash;
 use crate::station::records;
 use crate::station::reference::{Hold, Owner, PickList, Product};
-use crate::store::chain::Hash;
 use crate::store::ingest::Log;
 use crate::store::reference::Reference;
 use crate::store::sync_state::Halt;

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::store::chain::Hash;
+use crate::model::Hash;
 use crate::store::ingest::Log;
 use crate::store::reference::Reference;
 
@@ -257,8 +257,8 @@ mod tests {
 
     #[test]
     fn a_protocol_1_batch_of_rejected_scans_still_decodes() {
+        use crate::model::Movement;
         use crate::store::movement::rejection_v1::{NewRejectionV1, RejectionV1};
-        use crate::store::Movement;
         #[derive(Serialize)]
         enum EntriesV1 {
             #[allow(dead_code)]

@@ -1,0 +1,30 @@
+//! Lot balances: exact decimals, and the change each movement makes to one.
+
+use serde::{Deserialize, Serialize};
+
+/// A lot balance at one location in one unit: an exact decimal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balance {
+    pub mantissa: i128,
+    pub scale: u8,
+}
+
+impl Balance {
+    pub const ZERO: Balance = Balance {
+        mantissa: 0,
+        scale: 0,
+    };
+
+    /// Adds `mantissa * 10^-scale`, keeping the finer scale. Saturates
+    /// rather than panicking: a balance that large is already nonsense and
+    /// verify still compares like with like.
+    pub fn add(self, mantissa: i128, scale: u8) -> Balance {
+        let target = self.scale.max(scale);
+        let up =
+            |m: i128, from: u8| m.saturating_mul(10i128.saturating_pow(u32::from(target - from)));
+        Balance {
+            mantissa: up(self.mantissa, self.scale).saturating_add(up(mantissa, scale)),
+            scale: target,
+        }
+    }
+}
