@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{Kind, NewMovement};
+
 /// A lot balance at one location in one unit: an exact decimal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balance {
@@ -27,4 +29,22 @@ impl Balance {
             scale: target,
         }
     }
+}
+
+/// `n` with the sign a movement of `kind` gives it: arrivals add, departures
+/// take away whatever sign was scanned, adjustments and corrections carry
+/// their own sign.
+pub fn signed(kind: Kind, n: i128) -> i128 {
+    match kind.direction() {
+        1 => n.abs(),
+        -1 => -n.abs(),
+        _ => n,
+    }
+}
+
+/// The change a movement makes to the balance of its lot, location and
+/// unit (`Quantity::unit`): (mantissa, scale).
+pub fn delta(m: &NewMovement) -> (i128, u8) {
+    let (mantissa, scale, _) = m.quantity.parts();
+    (signed(m.kind, mantissa), scale)
 }

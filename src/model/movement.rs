@@ -88,6 +88,11 @@ impl Quantity {
             } => (i128::from(*mantissa), *scale, unit.as_str()),
         }
     }
+
+    /// The unit a balance of this quantity is kept in: "" for a count.
+    pub fn unit(&self) -> &str {
+        self.parts().2
+    }
 }
 
 /// Who the goods came from or went to.

@@ -3,7 +3,9 @@
 //! quick succession are decided one after the other, never both accepted.
 
 use crate::model::Hash;
-use crate::model::{Balance, Kind, Movement, NewMovement, Quantity, SerialState};
+use crate::model::{
+    balance, serial_state, Balance, Kind, Movement, NewMovement, Quantity, SerialState,
+};
 use crate::station::context::QUARANTINE;
 use crate::station::reference::{Hold, PickList, Product};
 use crate::station::{records, LotStock, Surroundings, View, ViewResult};
@@ -55,12 +57,7 @@ fn units(q: &Quantity) -> i128 {
 /// A movement's effect on pickable units: + in, - out, signed for
 /// corrections and adjustments.
 fn unit_delta(m: &NewMovement) -> i128 {
-    let n = units(&m.quantity);
-    match m.kind.direction() {
-        1 => n.abs(),
-        -1 => -n.abs(),
-        _ => n,
-    }
+    balance::signed(m.kind, units(&m.quantity))
 }
 
 impl StoreView<'_> {
@@ -160,7 +157,7 @@ impl View for StoreView<'_> {
             }
             let m = self.pending_movement(m);
             let corrected = self.corrected(&m)?;
-            if let Some((_, s)) = derived::serial_state(&m, corrected.as_ref()) {
+            if let Some(s) = serial_state::after(&m, corrected.as_ref()) {
                 state = Some(s);
             }
         }

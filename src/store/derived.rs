@@ -14,7 +14,8 @@ use chrono::NaiveDate;
 use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::{self, prefix, Key, KeyReader};
-use crate::model::{Balance, Kind, Movement, MovementId, SerialState};
+use crate::model::{balance, serial_state};
+use crate::model::{Balance, Kind, Movement, SerialState};
 
 /// Index keys of a movement: present (with an empty value) exactly when the
 /// movement is in the journal.
@@ -105,15 +106,10 @@ pub fn document_key(tag: u8, value: &str) -> Key {
 /// The change a movement makes to one lot balance: (key, mantissa, scale).
 pub fn balance_delta(m: &Movement) -> (Vec<u8>, i128, u8) {
     let b = &m.body;
-    let (mantissa, scale, unit) = b.quantity.parts();
-    let signed = match b.kind.direction() {
-        1 => mantissa.abs(),
-        -1 => -mantissa.abs(),
-        _ => mantissa,
-    };
+    let (mantissa, scale) = balance::delta(b);
     let lot = b.lot.as_deref().unwrap_or("");
-    let key = keys::lot_balance(&b.gtin, lot, &m.origin, &b.location, unit);
-    (key, signed, scale)
+    let key = keys::lot_balance(&b.gtin, lot, &m.origin, &b.location, b.quantity.unit());
+    (key, mantissa, scale)
 }
 
 /// The journal key of the movement a correction of a serialised item
@@ -135,71 +131,12 @@ pub fn read_corrected(journal: &sled::Tree, m: &Movement) -> Option<Movement> {
     Movement::decode(&bytes).ok()
 }
 
-/// The serial state a movement would set, if it has a serial and its kind
-/// moves serialised stock. A correction undoes the movement it corrects
-/// (`corrected`, read by the caller through `corrected_key`): a voided
-/// receipt leaves the item not here, a voided dispatch puts it back in
-/// stock, a voided return sends it back to the customer. Adjustments leave
-/// the state alone.
+/// The serial-state entry a movement sets: `model::serial_state::after`
+/// under the item's key.
 pub fn serial_state(m: &Movement, corrected: Option<&Movement>) -> Option<(Vec<u8>, SerialState)> {
     let b = &m.body;
-    let serial = b.serial.as_ref()?;
-    let by = m.id();
-    let state = match b.kind {
-        Kind::Receipt | Kind::TransferIn => SerialState::InStock {
-            location: b.location.clone(),
-            since: b.device_time,
-            by,
-        },
-        Kind::Return => SerialState::Returned {
-            location: b.location.clone(),
-            at: b.device_time,
-            by,
-        },
-        Kind::Dispatch | Kind::TransferOut => SerialState::Dispatched {
-            to: b.counterparty.clone(),
-            at: b.device_time,
-            by,
-        },
-        Kind::Correction => {
-            let original = &corrected?.body;
-            match original.kind {
-                Kind::Receipt | Kind::TransferIn => SerialState::Voided {
-                    at: b.device_time,
-                    by,
-                },
-                Kind::Dispatch | Kind::TransferOut => SerialState::InStock {
-                    location: original.location.clone(),
-                    since: b.device_time,
-                    by,
-                },
-                Kind::Return => SerialState::Dispatched {
-                    to: original.counterparty.clone(),
-                    at: b.device_time,
-                    by,
-                },
-                Kind::Adjustment | Kind::Correction => return None,
-            }
-        }
-        Kind::Adjustment => return None,
-    };
-    Some((keys::serial_state(&b.gtin, serial), state))
-}
-
-fn state_order(s: &SerialState) -> (chrono::DateTime<chrono::Utc>, &MovementId) {
-    match s {
-        SerialState::InStock { since, by, .. } => (*since, by),
-        SerialState::Dispatched { at, by, .. }
-        | SerialState::Returned { at, by, .. }
-        | SerialState::Voided { at, by } => (*at, by),
-    }
-}
-
-/// Whether `new` replaces `old`: the latest device time wins, ties broken
-/// by (origin, seq), so the result does not depend on the order movements
-/// of several origins arrive in (head office) or are replayed (reindex).
-pub fn supersedes(new: &SerialState, old: &SerialState) -> bool {
-    state_order(new) > state_order(old)
+    let state = serial_state::after(m, corrected)?;
+    Some((keys::serial_state(&b.gtin, b.serial.as_ref()?), state))
 }
 
 /// The lot-expiry entry a movement contributes to: its lot and expiry.
@@ -242,7 +179,7 @@ impl Aggregates {
         *entry = entry.add(mantissa, scale);
         if let Some((key, state)) = serial_state(m, corrected) {
             match self.states.get(&key) {
-                Some(old) if !supersedes(&state, old) => {}
+                Some(old) if !serial_state::supersedes(&state, old) => {}
                 _ => {
                     self.states.insert(key, state);
                 }
@@ -321,7 +258,7 @@ impl Aggregates {
 mod tests {
     use super::*;
     use crate::model::movement::tests_support::sample;
-    use crate::model::Hash;
+    use crate::model::{Hash, MovementId};
 
     fn at(seq: u64, kind: Kind) -> Movement {
         let mut body = sample(seq);
