@@ -223,4 +223,15 @@ pub(crate) mod tests_support {
             author: "hh-test".into(),
         }
     }
+
+    /// `body` as origin `north` committed it at `seq`, hashes left zero.
+    pub fn committed(seq: u64, body: NewMovement) -> Movement {
+        Movement {
+            origin: "north".into(),
+            seq,
+            prev_hash: Hash::GENESIS,
+            body,
+            hash: Hash::GENESIS,
+        }
+    }
 }

@@ -199,8 +199,7 @@ pub fn describe(m: &Movement) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::movement::tests_support::sample;
-    use crate::model::Hash;
+    use crate::model::movement::tests_support::{committed, sample};
 
     fn m(seq: u64, kind: Kind, corrects: Option<u64>) -> Movement {
         let mut body = sample(seq);
@@ -211,13 +210,7 @@ mod tests {
             origin: "north".into(),
             seq,
         });
-        Movement {
-            origin: "north".into(),
-            seq,
-            prev_hash: Hash::GENESIS,
-            body,
-            hash: Hash::GENESIS,
-        }
+        committed(seq, body)
     }
 
     #[test]

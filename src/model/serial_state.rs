@@ -100,20 +100,13 @@ pub fn supersedes(new: &SerialState, old: &SerialState) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::movement::tests_support::sample;
-    use crate::model::Hash;
+    use crate::model::movement::tests_support::{committed, sample};
 
     fn at(seq: u64, kind: Kind, location: &str) -> Movement {
         let mut body = sample(seq);
         body.kind = kind;
         body.location = location.into();
-        Movement {
-            origin: "north".into(),
-            seq,
-            prev_hash: Hash::GENESIS,
-            body,
-            hash: Hash::GENESIS,
-        }
+        committed(seq, body)
     }
 
     fn correcting(seq: u64, original: &Movement) -> Movement {

@@ -257,20 +257,14 @@ impl Aggregates {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::movement::tests_support::sample;
-    use crate::model::{Hash, MovementId};
+    use crate::model::movement::tests_support::{committed, sample};
+    use crate::model::MovementId;
 
     fn at(seq: u64, kind: Kind) -> Movement {
         let mut body = sample(seq);
         body.kind = kind;
         body.serial = Some("S1".into());
-        Movement {
-            origin: "north".into(),
-            seq,
-            prev_hash: Hash::GENESIS,
-            body,
-            hash: Hash::GENESIS,
-        }
+        committed(seq, body)
     }
 
     #[test]
