@@ -23,7 +23,7 @@ use super::ingester::Ingester;
 use super::publish::{self, PublishError};
 use super::sites::Sites;
 use crate::auth::{Identity, Role, Tokens};
-use crate::model::Kind;
+use crate::model::{Kind, RefusalCode};
 use crate::site::catalog::{self, Author};
 use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
@@ -103,7 +103,7 @@ async fn health(State(state): State<HqState>) -> Response {
     // The store's failure in plain words; the details are in the log.
     let store = match state.store.failure().map(|e| e.plain().0) {
         None => "ok",
-        Some("disk_full") => "head office's disk is full: batches are refused until there is room again, then they resume by themselves",
+        Some(RefusalCode::DiskFull) => "head office's disk is full: batches are refused until there is room again, then they resume by themselves",
         Some(_) => "head office's store cannot write: batches are refused until it can again; see the log",
     };
     ok &= store == "ok";

@@ -10,6 +10,7 @@ pub mod balance;
 pub mod hash;
 pub mod movement;
 pub(crate) mod raw_bytes;
+pub mod refusal;
 pub mod rejection;
 pub mod serial_history;
 pub mod serial_state;
@@ -19,5 +20,6 @@ pub use hash::Hash;
 pub use movement::{
     Counterparty, Documents, Kind, Movement, MovementId, NewMovement, Quantity, ScanSource,
 };
+pub use refusal::RefusalCode;
 pub use rejection::{NewRejection, Rejection, Truncated, REJECTED_RAW_KEPT};
 pub use serial_state::SerialState;

@@ -32,6 +32,7 @@ use super::desk::{Closed, ContextPatch, ContextRefused, Correction, Desk, ScanRe
 use super::events::Events;
 use super::metrics::Metrics;
 use crate::auth::{Identity, Role, Tokens};
+use crate::model::RefusalCode;
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -246,7 +247,7 @@ async fn scan(
     match state.desk.scan(request).await {
         // An id reused for another scan is the client's mistake, not a
         // station's refusal: 409, so it is not mistaken for a bad read.
-        Ok(answer) if answer.code.as_deref() == Some(super::retries::REUSED) => (
+        Ok(answer) if answer.code == Some(super::retries::REUSED) => (
             StatusCode::CONFLICT,
             Json(json!({ "code": super::retries::REUSED, "error": answer.reason })),
         )
@@ -398,7 +399,7 @@ async fn set_station_context(
         // Not saved, so not changed: 507 for a full disk, else 503.
         Ok(Err(ContextRefused::NotSaved { code, reason })) => {
             let status = match code {
-                "disk_full" => StatusCode::INSUFFICIENT_STORAGE,
+                RefusalCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
                 _ => StatusCode::SERVICE_UNAVAILABLE,
             };
             let message = format!("the context was not changed: {reason}");

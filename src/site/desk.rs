@@ -20,7 +20,7 @@ use super::metrics::Metrics;
 use super::retries::{self, Retries, ScanKey};
 use super::view::{Pending, StoreView};
 use crate::config::Config;
-use crate::model::{Kind, Movement, MovementId, NewMovement, NewRejection};
+use crate::model::{Kind, Movement, MovementId, NewMovement, NewRejection, RefusalCode};
 use crate::station::{
     self, records, Context, Decision, Mode, Policies, Refusal, ScanInput, Warning,
 };
@@ -64,7 +64,7 @@ pub struct Answer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub movement: Option<Movement>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<RefusalCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
@@ -76,25 +76,25 @@ pub struct Answer {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WarningOut {
-    pub code: String,
+    pub code: RefusalCode,
     pub message: String,
 }
 
 impl From<Warning> for WarningOut {
     fn from(w: Warning) -> WarningOut {
         WarningOut {
-            code: w.code.to_owned(),
+            code: w.code,
             message: w.message,
         }
     }
 }
 
 impl Answer {
-    pub(crate) fn refused(code: &str, reason: String) -> Answer {
+    pub(crate) fn refused(code: RefusalCode, reason: String) -> Answer {
         Answer {
             accepted: false,
             movement: None,
-            code: Some(code.to_owned()),
+            code: Some(code),
             reason: Some(reason),
             warnings: Vec::new(),
             message: None,
@@ -218,7 +218,7 @@ pub enum ContextRefused {
     /// the plain words of `StoreError::plain`.
     #[error("the context was not changed: {reason}")]
     NotSaved {
-        code: &'static str,
+        code: RefusalCode,
         reason: &'static str,
     },
 }
@@ -547,7 +547,7 @@ impl Worker {
         };
         let Some(state) = self.stations.get(&request.station) else {
             let answer = Answer::refused(
-                "unknown_station",
+                RefusalCode::UnknownStation,
                 format!(
                     "there is no station {:?} in the configuration",
                     request.station
@@ -632,7 +632,7 @@ impl Worker {
                         request,
                         reply,
                         Refusal {
-                            code: "void_failed",
+                            code: RefusalCode::VoidFailed,
                             reason: e,
                         },
                     ),
@@ -640,7 +640,7 @@ impl Worker {
                         request,
                         reply,
                         Refusal {
-                            code: "nothing_to_void",
+                            code: RefusalCode::NothingToVoid,
                             reason: "this station has no scan to void".to_owned(),
                         },
                     ),
@@ -654,7 +654,7 @@ impl Worker {
     fn reject(&mut self, request: ScanRequest, reply: oneshot::Sender<Answer>, refusal: Refusal) {
         tracing::info!(
             station = request.station,
-            code = refusal.code,
+            code = refusal.code.as_str(),
             reason = refusal.reason,
             "scan refused"
         );
@@ -670,7 +670,7 @@ impl Worker {
             })
             .unwrap_or_default();
         let rejection = NewRejection {
-            code: refusal.code.to_owned(),
+            code: refusal.code.as_str().to_owned(),
             words: refusal.reason.clone(),
             station: request.station.clone(),
             operator,

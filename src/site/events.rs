@@ -6,7 +6,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::desk::{ScanRequest, WarningOut};
-use crate::model::Movement;
+use crate::model::{Movement, RefusalCode};
 use crate::station::Refusal;
 
 #[derive(Debug, Clone, Serialize)]
@@ -27,7 +27,7 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serial: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<RefusalCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -66,7 +66,7 @@ impl Event {
     pub fn refused(request: &ScanRequest, refusal: &Refusal) -> Event {
         Event {
             source: Some(request.source.clone()),
-            code: Some(refusal.code.to_owned()),
+            code: Some(refusal.code),
             message: Some(refusal.reason.clone()),
             ..Event::empty("refused", &request.station)
         }

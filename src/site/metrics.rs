@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::model::RefusalCode;
+
 /// Latency bucket bounds in microseconds.
 const BOUNDS_US: [u64; 10] = [
     100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000, 1_000_000,
@@ -68,8 +70,8 @@ impl Metrics {
         self.with(|m| m.accepted += 1);
     }
 
-    pub fn rejected(&self, code: &str) {
-        self.with(|m| *m.rejected.entry(code.to_owned()).or_default() += 1);
+    pub fn rejected(&self, code: RefusalCode) {
+        self.with(|m| *m.rejected.entry(code.as_str().to_owned()).or_default() += 1);
     }
 
     pub fn decided(&self, d: Duration) {

@@ -15,6 +15,7 @@ use std::hash::{Hash, Hasher};
 use tokio::sync::oneshot;
 
 use super::desk::Answer;
+use crate::model::RefusalCode;
 
 /// How many answers are remembered for retries (in memory: a retry after
 /// a restart is decided again, and the station rules refuse a duplicate
@@ -107,7 +108,7 @@ fn reused(key: &ScanKey) -> Answer {
 }
 
 /// The answer's code for an id reused with another body (HTTP 409).
-pub const REUSED: &str = "scan_id_reused";
+pub const REUSED: RefusalCode = RefusalCode::ScanIdReused;
 
 #[cfg(test)]
 mod tests {
@@ -137,7 +138,7 @@ mod tests {
         let (tx, mut other) = oneshot::channel();
         let b = fingerprint("dock-1", b"S2", None);
         assert!(r.arrive(&key("hh-1", "1"), b, tx).is_none());
-        assert_eq!(other.try_recv().unwrap().code.as_deref(), Some(REUSED));
+        assert_eq!(other.try_recv().unwrap().code, Some(REUSED));
         r.settle(&key("hh-1", "1"), &accepted(), true);
         assert_eq!(waiting.try_recv().unwrap(), accepted());
         let (tx, mut later) = oneshot::channel();
@@ -145,7 +146,7 @@ mod tests {
         assert_eq!(later.try_recv().unwrap(), accepted());
         let (tx, mut later) = oneshot::channel();
         assert!(r.arrive(&key("hh-1", "1"), b, tx).is_none());
-        assert_eq!(later.try_recv().unwrap().code.as_deref(), Some(REUSED));
+        assert_eq!(later.try_recv().unwrap().code, Some(REUSED));
         // The same id from another handheld is another scan.
         let (tx, _rx) = oneshot::channel();
         assert!(r.arrive(&key("hh-2", "1"), b, tx).is_some());

@@ -11,6 +11,7 @@ use super::context::{Command, Context, Fefo, Mode, Policies, ReturnsTo, Strictne
 use super::reference::Product;
 use super::view::View;
 use crate::gs1::{self, Content, ElementString};
+use crate::model::RefusalCode;
 use crate::model::{Counterparty, Documents, Kind, NewMovement, Quantity, ScanSource, SerialState};
 
 /// What the rules need to know about the station itself.
@@ -46,14 +47,14 @@ pub struct ScanInput<'a> {
 /// A refusal: a stable code for machines and words for the screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Refusal {
-    pub code: &'static str,
+    pub code: RefusalCode,
     pub reason: String,
 }
 
 /// A policy that chose to warn rather than refuse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
-    pub code: &'static str,
+    pub code: RefusalCode,
     pub message: String,
 }
 
@@ -75,7 +76,7 @@ pub enum Decision {
     },
 }
 
-fn refuse(code: &'static str, reason: impl Into<String>) -> Decision {
+fn refuse(code: RefusalCode, reason: impl Into<String>) -> Decision {
     Decision::Reject(Refusal {
         code,
         reason: reason.into(),
@@ -95,7 +96,7 @@ pub fn decide(
 ) -> Decision {
     let parsed = match gs1::parse_scan(scan.frame, scan.substitute) {
         Ok(parsed) => parsed,
-        Err(error) => return refuse("unreadable", error.to_string()),
+        Err(error) => return refuse(RefusalCode::Unreadable, error.to_string()),
     };
     let elements = match &parsed.content {
         Content::Gs1(elements) => elements,
@@ -109,7 +110,7 @@ pub fn decide(
                 message,
             },
             None => refuse(
-                "no_gtin",
+                RefusalCode::NoGtin,
                 "this barcode has no GTIN and sets nothing at this station",
             ),
         };
@@ -123,7 +124,7 @@ pub fn decide(
     match rules(station, context, scan, view, elements, &item) {
         Ok(decision) => decision,
         Err(store_error) => refuse(
-            "store_unavailable",
+            RefusalCode::StoreUnavailable,
             format!("the site's records could not be read ({store_error}); scan again"),
         ),
     }
@@ -169,12 +170,12 @@ fn rules(
         (Some(_), _) => {}
         (None, Strictness::Refuse) => {
             return Ok(refuse(
-                "unknown_gtin",
+                RefusalCode::UnknownGtin,
                 format!("GTIN {} is not in the product master", item.gtin),
             ))
         }
         (None, Strictness::Warn) => warnings.push(Warning {
-            code: "unknown_gtin",
+            code: RefusalCode::UnknownGtin,
             message: format!(
                 "GTIN {} is not in the product master: recorded and flagged",
                 item.gtin
@@ -188,9 +189,9 @@ fn rules(
         if mode != Mode::Return {
             let message = format!("{} expired on {expiry}", item.describe());
             match policies.expired {
-                Strictness::Refuse => return Ok(refuse("expired", message)),
+                Strictness::Refuse => return Ok(refuse(RefusalCode::Expired, message)),
                 Strictness::Warn => warnings.push(Warning {
-                    code: "expired",
+                    code: RefusalCode::Expired,
                     message,
                 }),
             }
@@ -247,7 +248,7 @@ fn rules(
             if let (Some(serial), Some(state)) = (item.serial, &serial_state) {
                 if let Some(location) = in_stock_at(state) {
                     return Ok(refuse(
-                        "duplicate_serial",
+                        RefusalCode::DuplicateSerial,
                         format!(
                             "serial {serial} of GTIN {} is already in stock at {location}",
                             item.gtin
@@ -263,7 +264,7 @@ fn rules(
         Mode::Dispatch => {
             let Some(order) = context.order.as_deref() else {
                 return Ok(refuse(
-                    "no_order",
+                    RefusalCode::NoOrder,
                     format!(
                         "no order is open at this station for {}: scan the order barcode (400) or set it on the handheld first",
                         item.describe()
@@ -277,7 +278,7 @@ fn rules(
             if let (Some(lot), None) = (item.lot, item.serial) {
                 if !lots.iter().any(|l| l.lot == lot && l.units > 0) {
                     return Ok(refuse(
-                        "no_lot_stock",
+                        RefusalCode::NoLotStock,
                         format!("lot {lot} of GTIN {} has no stock here", item.gtin),
                     ));
                 }
@@ -285,7 +286,7 @@ fn rules(
             for hold in view.active_holds(item.gtin)? {
                 if hold.covers(item.lot, item.serial) {
                     return Ok(refuse(
-                        "on_hold",
+                        RefusalCode::OnHold,
                         format!(
                             "{} is under {}: {}",
                             item.describe(),
@@ -301,7 +302,7 @@ fn rules(
                     Some(line) => Some(line),
                     None => {
                         return Ok(refuse(
-                            "not_on_order",
+                            RefusalCode::NotOnOrder,
                             format!("GTIN {} is not on order {order}", item.gtin),
                         ))
                     }
@@ -313,7 +314,7 @@ fn rules(
                     && !item.lot.is_some_and(|l| line.lots.iter().any(|a| a == l))
                 {
                     return Ok(refuse(
-                        "wrong_batch",
+                        RefusalCode::WrongBatch,
                         format!(
                             "expected batch {}, scanned {}",
                             line.lots.join(" or "),
@@ -325,7 +326,7 @@ fn rules(
                 let adding = units(&movement.quantity);
                 if picked + adding > i128::from(line.quantity) {
                     return Ok(refuse(
-                        "quantity_exceeded",
+                        RefusalCode::QuantityExceeded,
                         format!(
                             "order {order} needs {} of GTIN {}, {picked} already picked",
                             line.quantity, item.gtin
@@ -347,10 +348,10 @@ fn rules(
                             "lot {lot} expires {expiry}, but lot {first_lot} (expires {first_expiry}) is in stock: pick {first_lot} first"
                         );
                         if policies.fefo == Fefo::Refuse {
-                            return Ok(refuse("fefo", message));
+                            return Ok(refuse(RefusalCode::Fefo, message));
                         }
                         warnings.push(Warning {
-                            code: "fefo",
+                            code: RefusalCode::Fefo,
                             message,
                         });
                     }
@@ -390,7 +391,7 @@ fn rules(
                     }
                     Some(state @ (SerialState::InStock { .. } | SerialState::Returned { .. })) => {
                         return Ok(refuse(
-                            "not_dispatched",
+                            RefusalCode::NotDispatched,
                             format!(
                                 "serial {serial} was never dispatched: it is in stock at {}",
                                 in_stock_at(state).unwrap_or("?")
@@ -399,7 +400,7 @@ fn rules(
                     }
                     Some(SerialState::Voided { .. }) | None => {
                         return Ok(refuse(
-                            "not_dispatched",
+                            RefusalCode::NotDispatched,
                             format!(
                                 "serial {serial} of GTIN {} was never received or dispatched here",
                                 item.gtin
@@ -410,7 +411,7 @@ fn rules(
             }
             let Some(reason) = context.return_reason.clone() else {
                 return Ok(refuse(
-                    "no_return_reason",
+                    RefusalCode::NoReturnReason,
                     "no return reason is set at this station: set one on the handheld first",
                 ));
             };
@@ -435,7 +436,7 @@ fn tracking(product: Option<&Product>, item: &Item<'_>) -> Option<Refusal> {
     let product = product?;
     if product.tracking.needs_serial() && item.serial.is_none() {
         return Some(Refusal {
-            code: "missing_serial",
+            code: RefusalCode::MissingSerial,
             reason: format!(
                 "{} ({}) is serial-tracked: the barcode has no serial (21)",
                 product.description, item.gtin
@@ -444,7 +445,7 @@ fn tracking(product: Option<&Product>, item: &Item<'_>) -> Option<Refusal> {
     }
     if product.tracking.needs_lot() && item.lot.is_none() {
         return Some(Refusal {
-            code: "missing_lot",
+            code: RefusalCode::MissingLot,
             reason: format!(
                 "{} ({}) is lot-tracked: the barcode has no batch/lot (10)",
                 product.description, item.gtin
@@ -459,7 +460,7 @@ fn dispatchable(item: &Item<'_>, state: Option<&SerialState>) -> Option<Refusal>
     let serial = item.serial?;
     match state {
         Some(SerialState::Dispatched { to, at, .. }) => Some(Refusal {
-            code: "already_dispatched",
+            code: RefusalCode::AlreadyDispatched,
             reason: format!(
                 "serial {serial} was dispatched on {} to {}",
                 at.date_naive(),
@@ -467,14 +468,14 @@ fn dispatchable(item: &Item<'_>, state: Option<&SerialState>) -> Option<Refusal>
             ),
         }),
         Some(SerialState::Returned { location, .. }) if location == QUARANTINE => Some(Refusal {
-            code: "quarantined",
+            code: RefusalCode::Quarantined,
             reason: format!(
                 "serial {serial} was returned and is in quarantine until quality releases it"
             ),
         }),
         Some(SerialState::InStock { .. } | SerialState::Returned { .. }) => None,
         Some(SerialState::Voided { .. }) | None => Some(Refusal {
-            code: "not_in_stock",
+            code: RefusalCode::NotInStock,
             reason: format!("serial {serial} of GTIN {} is not in stock here", item.gtin),
         }),
     }
@@ -535,7 +536,7 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
     if let Some(name) = text.strip_prefix(policies.badge_prefix.as_str()) {
         let name = name.trim();
         if name.is_empty() {
-            return refuse("bad_badge", "the badge carries no operator name");
+            return refuse(RefusalCode::BadBadge, "the badge carries no operator name");
         }
         next.operator = Some(name.to_owned());
         return Decision::SetContext {
@@ -545,7 +546,7 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
     }
     let Some(command) = text.strip_prefix(policies.command_prefix.as_str()) else {
         return refuse(
-            "not_gs1",
+            RefusalCode::NotGs1,
             format!("this is not a GS1 barcode ({text:?}): scan the GS1 label of the item"),
         );
     };
@@ -576,10 +577,10 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
                 next.last_movement = None;
                 Decision::Void { context: next }
             }
-            None => refuse("nothing_to_void", "this station has no scan to void"),
+            None => refuse(RefusalCode::NothingToVoid, "this station has no scan to void"),
         },
         None => refuse(
-            "unknown_command",
+            RefusalCode::UnknownCommand,
             format!("unknown station command {command:?}: use CLOSE, VOID, SIGNOUT or MODE:RECEIVE|DISPATCH|RETURN"),
         ),
     }

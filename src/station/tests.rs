@@ -10,7 +10,7 @@ use super::reference::{
     Change, Hold, HoldKind, HoldScope, Owner, PickLine, PickList, Product, SerialRange, Tracking,
 };
 use super::*;
-use crate::model::{Counterparty, Kind, MovementId, Quantity, SerialState};
+use crate::model::{Counterparty, Kind, MovementId, Quantity, RefusalCode, SerialState};
 
 const GTIN_SERIAL: &str = "09506000134352";
 const GTIN_LOT: &str = "09506000134369";
@@ -354,7 +354,7 @@ fn pick_lists_refuse_other_products_wrong_batches_and_extra_quantity() {
     let r = refused(s.decide(&ctx, &view, &lot_scan("L2", "271231")));
     assert_eq!(
         (r.code, r.reason.as_str()),
-        ("wrong_batch", "expected batch L1, scanned L2")
+        (RefusalCode::WrongBatch, "expected batch L1, scanned L2")
     );
     let mut serial_in_stock = view;
     in_stock(&mut serial_in_stock, GTIN_SERIAL, "S9");

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use super::envelope::EnvelopeError;
+use crate::model::RefusalCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -141,19 +142,21 @@ impl StoreError {
 
     /// What a person at a scanner or handheld is told, with a stable code:
     /// the details (OS error, path) are for the log, not for them.
-    pub fn plain(&self) -> (&'static str, &'static str) {
+    pub fn plain(&self) -> (RefusalCode, &'static str) {
         match self {
-            StoreError::DiskFull { .. } => ("disk_full", "the site's disk is full; tell IT"),
+            StoreError::DiskFull { .. } => {
+                (RefusalCode::DiskFull, "the site's disk is full; tell IT")
+            }
             StoreError::Closed { .. } => (
-                "store_error",
+                RefusalCode::StoreError,
                 "scantrail is shutting down; scan again in a moment",
             ),
             StoreError::Reopening { .. } => (
-                "store_error",
+                RefusalCode::StoreError,
                 "scantrail is recovering its store; scan again in a moment",
             ),
             _ => (
-                "store_error",
+                RefusalCode::StoreError,
                 "the site's store cannot record scans right now; tell IT",
             ),
         }

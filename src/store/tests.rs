@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::*;
 use crate::model::movement::tests_support::sample;
-use crate::model::{Kind, Quantity, REJECTED_RAW_KEPT};
+use crate::model::{Kind, Quantity, RefusalCode, REJECTED_RAW_KEPT};
 
 /// sled opened directly, as a test that damages a closed store does.
 /// sled's helper threads can hold the lock for a moment after `drop`.
@@ -672,7 +672,7 @@ fn io_errors_say_what_to_do() {
     // The person at the scanner gets plain words; the log gets the rest.
     assert_eq!(
         full.plain(),
-        ("disk_full", "the site's disk is full; tell IT")
+        (RefusalCode::DiskFull, "the site's disk is full; tell IT")
     );
     assert!(
         full.to_string().contains("No space left on device"),
