@@ -28,9 +28,12 @@ use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 
 use super::catalog::{self, Author};
-use super::desk::{Closed, ContextPatch, ContextRefused, Correction, Desk, ScanRequest};
+use super::context_patch::{ContextPatch, ContextRefused};
+use super::correction::Correction;
+use super::desk::{Closed, Desk};
 use super::events::Events;
 use super::metrics::Metrics;
+use super::scan_request::ScanRequest;
 use crate::auth::{Identity, Role, Tokens};
 use crate::model::RefusalCode;
 use crate::store::Store;

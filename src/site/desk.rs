@@ -11,169 +11,21 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
 
+use super::answer::{Answer, WarningOut};
+use super::context_patch::{ContextPatch, ContextRefused};
+use super::correction::Correction;
 use super::events::{Event, Events};
 use super::metrics::Metrics;
 use super::retries::{self, Retries, ScanKey};
+use super::scan_request::ScanRequest;
 use super::view::{Pending, StoreView};
 use crate::config::Config;
 use crate::model::{Kind, Movement, MovementId, NewMovement, NewRejection, RefusalCode};
-use crate::station::{
-    self, records, Context, Decision, Mode, Policies, Refusal, ScanInput, Warning,
-};
+use crate::station::{self, records, Context, Decision, Mode, Policies, Refusal, ScanInput};
 use crate::store::{Store, StoreError};
-
-/// One scan for the desk, from a serial scanner or a handheld.
-#[derive(Debug, Clone)]
-pub struct ScanRequest {
-    pub station: String,
-    /// Exactly as the device sent it.
-    pub raw: Vec<u8>,
-    /// What the parser reads (a vendor label ID mapped to AIM); `None` when
-    /// it is `raw` itself.
-    pub frame: Option<Vec<u8>>,
-    pub substitute: Option<u8>,
-    /// The device profile, or `http` for handhelds.
-    pub device_profile: String,
-    /// The port or handheld id, for the event stream.
-    pub source: String,
-    pub operator: Option<String>,
-    /// A handheld's id for this scan, unique per `source`: a retry gets
-    /// the first answer (see `retries`).
-    pub scan_id: Option<String>,
-    pub time: DateTime<Utc>,
-}
-
-impl ScanRequest {
-    /// Its scan id as its device owns it, if it has one.
-    fn key(&self) -> Option<ScanKey> {
-        self.scan_id.as_ref().map(|id| ScanKey {
-            device: self.source.clone(),
-            scan_id: id.clone(),
-        })
-    }
-}
-
-/// The desk's answer, as the handheld API returns it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Answer {
-    pub accepted: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub movement: Option<Movement>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<RefusalCode>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub warnings: Vec<WarningOut>,
-    /// A context, command or badge barcode: what it changed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct WarningOut {
-    pub code: RefusalCode,
-    pub message: String,
-}
-
-impl From<Warning> for WarningOut {
-    fn from(w: Warning) -> WarningOut {
-        WarningOut {
-            code: w.code,
-            message: w.message,
-        }
-    }
-}
-
-impl Answer {
-    pub(crate) fn refused(code: RefusalCode, reason: String) -> Answer {
-        Answer {
-            accepted: false,
-            movement: None,
-            code: Some(code),
-            reason: Some(reason),
-            warnings: Vec::new(),
-            message: None,
-        }
-    }
-
-    pub(crate) fn context(message: String) -> Answer {
-        Answer {
-            accepted: true,
-            movement: None,
-            code: None,
-            reason: None,
-            warnings: Vec::new(),
-            message: Some(message),
-        }
-    }
-}
-
-/// A change to a station's context from the API: fields given replace the
-/// current ones; `null` clears.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContextPatch {
-    #[serde(default, with = "patch")]
-    pub mode: Option<Option<Mode>>,
-    #[serde(default, with = "patch")]
-    pub operator: Option<Option<String>>,
-    #[serde(default, with = "patch")]
-    pub supplier: Option<Option<crate::model::Counterparty>>,
-    #[serde(default, with = "patch")]
-    pub purchase_order: Option<Option<String>>,
-    #[serde(default, with = "patch")]
-    pub despatch_advice: Option<Option<String>>,
-    #[serde(default, with = "patch")]
-    pub sscc: Option<Option<String>>,
-    #[serde(default, with = "patch")]
-    pub order: Option<Option<String>>,
-    #[serde(default, with = "patch")]
-    pub customer: Option<Option<crate::model::Counterparty>>,
-    #[serde(default, with = "patch")]
-    pub return_reason: Option<Option<String>>,
-    #[serde(default, with = "patch")]
-    pub location: Option<Option<String>>,
-}
-
-/// `absent` → None, `null` → Some(None), value → Some(Some(value)).
-mod patch {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
-}
-
-impl ContextPatch {
-    fn apply(self, c: &mut Context) {
-        fn set<T>(field: &mut Option<T>, value: Option<Option<T>>) {
-            if let Some(v) = value {
-                *field = v;
-            }
-        }
-        set(&mut c.mode, self.mode);
-        set(&mut c.operator, self.operator);
-        set(&mut c.purchase_order, self.purchase_order);
-        set(&mut c.despatch_advice, self.despatch_advice);
-        set(&mut c.sscc, self.sscc);
-        set(&mut c.order, self.order);
-        set(&mut c.return_reason, self.return_reason);
-        set(&mut c.location, self.location);
-        if let Some(s) = self.supplier {
-            c.supplier = s.unwrap_or_default();
-        }
-        if let Some(s) = self.customer {
-            c.customer = s.unwrap_or_default();
-        }
-    }
-}
 
 /// A station as the desk keeps it: configuration and current context.
 struct StationState {
@@ -192,35 +44,6 @@ enum Job {
         oneshot::Sender<Result<Context, ContextRefused>>,
     ),
     Correct(Correction, oneshot::Sender<Result<Movement, String>>),
-}
-
-/// `scantrail correct` and the API: reverse a movement, with a reason.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Correction {
-    #[serde(default)]
-    pub origin: Option<String>,
-    pub seq: u64,
-    pub reason: String,
-    #[serde(default)]
-    pub operator: Option<String>,
-    /// Who asks: the name of the API token (never from the body).
-    #[serde(skip)]
-    pub author: String,
-}
-
-/// Why a context change was not made.
-#[derive(Debug, thiserror::Error)]
-pub enum ContextRefused {
-    #[error("there is no station {0:?} in the configuration")]
-    NoStation(String),
-    /// It could not be saved, so it was not made: `code` and `reason` are
-    /// the plain words of `StoreError::plain`.
-    #[error("the context was not changed: {reason}")]
-    NotSaved {
-        code: RefusalCode,
-        reason: &'static str,
-    },
 }
 
 /// A commit finished: what it was for and how it went.

@@ -5,7 +5,8 @@
 use serde::Serialize;
 use tokio::sync::broadcast;
 
-use super::desk::{ScanRequest, WarningOut};
+use super::answer::WarningOut;
+use super::scan_request::ScanRequest;
 use crate::model::{Movement, RefusalCode};
 use crate::station::Refusal;
 

@@ -5,13 +5,17 @@
 //! Shutdown (SIGTERM or Ctrl-C): stop taking requests and scans, answer
 //! every scan already decided once its commit is durable, then exit.
 
+pub mod answer;
 pub mod api;
 pub mod catalog;
+pub mod context_patch;
+pub mod correction;
 pub mod desk;
 pub mod events;
 pub mod metrics;
 pub mod openapi;
 pub mod retries;
+pub mod scan_request;
 pub mod view;
 
 use std::path::PathBuf;
@@ -24,7 +28,8 @@ use tokio::sync::mpsc;
 use crate::config::Config;
 use crate::scan::{self, ScanEvent};
 use crate::store::{OpenOptions, Store};
-use desk::{Desk, ScanRequest};
+use desk::Desk;
+use scan_request::ScanRequest;
 
 /// Where the daemon keeps its store and listens.
 pub struct Options {

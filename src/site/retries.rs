@@ -14,7 +14,7 @@ use std::hash::{Hash, Hasher};
 
 use tokio::sync::oneshot;
 
-use super::desk::Answer;
+use super::answer::Answer;
 use crate::model::RefusalCode;
 
 /// How many answers are remembered for retries (in memory: a retry after

@@ -1,0 +1,85 @@
+//! A change to a station's context from the API (`PATCH
+//! /stations/{id}/context`), and why one is not made. JSON distinguishes a
+//! field left out (unchanged) from `null` (cleared), which the `patch`
+//! deserializer keeps apart.
+
+use serde::Deserialize;
+
+use crate::model::{Counterparty, RefusalCode};
+use crate::station::{Context, Mode};
+
+/// A change to a station's context from the API: fields given replace the
+/// current ones; `null` clears.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextPatch {
+    #[serde(default, with = "patch")]
+    pub mode: Option<Option<Mode>>,
+    #[serde(default, with = "patch")]
+    pub operator: Option<Option<String>>,
+    #[serde(default, with = "patch")]
+    pub supplier: Option<Option<Counterparty>>,
+    #[serde(default, with = "patch")]
+    pub purchase_order: Option<Option<String>>,
+    #[serde(default, with = "patch")]
+    pub despatch_advice: Option<Option<String>>,
+    #[serde(default, with = "patch")]
+    pub sscc: Option<Option<String>>,
+    #[serde(default, with = "patch")]
+    pub order: Option<Option<String>>,
+    #[serde(default, with = "patch")]
+    pub customer: Option<Option<Counterparty>>,
+    #[serde(default, with = "patch")]
+    pub return_reason: Option<Option<String>>,
+    #[serde(default, with = "patch")]
+    pub location: Option<Option<String>>,
+}
+
+/// `absent` → None, `null` → Some(None), value → Some(Some(value)).
+mod patch {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+impl ContextPatch {
+    pub(crate) fn apply(self, c: &mut Context) {
+        fn set<T>(field: &mut Option<T>, value: Option<Option<T>>) {
+            if let Some(v) = value {
+                *field = v;
+            }
+        }
+        set(&mut c.mode, self.mode);
+        set(&mut c.operator, self.operator);
+        set(&mut c.purchase_order, self.purchase_order);
+        set(&mut c.despatch_advice, self.despatch_advice);
+        set(&mut c.sscc, self.sscc);
+        set(&mut c.order, self.order);
+        set(&mut c.return_reason, self.return_reason);
+        set(&mut c.location, self.location);
+        if let Some(s) = self.supplier {
+            c.supplier = s.unwrap_or_default();
+        }
+        if let Some(s) = self.customer {
+            c.customer = s.unwrap_or_default();
+        }
+    }
+}
+
+/// Why a context change was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextRefused {
+    #[error("there is no station {0:?} in the configuration")]
+    NoStation(String),
+    /// It could not be saved, so it was not made: `code` and `reason` are
+    /// the plain words of `StoreError::plain`.
+    #[error("the context was not changed: {reason}")]
+    NotSaved {
+        code: RefusalCode,
+        reason: &'static str,
+    },
+}
