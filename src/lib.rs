@@ -6,6 +6,7 @@ pub mod hq;
 pub mod model;
 pub mod report;
 pub mod scan;
+pub mod shutdown;
 pub mod site;
 pub mod station;
 pub mod store;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::reference_io::{fit, owner, print};
 use super::site_client::{default_person, Site, SiteArgs};
-use crate::site::catalog::{Author, NewHold};
+use crate::station::catalog::{Author, NewHold};
 use crate::station::reference::{Hold, HoldKind, HoldScope};
 
 #[derive(clap::Args, Debug)]

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::hq::config::{self, HqConfig};
-use crate::site::catalog::NewHold;
+use crate::station::catalog::NewHold;
 use crate::station::reference::{Hold, HoldKind};
 use crate::sync::protocol::{path, SiteStatus};
 

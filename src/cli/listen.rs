@@ -73,7 +73,7 @@ async fn listen(args: Args, profile: Profile) -> super::Outcome {
         profile: profile.into(),
     };
     let (_handles, mut events) = sources::start(vec![spec], 64);
-    let shutdown = super::shutdown_signal();
+    let shutdown = crate::shutdown::signal();
     tokio::pin!(shutdown);
     let mut seen = 0u64;
     loop {

@@ -58,20 +58,3 @@ pub fn finish(outcome: Outcome) -> ExitCode {
         }
     }
 }
-
-/// Resolves on Ctrl-C or SIGTERM, so long-running commands close their
-/// ports cleanly.
-pub async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
-}

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use super::site_client::{default_person, Site, SiteArgs};
-use crate::site::catalog::Author;
+use crate::station::catalog::Author;
 use crate::station::reference::Owner;
 
 /// `import FILE` of a kind of reference data.

@@ -69,7 +69,7 @@ async fn simulate(args: Args, profile: Profile) -> super::Outcome {
         (None, false) => None,
     };
     let mut lines = read_lines(args.input.clone());
-    let shutdown = super::shutdown_signal();
+    let shutdown = crate::shutdown::signal();
     tokio::pin!(shutdown);
     let mut first = true;
     loop {

@@ -14,7 +14,8 @@ use serde_json::json;
 use super::store_args::StoreArgs;
 use crate::config::Config;
 use crate::model::Movement;
-use crate::site::catalog::{self, Author, NewHold};
+use crate::site::catalog;
+use crate::station::catalog::{Author, NewHold};
 use crate::station::reference::{Hold, PickList, Product};
 use crate::store::{Store, StoreError};
 

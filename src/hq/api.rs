@@ -24,7 +24,7 @@ use super::publish::{self, PublishError};
 use super::sites::Sites;
 use crate::auth::{Identity, Role, Tokens};
 use crate::model::{Kind, RefusalCode};
-use crate::site::catalog::{self, Author};
+use crate::station::catalog::{self, Author};
 use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
 use crate::store::reference::Reference;

@@ -63,7 +63,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
     // Tests and scripts read this line to find the port when listening on :0.
     println!("listening on https://{address}");
     axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(crate::cli::shutdown_signal())
+        .with_graceful_shutdown(crate::shutdown::signal())
         .await
         .context("the HTTPS server failed")?;
     tracing::info!("head office stopped");

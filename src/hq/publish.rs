@@ -5,10 +5,10 @@
 //! state. Records are stored already encoded with `station::records::encode`
 //! and `Owner::HeadOffice`, exactly the bytes a site's rules read.
 
-use crate::site::catalog::{Author, NewHold};
+use crate::station::catalog::{self, Author, NewHold};
 use crate::station::import;
 use crate::station::records::{decode, encode};
-use crate::station::reference::{Hold, HoldScope, Owner, SerialRange};
+use crate::station::reference::{Hold, Owner};
 use crate::store::reference::Reference;
 use crate::store::Store;
 use crate::sync::protocol::{reference_segment, Delta};
@@ -17,10 +17,19 @@ use crate::sync::protocol::{reference_segment, Delta};
 pub enum PublishError {
     #[error("{0}")]
     Invalid(String),
+
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error("the published {kind} cannot be read: {detail}")]
     Damaged { kind: &'static str, detail: String },
+}
+
+/// A rule a change breaks is a request to fix (HTTP 400), like any other
+/// invalid input.
+impl From<catalog::Invalid> for PublishError {
+    fn from(e: catalog::Invalid) -> PublishError {
+        PublishError::Invalid(e.0)
+    }
 }
 
 type Result<T> = std::result::Result<T, PublishError>;
@@ -98,38 +107,8 @@ fn get<T: serde::de::DeserializeOwned>(
 
 /// Issues a hold or recall for every site.
 pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> Result<Hold> {
-    let invalid = PublishError::Invalid;
-    if new.id.trim().is_empty() {
-        return Err(invalid("a hold needs an id, e.g. R-2026-004".into()));
-    }
-    if get::<Hold>(store, Reference::Holds, &new.id)?.is_some() {
-        return Err(invalid(format!(
-            "there is already a hold {}: give the new one another id",
-            new.id
-        )));
-    }
-    let gtin = import::normalise_gtin(&new.gtin).map_err(invalid)?;
-    let scope =
-        match (&new.serial_from, &new.serial_to, new.lots.is_empty()) {
-            (None, None, false) => HoldScope::Lots(new.lots),
-            (Some(from), Some(to), true) => {
-                HoldScope::Serials(SerialRange::new(from, to).map_err(invalid)?)
-            }
-            _ => return Err(invalid(
-                "a hold covers either lots, or a serial range from..to, not both and not neither"
-                    .into(),
-            )),
-        };
-    let hold = Hold {
-        id: new.id,
-        kind: new.kind,
-        gtin,
-        scope,
-        reason: new.reason,
-        owner: Owner::HeadOffice,
-        created: author.change(),
-        released: None,
-    };
+    let taken = get::<Hold>(store, Reference::Holds, &new.id)?.is_some();
+    let hold = catalog::new_hold(new, Owner::HeadOffice, author, taken, "R-2026-004")?;
     publish(
         store,
         Reference::Holds,
@@ -145,19 +124,14 @@ pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> Result<Hold> {
     Ok(hold)
 }
 
+/// Releases a head-office hold or recall for every site.
 pub fn release_hold(store: &Store, id: &str, author: &Author) -> Result<Hold> {
-    let Some(mut hold) = get::<Hold>(store, Reference::Holds, id)? else {
+    let Some(hold) = get::<Hold>(store, Reference::Holds, id)? else {
         return Err(PublishError::Invalid(format!(
             "there is no head-office hold {id}"
         )));
     };
-    if hold.released.is_some() {
-        return Err(PublishError::Invalid(format!(
-            "{} is already released",
-            hold.label()
-        )));
-    }
-    hold.released = Some(author.change());
+    let hold = catalog::release(hold, author)?;
     publish(
         store,
         Reference::Holds,

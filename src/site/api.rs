@@ -27,7 +27,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 
-use super::catalog::{self, Author};
+use super::catalog;
 use super::context_patch::{ContextPatch, ContextRefused};
 use super::correction::Correction;
 use super::desk::{Closed, Desk};
@@ -36,6 +36,7 @@ use super::metrics::Metrics;
 use super::scan_request::ScanRequest;
 use crate::auth::{Identity, Role, Tokens};
 use crate::model::RefusalCode;
+use crate::station::catalog::{hold_request, Author, AuthorQuery};
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -455,7 +456,7 @@ fn by_refused(identity: &Identity) -> Response {
 async fn import_products(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,
-    Query(q): Query<catalog::AuthorQuery>,
+    Query(q): Query<AuthorQuery>,
     body: String,
 ) -> Response {
     let author = match q.author(&identity.name, "product import") {
@@ -472,7 +473,7 @@ async fn import_products(
 async fn import_pick_lists(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,
-    Query(q): Query<catalog::AuthorQuery>,
+    Query(q): Query<AuthorQuery>,
     body: String,
 ) -> Response {
     let author = match q.author(&identity.name, "pick list import") {
@@ -491,7 +492,7 @@ async fn add_hold(
     axum::Extension(identity): Caller,
     body: axum::body::Bytes,
 ) -> Response {
-    let hold = match catalog::hold_request(&body, &identity.name) {
+    let hold = match hold_request(&body, &identity.name) {
         Ok(hold) => hold,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };

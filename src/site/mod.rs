@@ -108,7 +108,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // Tests and scripts read this line to find the port when listening on :0.
     println!("listening on http://{address}");
     axum::serve(listener, api::router(state).merge(sync_routes))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(crate::shutdown::signal())
         .await
         .context("the HTTP server failed")?;
 
@@ -156,23 +156,5 @@ async fn serial_scans(mut scans: mpsc::Receiver<ScanEvent>, desk: Desk) {
             let good = matches!(answer.await, Ok(answer) if answer.accepted);
             raw.reply(good);
         });
-    }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("interrupted"),
-        _ = term => tracing::info!("SIGTERM received"),
     }
 }

@@ -3,6 +3,7 @@
 //! or `Reject(reason)` for every scan from its context and the site's
 //! records, as pure code over a read-only `View`.
 
+pub mod catalog;
 pub mod context;
 pub mod correction;
 pub mod import;
