@@ -17,10 +17,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use scantrail::cli::dev_append::synthetic_movement;
+use scantrail::model::Entries;
 use scantrail::model::Hash;
 use scantrail::model::Movement;
 use scantrail::store::chain;
-use scantrail::store::ingest::{Entries, Incoming};
+use scantrail::store::ingest::Incoming;
 use scantrail::store::{OpenOptions, Store};
 use scantrail::sync::protocol::{Ack, Batch, ReferenceVersions, PROTOCOL_VERSION};
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::store_args::StoreArgs;
 use crate::config::Config;
-use crate::store::ingest::Log;
+use crate::model::Log;
 use crate::sync::link::{State, Status};
 
 #[derive(clap::Args, Debug)]

@@ -23,15 +23,14 @@ use super::ingester::Ingester;
 use super::publish::{self, PublishError};
 use super::sites::Sites;
 use crate::auth::{Identity, Role, Tokens};
+use crate::model::Entries;
 use crate::model::{Kind, RefusalCode};
 use crate::station::catalog::{self, Author};
 use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
 use crate::store::reference::Reference;
 use crate::store::Store;
-use crate::sync::protocol::{
-    self, path, reference_from_segment, Ack, Batch, Entries, Limits, Problem,
-};
+use crate::sync::protocol::{self, path, reference_from_segment, Ack, Batch, Limits, Problem};
 
 #[derive(Clone)]
 pub struct HqState {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::store::ingest::Log;
+use crate::model::Log;
 use crate::store::Store;
 use crate::sync::protocol::{Alert, ReferenceVersions, SiteStatus};
 

@@ -8,6 +8,7 @@
 
 pub mod balance;
 pub mod hash;
+pub mod log;
 pub mod movement;
 pub(crate) mod raw_bytes;
 pub mod refusal;
@@ -17,6 +18,7 @@ pub mod serial_state;
 
 pub use balance::Balance;
 pub use hash::Hash;
+pub use log::{Entries, Log};
 pub use movement::{
     Counterparty, Documents, Kind, Movement, MovementId, NewMovement, Quantity, ScanSource,
 };

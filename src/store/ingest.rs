@@ -22,71 +22,18 @@ use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
 use super::keys::{self, Key};
 use super::{SledSink, Store};
-use crate::model::Hash;
-use crate::model::{Movement, Rejection};
+use crate::model::{Entries, Hash, Log, Movement, Rejection};
 
 /// Prefix (inside the `journal` tree) of head office's receipt records:
 /// (origin, log, first seq of a batch) → when it was received. Not derived
 /// (the receive time is not in the movement), never rebuilt by reindex.
 pub const RECEIPT_PREFIX: u8 = 0x70;
 
-/// Which hash-chained log of an origin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Log {
-    Movements,
-    Rejections,
-}
-
-impl Log {
-    fn tag(self) -> u8 {
-        match self {
-            Log::Movements => b'M',
-            Log::Rejections => b'R',
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Log::Movements => "movements",
-            Log::Rejections => "rejected scans",
-        }
-    }
-}
-
-/// What one origin's batch sends (also the entries of a sync batch).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Entries {
-    Movements(Vec<Movement>),
-    Rejections(Vec<Rejection>),
-}
-
-impl Entries {
-    pub fn log(&self) -> Log {
-        match self {
-            Entries::Movements(_) => Log::Movements,
-            Entries::Rejections(_) => Log::Rejections,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Entries::Movements(v) => v.len(),
-            Entries::Rejections(v) => v.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// (first seq, last seq), if any entry.
-    pub fn span(&self) -> Option<(u64, u64)> {
-        let (first, last) = match self {
-            Entries::Movements(v) => (v.first()?.seq, v.last()?.seq),
-            Entries::Rejections(v) => (v.first()?.seq, v.last()?.seq),
-        };
-        Some((first, last))
+/// The key tag of a log in head office's receipt records.
+fn tag(log: Log) -> u8 {
+    match log {
+        Log::Movements => b'M',
+        Log::Rejections => b'R',
     }
 }
 
@@ -142,7 +89,7 @@ pub struct Receipt {
 fn receipt_key(origin: &str, log: Log, seq: u64) -> Vec<u8> {
     Key::new(RECEIPT_PREFIX)
         .str(origin)
-        .byte(log.tag())
+        .byte(tag(log))
         .u64(seq)
         .into_vec()
 }

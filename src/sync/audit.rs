@@ -4,7 +4,7 @@
 //! edited, or swapped for an older backup, after sync is caught even when
 //! its own chain has been made consistent again.
 
-use crate::store::ingest::Log;
+use crate::model::Log;
 use crate::store::{Store, StoreError};
 
 /// One line per log whose acknowledged entry is missing or different.

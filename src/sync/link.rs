@@ -20,13 +20,14 @@ use serde::{Deserialize, Serialize};
 
 use super::backoff::Backoff;
 use super::protocol::{
-    path, reference_segment, Ack, Batch, Delta, Entries, Limits, Problem, ReferenceVersions,
-    POSTCARD, PROTOCOL_VERSION,
+    path, reference_segment, Ack, Batch, Delta, Limits, Problem, ReferenceVersions, POSTCARD,
+    PROTOCOL_VERSION,
 };
+use crate::model::Entries;
 use crate::model::Hash;
+use crate::model::Log;
 use crate::station::records;
 use crate::station::reference::{Hold, Owner, PickList, Product};
-use crate::store::ingest::Log;
 use crate::store::reference::Reference;
 use crate::store::sync_state::Halt;
 use crate::store::{OutboxPosition, Store};

@@ -11,8 +11,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::Hash;
-use crate::store::ingest::Log;
+use crate::model::{Entries, Hash, Log};
 use crate::store::reference::Reference;
 
 /// 2: movements name their author (`NewMovement::author`), and a rejected
@@ -41,9 +40,6 @@ pub struct ReferenceVersions {
     pub holds: u64,
     pub picklists: u64,
 }
-
-/// The entries of one batch: one log of the site, in seq order.
-pub use crate::store::ingest::Entries;
 
 /// `POST /api/v1/batches`: one batch of one log of one site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
