@@ -194,9 +194,11 @@ pub fn decide_correction(
                 id.origin, id.seq
             )
         })?;
-    let undo = station::correction(&original, reason, operator, author, Utc::now())?;
+    let undo = station::correction(&original, reason, operator, author, Utc::now())
+        .map_err(|e| e.to_string())?;
     let view = StoreView { store, pending };
-    station::check_correction(&original, &undo, &view.around(&original)?)?;
+    station::check_correction(&original, &undo, &view.around(&original)?)
+        .map_err(|e| e.to_string())?;
     Ok(undo)
 }
 

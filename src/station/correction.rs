@@ -13,6 +13,39 @@ use chrono::{DateTime, Utc};
 use crate::model::serial_history::{describe, SerialHistory, Violation};
 use crate::model::{Balance, Kind, Movement, MovementId, NewMovement, Quantity, ScanSource};
 
+/// Why a correction is not recorded, in words for the person who asked.
+/// Movements are named `origin:seq`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CorrectionRefused {
+    #[error("a correction needs a reason")]
+    NoReason,
+    #[error("movement {id} is itself a correction and cannot be corrected; record the movement again if it was right")]
+    OfACorrection { id: String },
+    #[error("movement {id} is being corrected right now; it can be corrected only once")]
+    BeingCorrected { id: String },
+    #[error("movement {id} was already corrected by {by}; a movement can be corrected only once")]
+    AlreadyCorrected { id: String, by: String },
+    /// The unit moved after the movement: the later one is voided first.
+    #[error("serial {serial} has moved since movement {id}: void {later} first")]
+    MovedSince {
+        serial: String,
+        id: String,
+        later: String,
+    },
+    /// Any other break of the unit's history (`serial_history::Violation`).
+    #[error("movement {id} cannot be corrected: {violation}")]
+    History { id: String, violation: String },
+    /// `what` is the lot (or stock) and GTIN, `on_hand` the balance with
+    /// its unit.
+    #[error("correcting movement {id} would take {what} below zero at {location} ({on_hand} on hand): correct what left since first")]
+    BelowZero {
+        id: String,
+        what: String,
+        location: String,
+        on_hand: String,
+    },
+}
+
 /// The movement that reverses `original`: same item and place, opposite
 /// effect on stock, naming what it corrects and why. Refused without a
 /// reason, and for a correction: undoing an undo would hide what happened;
@@ -23,16 +56,15 @@ pub fn correction(
     operator: &str,
     author: &str,
     time: DateTime<Utc>,
-) -> Result<NewMovement, String> {
+) -> Result<NewMovement, CorrectionRefused> {
     if reason.trim().is_empty() {
-        return Err("a correction needs a reason".to_owned());
+        return Err(CorrectionRefused::NoReason);
     }
     let b = &original.body;
     if b.kind == Kind::Correction {
-        return Err(format!(
-            "movement {}:{} is itself a correction and cannot be corrected; record the movement again if it was right",
-            original.origin, original.seq
-        ));
+        return Err(CorrectionRefused::OfACorrection {
+            id: format!("{}:{}", original.origin, original.seq),
+        });
     }
     let sign = -i64::from(b.kind.direction());
     let quantity = match &b.quantity {
@@ -81,22 +113,21 @@ pub struct Surroundings {
     pub balance: Balance,
 }
 
-/// Whether `undo` (built by `correction`) may be recorded: the reason in
-/// words when not.
+/// Whether `undo` (built by `correction`) may be recorded, and why not.
 pub fn check_correction(
     original: &Movement,
     undo: &NewMovement,
     around: &Surroundings,
-) -> Result<(), String> {
+) -> Result<(), CorrectionRefused> {
     let id = format!("{}:{}", original.origin, original.seq);
     if let Some(by) = around.corrections.first() {
         return Err(if by.seq == 0 {
-            format!("movement {id} is being corrected right now; it can be corrected only once")
+            CorrectionRefused::BeingCorrected { id }
         } else {
-            format!(
-                "movement {id} was already corrected by {}:{}; a movement can be corrected only once",
-                by.origin, by.seq
-            )
+            CorrectionRefused::AlreadyCorrected {
+                id,
+                by: format!("{}:{}", by.origin, by.seq),
+            }
         });
     }
     if original.body.serial.is_some() {
@@ -111,27 +142,39 @@ pub fn check_correction(
         match history.check(&candidate) {
             Ok(()) => {}
             Err(Violation::MovedSince { later, .. }) => {
-                return Err(format!(
-                    "serial {} has moved since movement {id}: void {} first",
-                    original.body.serial.as_deref().unwrap_or_default(),
-                    describe(&later)
-                ))
+                return Err(CorrectionRefused::MovedSince {
+                    serial: original.body.serial.clone().unwrap_or_default(),
+                    id,
+                    later: describe(&later),
+                })
             }
-            Err(v) => return Err(format!("movement {id} cannot be corrected: {v}")),
+            Err(v) => {
+                return Err(CorrectionRefused::History {
+                    id,
+                    violation: v.to_string(),
+                })
+            }
         }
     }
     let (mantissa, scale, unit) = undo.quantity.parts();
     let after = around.balance.add(mantissa, scale);
     if mantissa < 0 && after.mantissa < 0 {
         let b = &original.body;
-        return Err(format!(
-            "correcting movement {id} would take {} of GTIN {} below zero at {} ({} on hand{}): correct what left since first",
-            b.lot.as_deref().map_or("the stock".to_owned(), |l| format!("lot {l}")),
-            b.gtin,
-            b.location,
-            decimal(around.balance),
-            if unit.is_empty() { String::new() } else { format!(" {unit}") }
-        ));
+        let lot = b
+            .lot
+            .as_deref()
+            .map_or("the stock".to_owned(), |l| format!("lot {l}"));
+        let unit = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {unit}")
+        };
+        return Err(CorrectionRefused::BelowZero {
+            id,
+            what: format!("{lot} of GTIN {}", b.gtin),
+            location: b.location.clone(),
+            on_hand: format!("{}{unit}", decimal(around.balance)),
+        });
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ pub mod rules;
 pub mod view;
 
 pub use context::{Context, Mode, Policies};
-pub use correction::{check_correction, correction, Surroundings};
+pub use correction::{check_correction, correction, CorrectionRefused, Surroundings};
 pub use rules::{decide, Decision, Refusal, ScanInput, Station, Warning};
 pub use view::{LotStock, View, ViewResult};
 
