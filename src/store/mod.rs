@@ -4,34 +4,54 @@
 //! derived trees (rebuildable), the rejected-scan log, the outbox position
 //! and reference data from head office. Every write goes through one
 //! committer thread (`committer.rs`) that makes it durable before it is
-//! acknowledged.
+//! acknowledged. What is stored (movements, rejections, serial states,
+//! balances) is the domain's (`crate::model`); the store keeps the frozen
+//! layouts of earlier versions (`movement_v1`, `movement::rejection_v1`)
+//! and the envelopes around them.
 //!
-//! The public API is deliberately a handful of plain methods (commit, read a
-//! journal range, verify, reindex, backup): sled lets one process open a
-//! store, so while the daemon runs, other commands will reach these same
-//! methods through its HTTP API.
+//! `Store`'s methods by role, each group in its own file:
+//! - journal append (here): `commit`, `commit_async`, `reject`,
+//!   `reject_async` (`queries.rs`), `failure`;
+//! - journal read (here): `origins`, `head`, `movement`, `journal_range`,
+//!   `rejected_range`, `by_lot`, `by_serial`, `corrections_of`,
+//!   `serial_state`; the station's look-ups in `queries.rs`
+//!   (`lot_balances`, `lot_balance_at`, `lot_expiry`, `by_document`) and
+//!   the daemon's own records (`save_side_record`, `station_contexts`...);
+//! - outbox, a site's sync state (`sync_state.rs`): outbox positions of
+//!   both logs, the sync halt;
+//! - reference data (`reference.rs`): head office's deltas at a site and
+//!   the site's own records; what head office publishes (`published.rs`);
+//! - head-office ingest (`ingest.rs`): `ingest_many`, `log_head`,
+//!   `received_at`;
+//! - reports' read view (`report_scan.rs`): every lot balance and serial
+//!   state, streamed;
+//! - maintenance (here): `verify`, `reindex`, `backup`, `size_on_disk`,
+//!   `timing`, `commit_stats`.
+//!
+//! sled lets one process open a store, so while the daemon runs, other
+//! commands reach these same methods through its HTTP API.
 
-pub mod backup;
+pub(crate) mod backup;
 pub mod chain;
 pub mod committer;
 pub mod derived;
 mod durable;
 pub mod envelope;
-pub mod error;
+pub(crate) mod error;
 pub mod ingest;
 pub mod keys;
-pub mod movement;
-pub mod movement_v1;
-pub mod published;
+pub(crate) mod movement;
+pub(crate) mod movement_v1;
+pub(crate) mod published;
 pub mod queries;
 pub mod reference;
-pub mod reindex;
+pub(crate) mod reindex;
 mod reopen;
-pub mod reply;
-pub mod report_scan;
-pub mod sync_state;
+pub(crate) mod reply;
+pub(crate) mod report_scan;
+pub(crate) mod sync_state;
 mod upgrade;
-pub mod verify;
+pub(crate) mod verify;
 mod watermark;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -704,23 +724,6 @@ impl Store {
     pub fn serial_state(&self, gtin: &str, serial: &str) -> Result<Option<SerialState>> {
         let key = keys::serial_state(gtin, serial);
         self.read(&self.trees()?.journal, &key, "read a serial state")
-    }
-
-    /// The last position head office acknowledged, if any.
-    pub fn outbox_position(&self) -> Result<Option<OutboxPosition>> {
-        self.read(&self.trees()?.outbox, b"ack", "read the outbox")
-    }
-
-    /// Records head office's acknowledgement, durably.
-    pub fn set_outbox_position(&self, position: OutboxPosition) -> Result<()> {
-        self.committer.exclusive(move |sink| {
-            sink.outbox()?
-                .insert(b"ack", position.encode())
-                .map_err(sink.sled_err("write the outbox position"))?;
-            sink.make_durable()?;
-            tracing::debug!(seq = position.acked_seq, "outbox position moved");
-            Ok(())
-        })
     }
 
     /// Checks every origin's hash chain and every derived tree against the

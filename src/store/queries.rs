@@ -6,7 +6,6 @@ use chrono::NaiveDate;
 
 use super::error::{Result, StoreError};
 use super::keys;
-use super::reference::Reference;
 use super::{derived, Store};
 use crate::model::{Balance, MovementId, NewRejection, Rejection};
 
@@ -85,41 +84,6 @@ impl Store {
         let pending = self.committer().submit_rejection(r);
         let path = self.path().to_owned();
         async move { pending.await.unwrap_or(Err(StoreError::Closed { path })) }
-    }
-
-    /// Writes (or with `None` removes) reference records this site owns,
-    /// atomically and durably. Unlike `reference_apply` it leaves the
-    /// version watermark alone: that counts head office's deltas only.
-    pub fn reference_put(
-        &self,
-        r: Reference,
-        records: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    ) -> Result<()> {
-        let tree = self.reference_tree(r)?;
-        self.committer().exclusive(move |sink| {
-            let mut batch = sled::Batch::default();
-            for (key, value) in records {
-                let key = super::reference::record_key(&key);
-                match value {
-                    Some(v) => batch.insert(key, v),
-                    None => batch.remove(key),
-                }
-            }
-            tree.apply_batch(batch)
-                .map_err(sink.sled_err("write reference data"))?;
-            sink.make_durable()
-        })
-    }
-
-    /// Every record of a reference tree, ordered by key.
-    pub fn reference_list(&self, r: Reference) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let tree = self.reference_tree(r)?;
-        let mut out = Vec::new();
-        for item in tree.scan_prefix(super::reference::record_key(b"")) {
-            let (k, v) = item.map_err(self.sled_err("read reference data"))?;
-            out.push((k[1..].to_vec(), v.to_vec()));
-        }
-        Ok(out)
     }
 }
 

@@ -22,6 +22,23 @@ pub struct Halt {
 }
 
 impl Store {
+    /// The last position head office acknowledged, if any.
+    pub fn outbox_position(&self) -> Result<Option<OutboxPosition>> {
+        self.read(&self.trees()?.outbox, b"ack", "read the outbox")
+    }
+
+    /// Records head office's acknowledgement, durably.
+    pub fn set_outbox_position(&self, position: OutboxPosition) -> Result<()> {
+        self.committer.exclusive(move |sink| {
+            sink.outbox()?
+                .insert(b"ack", position.encode())
+                .map_err(sink.sled_err("write the outbox position"))?;
+            sink.make_durable()?;
+            tracing::debug!(seq = position.acked_seq, "outbox position moved");
+            Ok(())
+        })
+    }
+
     /// Head office's last acknowledgement of the rejected-scan log.
     pub fn rejected_outbox_position(&self) -> Result<Option<OutboxPosition>> {
         self.read(&self.trees()?.outbox, REJECTED_ACK, "read the outbox")
