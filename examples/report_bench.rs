@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection};
-use scantrail::report::{self, gen, Report, Request};
+use scantrail::dev::gen;
+use scantrail::report::{self, Report, Request};
 use scantrail::store::{derived, OpenOptions, Quantity, Store};
 
 fn arg(name: &str, default: &str) -> String {

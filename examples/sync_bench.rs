@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use scantrail::cli::dev_append::synthetic_movement;
+use scantrail::dev::synthetic::synthetic_movement;
 use scantrail::store::chain::{self, Hash};
 use scantrail::store::ingest::{Entries, Incoming};
 use scantrail::store::{Movement, OpenOptions, Store};

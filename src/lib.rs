@@ -1,6 +1,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod dev;
 pub mod gs1;
 pub mod hq;
 pub mod model;

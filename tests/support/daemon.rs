@@ -1,25 +1,37 @@
-//! The real `scantrail run` daemon as a child process, for end-to-end
-//! tests: start it on a configuration, read the `listening on http://ADDR`
-//! line it prints, talk to it over HTTP, and stop it with SIGTERM (or kill
-//! it on drop).
+//! The one harness for starting `scantrail run` and `scantrail hq` as
+//! child processes in tests: always `--listen 127.0.0.1:0` (the OS picks a
+//! free port, so parallel tests never race for one), readiness from the
+//! `listening on URL` line the server prints, a timeout on every wait, and
+//! SIGKILL on drop. Stop it with SIGTERM ([`Daemon::stop`]) or SIGKILL
+//! ([`Daemon::kill`]). Also: HTTP helpers for the API, and the developer
+//! tools (`scantrail-dev`) the tests build stores with.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use serde_json::Value;
 
-/// How long the daemon may take to start or to stop.
-pub const WAIT: Duration = Duration::from_secs(20);
+/// How long a server may take to start or to stop.
+pub const WAIT: Duration = Duration::from_secs(30);
 
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_scantrail")
 }
 
-/// A running daemon; SIGKILLed on drop unless stopped.
+/// The developer tools: `dev-append`, `gen-data`, `loadtest`.
+pub fn dev_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_scantrail-dev")
+}
+
+/// A running `scantrail run` or `scantrail hq`; SIGKILLed on drop unless
+/// stopped.
 pub struct Daemon {
     child: Option<Child>,
     url: String,
@@ -27,35 +39,50 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts `scantrail run --config CONFIG --listen 127.0.0.1:0` and waits
-    /// for its listening line. Its log (stderr) goes to `CONFIG.log`.
+    /// `scantrail run --config CONFIG`: the site daemon. Its log (stderr)
+    /// goes to `CONFIG.log`.
     pub fn start(config: &Path) -> Daemon {
+        Daemon::spawn("run", config)
+    }
+
+    /// `scantrail hq --config CONFIG`: head office. Its log goes to
+    /// `CONFIG.log`.
+    pub fn start_hq(config: &Path) -> Daemon {
+        Daemon::spawn("hq", config)
+    }
+
+    fn spawn(command: &str, config: &Path) -> Daemon {
         let log = config.with_extension("log");
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)
-            .expect("cannot create the daemon's log file");
+            .expect("cannot create the server's log file");
+        let args: [&OsStr; 5] = [
+            command.as_ref(),
+            "--config".as_ref(),
+            config.as_ref(),
+            "--listen".as_ref(),
+            "127.0.0.1:0".as_ref(),
+        ];
         let mut child = Command::new(binary())
-            .arg("run")
-            .arg("--config")
-            .arg(config)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log_file)
             .spawn()
-            .expect("cannot start scantrail run");
+            .unwrap_or_else(|e| panic!("cannot start scantrail {command}: {e}"));
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut sent = false;
+            // Keep reading to the end so the server never blocks on stdout.
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if !sent {
-                    if let Some(addr) = line.strip_prefix("listening on ") {
-                        let _ = tx.send(addr.trim().to_owned());
+                    if let Some(url) = line.strip_prefix("listening on ") {
+                        let _ = tx.send(url.trim().to_owned());
                         sent = true;
                     }
                 }
@@ -67,7 +94,7 @@ impl Daemon {
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!(
-                    "the daemon printed no listening line; its log:\n{}",
+                    "scantrail {command} printed no listening line within {WAIT:?}; its log:\n{}",
                     std::fs::read_to_string(&log).unwrap_or_default()
                 );
             }
@@ -79,7 +106,7 @@ impl Daemon {
         }
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https://` for head office)
     pub fn base_url(&self) -> &str {
         &self.url
     }
@@ -89,25 +116,33 @@ impl Daemon {
         format!("{}{path}", self.url)
     }
 
+    /// `127.0.0.1:PORT`
+    pub fn address(&self) -> &str {
+        self.url.split_once("://").map_or(&self.url, |(_, a)| a)
+    }
+
+    /// The port the OS gave the server.
+    pub fn port(&self) -> u16 {
+        let port = self.address().rsplit_once(':').map(|(_, p)| p);
+        port.and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {}", self.url))
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("daemon stopped").id()
     }
 
-    /// What the daemon logged so far.
+    /// What the server logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Sends SIGTERM without waiting.
     pub fn signal_term(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status()
-            .expect("cannot run kill");
-        assert!(status.success(), "kill -TERM failed");
+        kill(Pid::from_raw(self.pid() as i32), Signal::SIGTERM).expect("cannot send SIGTERM");
     }
 
-    /// Waits for the daemon to exit (after a signal) and returns how.
+    /// Waits for the server to exit (after a signal) and returns how.
     pub fn wait(mut self) -> ExitStatus {
         let mut child = self.child.take().expect("daemon stopped");
         let deadline = Instant::now() + WAIT;
@@ -119,7 +154,7 @@ impl Daemon {
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!(
-                    "the daemon did not exit within {WAIT:?}; its log:\n{}",
+                    "the server did not exit within {WAIT:?}; its log:\n{}",
                     self.log()
                 );
             }
@@ -131,6 +166,36 @@ impl Daemon {
     pub fn stop(self) -> ExitStatus {
         self.signal_term();
         self.wait()
+    }
+
+    /// SIGKILL, as a crash or a power cut, and waits for the exit.
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Writes this server's address into `config`'s `listen = ...` line, so
+    /// commands run with `--config` (which find a running server through
+    /// it) reach this one. The server itself read the file at start; a
+    /// restart listens on a new port from the OS again.
+    pub fn point_config_here(&self, config: &Path) {
+        let text = std::fs::read_to_string(config).expect("cannot read the configuration");
+        let mut found = false;
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| {
+                if l.trim_start().starts_with("listen = ") {
+                    found = true;
+                    format!("listen = \"{}\"", self.address())
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect();
+        assert!(found, "no `listen = ` line in {}", config.display());
+        std::fs::write(config, lines.join("\n") + "\n").unwrap();
     }
 }
 
@@ -273,6 +338,21 @@ pub fn scantrail(args: &[&str]) -> String {
     assert!(
         output.status.success(),
         "scantrail {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("stdout is not UTF-8")
+}
+
+/// Runs `scantrail-dev ARGS...` to completion and returns its stdout.
+pub fn scantrail_dev(args: &[&str]) -> String {
+    let output = Command::new(dev_binary())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("cannot run scantrail-dev");
+    assert!(
+        output.status.success(),
+        "scantrail-dev {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("stdout is not UTF-8")

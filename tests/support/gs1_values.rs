@@ -1,5 +1,6 @@
 //! Valid values for any AI of the dictionary, built from its components and
 //! linters, for tests that must cover the whole table.
+#![allow(dead_code)]
 
 use scantrail::gs1::dictionary::{AiEntry, Component};
 use scantrail::gs1::lint::Linter;
