@@ -6,7 +6,7 @@
 //!   store's own rate for the same movements through `Store::ingest_many`
 //!   with no HTTP (`--direct`).
 //! - `catchup --movements M`: a site store with a backlog of M movements
-//!   (`scantrail dev-append`), then `scantrail run` with `[sync]`: time until
+//!   (`scantrail-dev dev-append`), then `scantrail run` with `[sync]`: time until
 //!   head office holds the last one.
 //!
 //! `cargo run --release --example sync_bench -- ingest --sites 50 --per-site 4000`
@@ -22,10 +22,16 @@ use scantrail::store::ingest::{Entries, Incoming};
 use scantrail::store::{Movement, OpenOptions, Store};
 use scantrail::sync::protocol::{Ack, Batch, ReferenceVersions, PROTOCOL_VERSION};
 
-fn bin() -> PathBuf {
+/// `scantrail`, or with `name` another binary of the package, beside the
+/// examples folder: target/release/examples/sync_bench -> target/release/NAME.
+/// Build them first: `cargo build --release --bins`.
+fn bin_named(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    // target/release/examples/sync_bench -> target/release/scantrail
-    exe.parent().unwrap().parent().unwrap().join("scantrail")
+    exe.parent().unwrap().parent().unwrap().join(name)
+}
+
+fn bin() -> PathBuf {
+    bin_named("scantrail")
 }
 
 fn pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
@@ -91,7 +97,7 @@ fn start_hq(dir: &Path, sites: &[String]) -> (Child, String, PathBuf) {
 
 /// A chain of `n` movements. `spread`: every movement on another of 1,000
 /// lots, 40 locations, 300 counterparties (index inserts all over the key
-/// space); otherwise the distribution `scantrail dev-append` makes (one lot
+/// space); otherwise the distribution `scantrail-dev dev-append` makes (one lot
 /// and location per writer, serials and days ascending), so the figure
 /// compares with the store's own commit rate measured with dev-append.
 fn chain_of(site: &str, n: u64, spread: bool, salt: u64) -> Vec<Movement> {
@@ -245,7 +251,7 @@ fn catchup(args: &[String]) {
     )
     .unwrap();
     let t = Instant::now();
-    let out = Command::new(bin())
+    let out = Command::new(bin_named("scantrail-dev"))
         .args(["dev-append", "--config"])
         .arg(&config)
         .args(["--count", &movements.to_string(), "--threads", "8"])

@@ -51,6 +51,36 @@ impl Daemon {
         Daemon::spawn("hq", config)
     }
 
+    /// `scantrail run --config CONFIG` that must refuse to start: waits (at
+    /// most [`WAIT`]) for it to exit, and returns its exit code and stderr.
+    /// Panics if it is still running then (it started instead).
+    pub fn start_refused(config: &Path) -> (Option<i32>, String) {
+        let mut child = Command::new(binary())
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start scantrail run");
+        let deadline = Instant::now() + WAIT;
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("scantrail run was still running after {WAIT:?} instead of refusing");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     fn spawn(command: &str, config: &Path) -> Daemon {
         let log = config.with_extension("log");
         let log_file = std::fs::OpenOptions::new()
@@ -90,11 +120,19 @@ impl Daemon {
         });
         let url = match rx.recv_timeout(WAIT) {
             Ok(url) => url,
-            Err(_) => {
+            Err(e) => {
                 let _ = child.kill();
-                let _ = child.wait();
+                let status = child.wait();
+                let why = match e {
+                    mpsc::RecvTimeoutError::Timeout => {
+                        format!("printed no listening line within {WAIT:?}")
+                    }
+                    mpsc::RecvTimeoutError::Disconnected => {
+                        format!("exited without listening ({status:?})")
+                    }
+                };
                 panic!(
-                    "scantrail {command} printed no listening line within {WAIT:?}; its log:\n{}",
+                    "scantrail {command} {why}; its log:\n{}",
                     std::fs::read_to_string(&log).unwrap_or_default()
                 );
             }
