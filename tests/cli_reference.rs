@@ -471,3 +471,32 @@ fn the_product_binary_has_no_developer_tools() {
         assert!(out.status.success(), "scantrail-dev {tool}");
     }
 }
+
+/// `scantrail::dev` (synthetic data) is for the tools, tests and
+/// benchmarks: no module of the product names it.
+#[test]
+fn the_product_does_not_use_the_dev_module() {
+    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let skip = path.ends_with("src/dev") || path.ends_with("src/bin/scantrail-dev");
+            if path.is_dir() && !skip {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if text.contains("crate::dev") || text.contains("scantrail::dev") {
+                    found.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    assert!(
+        found.is_empty(),
+        "the product uses scantrail::dev: {found:?}"
+    );
+}
