@@ -118,15 +118,29 @@ pub struct NewHold {
 
 /// A hold as the site's and head office's APIs receive it: the hold's own
 /// fields, and beside them `by`, who adds it.
+/// Blank lots and reasons are refused here, before either side stores them.
 pub fn hold_request(body: &[u8]) -> Result<(NewHold, Option<String>), String> {
-    let mut value: serde_json::Value =
+    let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the request body is not JSON: {e}"))?;
-    let by = value
-        .as_object_mut()
-        .and_then(|o| o.remove("by"))
-        .and_then(|b| b.as_str().map(str::to_owned));
-    let hold = serde_json::from_value(value)
+    let serde_json::Value::Object(mut fields) = value else {
+        return Err("the request body is not a hold: send a JSON object".to_owned());
+    };
+    let by = match fields.remove("by") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(by)) => Some(by),
+        Some(other) => return Err(format!("`by` is {other}: give a name as a string")),
+    };
+    let hold: NewHold = serde_json::from_value(serde_json::Value::Object(fields))
         .map_err(|e| format!("the request body is not a hold: {e}"))?;
+    if hold.lots.iter().any(|l| l.trim().is_empty()) {
+        return Err("`lots` has an empty lot number: list the lots the hold covers".to_owned());
+    }
+    if hold.reason.trim().is_empty() {
+        return Err(
+            "`reason` is empty: say why, it is what the operator whose pick is refused reads"
+                .to_owned(),
+        );
+    }
     Ok((hold, by))
 }
 

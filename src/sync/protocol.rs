@@ -91,7 +91,9 @@ pub struct Ack {
     pub flags: Vec<String>,
 }
 
-/// The JSON body of every refusal.
+/// The members of head office's refusals that the site reads: each is an
+/// RFC 7807 problem (`web::problem`; `type`, `title`, `status` and
+/// `detail` are there too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub error: String,

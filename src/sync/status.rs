@@ -15,6 +15,7 @@ use serde_json::json;
 
 use super::link::Status;
 use crate::store::Store;
+use crate::web::problem::{code_for, problem};
 
 #[derive(Clone)]
 pub struct SyncState {
@@ -41,22 +42,25 @@ async fn admin(State(state): State<SyncState>, request: Request, next: Next) -> 
         .map(str::trim);
     match (token, &state.admin_token) {
         (Some(t), Some(admin)) if t == admin => next.run(request).await,
-        _ => (
+        _ => error(
             StatusCode::UNAUTHORIZED,
-            Json(json!({"error": "the sync routes need the admin token (`[http] admin_token`)"})),
-        )
-            .into_response(),
+            "the sync routes need the admin token (`[http] admin_token`)",
+        ),
     }
+}
+
+/// An RFC 7807 problem (`web::problem`) whose `code` follows from the status.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    problem(status, code_for(status), message)
 }
 
 async fn status(State(state): State<SyncState>) -> Response {
     match &state.status {
         Some(s) => Json(s.lock().unwrap_or_else(|p| p.into_inner()).clone()).into_response(),
-        None => (
+        None => error(
             StatusCode::NOT_FOUND,
-            Json(json!({"error": "this site has no [sync] section: it does not sync"})),
-        )
-            .into_response(),
+            "this site has no [sync] section: it does not sync",
+        ),
     }
 }
 
@@ -67,15 +71,7 @@ async fn resume(State(state): State<SyncState>) -> Response {
             tracing::info!("sync halt lifted by an operator");
             Json(json!({"resumed": true})).into_response()
         }
-        Ok(Err(e)) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({"error": e.to_string()})),
-        )
-            .into_response(),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({"error": e.to_string()})),
-        )
-            .into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
