@@ -19,8 +19,8 @@
 //!   and the connection limit is lowered to fit under it.
 //!
 //! HTTP/1.1 only (what the handhelds and the sync link speak). TLS, for
-//! head office, is one more step per connection, under the same limit and
-//! timeouts.
+//! head office, is one more step per connection, under the same limit; its
+//! handshake must finish within the header-read timeout.
 
 use std::future::Future;
 use std::io;
@@ -49,9 +49,6 @@ pub struct Settings {
 pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
-
-/// How long a client may take over its TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// File descriptors kept for the store, scanners and logs, beside the
 /// connections.
@@ -103,7 +100,10 @@ pub async fn serve(
             match tls {
                 None => connection(tcp, service, settings, watcher).await,
                 Some(acceptor) => {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    // The handshake comes before the request's headers, and
+                    // has the same time as they do.
+                    let handshake = acceptor.accept(tcp);
+                    match tokio::time::timeout(settings.header_read_timeout, handshake).await {
                         Ok(Ok(stream)) => connection(stream, service, settings, watcher).await,
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
