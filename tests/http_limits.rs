@@ -167,3 +167,38 @@ fn idle_connections_past_the_limit_do_not_stop_scans() {
     );
     scan_within(&daemon, Duration::from_secs(2), "after the idle ones");
 }
+
+/// SIGTERM stops the daemon even while an event listener's stream (which
+/// never ends) and half-open requests are connected.
+#[test]
+fn sigterm_stops_the_daemon_despite_open_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = site(dir.path(), "");
+    let daemon = Daemon::start(&config);
+    let addr = address(&daemon);
+    let mut events = TcpStream::connect(&addr).unwrap();
+    events
+        .write_all(
+            format!(
+                "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let mut head = [0u8; 12];
+    events.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    let mut half_open = TcpStream::connect(&addr).unwrap();
+    half_open
+        .write_all(b"GET /api/v1/stations HTTP/1.1\r\nHo")
+        .unwrap();
+
+    let start = Instant::now();
+    let status = daemon.stop();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+}

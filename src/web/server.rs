@@ -50,13 +50,16 @@ pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
+/// How long shutdown waits for connections to finish their requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// File descriptors kept for the store, scanners and logs, beside the
 /// connections.
 const RESERVED_FILES: u64 = 64;
 
 /// Serves `router` on `listener` (over TLS when `tls` is given) until
 /// `shutdown` completes, then stops accepting and waits for the requests
-/// in flight to be answered.
+/// in flight to be answered (at most `SHUTDOWN_GRACE`).
 pub async fn serve(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
@@ -67,6 +70,7 @@ pub async fn serve(
     let settings = fit_open_file_limit(settings);
     let permits = Arc::new(Semaphore::new(settings.max_connections));
     let graceful = GracefulShutdown::new();
+    let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     let mut at_limit = false;
     loop {
@@ -95,7 +99,9 @@ pub async fn serve(
         let service = router.clone();
         let tls = tls.clone();
         let watcher = graceful.watcher();
-        tokio::spawn(async move {
+        // Finished connections leave the set here, so it holds the open ones.
+        while connections.try_join_next().is_some() {}
+        connections.spawn(async move {
             let _permit = permit;
             match tls {
                 None => connection(tcp, service, settings, watcher).await,
@@ -113,7 +119,21 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // Requests in flight get their answers; a stream that never ends (an
+    // event listener) is cut off after the grace period.
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_s = SHUTDOWN_GRACE.as_secs(),
+            open = connections.len(),
+            "connections still open after the grace period are closed"
+        );
+    }
+    // Each connection holds the router's state (the desk among it), which
+    // must be let go for the daemon to finish.
+    connections.shutdown().await;
     Ok(())
 }
 
