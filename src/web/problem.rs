@@ -162,6 +162,76 @@ fn fallback_detail(status: StatusCode, method: &Method, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::routing::get;
+    use axum::Router;
+    use std::time::Duration;
+
+    /// Errors made outside the handlers, as the layer rewrites them, through
+    /// the real server on loopback.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_layer_rewrites_timeouts_plain_text_and_json_errors() {
+        let router = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route(
+                "/plain",
+                get(|| async { (StatusCode::BAD_REQUEST, "plain words") }),
+            )
+            .route(
+                "/json",
+                get(|| async { (StatusCode::CONFLICT, axum::Json(json!({"error": "taken"}))) }),
+            )
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                Duration::from_millis(100),
+            ))
+            .layer(axum::middleware::from_fn(layer));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let settings = crate::web::server::Settings {
+            header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(5),
+            max_connections: 8,
+        };
+        tokio::spawn(crate::web::server::serve(
+            listener,
+            None,
+            router,
+            settings,
+            std::future::pending(),
+        ));
+        let answers = tokio::task::spawn_blocking(move || {
+            ["/slow", "/plain", "/json", "/nowhere"].map(|path| {
+                let response = match ureq::get(&format!("{base}{path}")).call() {
+                    Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+                    Err(e) => panic!("{path}: {e}"),
+                };
+                let content_type = response.content_type().to_owned();
+                let body: Value = response.into_json().unwrap();
+                (content_type, body)
+            })
+        })
+        .await
+        .unwrap();
+        let expected = [
+            (408, "request_timeout", "took too long"),
+            (400, "bad_request", "plain words"),
+            (409, "conflict", "taken"),
+            (404, "not_found", "/nowhere"),
+        ];
+        for ((content_type, body), (status, code, words)) in answers.iter().zip(expected) {
+            assert_eq!(content_type, CONTENT_TYPE, "{body}");
+            assert_eq!(body["status"], status, "{body}");
+            assert_eq!(body["code"], code, "{body}");
+            assert!(body["detail"].as_str().unwrap().contains(words), "{body}");
+            assert_eq!(body["error"], body["detail"], "{body}");
+        }
+    }
 
     #[tokio::test]
     async fn a_problem_has_every_member_and_the_old_error() {
