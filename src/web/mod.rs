@@ -3,5 +3,6 @@
 //! (`problem`) and the server loop with its timeouts and connection limit
 //! (`server`). Neither knows anything of sites or head office.
 
+mod idle;
 pub mod problem;
 pub mod server;

@@ -10,7 +10,8 @@
 //!   timeout), so it is also how long an idle kept-alive connection stays.
 //! - **Idle timeout**: a connection on which nothing is read or written for
 //!   `idle_timeout` is closed: a client stalled in the middle of its body,
-//!   or one that does not read its answer.
+//!   or one that does not read its answer (`idle`; a handler working on a
+//!   request is not idleness).
 //! - **Connection limit**: at most `max_connections` at once. At the limit
 //!   the server stops accepting until one closes (the kernel queues the
 //!   rest), so a well-behaved client waits at most a timeout behind idle
@@ -24,19 +25,15 @@
 
 use std::future::Future;
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio::time::{Instant, Sleep};
 
 /// How a server holds its connections (`[http]` in both configurations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,8 +144,8 @@ async fn connection<T>(
 ) where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let service = TowerToHyperService::new(router);
-    let io = TokioIo::new(Idle::new(io, settings.idle_timeout));
+    let (io, service) = super::idle::watch(io, router, settings.idle_timeout);
+    let io = TokioIo::new(io);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -210,107 +207,114 @@ fn fit_open_file_limit(mut settings: Settings) -> Settings {
     settings
 }
 
-/// A stream that fails with `TimedOut` once nothing has been read from or
-/// written to it for `limit` while the server waits on it.
-struct Idle<T> {
-    io: T,
-    limit: Duration,
-    deadline: Pin<Box<Sleep>>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::{get, post};
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+    use std::time::Instant;
 
-impl<T> Idle<T> {
-    fn new(io: T, limit: Duration) -> Self {
-        Idle {
-            io,
-            limit,
-            deadline: Box::pin(tokio::time::sleep(limit)),
-        }
+    /// The server on a loopback port with a 300 ms idle timeout.
+    async fn start(router: Router) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let settings = Settings {
+            header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_millis(300),
+            max_connections: 8,
+        };
+        tokio::spawn(serve(
+            listener,
+            None,
+            router,
+            settings,
+            std::future::pending(),
+        ));
+        address
     }
 
-    fn moved(&mut self) {
-        let next = Instant::now() + self.limit;
-        self.deadline.as_mut().reset(next);
-    }
-
-    /// A write's outcome: progress moves the deadline, waiting checks it.
-    fn wrote(
-        &mut self,
-        cx: &mut Context<'_>,
-        polled: Poll<io::Result<usize>>,
-    ) -> Poll<io::Result<usize>> {
-        match polled {
-            Poll::Pending => self.waiting(cx),
-            Poll::Ready(r) => {
-                if matches!(r, Ok(n) if n > 0) {
-                    self.moved();
-                }
-                Poll::Ready(r)
+    /// Reads until the server closes (true) or `limit` passes (false);
+    /// returns how many bytes came.
+    fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (bool, usize) {
+        let deadline = Instant::now() + limit;
+        let mut total = 0;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return (false, total);
+            }
+            stream.set_read_timeout(Some(left)).unwrap();
+            match stream.read(&mut buf) {
+                Ok(0) => return (true, total),
+                Ok(n) => total += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return (false, total),
+                Err(_) => return (true, total),
             }
         }
     }
 
-    /// Pending, unless the deadline passed.
-    fn waiting<R>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<R>> {
-        match self.deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the connection was idle too long",
-            ))),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl<T: AsyncRead + Unpin> AsyncRead for Idle<T> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        match Pin::new(&mut self.io).poll_read(cx, buf) {
-            Poll::Pending => self.waiting(cx),
-            Poll::Ready(r) => {
-                if buf.filled().len() > before {
-                    self.moved();
-                }
-                Poll::Ready(r)
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_handler_slower_than_the_idle_timeout_still_answers() {
+        let router = Router::new().route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                "done"
+            }),
+        );
+        let address = start(router).await;
+        let answer = tokio::task::spawn_blocking(move || {
+            match ureq::get(&format!("http://{address}/slow")).call() {
+                Ok(r) => r.into_string().unwrap(),
+                Err(e) => e.to_string(),
             }
-        }
-    }
-}
-
-impl<T: AsyncWrite + Unpin> AsyncWrite for Idle<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.io).poll_write(cx, buf);
-        self.wrote(cx, polled)
+        })
+        .await
+        .unwrap();
+        assert_eq!(answer, "done");
     }
 
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
-        self.wrote(cx, polled)
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_client_stalled_in_its_body_is_cut_off() {
+        let router =
+            Router::new().route("/echo", post(|body: axum::body::Bytes| async move { body }));
+        let address = start(router).await;
+        let closed = tokio::task::spawn_blocking(move || {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            stream
+                .write_all(
+                    b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789",
+                )
+                .unwrap();
+            read_until_closed(&mut stream, Duration::from_secs(3))
+        })
+        .await
+        .unwrap();
+        // Closed, possibly after a 400 for the body that never came whole.
+        assert!(closed.0, "held past the 300 ms idle timeout");
     }
 
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match Pin::new(&mut self.io).poll_flush(cx) {
-            Poll::Pending => self.waiting(cx),
-            ready => ready,
-        }
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_client_that_does_not_read_its_answer_is_cut_off() {
+        const SIZE: usize = 64 << 20;
+        let router = Router::new().route("/big", get(|| async { vec![b'x'; SIZE] }));
+        let address = start(router).await;
+        let (closed, got) = tokio::task::spawn_blocking(move || {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            stream
+                .write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            // Not reading: the server's writes stall once the buffers fill.
+            std::thread::sleep(Duration::from_secs(2));
+            read_until_closed(&mut stream, Duration::from_secs(3))
+        })
+        .await
+        .unwrap();
+        assert!(
+            closed && got < SIZE,
+            "closed {closed}, {got} of {SIZE} bytes"
+        );
     }
 }
