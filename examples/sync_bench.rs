@@ -237,7 +237,7 @@ fn catchup(args: &[String]) {
     std::fs::write(
         &config,
         format!(
-            "data_dir = \"site-data\"\n[site]\nid = \"{site}\"\n[http]\nlisten = \"127.0.0.1:{port}\"\nadmin_token = \"bench-admin-token\"\n[sync]\nurl = \"{url}\"\ncredential = \"{}\"\nca = \"{}\"\nbatch_max = {}\n",
+            "data_dir = \"site-data\"\n[site]\nid = \"{site}\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n[[tokens]]\nname = \"bench\"\nrole = \"admin\"\ntoken = \"bench-admin-token\"\n[sync]\nurl = \"{url}\"\ncredential = \"{}\"\nca = \"{}\"\nbatch_max = {}\n",
             token(&site),
             ca.display(),
             arg(args, "--batch", 2_000)

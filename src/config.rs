@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::auth::{Grant, Identity, Role, TokenEntry, Tokens};
+
 /// The default location of the configuration, relative to the working
 /// directory.
 pub const DEFAULT_PATH: &str = "config/scantrail.toml";
@@ -26,10 +28,17 @@ pub struct Config {
     pub stations: Vec<Station>,
     #[serde(default)]
     pub scanners: Vec<Scanner>,
+    /// The older form of handheld tokens (still loaded, as role handheld).
     #[serde(default)]
     pub handhelds: Vec<Handheld>,
+    /// Who may call the API: each token's name, role and stations.
+    #[serde(default)]
+    pub tokens: Vec<TokenEntry>,
     #[serde(default)]
     pub sync: Option<Sync>,
+    /// Every token of the file, the older forms included, checked.
+    #[serde(skip)]
+    pub access: Tokens,
     /// The folder of the configuration file: relative paths in it (device
     /// profiles) resolve against it.
     #[serde(skip)]
@@ -72,7 +81,8 @@ pub struct Scanner {
     pub station: String,
 }
 
-/// A handheld terminal talking to the HTTP API.
+/// A handheld terminal talking to the HTTP API: the older form of a
+/// `[[tokens]]` entry with role `handheld` and one station.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Handheld {
@@ -137,8 +147,8 @@ pub struct Http {
     /// deliberate choice of the installer.
     #[serde(default = "Http::default_listen")]
     pub listen: String,
-    /// The token of supervisors and of scantrail's own commands when they
-    /// reach a running daemon (products, holds, pick lists, corrections).
+    /// The older form of a `[[tokens]]` entry with role `admin` (named
+    /// `admin`).
     #[serde(default)]
     pub admin_token: Option<String>,
     /// How the server holds connections.
@@ -253,13 +263,66 @@ impl Config {
 
     /// Parses configuration text; the error names the line and the key.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let config: Config = toml::from_str(text).map_err(|e| describe_toml_error(text, &e))?;
+        let mut config: Config = toml::from_str(text).map_err(|e| describe_toml_error(text, &e))?;
         if config.site.id.trim().is_empty() {
             return Err("key `site.id` must not be empty: give this site a short, unique name such as `dock-north`".to_owned());
         }
         config.check_references(text)?;
         config.http.connections.settings()?;
+        config.access = config.check_tokens(text)?;
         Ok(config)
+    }
+
+    /// The `[[tokens]]` entries and the older forms (`[http] admin_token`,
+    /// `[[handhelds]]`) as one set of tokens.
+    fn check_tokens(&self, text: &str) -> Result<Tokens, String> {
+        let roles = [Role::Handheld, Role::Supervisor, Role::Admin];
+        let known = |s: &str| self.stations.iter().any(|st| st.id == s);
+        let mut grants = Vec::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            let at = |key: &str| match locate(text, "tokens", Some(i), key) {
+                Some(line) => format!("line {line}: key `tokens[{i}].{key}`"),
+                None => format!("key `tokens[{i}].{key}`"),
+            };
+            grants.push(t.check(at, &roles, Some(&known))?);
+        }
+        if let Some(token) = &self.http.admin_token {
+            grants.push(legacy_grant(
+                "key `http.admin_token`",
+                token,
+                "admin",
+                Role::Admin,
+                vec![],
+            ));
+        }
+        for (i, h) in self.handhelds.iter().enumerate() {
+            grants.push(legacy_grant(
+                &format!("key `handhelds[{i}]`"),
+                &h.token,
+                &h.id,
+                Role::Handheld,
+                vec![h.station.clone()],
+            ));
+        }
+        Tokens::build(grants)
+    }
+
+    /// The older token forms this file still uses, for the warning at start.
+    pub fn legacy_token_forms(&self) -> Vec<&'static str> {
+        let mut forms = Vec::new();
+        if self.http.admin_token.is_some() {
+            forms.push("[http] admin_token");
+        }
+        if !self.handhelds.is_empty() {
+            forms.push("[[handhelds]]");
+        }
+        forms
+    }
+
+    /// The token scantrail's own commands use to reach the running daemon
+    /// when none is given: an admin token written in the file.
+    pub fn admin_token(&self) -> Option<String> {
+        crate::auth::written_admin_token(&self.tokens, self.http.admin_token.as_ref())
     }
 
     /// Every station named by a scanner or handheld must exist, once.
@@ -329,6 +392,19 @@ impl Config {
             .flatten()
             .find(|p| p.exists())
             .unwrap_or_else(|| profile.to_owned())
+    }
+}
+
+/// A token of an older configuration form, as a `[[tokens]]` entry.
+fn legacy_grant(place: &str, token: &str, name: &str, role: Role, stations: Vec<String>) -> Grant {
+    Grant {
+        place: place.to_owned(),
+        digest: crate::auth::digest(token.trim()),
+        identity: Identity {
+            name: name.to_owned(),
+            role,
+            stations,
+        },
     }
 }
 
@@ -471,6 +547,85 @@ mod tests {
                 s.profile.display()
             );
         }
+    }
+
+    const STATIONS: &str = "[[stations]]\nid = \"dock-1\"\nmode = \"receive\"\n";
+
+    #[test]
+    fn tokens_load_with_roles_and_the_older_forms_alongside() {
+        let text = format!(
+            "{SITE}[http]\nadmin_token = \"old-admin-token\"\n{STATIONS}\
+             [[handhelds]]\nid = \"h1\"\ntoken = \"0123456789\"\nstation = \"dock-1\"\n\
+             [[tokens]]\nname = \"sue\"\nrole = \"supervisor\"\ntoken_sha256 = \"{}\"\n",
+            crate::auth::digest_hex("sue-secret-token-1")
+        );
+        let c = Config::parse(&text).unwrap();
+        assert_eq!(
+            c.legacy_token_forms(),
+            ["[http] admin_token", "[[handhelds]]"]
+        );
+        assert_eq!(c.admin_token().as_deref(), Some("old-admin-token"));
+        let who = |token: &str| {
+            let mut h = axum::http::HeaderMap::new();
+            h.insert("authorization", format!("Bearer {token}").parse().unwrap());
+            c.access
+                .identify(&h)
+                .map(|i| (i.name.clone(), i.role, i.stations.clone()))
+        };
+        assert_eq!(
+            who("old-admin-token"),
+            Some(("admin".into(), Role::Admin, vec![]))
+        );
+        assert_eq!(
+            who("0123456789"),
+            Some(("h1".into(), Role::Handheld, vec!["dock-1".into()]))
+        );
+        assert_eq!(who("sue-secret-token-1").unwrap().1, Role::Supervisor);
+        assert_eq!(who("sue-secret-token-"), None);
+    }
+
+    #[test]
+    fn bad_tokens_name_the_entry_and_line() {
+        let entry = |body: &str| {
+            format!("{SITE}{STATIONS}[[tokens]]\nname = \"a\"\nrole = \"admin\"\ntoken = \"0123456789abcdef\"\n[[tokens]]\n{body}")
+        };
+        let e = Config::parse(&entry(
+            "name = \"b\"\nrole = \"boss\"\ntoken = \"x123456789abcdef\"\n",
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "line 13: key `tokens[1].role`: unknown role \"boss\": use handheld, supervisor or admin"
+        );
+        let e = Config::parse(&entry("name = \"b\"\nrole = \"handheld\"\nstations = [\"dock-2\"]\ntoken = \"x123456789abcdef\"\n")).unwrap_err();
+        assert!(
+            e.contains("line 14") && e.contains("tokens[1].stations") && e.contains("dock-2"),
+            "{e}"
+        );
+        let e = Config::parse(&entry(
+            "name = \"b\"\nrole = \"admin\"\ntoken = \"0123456789abcdef\"\n",
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("tokens[1]") && e.contains("the same token as") && e.contains("tokens[0]"),
+            "{e}"
+        );
+        let e = Config::parse(&entry(
+            "name = \"a\"\nrole = \"admin\"\ntoken = \"x123456789abcdef\"\n",
+        ))
+        .unwrap_err();
+        assert!(e.contains("`a` is already used"), "{e}");
+        let e = Config::parse(&entry(
+            "name = \"b\"\nrole = \"admin\"\ntoken = \"short\"\n",
+        ))
+        .unwrap_err();
+        assert!(e.contains("line 14") && e.contains("at least 16"), "{e}");
+        // The older admin token may not repeat a [[tokens]] entry's token.
+        let e = Config::parse(&format!("{SITE}[http]\nadmin_token = \"0123456789abcdef\"\n{STATIONS}[[tokens]]\nname = \"a\"\nrole = \"admin\"\ntoken = \"0123456789abcdef\"\n")).unwrap_err();
+        assert!(
+            e.contains("http.admin_token") && e.contains("same token"),
+            "{e}"
+        );
     }
 
     #[test]

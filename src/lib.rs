@@ -1,7 +1,9 @@
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod gs1;
 pub mod hq;
+pub mod model;
 pub mod report;
 pub mod scan;
 pub mod site;

@@ -18,6 +18,10 @@ use scantrail::store::{OpenOptions, Store};
 const BIN: &str = env!("CARGO_BIN_EXE_scantrail");
 const ADMIN: &str = "test-admin-token-123";
 const HANDHELD: &str = "test-handheld-token-123";
+/// Supervisors' own tokens: through the daemon a token's name is the
+/// author of the changes made with it.
+const ANN: &str = "ann-supervisor-token-1";
+const BOB: &str = "bob-supervisor-token-1";
 
 const PRODUCTS: &str = "gtin,description,tracking,warranty_months,shelf_life_days
 09506000134352,Insulin pen,lot_and_serial,24,
@@ -76,7 +80,18 @@ location = "DISPATCH-1"
 id = "hh-1"
 token = "{HANDHELD}"
 station = "dock-1"
-"#
+
+[[tokens]]
+name = "ann"
+role = "supervisor"
+token = "{ANN}"
+
+[[tokens]]
+name = "bob"
+role = "supervisor"
+token_sha256 = "{bob}"
+"#,
+                bob = scantrail::auth::digest_hex(BOB)
             ),
         )
         .unwrap();
@@ -227,10 +242,25 @@ fn head_office_recall(store: &Store) {
         .unwrap();
 }
 
+/// How a person is named as the author: `--by` without a daemon, their
+/// own token through it (where `--by` is refused).
+fn as_person<'a>(daemon: bool, name: &'a str, token: &'a str) -> [&'a str; 2] {
+    if daemon {
+        ["--token", token]
+    } else {
+        ["--by", name]
+    }
+}
+
 /// The same reference-data commands in either mode.
-fn reference_commands(site: &Site) {
+fn reference_commands(site: &Site, daemon: bool) {
     let csv = site.file("products.csv");
-    let out = site.ok(&["products", "import", csv.to_str().unwrap(), "--by", "ann"]);
+    if daemon {
+        let e = site.refused(&["products", "import", csv.to_str().unwrap(), "--by", "ann"]);
+        assert!(e.contains("--by cannot name the author"), "{e}");
+    }
+    let ann = as_person(daemon, "ann", ANN);
+    let out = site.ok(&[&["products", "import", csv.to_str().unwrap()][..], &ann].concat());
     assert!(out.contains("imported 2 products"), "{out}");
 
     let table = site.ok(&["products", "list"]);
@@ -254,8 +284,8 @@ fn reference_commands(site: &Site) {
         "L2",
         "--reason",
         "damaged pallet",
-        "--by",
-        "bob",
+        as_person(daemon, "bob", BOB)[0],
+        as_person(daemon, "bob", BOB)[1],
     ]);
     assert!(out.contains("added hold H-1"), "{out}");
     let out = site.ok(&[
@@ -326,7 +356,7 @@ fn reference_commands(site: &Site) {
 fn direct_mode_without_a_daemon() {
     let site = Site::new();
     head_office_recall(&site.create_store());
-    reference_commands(&site);
+    reference_commands(&site, false);
 }
 
 #[test]
@@ -344,7 +374,7 @@ fn daemon_mode_goes_through_the_api_and_corrects_a_scan() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("in use by another process"), "{stderr}");
     // ...and every reference command goes through the API.
-    reference_commands(&site);
+    reference_commands(&site, true);
 
     let answer: Value = ureq::post(&format!("{}/api/v1/scans", daemon.url))
         .set("Authorization", &format!("Bearer {HANDHELD}"))

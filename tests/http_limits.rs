@@ -26,7 +26,7 @@ fn site(dir: &std::path::Path, http: &str) -> PathBuf {
         format!(
             "data_dir = \"data\"\n[site]\nid = \"limits\"\n[http]\n{http}\n\
              [[stations]]\nid = \"dock-1\"\nmode = \"receive\"\n\
-             [[handhelds]]\nid = \"hh-1\"\ntoken = \"{TOKEN}\"\nstation = \"dock-1\"\n"
+             [[tokens]]\nname = \"hh-1\"\nrole = \"handheld\"\nstations = [\"dock-1\"]\ntoken = \"{TOKEN}\"\n"
         ),
     )
     .unwrap();

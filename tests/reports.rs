@@ -80,6 +80,7 @@ fn movement(m: M) -> NewMovement {
         scan: ScanSource::default(),
         reason: None,
         corrects: None,
+        author: "reports-test".into(),
     }
 }
 
@@ -204,6 +205,7 @@ fn build(dir: &Path) -> Movement {
                 &wrong,
                 "picked from the wrong lot",
                 "supervisor",
+                "reports-test",
                 day(2026, 2, 5),
             )
             .unwrap(),

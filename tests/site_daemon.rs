@@ -12,14 +12,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::daemon::{scantrail, Api, Daemon, Reply};
+use support::daemon::{open_events, scantrail, Api, Daemon, Reply};
+use support::scanner::expect_from_host;
 
 const SERIAL_GTIN: &str = "09506000134352";
 const LOT_GTIN: &str = "09506000134369";
 /// A valid GTIN that is in no product master.
 const UNKNOWN_GTIN: &str = "09506000134376";
 const TOKEN: &str = "handheld-token-1";
-const ADMIN: &str = "admin-token-1";
+const ADMIN: &str = "admin-token-1-for-tests";
 const GS: char = '\u{1d}';
 
 const PRODUCTS: &str = "gtin,description,tracking,warranty_months,shelf_life_days\n\
@@ -59,13 +60,14 @@ impl Site {
         let mut text = format!(
             "data_dir = \"data\"\n\
              [site]\nid = \"e2e-site\"\nname = \"End-to-end test site\"\n\
-             [http]\nadmin_token = \"{ADMIN}\"\n\
+             [[tokens]]\nname = \"admin\"\nrole = \"admin\"\ntoken = \"{ADMIN}\"\n\
              [[stations]]\nid = \"dock-1\"\nmode = \"receive\"\nlocation = \"DOCK-1\"\n\
              [[stations]]\nid = \"dispatch-1\"\nmode = \"dispatch\"\nlocation = \"DISPATCH-1\"\n\
              [[stations]]\nid = \"returns-1\"\nmode = \"return\"\nlocation = \"RETURNS-1\"\n\
              [[stations]]\nid = \"strict-1\"\nmode = \"receive\"\nlocation = \"DOCK-2\"\n\
              [stations.policies]\nunknown_gtin = \"refuse\"\n\
-             [[handhelds]]\nid = \"handheld-1\"\ntoken = \"{TOKEN}\"\nstation = \"dock-1\"\n"
+             [[tokens]]\nname = \"handheld-1\"\nrole = \"handheld\"\ntoken = \"{TOKEN}\"\n\
+             stations = [\"dock-1\", \"dispatch-1\", \"returns-1\", \"strict-1\"]\n"
         );
         for link in links {
             text.push_str(&format!(
@@ -227,7 +229,7 @@ fn a_serial_tracked_item_is_received_dispatched_and_returned() {
     let again = scan(&api, "dispatch-1", &serial_item("S1"));
     assert_names(refused(&again, "quarantined"), &["S1", "quarantine"]);
 
-    let movements = journal(&api);
+    let movements = journal(&admin);
     assert_eq!(
         kinds(&movements),
         pairs(&[("receipt", "S1"), ("dispatch", "S1"), ("return", "S1")])
@@ -272,7 +274,7 @@ fn a_lot_tracked_item_is_received_dispatched_and_returned() {
     assert_eq!(body["reason"], "wrong item");
 
     assert_eq!(
-        kinds(&journal(&api)),
+        kinds(&journal(&admin)),
         pairs(&[("receipt", "L1"), ("dispatch", "L1"), ("return", "L1")])
     );
 }
@@ -324,7 +326,7 @@ fn receiving_refuses_missing_serial_missing_lot_duplicates_expired_and_unknown()
 
     // Only the two accepted receipts are movements.
     assert_eq!(
-        kinds(&journal(&api)),
+        kinds(&journal(&admin)),
         pairs(&[("receipt", "S1"), ("receipt", "L1")])
     );
 }
@@ -493,7 +495,7 @@ fn returns_refuse_serials_that_were_never_dispatched() {
         refused(&r, "not_dispatched"),
         &["serial S6", SERIAL_GTIN, "never received or dispatched"],
     );
-    assert_eq!(kinds(&journal(&api)), pairs(&[("receipt", "S5")]));
+    assert_eq!(kinds(&journal(&admin)), pairs(&[("receipt", "S5")]));
 }
 
 #[test]
@@ -530,7 +532,7 @@ fn context_badge_and_command_barcodes_sent_as_scans() {
     assert_eq!(body["documents"]["order"], "O-77");
 
     assert_eq!(
-        kinds(&journal(&api)),
+        kinds(&journal(&admin)),
         pairs(&[
             ("receipt", "S1"),
             ("correction", "S1"),
@@ -583,26 +585,6 @@ fn a_second_void_has_nothing_to_void() {
 }
 
 /// Reads from the scanner's side until `want` has arrived.
-async fn expect_from_host(scanner: &scantrail::scan::pty::VirtualScanner, want: &[u8]) {
-    let mut got = Vec::new();
-    let mut buf = [0u8; 64];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !got.windows(want.len()).any(|w| w == want) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let n = tokio::time::timeout(left, scanner.read(&mut buf))
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "the scanner never got {:?}; got {:?}",
-                    String::from_utf8_lossy(want),
-                    String::from_utf8_lossy(&got)
-                )
-            })
-            .unwrap();
-        got.extend_from_slice(&buf[..n]);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scanner_on_a_pty_hears_good_and_bad_reads() {
     let site = Site::with_scanners(&["scanner-1"]);
@@ -683,7 +665,7 @@ fn a_repeated_scan_id_gets_the_first_answer_and_one_movement() {
     assert_eq!(r1, r2);
 
     assert_eq!(
-        kinds(&journal(&api)),
+        kinds(&journal(&admin)),
         pairs(&[("receipt", "S1"), ("receipt", "S2")])
     );
 }
@@ -694,7 +676,7 @@ fn errors_are_json_with_the_right_status() {
     let daemon = site.start();
     let anonymous = Api::new(daemon.base_url(), None);
     let wrong = Api::new(daemon.base_url(), Some("not-a-token"));
-    let (api, _) = clients(&daemon);
+    let (api, admin) = clients(&daemon);
 
     for client in [&anonymous, &wrong] {
         let r = client.post_json("/api/v1/scans", &json!({ "data": serial_item("S1") }));
@@ -726,11 +708,14 @@ fn errors_are_json_with_the_right_status() {
     assert_eq!(r.status, 400, "{r:?}");
     assert!(r.body["error"].is_string(), "{r:?}");
 
+    // A handheld is refused any station not its own, existing or not.
     let r = api.put_json("/api/v1/stations/nope/context", &json!({ "order": "O" }));
+    assert_eq!(r.status, 403, "{r:?}");
+    let r = admin.put_json("/api/v1/stations/nope/context", &json!({ "order": "O" }));
     assert_eq!(r.status, 404, "{r:?}");
     assert!(r.body["error"].is_string(), "{r:?}");
 
-    let r = api.post_text("/api/v1/products", "gtin,description\n09506000134353,x\n");
+    let r = admin.post_text("/api/v1/products", "gtin,description\n09506000134353,x\n");
     assert_eq!(r.status, 422, "{r:?}");
     assert_names(
         r.body["error"].as_str().unwrap(),
@@ -878,6 +863,8 @@ fn framework_errors_and_odd_requests_are_problem_documents() {
     let r = admin.get("/api/v1/sync");
     assert_problem(&r, 404, "not_found");
     let r = Api::new(daemon.base_url(), Some(TOKEN)).get("/api/v1/sync");
+    assert_problem(&r, 403, "forbidden");
+    let r = Api::new(daemon.base_url(), None).get("/api/v1/sync");
     assert_problem(&r, 401, "unauthorized");
 
     // Scan decisions stay 200 answers in their own shape.
@@ -904,14 +891,14 @@ fn a_restart_keeps_the_journal_and_the_reference_data() {
         &json!({ "id": "H-9", "gtin": LOT_GTIN, "lots": ["L1"], "reason": "dropped pallet" }),
     );
     assert_eq!(hold.status, 200, "{:?}", hold.body);
-    let before = journal(&api);
+    let before = journal(&admin);
     let status = daemon.stop();
     assert!(status.success(), "SIGTERM exit: {status:?}");
 
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     assert_eq!(
-        journal(&api),
+        journal(&admin),
         before,
         "the journal changed across a restart"
     );
@@ -1051,33 +1038,14 @@ fn sigterm_drains_scans_in_flight() {
 
 #[test]
 fn events_stream_an_accepted_scan() {
-    use std::io::{Read, Write};
+    use std::io::Read;
     let site = Site::new();
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
 
-    let address = daemon.base_url().trim_start_matches("http://").to_owned();
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET /api/v1/events HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {TOKEN}\r\nAccept: text/event-stream\r\n\r\n"
-    )
-    .unwrap();
-    let mut got = Vec::new();
+    let (mut stream, mut got) = open_events(&daemon, TOKEN);
     let mut buf = [0u8; 4096];
-    // The response head first: then the subscription exists.
-    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).expect("no response head in time");
-        assert!(n > 0, "the event stream closed");
-        got.extend_from_slice(&buf[..n]);
-    }
-    let head = String::from_utf8_lossy(&got).into_owned();
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert!(head.contains("text/event-stream"), "{head}");
 
     accepted(&scan(&api, "dock-1", &serial_item("EV1")));
     let deadline = Instant::now() + Duration::from_secs(10);

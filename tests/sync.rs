@@ -737,3 +737,141 @@ fn a_pick_against_a_stale_recall_list_is_flagged() {
     });
     assert!(flagged.is_some(), "{:?}", hq.sites());
 }
+
+/// Head office's roles: a site's credential syncs and reads reference data
+/// only; a supervisor issues recalls and publishes, recorded under its own
+/// name whatever the request says; a supervisor does not upload batches;
+/// the older `[hq] admin_token` still works as `admin`, with a warning.
+#[test]
+fn head_office_gives_each_role_its_routes_and_records_the_token_as_author() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let _hq_proc = hq.start();
+    let agent = scantrail::sync::tls::agent(Some(&hq.pki.ca), Duration::from_secs(5)).unwrap();
+    let call = |token: &str, method: &str, path: &str, body: Option<serde_json::Value>| {
+        let request = agent
+            .request(method, &format!("{}{path}", hq.url()))
+            .set("Authorization", &format!("Bearer {token}"));
+        let response = match body {
+            Some(b) => request.send_json(b),
+            None => request.call(),
+        };
+        match response {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => {
+                let status = r.status();
+                (
+                    status,
+                    r.into_json::<serde_json::Value>().unwrap_or_default(),
+                )
+            }
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    };
+    let hold = serde_json::json!({"id": "R-1", "kind": "recall", "gtin": "09506000134352", "lots": ["LOT7"], "reason": "contamination"});
+    let site = site_token("north");
+
+    // A site's credential: reference data yes, recalls and status no.
+    let (status, _) = call(&site, "GET", "/api/v1/reference/holds?since=0", None);
+    assert_eq!(status, 200);
+    for (method, path, body) in [
+        ("POST", "/api/v1/holds", Some(hold.clone())),
+        ("GET", "/api/v1/holds", None),
+        ("GET", "/api/v1/sites", None),
+    ] {
+        let (status, body) = call(&site, method, path, body);
+        assert_eq!(status, 403, "site {method} {path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("site north"),
+            "{body}"
+        );
+    }
+
+    // A supervisor: the author is its token's name, never `by`.
+    let mut with_by = hold.clone();
+    with_by["by"] = serde_json::json!("qa-manager");
+    let (status, body) = call(HQ_SUPERVISOR, "POST", "/api/v1/holds", Some(with_by));
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("`quality`"),
+        "{body}"
+    );
+    let (status, body) = call(HQ_SUPERVISOR, "POST", "/api/v1/holds", Some(hold));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["created"]["by"], "quality", "{body}");
+    let (status, body) = call(
+        HQ_SUPERVISOR,
+        "POST",
+        "/api/v1/holds/R-1/release",
+        Some(serde_json::json!({"why": "false alarm", "by": "x"})),
+    );
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = call(
+        HQ_SUPERVISOR,
+        "POST",
+        "/api/v1/holds/R-1/release",
+        Some(serde_json::json!({"why": "false alarm"})),
+    );
+    assert_eq!(
+        (status, &body["released"]["by"]),
+        (200, &serde_json::json!("quality")),
+        "{body}"
+    );
+    let (status, _) = call(HQ_SUPERVISOR, "GET", "/api/v1/sites", None);
+    assert_eq!(status, 200);
+    // Uploading is a site's alone.
+    let (status, body) = call(HQ_SUPERVISOR, "POST", "/api/v1/batches", None);
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("only a site uploads"),
+        "{body}"
+    );
+
+    // The admin of the older form, and the CLI with a supervisor's token.
+    let (status, _) = call(HQ_ADMIN, "GET", "/api/v1/holds", None);
+    assert_eq!(status, 200);
+    let out = hq.hq_cli(&[
+        "recall",
+        "add",
+        "--id",
+        "R-2",
+        "--gtin",
+        "09506000134352",
+        "--lot",
+        "LOT8",
+        "--reason",
+        "label",
+        "--token",
+        HQ_SUPERVISOR,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, holds) = call(HQ_ADMIN, "GET", "/api/v1/holds", None);
+    let r2 = holds
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "R-2")
+        .unwrap();
+    assert_eq!(r2["created"]["by"], "quality", "{r2}");
+    let out = hq.hq_cli(&["recall", "release", "R-2", "--why", "x", "--by", "ann"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--by cannot name the author"));
+
+    // Unknown token: 401.
+    let (status, body) = call("not-a-known-token", "GET", "/api/v1/holds", None);
+    assert_eq!(status, 401, "{body}");
+    let log = std::fs::read_to_string(hq.dir.join("hq.log")).unwrap();
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.contains("older token form"))
+            .count(),
+        1,
+        "{log}"
+    );
+}

@@ -17,7 +17,8 @@ pub struct Args {
     /// The site whose movement it is [default: this site]
     #[arg(long, value_name = "SITE")]
     pub origin: Option<String>,
-    /// Who is correcting [default: the login name]
+    /// Who is correcting, recorded as the operator [default: the login
+    /// name]; through the daemon the author is also the token's name
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
     #[command(flatten)]

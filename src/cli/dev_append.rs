@@ -35,19 +35,16 @@ pub struct Args {
     pub site: Option<String>,
 }
 
-/// A plausible movement: 1000 lots over 50 GTINs, a unique serial, a
-/// counterparty and a PO, about the size of a real receipt.
+/// A plausible movement: the receipt of a unit with a unique serial, in
+/// 1000 lots over 50 GTINs, with a counterparty and a PO. Only receipts:
+/// a dispatch of a unit never received is a history `verify` reports.
 pub fn synthetic_movement(n: u64) -> NewMovement {
     let gtin = format!("0950600013{:04}", n % 50);
     let lot = format!("L{:05}", n % 1000);
     let serial = format!("SN{n:010}");
     let raw = format!("]C101{gtin}10{lot}\u{1d}21{serial}");
     NewMovement {
-        kind: if n % 5 == 4 {
-            Kind::Dispatch
-        } else {
-            Kind::Receipt
-        },
+        kind: Kind::Receipt,
         station: format!("dock-{}", n % 4),
         operator: format!("op{}", n % 17),
         device_time: Utc
@@ -76,6 +73,7 @@ pub fn synthetic_movement(n: u64) -> NewMovement {
         },
         reason: None,
         corrects: None,
+        author: "dev-append".into(),
     }
 }
 

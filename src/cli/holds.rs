@@ -38,7 +38,8 @@ pub enum Command {
         /// A recall rather than the site's own quarantine
         #[arg(long)]
         recall: bool,
-        /// Who is adding it [default: the login name]
+        /// Who is adding it, with no daemon running [default: the login
+        /// name]; through the daemon the author is the token's name
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
         #[command(flatten)]
@@ -62,7 +63,8 @@ pub enum Command {
         /// Why it is released
         #[arg(long, value_name = "TEXT")]
         why: String,
-        /// Who is releasing it [default: the login name]
+        /// Who is releasing it, with no daemon running [default: the login
+        /// name]; through the daemon the author is the token's name
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
         #[command(flatten)]
@@ -107,8 +109,9 @@ pub fn run(args: Args) -> super::Outcome {
                 serial_to,
                 reason,
             };
-            let by = by.unwrap_or_else(default_person);
-            let hold = Site::open(&site)?.add_hold(new, &by)?;
+            let site = Site::open(&site)?;
+            site.check_by(by.as_deref())?;
+            let hold = site.add_hold(new, &by.unwrap_or_else(default_person))?;
             println!(
                 "added {} on GTIN {}: {}",
                 hold.label(),
@@ -133,11 +136,13 @@ pub fn run(args: Args) -> super::Outcome {
             )?;
         }
         Command::Release { id, why, by, site } => {
+            let site = Site::open(&site)?;
+            site.check_by(by.as_deref())?;
             let author = Author {
                 by: by.unwrap_or_else(default_person),
                 why,
             };
-            let hold = Site::open(&site)?.release_hold(&id, &author)?;
+            let hold = site.release_hold(&id, &author)?;
             println!("released {}", hold.label());
         }
     }

@@ -27,6 +27,10 @@ pub struct Args {
     /// The running head office's URL [default: https:// + `[hq] listen`].
     #[arg(long, value_name = "URL", global = true)]
     pub url: Option<String>,
+    /// Your own API token; its name is recorded as the author
+    /// [default: $SCANTRAIL_TOKEN, else an admin token of the configuration]
+    #[arg(long, value_name = "TOKEN", global = true)]
+    pub token: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -80,7 +84,9 @@ pub enum RecallCommand {
         /// A hold (quarantine) rather than a recall
         #[arg(long)]
         hold: bool,
-        #[arg(long, value_name = "NAME")]
+        /// Refused: the author is the name of the token (kept so an old
+        /// script gets a clear error)
+        #[arg(long, value_name = "NAME", hide = true)]
         by: Option<String>,
     },
     /// Release a head-office recall or hold.
@@ -88,7 +94,9 @@ pub enum RecallCommand {
         id: String,
         #[arg(long, value_name = "TEXT")]
         why: String,
-        #[arg(long, value_name = "NAME")]
+        /// Refused: the author is the name of the token (kept so an old
+        /// script gets a clear error)
+        #[arg(long, value_name = "NAME", hide = true)]
         by: Option<String>,
     },
     /// List head-office recalls and holds.
@@ -109,8 +117,12 @@ pub fn run(args: Args) -> super::Outcome {
         runtime.block_on(crate::hq::run(config, args.listen))?;
         return Ok(ExitCode::SUCCESS);
     };
-    let client = Client::new(&config, args.url.as_deref())?;
-    let by = || super::site_client::default_person();
+    let client = Client::new(
+        &config,
+        &args.config,
+        args.url.as_deref(),
+        args.token.as_deref(),
+    )?;
     match command {
         Command::HashToken { .. } => {}
         Command::Status { json } => {
@@ -178,17 +190,15 @@ pub fn run(args: Args) -> super::Outcome {
                     serial_to,
                     reason,
                 };
-                let mut body = serde_json::to_value(&new)?;
-                if let Some(o) = body.as_object_mut() {
-                    o.insert("by".into(), json!(who.unwrap_or_else(by)));
-                }
-                let h: Hold = client.post(path::HOLDS, &body)?;
+                refuse_by(who.as_deref())?;
+                let h: Hold = client.post(path::HOLDS, &serde_json::to_value(&new)?)?;
                 println!("issued {} on GTIN {} to every site", h.label(), h.gtin);
             }
             RecallCommand::Release { id, why, by: who } => {
+                refuse_by(who.as_deref())?;
                 let h: Hold = client.post(
                     &format!("/api/v1/holds/{id}/release"),
-                    &json!({"by": who.unwrap_or_else(by), "why": why}),
+                    &json!({ "why": why }),
                 )?;
                 println!("released {}", h.label());
             }
@@ -214,13 +224,13 @@ pub fn run(args: Args) -> super::Outcome {
         Command::Products { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let v: serde_json::Value = client.post_text(path::PRODUCTS, &text, &by())?;
+            let v: serde_json::Value = client.post_text(path::PRODUCTS, &text)?;
             println!("published {} products", v["imported"]);
         }
         Command::Picklists { file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let v: serde_json::Value = client.post_text(path::PICKLISTS, &text, &by())?;
+            let v: serde_json::Value = client.post_text(path::PICKLISTS, &text)?;
             println!("published {} pick lists", v["imported"]);
         }
     }
@@ -234,12 +244,13 @@ struct Client {
 }
 
 impl Client {
-    fn new(config: &HqConfig, url: Option<&str>) -> anyhow::Result<Client> {
-        let token = config.hq.admin_token.clone().ok_or_else(|| {
-            anyhow::anyhow!(
-                "the head-office configuration has no `[hq] admin_token` to reach its API with"
-            )
-        })?;
+    fn new(
+        config: &HqConfig,
+        path: &std::path::Path,
+        url: Option<&str>,
+        token: Option<&str>,
+    ) -> anyhow::Result<Client> {
+        let token = super::site_client::api_token(token, config.admin_token(), path)?;
         let base = match url {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => {
@@ -285,12 +296,22 @@ impl Client {
         self.answer(self.request("POST", p).send_json(body))
     }
 
-    fn post_text<T: DeserializeOwned>(&self, p: &str, text: &str, by: &str) -> anyhow::Result<T> {
+    fn post_text<T: DeserializeOwned>(&self, p: &str, text: &str) -> anyhow::Result<T> {
         self.answer(
             self.request("POST", p)
-                .query("by", by)
                 .set("Content-Type", "text/plain; charset=utf-8")
                 .send_string(text),
         )
+    }
+}
+
+/// `--by` cannot name the author: head office records the token's name.
+fn refuse_by(by: Option<&str>) -> anyhow::Result<()> {
+    match by {
+        Some(_) => anyhow::bail!(
+            "--by cannot name the author: head office records the name of the token the command uses (--token or ${}); leave --by out",
+            super::site_client::TOKEN_ENV
+        ),
+        None => Ok(()),
     }
 }

@@ -137,7 +137,7 @@ async fn load(args: Args) -> super::Outcome {
                 .map(|i| VirtualScanner::open(Some(&folder.join(format!("pty-{i}")))))
                 .collect::<std::io::Result<Vec<_>>>()
                 .context("cannot create the pseudo-terminals")?;
-            let token = format!("loadtest-{tag}");
+            let token = format!("loadtest-{tag}-admin");
             let config = write_config(&folder, args.scanners, &token)?;
             let daemon = Daemon::start(&config, &folder.join("daemon.log"), &args.daemon_log)?;
             let target = Target {
@@ -704,8 +704,12 @@ fn write_config(folder: &Path, scanners: usize, token: &str) -> anyhow::Result<P
              [reconnect]\ninitial_ms = 50\nmax_ms = 500\n"
         ),
     )?;
+    let stations: Vec<String> = (0..STATIONS).map(|s| format!("\"dock-{s}\"")).collect();
     let mut text = format!(
-        "data_dir = \"data\"\n[site]\nid = \"loadtest\"\n[http]\nadmin_token = \"{token}\"\n"
+        "data_dir = \"data\"\n[site]\nid = \"loadtest\"\n\
+         [[tokens]]\nname = \"loadtest-admin\"\nrole = \"admin\"\ntoken = \"{token}\"\n\
+         [[tokens]]\nname = \"loadtest\"\nrole = \"handheld\"\nstations = [{}]\ntoken = \"{token}-h\"\n",
+        stations.join(", ")
     );
     for s in 0..STATIONS {
         text.push_str(&format!(
@@ -720,9 +724,6 @@ fn write_config(folder: &Path, scanners: usize, token: &str) -> anyhow::Result<P
             i % STATIONS
         ));
     }
-    text.push_str(&format!(
-        "[[handhelds]]\nid = \"loadtest\"\ntoken = \"{token}-h\"\nstation = \"dock-0\"\n"
-    ));
     let config = folder.join("site.toml");
     std::fs::write(&config, text)?;
     Ok(config)

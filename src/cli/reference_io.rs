@@ -17,7 +17,8 @@ use crate::station::reference::Owner;
 pub struct ImportArgs {
     /// The file to import; `-` reads stdin
     pub file: PathBuf,
-    /// Who is importing [default: the login name]
+    /// Who is importing, with no daemon running [default: the login name];
+    /// through the daemon the author is the token's name
     #[arg(long, value_name = "NAME")]
     pub by: Option<String>,
     /// Why, recorded with every record [default: "<kind> import", e.g. "product import"]
@@ -45,11 +46,13 @@ pub fn import(
     import: impl FnOnce(&Site, &str, &Author) -> anyhow::Result<usize>,
 ) -> anyhow::Result<()> {
     let text = read_input(&args.file)?;
+    let site = Site::open(&args.site)?;
+    site.check_by(args.by.as_deref())?;
     let author = Author {
         by: args.by.unwrap_or_else(default_person),
         why: args.why.unwrap_or_else(|| format!("{kind} import")),
     };
-    let n = import(&Site::open(&args.site)?, &text, &author)
+    let n = import(&site, &text, &author)
         .with_context(|| format!("{} was not imported", args.file.display()))?;
     println!("imported {n} {kind}s from {}", args.file.display());
     Ok(())

@@ -27,6 +27,10 @@ pub struct Common {
     /// Output format
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Your API token when the daemon runs [default: $SCANTRAIL_TOKEN, else
+    /// the configuration's admin token]
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -218,6 +222,7 @@ pub fn run(args: Args) -> super::Outcome {
                 let client = Client::for_config(&SiteArgs {
                     store: common.store.clone(),
                     url: None,
+                    token: common.token.clone(),
                 })?;
                 let mut query = pairs.clone();
                 query.push(("format".to_owned(), common.format.name().to_owned()));

@@ -8,14 +8,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chrono::Utc;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::store_args::StoreArgs;
 use crate::config::Config;
 use crate::site::catalog::{self, Author, NewHold};
-use crate::station;
 use crate::station::reference::{Hold, PickList, Product};
 use crate::store::{Movement, Store, StoreError};
 
@@ -28,6 +26,34 @@ pub struct SiteArgs {
     /// [default: from `[http] listen` of the configuration]
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
+    /// Your own API token for the running daemon; its name is recorded as
+    /// the author [default: $SCANTRAIL_TOKEN, else an admin token written
+    /// in the configuration]
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
+/// The environment variable that holds a person's API token.
+pub const TOKEN_ENV: &str = "SCANTRAIL_TOKEN";
+
+/// The token a command reaches a daemon with: `--token`, else
+/// `$SCANTRAIL_TOKEN`, else the configuration's admin token (`fallback`).
+pub fn api_token(
+    flag: Option<&str>,
+    fallback: Option<String>,
+    config: &std::path::Path,
+) -> anyhow::Result<String> {
+    let env = std::env::var(TOKEN_ENV).ok();
+    flag.map(str::to_owned)
+        .or(env)
+        .filter(|t| !t.trim().is_empty())
+        .or(fallback)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "reaching the running server needs your API token: give --token TOKEN or set {TOKEN_ENV} (a `[[tokens]]` entry of {})",
+                config.display()
+            )
+        })
 }
 
 /// The site, as this command reaches it.
@@ -38,8 +64,8 @@ pub enum Site {
     Daemon(Client),
 }
 
-/// A blocking client for the daemon's API, authenticated with the admin
-/// token of the configuration.
+/// A blocking client for the daemon's API, authenticated with the caller's
+/// token (see [`api_token`]).
 pub struct Client {
     base: String,
     token: String,
@@ -47,6 +73,7 @@ pub struct Client {
 }
 
 /// Who is acting when `--by` / `--operator` is not given: the login name.
+/// Through the daemon the author is the token's name, never this.
 pub fn default_person() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
@@ -93,6 +120,16 @@ impl Site {
         }
     }
 
+    /// Refuses `--by` when the daemon records the author (its token's name).
+    pub fn check_by(&self, by: Option<&str>) -> anyhow::Result<()> {
+        match (self, by) {
+            (Site::Daemon(_), Some(_)) => anyhow::bail!(
+                "--by cannot name the author while the daemon runs: it records the name of the token the command uses (--token or ${TOKEN_ENV}); leave --by out"
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// Imports a product file (CSV or JSON); returns how many products.
     pub fn import_products(&self, text: &str, author: &Author) -> anyhow::Result<usize> {
         match self {
@@ -119,13 +156,7 @@ impl Site {
                 };
                 catalog::add_hold(store, hold, &author)
             }
-            Site::Daemon(c) => {
-                let mut body = serde_json::to_value(&hold)?;
-                if let Some(o) = body.as_object_mut() {
-                    o.insert("by".to_owned(), json!(by));
-                }
-                c.post("/api/v1/holds", &body)
-            }
+            Site::Daemon(c) => c.post("/api/v1/holds", &serde_json::to_value(&hold)?),
         }
     }
 
@@ -134,14 +165,15 @@ impl Site {
             Site::Direct(store) => catalog::release_hold(store, id, author),
             Site::Daemon(c) => c.post(
                 &format!("/api/v1/holds/{}/release", encode_segment(id)),
-                &json!({ "by": author.by, "why": author.why }),
+                &json!({ "why": author.why }),
             ),
         }
     }
 
     /// Records the movement that reverses `origin:seq` (the site's own
     /// origin when none is given). With the daemon running the desk does
-    /// it, so it is ordered with the scans.
+    /// it, so it is ordered with the scans, and the author is the token's
+    /// name; `operator` is who was signed in (by default the login name).
     pub fn correct(
         &self,
         origin: Option<&str>,
@@ -155,11 +187,20 @@ impl Site {
         match self {
             Site::Direct(store) => {
                 let origin = origin.unwrap_or_else(|| store.site());
-                let original = store.movement(origin, seq)?.ok_or_else(|| {
-                    anyhow::anyhow!("there is no movement {origin}:{seq} in the journal")
-                })?;
-                let movement = station::correction(&original, reason, operator, Utc::now())
-                    .map_err(anyhow::Error::msg)?;
+                let id = crate::store::movement::MovementId {
+                    origin: origin.to_owned(),
+                    seq,
+                };
+                let movement = crate::site::desk::decide_correction(
+                    store,
+                    &crate::site::view::Pending::default(),
+                    &id,
+                    reason,
+                    operator,
+                    // No daemon, so no token: the machine's own user.
+                    &format!("local:{}", default_person()),
+                )
+                .map_err(anyhow::Error::msg)?;
                 Ok(store.commit(movement)?)
             }
             Site::Daemon(c) => c.post(
@@ -242,12 +283,8 @@ impl Client {
         let path: &PathBuf = &args.store.config;
         let config = Config::load(path)
             .context("a running daemon holds the store, and reaching it needs its configuration")?;
-        let token = config.http.admin_token.clone().ok_or_else(|| {
-            anyhow::anyhow!(
-                "a running daemon holds the store, and {} has no `[http] admin_token` to reach its API with: add one (and restart the daemon), or stop the daemon",
-                path.display()
-            )
-        })?;
+        let token = api_token(args.token.as_deref(), config.admin_token(), path)
+            .context("a running daemon holds the store")?;
         let base = match &args.url {
             Some(url) => url.trim_end_matches('/').to_owned(),
             None => base_url(&config.http.listen),
@@ -294,7 +331,6 @@ impl Client {
     fn import(&self, path: &str, text: &str, author: &Author) -> anyhow::Result<usize> {
         let request = self
             .request("POST", path)
-            .query("by", &author.by)
             .query("why", &author.why)
             .set("Content-Type", "text/plain; charset=utf-8");
         let answer: serde_json::Value = self.answer(path, request.send_string(text))?;
@@ -322,7 +358,7 @@ impl Client {
                     .unwrap_or(text);
                 if status == 401 {
                     anyhow::bail!(
-                        "the daemon refused the admin token (HTTP 401): `[http] admin_token` of the configuration must be the one the daemon started with"
+                        "the daemon refused the token (HTTP 401): give one of its configuration's `[[tokens]]` with --token or ${TOKEN_ENV}"
                     );
                 }
                 anyhow::bail!("{message}");

@@ -28,7 +28,10 @@ pub fn run(args: Args) -> super::Outcome {
         );
         return Ok(ExitCode::SUCCESS);
     };
-    if let Some(token) = &config.http.admin_token {
+    let token = std::env::var(super::site_client::TOKEN_ENV)
+        .ok()
+        .or_else(|| config.admin_token());
+    if let Some(token) = &token {
         let url = format!(
             "{}/api/v1/sync",
             super::site_client::base_url(&config.http.listen)

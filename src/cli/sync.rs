@@ -26,7 +26,10 @@ pub enum Command {
 pub fn run(args: Args) -> super::Outcome {
     let Command::Resume { store } = args.command;
     let config = Config::load(&store.config)?;
-    if let Some(token) = &config.http.admin_token {
+    let token = std::env::var(super::site_client::TOKEN_ENV)
+        .ok()
+        .or_else(|| config.admin_token());
+    if let Some(token) = &token {
         let url = format!(
             "{}/api/v1/sync/resume",
             super::site_client::base_url(&config.http.listen)

@@ -1,9 +1,15 @@
 //! `scantrail verify`: checks the hash chains and the derived trees; exits
-//! 1 naming the first bad seq of each origin on any mismatch.
+//! 1 naming the first bad seq of each origin on any mismatch. A store that
+//! is intact but holds history breaking the rules (a unit dispatched after
+//! its receipt was voided, a movement corrected twice, a lot below zero)
+//! exits 2 listing each with its seq: to be explained, not restored.
 
 use std::process::ExitCode;
 
 use super::store_args::StoreArgs;
+
+/// The exit code when the store is intact but its history breaks the rules.
+pub const HISTORY_VIOLATIONS: u8 = 2;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -21,13 +27,38 @@ pub fn run(args: Args) -> super::Outcome {
         "{} movements, {} index entries, {} rejected scans checked",
         report.movements, report.index_entries, report.rejections
     );
+    if report.truncated_rejections > 0 {
+        println!(
+            "{} rejected scans were longer than {} bytes: only their first {} bytes are stored, with their whole length and SHA-256",
+            report.truncated_rejections,
+            crate::store::REJECTED_RAW_KEPT,
+            crate::store::REJECTED_RAW_KEPT
+        );
+    }
     let synced = crate::sync::audit::check_acknowledged(&store)?;
     for p in &synced {
         println!("problem: {p}");
     }
-    if report.is_ok() && synced.is_empty() {
+    for v in &report.violations {
+        println!("history: {v}");
+    }
+    if report.violation_count > report.violations.len() {
+        println!(
+            "... and {} more history violations",
+            report.violation_count - report.violations.len()
+        );
+    }
+    if report.is_clean() && synced.is_empty() {
         println!("ok: every hash chain and derived tree matches the journal");
         return Ok(ExitCode::SUCCESS);
+    }
+    if report.is_ok() && synced.is_empty() {
+        println!("ok: every hash chain and derived tree matches the journal");
+        eprintln!(
+            "error: {} movements break the history rules (listed above as `history:`): the record is intact; explain each, and correct it where the rules allow",
+            report.violation_count
+        );
+        return Ok(ExitCode::from(HISTORY_VIOLATIONS));
     }
     if report.is_ok() {
         eprintln!(

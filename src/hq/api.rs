@@ -1,7 +1,9 @@
 //! Head office's HTTP API: sites upload batches and pull reference deltas;
-//! head office's own people (the admin token) publish reference data and
-//! read each site's status. Every request names its credential; a site's
-//! token lets it write only its own origin and read reference data.
+//! head office's own people (roles `supervisor` and `admin`) publish
+//! reference data, read each site's status and the reports. Every request
+//! names its credential (see `crate::auth`); a site's token lets it write
+//! only its own origin and read reference data. The author of a change is
+//! the token's name.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,6 +22,7 @@ use serde_json::json;
 use super::ingester::Ingester;
 use super::publish::{self, PublishError};
 use super::sites::Sites;
+use crate::auth::{Identity, Role, Tokens};
 use crate::site::catalog::{self, Author};
 use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
@@ -34,19 +37,17 @@ pub struct HqState {
     pub store: Arc<Store>,
     pub ingester: Ingester,
     pub sites: Arc<Sites>,
-    /// sha256 hex of a token → who it is.
-    pub tokens: Arc<HashMap<String, Principal>>,
+    pub tokens: Arc<Tokens>,
     pub configured_sites: Arc<Vec<String>>,
     pub limits: Limits,
     pub skew_seconds: i64,
     pub buckets: Arc<Mutex<HashMap<String, Bucket>>>,
+    /// The served certificate, for the health route.
+    pub certificate: Arc<super::tls::Certificate>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    Site(String),
-    Admin,
-}
+/// Who a request authenticated as.
+type Caller = axum::Extension<Arc<Identity>>;
 
 /// A token bucket per site: `rate` per second, bursts of twice that.
 #[derive(Debug)]
@@ -71,31 +72,63 @@ pub fn router(state: HqState) -> Router {
             state.clone(),
             authenticate,
         ))
-        .route(
-            "/api/v1/health",
-            get(|| async { Json(json!({"ok": true})) }),
-        )
+        .route("/api/v1/health", get(health))
         .layer(DefaultBodyLimit::max(body_max))
         .layer(axum::middleware::from_fn(crate::web::problem::layer))
         .with_state(state)
 }
 
+/// 200 `{"ok": true, "store": "ok", "certificate": {..}}`, with a
+/// `warning` when the certificate expires within
+/// `tls::EXPIRY_WARNING_DAYS`; 503 with `ok` false when the certificate is
+/// expired or not yet valid (its `problem`) or the store refuses writes.
+async fn health(State(state): State<HqState>) -> Response {
+    let c = &state.certificate;
+    let mut certificate = json!({
+        "subject": c.subject,
+        "not_before": c.not_before,
+        "not_after": c.not_after,
+    });
+    let mut ok = match c.check(chrono::Utc::now()) {
+        Ok(None) => true,
+        Ok(Some(warning)) => {
+            certificate["warning"] = json!(warning);
+            true
+        }
+        Err(problem) => {
+            certificate["problem"] = json!(problem);
+            false
+        }
+    };
+    // The store's failure in plain words; the details are in the log.
+    let store = match state.store.failure().map(|e| e.plain().0) {
+        None => "ok",
+        Some("disk_full") => "head office's disk is full: batches are refused until there is room again, then they resume by themselves",
+        Some(_) => "head office's store cannot write: batches are refused until it can again; see the log",
+    };
+    ok &= store == "ok";
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({ "ok": ok, "store": store, "certificate": certificate })),
+    )
+        .into_response()
+}
+
 async fn authenticate(State(state): State<HqState>, mut request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(principal) = token.and_then(|t| state.tokens.get(&super::config::hash_token(t)))
-    else {
+    let Some(identity) = state.tokens.identify(request.headers()) else {
         return problem(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "unknown or missing credential: give `Authorization: Bearer TOKEN` with this site's `[sync] credential`",
+            "unknown or missing credential: give `Authorization: Bearer TOKEN` with this site's `[sync] credential` or a token of head office's `[[tokens]]`",
         );
     };
-    if let Principal::Site(site) = principal {
+    if identity.role == Role::Site {
+        let site = &identity.name;
         if let Some(wait) = state.take_token(site) {
             let mut r = problem(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -108,7 +141,7 @@ async fn authenticate(State(state): State<HqState>, mut request: Request, next: 
             return r;
         }
     }
-    request.extensions_mut().insert(principal.clone());
+    request.extensions_mut().insert(identity);
     next.run(request).await
 }
 
@@ -133,16 +166,20 @@ impl HqState {
     }
 }
 
-/// A refusal unless the caller is head office's admin.
-fn not_admin(p: &Principal) -> Option<Response> {
-    match p {
-        Principal::Admin => None,
-        Principal::Site(s) => Some(problem(
+/// A refusal unless the caller has `role` (or above).
+fn refuse_unless(identity: &Identity, role: Role) -> Option<Response> {
+    if identity.role == Role::Site && role != Role::Site {
+        return Some(problem(
             StatusCode::FORBIDDEN,
             "forbidden",
-            format!("site {s} may upload its own movements and read reference data, nothing else"),
-        )),
+            format!(
+                "site {} may upload its own movements and read reference data, nothing else",
+                identity.name
+            ),
+        ));
     }
+    let message = identity.require(role).err()?;
+    Some(problem(StatusCode::FORBIDDEN, "forbidden", message))
 }
 
 async fn limits(State(state): State<HqState>) -> Response {
@@ -151,17 +188,22 @@ async fn limits(State(state): State<HqState>) -> Response {
 
 async fn batch(
     State(state): State<HqState>,
-    axum::Extension(principal): axum::Extension<Principal>,
+    axum::Extension(identity): Caller,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Principal::Site(site) = principal else {
+    if identity.role != Role::Site {
         return problem(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "only a site uploads batches",
+            format!(
+                "only a site uploads batches; the token `{}` is head office's {}",
+                identity.name,
+                identity.role.name()
+            ),
         );
-    };
+    }
+    let site = identity.name.clone();
     if let Some(enc) = headers.get(header::CONTENT_ENCODING) {
         if enc.as_bytes() != b"identity" {
             return problem(
@@ -269,6 +311,10 @@ async fn batch(
         .seen(&site, reference, received_at, newest_device_time);
     if ingested.new > 0 && !stale_check.is_empty() {
         flags.extend(stale_picks(&state, &site, reference.holds, &stale_check));
+    }
+    for msg in &ingested.corrected_again {
+        state.sites.alert(&site, "corrected_twice", msg.clone());
+        flags.push(msg.clone());
     }
     tracing::debug!(
         site,
@@ -399,21 +445,18 @@ async fn blocking<T: serde::Serialize + Send + 'static>(
 /// recall impact across sites, trace across a transfer.
 async fn report(
     State(state): State<HqState>,
-    axum::Extension(principal): axum::Extension<Principal>,
+    axum::Extension(identity): Caller,
     axum::extract::Path(kind): axum::extract::Path<String>,
     axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(r) = not_admin(&principal) {
+    if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
     crate::report::http::handle(state.store, kind, pairs).await
 }
 
-async fn sites(
-    State(state): State<HqState>,
-    axum::Extension(principal): axum::Extension<Principal>,
-) -> Response {
-    if let Some(r) = not_admin(&principal) {
+async fn sites(State(state): State<HqState>, axum::Extension(identity): Caller) -> Response {
+    if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
     let s = state.clone();
@@ -424,11 +467,8 @@ async fn sites(
     }
 }
 
-async fn holds(
-    State(state): State<HqState>,
-    axum::Extension(principal): axum::Extension<Principal>,
-) -> Response {
-    if let Some(r) = not_admin(&principal) {
+async fn holds(State(state): State<HqState>, axum::Extension(identity): Caller) -> Response {
+    if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
     blocking(move || publish::list::<Hold>(&state.store, Reference::Holds)).await
@@ -436,23 +476,24 @@ async fn holds(
 
 async fn add_hold(
     State(state): State<HqState>,
-    axum::Extension(principal): axum::Extension<Principal>,
+    axum::Extension(identity): Caller,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(r) = not_admin(&principal) {
+    if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    let (hold, by) = match catalog::hold_request(&body) {
-        Ok(request) => request,
+    let hold = match catalog::hold_request(&body, &identity.name) {
+        Ok(hold) => hold,
         Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
     };
     let author = Author {
-        by: by.unwrap_or_else(|| "head office".to_owned()),
+        by: identity.name.clone(),
         why: hold.reason.clone(),
     };
     blocking(move || publish::add_hold(&state.store, hold, &author)).await
 }
 
+/// `by` is there only to be refused: the author is the token's.
 #[derive(Deserialize)]
 struct ReleaseBody {
     #[serde(default)]
@@ -462,11 +503,11 @@ struct ReleaseBody {
 
 async fn release_hold(
     State(state): State<HqState>,
-    axum::Extension(principal): axum::Extension<Principal>,
+    axum::Extension(identity): Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(r) = not_admin(&principal) {
+    if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
     let body: ReleaseBody = match serde_json::from_slice(&body) {
@@ -479,41 +520,37 @@ async fn release_hold(
             )
         }
     };
+    if body.by.is_some() {
+        return by_refused(&identity);
+    }
     let author = Author {
-        by: body.by.unwrap_or_else(|| "head office".to_owned()),
+        by: identity.name.clone(),
         why: body.why,
     };
     blocking(move || publish::release_hold(&state.store, &id, &author)).await
 }
 
-#[derive(Deserialize)]
-struct AuthorQuery {
-    #[serde(default)]
-    by: Option<String>,
-    #[serde(default)]
-    why: Option<String>,
-}
-
-impl AuthorQuery {
-    /// Head office as the author unless the query names one.
-    fn author(self, why: &str) -> Author {
-        Author {
-            by: self.by.unwrap_or_else(|| "head office".into()),
-            why: self.why.unwrap_or_else(|| why.into()),
-        }
-    }
+fn by_refused(identity: &Identity) -> Response {
+    problem(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        crate::auth::by_refused(&identity.name),
+    )
 }
 
 async fn import_products(
     State(state): State<HqState>,
-    axum::Extension(principal): axum::Extension<Principal>,
-    Query(q): Query<AuthorQuery>,
+    axum::Extension(identity): Caller,
+    Query(q): Query<catalog::AuthorQuery>,
     body: String,
 ) -> Response {
-    if let Some(r) = not_admin(&principal) {
+    if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    let author = q.author("product master");
+    let author = match q.author(&identity.name, "product master") {
+        Ok(author) => author,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
+    };
     blocking(move || {
         publish::import_products(&state.store, &body, &author).map(|n| json!({ "imported": n }))
     })
@@ -522,14 +559,17 @@ async fn import_products(
 
 async fn import_pick_lists(
     State(state): State<HqState>,
-    axum::Extension(principal): axum::Extension<Principal>,
-    Query(q): Query<AuthorQuery>,
+    axum::Extension(identity): Caller,
+    Query(q): Query<catalog::AuthorQuery>,
     body: String,
 ) -> Response {
-    if let Some(r) = not_admin(&principal) {
+    if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    let author = q.author("pick lists");
+    let author = match q.author(&identity.name, "pick lists") {
+        Ok(author) => author,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
+    };
     blocking(move || {
         publish::import_pick_lists(&state.store, &body, &author).map(|n| json!({ "imported": n }))
     })

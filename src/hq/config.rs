@@ -1,13 +1,14 @@
 //! The head-office configuration file (`config/hq.toml`): where its store
 //! lives, where it listens with which certificate, its limits, and each
 //! site's credential, stored as a SHA-256 so a copy of the file does not
-//! let anyone write as a site.
+//! let anyone write as a site, and head office's people (`[[tokens]]`,
+//! roles `supervisor` and `admin`).
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
+use crate::auth::{Grant, Identity, Role, TokenEntry, Tokens};
 use crate::config::{describe_toml_error, ConfigError};
 
 pub const DEFAULT_PATH: &str = "config/hq.toml";
@@ -22,6 +23,12 @@ pub struct HqConfig {
     pub http: Http,
     #[serde(default)]
     pub sites: Vec<SiteEntry>,
+    /// Head office's people: name, role (`supervisor`, `admin`), token.
+    #[serde(default)]
+    pub tokens: Vec<TokenEntry>,
+    /// The sites' and the people's tokens, checked.
+    #[serde(skip)]
+    pub access: Tokens,
     #[serde(skip)]
     pub base_dir: PathBuf,
 }
@@ -41,8 +48,8 @@ pub struct Hq {
     /// they reach the running server.
     #[serde(default)]
     pub ca: Option<PathBuf>,
-    /// Publishing reference data and reading site status need this token
-    /// (`scantrail hq` subcommands send it).
+    /// The older form of a `[[tokens]]` entry with role `admin` (named
+    /// `admin`).
     #[serde(default)]
     pub admin_token: Option<String>,
     #[serde(default = "Hq::default_batch_max")]
@@ -97,7 +104,7 @@ pub struct SiteEntry {
 
 /// The hex SHA-256 of a token, as `token_sha256` stores it.
 pub fn hash_token(token: &str) -> String {
-    crate::store::chain::Hash(Sha256::digest(token.as_bytes()).into()).hex()
+    crate::auth::digest_hex(token)
 }
 
 impl HqConfig {
@@ -127,7 +134,7 @@ impl HqConfig {
     }
 
     pub fn parse(text: &str) -> Result<HqConfig, String> {
-        let c: HqConfig = toml::from_str(text).map_err(|e| describe_toml_error(text, &e))?;
+        let mut c: HqConfig = toml::from_str(text).map_err(|e| describe_toml_error(text, &e))?;
         for (i, s) in c.sites.iter().enumerate() {
             let at = match crate::config::locate(text, "sites", Some(i), "token_sha256") {
                 Some(line) => format!("line {line}: key `sites[{i}].token_sha256`"),
@@ -146,6 +153,7 @@ impl HqConfig {
                 ));
             }
         }
+        c.access = c.check_tokens(text)?;
         if c.hq.batch_max == 0 || c.hq.body_max_bytes < 1024 {
             return Err(
                 "key `hq.batch_max` must be at least 1 and `hq.body_max_bytes` at least 1024"
@@ -154,6 +162,51 @@ impl HqConfig {
         }
         c.http.connections.settings()?;
         Ok(c)
+    }
+}
+
+impl HqConfig {
+    /// The sites' credentials (role `site`, named by the site's id), the
+    /// `[[tokens]]` entries and the older `[hq] admin_token` as one set.
+    fn check_tokens(&self, text: &str) -> Result<Tokens, String> {
+        let mut grants = Vec::new();
+        for (i, s) in self.sites.iter().enumerate() {
+            grants.push(Grant {
+                place: format!("key `sites[{i}]`"),
+                // Checked as 64 hex digits above.
+                digest: crate::auth::parse_digest(&s.token_sha256).unwrap_or_default(),
+                identity: Identity {
+                    name: s.id.clone(),
+                    role: Role::Site,
+                    stations: Vec::new(),
+                },
+            });
+        }
+        for (i, t) in self.tokens.iter().enumerate() {
+            let at = |key: &str| match crate::config::locate(text, "tokens", Some(i), key) {
+                Some(line) => format!("line {line}: key `tokens[{i}].{key}`"),
+                None => format!("key `tokens[{i}].{key}`"),
+            };
+            grants.push(t.check(at, &[Role::Supervisor, Role::Admin], None)?);
+        }
+        if let Some(token) = &self.hq.admin_token {
+            grants.push(Grant {
+                place: "key `hq.admin_token`".to_owned(),
+                digest: crate::auth::digest(token.trim()),
+                identity: Identity {
+                    name: "admin".to_owned(),
+                    role: Role::Admin,
+                    stations: Vec::new(),
+                },
+            });
+        }
+        Tokens::build(grants)
+    }
+
+    /// The token `scantrail hq` subcommands use when none is given: an
+    /// admin token written in the file.
+    pub fn admin_token(&self) -> Option<String> {
+        crate::auth::written_admin_token(&self.tokens, self.hq.admin_token.as_ref())
     }
 }
 
@@ -175,6 +228,39 @@ mod tests {
         assert_eq!(c.http.connections.max_connections, 9);
         let e = HqConfig::parse(&format!("{base}idle_timeout = 9\n")).unwrap_err();
         assert!(e.contains("idle_timeout"), "{e}");
+    }
+
+    #[test]
+    fn people_tokens_take_head_office_roles_and_never_a_sites_token() {
+        let base = |tokens: &str| {
+            format!(
+                "data_dir = \"d\"\n[hq]\ncert = \"c\"\nkey = \"k\"\n[[sites]]\nid = \"north\"\ntoken_sha256 = \"{}\"\n{tokens}",
+                hash_token("north-sync-token-1")
+            )
+        };
+        let c = HqConfig::parse(&base(
+            "[[tokens]]\nname = \"quality\"\nrole = \"supervisor\"\ntoken = \"quality-token-0001\"\n",
+        ))
+        .unwrap();
+        assert_eq!(c.admin_token(), None);
+        let e = HqConfig::parse(&base(
+            "[[tokens]]\nname = \"hh\"\nrole = \"handheld\"\ntoken = \"quality-token-0001\"\n",
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("line 10: key `tokens[0].role`") && e.contains("use supervisor or admin"),
+            "{e}"
+        );
+        let e = HqConfig::parse(&base(
+            "[[tokens]]\nname = \"quality\"\nrole = \"admin\"\ntoken = \"north-sync-token-1\"\n",
+        ))
+        .unwrap_err();
+        assert!(e.contains("the same token as key `sites[0]`"), "{e}");
+        let e = HqConfig::parse(&base(
+            "[[tokens]]\nname = \"north\"\nrole = \"admin\"\ntoken = \"quality-token-0001\"\n",
+        ))
+        .unwrap_err();
+        assert!(e.contains("`north` is already used"), "{e}");
     }
 
     #[test]

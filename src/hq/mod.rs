@@ -18,33 +18,30 @@ use anyhow::Context as _;
 
 use crate::store::{OpenOptions, Store};
 use crate::sync::protocol::{Limits, PROTOCOL_VERSION};
-use api::{HqState, Principal};
+use api::HqState;
 use config::HqConfig;
 
 /// Runs head office until SIGTERM or SIGINT.
 pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()> {
-    let tls = tls::server_config(&config.hq.cert, &config.hq.key)?;
+    let (tls, certificate) = tls::server_config(&config.hq.cert, &config.hq.key)?;
+    certificate.log();
     let store = Arc::new(
         Store::open(&config.data_dir, OpenOptions::create(config.hq.id.clone()))
             .with_context(|| format!("cannot open the store at {}", config.data_dir.display()))?,
     );
     let sites = Arc::new(Sites::open(store.clone())?);
-    let mut tokens = HashMap::new();
-    for s in &config.sites {
-        tokens.insert(
-            s.token_sha256.to_ascii_lowercase(),
-            Principal::Site(s.id.clone()),
+    if config.hq.admin_token.is_some() {
+        tracing::warn!(
+            forms = "[hq] admin_token",
+            "the configuration uses an older token form: move it to a [[tokens]] entry (name, role, token or token_sha256), see README.md, \"Roles and tokens\""
         );
-    }
-    if let Some(admin) = &config.hq.admin_token {
-        tokens.insert(config::hash_token(admin), Principal::Admin);
     }
     let state = HqState {
         ingester: ingester::Ingester::start(store.clone())
             .context("cannot start the ingest thread")?,
         store: store.clone(),
         sites,
-        tokens: Arc::new(tokens),
+        tokens: Arc::new(config.access.clone()),
         configured_sites: Arc::new(config.sites.iter().map(|s| s.id.clone()).collect()),
         limits: Limits {
             protocol: PROTOCOL_VERSION,
@@ -54,6 +51,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         },
         skew_seconds: config.hq.skew_seconds,
         buckets: Arc::new(Mutex::new(HashMap::new())),
+        certificate: Arc::new(certificate),
     };
     let listen = listen.unwrap_or_else(|| config.hq.listen.clone());
     let tcp = tokio::net::TcpListener::bind(&listen)

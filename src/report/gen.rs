@@ -16,9 +16,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
+use crate::station::correction;
 use crate::station::records::encode;
 use crate::station::reference::{Change, Owner, Product, Tracking};
-use crate::station::rules::correction;
 use crate::store::reference::Reference;
 use crate::store::{
     Counterparty, Documents, Kind, Movement, NewMovement, Quantity, ScanSource, Store,
@@ -233,6 +233,7 @@ impl Generator {
                 },
                 reason,
                 corrects: None,
+                author: "gen-data".into(),
             },
             correct: false,
         }
@@ -576,7 +577,8 @@ async fn write(
         if correct {
             let at = m.body.device_time + Duration::hours(2);
             corrections.push_back(
-                correction(&m, "scanned in error", "supervisor", at).map_err(anyhow::Error::msg)?,
+                correction(&m, "scanned in error", "supervisor", "gen-data", at)
+                    .map_err(anyhow::Error::msg)?,
             );
         }
     }

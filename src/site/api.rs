@@ -1,12 +1,15 @@
 //! The site's HTTP API for handheld terminals, supervisors and scantrail's
 //! own commands. Every route but health, metrics and the OpenAPI document
-//! needs `Authorization: Bearer <token>` with a token from the config.
+//! needs `Authorization: Bearer <token>` with a token from the config, and
+//! each route names the role it needs (see `crate::auth`): handhelds scan
+//! and set the context at their own stations; supervisors change reference
+//! data, correct movements and read the journal and reports. The author of
+//! a change is always the token's name.
 
 // Helpers return `Result<_, Response>` so a handler can `return` the error
 // response as is; its size does not matter on this path.
 #![allow(clippy::result_large_err)]
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,9 +28,10 @@ use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 
 use super::catalog::{self, Author};
-use super::desk::{Closed, ContextPatch, Correction, Desk, ScanRequest};
+use super::desk::{Closed, ContextPatch, ContextRefused, Correction, Desk, ScanRequest};
 use super::events::Events;
 use super::metrics::Metrics;
+use crate::auth::{Identity, Role, Tokens};
 use crate::store::Store;
 use crate::web::problem::{self, problem};
 
@@ -38,16 +42,11 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub events: Events,
     pub metrics: Arc<Metrics>,
-    /// token → (device id, its default station; none for the admin token).
-    pub tokens: Arc<HashMap<String, (String, Option<String>)>>,
+    pub tokens: Arc<Tokens>,
 }
 
-/// The device a request authenticated as.
-#[derive(Clone)]
-struct Device {
-    id: String,
-    station: Option<String>,
-}
+/// Who a request authenticated as.
+type Caller = axum::Extension<Arc<Identity>>;
 
 /// Requests larger than this are refused: a scan is a few hundred bytes, a
 /// product file a few megabytes.
@@ -57,6 +56,17 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const IMAGE_BODY_LIMIT: usize = (25 << 20) + (1 << 20);
 
 pub fn router(state: AppState) -> Router {
+    // Changes to the record beyond scans, and reading it whole.
+    let supervisor = Router::new()
+        .route("/api/v1/products", post(import_products))
+        .route("/api/v1/holds", post(add_hold))
+        .route("/api/v1/holds/{id}/release", post(release_hold))
+        .route("/api/v1/picklists", post(import_pick_lists))
+        .route("/api/v1/journal", get(journal))
+        .route("/api/v1/corrections", post(correct))
+        .route("/api/v1/reports/{kind}", get(report))
+        .route_layer(middleware::from_fn(supervisor_only));
+    // What a handheld does; its handlers keep it to its own stations.
     let authenticated = Router::new()
         .route("/api/v1/scans", post(scan))
         .route(
@@ -68,14 +78,11 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/stations/{id}/context",
             get(station_context).put(set_station_context),
         )
-        .route("/api/v1/products", get(products).post(import_products))
-        .route("/api/v1/holds", get(holds).post(add_hold))
-        .route("/api/v1/holds/{id}/release", post(release_hold))
-        .route("/api/v1/picklists", get(pick_lists).post(import_pick_lists))
-        .route("/api/v1/journal", get(journal))
-        .route("/api/v1/corrections", post(correct))
+        .route("/api/v1/products", get(products))
+        .route("/api/v1/holds", get(holds))
+        .route("/api/v1/picklists", get(pick_lists))
         .route("/api/v1/events", get(events))
-        .route("/api/v1/reports/{kind}", get(report))
+        .merge(supervisor)
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/api/v1/health", get(health))
@@ -110,17 +117,9 @@ fn failed(e: anyhow::Error) -> Response {
 }
 
 async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match token.and_then(|t| state.tokens.get(t.trim())) {
-        Some((id, station)) => {
-            request.extensions_mut().insert(Device {
-                id: id.clone(),
-                station: station.clone(),
-            });
+    match state.tokens.identify(request.headers()) {
+        Some(identity) => {
+            request.extensions_mut().insert(identity);
             next.run(request).await
         }
         None => error(
@@ -130,6 +129,20 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
     }
 }
 
+async fn supervisor_only(caller: Caller, request: Request, next: Next) -> Response {
+    match caller.require(Role::Supervisor) {
+        Ok(()) => next.run(request).await,
+        Err(message) => error(StatusCode::FORBIDDEN, message),
+    }
+}
+
+/// A handheld's request for a station not its own.
+fn station_check(identity: &Identity, station: &str) -> Result<(), Response> {
+    identity
+        .may_use_station(station)
+        .map_err(|message| error(StatusCode::FORBIDDEN, message))
+}
+
 async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
@@ -137,8 +150,25 @@ async fn not_found() -> Response {
     )
 }
 
-async fn health() -> Response {
-    Json(json!({ "status": "ok" })).into_response()
+/// 200 while scans can be recorded; 503 with the store's failure in plain
+/// words while commits are refused (a full disk, a failed write), so that
+/// monitoring notices before the operators do.
+async fn health(State(state): State<AppState>) -> Response {
+    match state.store.failure() {
+        None => Json(json!({ "status": "ok", "store": "ok" })).into_response(),
+        Some(e) => {
+            let (code, reason) = e.plain();
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({
+                    "status": "failing",
+                    "code": code,
+                    "store": format!("{reason}; scans are refused until the store can write again, then they resume by themselves"),
+                })),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -190,19 +220,23 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<
 
 async fn scan(
     State(state): State<AppState>,
-    axum::Extension(device): axum::Extension<Device>,
+    axum::Extension(identity): Caller,
     body: axum::body::Bytes,
 ) -> Response {
     let body: ScanBody = match json_body(&body, "a scan") {
         Ok(body) => body,
         Err(e) => return e,
     };
-    let Some(station) = body.station.or(device.station) else {
+    let default = identity.default_station().map(str::to_owned);
+    let Some(station) = body.station.or(default) else {
         return error(
             StatusCode::BAD_REQUEST,
             "say which `station` the scan is for",
         );
     };
+    if let Err(e) = station_check(&identity, &station) {
+        return e;
+    }
     if body.data.is_empty() {
         return error(
             StatusCode::BAD_REQUEST,
@@ -215,12 +249,19 @@ async fn scan(
         frame: None,
         substitute: None,
         device_profile: "http".to_owned(),
-        source: device.id,
+        source: identity.name.clone(),
         operator: body.operator,
         scan_id: body.scan_id,
         time: Utc::now(),
     };
     match state.desk.scan(request).await {
+        // An id reused for another scan is the client's mistake, not a
+        // station's refusal: 409, so it is not mistaken for a bad read.
+        Ok(answer) if answer.code.as_deref() == Some(super::retries::REUSED) => problem(
+            StatusCode::CONFLICT,
+            super::retries::REUSED,
+            answer.reason.unwrap_or_default(),
+        ),
         Ok(answer) => Json(answer).into_response(),
         Err(e) => closed(e),
     }
@@ -231,10 +272,11 @@ async fn scan(
 /// through the station rules exactly like a scan from a serial scanner.
 async fn scan_image(
     State(state): State<AppState>,
-    axum::Extension(device): axum::Extension<Device>,
+    axum::Extension(identity): Caller,
     mut form: axum::extract::Multipart,
 ) -> Response {
-    let (mut station, mut operator, mut image) = (device.station.clone(), None, None);
+    let default = identity.default_station().map(str::to_owned);
+    let (mut station, mut operator, mut image) = (default, None, None);
     loop {
         let field = match form.next_field().await {
             Ok(Some(field)) => field,
@@ -274,6 +316,9 @@ async fn scan_image(
             "say which `station` the photo is for",
         );
     };
+    if let Err(e) = station_check(&identity, &station) {
+        return e;
+    }
     let Some(image) = image else {
         return error(StatusCode::BAD_REQUEST, "the form has no `image` field");
     };
@@ -299,7 +344,7 @@ async fn scan_image(
             frame: None,
             substitute: None,
             device_profile: "image".to_owned(),
-            source: device.id.clone(),
+            source: identity.name.clone(),
             operator: operator.clone(),
             scan_id: None,
             time: Utc::now(),
@@ -328,7 +373,14 @@ async fn stations(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn station_context(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn station_context(
+    State(state): State<AppState>,
+    axum::Extension(identity): Caller,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(e) = station_check(&identity, &id) {
+        return e;
+    }
     match state.desk.contexts().await {
         Ok(all) => match all.into_iter().find(|(s, _)| *s == id) {
             Some((_, context)) => Json(context).into_response(),
@@ -340,16 +392,32 @@ async fn station_context(State(state): State<AppState>, Path(id): Path<String>) 
 
 async fn set_station_context(
     State(state): State<AppState>,
+    axum::Extension(identity): Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
+    if let Err(e) = station_check(&identity, &id) {
+        return e;
+    }
     let patch: ContextPatch = match json_body(&body, "a context") {
         Ok(v) => v,
         Err(e) => return e,
     };
     match state.desk.patch_context(id, patch).await {
         Ok(Ok(context)) => Json(context).into_response(),
-        Ok(Err(e)) => error(StatusCode::NOT_FOUND, e),
+        Ok(Err(e @ ContextRefused::NoStation(_))) => error(StatusCode::NOT_FOUND, e.to_string()),
+        // Not saved, so not changed: 507 for a full disk, else 503.
+        Ok(Err(ContextRefused::NotSaved { code, reason })) => {
+            let status = match code {
+                "disk_full" => StatusCode::INSUFFICIENT_STORAGE,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            problem(
+                status,
+                code,
+                format!("the context was not changed: {reason}"),
+            )
+        }
         Err(e) => closed(e),
     }
 }
@@ -387,30 +455,23 @@ async fn pick_lists(State(state): State<AppState>) -> Response {
     respond(blocking(move || catalog::pick_lists(&state.store)).await)
 }
 
-#[derive(Deserialize)]
-struct AuthorQuery {
-    #[serde(default)]
-    by: Option<String>,
-    #[serde(default)]
-    why: Option<String>,
-}
-
-impl AuthorQuery {
-    fn author(self, device: &Device, default_why: &str) -> Author {
-        Author {
-            by: self.by.unwrap_or_else(|| device.id.clone()),
-            why: self.why.unwrap_or_else(|| default_why.to_owned()),
-        }
-    }
+fn by_refused(identity: &Identity) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        crate::auth::by_refused(&identity.name),
+    )
 }
 
 async fn import_products(
     State(state): State<AppState>,
-    axum::Extension(device): axum::Extension<Device>,
-    Query(q): Query<AuthorQuery>,
+    axum::Extension(identity): Caller,
+    Query(q): Query<catalog::AuthorQuery>,
     body: String,
 ) -> Response {
-    let author = q.author(&device, "product import");
+    let author = match q.author(&identity.name, "product import") {
+        Ok(author) => author,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
     respond(
         blocking(move || catalog::import_products(&state.store, &body, &author))
             .await
@@ -420,11 +481,14 @@ async fn import_products(
 
 async fn import_pick_lists(
     State(state): State<AppState>,
-    axum::Extension(device): axum::Extension<Device>,
-    Query(q): Query<AuthorQuery>,
+    axum::Extension(identity): Caller,
+    Query(q): Query<catalog::AuthorQuery>,
     body: String,
 ) -> Response {
-    let author = q.author(&device, "pick list import");
+    let author = match q.author(&identity.name, "pick list import") {
+        Ok(author) => author,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
     respond(
         blocking(move || catalog::import_pick_lists(&state.store, &body, &author))
             .await
@@ -434,20 +498,21 @@ async fn import_pick_lists(
 
 async fn add_hold(
     State(state): State<AppState>,
-    axum::Extension(device): axum::Extension<Device>,
+    axum::Extension(identity): Caller,
     body: axum::body::Bytes,
 ) -> Response {
-    let (hold, by) = match catalog::hold_request(&body) {
-        Ok(request) => request,
+    let hold = match catalog::hold_request(&body, &identity.name) {
+        Ok(hold) => hold,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
     let author = Author {
-        by: by.unwrap_or(device.id),
+        by: identity.name.clone(),
         why: hold.reason.clone(),
     };
     respond(blocking(move || catalog::add_hold(&state.store, hold, &author)).await)
 }
 
+/// `by` is there only to be refused: the author is the token's.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReleaseBody {
@@ -458,7 +523,7 @@ struct ReleaseBody {
 
 async fn release_hold(
     State(state): State<AppState>,
-    axum::Extension(device): axum::Extension<Device>,
+    axum::Extension(identity): Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
@@ -466,8 +531,11 @@ async fn release_hold(
         Ok(v) => v,
         Err(e) => return e,
     };
+    if body.by.is_some() {
+        return by_refused(&identity);
+    }
     let author = Author {
-        by: body.by.unwrap_or(device.id),
+        by: identity.name.clone(),
         why: body.why,
     };
     respond(blocking(move || catalog::release_hold(&state.store, &id, &author)).await)
@@ -522,14 +590,17 @@ async fn journal(State(state): State<AppState>, Query(q): Query<JournalQuery>) -
 
 async fn correct(
     State(state): State<AppState>,
-    axum::Extension(device): axum::Extension<Device>,
+    axum::Extension(identity): Caller,
     body: axum::body::Bytes,
 ) -> Response {
     let mut c: Correction = match json_body(&body, "a correction") {
         Ok(v) => v,
         Err(e) => return e,
     };
-    c.operator.get_or_insert(device.id);
+    // The author is the token's; `operator` is who the client says was
+    // signed in, and the token's name when it says nothing.
+    c.author = identity.name.clone();
+    c.operator.get_or_insert_with(|| identity.name.clone());
     match state.desk.correct(c).await {
         Ok(Ok(movement)) => Json(movement).into_response(),
         Ok(Err(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
@@ -546,23 +617,35 @@ async fn report(
     crate::report::http::handle(state.store, kind, pairs).await
 }
 
+/// Server-sent events; a handheld hears only its own stations'.
 async fn events(
     State(state): State<AppState>,
+    axum::Extension(identity): Caller,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let receiver = state.events.subscribe();
-    let stream = futures_util::stream::unfold(receiver, |mut rx| async move {
-        let sse = match rx.recv().await {
-            Ok(event) => SseEvent::default()
-                .event(event.kind)
-                .json_data(&event)
-                .unwrap_or_else(|_| SseEvent::default().comment("unserialisable event")),
-            // A slow listener is told how many events it missed.
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                SseEvent::default().event("lagged").data(n.to_string())
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-        };
-        Some((Ok(sse), rx))
+    let stream = futures_util::stream::unfold(receiver, move |mut rx| {
+        let identity = identity.clone();
+        async move {
+            let sse = loop {
+                match rx.recv().await {
+                    Ok(event) if identity.may_use_station(&event.station).is_err() => continue,
+                    Ok(event) => {
+                        break SseEvent::default()
+                            .event(event.kind)
+                            .json_data(&event)
+                            .unwrap_or_else(|_| {
+                                SseEvent::default().comment("unserialisable event")
+                            })
+                    }
+                    // A slow listener is told how many events it missed.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        break SseEvent::default().event("lagged").data(n.to_string())
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            };
+            Some((Ok(sse), rx))
+        }
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

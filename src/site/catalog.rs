@@ -116,21 +116,42 @@ pub struct NewHold {
     pub reason: String,
 }
 
-/// A hold as the site's and head office's APIs receive it: the hold's own
-/// fields, and beside them `by`, who adds it.
+/// The query of an import (`?why=`) on the site's and head office's
+/// APIs; `by` is read only to be refused: the author is the token's.
+#[derive(Debug, Deserialize)]
+pub struct AuthorQuery {
+    #[serde(default)]
+    by: Option<String>,
+    #[serde(default)]
+    why: Option<String>,
+}
+
+impl AuthorQuery {
+    /// The change's author, `name` (the caller's token), and why.
+    pub fn author(self, name: &str, default_why: &str) -> Result<Author, String> {
+        if self.by.is_some() {
+            return Err(crate::auth::by_refused(name));
+        }
+        Ok(Author {
+            by: name.to_owned(),
+            why: self.why.unwrap_or_else(|| default_why.to_owned()),
+        })
+    }
+}
+
+/// A hold as the site's and head office's APIs receive it. Its author is
+/// the caller's token (`author`): a body naming one with `by` is refused.
 /// Blank lots and reasons are refused here, before either side stores them.
-pub fn hold_request(body: &[u8]) -> Result<(NewHold, Option<String>), String> {
+pub fn hold_request(body: &[u8], author: &str) -> Result<NewHold, String> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the request body is not JSON: {e}"))?;
-    let serde_json::Value::Object(mut fields) = value else {
+    if !value.is_object() {
         return Err("the request body is not a hold: send a JSON object".to_owned());
-    };
-    let by = match fields.remove("by") {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(by)) => Some(by),
-        Some(other) => return Err(format!("`by` is {other}: give a name as a string")),
-    };
-    let hold: NewHold = serde_json::from_value(serde_json::Value::Object(fields))
+    }
+    if value.get("by").is_some() {
+        return Err(crate::auth::by_refused(author));
+    }
+    let hold: NewHold = serde_json::from_value(value)
         .map_err(|e| format!("the request body is not a hold: {e}"))?;
     if hold.lots.iter().any(|l| l.trim().is_empty()) {
         return Err("`lots` has an empty lot number: list the lots the hold covers".to_owned());
@@ -141,7 +162,7 @@ pub fn hold_request(body: &[u8]) -> Result<(NewHold, Option<String>), String> {
                 .to_owned(),
         );
     }
-    Ok((hold, by))
+    Ok(hold)
 }
 
 pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> anyhow::Result<Hold> {

@@ -8,7 +8,7 @@
 //! (`view::Pending`). Committing is pipelined, so throughput comes from the
 //! committer's batches, not from waiting scan by scan.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -17,13 +17,14 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::events::{Event, Events};
 use super::metrics::Metrics;
+use super::retries::{self, Retries, ScanKey};
 use super::view::{Pending, StoreView};
 use crate::config::Config;
 use crate::station::{
     self, records, Context, Decision, Mode, Policies, Refusal, ScanInput, Warning,
 };
 use crate::store::movement::{Kind, Movement, MovementId, NewMovement, NewRejection};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// One scan for the desk, from a serial scanner or a handheld.
 #[derive(Debug, Clone)]
@@ -40,9 +41,20 @@ pub struct ScanRequest {
     /// The port or handheld id, for the event stream.
     pub source: String,
     pub operator: Option<String>,
-    /// A handheld's id for this scan: a retry gets the first answer.
+    /// A handheld's id for this scan, unique per `source`: a retry gets
+    /// the first answer (see `retries`).
     pub scan_id: Option<String>,
     pub time: DateTime<Utc>,
+}
+
+impl ScanRequest {
+    /// Its scan id as its device owns it, if it has one.
+    fn key(&self) -> Option<ScanKey> {
+        self.scan_id.as_ref().map(|id| ScanKey {
+            device: self.source.clone(),
+            scan_id: id.clone(),
+        })
+    }
 }
 
 /// The desk's answer, as the handheld API returns it.
@@ -78,7 +90,7 @@ impl From<Warning> for WarningOut {
 }
 
 impl Answer {
-    fn refused(code: &str, reason: String) -> Answer {
+    pub(crate) fn refused(code: &str, reason: String) -> Answer {
         Answer {
             accepted: false,
             movement: None,
@@ -89,7 +101,7 @@ impl Answer {
         }
     }
 
-    fn context(message: String) -> Answer {
+    pub(crate) fn context(message: String) -> Answer {
         Answer {
             accepted: true,
             movement: None,
@@ -191,7 +203,7 @@ enum Job {
     PatchContext(
         String,
         ContextPatch,
-        oneshot::Sender<Result<Context, String>>,
+        oneshot::Sender<Result<Context, ContextRefused>>,
     ),
     Correct(Correction, oneshot::Sender<Result<Movement, String>>),
 }
@@ -206,14 +218,31 @@ pub struct Correction {
     pub reason: String,
     #[serde(default)]
     pub operator: Option<String>,
+    /// Who asks: the name of the API token (never from the body).
+    #[serde(skip)]
+    pub author: String,
+}
+
+/// Why a context change was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextRefused {
+    #[error("there is no station {0:?} in the configuration")]
+    NoStation(String),
+    /// It could not be saved, so it was not made: `code` and `reason` are
+    /// the plain words of `StoreError::plain`.
+    #[error("the context was not changed: {reason}")]
+    NotSaved {
+        code: &'static str,
+        reason: &'static str,
+    },
 }
 
 /// A commit finished: what it was for and how it went.
 struct Done {
     ticket: u64,
     station: String,
-    scan_id: Option<String>,
-    result: Result<Movement, String>,
+    scan_key: Option<ScanKey>,
+    result: Result<Movement, StoreError>,
     warnings: Vec<WarningOut>,
     reply: Reply,
 }
@@ -222,9 +251,6 @@ enum Reply {
     Scan(oneshot::Sender<Answer>),
     Correction(oneshot::Sender<Result<Movement, String>>),
 }
-
-/// How many handheld answers are remembered for retries.
-const REMEMBERED_SCAN_IDS: usize = 100_000;
 
 /// The handle every source and request handler holds.
 #[derive(Clone)]
@@ -278,9 +304,7 @@ impl Desk {
             stations,
             pending: Pending::default(),
             next_ticket: 0,
-            answered: HashMap::new(),
-            answered_order: VecDeque::new(),
-            waiting: HashMap::new(),
+            retries: Retries::default(),
             done_tx,
             events,
             metrics,
@@ -317,7 +341,7 @@ impl Desk {
         &self,
         station: String,
         patch: ContextPatch,
-    ) -> Result<Result<Context, String>, Closed> {
+    ) -> Result<Result<Context, ContextRefused>, Closed> {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::PatchContext(station, patch, tx))
@@ -339,16 +363,41 @@ impl Desk {
     }
 }
 
+/// The correction of `id`, decided against everything recorded and
+/// everything still being committed (`pending`), so that no interleaving
+/// with a scan of the same unit, or with a second correction, lets both
+/// through. The desk calls it in its one decision loop; `scantrail
+/// correct` without a daemon with nothing pending.
+pub fn decide_correction(
+    store: &Store,
+    pending: &Pending,
+    id: &MovementId,
+    reason: &str,
+    operator: &str,
+    author: &str,
+) -> Result<NewMovement, String> {
+    let original = store
+        .movement(&id.origin, id.seq)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "there is no movement {}:{} in the journal",
+                id.origin, id.seq
+            )
+        })?;
+    let undo = station::correction(&original, reason, operator, author, Utc::now())?;
+    let view = StoreView { store, pending };
+    station::check_correction(&original, &undo, &view.around(&original)?)?;
+    Ok(undo)
+}
+
 struct Worker {
     store: Arc<Store>,
     own_sites: Vec<String>,
     stations: HashMap<String, StationState>,
     pending: Pending,
     next_ticket: u64,
-    answered: HashMap<String, Answer>,
-    answered_order: VecDeque<String>,
-    /// Retries of a scan whose first answer is not known yet.
-    waiting: HashMap<String, Vec<oneshot::Sender<Answer>>>,
+    retries: Retries,
     done_tx: mpsc::UnboundedSender<Done>,
     events: Events,
     metrics: Arc<Metrics>,
@@ -356,20 +405,55 @@ struct Worker {
 
 impl Worker {
     /// Sets a station's context and keeps it across restarts; `durable`
-    /// for changes people make, not for bookkeeping.
-    fn set_context(&mut self, station: &str, context: Context, durable: bool) {
+    /// for changes people make, not for bookkeeping. A durable change that
+    /// cannot be saved is not made (the station keeps its context) and the
+    /// error says why; bookkeeping is kept in memory even if its save
+    /// fails.
+    fn set_context(
+        &mut self,
+        station: &str,
+        context: Context,
+        durable: bool,
+    ) -> Result<(), StoreError> {
         let bytes = records::encode(&context);
         // A durable save waits for the committer; let tokio move other
         // tasks off this thread meanwhile.
         let saved = tokio::task::block_in_place(|| {
             self.store.save_station_context(station, &bytes, durable)
         });
-        if let Err(e) = saved {
-            tracing::warn!(station, error = %e, "the station context could not be saved");
+        match saved {
+            Err(e) if durable => {
+                tracing::error!(station, error = %e, "the station context could not be saved; it is unchanged");
+                return Err(e);
+            }
+            Err(e) => {
+                tracing::warn!(station, error = %e, "the station's last movement could not be saved");
+            }
+            Ok(()) => {}
         }
         if let Some(s) = self.stations.get_mut(station) {
             s.context = context;
         }
+        Ok(())
+    }
+
+    /// Answers a scan the store could not record, in plain words (the
+    /// details are logged where the error happened). Not remembered under
+    /// the scan id: the handheld may retry.
+    fn refuse_unsaved(
+        &mut self,
+        key: Option<&ScanKey>,
+        reply: oneshot::Sender<Answer>,
+        e: &StoreError,
+    ) {
+        let (code, reason) = e.plain();
+        self.metrics.rejected(code);
+        let answer = Answer::refused(code, reason.to_owned());
+        // Not remembered under the scan id: the handheld may retry.
+        if let Some(key) = key {
+            self.retries.settle(key, &answer, false);
+        }
+        let _ = reply.send(answer);
     }
 
     async fn run(mut self, mut jobs: mpsc::Receiver<Job>, mut done: mpsc::UnboundedReceiver<Done>) {
@@ -408,13 +492,18 @@ impl Worker {
                     Some(s) => {
                         let mut context = s.context.clone();
                         patch.apply(&mut context);
-                        tracing::info!(station, "station context changed");
-                        self.set_context(&station, context.clone(), true);
-                        Ok(context)
+                        match self.set_context(&station, context.clone(), true) {
+                            Ok(()) => {
+                                tracing::info!(station, "station context changed");
+                                Ok(context)
+                            }
+                            Err(e) => {
+                                let (code, reason) = e.plain();
+                                Err(ContextRefused::NotSaved { code, reason })
+                            }
+                        }
                     }
-                    None => Err(format!(
-                        "there is no station {station:?} in the configuration"
-                    )),
+                    None => Err(ContextRefused::NoStation(station.clone())),
                 };
                 let _ = reply.send(result);
             }
@@ -424,7 +513,8 @@ impl Worker {
                     .clone()
                     .unwrap_or_else(|| self.store.site().to_owned());
                 let id = MovementId { origin, seq: c.seq };
-                match self.correction_for(&id, &c.reason, c.operator.as_deref().unwrap_or("")) {
+                let operator = c.operator.as_deref().unwrap_or("");
+                match self.correction_for(&id, &c.reason, operator, &c.author) {
                     Ok(movement) => {
                         let station = movement.station.clone();
                         self.commit(
@@ -448,32 +538,27 @@ impl Worker {
         id: &MovementId,
         reason: &str,
         operator: &str,
+        author: &str,
     ) -> Result<NewMovement, String> {
-        let original = self
-            .store
-            .movement(&id.origin, id.seq)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| {
-                format!(
-                    "there is no movement {}:{} in the journal",
-                    id.origin, id.seq
-                )
-            })?;
-        station::correction(&original, reason, operator, Utc::now())
+        decide_correction(&self.store, &self.pending, id, reason, operator, author)
     }
 
     fn scan(&mut self, request: ScanRequest, reply: oneshot::Sender<Answer>) {
-        if let Some(id) = &request.scan_id {
-            if let Some(answer) = self.answered.get(id) {
-                let _ = reply.send(answer.clone());
-                return;
+        let key = request.key();
+        let reply = match &key {
+            Some(key) => {
+                let body = retries::fingerprint(
+                    &request.station,
+                    &request.raw,
+                    request.operator.as_deref(),
+                );
+                match self.retries.arrive(key, body, reply) {
+                    Some(reply) => reply,
+                    None => return,
+                }
             }
-            if let Some(waiters) = self.waiting.get_mut(id) {
-                waiters.push(reply);
-                return;
-            }
-            self.waiting.insert(id.clone(), Vec::new());
-        }
+            None => reply,
+        };
         let Some(state) = self.stations.get(&request.station) else {
             let answer = Answer::refused(
                 "unknown_station",
@@ -482,7 +567,7 @@ impl Worker {
                     request.station
                 ),
             );
-            self.answer(request.scan_id.as_deref(), reply, answer);
+            self.answer(key.as_ref(), reply, answer);
             return;
         };
         let started = std::time::Instant::now();
@@ -499,6 +584,7 @@ impl Worker {
             substitute: request.substitute,
             device_profile: &request.device_profile,
             operator: request.operator.as_deref(),
+            author: &request.source,
             time: request.time,
         };
         let view = StoreView {
@@ -512,37 +598,46 @@ impl Worker {
                 let warnings = warnings.into_iter().map(WarningOut::from).collect();
                 self.commit(
                     request.station,
-                    request.scan_id,
-                    movement,
+                    key,
+                    *movement,
                     warnings,
                     Reply::Scan(reply),
                 );
             }
             Decision::SetContext { context, message } => {
+                if let Err(e) = self.set_context(&request.station, context, true) {
+                    self.refuse_unsaved(key.as_ref(), reply, &e);
+                    return;
+                }
                 tracing::info!(
                     station = request.station,
                     message,
                     "station context changed"
                 );
-                self.set_context(&request.station, context, true);
                 self.events.send(Event::context(&request, &message));
-                self.answer(request.scan_id.as_deref(), reply, Answer::context(message));
+                self.answer(key.as_ref(), reply, Answer::context(message));
             }
             Decision::Void { context } => {
                 let last = self.stations[&request.station]
                     .context
                     .last_movement
                     .clone();
-                self.set_context(&request.station, context, true);
+                if let Err(e) = self.set_context(&request.station, context, true) {
+                    self.refuse_unsaved(key.as_ref(), reply, &e);
+                    return;
+                }
                 let operator = request
                     .operator
                     .clone()
                     .or_else(|| self.stations[&request.station].context.operator.clone())
                     .unwrap_or_default();
-                match last.map(|id| self.correction_for(&id, "voided at the station", &operator)) {
+                let void = |id| {
+                    self.correction_for(&id, "voided at the station", &operator, &request.source)
+                };
+                match last.map(void) {
                     Some(Ok(movement)) => self.commit(
                         request.station,
-                        request.scan_id,
+                        key,
                         movement,
                         Vec::new(),
                         Reply::Scan(reply),
@@ -595,11 +690,12 @@ impl Worker {
             operator,
             raw: request.raw.clone(),
             time: request.time,
+            raw_truncated: None,
         };
         let durable = self.store.reject_async(rejection);
         let answer = Answer::refused(refusal.code, refusal.reason);
         let (tx, rx) = oneshot::channel();
-        self.answer(request.scan_id.as_deref(), tx, answer);
+        self.answer(request.key().as_ref(), tx, answer);
         tokio::spawn(async move {
             let answer = rx.await;
             if let Err(e) = durable.await {
@@ -614,7 +710,7 @@ impl Worker {
     fn commit(
         &mut self,
         station: String,
-        scan_id: Option<String>,
+        scan_key: Option<ScanKey>,
         movement: NewMovement,
         warnings: Vec<WarningOut>,
         reply: Reply,
@@ -627,12 +723,12 @@ impl Worker {
         let started = std::time::Instant::now();
         let metrics = self.metrics.clone();
         tokio::spawn(async move {
-            let result = durable.await.map_err(|e| e.to_string());
+            let result = durable.await;
             metrics.committed(started.elapsed());
             let _ = done.send(Done {
                 ticket,
                 station,
-                scan_id,
+                scan_key,
                 result,
                 warnings,
                 reply,
@@ -658,7 +754,8 @@ impl Worker {
                     // finds nothing to void.
                     context.last_movement =
                         (movement.body.kind != Kind::Correction).then(|| movement.id());
-                    self.set_context(&done.station, context, false);
+                    // Bookkeeping: kept in memory even if unsaved.
+                    let _ = self.set_context(&done.station, context, false);
                 }
                 self.events
                     .send(Event::accepted(&done.station, &movement, &done.warnings));
@@ -670,7 +767,7 @@ impl Worker {
                     warnings: done.warnings,
                     message: None,
                 };
-                self.answer(done.scan_id.as_deref(), reply, answer);
+                self.answer(done.scan_key.as_ref(), reply, answer);
             }
             (Ok(movement), Reply::Correction(reply)) => {
                 tracing::info!(seq = movement.seq, corrects = ?movement.body.corrects, "correction recorded");
@@ -681,41 +778,185 @@ impl Worker {
             (Err(e), Reply::Scan(reply)) => {
                 tracing::error!(
                     station = done.station,
-                    error = e,
+                    error = %e,
                     "a movement could not be recorded"
                 );
-                self.metrics.rejected("store_error");
-                // Not remembered under the scan id: the handheld may retry.
-                if let Some(id) = &done.scan_id {
-                    for w in self.waiting.remove(id).unwrap_or_default() {
-                        let _ = w.send(Answer::refused("store_error", e.clone()));
-                    }
-                }
-                let _ = reply.send(Answer::refused(
-                    "store_error",
-                    format!("the scan could not be recorded ({e}); scan again"),
-                ));
+                self.refuse_unsaved(done.scan_key.as_ref(), reply, &e);
             }
             (Err(e), Reply::Correction(reply)) => {
-                let _ = reply.send(Err(e));
+                let _ = reply.send(Err(e.to_string()));
             }
         }
     }
 
     /// Answers a scan, remembering the answer under its scan id.
-    fn answer(&mut self, scan_id: Option<&str>, reply: oneshot::Sender<Answer>, answer: Answer) {
-        if let Some(id) = scan_id {
-            for w in self.waiting.remove(id).unwrap_or_default() {
-                let _ = w.send(answer.clone());
-            }
-            if self.answered_order.len() >= REMEMBERED_SCAN_IDS {
-                if let Some(old) = self.answered_order.pop_front() {
-                    self.answered.remove(&old);
-                }
-            }
-            self.answered_order.push_back(id.to_owned());
-            self.answered.insert(id.to_owned(), answer.clone());
+    fn answer(&mut self, key: Option<&ScanKey>, reply: oneshot::Sender<Answer>, answer: Answer) {
+        if let Some(key) = key {
+            self.retries.settle(key, &answer, true);
         }
         let _ = reply.send(answer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::station::View;
+    use crate::store::movement::tests_support::sample;
+    use crate::store::OpenOptions;
+
+    fn store(dir: &std::path::Path) -> Store {
+        Store::open(dir, OpenOptions::create("north".into())).unwrap()
+    }
+
+    fn dispatch_of(receipt: &Movement) -> NewMovement {
+        let mut d = receipt.body.clone();
+        d.kind = Kind::Dispatch;
+        d.counterparty.name = Some("City Pharmacy".into());
+        d
+    }
+
+    fn id(seq: u64) -> MovementId {
+        MovementId {
+            origin: "north".into(),
+            seq,
+        }
+    }
+
+    #[test]
+    fn a_void_decided_while_the_dispatch_is_still_being_committed_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let receipt = store.commit(sample(1)).unwrap();
+        let mut pending = Pending::default();
+        // Decided, sent to the committer, not durable yet.
+        pending.add(0, dispatch_of(&receipt));
+        let e =
+            decide_correction(&store, &pending, &id(1), "wrong dock", "ann", "hh-1").unwrap_err();
+        assert!(e.contains("has moved since"), "{e}");
+        assert!(e.contains("dispatch of"), "{e}");
+        assert!(e.contains("City Pharmacy (being recorded now)"), "{e}");
+        // Once durable, the refusal names it by seq.
+        store.commit(dispatch_of(&receipt)).unwrap();
+        let e = decide_correction(
+            &store,
+            &Pending::default(),
+            &id(1),
+            "wrong dock",
+            "ann",
+            "hh-1",
+        )
+        .unwrap_err();
+        assert!(e.contains("void the dispatch of"), "{e}");
+        assert!(e.contains("(seq 2)"), "{e}");
+        // Undo in reverse order: the dispatch, then the receipt.
+        let undo = decide_correction(
+            &store,
+            &Pending::default(),
+            &id(2),
+            "not shipped",
+            "ann",
+            "hh-1",
+        )
+        .unwrap();
+        store.commit(undo).unwrap();
+        decide_correction(
+            &store,
+            &Pending::default(),
+            &id(1),
+            "wrong dock",
+            "ann",
+            "hh-1",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_dispatch_decided_while_a_void_is_pending_sees_the_unit_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        store.commit(sample(1)).unwrap();
+        let undo = decide_correction(
+            &store,
+            &Pending::default(),
+            &id(1),
+            "wrong dock",
+            "ann",
+            "hh-1",
+        )
+        .unwrap();
+        let mut pending = Pending::default();
+        pending.add(0, undo);
+        let view = StoreView {
+            store: &store,
+            pending: &pending,
+        };
+        let serial = sample(1).serial.unwrap();
+        let state = view.serial_state(&sample(1).gtin, &serial).unwrap();
+        assert!(
+            matches!(
+                state,
+                Some(crate::store::movement::SerialState::Voided { .. })
+            ),
+            "{state:?}"
+        );
+    }
+
+    #[test]
+    fn a_movement_is_corrected_at_most_once_recorded_or_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let mut lot_only = sample(1);
+        lot_only.serial = None;
+        store.commit(lot_only.clone()).unwrap();
+        store.commit(lot_only).unwrap();
+        let undo = decide_correction(
+            &store,
+            &Pending::default(),
+            &id(1),
+            "counted twice",
+            "ann",
+            "hh-1",
+        )
+        .unwrap();
+        let mut pending = Pending::default();
+        pending.add(0, undo.clone());
+        let e = decide_correction(&store, &pending, &id(1), "again", "bob", "hh-1").unwrap_err();
+        assert!(e.contains("being corrected right now"), "{e}");
+        let recorded = store.commit(undo).unwrap();
+        let e = decide_correction(&store, &Pending::default(), &id(1), "again", "bob", "hh-1")
+            .unwrap_err();
+        assert!(
+            e.contains(&format!("already corrected by north:{}", recorded.seq)),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_correction_may_not_take_a_lot_below_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let mut receipt = sample(1);
+        receipt.serial = None;
+        receipt.quantity = crate::store::movement::Quantity::Units(5);
+        let r = store.commit(receipt).unwrap();
+        let mut out = dispatch_of(&r);
+        out.quantity = crate::store::movement::Quantity::Units(3);
+        let mut pending = Pending::default();
+        pending.add(0, out.clone());
+        let e =
+            decide_correction(&store, &pending, &id(1), "wrong count", "ann", "hh-1").unwrap_err();
+        assert!(e.contains("below zero at A-01 (2 on hand)"), "{e}");
+        store.commit(out).unwrap();
+        let e = decide_correction(
+            &store,
+            &Pending::default(),
+            &id(1),
+            "wrong count",
+            "ann",
+            "hh-1",
+        )
+        .unwrap_err();
+        assert!(e.contains("lot LOT42"), "{e}");
     }
 }

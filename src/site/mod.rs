@@ -11,9 +11,9 @@ pub mod desk;
 pub mod events;
 pub mod metrics;
 pub mod openapi;
+pub mod retries;
 pub mod view;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -68,10 +68,21 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let tokens = Arc::new(config.access.clone());
+    let legacy = config.legacy_token_forms();
+    if !legacy.is_empty() {
+        tracing::warn!(
+            forms = legacy.join(", "),
+            "the configuration uses an older token form: move each token to a [[tokens]] entry (name, role, stations, token or token_sha256), see README.md, \"Roles and tokens\""
+        );
+    }
+    if tokens.is_empty() {
+        tracing::warn!("the configuration has no [[tokens]]: the API will refuse every request but health, metrics and its description");
+    }
     let sync_routes = crate::sync::status::router(crate::sync::status::SyncState {
         store: store.clone(),
         status: link.as_ref().map(|l| l.status.clone()),
-        admin_token: config.http.admin_token.clone(),
+        tokens: tokens.clone(),
     });
 
     let state = api::AppState {
@@ -79,7 +90,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         store: store.clone(),
         events,
         metrics,
-        tokens: Arc::new(tokens(&config)),
+        tokens,
     };
     tracing::info!(
         site = config.site.id,
@@ -113,19 +124,6 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     drop(store);
     tracing::info!("stopped cleanly");
     Ok(())
-}
-
-/// Bearer tokens: each handheld's, and the admin token.
-fn tokens(config: &Config) -> HashMap<String, (String, Option<String>)> {
-    let mut tokens: HashMap<_, _> = config
-        .handhelds
-        .iter()
-        .map(|h| (h.token.clone(), (h.id.clone(), Some(h.station.clone()))))
-        .collect();
-    if let Some(admin) = &config.http.admin_token {
-        tokens.insert(admin.clone(), ("admin".to_owned(), None));
-    }
-    tokens
 }
 
 /// Hands every serial scan to the desk and beeps its answer back.

@@ -66,6 +66,8 @@ mod tests {
             .filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next())
             .collect();
         registered.sort_unstable();
+        // A path's methods may be routed apart (by the role they need).
+        registered.dedup();
         let mut listed: Vec<&str> = ROUTES.iter().map(|(p, _)| *p).collect();
         listed.sort_unstable();
         assert_eq!(registered, listed);
@@ -109,7 +111,8 @@ mod tests {
                 let op = &doc["paths"][*path][*m];
                 let responses = op["responses"].as_object().unwrap();
                 for (status, r) in responses {
-                    if status.as_str() < "400" {
+                    // Health's 503 is a status report, not a problem.
+                    if status.as_str() < "400" || *path == "/api/v1/health" {
                         continue;
                     }
                     let r = match r["$ref"].as_str() {

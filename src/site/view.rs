@@ -4,8 +4,10 @@
 
 use crate::station::context::QUARANTINE;
 use crate::station::reference::{Hold, PickList, Product};
-use crate::station::{records, LotStock, View, ViewResult};
-use crate::store::movement::{Kind, MovementId, NewMovement, Quantity, SerialState};
+use crate::station::{records, LotStock, Surroundings, View, ViewResult};
+use crate::store::chain::Hash;
+use crate::store::derived;
+use crate::store::movement::{Balance, Kind, Movement, NewMovement, Quantity, SerialState};
 use crate::store::queries::Document;
 use crate::store::reference::Reference;
 use crate::store::Store;
@@ -61,6 +63,83 @@ fn unit_delta(m: &NewMovement) -> i128 {
     }
 }
 
+impl StoreView<'_> {
+    /// A movement still being committed, as the journal will hold it but
+    /// for its seq (0) and hashes.
+    fn pending_movement(&self, body: &NewMovement) -> Movement {
+        Movement {
+            origin: self.store.site().to_owned(),
+            seq: 0,
+            prev_hash: Hash::GENESIS,
+            body: body.clone(),
+            hash: Hash::GENESIS,
+        }
+    }
+
+    /// The movement `m` corrects, when it is a correction.
+    fn corrected(&self, m: &Movement) -> ViewResult<Option<Movement>> {
+        match (&m.body.kind, &m.body.corrects) {
+            (Kind::Correction, Some(id)) => self.store.movement(&id.origin, id.seq).map_err(err),
+            _ => Ok(None),
+        }
+    }
+
+    /// What a correction of `original` is checked against: its other
+    /// corrections, its unit's history and its lot balance, each with the
+    /// movements still being committed.
+    pub fn around(&self, original: &Movement) -> ViewResult<Surroundings> {
+        let b = &original.body;
+        let target = original.id();
+        let mut corrections = self
+            .store
+            .corrections_of(&target.origin, target.seq)
+            .map_err(err)?;
+        let pending: Vec<Movement> = self
+            .pending
+            .iter()
+            .filter(|m| m.gtin == b.gtin)
+            .map(|m| self.pending_movement(m))
+            .collect();
+        corrections.extend(
+            pending
+                .iter()
+                .filter(|m| m.body.corrects.as_ref() == Some(&target))
+                .map(Movement::id),
+        );
+        let mut serial_history = Vec::new();
+        if let Some(serial) = &b.serial {
+            for id in self.store.by_serial(&b.gtin, serial).map_err(err)? {
+                if let Some(m) = self.store.movement(&id.origin, id.seq).map_err(err)? {
+                    serial_history.push(m);
+                }
+            }
+            serial_history.extend(
+                pending
+                    .iter()
+                    .filter(|m| m.body.serial.as_deref() == Some(serial))
+                    .cloned(),
+            );
+        }
+        let (key, _, _) = derived::balance_delta(original);
+        let mut balance = self
+            .store
+            .lot_balance_at(&key)
+            .map_err(err)?
+            .unwrap_or(Balance::ZERO);
+        for m in &pending {
+            let (k, mantissa, scale) = derived::balance_delta(m);
+            if k == key {
+                balance = balance.add(mantissa, scale);
+            }
+        }
+        Ok(Surroundings {
+            corrections,
+            serial_history,
+            balance,
+        })
+    }
+}
+
 impl View for StoreView<'_> {
     fn product(&self, gtin: &str) -> ViewResult<Option<Product>> {
         self.store
@@ -70,37 +149,22 @@ impl View for StoreView<'_> {
             .transpose()
     }
 
+    /// The stored state, carried through every movement still being
+    /// committed by the same transition the committer applies: a pending
+    /// void or dispatch counts before it is durable.
     fn serial_state(&self, gtin: &str, serial: &str) -> ViewResult<Option<SerialState>> {
-        let pending = self
-            .pending
-            .iter()
-            .filter(|m| m.gtin == gtin && m.serial.as_deref() == Some(serial))
-            .filter(|m| m.kind != Kind::Adjustment && m.kind != Kind::Correction)
-            .last();
-        if let Some(m) = pending {
-            let by = MovementId {
-                origin: String::new(),
-                seq: 0,
-            };
-            return Ok(Some(match m.kind {
-                Kind::Dispatch | Kind::TransferOut => SerialState::Dispatched {
-                    to: m.counterparty.clone(),
-                    at: m.device_time,
-                    by,
-                },
-                Kind::Return => SerialState::Returned {
-                    location: m.location.clone(),
-                    at: m.device_time,
-                    by,
-                },
-                _ => SerialState::InStock {
-                    location: m.location.clone(),
-                    since: m.device_time,
-                    by,
-                },
-            }));
+        let mut state = self.store.serial_state(gtin, serial).map_err(err)?;
+        for m in self.pending.iter() {
+            if m.gtin != gtin || m.serial.as_deref() != Some(serial) {
+                continue;
+            }
+            let m = self.pending_movement(m);
+            let corrected = self.corrected(&m)?;
+            if let Some((_, s)) = derived::serial_state(&m, corrected.as_ref()) {
+                state = Some(s);
+            }
         }
-        self.store.serial_state(gtin, serial).map_err(err)
+        Ok(state)
     }
 
     fn lots_on_hand(&self, gtin: &str) -> ViewResult<Vec<LotStock>> {

@@ -4,6 +4,7 @@
 //! records, as pure code over a read-only `View`.
 
 pub mod context;
+pub mod correction;
 pub mod import;
 pub mod records;
 pub mod reference;
@@ -11,7 +12,8 @@ pub mod rules;
 pub mod view;
 
 pub use context::{Context, Mode, Policies};
-pub use rules::{correction, decide, Decision, Refusal, ScanInput, Station, Warning};
+pub use correction::{check_correction, correction, Surroundings};
+pub use rules::{decide, Decision, Refusal, ScanInput, Station, Warning};
 pub use view::{LotStock, View, ViewResult};
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::reference::Product;
 use super::view::View;
 use crate::gs1::{self, Content, ElementString};
 use crate::store::movement::{
-    Counterparty, Documents, Kind, Movement, NewMovement, Quantity, ScanSource, SerialState,
+    Counterparty, Documents, Kind, NewMovement, Quantity, ScanSource, SerialState,
 };
 
 /// What the rules need to know about the station itself.
@@ -39,6 +39,9 @@ pub struct ScanInput<'a> {
     pub device_profile: &'a str,
     /// Given with the scan (handheld API); else the signed-in operator.
     pub operator: Option<&'a str>,
+    /// Who sent it, as authenticated: the handheld's token name or the
+    /// scanner's port (`NewMovement::author`).
+    pub author: &'a str,
     pub time: DateTime<Utc>,
 }
 
@@ -59,7 +62,7 @@ pub struct Warning {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     Accept {
-        movement: NewMovement,
+        movement: Box<NewMovement>,
         warnings: Vec<Warning>,
     },
     Reject(Refusal),
@@ -238,6 +241,7 @@ fn rules(
         },
         reason: None,
         corrects: None,
+        author: scan.author.to_owned(),
     };
 
     match mode {
@@ -422,7 +426,10 @@ fn rules(
             }
         }
     }
-    Ok(Decision::Accept { movement, warnings })
+    Ok(Decision::Accept {
+        movement: Box::new(movement),
+        warnings,
+    })
 }
 
 /// A product's tracking demands a lot and/or a serial in the barcode.
@@ -578,56 +585,4 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
             format!("unknown station command {command:?}: use CLOSE, VOID, SIGNOUT or MODE:RECEIVE|DISPATCH|RETURN"),
         ),
     }
-}
-
-/// The movement that reverses `original`: same item and place, opposite
-/// effect on stock, naming what it corrects and why. Refused without a
-/// reason, and for a correction: undoing an undo would hide what happened;
-/// the movement it corrects is corrected again instead, or a new scan made.
-pub fn correction(
-    original: &Movement,
-    reason: &str,
-    operator: &str,
-    time: DateTime<Utc>,
-) -> Result<NewMovement, String> {
-    if reason.trim().is_empty() {
-        return Err("a correction needs a reason".to_owned());
-    }
-    let b = &original.body;
-    if b.kind == Kind::Correction {
-        return Err(format!(
-            "movement {}:{} is itself a correction and cannot be corrected; record the movement again if it was right",
-            original.origin, original.seq
-        ));
-    }
-    let sign = -i64::from(b.kind.direction());
-    let quantity = match &b.quantity {
-        Quantity::Units(n) => Quantity::Units(n.saturating_mul(sign)),
-        Quantity::Measure {
-            mantissa,
-            scale,
-            unit,
-        } => Quantity::Measure {
-            mantissa: mantissa.saturating_mul(sign),
-            scale: *scale,
-            unit: unit.clone(),
-        },
-    };
-    Ok(NewMovement {
-        kind: Kind::Correction,
-        station: b.station.clone(),
-        operator: operator.to_owned(),
-        device_time: time,
-        location: b.location.clone(),
-        gtin: b.gtin.clone(),
-        lot: b.lot.clone(),
-        serial: b.serial.clone(),
-        expiry: b.expiry,
-        quantity,
-        counterparty: b.counterparty.clone(),
-        documents: b.documents.clone(),
-        scan: ScanSource::default(),
-        reason: Some(reason.to_owned()),
-        corrects: Some(original.id()),
-    })
 }

@@ -152,6 +152,7 @@ impl Setup {
             substitute: None,
             device_profile: "test",
             operator: None,
+            author: "hh-1",
             time: now(),
         };
         decide(&self.station(), context, &scan, view)
@@ -175,7 +176,7 @@ fn refused(d: Decision) -> Refusal {
 
 fn accepted(d: Decision) -> (crate::store::movement::NewMovement, Vec<Warning>) {
     match d {
-        Decision::Accept { movement, warnings } => (movement, warnings),
+        Decision::Accept { movement, warnings } => (*movement, warnings),
         other => panic!("expected acceptance, got {other:?}"),
     }
 }
@@ -638,13 +639,13 @@ fn corrections_reverse_a_movement_but_not_another_correction() {
         hash: Hash::GENESIS,
     };
     let receipt = stamp(1, body);
-    let undo = correction(&receipt, "wrong dock", "ann", now()).unwrap();
+    let undo = correction(&receipt, "wrong dock", "ann", "sue", now()).unwrap();
     assert_eq!(undo.kind, Kind::Correction);
     assert_eq!(undo.quantity, Quantity::Units(-1));
     assert_eq!(undo.corrects, Some(receipt.id()));
-    assert!(correction(&receipt, "  ", "ann", now())
+    assert!(correction(&receipt, "  ", "ann", "sue", now())
         .unwrap_err()
         .contains("reason"));
-    let e = correction(&stamp(2, undo), "oops", "ann", now()).unwrap_err();
+    let e = correction(&stamp(2, undo), "oops", "ann", "sue", now()).unwrap_err();
     assert!(e.contains("itself a correction"), "{e}");
 }

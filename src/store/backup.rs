@@ -49,9 +49,9 @@ pub(crate) fn run(sink: &mut SledSink, dest: &Path) -> Result<Report> {
         dest: dest.to_owned(),
         ..Report::default()
     };
-    for name in sink.db.tree_names() {
+    for name in sink.db()?.tree_names() {
         let from = sink
-            .db
+            .db()?
             .open_tree(&name)
             .map_err(sink.sled_err("open a tree to back up"))?;
         let to = out

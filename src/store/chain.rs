@@ -11,7 +11,9 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::movement::rejection_v1::BodyV1Ref;
 use super::movement::{Movement, NewMovement, NewRejection, Rejection};
+use super::movement_v1::NewMovementV1Ref;
 
 /// A SHA-256. Stored as 32 raw bytes; shown (JSON, tables) as hex.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -77,12 +79,24 @@ fn digest<T: Serialize>(fields: &T) -> Hash {
     Hash(Sha256::digest(&bytes).into())
 }
 
+/// A movement without an author hashes in the layout of its time (V1),
+/// so chains recorded before authors existed still verify; one with an
+/// author hashes all of it.
 pub fn movement_hash(origin: &str, seq: u64, prev: &Hash, body: &NewMovement) -> Hash {
-    digest(&(origin, seq, prev, body))
+    if body.author.is_empty() {
+        digest(&(origin, seq, prev, NewMovementV1Ref::from(body)))
+    } else {
+        digest(&(origin, seq, prev, body))
+    }
 }
 
+/// A rejection whose scan was kept whole hashes in the shape it had before
+/// truncation existed, so entries written then still verify.
 pub fn rejection_hash(origin: &str, seq: u64, prev: &Hash, body: &NewRejection) -> Hash {
-    digest(&(origin, seq, prev, body))
+    match body.raw_truncated {
+        None => digest(&(origin, seq, prev, BodyV1Ref::from(body))),
+        Some(_) => digest(&(origin, seq, prev, body)),
+    }
 }
 
 /// Recomputes a stored movement's hash: equal to `m.hash` unless history

@@ -12,11 +12,19 @@
 //!
 //! The committer is generic over `Sink` so that the benchmark can run the
 //! very same batching and the same entries against SQLite.
+//!
+//! A failed durable write (a full disk, an I/O error) stops commits: the
+//! sink may hold part of the failed batch in memory, so its seqs cannot be
+//! reused on it. Every request is then refused at once with the cause, and
+//! the committer reopens the sink from disk, with backoff, until it works;
+//! it then carries on from the chain heads it had acknowledged, which the
+//! reopen makes sure are exactly the heads on disk.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::chain::{self, Hash};
 use super::derived;
@@ -34,11 +42,46 @@ pub trait Sink: Send + 'static {
     fn write_durably(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()>;
     /// Told after each durable batch where the chains now end.
     fn acknowledged(&mut self, _origin: &str, _movements: Head, _rejections: Head) {}
+    /// After a failed write: drops everything the sink holds in memory and
+    /// opens it again from disk, so that its chains of `origin` end at the
+    /// acknowledged heads given (a failed batch that reached the disk after
+    /// all is taken out again: its requesters were told it failed).
+    fn reopen(&mut self, _origin: &str, _movements: Head, _rejections: Head) -> Result<()> {
+        Err(StoreError::Failed {
+            path: PathBuf::new(),
+            cause: "this store cannot be reopened in place".into(),
+        })
+    }
 }
 
 /// Work run on the committer thread between batches, with exclusive access
-/// to the sink: verify, reindex and backup see no commit half-way.
-pub type Exclusive<S> = Box<dyn FnOnce(&mut S) + Send>;
+/// to the sink: verify, reindex and backup see no commit half-way. It
+/// returns the I/O error it met, if any: a failed write stops commits as a
+/// failed batch does.
+pub type Exclusive<S> = Box<dyn FnOnce(&mut S) -> Option<StoreError> + Send>;
+
+/// Why commits are refused, if they are; shared with the requesters so
+/// that health checks and refused requests can say why.
+#[derive(Default)]
+pub struct Health {
+    failure: Mutex<Option<StoreError>>,
+}
+
+impl Health {
+    /// A copy of the failure, if commits are refused.
+    pub fn failure(&self) -> Option<StoreError> {
+        let failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        failure.as_ref().map(|e| e.to_failed(&PathBuf::new()))
+    }
+
+    fn set(&self, failure: Option<StoreError>) {
+        *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = failure;
+    }
+}
+
+/// The first retry after a failure, and the longest wait between two.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
+const LONGEST_RETRY: Duration = Duration::from_secs(5);
 
 enum Request<S> {
     Movement(Box<NewMovement>, Reply<Result<Movement>>),
@@ -59,6 +102,7 @@ pub struct Committer<S> {
     thread: Option<std::thread::JoinHandle<()>>,
     path: PathBuf,
     pub stats: Arc<Stats>,
+    health: Arc<Health>,
 }
 
 impl<S: Sink> Committer<S> {
@@ -67,6 +111,7 @@ impl<S: Sink> Committer<S> {
         let head = read_head(&sink, &keys::head(&origin), &path)?;
         let rejected_head = read_head(&sink, &keys::rejected_head(&origin), &path)?;
         let stats = Arc::new(Stats::default());
+        let health = Arc::new(Health::default());
         let (tx, rx) = mpsc::channel();
         let mut worker = Worker {
             sink,
@@ -75,7 +120,8 @@ impl<S: Sink> Committer<S> {
             head,
             rejected_head,
             max_batch: max_batch.max(1),
-            failed: None,
+            health: health.clone(),
+            retry: None,
             stats: stats.clone(),
             replier: None,
         };
@@ -88,6 +134,7 @@ impl<S: Sink> Committer<S> {
             thread: Some(thread),
             path,
             stats,
+            health,
         })
     }
 
@@ -118,16 +165,35 @@ impl<S: Sink> Committer<S> {
         work: impl FnOnce(&mut S) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let (reply, pending) = reply::channel();
+        let path = self.path.clone();
         self.send(Request::Exclusive(Box::new(move |sink: &mut S| {
-            reply.send(work(sink))
+            let result = work(sink);
+            let failure = match &result {
+                Err(
+                    e @ (StoreError::DiskFull { .. }
+                    | StoreError::Io { .. }
+                    | StoreError::ReadOnly { .. }),
+                ) => Some(e.to_failed(&path)),
+                _ => None,
+            };
+            reply.send(result);
+            failure
         })));
+        // Work is dropped unrun while commits are refused.
         pending.wait().unwrap_or_else(|| Err(self.closed()))
     }
 
+    /// Why a request went unanswered: the store's failure if commits are
+    /// refused, else the committer is gone.
     pub fn closed(&self) -> StoreError {
-        StoreError::Closed {
+        self.failure().unwrap_or_else(|| StoreError::Closed {
             path: self.path.clone(),
-        }
+        })
+    }
+
+    /// `None` while commits are accepted, else why not.
+    pub fn failure(&self) -> Option<StoreError> {
+        self.health.failure().map(|e| e.to_failed(&self.path))
     }
 }
 
@@ -162,9 +228,11 @@ struct Worker<S> {
     head: Head,
     rejected_head: Head,
     max_batch: usize,
-    /// Set after a failed durable write: sled may hold part of it in memory,
-    /// so seqs cannot be reused safely until a restart recovers from disk.
-    failed: Option<String>,
+    /// Set after a failed durable write: the sink may hold part of it in
+    /// memory, so nothing is committed until it is reopened from disk.
+    health: Arc<Health>,
+    /// While failed: when to try reopening next, and the wait after that.
+    retry: Option<(Instant, Duration)>,
     stats: Arc<Stats>,
     replier: Option<mpsc::Sender<Vec<Answer>>>,
 }
@@ -199,7 +267,21 @@ impl<S: Sink> Worker<S> {
 
     fn serve(&mut self, rx: mpsc::Receiver<Request<S>>) {
         let mut batch = Vec::with_capacity(self.max_batch);
-        while let Ok(first) = rx.recv() {
+        loop {
+            let first = match self.retry {
+                None => rx.recv().map_err(|_| ()),
+                Some((at, _)) => {
+                    match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                        Ok(r) => Ok(r),
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            self.reopen();
+                            continue;
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
+                    }
+                }
+            };
+            let Ok(first) = first else { break };
             batch.push(first);
             while batch.len() < self.max_batch {
                 match rx.try_recv() {
@@ -214,12 +296,77 @@ impl<S: Sink> Worker<S> {
                 match request {
                     Request::Exclusive(work) => {
                         self.commit(std::mem::take(&mut commits));
-                        work(&mut self.sink);
+                        // Refused (dropped unrun) while failed: the work
+                        // could see or write a half-failed store.
+                        if self.retry.is_none() {
+                            if let Some(e) = work(&mut self.sink) {
+                                self.fail(e);
+                            }
+                        }
                     }
                     other => commits.push(other),
                 }
             }
             self.commit(commits);
+            if matches!(self.retry, Some((at, _)) if at <= Instant::now()) {
+                self.reopen();
+            }
+        }
+    }
+
+    /// Stops commits after a failed write, until a reopen works.
+    fn fail(&mut self, e: StoreError) {
+        tracing::error!(origin = %self.origin, seq = self.head.seq, error = %e, "durable write failed; refusing commits until the store is reopened");
+        self.health.set(Some(e.to_failed(&self.path)));
+        self.retry = Some((Instant::now() + FIRST_RETRY, FIRST_RETRY));
+    }
+
+    /// One attempt at reopening the sink from disk; on success commits
+    /// resume from the heads acknowledged before the failure.
+    fn reopen(&mut self) {
+        let Some((_, wait)) = self.retry else { return };
+        let first = wait == FIRST_RETRY;
+        if first {
+            tracing::info!(origin = %self.origin, "reopening the store after the failed write");
+        }
+        let reopened = self
+            .sink
+            .reopen(&self.origin, self.head, self.rejected_head)
+            .and_then(|()| {
+                let heads = (
+                    read_head(&self.sink, &keys::head(&self.origin), &self.path)?,
+                    read_head(&self.sink, &keys::rejected_head(&self.origin), &self.path)?,
+                );
+                if heads != (self.head, self.rejected_head) {
+                    return Err(StoreError::Damaged {
+                        path: self.path.clone(),
+                        detail: format!(
+                            "after reopening, its movements end at seq {} but seq {} was acknowledged",
+                            heads.0.seq, self.head.seq
+                        ),
+                    });
+                }
+                Ok(())
+            });
+        match reopened {
+            Ok(()) => {
+                tracing::info!(origin = %self.origin, seq = self.head.seq, "store reopened; commits resume");
+                self.health.set(None);
+                self.retry = None;
+            }
+            Err(e) => {
+                if first {
+                    tracing::warn!(origin = %self.origin, error = %e, "the store cannot be reopened yet; retrying with backoff");
+                } else {
+                    tracing::debug!(origin = %self.origin, error = %e, "the store cannot be reopened yet");
+                }
+                // A full disk stays the reason people are told.
+                if !matches!(e, StoreError::Reopening { .. } | StoreError::InUse { .. }) {
+                    self.health.set(Some(e.to_failed(&self.path)));
+                }
+                let next = (wait * 2).min(LONGEST_RETRY);
+                self.retry = Some((Instant::now() + next, next));
+            }
         }
     }
 
@@ -227,11 +374,8 @@ impl<S: Sink> Worker<S> {
         if requests.is_empty() {
             return;
         }
-        if let Some(cause) = &self.failed {
-            let e = StoreError::Failed {
-                path: self.path.clone(),
-                cause: cause.clone(),
-            };
+        if let Some(e) = self.health.failure() {
+            let e = e.to_failed(&self.path);
             for r in requests {
                 answer_error(r, &e, &self.path);
             }
@@ -298,12 +442,11 @@ impl<S: Sink> Worker<S> {
             }
             Err(e) => {
                 // Planning errors write nothing; a failed write may have
-                // reached sled's memory, so stop until a restart.
+                // reached sled's memory, so stop until a reopen.
                 if matches!(e, StoreError::Value { .. }) {
                     tracing::error!(origin = %self.origin, error = %e, "batch refused");
                 } else {
-                    tracing::error!(origin = %self.origin, seq = self.head.seq, error = %e, "durable write failed; refusing further commits");
-                    self.failed = Some(e.to_string());
+                    self.fail(e.to_failed(&self.path));
                 }
                 for a in answers {
                     match a {
@@ -387,7 +530,8 @@ impl Plan {
         Ok(m)
     }
 
-    fn rejection(&mut self, origin: &str, body: NewRejection) -> Rejection {
+    fn rejection(&mut self, origin: &str, mut body: NewRejection) -> Rejection {
+        body.bound_raw();
         let seq = self.rejected_head.seq + 1;
         let prev_hash = self.rejected_head.hash;
         let hash = chain::rejection_hash(origin, seq, &prev_hash, &body);

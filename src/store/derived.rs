@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::{self, prefix, Key, KeyReader};
-use super::movement::{Balance, Kind, Movement, MovementId, Quantity, SerialState};
+use super::movement::{Balance, Kind, Movement, MovementId, SerialState};
 
 /// Index keys of a movement: present (with an empty value) exactly when the
 /// movement is in the journal.
@@ -56,6 +56,13 @@ pub fn index_keys(m: &Movement) -> Vec<Vec<u8>> {
             out.push(document_key(tag, doc).id(&m.origin, m.seq).into_vec());
         }
     }
+    if let (Kind::Correction, Some(target)) = (b.kind, &b.corrects) {
+        out.push(
+            keys::corrected_by(&target.origin, target.seq)
+                .id(&m.origin, m.seq)
+                .into_vec(),
+        );
+    }
     out.push(
         Key::new(prefix::BY_DAY)
             .date(b.device_time.date_naive())
@@ -78,6 +85,10 @@ pub fn index_target(key: &[u8]) -> Option<(String, u64)> {
             r.str()?;
         }
         prefix::BY_DAY => r.skip(4)?,
+        prefix::CORRECTED_BY => {
+            r.str()?;
+            r.u64()?;
+        }
         _ => return None,
     }
     Some((r.str()?, r.u64()?))
@@ -94,14 +105,7 @@ pub fn document_key(tag: u8, value: &str) -> Key {
 /// The change a movement makes to one lot balance: (key, mantissa, scale).
 pub fn balance_delta(m: &Movement) -> (Vec<u8>, i128, u8) {
     let b = &m.body;
-    let (mantissa, scale, unit) = match &b.quantity {
-        Quantity::Units(n) => (i128::from(*n), 0, ""),
-        Quantity::Measure {
-            mantissa,
-            scale,
-            unit,
-        } => (i128::from(*mantissa), *scale, unit.as_str()),
-    };
+    let (mantissa, scale, unit) = b.quantity.parts();
     let signed = match b.kind.direction() {
         1 => mantissa.abs(),
         -1 => -mantissa.abs(),
@@ -339,6 +343,20 @@ mod tests {
         assert_eq!(keys.len(), 5, "lot, serial, gln, PO, day");
         for k in keys {
             assert_eq!(index_target(&k), Some(("north".into(), 7)), "{k:?}");
+        }
+        let mut undo = at(9, Kind::Correction);
+        undo.body.corrects = Some(MovementId {
+            origin: "north".into(),
+            seq: 7,
+        });
+        let keys = index_keys(&undo);
+        let by = keys
+            .iter()
+            .find(|k| k[0] == prefix::CORRECTED_BY)
+            .expect("a correction is indexed by what it corrects");
+        assert!(by.starts_with(&crate::store::keys::corrected_by("north", 7).into_vec()));
+        for k in keys {
+            assert_eq!(index_target(&k), Some(("north".into(), 9)), "{k:?}");
         }
     }
 

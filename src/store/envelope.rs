@@ -12,7 +12,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::chain::Hash;
+use super::movement::rejection_v1::RejectionV1;
 use super::movement::{Balance, Movement, OutboxPosition, Rejection, SerialState};
+use super::movement_v1::MovementV1;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EnvelopeError {
@@ -93,19 +95,62 @@ pub struct Head {
     pub hash: Hash,
 }
 
-envelope!(
+/// Declares the envelope of a type whose layout changed once: `$old`
+/// (frozen, read only, converted with `Into`) is V1, the type itself V2.
+macro_rules! envelope_v2 {
+    ($what:literal, $ty:ty, $old:ty, $env:ident, $env_ref:ident) => {
+        #[derive(Deserialize)]
+        enum $env {
+            V1($old),
+            V2($ty),
+        }
+
+        #[derive(Serialize)]
+        enum $env_ref<'a> {
+            /// Never written again; here so that V2 keeps its index.
+            #[allow(dead_code)]
+            V1(()),
+            V2(&'a $ty),
+        }
+
+        impl Stored for $ty {
+            const WHAT: &'static str = $what;
+
+            fn encode(&self) -> Vec<u8> {
+                postcard::to_stdvec(&$env_ref::V2(self)).unwrap_or_default()
+            }
+
+            fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+                check_version($what, bytes, 2)?;
+                match postcard::from_bytes::<$env>(bytes) {
+                    Ok($env::V1(v)) => Ok(v.into()),
+                    Ok($env::V2(v)) => Ok(v),
+                    Err(e) => Err(EnvelopeError::Damaged {
+                        what: $what,
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+// Movements: V1 had no author (`movement_v1`).
+envelope_v2!(
     "movement",
     Movement,
+    MovementV1,
     MovementEnvelope,
-    MovementEnvelopeRef,
-    versions = 1
+    MovementEnvelopeRef
 );
-envelope!(
+// Rejected scans: V1 before a long scan was cut to its first
+// `REJECTED_RAW_KEPT` bytes (`raw_truncated`).
+envelope_v2!(
     "rejected scan",
     Rejection,
+    RejectionV1,
     RejectionEnvelope,
-    RejectionEnvelopeRef,
-    versions = 1
+    RejectionEnvelopeRef
 );
 envelope!(
     "serial state",
@@ -165,8 +210,31 @@ mod tests {
     fn movement_round_trips() {
         let m = movement();
         let bytes = m.encode();
-        assert_eq!(bytes[0], 0, "V1 is variant 0");
+        assert_eq!(bytes[0], 1, "V2 is variant 1");
         assert_eq!(Movement::decode(&bytes).unwrap(), m);
+    }
+
+    /// `sample(3)` as scantrail wrote it before movements had authors
+    /// (envelope V1), byte for byte.
+    const V1_MOVEMENT: &str = "00056e6f7274680100000000000000000000000000000000000000000000000000000000000000000006646f636b2d31036f703714323032362d30352d32385432303a32363a34335a04412d30310e303935303630303031333433353201054c4f543432010753303030303033010a323032372d30332d33310002010d39353036303030303030303139000104504f2d310000002c5d433130313039353036303030313334333532313732373033333131304c4f5434321d323153303030303031035d43310767656e6572696305302e312e30000009efe8ad194222294f894ca58a8ab06fc022cc2df27ad79d7d97141e1c53d51a";
+
+    #[test]
+    fn a_movement_recorded_before_authors_reads_and_keeps_its_hash() {
+        let bytes: Vec<u8> = (0..V1_MOVEMENT.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&V1_MOVEMENT[i..i + 2], 16).unwrap())
+            .collect();
+        let m = Movement::decode(&bytes).unwrap();
+        assert_eq!(m.body.author, "");
+        let mut expected = movement();
+        expected.body.author = String::new();
+        expected.hash = m.hash;
+        assert_eq!(m, expected);
+        assert_eq!(chain::recompute(&m), m.hash, "the V1 hash still verifies");
+        // Naming an author changes the hash: it is part of the record.
+        let mut authored = m.clone();
+        authored.body.author = "hh-1".into();
+        assert_ne!(chain::recompute(&authored), m.hash);
     }
 
     #[test]
@@ -201,14 +269,14 @@ mod tests {
     #[test]
     fn unknown_version_is_refused_by_name() {
         let mut bytes = movement().encode();
-        bytes[0] = 1; // V2, which this build does not know
+        bytes[0] = 2; // V3, which this build does not know
         let e = Movement::decode(&bytes).unwrap_err();
         assert_eq!(
             e,
             EnvelopeError::UnknownVersion {
                 what: "movement",
-                found: 2,
-                known: 1
+                found: 3,
+                known: 2
             }
         );
         assert!(e.to_string().contains("upgrade scantrail"));

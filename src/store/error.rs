@@ -48,8 +48,13 @@ pub enum StoreError {
         source: EnvelopeError,
     },
 
-    #[error("the disk holding {path} is full ({op}): free some space and start again; scans that were not acknowledged were not stored")]
-    DiskFull { path: PathBuf, op: &'static str },
+    #[error("the disk holding {path} is full ({op}: {detail}): free some space; scantrail resumes by itself once there is room, and scans that were not acknowledged were not stored")]
+    DiskFull {
+        path: PathBuf,
+        op: &'static str,
+        /// The OS error, as text (the log's, not the operator's).
+        detail: String,
+    },
 
     #[error("cannot write to {path} ({op}: {source}): the directory is read-only or not scantrail's to write; fix its permissions or mount")]
     ReadOnly {
@@ -70,8 +75,11 @@ pub enum StoreError {
     #[error("a reindex of the store at {path} was interrupted, so its derived trees are incomplete: run `scantrail reindex`")]
     ReindexInterrupted { path: PathBuf },
 
-    #[error("the store at {path} stopped accepting commits after a failed write ({cause}); restart scantrail, which recovers the store to its last durable state")]
+    #[error("the store at {path} stopped accepting commits after a failed write ({cause}); scantrail reopens it by itself, from its last durable state, once the cause is fixed")]
     Failed { path: PathBuf, cause: String },
+
+    #[error("the store at {path} is being reopened after a failed write: try again in a moment")]
+    Reopening { path: PathBuf },
 
     #[error("the store at {path} is shut down")]
     Closed { path: PathBuf },
@@ -86,10 +94,22 @@ impl StoreError {
     /// Classifies an I/O error: a full disk and a read-only directory need
     /// different actions from the user.
     pub fn io(path: impl Into<PathBuf>, op: &'static str, source: std::io::Error) -> StoreError {
+        use std::io::ErrorKind;
         let path = path.into();
-        match source.raw_os_error() {
-            Some(28) | Some(122) => StoreError::DiskFull { path, op },
-            Some(13) | Some(1) | Some(30) => StoreError::ReadOnly { path, op, source },
+        // sled hands out copies of an I/O error that keep its kind but not
+        // its OS code, so both are looked at.
+        match (source.raw_os_error(), source.kind()) {
+            (Some(28) | Some(122), _) | (_, ErrorKind::StorageFull | ErrorKind::QuotaExceeded) => {
+                StoreError::DiskFull {
+                    path,
+                    op,
+                    detail: source.to_string(),
+                }
+            }
+            (Some(13) | Some(1) | Some(30), _)
+            | (_, ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem) => {
+                StoreError::ReadOnly { path, op, source }
+            }
             _ => StoreError::Io { path, op, source },
         }
     }
@@ -119,13 +139,39 @@ impl StoreError {
         }
     }
 
+    /// What a person at a scanner or handheld is told, with a stable code:
+    /// the details (OS error, path) are for the log, not for them.
+    pub fn plain(&self) -> (&'static str, &'static str) {
+        match self {
+            StoreError::DiskFull { .. } => ("disk_full", "the site's disk is full; tell IT"),
+            StoreError::Closed { .. } => (
+                "store_error",
+                "scantrail is shutting down; scan again in a moment",
+            ),
+            StoreError::Reopening { .. } => (
+                "store_error",
+                "scantrail is recovering its store; scan again in a moment",
+            ),
+            _ => (
+                "store_error",
+                "the site's store cannot record scans right now; tell IT",
+            ),
+        }
+    }
+
     /// A short form for answering each requester of a failed batch (the
-    /// error itself is not `Clone`).
+    /// error itself is not `Clone`). A full disk stays a full disk, so the
+    /// answers can say so plainly.
     pub fn to_failed(&self, path: &std::path::Path) -> StoreError {
         match self {
-            StoreError::DiskFull { path, op } => StoreError::DiskFull {
+            StoreError::DiskFull { path, op, detail } => StoreError::DiskFull {
                 path: path.clone(),
                 op,
+                detail: detail.clone(),
+            },
+            StoreError::Failed { path, cause } => StoreError::Failed {
+                path: path.clone(),
+                cause: cause.clone(),
             },
             other => StoreError::Failed {
                 path: path.to_owned(),

@@ -98,11 +98,15 @@ pub struct Incoming {
 }
 
 /// A batch taken: where the origin's log now ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingested {
     pub head: Head,
     pub new: usize,
     pub duplicates: usize,
+    /// New corrections of a movement that was already corrected: taken
+    /// (the site recorded them; history is not refused) but named, so
+    /// head office can raise them with the site.
+    pub corrected_again: Vec<String>,
 }
 
 /// Why a batch was refused; nothing of it was written.
@@ -304,8 +308,10 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes a checked batch's new entries, chunk by chunk (not yet
-    /// durable: `finish` flushes).
-    fn write(&mut self, incoming: &Incoming, checked: &Checked) -> Result<()> {
+    /// durable: `finish` flushes). Returns the corrections of movements
+    /// already corrected, in words.
+    fn write(&mut self, incoming: &Incoming, checked: &Checked) -> Result<Vec<String>> {
+        let mut corrected_again = Vec::new();
         let log = incoming.entries.log();
         let origin = incoming.origin.as_str();
         let mut first = checked.fresh.start;
@@ -314,7 +320,7 @@ impl<'a> Writer<'a> {
             let mut writes: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity((end - first) * 9 + 4);
             let last = match &incoming.entries {
                 Entries::Movements(v) => {
-                    self.movements(origin, &v[first..end], &mut writes)?;
+                    self.movements(origin, &v[first..end], &mut writes, &mut corrected_again)?;
                     Head {
                         seq: v[end - 1].seq,
                         hash: v[end - 1].hash,
@@ -350,7 +356,7 @@ impl<'a> Writer<'a> {
             self.apply(writes)?;
             first = end;
         }
-        Ok(())
+        Ok(corrected_again)
     }
 
     /// The journal entries, index entries, balances and serial states of
@@ -360,9 +366,26 @@ impl<'a> Writer<'a> {
         origin: &str,
         chunk: &[Movement],
         writes: &mut Vec<(Vec<u8>, Vec<u8>)>,
+        corrected_again: &mut Vec<String>,
     ) -> Result<()> {
         let mut aggregates = derived::Aggregates::default();
-        for m in chunk {
+        for (i, m) in chunk.iter().enumerate() {
+            if let Some(t) = m.body.corrects.as_ref() {
+                let earlier = chunk[..i]
+                    .iter()
+                    .find(|c| c.body.corrects.as_ref() == Some(t))
+                    .map(|c| (c.origin.clone(), c.seq));
+                let stored = match earlier {
+                    Some(e) => Some(e),
+                    None => self.first_correction(&t.origin, t.seq)?,
+                };
+                if let Some((o, s)) = stored {
+                    corrected_again.push(format!(
+                        "seq {} corrects {}:{} again, already corrected by {o}:{s}",
+                        m.seq, t.origin, t.seq
+                    ));
+                }
+            }
             // A correction's state depends on what it corrects, which may
             // be earlier in this same chunk.
             let corrected = match derived::corrected_key(m) {
@@ -387,6 +410,22 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// The first correction head office holds of (origin, seq).
+    fn first_correction(&self, origin: &str, seq: u64) -> Result<Option<(String, u64)>> {
+        match self
+            .sink
+            .journal()?
+            .scan_prefix(keys::corrected_by(origin, seq).into_vec())
+            .next()
+        {
+            Some(item) => {
+                let (k, _) = item.map_err(self.sink.sled_err("read the corrections index"))?;
+                Ok(derived::index_target(&k))
+            }
+            None => Ok(None),
+        }
+    }
+
     fn apply(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
         let t = std::time::Instant::now();
         let mut batch = sled::Batch::default();
@@ -394,7 +433,7 @@ impl<'a> Writer<'a> {
             batch.insert(k, v);
         }
         self.sink
-            .journal
+            .journal()?
             .apply_batch(batch)
             .map_err(self.sink.sled_err("write ingested movements"))?;
         self.sink.timing.add(&self.sink.timing.apply, t);
@@ -427,6 +466,7 @@ impl Store {
             head: self.head(origin)?,
             new: 0,
             duplicates: 0,
+            corrected_again: Vec::new(),
         })))
     }
 
@@ -458,11 +498,12 @@ impl Store {
                         continue;
                     }
                 };
-                writer.write(b, &checked)?;
+                let corrected_again = writer.write(b, &checked)?;
                 answers.push(Ok(Ingested {
                     head: checked.head,
                     new: checked.fresh.len(),
                     duplicates: checked.duplicates,
+                    corrected_again,
                 }));
             }
             writer.finish()?;
@@ -476,6 +517,7 @@ impl Store {
             Log::Movements => self.head(origin),
             Log::Rejections => {
                 match self
+                    .trees()?
                     .journal
                     .get(keys::rejected_head(origin))
                     .map_err(|e| StoreError::sled(self.path(), "read a chain head", e))?
@@ -496,6 +538,7 @@ impl Store {
         let lo = receipt_key(origin, log, 0);
         let hi = receipt_key(origin, log, seq);
         let found = self
+            .trees()?
             .journal
             .range(lo..=hi)
             .next_back()
@@ -517,10 +560,15 @@ mod tests {
     use crate::store::OpenOptions;
 
     fn chain(origin: &str, n: u64) -> Vec<Movement> {
+        chain_of(origin, (1..=n).map(sample).collect())
+    }
+
+    fn chain_of(origin: &str, bodies: Vec<crate::store::movement::NewMovement>) -> Vec<Movement> {
         let mut prev = Hash::GENESIS;
-        (1..=n)
-            .map(|seq| {
-                let body = sample(seq);
+        bodies
+            .into_iter()
+            .zip(1..)
+            .map(|(body, seq)| {
                 let hash = chain::movement_hash(origin, seq, &prev, &body);
                 let m = Movement {
                     origin: origin.into(),
@@ -533,6 +581,35 @@ mod tests {
                 m
             })
             .collect()
+    }
+
+    #[test]
+    fn a_second_correction_of_a_movement_is_taken_and_named() {
+        use crate::store::movement::{Kind, MovementId};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), OpenOptions::create("hq".into())).unwrap();
+        let undo = |n| {
+            let mut c = sample(n);
+            c.kind = Kind::Correction;
+            c.corrects = Some(MovementId {
+                origin: "north".into(),
+                seq: 1,
+            });
+            c
+        };
+        let north = chain_of("north", vec![sample(1), undo(2), undo(3), undo(4)]);
+        let r = store.ingest("north", north[..3].to_vec()).unwrap().unwrap();
+        assert_eq!(
+            r.corrected_again,
+            vec!["seq 3 corrects north:1 again, already corrected by north:2".to_owned()]
+        );
+        // In a later batch, against what head office already holds.
+        let r = store.ingest("north", north[3..].to_vec()).unwrap().unwrap();
+        assert_eq!(
+            r.corrected_again,
+            vec!["seq 4 corrects north:1 again, already corrected by north:2".to_owned()]
+        );
+        assert_eq!(r.head.seq, 4, "taken, not refused");
     }
 
     #[test]

@@ -41,10 +41,14 @@ pub mod prefix {
     /// stock and expiry reports read it beside each balance, the station
     /// rules before a dispatch.
     pub const LOT_EXPIRY: u8 = 0x27;
+    /// (corrected origin, corrected seq, origin, seq) → (): every
+    /// correction by the movement it corrects, so "corrected at most once"
+    /// is one prefix look-up and a second correction shows in verify.
+    pub const CORRECTED_BY: u8 = 0x28;
 
     /// The prefixes reindex clears and rebuilds, with their names for
     /// messages.
-    pub const DERIVED: [(u8, &str); 8] = [
+    pub const DERIVED: [(u8, &str); 9] = [
         (BY_LOT, "by lot"),
         (BY_SERIAL, "by serial"),
         (SERIAL_STATE, "serial state"),
@@ -53,6 +57,7 @@ pub mod prefix {
         (BY_DOCUMENT, "by document"),
         (BY_DAY, "by day"),
         (LOT_EXPIRY, "lot expiry"),
+        (CORRECTED_BY, "corrections"),
     ];
 }
 
@@ -206,6 +211,11 @@ pub fn lot_balance(gtin: &str, lot: &str, origin: &str, location: &str, unit: &s
         .str(location)
         .str(unit)
         .into_vec()
+}
+
+/// All corrections of the movement (origin, seq).
+pub fn corrected_by(origin: &str, seq: u64) -> Key {
+    Key::new(prefix::CORRECTED_BY).id(origin, seq)
 }
 
 pub fn lot_expiry(gtin: &str, lot: &str) -> Vec<u8> {

@@ -21,19 +21,22 @@ pub mod error;
 pub mod ingest;
 pub mod keys;
 pub mod movement;
+pub mod movement_v1;
 pub mod published;
 pub mod queries;
 pub mod reference;
 pub mod reindex;
+mod reopen;
 pub mod reply;
 pub mod report_scan;
 pub mod sync_state;
+mod upgrade;
 pub mod verify;
 mod watermark;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use committer::{Committer, Sink};
 use envelope::Stored;
@@ -45,7 +48,9 @@ pub use movement::*;
 /// one is upgraded by `reindex`.
 ///
 /// 2: the lot-expiry tree; lot balances keyed by origin too.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: corrections indexed by the movement they correct (`CORRECTED_BY`);
+///    a store of schema 2 is upgraded in place when it is opened.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Batch size cap: large enough that a flush is amortised over many scans,
 /// small enough that one batch's latency stays well under a scanner's
@@ -108,13 +113,29 @@ impl OpenOptions {
     }
 }
 
+/// The handles on one opening of sled. They are cheap to clone, and every
+/// clone keeps that opening (and sled's lock on its files) alive: the
+/// store can only be reopened once all of them are dropped.
+#[derive(Clone)]
+pub(crate) struct Trees {
+    pub(crate) db: sled::Db,
+    pub(crate) meta: sled::Tree,
+    pub(crate) journal: sled::Tree,
+    pub(crate) outbox: sled::Tree,
+}
+
+/// The readers' handles, shared by `Store` and the committer's sink: empty
+/// while the committer reopens the store after a failed write.
+type Slot = Arc<RwLock<Option<Trees>>>;
+
 /// sled behind the committer: the trees, and the fsyncs that make a flush
 /// durable.
 pub struct SledSink {
     pub(crate) path: PathBuf,
-    pub(crate) db: sled::Db,
-    pub(crate) meta: sled::Tree,
-    pub(crate) journal: sled::Tree,
+    /// `None` only between dropping a failed opening and a new one.
+    trees: Option<Trees>,
+    slot: Slot,
+    cache_bytes: u64,
     durability: durable::Durability,
     watermark: Option<watermark::Writer>,
     timing: Arc<Timing>,
@@ -154,9 +175,31 @@ impl Timing {
 }
 
 impl SledSink {
+    fn trees(&self) -> Result<&Trees> {
+        self.trees.as_ref().ok_or_else(|| StoreError::Reopening {
+            path: self.path.clone(),
+        })
+    }
+
+    pub(crate) fn db(&self) -> Result<&sled::Db> {
+        Ok(&self.trees()?.db)
+    }
+
+    pub(crate) fn meta(&self) -> Result<&sled::Tree> {
+        Ok(&self.trees()?.meta)
+    }
+
+    pub(crate) fn journal(&self) -> Result<&sled::Tree> {
+        Ok(&self.trees()?.journal)
+    }
+
+    pub(crate) fn outbox(&self) -> Result<&sled::Tree> {
+        Ok(&self.trees()?.outbox)
+    }
+
     pub(crate) fn make_durable(&mut self) -> Result<()> {
         let t = std::time::Instant::now();
-        self.db
+        self.db()?
             .flush()
             .map_err(|e| StoreError::sled(&self.path, "flush", e))?;
         let t = self.timing.add(&self.timing.flush, t);
@@ -173,7 +216,7 @@ impl SledSink {
 impl Sink for SledSink {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(self
-            .journal
+            .journal()?
             .get(key)
             .map_err(self.sled_err("read"))?
             .map(|v| v.to_vec()))
@@ -185,7 +228,7 @@ impl Sink for SledSink {
         for (k, v) in writes {
             batch.insert(k, v);
         }
-        self.journal
+        self.journal()?
             .apply_batch(batch)
             .map_err(self.sled_err("write a batch"))?;
         self.timing.add(&self.timing.apply, t);
@@ -212,6 +255,15 @@ impl Sink for SledSink {
             }
         }
     }
+
+    fn reopen(
+        &mut self,
+        origin: &str,
+        movements: envelope::Head,
+        rejections: envelope::Head,
+    ) -> Result<()> {
+        reopen::run(self, origin, movements, rejections)
+    }
 }
 
 /// An open store. Share it between threads with `Arc<Store>` (or by
@@ -219,9 +271,7 @@ impl Sink for SledSink {
 pub struct Store {
     path: PathBuf,
     site: String,
-    journal: sled::Tree,
-    outbox: sled::Tree,
-    db: sled::Db,
+    trees: Slot,
     committer: Committer<SledSink>,
     timing: Arc<Timing>,
 }
@@ -299,29 +349,19 @@ impl Store {
             std::fs::create_dir_all(path)
                 .map_err(|e| StoreError::io(path, "create the store directory", e))?;
         }
-        let db = open_sled(path, options.cache_bytes)?;
-        let meta = db
-            .open_tree(tree::META)
-            .map_err(|e| StoreError::sled(path, "open the meta tree", e))?;
-        let journal = db
-            .open_tree(tree::JOURNAL)
-            .map_err(|e| StoreError::sled(path, "open the journal tree", e))?;
-        let outbox = db
-            .open_tree(tree::OUTBOX)
-            .map_err(|e| StoreError::sled(path, "open the outbox tree", e))?;
-        reference::open_trees(&db, path)?;
-
-        let site = Self::check_meta(path, &meta, &journal, &options)?;
-        Self::check_watermark(path, &site, &journal)?;
+        let trees = Trees::open(path, options.cache_bytes)?;
+        let (site, schema) = Self::check_meta(path, &trees.meta, &trees.journal, &options)?;
+        Self::check_watermark(path, &site, &trees.journal)?;
         let watermark = watermark::Writer::open(path)
             .map_err(|e| StoreError::io(path, "open the watermark file", e))?;
         let durability = durable::Durability::new(path)?;
         let timing = Arc::new(Timing::default());
+        let slot: Slot = Arc::new(RwLock::new(Some(trees.clone())));
         let mut sink = SledSink {
             path: path.to_owned(),
-            db: db.clone(),
-            meta,
-            journal: journal.clone(),
+            trees: Some(trees),
+            slot: slot.clone(),
+            cache_bytes: options.cache_bytes,
             durability,
             watermark: Some(watermark),
             timing: timing.clone(),
@@ -329,6 +369,8 @@ impl Store {
         if !exists {
             sink.make_durable()?;
             tracing::info!(path = %path.display(), site = %site, "store created");
+        } else if schema == 2 && !options.for_reindex {
+            upgrade::index_corrections(&mut sink)?;
         } else {
             tracing::debug!(path = %path.display(), site = %site, "store opened");
         }
@@ -336,9 +378,7 @@ impl Store {
         Ok(Store {
             path: path.to_owned(),
             site,
-            journal,
-            outbox,
-            db,
+            trees: slot,
             committer,
             timing,
         })
@@ -350,7 +390,7 @@ impl Store {
         meta: &sled::Tree,
         journal: &sled::Tree,
         options: &OpenOptions,
-    ) -> Result<String> {
+    ) -> Result<(String, u32)> {
         let err = |op| move |e| StoreError::sled(path, op, e);
         let schema = meta
             .get(meta_key::SCHEMA)
@@ -365,7 +405,7 @@ impl Store {
                         .map_err(err("write the schema version"))?;
                     meta.insert(meta_key::SITE, site.as_bytes())
                         .map_err(err("write the site id"))?;
-                    Ok(site.clone())
+                    Ok((site.clone(), SCHEMA_VERSION))
                 }
                 _ => Err(StoreError::NotAStore {
                     path: path.to_owned(),
@@ -403,7 +443,9 @@ impl Store {
                 });
             }
         }
-        if found < SCHEMA_VERSION && !options.for_reindex {
+        // Schema 2 lacks only the corrections index, which `open` adds in
+        // place; older stores need their derived trees rebuilt.
+        if found < 2 && !options.for_reindex {
             return Err(StoreError::OlderSchema {
                 path: path.to_owned(),
                 found,
@@ -419,7 +461,7 @@ impl Store {
                 path: path.to_owned(),
             });
         }
-        Ok(stored_site)
+        Ok((stored_site, found))
     }
 
     /// Refuses a store whose journal ends before the last acknowledged
@@ -549,7 +591,7 @@ impl Store {
     /// at head office).
     pub fn origins(&self) -> Result<Vec<String>> {
         let mut out = Vec::new();
-        for item in self.journal.scan_prefix([keys::prefix::HEAD]) {
+        for item in self.trees()?.journal.scan_prefix([keys::prefix::HEAD]) {
             let (k, _) = item.map_err(self.sled_err("read the chain heads"))?;
             if let Some(origin) = keys::KeyReader::new(&k).str() {
                 out.push(origin);
@@ -569,7 +611,7 @@ impl Store {
         let start = keys::journal(origin, from_seq);
         let prefix = keys::journal_origin(origin);
         let mut out = Vec::new();
-        for item in self.journal.range(start..) {
+        for item in self.trees()?.journal.range(start..) {
             if out.len() >= limit {
                 break;
             }
@@ -585,7 +627,7 @@ impl Store {
     /// The movement (origin, seq), if committed.
     pub fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>> {
         self.read(
-            &self.journal,
+            &self.trees()?.journal,
             &keys::journal(origin, seq),
             "read the journal",
         )
@@ -594,7 +636,11 @@ impl Store {
     /// The last committed seq and hash of `origin` (0 when none).
     pub fn head(&self, origin: &str) -> Result<envelope::Head> {
         Ok(self
-            .read(&self.journal, &keys::head(origin), "read a chain head")?
+            .read(
+                &self.trees()?.journal,
+                &keys::head(origin),
+                "read a chain head",
+            )?
             .unwrap_or(envelope::Head {
                 seq: 0,
                 hash: chain::Hash::GENESIS,
@@ -613,7 +659,7 @@ impl Store {
             .str(origin)
             .into_vec();
         let mut out = Vec::new();
-        for item in self.journal.range(start..) {
+        for item in self.trees()?.journal.range(start..) {
             if out.len() >= limit {
                 break;
             }
@@ -628,7 +674,7 @@ impl Store {
 
     fn ids_under(&self, prefix: Vec<u8>) -> Result<Vec<MovementId>> {
         let mut out = Vec::new();
-        for item in self.journal.scan_prefix(&prefix) {
+        for item in self.trees()?.journal.scan_prefix(&prefix) {
             let (k, _) = item.map_err(self.sled_err("read an index"))?;
             if let Some((origin, seq)) = derived::index_target(&k) {
                 out.push(MovementId { origin, seq });
@@ -642,6 +688,12 @@ impl Store {
         self.ids_under(keys::lot_range(gtin, lot))
     }
 
+    /// The corrections recorded against a movement: at most one, unless
+    /// the store holds history from before that rule (verify reports it).
+    pub fn corrections_of(&self, origin: &str, seq: u64) -> Result<Vec<MovementId>> {
+        self.ids_under(keys::corrected_by(origin, seq).into_vec())
+    }
+
     /// Every movement of a serialised item, by (origin, seq).
     pub fn by_serial(&self, gtin: &str, serial: &str) -> Result<Vec<MovementId>> {
         self.ids_under(keys::serial_range(gtin, serial))
@@ -649,19 +701,18 @@ impl Store {
 
     pub fn serial_state(&self, gtin: &str, serial: &str) -> Result<Option<SerialState>> {
         let key = keys::serial_state(gtin, serial);
-        self.read(&self.journal, &key, "read a serial state")
+        self.read(&self.trees()?.journal, &key, "read a serial state")
     }
 
     /// The last position head office acknowledged, if any.
     pub fn outbox_position(&self) -> Result<Option<OutboxPosition>> {
-        self.read(&self.outbox, b"ack", "read the outbox")
+        self.read(&self.trees()?.outbox, b"ack", "read the outbox")
     }
 
     /// Records head office's acknowledgement, durably.
     pub fn set_outbox_position(&self, position: OutboxPosition) -> Result<()> {
-        let outbox = self.outbox.clone();
         self.committer.exclusive(move |sink| {
-            outbox
+            sink.outbox()?
                 .insert(b"ack", position.encode())
                 .map_err(sink.sled_err("write the outbox position"))?;
             sink.make_durable()?;
@@ -694,7 +745,8 @@ impl Store {
 
     /// Disk space of the store, as sled counts it.
     pub fn size_on_disk(&self) -> Result<u64> {
-        self.db
+        self.trees()?
+            .db
             .size_on_disk()
             .map_err(self.sled_err("measure the store"))
     }
@@ -703,8 +755,47 @@ impl Store {
         &self.committer
     }
 
-    fn db(&self) -> &sled::Db {
-        &self.db
+    /// The current handles for reading; a clear error while the committer
+    /// reopens the store after a failed write.
+    fn trees(&self) -> Result<Trees> {
+        let slot = self
+            .trees
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.clone().ok_or_else(|| StoreError::Reopening {
+            path: self.path.clone(),
+        })
+    }
+
+    fn db(&self) -> Result<sled::Db> {
+        Ok(self.trees()?.db)
+    }
+
+    /// `None` while commits are accepted; otherwise why they are not (a
+    /// full disk, a failed write) while the committer retries reopening
+    /// the store.
+    pub fn failure(&self) -> Option<StoreError> {
+        self.committer.failure()
+    }
+}
+
+impl Trees {
+    fn open(path: &Path, cache_bytes: u64) -> Result<Trees> {
+        let db = open_sled(path, cache_bytes)?;
+        let open = |name: &str, op| {
+            db.open_tree(name)
+                .map_err(|e| StoreError::sled(path, op, e))
+        };
+        let meta = open(tree::META, "open the meta tree")?;
+        let journal = open(tree::JOURNAL, "open the journal tree")?;
+        let outbox = open(tree::OUTBOX, "open the outbox tree")?;
+        reference::open_trees(&db, path)?;
+        Ok(Trees {
+            db,
+            meta,
+            journal,
+            outbox,
+        })
     }
 }
 

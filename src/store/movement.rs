@@ -74,6 +74,20 @@ pub enum Quantity {
     },
 }
 
+impl Quantity {
+    /// (mantissa, scale, unit): a count is (n, 0, "").
+    pub fn parts(&self) -> (i128, u8, &str) {
+        match self {
+            Quantity::Units(n) => (i128::from(*n), 0, ""),
+            Quantity::Measure {
+                mantissa,
+                scale,
+                unit,
+            } => (i128::from(*mantissa), *scale, unit.as_str()),
+        }
+    }
+}
+
 /// Who the goods came from or went to.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Counterparty {
@@ -128,6 +142,12 @@ pub struct NewMovement {
     pub reason: Option<String>,
     /// For a correction: the movement it corrects.
     pub corrects: Option<MovementId>,
+    /// Who recorded it, as scantrail authenticated them: the token's name
+    /// of a handheld or person, the port of a serial scanner,
+    /// `local:LOGIN` for a command run on the site machine without the
+    /// daemon. Never what a client claims (that is `operator`). Empty for
+    /// movements recorded before scantrail kept authors (envelope V1).
+    pub author: String,
 }
 
 /// Where a movement sits in the journal: its origin site and its seq there.
@@ -168,9 +188,123 @@ pub struct NewRejection {
     pub words: String,
     pub station: String,
     pub operator: String,
+    /// The scan's bytes; only the first `REJECTED_RAW_KEPT` when
+    /// `raw_truncated` is set.
     #[serde(with = "raw_bytes")]
     pub raw: Vec<u8>,
     pub time: DateTime<Utc>,
+    /// Set when the scan was longer than `REJECTED_RAW_KEPT` bytes: its
+    /// whole length and SHA-256. Rejected-log entries written before this
+    /// field existed have `None` (envelope V1).
+    #[serde(default)]
+    pub raw_truncated: Option<Truncated>,
+}
+
+/// Bytes of a refused scan kept in the rejected log: enough for any real
+/// barcode (a 2D code holds at most about 3 KB), so only garbage is cut,
+/// and a hostile client cannot grow the store by megabytes a request.
+pub const REJECTED_RAW_KEPT: usize = 4096;
+
+/// What is kept of a refused scan's bytes beyond `REJECTED_RAW_KEPT`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Truncated {
+    /// The scan's whole length in bytes.
+    pub len: u64,
+    /// SHA-256 of the whole scan.
+    pub sha256: Hash,
+}
+
+impl NewRejection {
+    /// Cuts `raw` to `REJECTED_RAW_KEPT` bytes, keeping the whole length
+    /// and hash; the store calls it before a rejection is hashed.
+    pub fn bound_raw(&mut self) {
+        if self.raw.len() <= REJECTED_RAW_KEPT || self.raw_truncated.is_some() {
+            return;
+        }
+        use sha2::Digest;
+        self.raw_truncated = Some(Truncated {
+            len: self.raw.len() as u64,
+            sha256: Hash(sha2::Sha256::digest(&self.raw).into()),
+        });
+        self.raw.truncate(REJECTED_RAW_KEPT);
+        self.raw.shrink_to_fit();
+    }
+}
+
+/// The layouts of rejected scans before `raw_truncated`, frozen: envelope
+/// V1 and sync protocol 1 hold them, and their hashes were computed over
+/// this shape.
+pub mod rejection_v1 {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Serialize};
+
+    use super::{raw_bytes, Hash, NewRejection, Rejection};
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct RejectionV1 {
+        pub origin: String,
+        pub seq: u64,
+        pub prev_hash: Hash,
+        pub body: NewRejectionV1,
+        pub hash: Hash,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct NewRejectionV1 {
+        pub code: String,
+        pub words: String,
+        pub station: String,
+        pub operator: String,
+        #[serde(with = "raw_bytes")]
+        pub raw: Vec<u8>,
+        pub time: DateTime<Utc>,
+    }
+
+    /// The V1 shape borrowed from a current body, for hashing.
+    #[derive(Serialize)]
+    pub struct BodyV1Ref<'a> {
+        code: &'a str,
+        words: &'a str,
+        station: &'a str,
+        operator: &'a str,
+        #[serde(serialize_with = "raw_bytes::serialize")]
+        raw: &'a [u8],
+        time: &'a DateTime<Utc>,
+    }
+
+    impl<'a> From<&'a NewRejection> for BodyV1Ref<'a> {
+        fn from(b: &'a NewRejection) -> BodyV1Ref<'a> {
+            BodyV1Ref {
+                code: &b.code,
+                words: &b.words,
+                station: &b.station,
+                operator: &b.operator,
+                raw: &b.raw,
+                time: &b.time,
+            }
+        }
+    }
+
+    impl From<RejectionV1> for Rejection {
+        fn from(r: RejectionV1) -> Rejection {
+            let b = r.body;
+            Rejection {
+                origin: r.origin,
+                seq: r.seq,
+                prev_hash: r.prev_hash,
+                body: NewRejection {
+                    code: b.code,
+                    words: b.words,
+                    station: b.station,
+                    operator: b.operator,
+                    raw: b.raw,
+                    time: b.time,
+                    raw_truncated: None,
+                },
+                hash: r.hash,
+            }
+        }
+    }
 }
 
 /// A rejected scan in its own append-only, hash-chained log.
@@ -328,6 +462,7 @@ pub(crate) mod tests_support {
             },
             reason: None,
             corrects: None,
+            author: "hh-test".into(),
         }
     }
 }

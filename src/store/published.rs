@@ -38,7 +38,7 @@ fn read_version(v: Option<sled::IVec>) -> u64 {
 
 impl Store {
     fn published_tree(&self, kind: &str) -> Result<sled::Tree> {
-        self.db()
+        self.db()?
             .open_tree(format!("hq.publish.{kind}"))
             .map_err(self.sled_err("open a publish tree"))
     }

@@ -53,17 +53,22 @@ impl Store {
         Ok(out)
     }
 
+    /// One lot balance by its key (`derived::balance_delta`).
+    pub fn lot_balance_at(&self, key: &[u8]) -> Result<Option<Balance>> {
+        self.read(&self.trees()?.journal, key, "read a lot balance")
+    }
+
     /// The earliest expiry any movement of the lot carried.
     pub fn lot_expiry(&self, gtin: &str, lot: &str) -> Result<Option<NaiveDate>> {
         let key = keys::lot_expiry(gtin, lot);
-        self.read(&self.journal, &key, "read a lot expiry")
+        self.read(&self.trees()?.journal, &key, "read a lot expiry")
     }
 
     /// Every movement recorded against a document, by (origin, seq).
     pub fn by_document(&self, document: Document, id: &str) -> Result<Vec<MovementId>> {
         let prefix = derived::document_key(document.tag(), id).into_vec();
         let mut out = Vec::new();
-        for item in self.journal.scan_prefix(&prefix) {
+        for item in self.trees()?.journal.scan_prefix(&prefix) {
             let (k, _) = item.map_err(self.sled_err("read the document index"))?;
             if let Some((origin, seq)) = derived::index_target(&k) {
                 out.push(MovementId { origin, seq });
@@ -136,7 +141,7 @@ impl Store {
         durable: bool,
     ) -> Result<()> {
         let tree = self
-            .db()
+            .db()?
             .open_tree(tree)
             .map_err(self.sled_err("open a side tree"))?;
         if !durable {
@@ -156,7 +161,7 @@ impl Store {
     /// Every record of the side tree `tree`, in key order.
     pub fn side_records(&self, tree: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let tree = self
-            .db()
+            .db()?
             .open_tree(tree)
             .map_err(self.sled_err("open a side tree"))?;
         let mut out = Vec::new();

@@ -49,7 +49,7 @@ pub(crate) fn open_trees(db: &sled::Db, path: &Path) -> Result<()> {
 
 impl Store {
     pub(crate) fn reference_tree(&self, r: Reference) -> Result<sled::Tree> {
-        self.db()
+        self.db()?
             .open_tree(r.tree_name())
             .map_err(|e| StoreError::sled(self.path(), "open a reference tree", e))
     }

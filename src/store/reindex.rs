@@ -25,12 +25,12 @@ pub struct Report {
 pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
     let mut report = Report::default();
     tracing::info!(path = %sink.path.display(), "reindex started");
-    sink.meta
+    sink.meta()?
         .insert(meta_key::REINDEXING, &b"1"[..])
         .map_err(sink.sled_err("mark the reindex"))?;
     sink.make_durable()?;
 
-    let tree = sink.journal.clone();
+    let tree = sink.journal()?.clone();
     let write = |batch: sled::Batch| {
         tree.apply_batch(batch)
             .map_err(sink.sled_err("rebuild a derived tree"))
@@ -92,10 +92,10 @@ pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
     write(batch)?;
 
     // The derived trees now have this schema's layout.
-    sink.meta
+    sink.meta()?
         .insert(meta_key::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
         .map_err(sink.sled_err("write the schema version"))?;
-    sink.meta
+    sink.meta()?
         .remove(meta_key::REINDEXING)
         .map_err(sink.sled_err("clear the reindex mark"))?;
     sink.make_durable()?;

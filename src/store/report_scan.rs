@@ -12,7 +12,9 @@ use super::Store;
 /// Serial states in key order (GTIN, then serial in byte order).
 pub struct SerialStates<'a> {
     store: &'a Store,
-    iter: sled::Iter,
+    /// The trees could not be had (the store is being reopened): the
+    /// first item is that error.
+    iter: Result<sled::Iter, Option<StoreError>>,
     prefix: Vec<u8>,
 }
 
@@ -21,7 +23,10 @@ impl Iterator for SerialStates<'_> {
     type Item = Result<(String, String, SerialState)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let item = self.iter.next()?;
+        let item = match &mut self.iter {
+            Ok(iter) => iter.next()?,
+            Err(e) => return e.take().map(Err),
+        };
         let (k, v) = match item {
             Ok(kv) => kv,
             Err(e) => {
@@ -66,7 +71,7 @@ impl Store {
             (Some(g), None) => Key::new(prefix::LOT_BALANCE).str(g).into_vec(),
             (None, _) => vec![prefix::LOT_BALANCE],
         };
-        for item in self.journal.scan_prefix(&prefix) {
+        for item in self.trees()?.journal.scan_prefix(&prefix) {
             let (k, v) = item.map_err(self.sled_err("read lot balances"))?;
             let mut r = KeyReader::new(&k);
             let Some((gtin, lot, origin, location, unit)) =
@@ -96,7 +101,10 @@ impl Store {
         };
         SerialStates {
             store: self,
-            iter: self.journal.scan_prefix(&prefix),
+            iter: self
+                .trees()
+                .map(|t| t.journal.scan_prefix(&prefix))
+                .map_err(Some),
             prefix,
         }
     }
@@ -106,7 +114,10 @@ impl Store {
     pub fn serial_states_from(&self, gtin: &str, from: &str) -> SerialStates<'_> {
         SerialStates {
             store: self,
-            iter: self.journal.range(keys::serial_state(gtin, from)..),
+            iter: self
+                .trees()
+                .map(|t| t.journal.range(keys::serial_state(gtin, from)..))
+                .map_err(Some),
             prefix: Key::new(prefix::SERIAL_STATE).str(gtin).into_vec(),
         }
     }

@@ -24,13 +24,12 @@ pub struct Halt {
 impl Store {
     /// Head office's last acknowledgement of the rejected-scan log.
     pub fn rejected_outbox_position(&self) -> Result<Option<OutboxPosition>> {
-        self.read(&self.outbox, REJECTED_ACK, "read the outbox")
+        self.read(&self.trees()?.outbox, REJECTED_ACK, "read the outbox")
     }
 
     pub fn set_rejected_outbox_position(&self, position: OutboxPosition) -> Result<()> {
-        let outbox = self.outbox.clone();
         self.committer().exclusive(move |sink| {
-            outbox
+            sink.outbox()?
                 .insert(REJECTED_ACK, position.encode())
                 .map_err(sink.sled_err("write the outbox position"))?;
             sink.make_durable()
@@ -40,6 +39,7 @@ impl Store {
     /// The recorded halt of the uploader, if any.
     pub fn sync_halt(&self) -> Result<Option<Halt>> {
         match self
+            .trees()?
             .outbox
             .get(HALT)
             .map_err(self.sled_err("read the outbox"))?
@@ -56,8 +56,8 @@ impl Store {
 
     /// Records (Some) or lifts (None) the uploader's halt, durably.
     pub fn set_sync_halt(&self, halt: Option<Halt>) -> Result<()> {
-        let outbox = self.outbox.clone();
         self.committer().exclusive(move |sink| {
+            let outbox = sink.outbox()?.clone();
             match &halt {
                 Some(h) => outbox
                     .insert(HALT, postcard::to_stdvec(h).unwrap_or_default())

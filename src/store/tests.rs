@@ -225,6 +225,53 @@ fn a_lot_keeps_its_earliest_expiry_and_an_older_store_is_upgraded_by_reindex() {
 }
 
 #[test]
+fn a_schema_2_store_gets_its_corrections_index_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = create(dir.path());
+        let receipt = store.commit(sample(1)).unwrap();
+        let mut undo = sample(1);
+        undo.kind = Kind::Correction;
+        undo.quantity = Quantity::Units(-1);
+        undo.corrects = Some(receipt.id());
+        store.commit(undo).unwrap();
+        assert_eq!(store.corrections_of("north", 1).unwrap().len(), 1);
+    }
+    // What a store of schema 2 looks like: no corrections index.
+    {
+        let db = raw_sled(dir.path());
+        let meta = db.open_tree(tree::META).unwrap();
+        meta.insert(meta_key::SCHEMA, &2u32.to_be_bytes()).unwrap();
+        let j = db.open_tree(tree::JOURNAL).unwrap();
+        let index: Vec<_> = j
+            .scan_prefix([keys::prefix::CORRECTED_BY])
+            .keys()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(index.len(), 1);
+        j.remove(&index[0]).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+    assert_eq!(
+        store.corrections_of("north", 1).unwrap(),
+        vec![MovementId {
+            origin: "north".into(),
+            seq: 2
+        }]
+    );
+    assert!(store.verify().unwrap().is_clean());
+    drop(store);
+    let db = raw_sled(dir.path());
+    let schema = db
+        .open_tree(tree::META)
+        .unwrap()
+        .get(meta_key::SCHEMA)
+        .unwrap();
+    assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
+}
+
+#[test]
 fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
     let dir = tempfile::tempdir().unwrap();
     {
@@ -292,6 +339,7 @@ fn rejections_chain_apart_from_movements() {
         operator: "op1".into(),
         raw: b"]C1...".to_vec(),
         time: chrono::Utc::now(),
+        raw_truncated: None,
     };
     let a = store.reject(r.clone()).unwrap();
     store.commit(sample(1)).unwrap();
@@ -303,6 +351,207 @@ fn rejections_chain_apart_from_movements() {
     store.reindex().unwrap();
     assert_eq!(store.rejected_range("north", 1, 10).unwrap().len(), 2);
     assert!(store.verify().unwrap().is_ok());
+}
+
+fn refusal(raw: Vec<u8>) -> NewRejection {
+    NewRejection {
+        code: "unreadable".into(),
+        words: "the scan cannot be read".into(),
+        station: "dock-1".into(),
+        operator: "op1".into(),
+        raw,
+        time: chrono::Utc::now(),
+        raw_truncated: None,
+    }
+}
+
+#[test]
+fn a_long_refused_scan_keeps_a_bounded_prefix_its_length_and_hash() {
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let store = create(dir.path());
+    let before = store.size_on_disk().unwrap();
+    let garbage: Vec<u8> = (0..15_000_000u32).map(|i| (i % 251) as u8).collect();
+    for _ in 0..5 {
+        store.reject(refusal(garbage.clone())).unwrap();
+    }
+    let exact = vec![b'x'; REJECTED_RAW_KEPT];
+    store.reject(refusal(exact.clone())).unwrap();
+    let grown = store.size_on_disk().unwrap() - before;
+    assert!(
+        grown < 5_000_000,
+        "five 15 MB refusals grew the store by {grown} bytes"
+    );
+
+    let stored = store.rejected_range("north", 1, 10).unwrap();
+    assert_eq!(stored.len(), 6);
+    for r in &stored[..5] {
+        assert_eq!(r.body.raw, garbage[..REJECTED_RAW_KEPT]);
+        let t = r.body.raw_truncated.as_ref().expect("marked as truncated");
+        assert_eq!(t.len, 15_000_000);
+        assert_eq!(t.sha256.0, <[u8; 32]>::from(sha2::Sha256::digest(&garbage)));
+    }
+    // A scan of exactly the kept size is whole, and not marked.
+    assert_eq!(stored[5].body.raw, exact);
+    assert_eq!(stored[5].body.raw_truncated, None);
+    let report = store.verify().unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!((report.rejections, report.truncated_rejections), (6, 5));
+
+    // The truncation is covered by the chain hash.
+    let mut forged = stored[0].clone();
+    forged.body.raw_truncated.as_mut().unwrap().len = 16;
+    assert_ne!(chain::recompute_rejection(&forged), forged.hash);
+}
+
+#[test]
+fn rejections_written_before_truncation_still_decode_and_verify() {
+    use movement::rejection_v1::{NewRejectionV1, RejectionV1};
+    use sha2::Digest;
+    let dir = tempfile::tempdir().unwrap();
+    let mut prev = chain::Hash::GENESIS;
+    let mut old = Vec::new();
+    for seq in 1..=2u64 {
+        let body = NewRejectionV1 {
+            code: "expired".into(),
+            words: "expired on 2026-01-31".into(),
+            station: "dispatch-1".into(),
+            operator: "op1".into(),
+            // Long scans were stored whole then: they must stay readable.
+            raw: vec![b'g'; 10_000 * seq as usize],
+            time: chrono::Utc::now(),
+        };
+        // The hash as the previous release computed it, written out here so
+        // that a change of `chain.rs` cannot hide a break.
+        let bytes = postcard::to_stdvec(&("north", seq, &prev, &body)).unwrap();
+        let hash = chain::Hash(sha2::Sha256::digest(&bytes).into());
+        old.push(RejectionV1 {
+            origin: "north".into(),
+            seq,
+            prev_hash: prev,
+            body,
+            hash,
+        });
+        prev = hash;
+    }
+    {
+        let store = create(dir.path());
+        let journal = store.trees().unwrap().journal;
+        for r in &old {
+            // Envelope V1: variant index 0, then the V1 layout.
+            let mut value = vec![0u8];
+            value.extend(postcard::to_stdvec(r).unwrap());
+            journal
+                .insert(keys::rejected("north", r.seq), value)
+                .unwrap();
+        }
+        let head = envelope::Head { seq: 2, hash: prev };
+        journal
+            .insert(keys::rejected_head("north"), head.encode())
+            .unwrap();
+        store.trees().unwrap().db.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), OpenOptions::existing(Some("north".into()))).unwrap();
+    let read = store.rejected_range("north", 1, 10).unwrap();
+    assert_eq!(read.len(), 2);
+    for (r, v1) in read.iter().zip(&old) {
+        assert_eq!(r.body.raw, v1.body.raw);
+        assert_eq!(r.body.raw_truncated, None);
+        assert_eq!(chain::recompute_rejection(r), v1.hash);
+    }
+    // New entries chain on, written as V2.
+    let next = store.reject(refusal(vec![b'z'; 50_000])).unwrap();
+    assert_eq!((next.seq, next.prev_hash), (3, prev));
+    let bytes = store
+        .trees()
+        .unwrap()
+        .journal
+        .get(keys::rejected("north", 3))
+        .unwrap()
+        .unwrap();
+    assert_eq!(bytes[0], 1, "V2 is variant 1");
+    let report = store.verify().unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!((report.rejections, report.truncated_rejections), (3, 1));
+}
+
+/// A batch whose requesters were told it failed, though it reached the
+/// disk (its write went through, its fsync did not): the reopen takes it
+/// out again, derived entries included, so its seqs go to the next
+/// commits.
+#[test]
+fn a_reopen_takes_out_what_was_not_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = create(dir.path());
+    let acked = store.commit(sample(1)).unwrap();
+    let rejected = store.reject(refusal(b"junk".to_vec())).unwrap();
+    for i in 2..=4 {
+        store.commit(sample(i)).unwrap();
+    }
+    store.reject(refusal(b"more junk".to_vec())).unwrap();
+    let head = envelope::Head {
+        seq: acked.seq,
+        hash: acked.hash,
+    };
+    let rejected_head = envelope::Head {
+        seq: rejected.seq,
+        hash: rejected.hash,
+    };
+    store
+        .committer()
+        .exclusive(move |sink| sink.reopen("north", head, rejected_head))
+        .unwrap();
+    assert_eq!(store.head("north").unwrap(), head);
+    assert_eq!(store.journal_range("north", 1, 10).unwrap(), vec![acked]);
+    assert_eq!(store.rejected_range("north", 1, 10).unwrap().len(), 1);
+    assert_eq!(store.by_lot("09506000134352", "LOT42").unwrap().len(), 1);
+    assert!(store
+        .serial_state("09506000134352", "S000002")
+        .unwrap()
+        .is_none());
+    let report = store.verify().unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    drop(store);
+
+    let store = Store::open(dir.path(), OpenOptions::existing(Some("north".into()))).unwrap();
+    let next = store.commit(sample(9)).unwrap();
+    assert_eq!((next.seq, next.prev_hash), (2, head.hash));
+    assert!(store.verify().unwrap().is_ok());
+}
+
+/// A reader still holding the old opening (a long report) keeps sled's
+/// lock: the reopen fails as "in use", other readers get a clear error
+/// meanwhile, and the next attempt after the reader is done works.
+#[test]
+fn a_reopen_waits_for_readers_of_the_old_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = create(dir.path());
+    let m = store.commit(sample(1)).unwrap();
+    let head = envelope::Head {
+        seq: m.seq,
+        hash: m.hash,
+    };
+    let none = envelope::Head {
+        seq: 0,
+        hash: chain::Hash::GENESIS,
+    };
+    let mut report = store.serial_states(None);
+    assert!(report.next().is_some());
+    let e = store
+        .committer()
+        .exclusive(move |sink| sink.reopen("north", head, none))
+        .unwrap_err();
+    assert!(matches!(e, StoreError::InUse { .. }), "{e}");
+    let e = store.movement("north", 1).unwrap_err();
+    assert!(matches!(e, StoreError::Reopening { .. }), "{e}");
+    assert!(e.to_string().contains("try again in a moment"), "{e}");
+    drop(report);
+    store
+        .committer()
+        .exclusive(move |sink| sink.reopen("north", head, none))
+        .unwrap();
+    assert_eq!(store.movement("north", 1).unwrap(), Some(m));
+    assert_eq!(store.commit(sample(2)).unwrap().seq, 2);
 }
 
 #[test]
@@ -412,6 +661,25 @@ fn io_errors_say_what_to_do() {
     assert!(ro.to_string().contains("read-only"), "{ro}");
     // Each requester of a failed batch gets the disk-full advice too.
     assert!(matches!(full.to_failed(p), StoreError::DiskFull { .. }));
+    // sled hands out copies of its I/O errors with the kind but no OS code.
+    let copied = std::io::Error::new(
+        std::io::ErrorKind::StorageFull,
+        "Os { code: 28, kind: StorageFull, message: \"No space left on device\" }",
+    );
+    let full = StoreError::io(p, "flush", copied);
+    assert!(matches!(full, StoreError::DiskFull { .. }), "{full}");
+    // The person at the scanner gets plain words; the log gets the rest.
+    assert_eq!(
+        full.plain(),
+        ("disk_full", "the site's disk is full; tell IT")
+    );
+    assert!(
+        full.to_string().contains("No space left on device"),
+        "{full}"
+    );
+    let io = StoreError::io(p, "flush", std::io::Error::from_raw_os_error(5));
+    assert_eq!(io.plain().0, "store_error");
+    assert!(!io.plain().1.contains("os error"), "{:?}", io.plain());
 }
 
 #[test]

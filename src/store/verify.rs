@@ -3,6 +3,13 @@
 //! hash and link to its predecessor, the seq counter must point at the last
 //! movement, the rejected log must chain likewise, and every derived tree
 //! must hold exactly what the journal implies. Runs with commits paused.
+//!
+//! It then checks the history's sense (`violations`, kept apart from
+//! damage): every serialised unit's movements follow a valid sequence of
+//! states (`model::serial_history`), no movement is corrected twice, no
+//! lot balance goes below zero. Older scantrails let such histories
+//! through; they are history to explain, not corruption, so they block
+//! neither start nor sync.
 
 use std::collections::HashMap;
 
@@ -13,8 +20,9 @@ use super::derived::{self, Aggregates};
 use super::envelope::{Head, Stored};
 use super::error::Result;
 use super::keys::{prefix, KeyReader};
-use super::movement::{Balance, Movement, Rejection, SerialState};
+use super::movement::{Balance, Movement, Rejection, SerialState, REJECTED_RAW_KEPT};
 use super::SledSink;
+use crate::model::serial_history::SerialHistory;
 
 /// Problems listed in full; the rest are counted.
 const LISTED: usize = 50;
@@ -42,14 +50,36 @@ pub struct Report {
     pub origins: Vec<(String, u64, u64)>,
     pub movements: u64,
     pub rejections: u64,
+    /// Rejected scans stored cut to their first `REJECTED_RAW_KEPT` bytes.
+    pub truncated_rejections: u64,
     pub index_entries: u64,
     pub problems: Vec<Problem>,
     pub problem_count: usize,
+    /// Histories that could not have happened, each with its seq.
+    pub violations: Vec<Problem>,
+    pub violation_count: usize,
 }
 
 impl Report {
+    /// No damage: chains and derived trees are what was committed.
     pub fn is_ok(&self) -> bool {
         self.problem_count == 0
+    }
+
+    /// No damage and no history that breaks the rules.
+    pub fn is_clean(&self) -> bool {
+        self.is_ok() && self.violation_count == 0
+    }
+
+    fn violation(&mut self, origin: &str, seq: u64, what: impl Into<String>) {
+        self.violation_count += 1;
+        if self.violations.len() < LISTED {
+            self.violations.push(Problem {
+                origin: Some(origin.to_owned()),
+                seq: Some(seq),
+                what: what.into(),
+            });
+        }
     }
 
     /// The lowest bad seq of each origin whose chain or entries are wrong.
@@ -88,7 +118,7 @@ struct ChainState {
 
 pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
     let mut report = Report::default();
-    let tree = &sink.journal;
+    let tree = sink.journal()?;
     let read = sink.sled_err("read the journal");
     let mut chains: Vec<(String, ChainState)> = Vec::new();
     let mut agg = Aggregates::default();
@@ -182,13 +212,29 @@ pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
                 );
             }
         }
+        let (balance_key, _, _) = derived::balance_delta(&m);
+        let before = agg.balances.get(&balance_key).map_or(0, |b| b.mantissa);
         agg.add(&m, derived::read_corrected(tree, &m).as_ref());
+        let after = agg.balances.get(&balance_key).map_or(0, |b| b.mantissa);
+        if before >= 0 && after < 0 {
+            report.violation(
+                &m.origin,
+                m.seq,
+                format!(
+                    "this {} takes {} below zero",
+                    m.body.kind.name(),
+                    describe_key(&balance_key)
+                ),
+            );
+        }
     }
 
     check_heads(sink, &chains, &mut report)?;
     check_index_counts(sink, &expected_index, &mut report)?;
     check_aggregates(sink, agg, &mut report)?;
     check_rejections(sink, &mut report)?;
+    check_serial_histories(sink, &mut report)?;
+    check_corrected_once(sink, &mut report)?;
     report.origins = chains
         .into_iter()
         .map(|(o, s)| (o, s.count, s.last_seq))
@@ -214,7 +260,7 @@ fn check_heads(
     report: &mut Report,
 ) -> Result<()> {
     let mut heads: HashMap<String, Option<Head>> = HashMap::new();
-    for item in sink.journal.scan_prefix([prefix::HEAD]) {
+    for item in sink.journal()?.scan_prefix([prefix::HEAD]) {
         let (k, v) = item.map_err(sink.sled_err("read the chain heads"))?;
         let origin = KeyReader::new(&k).str().unwrap_or_default();
         heads.insert(origin, Head::decode(&v).ok());
@@ -269,18 +315,18 @@ fn check_index_counts(
         }
         let want = expected.get(&p).copied().unwrap_or(0);
         let mut have = 0u64;
-        for item in sink.journal.scan_prefix([p]) {
+        for item in sink.journal()?.scan_prefix([p]) {
             item.map_err(&read)?;
             have += 1;
         }
         if have <= want {
             continue;
         }
-        for item in sink.journal.scan_prefix([p]) {
+        for item in sink.journal()?.scan_prefix([p]) {
             let (k, _) = item.map_err(&read)?;
             let explained = match derived::index_target(&k) {
                 Some((origin, seq)) => match sink
-                    .journal
+                    .journal()?
                     .get(super::keys::journal(&origin, seq))
                     .map_err(&read)?
                 {
@@ -341,7 +387,7 @@ fn check_values<T: Stored + PartialEq + std::fmt::Debug>(
     report: &mut Report,
 ) -> Result<()> {
     let read = sink.sled_err("read a derived tree");
-    for item in sink.journal.scan_prefix([tree]) {
+    for item in sink.journal()?.scan_prefix([tree]) {
         let (k, v) = item.map_err(&read)?;
         let have = T::decode(&v).ok();
         let problem = match want.remove(k.as_ref()) {
@@ -366,7 +412,7 @@ fn check_values<T: Stored + PartialEq + std::fmt::Debug>(
 
 fn check_rejections(sink: &SledSink, report: &mut Report) -> Result<()> {
     let mut current: Option<(String, u64, Option<Hash>)> = None;
-    for item in sink.journal.scan_prefix([prefix::REJECTED]) {
+    for item in sink.journal()?.scan_prefix([prefix::REJECTED]) {
         let (k, v) = item.map_err(sink.sled_err("read the rejected log"))?;
         let mut r = KeyReader::new(&k);
         let (Some(origin), Some(seq)) = (r.str(), r.u64()) else {
@@ -384,6 +430,21 @@ fn check_rejections(sink: &SledSink, report: &mut Report) -> Result<()> {
         }
         let hash = match Rejection::decode(&v) {
             Ok(rej) => {
+                if let Some(t) = &rej.body.raw_truncated {
+                    report.truncated_rejections += 1;
+                    if rej.body.raw.len() != REJECTED_RAW_KEPT || t.len <= REJECTED_RAW_KEPT as u64
+                    {
+                        report.problem(
+                            Some(&origin),
+                            Some(seq),
+                            what(&format!(
+                                "says it was cut from {} bytes but keeps {}",
+                                t.len,
+                                rej.body.raw.len()
+                            )),
+                        );
+                    }
+                }
                 if chain::recompute_rejection(&rej) != rej.hash {
                     report.problem(
                         Some(&origin),
@@ -406,6 +467,95 @@ fn check_rejections(sink: &SledSink, report: &mut Report) -> Result<()> {
             }
         };
         current = Some((origin, seq, hash));
+    }
+    Ok(())
+}
+
+/// Walks the by-serial index, one unit at a time, through the state rules.
+fn check_serial_histories(sink: &SledSink, report: &mut Report) -> Result<()> {
+    let read = sink.sled_err("read the by-serial index");
+    let mut unit: Option<Vec<u8>> = None;
+    let mut movements: Vec<Movement> = Vec::new();
+    for item in sink.journal()?.scan_prefix([prefix::BY_SERIAL]) {
+        let (k, _) = item.map_err(&read)?;
+        let Some((origin, seq)) = derived::index_target(&k) else {
+            continue;
+        };
+        // The key up to the id: (gtin, serial).
+        let mut r = KeyReader::new(&k);
+        let (Some(gtin), Some(serial)) = (r.str(), r.str()) else {
+            continue;
+        };
+        let this = super::keys::serial_range(&gtin, &serial);
+        if unit.as_ref() != Some(&this) {
+            check_unit(&mut movements, report);
+            unit = Some(this);
+        }
+        if let Some(v) = sink
+            .journal()?
+            .get(super::keys::journal(&origin, seq))
+            .map_err(&read)?
+        {
+            if let Ok(m) = Movement::decode(&v) {
+                movements.push(m);
+            }
+        }
+    }
+    check_unit(&mut movements, report);
+    Ok(())
+}
+
+/// One unit's movements, in (origin, seq) order as the index lists them.
+fn check_unit(movements: &mut Vec<Movement>, report: &mut Report) {
+    // Several origins (head office): what happened first comes first.
+    if movements.iter().any(|m| m.origin != movements[0].origin) {
+        movements.sort_by(|a, b| {
+            (a.body.device_time, &a.origin, a.seq).cmp(&(b.body.device_time, &b.origin, b.seq))
+        });
+    }
+    let mut history = SerialHistory::default();
+    for m in movements.iter() {
+        if let Err(v) = history.apply(m) {
+            report.violation(
+                &m.origin,
+                m.seq,
+                format!(
+                    "serial {} of GTIN {}: this {} breaks its history: {v}",
+                    m.body.serial.as_deref().unwrap_or_default(),
+                    m.body.gtin,
+                    m.body.kind.name()
+                ),
+            );
+        }
+    }
+    movements.clear();
+}
+
+/// Every movement is corrected at most once.
+fn check_corrected_once(sink: &SledSink, report: &mut Report) -> Result<()> {
+    let read = sink.sled_err("read the corrections index");
+    let mut last: Option<((String, u64), (String, u64))> = None;
+    for item in sink.journal()?.scan_prefix([prefix::CORRECTED_BY]) {
+        let (k, _) = item.map_err(&read)?;
+        let mut r = KeyReader::new(&k);
+        let (Some(t_origin), Some(t_seq)) = (r.str(), r.u64()) else {
+            continue;
+        };
+        let Some(by) = derived::index_target(&k) else {
+            continue;
+        };
+        let target = (t_origin, t_seq);
+        match &last {
+            Some((t, first)) if *t == target => report.violation(
+                &by.0,
+                by.1,
+                format!(
+                    "corrects {}:{} again, already corrected by {}:{}",
+                    target.0, target.1, first.0, first.1
+                ),
+            ),
+            _ => last = Some((target, by)),
+        }
     }
     Ok(())
 }

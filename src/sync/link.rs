@@ -404,9 +404,10 @@ impl Link {
     fn round(&mut self) -> Result<bool, Failure> {
         if self.server_batch_max.is_none() {
             let limits: Limits = self.get_json(path::LIMITS)?;
-            if limits.protocol != PROTOCOL_VERSION {
+            // A newer head office reads this site's batches too.
+            if limits.protocol < PROTOCOL_VERSION {
                 return Err(Failure::Halt(format!(
-                    "head office speaks sync protocol {}, this site {PROTOCOL_VERSION}: upgrade scantrail",
+                    "head office speaks sync protocol {}, this site {PROTOCOL_VERSION}: upgrade head office's scantrail first",
                     limits.protocol
                 )));
             }

@@ -15,7 +15,10 @@ use crate::store::chain::Hash;
 use crate::store::ingest::Log;
 use crate::store::reference::Reference;
 
-pub const PROTOCOL_VERSION: u32 = 1;
+/// 2: movements name their author (`NewMovement::author`), and a rejected
+/// scan may be stored cut to its first bytes (`NewRejection::raw_truncated`).
+/// Head office still reads batches of 1.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Content type of postcard bodies.
 pub const POSTCARD: &str = "application/x-scantrail-postcard";
@@ -65,12 +68,65 @@ impl Batch {
         // name before trying to read the rest.
         let (protocol, _) = postcard::take_from_bytes::<u32>(bytes)
             .map_err(|e| format!("not a scantrail batch: {e}"))?;
-        if protocol != PROTOCOL_VERSION {
-            return Err(format!(
+        let undecodable = |e: postcard::Error| format!("the batch cannot be decoded: {e}");
+        match protocol {
+            PROTOCOL_VERSION => postcard::from_bytes(bytes).map_err(undecodable),
+            1 => postcard::from_bytes::<v1::Batch>(bytes)
+                .map(Batch::from)
+                .map_err(undecodable),
+            _ => Err(format!(
                 "protocol version {protocol} is not supported by this head office (it speaks {PROTOCOL_VERSION}): upgrade scantrail"
-            ));
+            )),
         }
-        postcard::from_bytes(bytes).map_err(|e| format!("the batch cannot be decoded: {e}"))
+    }
+}
+
+/// Protocol 1's batch layout, frozen: its movements have no author and its
+/// rejected scans no `raw_truncated` (they were always whole).
+mod v1 {
+    use chrono::{DateTime, Utc};
+    use serde::Deserialize;
+
+    use super::ReferenceVersions;
+    use crate::store::movement::rejection_v1::RejectionV1;
+    use crate::store::movement_v1::MovementV1;
+
+    #[derive(Deserialize)]
+    pub struct Batch {
+        protocol: u32,
+        site: String,
+        first_seq: u64,
+        last_seq: u64,
+        sent_at: DateTime<Utc>,
+        reference: ReferenceVersions,
+        entries: Entries,
+    }
+
+    #[derive(Deserialize)]
+    enum Entries {
+        Movements(Vec<MovementV1>),
+        Rejections(Vec<RejectionV1>),
+    }
+
+    impl From<Batch> for super::Batch {
+        fn from(b: Batch) -> super::Batch {
+            super::Batch {
+                protocol: b.protocol,
+                site: b.site,
+                first_seq: b.first_seq,
+                last_seq: b.last_seq,
+                sent_at: b.sent_at,
+                reference: b.reference,
+                entries: match b.entries {
+                    Entries::Movements(m) => {
+                        super::Entries::Movements(m.into_iter().map(Into::into).collect())
+                    }
+                    Entries::Rejections(r) => {
+                        super::Entries::Rejections(r.into_iter().map(Into::into).collect())
+                    }
+                },
+            }
+        }
     }
 }
 
@@ -195,10 +251,52 @@ mod tests {
         };
         assert_eq!(Batch::decode(&b.encode()).unwrap(), b);
         let mut bytes = b.encode();
-        bytes[0] = 2;
+        bytes[0] = 3;
         assert!(Batch::decode(&bytes).unwrap_err().contains("upgrade"));
         for cut in 0..bytes.len() {
             assert!(Batch::decode(&b.encode()[..cut]).is_err() || cut == bytes.len());
         }
+    }
+
+    #[test]
+    fn a_protocol_1_batch_of_rejected_scans_still_decodes() {
+        use crate::store::movement::rejection_v1::{NewRejectionV1, RejectionV1};
+        use crate::store::Movement;
+        #[derive(Serialize)]
+        enum EntriesV1 {
+            #[allow(dead_code)]
+            Movements(Vec<Movement>),
+            Rejections(Vec<RejectionV1>),
+        }
+        let r = RejectionV1 {
+            origin: "north".into(),
+            seq: 1,
+            prev_hash: Hash::GENESIS,
+            body: NewRejectionV1 {
+                code: "expired".into(),
+                words: "expired".into(),
+                station: "dock-1".into(),
+                operator: "op1".into(),
+                raw: b"]C1...".to_vec(),
+                time: Utc::now(),
+            },
+            hash: Hash([5; 32]),
+        };
+        let bytes = postcard::to_stdvec(&(
+            1u32,
+            "north",
+            1u64,
+            1u64,
+            Utc::now(),
+            ReferenceVersions::default(),
+            EntriesV1::Rejections(vec![r.clone()]),
+        ))
+        .unwrap();
+        let b = Batch::decode(&bytes).unwrap();
+        let Entries::Rejections(got) = b.entries else {
+            panic!("not rejections")
+        };
+        assert_eq!(got, vec![r.into()]);
+        assert_eq!(got[0].body.raw_truncated, None);
     }
 }

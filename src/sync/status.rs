@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::link::Status;
+use crate::auth::{Identity, Role, Tokens};
 use crate::store::Store;
 use crate::web::problem::{code_for, problem};
 
@@ -22,7 +23,7 @@ pub struct SyncState {
     pub store: Arc<Store>,
     /// None when `[sync]` is not configured.
     pub status: Option<Arc<Mutex<Status>>>,
-    pub admin_token: Option<String>,
+    pub tokens: Arc<Tokens>,
 }
 
 pub fn router(state: SyncState) -> Router {
@@ -33,19 +34,19 @@ pub fn router(state: SyncState) -> Router {
         .with_state(state)
 }
 
-async fn admin(State(state): State<SyncState>, request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match (token, &state.admin_token) {
-        (Some(t), Some(admin)) if t == admin => next.run(request).await,
-        _ => error(
+async fn admin(State(state): State<SyncState>, mut request: Request, next: Next) -> Response {
+    let Some(identity) = state.tokens.identify(request.headers()) else {
+        return error(
             StatusCode::UNAUTHORIZED,
-            "the sync routes need the admin token (`[http] admin_token`)",
-        ),
+            "missing or unknown token: the sync routes need a token of the admin role (`[[tokens]]` of the site's configuration)",
+        );
+    };
+    match identity.require(Role::Admin) {
+        Ok(()) => {
+            request.extensions_mut().insert(identity);
+            next.run(request).await
+        }
+        Err(message) => error(StatusCode::FORBIDDEN, message),
     }
 }
 
@@ -64,11 +65,14 @@ async fn status(State(state): State<SyncState>) -> Response {
     }
 }
 
-async fn resume(State(state): State<SyncState>) -> Response {
+async fn resume(
+    State(state): State<SyncState>,
+    axum::Extension(identity): axum::Extension<Arc<Identity>>,
+) -> Response {
     let store = state.store.clone();
     match tokio::task::spawn_blocking(move || store.set_sync_halt(None)).await {
         Ok(Ok(())) => {
-            tracing::info!("sync halt lifted by an operator");
+            tracing::info!(by = identity.name, "sync halt lifted by an operator");
             Json(json!({"resumed": true})).into_response()
         }
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),

@@ -12,12 +12,16 @@
 //! `about:blank` (the status says what kind of problem it is, `code` which
 //! one), so `title` is the status's reason phrase.
 //!
+//! The one exception is a health answer (503 while the store cannot
+//! write): a status report in its own shape, which monitoring reads.
+//!
 //! Handlers build their errors with [`problem`]; [`layer`] turns whatever
 //! else ends in an error — axum's extractor rejections (bad query string,
 //! bad path, body too large, bad multipart or JSON), the 404 of an unknown
 //! route, 405, the timeout layer's 408 — into the same shape, so no error
 //! leaves either server as `text/plain`.
 
+use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -81,6 +85,7 @@ pub fn code_for(status: StatusCode) -> &'static str {
         500 => "internal",
         501 => "not_implemented",
         503 => "unavailable",
+        507 => "insufficient_storage",
         504 => "gateway_timeout",
         _ if status.is_client_error() => "client_error",
         _ => "server_error",
@@ -101,12 +106,20 @@ pub async fn layer(request: Request, next: Next) -> Response {
     let (parts, body) = response.into_parts();
     // Framework errors are a line of text; an error body past this is not
     // one of ours and is summarised instead.
-    let text = axum::body::to_bytes(body, 16 * 1024)
+    let bytes = axum::body::to_bytes(body, 16 * 1024)
         .await
-        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
         .unwrap_or_default();
-    let detail = serde_json::from_str::<Value>(&text)
-        .ok()
+    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let json = serde_json::from_str::<Value>(&text).ok();
+    // A JSON answer without `error` is a status report with a shape of its
+    // own (health's 503), which monitoring reads: left as it is.
+    if json
+        .as_ref()
+        .is_some_and(|v| v.is_object() && v.get("error").is_none())
+    {
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    let detail = json
         .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
         .or_else(|| (!text.is_empty()).then(|| hint(status, &text)))
         .unwrap_or_else(|| fallback_detail(status, &method, &path));

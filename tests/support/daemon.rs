@@ -242,6 +242,34 @@ impl Api {
     }
 }
 
+/// Opens `GET /api/v1/events` with `token` on a raw connection (10 s read
+/// timeout) and reads the response head, after which the subscription
+/// exists; returns the connection and the bytes read so far.
+pub fn open_events(daemon: &Daemon, token: &str) -> (std::net::TcpStream, Vec<u8>) {
+    use std::io::{Read, Write};
+    let address = daemon.base_url().trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /api/v1/events HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).expect("no response head in time");
+        assert!(n > 0, "the event stream closed");
+        got.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&got).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/event-stream"), "{head}");
+    (stream, got)
+}
+
 /// Runs `scantrail ARGS...` to completion and returns its stdout.
 pub fn scantrail(args: &[&str]) -> String {
     let output = Command::new(binary())
@@ -254,4 +282,24 @@ pub fn scantrail(args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("stdout is not UTF-8")
+}
+
+/// `scantrail verify` on a stopped daemon's store: its exit code and
+/// everything it printed.
+pub fn verify(data: &Path) -> (Option<i32>, String) {
+    let out = Command::new(binary())
+        .args([
+            "verify",
+            "--config",
+            "/nonexistent/scantrail.toml",
+            "--data",
+        ])
+        .arg(data)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("cannot run scantrail verify");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
 }

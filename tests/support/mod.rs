@@ -1,2 +1,3 @@
 pub mod daemon;
 pub mod gs1_values;
+pub mod scanner;

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_scantrail");
+/// Head office's admin, in the older `[hq] admin_token` form.
 pub const HQ_ADMIN: &str = "hq-admin-token-for-tests";
+/// Head office's supervisor `quality`, a `[[tokens]]` entry.
+pub const HQ_SUPERVISOR: &str = "hq-supervisor-token-for-tests";
 
 /// A CA and a server certificate for 127.0.0.1 and localhost, as PEM files.
 pub struct Pki {
@@ -81,6 +84,9 @@ impl HqDir {
                 scantrail::hq::config::hash_token(&site_token(s))
             ));
         }
+        text.push_str(&format!(
+            "[[tokens]]\nname = \"quality\"\nrole = \"supervisor\"\ntoken = \"{HQ_SUPERVISOR}\"\n"
+        ));
         let config = dir.join("hq.toml");
         std::fs::write(&config, text).unwrap();
         HqDir {
@@ -175,7 +181,6 @@ impl SiteDir {
 id = "{id}"
 [http]
 listen = "127.0.0.1:{port}"
-admin_token = "{SITE_ADMIN}"
 [[stations]]
 id = "dock-1"
 mode = "receive"
@@ -184,10 +189,15 @@ location = "DOCK-1"
 id = "dispatch-1"
 mode = "dispatch"
 location = "DOCK-1"
-[[handhelds]]
-id = "hh-1"
+[[tokens]]
+name = "hh-1"
+role = "handheld"
+stations = ["dock-1", "dispatch-1"]
 token = "{HANDHELD}"
-station = "dock-1"
+[[tokens]]
+name = "site-admin"
+role = "admin"
+token = "{SITE_ADMIN}"
 [sync]
 url = "{hq_url}"
 credential = "{token}"

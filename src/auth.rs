@@ -1,0 +1,417 @@
+//! Who is calling: the one place that turns a bearer token into an
+//! identity (a name, a role and, for a handheld, its stations), for the
+//! site API, the site's sync routes and head office alike, so a rule about
+//! tokens is written once.
+//!
+//! Tokens are kept only as SHA-256 digests and found by digest: the time a
+//! lookup takes does not depend on how much of a guessed token is right,
+//! and a configuration may hold `token_sha256` instead of the secret. The
+//! name of an identity is the author of every change it makes; the
+//! `operator` a client may send is recorded beside it, never instead.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// What a token may do. Site daemon: `Handheld` < `Supervisor` < `Admin`.
+/// Head office: `Site` (a site's sync credential), `Supervisor`, `Admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Handheld,
+    Supervisor,
+    Admin,
+    Site,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Handheld => "handheld",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+            Role::Site => "site",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Role> {
+        [Role::Handheld, Role::Supervisor, Role::Admin, Role::Site]
+            .into_iter()
+            .find(|r| r.name() == text)
+    }
+
+    /// Whether this role may do what `needed` may: the people's roles are
+    /// ordered; a site's sync credential is a role of its own.
+    pub fn covers(self, needed: Role) -> bool {
+        let rank = |r: Role| match r {
+            Role::Handheld => Some(0),
+            Role::Supervisor => Some(1),
+            Role::Admin => Some(2),
+            Role::Site => None,
+        };
+        match (rank(self), rank(needed)) {
+            (Some(have), Some(need)) => have >= need,
+            _ => self == needed,
+        }
+    }
+
+    /// "a handheld", "an admin".
+    fn with_article(self) -> String {
+        let article = if self == Role::Admin { "an" } else { "a" };
+        format!("{article} {}", self.name())
+    }
+}
+
+/// The caller of a request, as its token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The author of the changes this token makes.
+    pub name: String,
+    pub role: Role,
+    /// A handheld's stations, its default first; empty for other roles.
+    pub stations: Vec<String>,
+}
+
+impl Identity {
+    /// Refuses, with the message a 403 carries, a caller below `needed`.
+    pub fn require(&self, needed: Role) -> Result<(), String> {
+        if self.role.covers(needed) {
+            return Ok(());
+        }
+        Err(format!(
+            "this needs the {} role; the token `{}` is {}",
+            needed.name(),
+            self.name,
+            self.role.with_article()
+        ))
+    }
+
+    /// A handheld works only at its own stations; other people anywhere.
+    pub fn may_use_station(&self, station: &str) -> Result<(), String> {
+        if self.role != Role::Handheld || self.stations.iter().any(|s| s == station) {
+            return Ok(());
+        }
+        Err(format!(
+            "the handheld `{}` may scan and set the context only at {}; station {station:?} needs its own token or the supervisor role",
+            self.name,
+            self.stations.join(", ")
+        ))
+    }
+
+    /// Where a handheld's scans go when a request names no station.
+    pub fn default_station(&self) -> Option<&str> {
+        self.stations.first().map(String::as_str)
+    }
+}
+
+/// One `[[tokens]]` entry as a configuration file gives it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenEntry {
+    pub name: String,
+    pub role: String,
+    /// A handheld's stations, its default first.
+    #[serde(default)]
+    pub stations: Vec<String>,
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The hex SHA-256 of the token (`scantrail hq hash-token TOKEN`
+    /// prints it), so the file need not hold the secret.
+    #[serde(default)]
+    pub token_sha256: Option<String>,
+}
+
+/// The token scantrail's own commands use when none is given: the first
+/// admin token written in the file, else the older form's (`legacy`).
+pub fn written_admin_token(entries: &[TokenEntry], legacy: Option<&String>) -> Option<String> {
+    entries
+        .iter()
+        .filter(|t| t.role == Role::Admin.name())
+        .find_map(|t| t.token.clone())
+        .or_else(|| legacy.cloned())
+}
+
+/// The shortest plain token a `[[tokens]]` entry may hold.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+impl TokenEntry {
+    /// Checks the entry; `at(key)` names the key in errors (with its line),
+    /// `roles` are the roles this file may give, `station` whether a
+    /// station exists (`None`: this file has no stations).
+    pub fn check(
+        &self,
+        at: impl Fn(&str) -> String,
+        roles: &[Role],
+        station: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<Grant, String> {
+        if self.name.trim().is_empty() {
+            return Err(format!(
+                "{}: give the person or device a name; it is recorded as the author of its changes",
+                at("name")
+            ));
+        }
+        let allowed = roles.iter().map(|r| r.name()).collect::<Vec<_>>();
+        let listed = match allowed.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        let role = Role::parse(&self.role)
+            .filter(|r| roles.contains(r))
+            .ok_or_else(|| format!("{}: unknown role {:?}: use {listed}", at("role"), self.role))?;
+        match (role, station) {
+            (Role::Handheld, Some(known)) => {
+                if self.stations.is_empty() {
+                    return Err(format!(
+                        "{}: a handheld needs its stations, e.g. stations = [\"dock-1\"] (the first is its default)",
+                        at("stations")
+                    ));
+                }
+                if let Some(s) = self.stations.iter().find(|s| !known(s)) {
+                    return Err(format!(
+                        "{}: no [[stations]] entry has id `{s}`; add one or fix the name",
+                        at("stations")
+                    ));
+                }
+            }
+            _ if !self.stations.is_empty() => {
+                return Err(format!(
+                    "{}: only handhelds are bound to stations; a {} may act at any",
+                    at("stations"),
+                    role.name()
+                ));
+            }
+            _ => {}
+        }
+        let digest = match (&self.token, &self.token_sha256) {
+            (Some(token), None) => {
+                if token.trim() != token || token.chars().count() < MIN_TOKEN_LEN {
+                    return Err(format!(
+                        "{}: use a random token of at least {MIN_TOKEN_LEN} characters without surrounding spaces (e.g. `openssl rand -hex 16`)",
+                        at("token")
+                    ));
+                }
+                digest(token)
+            }
+            (None, Some(hex)) => parse_digest(hex).ok_or_else(|| {
+                format!(
+                    "{}: give the 64 hex digits `scantrail hq hash-token TOKEN` prints",
+                    at("token_sha256")
+                )
+            })?,
+            _ => {
+                return Err(format!(
+                    "{}: give exactly one of `token` and `token_sha256`",
+                    at("token")
+                ))
+            }
+        };
+        Ok(Grant {
+            place: at("name"),
+            digest,
+            identity: Identity {
+                name: self.name.clone(),
+                role,
+                stations: self.stations.clone(),
+            },
+        })
+    }
+}
+
+/// A checked token: its digest and who it is, and where the file says so
+/// (for errors about two entries).
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub place: String,
+    pub digest: [u8; 32],
+    pub identity: Identity,
+}
+
+/// Every token a daemon accepts.
+#[derive(Clone, Default)]
+pub struct Tokens {
+    by_digest: HashMap<[u8; 32], Arc<Identity>>,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&str> = self.by_digest.values().map(|i| i.name.as_str()).collect();
+        names.sort_unstable();
+        f.debug_struct("Tokens").field("names", &names).finish()
+    }
+}
+
+impl Tokens {
+    /// Refuses two entries with the same token or the same name: a token
+    /// must say who acted.
+    pub fn build(grants: Vec<Grant>) -> Result<Tokens, String> {
+        let mut by_digest: HashMap<[u8; 32], Arc<Identity>> = HashMap::new();
+        for (i, g) in grants.iter().enumerate() {
+            if let Some(other) = grants[..i].iter().find(|o| o.digest == g.digest) {
+                return Err(format!(
+                    "{}: the same token as {}; give each person and device its own",
+                    g.place, other.place
+                ));
+            }
+            if let Some(other) = grants[..i]
+                .iter()
+                .find(|o| o.identity.name == g.identity.name)
+            {
+                return Err(format!(
+                    "{}: the name `{}` is already used by {}; names must tell authors apart",
+                    g.place, g.identity.name, other.place
+                ));
+            }
+            by_digest.insert(g.digest, Arc::new(g.identity.clone()));
+        }
+        Ok(Tokens { by_digest })
+    }
+
+    /// The caller of a request, from `Authorization: Bearer TOKEN`; `None`
+    /// without a header or with an unknown token.
+    pub fn identify(&self, headers: &HeaderMap) -> Option<Arc<Identity>> {
+        let token = headers
+            .get(header::AUTHORIZATION)?
+            .to_str()
+            .ok()?
+            .strip_prefix("Bearer ")?
+            .trim();
+        self.by_digest.get(&digest(token)).cloned()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_digest.is_empty()
+    }
+}
+
+/// Why a request naming its own author (`by`) is refused.
+pub fn by_refused(name: &str) -> String {
+    format!(
+        "`by` is not taken: the author of a change is the name of the token it is made with (`{name}`); leave `by` out, and give the person signed in at a station as `operator` where the route takes one"
+    )
+}
+
+/// The SHA-256 of a token.
+pub fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The hex SHA-256 of a token, as `token_sha256` holds it.
+pub fn digest_hex(token: &str) -> String {
+    crate::store::chain::Hash(digest(token)).hex()
+}
+
+/// 64 hex digits (either case) as a digest.
+pub fn parse_digest(hex: &str) -> Option<[u8; 32]> {
+    let hex = hex.trim().as_bytes();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (byte, pair) in out.iter_mut().zip(hex.chunks(2)) {
+        let text = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(text, 16).ok()?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(role: &str, stations: &[&str], token: &str) -> TokenEntry {
+        TokenEntry {
+            name: "hh-3".into(),
+            role: role.into(),
+            stations: stations.iter().map(|s| s.to_string()).collect(),
+            token: Some(token.into()),
+            token_sha256: None,
+        }
+    }
+
+    const SITE_ROLES: &[Role] = &[Role::Handheld, Role::Supervisor, Role::Admin];
+
+    fn check(e: &TokenEntry) -> Result<Grant, String> {
+        let known = |s: &str| s == "dock-1";
+        e.check(|k| format!("tokens[2].{k}"), SITE_ROLES, Some(&known))
+    }
+
+    #[test]
+    fn roles_are_ordered_and_site_stands_apart() {
+        assert!(Role::Admin.covers(Role::Supervisor));
+        assert!(Role::Supervisor.covers(Role::Handheld));
+        assert!(!Role::Handheld.covers(Role::Supervisor));
+        assert!(!Role::Site.covers(Role::Handheld));
+        assert!(!Role::Admin.covers(Role::Site));
+        let hh = check(&entry("handheld", &["dock-1"], "0123456789abcdef"))
+            .unwrap()
+            .identity;
+        assert_eq!(
+            hh.require(Role::Supervisor).unwrap_err(),
+            "this needs the supervisor role; the token `hh-3` is a handheld"
+        );
+        assert!(hh.may_use_station("dock-1").is_ok());
+        assert!(hh.may_use_station("dock-2").unwrap_err().contains("dock-1"));
+    }
+
+    #[test]
+    fn bad_entries_are_named() {
+        let e = check(&entry("boss", &[], "0123456789abcdef")).unwrap_err();
+        assert_eq!(
+            e,
+            "tokens[2].role: unknown role \"boss\": use handheld, supervisor or admin"
+        );
+        let e = check(&entry("site", &[], "0123456789abcdef")).unwrap_err();
+        assert!(e.contains("unknown role \"site\""), "{e}");
+        let e = check(&entry("handheld", &["dock-9"], "0123456789abcdef")).unwrap_err();
+        assert!(
+            e.contains("tokens[2].stations") && e.contains("dock-9"),
+            "{e}"
+        );
+        let e = check(&entry("handheld", &[], "0123456789abcdef")).unwrap_err();
+        assert!(e.contains("needs its stations"), "{e}");
+        let e = check(&entry("admin", &["dock-1"], "0123456789abcdef")).unwrap_err();
+        assert!(e.contains("only handhelds"), "{e}");
+        let e = check(&entry("admin", &[], "short")).unwrap_err();
+        assert!(e.contains("tokens[2].token") && e.contains("16"), "{e}");
+        let mut both = entry("admin", &[], "0123456789abcdef");
+        both.token_sha256 = Some(digest_hex("x"));
+        assert!(check(&both).unwrap_err().contains("exactly one"));
+        let mut hashed = entry("admin", &[], "");
+        hashed.token = None;
+        hashed.token_sha256 = Some("abc".into());
+        assert!(check(&hashed).unwrap_err().contains("64 hex digits"));
+    }
+
+    #[test]
+    fn hashed_and_plain_tokens_identify_and_collide() {
+        let plain = check(&entry("admin", &[], "0123456789abcdef")).unwrap();
+        let mut hashed = entry("supervisor", &[], "");
+        hashed.name = "sue".into();
+        hashed.token = None;
+        hashed.token_sha256 = Some(digest_hex("sue-secret-token-1").to_uppercase());
+        let hashed = check(&hashed).unwrap();
+        let tokens = Tokens::build(vec![plain.clone(), hashed.clone()]).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            "Bearer sue-secret-token-1".parse().unwrap(),
+        );
+        assert_eq!(tokens.identify(&headers).unwrap().name, "sue");
+        headers.insert(header::AUTHORIZATION, "Bearer sue".parse().unwrap());
+        assert!(tokens.identify(&headers).is_none());
+        assert!(tokens.identify(&HeaderMap::new()).is_none());
+
+        let mut twin = plain.clone();
+        twin.identity.name = "other".into();
+        let e = Tokens::build(vec![plain.clone(), twin]).unwrap_err();
+        assert!(e.contains("the same token"), "{e}");
+        let mut namesake = hashed;
+        namesake.identity.name = "hh-3".into();
+        let e = Tokens::build(vec![plain, namesake]).unwrap_err();
+        assert!(e.contains("already used"), "{e}");
+    }
+}

@@ -1,0 +1,122 @@
+//! Reopening the store in place after a failed durable write (a full disk,
+//! an I/O error), so that commits resume once the cause is gone without a
+//! restart.
+//!
+//! The failed opening is not written to again: sled may hold part of the
+//! failed batch in memory. Every handle on it is dropped (the readers'
+//! first, then the committer's), which also releases sled's lock on its
+//! files, and sled is opened again from what is on disk. If a failed batch
+//! reached the disk after all (the write went through, its flush or fsync
+//! did not), it is taken out again: its requesters were told it failed, so
+//! it must not be in the journal, and its seqs are given to the next
+//! commits instead. A reader still holding a handle on the old opening
+//! keeps it alive; the open then fails as "in use" and is retried later.
+//!
+//! sled cannot open on a disk that is still full, and readers have no
+//! handles between dropping the old opening and a new one. So a probe file
+//! is written and synced first: while that fails, the old opening stays,
+//! and reports and the desk's view keep reading from it.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::committer::Sink;
+use super::durable::Durability;
+use super::envelope::{Head, Stored};
+use super::error::{Result, StoreError};
+use super::{keys, reindex, watermark, SledSink, Trees};
+
+/// The room a reopen needs: sled's open writes a new log segment (512 KiB
+/// by default); twice that leaves room for the first batches.
+const PROBE_BYTES: usize = 1 << 20;
+
+pub(super) fn run(
+    sink: &mut SledSink,
+    origin: &str,
+    movements: Head,
+    rejections: Head,
+) -> Result<()> {
+    probe(&sink.path)?;
+    *sink.slot.write().unwrap_or_else(|p| p.into_inner()) = None;
+    sink.trees = None;
+    sink.trees = Some(Trees::open(&sink.path, sink.cache_bytes)?);
+    if let Err(e) = roll_back(sink, origin, movements, rejections) {
+        sink.trees = None;
+        return Err(e);
+    }
+    sink.durability = Durability::new(&sink.path)?;
+    if sink.watermark.is_none() {
+        sink.watermark = watermark::Writer::open(&sink.path).ok();
+    }
+    // The watermark names what was acknowledged: the heads given.
+    sink.acknowledged(origin, movements, rejections);
+    *sink.slot.write().unwrap_or_else(|p| p.into_inner()) = sink.trees.clone();
+    Ok(())
+}
+
+/// The key of a log's entry `seq` of an origin.
+type EntryKey = fn(&str, u64) -> Vec<u8>;
+
+/// Removes entries past the acknowledged heads: a failed batch that
+/// reached the disk. Entries missing before them are left for the
+/// committer's check, which refuses the store as damaged.
+fn roll_back(sink: &mut SledSink, origin: &str, movements: Head, rejections: Head) -> Result<()> {
+    let journal = sink.journal()?.clone();
+    let mut batch = sled::Batch::default();
+    let mut removed = 0;
+    let logs: [(Vec<u8>, EntryKey, Head); 2] = [
+        (keys::head(origin), keys::journal, movements),
+        (keys::rejected_head(origin), keys::rejected, rejections),
+    ];
+    for (head_key, entry_key, acked) in logs {
+        let on_disk = match journal
+            .get(&head_key)
+            .map_err(sink.sled_err("read a chain head"))?
+        {
+            Some(v) => Head::decode(&v).map_err(|source| StoreError::Value {
+                path: sink.path.clone(),
+                source,
+            })?,
+            None => continue,
+        };
+        if on_disk.seq <= acked.seq {
+            continue;
+        }
+        for seq in acked.seq + 1..=on_disk.seq {
+            batch.remove(entry_key(origin, seq));
+            removed += 1;
+        }
+        if acked.seq == 0 {
+            batch.remove(head_key);
+        } else {
+            batch.insert(head_key, acked.encode());
+        }
+    }
+    if removed == 0 {
+        return Ok(());
+    }
+    tracing::warn!(
+        origin,
+        entries = removed,
+        seq = movements.seq,
+        "a failed batch reached the disk after all; taking it out again"
+    );
+    journal
+        .apply_batch(batch)
+        .map_err(sink.sled_err("take out a failed batch"))?;
+    sink.make_durable()?;
+    // Its derived entries (balances, serial states, indexes) go with it.
+    reindex::run(sink).map(|_| ())
+}
+
+/// Writes, syncs and removes a file of `PROBE_BYTES` in the store's
+/// directory: an error means there is no room (or no disk) yet.
+fn probe(dir: &Path) -> Result<()> {
+    let path = dir.join("reopen.probe");
+    let written = std::fs::File::create(&path).and_then(|mut f| {
+        f.write_all(&vec![0; PROBE_BYTES])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&path);
+    written.map_err(|e| StoreError::io(dir, "write a probe file before reopening the store", e))
+}

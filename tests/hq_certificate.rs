@@ -1,0 +1,76 @@
+//! Head office with an expired or expiring certificate: it says so when it
+//! starts, and its health route reports it, instead of starting without a
+//! word while every site's handshake fails.
+
+mod sync_support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Datelike;
+use sync_support::HqDir;
+
+/// Replaces head office's CA and certificate by ones whose certificate
+/// ends `days` days from now (negative: in the past).
+fn certificate_ending_in(hq: &HqDir, days: i64) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let end = chrono::Utc::now() + chrono::Duration::days(days);
+    let mut params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2024, 1, 1);
+    params.not_after = rcgen::date_time_ymd(end.year(), end.month() as u8, end.day() as u8);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    std::fs::write(&hq.pki.ca, ca.pem()).unwrap();
+    std::fs::write(&hq.pki.cert, cert.pem()).unwrap();
+    std::fs::write(&hq.pki.key, key.serialize_pem()).unwrap();
+}
+
+fn log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("hq.log")).unwrap_or_default()
+}
+
+#[test]
+fn an_expired_certificate_is_reported_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(tmp.path(), &["north"], "");
+    certificate_ending_in(&hq, -3);
+    let proc = hq.start();
+    let log = log(tmp.path());
+    assert!(log.contains("certificate is not valid"), "{log}");
+    assert!(log.contains("expired on"), "{log}");
+    assert!(log.contains("renewed certificate"), "{log}");
+    proc.sigterm();
+}
+
+#[test]
+fn a_certificate_expiring_soon_is_warned_at_start_and_in_health() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(tmp.path(), &["north"], "");
+    certificate_ending_in(&hq, 10);
+    let proc = hq.start();
+    let log = log(tmp.path());
+    assert!(log.contains("certificate expires soon"), "{log}");
+    let agent = scantrail::sync::tls::agent(Some(&hq.pki.ca), Duration::from_secs(5)).unwrap();
+    let health: serde_json::Value = agent
+        .get(&format!("{}/api/v1/health", hq.url()))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    assert_eq!(health["ok"], true, "{health}");
+    assert_eq!(health["store"], "ok", "{health}");
+    let warning = health["certificate"]["warning"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        warning.contains("expires on") && warning.contains("renew"),
+        "{health}"
+    );
+    assert!(health["certificate"]["not_after"].is_string(), "{health}");
+    proc.sigterm();
+}
