@@ -11,3 +11,4 @@ pub mod site;
 pub mod station;
 pub mod store;
 pub mod sync;
+pub mod web;

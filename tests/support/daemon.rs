@@ -42,13 +42,18 @@ impl Daemon {
     /// `scantrail run --config CONFIG`: the site daemon. Its log (stderr)
     /// goes to `CONFIG.log`.
     pub fn start(config: &Path) -> Daemon {
-        Daemon::spawn("run", config)
+        Daemon::start_with(config, |_| {})
+    }
+
+    /// `start`, with the command adjusted first (e.g. resource limits).
+    pub fn start_with(config: &Path, adjust: impl FnOnce(&mut Command)) -> Daemon {
+        Daemon::spawn("run", config, adjust)
     }
 
     /// `scantrail hq --config CONFIG`: head office. Its log goes to
     /// `CONFIG.log`.
     pub fn start_hq(config: &Path) -> Daemon {
-        Daemon::spawn("hq", config)
+        Daemon::spawn("hq", config, |_| {})
     }
 
     /// `scantrail run --config CONFIG` that must refuse to start: waits (at
@@ -81,7 +86,7 @@ impl Daemon {
         )
     }
 
-    fn spawn(command: &str, config: &Path) -> Daemon {
+    fn spawn(command: &str, config: &Path, adjust: impl FnOnce(&mut Command)) -> Daemon {
         let log = config.with_extension("log");
         let log_file = std::fs::OpenOptions::new()
             .create(true)
@@ -95,12 +100,15 @@ impl Daemon {
             "--listen".as_ref(),
             "127.0.0.1:0".as_ref(),
         ];
-        let mut child = Command::new(binary())
+        let mut server = Command::new(binary());
+        server
             .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(log_file)
+            .stderr(log_file);
+        adjust(&mut server);
+        let mut child = server
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start scantrail {command}: {e}"));
         let stdout = child.stdout.take().unwrap();
