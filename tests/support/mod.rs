@@ -1,2 +1,1 @@
 pub mod daemon;
-pub mod gs1_values;

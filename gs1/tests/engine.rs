@@ -3,7 +3,7 @@
 //! scandata.c unit tests, re-expressed here).
 
 use chrono::NaiveDate;
-use scantrail::gs1::{
+use scantrail_gs1::{
     parse_scan, render_bracketed, render_unbracketed, Content, ElementString, ErrorKind, Symbology,
 };
 

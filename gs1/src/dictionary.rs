@@ -1,5 +1,5 @@
 //! The AI table, generated at build time from the GS1 Barcode Syntax
-//! Dictionary shipped in `assets/gs1/` (see `build.rs`), and O(1) look-ups
+//! Dictionary shipped in `dictionary/` (see `build.rs`), and O(1) look-ups
 //! over it.
 
 use super::lint::Linter;
@@ -15,6 +15,7 @@ pub struct AiEntry {
     pub fixed_length: usize,
     /// May appear as a data attribute in a Digital Link URI query.
     pub dl_attribute: bool,
+    /// The parts of the value, in order (most AIs have one).
     pub components: &'static [Component],
     /// Each list must be satisfied: one of its alternatives, each a set of
     /// AI patterns that must all be present.
@@ -23,6 +24,7 @@ pub struct AiEntry {
     pub ex: &'static [&'static str],
     /// A Digital Link primary key: the allowed qualifier sequences.
     pub dl_pkey: Option<&'static [&'static [&'static str]]>,
+    /// The AI's data title, e.g. `GTIN` or `BEST BEFORE or BEST BY`.
     pub title: &'static str,
 }
 
@@ -31,9 +33,13 @@ pub struct AiEntry {
 pub struct Component {
     /// The character-set check of the component's type (N, X, Y, Z).
     pub cset: Linter,
+    /// The fewest characters the component takes.
     pub min: usize,
+    /// The most characters the component takes.
     pub max: usize,
+    /// Written `[...]` in the dictionary: may be left out at the end.
     pub optional: bool,
+    /// The further checks the dictionary names, e.g. `csum`.
     pub linters: &'static [Linter],
 }
 

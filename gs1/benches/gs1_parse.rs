@@ -2,7 +2,7 @@
 //! input form. Run: `cargo bench --bench gs1_parse`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use scantrail::gs1::parse_scan;
+use scantrail_gs1::parse_scan;
 
 const SCAN: &[u8] = b"]d2010950600013435217251231\
 10ABC123\x1d21XYZ987";

@@ -44,13 +44,13 @@ const REFERENCE_SCAN: &[u8] = b"]d2010950600013435217251231\
 #[test]
 fn parsing_the_reference_scan_allocates_nothing() {
     // Warm up anything lazily initialised outside the parse path.
-    let warm = scantrail::gs1::parse_scan(REFERENCE_SCAN, None).unwrap();
+    let warm = scantrail_gs1::parse_scan(REFERENCE_SCAN, None).unwrap();
     assert_eq!(warm.content.gs1().unwrap().serial(), Some("XYZ987"));
     drop(warm);
 
     let before = allocations();
     for _ in 0..1000 {
-        let scan = scantrail::gs1::parse_scan(std::hint::black_box(REFERENCE_SCAN), None).unwrap();
+        let scan = scantrail_gs1::parse_scan(std::hint::black_box(REFERENCE_SCAN), None).unwrap();
         let elements = scan.content.gs1().unwrap();
         assert_eq!(elements.len(), 4);
         assert_eq!(elements.lot(), Some("ABC123"));

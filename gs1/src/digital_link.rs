@@ -685,7 +685,7 @@ fn check_qualifiers(key: &AiEntry, qualifiers: &[&'static str]) -> Result<(), (u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gs1::{bracketed, parse_scan, Content};
+    use crate::{bracketed, parse_scan, Content};
 
     fn as_bracketed(elements: &ElementString<'_>) -> String {
         elements
