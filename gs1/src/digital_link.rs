@@ -216,12 +216,23 @@ pub(crate) fn parse<'a>(
             let here = start;
             start = end + 1;
             // Parameters without `=`, and those whose name is not all
-            // digits, are not GS1 data.
+            // digits, are not GS1 data. An empty name is all digits to
+            // dl.c, which refuses it as an unknown AI: so does this.
             let Some(eq) = param.iter().position(|&b| b == b'=') else {
                 continue;
             };
             let name = &param[..eq];
-            if name.is_empty() || !name.iter().all(u8::is_ascii_digit) {
+            if name.is_empty() {
+                return Err(fail(
+                    None,
+                    here,
+                    format!(
+                        "query parameter {} has no name; Digital Link data attributes are written AI=value (such as 17=251231)",
+                        String::from_utf8_lossy(param)
+                    ),
+                ));
+            }
+            if !name.iter().all(u8::is_ascii_digit) {
                 continue;
             }
             let name_text = String::from_utf8_lossy(name);
@@ -1109,9 +1120,39 @@ mod tests {
             ok("https://id.gs1.org/01/09506000134352?foo=bar&utm_source=qr"),
             "(01)09506000134352"
         );
-        // An empty name is not numeric either.
+    }
+
+    // dl.c: an empty name counts as all digits and is no AI, "Unknown AI ()
+    // in query parameters", wherever it stands and whatever follows `=`.
+    #[test]
+    fn a_query_parameter_with_an_empty_name_is_refused() {
+        for (uri, at, shown) in [
+            ("https://id.gs1.org/01/09506000134352?=ABC", 37, "=ABC"),
+            ("https://id.gs1.org/01/09506000134352?=", 37, "="),
+            (
+                "https://id.gs1.org/01/09506000134352?17=251231&=ABC&x",
+                47,
+                "=ABC",
+            ),
+            (
+                "https://id.gs1.org/01/09506000134352?foo=1&&=#frag",
+                44,
+                "=",
+            ),
+        ] {
+            let e = err(uri);
+            assert_eq!((e.ai, e.offset), (None, at), "{uri}");
+            assert_eq!(
+                dl_problem(uri),
+                format!("query parameter {shown} has no name; Digital Link data attributes are written AI=value (such as 17=251231)"),
+                "{uri}"
+            );
+        }
+        // A name is what comes before `=`: `?==` has an empty one too.
+        err("https://id.gs1.org/01/09506000134352?==");
+        // Singletons without `=` are still ignored, as in dl.c.
         assert_eq!(
-            ok("https://id.gs1.org/01/09506000134352?=x"),
+            ok("https://id.gs1.org/01/09506000134352?&&x&"),
             "(01)09506000134352"
         );
     }

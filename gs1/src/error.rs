@@ -76,6 +76,13 @@ pub enum ErrorKind {
         /// The dictionary's `req=` list that is not satisfied.
         needs: String,
     },
+    /// A key that a digital signature (8030) signs without its optional
+    /// serial component: the signature must sign one instance, not a class
+    /// (GDTI (253), GCN (255), GRAI (8003)).
+    SerialMissing {
+        /// The length of the key without its serial part.
+        key_length: usize,
+    },
     /// Bracketed form: the problem in words.
     Bracketed(&'static str),
     /// GS1 Digital Link URI: the problem in words.
@@ -138,6 +145,10 @@ impl fmt::Display for Gs1Error {
                 f,
                 "needs one of these AIs in the same barcode: {}",
                 needs.replace(',', ", ").replace('+', " with ")
+            ),
+            ErrorKind::SerialMissing { key_length } => write!(
+                f,
+                "the serial component must be present when used with AI (8030), a digital signature; the value has only the {key_length} characters of the key (add its serial part)"
             ),
             ErrorKind::Bracketed(problem) => f.write_str(problem),
             ErrorKind::DigitalLink(problem) => f.write_str(problem),
