@@ -150,17 +150,20 @@ impl FrameDecoder {
         if src.is_empty() {
             return None;
         }
-        let frame = src.split();
         if discarding {
+            src.clear();
             return None;
         }
         if self.suffix.is_empty() {
-            Some(self.classify(frame))
+            Some(self.take(src, src.len(), 0))
         } else {
-            Some(reject(RejectReason::Fragment, &frame))
+            let refused = reject(RejectReason::Fragment, src);
+            src.clear();
+            Some(refused)
         }
     }
 
+    #[inline]
     fn find_suffix(&self, src: &[u8]) -> Option<usize> {
         let start = self.searched.saturating_sub(self.suffix.len() - 1);
         let hay = src.get(start..)?;
@@ -172,36 +175,66 @@ impl FrameDecoder {
         pos.map(|p| p + start)
     }
 
-    /// Checks a frame cut from the read buffer and strips its prefix.
-    fn classify(&self, mut frame: BytesMut) -> Framed {
+    /// Takes the frame of `len` bytes at the start of `src`, and the
+    /// `skip` bytes after it (the suffix), out of `src`: a slice of the
+    /// buffer without the prefix when it is good, a copy of (the start of)
+    /// it when it is refused.
+    #[inline]
+    fn take(&self, src: &mut BytesMut, len: usize, skip: usize) -> Framed {
+        match self.check(&src[..len]) {
+            Ok(id) => {
+                let mut frame = src.split_to(len + skip);
+                frame.truncate(len);
+                if !self.prefix.is_empty() {
+                    frame.advance(self.prefix.len());
+                }
+                Framed::Frame(Frame {
+                    bytes: frame.freeze(),
+                    id,
+                })
+            }
+            Err((reason, from)) => {
+                let refused = reject(reason, &src[from..len]);
+                src.advance(len + skip);
+                refused
+            }
+        }
+    }
+
+    /// The frame's symbology, or why it is refused and from which byte the
+    /// refused bytes are shown (after the prefix once that is checked).
+    #[inline]
+    fn check(&self, frame: &[u8]) -> Result<Identified, (RejectReason, usize)> {
         if frame.is_empty() {
-            return reject(RejectReason::Empty, &frame);
+            return Err((RejectReason::Empty, 0));
         }
         // A whole over-long frame can arrive in one read.
         if frame.len() > self.max_len {
-            return reject(RejectReason::TooLong, &frame);
+            return Err((RejectReason::TooLong, 0));
         }
-        if !frame.starts_with(&self.prefix) {
-            return reject(RejectReason::BadPrefix, &frame);
+        // Most profiles have no prefix: no comparison then (an empty one
+        // still costs a call to `memcmp`, a tenth of this function).
+        let body = if self.prefix.is_empty() {
+            frame
+        } else {
+            match frame.strip_prefix(&self.prefix[..]) {
+                Some(body) => body,
+                None => return Err((RejectReason::BadPrefix, 0)),
+            }
+        };
+        let from = self.prefix.len();
+        if body.is_empty() {
+            return Err((RejectReason::Empty, from));
         }
-        frame.advance(self.prefix.len());
-        if frame.is_empty() {
-            return reject(RejectReason::Empty, &frame);
+        if !self.is_text(body) {
+            return Err((RejectReason::Binary, from));
         }
-        if !self.is_text(&frame) {
-            return reject(RejectReason::Binary, &frame);
-        }
-        match identify(&frame, self.aim, &self.labels) {
-            Some(id) => Framed::Frame(Frame {
-                bytes: frame.freeze(),
-                id,
-            }),
-            None => reject(RejectReason::NoSymbology, &frame),
-        }
+        identify(body, self.aim, &self.labels).ok_or((RejectReason::NoSymbology, from))
     }
 
     /// Printable text plus the separators barcodes carry (GS, RS, FS, EOT
     /// in ISO/IEC 15434 envelopes, and the profile's GS substitute).
+    #[inline]
     fn is_text(&self, body: &[u8]) -> bool {
         // Fast path, branch-free so it vectorises (this runs on every frame):
         // printable ASCII and GS only.
@@ -254,6 +287,7 @@ impl Decoder for FrameDecoder {
     type Item = Framed;
     type Error = std::io::Error;
 
+    #[inline]
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Framed>, std::io::Error> {
         loop {
             if self.suffix.is_empty() {
@@ -271,13 +305,12 @@ impl Decoder for FrameDecoder {
             }
             match self.find_suffix(src) {
                 Some(end) => {
-                    let frame = src.split_to(end);
-                    src.advance(self.suffix.len());
                     self.searched = 0;
                     if std::mem::replace(&mut self.discarding, false) {
+                        src.advance(end + self.suffix.len());
                         continue;
                     }
-                    return Ok(Some(self.classify(frame)));
+                    return Ok(Some(self.take(src, end, self.suffix.len())));
                 }
                 None => {
                     // Keep a possibly split suffix's first bytes.
