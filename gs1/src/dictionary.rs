@@ -46,7 +46,7 @@ pub struct Component {
 /// AIs are unique in the table, so the digits identify the entry.
 impl PartialEq for AiEntry {
     fn eq(&self, other: &AiEntry) -> bool {
-        self.ai == other.ai
+        same_ai(self.ai, other.ai)
     }
 }
 
@@ -103,6 +103,25 @@ pub fn lookup_prefix(data: &[u8]) -> Option<&'static AiEntry> {
 /// The AI spelt exactly `ai` (2 to 4 digits), if the dictionary has it.
 pub fn lookup(ai: &[u8]) -> Option<&'static AiEntry> {
     lookup_prefix(ai).filter(|e| e.ai.len() == ai.len())
+}
+
+/// Whether two AIs are the same, compared byte by byte in line: AIs are
+/// 2 to 4 digits and this runs many times per message, where a call to
+/// `memcmp` (what `==` on strings becomes) costs more than the comparison.
+#[inline]
+pub(crate) fn same_ai(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Whether `ai` matches a dictionary pattern such as `31nn`, `394n` or `01`.

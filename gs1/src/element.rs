@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use chrono::{Datelike, NaiveDate};
 use smallvec::SmallVec;
 
-use super::dictionary::AiEntry;
+use super::dictionary::{same_ai, AiEntry};
 
 /// One AI and its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +104,7 @@ impl<'a> ElementString<'a> {
     pub fn get(&self, ai: &str) -> Option<&str> {
         self.elements
             .iter()
-            .find(|e| e.entry.ai == ai)
+            .find(|e| same_ai(e.entry.ai, ai))
             .map(|e| e.value())
     }
 

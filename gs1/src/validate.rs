@@ -4,7 +4,7 @@
 //! the reference engine adds to them: a digital signature (8030) signs a
 //! serialised key.
 
-use super::dictionary::{matches_pattern, AiEntry};
+use super::dictionary::{matches_pattern, same_ai, AiEntry};
 use super::element::{Element, ElementString};
 use super::error::{ErrorKind, Gs1Error};
 use super::lint;
@@ -76,7 +76,7 @@ pub(crate) fn message(elements: &ElementString<'_>) -> Result<(), Gs1Error> {
         let fail = |kind| Gs1Error::at(Some(ai), element.offset, kind);
         if let Some(other) = all[i + 1..]
             .iter()
-            .find(|o| o.entry.ai == ai && o.value != element.value)
+            .find(|o| same_ai(o.entry.ai, ai) && o.value != element.value)
         {
             return Err(fail(ErrorKind::RepeatedWithDifferentValue {
                 first: element.value.to_string(),
@@ -87,12 +87,12 @@ pub(crate) fn message(elements: &ElementString<'_>) -> Result<(), Gs1Error> {
         // with, a pattern that matches itself.
         let present = |pattern: &str| {
             all.iter()
-                .any(|o| o.entry.ai != ai && matches_pattern(pattern, o.entry.ai))
+                .any(|o| !same_ai(o.entry.ai, ai) && matches_pattern(pattern, o.entry.ai))
         };
         for pattern in element.entry.ex {
             if let Some(other) = all
                 .iter()
-                .find(|o| o.entry.ai != ai && matches_pattern(pattern, o.entry.ai))
+                .find(|o| !same_ai(o.entry.ai, ai) && matches_pattern(pattern, o.entry.ai))
             {
                 return Err(fail(ErrorKind::Excluded {
                     other: other.entry.ai,
@@ -126,7 +126,7 @@ const DIGITAL_SIGNATURE: &str = "8030";
 /// value ends in an optional component, which is how this finds them, so a
 /// key added to the dictionary that way is covered too.
 fn digital_signature_signs_a_serialised_key(all: &[Element<'_>]) -> Result<(), Gs1Error> {
-    let Some(signature) = all.iter().find(|e| e.entry.ai == DIGITAL_SIGNATURE) else {
+    let Some(signature) = all.iter().find(|e| same_ai(e.entry.ai, DIGITAL_SIGNATURE)) else {
         return Ok(());
     };
     for key in all {

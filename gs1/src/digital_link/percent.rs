@@ -20,7 +20,11 @@ fn hex(b: u8) -> Option<u8> {
 
 /// Whether `raw` has anything to decode: a `%`, or a `+` in the query.
 fn needs_decoding(raw: &[u8], query: bool) -> bool {
-    raw.iter().any(|&b| b == b'%' || (query && b == b'+'))
+    if query {
+        memchr::memchr2(b'%', b'+', raw).is_some()
+    } else {
+        memchr::memchr(b'%', raw).is_some()
+    }
 }
 
 /// The decoded bytes of `raw`, one by one; `Err` gives the offset of a

@@ -2,7 +2,7 @@
 //! in which order: the dictionary's `dlpkey=` sequences, e.g. `22,10,21|235`
 //! for a GTIN.
 
-use crate::dictionary::AiEntry;
+use crate::dictionary::{same_ai, AiEntry};
 
 /// The key's allowed qualifier sequences, every ordered selection of each
 /// alternative (the empty one included), sorted as dl.c sorts its table of
@@ -33,7 +33,7 @@ pub(super) fn fits(key: &AiEntry, qualifiers: &[&str]) -> bool {
             let mut from = 0;
             qualifiers
                 .iter()
-                .all(|q| match alt[from..].iter().position(|a| a == q) {
+                .all(|q| match alt[from..].iter().position(|a| same_ai(a, q)) {
                     Some(n) => {
                         from += n + 1;
                         true
