@@ -2,7 +2,9 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod dev;
-pub mod gs1;
+/// The GS1 syntax engine (the `scantrail-gs1` crate, `gs1/`), under its old
+/// path so `crate::gs1::...` keeps working.
+pub use scantrail_gs1 as gs1;
 pub mod hq;
 pub mod model;
 pub mod report;

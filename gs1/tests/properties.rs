@@ -5,12 +5,12 @@
 mod support;
 
 use proptest::prelude::*;
-use scantrail::gs1::dictionary::{entries, matches_pattern, AiEntry};
-use scantrail::gs1::{
+use scantrail_gs1::dictionary::{entries, matches_pattern, AiEntry};
+use scantrail_gs1::{
     parse_scan, render_bracketed, render_digital_link, render_unbracketed, Content, ErrorKind,
     Scan, GS,
 };
-use support::gs1_values::valid_value;
+use support::values::valid_value;
 
 /// AIs that may stand beside a GTIN with nothing else required.
 fn companions_of_gtin() -> Vec<&'static AiEntry> {
@@ -47,7 +47,7 @@ fn message() -> impl Strategy<Value = String> {
     )
         .prop_map(move |(gtin_variant, picks)| {
             let gtin = valid_value(
-                scantrail::gs1::dictionary::lookup(b"01").unwrap(),
+                scantrail_gs1::dictionary::lookup(b"01").unwrap(),
                 gtin_variant,
             )
             .unwrap();

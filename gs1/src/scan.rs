@@ -12,7 +12,9 @@ use super::{bracketed, dictionary, digital_link, unbracketed, validate};
 /// A parsed scan: which symbology it came from and what it says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scan<'a> {
+    /// The symbology identifier the scanner sent, if any.
     pub symbology: Symbology,
+    /// The data.
     pub content: Content<'a>,
 }
 
@@ -43,8 +45,15 @@ impl<'a> Content<'a> {
 /// modifier; `None` when the scanner sent no identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Symbology {
+    /// The scanner sent no identifier.
     None,
-    Aim { code: u8, modifier: u8 },
+    /// `]` + `code` + `modifier`, e.g. `]d2`.
+    Aim {
+        /// The symbology code character, e.g. `d` for Data Matrix.
+        code: u8,
+        /// The modifier character, e.g. `2` for GS1 data.
+        modifier: u8,
+    },
 }
 
 impl Symbology {

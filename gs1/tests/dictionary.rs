@@ -3,8 +3,8 @@
 
 mod support;
 
-use scantrail::gs1::{check_value, dictionary::entries};
-use support::gs1_values::valid_value;
+use scantrail_gs1::{check_value, dictionary::entries};
+use support::values::valid_value;
 
 #[test]
 fn every_ai_accepts_valid_values_and_refuses_invalid_ones() {

@@ -7,11 +7,12 @@ use std::borrow::Cow;
 use chrono::{Datelike, NaiveDate};
 use smallvec::SmallVec;
 
-use super::dictionary::AiEntry;
+use super::dictionary::{same_ai, AiEntry};
 
 /// One AI and its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element<'a> {
+    /// The AI's dictionary entry.
     pub entry: &'static AiEntry,
     /// Borrowed from the input unless it had to be decoded (escapes,
     /// percent-encoding, a GTIN padded from EAN/UPC).
@@ -21,14 +22,17 @@ pub struct Element<'a> {
 }
 
 impl Element<'_> {
+    /// The AI, e.g. `"01"`.
     pub fn ai(&self) -> &'static str {
         self.entry.ai
     }
 
+    /// The AI's data title, e.g. `BATCH/LOT`.
     pub fn title(&self) -> &'static str {
         self.entry.title
     }
 
+    /// The value, decoded.
     pub fn value(&self) -> &str {
         &self.value
     }
@@ -46,8 +50,11 @@ pub struct ElementString<'a> {
 /// A variable measure from AIs 310n–369n: `mantissa / 10^decimals` in `unit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Measure {
+    /// The AI, e.g. `"3103"`.
     pub ai: &'static str,
+    /// The value's digits as a number.
     pub mantissa: u64,
+    /// How many of those digits are decimals (the AI's last digit).
     pub decimals: u8,
     /// The unit from the AI's title, e.g. `kg`, `m²`, `l`.
     pub unit: &'static str,
@@ -73,18 +80,22 @@ impl<'a> ElementString<'a> {
         self.elements.push(element);
     }
 
+    /// The elements, in the order read.
     pub fn elements(&self) -> &[Element<'a>] {
         &self.elements
     }
 
+    /// Iterates over the elements in the order read.
     pub fn iter(&self) -> impl Iterator<Item = &Element<'a>> {
         self.elements.iter()
     }
 
+    /// How many elements (repeats included).
     pub fn len(&self) -> usize {
         self.elements.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.elements.is_empty()
     }
@@ -93,7 +104,7 @@ impl<'a> ElementString<'a> {
     pub fn get(&self, ai: &str) -> Option<&str> {
         self.elements
             .iter()
-            .find(|e| e.entry.ai == ai)
+            .find(|e| same_ai(e.entry.ai, ai))
             .map(|e| e.value())
     }
 
@@ -112,15 +123,17 @@ impl<'a> ElementString<'a> {
         }
     }
 
-    /// GTIN (01), or the GTIN of contained trade items (02).
+    /// GTIN (01).
     pub fn gtin(&self) -> Option<&str> {
         self.get("01")
     }
 
+    /// GTIN of contained trade items (02).
     pub fn content_gtin(&self) -> Option<&str> {
         self.get("02")
     }
 
+    /// Serial Shipping Container Code (00).
     pub fn sscc(&self) -> Option<&str> {
         self.get("00")
     }

@@ -10,6 +10,7 @@ use super::{Content, Gs1Error, Scan, Symbology};
 /// The outcome of parsing one input, ready to print or serialise.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ScanReport {
+    /// Whether the input is valid.
     pub ok: bool,
     /// AIM identifier and name, e.g. `]d2 GS1 DataMatrix`; absent when the
     /// scanner sent none.
@@ -26,10 +27,14 @@ pub struct ScanReport {
     pub error: Option<String>,
 }
 
+/// One AI of a valid scan, as reported.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AiValue {
+    /// The AI, e.g. `01`.
     pub ai: String,
+    /// Its data title, e.g. `GTIN`.
     pub title: String,
+    /// Its value.
     pub value: String,
 }
 

@@ -1,9 +1,11 @@
 //! Validation shared by every input form: an AI's value against its
 //! components and linters, and the message-level rules of the dictionary
-//! (repeated AIs, `ex=` exclusions, `req=` requisites).
+//! (repeated AIs, `ex=` exclusions, `req=` requisites), plus the one rule
+//! the reference engine adds to them: a digital signature (8030) signs a
+//! serialised key.
 
-use super::dictionary::{matches_pattern, AiEntry};
-use super::element::ElementString;
+use super::dictionary::{matches_pattern, same_ai, AiEntry};
+use super::element::{Element, ElementString};
 use super::error::{ErrorKind, Gs1Error};
 use super::lint;
 
@@ -74,7 +76,7 @@ pub(crate) fn message(elements: &ElementString<'_>) -> Result<(), Gs1Error> {
         let fail = |kind| Gs1Error::at(Some(ai), element.offset, kind);
         if let Some(other) = all[i + 1..]
             .iter()
-            .find(|o| o.entry.ai == ai && o.value != element.value)
+            .find(|o| same_ai(o.entry.ai, ai) && o.value != element.value)
         {
             return Err(fail(ErrorKind::RepeatedWithDifferentValue {
                 first: element.value.to_string(),
@@ -85,12 +87,12 @@ pub(crate) fn message(elements: &ElementString<'_>) -> Result<(), Gs1Error> {
         // with, a pattern that matches itself.
         let present = |pattern: &str| {
             all.iter()
-                .any(|o| o.entry.ai != ai && matches_pattern(pattern, o.entry.ai))
+                .any(|o| !same_ai(o.entry.ai, ai) && matches_pattern(pattern, o.entry.ai))
         };
         for pattern in element.entry.ex {
             if let Some(other) = all
                 .iter()
-                .find(|o| o.entry.ai != ai && matches_pattern(pattern, o.entry.ai))
+                .find(|o| !same_ai(o.entry.ai, ai) && matches_pattern(pattern, o.entry.ai))
             {
                 return Err(fail(ErrorKind::Excluded {
                     other: other.entry.ai,
@@ -109,7 +111,47 @@ pub(crate) fn message(elements: &ElementString<'_>) -> Result<(), Gs1Error> {
             }
         }
     }
+    digital_signature_signs_a_serialised_key(all)
+}
+
+/// The AI of a digital signature.
+const DIGITAL_SIGNATURE: &str = "8030";
+
+/// GS1's reference engine refuses a digital signature (8030) beside a GDTI
+/// (253), GCN (255) or GRAI (8003) without its serial component
+/// (`validateDigSigRequiresSerialisedKey` in its `ai.c`: "Serial component
+/// must be present for AI (253) when used with AI (8030)"). The dictionary
+/// has no attribute for it; the reference lists the three AIs by hand. They
+/// are exactly the keys that 8030 may sign on their own (its `req=`) whose
+/// value ends in an optional component, which is how this finds them, so a
+/// key added to the dictionary that way is covered too.
+fn digital_signature_signs_a_serialised_key(all: &[Element<'_>]) -> Result<(), Gs1Error> {
+    let Some(signature) = all.iter().find(|e| same_ai(e.entry.ai, DIGITAL_SIGNATURE)) else {
+        return Ok(());
+    };
+    for key in all {
+        if signs_a_class(signature.entry, key.entry) && key.value.len() == key.entry.min_length() {
+            return Err(Gs1Error::at(
+                Some(key.entry.ai),
+                key.offset,
+                ErrorKind::SerialMissing {
+                    key_length: key.value.len(),
+                },
+            ));
+        }
+    }
     Ok(())
+}
+
+/// Whether `key` is a key that `signature` may sign alone and whose serial
+/// part (its last component) is optional.
+fn signs_a_class(signature: &AiEntry, key: &AiEntry) -> bool {
+    let alone = signature
+        .req
+        .iter()
+        .flat_map(|alternatives| alternatives.iter())
+        .any(|group| matches!(group, [only] if matches_pattern(only, key.ai)));
+    alone && key.components.last().is_some_and(|c| c.optional)
 }
 
 /// Checks one value for an AI outside any barcode, e.g. a GLN typed into a
@@ -126,4 +168,22 @@ pub fn check_value(ai: &str, text: &str) -> Result<(), Gs1Error> {
         )
     })?;
     value(entry, text.as_bytes(), 0).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dictionary::{entries, lookup};
+
+    #[test]
+    fn the_serialised_keys_are_the_reference_engines_three() {
+        let signature = lookup(DIGITAL_SIGNATURE.as_bytes()).unwrap();
+        let keys: Vec<&str> = entries()
+            .iter()
+            .filter(|key| signs_a_class(signature, key))
+            .map(|key| key.ai)
+            .collect();
+        // ai.c, validateDigSigRequiresSerialisedKey: { "253", "255", "8003" }.
+        assert_eq!(keys, ["253", "255", "8003"]);
+    }
 }

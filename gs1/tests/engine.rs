@@ -3,7 +3,7 @@
 //! scandata.c unit tests, re-expressed here).
 
 use chrono::NaiveDate;
-use scantrail::gs1::{
+use scantrail_gs1::{
     parse_scan, render_bracketed, render_unbracketed, Content, ElementString, ErrorKind, Symbology,
 };
 
@@ -277,4 +277,53 @@ fn digital_link_qr_on_a_consumer_pack() {
     // A marketing URL in a QR Code is not GS1 data, and not an error.
     let scan = parse_scan(b"]Q1https://example.com/promo", None).unwrap();
     assert!(matches!(scan.content, Content::Other(_)));
+}
+
+/// The reference engine refuses a digital signature (8030) beside a GDTI
+/// (253), GCN (255) or GRAI (8003) without its serial ("Serial component
+/// must be present for AI (253) when used with AI (8030)"), in every form.
+#[test]
+fn a_digital_signature_needs_the_serial_of_the_key_it_signs() {
+    const SIGNATURE: &str = "MEUCIQDrxQ2yMbAvWbzbF3dNRRjOIVB4RLwk5lIqbGH5K_5bKAIgJx2zqM-0";
+    let gdti = "9506000134352";
+    let grai = "09506000134352";
+    for (ai, class, serialised) in [
+        ("253", gdti, "9506000134352DOC-1"),
+        ("255", gdti, "9506000134352123"),
+        ("8003", grai, "09506000134352PALLET7"),
+    ] {
+        let forms = |value: &str| {
+            [
+                format!("({ai}){value}(8030){SIGNATURE}"),
+                format!("]d2{ai}{value}\x1d8030{SIGNATURE}"),
+                format!("https://id.gs1.org/{ai}/{value}?8030={SIGNATURE}"),
+            ]
+        };
+        for input in forms(class) {
+            let e = parse_scan(input.as_bytes(), None).unwrap_err();
+            assert_eq!(e.ai, Some(ai), "{input}: {e}");
+            assert_eq!(
+                e.kind,
+                ErrorKind::SerialMissing {
+                    key_length: class.len()
+                },
+                "{input}"
+            );
+            assert!(
+                e.to_string()
+                    .contains("the serial component must be present when used with AI (8030)"),
+                "{e}"
+            );
+        }
+        for input in forms(serialised) {
+            let e = ok(input.as_bytes());
+            assert_eq!(e.get(ai), Some(serialised), "{input}");
+            assert_eq!(e.get("8030"), Some(SIGNATURE), "{input}");
+        }
+        // Without a signature the key alone may name the class.
+        assert_eq!(ok(format!("({ai}){class}").as_bytes()).get(ai), Some(class));
+    }
+    // Keys whose serial is not optional are untouched by the rule.
+    let sscc = format!("(00)095060001343528648(8030){SIGNATURE}");
+    assert_eq!(ok(sscc.as_bytes()).get("8030"), Some(SIGNATURE));
 }

@@ -12,10 +12,14 @@ pub struct Gs1Error {
     pub ai: Option<&'static str>,
     /// Byte offset in the input as given (AIM identifier included).
     pub offset: usize,
+    /// What is wrong.
     pub kind: ErrorKind,
 }
 
+/// What is wrong with an input, for matching; [`Gs1Error`]'s `Display`
+/// says it in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// Nothing to parse.
     Empty,
@@ -23,42 +27,61 @@ pub enum ErrorKind {
     IncompleteSymbologyId,
     /// No AI of the dictionary starts here; `found` is what was there.
     UnknownAi {
+        /// The digits (or other bytes) where the AI should be.
         found: String,
     },
     /// An AI with nothing after it.
     EmptyValue,
     /// Two separators (GS) in a row, or one where an AI should start.
     UnexpectedSeparator,
+    /// Shorter than the AI allows.
     TooShort {
+        /// The shortest value the AI accepts.
         min: usize,
+        /// The value's length.
         found: usize,
     },
     /// Longer than the AI allows; for a variable-length AI followed by
     /// another, the separator (GS) is probably missing.
     TooLong {
+        /// The longest value the AI accepts.
         max: usize,
+        /// The value's length.
         found: usize,
     },
     /// A component failed one of the dictionary's checks.
     Invalid {
+        /// The whole value of the AI.
         value: String,
+        /// What the linter found wrong.
         problem: Problem,
     },
     /// Bytes that are not text where a value should be.
     NotText,
     /// The same AI twice with different values.
     RepeatedWithDifferentValue {
+        /// The value first seen.
         first: String,
+        /// The differing value seen later.
         second: String,
     },
     /// Two AIs that may not appear together.
     Excluded {
+        /// The other AI.
         other: &'static str,
     },
     /// An AI that needs another AI that is missing; `needs` lists the
     /// alternatives as the dictionary does, e.g. `01,02,8006`.
     Requires {
+        /// The dictionary's `req=` list that is not satisfied.
         needs: String,
+    },
+    /// A key that a digital signature (8030) signs without its optional
+    /// serial component: the signature must sign one instance, not a class
+    /// (GDTI (253), GCN (255), GRAI (8003)).
+    SerialMissing {
+        /// The length of the key without its serial part.
+        key_length: usize,
     },
     /// Bracketed form: the problem in words.
     Bracketed(&'static str),
@@ -66,7 +89,9 @@ pub enum ErrorKind {
     DigitalLink(String),
     /// EAN/UPC/ITF data of the wrong length or with non-digits.
     BadGtinCarrier {
+        /// The carrier, e.g. `EAN-13 / UPC-A`.
         symbology: &'static str,
+        /// The data's length.
         found: usize,
     },
     /// Renderers: the data cannot be written in the asked form.
@@ -120,6 +145,10 @@ impl fmt::Display for Gs1Error {
                 f,
                 "needs one of these AIs in the same barcode: {}",
                 needs.replace(',', ", ").replace('+', " with ")
+            ),
+            ErrorKind::SerialMissing { key_length } => write!(
+                f,
+                "the serial component must be present when used with AI (8030), a digital signature; the value has only the {key_length} characters of the key (add its serial part)"
             ),
             ErrorKind::Bracketed(problem) => f.write_str(problem),
             ErrorKind::DigitalLink(problem) => f.write_str(problem),

@@ -1,9 +1,8 @@
 //! Valid values for any AI of the dictionary, built from its components and
 //! linters, for tests that must cover the whole table.
-#![allow(dead_code)]
 
-use scantrail::gs1::dictionary::{AiEntry, Component};
-use scantrail::gs1::lint::Linter;
+use scantrail_gs1::dictionary::{AiEntry, Component};
+use scantrail_gs1::lint::Linter;
 
 /// A valid value for `entry`, with `variant` picking among a few shapes;
 /// `None` for the coupon AIs, whose structure is tested in the linters.

@@ -1,5 +1,5 @@
 //! The AI table, generated at build time from the GS1 Barcode Syntax
-//! Dictionary shipped in `assets/gs1/` (see `build.rs`), and O(1) look-ups
+//! Dictionary shipped in `dictionary/` (see `build.rs`), and O(1) look-ups
 //! over it.
 
 use super::lint::Linter;
@@ -15,6 +15,7 @@ pub struct AiEntry {
     pub fixed_length: usize,
     /// May appear as a data attribute in a Digital Link URI query.
     pub dl_attribute: bool,
+    /// The parts of the value, in order (most AIs have one).
     pub components: &'static [Component],
     /// Each list must be satisfied: one of its alternatives, each a set of
     /// AI patterns that must all be present.
@@ -23,6 +24,7 @@ pub struct AiEntry {
     pub ex: &'static [&'static str],
     /// A Digital Link primary key: the allowed qualifier sequences.
     pub dl_pkey: Option<&'static [&'static [&'static str]]>,
+    /// The AI's data title, e.g. `GTIN` or `BEST BEFORE or BEST BY`.
     pub title: &'static str,
 }
 
@@ -31,16 +33,20 @@ pub struct AiEntry {
 pub struct Component {
     /// The character-set check of the component's type (N, X, Y, Z).
     pub cset: Linter,
+    /// The fewest characters the component takes.
     pub min: usize,
+    /// The most characters the component takes.
     pub max: usize,
+    /// Written `[...]` in the dictionary: may be left out at the end.
     pub optional: bool,
+    /// The further checks the dictionary names, e.g. `csum`.
     pub linters: &'static [Linter],
 }
 
 /// AIs are unique in the table, so the digits identify the entry.
 impl PartialEq for AiEntry {
     fn eq(&self, other: &AiEntry) -> bool {
-        self.ai == other.ai
+        same_ai(self.ai, other.ai)
     }
 }
 
@@ -97,6 +103,25 @@ pub fn lookup_prefix(data: &[u8]) -> Option<&'static AiEntry> {
 /// The AI spelt exactly `ai` (2 to 4 digits), if the dictionary has it.
 pub fn lookup(ai: &[u8]) -> Option<&'static AiEntry> {
     lookup_prefix(ai).filter(|e| e.ai.len() == ai.len())
+}
+
+/// Whether two AIs are the same, compared byte by byte in line: AIs are
+/// 2 to 4 digits and this runs many times per message, where a call to
+/// `memcmp` (what `==` on strings becomes) costs more than the comparison.
+#[inline]
+pub(crate) fn same_ai(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Whether `ai` matches a dictionary pattern such as `31nn`, `394n` or `01`.
