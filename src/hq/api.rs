@@ -30,7 +30,8 @@ use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
 use crate::store::reference::Reference;
 use crate::store::Store;
-use crate::sync::protocol::{self, path, reference_from_segment, Ack, Batch, Limits, Problem};
+use crate::sync::protocol::{self, path, reference_from_segment, Ack, Batch, Limits};
+use crate::web::problem::{problem, problem_with};
 
 #[derive(Clone)]
 pub struct HqState {
@@ -74,6 +75,7 @@ pub fn router(state: HqState) -> Router {
         ))
         .route("/api/v1/health", get(health))
         .layer(DefaultBodyLimit::max(body_max))
+        .layer(axum::middleware::from_fn(crate::web::problem::layer))
         .with_state(state)
 }
 
@@ -114,19 +116,6 @@ async fn health(State(state): State<HqState>) -> Response {
     (
         status,
         Json(json!({ "ok": ok, "store": store, "certificate": certificate })),
-    )
-        .into_response()
-}
-
-fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(Problem {
-            error: message.into(),
-            code: code.to_owned(),
-            expected_seq: None,
-            seq: None,
-        }),
     )
         .into_response()
 }
@@ -394,16 +383,14 @@ fn refused(state: &HqState, site: &str, refusal: Refusal) -> Response {
         | Refusal::NotConsecutive { seq }
         | Refusal::WrongOrigin { seq, .. } => (None, Some(*seq)),
     };
-    (
-        status,
-        Json(Problem {
-            error: refusal.to_string(),
-            code: code.to_owned(),
-            expected_seq,
-            seq,
-        }),
-    )
-        .into_response()
+    let mut members = serde_json::Map::new();
+    if let Some(v) = expected_seq {
+        members.insert("expected_seq".into(), v.into());
+    }
+    if let Some(v) = seq {
+        members.insert("seq".into(), v.into());
+    }
+    problem_with(status, code, refusal.to_string(), members)
 }
 
 #[derive(Deserialize)]
@@ -420,7 +407,7 @@ async fn reference(
     let Some(r) = reference_from_segment(&kind) else {
         return problem(
             StatusCode::NOT_FOUND,
-            "bad_request",
+            "not_found",
             format!("no reference data called {kind:?}: products, holds or picklists"),
         );
     };
