@@ -103,21 +103,21 @@ impl Site {
 
     pub fn products(&self) -> anyhow::Result<Vec<Product>> {
         match self {
-            Site::Direct(store) => catalog::products(store),
+            Site::Direct(store) => Ok(catalog::products(store)?),
             Site::Daemon(c) => c.get("/api/v1/products", &[]),
         }
     }
 
     pub fn holds(&self) -> anyhow::Result<Vec<Hold>> {
         match self {
-            Site::Direct(store) => catalog::holds(store),
+            Site::Direct(store) => Ok(catalog::holds(store)?),
             Site::Daemon(c) => c.get("/api/v1/holds", &[]),
         }
     }
 
     pub fn pick_lists(&self) -> anyhow::Result<Vec<PickList>> {
         match self {
-            Site::Direct(store) => catalog::pick_lists(store),
+            Site::Direct(store) => Ok(catalog::pick_lists(store)?),
             Site::Daemon(c) => c.get("/api/v1/picklists", &[]),
         }
     }
@@ -135,7 +135,7 @@ impl Site {
     /// Imports a product file (CSV or JSON); returns how many products.
     pub fn import_products(&self, text: &str, author: &Author) -> anyhow::Result<usize> {
         match self {
-            Site::Direct(store) => catalog::import_products(store, text, author),
+            Site::Direct(store) => Ok(catalog::import_products(store, text, author)?),
             Site::Daemon(c) => c.import("/api/v1/products", text, author),
         }
     }
@@ -143,7 +143,7 @@ impl Site {
     /// Imports a pick list file (CSV or JSON); returns how many orders.
     pub fn import_pick_lists(&self, text: &str, author: &Author) -> anyhow::Result<usize> {
         match self {
-            Site::Direct(store) => catalog::import_pick_lists(store, text, author),
+            Site::Direct(store) => Ok(catalog::import_pick_lists(store, text, author)?),
             Site::Daemon(c) => c.import("/api/v1/picklists", text, author),
         }
     }
@@ -156,7 +156,7 @@ impl Site {
                     by: by.to_owned(),
                     why: hold.reason.clone(),
                 };
-                catalog::add_hold(store, hold, &author)
+                Ok(catalog::add_hold(store, hold, &author)?)
             }
             Site::Daemon(c) => c.post("/api/v1/holds", &serde_json::to_value(&hold)?),
         }
@@ -164,7 +164,7 @@ impl Site {
 
     pub fn release_hold(&self, id: &str, author: &Author) -> anyhow::Result<Hold> {
         match self {
-            Site::Direct(store) => catalog::release_hold(store, id, author),
+            Site::Direct(store) => Ok(catalog::release_hold(store, id, author)?),
             Site::Daemon(c) => c.post(
                 &format!("/api/v1/holds/{}/release", encode_segment(id)),
                 &json!({ "why": author.why }),

@@ -428,12 +428,12 @@ async fn set_station_context(
 }
 
 /// Runs store work off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+async fn blocking<T: Send + 'static, E: Into<anyhow::Error> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, Response> {
     match tokio::task::spawn_blocking(f).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(failed(e)),
+        Ok(Err(e)) => Err(failed(e.into())),
         Err(e) => Err(error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the request failed: {e}"),
@@ -587,7 +587,7 @@ async fn journal(State(state): State<AppState>, Query(q): Query<JournalQuery>) -
     respond(
         blocking(move || {
             let origin = q.origin.unwrap_or_else(|| state.store.site().to_owned());
-            Ok(state.store.journal_range(&origin, q.since, q.limit)?)
+            state.store.journal_range(&origin, q.since, q.limit)
         })
         .await,
     )

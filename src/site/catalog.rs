@@ -10,13 +10,34 @@ use crate::station::import;
 use crate::station::records::{decode, encode};
 use crate::station::reference::{Hold, Owner, PickList, Product};
 use crate::store::reference::Reference;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
-fn list<T: serde::de::DeserializeOwned>(store: &Store, r: Reference) -> anyhow::Result<Vec<T>> {
+/// Why a reference operation at the site was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// The request breaks a rule; the words say which and what to do.
+    #[error("{0}")]
+    Invalid(String),
+    /// A stored record cannot be read.
+    #[error("{0}")]
+    Damaged(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<catalog::Invalid> for CatalogError {
+    fn from(e: catalog::Invalid) -> CatalogError {
+        CatalogError::Invalid(e.0)
+    }
+}
+
+type Result<T> = std::result::Result<T, CatalogError>;
+
+fn list<T: serde::de::DeserializeOwned>(store: &Store, r: Reference) -> Result<Vec<T>> {
     store
         .reference_list(r)?
         .into_iter()
-        .map(|(_, v)| decode(&v).map_err(anyhow::Error::msg))
+        .map(|(_, v)| decode(&v).map_err(CatalogError::Damaged))
         .collect()
 }
 
@@ -24,38 +45,39 @@ fn get<T: serde::de::DeserializeOwned>(
     store: &Store,
     r: Reference,
     key: &str,
-) -> anyhow::Result<Option<T>> {
+) -> Result<Option<T>> {
     store
         .reference_get(r, key.as_bytes())?
-        .map(|v| decode(&v).map_err(anyhow::Error::msg))
+        .map(|v| decode(&v).map_err(CatalogError::Damaged))
         .transpose()
 }
 
-pub fn products(store: &Store) -> anyhow::Result<Vec<Product>> {
+pub fn products(store: &Store) -> Result<Vec<Product>> {
     list(store, Reference::Products)
 }
 
-pub fn holds(store: &Store) -> anyhow::Result<Vec<Hold>> {
+pub fn holds(store: &Store) -> Result<Vec<Hold>> {
     list(store, Reference::Holds)
 }
 
-pub fn pick_lists(store: &Store) -> anyhow::Result<Vec<PickList>> {
+pub fn pick_lists(store: &Store) -> Result<Vec<PickList>> {
     list(store, Reference::PickLists)
 }
 
 /// Imports products from CSV or JSON text; returns how many. A product
 /// head office owns is not overwritten.
-pub fn import_products(store: &Store, text: &str, author: &Author) -> anyhow::Result<usize> {
+pub fn import_products(store: &Store, text: &str, author: &Author) -> Result<usize> {
     let owner = Owner::Site(store.site().to_owned());
-    let products = import::products(text, &owner, &author.change()).map_err(anyhow::Error::msg)?;
+    let products =
+        import::products(text, &owner, &author.change()).map_err(CatalogError::Invalid)?;
     let mut records = Vec::with_capacity(products.len());
     for p in &products {
         if let Some(existing) = get::<Product>(store, Reference::Products, &p.gtin)? {
             if existing.owner == Owner::HeadOffice {
-                anyhow::bail!(
+                return Err(CatalogError::Invalid(format!(
                     "GTIN {} belongs to head office's product master; change it there",
                     p.gtin
-                );
+                )));
             }
         }
         records.push((p.gtin.clone().into_bytes(), Some(encode(p))));
@@ -66,9 +88,10 @@ pub fn import_products(store: &Store, text: &str, author: &Author) -> anyhow::Re
 }
 
 /// Imports pick lists from CSV or JSON text; returns how many orders.
-pub fn import_pick_lists(store: &Store, text: &str, author: &Author) -> anyhow::Result<usize> {
+pub fn import_pick_lists(store: &Store, text: &str, author: &Author) -> Result<usize> {
     let owner = Owner::Site(store.site().to_owned());
-    let lists = import::pick_lists(text, &owner, &author.change()).map_err(anyhow::Error::msg)?;
+    let lists =
+        import::pick_lists(text, &owner, &author.change()).map_err(CatalogError::Invalid)?;
     let records = lists
         .iter()
         .map(|l| (l.order.clone().into_bytes(), Some(encode(l))))
@@ -78,7 +101,7 @@ pub fn import_pick_lists(store: &Store, text: &str, author: &Author) -> anyhow::
     Ok(lists.len())
 }
 
-pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> anyhow::Result<Hold> {
+pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> Result<Hold> {
     let taken = get::<Hold>(store, Reference::Holds, &new.id)?.is_some();
     let owner = Owner::Site(store.site().to_owned());
     let hold = catalog::new_hold(new, owner, author, taken, "H-2026-017")?;
@@ -95,15 +118,15 @@ pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> anyhow::Result<
     Ok(hold)
 }
 
-pub fn release_hold(store: &Store, id: &str, author: &Author) -> anyhow::Result<Hold> {
+pub fn release_hold(store: &Store, id: &str, author: &Author) -> Result<Hold> {
     let Some(hold) = get::<Hold>(store, Reference::Holds, id)? else {
-        anyhow::bail!("there is no hold {id}");
+        return Err(CatalogError::Invalid(format!("there is no hold {id}")));
     };
     if hold.owner == Owner::HeadOffice {
-        anyhow::bail!(
+        return Err(CatalogError::Invalid(format!(
             "{} was issued by head office: only head office can release it",
             hold.label()
-        );
+        )));
     }
     let hold = catalog::release(hold, author)?;
     store.reference_put(
