@@ -197,8 +197,8 @@ pub fn decide_correction(
     let undo = station::correction(&original, reason, operator, author, Utc::now())
         .map_err(|e| e.to_string())?;
     let view = StoreView { store, pending };
-    station::check_correction(&original, &undo, &view.around(&original)?)
-        .map_err(|e| e.to_string())?;
+    let around = view.around(&original).map_err(|e| e.to_string())?;
+    station::check_correction(&original, &undo, &around).map_err(|e| e.to_string())?;
     Ok(undo)
 }
 

@@ -8,7 +8,7 @@ use crate::model::{
 };
 use crate::station::context::QUARANTINE;
 use crate::station::reference::{Hold, PickList, Product};
-use crate::station::{records, LotStock, Surroundings, View, ViewResult};
+use crate::station::{records, LotStock, Surroundings, View, ViewError, ViewResult};
 use crate::store::derived;
 use crate::store::queries::Document;
 use crate::store::reference::Reference;
@@ -43,8 +43,12 @@ pub struct StoreView<'a> {
     pub pending: &'a Pending,
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
+fn err(e: impl std::fmt::Display) -> ViewError {
+    ViewError::Store(e.to_string())
+}
+
+fn record<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ViewResult<T> {
+    records::decode(bytes).map_err(ViewError::Record)
 }
 
 fn units(q: &Quantity) -> i128 {
@@ -142,7 +146,7 @@ impl View for StoreView<'_> {
         self.store
             .reference_get(Reference::Products, gtin.as_bytes())
             .map_err(err)?
-            .map(|bytes| records::decode(&bytes))
+            .map(|bytes| record(&bytes))
             .transpose()
     }
 
@@ -213,7 +217,7 @@ impl View for StoreView<'_> {
     fn active_holds(&self, gtin: &str) -> ViewResult<Vec<Hold>> {
         let mut out = Vec::new();
         for (_, bytes) in self.store.reference_list(Reference::Holds).map_err(err)? {
-            let hold: Hold = records::decode(&bytes)?;
+            let hold: Hold = record(&bytes)?;
             if hold.gtin == gtin && hold.is_active() {
                 out.push(hold);
             }
@@ -225,7 +229,7 @@ impl View for StoreView<'_> {
         self.store
             .reference_get(Reference::PickLists, order.as_bytes())
             .map_err(err)?
-            .map(|bytes| records::decode(&bytes))
+            .map(|bytes| record(&bytes))
             .transpose()
     }
 

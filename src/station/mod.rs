@@ -15,7 +15,7 @@ pub mod view;
 pub use context::{Context, Mode, Policies};
 pub use correction::{check_correction, correction, CorrectionRefused, Surroundings};
 pub use rules::{decide, Decision, Refusal, ScanInput, Station, Warning};
-pub use view::{LotStock, View, ViewResult};
+pub use view::{LotStock, View, ViewError, ViewResult};
 
 #[cfg(test)]
 mod tests;

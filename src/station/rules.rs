@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::context::{Command, Context, Fefo, Mode, Policies, ReturnsTo, Strictness, QUARANTINE};
 use super::reference::Product;
-use super::view::View;
+use super::view::{View, ViewError};
 use crate::gs1::{self, Content, ElementString};
 use crate::model::RefusalCode;
 use crate::model::{Counterparty, Documents, Kind, NewMovement, Quantity, ScanSource, SerialState};
@@ -159,7 +159,7 @@ fn rules(
     view: &dyn View,
     elements: &ElementString<'_>,
     item: &Item<'_>,
-) -> Result<Decision, String> {
+) -> Result<Decision, ViewError> {
     let policies = station.policies;
     let mode = context.mode.unwrap_or(station.mode);
     let today = scan.time.date_naive();

@@ -8,8 +8,19 @@ use super::reference::{Hold, PickList, Product};
 use crate::model::SerialState;
 
 /// A failure to read the site's state: the scan is refused rather than
-/// decided on a guess.
-pub type ViewResult<T> = Result<T, String>;
+/// decided on a guess. The words go into the refusal's reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ViewError {
+    /// The store could not be read.
+    #[error("{0}")]
+    Store(String),
+    /// A stored reference record cannot be decoded.
+    #[error("{0}")]
+    Record(String),
+}
+
+/// What a `View` answers.
+pub type ViewResult<T> = Result<T, ViewError>;
 
 /// A lot with stock on hand that can be picked (quarantine excluded).
 #[derive(Debug, Clone, PartialEq, Eq)]
