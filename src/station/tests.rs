@@ -23,10 +23,15 @@ struct Memory {
     holds: Vec<Hold>,
     pick_lists: HashMap<String, PickList>,
     picked: HashMap<(String, String), i128>,
+    /// Set: every read of products fails with it, as an unreadable store.
+    broken: Option<ViewError>,
 }
 
 impl View for Memory {
     fn product(&self, gtin: &str) -> ViewResult<Option<Product>> {
+        if let Some(e) = &self.broken {
+            return Err(e.clone());
+        }
         Ok(self.products.get(gtin).cloned())
     }
     fn serial_state(&self, gtin: &str, serial: &str) -> ViewResult<Option<SerialState>> {
@@ -653,4 +658,15 @@ fn corrections_reverse_a_movement_but_not_another_correction() {
         "{e:?}"
     );
     assert!(e.to_string().contains("itself a correction"), "{e}");
+}
+
+#[test]
+fn an_unreadable_view_refuses_the_scan_with_its_words() {
+    let s = Setup::new(Mode::Receive);
+    let mut view = site();
+    view.broken = Some(ViewError::Store("the store is reopening".into()));
+    let r = refused(s.decide(&Context::default(), &view, &serial_scan("S1")));
+    assert_eq!(r.code, RefusalCode::StoreUnavailable);
+    assert!(r.reason.contains("the store is reopening"), "{}", r.reason);
+    assert!(r.reason.contains("scan again"), "{}", r.reason);
 }
