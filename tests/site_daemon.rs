@@ -943,6 +943,18 @@ fn station_contexts_survive_a_restart() {
     assert!(daemon.stop().success());
 }
 
+/// A SIGTERM sent the moment the daemon says it listens drains it cleanly
+/// (the handler is installed before the line is printed).
+#[test]
+fn a_sigterm_right_after_the_listening_line_stops_cleanly() {
+    let site = Site::new();
+    for round in 0..15 {
+        let daemon = site.start();
+        let status = daemon.stop();
+        assert!(status.success(), "round {round}: {status}");
+    }
+}
+
 #[test]
 fn sigterm_drains_scans_in_flight() {
     let site = Site::new();

@@ -64,6 +64,8 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         .settings()
         .map_err(anyhow::Error::msg)?;
     tracing::info!(%address, data = %config.data_dir.display(), sites = config.sites.len(), "head office is running");
+    // Before the line below: a SIGTERM right after it must drain, not kill.
+    let shutdown = crate::shutdown::signal();
     // Tests and scripts read this line to find the port when listening on :0.
     println!("listening on https://{address}");
     crate::web::server::serve(
@@ -71,7 +73,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls))),
         api::router(state),
         settings,
-        crate::shutdown::signal(),
+        shutdown,
     )
     .await
     .context("the HTTPS server failed")?;

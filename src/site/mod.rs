@@ -105,6 +105,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         stations = config.stations.len(),
         "scantrail is running"
     );
+    // Before the line below: a SIGTERM right after it must drain, not kill.
+    let shutdown = crate::shutdown::signal();
     // Tests and scripts read this line to find the port when listening on :0.
     println!("listening on http://{address}");
     let router = api::router(state)
@@ -115,7 +117,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .connections
         .settings()
         .map_err(anyhow::Error::msg)?;
-    crate::web::server::serve(listener, None, router, settings, crate::shutdown::signal())
+    crate::web::server::serve(listener, None, router, settings, shutdown)
         .await
         .context("the HTTP server failed")?;
 
