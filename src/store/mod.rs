@@ -27,7 +27,6 @@ pub mod queries;
 pub mod reference;
 pub mod reindex;
 mod reopen;
-pub mod reply;
 pub mod report_scan;
 pub mod sync_state;
 mod upgrade;
@@ -523,12 +522,14 @@ impl Store {
     }
 
     /// Commits a movement and returns it with its origin, seq and hashes,
-    /// once it is durable. Blocks; call from any number of threads.
+    /// once it is durable. Blocks; call from any number of threads, but
+    /// not from an async task (tokio's `blocking_recv` panics there): use
+    /// `commit_async`, or `spawn_blocking`.
     pub fn commit(&self, m: NewMovement) -> Result<Movement> {
         self.committer
             .submit(m)
-            .wait()
-            .unwrap_or_else(|| Err(self.committer.closed()))
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(self.committer.closed()))
     }
 
     /// `commit` for async callers: the future resolves once durable.
@@ -545,8 +546,8 @@ impl Store {
     pub fn reject(&self, r: NewRejection) -> Result<Rejection> {
         self.committer
             .submit_rejection(r)
-            .wait()
-            .unwrap_or_else(|| Err(self.committer.closed()))
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(self.committer.closed()))
     }
 
     /// Time spent per phase of the commit path since open.
