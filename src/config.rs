@@ -151,6 +151,9 @@ pub struct Http {
     /// `admin`).
     #[serde(default)]
     pub admin_token: Option<String>,
+    /// How the server holds connections.
+    #[serde(flatten)]
+    pub connections: Connections,
 }
 
 impl Http {
@@ -159,11 +162,66 @@ impl Http {
     }
 }
 
+/// `[http]` keys of the site and of head office that bound what a client
+/// can hold: how long a request's headers may take (also how long an idle
+/// kept-alive connection stays), how long a connection may sit with nothing
+/// moving, and how many connections there may be at once.
+///
+/// Flattened into the `[http]` tables, whose `deny_unknown_fields` still
+/// refuses a misspelt key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Connections {
+    #[serde(default = "Connections::default_header_read_timeout_ms")]
+    pub header_read_timeout_ms: u64,
+    #[serde(default = "Connections::default_idle_timeout_ms")]
+    pub idle_timeout_ms: u64,
+    #[serde(default = "Connections::default_max_connections")]
+    pub max_connections: usize,
+}
+
+impl Connections {
+    fn default_header_read_timeout_ms() -> u64 {
+        crate::web::server::DEFAULT_HEADER_READ_TIMEOUT_MS
+    }
+    fn default_idle_timeout_ms() -> u64 {
+        crate::web::server::DEFAULT_IDLE_TIMEOUT_MS
+    }
+    fn default_max_connections() -> usize {
+        crate::web::server::DEFAULT_MAX_CONNECTIONS
+    }
+
+    /// The server's settings; an error names the key and what to give.
+    pub fn settings(&self) -> Result<crate::web::server::Settings, String> {
+        if self.header_read_timeout_ms == 0 || self.idle_timeout_ms == 0 {
+            return Err("keys `http.header_read_timeout_ms` and `http.idle_timeout_ms` must be at least 1 (milliseconds)".into());
+        }
+        if self.max_connections == 0 {
+            return Err("key `http.max_connections` must be at least 1".into());
+        }
+        Ok(crate::web::server::Settings {
+            header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
+            idle_timeout: std::time::Duration::from_millis(self.idle_timeout_ms),
+            max_connections: self.max_connections,
+        })
+    }
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Connections {
+            header_read_timeout_ms: Connections::default_header_read_timeout_ms(),
+            idle_timeout_ms: Connections::default_idle_timeout_ms(),
+            max_connections: Connections::default_max_connections(),
+        }
+    }
+}
+
 impl Default for Http {
     fn default() -> Self {
         Http {
             listen: Http::default_listen(),
             admin_token: None,
+            connections: Connections::default(),
         }
     }
 }
@@ -210,6 +268,7 @@ impl Config {
             return Err("key `site.id` must not be empty: give this site a short, unique name such as `dock-north`".to_owned());
         }
         config.check_references(text)?;
+        config.http.connections.settings()?;
         config.access = config.check_tokens(text)?;
         Ok(config)
     }
@@ -415,6 +474,25 @@ mod tests {
         let c = Config::parse("data_dir = \"data\"\n[site]\nid = \"north\"\n").unwrap();
         assert_eq!(c.site.id, "north");
         assert_eq!(c.http.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn http_connection_keys_load_and_a_misspelt_one_is_refused() {
+        let c = Config::parse(&format!(
+            "{SITE}[http]\nlisten = \"127.0.0.1:1\"\nmax_connections = 5\nidle_timeout_ms = 7\n"
+        ))
+        .unwrap();
+        assert_eq!(c.http.listen, "127.0.0.1:1");
+        assert_eq!(c.http.connections.max_connections, 5);
+        assert_eq!(c.http.connections.idle_timeout_ms, 7);
+        assert_eq!(
+            c.http.connections.header_read_timeout_ms,
+            crate::web::server::DEFAULT_HEADER_READ_TIMEOUT_MS
+        );
+        let e = Config::parse(&format!("{SITE}[http]\nmax_conections = 5\n")).unwrap_err();
+        assert!(e.contains("max_conections"), "{e}");
+        let e = Config::parse(&format!("{SITE}[http]\nmax_connections = 0\n")).unwrap_err();
+        assert!(e.contains("http.max_connections"), "{e}");
     }
 
     #[test]

@@ -59,12 +59,16 @@ fn dev_append(dir: &Path, count: u64, threads: u64) -> Command {
 /// Runs one writer, kills it after `after`, returns the seqs it
 /// acknowledged (only complete lines: a number cut by the kill is not an
 /// acknowledgement).
-fn run_and_kill(dir: &Path, after: Duration) -> (Vec<u64>, String) {
+/// `after` counts from the first acknowledgement when `from_first_ack`
+/// (a kill while commits are in flight, however long the start took on a
+/// loaded machine), else from the start (a kill while the store opens).
+fn run_and_kill(dir: &Path, after: Duration, from_first_ack: bool) -> (Vec<u64>, String) {
     let mut child = dev_append(dir, 10_000_000, 8)
         .spawn()
         .expect("start scantrail");
     let stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
+    let (first_ack, first_acked) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         let mut acked = Vec::new();
         let mut r = std::io::BufReader::new(stdout);
@@ -73,6 +77,9 @@ fn run_and_kill(dir: &Path, after: Duration) -> (Vec<u64>, String) {
             if line.last() == Some(&b'\n') {
                 let text = std::str::from_utf8(&line[..line.len() - 1]).unwrap();
                 acked.push(text.parse::<u64>().unwrap());
+                if acked.len() == 1 {
+                    let _ = first_ack.send(());
+                }
             }
             line.clear();
         }
@@ -83,6 +90,9 @@ fn run_and_kill(dir: &Path, after: Duration) -> (Vec<u64>, String) {
         let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
         s
     });
+    if from_first_ack {
+        let _ = first_acked.recv_timeout(Duration::from_secs(30));
+    }
     std::thread::sleep(after);
     let _ = child.kill(); // SIGKILL on Unix
     let status = child.wait().unwrap();
@@ -171,8 +181,9 @@ fn crash_cycles(cycles: u32, full_every: u32, max_delay_ms: u64) {
     let mut killed_with_acks = 0;
     let mut head = 1;
     for cycle in 1..=cycles {
-        let delay = Duration::from_millis(rng.between(50, max_delay_ms));
-        let (acked, _stderr) = run_and_kill(&path, delay);
+        let delay = Duration::from_millis(rng.between(0, max_delay_ms));
+        // Two kills in three land while commits run, the third anywhere.
+        let (acked, _stderr) = run_and_kill(&path, delay, cycle % 3 != 0);
         if !acked.is_empty() {
             killed_with_acks += 1;
         }

@@ -721,14 +721,13 @@ fn errors_are_json_with_the_right_status() {
     for client in [&anonymous, &wrong] {
         let r = client.post_json("/api/v1/scans", &json!({ "data": serial_item("S1") }));
         assert_eq!(r.status, 401);
-        assert!(r.content_type.starts_with("application/json"), "{r:?}");
+        assert_problem(&r, 401, "unauthorized");
         assert!(r.body["error"].as_str().unwrap().contains("token"), "{r:?}");
         assert_eq!(client.get("/api/v1/journal").status, 401);
     }
 
     let r = api.send("POST", "/api/v1/scans", "application/json", "{not json");
-    assert_eq!(r.status, 400);
-    assert!(r.content_type.starts_with("application/json"), "{r:?}");
+    assert_problem(&r, 400, "bad_request");
     assert!(
         r.body["error"].as_str().unwrap().contains("not a scan"),
         "{r:?}"
@@ -764,11 +763,159 @@ fn errors_are_json_with_the_right_status() {
     );
 
     let r = api.get("/api/v1/nothing-here");
-    assert_eq!(r.status, 404);
-    assert!(r.body["error"].is_string(), "{r:?}");
+    assert_problem(&r, 404, "not_found");
 
     // Health needs no token.
     assert_eq!(anonymous.get("/api/v1/health").body["status"], "ok");
+}
+
+/// Sends `request` as it is and returns what the daemon answers until it
+/// closes the connection or stays quiet for a second.
+fn raw_exchange(daemon: &Daemon, request: &str) -> String {
+    use std::io::{Read, Write};
+    let address = daemon.base_url().trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    // Written beside the reading: the daemon may answer before it has
+    // read everything, and then stops reading.
+    let mut writer = stream.try_clone().unwrap();
+    let request = request.to_owned();
+    std::thread::spawn(move || writer.write_all(request.as_bytes()));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// An RFC 7807 problem document with today's `error` member beside it.
+#[track_caller]
+fn assert_problem(r: &Reply, status: u16, code: &str) {
+    assert_eq!(r.status, status, "{r:?}");
+    assert_eq!(r.content_type, "application/problem+json", "{r:?}");
+    assert_eq!(r.body["status"], status, "{r:?}");
+    assert_eq!(r.body["code"], code, "{r:?}");
+    assert_eq!(r.body["type"], "about:blank", "{r:?}");
+    assert!(
+        r.body["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{r:?}"
+    );
+    let detail = r.body["detail"].as_str().unwrap_or_default();
+    assert!(!detail.is_empty(), "{r:?}");
+    assert_eq!(r.body["error"], detail, "{r:?}");
+}
+
+/// What the framework refuses before a handler runs — a query string, a
+/// path, a body or a form it cannot read, a method a route does not take —
+/// is a problem document too, and the answers the OpenAPI check found
+/// wrong are refused.
+#[test]
+fn framework_errors_and_odd_requests_are_problem_documents() {
+    let site = Site::new();
+    let daemon = site.start();
+    let (_, admin) = clients(&daemon);
+
+    let r = admin.get("/api/v1/journal?since=abc");
+    assert_problem(&r, 400, "bad_request");
+    assert!(r.body["error"].as_str().unwrap().contains("since"), "{r:?}");
+    // A seq past int64, which the API documents, and a page past its limit.
+    let r = admin.get("/api/v1/journal?since=9223372036854775808");
+    assert_problem(&r, 400, "bad_request");
+    let r = admin.get("/api/v1/journal?limit=10001");
+    assert_problem(&r, 400, "bad_request");
+    assert_eq!(
+        admin
+            .get("/api/v1/journal?since=9223372036854775807")
+            .status,
+        200
+    );
+
+    let r = admin.send("DELETE", "/api/v1/scans", "application/json", "{}");
+    assert_problem(&r, 405, "method_not_allowed");
+    assert!(
+        r.body["error"].as_str().unwrap().contains("DELETE"),
+        "{r:?}"
+    );
+
+    let r = admin.send(
+        "POST",
+        "/api/v1/scans/image",
+        "multipart/form-data; boundary=x",
+        "not a form",
+    );
+    assert_problem(&r, 400, "bad_request");
+    let r = admin.send("POST", "/api/v1/scans/image", "text/plain", "x");
+    assert_problem(&r, 400, "bad_request");
+
+    // Past the 16 MiB body limit (the daemon answers once it has read 16
+    // MiB and closes; the rest of the body is never read).
+    let size = 17 << 20;
+    let mut request = format!(
+        "POST /api/v1/products HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN}\r\n\
+         Content-Type: text/csv\r\nContent-Length: {size}\r\n\r\n"
+    );
+    request.push_str(&"x".repeat(size));
+    let head = raw_exchange(&daemon, &request);
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(
+        head.contains("application/problem+json") && head.contains("\"code\":\"body_too_large\""),
+        "{head}"
+    );
+
+    // An empty import, or one that is not the file it claims to be, is a
+    // mistake, not a request to import nothing.
+    for (body, content_type) in [
+        ("", "text/csv"),
+        ("\"AAA\"", "application/json"),
+        ("{}", "application/json"),
+    ] {
+        let r = admin.send("POST", "/api/v1/products", content_type, body);
+        assert_problem(&r, 422, "unprocessable");
+        let r = admin.send("POST", "/api/v1/picklists", content_type, body);
+        assert_problem(&r, 422, "unprocessable");
+    }
+    // A body that is an array of the fields' values is not an object.
+    let r = admin.put_json("/api/v1/stations/dock-1/context", &json!([null, null]));
+    assert_problem(&r, 400, "bad_request");
+    let r = admin.put_json(
+        "/api/v1/stations/dock-1/context",
+        &json!({ "customer": [null, "City Pharmacy"] }),
+    );
+    assert_problem(&r, 400, "bad_request");
+    let r = admin.post_json("/api/v1/scans", &json!(["dock-1", serial_item("S1")]));
+    assert_problem(&r, 400, "bad_request");
+    // A hold of an empty lot, or without a reason, or by a number.
+    let hold = json!({ "id": "H-1", "gtin": SERIAL_GTIN, "lots": [""], "reason": "r" });
+    assert_problem(&admin.post_json("/api/v1/holds", &hold), 400, "bad_request");
+    let hold = json!({ "id": "H-1", "gtin": SERIAL_GTIN, "lots": ["L1"], "reason": " " });
+    assert_problem(&admin.post_json("/api/v1/holds", &hold), 400, "bad_request");
+    let hold = json!({ "id": "H-1", "gtin": SERIAL_GTIN, "lots": ["L1"], "reason": "r", "by": 5 });
+    assert_problem(&admin.post_json("/api/v1/holds", &hold), 400, "bad_request");
+    assert_eq!(admin.get("/api/v1/holds").body, json!([]));
+
+    // The sync routes, merged beside the API, answer the same way.
+    let r = admin.get("/api/v1/sync");
+    assert_problem(&r, 404, "not_found");
+    let r = Api::new(daemon.base_url(), Some(TOKEN)).get("/api/v1/sync");
+    assert_problem(&r, 403, "forbidden");
+    let r = Api::new(daemon.base_url(), None).get("/api/v1/sync");
+    assert_problem(&r, 401, "unauthorized");
+
+    // Scan decisions stay 200 answers in their own shape.
+    let r = admin.post_json(
+        "/api/v1/scans",
+        &json!({ "station": "nowhere", "data": serial_item("S1") }),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.content_type, "application/json", "{r:?}");
+    assert_eq!(r.body["accepted"], false, "{r:?}");
+    assert!(r.body.get("type").is_none(), "{r:?}");
 }
 
 #[test]

@@ -20,8 +20,8 @@ use support::daemon::{Api, Daemon};
 use support::scanner::expect_from_host;
 
 const SERIAL_GTIN: &str = "09506000134352";
-const TOKEN: &str = "handheld-token-1";
-const ADMIN: &str = "admin-token-1";
+const TOKEN: &str = "handheld-token-0001";
+const ADMIN: &str = "admin-token-00001";
 const GS: char = '\u{1d}';
 const FULL: &str = "the site's disk is full; tell IT";
 
@@ -116,10 +116,10 @@ impl FullSite {
         let mut text = format!(
             "data_dir = \"{}\"\n\
              [site]\nid = \"full-site\"\nname = \"Full disk site\"\n\
-             [http]\nadmin_token = \"{ADMIN}\"\n\
              [[stations]]\nid = \"dock-1\"\nmode = \"receive\"\nlocation = \"DOCK-1\"\n\
              [[stations]]\nid = \"dispatch-1\"\nmode = \"dispatch\"\nlocation = \"DISPATCH-1\"\n\
-             [[handhelds]]\nid = \"handheld-1\"\ntoken = \"{TOKEN}\"\nstation = \"dock-1\"\n",
+             [[tokens]]\nname = \"admin\"\nrole = \"admin\"\ntoken = \"{ADMIN}\"\n\
+             [[tokens]]\nname = \"handheld-1\"\nrole = \"handheld\"\nstations = [\"dock-1\", \"dispatch-1\"]\ntoken = \"{TOKEN}\"\n",
             mnt.join("data").display()
         );
         if let Some(link) = scanner {

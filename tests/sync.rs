@@ -125,6 +125,110 @@ fn a_wrong_credential_is_named_and_another_sites_origin_is_refused() {
     assert!(refused.is_some(), "{:?}", site.sync_status());
 }
 
+/// Head office's errors, its own and the framework's, are RFC 7807
+/// problems with the members the sync link reads; and connections that
+/// never even start their TLS handshake, more than twice its connection limit,
+/// do not keep a site out for longer than the header-read timeout.
+#[test]
+fn head_office_errors_are_problems_and_idle_connections_do_not_block_sites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(
+        tmp.path(),
+        &["north"],
+        "[http]\nheader_read_timeout_ms = 1000\nmax_connections = 5\n",
+    );
+    let _hq_proc = hq.start();
+    let agent = scantrail::sync::tls::agent(Some(&hq.pki.ca), Duration::from_secs(20)).unwrap();
+    let call = |method: &str, path: &str, token: Option<&str>| {
+        let mut request = agent.request(method, &format!("{}{path}", hq.url()));
+        if let Some(t) = token {
+            request = request.set("Authorization", &format!("Bearer {t}"));
+        }
+        let response = match request.call() {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        let content_type = response.content_type().to_owned();
+        let body: serde_json::Value =
+            serde_json::from_str(&response.into_string().unwrap()).unwrap_or_default();
+        (status, content_type, body)
+    };
+    let site = site_token("north");
+    for (method, path, token, status, code) in [
+        ("GET", "/api/v1/limits", None, 401, "unauthorized"),
+        (
+            "GET",
+            "/api/v1/sites",
+            Some(site.as_str()),
+            403,
+            "forbidden",
+        ),
+        (
+            "GET",
+            "/api/v1/nothing-here",
+            Some(HQ_ADMIN),
+            404,
+            "not_found",
+        ),
+        (
+            "GET",
+            "/api/v1/reference/nothing",
+            Some(HQ_ADMIN),
+            404,
+            "not_found",
+        ),
+        (
+            "GET",
+            "/api/v1/reference/holds?since=abc",
+            Some(site.as_str()),
+            400,
+            "bad_request",
+        ),
+        (
+            "DELETE",
+            "/api/v1/limits",
+            Some(HQ_ADMIN),
+            405,
+            "method_not_allowed",
+        ),
+    ] {
+        let (got, content_type, body) = call(method, path, token);
+        assert_eq!(got, status, "{method} {path}: {body}");
+        assert_eq!(content_type, "application/problem+json", "{method} {path}");
+        assert_eq!(body["code"], code, "{method} {path}: {body}");
+        assert_eq!(body["status"], status, "{method} {path}: {body}");
+        assert_eq!(body["type"], "about:blank");
+        assert!(
+            body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{body}"
+        );
+        assert_eq!(body["error"], body["detail"], "{body}");
+        // What the site's link reads from a refusal.
+        let problem: scantrail::sync::protocol::Problem = serde_json::from_value(body).unwrap();
+        assert_eq!(problem.code, code);
+    }
+
+    let address = format!("127.0.0.1:{}", hq.port);
+    let idle: Vec<std::net::TcpStream> = (0..12)
+        .map(|_| std::net::TcpStream::connect(&address).unwrap())
+        .collect();
+    // A new agent: the first one's kept-alive connection would not queue.
+    let start = std::time::Instant::now();
+    let fresh = scantrail::sync::tls::agent(Some(&hq.pki.ca), Duration::from_secs(20)).unwrap();
+    let limits = fresh
+        .get(&format!("{}/api/v1/limits", hq.url()))
+        .set("Authorization", &format!("Bearer {site}"))
+        .call();
+    let took = start.elapsed();
+    assert_eq!(limits.map(|r| r.status()).ok(), Some(200));
+    assert!(
+        took < Duration::from_secs(8),
+        "a site waited {took:?} behind 12 idle connections (limit 5, header-read timeout 1 s)"
+    );
+    drop(idle);
+}
+
 /// The story of the issue: a lot in stock at a site, a pick of it accepted;
 /// head office recalls the lot; the next pick of it at that site is refused
 /// within 10 seconds, naming the recall.

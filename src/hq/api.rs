@@ -28,9 +28,8 @@ use crate::store::ingest::{Incoming, Refusal};
 use crate::store::movement::Kind;
 use crate::store::reference::Reference;
 use crate::store::Store;
-use crate::sync::protocol::{
-    self, path, reference_from_segment, Ack, Batch, Entries, Limits, Problem,
-};
+use crate::sync::protocol::{self, path, reference_from_segment, Ack, Batch, Entries, Limits};
+use crate::web::problem::{problem, problem_with};
 
 #[derive(Clone)]
 pub struct HqState {
@@ -87,6 +86,7 @@ pub fn router(state: HqState) -> Router {
         ))
         .route("/api/v1/health", get(health))
         .layer(DefaultBodyLimit::max(body_max))
+        .layer(axum::middleware::from_fn(crate::web::problem::layer))
         .with_state(state)
 }
 
@@ -127,19 +127,6 @@ async fn health(State(state): State<HqState>) -> Response {
     (
         status,
         Json(json!({ "ok": ok, "store": store, "certificate": certificate })),
-    )
-        .into_response()
-}
-
-fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(Problem {
-            error: message.into(),
-            code: code.to_owned(),
-            expected_seq: None,
-            seq: None,
-        }),
     )
         .into_response()
 }
@@ -386,16 +373,14 @@ fn refused(state: &HqState, site: &str, refusal: Refusal) -> Response {
         | Refusal::NotConsecutive { seq }
         | Refusal::WrongOrigin { seq, .. } => (None, Some(*seq)),
     };
-    (
-        status,
-        Json(Problem {
-            error: refusal.to_string(),
-            code: code.to_owned(),
-            expected_seq,
-            seq,
-        }),
-    )
-        .into_response()
+    let mut members = serde_json::Map::new();
+    if let Some(v) = expected_seq {
+        members.insert("expected_seq".into(), v.into());
+    }
+    if let Some(v) = seq {
+        members.insert("seq".into(), v.into());
+    }
+    problem_with(status, code, refusal.to_string(), members)
 }
 
 #[derive(Deserialize)]
@@ -412,7 +397,7 @@ async fn reference(
     let Some(r) = reference_from_segment(&kind) else {
         return problem(
             StatusCode::NOT_FOUND,
-            "bad_request",
+            "not_found",
             format!("no reference data called {kind:?}: products, holds or picklists"),
         );
     };

@@ -20,6 +20,8 @@ pub struct HqConfig {
     pub data_dir: PathBuf,
     pub hq: Hq,
     #[serde(default)]
+    pub http: Http,
+    #[serde(default)]
     pub sites: Vec<SiteEntry>,
     /// Head office's people: name, role (`supervisor`, `admin`), token.
     #[serde(default)]
@@ -81,6 +83,15 @@ impl Hq {
     fn default_skew() -> i64 {
         300
     }
+}
+
+/// `[http]`: how the server holds connections, the site's keys of the
+/// same names.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    #[serde(flatten)]
+    pub connections: crate::config::Connections,
 }
 
 /// A site allowed to sync, with the SHA-256 (hex) of its token.
@@ -149,6 +160,7 @@ impl HqConfig {
                     .into(),
             );
         }
+        c.http.connections.settings()?;
         Ok(c)
     }
 }
@@ -207,6 +219,15 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hq.toml");
         let c = HqConfig::load(&path).unwrap();
         assert!(!c.sites.is_empty());
+    }
+
+    #[test]
+    fn http_keys_load_and_a_misspelt_one_is_refused() {
+        let base = "data_dir = \"d\"\n[hq]\ncert = \"c\"\nkey = \"k\"\n[http]\n";
+        let c = HqConfig::parse(&format!("{base}max_connections = 9\n")).unwrap();
+        assert_eq!(c.http.connections.max_connections, 9);
+        let e = HqConfig::parse(&format!("{base}idle_timeout = 9\n")).unwrap_err();
+        assert!(e.contains("idle_timeout"), "{e}");
     }
 
     #[test]

@@ -57,14 +57,23 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = tcp.local_addr()?;
-    let listener = tls::TlsListener::new(tcp, tls)?;
+    let settings = config
+        .http
+        .connections
+        .settings()
+        .map_err(anyhow::Error::msg)?;
     tracing::info!(%address, data = %config.data_dir.display(), sites = config.sites.len(), "head office is running");
     // Tests and scripts read this line to find the port when listening on :0.
     println!("listening on https://{address}");
-    axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(crate::cli::shutdown_signal())
-        .await
-        .context("the HTTPS server failed")?;
+    crate::web::server::serve(
+        tcp,
+        Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls))),
+        api::router(state),
+        settings,
+        crate::cli::shutdown_signal(),
+    )
+    .await
+    .context("the HTTPS server failed")?;
     tracing::info!("head office stopped");
     drop(store);
     Ok(())

@@ -1,29 +1,19 @@
 //! TLS for head office's API: the configured certificate chain and key
-//! (rustls, `ring` provider), and a listener for `axum::serve` that hands
-//! over only connections whose handshake finished, so a slow or broken
-//! client never holds up the accept loop.
+//! (rustls, `ring` provider). The handshake itself happens per connection
+//! in `web::server`, under the same connection limit and timeouts as HTTP.
 //!
 //! The certificate's validity is read at start: an expired one (every site
 //! refuses the handshake, so sync stops) or one expiring soon is logged at
 //! start and reported by the health route, so it is noticed before sites
 //! fall silent.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio_rustls::server::TlsStream;
-use tokio_rustls::TlsAcceptor;
-
-/// How long a client may take over its handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A certificate this close to its end is reported as expiring.
 pub const EXPIRY_WARNING_DAYS: i64 = 30;
@@ -124,124 +114,4 @@ pub fn server_config(
         .with_single_cert(chain, key)
         .context("the certificate and key do not go together")
         .map(|config| (config, certificate))
-}
-
-/// Accepted, handshaken TLS connections.
-pub struct TlsListener {
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-}
-
-impl TlsListener {
-    pub fn new(listener: TcpListener, config: rustls::ServerConfig) -> std::io::Result<Self> {
-        let local = listener.local_addr()?;
-        let acceptor = TlsAcceptor::from(Arc::new(config));
-        let (tx, rx) = mpsc::channel(256);
-        tokio::spawn(async move {
-            loop {
-                let (tcp, peer) = match listener.accept().await {
-                    Ok(x) => x,
-                    Err(e) => {
-                        tracing::debug!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = tcp.set_nodelay(true);
-                if tx.is_closed() {
-                    break;
-                }
-                let acceptor = acceptor.clone();
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                        Ok(Ok(tls)) => {
-                            let _ = tx.send((tls, peer)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
-            }
-        });
-        Ok(TlsListener { rx, local })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(x) => x,
-            // The accept loop only ends with the listener: wait forever
-            // (graceful shutdown ends the server).
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.local)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    /// A self-signed certificate valid from 2024-01-01 to `until`, as
-    /// PEM files in `dir`.
-    fn certificate(dir: &Path, until: (i32, u8, u8)) -> (std::path::PathBuf, std::path::PathBuf) {
-        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        params.not_before = rcgen::date_time_ymd(2024, 1, 1);
-        params.not_after = rcgen::date_time_ymd(until.0, until.1, until.2);
-        let key = rcgen::KeyPair::generate().unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
-        std::fs::write(&c, cert.pem()).unwrap();
-        std::fs::write(&k, key.serialize_pem()).unwrap();
-        (c, k)
-    }
-
-    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap()
-    }
-
-    #[test]
-    fn validity_is_read_and_judged_against_the_clock() {
-        let dir = tempfile::tempdir().unwrap();
-        let (cert, key) = certificate(dir.path(), (2030, 1, 1));
-        let (_, c) = server_config(&cert, &key).unwrap();
-        assert_eq!(
-            c.not_after,
-            Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()
-        );
-        assert_eq!(c.check(at(2029, 6, 1)), Ok(None));
-        let warning = c
-            .check(at(2029, 12, 20))
-            .unwrap()
-            .expect("expires in 11 days");
-        assert!(
-            warning.contains("expires on 2030-01-01") && warning.contains("in 11 days"),
-            "{warning}"
-        );
-        let expired = c.check(at(2030, 1, 2)).unwrap_err();
-        assert!(
-            expired.contains("expired on 2030-01-01") && expired.contains("renewed"),
-            "{expired}"
-        );
-        assert!(expired.contains(&cert.display().to_string()), "{expired}");
-        let early = c.check(at(2023, 6, 1)).unwrap_err();
-        assert!(early.contains("not valid before 2024-01-01"), "{early}");
-    }
-
-    #[test]
-    fn an_expired_certificate_still_loads_so_that_it_can_be_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        let (cert, key) = certificate(dir.path(), (2025, 1, 1));
-        let (_, c) = server_config(&cert, &key).unwrap();
-        assert!(c.check(Utc::now()).is_err());
-    }
 }

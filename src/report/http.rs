@@ -1,7 +1,7 @@
 //! `GET /api/v1/reports/{kind}?key=value...`: the same requests and JSON
 //! as `scantrail report <kind> --format json` (`format=csv` gives the CSV).
-//! Malformed input is a 400 with `{"error": "..."}`, an unknown report a
-//! 404; a query that matches nothing is a 200 with `found: false` and a
+//! Malformed input is a 400 problem (`application/problem+json`, with
+//! `error`), an unknown report a 404; a query that matches nothing is a 200 with `found: false` and a
 //! `note`.
 
 use std::sync::Arc;
@@ -9,14 +9,15 @@ use std::sync::Arc;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
 
 use super::render::{self, Format};
 use super::{ReportError, Request, KINDS};
 use crate::store::Store;
+use crate::web::problem::{code_for, problem};
 
+/// An RFC 7807 problem (`web::problem`) whose `code` follows from the status.
 fn error(status: StatusCode, message: String) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
+    problem(status, code_for(status), message)
 }
 
 pub async fn handle(store: Arc<Store>, kind: String, mut pairs: Vec<(String, String)>) -> Response {

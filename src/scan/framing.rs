@@ -5,6 +5,12 @@
 //! (empty frames, over-long frames, binary garbage) with a reason, so the
 //! source can count it and carry on. Time is not its business: the source
 //! calls [`FrameDecoder::on_idle`] when the inter-byte timeout expires.
+//!
+//! A frame is sliced out of the read buffer (`BytesMut::split_to`), not
+//! copied: it shares the buffer's memory until it is dropped, and the
+//! buffer reuses that memory once every frame cut from it is gone. A
+//! refused frame is copied (at most [`REJECT_KEEP`] bytes), so a reject kept
+//! for the log never holds a read buffer.
 
 use std::fmt;
 
@@ -144,17 +150,20 @@ impl FrameDecoder {
         if src.is_empty() {
             return None;
         }
-        let bytes = src.split().freeze();
         if discarding {
+            src.clear();
             return None;
         }
         if self.suffix.is_empty() {
-            Some(self.classify(bytes))
+            Some(self.take(src, src.len(), 0))
         } else {
-            Some(reject(RejectReason::Fragment, bytes))
+            let refused = reject(RejectReason::Fragment, src);
+            src.clear();
+            Some(refused)
         }
     }
 
+    #[inline]
     fn find_suffix(&self, src: &[u8]) -> Option<usize> {
         let start = self.searched.saturating_sub(self.suffix.len() - 1);
         let hay = src.get(start..)?;
@@ -166,35 +175,66 @@ impl FrameDecoder {
         pos.map(|p| p + start)
     }
 
-    fn classify(&self, frame: Bytes) -> Framed {
+    /// Takes the frame of `len` bytes at the start of `src`, and the
+    /// `skip` bytes after it (the suffix), out of `src`: a slice of the
+    /// buffer without the prefix when it is good, a copy of (the start of)
+    /// it when it is refused.
+    #[inline]
+    fn take(&self, src: &mut BytesMut, len: usize, skip: usize) -> Framed {
+        match self.check(&src[..len]) {
+            Ok(id) => {
+                let mut frame = src.split_to(len + skip);
+                frame.truncate(len);
+                if !self.prefix.is_empty() {
+                    frame.advance(self.prefix.len());
+                }
+                Framed::Frame(Frame {
+                    bytes: frame.freeze(),
+                    id,
+                })
+            }
+            Err((reason, from)) => {
+                let refused = reject(reason, &src[from..len]);
+                src.advance(len + skip);
+                refused
+            }
+        }
+    }
+
+    /// The frame's symbology, or why it is refused and from which byte the
+    /// refused bytes are shown (after the prefix once that is checked).
+    #[inline]
+    fn check(&self, frame: &[u8]) -> Result<Identified, (RejectReason, usize)> {
         if frame.is_empty() {
-            return reject(RejectReason::Empty, frame);
+            return Err((RejectReason::Empty, 0));
         }
         // A whole over-long frame can arrive in one read.
         if frame.len() > self.max_len {
-            return reject(RejectReason::TooLong, frame);
+            return Err((RejectReason::TooLong, 0));
         }
+        // Most profiles have no prefix: no comparison then (an empty one
+        // still costs a call to `memcmp`, a tenth of this function).
         let body = if self.prefix.is_empty() {
             frame
-        } else if frame.starts_with(&self.prefix) {
-            frame.slice(self.prefix.len()..)
         } else {
-            return reject(RejectReason::BadPrefix, frame);
+            match frame.strip_prefix(&self.prefix[..]) {
+                Some(body) => body,
+                None => return Err((RejectReason::BadPrefix, 0)),
+            }
         };
+        let from = self.prefix.len();
         if body.is_empty() {
-            return reject(RejectReason::Empty, body);
+            return Err((RejectReason::Empty, from));
         }
-        if !self.is_text(&body) {
-            return reject(RejectReason::Binary, body);
+        if !self.is_text(body) {
+            return Err((RejectReason::Binary, from));
         }
-        match identify(&body, self.aim, &self.labels) {
-            Some(id) => Framed::Frame(Frame { bytes: body, id }),
-            None => reject(RejectReason::NoSymbology, body),
-        }
+        identify(body, self.aim, &self.labels).ok_or((RejectReason::NoSymbology, from))
     }
 
     /// Printable text plus the separators barcodes carry (GS, RS, FS, EOT
     /// in ISO/IEC 15434 envelopes, and the profile's GS substitute).
+    #[inline]
     fn is_text(&self, body: &[u8]) -> bool {
         // Fast path, branch-free so it vectorises (this runs on every frame):
         // printable ASCII and GS only.
@@ -237,8 +277,9 @@ static CLASS: [u8; 256] = {
     t
 };
 
-fn reject(reason: RejectReason, mut bytes: Bytes) -> Framed {
-    bytes.truncate(REJECT_KEEP);
+/// A refused frame, its first [`REJECT_KEEP`] bytes copied for the log.
+fn reject(reason: RejectReason, bytes: &[u8]) -> Framed {
+    let bytes = Bytes::copy_from_slice(&bytes[..bytes.len().min(REJECT_KEEP)]);
     Framed::Rejected(Reject { reason, bytes })
 }
 
@@ -246,14 +287,16 @@ impl Decoder for FrameDecoder {
     type Item = Framed;
     type Error = std::io::Error;
 
+    #[inline]
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Framed>, std::io::Error> {
         loop {
             if self.suffix.is_empty() {
                 // Only a pause ends a frame; guard the length meanwhile.
                 if src.len() > self.max_len && !self.discarding {
                     self.discarding = true;
-                    let head = src.split().freeze();
-                    return Ok(Some(reject(RejectReason::TooLong, head)));
+                    let refused = reject(RejectReason::TooLong, src);
+                    src.clear();
+                    return Ok(Some(refused));
                 }
                 if self.discarding {
                     src.clear();
@@ -262,16 +305,12 @@ impl Decoder for FrameDecoder {
             }
             match self.find_suffix(src) {
                 Some(end) => {
-                    // A copy of a short frame is cheaper than splitting the
-                    // buffer, which would share it and reallocate on the
-                    // next read.
-                    let frame = Bytes::copy_from_slice(&src[..end]);
-                    src.advance(end + self.suffix.len());
                     self.searched = 0;
                     if std::mem::replace(&mut self.discarding, false) {
+                        src.advance(end + self.suffix.len());
                         continue;
                     }
-                    return Ok(Some(self.classify(frame)));
+                    return Ok(Some(self.take(src, end, self.suffix.len())));
                 }
                 None => {
                     // Keep a possibly split suffix's first bytes.
@@ -284,9 +323,11 @@ impl Decoder for FrameDecoder {
                     }
                     if src.len() > self.max_len + keep {
                         self.discarding = true;
-                        let head = src.split_to(src.len() - keep).freeze();
+                        let head = src.len() - keep;
+                        let refused = reject(RejectReason::TooLong, &src[..head]);
+                        src.advance(head);
                         self.searched = src.len();
-                        return Ok(Some(reject(RejectReason::TooLong, head)));
+                        return Ok(Some(refused));
                     }
                     self.searched = src.len();
                     return Ok(None);
@@ -306,7 +347,9 @@ impl Decoder for FrameDecoder {
             src.clear();
             return Ok(None);
         }
-        Ok(Some(reject(RejectReason::Fragment, src.split().freeze())))
+        let refused = reject(RejectReason::Fragment, src);
+        src.clear();
+        Ok(Some(refused))
     }
 }
 
@@ -354,6 +397,59 @@ mod tests {
         assert_eq!(frame(&out[0]), b"]C1010950600013435210AB\x1d21X");
         assert_eq!(frame(&out[1]), b"]Q1hello");
         assert!(buf.is_empty());
+    }
+
+    /// Where `bytes` lie in `buf`'s memory, if they do.
+    fn offset_in(buf: (usize, usize), bytes: &[u8]) -> Option<usize> {
+        let at = (bytes.as_ptr() as usize).checked_sub(buf.0)?;
+        (at + bytes.len() <= buf.1).then_some(at)
+    }
+
+    #[test]
+    fn frames_are_slices_of_the_read_buffer_and_rejects_are_copies() {
+        let mut d = decoder(CR);
+        let mut buf = BytesMut::with_capacity(64);
+        buf.extend_from_slice(b"]C1abc\r]Q1defg\r\x00\x01\r");
+        let memory = (buf.as_ptr() as usize, buf.capacity());
+        let out = all(&mut d, &mut buf);
+        assert_eq!(offset_in(memory, frame(&out[0])), Some(0));
+        assert_eq!(offset_in(memory, frame(&out[1])), Some(7));
+        match &out[2] {
+            Framed::Rejected(r) => {
+                assert_eq!(r.reason, RejectReason::Binary);
+                assert_eq!(
+                    offset_in(memory, &r.bytes),
+                    None,
+                    "a reject holds the buffer"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_read_buffer_is_reused_once_its_frames_are_gone() {
+        let mut d = decoder(CR);
+        let mut buf = BytesMut::with_capacity(256);
+        let memory = (buf.as_ptr() as usize, buf.capacity());
+        for n in 0..1000 {
+            buf.extend_from_slice(format!("]C1{n:06}\r").as_bytes());
+            let out = all(&mut d, &mut buf);
+            // Each frame lies in the buffer's first allocation: nothing was
+            // copied and the buffer never grew or moved.
+            assert!(offset_in(memory, frame(&out[0])).is_some(), "frame {n}");
+        }
+        // While frames are alive the buffer cannot reuse their memory: it
+        // moves on, and the frames stay intact.
+        let kept: Vec<Framed> = (0..100)
+            .flat_map(|n| {
+                buf.extend_from_slice(format!("]C1{n:06}\r").as_bytes());
+                all(&mut d, &mut buf)
+            })
+            .collect();
+        for (n, f) in kept.iter().enumerate() {
+            assert_eq!(frame(f), format!("]C1{n:06}").as_bytes());
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub struct Aim(pub [u8; 3]);
 
 impl Aim {
     /// The AIM identifier at the start of `bytes`, if there is one.
+    #[inline]
     pub fn from_prefix(bytes: &[u8]) -> Option<Aim> {
         match bytes {
             [b']', code, modifier, ..]
@@ -99,6 +100,9 @@ pub struct Identified {
 
 /// Identifies a frame's symbology; `None` when `mode` is `Expected` and the
 /// frame carries no identifier.
+// Inline: it runs on every frame, and its small result is best kept in
+// registers rather than passed back through memory.
+#[inline]
 pub fn identify(frame: &[u8], mode: AimMode, labels: &LabelMap) -> Option<Identified> {
     if mode == AimMode::Absent {
         return Some(Identified {

@@ -33,6 +33,7 @@ use super::events::Events;
 use super::metrics::Metrics;
 use crate::auth::{Identity, Role, Tokens};
 use crate::store::Store;
+use crate::web::problem::{self, problem};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -97,14 +98,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A JSON error: `{"error": "..."}` with the status.
+/// Every error answer of this API: an RFC 7807 problem (see
+/// `web::problem`) whose `code` follows from the status.
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
+    problem(status, problem::code_for(status), message)
 }
 
 fn closed(_: Closed) -> Response {
-    error(
+    problem(
         StatusCode::SERVICE_UNAVAILABLE,
+        "shutting_down",
         "scantrail is shutting down; try again in a moment",
     )
 }
@@ -198,13 +201,21 @@ struct ScanBody {
 
 /// Reads a JSON body whatever its content type says: handheld firmware
 /// and `curl -d` are not always careful about the header.
+/// Every body is a JSON object (serde alone would also take an array of
+/// the fields' values).
 fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| {
+    let bad = |e: String| {
         error(
             StatusCode::BAD_REQUEST,
             format!("the request body is not {what}: {e}"),
         )
-    })
+    };
+    match serde_json::from_slice(body).map_err(|e| bad(e.to_string()))? {
+        object @ serde_json::Value::Object(_) => {
+            serde_json::from_value(object).map_err(|e| bad(e.to_string()))
+        }
+        _ => Err(bad("send a JSON object".to_owned())),
+    }
 }
 
 async fn scan(
@@ -246,11 +257,11 @@ async fn scan(
     match state.desk.scan(request).await {
         // An id reused for another scan is the client's mistake, not a
         // station's refusal: 409, so it is not mistaken for a bad read.
-        Ok(answer) if answer.code.as_deref() == Some(super::retries::REUSED) => (
+        Ok(answer) if answer.code.as_deref() == Some(super::retries::REUSED) => problem(
             StatusCode::CONFLICT,
-            Json(json!({ "code": super::retries::REUSED, "error": answer.reason })),
-        )
-            .into_response(),
+            super::retries::REUSED,
+            answer.reason.unwrap_or_default(),
+        ),
         Ok(answer) => Json(answer).into_response(),
         Err(e) => closed(e),
     }
@@ -401,8 +412,11 @@ async fn set_station_context(
                 "disk_full" => StatusCode::INSUFFICIENT_STORAGE,
                 _ => StatusCode::SERVICE_UNAVAILABLE,
             };
-            let message = format!("the context was not changed: {reason}");
-            (status, Json(json!({ "error": message, "code": code }))).into_response()
+            problem(
+                status,
+                code,
+                format!("the context was not changed: {reason}"),
+            )
         }
         Err(e) => closed(e),
     }
@@ -545,13 +559,30 @@ fn page() -> usize {
     1000
 }
 
+/// Seqs are int64 in the API (and far below that in any store).
+const MAX_SEQ: u64 = i64::MAX as u64;
+const MAX_PAGE: usize = 10_000;
+
 async fn journal(State(state): State<AppState>, Query(q): Query<JournalQuery>) -> Response {
+    if !(1..=MAX_SEQ).contains(&q.since) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("`since` is {}: give a seq from 1 to {MAX_SEQ}", q.since),
+        );
+    }
+    if !(1..=MAX_PAGE).contains(&q.limit) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "`limit` is {}: give 1 to {MAX_PAGE} movements per page",
+                q.limit
+            ),
+        );
+    }
     respond(
         blocking(move || {
             let origin = q.origin.unwrap_or_else(|| state.store.site().to_owned());
-            Ok(state
-                .store
-                .journal_range(&origin, q.since, q.limit.min(10_000))?)
+            Ok(state.store.journal_range(&origin, q.since, q.limit)?)
         })
         .await,
     )

@@ -141,13 +141,28 @@ impl AuthorQuery {
 
 /// A hold as the site's and head office's APIs receive it. Its author is
 /// the caller's token (`author`): a body naming one with `by` is refused.
+/// Blank lots and reasons are refused here, before either side stores them.
 pub fn hold_request(body: &[u8], author: &str) -> Result<NewHold, String> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the request body is not JSON: {e}"))?;
+    if !value.is_object() {
+        return Err("the request body is not a hold: send a JSON object".to_owned());
+    }
     if value.get("by").is_some() {
         return Err(crate::auth::by_refused(author));
     }
-    serde_json::from_value(value).map_err(|e| format!("the request body is not a hold: {e}"))
+    let hold: NewHold = serde_json::from_value(value)
+        .map_err(|e| format!("the request body is not a hold: {e}"))?;
+    if hold.lots.iter().any(|l| l.trim().is_empty()) {
+        return Err("`lots` has an empty lot number: list the lots the hold covers".to_owned());
+    }
+    if hold.reason.trim().is_empty() {
+        return Err(
+            "`reason` is empty: say why, it is what the operator whose pick is refused reads"
+                .to_owned(),
+        );
+    }
+    Ok(hold)
 }
 
 pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> anyhow::Result<Hold> {

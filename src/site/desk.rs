@@ -122,7 +122,7 @@ pub struct ContextPatch {
     pub mode: Option<Option<Mode>>,
     #[serde(default, with = "patch")]
     pub operator: Option<Option<String>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, deserialize_with = "patch::object")]
     pub supplier: Option<Option<crate::store::movement::Counterparty>>,
     #[serde(default, with = "patch")]
     pub purchase_order: Option<Option<String>>,
@@ -132,7 +132,7 @@ pub struct ContextPatch {
     pub sscc: Option<Option<String>>,
     #[serde(default, with = "patch")]
     pub order: Option<Option<String>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, deserialize_with = "patch::object")]
     pub customer: Option<Option<crate::store::movement::Counterparty>>,
     #[serde(default, with = "patch")]
     pub return_reason: Option<Option<String>>,
@@ -148,6 +148,20 @@ mod patch {
         d: D,
     ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
+    }
+
+    /// As `deserialize`, for a struct that must come as a JSON object:
+    /// serde would also take `[gln, name]`, which the API does not offer.
+    pub fn object<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        let Some(map) = Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)?
+        else {
+            return Ok(Some(None));
+        };
+        serde_json::from_value(serde_json::Value::Object(map))
+            .map(|v| Some(Some(v)))
+            .map_err(serde::de::Error::custom)
     }
 }
 

@@ -102,8 +102,15 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     );
     // Tests and scripts read this line to find the port when listening on :0.
     println!("listening on http://{address}");
-    axum::serve(listener, api::router(state).merge(sync_routes))
-        .with_graceful_shutdown(shutdown_signal())
+    let router = api::router(state)
+        .merge(sync_routes)
+        .layer(axum::middleware::from_fn(crate::web::problem::layer));
+    let settings = config
+        .http
+        .connections
+        .settings()
+        .map_err(anyhow::Error::msg)?;
+    crate::web::server::serve(listener, None, router, settings, shutdown_signal())
         .await
         .context("the HTTP server failed")?;
 

@@ -79,12 +79,15 @@ mod tests {
         let schemes = &doc["components"]["securitySchemes"]["bearer"];
         assert_eq!(schemes["scheme"], "bearer");
         let schemas = doc["components"]["schemas"].as_object().unwrap();
-        for name in super::DOCUMENT
-            .split("\"#/components/schemas/")
-            .skip(1)
-            .filter_map(|rest| rest.split('"').next())
-        {
-            assert!(schemas.contains_key(name), "no schema {name}");
+        for kind in ["schemas", "responses"] {
+            let defined = doc["components"][kind].as_object().unwrap();
+            for name in super::DOCUMENT
+                .split(&format!("\"#/components/{kind}/"))
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next())
+            {
+                assert!(defined.contains_key(name), "no {kind} {name}");
+            }
         }
         let answer = &schemas["Answer"]["properties"];
         for field in ["accepted", "movement", "code", "reason", "warnings"] {
@@ -94,6 +97,45 @@ mod tests {
         assert!(events.get("text/event-stream").is_some());
         for open in ["/api/v1/health", "/api/v1/metrics", "/api/v1/openapi.json"] {
             assert_eq!(doc["paths"][open]["get"]["security"], serde_json::json!([]));
+        }
+    }
+
+    /// Every error answer is documented as an RFC 7807 problem, and every
+    /// route behind a token documents the 401.
+    #[test]
+    fn errors_are_problem_documents() {
+        let doc = document();
+        let problem = serde_json::json!({"$ref": "#/components/schemas/Problem"});
+        for (path, methods) in ROUTES {
+            for m in *methods {
+                let op = &doc["paths"][*path][*m];
+                let responses = op["responses"].as_object().unwrap();
+                for (status, r) in responses {
+                    // Health's 503 is a status report, not a problem.
+                    if status.as_str() < "400" || *path == "/api/v1/health" {
+                        continue;
+                    }
+                    let r = match r["$ref"].as_str() {
+                        Some(to) => {
+                            &doc["components"]["responses"]
+                                [to.trim_start_matches("#/components/responses/")]
+                        }
+                        None => r,
+                    };
+                    assert_eq!(
+                        r["content"]["application/problem+json"]["schema"], problem,
+                        "{m} {path} {status}"
+                    );
+                    assert_eq!(
+                        r["content"].as_object().unwrap().len(),
+                        1,
+                        "{m} {path} {status}"
+                    );
+                }
+                if op["security"] != serde_json::json!([]) {
+                    assert!(responses.contains_key("401"), "{m} {path} lacks 401");
+                }
+            }
         }
     }
 }

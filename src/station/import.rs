@@ -42,7 +42,9 @@ struct ProductRow {
 /// Products from CSV (`gtin,description,tracking,warranty_months,shelf_life_days`)
 /// or a JSON array of objects with the same fields.
 pub fn products(text: &str, owner: &Owner, change: &Change) -> Result<Vec<Product>, String> {
-    let rows: Vec<(String, ProductRow)> = rows(text)?;
+    const HEADER: &str = "gtin,description,tracking,warranty_months,shelf_life_days";
+    not_empty(text, HEADER)?;
+    let rows: Vec<(String, ProductRow)> = rows(text, &["gtin"], HEADER)?;
     rows.into_iter()
         .map(|(at, row)| {
             Ok(Product {
@@ -77,7 +79,7 @@ struct PickRow {
 #[serde(deny_unknown_fields)]
 struct PickListJson {
     order: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     customer: Counterparty,
     lines: Vec<PickLine>,
 }
@@ -86,6 +88,8 @@ struct PickListJson {
 /// `order,customer_gln,customer_name,gtin,quantity,lots`) or a JSON array of
 /// `{order, customer: {gln, name}, lines: [{gtin, quantity, lots}]}`.
 pub fn pick_lists(text: &str, owner: &Owner, change: &Change) -> Result<Vec<PickList>, String> {
+    const HEADER: &str = "order,customer_gln,customer_name,gtin,quantity,lots";
+    not_empty(text, HEADER)?;
     let mut lists: Vec<PickList> = Vec::new();
     if looks_like_json(text) {
         let parsed: Vec<PickListJson> =
@@ -106,7 +110,7 @@ pub fn pick_lists(text: &str, owner: &Owner, change: &Change) -> Result<Vec<Pick
             });
         }
     } else {
-        let rows: Vec<(String, PickRow)> = rows(text)?;
+        let rows: Vec<(String, PickRow)> = rows(text, &["order", "gtin", "quantity"], HEADER)?;
         for (at, row) in rows {
             let gtin = normalise_gtin(&row.gtin).map_err(|e| format!("{at}: {e}"))?;
             let line = PickLine {
@@ -146,16 +150,51 @@ pub fn pick_lists(text: &str, owner: &Owner, change: &Change) -> Result<Vec<Pick
                 list.order, line.gtin
             ));
         }
+        // Quantities are int64 wherever they are shown (API, reports).
+        if let Some(line) = list.lines.iter().find(|l| l.quantity > i64::MAX as u64) {
+            return Err(format!(
+                "order {}: GTIN {} has quantity {}, more than any order holds",
+                list.order, line.gtin, line.quantity
+            ));
+        }
     }
     Ok(lists)
 }
 
-fn looks_like_json(text: &str) -> bool {
-    text.trim_start().starts_with('[')
+/// An empty file is a mistake (the wrong file, a failed export), not a
+/// request to import nothing.
+fn not_empty(text: &str, header: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err(format!(
+            "the file is empty: give CSV with the header line `{header}`, or a JSON array"
+        ));
+    }
+    Ok(())
 }
 
-/// Rows of a CSV file or JSON array, each with where it came from.
-fn rows<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Vec<(String, T)>, String> {
+/// JSON is an array; an object is JSON too, refused as not an array
+/// rather than read as a CSV header.
+fn looks_like_json(text: &str) -> bool {
+    text.trim_start().starts_with(['[', '{'])
+}
+
+/// A struct that must come as a JSON object: serde would also take an
+/// array of its fields' values.
+fn object<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> Result<T, D::Error> {
+    let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    serde_json::from_value(serde_json::Value::Object(map)).map_err(serde::de::Error::custom)
+}
+
+/// Rows of a CSV file or JSON array, each with where it came from. A CSV
+/// header without the `required` columns is refused even when no row
+/// follows: it is another file, not an empty one.
+fn rows<T: for<'de> Deserialize<'de>>(
+    text: &str,
+    required: &[&str],
+    header: &str,
+) -> Result<Vec<(String, T)>, String> {
     if looks_like_json(text) {
         let rows: Vec<T> = serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
         return Ok(rows
@@ -171,6 +210,11 @@ fn rows<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Vec<(String, T)>, St
         .headers()
         .map_err(|e| format!("line 1: {e}"))?
         .clone();
+    if let Some(missing) = required.iter().find(|c| !headers.iter().any(|h| h == **c)) {
+        return Err(format!(
+            "line 1: the header has no column `{missing}`: give the header line `{header}`"
+        ));
+    }
     let mut out = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| e.to_string())?;
@@ -187,6 +231,26 @@ fn rows<T: for<'de> Deserialize<'de>>(text: &str) -> Result<Vec<(String, T)>, St
 mod tests {
     use super::*;
     use chrono::Utc;
+
+    #[test]
+    fn an_empty_file_is_refused_naming_the_header() {
+        let (owner, change) = who();
+        let e = products(" \n", &owner, &change).unwrap_err();
+        assert!(e.contains("empty") && e.contains("gtin,description"), "{e}");
+        let e = pick_lists("", &owner, &change).unwrap_err();
+        assert!(
+            e.contains("empty") && e.contains("order,customer_gln"),
+            "{e}"
+        );
+        let e = products("AAA", &owner, &change).unwrap_err();
+        assert!(e.contains("line 1") && e.contains("`gtin`"), "{e}");
+        let e = pick_lists("order,gtin\n", &owner, &change).unwrap_err();
+        assert!(e.contains("`quantity`"), "{e}");
+        // A header alone is a file with nothing in it: that is fine.
+        assert!(products("gtin,description\n", &owner, &change)
+            .unwrap()
+            .is_empty());
+    }
 
     fn who() -> (Owner, Change) {
         (

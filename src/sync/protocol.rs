@@ -147,13 +147,16 @@ pub struct Ack {
     pub flags: Vec<String>,
 }
 
-/// The JSON body of every refusal.
+/// The members of head office's refusals that the site reads: each is an
+/// RFC 7807 problem (`web::problem`; `type`, `title`, `status` and
+/// `detail` are there too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     pub error: String,
     /// Stable machine code: `gap`, `conflict`, `bad_hash`, `broken_link`,
-    /// `wrong_origin`, `too_large`, `unauthorized`, `forbidden`,
-    /// `rate_limited`, `bad_request`, `unsupported`, `internal`.
+    /// `wrong_origin`, `too_large`, `body_too_large`, `unauthorized`,
+    /// `forbidden`, `rate_limited`, `bad_request`, `unsupported`,
+    /// `not_found`, `method_not_allowed`, `internal`.
     pub code: String,
     /// For `gap`: the seq head office expects next.
     #[serde(default, skip_serializing_if = "Option::is_none")]

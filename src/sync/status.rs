@@ -16,6 +16,7 @@ use serde_json::json;
 use super::link::Status;
 use crate::auth::{Identity, Role, Tokens};
 use crate::store::Store;
+use crate::web::problem::{code_for, problem};
 
 #[derive(Clone)]
 pub struct SyncState {
@@ -35,29 +36,32 @@ pub fn router(state: SyncState) -> Router {
 
 async fn admin(State(state): State<SyncState>, mut request: Request, next: Next) -> Response {
     let Some(identity) = state.tokens.identify(request.headers()) else {
-        return (
+        return error(
             StatusCode::UNAUTHORIZED,
-            Json(json!({"error": "missing or unknown token: the sync routes need a token of the admin role (`[[tokens]]` of the site's configuration)"})),
-        )
-            .into_response();
+            "missing or unknown token: the sync routes need a token of the admin role (`[[tokens]]` of the site's configuration)",
+        );
     };
     match identity.require(Role::Admin) {
         Ok(()) => {
             request.extensions_mut().insert(identity);
             next.run(request).await
         }
-        Err(message) => (StatusCode::FORBIDDEN, Json(json!({ "error": message }))).into_response(),
+        Err(message) => error(StatusCode::FORBIDDEN, message),
     }
+}
+
+/// An RFC 7807 problem (`web::problem`) whose `code` follows from the status.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    problem(status, code_for(status), message)
 }
 
 async fn status(State(state): State<SyncState>) -> Response {
     match &state.status {
         Some(s) => Json(s.lock().unwrap_or_else(|p| p.into_inner()).clone()).into_response(),
-        None => (
+        None => error(
             StatusCode::NOT_FOUND,
-            Json(json!({"error": "this site has no [sync] section: it does not sync"})),
-        )
-            .into_response(),
+            "this site has no [sync] section: it does not sync",
+        ),
     }
 }
 
@@ -71,15 +75,7 @@ async fn resume(
             tracing::info!(by = identity.name, "sync halt lifted by an operator");
             Json(json!({"resumed": true})).into_response()
         }
-        Ok(Err(e)) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({"error": e.to_string()})),
-        )
-            .into_response(),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({"error": e.to_string()})),
-        )
-            .into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

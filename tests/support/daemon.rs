@@ -30,13 +30,19 @@ impl Daemon {
     /// Starts `scantrail run --config CONFIG --listen 127.0.0.1:0` and waits
     /// for its listening line. Its log (stderr) goes to `CONFIG.log`.
     pub fn start(config: &Path) -> Daemon {
+        Daemon::start_with(config, |_| {})
+    }
+
+    /// `start`, with the command adjusted first (e.g. resource limits).
+    pub fn start_with(config: &Path, adjust: impl FnOnce(&mut Command)) -> Daemon {
         let log = config.with_extension("log");
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)
             .expect("cannot create the daemon's log file");
-        let mut child = Command::new(binary())
+        let mut command = Command::new(binary());
+        command
             .arg("run")
             .arg("--config")
             .arg(config)
@@ -44,9 +50,9 @@ impl Daemon {
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(log_file)
-            .spawn()
-            .expect("cannot start scantrail run");
+            .stderr(log_file);
+        adjust(&mut command);
+        let mut child = command.spawn().expect("cannot start scantrail run");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {

@@ -1,3 +1,2 @@
 pub mod daemon;
-pub mod gs1_values;
 pub mod scanner;
