@@ -104,6 +104,11 @@ pub(super) fn short_party(p: &Option<Party>) -> String {
         .unwrap_or_default()
 }
 
+/// The whole party: name and GLN.
+pub(super) fn party(p: &Option<Party>) -> String {
+    p.as_ref().map(|p| p.to_string()).unwrap_or_default()
+}
+
 pub(super) fn gln(p: &Option<Party>) -> String {
     p.as_ref().and_then(|p| p.gln.clone()).unwrap_or_default()
 }
@@ -250,6 +255,39 @@ pub(super) fn recall_customers() -> [Column<recall::Customer>; 10] {
     ]
 }
 
+/// Recall's lots in stock (table only).
+pub(super) fn recall_stock() -> [Column<recall::StockLine>; 3] {
+    [
+        Column::table(0, "LOT", |l| l.lot.clone()),
+        Column::table(1, "LOCATION", |l| l.location.clone()),
+        Column::table(2, "QUANTITY", |l| l.quantity.to_string()),
+    ]
+}
+
+/// Recall's serials, where each is now (table only).
+pub(super) fn recall_serials() -> [Column<recall::SerialLine>; 5] {
+    [
+        Column::table(0, "SERIAL", |l| l.serial.clone()),
+        Column::table(1, "STATE", |l| l.state.to_owned()),
+        Column::table(2, "LOCATION/CUSTOMER", |l| {
+            l.location.clone().unwrap_or_else(|| party(&l.customer))
+        }),
+        Column::table(3, "SINCE", |l| date(&l.since)),
+        Column::table(4, "BY", |l| l.by.clone()),
+    ]
+}
+
+/// A serial's returns (table only).
+pub(super) fn warranty_returns() -> [Column<warranty::ReturnLine>; 5] {
+    [
+        Column::table(0, "TIME", |x| minute(&x.time)),
+        Column::table(1, "ID", |x| x.id.clone()),
+        Column::table(2, "FROM", |x| party(&x.from)),
+        Column::table(3, "LOCATION", |x| x.location.clone()),
+        Column::table(4, "REASON", |x| opt(&x.reason)),
+    ]
+}
+
 pub(super) fn expiry() -> [Column<expiry::Line>; 6] {
     [
         Column::both(0, "EXPIRY", "expiry", |l| l.expiry.to_string()),
@@ -298,6 +336,43 @@ mod tests {
     }
 
     #[test]
+    fn recall_serials_and_warranty_returns_read_as_before() {
+        let at = DateTime::parse_from_rfc3339("2026-03-01T09:05:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let customer = Some(Party {
+            gln: Some("9506000000046".into()),
+            name: Some("City Pharmacy".into()),
+        });
+        let serials = [recall::SerialLine {
+            serial: "S1".into(),
+            state: "dispatched",
+            location: None,
+            customer: customer.clone(),
+            since: at,
+            by: "north/7".into(),
+        }];
+        assert_eq!(
+            table("Serials (1)", &recall_serials(), &serials).render(),
+            "Serials (1)\n\
+             SERIAL  STATE       LOCATION/CUSTOMER              SINCE       BY\n\
+             S1      dispatched  City Pharmacy (9506000000046)  2026-03-01  north/7\n"
+        );
+        let returns = [warranty::ReturnLine {
+            id: "north/9".into(),
+            time: at,
+            from: customer,
+            location: "Q-1".into(),
+            reason: None,
+        }];
+        assert_eq!(
+            table("", &warranty_returns(), &returns).render(),
+            "TIME              ID       FROM                           LOCATION  REASON\n\
+             2026-03-01 09:05  north/9  City Pharmacy (9506000000046)  Q-1\n"
+        );
+    }
+
+    #[test]
     fn table_positions_are_distinct_and_dense() {
         fn positions<T>(columns: &[Column<T>]) -> Vec<u8> {
             let mut at: Vec<u8> = columns
@@ -314,6 +389,9 @@ mod tests {
             positions(&trace()),
             positions(&recall_customers()),
             positions(&expiry()),
+            positions(&recall_stock()),
+            positions(&recall_serials()),
+            positions(&warranty_returns()),
         ] {
             assert_eq!(at, (0..at.len() as u8).collect::<Vec<_>>());
         }

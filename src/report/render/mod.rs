@@ -7,7 +7,7 @@ mod columns;
 mod table;
 
 use super::{documents_text, recall, Report};
-use columns::{csv_header, opt, short_party};
+use columns::{csv_header, party, short_party};
 pub use table::{fit, Table, WIDTH};
 
 /// Output formats of `scantrail report --format`.
@@ -27,10 +27,6 @@ impl Format {
             Format::Json => "json",
         }
     }
-}
-
-fn party(p: &Option<super::Party>) -> String {
-    p.as_ref().map(|p| p.to_string()).unwrap_or_default()
 }
 
 /// The report as human-readable text: a few summary lines and tables.
@@ -125,20 +121,11 @@ pub fn table(report: &Report) -> String {
                 ));
             }
             if !r.returns.is_empty() {
-                let mut t = Table::new(
+                tables.push(columns::table(
                     format!("Returns ({})", r.returns.len()),
-                    &["TIME", "ID", "FROM", "LOCATION", "REASON"],
-                );
-                for x in &r.returns {
-                    t.rows.push(vec![
-                        x.time.format("%Y-%m-%d %H:%M").to_string(),
-                        x.id.clone(),
-                        party(&x.from),
-                        x.location.clone(),
-                        opt(&x.reason),
-                    ]);
-                }
-                tables.push(t);
+                    &columns::warranty_returns(),
+                    &r.returns,
+                ));
             }
         }
         Report::Expiry(r) => {
@@ -221,34 +208,18 @@ fn recall_tables(r: &recall::RecallReport, head: &mut Vec<String>, tables: &mut 
         t
     };
     tables.push(lines("Received", &r.received, "SUPPLIER"));
-    let mut s = Table::new(
+    tables.push(columns::table(
         format!("In stock ({})", r.in_stock.len()),
-        &["LOT", "LOCATION", "QUANTITY"],
-    );
-    for l in &r.in_stock {
-        s.rows.push(vec![
-            l.lot.clone(),
-            l.location.clone(),
-            l.quantity.to_string(),
-        ]);
-    }
-    tables.push(s);
+        &columns::recall_stock(),
+        &r.in_stock,
+    ));
     tables.push(lines("Dispatched", &r.dispatched, "CUSTOMER"));
     tables.push(lines("Returned", &r.returned, "FROM"));
-    let mut s = Table::new(
+    tables.push(columns::table(
         format!("Serials ({})", r.serials.len()),
-        &["SERIAL", "STATE", "LOCATION/CUSTOMER", "SINCE", "BY"],
-    );
-    for l in &r.serials {
-        s.rows.push(vec![
-            l.serial.clone(),
-            l.state.to_owned(),
-            l.location.clone().unwrap_or_else(|| party(&l.customer)),
-            l.since.format("%Y-%m-%d").to_string(),
-            l.by.clone(),
-        ]);
-    }
-    tables.push(s);
+        &columns::recall_serials(),
+        &r.serials,
+    ));
     tables.push(columns::table(
         format!("Customers to notify ({})", r.customers.len()),
         &columns::recall_customers(),
