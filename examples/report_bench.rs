@@ -1,11 +1,11 @@
 //! The report benchmark behind BENCHMARKS.md ("Reports (issue 6)"): each
-//! report on a synthetic site from `scantrail gen-data`, and side by side
+//! report on a synthetic site from `scantrail-dev gen-data`, and side by side
 //! the same questions asked of SQLite holding the same movements (one
 //! table, the obvious indexes).
 //!
 //! ```sh
 //! cargo build --release
-//! target/release/scantrail gen-data --data /tmp/site-1m --movements 1000000 --config /nonexistent.toml
+//! target/release/scantrail-dev gen-data --data /tmp/site-1m --movements 1000000 --config /nonexistent.toml
 //! cargo run --release --example report_bench -- --data /tmp/site-1m [--runs 20] [--only batch|range|warranty|lookup|trace|stock|expiry]
 //! ```
 //! The SQLite copy is written next to the store (`DIR.sqlite`) on the
@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection};
-use scantrail::report::{self, gen, Report, Request};
+use scantrail::dev::gen;
+use scantrail::report::{self, Report, Request};
 use scantrail::store::{derived, OpenOptions, Quantity, Store};
 
 fn arg(name: &str, default: &str) -> String {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use scantrail::cli::dev_append::synthetic_movement;
+use scantrail::dev::synthetic::synthetic_movement;
 use scantrail::store::committer::Committer;
 use scantrail::store::{keys, OpenOptions, Store};
 

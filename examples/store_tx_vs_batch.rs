@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release --example store_tx_vs_batch -- batch|tx`
 
-use scantrail::cli::dev_append::synthetic_movement;
+use scantrail::dev::synthetic::synthetic_movement;
 use scantrail::store::{chain, derived, envelope::Stored, keys, Movement};
 use sled::Transactional;
 use std::time::Instant;

@@ -6,7 +6,7 @@
 //!   store's own rate for the same movements through `Store::ingest_many`
 //!   with no HTTP (`--direct`).
 //! - `catchup --movements M`: a site store with a backlog of M movements
-//!   (`scantrail dev-append`), then `scantrail run` with `[sync]`: time until
+//!   (`scantrail-dev dev-append`), then `scantrail run` with `[sync]`: time until
 //!   head office holds the last one.
 //!
 //! `cargo run --release --example sync_bench -- ingest --sites 50 --per-site 4000`
@@ -16,16 +16,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use scantrail::cli::dev_append::synthetic_movement;
+use scantrail::dev::synthetic::synthetic_movement;
 use scantrail::store::chain::{self, Hash};
 use scantrail::store::ingest::{Entries, Incoming};
 use scantrail::store::{Movement, OpenOptions, Store};
 use scantrail::sync::protocol::{Ack, Batch, ReferenceVersions, PROTOCOL_VERSION};
 
-fn bin() -> PathBuf {
+/// `scantrail`, or with `name` another binary of the package, beside the
+/// examples folder: target/release/examples/sync_bench -> target/release/NAME.
+/// Build them first: `cargo build --release --bins`.
+fn bin_named(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    // target/release/examples/sync_bench -> target/release/scantrail
-    exe.parent().unwrap().parent().unwrap().join("scantrail")
+    exe.parent().unwrap().parent().unwrap().join(name)
+}
+
+fn bin() -> PathBuf {
+    bin_named("scantrail")
 }
 
 fn pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
@@ -59,14 +65,8 @@ fn token(site: &str) -> String {
 
 fn start_hq(dir: &Path, sites: &[String]) -> (Child, String, PathBuf) {
     let (ca, _, _) = pki(dir);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut text = format!(
-        "data_dir = \"hq-data\"\n[hq]\nlisten = \"127.0.0.1:{port}\"\ncert = \"cert.pem\"\nkey = \"key.pem\"\nrequests_per_second = 100000\n"
-    );
+    let mut text =
+        "data_dir = \"hq-data\"\n[hq]\nlisten = \"127.0.0.1:0\"\ncert = \"cert.pem\"\nkey = \"key.pem\"\nrequests_per_second = 100000\n".to_owned();
     for s in sites {
         text.push_str(&format!(
             "[[sites]]\nid = \"{s}\"\ntoken_sha256 = \"{}\"\n",
@@ -75,23 +75,32 @@ fn start_hq(dir: &Path, sites: &[String]) -> (Child, String, PathBuf) {
     }
     std::fs::write(dir.join("hq.toml"), text).unwrap();
     let mut child = Command::new(bin())
-        .args(["hq", "--config"])
+        .args(["hq", "--listen", "127.0.0.1:0", "--config"])
         .arg(dir.join("hq.toml"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    let url = listening(&mut child);
+    (child, url, ca)
+}
+
+/// The URL of the `listening on URL` line a server started on port 0 prints
+/// first (the port comes from the OS).
+fn listening(child: &mut Child) -> String {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    assert!(line.starts_with("listening on"), "{line}");
-    (child, format!("https://127.0.0.1:{port}"), ca)
+    line.strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("not a listening line: {line:?}"))
+        .trim()
+        .to_owned()
 }
 
 /// A chain of `n` movements. `spread`: every movement on another of 1,000
 /// lots, 40 locations, 300 counterparties (index inserts all over the key
-/// space); otherwise the distribution `scantrail dev-append` makes (one lot
+/// space); otherwise the distribution `scantrail-dev dev-append` makes (one lot
 /// and location per writer, serials and days ascending), so the figure
 /// compares with the store's own commit rate measured with dev-append.
 fn chain_of(site: &str, n: u64, spread: bool, salt: u64) -> Vec<Movement> {
@@ -229,15 +238,10 @@ fn catchup(args: &[String]) {
     let site = "backlog-site".to_owned();
     let (mut hq, url, ca) = start_hq(tmp.path(), std::slice::from_ref(&site));
     let config = tmp.path().join("site.toml");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     std::fs::write(
         &config,
         format!(
-            "data_dir = \"site-data\"\n[site]\nid = \"{site}\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n[[tokens]]\nname = \"bench\"\nrole = \"admin\"\ntoken = \"bench-admin-token\"\n[sync]\nurl = \"{url}\"\ncredential = \"{}\"\nca = \"{}\"\nbatch_max = {}\n",
+            "data_dir = \"site-data\"\n[site]\nid = \"{site}\"\n[http]\nlisten = \"127.0.0.1:0\"\n[[tokens]]\nname = \"bench\"\nrole = \"admin\"\ntoken = \"bench-admin-token\"\n[sync]\nurl = \"{url}\"\ncredential = \"{}\"\nca = \"{}\"\nbatch_max = {}\n",
             token(&site),
             ca.display(),
             arg(args, "--batch", 2_000)
@@ -245,7 +249,7 @@ fn catchup(args: &[String]) {
     )
     .unwrap();
     let t = Instant::now();
-    let out = Command::new(bin())
+    let out = Command::new(bin_named("scantrail-dev"))
         .args(["dev-append", "--config"])
         .arg(&config)
         .args(["--count", &movements.to_string(), "--threads", "8"])
@@ -260,13 +264,13 @@ fn catchup(args: &[String]) {
     );
     let started = Instant::now();
     let mut daemon = Command::new(bin())
-        .args(["run", "--config"])
+        .args(["run", "--listen", "127.0.0.1:0", "--config"])
         .arg(&config)
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let status = format!("http://127.0.0.1:{port}/api/v1/sync");
+    let status = format!("{}/api/v1/sync", listening(&mut daemon));
     loop {
         std::thread::sleep(Duration::from_millis(200));
         let st: Option<serde_json::Value> = ureq::get(&status)

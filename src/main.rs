@@ -33,9 +33,6 @@ enum Command {
     Backup(cli::backup::Args),
     /// Compliance reports: stock, movements, recall, trace, warranty, expiry.
     Report(cli::report::Args),
-    /// Append synthetic movements (tests and benchmarks).
-    #[command(hide = true)]
-    DevAppend(cli::dev_append::Args),
     /// The product master: import from CSV or JSON, list.
     Products(cli::products::Args),
     /// Holds and recalls: add, list, release the site's own.
@@ -44,19 +41,12 @@ enum Command {
     Picklists(cli::picklists::Args),
     /// Reverse a movement of the journal with a correction, naming why.
     Correct(cli::correct::Args),
-    /// Write a synthetic site (benchmarks and demos).
-    #[command(hide = true)]
-    GenData(cli::gen_data::Args),
     /// Open one scanner and print every scan as it is read, parsed.
     Listen(cli::listen::Args),
     /// A virtual scanner on a pseudo-terminal that sends the given scans.
     Simulate(cli::simulate::Args),
     /// Read every barcode in PNG or JPEG photos of labels and parse each like a scan.
     Decode(cli::decode::Args),
-    /// Drive a site daemon with pty scanners and HTTP handhelds; report
-    /// accepted scans/s and scan-to-decision latency.
-    #[command(hide = true)]
-    Loadtest(cli::loadtest::Args),
     /// Run head office (or act on it: recalls, products, pick lists, site status).
     Hq(cli::hq::Args),
     /// The site's link to head office: state, backlog, last acknowledgement.
@@ -75,16 +65,13 @@ fn main() -> ExitCode {
         Command::Reindex(args) => cli::reindex::run(args),
         Command::Backup(args) => cli::backup::run(args),
         Command::Report(args) => cli::report::run(args),
-        Command::DevAppend(args) => cli::dev_append::run(args),
         Command::Products(args) => cli::products::run(args),
         Command::Holds(args) => cli::holds::run(args),
         Command::Picklists(args) => cli::picklists::run(args),
         Command::Correct(args) => cli::correct::run(args),
-        Command::GenData(args) => cli::gen_data::run(args),
         Command::Listen(args) => cli::listen::run(args),
         Command::Simulate(args) => cli::simulate::run(args),
         Command::Decode(args) => cli::decode::run(args),
-        Command::Loadtest(args) => cli::loadtest::run(args),
         Command::Hq(args) => cli::hq::run(args),
         Command::Status(args) => cli::status::run(args),
         Command::Sync(args) => cli::sync::run(args),

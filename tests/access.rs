@@ -458,18 +458,23 @@ fn the_older_token_form_loads_with_one_warning() {
 fn a_bad_token_entry_is_refused_at_start() {
     let site =
         Site::new("[[tokens]]\nname = \"boss-1\"\nrole = \"boss\"\ntoken = \"0123456789abcdef\"\n");
-    let out = std::process::Command::new(support::daemon::binary())
-        .args(["run", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&site.config)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (code, stderr) = Daemon::start_refused(&site.config);
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("tokens[0].role")
             && stderr.contains("unknown role \"boss\": use handheld, supervisor or admin"),
         "{stderr}"
     );
+}
+
+/// The harness fails a test whose daemon does not start, with the
+/// daemon's own words, instead of hanging or testing nothing.
+#[test]
+#[should_panic(expected = "unknown role")]
+fn the_harness_fails_with_the_log_of_a_daemon_that_did_not_start() {
+    let site =
+        Site::new("[[tokens]]\nname = \"boss-1\"\nrole = \"boss\"\ntoken = \"0123456789abcdef\"\n");
+    let _daemon = Daemon::start(&site.config);
 }
 
 /// A handheld's event stream carries only its own stations' events, each

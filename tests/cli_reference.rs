@@ -3,9 +3,10 @@
 //! store: directly when no daemon runs, and through the daemon's HTTP API
 //! when `scantrail run` holds the store.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use chrono::Utc;
 use serde_json::{json, Value};
@@ -14,6 +15,7 @@ use scantrail::station::records::encode;
 use scantrail::station::reference::{Change, Hold, HoldKind, HoldScope, Owner};
 use scantrail::store::reference::Reference;
 use scantrail::store::{OpenOptions, Store};
+use support::daemon::{dev_binary, Daemon};
 
 const BIN: &str = env!("CARGO_BIN_EXE_scantrail");
 const ADMIN: &str = "test-admin-token-123";
@@ -45,13 +47,13 @@ impl Site {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("scantrail.toml");
         let site = Site { dir, config };
-        site.write_config("127.0.0.1:0");
+        site.write_config();
         std::fs::write(site.file("products.csv"), PRODUCTS).unwrap();
         std::fs::write(site.file("picklists.csv"), PICK_LISTS).unwrap();
         site
     }
 
-    fn write_config(&self, listen: &str) {
+    fn write_config(&self) {
         std::fs::write(
             &self.config,
             format!(
@@ -63,7 +65,7 @@ name = "Test warehouse"
 gln = "9506000000019"
 
 [http]
-listen = "{listen}"
+listen = "127.0.0.1:0"
 admin_token = "{ADMIN}"
 
 [[stations]]
@@ -112,7 +114,12 @@ token_sha256 = "{bob}"
 
     /// Runs `scantrail ARGS... --config CONFIG`.
     fn run(&self, args: &[&str]) -> Output {
-        let output = Command::new(BIN)
+        self.run_with(BIN, args)
+    }
+
+    /// Runs `BINARY ARGS... --config CONFIG`.
+    fn run_with(&self, binary: &str, args: &[&str]) -> Output {
+        let output = Command::new(binary)
             .args(args)
             .arg("--config")
             .arg(&self.config)
@@ -124,7 +131,11 @@ token_sha256 = "{bob}"
 
     /// Runs a command that must succeed; returns its stdout.
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
+        self.ok_with(BIN, args)
+    }
+
+    fn ok_with(&self, binary: &str, args: &[&str]) -> String {
+        let out = self.run_with(binary, args);
         assert!(
             out.status.success(),
             "scantrail {args:?} failed: {}{}",
@@ -154,65 +165,6 @@ token_sha256 = "{bob}"
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
-    }
-}
-
-/// `scantrail run` as a child; SIGTERM and wait on drop.
-struct Daemon {
-    child: Child,
-    url: String,
-}
-
-impl Daemon {
-    fn start(site: &Site) -> Daemon {
-        let log = std::fs::File::create(site.file("daemon.log")).unwrap();
-        let mut child = Command::new(BIN)
-            .args(["run", "--config"])
-            .arg(&site.config)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        while !line.starts_with("listening on ") {
-            line.clear();
-            if stdout.read_line(&mut line).unwrap() == 0 {
-                let _ = child.wait();
-                panic!(
-                    "the daemon did not start: {}",
-                    std::fs::read_to_string(site.file("daemon.log")).unwrap_or_default()
-                );
-            }
-        }
-        let url = line.trim().trim_start_matches("listening on ").to_owned();
-        // The commands find the daemon through `[http] listen`: give them
-        // the port it got (the daemon read its configuration at start).
-        site.write_config(url.trim_start_matches("http://"));
-        Daemon { child, url }
-    }
-
-    fn stop(mut self) {
-        self.terminate();
-    }
-
-    fn terminate(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-            let status = self.child.wait().unwrap();
-            assert!(status.success(), "the daemon stopped with {status}");
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 
@@ -363,7 +315,9 @@ fn direct_mode_without_a_daemon() {
 fn daemon_mode_goes_through_the_api_and_corrects_a_scan() {
     let site = Site::new();
     head_office_recall(&site.create_store());
-    let daemon = Daemon::start(&site);
+    let daemon = Daemon::start(&site.config);
+    // The commands find the daemon through `[http] listen`.
+    daemon.point_config_here(&site.config);
 
     // The store is the daemon's now: a direct open is refused...
     let out = Command::new(BIN)
@@ -376,7 +330,7 @@ fn daemon_mode_goes_through_the_api_and_corrects_a_scan() {
     // ...and every reference command goes through the API.
     reference_commands(&site, true);
 
-    let answer: Value = ureq::post(&format!("{}/api/v1/scans", daemon.url))
+    let answer: Value = ureq::post(&daemon.url("/api/v1/scans"))
         .set("Authorization", &format!("Bearer {HANDHELD}"))
         .send_json(json!({
             "station": "dock-1",
@@ -418,7 +372,8 @@ fn daemon_mode_goes_through_the_api_and_corrects_a_scan() {
         assert!(table.contains("correction"), "{table}");
     };
     check_journal(&site);
-    daemon.stop();
+    let status = daemon.stop();
+    assert!(status.success(), "the daemon stopped with {status}");
 
     // Once the daemon is gone, the same journal is read directly.
     check_journal(&site);
@@ -427,7 +382,10 @@ fn daemon_mode_goes_through_the_api_and_corrects_a_scan() {
 #[test]
 fn direct_mode_correction_reverses_a_movement() {
     let site = Site::new();
-    site.ok(&["dev-append", "--count", "3", "--threads", "1"]);
+    site.ok_with(
+        dev_binary(),
+        &["dev-append", "--count", "3", "--threads", "1"],
+    );
     let out = site.ok(&[
         "correct",
         "2",
@@ -493,4 +451,52 @@ fn usage_errors_exit_2() {
         "100",
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The developer tools are `scantrail-dev`'s, not the product's: the
+/// installed binary neither lists nor runs them.
+#[test]
+fn the_product_binary_has_no_developer_tools() {
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("run") && help.contains("verify"), "{help}");
+    for tool in ["dev-append", "gen-data", "loadtest"] {
+        assert!(!help.contains(tool), "{tool} in: {help}");
+        let out = Command::new(BIN).args([tool, "--help"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "scantrail {tool}");
+        let out = Command::new(dev_binary())
+            .args([tool, "--help"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "scantrail-dev {tool}");
+    }
+}
+
+/// `scantrail::dev` (synthetic data) is for the tools, tests and
+/// benchmarks: no module of the product names it.
+#[test]
+fn the_product_does_not_use_the_dev_module() {
+    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let skip = path.ends_with("src/dev") || path.ends_with("src/bin/scantrail-dev");
+            if path.is_dir() && !skip {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if text.contains("crate::dev") || text.contains("scantrail::dev") {
+                    found.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    assert!(
+        found.is_empty(),
+        "the product uses scantrail::dev: {found:?}"
+    );
 }

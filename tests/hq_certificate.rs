@@ -2,6 +2,7 @@
 //! starts, and its health route reports it, instead of starting without a
 //! word while every site's handshake fails.
 
+mod support;
 mod sync_support;
 
 use std::path::Path;
@@ -44,7 +45,7 @@ fn an_expired_certificate_is_reported_at_start() {
     assert!(log.contains("certificate is not valid"), "{log}");
     assert!(log.contains("expired on"), "{log}");
     assert!(log.contains("renewed certificate"), "{log}");
-    proc.sigterm();
+    proc.stop();
 }
 
 #[test]
@@ -72,5 +73,5 @@ fn a_certificate_expiring_soon_is_warned_at_start_and_in_health() {
         "{health}"
     );
     assert!(health["certificate"]["not_after"].is_string(), "{health}");
-    proc.sigterm();
+    proc.stop();
 }

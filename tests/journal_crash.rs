@@ -32,7 +32,7 @@ impl Rng {
 }
 
 fn dev_append(dir: &Path, count: u64, threads: u64) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scantrail"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scantrail-dev"));
     cmd.args([
         "dev-append",
         "--config",

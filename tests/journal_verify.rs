@@ -20,7 +20,7 @@ fn scantrail(args: &[&str], data: &Path) -> Output {
 }
 
 fn make_store(dir: &Path, count: u64) {
-    let out = Command::new(env!("CARGO_BIN_EXE_scantrail"))
+    let out = Command::new(env!("CARGO_BIN_EXE_scantrail-dev"))
         .args([
             "dev-append",
             "--config",

@@ -3,30 +3,34 @@
 //! return, a correction, a second lot near expiry, and serials 98..1000 of
 //! a serial-tracked product (numeric order, 99 < 100). Every report is run
 //! through the library with exact figures, then the real binary's JSON is
-//! compared with the running daemon's `GET /api/v1/reports/...`.
+//! compared with the running daemon's `GET /api/v1/reports/...`. Each
+//! report has its own tests over the same fixture (built anew in each
+//! test's temp dir), so the first failure does not hide the rest.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use scantrail::report::{self, gen, Report, Request};
+use scantrail::report::{self, Report, Request};
 use scantrail::station::records::encode;
 use scantrail::station::reference::{Change, Owner, Product, Tracking};
 use scantrail::store::reference::Reference;
 use scantrail::store::{
     Counterparty, Documents, Kind, Movement, NewMovement, OpenOptions, Quantity, ScanSource, Store,
 };
+use support::daemon::Daemon;
 
 const SITE: &str = "report-site";
 const TOKEN: &str = "report-test-token";
 
 fn lot_gtin() -> String {
-    gen::gtin(1)
+    "09506000000015".into()
 }
 
 fn serial_gtin() -> String {
-    gen::gtin(2)
+    "09506000000022".into()
 }
 
 fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
@@ -293,15 +297,34 @@ fn json(r: &Report) -> serde_json::Value {
     serde_json::to_value(r).unwrap()
 }
 
-#[test]
-fn reports_give_the_known_answers() {
+/// The hand-built site, opened: each test builds its own (a few dozen
+/// commits), so tests share the scenario but not a store.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Store,
+    /// The dispatch a correction reverses.
+    wrong: Movement,
+}
+
+fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let wrong = build(dir.path());
     let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
-    let (lg, sg) = (lot_gtin(), serial_gtin());
+    Fixture {
+        _dir: dir,
+        store,
+        wrong,
+    }
+}
 
-    // Recall by batch.
-    let r = json(&run(&store, "recall", &[("gtin", &lg), ("lot", "L1")]));
+/// Recall by batch.
+#[test]
+fn recall_by_batch_names_suppliers_stock_dispatches_and_customers() {
+    let f = fixture();
+    let store = &f.store;
+    let lg = lot_gtin();
+    let wrong = &f.wrong;
+    let r = json(&run(store, "recall", &[("gtin", &lg), ("lot", "L1")]));
     assert_eq!(r["found"], true);
     let t = &r["totals"];
     assert_eq!(
@@ -389,9 +412,15 @@ fn reports_give_the_known_answers() {
         ),
         (Some("Customer Two"), Some("4"))
     );
+}
 
-    // A lot this store never saw: found false, said in words.
-    let r = run(&store, "recall", &[("gtin", &lg), ("lot", "NEVER")]);
+/// A lot this store never saw: found false, said in words.
+#[test]
+fn recall_of_an_unknown_lot_says_so_and_names_it_beside_known_ones() {
+    let f = fixture();
+    let store = &f.store;
+    let lg = lot_gtin();
+    let r = run(store, "recall", &[("gtin", &lg), ("lot", "NEVER")]);
     assert_eq!(
         r.note(),
         Some(
@@ -403,16 +432,22 @@ fn reports_give_the_known_answers() {
     );
     // Partly unknown: the known lot's figures, the unknown one named.
     let r = json(&run(
-        &store,
+        store,
         "recall",
         &[("gtin", &lg), ("lot", "L1"), ("lot", "L404")],
     ));
     assert_eq!(r["unknown_lots"], serde_json::json!(["L404"]));
     assert_eq!(r["totals"]["received"], "150");
+}
 
-    // Recall by serial range: numeric, so 99 < 100 < 101 and 1000 is out.
+/// Recall by serial range: numeric, so 99 < 100 < 101 and 1000 is out.
+#[test]
+fn recall_by_serial_range_orders_serials_numerically() {
+    let f = fixture();
+    let store = &f.store;
+    let sg = serial_gtin();
     let r = json(&run(
-        &store,
+        store,
         "recall",
         &[("gtin", &sg), ("from", "99"), ("to", "101")],
     ));
@@ -439,10 +474,16 @@ fn reports_give_the_known_answers() {
     assert_eq!(r["totals"]["dispatched"], "2");
     assert_eq!(r["totals"]["in_stock"], "1");
     assert_eq!(r["customers"].as_array().unwrap().len(), 2);
+}
 
-    // Movements of a serial, in order.
+/// Movements of a serial, in order.
+#[test]
+fn movements_of_a_serial_come_in_order() {
+    let f = fixture();
+    let store = &f.store;
+    let (lg, sg) = (lot_gtin(), serial_gtin());
     let r = json(&run(
-        &store,
+        store,
         "movements",
         &[("gtin", &sg), ("serial", "100")],
     ));
@@ -453,14 +494,21 @@ fn reports_give_the_known_answers() {
         .map(|m| m["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["receipt", "dispatch", "return"]);
-    let r = run(&store, "movements", &[("gtin", &lg), ("lot", "NEVER")]);
+    let r = run(store, "movements", &[("gtin", &lg), ("lot", "NEVER")]);
     assert!(r
         .note()
         .unwrap()
         .starts_with("no movements of lot NEVER of GTIN"));
+}
 
-    // Trace: the correction right under the dispatch it reverses.
-    let r = json(&run(&store, "trace", &[("gtin", &lg), ("lot", "L1")]));
+/// Trace: the correction right under the dispatch it reverses.
+#[test]
+fn trace_puts_a_correction_under_the_dispatch_it_reverses() {
+    let f = fixture();
+    let store = &f.store;
+    let lg = lot_gtin();
+    let wrong = &f.wrong;
+    let r = json(&run(store, "trace", &[("gtin", &lg), ("lot", "L1")]));
     let steps = r["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 8);
     let at = steps
@@ -483,10 +531,16 @@ fn reports_give_the_known_answers() {
         "{}",
         steps[0]["summary"]
     );
+}
 
-    // Warranty: sold 31 January 2026, 25 months: 29 February 2028 (clamped).
+/// Warranty: sold 31 January 2026, 25 months: 29 February 2028 (clamped).
+#[test]
+fn warranty_ends_on_a_clamped_date_and_names_returns() {
+    let f = fixture();
+    let store = &f.store;
+    let sg = serial_gtin();
     let r = json(&run(
-        &store,
+        store,
         "warranty",
         &[("gtin", &sg), ("serial", "99"), ("today", "2028-02-29")],
     ));
@@ -495,23 +549,28 @@ fn reports_give_the_known_answers() {
     assert_eq!(r["warranty_end"], "2028-02-29");
     assert_eq!(r["in_warranty"], true);
     let r = json(&run(
-        &store,
+        store,
         "warranty",
         &[("gtin", &sg), ("serial", "99"), ("today", "2028-03-01")],
     ));
     assert_eq!(r["in_warranty"], false);
     let r = json(&run(
-        &store,
+        store,
         "warranty",
         &[("gtin", &sg), ("serial", "100"), ("today", "2026-06-01")],
     ));
     assert_eq!(r["state"], "returned");
     assert_eq!(r["returns"].as_array().unwrap().len(), 1);
     assert_eq!(r["returns"][0]["from"]["name"], "Customer Two");
+}
 
-    // Expiry: only L2 (15 March) within 30 days of 1 March.
+/// Expiry: only L2 (15 March) within 30 days of 1 March.
+#[test]
+fn expiry_lists_only_lots_within_the_window() {
+    let f = fixture();
+    let store = &f.store;
     let r = json(&run(
-        &store,
+        store,
         "expiry",
         &[("days", "30"), ("today", "2026-03-01")],
     ));
@@ -521,9 +580,15 @@ fn reports_give_the_known_answers() {
         (&lots[0]["lot"], &lots[0]["days_left"], &lots[0]["quantity"]),
         (&"L2".into(), &14.into(), &"40".into())
     );
+}
 
-    // Stock: lot balances and serials on hand.
-    let r = json(&run(&store, "stock", &[("gtin", &lg)]));
+/// Stock: lot balances and serials on hand.
+#[test]
+fn stock_gives_lot_balances_and_serials_on_hand() {
+    let f = fixture();
+    let store = &f.store;
+    let (lg, sg) = (lot_gtin(), serial_gtin());
+    let r = json(&run(store, "stock", &[("gtin", &lg)]));
     let lots: Vec<_> = r["lots"]
         .as_array()
         .unwrap()
@@ -546,12 +611,12 @@ fn reports_give_the_known_answers() {
         ]
     );
     let r = json(&run(
-        &store,
+        store,
         "stock",
         &[("gtin", &lg), ("expiring_before", "2026-06-01")],
     ));
     assert_eq!(r["lots"].as_array().unwrap().len(), 1);
-    let r = json(&run(&store, "stock", &[("gtin", &sg), ("by", "serial")]));
+    let r = json(&run(store, "stock", &[("gtin", &sg), ("by", "serial")]));
     let serials: Vec<_> = r["serials"]
         .as_array()
         .unwrap()
@@ -566,13 +631,19 @@ fn reports_give_the_known_answers() {
             ("98", "in_stock")
         ]
     );
-    let r = run(&store, "stock", &[("location", "NOWHERE")]);
+    let r = run(store, "stock", &[("location", "NOWHERE")]);
     assert_eq!(
         r.note(),
         Some("no stock on hand of at NOWHERE in this store")
     );
+}
 
-    // Every table fits 80 columns.
+/// Every table fits 80 columns.
+#[test]
+fn every_table_fits_80_columns() {
+    let f = fixture();
+    let store = &f.store;
+    let (lg, sg) = (lot_gtin(), serial_gtin());
     for (kind, v) in [
         ("recall", vec![("gtin", lg.as_str()), ("lot", "L1")]),
         ("trace", vec![("gtin", lg.as_str()), ("lot", "L1")]),
@@ -582,7 +653,7 @@ fn reports_give_the_known_answers() {
             vec![("gtin", sg.as_str()), ("from", "1"), ("to", "2000")],
         ),
     ] {
-        let text = report::render::table(&run(&store, kind, &v));
+        let text = report::render::table(&run(store, kind, &v));
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     }
 }
@@ -600,34 +671,6 @@ fn cli(args: &[&str], data: &Path, config: &Path) -> Output {
         .unwrap()
 }
 
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_daemon(config: &Path) -> (Daemon, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scantrail"))
-        .args(["run", "--listen", "127.0.0.1:0", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("the daemon exited").unwrap();
-        if let Some(a) = line.strip_prefix("listening on ") {
-            break a.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (Daemon(child), addr)
-}
-
 fn api(base: &str, path: &str) -> (u16, serde_json::Value) {
     let answer = ureq::get(&format!("{base}{path}"))
         .set("Authorization", &format!("Bearer {TOKEN}"))
@@ -639,8 +682,8 @@ fn api(base: &str, path: &str) -> (u16, serde_json::Value) {
     }
 }
 
-#[test]
-fn command_line_and_api_agree() {
+/// The fixture in a temp dir with a site configuration: (dir, data, config).
+fn site_on_disk() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     build(&data);
@@ -648,10 +691,16 @@ fn command_line_and_api_agree() {
     std::fs::write(
         &config,
         format!(
-            "data_dir = \"data\"\n[site]\nid = \"{SITE}\"\n[http]\nadmin_token = \"{TOKEN}\"\n"
+            "data_dir = \"data\"\n[site]\nid = \"{SITE}\"\n[http]\nadmin_token = \"{TOKEN}\"\nlisten = \"127.0.0.1:0\"\n"
         ),
     )
     .unwrap();
+    (dir, data, config)
+}
+
+#[test]
+fn command_line_and_api_agree() {
+    let (_dir, data, config) = site_on_disk();
     let (lg, sg) = (lot_gtin(), serial_gtin());
     let queries: Vec<(Vec<String>, String)> = vec![
         (
@@ -724,7 +773,8 @@ fn command_line_and_api_agree() {
         ),
     ];
 
-    let (daemon, addr) = start_daemon(&config);
+    let daemon = Daemon::start(&config);
+    let addr = daemon.base_url().to_owned();
     let mut from_api = Vec::new();
     for (_, path) in &queries {
         let (status, body) = api(&addr, &format!("/api/v1/reports/{path}"));
@@ -745,14 +795,7 @@ fn command_line_and_api_agree() {
     assert_eq!(status, 400);
     // While the daemon holds the store, the command line asks it: the same
     // JSON, the same refusal of bad input.
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = \"data\"\n[site]\nid = \"{SITE}\"\n[http]\nadmin_token = \"{TOKEN}\"\nlisten = \"{}\"\n",
-            addr.trim_start_matches("http://")
-        ),
-    )
-    .unwrap();
+    daemon.point_config_here(&config);
     let out = cli(
         &["stock", "--gtin", &lg, "--format", "json"],
         &data,
@@ -771,7 +814,8 @@ fn command_line_and_api_agree() {
         &config,
     );
     assert_eq!(out.status.code(), Some(1));
-    drop(daemon);
+    let status = daemon.stop();
+    assert!(status.success(), "the daemon stopped with {status}");
 
     for ((args, path), api_json) in queries.iter().zip(&from_api) {
         let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -785,6 +829,12 @@ fn command_line_and_api_agree() {
         let cli_json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(&cli_json, api_json, "{path}");
     }
+}
+
+#[test]
+fn command_line_says_nothing_found_refuses_bad_input_and_writes_csv() {
+    let (_dir, data, config) = site_on_disk();
+    let (lg, sg) = (lot_gtin(), serial_gtin());
 
     // Nothing found: exit 0 and the sentence, not an empty table.
     let out = cli(

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::daemon::{open_events, scantrail, Api, Daemon, Reply};
+use support::daemon::{open_events, scantrail, scantrail_dev, Api, Daemon, Reply};
 use support::scanner::expect_from_host;
 
 const SERIAL_GTIN: &str = "09506000134352";
@@ -1119,13 +1119,13 @@ fn a_config_for_a_missing_scanner_still_starts() {
     assert_eq!(r.body["status"], "ok");
 }
 
-/// The hidden load test runs its own daemon with pty scanners and
-/// handhelds, and every scan of a short run is accepted.
+/// The load test (`scantrail-dev loadtest`) runs its own daemon with pty
+/// scanners and handhelds, and every scan of a short run is accepted.
 #[test]
 fn loadtest_smoke_run() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("load");
-    let out = scantrail(&[
+    let out = scantrail_dev(&[
         "loadtest",
         "--scanners",
         "3",

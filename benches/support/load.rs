@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use scantrail::cli::dev_append::synthetic_movement;
+use scantrail::dev::synthetic::synthetic_movement;
 use scantrail::store::{Movement, NewMovement, Result};
 
 pub struct Outcome {

@@ -10,7 +10,6 @@
 //! the same code serves a site and head office's store of all sites.
 
 pub mod expiry;
-pub mod gen;
 pub mod http;
 pub mod movements;
 pub mod range;

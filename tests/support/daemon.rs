@@ -1,25 +1,37 @@
-//! The real `scantrail run` daemon as a child process, for end-to-end
-//! tests: start it on a configuration, read the `listening on http://ADDR`
-//! line it prints, talk to it over HTTP, and stop it with SIGTERM (or kill
-//! it on drop).
+//! The one harness for starting `scantrail run` and `scantrail hq` as
+//! child processes in tests: always `--listen 127.0.0.1:0` (the OS picks a
+//! free port, so parallel tests never race for one), readiness from the
+//! `listening on URL` line the server prints, a timeout on every wait, and
+//! SIGKILL on drop. Stop it with SIGTERM ([`Daemon::stop`]) or SIGKILL
+//! ([`Daemon::kill`]). Also: HTTP helpers for the API, and the developer
+//! tools (`scantrail-dev`) the tests build stores with.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 use serde_json::Value;
 
-/// How long the daemon may take to start or to stop.
-pub const WAIT: Duration = Duration::from_secs(20);
+/// How long a server may take to start or to stop.
+pub const WAIT: Duration = Duration::from_secs(30);
 
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_scantrail")
 }
 
-/// A running daemon; SIGKILLed on drop unless stopped.
+/// The developer tools: `dev-append`, `gen-data`, `loadtest`.
+pub fn dev_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_scantrail-dev")
+}
+
+/// A running `scantrail run` or `scantrail hq`; SIGKILLed on drop unless
+/// stopped.
 pub struct Daemon {
     child: Option<Child>,
     url: String,
@@ -27,41 +39,88 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts `scantrail run --config CONFIG --listen 127.0.0.1:0` and waits
-    /// for its listening line. Its log (stderr) goes to `CONFIG.log`.
+    /// `scantrail run --config CONFIG`: the site daemon. Its log (stderr)
+    /// goes to `CONFIG.log`.
     pub fn start(config: &Path) -> Daemon {
         Daemon::start_with(config, |_| {})
     }
 
     /// `start`, with the command adjusted first (e.g. resource limits).
     pub fn start_with(config: &Path, adjust: impl FnOnce(&mut Command)) -> Daemon {
+        Daemon::spawn("run", config, adjust)
+    }
+
+    /// `scantrail hq --config CONFIG`: head office. Its log goes to
+    /// `CONFIG.log`.
+    pub fn start_hq(config: &Path) -> Daemon {
+        Daemon::spawn("hq", config, |_| {})
+    }
+
+    /// `scantrail run --config CONFIG` that must refuse to start: waits (at
+    /// most [`WAIT`]) for it to exit, and returns its exit code and stderr.
+    /// Panics if it is still running then (it started instead).
+    pub fn start_refused(config: &Path) -> (Option<i32>, String) {
+        let mut child = Command::new(binary())
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start scantrail run");
+        let deadline = Instant::now() + WAIT;
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("scantrail run was still running after {WAIT:?} instead of refusing");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn spawn(command: &str, config: &Path, adjust: impl FnOnce(&mut Command)) -> Daemon {
         let log = config.with_extension("log");
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log)
-            .expect("cannot create the daemon's log file");
-        let mut command = Command::new(binary());
-        command
-            .arg("run")
-            .arg("--config")
-            .arg(config)
-            .args(["--listen", "127.0.0.1:0"])
+            .expect("cannot create the server's log file");
+        let args: [&OsStr; 5] = [
+            command.as_ref(),
+            "--config".as_ref(),
+            config.as_ref(),
+            "--listen".as_ref(),
+            "127.0.0.1:0".as_ref(),
+        ];
+        let mut server = Command::new(binary());
+        server
+            .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log_file);
-        adjust(&mut command);
-        let mut child = command.spawn().expect("cannot start scantrail run");
+        adjust(&mut server);
+        let mut child = server
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start scantrail {command}: {e}"));
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut sent = false;
+            // Keep reading to the end so the server never blocks on stdout.
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
                 if !sent {
-                    if let Some(addr) = line.strip_prefix("listening on ") {
-                        let _ = tx.send(addr.trim().to_owned());
+                    if let Some(url) = line.strip_prefix("listening on ") {
+                        let _ = tx.send(url.trim().to_owned());
                         sent = true;
                     }
                 }
@@ -69,11 +128,19 @@ impl Daemon {
         });
         let url = match rx.recv_timeout(WAIT) {
             Ok(url) => url,
-            Err(_) => {
+            Err(e) => {
                 let _ = child.kill();
-                let _ = child.wait();
+                let status = child.wait();
+                let why = match e {
+                    mpsc::RecvTimeoutError::Timeout => {
+                        format!("printed no listening line within {WAIT:?}")
+                    }
+                    mpsc::RecvTimeoutError::Disconnected => {
+                        format!("exited without listening ({status:?})")
+                    }
+                };
                 panic!(
-                    "the daemon printed no listening line; its log:\n{}",
+                    "scantrail {command} {why}; its log:\n{}",
                     std::fs::read_to_string(&log).unwrap_or_default()
                 );
             }
@@ -85,7 +152,7 @@ impl Daemon {
         }
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (`https://` for head office)
     pub fn base_url(&self) -> &str {
         &self.url
     }
@@ -95,25 +162,33 @@ impl Daemon {
         format!("{}{path}", self.url)
     }
 
+    /// `127.0.0.1:PORT`
+    pub fn address(&self) -> &str {
+        self.url.split_once("://").map_or(&self.url, |(_, a)| a)
+    }
+
+    /// The port the OS gave the server.
+    pub fn port(&self) -> u16 {
+        let port = self.address().rsplit_once(':').map(|(_, p)| p);
+        port.and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {}", self.url))
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("daemon stopped").id()
     }
 
-    /// What the daemon logged so far.
+    /// What the server logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Sends SIGTERM without waiting.
     pub fn signal_term(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status()
-            .expect("cannot run kill");
-        assert!(status.success(), "kill -TERM failed");
+        kill(Pid::from_raw(self.pid() as i32), Signal::SIGTERM).expect("cannot send SIGTERM");
     }
 
-    /// Waits for the daemon to exit (after a signal) and returns how.
+    /// Waits for the server to exit (after a signal) and returns how.
     pub fn wait(mut self) -> ExitStatus {
         let mut child = self.child.take().expect("daemon stopped");
         let deadline = Instant::now() + WAIT;
@@ -125,7 +200,7 @@ impl Daemon {
                 let _ = child.kill();
                 let _ = child.wait();
                 panic!(
-                    "the daemon did not exit within {WAIT:?}; its log:\n{}",
+                    "the server did not exit within {WAIT:?}; its log:\n{}",
                     self.log()
                 );
             }
@@ -137,6 +212,36 @@ impl Daemon {
     pub fn stop(self) -> ExitStatus {
         self.signal_term();
         self.wait()
+    }
+
+    /// SIGKILL, as a crash or a power cut, and waits for the exit.
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Writes this server's address into `config`'s `listen = ...` line, so
+    /// commands run with `--config` (which find a running server through
+    /// it) reach this one. The server itself read the file at start; a
+    /// restart listens on a new port from the OS again.
+    pub fn point_config_here(&self, config: &Path) {
+        let text = std::fs::read_to_string(config).expect("cannot read the configuration");
+        let mut found = false;
+        let lines: Vec<String> = text
+            .lines()
+            .map(|l| {
+                if l.trim_start().starts_with("listen = ") {
+                    found = true;
+                    format!("listen = \"{}\"", self.address())
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect();
+        assert!(found, "no `listen = ` line in {}", config.display());
+        std::fs::write(config, lines.join("\n") + "\n").unwrap();
     }
 }
 
@@ -279,6 +384,21 @@ pub fn scantrail(args: &[&str]) -> String {
     assert!(
         output.status.success(),
         "scantrail {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("stdout is not UTF-8")
+}
+
+/// Runs `scantrail-dev ARGS...` to completion and returns its stdout.
+pub fn scantrail_dev(args: &[&str]) -> String {
+    let output = Command::new(dev_binary())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("cannot run scantrail-dev");
+    assert!(
+        output.status.success(),
+        "scantrail-dev {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).expect("stdout is not UTF-8")

@@ -1,16 +1,23 @@
 //! Helpers for the sync tests: a throwaway PKI (rcgen), head office and
-//! sites as child processes of the real binary, each in a temp dir.
+//! sites in temp dirs, started as child processes through the one harness
+//! (`tests/support/daemon.rs`: ports from the OS). Head office is started
+//! before the sites' configurations are written, which name its URL; a
+//! test that restarts head office while sites sync puts the proxy
+//! (`proxy.rs`) between them, so the sites keep one address.
+//! Needs `mod support;` beside `mod sync_support;` in the test file.
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_scantrail");
+pub use crate::support::daemon::Daemon;
+use crate::support::daemon::{binary, dev_binary};
+
 /// Head office's admin, in the older `[hq] admin_token` form.
 pub const HQ_ADMIN: &str = "hq-admin-token-for-tests";
 /// Head office's supervisor `quality`, a `[[tokens]]` entry.
@@ -50,15 +57,6 @@ impl Pki {
     }
 }
 
-/// A free loopback port (bound then released; good enough for tests).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 pub fn site_token(site: &str) -> String {
     format!("{site}-sync-token-for-tests")
 }
@@ -68,15 +66,15 @@ pub struct HqDir {
     pub dir: PathBuf,
     pub config: PathBuf,
     pub pki: Pki,
-    pub port: u16,
+    /// Where the last start listens (`https://127.0.0.1:PORT`).
+    url: RefCell<Option<String>>,
 }
 
 impl HqDir {
     pub fn new(dir: &Path, sites: &[&str], extra: &str) -> HqDir {
         let pki = Pki::new(&dir.join("tls"));
-        let port = free_port();
         let mut text = format!(
-            "data_dir = \"data\"\n[hq]\nlisten = \"127.0.0.1:{port}\"\ncert = \"tls/cert.pem\"\nkey = \"tls/key.pem\"\nca = \"tls/ca.pem\"\nadmin_token = \"{HQ_ADMIN}\"\n{extra}\n"
+            "data_dir = \"data\"\n[hq]\nlisten = \"127.0.0.1:0\"\ncert = \"tls/cert.pem\"\nkey = \"tls/key.pem\"\nca = \"tls/ca.pem\"\nadmin_token = \"{HQ_ADMIN}\"\n{extra}\n"
         );
         for s in sites {
             text.push_str(&format!(
@@ -93,23 +91,29 @@ impl HqDir {
             dir: dir.to_owned(),
             config,
             pki,
-            port,
+            url: RefCell::new(None),
         }
     }
 
+    /// Head office's URL since its last start.
     pub fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
+        self.url
+            .borrow()
+            .clone()
+            .expect("head office has not been started")
     }
 
     pub fn data(&self) -> PathBuf {
         self.dir.join("data")
     }
 
-    pub fn start(&self) -> Proc {
-        Proc::start(
-            Command::new(BIN).args(["hq", "--config"]).arg(&self.config),
-            &self.dir.join("hq.log"),
-        )
+    /// `scantrail hq` on a port from the OS, logging to `hq.log`; the
+    /// configuration's `listen` then names that port, for `hq_cli`.
+    pub fn start(&self) -> Daemon {
+        let daemon = Daemon::start_hq(&self.config);
+        daemon.point_config_here(&self.config);
+        *self.url.borrow_mut() = Some(daemon.base_url().to_owned());
+        daemon
     }
 
     /// `GET /api/v1/sites` as head office's admin.
@@ -146,7 +150,7 @@ impl HqDir {
     }
 
     pub fn hq_cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(BIN)
+        Command::new(binary())
             .arg("hq")
             .args(args)
             .arg("--config")
@@ -162,7 +166,8 @@ pub struct SiteDir {
     pub id: String,
     pub dir: PathBuf,
     pub config: PathBuf,
-    pub port: u16,
+    /// Where the last start listens (`http://127.0.0.1:PORT`).
+    url: RefCell<Option<String>>,
 }
 
 pub const HANDHELD: &str = "handheld-token-for-tests";
@@ -171,7 +176,6 @@ pub const SITE_ADMIN: &str = "site-admin-token-for-tests";
 impl SiteDir {
     pub fn new(dir: &Path, id: &str, hq_url: &str, ca: &Path, sync_extra: &str) -> SiteDir {
         std::fs::create_dir_all(dir).unwrap();
-        let port = free_port();
         let config = dir.join("site.toml");
         std::fs::write(
             &config,
@@ -180,7 +184,7 @@ impl SiteDir {
 [site]
 id = "{id}"
 [http]
-listen = "127.0.0.1:{port}"
+listen = "127.0.0.1:0"
 [[stations]]
 id = "dock-1"
 mode = "receive"
@@ -224,7 +228,7 @@ ca = "{ca}"
             id: id.to_owned(),
             dir: dir.to_owned(),
             config,
-            port,
+            url: RefCell::new(None),
         }
     }
 
@@ -232,22 +236,26 @@ ca = "{ca}"
         self.dir.join("data")
     }
 
+    /// The site daemon's URL since its last start.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.url
+            .borrow()
+            .clone()
+            .expect("the site daemon has not been started")
     }
 
-    pub fn start(&self) -> Proc {
-        Proc::start(
-            Command::new(BIN)
-                .args(["run", "--config"])
-                .arg(&self.config),
-            &self.dir.join("site.log"),
-        )
+    /// `scantrail run` on a port from the OS, logging to `site.log`; the
+    /// configuration's `listen` then names that port, for `cli`.
+    pub fn start(&self) -> Daemon {
+        let daemon = Daemon::start(&self.config);
+        daemon.point_config_here(&self.config);
+        *self.url.borrow_mut() = Some(daemon.base_url().to_owned());
+        daemon
     }
 
-    /// `scantrail dev-append` into the store (the daemon must not run).
+    /// `scantrail-dev dev-append` into the store (the daemon must not run).
     pub fn dev_append(&self, count: u64) {
-        let out = Command::new(BIN)
+        let out = Command::new(dev_binary())
             .args(["dev-append", "--config"])
             .arg(&self.config)
             .args(["--count", &count.to_string(), "--threads", "2"])
@@ -281,75 +289,13 @@ ca = "{ca}"
     }
 
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(BIN)
+        Command::new(binary())
             .args(args)
             .arg("--config")
             .arg(&self.config)
             .env("RUST_LOG", "warn")
             .output()
             .unwrap()
-    }
-}
-
-/// A child process that printed `listening on ...`; killed on drop.
-pub struct Proc {
-    pub child: Child,
-}
-
-impl Proc {
-    pub fn start(cmd: &mut Command, log: &Path) -> Proc {
-        let logfile = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        let mut child = cmd
-            .env("RUST_LOG", "info,scantrail=info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(logfile)
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        while !line.starts_with("listening on ") {
-            line.clear();
-            if out.read_line(&mut line).unwrap_or(0) == 0 {
-                let _ = child.wait();
-                panic!(
-                    "{cmd:?} did not start: {}",
-                    std::fs::read_to_string(log).unwrap_or_default()
-                );
-            }
-        }
-        // Keep draining stdout so the child never blocks on it.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while out.read_line(&mut sink).unwrap_or(0) > 0 {
-                sink.clear();
-            }
-        });
-        Proc { child }
-    }
-
-    pub fn sigkill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    pub fn sigterm(mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
     }
 }
 

@@ -136,6 +136,12 @@ impl Proxy {
         format!("https://127.0.0.1:{}", self.port)
     }
 
+    /// Where head office listens now (a restarted head office gets a new
+    /// port from the OS; the sites keep the proxy's).
+    pub fn set_upstream(&self, port: u16) {
+        self.upstream.store(port, Ordering::Relaxed);
+    }
+
     pub fn set_faults(&self, per_mille: u32) {
         self.per_mille.store(per_mille, Ordering::Relaxed);
     }

@@ -1,4 +1,4 @@
-//! A synthetic site for benchmarks and demos (`scantrail gen-data`):
+//! A synthetic site for benchmarks and demos (`scantrail-dev gen-data`):
 //! products with mixed tracking (lot, serial, lot and serial, none; a few
 //! sold by weight), suppliers, customers, lots with expiry, numeric and
 //! alphanumeric serials, receipts, dispatches, returns and corrections,

@@ -1,12 +1,13 @@
-//! `scantrail loadtest` (hidden): drives a site daemon with simulated
+//! `scantrail-dev loadtest`: drives a site daemon with simulated
 //! scanners on pseudo-terminals and handhelds over HTTP at a fixed offered
 //! rate, or with handhelds sending as fast as they can (`--saturate`), and
 //! reports accepted scans per second and scan-to-decision latency.
 //!
-//! By default it starts its own daemon (this executable's `run`) on a fresh
-//! store with a configuration that binds one `[[scanners]]` entry to each
-//! pty it creates; with `--url` and `--token` it drives a daemon that is
-//! already running, over HTTP only.
+//! By default it starts its own daemon (`scantrail run`, see `daemon.rs`)
+//! on a fresh store with a configuration that binds one `[[scanners]]`
+//! entry to each pty it creates; with `--url` and `--token` it drives a
+//! daemon that is already running, over HTTP only. Handhelds speak HTTP
+//! through ureq, one keep-alive agent each.
 //!
 //! Latency: for a pty scanner, from the last byte of the scan written to
 //! the good- or bad-read byte read back; for a handheld, from the request
@@ -14,17 +15,23 @@
 //! scan is a receipt that is accepted and committed durably before it is
 //! answered.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+mod daemon;
+mod metrics;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+use scantrail::cli::Outcome;
+use scantrail::scan::pty::VirtualScanner;
+use serde::Deserialize;
+use serde_json::json;
 
-use crate::scan::pty::VirtualScanner;
+use daemon::Daemon;
+use metrics::cpu_seconds;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -67,6 +74,10 @@ pub struct Args {
     /// Keep the temp folder (configuration, store, daemon log).
     #[arg(long)]
     pub keep: bool,
+    /// The `scantrail` binary to start [default: the one beside this
+    /// executable].
+    #[arg(long, value_name = "PATH")]
+    pub scantrail: Option<PathBuf>,
 }
 
 const GTIN: &str = "09506000134352";
@@ -76,7 +87,7 @@ const GOOD: u8 = 0x06;
 const BAD: u8 = 0x15;
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub fn run(args: Args) -> super::Outcome {
+pub fn run(args: Args) -> Outcome {
     if !(args.rate > 0.0 && args.rate.is_finite()) {
         bail!("--rate must be a positive number of scans per second");
     }
@@ -95,7 +106,8 @@ pub fn run(args: Args) -> super::Outcome {
 
 /// The daemon under test and how to reach it.
 struct Target {
-    address: String,
+    /// `http://HOST:PORT`
+    url: String,
     /// For the product import and the metrics.
     admin_token: String,
     /// For the handhelds' scans.
@@ -105,18 +117,16 @@ struct Target {
     daemon: Option<Daemon>,
 }
 
-async fn load(args: Args) -> super::Outcome {
+async fn load(args: Args) -> Outcome {
     let tag = run_tag();
     let (target, scanners, folder) = match &args.url {
         Some(url) => {
-            let address = url
-                .trim_end_matches('/')
-                .strip_prefix("http://")
-                .context("--url must be http://HOST:PORT")?
-                .to_owned();
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                bail!("--url must be http://HOST:PORT or https://HOST:PORT, not {url:?}");
+            }
             let token = args.token.clone().unwrap_or_default();
             let target = Target {
-                address,
+                url: url.trim_end_matches('/').to_owned(),
                 admin_token: token.clone(),
                 token,
                 stations: args.station.iter().cloned().collect(),
@@ -131,6 +141,7 @@ async fn load(args: Args) -> super::Outcome {
                     std::env::temp_dir().join(format!("scantrail-loadtest-{}", std::process::id()))
                 }
             };
+            let binary = daemon::scantrail_binary(args.scantrail.as_deref())?;
             std::fs::create_dir_all(&folder)
                 .with_context(|| format!("cannot create {}", folder.display()))?;
             let scanners = (0..args.scanners)
@@ -138,10 +149,15 @@ async fn load(args: Args) -> super::Outcome {
                 .collect::<std::io::Result<Vec<_>>>()
                 .context("cannot create the pseudo-terminals")?;
             let token = format!("loadtest-{tag}-admin");
-            let config = write_config(&folder, args.scanners, &token)?;
-            let daemon = Daemon::start(&config, &folder.join("daemon.log"), &args.daemon_log)?;
+            let config = daemon::write_config(&folder, args.scanners, &token)?;
+            let daemon = Daemon::start(
+                &binary,
+                &config,
+                &folder.join("daemon.log"),
+                &args.daemon_log,
+            )?;
             let target = Target {
-                address: daemon.address.clone(),
+                url: daemon.url.clone(),
                 admin_token: token.clone(),
                 token: format!("{token}-h"),
                 stations: (0..STATIONS).map(|s| format!("dock-{s}")).collect(),
@@ -165,26 +181,23 @@ async fn load(args: Args) -> super::Outcome {
     result
 }
 
-async fn drive(
-    args: &Args,
-    target: &Target,
-    scanners: Vec<VirtualScanner>,
-    tag: &str,
-) -> super::Outcome {
+async fn drive(args: &Args, target: &Target, scanners: Vec<VirtualScanner>, tag: &str) -> Outcome {
     // The product every scan is of, so each scan takes the full rule path.
-    let mut admin = Http::connect(&target.address)?;
-    let (status, body) = admin.request(
-        "POST",
-        "/api/v1/products",
-        &target.admin_token,
-        "text/csv",
-        format!("gtin,description,tracking\n{GTIN},Load test pen,lot_and_serial\n").as_bytes(),
-    )?;
-    if status != 200 {
-        bail!(
+    let admin = agent();
+    let import = admin
+        .post(&format!("{}/api/v1/products", target.url))
+        .set("Authorization", &format!("Bearer {}", target.admin_token))
+        .set("Content-Type", "text/csv")
+        .send_string(&format!(
+            "gtin,description,tracking\n{GTIN},Load test pen,lot_and_serial\n"
+        ));
+    match import {
+        Ok(_) => {}
+        Err(ureq::Error::Status(status, answer)) => bail!(
             "importing the load test product failed ({status}): {}",
-            String::from_utf8_lossy(&body)
-        );
+            answer.into_string().unwrap_or_default()
+        ),
+        Err(e) => bail!("cannot reach the daemon at {}: {e}", target.url),
     }
 
     // Every scanner's port is open once its init byte arrived.
@@ -199,7 +212,7 @@ async fn drive(
     let duration = Duration::from_secs_f64(args.duration);
     let start = Instant::now() + Duration::from_millis(200);
     let end = start + duration;
-    let cpu_before = (cpu_seconds("self"), target.daemon.as_ref().map(|d| d.cpu()));
+    let cpu_before = (cpu_seconds("self"), daemon_cpu(target));
 
     let sources = scanners.len() + args.handhelds;
     let mut pty_tasks = Vec::new();
@@ -218,7 +231,7 @@ async fn drive(
         let phase = period.mul_f64((scanners.len() + j) as f64 / sources.max(1) as f64);
         let source = Handheld {
             number: j,
-            address: target.address.clone(),
+            url: format!("{}/api/v1/scans", target.url),
             token: target.token.clone(),
             station: (!target.stations.is_empty())
                 .then(|| target.stations[j % target.stations.len()].clone()),
@@ -244,7 +257,7 @@ async fn drive(
     }
     stop.store(true, Ordering::Relaxed);
     let elapsed = start.elapsed().max(duration);
-    let cpu_after = (cpu_seconds("self"), target.daemon.as_ref().map(|d| d.cpu()));
+    let cpu_after = (cpu_seconds("self"), daemon_cpu(target));
 
     let secs = duration.as_secs_f64();
     println!(
@@ -298,11 +311,36 @@ async fn drive(
     if let (Some(Some(a)), Some(Some(b))) = (cpu_before.1, cpu_after.1) {
         println!("cpu: daemon {:.2} cores", (b - a) / wall.max(f64::EPSILON));
     }
-    let (status, metrics) = admin.request("GET", "/api/v1/metrics", "", "", b"")?;
-    if status == 200 {
-        print_metrics(&String::from_utf8_lossy(&metrics));
+    if let Some(text) = admin
+        .get(&format!("{}/api/v1/metrics", target.url))
+        .call()
+        .ok()
+        .and_then(|r| r.into_string().ok())
+    {
+        metrics::print_daemon_histograms(&text);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// CPU seconds of the daemon this command started.
+fn daemon_cpu(target: &Target) -> Option<Option<f64>> {
+    let pid = target.daemon.as_ref()?.pid()?;
+    Some(cpu_seconds(&pid.to_string()))
+}
+
+/// An HTTP client with one keep-alive connection: the load generator
+/// shares the cores with the daemon, so it opens no more than it needs.
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(ANSWER_TIMEOUT)
+        .max_idle_connections_per_host(1)
+        .build()
+}
+
+/// The part of the scan answer the tally needs.
+#[derive(Deserialize)]
+struct Answer {
+    accepted: bool,
 }
 
 /// Scans sent, answers and latencies of some sources.
@@ -411,7 +449,8 @@ async fn wait_for(scanner: &VirtualScanner, bytes: &[u8]) -> anyhow::Result<u8> 
 /// One handheld, on its own thread and connection.
 struct Handheld {
     number: usize,
-    address: String,
+    /// `.../api/v1/scans`
+    url: String,
     token: String,
     station: Option<String>,
     tag: String,
@@ -427,49 +466,31 @@ impl Handheld {
         stop: &AtomicBool,
     ) -> Tally {
         let mut tally = Tally::default();
-        let mut http = None;
+        let http = agent();
+        let bearer = format!("Bearer {}", self.token);
         let mut next = first;
         let mut n = 0u64;
-        let accepted_marker = br#""accepted":true"#;
-        let station = match &self.station {
-            Some(s) => format!(r#","station":"{s}""#),
-            None => String::new(),
-        };
         while next < end && !stop.load(Ordering::Relaxed) {
             if let Some(wait) = next.checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);
             }
             let serial = serial('H', self.number, n, &self.tag);
-            let body = format!(
-                r#"{{"data":"{}","scan_id":"{serial}"{station}}}"#,
-                scan_data(&serial).replace('\u{1d}', "\\u001d")
-            );
+            let mut body = json!({"data": scan_data(&serial), "scan_id": serial});
+            if let Some(station) = &self.station {
+                body["station"] = json!(station);
+            }
             n += 1;
             tally.sent += 1;
             let started = Instant::now();
-            let answer = (|| {
-                if http.is_none() {
-                    http = Some(Http::connect(&self.address)?);
-                }
-                let conn = http.as_mut().expect("connected");
-                conn.request(
-                    "POST",
-                    "/api/v1/scans",
-                    &self.token,
-                    "application/json",
-                    body.as_bytes(),
-                )
-            })();
+            let answer = http
+                .post(&self.url)
+                .set("Authorization", &bearer)
+                .send_json(&body)
+                .map_err(anyhow::Error::from)
+                .and_then(|r| Ok(r.into_json::<Answer>()?));
             match answer {
-                Ok((200, body)) => tally.record(
-                    started,
-                    memchr::memmem::find(&body, accepted_marker).is_some(),
-                ),
-                Ok(_) => tally.failed += 1,
-                Err(_) => {
-                    tally.failed += 1;
-                    http = None;
-                }
+                Ok(answer) => tally.record(started, answer.accepted),
+                Err(_) => tally.failed += 1,
             }
             next = if saturate {
                 Instant::now()
@@ -478,199 +499,6 @@ impl Handheld {
             };
         }
         tally
-    }
-}
-
-/// A minimal keep-alive HTTP/1.1 client: the load generator shares two
-/// cores with the daemon, so it does no more than it must.
-struct Http {
-    reader: BufReader<TcpStream>,
-    host: String,
-}
-
-impl Http {
-    fn connect(address: &str) -> anyhow::Result<Http> {
-        let stream =
-            TcpStream::connect(address).with_context(|| format!("cannot connect to {address}"))?;
-        stream.set_nodelay(true)?;
-        stream.set_read_timeout(Some(ANSWER_TIMEOUT))?;
-        Ok(Http {
-            reader: BufReader::new(stream),
-            host: address.to_owned(),
-        })
-    }
-
-    fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        token: &str,
-        content_type: &str,
-        body: &[u8],
-    ) -> anyhow::Result<(u16, Vec<u8>)> {
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
-        if !token.is_empty() {
-            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
-        }
-        if !content_type.is_empty() {
-            head.push_str(&format!("Content-Type: {content_type}\r\n"));
-        }
-        head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-        let mut request = head.into_bytes();
-        request.extend_from_slice(body);
-        self.reader.get_mut().write_all(&request)?;
-
-        let mut line = String::new();
-        self.reader.read_line(&mut line)?;
-        let status: u16 = line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .with_context(|| format!("not an HTTP response: {line:?}"))?;
-        let mut length = None;
-        loop {
-            line.clear();
-            if self.reader.read_line(&mut line)? == 0 {
-                bail!("the connection closed");
-            }
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse::<usize>().ok();
-                }
-            }
-        }
-        let length = length.context("the response has no Content-Length")?;
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body)?;
-        Ok((status, body))
-    }
-}
-
-/// The daemon this command started.
-struct Daemon {
-    child: Child,
-    address: String,
-}
-
-impl Daemon {
-    fn start(config: &Path, log: &Path, level: &str) -> anyhow::Result<Daemon> {
-        let exe = std::env::current_exe().context("cannot find this executable")?;
-        let log_file = std::fs::File::create(log)
-            .with_context(|| format!("cannot create {}", log.display()))?;
-        let mut child = Command::new(exe)
-            .arg("run")
-            .arg("--config")
-            .arg(config)
-            .args(["--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", level)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log_file)
-            .spawn()
-            .context("cannot start the daemon")?;
-        let stdout = child.stdout.take().context("no stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            for line in lines.by_ref() {
-                let Ok(line) = line else { return };
-                if let Some(url) = line.strip_prefix("listening on http://") {
-                    let _ = tx.send(url.trim().to_owned());
-                    break;
-                }
-            }
-            // Keep draining so the daemon never blocks on a full pipe.
-            for _ in lines {}
-        });
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(address) => Ok(Daemon { child, address }),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!(
-                    "the daemon did not start; see {}: {}",
-                    log.display(),
-                    std::fs::read_to_string(log).unwrap_or_default()
-                )
-            }
-        }
-    }
-
-    fn cpu(&self) -> Option<f64> {
-        cpu_seconds(&self.child.id().to_string())
-    }
-
-    /// SIGTERM, then waits (SIGKILL after 30 s).
-    fn stop(mut self) -> anyhow::Result<std::process::ExitStatus> {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .context("cannot run kill")?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() > deadline {
-                self.child.kill()?;
-                return Ok(self.child.wait()?);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-/// User + system CPU seconds of a process from `/proc/PID/stat` (Linux,
-/// 100 clock ticks per second).
-fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-/// The daemon's decision and commit histograms, as approximate quantiles.
-fn print_metrics(text: &str) {
-    for name in ["scantrail_decision_seconds", "scantrail_commit_seconds"] {
-        let mut buckets: Vec<(f64, u64)> = Vec::new();
-        let (mut sum, mut count) = (0.0, 0u64);
-        for line in text.lines() {
-            if let Some(rest) = line.strip_prefix(&format!("{name}_bucket{{le=\"")) {
-                if let Some((le, n)) = rest.split_once("\"} ") {
-                    let le = if le == "+Inf" {
-                        f64::INFINITY
-                    } else {
-                        le.parse().unwrap_or(f64::NAN)
-                    };
-                    buckets.push((le, n.trim().parse().unwrap_or(0)));
-                }
-            } else if let Some(v) = line.strip_prefix(&format!("{name}_sum ")) {
-                sum = v.trim().parse().unwrap_or(0.0);
-            } else if let Some(v) = line.strip_prefix(&format!("{name}_count ")) {
-                count = v.trim().parse().unwrap_or(0);
-            }
-        }
-        if count == 0 {
-            continue;
-        }
-        let bound = |q: f64| {
-            let want = (count as f64 * q).ceil() as u64;
-            buckets
-                .iter()
-                .find(|(_, n)| *n >= want)
-                .map_or(f64::INFINITY, |(le, _)| *le)
-        };
-        println!(
-            "daemon {name}: count {count}, mean {:.3} ms, p50 <= {} ms, p99 <= {} ms",
-            sum / count as f64 * 1000.0,
-            bound(0.5) * 1000.0,
-            bound(0.99) * 1000.0
-        );
     }
 }
 
@@ -688,43 +516,4 @@ fn run_tag() -> String {
         n /= 36;
     }
     String::from_utf8_lossy(&tag).into_owned()
-}
-
-/// The daemon's configuration: ten receiving stations, a scanner on each
-/// pty link, one handheld token (the admin's, so it can import products).
-fn write_config(folder: &Path, scanners: usize, token: &str) -> anyhow::Result<PathBuf> {
-    let profile = folder.join("loadtest-scanner.toml");
-    std::fs::write(
-        &profile,
-        format!(
-            "description = \"scantrail loadtest virtual scanner\"\n\
-             [framing]\nsuffix = \"CR\"\ninter_byte_timeout_ms = 500\n\
-             [symbology]\naim = \"expected\"\n\
-             [feedback]\ninit = [{INIT}]\ngood_read = [{GOOD}]\nbad_read = [{BAD}]\n\
-             [reconnect]\ninitial_ms = 50\nmax_ms = 500\n"
-        ),
-    )?;
-    let stations: Vec<String> = (0..STATIONS).map(|s| format!("\"dock-{s}\"")).collect();
-    let mut text = format!(
-        "data_dir = \"data\"\n[site]\nid = \"loadtest\"\n\
-         [[tokens]]\nname = \"loadtest-admin\"\nrole = \"admin\"\ntoken = \"{token}\"\n\
-         [[tokens]]\nname = \"loadtest\"\nrole = \"handheld\"\nstations = [{}]\ntoken = \"{token}-h\"\n",
-        stations.join(", ")
-    );
-    for s in 0..STATIONS {
-        text.push_str(&format!(
-            "[[stations]]\nid = \"dock-{s}\"\nmode = \"receive\"\nlocation = \"DOCK-{s}\"\n"
-        ));
-    }
-    for i in 0..scanners {
-        text.push_str(&format!(
-            "[[scanners]]\nport = \"{}\"\nprofile = \"{}\"\nstation = \"dock-{}\"\n",
-            folder.join(format!("pty-{i}")).display(),
-            profile.display(),
-            i % STATIONS
-        ));
-    }
-    let config = folder.join("site.toml");
-    std::fs::write(&config, text)?;
-    Ok(config)
 }

@@ -1,4 +1,4 @@
-//! `scantrail dev-append` (hidden): appends synthetic movements through the
+//! `scantrail-dev dev-append`: appends synthetic movements through the
 //! same commit path as real scans, from several threads. The crash test
 //! kills it mid-run and the benchmarks time it; with `--print-seqs` each
 //! seq is printed the moment its commit is acknowledged, i.e. durable.
@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
-
-use super::store_args::StoreArgs;
-use crate::store::{Counterparty, Documents, Kind, NewMovement, OpenOptions, Quantity, ScanSource};
+use scantrail::cli::store_args::StoreArgs;
+use scantrail::cli::Outcome;
+use scantrail::dev::synthetic::synthetic_movement;
+use scantrail::store::OpenOptions;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -28,56 +28,14 @@ pub struct Args {
     #[arg(long)]
     pub print_seqs: bool,
     /// Largest group-commit batch
-    #[arg(long, default_value_t = crate::store::DEFAULT_MAX_BATCH)]
+    #[arg(long, default_value_t = scantrail::store::DEFAULT_MAX_BATCH)]
     pub max_batch: usize,
     /// Site id [default: `[site] id` of the configuration]
     #[arg(long)]
     pub site: Option<String>,
 }
 
-/// A plausible movement: the receipt of a unit with a unique serial, in
-/// 1000 lots over 50 GTINs, with a counterparty and a PO. Only receipts:
-/// a dispatch of a unit never received is a history `verify` reports.
-pub fn synthetic_movement(n: u64) -> NewMovement {
-    let gtin = format!("0950600013{:04}", n % 50);
-    let lot = format!("L{:05}", n % 1000);
-    let serial = format!("SN{n:010}");
-    let raw = format!("]C101{gtin}10{lot}\u{1d}21{serial}");
-    NewMovement {
-        kind: Kind::Receipt,
-        station: format!("dock-{}", n % 4),
-        operator: format!("op{}", n % 17),
-        device_time: Utc
-            .timestamp_opt(1_780_000_000 + (n as i64 % 10_000_000), 0)
-            .single()
-            .unwrap_or_default(),
-        location: format!("A-{:02}", n % 40),
-        gtin,
-        lot: Some(lot),
-        serial: Some(serial),
-        expiry: chrono::NaiveDate::from_ymd_opt(2027, 1 + (n % 12) as u32, 1),
-        quantity: Quantity::Units(1),
-        counterparty: Counterparty {
-            gln: Some(format!("95060000{:05}", n % 300)),
-            name: None,
-        },
-        documents: Documents {
-            purchase_order: Some(format!("PO-{}", n / 100)),
-            ..Documents::default()
-        },
-        scan: ScanSource {
-            raw: raw.into_bytes(),
-            symbology: "]C1".into(),
-            device_profile: "generic-hid".into(),
-            parser_version: env!("CARGO_PKG_VERSION").into(),
-        },
-        reason: None,
-        corrects: None,
-        author: "dev-append".into(),
-    }
-}
-
-pub fn run(args: Args) -> super::Outcome {
+pub fn run(args: Args) -> Outcome {
     let site_flag = args.site.clone();
     let max_batch = args.max_batch;
     let store = Arc::new(args.store.open_with(|site| {

@@ -1,13 +1,14 @@
-//! `scantrail gen-data` (hidden): writes a synthetic site (products,
+//! `scantrail-dev gen-data`: writes a synthetic site (products,
 //! receipts, dispatches, returns, corrections) into a new or existing
 //! store, through the same commit path as real scans. For benchmarks and
-//! demos; see `crate::report::gen`.
+//! demos; see `scantrail::dev::gen`.
 
 use std::process::ExitCode;
 
-use super::store_args::StoreArgs;
-use crate::report::gen;
-use crate::store::OpenOptions;
+use scantrail::cli::store_args::StoreArgs;
+use scantrail::cli::Outcome;
+use scantrail::dev::gen;
+use scantrail::store::OpenOptions;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -20,17 +21,17 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Largest group-commit batch
-    #[arg(long, default_value_t = crate::store::DEFAULT_MAX_BATCH)]
+    #[arg(long, default_value_t = scantrail::store::DEFAULT_MAX_BATCH)]
     pub max_batch: usize,
     /// sled's page cache in MB
-    #[arg(long, default_value_t = crate::store::DEFAULT_CACHE_BYTES >> 20)]
+    #[arg(long, default_value_t = scantrail::store::DEFAULT_CACHE_BYTES >> 20)]
     pub cache_mb: u64,
     /// Site id [default: `[site] id` of the configuration, else "gen-site"]
     #[arg(long)]
     pub site: Option<String>,
 }
 
-pub fn run(args: Args) -> super::Outcome {
+pub fn run(args: Args) -> Outcome {
     let flag = args.site.clone();
     let max_batch = args.max_batch.max(1);
     let cache_bytes = args.cache_mb << 20;
