@@ -208,10 +208,19 @@ impl Daemon {
         }
     }
 
-    /// SIGTERM, then waits for the exit.
+    /// SIGTERM, then waits for the exit. A daemon that did not exit
+    /// cleanly has its log printed, for the test that asserts on it.
     pub fn stop(self) -> ExitStatus {
         self.signal_term();
-        self.wait()
+        let log = self.log.clone();
+        let status = self.wait();
+        if !status.success() {
+            eprintln!(
+                "the daemon exited with {status}; its log:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        status
     }
 
     /// SIGKILL, as a crash or a power cut, and waits for the exit.
