@@ -66,7 +66,11 @@ fn durable_commits(c: &mut Criterion) {
                     let c = committer.clone();
                     let from = base.fetch_add(iters, Ordering::Relaxed);
                     load::run(
-                        Arc::new(move |m| c.submit(m).wait().unwrap_or_else(|| Err(c.closed()))),
+                        Arc::new(move |m| {
+                            c.submit(m)
+                                .blocking_recv()
+                                .unwrap_or_else(|_| Err(c.closed()))
+                        }),
                         writers,
                         iters,
                         from,

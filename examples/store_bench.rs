@@ -89,7 +89,11 @@ fn main() {
         let committer = sqlite_committer(&sqlite_path, max_batch);
         let c = committer.clone();
         let mut sqlite = load::run(
-            Arc::new(move |m| c.submit(m).wait().unwrap_or_else(|| Err(c.closed()))),
+            Arc::new(move |m| {
+                c.submit(m)
+                    .blocking_recv()
+                    .unwrap_or_else(|_| Err(c.closed()))
+            }),
             writers,
             commits,
             0,
@@ -145,7 +149,11 @@ fn main() {
         let committer = sqlite_committer(&sqlite_path, max_batch);
         let c = committer.clone();
         let fill = load::run(
-            Arc::new(move |m| c.submit(m).wait().unwrap_or_else(|| Err(c.closed()))),
+            Arc::new(move |m| {
+                c.submit(m)
+                    .blocking_recv()
+                    .unwrap_or_else(|_| Err(c.closed()))
+            }),
             64,
             size,
             0,

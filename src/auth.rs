@@ -306,15 +306,8 @@ pub fn digest_hex(token: &str) -> String {
 
 /// 64 hex digits (either case) as a digest.
 pub fn parse_digest(hex: &str) -> Option<[u8; 32]> {
-    let hex = hex.trim().as_bytes();
-    if hex.len() != 64 {
-        return None;
-    }
     let mut out = [0u8; 32];
-    for (byte, pair) in out.iter_mut().zip(hex.chunks(2)) {
-        let text = std::str::from_utf8(pair).ok()?;
-        *byte = u8::from_str_radix(text, 16).ok()?;
-    }
+    hex::decode_to_slice(hex.trim(), &mut out).ok()?;
     Some(out)
 }
 

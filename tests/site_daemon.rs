@@ -556,6 +556,46 @@ fn a_voided_receipt_is_no_longer_in_stock() {
     refused(&r, "not_in_stock");
 }
 
+/// `GET /api/v1/metrics` (no token needed) counts accepted scans and
+/// refused ones by reason, and times decisions and commits, under the names
+/// README.md gives, in the OpenMetrics text format.
+#[test]
+fn metrics_count_scans_by_outcome_and_time_them() {
+    let site = Site::new();
+    let daemon = site.start();
+    let (api, admin) = clients(&daemon);
+    reference_data(&admin);
+    accepted(&scan(&api, "dock-1", &serial_item("S1")));
+    accepted(&scan(&api, "dock-1", &serial_item("S2")));
+    refused(
+        &scan(&api, "dock-1", &format!("]d201{SERIAL_GTIN}1730123110L1")),
+        "missing_serial",
+    );
+    let response = ureq::get(&daemon.url("/api/v1/metrics")).call().unwrap();
+    assert!(
+        response
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/openmetrics-text")),
+        "{:?}",
+        response.header("content-type")
+    );
+    let text = response.into_string().unwrap();
+    for line in [
+        "# TYPE scantrail_scans_accepted counter",
+        "scantrail_scans_accepted_total 2",
+        "scantrail_scans_rejected_total{reason=\"missing_serial\"} 1",
+        "scantrail_decision_seconds_count 3",
+        "scantrail_commit_seconds_count 2",
+        "# EOF",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
+    assert!(
+        text.contains("scantrail_commit_seconds_bucket{le=\"0.0001\"}"),
+        "{text}"
+    );
+}
+
 /// A correction voided at a station should name who voided it: the
 /// operator signed in there, as every other movement of the station does.
 #[test]

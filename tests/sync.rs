@@ -877,3 +877,47 @@ fn head_office_gives_each_role_its_routes_and_records_the_token_as_author() {
         "{log}"
     );
 }
+
+/// Head office limits each site to `requests_per_second` with bursts of
+/// twice that: past the burst a site gets 429 `rate_limited` with a
+/// `Retry-After` in whole seconds, while another site and head office's
+/// own users go on; once the bucket refills the site is served again.
+#[test]
+fn a_site_past_its_request_rate_is_told_to_wait_and_others_are_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(
+        &tmp.path().join("hq"),
+        &["north", "south"],
+        "requests_per_second = 2",
+    );
+    let _hq_proc = hq.start();
+    let agent = scantrail::sync::tls::agent(Some(&hq.pki.ca), Duration::from_secs(5)).unwrap();
+    let limits = |token: &str| -> (u16, Option<String>, String) {
+        let answer = agent
+            .get(&format!("{}/api/v1/limits", hq.url()))
+            .set("Authorization", &format!("Bearer {token}"))
+            .call();
+        let response = match answer {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("head office did not answer: {e}"),
+        };
+        let status = response.status();
+        let retry_after = response.header("Retry-After").map(str::to_owned);
+        (status, retry_after, response.into_string().unwrap())
+    };
+    let north = site_token("north");
+    for i in 0..4 {
+        assert_eq!(limits(&north).0, 200, "request {i} of the burst");
+    }
+    let (status, retry_after, body) = limits(&north);
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(retry_after.as_deref(), Some("1"));
+    assert!(
+        body.contains("rate_limited") && body.contains("north"),
+        "{body}"
+    );
+    assert_eq!(limits(&site_token("south")).0, 200);
+    assert_eq!(limits(HQ_ADMIN).0, 200);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(limits(&north).0, 200);
+}

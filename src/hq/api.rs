@@ -5,9 +5,8 @@
 //! only its own origin and read reference data. The author of a change is
 //! the token's name.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -42,7 +41,7 @@ pub struct HqState {
     pub configured_sites: Arc<Vec<String>>,
     pub limits: Limits,
     pub skew_seconds: i64,
-    pub buckets: Arc<Mutex<HashMap<String, Bucket>>>,
+    pub limiter: Arc<SiteLimiter>,
     /// The served certificate, for the health route.
     pub certificate: Arc<super::tls::Certificate>,
 }
@@ -50,11 +49,24 @@ pub struct HqState {
 /// Who a request authenticated as.
 type Caller = axum::Extension<Arc<Identity>>;
 
-/// A token bucket per site: `rate` per second, bursts of twice that.
-#[derive(Debug)]
-pub struct Bucket {
-    tokens: f64,
-    at: Instant,
+/// A token bucket per site (governor's GCRA): `requests_per_second`,
+/// bursts of twice that. Keys are authenticated site names only, so the
+/// map stays as small as the list of sites.
+pub type SiteLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// The limiter for `per_second` requests per site (0 counts as 1).
+pub fn site_limiter(per_second: u32) -> SiteLimiter {
+    let rate = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+    let burst = rate.saturating_mul(NonZeroU32::MIN.saturating_add(1));
+    governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
+}
+
+/// None if `site`'s request may go; else the whole seconds to wait.
+fn retry_after(limiter: &SiteLimiter, site: &str) -> Option<u64> {
+    use governor::clock::{Clock, DefaultClock};
+    let refused = limiter.check_key(&site.to_owned()).err()?;
+    let wait = refused.wait_time_from(DefaultClock::default().now());
+    Some(wait.as_secs_f64().ceil().max(1.0) as u64)
 }
 
 pub fn router(state: HqState) -> Router {
@@ -130,7 +142,7 @@ async fn authenticate(State(state): State<HqState>, mut request: Request, next: 
     };
     if identity.role == Role::Site {
         let site = &identity.name;
-        if let Some(wait) = state.take_token(site) {
+        if let Some(wait) = retry_after(&state.limiter, site) {
             let mut r = problem(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
@@ -144,27 +156,6 @@ async fn authenticate(State(state): State<HqState>, mut request: Request, next: 
     }
     request.extensions_mut().insert(identity);
     next.run(request).await
-}
-
-impl HqState {
-    /// None if the request may go; else seconds to wait.
-    fn take_token(&self, site: &str) -> Option<u64> {
-        let rate = f64::from(self.limits.requests_per_second.max(1));
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        let b = buckets.entry(site.to_owned()).or_insert(Bucket {
-            tokens: rate * 2.0,
-            at: now,
-        });
-        b.tokens = (b.tokens + (now - b.at).as_secs_f64() * rate).min(rate * 2.0);
-        b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            None
-        } else {
-            Some(((1.0 - b.tokens) / rate).ceil().max(1.0) as u64)
-        }
-    }
 }
 
 /// A refusal unless the caller has `role` (or above).
@@ -575,4 +566,30 @@ async fn import_pick_lists(
         publish::import_pick_lists(&state.store, &body, &author).map(|n| json!({ "imported": n }))
     })
     .await
+}
+
+#[cfg(test)]
+mod limiter_tests {
+    use super::*;
+
+    #[test]
+    fn a_site_gets_a_burst_of_twice_its_rate_then_waits_and_others_are_apart() {
+        let limiter = site_limiter(3);
+        for i in 0..6 {
+            assert_eq!(retry_after(&limiter, "north"), None, "request {i}");
+        }
+        assert_eq!(retry_after(&limiter, "north"), Some(1));
+        assert_eq!(retry_after(&limiter, "south"), None);
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        assert_eq!(retry_after(&limiter, "north"), None);
+        assert_eq!(retry_after(&limiter, "north"), Some(1));
+    }
+
+    #[test]
+    fn a_rate_of_zero_counts_as_one() {
+        let limiter = site_limiter(0);
+        assert_eq!(retry_after(&limiter, "north"), None);
+        assert_eq!(retry_after(&limiter, "north"), None);
+        assert_eq!(retry_after(&limiter, "north"), Some(1));
+    }
 }

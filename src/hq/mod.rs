@@ -11,8 +11,7 @@ pub mod publish;
 pub mod sites;
 pub mod tls;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 
@@ -50,7 +49,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
             requests_per_second: config.hq.requests_per_second,
         },
         skew_seconds: config.hq.skew_seconds,
-        buckets: Arc::new(Mutex::new(HashMap::new())),
+        limiter: Arc::new(api::site_limiter(config.hq.requests_per_second)),
         certificate: Arc::new(certificate),
     };
     let listen = listen.unwrap_or_else(|| config.hq.listen.clone());

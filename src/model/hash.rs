@@ -23,12 +23,9 @@ impl<'de> Deserialize<'de> for Hash {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Hash, D::Error> {
         if d.is_human_readable() {
             let s = String::deserialize(d)?;
-            let bytes = (0..s.len())
-                .step_by(2)
-                .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-                .collect::<Option<Vec<u8>>>()
-                .and_then(|v| <[u8; 32]>::try_from(v).ok())
-                .ok_or_else(|| serde::de::Error::custom("expected 64 hex digits"))?;
+            let mut bytes = [0u8; 32];
+            hex::decode_to_slice(&s, &mut bytes)
+                .map_err(|_| serde::de::Error::custom("expected 64 hex digits"))?;
             Ok(Hash(bytes))
         } else {
             <[u8; 32]>::deserialize(d).map(Hash)
@@ -41,11 +38,7 @@ impl Hash {
     pub const GENESIS: Hash = Hash([0; 32]);
 
     pub fn hex(&self) -> String {
-        use std::fmt::Write;
-        self.0.iter().fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+        hex::encode(self.0)
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serializer};
 
 pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
     if s.is_human_readable() {
-        s.serialize_str(&v.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        s.serialize_str(&hex::encode(v))
     } else {
         s.serialize_bytes(v)
     }
@@ -16,11 +16,7 @@ pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
     if d.is_human_readable() {
         let s = String::deserialize(d)?;
-        (0..s.len())
-            .step_by(2)
-            .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-            .collect::<Option<Vec<u8>>>()
-            .ok_or_else(|| serde::de::Error::custom("expected hex digits"))
+        hex::decode(&s).map_err(|_| serde::de::Error::custom("expected hex digits"))
     } else {
         serde_bytes_vec(d)
     }

@@ -1,9 +1,13 @@
 //! Reconnect delays for an unplugged scanner: doubling from `initial` up to
 //! `max`, so a scanner left unplugged costs one open attempt every few
-//! seconds and a replugged one is back within a fraction of a second.
+//! seconds and a replugged one is back within a fraction of a second. The
+//! schedule is `backon`'s exponential one, as the link to head office uses.
 
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
+
+/// A profile's `[reconnect]` settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
     pub initial: Duration,
@@ -15,10 +19,32 @@ impl Backoff {
         Backoff { initial, max }
     }
 
-    /// The delay before attempt `n` (0-based) after a failure.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX);
-        self.initial.saturating_mul(factor).min(self.max)
+    /// The delays after one failure, two, three...: endless, each `max` at
+    /// most. Start a new series after a connection that lasted.
+    pub fn delays(&self) -> Delays {
+        Delays {
+            series: ExponentialBuilder::new()
+                .with_min_delay(self.initial)
+                .with_max_delay(self.max)
+                .with_factor(2.0)
+                .without_max_times()
+                .build(),
+            max: self.max,
+        }
+    }
+}
+
+/// One series of reconnect delays.
+#[derive(Debug)]
+pub struct Delays {
+    series: ExponentialBackoff,
+    max: Duration,
+}
+
+impl Delays {
+    /// The wait before the next attempt.
+    pub fn next_delay(&mut self) -> Duration {
+        self.series.next().unwrap_or(self.max)
     }
 }
 
@@ -27,10 +53,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn doubles_up_to_the_cap() {
+    fn doubles_up_to_the_cap_and_stays_there() {
         let b = Backoff::new(Duration::from_millis(100), Duration::from_millis(1000));
-        let d: Vec<u128> = (0..6).map(|n| b.delay(n).as_millis()).collect();
+        let mut delays = b.delays();
+        let d: Vec<u128> = (0..6).map(|_| delays.next_delay().as_millis()).collect();
         assert_eq!(d, [100, 200, 400, 800, 1000, 1000]);
-        assert_eq!(b.delay(u32::MAX), Duration::from_millis(1000));
+        for _ in 0..10_000 {
+            delays.next_delay();
+        }
+        assert_eq!(delays.next_delay(), Duration::from_millis(1000));
+        assert_eq!(b.delays().next_delay(), Duration::from_millis(100));
     }
 }

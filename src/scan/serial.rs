@@ -137,7 +137,7 @@ async fn run(spec: ScannerSpec, events: mpsc::Sender<ScanEvent>, stats: Arc<Sour
         feedback: FeedbackSender::new(fb_tx),
     };
     let (port, station) = (src.spec.port.as_str(), src.spec.station.as_str());
-    let mut attempt = 0u32;
+    let mut delays = src.spec.profile.reconnect.delays();
     let mut waiting_logged = false;
     loop {
         let (path, stream) = match open(&src.spec) {
@@ -147,8 +147,7 @@ async fn run(spec: ScannerSpec, events: mpsc::Sender<ScanEvent>, stats: Arc<Sour
                     tracing::warn!(port, station, %reason, "scanner not available; waiting for it");
                     waiting_logged = true;
                 }
-                tokio::time::sleep(src.spec.profile.reconnect.delay(attempt)).await;
-                attempt = attempt.saturating_add(1);
+                tokio::time::sleep(delays.next_delay()).await;
                 if src.events.is_closed() {
                     return;
                 }
@@ -173,10 +172,9 @@ async fn run(spec: ScannerSpec, events: mpsc::Sender<ScanEvent>, stats: Arc<Sour
         // A device that opens and drops at once (a flapping cable) keeps
         // backing off instead of reconnecting ten times a second.
         if connected_at.elapsed() >= FLAPPING {
-            attempt = 0;
+            delays = src.spec.profile.reconnect.delays();
         }
-        tokio::time::sleep(src.spec.profile.reconnect.delay(attempt)).await;
-        attempt = attempt.saturating_add(1);
+        tokio::time::sleep(delays.next_delay()).await;
     }
 }
 

@@ -1,102 +1,140 @@
 //! Counters for `GET /api/v1/metrics`: scans accepted and refused (by
-//! reason), and decision and commit latency, in the Prometheus text format.
+//! reason), and decision and commit latency, in the OpenMetrics text format
+//! (which Prometheus reads), kept and written by `prometheus-client`.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 use crate::model::RefusalCode;
 
-/// Latency bucket bounds in microseconds.
-const BOUNDS_US: [u64; 10] = [
-    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000, 1_000_000,
+/// The content type of `render`'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Latency bucket bounds in seconds (100 µs to 1 s).
+const BOUNDS_S: [f64; 10] = [
+    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.1, 1.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BOUNDS_US.len() + 1],
-    sum_us: u64,
-    count: u64,
+/// A refused scan's refusal code.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Reason {
+    reason: String,
 }
 
-impl Histogram {
-    fn observe(&mut self, d: Duration) {
-        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-        let i = BOUNDS_US
-            .iter()
-            .position(|&b| us <= b)
-            .unwrap_or(BOUNDS_US.len());
-        self.counts[i] += 1;
-        self.sum_us = self.sum_us.saturating_add(us);
-        self.count += 1;
-    }
-
-    fn render(&self, name: &str, out: &mut String) {
-        let _ = writeln!(out, "# TYPE {name} histogram");
-        let mut cumulative = 0;
-        for (i, bound) in BOUNDS_US.iter().enumerate() {
-            cumulative += self.counts[i];
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{le=\"{}\"}} {cumulative}",
-                *bound as f64 / 1e6
-            );
-        }
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", self.count);
-        let _ = writeln!(out, "{name}_sum {}", self.sum_us as f64 / 1e6);
-        let _ = writeln!(out, "{name}_count {}", self.count);
-    }
-}
-
-#[derive(Default)]
-struct Inner {
-    accepted: u64,
-    rejected: BTreeMap<String, u64>,
+/// The site daemon's metrics; cheap to update from any thread.
+pub struct Metrics {
+    registry: Registry,
+    accepted: Counter,
+    rejected: Family<Reason, Counter>,
     decide: Histogram,
     commit: Histogram,
 }
 
-#[derive(Default)]
-pub struct Metrics(Mutex<Inner>);
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let accepted = Counter::default();
+        let rejected = Family::<Reason, Counter>::default();
+        let decide = Histogram::new(BOUNDS_S);
+        let commit = Histogram::new(BOUNDS_S);
+        let mut registry = Registry::default();
+        registry.register(
+            "scantrail_scans_accepted",
+            "Scans recorded as movements",
+            accepted.clone(),
+        );
+        registry.register(
+            "scantrail_scans_rejected",
+            "Scans refused, by refusal code",
+            rejected.clone(),
+        );
+        registry.register(
+            "scantrail_decision_seconds",
+            "Time from a scan's arrival to its decision",
+            decide.clone(),
+        );
+        registry.register(
+            "scantrail_commit_seconds",
+            "Time to make an accepted scan durable",
+            commit.clone(),
+        );
+        Metrics {
+            registry,
+            accepted,
+            rejected,
+            decide,
+            commit,
+        }
+    }
+}
 
 impl Metrics {
-    fn with(&self, f: impl FnOnce(&mut Inner)) {
-        let mut inner = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut inner);
-    }
-
     pub fn accepted(&self) {
-        self.with(|m| m.accepted += 1);
+        self.accepted.inc();
     }
 
     pub fn rejected(&self, code: RefusalCode) {
-        self.with(|m| *m.rejected.entry(code.as_str().to_owned()).or_default() += 1);
+        self.rejected
+            .get_or_create(&Reason {
+                reason: code.as_str().to_owned(),
+            })
+            .inc();
     }
 
     pub fn decided(&self, d: Duration) {
-        self.with(|m| m.decide.observe(d));
+        self.decide.observe(d.as_secs_f64());
     }
 
     pub fn committed(&self, d: Duration) {
-        self.with(|m| m.commit.observe(d));
+        self.commit.observe(d.as_secs_f64());
     }
 
+    /// The text for `GET /api/v1/metrics` (see `CONTENT_TYPE`).
     pub fn render(&self) -> String {
         let mut out = String::new();
-        self.with(|m| {
-            let _ = writeln!(out, "# TYPE scantrail_scans_accepted_total counter");
-            let _ = writeln!(out, "scantrail_scans_accepted_total {}", m.accepted);
-            let _ = writeln!(out, "# TYPE scantrail_scans_rejected_total counter");
-            for (code, n) in &m.rejected {
-                let _ = writeln!(
-                    out,
-                    "scantrail_scans_rejected_total{{reason=\"{code}\"}} {n}"
-                );
-            }
-            m.decide.render("scantrail_decision_seconds", &mut out);
-            m.commit.render("scantrail_commit_seconds", &mut out);
-        });
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_types_reasons_and_buckets_are_the_documented_ones() {
+        let m = Metrics::default();
+        m.accepted();
+        m.accepted();
+        m.rejected(RefusalCode::OnHold);
+        m.rejected(RefusalCode::OnHold);
+        m.rejected(RefusalCode::UnknownGtin);
+        m.decided(Duration::from_micros(300));
+        m.committed(Duration::from_millis(3));
+        m.committed(Duration::from_secs(2));
+        let text = m.render();
+        for line in [
+            "# TYPE scantrail_scans_accepted counter",
+            "scantrail_scans_accepted_total 2",
+            "# TYPE scantrail_scans_rejected counter",
+            "scantrail_scans_rejected_total{reason=\"on_hold\"} 2",
+            "scantrail_scans_rejected_total{reason=\"unknown_gtin\"} 1",
+            "# TYPE scantrail_decision_seconds histogram",
+            "scantrail_decision_seconds_bucket{le=\"0.00025\"} 0",
+            "scantrail_decision_seconds_bucket{le=\"0.0005\"} 1",
+            "scantrail_decision_seconds_count 1",
+            "# TYPE scantrail_commit_seconds histogram",
+            "scantrail_commit_seconds_bucket{le=\"0.005\"} 1",
+            "scantrail_commit_seconds_bucket{le=\"1.0\"} 1",
+            "scantrail_commit_seconds_bucket{le=\"+Inf\"} 2",
+            "scantrail_commit_seconds_count 2",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+        }
     }
 }

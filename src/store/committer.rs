@@ -31,9 +31,9 @@ use super::derived;
 use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
 use super::keys;
-use super::reply::{self, Pending, Reply};
 use crate::model::Hash;
 use crate::model::{Movement, NewMovement, NewRejection, Rejection};
+use tokio::sync::oneshot;
 
 /// Where the committer's writes go.
 pub trait Sink: Send + 'static {
@@ -85,8 +85,8 @@ const FIRST_RETRY: Duration = Duration::from_millis(250);
 const LONGEST_RETRY: Duration = Duration::from_secs(5);
 
 enum Request<S> {
-    Movement(Box<NewMovement>, Reply<Result<Movement>>),
-    Rejection(Box<NewRejection>, Reply<Result<Rejection>>),
+    Movement(Box<NewMovement>, oneshot::Sender<Result<Movement>>),
+    Rejection(Box<NewRejection>, oneshot::Sender<Result<Rejection>>),
     Exclusive(Exclusive<S>),
 }
 
@@ -148,14 +148,14 @@ impl<S: Sink> Committer<S> {
     }
 
     /// Queues a movement; the answer arrives once it is durable.
-    pub fn submit(&self, m: NewMovement) -> Pending<Result<Movement>> {
-        let (reply, pending) = reply::channel();
+    pub fn submit(&self, m: NewMovement) -> oneshot::Receiver<Result<Movement>> {
+        let (reply, pending) = oneshot::channel();
         self.send(Request::Movement(Box::new(m), reply));
         pending
     }
 
-    pub fn submit_rejection(&self, r: NewRejection) -> Pending<Result<Rejection>> {
-        let (reply, pending) = reply::channel();
+    pub fn submit_rejection(&self, r: NewRejection) -> oneshot::Receiver<Result<Rejection>> {
+        let (reply, pending) = oneshot::channel();
         self.send(Request::Rejection(Box::new(r), reply));
         pending
     }
@@ -165,7 +165,7 @@ impl<S: Sink> Committer<S> {
         &self,
         work: impl FnOnce(&mut S) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let (reply, pending) = reply::channel();
+        let (reply, pending) = oneshot::channel();
         let path = self.path.clone();
         self.send(Request::Exclusive(Box::new(move |sink: &mut S| {
             let result = work(sink);
@@ -177,11 +177,14 @@ impl<S: Sink> Committer<S> {
                 ) => Some(e.to_failed(&path)),
                 _ => None,
             };
-            reply.send(result);
+            // A requester that stopped waiting needs no answer.
+            let _ = reply.send(result);
             failure
         })));
         // Work is dropped unrun while commits are refused.
-        pending.wait().unwrap_or_else(|| Err(self.closed()))
+        pending
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(self.closed()))
     }
 
     /// Why a request went unanswered: the store's failure if commits are
@@ -239,8 +242,8 @@ struct Worker<S> {
 }
 
 enum Answer {
-    Movement(Reply<Result<Movement>>, Box<Movement>),
-    Rejection(Reply<Result<Rejection>>, Box<Rejection>),
+    Movement(oneshot::Sender<Result<Movement>>, Box<Movement>),
+    Rejection(oneshot::Sender<Result<Rejection>>, Box<Rejection>),
 }
 
 impl<S: Sink> Worker<S> {
@@ -397,7 +400,7 @@ impl<S: Sink> Worker<S> {
                     match plan.movement(&self.sink, &self.origin, *new, &self.path) {
                         Ok(m) => answers.push(Answer::Movement(reply, Box::new(m))),
                         Err(e) => {
-                            reply.send(Err(e.to_failed(&self.path)));
+                            let _ = reply.send(Err(e.to_failed(&self.path)));
                             planned = Err(e);
                             break;
                         }
@@ -451,8 +454,12 @@ impl<S: Sink> Worker<S> {
                 }
                 for a in answers {
                     match a {
-                        Answer::Movement(reply, _) => reply.send(Err(e.to_failed(&self.path))),
-                        Answer::Rejection(reply, _) => reply.send(Err(e.to_failed(&self.path))),
+                        Answer::Movement(reply, _) => {
+                            let _ = reply.send(Err(e.to_failed(&self.path)));
+                        }
+                        Answer::Rejection(reply, _) => {
+                            let _ = reply.send(Err(e.to_failed(&self.path)));
+                        }
                     }
                 }
                 for r in requests {
@@ -469,16 +476,24 @@ const INLINE_REPLIES: usize = 2;
 fn deliver(answers: Vec<Answer>) {
     for a in answers {
         match a {
-            Answer::Movement(reply, m) => reply.send(Ok(*m)),
-            Answer::Rejection(reply, r) => reply.send(Ok(*r)),
+            Answer::Movement(reply, m) => {
+                let _ = reply.send(Ok(*m));
+            }
+            Answer::Rejection(reply, r) => {
+                let _ = reply.send(Ok(*r));
+            }
         }
     }
 }
 
 fn answer_error<S>(r: Request<S>, e: &StoreError, path: &std::path::Path) {
     match r {
-        Request::Movement(_, reply) => reply.send(Err(e.to_failed(path))),
-        Request::Rejection(_, reply) => reply.send(Err(e.to_failed(path))),
+        Request::Movement(_, reply) => {
+            let _ = reply.send(Err(e.to_failed(path)));
+        }
+        Request::Rejection(_, reply) => {
+            let _ = reply.send(Err(e.to_failed(path)));
+        }
         Request::Exclusive(_) => {}
     }
 }

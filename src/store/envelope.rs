@@ -221,10 +221,7 @@ mod tests {
 
     #[test]
     fn a_movement_recorded_before_authors_reads_and_keeps_its_hash() {
-        let bytes: Vec<u8> = (0..V1_MOVEMENT.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&V1_MOVEMENT[i..i + 2], 16).unwrap())
-            .collect();
+        let bytes = hex::decode(V1_MOVEMENT).unwrap();
         let m = Movement::decode(&bytes).unwrap();
         assert_eq!(m.body.author, "");
         let mut expected = movement();

@@ -47,7 +47,6 @@ pub mod queries;
 pub mod reference;
 pub(crate) mod reindex;
 mod reopen;
-pub(crate) mod reply;
 pub(crate) mod report_scan;
 pub(crate) mod sync_state;
 mod upgrade;
@@ -545,12 +544,14 @@ impl Store {
     }
 
     /// Commits a movement and returns it with its origin, seq and hashes,
-    /// once it is durable. Blocks; call from any number of threads.
+    /// once it is durable. Blocks; call from any number of threads, but
+    /// not from an async task (tokio's `blocking_recv` panics there): use
+    /// `commit_async`, or `spawn_blocking`.
     pub fn commit(&self, m: NewMovement) -> Result<Movement> {
         self.committer
             .submit(m)
-            .wait()
-            .unwrap_or_else(|| Err(self.committer.closed()))
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(self.committer.closed()))
     }
 
     /// `commit` for async callers: the future resolves once durable.
@@ -567,8 +568,8 @@ impl Store {
     pub fn reject(&self, r: NewRejection) -> Result<Rejection> {
         self.committer
             .submit_rejection(r)
-            .wait()
-            .unwrap_or_else(|| Err(self.committer.closed()))
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(self.committer.closed()))
     }
 
     /// Time spent per phase of the commit path since open.

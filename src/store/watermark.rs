@@ -99,17 +99,11 @@ pub fn read(dir: &Path) -> Result<Option<Watermark>, String> {
         let head = |line: &str, tag: &str| -> Option<Head> {
             let mut parts = line.strip_prefix(tag)?.split(' ');
             let seq = parts.next()?.parse().ok()?;
-            let hex = parts.next()?;
-            let bytes: Vec<u8> = (0..hex.len())
-                .step_by(2)
-                .map(|i| {
-                    hex.get(i..i + 2)
-                        .and_then(|h| u8::from_str_radix(h, 16).ok())
-                })
-                .collect::<Option<_>>()?;
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(parts.next()?, &mut hash).ok()?;
             Some(Head {
                 seq,
-                hash: Hash(bytes.try_into().ok()?),
+                hash: Hash(hash),
             })
         };
         let movements = head(lines.next()?, "seq ")?;

@@ -2,56 +2,54 @@
 //! jitter (a random wait between zero and the exponential bound, so a
 //! hundred sites coming back after an outage do not all knock at once),
 //! capped, and never shorter than a `Retry-After` head office asked for.
+//!
+//! The bounds are `backon`'s exponential schedule, as the scanners'
+//! reconnects use; the jitter is drawn here with `fastrand` because
+//! `backon`'s own jitter adds up to one more bound on top (a wait between
+//! the bound and twice it, beyond the cap) rather than drawing below it.
 
 use std::time::Duration;
 
-#[derive(Debug, Clone)]
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
+
+#[derive(Debug)]
 pub struct Backoff {
-    base: Duration,
+    schedule: ExponentialBuilder,
+    bounds: ExponentialBackoff,
     cap: Duration,
     attempt: u32,
-    rng: u64,
 }
 
 impl Backoff {
     pub fn new(base: Duration, cap: Duration) -> Backoff {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0x9E37_79B9_7F4A_7C15)
-            ^ u64::from(std::process::id()).rotate_left(32);
+        let schedule = ExponentialBuilder::new()
+            .with_min_delay(base.min(cap))
+            .with_max_delay(cap)
+            .with_factor(2.0)
+            .without_max_times();
         Backoff {
-            base,
+            schedule,
+            bounds: schedule.build(),
             cap,
             attempt: 0,
-            rng: seed | 1,
         }
-    }
-
-    fn random(&mut self) -> u64 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        self.rng
     }
 
     /// The wait before the next try; `retry_after` is head office's own
     /// request, if it gave one.
     pub fn next(&mut self, retry_after: Option<Duration>) -> Duration {
-        let bound = self
-            .base
-            .saturating_mul(1u32.checked_shl(self.attempt.min(20)).unwrap_or(u32::MAX))
-            .min(self.cap);
+        let bound = self.bounds.next().unwrap_or(self.cap);
         self.attempt = self.attempt.saturating_add(1);
-        let millis = bound.as_millis().max(1) as u64;
-        let jittered = Duration::from_millis(self.random() % (millis + 1));
+        let millis = u64::try_from(bound.as_millis()).unwrap_or(u64::MAX).max(1);
+        let jittered = Duration::from_millis(fastrand::u64(0..=millis));
         match retry_after {
-            Some(r) => jittered.max(r.min(self.cap.max(r))),
+            Some(r) => jittered.max(r),
             None => jittered,
         }
     }
 
     pub fn reset(&mut self) {
+        self.bounds = self.schedule.build();
         self.attempt = 0;
     }
 
@@ -74,7 +72,16 @@ mod tests {
             assert!(b.next(None) <= bound);
         }
         assert!(b.next(Some(Duration::from_secs(5))) >= Duration::from_secs(5));
+        assert_eq!(b.attempts(), 31);
         b.reset();
         assert_eq!(b.attempts(), 0);
+    }
+
+    #[test]
+    fn waits_spread_over_the_whole_bound() {
+        let mut b = Backoff::new(Duration::from_millis(1000), Duration::from_millis(1000));
+        let waits: Vec<Duration> = (0..200).map(|_| b.next(None)).collect();
+        assert!(waits.iter().any(|w| *w < Duration::from_millis(250)));
+        assert!(waits.iter().any(|w| *w > Duration::from_millis(750)));
     }
 }

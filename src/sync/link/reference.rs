@@ -1,0 +1,119 @@
+//! Reference data from head office (holds first, then products and pick
+//! lists): each delta since this site's watermark is checked (every record
+//! decodes and is head office's) and applied atomically, or not at all.
+
+use std::io::Read as _;
+
+use super::failure::Failure;
+use super::Link;
+use crate::station::records;
+use crate::station::reference::{Hold, Owner, PickList, Product};
+use crate::store::reference::Reference;
+use crate::sync::protocol::{path, reference_segment, Delta, ReferenceVersions};
+
+impl Link {
+    pub(super) fn pull_reference(&mut self) -> Result<(), Failure> {
+        // Holds first: a recall matters more than a product's description.
+        for r in [Reference::Holds, Reference::Products, Reference::PickLists] {
+            let since = self.store.reference_watermark(r)?;
+            let url = format!(
+                "{}{}/{}",
+                self.settings.url,
+                path::REFERENCE,
+                reference_segment(r)
+            );
+            let response = self.call(
+                self.request("GET", &url).query("since", &since.to_string()),
+                None,
+            )?;
+            let mut bytes = Vec::new();
+            response
+                .into_reader()
+                .take(64 << 20)
+                .read_to_end(&mut bytes)
+                .map_err(|e| Failure::Retry {
+                    message: format!("reading a reference delta: {e}"),
+                    retry_after: None,
+                })?;
+            let delta = Delta::decode(&bytes).map_err(|e| Failure::Retry {
+                message: e,
+                retry_after: None,
+            })?;
+            if delta.version <= since {
+                continue;
+            }
+            if let Err(e) = check_records(r, &delta) {
+                // Not applied: the site keeps its last good reference data.
+                return Err(Failure::Halt(format!(
+                    "head office sent {} data this site cannot use: {e}",
+                    reference_segment(r)
+                )));
+            }
+            let n = delta.upserts.len() + delta.removals.len();
+            if self
+                .store
+                .reference_apply(r, delta.version, delta.upserts, delta.removals)?
+            {
+                tracing::info!(
+                    kind = reference_segment(r),
+                    version = delta.version,
+                    records = n,
+                    "head-office reference data applied"
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn reference_versions(&self) -> ReferenceVersions {
+        let v = |r| self.store.reference_watermark(r).unwrap_or(0);
+        ReferenceVersions {
+            products: v(Reference::Products),
+            holds: v(Reference::Holds),
+            picklists: v(Reference::PickLists),
+        }
+    }
+}
+
+/// Every record of a delta must decode as its kind and be head office's.
+fn check_records(r: Reference, delta: &Delta) -> Result<(), String> {
+    for (key, bytes) in &delta.upserts {
+        let owner = match r {
+            Reference::Products => records::decode::<Product>(bytes)?.owner,
+            Reference::Holds => records::decode::<Hold>(bytes)?.owner,
+            Reference::PickLists => records::decode::<PickList>(bytes)?.owner,
+        };
+        if owner != Owner::HeadOffice {
+            return Err(format!(
+                "record {} is not owned by head office",
+                String::from_utf8_lossy(key)
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delta(upserts: Vec<(Vec<u8>, Vec<u8>)>) -> Delta {
+        Delta {
+            since: 0,
+            version: 1,
+            upserts,
+            removals: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn records_that_do_not_decode_are_refused_and_named() {
+        let e = check_records(
+            Reference::Holds,
+            &delta(vec![(b"H-1".to_vec(), b"junk".to_vec())]),
+        )
+        .unwrap_err();
+        assert!(!e.is_empty());
+        assert!(check_records(Reference::Products, &delta(Vec::new())).is_ok());
+    }
+}

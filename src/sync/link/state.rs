@@ -1,0 +1,265 @@
+//! Where the link stands (starting, online, offline since when, credential
+//! refused, halted) and how it moves: each failure kind leads to its state
+//! and its wait, and a state change is logged once, not on every retry.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::failure::Failure;
+use super::Link;
+use crate::model::Hash;
+use crate::model::Log;
+use crate::store::sync_state::Halt;
+use crate::sync::protocol::ReferenceVersions;
+
+/// Where the link stands, for `scantrail status` and the site API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum State {
+    Starting,
+    Online,
+    Offline {
+        since: DateTime<Utc>,
+        error: String,
+    },
+    /// Head office refused the credential (401/403): fix `[sync] credential`.
+    CredentialRefused {
+        error: String,
+    },
+    /// Stopped until an operator acts (`scantrail sync resume`).
+    Halted {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub link: State,
+    pub url: String,
+    pub backlog: u64,
+    pub rejected_backlog: u64,
+    pub acked_seq: u64,
+    pub acked_hash: Option<Hash>,
+    pub last_ack_at: Option<DateTime<Utc>>,
+    pub reference: ReferenceVersions,
+    /// Head office's flags on the last batches (skew, stale recall list).
+    pub flags: Vec<String>,
+}
+
+/// What reporting a state does to the current one.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Transition {
+    /// Another kind of state: logged once.
+    Changed(State),
+    /// Still offline: the outage keeps its start, the reason is refreshed
+    /// quietly.
+    Refreshed(State),
+    /// The same state again (a halt or refused credential keeps its first
+    /// reason).
+    Kept,
+}
+
+/// What the link's state becomes when `next` is reported while it is
+/// `current`.
+pub(super) fn transition(current: &State, next: State) -> Transition {
+    if std::mem::discriminant(current) != std::mem::discriminant(&next) {
+        return Transition::Changed(next);
+    }
+    match (current, next) {
+        (State::Offline { since, .. }, State::Offline { error, .. }) => {
+            Transition::Refreshed(State::Offline {
+                since: *since,
+                error,
+            })
+        }
+        _ => Transition::Kept,
+    }
+}
+
+impl Link {
+    pub(super) fn set_state(&self, state: State) {
+        let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        match transition(&s.link, state) {
+            Transition::Changed(state) => {
+                match &state {
+                    State::Online => {
+                        tracing::info!(url = %self.settings.url, backlog = s.backlog, rejected_backlog = s.rejected_backlog, "link to head office is up")
+                    }
+                    State::Offline { since, error } => {
+                        tracing::warn!(url = %self.settings.url, %since, backlog = s.backlog, %error, "link to head office is down; scans go on and are sent when it is back")
+                    }
+                    State::CredentialRefused { error } => {
+                        tracing::error!(url = %self.settings.url, %error, "head office refused this site's credential: fix `[sync] credential` (and head office's `[[sites]]` entry), then restart")
+                    }
+                    State::Halted { reason } => {
+                        tracing::error!(url = %self.settings.url, %reason, "sync halted until an operator acts (`scantrail sync resume` once resolved)")
+                    }
+                    State::Starting => {}
+                }
+                s.link = state;
+            }
+            Transition::Refreshed(state) => s.link = state,
+            Transition::Kept => {}
+        }
+    }
+
+    pub(super) fn failed(&mut self, f: Failure) {
+        // No reset of the reference poll here: after an outage longer than
+        // the poll interval the poll is overdue, so the first round after
+        // reconnecting pulls reference data before it uploads anything;
+        // forcing it after every blip would only add requests that can
+        // fail in turn.
+        match f {
+            Failure::Retry {
+                message,
+                retry_after,
+            } => {
+                let since = match self.status().link {
+                    State::Offline { since, .. } => since,
+                    _ => Utc::now(),
+                };
+                self.refresh_backlog();
+                self.set_state(State::Offline {
+                    since,
+                    error: message,
+                });
+                // Resend from the watermark.
+                self.cursor = [None, None];
+                let wait = self.backoff.next(retry_after);
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    attempt = self.backoff.attempts(),
+                    "retrying"
+                );
+                self.sleep(wait);
+            }
+            Failure::TooLarge if self.batch_limit == 1 => {
+                self.failed(Failure::Halt(
+                    "head office refuses even a single movement as too large: raise its `body_max_bytes`".into(),
+                ));
+            }
+            Failure::TooLarge => {
+                // Head office may have restarted with other limits.
+                self.server_batch_max = None;
+                self.batch_limit = (self.batch_limit / 2).max(1);
+                tracing::warn!(
+                    batch_limit = self.batch_limit,
+                    "head office found the batch too large; halving it"
+                );
+            }
+            Failure::Rewind { expected } => {
+                tracing::warn!(expected, "head office expects an earlier seq; rewinding");
+                // Which log was rewound is set by the caller in `cursor`.
+                let _ = expected;
+            }
+            Failure::Credential(error) => {
+                self.set_state(State::CredentialRefused { error });
+                self.sleep(Duration::from_secs(300));
+            }
+            Failure::Halt(reason) => {
+                let halt = Halt {
+                    at: Utc::now(),
+                    reason: reason.clone(),
+                };
+                if let Err(e) = self.store.set_sync_halt(Some(halt)) {
+                    tracing::error!(error = %e, "cannot record the sync halt");
+                }
+                self.set_state(State::Halted { reason });
+            }
+            Failure::Store(e) => {
+                tracing::error!(error = %e, "sync cannot read the local store");
+                self.sleep(Duration::from_secs(5));
+            }
+        }
+    }
+
+    pub(super) fn refresh_backlog(&self) {
+        let site = self.store.site().to_owned();
+        let head = self.store.head(&site).map(|h| h.seq).unwrap_or(0);
+        let rhead = self
+            .store
+            .log_head(&site, Log::Rejections)
+            .map(|h| h.seq)
+            .unwrap_or(0);
+        let acked = self.store.outbox_position().ok().flatten();
+        let racked = self.store.rejected_outbox_position().ok().flatten();
+        let reference = self.reference_versions();
+        let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        s.backlog = head.saturating_sub(acked.as_ref().map_or(0, |a| a.acked_seq));
+        s.rejected_backlog = rhead.saturating_sub(racked.map_or(0, |a| a.acked_seq));
+        s.acked_seq = acked.as_ref().map_or(0, |a| a.acked_seq);
+        s.acked_hash = acked.map(|a| a.acked_hash);
+        s.reference = reference;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offline(since: i64, error: &str) -> State {
+        State::Offline {
+            since: DateTime::from_timestamp(since, 0).unwrap(),
+            error: error.into(),
+        }
+    }
+
+    #[test]
+    fn a_new_kind_of_state_is_a_change() {
+        assert_eq!(
+            transition(&State::Starting, State::Online),
+            Transition::Changed(State::Online)
+        );
+        assert_eq!(
+            transition(&State::Online, offline(10, "down")),
+            Transition::Changed(offline(10, "down"))
+        );
+        assert_eq!(
+            transition(&offline(10, "down"), State::Online),
+            Transition::Changed(State::Online)
+        );
+        let halted = State::Halted {
+            reason: "histories differ".into(),
+        };
+        assert_eq!(
+            transition(&State::Online, halted.clone()),
+            Transition::Changed(halted)
+        );
+    }
+
+    #[test]
+    fn an_outage_keeps_its_start_and_takes_the_latest_reason() {
+        assert_eq!(
+            transition(&offline(10, "refused"), offline(99, "timed out")),
+            Transition::Refreshed(offline(10, "timed out"))
+        );
+    }
+
+    #[test]
+    fn the_same_state_again_changes_nothing() {
+        assert_eq!(transition(&State::Online, State::Online), Transition::Kept);
+        let first = State::Halted {
+            reason: "first".into(),
+        };
+        let second = State::Halted {
+            reason: "second".into(),
+        };
+        assert_eq!(transition(&first, second), Transition::Kept);
+        let refused = |e: &str| State::CredentialRefused { error: e.into() };
+        assert_eq!(
+            transition(&refused("401"), refused("403")),
+            Transition::Kept
+        );
+    }
+
+    #[test]
+    fn the_state_serialises_with_its_tag() {
+        let v = serde_json::to_value(offline(0, "down")).unwrap();
+        assert_eq!(v["state"], "offline");
+        assert_eq!(v["error"], "down");
+        let v = serde_json::to_value(State::CredentialRefused { error: "x".into() }).unwrap();
+        assert_eq!(v["state"], "credential_refused");
+    }
+}
