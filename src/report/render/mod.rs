@@ -281,9 +281,9 @@ mod tests {
     use super::*;
 
     fn expiry_report(lots: usize) -> Report {
+        use crate::model::Balance;
         use crate::report::expiry::{ExpiryReport, Line, Query};
         use crate::report::Amount;
-        use crate::model::Balance;
         let d = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
         let line = Line {
             expiry: d(3, 15),

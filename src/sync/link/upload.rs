@@ -7,9 +7,9 @@ use chrono::Utc;
 
 use super::failure::Failure;
 use super::{log_index, Link};
+use crate::model::Entries;
 use crate::model::Log;
 use crate::store::Store;
-use crate::model::Entries;
 use crate::sync::protocol::{path, Ack, Batch, ReferenceVersions, PROTOCOL_VERSION};
 
 impl Link {
