@@ -627,11 +627,13 @@ mod tests {
         d
     }
 
-    fn id(seq: u64) -> MovementId {
-        MovementId {
+    /// The desk's decision on a correction of `north:seq`.
+    fn void(store: &Store, pending: &Pending, seq: u64) -> Result<NewMovement, String> {
+        let id = MovementId {
             origin: "north".into(),
             seq,
-        }
+        };
+        decide_correction(store, pending, &id, "scanned in error", "ann", "hh-1")
     }
 
     #[test]
@@ -642,44 +644,19 @@ mod tests {
         let mut pending = Pending::default();
         // Decided, sent to the committer, not durable yet.
         pending.add(0, dispatch_of(&receipt));
-        let e =
-            decide_correction(&store, &pending, &id(1), "wrong dock", "ann", "hh-1").unwrap_err();
+        let e = void(&store, &pending, 1).unwrap_err();
         assert!(e.contains("has moved since"), "{e}");
         assert!(e.contains("dispatch of"), "{e}");
         assert!(e.contains("City Pharmacy (being recorded now)"), "{e}");
         // Once durable, the refusal names it by seq.
         store.commit(dispatch_of(&receipt)).unwrap();
-        let e = decide_correction(
-            &store,
-            &Pending::default(),
-            &id(1),
-            "wrong dock",
-            "ann",
-            "hh-1",
-        )
-        .unwrap_err();
+        let e = void(&store, &Pending::default(), 1).unwrap_err();
         assert!(e.contains("void the dispatch of"), "{e}");
         assert!(e.contains("(seq 2)"), "{e}");
         // Undo in reverse order: the dispatch, then the receipt.
-        let undo = decide_correction(
-            &store,
-            &Pending::default(),
-            &id(2),
-            "not shipped",
-            "ann",
-            "hh-1",
-        )
-        .unwrap();
+        let undo = void(&store, &Pending::default(), 2).unwrap();
         store.commit(undo).unwrap();
-        decide_correction(
-            &store,
-            &Pending::default(),
-            &id(1),
-            "wrong dock",
-            "ann",
-            "hh-1",
-        )
-        .unwrap();
+        void(&store, &Pending::default(), 1).unwrap();
     }
 
     #[test]
@@ -687,15 +664,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
         store.commit(sample(1)).unwrap();
-        let undo = decide_correction(
-            &store,
-            &Pending::default(),
-            &id(1),
-            "wrong dock",
-            "ann",
-            "hh-1",
-        )
-        .unwrap();
+        let undo = void(&store, &Pending::default(), 1).unwrap();
         let mut pending = Pending::default();
         pending.add(0, undo);
         let view = StoreView {
@@ -718,22 +687,13 @@ mod tests {
         lot_only.serial = None;
         store.commit(lot_only.clone()).unwrap();
         store.commit(lot_only).unwrap();
-        let undo = decide_correction(
-            &store,
-            &Pending::default(),
-            &id(1),
-            "counted twice",
-            "ann",
-            "hh-1",
-        )
-        .unwrap();
+        let undo = void(&store, &Pending::default(), 1).unwrap();
         let mut pending = Pending::default();
         pending.add(0, undo.clone());
-        let e = decide_correction(&store, &pending, &id(1), "again", "bob", "hh-1").unwrap_err();
+        let e = void(&store, &pending, 1).unwrap_err();
         assert!(e.contains("being corrected right now"), "{e}");
         let recorded = store.commit(undo).unwrap();
-        let e = decide_correction(&store, &Pending::default(), &id(1), "again", "bob", "hh-1")
-            .unwrap_err();
+        let e = void(&store, &Pending::default(), 1).unwrap_err();
         assert!(
             e.contains(&format!("already corrected by north:{}", recorded.seq)),
             "{e}"
@@ -752,19 +712,10 @@ mod tests {
         out.quantity = crate::model::Quantity::Units(3);
         let mut pending = Pending::default();
         pending.add(0, out.clone());
-        let e =
-            decide_correction(&store, &pending, &id(1), "wrong count", "ann", "hh-1").unwrap_err();
+        let e = void(&store, &pending, 1).unwrap_err();
         assert!(e.contains("below zero at A-01 (2 on hand)"), "{e}");
         store.commit(out).unwrap();
-        let e = decide_correction(
-            &store,
-            &Pending::default(),
-            &id(1),
-            "wrong count",
-            "ann",
-            "hh-1",
-        )
-        .unwrap_err();
+        let e = void(&store, &Pending::default(), 1).unwrap_err();
         assert!(e.contains("lot LOT42"), "{e}");
     }
 }
