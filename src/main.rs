@@ -25,7 +25,7 @@ enum Command {
     Parse(cli::parse::Args),
     /// Print the journal of movements, as a table or JSON lines.
     Journal(cli::journal::Args),
-    /// Check every hash chain and derived tree; exit 1 naming the first bad seq.
+    /// Check every hash chain and derived tree (exit 1 naming the first bad seq) and the history's sense (exit 2)
     Verify(cli::verify::Args),
     /// Rebuild every derived tree from the journal.
     Reindex(cli::reindex::Args),
