@@ -10,12 +10,11 @@ mod support;
 use std::path::PathBuf;
 use std::sync::{Arc, Barrier};
 
-use serde_json::{json, Value};
-use support::daemon::{verify, Api, Daemon};
+use serde_json::json;
+use support::daemon::{serial_item, verify, Api, Daemon};
 
 const GTIN: &str = "09506000134352";
 const ADMIN: &str = "admin-token-race";
-const GS: char = '\u{1d}';
 const ROUNDS: usize = 60;
 
 struct Site {
@@ -45,21 +44,8 @@ fn site() -> Site {
     }
 }
 
-fn item(serial: &str) -> String {
-    format!("]d201{GTIN}1730123110L1{GS}21{serial}")
-}
-
-fn scan(api: &Api, station: &str, data: &str) -> Value {
-    let r = api.post_json(
-        "/api/v1/scans",
-        &json!({ "station": station, "data": data }),
-    );
-    assert_eq!(r.status, 200, "scan {data:?} at {station}: {:?}", r.body);
-    r.body
-}
-
 fn receive(api: &Api, serial: &str) -> u64 {
-    let answer = scan(api, "dock-1", &item(serial));
+    let answer = api.scan("dock-1", &serial_item(serial));
     assert_eq!(answer["accepted"], true, "{answer}");
     answer["movement"]["seq"].as_u64().unwrap()
 }
@@ -102,7 +88,7 @@ fn void(api: &Api, how: &Void, seq: u64) -> bool {
             );
             r.status == 200
         }
-        Void::Command => scan(api, "dock-1", "CMD:VOID")["accepted"] == true,
+        Void::Command => api.scan("dock-1", "CMD:VOID")["accepted"] == true,
     }
 }
 
@@ -139,7 +125,7 @@ fn a_void_and_a_dispatch_of_the_same_unit_are_never_both_accepted() {
         let (a, b) = (api.clone(), api.clone());
         let (voided, dispatched) = together(
             move || void(&a, &how, seq),
-            move || scan(&b, "dispatch-1", &item(&serial))["accepted"] == true,
+            move || b.scan("dispatch-1", &serial_item(&serial))["accepted"] == true,
         );
         voids += usize::from(voided);
         dispatches += usize::from(dispatched);

@@ -7,14 +7,7 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::daemon::{Api, Daemon};
-
-const GTIN: &str = "09506000134352";
-const GS: char = '\u{1d}';
-
-fn item(serial: &str) -> String {
-    format!("]d201{GTIN}1730123110L1{GS}21{serial}")
-}
+use support::daemon::{serial_item, Api, Daemon};
 
 fn start(dir: &std::path::Path) -> Daemon {
     let config = dir.join("site.toml");
@@ -45,7 +38,7 @@ fn serials(admin: &Api) -> Vec<String> {
 fn post(api: &Api, serial: &str, id: &str) -> (u16, Value) {
     let r = api.post_json(
         "/api/v1/scans",
-        &json!({ "data": item(serial), "scan_id": id }),
+        &json!({ "data": serial_item(serial), "scan_id": id }),
     );
     (r.status, r.body)
 }

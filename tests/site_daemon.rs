@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::daemon::{open_events, scantrail, scantrail_dev, Api, Daemon, Reply};
+use support::daemon::{open_events, scantrail, scantrail_dev, serial_item, Api, Daemon, Reply};
 use support::scanner::expect_from_host;
 
 const SERIAL_GTIN: &str = "09506000134352";
@@ -113,10 +113,6 @@ fn reference_data(admin: &Api) {
     assert_eq!((r.status, &r.body), (200, &json!({ "imported": 2 })));
 }
 
-fn serial_item(serial: &str) -> String {
-    format!("]d201{SERIAL_GTIN}1730123110L1{GS}21{serial}")
-}
-
 fn lot_item(lot: &str, expiry: &str) -> String {
     format!("]d201{LOT_GTIN}17{expiry}10{lot}")
 }
@@ -124,15 +120,6 @@ fn lot_item(lot: &str, expiry: &str) -> String {
 /// A count of units of a lot (AI 30).
 fn lot_case(lot: &str, units: u32) -> String {
     format!("]C101{LOT_GTIN}1730123110{lot}{GS}30{units}")
-}
-
-fn scan(api: &Api, station: &str, data: &str) -> Value {
-    let r = api.post_json(
-        "/api/v1/scans",
-        &json!({ "station": station, "data": data }),
-    );
-    assert_eq!(r.status, 200, "scan {data:?} at {station}: {:?}", r.body);
-    r.body
 }
 
 #[track_caller]
@@ -196,7 +183,7 @@ fn a_serial_tracked_item_is_received_dispatched_and_returned() {
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
 
-    let receipt = scan(&api, "dock-1", &serial_item("S1"));
+    let receipt = api.scan("dock-1", &serial_item("S1"));
     let body = accepted(&receipt);
     assert_eq!(body["kind"], "receipt");
     assert_eq!(
@@ -210,7 +197,7 @@ fn a_serial_tracked_item_is_received_dispatched_and_returned() {
     assert!(receipt["warnings"].is_null(), "{receipt}");
 
     set_context(&admin, "dispatch-1", json!({ "order": "O-1" }));
-    let dispatch = scan(&api, "dispatch-1", &serial_item("S1"));
+    let dispatch = api.scan("dispatch-1", &serial_item("S1"));
     let body = accepted(&dispatch);
     assert_eq!(body["kind"], "dispatch");
     assert_eq!(body["documents"]["order"], "O-1");
@@ -218,7 +205,7 @@ fn a_serial_tracked_item_is_received_dispatched_and_returned() {
     assert_eq!(body["counterparty"]["gln"], "9506000000046");
 
     set_context(&admin, "returns-1", json!({ "return_reason": "damaged" }));
-    let back = scan(&api, "returns-1", &serial_item("S1"));
+    let back = api.scan("returns-1", &serial_item("S1"));
     let body = accepted(&back);
     assert_eq!(body["kind"], "return");
     assert_eq!(body["reason"], "damaged");
@@ -226,7 +213,7 @@ fn a_serial_tracked_item_is_received_dispatched_and_returned() {
     assert_eq!(body["counterparty"]["name"], "City Pharmacy");
 
     // Once returned to quarantine, it cannot be picked again.
-    let again = scan(&api, "dispatch-1", &serial_item("S1"));
+    let again = api.scan("dispatch-1", &serial_item("S1"));
     assert_names(refused(&again, "quarantined"), &["S1", "quarantine"]);
 
     let movements = journal(&admin);
@@ -251,13 +238,13 @@ fn a_lot_tracked_item_is_received_dispatched_and_returned() {
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
 
-    let body = accepted(&scan(&api, "dock-1", &lot_case("L1", 10))).clone();
+    let body = accepted(&api.scan("dock-1", &lot_case("L1", 10))).clone();
     assert_eq!(body["kind"], "receipt");
     assert_eq!(body["lot"], "L1");
     assert_eq!(body["quantity"], json!({ "units": 10 }));
 
     set_context(&admin, "dispatch-1", json!({ "order": "O-2" }));
-    let body = accepted(&scan(&api, "dispatch-1", &lot_item("L1", "301231"))).clone();
+    let body = accepted(&api.scan("dispatch-1", &lot_item("L1", "301231"))).clone();
     assert_eq!(body["kind"], "dispatch");
     assert_eq!(body["lot"], "L1");
     assert_eq!(body["counterparty"]["name"], "Clinic North");
@@ -269,7 +256,7 @@ fn a_lot_tracked_item_is_received_dispatched_and_returned() {
         "dispatch-1",
         json!({ "mode": "return", "return_reason": "wrong item" }),
     );
-    let body = accepted(&scan(&api, "dispatch-1", &lot_item("L1", "301231"))).clone();
+    let body = accepted(&api.scan("dispatch-1", &lot_item("L1", "301231"))).clone();
     assert_eq!(body["kind"], "return");
     assert_eq!(body["reason"], "wrong item");
 
@@ -287,40 +274,40 @@ fn receiving_refuses_missing_serial_missing_lot_duplicates_expired_and_unknown()
     reference_data(&admin);
 
     let no_serial = format!("]d201{SERIAL_GTIN}1730123110L1");
-    let r = scan(&api, "dock-1", &no_serial);
+    let r = api.scan("dock-1", &no_serial);
     assert_names(
         refused(&r, "missing_serial"),
         &["Insulin pen", SERIAL_GTIN, "serial"],
     );
 
     let no_lot = format!("]d201{LOT_GTIN}17301231");
-    let r = scan(&api, "dock-1", &no_lot);
+    let r = api.scan("dock-1", &no_lot);
     assert_names(
         refused(&r, "missing_lot"),
         &["Saline 500 ml", LOT_GTIN, "lot"],
     );
 
-    accepted(&scan(&api, "dock-1", &serial_item("S1")));
-    let r = scan(&api, "dock-1", &serial_item("S1"));
+    accepted(&api.scan("dock-1", &serial_item("S1")));
+    let r = api.scan("dock-1", &serial_item("S1"));
     assert_names(
         refused(&r, "duplicate_serial"),
         &["serial S1", SERIAL_GTIN, "already in stock at DOCK-1"],
     );
 
-    let r = scan(&api, "dock-1", &lot_item("L9", "200131"));
+    let r = api.scan("dock-1", &lot_item("L9", "200131"));
     assert_names(
         refused(&r, "expired"),
         &[LOT_GTIN, "lot L9", "expired on 2020-01-31"],
     );
 
     let unknown = format!("]d201{UNKNOWN_GTIN}1730123110L1");
-    let r = scan(&api, "strict-1", &unknown);
+    let r = api.scan("strict-1", &unknown);
     assert_names(
         refused(&r, "unknown_gtin"),
         &[UNKNOWN_GTIN, "product master"],
     );
     // The default policy (dock-1) records it with a warning.
-    let r = scan(&api, "dock-1", &unknown);
+    let r = api.scan("dock-1", &unknown);
     accepted(&r);
     assert_eq!(r["warnings"][0]["code"], "unknown_gtin", "{r}");
 
@@ -337,14 +324,14 @@ fn dispatch_refuses_without_order_already_dispatched_and_lot_without_stock() {
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
-    accepted(&scan(&api, "dock-1", &serial_item("S1")));
+    accepted(&api.scan("dock-1", &serial_item("S1")));
 
-    let r = scan(&api, "dispatch-1", &serial_item("S1"));
+    let r = api.scan("dispatch-1", &serial_item("S1"));
     refused(&r, "no_order");
 
     set_context(&admin, "dispatch-1", json!({ "order": "O-1" }));
-    accepted(&scan(&api, "dispatch-1", &serial_item("S1")));
-    let r = scan(&api, "dispatch-1", &serial_item("S1"));
+    accepted(&api.scan("dispatch-1", &serial_item("S1")));
+    let r = api.scan("dispatch-1", &serial_item("S1"));
     assert_eq!(
         refused(&r, "already_dispatched"),
         format!(
@@ -353,11 +340,11 @@ fn dispatch_refuses_without_order_already_dispatched_and_lot_without_stock() {
         )
     );
 
-    let r = scan(&api, "dispatch-1", &serial_item("S404"));
+    let r = api.scan("dispatch-1", &serial_item("S404"));
     assert_names(refused(&r, "not_in_stock"), &["serial S404", SERIAL_GTIN]);
 
     set_context(&admin, "dispatch-1", json!({ "order": "O-FREE" }));
-    let r = scan(&api, "dispatch-1", &lot_item("L7", "301231"));
+    let r = api.scan("dispatch-1", &lot_item("L7", "301231"));
     assert_names(
         refused(&r, "no_lot_stock"),
         &["lot L7", LOT_GTIN, "no stock"],
@@ -371,8 +358,8 @@ fn no_order_refusal_names_the_item() {
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
-    accepted(&scan(&api, "dock-1", &serial_item("S1")));
-    let r = scan(&api, "dispatch-1", &serial_item("S1"));
+    accepted(&api.scan("dock-1", &serial_item("S1")));
+    let r = api.scan("dispatch-1", &serial_item("S1"));
     assert_names(refused(&r, "no_order"), &["S1", SERIAL_GTIN]);
 }
 
@@ -382,7 +369,7 @@ fn a_hold_refuses_picks_until_it_is_released() {
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
-    accepted(&scan(&api, "dock-1", &lot_case("L3", 10)));
+    accepted(&api.scan("dock-1", &lot_case("L3", 10)));
 
     let r = admin.post_json(
         "/api/v1/holds",
@@ -392,7 +379,7 @@ fn a_hold_refuses_picks_until_it_is_released() {
     assert_eq!(r.body["id"], "H-1");
 
     set_context(&admin, "dispatch-1", json!({ "order": "O-FREE" }));
-    let r = scan(&api, "dispatch-1", &lot_item("L3", "301231"));
+    let r = api.scan("dispatch-1", &lot_item("L3", "301231"));
     assert_names(
         refused(&r, "on_hold"),
         &["lot L3", LOT_GTIN, "H-1", "particles in solution"],
@@ -403,7 +390,7 @@ fn a_hold_refuses_picks_until_it_is_released() {
         &json!({ "why": "lab cleared the lot" }),
     );
     assert_eq!(r.status, 200, "{:?}", r.body);
-    let body = accepted(&scan(&api, "dispatch-1", &lot_item("L3", "301231"))).clone();
+    let body = accepted(&api.scan("dispatch-1", &lot_item("L3", "301231"))).clone();
     assert_eq!(body["kind"], "dispatch");
     assert_eq!(body["documents"]["order"], "O-FREE");
 
@@ -422,12 +409,12 @@ fn pick_lists_refuse_other_products_wrong_batches_and_extra_quantity() {
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
-    accepted(&scan(&api, "dock-1", &lot_case("L1", 10)));
-    accepted(&scan(&api, "dock-1", &lot_case("L2", 10)));
+    accepted(&api.scan("dock-1", &lot_case("L1", 10)));
+    accepted(&api.scan("dock-1", &lot_case("L2", 10)));
 
     // O-1 lists only the serial-tracked product.
     set_context(&admin, "dispatch-1", json!({ "order": "O-1" }));
-    let r = scan(&api, "dispatch-1", &lot_item("L1", "301231"));
+    let r = api.scan("dispatch-1", &lot_item("L1", "301231"));
     assert_eq!(
         refused(&r, "not_on_order"),
         format!("GTIN {LOT_GTIN} is not on order O-1")
@@ -435,12 +422,12 @@ fn pick_lists_refuse_other_products_wrong_batches_and_extra_quantity() {
 
     // O-2: 3 of the saline, batch L1 allocated.
     set_context(&admin, "dispatch-1", json!({ "order": "O-2" }));
-    let r = scan(&api, "dispatch-1", &lot_item("L2", "301231"));
+    let r = api.scan("dispatch-1", &lot_item("L2", "301231"));
     assert_eq!(refused(&r, "wrong_batch"), "expected batch L1, scanned L2");
     for _ in 0..3 {
-        accepted(&scan(&api, "dispatch-1", &lot_item("L1", "301231")));
+        accepted(&api.scan("dispatch-1", &lot_item("L1", "301231")));
     }
-    let r = scan(&api, "dispatch-1", &lot_item("L1", "301231"));
+    let r = api.scan("dispatch-1", &lot_item("L1", "301231"));
     assert_eq!(
         refused(&r, "quantity_exceeded"),
         format!("order O-2 needs 3 of GTIN {LOT_GTIN}, 3 already picked")
@@ -453,25 +440,17 @@ fn picking_a_later_lot_first_is_accepted_with_a_fefo_warning() {
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
-    accepted(&scan(
-        &api,
-        "dock-1",
-        &format!("]C101{LOT_GTIN}1729013110EARLY{GS}305"),
-    ));
-    accepted(&scan(
-        &api,
-        "dock-1",
-        &format!("]C101{LOT_GTIN}1731123110LATE{GS}305"),
-    ));
+    accepted(&api.scan("dock-1", &format!("]C101{LOT_GTIN}1729013110EARLY{GS}305")));
+    accepted(&api.scan("dock-1", &format!("]C101{LOT_GTIN}1731123110LATE{GS}305")));
     set_context(&admin, "dispatch-1", json!({ "order": "O-FREE" }));
-    let r = scan(&api, "dispatch-1", &lot_item("LATE", "311231"));
+    let r = api.scan("dispatch-1", &lot_item("LATE", "311231"));
     accepted(&r);
     assert_eq!(r["warnings"][0]["code"], "fefo", "{r}");
     assert_names(
         r["warnings"][0]["message"].as_str().unwrap(),
         &["lot LATE", "lot EARLY", "pick EARLY first"],
     );
-    let r = scan(&api, "dispatch-1", &lot_item("EARLY", "290131"));
+    let r = api.scan("dispatch-1", &lot_item("EARLY", "290131"));
     accepted(&r);
     assert!(r["warnings"].is_null(), "{r}");
 }
@@ -482,15 +461,15 @@ fn returns_refuse_serials_that_were_never_dispatched() {
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
-    accepted(&scan(&api, "dock-1", &serial_item("S5")));
+    accepted(&api.scan("dock-1", &serial_item("S5")));
     set_context(&admin, "returns-1", json!({ "return_reason": "damaged" }));
 
-    let r = scan(&api, "returns-1", &serial_item("S5"));
+    let r = api.scan("returns-1", &serial_item("S5"));
     assert_names(
         refused(&r, "not_dispatched"),
         &["serial S5", "never dispatched", "in stock at DOCK-1"],
     );
-    let r = scan(&api, "returns-1", &serial_item("S6"));
+    let r = api.scan("returns-1", &serial_item("S6"));
     assert_names(
         refused(&r, "not_dispatched"),
         &["serial S6", SERIAL_GTIN, "never received or dispatched"],
@@ -505,19 +484,19 @@ fn context_badge_and_command_barcodes_sent_as_scans() {
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
 
-    let r = scan(&api, "dispatch-1", "]C1400O-77");
+    let r = api.scan("dispatch-1", "]C1400O-77");
     assert_eq!(r["accepted"], true, "{r}");
     assert_names(r["message"].as_str().unwrap(), &["order O-77"]);
     let context = admin.get("/api/v1/stations/dispatch-1/context");
     assert_eq!(context.body["order"], "O-77", "{:?}", context.body);
 
-    let r = scan(&api, "dock-1", "]C0OP:alice");
+    let r = api.scan("dock-1", "]C0OP:alice");
     assert_names(r["message"].as_str().unwrap(), &["alice signed in"]);
-    let receipt = scan(&api, "dock-1", &serial_item("S1"));
+    let receipt = api.scan("dock-1", &serial_item("S1"));
     assert_eq!(accepted(&receipt)["operator"], "alice");
     let receipt_seq = receipt["movement"]["seq"].as_u64().unwrap();
 
-    let void = scan(&api, "dock-1", "]C0CMD:VOID");
+    let void = api.scan("dock-1", "]C0CMD:VOID");
     let body = accepted(&void);
     assert_eq!(body["kind"], "correction");
     assert_eq!(body["serial"], "S1");
@@ -525,8 +504,8 @@ fn context_badge_and_command_barcodes_sent_as_scans() {
     assert_eq!(body["reason"], "voided at the station");
 
     // The order set by the barcode is used by the next pick.
-    accepted(&scan(&api, "dock-1", &serial_item("S2")));
-    let pick = scan(&api, "dispatch-1", &serial_item("S2"));
+    accepted(&api.scan("dock-1", &serial_item("S2")));
+    let pick = api.scan("dispatch-1", &serial_item("S2"));
     let body = accepted(&pick);
     assert_eq!(body["kind"], "dispatch");
     assert_eq!(body["documents"]["order"], "O-77");
@@ -549,10 +528,10 @@ fn a_voided_receipt_is_no_longer_in_stock() {
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
-    accepted(&scan(&api, "dock-1", &serial_item("S1")));
-    accepted(&scan(&api, "dock-1", "]C0CMD:VOID"));
+    accepted(&api.scan("dock-1", &serial_item("S1")));
+    accepted(&api.scan("dock-1", "]C0CMD:VOID"));
     set_context(&admin, "dispatch-1", json!({ "order": "O-1" }));
-    let r = scan(&api, "dispatch-1", &serial_item("S1"));
+    let r = api.scan("dispatch-1", &serial_item("S1"));
     refused(&r, "not_in_stock");
 }
 
@@ -565,10 +544,10 @@ fn metrics_count_scans_by_outcome_and_time_them() {
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
-    accepted(&scan(&api, "dock-1", &serial_item("S1")));
-    accepted(&scan(&api, "dock-1", &serial_item("S2")));
+    accepted(&api.scan("dock-1", &serial_item("S1")));
+    accepted(&api.scan("dock-1", &serial_item("S2")));
     refused(
-        &scan(&api, "dock-1", &format!("]d201{SERIAL_GTIN}1730123110L1")),
+        &api.scan("dock-1", &format!("]d201{SERIAL_GTIN}1730123110L1")),
         "missing_serial",
     );
     let response = ureq::get(&daemon.url("/api/v1/metrics")).call().unwrap();
@@ -604,9 +583,9 @@ fn a_void_names_the_signed_in_operator() {
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
-    scan(&api, "dock-1", "]C0OP:alice");
-    accepted(&scan(&api, "dock-1", &serial_item("S1")));
-    let void = scan(&api, "dock-1", "]C0CMD:VOID");
+    api.scan("dock-1", "]C0OP:alice");
+    accepted(&api.scan("dock-1", &serial_item("S1")));
+    let void = api.scan("dock-1", "]C0CMD:VOID");
     assert_eq!(accepted(&void)["operator"], "alice", "{void}");
 }
 
@@ -618,9 +597,9 @@ fn a_second_void_has_nothing_to_void() {
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
-    accepted(&scan(&api, "dock-1", &serial_item("S1")));
-    accepted(&scan(&api, "dock-1", "]C0CMD:VOID"));
-    let r = scan(&api, "dock-1", "]C0CMD:VOID");
+    accepted(&api.scan("dock-1", &serial_item("S1")));
+    accepted(&api.scan("dock-1", "]C0CMD:VOID"));
+    let r = api.scan("dock-1", "]C0CMD:VOID");
     refused(&r, "nothing_to_void");
 }
 
@@ -924,8 +903,8 @@ fn a_restart_keeps_the_journal_and_the_reference_data() {
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
-    accepted(&scan(&api, "dock-1", &serial_item("S1")));
-    accepted(&scan(&api, "dock-1", &lot_case("L1", 10)));
+    accepted(&api.scan("dock-1", &serial_item("S1")));
+    accepted(&api.scan("dock-1", &lot_case("L1", 10)));
     let hold = admin.post_json(
         "/api/v1/holds",
         &json!({ "id": "H-9", "gtin": LOT_GTIN, "lots": ["L1"], "reason": "dropped pallet" }),
@@ -942,18 +921,18 @@ fn a_restart_keeps_the_journal_and_the_reference_data() {
         before,
         "the journal changed across a restart"
     );
-    let r = scan(&api, "dock-1", &serial_item("S1"));
+    let r = api.scan("dock-1", &serial_item("S1"));
     refused(&r, "duplicate_serial");
     // Products, pick lists and holds survived: the hold still refuses.
     set_context(&admin, "dispatch-1", json!({ "order": "O-2" }));
-    let r = scan(&api, "dispatch-1", &lot_item("L1", "301231"));
+    let r = api.scan("dispatch-1", &lot_item("L1", "301231"));
     assert_names(refused(&r, "on_hold"), &["H-9"]);
     assert_eq!(
         admin.get("/api/v1/products").body.as_array().unwrap().len(),
         2
     );
     // New movements continue the chain.
-    let next = scan(&api, "dock-1", &serial_item("S2"));
+    let next = api.scan("dock-1", &serial_item("S2"));
     assert_eq!(next["movement"]["seq"], 3);
     assert_eq!(next["movement"]["prev_hash"], before[1]["hash"]);
     assert!(daemon.stop().success());
@@ -969,7 +948,7 @@ fn station_contexts_survive_a_restart() {
         "dispatch-1",
         json!({ "order": "O-2", "operator": "bob" }),
     );
-    let r = scan(&api, "dock-1", "]C0OP:alice");
+    let r = api.scan("dock-1", "]C0OP:alice");
     assert_eq!(r["accepted"], true, "{r:?}");
     assert!(daemon.stop().success());
 
@@ -1099,7 +1078,7 @@ fn events_stream_an_accepted_scan() {
     let (mut stream, mut got) = open_events(&daemon, TOKEN);
     let mut buf = [0u8; 4096];
 
-    accepted(&scan(&api, "dock-1", &serial_item("EV1")));
+    accepted(&api.scan("dock-1", &serial_item("EV1")));
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let text = String::from_utf8_lossy(&got).into_owned();

@@ -16,13 +16,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::daemon::{Api, Daemon};
+use support::daemon::{serial_item, Api, Daemon};
 use support::scanner::expect_from_host;
 
 const SERIAL_GTIN: &str = "09506000134352";
 const TOKEN: &str = "handheld-token-0001";
 const ADMIN: &str = "admin-token-00001";
-const GS: char = '\u{1d}';
 const FULL: &str = "the site's disk is full; tell IT";
 
 /// A tmpfs mounted for the test; unmounted on drop.
@@ -69,19 +68,6 @@ fn fill(path: &Path) {
     // Small writes fill the last partial pages too.
     while f.write_all(&[0u8; 512]).is_ok() {}
     let _ = f.sync_all();
-}
-
-fn serial_item(serial: &str) -> String {
-    format!("]d201{SERIAL_GTIN}1730123110L1{GS}21{serial}")
-}
-
-fn scan(api: &Api, station: &str, data: &str) -> Value {
-    let r = api.post_json(
-        "/api/v1/scans",
-        &json!({ "station": station, "data": data }),
-    );
-    assert_eq!(r.status, 200, "scan {data:?} at {station}: {:?}", r.body);
-    r.body
 }
 
 #[track_caller]
@@ -171,7 +157,7 @@ fn fill_until_refused(site: &FullSite, api: &Api) -> (Vec<String>, String) {
     let mut accepted = vec![];
     for i in 1..=200 {
         let serial = format!("B{i}");
-        let answer = scan(api, "dock-1", &serial_item(&serial));
+        let answer = api.scan("dock-1", &serial_item(&serial));
         if answer["accepted"] == true {
             accepted.push(serial);
             continue;
@@ -195,7 +181,7 @@ fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
     let (daemon, api, admin) = site.start();
 
     let mut acknowledged = vec![];
-    let first = scan(&api, "dock-1", &serial_item("A0"));
+    let first = api.scan("dock-1", &serial_item("A0"));
     assert_eq!(first["accepted"], true, "{first}");
     acknowledged.push("A0".to_owned());
     let r = admin.put_json(
@@ -220,7 +206,7 @@ fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
     );
     for i in 0..3 {
         let serial = format!("C{i}");
-        assert_disk_full(&scan(&api, "dock-1", &serial_item(&serial)));
+        assert_disk_full(&api.scan("dock-1", &serial_item(&serial)));
         refused.push(serial);
     }
     let r = admin.put_json(
@@ -234,7 +220,7 @@ fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
         "{:?}",
         r.body
     );
-    assert_disk_full(&scan(&api, "dispatch-1", "]C1400O-BARCODE"));
+    assert_disk_full(&api.scan("dispatch-1", "]C1400O-BARCODE"));
     let context = admin.get("/api/v1/stations/dispatch-1/context");
     assert_eq!(
         context.body["order"], "O-1",
@@ -248,7 +234,7 @@ fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
     assert_eq!(admin.get("/api/v1/health").status, 503);
     for i in 3..6 {
         let serial = format!("C{i}");
-        let answer = scan(&api, "dock-1", &serial_item(&serial));
+        let answer = api.scan("dock-1", &serial_item(&serial));
         assert_disk_full(&answer);
         refused.push(serial);
     }
@@ -269,7 +255,7 @@ fn a_full_disk_refuses_clearly_and_commits_resume_once_space_is_back() {
     });
     for i in 0..5 {
         let serial = format!("D{i}");
-        let answer = scan(&api, "dock-1", &serial_item(&serial));
+        let answer = api.scan("dock-1", &serial_item(&serial));
         assert_eq!(answer["accepted"], true, "after recovery: {answer}");
         acknowledged.push(serial);
     }

@@ -178,6 +178,19 @@ pub struct Movement {
 }
 
 impl Movement {
+    /// A movement decided but not yet in the journal: its origin, seq 0
+    /// (which no committed movement has) and zero hashes. The desk checks
+    /// what is still being committed through it like anything recorded.
+    pub fn uncommitted(origin: &str, body: NewMovement) -> Movement {
+        Movement {
+            origin: origin.to_owned(),
+            seq: 0,
+            prev_hash: Hash::GENESIS,
+            body,
+            hash: Hash::GENESIS,
+        }
+    }
+
     pub fn id(&self) -> MovementId {
         MovementId {
             origin: self.origin.clone(),

@@ -2,7 +2,6 @@
 //! decided but not yet durable, so that two scans of the same serial in
 //! quick succession are decided one after the other, never both accepted.
 
-use crate::model::Hash;
 use crate::model::{
     balance, serial_state, Balance, Kind, Movement, NewMovement, Quantity, SerialState,
 };
@@ -68,13 +67,7 @@ impl StoreView<'_> {
     /// A movement still being committed, as the journal will hold it but
     /// for its seq (0) and hashes.
     fn pending_movement(&self, body: &NewMovement) -> Movement {
-        Movement {
-            origin: self.store.site().to_owned(),
-            seq: 0,
-            prev_hash: Hash::GENESIS,
-            body: body.clone(),
-            hash: Hash::GENESIS,
-        }
+        Movement::uncommitted(self.store.site(), body.clone())
     }
 
     /// The movement `m` corrects, when it is a correction.

@@ -132,13 +132,7 @@ pub fn check_correction(
     }
     if original.body.serial.is_some() {
         let history = SerialHistory::of(&around.serial_history);
-        let candidate = Movement {
-            origin: String::new(),
-            seq: 0,
-            prev_hash: original.prev_hash,
-            body: undo.clone(),
-            hash: original.hash,
-        };
+        let candidate = Movement::uncommitted(&original.origin, undo.clone());
         match history.check(&candidate) {
             Ok(()) => {}
             Err(Violation::MovedSince { later, .. }) => {

@@ -333,6 +333,18 @@ impl Api {
         )
     }
 
+    /// A scan at `station`, which must be answered 200 (accepted or
+    /// refused): the answer's body.
+    #[track_caller]
+    pub fn scan(&self, station: &str, data: &str) -> Value {
+        let r = self.post_json(
+            "/api/v1/scans",
+            &serde_json::json!({ "station": station, "data": data }),
+        );
+        assert_eq!(r.status, 200, "scan {data:?} at {station}: {:?}", r.body);
+        r.body
+    }
+
     pub fn post_json(&self, path: &str, body: &Value) -> Reply {
         self.send("POST", path, "application/json", &body.to_string())
     }
@@ -431,4 +443,10 @@ pub fn verify(data: &Path) -> (Option<i32>, String) {
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
     )
+}
+
+/// An insulin pen (GTIN 09506000134352, expiry 2030-12-31, lot L1) with
+/// this serial, as a DataMatrix scanner sends it.
+pub fn serial_item(serial: &str) -> String {
+    format!("]d201095060001343521730123110L1\u{1d}21{serial}")
 }
