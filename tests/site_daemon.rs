@@ -50,11 +50,7 @@ impl Site {
         let dir = tmp.path().to_owned();
         std::fs::write(
             dir.join("test-scanner.toml"),
-            "description = \"test scanner on a pty\"\n\
-             [framing]\nsuffix = \"CR\"\ninter_byte_timeout_ms = 500\n\
-             [symbology]\naim = \"expected\"\n\
-             [feedback]\ninit = \"INIT\\r\"\ngood_read = \"\\u0007G\"\nbad_read = \"\\u0007B\"\n\
-             [reconnect]\ninitial_ms = 20\nmax_ms = 100\n",
+            support::scanner::TEST_PROFILE,
         )
         .unwrap();
         let mut text = format!(

@@ -367,8 +367,7 @@ impl Store {
             });
         }
         if !exists {
-            std::fs::create_dir_all(path)
-                .map_err(|e| StoreError::io(path, "create the store directory", e))?;
+            durable::create_store_dir(path)?;
         }
         let trees = Trees::open(path, options.cache_bytes)?;
         let (site, schema) = Self::check_meta(path, &trees.meta, &trees.journal, &options)?;

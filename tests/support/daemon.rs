@@ -86,7 +86,37 @@ impl Daemon {
         )
     }
 
+    /// `start_with` for a daemon that may fail to start (a test that cuts
+    /// its disk's power while it opens the store): `spawned` is told its pid
+    /// as soon as it exists; its log when it exits without listening,
+    /// instead of a panic.
+    pub fn try_start(
+        config: &Path,
+        adjust: impl FnOnce(&mut Command),
+        spawned: impl FnOnce(u32),
+    ) -> Result<Daemon, String> {
+        Daemon::try_spawn("run", config, adjust, spawned)
+    }
+
+    /// `try_start` for head office.
+    pub fn try_start_hq(
+        config: &Path,
+        adjust: impl FnOnce(&mut Command),
+        spawned: impl FnOnce(u32),
+    ) -> Result<Daemon, String> {
+        Daemon::try_spawn("hq", config, adjust, spawned)
+    }
+
     fn spawn(command: &str, config: &Path, adjust: impl FnOnce(&mut Command)) -> Daemon {
+        Daemon::try_spawn(command, config, adjust, |_| {}).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn try_spawn(
+        command: &str,
+        config: &Path,
+        adjust: impl FnOnce(&mut Command),
+        spawned: impl FnOnce(u32),
+    ) -> Result<Daemon, String> {
         let log = config.with_extension("log");
         let log_file = std::fs::OpenOptions::new()
             .create(true)
@@ -111,6 +141,7 @@ impl Daemon {
         let mut child = server
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start scantrail {command}: {e}"));
+        spawned(child.id());
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -139,17 +170,17 @@ impl Daemon {
                         format!("exited without listening ({status:?})")
                     }
                 };
-                panic!(
+                return Err(format!(
                     "scantrail {command} {why}; its log:\n{}",
                     std::fs::read_to_string(&log).unwrap_or_default()
-                );
+                ));
             }
         };
-        Daemon {
+        Ok(Daemon {
             child: Some(child),
             url,
             log,
-        }
+        })
     }
 
     /// `http://127.0.0.1:PORT` (`https://` for head office)
@@ -360,8 +391,13 @@ impl Api {
     /// A scan; `Err` when the daemon could not be reached or answered
     /// nothing (it is shutting down).
     pub fn try_post_json(&self, path: &str, body: &Value) -> Result<Reply, String> {
+        self.try_send_json("POST", path, body)
+    }
+
+    /// `try_post_json` with another method (`PUT`).
+    pub fn try_send_json(&self, method: &str, path: &str, body: &Value) -> Result<Reply, String> {
         Self::try_finish(
-            self.request("POST", path)
+            self.request(method, path)
                 .set("Content-Type", "application/json")
                 .send_string(&body.to_string()),
         )

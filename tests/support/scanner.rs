@@ -6,6 +6,15 @@ use std::time::{Duration, Instant};
 
 use scantrail::scan::pty::VirtualScanner;
 
+/// The test scanner's profile: frames end with CR, AIM identifiers
+/// expected, `INIT\r` when the daemon connects, BEL G and BEL B for good
+/// and bad reads, quick reconnects.
+pub const TEST_PROFILE: &str = "description = \"test scanner on a pty\"\n\
+     [framing]\nsuffix = \"CR\"\ninter_byte_timeout_ms = 500\n\
+     [symbology]\naim = \"expected\"\n\
+     [feedback]\ninit = \"INIT\\r\"\ngood_read = \"\\u0007G\"\nbad_read = \"\\u0007B\"\n\
+     [reconnect]\ninitial_ms = 20\nmax_ms = 100\n";
+
 /// Reads from the scanner until `want` has arrived; panics naming what did
 /// arrive after 10 s.
 pub async fn expect_from_host(scanner: &VirtualScanner, want: &[u8]) {

@@ -116,6 +116,15 @@ impl HqDir {
         daemon
     }
 
+    /// `start` for a head office that may fail to start (its disk's power
+    /// cut while it opens its store): `spawned` is told its pid at once.
+    pub fn try_start(&self, spawned: impl FnOnce(u32)) -> Result<Daemon, String> {
+        let daemon = Daemon::try_start_hq(&self.config, |_| {}, spawned)?;
+        daemon.point_config_here(&self.config);
+        *self.url.borrow_mut() = Some(daemon.base_url().to_owned());
+        Ok(daemon)
+    }
+
     /// `GET /api/v1/sites` as head office's admin.
     pub fn sites(&self) -> Option<Vec<Value>> {
         let agent =

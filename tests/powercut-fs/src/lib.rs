@@ -42,7 +42,9 @@
 //! A cut ([`Disk::cut`], or an armed [`CutPoint`]: right after the Nth
 //! fsync, rename or write) is instantaneous: from then on every request
 //! fails with `EIO`, so a process still running changes nothing that
-//! survives (the test kills it). [`Mounted::reboot`] then unmounts, applies
+//! survives, and the processes registered with [`Disk::kill_at_cut`] are
+//! sent SIGKILL at that instant (a machine without power does not go on
+//! answering its clients). [`Mounted::reboot`] then unmounts, applies
 //! the [`Loss`] (by default everything not durable; or a random part of
 //! it, as a disk that had written some of its cache back) and mounts again:
 //! the mount shows exactly what a disk would hold after the power comes
@@ -156,6 +158,8 @@ pub(crate) struct State {
     /// Open file handles: whether each writes synchronously.
     pub(crate) handles: HashMap<u64, bool>,
     next_fh: u64,
+    /// Processes that lose power with the disk (see `Disk::kill_at_cut`).
+    victims: Vec<u32>,
 }
 
 impl State {
@@ -189,6 +193,12 @@ impl State {
         if self.powered {
             self.powered = false;
             self.counters.cuts += 1;
+            for pid in self.victims.drain(..) {
+                // SAFETY: kill(2) touches no memory. A pid that already
+                // exited was reaped by its parent only after it was
+                // forgotten here (`Disk::forget`), so it is not reused.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            }
         }
     }
 
@@ -242,6 +252,7 @@ impl Disk {
                     trigger: None,
                     handles: HashMap::new(),
                     next_fh: 0,
+                    victims: Vec::new(),
                 }),
                 cut_happened: Condvar::new(),
             }),
@@ -290,6 +301,20 @@ impl Disk {
             return self.cut();
         }
         self.shared.lock().trigger = Some((point, point.count()));
+    }
+
+    /// Makes process `pid` lose power with the disk: it is sent SIGKILL
+    /// at the instant of the cut, from inside the request that cut it and
+    /// before that request is answered, so it cannot act on anything after
+    /// the cut (answer a client, send data elsewhere), as a machine whose
+    /// power went would not. Call [`Disk::forget`] before reaping it.
+    pub fn kill_at_cut(&self, pid: u32) {
+        self.shared.lock().victims.push(pid);
+    }
+
+    /// Undoes [`Disk::kill_at_cut`] (the process is stopped otherwise).
+    pub fn forget(&self, pid: u32) {
+        self.shared.lock().victims.retain(|p| *p != pid);
     }
 
     /// Disarms the cut point, if it has not fired.

@@ -130,7 +130,8 @@ pub struct Discarded {
     pub bytes: u64,
     /// Unsynced namespace operations lost.
     pub namespace_ops: u64,
-    /// Files and directories no longer reachable after the cut.
+    /// Files and directories that had a name before the cut and have none
+    /// after it.
     pub inodes: u64,
 }
 
@@ -581,6 +582,7 @@ impl Model {
     /// live is reset to it and what is no longer reachable is gone.
     pub fn reboot(&mut self, loss: Loss) -> Discarded {
         let mut out = Discarded::default();
+        let named_before = self.reachable();
         let mut rng = match loss {
             Loss::AllUnsynced => None,
             Loss::Random(seed) => Some(Rng(seed | 1)),
@@ -637,17 +639,12 @@ impl Model {
             }
             n.nlink = 0;
         }
-        // What the durable tree reaches from the root survives.
-        let mut reached = HashSet::from([ROOT]);
-        let mut stack = vec![ROOT];
+        // What the durable tree (now live) reaches from the root survives.
+        let reached = self.reachable();
         let mut links: Vec<(Ino, Ino)> = Vec::new();
-        while let Some(dir) = stack.pop() {
-            let Ok(d) = self.dir(dir) else { continue };
-            for ino in d.live.values() {
-                links.push((dir, *ino));
-                if reached.insert(*ino) && self.kind(*ino) == Ok(Kind::Dir) {
-                    stack.push(*ino);
-                }
+        for dir in &reached {
+            if let Ok(d) = self.dir(*dir) {
+                links.extend(d.live.values().map(|ino| (*dir, *ino)));
             }
         }
         for (dir, ino) in links {
@@ -658,10 +655,24 @@ impl Model {
                 }
             }
         }
-        let before = self.nodes.len();
+        out.inodes = named_before.difference(&reached).count() as u64;
         self.nodes.retain(|ino, _| reached.contains(ino));
-        out.inodes = (before - self.nodes.len()) as u64;
         out
+    }
+
+    /// The inodes the live tree reaches from the root.
+    fn reachable(&self) -> HashSet<Ino> {
+        let mut reached = HashSet::from([ROOT]);
+        let mut stack = vec![ROOT];
+        while let Some(dir) = stack.pop() {
+            let Ok(d) = self.dir(dir) else { continue };
+            for ino in d.live.values() {
+                if reached.insert(*ino) && self.kind(*ino) == Ok(Kind::Dir) {
+                    stack.push(*ino);
+                }
+            }
+        }
+        reached
     }
 }
 

@@ -242,3 +242,21 @@ fn a_random_cut_keeps_a_part_of_what_was_not_synced() {
     }
     assert!(outcomes.len() > 1, "every random cut kept the same");
 }
+
+#[test]
+fn a_process_registered_with_the_disk_dies_at_the_cut() {
+    use std::os::unix::process::ExitStatusExt;
+    let (_dir, m) = mount();
+    let mut child = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    m.disk().kill_at_cut(child.id());
+    m.disk().cut_at(CutPoint::Writes(1));
+    assert!(child.try_wait().unwrap().is_none());
+    // The write that cuts the power succeeds; the process is gone before
+    // its writer hears so.
+    write_file(&m.path().join("a"), b"x");
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+}
