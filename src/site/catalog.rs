@@ -21,6 +21,7 @@ pub enum CatalogError {
     /// A stored record cannot be read.
     #[error("{0}")]
     Damaged(String),
+    /// The store could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -52,14 +53,18 @@ fn get<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
+/// The product master as this site holds it: head office's records and its own
+/// imports.
 pub fn products(store: &Store) -> Result<Vec<Product>> {
     list(store, Reference::Products)
 }
 
+/// Every hold and recall the site holds, released ones included.
 pub fn holds(store: &Store) -> Result<Vec<Hold>> {
     list(store, Reference::Holds)
 }
 
+/// Every pick list the site holds.
 pub fn pick_lists(store: &Store) -> Result<Vec<PickList>> {
     list(store, Reference::PickLists)
 }
@@ -101,6 +106,8 @@ pub fn import_pick_lists(store: &Store, text: &str, author: &Author) -> Result<u
     Ok(lists.len())
 }
 
+/// Adds one of the site's own holds, authored by `author`; refused when the id
+/// is taken or the hold breaks a rule of `station::catalog`.
 pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> Result<Hold> {
     let taken = get::<Hold>(store, Reference::Holds, &new.id)?.is_some();
     let owner = Owner::Site(store.site().to_owned());
@@ -118,6 +125,8 @@ pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> Result<Hold> {
     Ok(hold)
 }
 
+/// Releases one of the site's own holds, authored by `author`; a head-office
+/// recall is released only at head office.
 pub fn release_hold(store: &Store, id: &str, author: &Author) -> Result<Hold> {
     let Some(hold) = get::<Hold>(store, Reference::Holds, id)? else {
         return Err(CatalogError::Invalid(format!("there is no hold {id}")));
