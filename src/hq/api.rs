@@ -33,15 +33,15 @@ use crate::sync::protocol::{self, path, reference_from_segment, Ack, Batch, Limi
 use crate::web::problem::{problem, problem_with};
 
 #[derive(Clone)]
-pub struct HqState {
-    pub store: Arc<Store>,
-    pub ingester: Ingester,
-    pub sites: Arc<Sites>,
-    pub tokens: Arc<Tokens>,
-    pub configured_sites: Arc<Vec<String>>,
-    pub limits: Limits,
-    pub skew_seconds: i64,
-    pub limiter: Arc<SiteLimiter>,
+pub(super) struct HqState {
+    pub(super) store: Arc<Store>,
+    pub(super) ingester: Ingester,
+    pub(super) sites: Arc<Sites>,
+    pub(super) tokens: Arc<Tokens>,
+    pub(super) configured_sites: Arc<Vec<String>>,
+    pub(super) limits: Limits,
+    pub(super) skew_seconds: i64,
+    pub(super) limiter: Arc<SiteLimiter>,
     /// The served certificate, for the health route.
     pub certificate: Arc<super::tls::Certificate>,
 }
@@ -69,7 +69,7 @@ fn retry_after(limiter: &SiteLimiter, site: &str) -> Option<u64> {
     Some(wait.as_secs_f64().ceil().max(1.0) as u64)
 }
 
-pub fn router(state: HqState) -> Router {
+pub(super) fn router(state: HqState) -> Router {
     let body_max = state.limits.body_max_bytes;
     Router::new()
         .route(path::LIMITS, get(limits))

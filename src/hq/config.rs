@@ -11,18 +11,22 @@ use serde::Deserialize;
 use crate::auth::{Grant, Identity, Role, TokenEntry, Tokens};
 use crate::config::{describe_toml_error, ConfigError};
 
+/// Where `scantrail hq` looks for its configuration without `--config`.
 pub const DEFAULT_PATH: &str = "config/hq.toml";
 
+/// Head office's configuration (`config/hq.toml`), read and checked: its store,
+/// server, limits, sites and people.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HqConfig {
     /// Relative paths resolve against the folder of the file.
     pub data_dir: PathBuf,
+    /// `[hq]`: the server itself.
     pub hq: Hq,
     #[serde(default)]
-    pub http: Http,
+    pub(super) http: Http,
     #[serde(default)]
-    pub sites: Vec<SiteEntry>,
+    pub(super) sites: Vec<SiteEntry>,
     /// Head office's people: name, role (`supervisor`, `admin`), token.
     #[serde(default)]
     pub tokens: Vec<TokenEntry>,
@@ -30,20 +34,23 @@ pub struct HqConfig {
     #[serde(skip)]
     pub access: Tokens,
     #[serde(skip)]
-    pub base_dir: PathBuf,
+    pub(super) base_dir: PathBuf,
 }
 
+/// `[hq]`: where head office listens, with which certificate, and the limits it
+/// gives sites.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Hq {
     /// The store's own origin (head office records nothing of its own yet).
     #[serde(default = "Hq::default_id")]
     pub id: String,
+    /// Address and port of the HTTPS API (default `127.0.0.1:8443`).
     #[serde(default = "Hq::default_listen")]
     pub listen: String,
     /// PEM certificate chain and private key of the server.
     pub cert: PathBuf,
-    pub key: PathBuf,
+    pub(super) key: PathBuf,
     /// The CA that signed `cert`: `scantrail hq` subcommands trust it when
     /// they reach the running server.
     #[serde(default)]
@@ -53,9 +60,9 @@ pub struct Hq {
     #[serde(default)]
     pub admin_token: Option<String>,
     #[serde(default = "Hq::default_batch_max")]
-    pub batch_max: usize,
+    pub(super) batch_max: usize,
     #[serde(default = "Hq::default_body_max")]
-    pub body_max_bytes: usize,
+    pub(super) body_max_bytes: usize,
     /// Per site; a burst of twice this many is allowed.
     #[serde(default = "Hq::default_rate")]
     pub requests_per_second: u32,
@@ -91,15 +98,15 @@ impl Hq {
 #[serde(deny_unknown_fields)]
 pub struct Http {
     #[serde(flatten)]
-    pub connections: crate::config::Connections,
+    pub(super) connections: crate::config::Connections,
 }
 
 /// A site allowed to sync, with the SHA-256 (hex) of its token.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteEntry {
-    pub id: String,
-    pub token_sha256: String,
+    pub(super) id: String,
+    pub(super) token_sha256: String,
 }
 
 /// The hex SHA-256 of a token, as `token_sha256` stores it.
@@ -108,6 +115,8 @@ pub fn hash_token(token: &str) -> String {
 }
 
 impl HqConfig {
+    /// Reads and checks the file at `path`: relative paths resolve against its
+    /// folder, and every error names the file, line and key.
     pub fn load(path: &Path) -> Result<HqConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
@@ -133,7 +142,7 @@ impl HqConfig {
         Ok(c)
     }
 
-    pub fn parse(text: &str) -> Result<HqConfig, String> {
+    pub(super) fn parse(text: &str) -> Result<HqConfig, String> {
         let mut c: HqConfig = toml::from_str(text).map_err(|e| describe_toml_error(text, &e))?;
         for (i, s) in c.sites.iter().enumerate() {
             let at = match crate::config::locate(text, "sites", Some(i), "token_sha256") {

@@ -13,15 +13,25 @@ use crate::store::reference::Reference;
 use crate::store::Store;
 use crate::sync::protocol::{reference_segment, Delta};
 
+/// Why head office did not publish a change of reference data.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
+    /// The change breaks a rule (a hold without a reason, an unknown GTIN...):
+    /// a 400 with these words.
     #[error("{0}")]
     Invalid(String),
 
+    /// The store could not be read or written.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A record head office published before cannot be decoded.
     #[error("the published {kind} cannot be read: {detail}")]
-    Damaged { kind: &'static str, detail: String },
+    Damaged {
+        /// The reference kind (`products`, `holds`, `picklists`).
+        kind: &'static str,
+        /// What failed to decode.
+        detail: String,
+    },
 }
 
 /// A rule a change breaks is a request to fix (HTTP 400), like any other
@@ -142,7 +152,7 @@ pub fn release_hold(store: &Store, id: &str, author: &Author) -> Result<Hold> {
     Ok(hold)
 }
 
-pub fn import_products(store: &Store, text: &str, author: &Author) -> Result<usize> {
+pub(super) fn import_products(store: &Store, text: &str, author: &Author) -> Result<usize> {
     let products = import::products(text, &Owner::HeadOffice, &author.change())
         .map_err(PublishError::Invalid)?;
     let records = products
@@ -153,7 +163,7 @@ pub fn import_products(store: &Store, text: &str, author: &Author) -> Result<usi
     Ok(products.len())
 }
 
-pub fn import_pick_lists(store: &Store, text: &str, author: &Author) -> Result<usize> {
+pub(super) fn import_pick_lists(store: &Store, text: &str, author: &Author) -> Result<usize> {
     let lists = import::pick_lists(text, &Owner::HeadOffice, &author.change())
         .map_err(PublishError::Invalid)?;
     let records = lists
