@@ -46,11 +46,11 @@ use crate::web::problem::{self, problem};
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub desk: Desk,
-    pub store: Arc<Store>,
-    pub events: Events,
-    pub metrics: Arc<Metrics>,
-    pub tokens: Arc<Tokens>,
+    pub(super) desk: Desk,
+    pub(super) store: Arc<Store>,
+    pub(super) events: Events,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) tokens: Arc<Tokens>,
 }
 
 /// Who a request authenticated as.
@@ -63,7 +63,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// A photo may be larger than other requests, up to what the decoder takes.
 const IMAGE_BODY_LIMIT: usize = (25 << 20) + (1 << 20);
 
-pub fn router(state: AppState) -> Router {
+pub(super) fn router(state: AppState) -> Router {
     // Changes to the record beyond scans, and reading it whole.
     let supervisor = Router::new()
         .route("/api/v1/products", post(import_products))

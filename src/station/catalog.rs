@@ -30,7 +30,7 @@ pub enum CatalogError {
     /// A stored record cannot be read.
     #[error("a stored {kind} record cannot be read ({detail}): the store is damaged; run `scantrail verify`")]
     Damaged {
-        /// Which reference data: `products`, `holds`, `picklists`.
+        /// Which reference data: `product`, `hold`, `pick list`.
         kind: &'static str,
         /// What the decoder said.
         detail: String,
@@ -78,7 +78,11 @@ pub fn list<T: serde::de::DeserializeOwned>(
 /// A stored record of `r`, decoded.
 pub fn decode_record<T: serde::de::DeserializeOwned>(r: Reference, bytes: &[u8]) -> Result<T> {
     decode(bytes).map_err(|detail| CatalogError::Damaged {
-        kind: r.tree_name(),
+        kind: match r {
+            Reference::Products => "product",
+            Reference::Holds => "hold",
+            Reference::PickLists => "pick list",
+        },
         detail,
     })
 }
@@ -211,7 +215,10 @@ fn put_hold(records: &impl Records, hold: &Hold) -> Result<()> {
 /// Who is making a change and why, recorded with it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Author {
+    /// Who makes the change: the authenticated token's name, never a field the
+    /// client fills in.
     pub by: String,
+    /// Why, as the person gave it; required for holds and their release.
     pub why: String,
 }
 
@@ -230,16 +237,24 @@ impl Author {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewHold {
+    /// The hold's id, unique among holds (e.g. `R-17`, `H-3`).
     pub id: String,
+    /// A site's own quarantine (`hold`, the default) or a `recall`.
     #[serde(default)]
     pub kind: HoldKind,
+    /// The GTIN it covers: 8, 12, 13 or 14 digits, kept as 14.
     pub gtin: String,
+    /// The lots it covers; give either lots or a serial range, not both.
     #[serde(default)]
     pub lots: Vec<String>,
+    /// The first serial of the range it covers, inclusive.
     #[serde(default)]
     pub serial_from: Option<String>,
+    /// The last serial of the range it covers, inclusive.
     #[serde(default)]
     pub serial_to: Option<String>,
+    /// Why the goods may not be dispatched: shown to the picker whose scan is
+    /// refused.
     pub reason: String,
 }
 
