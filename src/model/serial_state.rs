@@ -58,39 +58,31 @@ pub fn after(m: &Movement, corrected: Option<&Movement>) -> Option<SerialState> 
     let b = &m.body;
     b.serial.as_ref()?;
     let by = m.id();
+    let at = b.device_time;
+    let in_stock = |location: &String| SerialState::InStock {
+        location: location.clone(),
+        since: at,
+        by: by.clone(),
+    };
+    let dispatched = |to: &Counterparty| SerialState::Dispatched {
+        to: to.clone(),
+        at,
+        by: by.clone(),
+    };
     let state = match b.kind {
-        Kind::Receipt | Kind::TransferIn => SerialState::InStock {
-            location: b.location.clone(),
-            since: b.device_time,
-            by,
-        },
+        Kind::Receipt | Kind::TransferIn => in_stock(&b.location),
         Kind::Return => SerialState::Returned {
             location: b.location.clone(),
-            at: b.device_time,
-            by,
+            at,
+            by: by.clone(),
         },
-        Kind::Dispatch | Kind::TransferOut => SerialState::Dispatched {
-            to: b.counterparty.clone(),
-            at: b.device_time,
-            by,
-        },
+        Kind::Dispatch | Kind::TransferOut => dispatched(&b.counterparty),
         Kind::Correction => {
             let original = &corrected?.body;
             match original.kind {
-                Kind::Receipt | Kind::TransferIn => SerialState::Voided {
-                    at: b.device_time,
-                    by,
-                },
-                Kind::Dispatch | Kind::TransferOut => SerialState::InStock {
-                    location: original.location.clone(),
-                    since: b.device_time,
-                    by,
-                },
-                Kind::Return => SerialState::Dispatched {
-                    to: original.counterparty.clone(),
-                    at: b.device_time,
-                    by,
-                },
+                Kind::Receipt | Kind::TransferIn => SerialState::Voided { at, by: by.clone() },
+                Kind::Dispatch | Kind::TransferOut => in_stock(&original.location),
+                Kind::Return => dispatched(&original.counterparty),
                 Kind::Adjustment | Kind::Correction => return None,
             }
         }

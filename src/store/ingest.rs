@@ -15,7 +15,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::chain;
+use super::chain::{self, Chained};
 use super::committer::Sink;
 use super::derived;
 use super::envelope::{Head, Stored};
@@ -203,31 +203,9 @@ impl<'a> Writer<'a> {
         let log = incoming.entries.log();
         let origin = incoming.origin.as_str();
         // (seq, prev_hash, hash, origin, content matches hash)
-        let links: Vec<(u64, Hash, Hash, &str, bool)> = match &incoming.entries {
-            Entries::Movements(v) => v
-                .iter()
-                .map(|m| {
-                    (
-                        m.seq,
-                        m.prev_hash,
-                        m.hash,
-                        m.origin.as_str(),
-                        chain::recompute(m) == m.hash,
-                    )
-                })
-                .collect(),
-            Entries::Rejections(v) => v
-                .iter()
-                .map(|r| {
-                    (
-                        r.seq,
-                        r.prev_hash,
-                        r.hash,
-                        r.origin.as_str(),
-                        chain::recompute_rejection(r) == r.hash,
-                    )
-                })
-                .collect(),
+        let links: Vec<chain::Link> = match &incoming.entries {
+            Entries::Movements(v) => v.iter().map(Chained::link).collect(),
+            Entries::Rejections(v) => v.iter().map(Chained::link).collect(),
         };
         let start = self.head(origin, log)?;
         let mut head = start;
