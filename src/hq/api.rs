@@ -19,12 +19,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::ingester::Ingester;
-use super::publish::{self, PublishError};
+use super::publish::{self, Published};
 use super::sites::Sites;
 use crate::auth::{Identity, Role, Tokens};
 use crate::model::Entries;
 use crate::model::{Kind, RefusalCode};
-use crate::station::catalog::{self, Author};
+use crate::station::catalog::{self, Author, AuthorQuery, CatalogError};
 use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
 use crate::store::reference::Reference;
@@ -33,15 +33,15 @@ use crate::sync::protocol::{self, path, reference_from_segment, Ack, Batch, Limi
 use crate::web::problem::{problem, problem_with};
 
 #[derive(Clone)]
-pub struct HqState {
-    pub store: Arc<Store>,
-    pub ingester: Ingester,
-    pub sites: Arc<Sites>,
-    pub tokens: Arc<Tokens>,
-    pub configured_sites: Arc<Vec<String>>,
-    pub limits: Limits,
-    pub skew_seconds: i64,
-    pub limiter: Arc<SiteLimiter>,
+pub(super) struct HqState {
+    pub(super) store: Arc<Store>,
+    pub(super) ingester: Ingester,
+    pub(super) sites: Arc<Sites>,
+    pub(super) tokens: Arc<Tokens>,
+    pub(super) configured_sites: Arc<Vec<String>>,
+    pub(super) limits: Limits,
+    pub(super) skew_seconds: i64,
+    pub(super) limiter: Arc<SiteLimiter>,
     /// The served certificate, for the health route.
     pub certificate: Arc<super::tls::Certificate>,
 }
@@ -69,7 +69,7 @@ fn retry_after(limiter: &SiteLimiter, site: &str) -> Option<u64> {
     Some(wait.as_secs_f64().ceil().max(1.0) as u64)
 }
 
-pub fn router(state: HqState) -> Router {
+pub(super) fn router(state: HqState) -> Router {
     let body_max = state.limits.body_max_bytes;
     Router::new()
         .route(path::LIMITS, get(limits))
@@ -171,7 +171,11 @@ fn refuse_unless(identity: &Identity, role: Role) -> Option<Response> {
         ));
     }
     let message = identity.require(role).err()?;
-    Some(problem(StatusCode::FORBIDDEN, "forbidden", message))
+    Some(problem(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        message.to_string(),
+    ))
 }
 
 async fn limits(State(state): State<HqState>) -> Response {
@@ -407,14 +411,14 @@ async fn reference(
         Ok(Ok(delta)) => {
             ([(header::CONTENT_TYPE, protocol::POSTCARD)], delta.encode()).into_response()
         }
-        Ok(Err(e)) => publish_error(e),
+        Ok(Err(e)) => catalog_error(e.into()),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
     }
 }
 
-fn publish_error(e: PublishError) -> Response {
+fn catalog_error(e: CatalogError) -> Response {
     match e {
-        PublishError::Invalid(m) => problem(StatusCode::BAD_REQUEST, "bad_request", m),
+        CatalogError::Invalid(m) => problem(StatusCode::BAD_REQUEST, "bad_request", m),
         other => problem(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -423,12 +427,15 @@ fn publish_error(e: PublishError) -> Response {
     }
 }
 
-async fn blocking<T: serde::Serialize + Send + 'static>(
-    f: impl FnOnce() -> Result<T, PublishError> + Send + 'static,
+/// Runs a reference operation on head office's published records off the
+/// async threads.
+async fn on_published<T: serde::Serialize + Send + 'static>(
+    state: HqState,
+    f: impl FnOnce(Published<'_>) -> Result<T, CatalogError> + Send + 'static,
 ) -> Response {
-    match tokio::task::spawn_blocking(f).await {
+    match tokio::task::spawn_blocking(move || f(Published(&state.store))).await {
         Ok(Ok(v)) => Json(v).into_response(),
-        Ok(Err(e)) => publish_error(e),
+        Ok(Err(e)) => catalog_error(e),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
     }
 }
@@ -463,7 +470,7 @@ async fn holds(State(state): State<HqState>, axum::Extension(identity): Caller) 
     if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    blocking(move || publish::list::<Hold>(&state.store, Reference::Holds)).await
+    on_published(state, |p| catalog::holds(&p)).await
 }
 
 async fn add_hold(
@@ -476,21 +483,13 @@ async fn add_hold(
     }
     let hold = match catalog::hold_request(&body, &identity.name) {
         Ok(hold) => hold,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e.0),
     };
     let author = Author {
         by: identity.name.clone(),
         why: hold.reason.clone(),
     };
-    blocking(move || publish::add_hold(&state.store, hold, &author)).await
-}
-
-/// `by` is there only to be refused: the author is the token's.
-#[derive(Deserialize)]
-struct ReleaseBody {
-    #[serde(default)]
-    by: Option<String>,
-    why: String,
+    on_published(state, move |p| catalog::add_hold(&p, hold, &author)).await
 }
 
 async fn release_hold(
@@ -502,68 +501,53 @@ async fn release_hold(
     if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    let body: ReleaseBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("the request body is not a release (say `why`): {e}"),
-            )
-        }
+    let author = match catalog::release_request(&body, &identity.name) {
+        Ok(author) => author,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e.0),
     };
-    if body.by.is_some() {
-        return by_refused(&identity);
-    }
-    let author = Author {
-        by: identity.name.clone(),
-        why: body.why,
-    };
-    blocking(move || publish::release_hold(&state.store, &id, &author)).await
-}
-
-fn by_refused(identity: &Identity) -> Response {
-    problem(
-        StatusCode::BAD_REQUEST,
-        "bad_request",
-        crate::auth::by_refused(&identity.name),
-    )
+    on_published(state, move |p| catalog::release_hold(&p, &id, &author)).await
 }
 
 async fn import_products(
-    State(state): State<HqState>,
-    axum::Extension(identity): Caller,
-    Query(q): Query<catalog::AuthorQuery>,
+    state: State<HqState>,
+    caller: Caller,
+    q: Query<AuthorQuery>,
     body: String,
 ) -> Response {
-    if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
-        return r;
-    }
-    let author = match q.author(&identity.name, "product master") {
-        Ok(author) => author,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
-    };
-    blocking(move || {
-        publish::import_products(&state.store, &body, &author).map(|n| json!({ "imported": n }))
-    })
-    .await
+    import(state, caller, q, body, Reference::Products).await
 }
 
 async fn import_pick_lists(
+    state: State<HqState>,
+    caller: Caller,
+    q: Query<AuthorQuery>,
+    body: String,
+) -> Response {
+    import(state, caller, q, body, Reference::PickLists).await
+}
+
+/// An import of products or pick lists for every site, authored by the
+/// caller.
+async fn import(
     State(state): State<HqState>,
     axum::Extension(identity): Caller,
-    Query(q): Query<catalog::AuthorQuery>,
+    Query(q): Query<AuthorQuery>,
     body: String,
+    kind: Reference,
 ) -> Response {
     if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    let author = match q.author(&identity.name, "pick lists") {
-        Ok(author) => author,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
+    let why = match kind {
+        Reference::PickLists => "pick lists",
+        _ => "product master",
     };
-    blocking(move || {
-        publish::import_pick_lists(&state.store, &body, &author).map(|n| json!({ "imported": n }))
+    let author = match q.author(&identity.name, why) {
+        Ok(author) => author,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e.0),
+    };
+    on_published(state, move |p| {
+        catalog::import(&p, kind, &body, &author).map(|n| json!({ "imported": n }))
     })
     .await
 }

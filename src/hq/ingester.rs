@@ -14,17 +14,17 @@ use crate::store::Store;
 /// Batches taken into one write at most.
 const MAX_GROUP: usize = 64;
 
-pub type Outcome = Result<Result<Ingested, Refusal>, String>;
+pub(super) type Outcome = Result<Result<Ingested, Refusal>, String>;
 
 type Job = (Incoming, oneshot::Sender<Outcome>);
 
 #[derive(Clone)]
-pub struct Ingester {
+pub(super) struct Ingester {
     tx: mpsc::Sender<Job>,
 }
 
 impl Ingester {
-    pub fn start(store: Arc<Store>) -> std::io::Result<Ingester> {
+    pub(super) fn start(store: Arc<Store>) -> std::io::Result<Ingester> {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("hq-ingester".into())
@@ -60,7 +60,7 @@ impl Ingester {
         Ok(Ingester { tx })
     }
 
-    pub async fn ingest(&self, incoming: Incoming) -> Outcome {
+    pub(super) async fn ingest(&self, incoming: Incoming) -> Outcome {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send((incoming, reply))

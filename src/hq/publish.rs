@@ -3,60 +3,57 @@
 //! bumps the kind's version and stamps the changed records with it, and
 //! `delta(since)` is every record stamped after `since`, in its latest
 //! state. Records are stored already encoded with `station::records::encode`
-//! and `Owner::HeadOffice`, exactly the bytes a site's rules read.
+//! and `Owner::HeadOffice`, exactly the bytes a site's rules read. The
+//! operations on them (import, add and release a hold) are
+//! `station::catalog`'s, on [`Published`].
 
-use crate::station::catalog::{self, Author, NewHold};
-use crate::station::import;
-use crate::station::records::{decode, encode};
+use crate::station::catalog::{self, CatalogError, Records};
 use crate::station::reference::{Hold, Owner};
 use crate::store::reference::Reference;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::sync::protocol::{reference_segment, Delta};
 
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    #[error("{0}")]
-    Invalid(String),
+type Result<T> = std::result::Result<T, CatalogError>;
 
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-    #[error("the published {kind} cannot be read: {detail}")]
-    Damaged { kind: &'static str, detail: String },
-}
+/// Head office's published reference data, written as head office.
+#[derive(Clone, Copy)]
+pub struct Published<'a>(pub &'a Store);
 
-/// A rule a change breaks is a request to fix (HTTP 400), like any other
-/// invalid input.
-impl From<catalog::Invalid> for PublishError {
-    fn from(e: catalog::Invalid) -> PublishError {
-        PublishError::Invalid(e.0)
+impl Records for Published<'_> {
+    fn owner(&self) -> Owner {
+        Owner::HeadOffice
+    }
+
+    fn get(&self, r: Reference, key: &[u8]) -> std::result::Result<Option<Vec<u8>>, StoreError> {
+        self.0.published_record(reference_segment(r), key)
+    }
+
+    fn all(&self, r: Reference) -> std::result::Result<Vec<Vec<u8>>, StoreError> {
+        Ok(values(delta(self.0, r, 0)?))
+    }
+
+    fn put(
+        &self,
+        r: Reference,
+        records: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> std::result::Result<(), StoreError> {
+        let version = self.0.publish(reference_segment(r), records, vec![])?;
+        tracing::info!(
+            kind = reference_segment(r),
+            version,
+            "reference data published"
+        );
+        Ok(())
     }
 }
 
-type Result<T> = std::result::Result<T, PublishError>;
-
 /// The current version of a kind (0 before anything was published).
-pub fn version(store: &Store, r: Reference) -> Result<u64> {
-    Ok(store.published_version(reference_segment(r))?)
-}
-
-/// Publishes upserts and removals as one new version, durably.
-pub fn publish(
-    store: &Store,
-    r: Reference,
-    upserts: Vec<(Vec<u8>, Vec<u8>)>,
-    removals: Vec<Vec<u8>>,
-) -> Result<u64> {
-    let version = store.publish(reference_segment(r), upserts, removals)?;
-    tracing::info!(
-        kind = reference_segment(r),
-        version,
-        "reference data published"
-    );
-    Ok(version)
+pub fn version(store: &Store, r: Reference) -> std::result::Result<u64, StoreError> {
+    store.published_version(reference_segment(r))
 }
 
 /// Every record changed after `since`, with the version it brings the site to.
-pub fn delta(store: &Store, r: Reference, since: u64) -> Result<Delta> {
+pub fn delta(store: &Store, r: Reference, since: u64) -> std::result::Result<Delta, StoreError> {
     let version = version(store, r)?;
     let mut upserts = Vec::new();
     let mut removals = Vec::new();
@@ -76,105 +73,15 @@ pub fn delta(store: &Store, r: Reference, since: u64) -> Result<Delta> {
     })
 }
 
-/// The current records of a kind, decoded.
-pub fn list<T: serde::de::DeserializeOwned>(store: &Store, r: Reference) -> Result<Vec<T>> {
-    delta(store, r, 0)?
-        .upserts
-        .into_iter()
-        .map(|(_, v)| {
-            decode(&v).map_err(|detail| PublishError::Damaged {
-                kind: reference_segment(r),
-                detail,
-            })
-        })
-        .collect()
-}
-
-fn get<T: serde::de::DeserializeOwned>(
-    store: &Store,
-    r: Reference,
-    key: &str,
-) -> Result<Option<T>> {
-    store
-        .published_record(reference_segment(r), key.as_bytes())?
-        .map(|b| decode(&b))
-        .transpose()
-        .map_err(|detail| PublishError::Damaged {
-            kind: reference_segment(r),
-            detail,
-        })
-}
-
-/// Issues a hold or recall for every site.
-pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> Result<Hold> {
-    let taken = get::<Hold>(store, Reference::Holds, &new.id)?.is_some();
-    let hold = catalog::new_hold(new, Owner::HeadOffice, author, taken, "R-2026-004")?;
-    publish(
-        store,
-        Reference::Holds,
-        vec![(hold.id.clone().into_bytes(), encode(&hold))],
-        vec![],
-    )?;
-    tracing::info!(
-        hold = hold.id,
-        gtin = hold.gtin,
-        by = author.by,
-        "head-office hold issued"
-    );
-    Ok(hold)
-}
-
-/// Releases a head-office hold or recall for every site.
-pub fn release_hold(store: &Store, id: &str, author: &Author) -> Result<Hold> {
-    let Some(hold) = get::<Hold>(store, Reference::Holds, id)? else {
-        return Err(PublishError::Invalid(format!(
-            "there is no head-office hold {id}"
-        )));
-    };
-    let hold = catalog::release(hold, author)?;
-    publish(
-        store,
-        Reference::Holds,
-        vec![(hold.id.clone().into_bytes(), encode(&hold))],
-        vec![],
-    )?;
-    tracing::info!(hold = hold.id, by = author.by, "head-office hold released");
-    Ok(hold)
-}
-
-pub fn import_products(store: &Store, text: &str, author: &Author) -> Result<usize> {
-    let products = import::products(text, &Owner::HeadOffice, &author.change())
-        .map_err(PublishError::Invalid)?;
-    let records = products
-        .iter()
-        .map(|p| (p.gtin.clone().into_bytes(), encode(p)))
-        .collect();
-    publish(store, Reference::Products, records, vec![])?;
-    Ok(products.len())
-}
-
-pub fn import_pick_lists(store: &Store, text: &str, author: &Author) -> Result<usize> {
-    let lists = import::pick_lists(text, &Owner::HeadOffice, &author.change())
-        .map_err(PublishError::Invalid)?;
-    let records = lists
-        .iter()
-        .map(|l| (l.order.clone().into_bytes(), encode(l)))
-        .collect();
-    publish(store, Reference::PickLists, records, vec![])?;
-    Ok(lists.len())
-}
-
 /// Holds changed after version `since` (a site that sent `since` did not
 /// know them).
 pub fn holds_since(store: &Store, since: u64) -> Result<Vec<Hold>> {
-    delta(store, Reference::Holds, since)?
-        .upserts
-        .into_iter()
-        .map(|(_, v)| {
-            decode(&v).map_err(|detail| PublishError::Damaged {
-                kind: "holds",
-                detail,
-            })
-        })
+    values(delta(store, Reference::Holds, since)?)
+        .iter()
+        .map(|bytes| catalog::decode_record(Reference::Holds, bytes))
         .collect()
+}
+
+fn values(delta: Delta) -> Vec<Vec<u8>> {
+    delta.upserts.into_iter().map(|(_, v)| v).collect()
 }

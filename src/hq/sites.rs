@@ -26,13 +26,13 @@ struct Record {
     alerts: Vec<Alert>,
 }
 
-pub struct Sites {
+pub(super) struct Sites {
     store: Arc<Store>,
     records: Mutex<HashMap<String, Record>>,
 }
 
 impl Sites {
-    pub fn open(store: Arc<Store>) -> anyhow::Result<Sites> {
+    pub(super) fn open(store: Arc<Store>) -> anyhow::Result<Sites> {
         let mut records = HashMap::new();
         for (k, v) in store.side_records(TREE)? {
             if let (Ok(site), Ok(r)) = (String::from_utf8(k), serde_json::from_slice::<Record>(&v))
@@ -76,7 +76,7 @@ impl Sites {
         });
     }
 
-    pub fn alert(&self, site: &str, code: &str, message: String) {
+    pub(super) fn alert(&self, site: &str, code: &str, message: String) {
         tracing::warn!(site, code, %message, "site alert");
         let alert = Alert {
             at: Utc::now(),

@@ -21,10 +21,10 @@ pub const EXPIRY_WARNING_DAYS: i64 = 30;
 /// The served (leaf) certificate's subject and validity.
 #[derive(Debug, Clone)]
 pub struct Certificate {
-    pub path: std::path::PathBuf,
-    pub subject: String,
-    pub not_before: DateTime<Utc>,
-    pub not_after: DateTime<Utc>,
+    pub(super) path: std::path::PathBuf,
+    pub(super) subject: String,
+    pub(super) not_before: DateTime<Utc>,
+    pub(super) not_after: DateTime<Utc>,
 }
 
 impl Certificate {

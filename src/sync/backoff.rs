@@ -13,7 +13,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 
 #[derive(Debug)]
-pub struct Backoff {
+pub(super) struct Backoff {
     schedule: ExponentialBuilder,
     bounds: ExponentialBackoff,
     cap: Duration,
@@ -21,7 +21,7 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    pub fn new(base: Duration, cap: Duration) -> Backoff {
+    pub(super) fn new(base: Duration, cap: Duration) -> Backoff {
         let schedule = ExponentialBuilder::new()
             .with_min_delay(base.min(cap))
             .with_max_delay(cap)
@@ -48,12 +48,12 @@ impl Backoff {
         }
     }
 
-    pub fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         self.bounds = self.schedule.build();
         self.attempt = 0;
     }
 
-    pub fn attempts(&self) -> u32 {
+    pub(super) fn attempts(&self) -> u32 {
         self.attempt
     }
 }

@@ -22,12 +22,21 @@ pub const PROTOCOL_VERSION: u32 = 2;
 /// Content type of postcard bodies.
 pub const POSTCARD: &str = "application/x-scantrail-postcard";
 
+/// The paths of head office's API, shared by the link, the `scantrail hq`
+/// commands and the server.
 pub mod path {
+    /// `GET`: what head office accepts (`Limits`).
     pub const LIMITS: &str = "/api/v1/limits";
+    /// `POST`: a batch of entries (`Batch`), answered with an `Ack`.
     pub const BATCHES: &str = "/api/v1/batches";
+    /// `GET`: every site's position and alerts (`SiteStatus`).
     pub const SITES: &str = "/api/v1/sites";
+    /// `GET`/`POST`: holds and recalls for every site; `/{id}/release` releases
+    /// one.
     pub const HOLDS: &str = "/api/v1/holds";
+    /// `POST`: publish products (CSV or JSON).
     pub const PRODUCTS: &str = "/api/v1/products";
+    /// `POST`: publish pick lists (CSV or JSON).
     pub const PICKLISTS: &str = "/api/v1/picklists";
     /// Followed by `products`, `holds` or `picklists`, with `?since=v`.
     pub const REFERENCE: &str = "/api/v1/reference";
@@ -36,29 +45,44 @@ pub mod path {
 /// The reference versions a site had applied when it sent a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReferenceVersions {
+    /// The version of the product master applied (0: none yet).
     pub products: u64,
+    /// The version of the holds and recalls applied: head office flags a pick
+    /// made against a recall the site did not have yet.
     pub holds: u64,
+    /// The version of the pick lists applied.
     pub picklists: u64,
 }
 
 /// `POST /api/v1/batches`: one batch of one log of one site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
+    /// `PROTOCOL_VERSION` of the site that sent it; head office refuses
+    /// versions it does not know.
     pub protocol: u32,
+    /// The sending site's id: the batch's entries must all be its own origin.
     pub site: String,
+    /// The seq of the batch's first entry.
     pub first_seq: u64,
+    /// The seq of its last entry.
     pub last_seq: u64,
     /// The site's clock when it sent the batch (skew check).
     pub sent_at: DateTime<Utc>,
+    /// The reference versions the site had applied when it sent the batch.
     pub reference: ReferenceVersions,
+    /// The entries, of one log (movements or rejected scans), exactly as
+    /// stored, hashes included.
     pub entries: Entries,
 }
 
 impl Batch {
+    /// The batch as a postcard request body (content type `POSTCARD`).
     pub fn encode(&self) -> Vec<u8> {
         postcard::to_stdvec(self).unwrap_or_default()
     }
 
+    /// A batch from a request body, of this protocol or protocol 1; a newer
+    /// protocol is refused by name, and the error says what to upgrade.
     pub fn decode(bytes: &[u8]) -> Result<Batch, String> {
         // The protocol version is the first varint: refuse a newer one by
         // name before trying to read the rest.
@@ -131,11 +155,19 @@ mod v1 {
 /// this.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ack {
+    /// Which log the ack is for.
     pub log: Log,
+    /// The highest seq of that log head office holds contiguously: the site's
+    /// new watermark.
     pub acked_seq: u64,
+    /// The hash of that entry, checked by the site against its own chain.
     pub acked_hash: Hash,
+    /// When head office received the batch (its clock).
     pub received_at: DateTime<Utc>,
+    /// Entries of the batch written for the first time.
     pub new: usize,
+    /// Entries head office already held with the same content (a resend):
+    /// absorbed.
     pub duplicates: usize,
     /// Business flags head office noted (skew, stale recall list); never a
     /// reason to refuse.
@@ -148,7 +180,7 @@ pub struct Ack {
 /// `detail` are there too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
-    pub error: String,
+    pub(super) error: String,
     /// Stable machine code: `gap`, `conflict`, `bad_hash`, `broken_link`,
     /// `wrong_origin`, `too_large`, `body_too_large`, `unauthorized`,
     /// `forbidden`, `rate_limited`, `bad_request`, `unsupported`,
@@ -165,9 +197,13 @@ pub struct Problem {
 /// `GET /api/v1/limits`: what head office accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
+    /// The protocol version head office speaks.
     pub protocol: u32,
+    /// The most entries head office takes in one batch.
     pub batch_max: usize,
+    /// The largest request body head office takes, in bytes.
     pub body_max_bytes: usize,
+    /// Requests per second a site may make (the rate limit).
     pub requests_per_second: u32,
 }
 
@@ -175,19 +211,23 @@ pub struct Limits {
 /// as its latest state, up to `version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delta {
+    /// The version the site asked from.
     pub since: u64,
+    /// The version the site has once the delta is applied: its next `since`.
     pub version: u64,
     /// (key, record encoded with `station::records::encode`)
     pub upserts: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Keys of records removed since `since`.
     pub removals: Vec<Vec<u8>>,
 }
 
 impl Delta {
+    /// The delta as a postcard response body.
     pub fn encode(&self) -> Vec<u8> {
         postcard::to_stdvec(self).unwrap_or_default()
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Delta, String> {
+    pub(super) fn decode(bytes: &[u8]) -> Result<Delta, String> {
         postcard::from_bytes(bytes)
             .map_err(|e| format!("the reference delta cannot be decoded: {e}"))
     }
@@ -202,6 +242,8 @@ pub fn reference_segment(r: Reference) -> &'static str {
     }
 }
 
+/// The reference kind named by a URL segment (`products`, `holds`,
+/// `picklists`), if any.
 pub fn reference_from_segment(s: &str) -> Option<Reference> {
     Reference::ALL
         .into_iter()
@@ -211,22 +253,32 @@ pub fn reference_from_segment(s: &str) -> Option<Reference> {
 /// One site as head office sees it (`GET /api/v1/sites`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SiteStatus {
+    /// The site's id (its origin).
     pub site: String,
+    /// The highest movement seq head office holds of the site.
     pub last_seq: u64,
+    /// The highest rejected-scan seq head office holds of the site.
     pub last_rejected_seq: u64,
     /// When head office last received a batch of this site.
     pub last_seen: Option<DateTime<Utc>>,
     /// Seconds between the newest movement's device time and now.
     pub lag_seconds: Option<i64>,
+    /// The reference versions the site reported with its last batch.
     pub reference: ReferenceVersions,
+    /// What head office noticed about the site (conflicts, clock skew, stale
+    /// recalls): the latest 100, oldest first.
     pub alerts: Vec<Alert>,
 }
 
+/// Something head office noticed about a site's batches that needs a person:
+/// kept, shown by `scantrail hq status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
+    /// When head office noticed it.
     pub at: DateTime<Utc>,
     /// `conflict`, `clock_skew`, `stale_recall`, `bad_hash`, ...
     pub code: String,
+    /// What happened, in words.
     pub message: String,
 }
 

@@ -18,14 +18,21 @@ use crate::auth::{Identity, Role, Tokens};
 use crate::store::Store;
 use crate::web::problem::{code_for, problem};
 
+/// What the sync routes need: the store (outbox positions, the halt), the
+/// link's status and the tokens that say who is admin.
 #[derive(Clone)]
 pub struct SyncState {
+    /// The site's store: the outbox positions and the halt are read and lifted
+    /// there.
     pub store: Arc<Store>,
     /// None when `[sync]` is not configured.
     pub status: Option<Arc<Mutex<Status>>>,
+    /// The configured tokens: both routes need role `admin`.
     pub tokens: Arc<Tokens>,
 }
 
+/// The sync routes of the site API, behind an admin check: `GET /api/v1/sync`
+/// and `POST /api/v1/sync/resume`.
 pub fn router(state: SyncState) -> Router {
     Router::new()
         .route("/api/v1/sync", get(status))
@@ -46,7 +53,7 @@ async fn admin(State(state): State<SyncState>, mut request: Request, next: Next)
             request.extensions_mut().insert(identity);
             next.run(request).await
         }
-        Err(message) => error(StatusCode::FORBIDDEN, message),
+        Err(forbidden) => error(StatusCode::FORBIDDEN, forbidden.to_string()),
     }
 }
 

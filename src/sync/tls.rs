@@ -10,7 +10,9 @@ use anyhow::Context as _;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
-pub fn client_config(ca: Option<&Path>) -> anyhow::Result<Option<Arc<rustls::ClientConfig>>> {
+pub(super) fn client_config(
+    ca: Option<&Path>,
+) -> anyhow::Result<Option<Arc<rustls::ClientConfig>>> {
     let Some(ca) = ca else { return Ok(None) };
     let mut roots = rustls::RootCertStore::empty();
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(ca)

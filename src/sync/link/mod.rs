@@ -33,19 +33,14 @@ use upload::Prepared;
 
 /// The running link: its status, and a switch to stop it.
 pub struct Handle {
+    /// Where the link stands now, updated by the link thread and read by `GET
+    /// /api/v1/sync`.
     pub status: Arc<Mutex<Status>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Handle {
-    pub fn status(&self) -> Status {
-        self.status
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
     /// Stops the link after its current request.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Relaxed);

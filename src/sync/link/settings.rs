@@ -6,19 +6,22 @@ use std::time::Duration;
 /// The link's settings, from `[sync]`.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub url: String,
-    pub credential: Option<String>,
-    pub batch_max: usize,
-    pub batch_bytes: usize,
-    pub ca: Option<std::path::PathBuf>,
-    pub interval: Duration,
-    pub reference_poll: Duration,
-    pub backoff_max: Duration,
+    pub(super) url: String,
+    pub(super) credential: Option<String>,
+    pub(super) batch_max: usize,
+    pub(super) batch_bytes: usize,
+    pub(super) ca: Option<std::path::PathBuf>,
+    pub(super) interval: Duration,
+    pub(super) reference_poll: Duration,
+    pub(super) backoff_max: Duration,
     /// Per request.
     pub timeout: Duration,
 }
 
 impl Settings {
+    /// `[sync]` with its defaults filled in (2,000 entries and 4 MiB a batch, a
+    /// batch every 500 ms when quiet, reference data every 2 s, backoff up to
+    /// 30 s) and its bounds applied.
     pub fn from_config(s: &crate::config::Sync) -> Settings {
         Settings {
             url: s.url.trim_end_matches('/').to_owned(),

@@ -18,31 +18,52 @@ use crate::sync::protocol::ReferenceVersions;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum State {
+    /// Before the first exchange with head office.
     Starting,
+    /// The last exchange with head office succeeded.
     Online,
+    /// Head office cannot be reached, or answered with a server error: scans go
+    /// on and wait in the outbox.
     Offline {
+        /// When the first failure of this outage happened.
         since: DateTime<Utc>,
+        /// The last failure, in words.
         error: String,
     },
     /// Head office refused the credential (401/403): fix `[sync] credential`.
     CredentialRefused {
+        /// Head office's answer, in words.
         error: String,
     },
     /// Stopped until an operator acts (`scantrail sync resume`).
     Halted {
+        /// Why: head office refused this site's history (a seq it holds with
+        /// other content, or a broken link).
         reason: String,
     },
 }
 
+/// The link's state and the outbox's, as `GET /api/v1/sync` and `scantrail
+/// status` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Status {
+    /// Online, offline, credential refused or halted.
     pub link: State,
+    /// Head office's base URL (`[sync] url`).
     pub url: String,
+    /// Movements recorded but not yet acknowledged by head office.
     pub backlog: u64,
+    /// Rejected scans recorded but not yet acknowledged by head office.
     pub rejected_backlog: u64,
+    /// The highest movement seq head office acknowledged (0 before the first
+    /// ack).
     pub acked_seq: u64,
+    /// The hash head office acknowledged with it; `None` before the first ack.
     pub acked_hash: Option<Hash>,
+    /// When head office last acknowledged a batch; `None` since the start until
+    /// it does.
     pub last_ack_at: Option<DateTime<Utc>>,
+    /// The versions of the reference data this site has applied.
     pub reference: ReferenceVersions,
     /// Head office's flags on the last batches (skew, stale recall list).
     pub flags: Vec<String>,
