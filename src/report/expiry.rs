@@ -7,12 +7,14 @@ use serde::Serialize;
 use super::{bad, stock, Amount, Params, Result};
 use crate::store::Store;
 
+/// The expiry report's question: lots expiring within `days` of `today`,
+/// optionally of one GTIN or at one location.
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
-    pub days: u32,
-    pub gtin: Option<String>,
-    pub location: Option<String>,
-    pub today: NaiveDate,
+    pub(super) days: u32,
+    pub(super) gtin: Option<String>,
+    pub(super) location: Option<String>,
+    pub(super) today: NaiveDate,
 }
 
 impl Query {
@@ -33,28 +35,31 @@ impl Query {
     }
 }
 
+/// One lot at one location, with its expiry and what is on hand.
 #[derive(Debug, Clone, Serialize)]
 pub struct Line {
-    pub expiry: NaiveDate,
+    pub(super) expiry: NaiveDate,
     /// Negative when already expired.
-    pub days_left: i64,
-    pub gtin: String,
-    pub lot: String,
-    pub location: String,
-    pub quantity: Amount,
+    pub(super) days_left: i64,
+    pub(super) gtin: String,
+    pub(super) lot: String,
+    pub(super) location: String,
+    pub(super) quantity: Amount,
 }
 
+/// Lots in stock expiring within the window, first expiry first (FEFO).
 #[derive(Debug, Clone, Serialize)]
 pub struct ExpiryReport {
-    pub query: Query,
-    pub found: bool,
-    pub note: Option<String>,
+    pub(super) query: Query,
+    pub(super) found: bool,
+    pub(super) note: Option<String>,
     /// The last expiry date included: today + days.
-    pub until: NaiveDate,
+    pub(super) until: NaiveDate,
+    /// The lots, earliest expiry first.
     pub lots: Vec<Line>,
 }
 
-pub fn run(store: &Store, q: &Query) -> Result<ExpiryReport> {
+pub(super) fn run(store: &Store, q: &Query) -> Result<ExpiryReport> {
     let until = q
         .today
         .checked_add_days(Days::new(u64::from(q.days)))

@@ -20,6 +20,9 @@ fn error(status: StatusCode, message: String) -> Response {
     problem(status, code_for(status), message)
 }
 
+/// Answers `GET /api/v1/reports/{kind}` for the site and head office alike: the
+/// query pairs (`format=json|csv|table` among them) become a `Request`, the
+/// report runs on a blocking thread, and bad input is a 400 problem document.
 pub async fn handle(store: Arc<Store>, kind: String, mut pairs: Vec<(String, String)>) -> Response {
     let format = match pairs.iter().position(|(k, _)| k == "format") {
         Some(i) => match pairs.remove(i).1.as_str() {

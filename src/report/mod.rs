@@ -28,18 +28,22 @@ use crate::model::{Balance, Counterparty, Documents, Movement, MovementId};
 use crate::station::import::normalise_gtin;
 use crate::store::{derived, Store, StoreError};
 
+/// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// Malformed input: the user must change the question (HTTP 400).
     #[error("{0}")]
     BadInput(String),
+    /// The store could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A product master record could not be decoded (the warranty report reads
+    /// it).
     #[error("{0}")]
     Reference(String),
 }
 
-pub type Result<T> = std::result::Result<T, ReportError>;
+type Result<T> = std::result::Result<T, ReportError>;
 
 fn bad<T>(message: impl Into<String>) -> Result<T> {
     Err(ReportError::BadInput(message.into()))
@@ -200,7 +204,9 @@ impl Params<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Item {
+    /// Follow one batch/lot of the GTIN.
     Lot(String),
+    /// Follow one serialised unit of the GTIN.
     Serial(String),
 }
 
@@ -275,7 +281,7 @@ pub fn movement_ref(id: &MovementId) -> String {
 pub struct Amount(BTreeMap<String, Balance>);
 
 impl Amount {
-    pub fn of(balance: Balance, unit: &str) -> Amount {
+    fn of(balance: Balance, unit: &str) -> Amount {
         let mut a = Amount::default();
         a.add(balance, unit);
         a
@@ -287,12 +293,12 @@ impl Amount {
         Amount::of(Balance { mantissa, scale }, unit_of(m))
     }
 
-    pub fn add(&mut self, balance: Balance, unit: &str) {
+    fn add(&mut self, balance: Balance, unit: &str) {
         let e = self.0.entry(unit.to_owned()).or_insert(Balance::ZERO);
         *e = e.add(balance.mantissa, balance.scale);
     }
 
-    pub fn add_amount(&mut self, other: &Amount) {
+    fn add_amount(&mut self, other: &Amount) {
         for (unit, b) in &other.0 {
             self.add(*b, unit);
         }
@@ -321,10 +327,6 @@ impl Amount {
                 })
                 .collect(),
         )
-    }
-
-    pub fn is_zero(&self) -> bool {
-        self.0.values().all(|b| b.mantissa == 0)
     }
 }
 
@@ -379,12 +381,12 @@ impl Serialize for Amount {
 /// A trading partner: GLN and name as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Party {
-    pub gln: Option<String>,
-    pub name: Option<String>,
+    gln: Option<String>,
+    name: Option<String>,
 }
 
 impl Party {
-    pub fn of(c: &Counterparty) -> Option<Party> {
+    fn of(c: &Counterparty) -> Option<Party> {
         (!c.is_empty()).then(|| Party {
             gln: c.gln.clone(),
             name: c.name.clone(),
@@ -418,18 +420,18 @@ pub fn documents_text(d: &Documents) -> String {
 pub struct MovementRow {
     /// `origin:seq`
     pub id: String,
-    pub kind: &'static str,
-    pub time: chrono::DateTime<Utc>,
-    pub station: String,
-    pub operator: String,
-    pub location: String,
-    pub lot: Option<String>,
-    pub serial: Option<String>,
+    kind: &'static str,
+    time: chrono::DateTime<Utc>,
+    station: String,
+    operator: String,
+    location: String,
+    lot: Option<String>,
+    serial: Option<String>,
     /// Signed effect on stock: `"100"` received, `"-5"` dispatched.
     pub quantity: Amount,
-    pub counterparty: Option<Party>,
-    pub documents: Documents,
-    pub reason: Option<String>,
+    counterparty: Option<Party>,
+    documents: Documents,
+    reason: Option<String>,
     /// For a correction: the movement it corrects.
     pub corrects: Option<String>,
     /// The corrections that reverse this movement (empty when none).
@@ -437,7 +439,7 @@ pub struct MovementRow {
 }
 
 impl MovementRow {
-    pub fn of(m: &Movement) -> MovementRow {
+    fn of(m: &Movement) -> MovementRow {
         let b = &m.body;
         MovementRow {
             id: movement_ref(&m.id()),

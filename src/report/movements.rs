@@ -8,11 +8,12 @@ use serde::Serialize;
 use super::{load, Item, MovementRow, Params, Result};
 use crate::store::Store;
 
+/// The movements report's question: a GTIN and one lot or serial.
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
-    pub gtin: String,
+    pub(super) gtin: String,
     #[serde(flatten)]
-    pub item: Item,
+    pub(super) item: Item,
 }
 
 impl Query {
@@ -25,15 +26,16 @@ impl Query {
     }
 }
 
+/// Every movement of a lot or a serial, in time order.
 #[derive(Debug, Clone, Serialize)]
 pub struct MovementsReport {
-    pub query: Query,
-    pub found: bool,
-    pub note: Option<String>,
-    pub movements: Vec<MovementRow>,
+    pub(super) query: Query,
+    pub(super) found: bool,
+    pub(super) note: Option<String>,
+    pub(super) movements: Vec<MovementRow>,
 }
 
-pub fn run(store: &Store, q: &Query) -> Result<MovementsReport> {
+pub(super) fn run(store: &Store, q: &Query) -> Result<MovementsReport> {
     let movements = load(store, &q.item.ids(store, &q.gtin)?)?;
     let found = !movements.is_empty();
     Ok(MovementsReport {

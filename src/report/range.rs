@@ -22,6 +22,8 @@ use super::Result;
 
 /// A position in an ordered index of serials (byte order).
 pub trait Cursor {
+    /// What the index holds for each serial (its serial state, for the
+    /// serial-state index).
     type Item;
     /// Moves to the first serial >= `from` in byte order.
     fn seek(&mut self, from: &str) -> Result<()>;

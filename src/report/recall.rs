@@ -23,15 +23,17 @@ use crate::store::Store;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Scope {
+pub(super) enum Scope {
     Lots(Vec<String>),
     Serials { from: String, to: String },
 }
 
+/// The recall report's question: a GTIN and one or more lots, or a serial range
+/// `from`..`to`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
-    pub gtin: String,
-    pub scope: Scope,
+    pub(super) gtin: String,
+    pub(super) scope: Scope,
     #[serde(skip)]
     range: Option<SerialRange>,
 }
@@ -65,82 +67,88 @@ impl Query {
 /// One movement in a recall: a receipt, dispatch or return.
 #[derive(Debug, Clone, Serialize)]
 pub struct Line {
-    pub id: String,
-    pub time: DateTime<Utc>,
-    pub lot: Option<String>,
-    pub serial: Option<String>,
+    pub(super) id: String,
+    pub(super) time: DateTime<Utc>,
+    pub(super) lot: Option<String>,
+    pub(super) serial: Option<String>,
     /// Supplier (receipts), customer (dispatches, returns).
-    pub party: Option<Party>,
+    pub(super) party: Option<Party>,
     /// Always positive: how many moved.
-    pub quantity: Amount,
-    pub location: String,
-    pub documents: Documents,
+    pub(super) quantity: Amount,
+    pub(super) location: String,
+    pub(super) documents: Documents,
     /// The correction that reversed this movement; it then counts nowhere.
-    pub corrected_by: Option<String>,
+    pub(super) corrected_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct StockLine {
-    pub lot: String,
-    pub location: String,
-    pub quantity: Amount,
+pub(super) struct StockLine {
+    pub(super) lot: String,
+    pub(super) location: String,
+    pub(super) quantity: Amount,
 }
 
+/// One serial of a recalled range: where it is, or which customer has it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SerialLine {
-    pub serial: String,
+    pub(super) serial: String,
     /// `in_stock`, `dispatched` or `returned`.
-    pub state: &'static str,
-    pub location: Option<String>,
-    pub customer: Option<Party>,
-    pub since: DateTime<Utc>,
+    pub(super) state: &'static str,
+    pub(super) location: Option<String>,
+    pub(super) customer: Option<Party>,
+    pub(super) since: DateTime<Utc>,
     /// The movement that set the state.
-    pub by: String,
+    pub(super) by: String,
 }
 
 /// A customer to notify.
 #[derive(Debug, Clone, Serialize)]
 pub struct Customer {
-    pub customer: Party,
+    pub(super) customer: Party,
     /// Dispatch movements (batch) or serials (serial range) sent to them.
-    pub dispatches: u64,
-    pub dispatched: Amount,
-    pub returned: Amount,
+    pub(super) dispatches: u64,
+    pub(super) dispatched: Amount,
+    pub(super) returned: Amount,
     /// Dispatched minus returned: what they still hold.
-    pub outstanding: Amount,
-    pub first_dispatch: DateTime<Utc>,
-    pub last_dispatch: DateTime<Utc>,
+    pub(super) outstanding: Amount,
+    pub(super) first_dispatch: DateTime<Utc>,
+    pub(super) last_dispatch: DateTime<Utc>,
     /// Orders and despatch advices of the dispatches.
-    pub documents: Vec<String>,
+    pub(super) documents: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Totals {
-    pub received: Amount,
-    pub in_stock: Amount,
-    pub dispatched: Amount,
-    pub returned: Amount,
-    pub customers: usize,
+pub(super) struct Totals {
+    pub(super) received: Amount,
+    pub(super) in_stock: Amount,
+    pub(super) dispatched: Amount,
+    pub(super) returned: Amount,
+    pub(super) customers: usize,
 }
 
+/// Recall impact: what was received, what is in stock where, what went to which
+/// customer and came back, and who to notify.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecallReport {
-    pub query: Query,
-    pub found: bool,
-    pub note: Option<String>,
+    pub(super) query: Query,
+    pub(super) found: bool,
+    pub(super) note: Option<String>,
     /// Lots asked for that this store has no movement of.
-    pub unknown_lots: Vec<String>,
-    pub totals: Totals,
-    pub received: Vec<Line>,
-    pub in_stock: Vec<StockLine>,
+    pub(super) unknown_lots: Vec<String>,
+    pub(super) totals: Totals,
+    pub(super) received: Vec<Line>,
+    pub(super) in_stock: Vec<StockLine>,
+    /// Dispatches of the recalled goods that stand (not corrected away), oldest
+    /// first.
     pub dispatched: Vec<Line>,
-    pub returned: Vec<Line>,
+    pub(super) returned: Vec<Line>,
     /// Serial range only: every serial of the range the store knows.
     pub serials: Vec<SerialLine>,
+    /// The customers to notify, with what they received and still hold.
     pub customers: Vec<Customer>,
 }
 
-pub fn run(store: &Store, q: &Query) -> Result<RecallReport> {
+pub(super) fn run(store: &Store, q: &Query) -> Result<RecallReport> {
     match (&q.scope, &q.range) {
         (Scope::Lots(lots), _) => by_lots(store, q, lots),
         (Scope::Serials { .. }, Some(range)) => by_serials(store, q, range),

@@ -20,14 +20,16 @@ pub enum By {
     Serial,
 }
 
+/// The stock report's question: optionally one GTIN, lot, location or expiry
+/// cut-off, by lot or by serial.
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
-    pub gtin: Option<String>,
-    pub lot: Option<String>,
-    pub location: Option<String>,
+    pub(super) gtin: Option<String>,
+    pub(super) lot: Option<String>,
+    pub(super) location: Option<String>,
     /// Only lots (and serials of lots) expiring before this date.
-    pub expiring_before: Option<NaiveDate>,
-    pub by: By,
+    pub(super) expiring_before: Option<NaiveDate>,
+    pub(super) by: By,
 }
 
 impl Query {
@@ -70,37 +72,41 @@ impl Query {
     }
 }
 
+/// One lot balance on hand at a location, with the lot's earliest expiry.
 #[derive(Debug, Clone, Serialize)]
 pub struct LotLine {
+    /// The product's GTIN, 14 digits.
     pub gtin: String,
     /// "" when the product is not lot-tracked.
     pub lot: String,
-    pub location: String,
-    pub quantity: Amount,
-    pub expiry: Option<NaiveDate>,
+    pub(super) location: String,
+    pub(super) quantity: Amount,
+    pub(super) expiry: Option<NaiveDate>,
 }
 
+/// One serialised unit on hand (in stock or returned).
 #[derive(Debug, Clone, Serialize)]
 pub struct SerialLine {
-    pub gtin: String,
-    pub serial: String,
+    pub(super) gtin: String,
+    pub(super) serial: String,
     /// `in_stock` or `returned`.
-    pub state: &'static str,
-    pub location: String,
-    pub since: DateTime<Utc>,
-    pub lot: Option<String>,
-    pub expiry: Option<NaiveDate>,
+    pub(super) state: &'static str,
+    pub(super) location: String,
+    pub(super) since: DateTime<Utc>,
+    pub(super) lot: Option<String>,
+    pub(super) expiry: Option<NaiveDate>,
 }
 
+/// Stock on hand by batch and by serial.
 #[derive(Debug, Clone, Serialize)]
 pub struct StockReport {
-    pub query: Query,
-    pub found: bool,
-    pub note: Option<String>,
+    pub(super) query: Query,
+    pub(super) found: bool,
+    pub(super) note: Option<String>,
     /// Lot balances on hand (non-zero), by GTIN, lot, location.
     pub lots: Vec<LotLine>,
     /// Serialised items on hand, by GTIN and serial.
-    pub serials: Vec<SerialLine>,
+    pub(super) serials: Vec<SerialLine>,
 }
 
 /// Non-zero lot balances matching the filters, with their expiry.
@@ -145,7 +151,7 @@ pub(crate) fn lots_on_hand(
     Ok(out)
 }
 
-pub fn run(store: &Store, q: &Query) -> Result<StockReport> {
+pub(super) fn run(store: &Store, q: &Query) -> Result<StockReport> {
     let before = q.expiring_before;
     let keep = |e: Option<NaiveDate>| match before {
         Some(d) => e.is_some_and(|e| e < d),

@@ -13,20 +13,22 @@ use crate::store::Store;
 pub use super::movements::Query;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Step {
+pub(super) struct Step {
     /// What happened, in words: `received from Acme (9506000000019) on PO-1`.
-    pub summary: String,
+    pub(super) summary: String,
     /// True for a correction listed under the movement it corrects.
-    pub is_correction: bool,
-    pub movement: MovementRow,
+    pub(super) is_correction: bool,
+    pub(super) movement: MovementRow,
 }
 
+/// A lot's or serial's way from receipt to customer, with returns and each
+/// correction under the movement it corrects.
 #[derive(Debug, Clone, Serialize)]
 pub struct TraceReport {
-    pub query: Query,
-    pub found: bool,
-    pub note: Option<String>,
-    pub steps: Vec<Step>,
+    pub(super) query: Query,
+    pub(super) found: bool,
+    pub(super) note: Option<String>,
+    pub(super) steps: Vec<Step>,
 }
 
 fn party(m: &Movement) -> String {
@@ -63,7 +65,7 @@ fn summary(m: &Movement, row: &MovementRow) -> String {
     s
 }
 
-pub fn run(store: &Store, q: &Query) -> Result<TraceReport> {
+pub(super) fn run(store: &Store, q: &Query) -> Result<TraceReport> {
     let movements = load(store, &q.item.ids(store, &q.gtin)?)?;
     let rows = MovementRow::all(&movements);
     let pairs: Vec<(&Movement, MovementRow)> = movements.iter().zip(rows).collect();

@@ -14,11 +14,13 @@ use crate::station::reference::Product;
 use crate::store::reference::Reference;
 use crate::store::Store;
 
+/// The warranty report's question: a GTIN, a serial and the day to judge on
+/// (`today`, default today).
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
-    pub gtin: String,
-    pub serial: String,
-    pub today: NaiveDate,
+    pub(super) gtin: String,
+    pub(super) serial: String,
+    pub(super) today: NaiveDate,
 }
 
 impl Query {
@@ -33,37 +35,39 @@ impl Query {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Sale {
-    pub id: String,
-    pub date: NaiveDate,
-    pub customer: Option<Party>,
-    pub order: Option<String>,
-    pub despatch_advice: Option<String>,
+pub(super) struct Sale {
+    pub(super) id: String,
+    pub(super) date: NaiveDate,
+    pub(super) customer: Option<Party>,
+    pub(super) order: Option<String>,
+    pub(super) despatch_advice: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ReturnLine {
-    pub id: String,
-    pub time: DateTime<Utc>,
-    pub from: Option<Party>,
-    pub location: String,
-    pub reason: Option<String>,
+pub(super) struct ReturnLine {
+    pub(super) id: String,
+    pub(super) time: DateTime<Utc>,
+    pub(super) from: Option<Party>,
+    pub(super) location: String,
+    pub(super) reason: Option<String>,
 }
 
+/// Whether a serial is in warranty: when and to whom it was sold, its warranty
+/// end, its returns.
 #[derive(Debug, Clone, Serialize)]
 pub struct WarrantyReport {
-    pub query: Query,
-    pub found: bool,
-    pub note: Option<String>,
-    pub description: Option<String>,
+    pub(super) query: Query,
+    pub(super) found: bool,
+    pub(super) note: Option<String>,
+    pub(super) description: Option<String>,
     /// `in_stock`, `dispatched` or `returned`.
-    pub state: Option<&'static str>,
-    pub sale: Option<Sale>,
-    pub warranty_months: Option<u32>,
-    pub warranty_end: Option<NaiveDate>,
+    pub(super) state: Option<&'static str>,
+    pub(super) sale: Option<Sale>,
+    pub(super) warranty_months: Option<u32>,
+    pub(super) warranty_end: Option<NaiveDate>,
     /// Sold, with a warranty, and `today` is on or before its end.
-    pub in_warranty: bool,
-    pub returns: Vec<ReturnLine>,
+    pub(super) in_warranty: bool,
+    pub(super) returns: Vec<ReturnLine>,
 }
 
 /// The last day of the warranty: `months` calendar months after the sale,
@@ -72,7 +76,7 @@ pub fn warranty_end(sale: NaiveDate, months: u32) -> Option<NaiveDate> {
     sale.checked_add_months(Months::new(months))
 }
 
-pub fn run(store: &Store, q: &Query) -> Result<WarrantyReport> {
+pub(super) fn run(store: &Store, q: &Query) -> Result<WarrantyReport> {
     let movements = load(store, &store.by_serial(&q.gtin, &q.serial)?)?;
     let product: Option<Product> = store
         .reference_get(Reference::Products, q.gtin.as_bytes())?

@@ -10,12 +10,12 @@ use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 /// A profile's `[reconnect]` settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
-    pub initial: Duration,
-    pub max: Duration,
+    pub(super) initial: Duration,
+    pub(super) max: Duration,
 }
 
 impl Backoff {
-    pub fn new(initial: Duration, max: Duration) -> Backoff {
+    pub(super) fn new(initial: Duration, max: Duration) -> Backoff {
         Backoff { initial, max }
     }
 

@@ -23,28 +23,33 @@ use super::symbology::{identify, AimMode, Identified, LabelMap};
 /// One decoded unit of the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Framed {
+    /// A complete frame, ready to be identified and parsed.
     Frame(Frame),
+    /// Bytes that are no scan (noise, a fragment), refused with the reason.
     Rejected(Reject),
 }
 
 /// A frame as the scanner sent it, prefix and suffix removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
+    /// The frame's bytes exactly as sent between prefix and suffix (AIM
+    /// identifier or label ID included).
     pub bytes: Bytes,
-    pub id: Identified,
+    pub(super) id: Identified,
 }
 
 /// A refused frame; `bytes` is what was received (at most the first
 /// [`REJECT_KEEP`] bytes of a long one), for the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reject {
-    pub reason: RejectReason,
-    pub bytes: Bytes,
+    pub(super) reason: RejectReason,
+    pub(super) bytes: Bytes,
 }
 
 /// How much of an over-long frame is kept for the log.
 pub const REJECT_KEEP: usize = 64;
 
+/// Why a frame was refused; each is counted per source and logged once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RejectReason {
     /// Suffix with nothing before it (e.g. the second half of CR LF when the
@@ -65,7 +70,7 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 6] = [
+    pub(super) const ALL: [RejectReason; 6] = [
         RejectReason::Empty,
         RejectReason::TooLong,
         RejectReason::Binary,
@@ -74,6 +79,7 @@ impl RejectReason {
         RejectReason::Fragment,
     ];
 
+    /// The reason as logs and counters name it (`too-long`, `fragment`...).
     pub fn as_str(self) -> &'static str {
         match self {
             RejectReason::Empty => "empty",
@@ -101,7 +107,7 @@ impl RejectReason {
         }
     }
 
-    pub fn index(self) -> usize {
+    pub(super) fn index(self) -> usize {
         self as usize
     }
 }
@@ -129,6 +135,8 @@ pub struct FrameDecoder {
 }
 
 impl FrameDecoder {
+    /// A decoder for the framing `profile` describes (prefix, suffix, maximum
+    /// length).
     pub fn new(profile: &Profile) -> FrameDecoder {
         FrameDecoder {
             prefix: profile.framing.prefix.clone(),

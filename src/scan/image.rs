@@ -80,34 +80,64 @@ pub struct DecodedBarcode {
 /// Why an image gave no barcodes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImageError {
+    /// The upload had no bytes.
     #[error("the image is empty (0 bytes); send the photo file itself")]
     Empty,
+    /// The upload is larger than the byte limit.
     #[error(
         "the image is {size} bytes, more than the limit of {limit} bytes; \
          send a smaller photo (lower resolution or JPEG)"
     )]
-    TooManyBytes { size: usize, limit: usize },
+    TooManyBytes {
+        /// The upload's size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The bytes are neither PNG nor JPEG.
     #[error("not a PNG or JPEG image ({found}); send the photo as PNG or JPEG")]
-    NotAnImage { found: String },
+    NotAnImage {
+        /// What the first bytes look like instead.
+        found: String,
+    },
+    /// A PNG or JPEG that cannot be decoded (damaged or cut short).
     #[error(
         "the {format} image cannot be read ({reason}); the file is damaged or \
          was cut short: take or send the photo again"
     )]
     Damaged {
+        /// `PNG` or `JPEG`.
         format: &'static str,
+        /// The decoder's error.
         reason: String,
     },
+    /// The image has more pixels than the limit allows to decode.
     #[error(
         "the image is {width}x{height} pixels ({} megapixels), more than the \
          limit of {} megapixels; take the photo at a lower resolution or crop it \
          to the label", megapixels(*width, *height), limit / 1_000_000
     )]
-    TooManyPixels { width: u32, height: u32, limit: u64 },
+    TooManyPixels {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// The limit in pixels.
+        limit: u64,
+    },
+    /// The reader found no barcode it could read.
     #[error(
         "no barcode found in the {width}x{height} image; make sure the label \
          is sharp, well lit and fills a good part of the photo"
     )]
-    NoBarcode { width: u32, height: u32 },
+    NoBarcode {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// The barcode reader (rxing) failed in a way a photo should never cause: a
+    /// bug to report.
     #[error(
         "the barcode reader failed on this image ({0}); this is a bug in the \
          reader: report it with the image"

@@ -18,29 +18,32 @@ use super::symbology::{Aim, AimMode, LabelMap};
 pub struct Profile {
     /// The file's stem, e.g. `generic-aim`; recorded with every scan.
     pub name: String,
-    pub path: PathBuf,
-    pub serial: SerialSettings,
+    pub(super) path: PathBuf,
+    pub(super) serial: SerialSettings,
+    /// How frames are cut out of the scanner's byte stream.
     pub framing: Framing,
-    pub aim: AimMode,
-    pub labels: LabelMap,
+    pub(super) aim: AimMode,
+    pub(super) labels: LabelMap,
     /// The byte the scanner sends where it cannot send GS (0x1D).
     pub fnc1_substitute: Option<u8>,
+    /// What scantrail writes to the scanner: at connect, for a good read, for a
+    /// bad read.
     pub feedback: FeedbackBytes,
-    pub reconnect: Backoff,
+    pub(super) reconnect: Backoff,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SerialSettings {
-    pub baud: u32,
-    pub data_bits: u8,
-    pub parity: Parity,
-    pub stop_bits: u8,
-    pub flow_control: FlowControl,
+pub(super) struct SerialSettings {
+    pub(super) baud: u32,
+    pub(super) data_bits: u8,
+    pub(super) parity: Parity,
+    pub(super) stop_bits: u8,
+    pub(super) flow_control: FlowControl,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Parity {
+pub(super) enum Parity {
     None,
     Odd,
     Even,
@@ -48,7 +51,7 @@ pub enum Parity {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum FlowControl {
+pub(super) enum FlowControl {
     None,
     Software,
     Hardware,
@@ -57,10 +60,10 @@ pub enum FlowControl {
 /// How frames are cut out of the byte stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Framing {
-    pub prefix: Vec<u8>,
+    pub(super) prefix: Vec<u8>,
     /// Empty: the scanner sends no suffix and a pause ends the frame.
     pub suffix: Vec<u8>,
-    pub max_frame_len: usize,
+    pub(super) max_frame_len: usize,
     /// A pause this long ends a frame (no suffix) or marks it as cut off.
     pub inter_byte_timeout: Option<Duration>,
 }
@@ -68,21 +71,36 @@ pub struct Framing {
 /// Bytes written to the scanner.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeedbackBytes {
+    /// Written once each time the port opens (a scanner's set-up command);
+    /// empty for none.
     pub init: Vec<u8>,
+    /// Written for an accepted scan (a beep or LED command); empty when the
+    /// scanner has none.
     pub good_read: Vec<u8>,
+    /// Written for a refused scan; empty when the scanner has none.
     pub bad_read: Vec<u8>,
 }
 
 /// Why a profile was refused: `file: line N: key: reason`.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
+    /// The profile file could not be read.
     #[error("cannot read the device profile {path}: {source}")]
     Read {
+        /// The profile file.
         path: PathBuf,
+        /// The OS error.
         source: std::io::Error,
     },
+    /// The profile is not valid: `message` names the line, the key and what to
+    /// change.
     #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The profile file.
+        path: PathBuf,
+        /// What is wrong, where, and what to do.
+        message: String,
+    },
 }
 
 // ---- the file as written -------------------------------------------------

@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
@@ -20,6 +19,7 @@ use super::symbology::Aim;
 pub struct RawScan {
     /// The port as configured (path or by-id glob).
     pub source: Arc<str>,
+    /// The station (`[[stations]] id`) the scanner serves.
     pub station: Arc<str>,
     /// The device profile's name, recorded with the movement.
     pub profile: Arc<str>,
@@ -32,8 +32,7 @@ pub struct RawScan {
     pub id_len: usize,
     /// The profile's stand-in for GS, for the parser.
     pub substitute: Option<u8>,
-    pub received_at: SystemTime,
-    pub feedback: FeedbackSender,
+    pub(super) feedback: FeedbackSender,
 }
 
 impl RawScan {
@@ -60,25 +59,29 @@ impl RawScan {
 /// A frame the source refused (noise, fragment), for counting and display.
 #[derive(Debug, Clone)]
 pub struct RejectedFrame {
+    /// The port as configured (path or by-id glob).
     pub source: Arc<str>,
+    /// The station the scanner serves.
     pub station: Arc<str>,
+    /// Why the frame was refused.
     pub reason: RejectReason,
     /// What was received (the start of it when long).
     pub bytes: Bytes,
-    pub received_at: SystemTime,
 }
 
 /// What sources send to the rest of the system.
 #[derive(Debug, Clone)]
 pub enum ScanEvent {
+    /// A frame accepted as a scan: decide it and reply.
     Scan(RawScan),
+    /// A frame refused by the source (already counted and logged).
     Rejected(RejectedFrame),
 }
 
 /// The decision about one scan, going back to its scanner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Feedback {
-    pub good: bool,
+    pub(super) good: bool,
 }
 
 /// The way back to one source. Never blocks the decider: if the source is
@@ -87,11 +90,11 @@ pub struct Feedback {
 pub struct FeedbackSender(mpsc::Sender<Feedback>);
 
 impl FeedbackSender {
-    pub fn new(tx: mpsc::Sender<Feedback>) -> FeedbackSender {
+    pub(super) fn new(tx: mpsc::Sender<Feedback>) -> FeedbackSender {
         FeedbackSender(tx)
     }
 
-    pub fn send(&self, feedback: Feedback) {
+    pub(super) fn send(&self, feedback: Feedback) {
         let _ = self.0.try_send(feedback);
     }
 }
@@ -128,7 +131,6 @@ mod tests {
             symbology: aim.map(|a| Aim(*a)),
             id_len,
             substitute: None,
-            received_at: SystemTime::now(),
             feedback: FeedbackSender::new(tx),
         }
     }

@@ -7,7 +7,6 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -26,16 +25,21 @@ use super::raw_scan::{escape, Feedback, FeedbackSender, RawScan, RejectedFrame, 
 pub struct ScannerSpec {
     /// A device path or a glob (e.g. `/dev/serial/by-id/usb-Honeywell*`).
     pub port: String,
+    /// The station (`[[stations]] id`) whose scans these are.
     pub station: String,
+    /// The device profile, loaded and validated once at start.
     pub profile: Arc<Profile>,
 }
 
 /// Counters of one source, readable while it runs.
 #[derive(Debug, Default)]
 pub struct SourceStats {
+    /// Frames accepted as scans since the source started.
     pub scans: AtomicU64,
-    pub rejected: [AtomicU64; RejectReason::ALL.len()],
+    pub(super) rejected: [AtomicU64; RejectReason::ALL.len()],
+    /// Times the port was opened (the first connect included).
     pub connects: AtomicU64,
+    /// Times the scanner went away (unplugged, read error).
     pub disconnects: AtomicU64,
     /// Beeps dropped because the decider answered after a replug or the
     /// write failed.
@@ -43,6 +47,7 @@ pub struct SourceStats {
 }
 
 impl SourceStats {
+    /// Frames refused for `reason` since the source started.
     pub fn rejected(&self, reason: RejectReason) -> u64 {
         self.rejected[reason.index()].load(Ordering::Relaxed)
     }
@@ -51,8 +56,9 @@ impl SourceStats {
 /// A running source.
 #[derive(Debug)]
 pub struct SourceHandle {
-    pub port: String,
+    /// The source's counters, shared with the task.
     pub stats: Arc<SourceStats>,
+    /// The task reading the scanner; aborted when the handle is dropped.
     pub task: JoinHandle<()>,
 }
 
@@ -66,9 +72,8 @@ impl Drop for SourceHandle {
 /// `events`. It runs until aborted (drop the handle) or `events` closes.
 pub fn spawn(spec: ScannerSpec, events: mpsc::Sender<ScanEvent>) -> SourceHandle {
     let stats = Arc::new(SourceStats::default());
-    let port = spec.port.clone();
     let task = tokio::spawn(run(spec, events, stats.clone()));
-    SourceHandle { port, stats, task }
+    SourceHandle { stats, task }
 }
 
 /// Where the port is now: globs are resolved at every attempt, since a
@@ -246,7 +251,6 @@ impl Source {
 
     /// Hands one decoded item on; false when nobody listens any more.
     async fn emit(&self, item: Framed) -> bool {
-        let received_at = SystemTime::now();
         let event = match item {
             Framed::Frame(frame) => {
                 self.stats.scans.fetch_add(1, Ordering::Relaxed);
@@ -258,7 +262,6 @@ impl Source {
                     symbology: frame.id.aim,
                     id_len: frame.id.id_len,
                     substitute: self.spec.profile.fnc1_substitute,
-                    received_at,
                     feedback: self.feedback.clone(),
                 })
             }
@@ -287,7 +290,6 @@ impl Source {
                     station: self.station.clone(),
                     reason: r.reason,
                     bytes: r.bytes,
-                    received_at,
                 })
             }
         };

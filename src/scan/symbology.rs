@@ -26,7 +26,7 @@ impl Aim {
         }
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(super) fn as_str(&self) -> &str {
         // Built only from ASCII bytes.
         std::str::from_utf8(&self.0).unwrap_or("]??")
     }
@@ -64,13 +64,9 @@ pub enum AimMode {
 pub struct LabelMap(Vec<(Vec<u8>, Aim)>);
 
 impl LabelMap {
-    pub fn new(mut labels: Vec<(Vec<u8>, Aim)>) -> LabelMap {
+    pub(super) fn new(mut labels: Vec<(Vec<u8>, Aim)>) -> LabelMap {
         labels.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         LabelMap(labels)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     /// The label at the start of `bytes` and its AIM identifier.
@@ -94,8 +90,8 @@ impl LabelMap {
 /// frame (AIM or vendor label) stand for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identified {
-    pub aim: Option<Aim>,
-    pub id_len: usize,
+    pub(super) aim: Option<Aim>,
+    pub(super) id_len: usize,
 }
 
 /// Identifies a frame's symbology; `None` when `mode` is `Expected` and the

@@ -38,13 +38,22 @@ use tokio::sync::Semaphore;
 /// How a server holds its connections (`[http]` in both configurations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
+    /// How long a request's headers may take, on a new connection or between
+    /// requests on a kept-alive one (`header_read_timeout_ms`).
     pub header_read_timeout: Duration,
+    /// A connection on which nothing is read or written for this long is closed
+    /// (`idle_timeout_ms`).
     pub idle_timeout: Duration,
+    /// Connections held at once; beyond it new clients wait in the kernel's
+    /// queue (`max_connections`).
     pub max_connections: usize,
 }
 
+/// `header_read_timeout_ms` when `[http]` does not say: 10 s.
 pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+/// `idle_timeout_ms` when `[http]` does not say: 60 s.
 pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 60_000;
+/// `max_connections` when `[http]` does not say.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 /// How long shutdown waits for connections to finish their requests.

@@ -13,8 +13,11 @@ pub use table::{fit, Table, WIDTH};
 /// Output formats of `scantrail report --format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// An 80-column text table for people.
     Table,
+    /// CSV with one header row, for spreadsheets and trading partners.
     Csv,
+    /// The report's JSON shape, as the API answers.
     Json,
 }
 

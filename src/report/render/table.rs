@@ -8,9 +8,9 @@ const GAP: usize = 2;
 /// A titled table of text cells.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
-    pub title: String,
-    pub headers: Vec<&'static str>,
-    pub rows: Vec<Vec<String>>,
+    pub(super) title: String,
+    pub(super) headers: Vec<&'static str>,
+    pub(super) rows: Vec<Vec<String>>,
     /// Columns that are never shortened (ids, dates).
     pub fixed: Vec<usize>,
 }
