@@ -18,25 +18,22 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ingester::Ingester;
 use super::publish::{self, PublishError};
-use super::sites::Sites;
+use super::storage::Storage;
 use crate::auth::{Identity, Role, Tokens};
 use crate::model::Entries;
-use crate::model::{Kind, RefusalCode};
+use crate::model::Kind;
 use crate::station::catalog::{self, Author};
 use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
 use crate::store::reference::Reference;
-use crate::store::Store;
 use crate::sync::protocol::{self, path, reference_from_segment, Ack, Batch, Limits};
 use crate::web::problem::{problem, problem_with};
 
 #[derive(Clone)]
 pub struct HqState {
-    pub store: Arc<Store>,
-    pub ingester: Ingester,
-    pub sites: Arc<Sites>,
+    /// The embedded store or PostgreSQL.
+    pub storage: Arc<Storage>,
     pub tokens: Arc<Tokens>,
     pub configured_sites: Arc<Vec<String>>,
     pub limits: Limits,
@@ -113,12 +110,9 @@ async fn health(State(state): State<HqState>) -> Response {
             false
         }
     };
-    // The store's failure in plain words; the details are in the log.
-    let store = match state.store.failure().map(|e| e.plain().0) {
-        None => "ok",
-        Some(RefusalCode::DiskFull) => "head office's disk is full: batches are refused until there is room again, then they resume by themselves",
-        Some(_) => "head office's store cannot write: batches are refused until it can again; see the log",
-    };
+    // The store's (or database's) failure in plain words; the details are
+    // in the log.
+    let (key, store) = state.storage.health().await;
     ok &= store == "ok";
     let status = if ok {
         StatusCode::OK
@@ -127,7 +121,7 @@ async fn health(State(state): State<HqState>) -> Response {
     };
     (
         status,
-        Json(json!({ "ok": ok, "store": store, "certificate": certificate })),
+        Json(json!({ "ok": ok, (key): store, "certificate": certificate })),
     )
         .into_response()
 }
@@ -210,11 +204,14 @@ async fn batch(
         Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
     };
     if batch.site != site {
-        state.sites.alert(
-            &site,
-            "forbidden",
-            format!("tried to upload movements of site {}", batch.site),
-        );
+        state
+            .storage
+            .alert(
+                &site,
+                "forbidden",
+                format!("tried to upload movements of site {}", batch.site),
+            )
+            .await;
         return problem(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -248,7 +245,7 @@ async fn batch(
     let mut flags = Vec::new();
     if skew.abs() > state.skew_seconds {
         let msg = format!("the site's clock is {skew} s off head office's");
-        state.sites.alert(&site, "clock_skew", msg.clone());
+        state.storage.alert(&site, "clock_skew", msg.clone()).await;
         flags.push(msg);
     }
     let newest_device_time = match &batch.entries {
@@ -259,7 +256,7 @@ async fn batch(
         let ahead = (t - received_at).num_seconds();
         if ahead > state.skew_seconds {
             let msg = format!("a device time is {ahead} s ahead of head office's clock");
-            state.sites.alert(&site, "clock_skew", msg.clone());
+            state.storage.alert(&site, "clock_skew", msg.clone()).await;
             flags.push(msg);
         }
     }
@@ -280,7 +277,7 @@ async fn batch(
     };
     let reference = batch.reference;
     let outcome = state
-        .ingester
+        .storage
         .ingest(Incoming {
             origin: site.clone(),
             entries: batch.entries,
@@ -289,23 +286,24 @@ async fn batch(
         .await;
     let ingested = match outcome {
         Err(e) => {
-            return problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "internal",
-                format!("head office could not store the batch: {e}"),
-            )
+            tracing::warn!(site, error = %e, "a batch could not be stored");
+            return e.response("store the batch");
         }
-        Ok(Err(refusal)) => return refused(&state, &site, refusal),
+        Ok(Err(refusal)) => return refused(&state, &site, refusal).await,
         Ok(Ok(i)) => i,
     };
     state
-        .sites
-        .seen(&site, reference, received_at, newest_device_time);
+        .storage
+        .seen(&site, reference, received_at, newest_device_time)
+        .await;
     if ingested.new > 0 && !stale_check.is_empty() {
-        flags.extend(stale_picks(&state, &site, reference.holds, &stale_check));
+        flags.extend(stale_picks(&state, &site, reference.holds, &stale_check).await);
     }
     for msg in &ingested.corrected_again {
-        state.sites.alert(&site, "corrected_twice", msg.clone());
+        state
+            .storage
+            .alert(&site, "corrected_twice", msg.clone())
+            .await;
         flags.push(msg.clone());
     }
     tracing::debug!(
@@ -332,12 +330,21 @@ type PickRef = (u64, String, Option<String>, Option<String>);
 
 /// Picks made while the site had not yet applied a hold head office had
 /// already issued: flagged, never refused (the scan is a fact).
-fn stale_picks(state: &HqState, site: &str, site_version: u64, picks: &[PickRef]) -> Vec<String> {
-    let current = publish::version(&state.store, Reference::Holds).unwrap_or(0);
+async fn stale_picks(
+    state: &HqState,
+    site: &str,
+    site_version: u64,
+    picks: &[PickRef],
+) -> Vec<String> {
+    let current = publish::version(&state.storage, Reference::Holds)
+        .await
+        .unwrap_or(0);
     if site_version >= current {
         return Vec::new();
     }
-    let holds: Vec<Hold> = publish::holds_since(&state.store, site_version).unwrap_or_default();
+    let holds: Vec<Hold> = publish::holds_since(&state.storage, site_version)
+        .await
+        .unwrap_or_default();
     let mut flags = Vec::new();
     for (seq, gtin, lot, serial) in picks {
         for h in holds.iter().filter(|h| h.is_active() && &h.gtin == gtin) {
@@ -346,7 +353,7 @@ fn stale_picks(state: &HqState, site: &str, site_version: u64, picks: &[PickRef]
                     "seq {seq}: picked against a stale recall list (the site had holds version {site_version}; {} covers it)",
                     h.label()
                 );
-                state.sites.alert(site, "stale_recall", msg.clone());
+                state.storage.alert(site, "stale_recall", msg.clone()).await;
                 flags.push(msg);
             }
         }
@@ -354,7 +361,7 @@ fn stale_picks(state: &HqState, site: &str, site_version: u64, picks: &[PickRef]
     flags
 }
 
-fn refused(state: &HqState, site: &str, refusal: Refusal) -> Response {
+async fn refused(state: &HqState, site: &str, refusal: Refusal) -> Response {
     let (status, code) = match &refusal {
         Refusal::Gap { .. } => (StatusCode::CONFLICT, "gap"),
         Refusal::Conflict { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "conflict"),
@@ -364,7 +371,7 @@ fn refused(state: &HqState, site: &str, refusal: Refusal) -> Response {
         Refusal::WrongOrigin { .. } => (StatusCode::FORBIDDEN, "wrong_origin"),
     };
     if status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::FORBIDDEN {
-        state.sites.alert(site, code, refusal.to_string());
+        state.storage.alert(site, code, refusal.to_string()).await;
     }
     let (expected_seq, seq) = match &refusal {
         Refusal::Gap { expected, .. } => (Some(*expected), None),
@@ -402,19 +409,16 @@ async fn reference(
             format!("no reference data called {kind:?}: products, holds or picklists"),
         );
     };
-    let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || publish::delta(&store, r, q.since)).await {
-        Ok(Ok(delta)) => {
-            ([(header::CONTENT_TYPE, protocol::POSTCARD)], delta.encode()).into_response()
-        }
-        Ok(Err(e)) => publish_error(e),
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    match publish::delta(&state.storage, r, q.since).await {
+        Ok(delta) => ([(header::CONTENT_TYPE, protocol::POSTCARD)], delta.encode()).into_response(),
+        Err(e) => publish_error(e),
     }
 }
 
 fn publish_error(e: PublishError) -> Response {
     match e {
         PublishError::Invalid(m) => problem(StatusCode::BAD_REQUEST, "bad_request", m),
+        PublishError::Storage(e) => e.response("read or publish reference data"),
         other => problem(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -423,13 +427,11 @@ fn publish_error(e: PublishError) -> Response {
     }
 }
 
-async fn blocking<T: serde::Serialize + Send + 'static>(
-    f: impl FnOnce() -> Result<T, PublishError> + Send + 'static,
-) -> Response {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(Ok(v)) => Json(v).into_response(),
-        Ok(Err(e)) => publish_error(e),
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+/// A publish operation's answer: its value as JSON, or its error.
+fn answer<T: serde::Serialize>(outcome: Result<T, PublishError>) -> Response {
+    match outcome {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => publish_error(e),
     }
 }
 
@@ -444,18 +446,16 @@ async fn report(
     if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    crate::report::http::handle(state.store, kind, pairs).await
+    state.storage.report(kind, pairs).await
 }
 
 async fn sites(State(state): State<HqState>, axum::Extension(identity): Caller) -> Response {
     if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    let s = state.clone();
-    match tokio::task::spawn_blocking(move || s.sites.status(&s.store, &s.configured_sites)).await {
-        Ok(Ok(v)) => Json(v).into_response(),
-        Ok(Err(e)) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    match state.storage.status(state.configured_sites.clone()).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.response("read the sites' status"),
     }
 }
 
@@ -463,7 +463,7 @@ async fn holds(State(state): State<HqState>, axum::Extension(identity): Caller) 
     if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    blocking(move || publish::list::<Hold>(&state.store, Reference::Holds)).await
+    answer(publish::list::<Hold>(&state.storage, Reference::Holds).await)
 }
 
 async fn add_hold(
@@ -482,7 +482,7 @@ async fn add_hold(
         by: identity.name.clone(),
         why: hold.reason.clone(),
     };
-    blocking(move || publish::add_hold(&state.store, hold, &author)).await
+    answer(publish::add_hold(&state.storage, hold, &author).await)
 }
 
 /// `by` is there only to be refused: the author is the token's.
@@ -519,7 +519,7 @@ async fn release_hold(
         by: identity.name.clone(),
         why: body.why,
     };
-    blocking(move || publish::release_hold(&state.store, &id, &author)).await
+    answer(publish::release_hold(&state.storage, &id, &author).await)
 }
 
 fn by_refused(identity: &Identity) -> Response {
@@ -543,10 +543,11 @@ async fn import_products(
         Ok(author) => author,
         Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
     };
-    blocking(move || {
-        publish::import_products(&state.store, &body, &author).map(|n| json!({ "imported": n }))
-    })
-    .await
+    answer(
+        publish::import_products(&state.storage, &body, &author)
+            .await
+            .map(|n| json!({ "imported": n })),
+    )
 }
 
 async fn import_pick_lists(
@@ -562,10 +563,11 @@ async fn import_pick_lists(
         Ok(author) => author,
         Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
     };
-    blocking(move || {
-        publish::import_pick_lists(&state.store, &body, &author).map(|n| json!({ "imported": n }))
-    })
-    .await
+    answer(
+        publish::import_pick_lists(&state.storage, &body, &author)
+            .await
+            .map(|n| json!({ "imported": n })),
+    )
 }
 
 #[cfg(test)]

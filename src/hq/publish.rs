@@ -5,12 +5,12 @@
 //! state. Records are stored already encoded with `station::records::encode`
 //! and `Owner::HeadOffice`, exactly the bytes a site's rules read.
 
+use super::storage::{Storage, StorageError};
 use crate::station::catalog::{self, Author, NewHold};
 use crate::station::import;
 use crate::station::records::{decode, encode};
 use crate::station::reference::{Hold, Owner};
 use crate::store::reference::Reference;
-use crate::store::Store;
 use crate::sync::protocol::{reference_segment, Delta};
 
 #[derive(Debug, thiserror::Error)]
@@ -19,7 +19,7 @@ pub enum PublishError {
     Invalid(String),
 
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Storage(#[from] StorageError),
     #[error("the published {kind} cannot be read: {detail}")]
     Damaged { kind: &'static str, detail: String },
 }
@@ -35,18 +35,20 @@ impl From<catalog::Invalid> for PublishError {
 type Result<T> = std::result::Result<T, PublishError>;
 
 /// The current version of a kind (0 before anything was published).
-pub fn version(store: &Store, r: Reference) -> Result<u64> {
-    Ok(store.published_version(reference_segment(r))?)
+pub async fn version(store: &Storage, r: Reference) -> Result<u64> {
+    Ok(store.published_version(reference_segment(r)).await?)
 }
 
 /// Publishes upserts and removals as one new version, durably.
-pub fn publish(
-    store: &Store,
+pub async fn publish(
+    store: &Storage,
     r: Reference,
     upserts: Vec<(Vec<u8>, Vec<u8>)>,
     removals: Vec<Vec<u8>>,
 ) -> Result<u64> {
-    let version = store.publish(reference_segment(r), upserts, removals)?;
+    let version = store
+        .publish(reference_segment(r), upserts, removals)
+        .await?;
     tracing::info!(
         kind = reference_segment(r),
         version,
@@ -56,12 +58,15 @@ pub fn publish(
 }
 
 /// Every record changed after `since`, with the version it brings the site to.
-pub fn delta(store: &Store, r: Reference, since: u64) -> Result<Delta> {
-    let version = version(store, r)?;
+pub async fn delta(store: &Storage, r: Reference, since: u64) -> Result<Delta> {
+    let version = version(store, r).await?;
     let mut upserts = Vec::new();
     let mut removals = Vec::new();
     if since < version {
-        for (key, record) in store.published_changes(reference_segment(r), since, version)? {
+        for (key, record) in store
+            .published_changes(reference_segment(r), since, version)
+            .await?
+        {
             match record {
                 Some(bytes) => upserts.push((key, bytes)),
                 None => removals.push(key),
@@ -77,8 +82,9 @@ pub fn delta(store: &Store, r: Reference, since: u64) -> Result<Delta> {
 }
 
 /// The current records of a kind, decoded.
-pub fn list<T: serde::de::DeserializeOwned>(store: &Store, r: Reference) -> Result<Vec<T>> {
-    delta(store, r, 0)?
+pub async fn list<T: serde::de::DeserializeOwned>(store: &Storage, r: Reference) -> Result<Vec<T>> {
+    delta(store, r, 0)
+        .await?
         .upserts
         .into_iter()
         .map(|(_, v)| {
@@ -90,13 +96,14 @@ pub fn list<T: serde::de::DeserializeOwned>(store: &Store, r: Reference) -> Resu
         .collect()
 }
 
-fn get<T: serde::de::DeserializeOwned>(
-    store: &Store,
+async fn get<T: serde::de::DeserializeOwned>(
+    store: &Storage,
     r: Reference,
     key: &str,
 ) -> Result<Option<T>> {
     store
-        .published_record(reference_segment(r), key.as_bytes())?
+        .published_record(reference_segment(r), key.as_bytes())
+        .await?
         .map(|b| decode(&b))
         .transpose()
         .map_err(|detail| PublishError::Damaged {
@@ -106,15 +113,18 @@ fn get<T: serde::de::DeserializeOwned>(
 }
 
 /// Issues a hold or recall for every site.
-pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> Result<Hold> {
-    let taken = get::<Hold>(store, Reference::Holds, &new.id)?.is_some();
+pub async fn add_hold(store: &Storage, new: NewHold, author: &Author) -> Result<Hold> {
+    let taken = get::<Hold>(store, Reference::Holds, &new.id)
+        .await?
+        .is_some();
     let hold = catalog::new_hold(new, Owner::HeadOffice, author, taken, "R-2026-004")?;
     publish(
         store,
         Reference::Holds,
         vec![(hold.id.clone().into_bytes(), encode(&hold))],
         vec![],
-    )?;
+    )
+    .await?;
     tracing::info!(
         hold = hold.id,
         gtin = hold.gtin,
@@ -125,8 +135,8 @@ pub fn add_hold(store: &Store, new: NewHold, author: &Author) -> Result<Hold> {
 }
 
 /// Releases a head-office hold or recall for every site.
-pub fn release_hold(store: &Store, id: &str, author: &Author) -> Result<Hold> {
-    let Some(hold) = get::<Hold>(store, Reference::Holds, id)? else {
+pub async fn release_hold(store: &Storage, id: &str, author: &Author) -> Result<Hold> {
+    let Some(hold) = get::<Hold>(store, Reference::Holds, id).await? else {
         return Err(PublishError::Invalid(format!(
             "there is no head-office hold {id}"
         )));
@@ -137,37 +147,39 @@ pub fn release_hold(store: &Store, id: &str, author: &Author) -> Result<Hold> {
         Reference::Holds,
         vec![(hold.id.clone().into_bytes(), encode(&hold))],
         vec![],
-    )?;
+    )
+    .await?;
     tracing::info!(hold = hold.id, by = author.by, "head-office hold released");
     Ok(hold)
 }
 
-pub fn import_products(store: &Store, text: &str, author: &Author) -> Result<usize> {
+pub async fn import_products(store: &Storage, text: &str, author: &Author) -> Result<usize> {
     let products = import::products(text, &Owner::HeadOffice, &author.change())
         .map_err(PublishError::Invalid)?;
     let records = products
         .iter()
         .map(|p| (p.gtin.clone().into_bytes(), encode(p)))
         .collect();
-    publish(store, Reference::Products, records, vec![])?;
+    publish(store, Reference::Products, records, vec![]).await?;
     Ok(products.len())
 }
 
-pub fn import_pick_lists(store: &Store, text: &str, author: &Author) -> Result<usize> {
+pub async fn import_pick_lists(store: &Storage, text: &str, author: &Author) -> Result<usize> {
     let lists = import::pick_lists(text, &Owner::HeadOffice, &author.change())
         .map_err(PublishError::Invalid)?;
     let records = lists
         .iter()
         .map(|l| (l.order.clone().into_bytes(), encode(l)))
         .collect();
-    publish(store, Reference::PickLists, records, vec![])?;
+    publish(store, Reference::PickLists, records, vec![]).await?;
     Ok(lists.len())
 }
 
 /// Holds changed after version `since` (a site that sent `since` did not
 /// know them).
-pub fn holds_since(store: &Store, since: u64) -> Result<Vec<Hold>> {
-    delta(store, Reference::Holds, since)?
+pub async fn holds_since(store: &Storage, since: u64) -> Result<Vec<Hold>> {
+    delta(store, Reference::Holds, since)
+        .await?
         .upserts
         .into_iter()
         .map(|(_, v)| {

@@ -4,8 +4,7 @@
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use super::{bad, stock, Amount, Params, Result};
-use crate::store::Store;
+use super::{bad, stock, Amount, Params, Result, Source};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
@@ -54,7 +53,7 @@ pub struct ExpiryReport {
     pub lots: Vec<Line>,
 }
 
-pub fn run(store: &Store, q: &Query) -> Result<ExpiryReport> {
+pub fn run(store: &dyn Source, q: &Query) -> Result<ExpiryReport> {
     let until = q
         .today
         .checked_add_days(Days::new(u64::from(q.days)))

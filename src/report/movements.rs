@@ -5,8 +5,7 @@
 
 use serde::Serialize;
 
-use super::{load, Item, MovementRow, Params, Result};
-use crate::store::Store;
+use super::{in_time_order, Item, MovementRow, Params, Result, Source};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
@@ -33,8 +32,8 @@ pub struct MovementsReport {
     pub movements: Vec<MovementRow>,
 }
 
-pub fn run(store: &Store, q: &Query) -> Result<MovementsReport> {
-    let movements = load(store, &q.item.ids(store, &q.gtin)?)?;
+pub fn run(store: &dyn Source, q: &Query) -> Result<MovementsReport> {
+    let movements = in_time_order(q.item.movements(store, &q.gtin)?);
     let found = !movements.is_empty();
     Ok(MovementsReport {
         query: q.clone(),

@@ -111,11 +111,124 @@ fn head_key(origin: &str, log: Log) -> Vec<u8> {
 const CHUNK: usize = 128;
 
 /// What a batch adds, once checked: the indices of its new entries.
-struct Checked {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// Where the origin's log ended before the batch.
+    pub start: Head,
+    /// Where it ends with the batch.
+    pub head: Head,
+    /// The indices of the batch's new entries (after its duplicates).
+    pub fresh: std::ops::Range<usize>,
+    /// Entries already held, identical.
+    pub duplicates: usize,
+}
+
+/// One entry's place in its chain, as ingest checks it.
+#[derive(Debug, Clone, Copy)]
+pub struct Link<'a> {
+    pub seq: u64,
+    pub prev: Hash,
+    pub hash: Hash,
+    pub origin: &'a str,
+    /// Its content hashes to `hash` (`chain::recompute`).
+    pub sealed: bool,
+}
+
+/// The links of a batch's entries, each one's hash recomputed.
+pub fn links(entries: &Entries) -> Vec<Link<'_>> {
+    match entries {
+        Entries::Movements(v) => v
+            .iter()
+            .map(|m| Link {
+                seq: m.seq,
+                prev: m.prev_hash,
+                hash: m.hash,
+                origin: m.origin.as_str(),
+                sealed: chain::recompute(m) == m.hash,
+            })
+            .collect(),
+        Entries::Rejections(v) => v
+            .iter()
+            .map(|r| Link {
+                seq: r.seq,
+                prev: r.prev_hash,
+                hash: r.hash,
+                origin: r.origin.as_str(),
+                sealed: chain::recompute_rejection(r) == r.hash,
+            })
+            .collect(),
+    }
+}
+
+/// The rules a batch of `origin` must keep against the log that ends at
+/// `start`: its own origin on every entry, content that matches its hash,
+/// consecutive seqs, entries already held identical to what is held
+/// (`held(seq)` gives that hash; a resend after a lost answer), and new
+/// entries that start right after the head and link to it. Head office's
+/// two backends (the embedded store and PostgreSQL) both check with this.
+pub fn check_links<E>(
+    origin: &str,
+    links: &[Link<'_>],
     start: Head,
-    head: Head,
-    fresh: std::ops::Range<usize>,
-    duplicates: usize,
+    mut held: impl FnMut(u64) -> std::result::Result<Hash, E>,
+) -> std::result::Result<std::result::Result<Checked, Refusal>, E> {
+    let mut head = start;
+    let mut previous: Option<u64> = None;
+    let mut first_fresh = None;
+    let mut duplicates = 0;
+    for (i, link) in links.iter().enumerate() {
+        let seq = link.seq;
+        if link.origin != origin {
+            return Ok(Err(Refusal::WrongOrigin {
+                seq,
+                found: link.origin.to_owned(),
+                expected: origin.to_owned(),
+            }));
+        }
+        if !link.sealed {
+            return Ok(Err(Refusal::BadHash { seq }));
+        }
+        if seq == 0 || previous.is_some_and(|p| p.checked_add(1) != Some(seq)) {
+            return Ok(Err(Refusal::NotConsecutive { seq }));
+        }
+        previous = Some(seq);
+        if seq <= head.seq {
+            let held = held(seq)?;
+            if held != link.hash {
+                return Ok(Err(Refusal::Conflict {
+                    seq,
+                    held,
+                    sent: link.hash,
+                }));
+            }
+            duplicates += 1;
+            continue;
+        }
+        if seq != head.seq + 1 {
+            return Ok(Err(Refusal::Gap {
+                first: seq,
+                expected: head.seq + 1,
+            }));
+        }
+        if link.prev != head.hash {
+            return Ok(Err(Refusal::BrokenLink { seq }));
+        }
+        head = Head {
+            seq,
+            hash: link.hash,
+        };
+        first_fresh.get_or_insert(i);
+    }
+    let fresh = match first_fresh {
+        Some(i) => i..links.len(),
+        None => 0..0,
+    };
+    Ok(Ok(Checked {
+        start,
+        head,
+        fresh,
+        duplicates,
+    }))
 }
 
 /// Checks and writes the batches of one `ingest_many` call.
@@ -161,98 +274,18 @@ impl<'a> Writer<'a> {
     fn check(&self, incoming: &Incoming) -> Result<std::result::Result<Checked, Refusal>> {
         let log = incoming.entries.log();
         let origin = incoming.origin.as_str();
-        // (seq, prev_hash, hash, origin, content matches hash)
-        let links: Vec<(u64, Hash, Hash, &str, bool)> = match &incoming.entries {
-            Entries::Movements(v) => v
-                .iter()
-                .map(|m| {
-                    (
-                        m.seq,
-                        m.prev_hash,
-                        m.hash,
-                        m.origin.as_str(),
-                        chain::recompute(m) == m.hash,
-                    )
-                })
-                .collect(),
-            Entries::Rejections(v) => v
-                .iter()
-                .map(|r| {
-                    (
-                        r.seq,
-                        r.prev_hash,
-                        r.hash,
-                        r.origin.as_str(),
-                        chain::recompute_rejection(r) == r.hash,
-                    )
-                })
-                .collect(),
-        };
         let start = self.head(origin, log)?;
-        let mut head = start;
-        let mut previous: Option<u64> = None;
-        let mut first_fresh = None;
-        let mut duplicates = 0;
-        for (i, &(seq, prev, hash, named, ok)) in links.iter().enumerate() {
-            if named != origin {
-                return Ok(Err(Refusal::WrongOrigin {
-                    seq,
-                    found: named.to_owned(),
-                    expected: origin.to_owned(),
-                }));
+        check_links(origin, &links(&incoming.entries), start, |seq| {
+            match self.held_hash(origin, log, seq)? {
+                Some(held) => Ok(held),
+                // The head says seq is held: a missing entry is a damaged
+                // store, not the site's fault.
+                None => Err(StoreError::Damaged {
+                    path: self.sink.path.clone(),
+                    detail: format!("origin {origin} seq {seq} is below its head but missing"),
+                }),
             }
-            if !ok {
-                return Ok(Err(Refusal::BadHash { seq }));
-            }
-            if seq == 0 || previous.is_some_and(|p| p.checked_add(1) != Some(seq)) {
-                return Ok(Err(Refusal::NotConsecutive { seq }));
-            }
-            previous = Some(seq);
-            if seq <= head.seq {
-                match self.held_hash(origin, log, seq)? {
-                    Some(held) if held == hash => duplicates += 1,
-                    Some(held) => {
-                        return Ok(Err(Refusal::Conflict {
-                            seq,
-                            held,
-                            sent: hash,
-                        }))
-                    }
-                    // The head says seq is held: a missing entry is a
-                    // damaged store, not the site's fault.
-                    None => {
-                        return Err(StoreError::Damaged {
-                            path: self.sink.path.clone(),
-                            detail: format!(
-                                "origin {origin} seq {seq} is below its head but missing"
-                            ),
-                        })
-                    }
-                }
-                continue;
-            }
-            if seq != head.seq + 1 {
-                return Ok(Err(Refusal::Gap {
-                    first: seq,
-                    expected: head.seq + 1,
-                }));
-            }
-            if prev != head.hash {
-                return Ok(Err(Refusal::BrokenLink { seq }));
-            }
-            head = Head { seq, hash };
-            first_fresh.get_or_insert(i);
-        }
-        let fresh = match first_fresh {
-            Some(i) => i..links.len(),
-            None => 0..0,
-        };
-        Ok(Ok(Checked {
-            start,
-            head,
-            fresh,
-            duplicates,
-        }))
+        })
     }
 
     /// Writes a checked batch's new entries, chunk by chunk (not yet
