@@ -77,34 +77,140 @@ pub struct Identity {
 
 impl Identity {
     /// Refuses, with the message a 403 carries, a caller below `needed`.
-    pub fn require(&self, needed: Role) -> Result<(), String> {
+    pub fn require(&self, needed: Role) -> Result<(), Forbidden> {
         if self.role.covers(needed) {
             return Ok(());
         }
-        Err(format!(
-            "this needs the {} role; the token `{}` is {}",
-            needed.name(),
-            self.name,
-            self.role.with_article()
-        ))
+        Err(Forbidden::Role {
+            needed,
+            name: self.name.clone(),
+            role: self.role,
+        })
     }
 
     /// A handheld works only at its own stations; other people anywhere.
-    pub fn may_use_station(&self, station: &str) -> Result<(), String> {
+    pub fn may_use_station(&self, station: &str) -> Result<(), Forbidden> {
         if self.role != Role::Handheld || self.stations.iter().any(|s| s == station) {
             return Ok(());
         }
-        Err(format!(
-            "the handheld `{}` may scan and set the context only at {}; station {station:?} needs its own token or the supervisor role",
-            self.name,
-            self.stations.join(", ")
-        ))
+        Err(Forbidden::Station {
+            name: self.name.clone(),
+            stations: self.stations.clone(),
+            station: station.to_owned(),
+        })
     }
 
     /// Where a handheld's scans go when a request names no station.
     pub fn default_station(&self) -> Option<&str> {
         self.stations.first().map(String::as_str)
     }
+}
+
+/// Why a caller may not do what it asked: the words of the API's 403.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Forbidden {
+    /// The caller's role is below the one the route needs.
+    #[error("this needs the {} role; the token `{name}` is {}", needed.name(), role.with_article())]
+    Role {
+        /// The role the route needs.
+        needed: Role,
+        /// The caller's name.
+        name: String,
+        /// The caller's role.
+        role: Role,
+    },
+    /// A handheld asked for a station that is not its own.
+    #[error("the handheld `{name}` may scan and set the context only at {}; station {station:?} needs its own token or the supervisor role", stations.join(", "))]
+    Station {
+        /// The handheld's name.
+        name: String,
+        /// Its own stations.
+        stations: Vec<String>,
+        /// The station it asked for.
+        station: String,
+    },
+}
+
+/// A token of a configuration file that cannot be used. `at` is where
+/// (line and key); the words say what to give instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// An entry without a name.
+    #[error("{at}: give the person or device a name; it is recorded as the author of its changes")]
+    NoName {
+        /// Where.
+        at: String,
+    },
+    /// A role this file may not give, or no role at all.
+    #[error("{at}: unknown role {role:?}: use {allowed}")]
+    UnknownRole {
+        /// Where.
+        at: String,
+        /// The role written.
+        role: String,
+        /// The roles this file may give, in words.
+        allowed: String,
+    },
+    /// A handheld without stations.
+    #[error("{at}: a handheld needs its stations, e.g. stations = [\"dock-1\"] (the first is its default)")]
+    NoStations {
+        /// Where.
+        at: String,
+    },
+    /// A station no `[[stations]]` entry defines.
+    #[error("{at}: no [[stations]] entry has id `{station}`; add one or fix the name")]
+    UnknownStation {
+        /// Where.
+        at: String,
+        /// The station named.
+        station: String,
+    },
+    /// Stations given to a role that is not bound to any.
+    #[error("{at}: only handhelds are bound to stations; a {} may act at any", role.name())]
+    StationsNotBound {
+        /// Where.
+        at: String,
+        /// The entry's role.
+        role: Role,
+    },
+    /// A plain token too short or with spaces around it.
+    #[error("{at}: use a random token of at least {MIN_TOKEN_LEN} characters without surrounding spaces (e.g. `openssl rand -hex 16`)")]
+    WeakToken {
+        /// Where.
+        at: String,
+    },
+    /// A `token_sha256` that is not 64 hex digits.
+    #[error("{at}: give the 64 hex digits `scantrail hq hash-token TOKEN` prints")]
+    BadDigest {
+        /// Where.
+        at: String,
+    },
+    /// Both or neither of `token` and `token_sha256`.
+    #[error("{at}: give exactly one of `token` and `token_sha256`")]
+    TokenOrDigest {
+        /// Where.
+        at: String,
+    },
+    /// Two entries with one token.
+    #[error("{place}: the same token as {other}; give each person and device its own")]
+    SameToken {
+        /// The later entry.
+        place: String,
+        /// The earlier entry.
+        other: String,
+    },
+    /// Two entries with one name.
+    #[error(
+        "{place}: the name `{name}` is already used by {other}; names must tell authors apart"
+    )]
+    SameName {
+        /// The later entry.
+        place: String,
+        /// The name.
+        name: String,
+        /// The earlier entry.
+        other: String,
+    },
 }
 
 /// One `[[tokens]]` entry as a configuration file gives it.
@@ -146,12 +252,9 @@ impl TokenEntry {
         at: impl Fn(&str) -> String,
         roles: &[Role],
         station: Option<&dyn Fn(&str) -> bool>,
-    ) -> Result<Grant, String> {
+    ) -> Result<Grant, TokenError> {
         if self.name.trim().is_empty() {
-            return Err(format!(
-                "{}: give the person or device a name; it is recorded as the author of its changes",
-                at("name")
-            ));
+            return Err(TokenError::NoName { at: at("name") });
         }
         let allowed = roles.iter().map(|r| r.name()).collect::<Vec<_>>();
         let listed = match allowed.split_last() {
@@ -161,53 +264,42 @@ impl TokenEntry {
         };
         let role = Role::parse(&self.role)
             .filter(|r| roles.contains(r))
-            .ok_or_else(|| format!("{}: unknown role {:?}: use {listed}", at("role"), self.role))?;
+            .ok_or_else(|| TokenError::UnknownRole {
+                at: at("role"),
+                role: self.role.clone(),
+                allowed: listed,
+            })?;
         match (role, station) {
             (Role::Handheld, Some(known)) => {
                 if self.stations.is_empty() {
-                    return Err(format!(
-                        "{}: a handheld needs its stations, e.g. stations = [\"dock-1\"] (the first is its default)",
-                        at("stations")
-                    ));
+                    return Err(TokenError::NoStations { at: at("stations") });
                 }
                 if let Some(s) = self.stations.iter().find(|s| !known(s)) {
-                    return Err(format!(
-                        "{}: no [[stations]] entry has id `{s}`; add one or fix the name",
-                        at("stations")
-                    ));
+                    return Err(TokenError::UnknownStation {
+                        at: at("stations"),
+                        station: s.clone(),
+                    });
                 }
             }
             _ if !self.stations.is_empty() => {
-                return Err(format!(
-                    "{}: only handhelds are bound to stations; a {} may act at any",
-                    at("stations"),
-                    role.name()
-                ));
+                return Err(TokenError::StationsNotBound {
+                    at: at("stations"),
+                    role,
+                });
             }
             _ => {}
         }
         let digest = match (&self.token, &self.token_sha256) {
             (Some(token), None) => {
                 if token.trim() != token || token.chars().count() < MIN_TOKEN_LEN {
-                    return Err(format!(
-                        "{}: use a random token of at least {MIN_TOKEN_LEN} characters without surrounding spaces (e.g. `openssl rand -hex 16`)",
-                        at("token")
-                    ));
+                    return Err(TokenError::WeakToken { at: at("token") });
                 }
                 digest(token)
             }
-            (None, Some(hex)) => parse_digest(hex).ok_or_else(|| {
-                format!(
-                    "{}: give the 64 hex digits `scantrail hq hash-token TOKEN` prints",
-                    at("token_sha256")
-                )
+            (None, Some(hex)) => parse_digest(hex).ok_or_else(|| TokenError::BadDigest {
+                at: at("token_sha256"),
             })?,
-            _ => {
-                return Err(format!(
-                    "{}: give exactly one of `token` and `token_sha256`",
-                    at("token")
-                ))
-            }
+            _ => return Err(TokenError::TokenOrDigest { at: at("token") }),
         };
         Ok(Grant {
             place: at("name"),
@@ -247,23 +339,24 @@ impl fmt::Debug for Tokens {
 impl Tokens {
     /// Refuses two entries with the same token or the same name: a token
     /// must say who acted.
-    pub fn build(grants: Vec<Grant>) -> Result<Tokens, String> {
+    pub fn build(grants: Vec<Grant>) -> Result<Tokens, TokenError> {
         let mut by_digest: HashMap<[u8; 32], Arc<Identity>> = HashMap::new();
         for (i, g) in grants.iter().enumerate() {
             if let Some(other) = grants[..i].iter().find(|o| o.digest == g.digest) {
-                return Err(format!(
-                    "{}: the same token as {}; give each person and device its own",
-                    g.place, other.place
-                ));
+                return Err(TokenError::SameToken {
+                    place: g.place.clone(),
+                    other: other.place.clone(),
+                });
             }
             if let Some(other) = grants[..i]
                 .iter()
                 .find(|o| o.identity.name == g.identity.name)
             {
-                return Err(format!(
-                    "{}: the name `{}` is already used by {}; names must tell authors apart",
-                    g.place, g.identity.name, other.place
-                ));
+                return Err(TokenError::SameName {
+                    place: g.place.clone(),
+                    name: g.identity.name.clone(),
+                    other: other.place.clone(),
+                });
             }
             by_digest.insert(g.digest, Arc::new(g.identity.clone()));
         }
@@ -327,9 +420,11 @@ mod tests {
 
     const SITE_ROLES: &[Role] = &[Role::Handheld, Role::Supervisor, Role::Admin];
 
+    /// The entry checked; an error as its words.
     fn check(e: &TokenEntry) -> Result<Grant, String> {
         let known = |s: &str| s == "dock-1";
         e.check(|k| format!("tokens[2].{k}"), SITE_ROLES, Some(&known))
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -343,11 +438,15 @@ mod tests {
             .unwrap()
             .identity;
         assert_eq!(
-            hh.require(Role::Supervisor).unwrap_err(),
+            hh.require(Role::Supervisor).unwrap_err().to_string(),
             "this needs the supervisor role; the token `hh-3` is a handheld"
         );
         assert!(hh.may_use_station("dock-1").is_ok());
-        assert!(hh.may_use_station("dock-2").unwrap_err().contains("dock-1"));
+        assert!(hh
+            .may_use_station("dock-2")
+            .unwrap_err()
+            .to_string()
+            .contains("dock-1"));
     }
 
     #[test]
@@ -400,11 +499,15 @@ mod tests {
 
         let mut twin = plain.clone();
         twin.identity.name = "other".into();
-        let e = Tokens::build(vec![plain.clone(), twin]).unwrap_err();
+        let e = Tokens::build(vec![plain.clone(), twin])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("the same token"), "{e}");
         let mut namesake = hashed;
         namesake.identity.name = "hh-3".into();
-        let e = Tokens::build(vec![plain, namesake]).unwrap_err();
+        let e = Tokens::build(vec![plain, namesake])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("already used"), "{e}");
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::auth::{Grant, Identity, Role, TokenEntry, Tokens};
+use crate::auth::{Grant, Identity, Role, TokenEntry, TokenError, Tokens};
 
 /// The default location of the configuration, relative to the working
 /// directory.
@@ -191,12 +191,12 @@ impl Connections {
     }
 
     /// The server's settings; an error names the key and what to give.
-    pub fn settings(&self) -> Result<crate::web::server::Settings, String> {
+    pub fn settings(&self) -> Result<crate::web::server::Settings, Problem> {
         if self.header_read_timeout_ms == 0 || self.idle_timeout_ms == 0 {
-            return Err("keys `http.header_read_timeout_ms` and `http.idle_timeout_ms` must be at least 1 (milliseconds)".into());
+            return Err(Problem::ZeroTimeout);
         }
         if self.max_connections == 0 {
-            return Err("key `http.max_connections` must be at least 1".into());
+            return Err(Problem::ZeroConnections);
         }
         Ok(crate::web::server::Settings {
             header_read_timeout: std::time::Duration::from_millis(self.header_read_timeout_ms),
@@ -226,46 +226,120 @@ impl Default for Http {
     }
 }
 
+/// Why a configuration file was not loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file cannot be read.
     #[error("cannot read the configuration file {path}: {source}")]
     Read {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    /// The file says something wrong.
+    #[error("{path}: {problem}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, where, and what to write instead.
+        problem: Problem,
+    },
+}
+
+/// What is wrong in a configuration file (the site's or head office's),
+/// where (`at`: line and key), and what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// Not TOML, or a key of the wrong type or name: the line, the text
+    /// and the reason, as [`describe_toml_error`] words them.
+    #[error("{0}")]
+    Syntax(String),
+    /// `[site] id` is blank.
+    #[error(
+        "key `site.id` must not be empty: give this site a short, unique name such as `dock-north`"
+    )]
+    EmptySiteId,
+    /// A zero timeout in `[http]`.
+    #[error("keys `http.header_read_timeout_ms` and `http.idle_timeout_ms` must be at least 1 (milliseconds)")]
+    ZeroTimeout,
+    /// `[http] max_connections = 0`.
+    #[error("key `http.max_connections` must be at least 1")]
+    ZeroConnections,
+    /// A token entry that cannot be used.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// A station without an id.
+    #[error("{at}: must not be empty")]
+    EmptyStationId {
+        /// Where.
+        at: String,
+    },
+    /// Two stations with one id.
+    #[error("{at}: station `{id}` is defined twice")]
+    StationTwice {
+        /// Where.
+        at: String,
+        /// The id.
+        id: String,
+    },
+    /// A scanner without a device.
+    #[error("{at}: give the scanner's device, e.g. /dev/serial/by-id/usb-...")]
+    NoScannerPort {
+        /// Where.
+        at: String,
+    },
+    /// A scanner or handheld at a station no `[[stations]]` entry defines.
+    #[error("{at}: no [[stations]] entry has id `{station}`; add one or fix the name")]
+    UnknownStation {
+        /// Where.
+        at: String,
+        /// The station named.
+        station: String,
+    },
+    /// An older-form handheld token shorter than 8 characters.
+    #[error("{at}: use a random token of at least 8 characters")]
+    ShortHandheldToken {
+        /// Where.
+        at: String,
+    },
+    /// A site's `token_sha256` (hq.toml) that is not 64 hex digits.
+    #[error("{at}: give the 64 hex digits `scantrail hq hash-token TOKEN` prints")]
+    SiteDigest {
+        /// Where.
+        at: String,
+    },
+    /// A site listed twice in hq.toml.
+    #[error("key `sites[{index}].id`: site `{id}` is listed twice")]
+    SiteTwice {
+        /// The later entry.
+        index: usize,
+        /// The site.
+        id: String,
+    },
+    /// Head office's batch limits too small to work.
+    #[error("key `hq.batch_max` must be at least 1 and `hq.body_max_bytes` at least 1024")]
+    BatchLimits,
 }
 
 impl Config {
     /// Reads and validates the configuration file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut config = Config::parse(&text).map_err(|message| ConfigError::Invalid {
-            path: path.to_owned(),
-            message,
-        })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        if config.data_dir.is_relative() {
-            config.data_dir = base.join(&config.data_dir);
-        }
+        let (mut config, base) = read_file(path, Config::parse)?;
+        resolve(&base, &mut config.data_dir);
         if let Some(ca) = config.sync.as_mut().and_then(|s| s.ca.as_mut()) {
-            if ca.is_relative() {
-                *ca = base.join(&*ca);
-            }
+            resolve(&base, ca);
         }
-        config.base_dir = base.to_owned();
+        config.base_dir = base;
         Ok(config)
     }
 
     /// Parses configuration text; the error names the line and the key.
-    pub fn parse(text: &str) -> Result<Config, String> {
-        let mut config: Config = toml::from_str(text).map_err(|e| describe_toml_error(text, &e))?;
+    pub fn parse(text: &str) -> Result<Config, Problem> {
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| Problem::Syntax(describe_toml_error(text, &e)))?;
         if config.site.id.trim().is_empty() {
-            return Err("key `site.id` must not be empty: give this site a short, unique name such as `dock-north`".to_owned());
+            return Err(Problem::EmptySiteId);
         }
         config.check_references(text)?;
         config.http.connections.settings()?;
@@ -275,34 +349,26 @@ impl Config {
 
     /// The `[[tokens]]` entries and the older forms (`[http] admin_token`,
     /// `[[handhelds]]`) as one set of tokens.
-    fn check_tokens(&self, text: &str) -> Result<Tokens, String> {
+    fn check_tokens(&self, text: &str) -> Result<Tokens, TokenError> {
         let roles = [Role::Handheld, Role::Supervisor, Role::Admin];
         let known = |s: &str| self.stations.iter().any(|st| st.id == s);
         let mut grants = Vec::new();
         for (i, t) in self.tokens.iter().enumerate() {
-            let at = |key: &str| match locate(text, "tokens", Some(i), key) {
-                Some(line) => format!("line {line}: key `tokens[{i}].{key}`"),
-                None => format!("key `tokens[{i}].{key}`"),
-            };
+            let at = |key: &str| place(text, "tokens", i, key);
             grants.push(t.check(at, &roles, Some(&known))?);
         }
         if let Some(token) = &self.http.admin_token {
-            grants.push(legacy_grant(
-                "key `http.admin_token`",
-                token,
-                "admin",
-                Role::Admin,
-                vec![],
-            ));
+            grants.push(grant("key `http.admin_token`", token, "admin", Role::Admin));
         }
         for (i, h) in self.handhelds.iter().enumerate() {
-            grants.push(legacy_grant(
+            let mut handheld = grant(
                 &format!("key `handhelds[{i}]`"),
                 &h.token,
                 &h.id,
                 Role::Handheld,
-                vec![h.station.clone()],
-            ));
+            );
+            handheld.identity.stations = vec![h.station.clone()];
+            grants.push(handheld);
         }
         Tokens::build(grants)
     }
@@ -326,52 +392,46 @@ impl Config {
     }
 
     /// Every station named by a scanner or handheld must exist, once.
-    fn check_references(&self, text: &str) -> Result<(), String> {
-        let at = |table: &str, i: usize, key: &str| match locate(text, table, Some(i), key) {
-            Some(line) => format!("line {line}: key `{table}[{i}].{key}`"),
-            None => format!("key `{table}[{i}].{key}`"),
-        };
+    fn check_references(&self, text: &str) -> Result<(), Problem> {
+        let at = |table: &str, i: usize, key: &str| place(text, table, i, key);
         let ids: Vec<&str> = self.stations.iter().map(|s| s.id.as_str()).collect();
         for (i, id) in ids.iter().enumerate() {
             if id.trim().is_empty() {
-                return Err(format!("{}: must not be empty", at("stations", i, "id")));
+                return Err(Problem::EmptyStationId {
+                    at: at("stations", i, "id"),
+                });
             }
             if ids[..i].contains(id) {
-                return Err(format!(
-                    "{}: station `{id}` is defined twice",
-                    at("stations", i, "id")
-                ));
+                return Err(Problem::StationTwice {
+                    at: at("stations", i, "id"),
+                    id: id.to_string(),
+                });
             }
         }
-        let known = |station: &str| ids.contains(&station);
+        let unknown = |table: &str, i: usize, station: &str| {
+            (!ids.contains(&station)).then(|| Problem::UnknownStation {
+                at: at(table, i, "station"),
+                station: station.to_owned(),
+            })
+        };
         for (i, s) in self.scanners.iter().enumerate() {
             if s.port.trim().is_empty() {
-                return Err(format!(
-                    "{}: give the scanner's device, e.g. /dev/serial/by-id/usb-...",
-                    at("scanners", i, "port")
-                ));
+                return Err(Problem::NoScannerPort {
+                    at: at("scanners", i, "port"),
+                });
             }
-            if !known(&s.station) {
-                return Err(format!(
-                    "{}: no [[stations]] entry has id `{}`; add one or fix the name",
-                    at("scanners", i, "station"),
-                    s.station
-                ));
+            if let Some(problem) = unknown("scanners", i, &s.station) {
+                return Err(problem);
             }
         }
         for (i, h) in self.handhelds.iter().enumerate() {
-            if !known(&h.station) {
-                return Err(format!(
-                    "{}: no [[stations]] entry has id `{}`; add one or fix the name",
-                    at("handhelds", i, "station"),
-                    h.station
-                ));
+            if let Some(problem) = unknown("handhelds", i, &h.station) {
+                return Err(problem);
             }
             if h.token.len() < 8 {
-                return Err(format!(
-                    "{}: use a random token of at least 8 characters",
-                    at("handhelds", i, "token")
-                ));
+                return Err(Problem::ShortHandheldToken {
+                    at: at("handhelds", i, "token"),
+                });
             }
         }
         Ok(())
@@ -395,16 +455,52 @@ impl Config {
     }
 }
 
-/// A token of an older configuration form, as a `[[tokens]]` entry.
-fn legacy_grant(place: &str, token: &str, name: &str, role: Role, stations: Vec<String>) -> Grant {
+/// A token written in a configuration file outside `[[tokens]]` (an older
+/// form, a site's credential), granting `role` as `name` at no station.
+pub(crate) fn grant(place: &str, token: &str, name: &str, role: Role) -> Grant {
     Grant {
         place: place.to_owned(),
         digest: crate::auth::digest(token.trim()),
         identity: Identity {
             name: name.to_owned(),
             role,
-            stations,
+            stations: Vec::new(),
         },
+    }
+}
+
+/// Reads the configuration file at `path` and parses it with `parse`;
+/// returns it with the file's folder, against which its relative paths
+/// resolve.
+pub(crate) fn read_file<T>(
+    path: &Path,
+    parse: impl FnOnce(&str) -> Result<T, Problem>,
+) -> Result<(T, PathBuf), ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let parsed = parse(&text).map_err(|problem| ConfigError::Invalid {
+        path: path.to_owned(),
+        problem,
+    })?;
+    Ok((parsed, path.parent().unwrap_or(Path::new(".")).to_owned()))
+}
+
+/// Makes a relative `path` relative to `base` (the configuration file's
+/// folder).
+pub(crate) fn resolve(base: &Path, path: &mut PathBuf) {
+    if path.is_relative() {
+        *path = base.join(&*path);
+    }
+}
+
+/// Where an entry's key is, for an error: ``line 7: key `tokens[1].role` ``
+/// (without the line when it cannot be found).
+pub(crate) fn place(text: &str, table: &str, index: usize, key: &str) -> String {
+    match locate(text, table, Some(index), key) {
+        Some(line) => format!("line {line}: key `{table}[{index}].{key}`"),
+        None => format!("key `{table}[{index}].{key}`"),
     }
 }
 
@@ -489,17 +585,25 @@ mod tests {
             c.http.connections.header_read_timeout_ms,
             crate::web::server::DEFAULT_HEADER_READ_TIMEOUT_MS
         );
-        let e = Config::parse(&format!("{SITE}[http]\nmax_conections = 5\n")).unwrap_err();
+        let e = Config::parse(&format!("{SITE}[http]\nmax_conections = 5\n"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("max_conections"), "{e}");
-        let e = Config::parse(&format!("{SITE}[http]\nmax_connections = 0\n")).unwrap_err();
+        let e = Config::parse(&format!("{SITE}[http]\nmax_connections = 0\n"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("http.max_connections"), "{e}");
     }
 
     #[test]
     fn errors_name_the_line_and_key() {
-        let e = Config::parse("data_dir = \"data\"\n[site]\nid = 7\n").unwrap_err();
+        let e = Config::parse("data_dir = \"data\"\n[site]\nid = 7\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("line 3 (`id = 7`):"), "{e}");
-        let e = Config::parse("data_dir = \"data\"\n[site]\nid = \"x\"\ncolour = 1\n").unwrap_err();
+        let e = Config::parse("data_dir = \"data\"\n[site]\nid = \"x\"\ncolour = 1\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 4") && e.contains("colour"), "{e}");
     }
 
@@ -518,7 +622,7 @@ mod tests {
     #[test]
     fn scanner_of_unknown_station_names_line_and_key() {
         let text = format!("{SITE}[[stations]]\nid = \"dock-1\"\nmode = \"receive\"\n[[scanners]]\nport = \"/a\"\nprofile = \"p\"\nstation = \"dock-1\"\n[[scanners]]\nport = \"/b\"\nprofile = \"p\"\nstation = \"dock-2\"\n");
-        let e = Config::parse(&text).unwrap_err();
+        let e = Config::parse(&text).unwrap_err().to_string();
         assert!(
             e.contains("line 14") && e.contains("scanners[1].station") && e.contains("dock-2"),
             "{e}"
@@ -526,12 +630,14 @@ mod tests {
         let e = Config::parse(&format!(
             "{SITE}[[stations]]\nid = \"a\"\nmode = \"sideways\"\n"
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("line 6") && e.contains("sideways"), "{e}");
         let e = Config::parse(&format!(
             "{SITE}[[scanners]]\nport = \"/a\"\nprofile = \"p\"\nstation = \"s\"\nbaud = 9600\n"
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("line 8") && e.contains("baud"), "{e}");
     }
 
@@ -592,12 +698,13 @@ mod tests {
         let e = Config::parse(&entry(
             "name = \"b\"\nrole = \"boss\"\ntoken = \"x123456789abcdef\"\n",
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert_eq!(
             e,
             "line 13: key `tokens[1].role`: unknown role \"boss\": use handheld, supervisor or admin"
         );
-        let e = Config::parse(&entry("name = \"b\"\nrole = \"handheld\"\nstations = [\"dock-2\"]\ntoken = \"x123456789abcdef\"\n")).unwrap_err();
+        let e = Config::parse(&entry("name = \"b\"\nrole = \"handheld\"\nstations = [\"dock-2\"]\ntoken = \"x123456789abcdef\"\n")).unwrap_err().to_string();
         assert!(
             e.contains("line 14") && e.contains("tokens[1].stations") && e.contains("dock-2"),
             "{e}"
@@ -605,7 +712,8 @@ mod tests {
         let e = Config::parse(&entry(
             "name = \"b\"\nrole = \"admin\"\ntoken = \"0123456789abcdef\"\n",
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("tokens[1]") && e.contains("the same token as") && e.contains("tokens[0]"),
             "{e}"
@@ -613,15 +721,17 @@ mod tests {
         let e = Config::parse(&entry(
             "name = \"a\"\nrole = \"admin\"\ntoken = \"x123456789abcdef\"\n",
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`a` is already used"), "{e}");
         let e = Config::parse(&entry(
             "name = \"b\"\nrole = \"admin\"\ntoken = \"short\"\n",
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("line 14") && e.contains("at least 16"), "{e}");
         // The older admin token may not repeat a [[tokens]] entry's token.
-        let e = Config::parse(&format!("{SITE}[http]\nadmin_token = \"0123456789abcdef\"\n{STATIONS}[[tokens]]\nname = \"a\"\nrole = \"admin\"\ntoken = \"0123456789abcdef\"\n")).unwrap_err();
+        let e = Config::parse(&format!("{SITE}[http]\nadmin_token = \"0123456789abcdef\"\n{STATIONS}[[tokens]]\nname = \"a\"\nrole = \"admin\"\ntoken = \"0123456789abcdef\"\n")).unwrap_err().to_string();
         assert!(
             e.contains("http.admin_token") && e.contains("same token"),
             "{e}"
@@ -630,7 +740,9 @@ mod tests {
 
     #[test]
     fn empty_site_id_is_refused() {
-        let e = Config::parse("data_dir = \"d\"\n[site]\nid = \" \"\n").unwrap_err();
+        let e = Config::parse("data_dir = \"d\"\n[site]\nid = \" \"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("site.id"), "{e}");
     }
 }

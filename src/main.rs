@@ -34,10 +34,17 @@ enum Command {
     /// Compliance reports: stock, movements, recall, trace, warranty, expiry.
     Report(cli::report::Args),
     /// The product master: import from CSV or JSON, list.
+    ///
+    /// A CSV file has the columns
+    /// `gtin,description,tracking,warranty_months,shelf_life_days`.
     Products(cli::products::Args),
     /// Holds and recalls: add, list, release the site's own.
     Holds(cli::holds::Args),
     /// Pick lists for dispatch: import from CSV or JSON, list.
+    ///
+    /// A CSV file has one row per line:
+    /// `order,customer_gln,customer_name,gtin,quantity,lots`. An order
+    /// imported again replaces the earlier one.
     Picklists(cli::picklists::Args),
     /// Reverse a movement of the journal with a correction, naming why.
     Correct(cli::correct::Args),

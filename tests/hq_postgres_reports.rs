@@ -13,8 +13,9 @@ use scantrail::hq::publish;
 use scantrail::hq::sites::Sites;
 use scantrail::hq::storage::Storage;
 use scantrail::model::{Entries, Movement};
-use scantrail::station::catalog::Author;
+use scantrail::station::catalog::{self, Author};
 use scantrail::store::ingest::{Incoming, Refusal};
+use scantrail::store::reference::Reference;
 use scantrail::store::{OpenOptions, Store};
 use support::pg::TestDb;
 use support::story::{self, two_sites};
@@ -100,8 +101,8 @@ fn every_report_over_two_sites_is_byte_identical_to_the_embedded_head_office() {
             .unwrap()
             .unwrap_err();
         assert_eq!(gap, Refusal::NotConsecutive { seq: 5 }, "{name}");
-        rt.block_on(publish::import_products(storage, story::PRODUCTS, &author))
-            .unwrap();
+        let published = publish::Published::new(storage, rt.handle().clone());
+        catalog::import(&published, Reference::Products, story::PRODUCTS, &author).unwrap();
         eprintln!("{name}: ingested {answers:?}");
     }
     assert!(store.verify().unwrap().is_ok());

@@ -4,37 +4,20 @@
 
 use std::process::ExitCode;
 
-use super::reference_io::{fit, owner, print};
+use super::reference_io::{fit, owner, print, NewHoldArgs};
 use super::site_client::{default_person, Site, SiteArgs};
-use crate::station::catalog::{Author, NewHold};
+use crate::station::catalog::Author;
 use crate::station::reference::{Hold, HoldKind, HoldScope};
 
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    #[command(subcommand)]
-    pub command: Command,
-}
+/// The arguments of this command.
+pub type Args = super::Sub<Command>;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Put lots, or a range of serials, of a GTIN on hold.
-    #[command(group(clap::ArgGroup::new("scope").required(true).args(["lots", "serials"])))]
     Add {
-        /// The hold's id, e.g. H-2026-017
-        #[arg(long, value_name = "ID")]
-        id: String,
-        /// The GTIN (8, 12, 13 or 14 digits)
-        #[arg(long, value_name = "GTIN")]
-        gtin: String,
-        /// Lots on hold (repeat, or give several)
-        #[arg(long = "lot", value_name = "LOT", num_args = 1..)]
-        lots: Vec<String>,
-        /// An inclusive serial range, e.g. 1000..1999
-        #[arg(long, value_name = "FROM..TO", value_parser = serial_range)]
-        serials: Option<(String, String)>,
-        /// Why the goods are held
-        #[arg(long, value_name = "TEXT")]
-        reason: String,
+        #[command(flatten)]
+        hold: NewHoldArgs,
         /// A recall rather than the site's own quarantine
         #[arg(long)]
         recall: bool,
@@ -72,43 +55,19 @@ pub enum Command {
     },
 }
 
-fn serial_range(text: &str) -> Result<(String, String), String> {
-    match text.split_once("..") {
-        Some((from, to)) if !from.is_empty() && !to.is_empty() => {
-            Ok((from.to_owned(), to.to_owned()))
-        }
-        _ => Err(format!(
-            "{text:?} is not a serial range: give FROM..TO, e.g. 1000..1999"
-        )),
-    }
-}
-
 pub fn run(args: Args) -> super::Outcome {
     match args.command {
         Command::Add {
-            id,
-            gtin,
-            lots,
-            serials,
-            reason,
+            hold,
             recall,
             by,
             site,
         } => {
-            let (serial_from, serial_to) = serials.unzip();
-            let new = NewHold {
-                id,
-                kind: if recall {
-                    HoldKind::Recall
-                } else {
-                    HoldKind::Hold
-                },
-                gtin,
-                lots,
-                serial_from,
-                serial_to,
-                reason,
-            };
+            let new = hold.into_hold(if recall {
+                HoldKind::Recall
+            } else {
+                HoldKind::Hold
+            });
             let site = Site::open(&site)?;
             site.check_by(by.as_deref())?;
             let hold = site.add_hold(new, &by.unwrap_or_else(default_person))?;

@@ -11,8 +11,8 @@ use anyhow::Context as _;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use super::reference_io::NewHoldArgs;
 use crate::hq::config::{self, HqConfig};
-use crate::station::catalog::NewHold;
 use crate::station::reference::{Hold, HoldKind};
 use crate::sync::protocol::{path, SiteStatus};
 
@@ -84,19 +84,9 @@ pub enum Command {
 #[derive(clap::Subcommand, Debug)]
 pub enum RecallCommand {
     /// Issue a recall (or with --hold, a hold) of lots or serials of a GTIN.
-    #[command(group(clap::ArgGroup::new("scope").required(true).args(["lots", "serials"])))]
     Add {
-        #[arg(long, value_name = "ID")]
-        id: String,
-        #[arg(long, value_name = "GTIN")]
-        gtin: String,
-        #[arg(long = "lot", value_name = "LOT", num_args = 1..)]
-        lots: Vec<String>,
-        /// An inclusive serial range FROM..TO
-        #[arg(long, value_name = "FROM..TO")]
-        serials: Option<String>,
-        #[arg(long, value_name = "TEXT")]
-        reason: String,
+        #[command(flatten)]
+        new: NewHoldArgs,
         /// A hold (quarantine) rather than a recall
         #[arg(long)]
         hold: bool,
@@ -183,35 +173,12 @@ pub fn run(args: Args) -> super::Outcome {
             }
         }
         Command::Recall { command } => match command {
-            RecallCommand::Add {
-                id,
-                gtin,
-                lots,
-                serials,
-                reason,
-                hold,
-                by: who,
-            } => {
-                let (serial_from, serial_to) = match serials {
-                    Some(s) => match s.split_once("..") {
-                        Some((a, b)) => (Some(a.to_owned()), Some(b.to_owned())),
-                        None => anyhow::bail!("{s:?} is not a serial range: give FROM..TO"),
-                    },
-                    None => (None, None),
-                };
-                let new = NewHold {
-                    id,
-                    kind: if hold {
-                        HoldKind::Hold
-                    } else {
-                        HoldKind::Recall
-                    },
-                    gtin,
-                    lots,
-                    serial_from,
-                    serial_to,
-                    reason,
-                };
+            RecallCommand::Add { new, hold, by: who } => {
+                let new = new.into_hold(if hold {
+                    HoldKind::Hold
+                } else {
+                    HoldKind::Recall
+                });
                 refuse_by(who.as_deref())?;
                 let h: Hold = client.post(path::HOLDS, &serde_json::to_value(&new)?)?;
                 println!("issued {} on GTIN {} to every site", h.label(), h.gtin);

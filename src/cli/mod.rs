@@ -31,6 +31,16 @@ pub mod verify;
 /// rejected (exit 1), or a failure to report in one line (exit 1).
 pub type Outcome = anyhow::Result<ExitCode>;
 
+/// The arguments of a command that is only a choice of subcommands
+/// (`scantrail products import|list`): one wrapper instead of one struct a
+/// command.
+#[derive(clap::Args, Debug)]
+pub struct Sub<C: clap::Subcommand> {
+    /// The subcommand given.
+    #[command(subcommand)]
+    pub command: C,
+}
+
 /// Exit code when an input was rejected (not a usage error).
 pub const REJECTED: u8 = 1;
 

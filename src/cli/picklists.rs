@@ -2,61 +2,51 @@
 //! JSON, list them. Through the daemon's API when it runs, directly
 //! otherwise.
 
-use std::process::ExitCode;
-
-use super::reference_io::{self, fit, owner, print, ImportArgs, ListArgs};
+use super::reference_io::{self, fit, owner};
 use super::site_client::Site;
 use crate::station::reference::PickList;
 
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(clap::Subcommand, Debug)]
-pub enum Command {
-    /// Import pick lists from a CSV file (one row per line: `order,
-    /// customer_gln,customer_name,gtin,quantity,lots`) or a JSON array; `-`
-    /// reads stdin. An order imported again replaces the earlier one.
-    Import(ImportArgs),
-    /// List the pick lists.
-    List(ListArgs),
-}
+/// The arguments of this command.
+pub type Args = super::Sub<reference_io::Command>;
 
 pub fn run(args: Args) -> super::Outcome {
-    match args.command {
-        Command::Import(import) => {
-            reference_io::import(import, "pick list", |site, text, author| {
-                site.import_pick_lists(text, author)
-            })?
-        }
-        Command::List(ListArgs { json, site }) => {
-            let lists = Site::open(&site)?.pick_lists()?;
-            print(
-                &lists,
-                json,
-                &format!(
-                    "{:<12} {:<13} {:<16} {:>5} {:>6} {:<10} {}",
-                    "order", "customer gln", "customer", "lines", "units", "owner", "changed"
-                ),
-                row,
-            )?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    reference_io::run(
+        args.command,
+        reference_io::Kind {
+            name: "pick list",
+            import: Site::import_pick_lists,
+            list: Site::pick_lists,
+            table: (HEADER, line),
+            row,
+        },
+    )
+}
+
+const HEADER: [&str; 7] = [
+    "order",
+    "customer gln",
+    "customer",
+    "lines",
+    "units",
+    "owner",
+    "changed",
+];
+
+/// One line of the table, header or pick list.
+fn line(cells: [&str; 7]) -> String {
+    let [order, gln, customer, lines, units, owner, changed] = cells;
+    format!("{order:<12} {gln:<13} {customer:<16} {lines:>5} {units:>6} {owner:<10} {changed}")
 }
 
 fn row(l: &PickList) -> String {
     let units: u64 = l.lines.iter().map(|line| line.quantity).sum();
-    format!(
-        "{:<12} {:<13} {:<16} {:>5} {:>6} {:<10} {}",
-        fit(&l.order, 12),
+    line([
+        &fit(&l.order, 12),
         l.customer.gln.as_deref().unwrap_or("-"),
-        fit(l.customer.name.as_deref().unwrap_or("-"), 16),
-        l.lines.len(),
-        units,
-        fit(&owner(&l.owner), 10),
-        l.change.at.format("%Y-%m-%d"),
-    )
+        &fit(l.customer.name.as_deref().unwrap_or("-"), 16),
+        &l.lines.len().to_string(),
+        &units.to_string(),
+        &fit(&owner(&l.owner), 10),
+        &l.change.at.format("%Y-%m-%d").to_string(),
+    ])
 }

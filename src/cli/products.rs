@@ -1,48 +1,39 @@
 //! `scantrail products`: import the product master from CSV or JSON, list
 //! it. Through the daemon's API when it runs, directly otherwise.
 
-use std::process::ExitCode;
-
-use super::reference_io::{self, fit, owner, print, ImportArgs, ListArgs};
+use super::reference_io::{self, fit, owner};
 use super::site_client::Site;
 use crate::station::reference::{Product, Tracking};
 
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(clap::Subcommand, Debug)]
-pub enum Command {
-    /// Import products from a CSV file (`gtin,description,tracking,
-    /// warranty_months,shelf_life_days`) or a JSON array; `-` reads stdin.
-    Import(ImportArgs),
-    /// List the product master.
-    List(ListArgs),
-}
+/// The arguments of this command.
+pub type Args = super::Sub<reference_io::Command>;
 
 pub fn run(args: Args) -> super::Outcome {
-    match args.command {
-        Command::Import(import) => {
-            reference_io::import(import, "product", |site, text, author| {
-                site.import_products(text, author)
-            })?
-        }
-        Command::List(ListArgs { json, site }) => {
-            let products = Site::open(&site)?.products()?;
-            print(
-                &products,
-                json,
-                &format!(
-                    "{:<14} {:<14} {:>6} {:>6} {:<12} {}",
-                    "gtin", "tracking", "warr.m", "life.d", "owner", "description"
-                ),
-                row,
-            )?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
+    reference_io::run(
+        args.command,
+        reference_io::Kind {
+            name: "product",
+            import: Site::import_products,
+            list: Site::products,
+            table: (HEADER, line),
+            row,
+        },
+    )
+}
+
+const HEADER: [&str; 6] = [
+    "gtin",
+    "tracking",
+    "warr.m",
+    "life.d",
+    "owner",
+    "description",
+];
+
+/// One line of the table, header or product.
+fn line(cells: [&str; 6]) -> String {
+    let [gtin, tracking, warranty, life, owner, description] = cells;
+    format!("{gtin:<14} {tracking:<14} {warranty:>6} {life:>6} {owner:<12} {description}")
 }
 
 fn tracking(t: Tracking) -> &'static str {
@@ -56,13 +47,12 @@ fn tracking(t: Tracking) -> &'static str {
 
 fn row(p: &Product) -> String {
     let number = |n: Option<u32>| n.map_or_else(|| "-".to_owned(), |n| n.to_string());
-    format!(
-        "{:<14} {:<14} {:>6} {:>6} {:<12} {}",
-        p.gtin,
+    line([
+        &p.gtin,
         tracking(p.tracking),
-        number(p.warranty_months),
-        number(p.shelf_life_days),
-        fit(&owner(&p.owner), 12),
-        fit(&p.description, 80 - 57),
-    )
+        &number(p.warranty_months),
+        &number(p.shelf_life_days),
+        &fit(&owner(&p.owner), 12),
+        &fit(&p.description, 80 - 57),
+    ])
 }

@@ -9,7 +9,8 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use super::site_client::{default_person, Site, SiteArgs};
-use crate::station::catalog::Author;
+use crate::station::catalog::{Author, NewHold};
+use crate::station::reference::HoldKind;
 use crate::station::reference::Owner;
 
 /// `import FILE` of a kind of reference data.
@@ -26,6 +27,93 @@ pub struct ImportArgs {
     pub why: Option<String>,
     #[command(flatten)]
     pub site: SiteArgs,
+}
+
+/// `import` or `list` of a kind of reference data (`scantrail products`,
+/// `scantrail picklists`; each command's help names its file's columns).
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Import records from a CSV file (the columns are in the command's
+    /// help) or a JSON array; `-` reads stdin. A record imported again
+    /// replaces the earlier one.
+    Import(ImportArgs),
+    /// List the records.
+    List(ListArgs),
+}
+
+/// A kind of reference data as its command imports and lists it.
+pub struct Kind<T: 'static, const N: usize> {
+    /// The name of one record, e.g. `product`.
+    pub name: &'static str,
+    /// Imports a file's text at the site; returns how many records came in.
+    pub import: fn(&Site, &str, &Author) -> anyhow::Result<usize>,
+    /// Reads every record from the site.
+    pub list: fn(&Site) -> anyhow::Result<Vec<T>>,
+    /// The table's header and how a line of it is laid out.
+    pub table: Table<N>,
+    /// A record as the table's cells.
+    pub row: fn(&T) -> String,
+}
+
+/// Runs `import` or `list` of `kind`.
+pub fn run<T: Serialize, const N: usize>(command: Command, kind: Kind<T, N>) -> super::Outcome {
+    match command {
+        Command::Import(args) => import(args, kind.name, kind.import)?,
+        Command::List(args) => list(args, kind.list, kind.table, kind.row)?,
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// A new hold or recall as `scantrail holds add` and `scantrail hq recall
+/// add` take it.
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("scope").required(true).args(["lots", "serials"])))]
+pub struct NewHoldArgs {
+    /// The hold's id, e.g. H-2026-017
+    #[arg(long, value_name = "ID")]
+    pub id: String,
+    /// The GTIN (8, 12, 13 or 14 digits)
+    #[arg(long, value_name = "GTIN")]
+    pub gtin: String,
+    /// Lots on hold (repeat, or give several)
+    #[arg(long = "lot", value_name = "LOT", num_args = 1..)]
+    pub lots: Vec<String>,
+    /// An inclusive serial range, e.g. 1000..1999
+    #[arg(long, value_name = "FROM..TO", value_parser = serial_range)]
+    pub serials: Option<(String, String)>,
+    /// Why the goods are held
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+}
+
+impl NewHoldArgs {
+    /// The hold asked for, of `kind`.
+    pub fn into_hold(self, kind: HoldKind) -> NewHold {
+        let (serial_from, serial_to) = self.serials.unzip();
+        NewHold {
+            id: self.id,
+            kind,
+            gtin: self.gtin,
+            lots: self.lots,
+            serial_from,
+            serial_to,
+            reason: self.reason,
+        }
+    }
+}
+
+/// A serial range as `--serials` gives it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:?} is not a serial range: give FROM..TO, e.g. 1000..1999")]
+pub struct NotASerialRange(String);
+
+fn serial_range(text: &str) -> Result<(String, String), NotASerialRange> {
+    match text.split_once("..") {
+        Some((from, to)) if !from.is_empty() && !to.is_empty() => {
+            Ok((from.to_owned(), to.to_owned()))
+        }
+        _ => Err(NotASerialRange(text.to_owned())),
+    }
 }
 
 /// `list` of a kind of reference data.
@@ -56,6 +144,22 @@ pub fn import(
         .with_context(|| format!("{} was not imported", args.file.display()))?;
     println!("imported {n} {kind}s from {}", args.file.display());
     Ok(())
+}
+
+/// A table's header cells and the function that lays out one line of it
+/// (header or row) in its columns.
+pub type Table<const N: usize> = ([&'static str; N], fn([&str; N]) -> String);
+
+/// Lists the records `records` reads from the site: a table whose header
+/// is `line(header)` and whose rows are `row(record)`, or JSON lines.
+pub fn list<T: Serialize, const N: usize>(
+    args: ListArgs,
+    records: impl FnOnce(&Site) -> anyhow::Result<Vec<T>>,
+    (header, line): Table<N>,
+    row: impl Fn(&T) -> String,
+) -> anyhow::Result<()> {
+    let records = records(&Site::open(&args.site)?)?;
+    print(&records, args.json, &line(header), row)
 }
 
 /// The text of FILE, or of stdin for `-`.

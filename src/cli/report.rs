@@ -20,6 +20,24 @@ pub struct Args {
     pub report: Kind,
 }
 
+/// The item a movements or trace report follows: a lot or a serial of a
+/// GTIN.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Item {
+    /// The GTIN
+    #[arg(long)]
+    pub gtin: String,
+    /// The lot
+    #[arg(long)]
+    pub lot: Option<String>,
+    /// The serial
+    #[arg(long)]
+    pub serial: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: Common,
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct Common {
     #[command(flatten)]
@@ -53,16 +71,7 @@ pub enum Kind {
         common: Common,
     },
     /// Every movement of a lot or a serial, in time order.
-    Movements {
-        #[arg(long)]
-        gtin: String,
-        #[arg(long)]
-        lot: Option<String>,
-        #[arg(long)]
-        serial: Option<String>,
-        #[command(flatten)]
-        common: Common,
-    },
+    Movements(Item),
     /// Recall impact of lots (--lot, repeatable) or a serial range (--from, --to).
     Recall {
         #[arg(long)]
@@ -77,16 +86,7 @@ pub enum Kind {
         common: Common,
     },
     /// The chain of a lot or serial from receipt to customer.
-    Trace {
-        #[arg(long)]
-        gtin: String,
-        #[arg(long)]
-        lot: Option<String>,
-        #[arg(long)]
-        serial: Option<String>,
-        #[command(flatten)]
-        common: Common,
-    },
+    Trace(Item),
     /// Sale date, customer and warranty end of a serial.
     Warranty {
         #[arg(long)]
@@ -123,6 +123,7 @@ fn pairs(kind: Kind) -> (&'static str, Vec<(String, String)>, Common) {
             p.push((k.to_owned(), v));
         }
     };
+    let is_trace = matches!(kind, Kind::Trace(_));
     let (name, common) = match kind {
         Kind::Stock {
             gtin,
@@ -139,16 +140,12 @@ fn pairs(kind: Kind) -> (&'static str, Vec<(String, String)>, Common) {
             put("by", by);
             ("stock", common)
         }
-        Kind::Movements {
-            gtin,
-            lot,
-            serial,
-            common,
-        } => {
-            put("gtin", Some(gtin));
-            put("lot", lot);
-            put("serial", serial);
-            ("movements", common)
+        Kind::Movements(item) | Kind::Trace(item) => {
+            let name = if is_trace { "trace" } else { "movements" };
+            put("gtin", Some(item.gtin));
+            put("lot", item.lot);
+            put("serial", item.serial);
+            (name, item.common)
         }
         Kind::Recall {
             gtin,
@@ -164,17 +161,6 @@ fn pairs(kind: Kind) -> (&'static str, Vec<(String, String)>, Common) {
             put("from", from);
             put("to", to);
             ("recall", common)
-        }
-        Kind::Trace {
-            gtin,
-            lot,
-            serial,
-            common,
-        } => {
-            put("gtin", Some(gtin));
-            put("lot", lot);
-            put("serial", serial);
-            ("trace", common)
         }
         Kind::Warranty {
             gtin,

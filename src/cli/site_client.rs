@@ -1,7 +1,7 @@
 //! The one place that decides how a command reaches the site's records:
 //! directly through the store when no daemon runs, or through the running
 //! daemon's HTTP API when it holds the store (sled lets one process open
-//! it). Both paths end in the same `site::catalog` operations, so the
+//! it). Both paths end in the same `station::catalog` operations, so the
 //! ownership rules are the same either way.
 
 use std::path::PathBuf;
@@ -14,8 +14,8 @@ use serde_json::json;
 use super::store_args::StoreArgs;
 use crate::config::Config;
 use crate::model::Movement;
-use crate::site::catalog;
-use crate::station::catalog::{Author, NewHold};
+use crate::site::catalog::SiteRecords;
+use crate::station::catalog::{self, Author, NewHold};
 use crate::station::reference::{Hold, PickList, Product};
 use crate::store::{Store, StoreError};
 
@@ -103,21 +103,21 @@ impl Site {
 
     pub fn products(&self) -> anyhow::Result<Vec<Product>> {
         match self {
-            Site::Direct(store) => Ok(catalog::products(store)?),
+            Site::Direct(store) => Ok(catalog::products(&SiteRecords(store))?),
             Site::Daemon(c) => c.get("/api/v1/products", &[]),
         }
     }
 
     pub fn holds(&self) -> anyhow::Result<Vec<Hold>> {
         match self {
-            Site::Direct(store) => Ok(catalog::holds(store)?),
+            Site::Direct(store) => Ok(catalog::holds(&SiteRecords(store))?),
             Site::Daemon(c) => c.get("/api/v1/holds", &[]),
         }
     }
 
     pub fn pick_lists(&self) -> anyhow::Result<Vec<PickList>> {
         match self {
-            Site::Direct(store) => Ok(catalog::pick_lists(store)?),
+            Site::Direct(store) => Ok(catalog::pick_lists(&SiteRecords(store))?),
             Site::Daemon(c) => c.get("/api/v1/picklists", &[]),
         }
     }
@@ -135,7 +135,7 @@ impl Site {
     /// Imports a product file (CSV or JSON); returns how many products.
     pub fn import_products(&self, text: &str, author: &Author) -> anyhow::Result<usize> {
         match self {
-            Site::Direct(store) => Ok(catalog::import_products(store, text, author)?),
+            Site::Direct(store) => Ok(catalog::import_products(&SiteRecords(store), text, author)?),
             Site::Daemon(c) => c.import("/api/v1/products", text, author),
         }
     }
@@ -143,7 +143,11 @@ impl Site {
     /// Imports a pick list file (CSV or JSON); returns how many orders.
     pub fn import_pick_lists(&self, text: &str, author: &Author) -> anyhow::Result<usize> {
         match self {
-            Site::Direct(store) => Ok(catalog::import_pick_lists(store, text, author)?),
+            Site::Direct(store) => Ok(catalog::import_pick_lists(
+                &SiteRecords(store),
+                text,
+                author,
+            )?),
             Site::Daemon(c) => c.import("/api/v1/picklists", text, author),
         }
     }
@@ -156,7 +160,7 @@ impl Site {
                     by: by.to_owned(),
                     why: hold.reason.clone(),
                 };
-                Ok(catalog::add_hold(store, hold, &author)?)
+                Ok(catalog::add_hold(&SiteRecords(store), hold, &author)?)
             }
             Site::Daemon(c) => c.post("/api/v1/holds", &serde_json::to_value(&hold)?),
         }
@@ -164,7 +168,7 @@ impl Site {
 
     pub fn release_hold(&self, id: &str, author: &Author) -> anyhow::Result<Hold> {
         match self {
-            Site::Direct(store) => Ok(catalog::release_hold(store, id, author)?),
+            Site::Direct(store) => Ok(catalog::release_hold(&SiteRecords(store), id, author)?),
             Site::Daemon(c) => c.post(
                 &format!("/api/v1/holds/{}/release", encode_segment(id)),
                 &json!({ "why": author.why }),

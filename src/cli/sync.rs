@@ -8,11 +8,8 @@ use std::time::Duration;
 use super::store_args::StoreArgs;
 use crate::config::Config;
 
-#[derive(clap::Args, Debug)]
-pub struct Args {
-    #[command(subcommand)]
-    pub command: Command,
-}
+/// The arguments of this command.
+pub type Args = super::Sub<Command>;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {

@@ -174,17 +174,21 @@ impl Generator {
     #[allow(clippy::too_many_arguments)]
     fn movement(
         &mut self,
+        item: &Item,
         kind: Kind,
         at: DateTime<Utc>,
-        product: u64,
-        lot: Option<&str>,
-        serial: Option<String>,
-        expiry: Option<NaiveDate>,
         amount: i64,
         location: &str,
         party: Counterparty,
         documents: Documents,
     ) -> Planned {
+        let Item {
+            product,
+            lot,
+            ref serial,
+            expiry,
+        } = *item;
+        let serial = serial.clone();
         let g = gtin(product);
         let quantity = if by_weight(product) {
             Quantity::Measure {
@@ -291,6 +295,12 @@ impl Generator {
             .as_ref()
             .map(|_| t.date_naive() + Duration::days(90 + self.rng.below(630) as i64));
         let location = self.location();
+        let item = Item {
+            product,
+            lot: lot.as_deref(),
+            serial: None,
+            expiry,
+        };
         let mut out = Vec::new();
         let receipts = if !hot && self.rng.chance(20) { 2 } else { 1 };
         let mut on_hand = 0i64;
@@ -310,18 +320,7 @@ impl Generator {
                 ..Documents::default()
             };
             let at = if on_hand == qty { t } else { self.later(t, 2) };
-            out.push(self.movement(
-                Kind::Receipt,
-                at,
-                product,
-                lot.as_deref(),
-                None,
-                expiry,
-                qty,
-                &location,
-                party,
-                docs,
-            ));
+            out.push(self.movement(&item, Kind::Receipt, at, qty, &location, party, docs));
         }
         let dispatches = if hot {
             HOT_MOVEMENTS - 3
@@ -343,18 +342,7 @@ impl Generator {
                 ..Documents::default()
             };
             let at = self.later(t, if hot { 300 } else { 60 });
-            let mut m = self.movement(
-                Kind::Dispatch,
-                at,
-                product,
-                lot.as_deref(),
-                None,
-                expiry,
-                qty,
-                &location,
-                party,
-                docs,
-            );
+            let mut m = self.movement(&item, Kind::Dispatch, at, qty, &location, party, docs);
             m.correct = self.rng.chance(3);
             out.push(m);
         }
@@ -366,12 +354,9 @@ impl Generator {
                 };
                 let at = self.later(t, 90);
                 out.push(self.movement(
+                    &item,
                     Kind::Return,
                     at,
-                    product,
-                    lot.as_deref(),
-                    None,
-                    expiry,
                     qty.min(2),
                     "RETURNS",
                     party,
@@ -415,13 +400,16 @@ impl Generator {
             } else {
                 n.to_string()
             };
+            let item = Item {
+                product,
+                lot: lot.as_deref(),
+                serial: Some(serial),
+                expiry,
+            };
             out.push(self.movement(
+                &item,
                 Kind::Receipt,
                 received,
-                product,
-                lot.as_deref(),
-                Some(serial.clone()),
-                expiry,
                 1,
                 &location,
                 supplier.clone(),
@@ -429,12 +417,9 @@ impl Generator {
             ));
             if self.rng.chance(70) {
                 let mut m = self.movement(
+                    &item,
                     Kind::Dispatch,
                     sent,
-                    product,
-                    lot.as_deref(),
-                    Some(serial.clone()),
-                    expiry,
                     1,
                     &location,
                     customer.clone(),
@@ -449,12 +434,9 @@ impl Generator {
                         ..Documents::default()
                     };
                     out.push(self.movement(
+                        &item,
                         Kind::Return,
                         at,
-                        product,
-                        lot.as_deref(),
-                        Some(serial),
-                        expiry,
                         1,
                         "RETURNS",
                         customer.clone(),
@@ -465,6 +447,14 @@ impl Generator {
         }
         out
     }
+}
+
+/// What a planned movement moves: a product's lot or serial.
+struct Item<'a> {
+    product: u64,
+    lot: Option<&'a str>,
+    serial: Option<String>,
+    expiry: Option<NaiveDate>,
 }
 
 /// sled 0.34 keeps in memory the nodes a long run of writes touched, far

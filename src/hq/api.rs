@@ -18,12 +18,11 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::publish::{self, PublishError};
+use super::publish::{self, Published};
 use super::storage::Storage;
 use crate::auth::{Identity, Role, Tokens};
-use crate::model::Entries;
-use crate::model::Kind;
-use crate::station::catalog::{self, Author};
+use crate::model::{Entries, Kind};
+use crate::station::catalog::{self, Author, AuthorQuery, CatalogError};
 use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
 use crate::store::reference::Reference;
@@ -165,7 +164,11 @@ fn refuse_unless(identity: &Identity, role: Role) -> Option<Response> {
         ));
     }
     let message = identity.require(role).err()?;
-    Some(problem(StatusCode::FORBIDDEN, "forbidden", message))
+    Some(problem(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        message.to_string(),
+    ))
 }
 
 async fn limits(State(state): State<HqState>) -> Response {
@@ -411,14 +414,23 @@ async fn reference(
     };
     match publish::delta(&state.storage, r, q.since).await {
         Ok(delta) => ([(header::CONTENT_TYPE, protocol::POSTCARD)], delta.encode()).into_response(),
-        Err(e) => publish_error(e),
+        Err(e) => catalog_error(e),
     }
 }
 
-fn publish_error(e: PublishError) -> Response {
+fn catalog_error(e: CatalogError) -> Response {
     match e {
-        PublishError::Invalid(m) => problem(StatusCode::BAD_REQUEST, "bad_request", m),
-        PublishError::Storage(e) => e.response("read or publish reference data"),
+        CatalogError::Invalid(m) => problem(StatusCode::BAD_REQUEST, "bad_request", m),
+        CatalogError::Storage { message, retry } => {
+            let mut r = problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message);
+            if retry {
+                r.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(super::postgres::RETRY_AFTER_SECONDS),
+                );
+            }
+            r
+        }
         other => problem(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -427,11 +439,17 @@ fn publish_error(e: PublishError) -> Response {
     }
 }
 
-/// A publish operation's answer: its value as JSON, or its error.
-fn answer<T: serde::Serialize>(outcome: Result<T, PublishError>) -> Response {
-    match outcome {
-        Ok(v) => Json(v).into_response(),
-        Err(e) => publish_error(e),
+/// Runs a reference operation on head office's published records off the
+/// async threads (it waits for the database there, when there is one).
+async fn on_published<T: serde::Serialize + Send + 'static>(
+    state: HqState,
+    f: impl FnOnce(Published<'_>) -> Result<T, CatalogError> + Send + 'static,
+) -> Response {
+    let handle = tokio::runtime::Handle::current();
+    match tokio::task::spawn_blocking(move || f(Published::new(&state.storage, handle))).await {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err(e)) => catalog_error(e),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
     }
 }
 
@@ -463,7 +481,7 @@ async fn holds(State(state): State<HqState>, axum::Extension(identity): Caller) 
     if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    answer(publish::list::<Hold>(&state.storage, Reference::Holds).await)
+    on_published(state, |p| catalog::holds(&p)).await
 }
 
 async fn add_hold(
@@ -476,21 +494,13 @@ async fn add_hold(
     }
     let hold = match catalog::hold_request(&body, &identity.name) {
         Ok(hold) => hold,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e.0),
     };
     let author = Author {
         by: identity.name.clone(),
         why: hold.reason.clone(),
     };
-    answer(publish::add_hold(&state.storage, hold, &author).await)
-}
-
-/// `by` is there only to be refused: the author is the token's.
-#[derive(Deserialize)]
-struct ReleaseBody {
-    #[serde(default)]
-    by: Option<String>,
-    why: String,
+    on_published(state, move |p| catalog::add_hold(&p, hold, &author)).await
 }
 
 async fn release_hold(
@@ -502,72 +512,55 @@ async fn release_hold(
     if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    let body: ReleaseBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("the request body is not a release (say `why`): {e}"),
-            )
-        }
+    let author = match catalog::release_request(&body, &identity.name) {
+        Ok(author) => author,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e.0),
     };
-    if body.by.is_some() {
-        return by_refused(&identity);
-    }
-    let author = Author {
-        by: identity.name.clone(),
-        why: body.why,
-    };
-    answer(publish::release_hold(&state.storage, &id, &author).await)
-}
-
-fn by_refused(identity: &Identity) -> Response {
-    problem(
-        StatusCode::BAD_REQUEST,
-        "bad_request",
-        crate::auth::by_refused(&identity.name),
-    )
+    on_published(state, move |p| catalog::release_hold(&p, &id, &author)).await
 }
 
 async fn import_products(
-    State(state): State<HqState>,
-    axum::Extension(identity): Caller,
-    Query(q): Query<catalog::AuthorQuery>,
+    state: State<HqState>,
+    caller: Caller,
+    q: Query<AuthorQuery>,
     body: String,
 ) -> Response {
-    if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
-        return r;
-    }
-    let author = match q.author(&identity.name, "product master") {
-        Ok(author) => author,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
-    };
-    answer(
-        publish::import_products(&state.storage, &body, &author)
-            .await
-            .map(|n| json!({ "imported": n })),
-    )
+    import(state, caller, q, body, Reference::Products).await
 }
 
 async fn import_pick_lists(
+    state: State<HqState>,
+    caller: Caller,
+    q: Query<AuthorQuery>,
+    body: String,
+) -> Response {
+    import(state, caller, q, body, Reference::PickLists).await
+}
+
+/// An import of products or pick lists for every site, authored by the
+/// caller.
+async fn import(
     State(state): State<HqState>,
     axum::Extension(identity): Caller,
-    Query(q): Query<catalog::AuthorQuery>,
+    Query(q): Query<AuthorQuery>,
     body: String,
+    kind: Reference,
 ) -> Response {
     if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    let author = match q.author(&identity.name, "pick lists") {
-        Ok(author) => author,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
+    let why = match kind {
+        Reference::PickLists => "pick lists",
+        _ => "product master",
     };
-    answer(
-        publish::import_pick_lists(&state.storage, &body, &author)
-            .await
-            .map(|n| json!({ "imported": n })),
-    )
+    let author = match q.author(&identity.name, why) {
+        Ok(author) => author,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e.0),
+    };
+    on_published(state, move |p| {
+        catalog::import(&p, kind, &body, &author).map(|n| json!({ "imported": n }))
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::auth::{Grant, Identity, Role, TokenEntry, Tokens};
-use crate::config::{describe_toml_error, ConfigError};
+use crate::auth::{Role, TokenEntry, TokenError, Tokens};
+use crate::config::{describe_toml_error, grant, place, read_file, resolve, ConfigError, Problem};
 
 pub const DEFAULT_PATH: &str = "config/hq.toml";
 
@@ -29,8 +29,6 @@ pub struct HqConfig {
     /// The sites' and the people's tokens, checked.
     #[serde(skip)]
     pub access: Tokens,
-    #[serde(skip)]
-    pub base_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,57 +117,40 @@ pub fn hash_token(token: &str) -> String {
 }
 
 impl HqConfig {
+    /// Reads and validates the file at `path`; relative paths in it
+    /// resolve against its folder.
     pub fn load(path: &Path) -> Result<HqConfig, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let invalid = |message| ConfigError::Invalid {
-            path: path.to_owned(),
-            message,
-        };
-        let mut c = HqConfig::parse(&text).map_err(invalid)?;
-        let base = path.parent().unwrap_or(Path::new(".")).to_owned();
+        let (mut c, base) = read_file(path, HqConfig::parse)?;
         for p in [&mut c.data_dir, &mut c.hq.cert, &mut c.hq.key] {
-            if p.is_relative() {
-                *p = base.join(&*p);
-            }
+            resolve(&base, p);
         }
         if let Some(ca) = &mut c.hq.ca {
-            if ca.is_relative() {
-                *ca = base.join(&*ca);
-            }
+            resolve(&base, ca);
         }
-        c.base_dir = base;
         Ok(c)
     }
 
-    pub fn parse(text: &str) -> Result<HqConfig, String> {
-        let mut c: HqConfig = toml::from_str(text).map_err(|e| describe_toml_error(text, &e))?;
+    /// Parses hq.toml's text; the error names the line and the key.
+    pub fn parse(text: &str) -> Result<HqConfig, Problem> {
+        let mut c: HqConfig =
+            toml::from_str(text).map_err(|e| Problem::Syntax(describe_toml_error(text, &e)))?;
         for (i, s) in c.sites.iter().enumerate() {
-            let at = match crate::config::locate(text, "sites", Some(i), "token_sha256") {
-                Some(line) => format!("line {line}: key `sites[{i}].token_sha256`"),
-                None => format!("key `sites[{i}].token_sha256`"),
-            };
             if s.token_sha256.len() != 64 || !s.token_sha256.bytes().all(|b| b.is_ascii_hexdigit())
             {
-                return Err(format!(
-                    "{at}: give the 64 hex digits `scantrail hq hash-token TOKEN` prints"
-                ));
+                return Err(Problem::SiteDigest {
+                    at: place(text, "sites", i, "token_sha256"),
+                });
             }
             if c.sites[..i].iter().any(|o| o.id == s.id) {
-                return Err(format!(
-                    "key `sites[{i}].id`: site `{}` is listed twice",
-                    s.id
-                ));
+                return Err(Problem::SiteTwice {
+                    index: i,
+                    id: s.id.clone(),
+                });
             }
         }
         c.access = c.check_tokens(text)?;
         if c.hq.batch_max == 0 || c.hq.body_max_bytes < 1024 {
-            return Err(
-                "key `hq.batch_max` must be at least 1 and `hq.body_max_bytes` at least 1024"
-                    .into(),
-            );
+            return Err(Problem::BatchLimits);
         }
         c.http.connections.settings()?;
         Ok(c)
@@ -179,37 +160,20 @@ impl HqConfig {
 impl HqConfig {
     /// The sites' credentials (role `site`, named by the site's id), the
     /// `[[tokens]]` entries and the older `[hq] admin_token` as one set.
-    fn check_tokens(&self, text: &str) -> Result<Tokens, String> {
+    fn check_tokens(&self, text: &str) -> Result<Tokens, TokenError> {
         let mut grants = Vec::new();
         for (i, s) in self.sites.iter().enumerate() {
-            grants.push(Grant {
-                place: format!("key `sites[{i}]`"),
-                // Checked as 64 hex digits above.
-                digest: crate::auth::parse_digest(&s.token_sha256).unwrap_or_default(),
-                identity: Identity {
-                    name: s.id.clone(),
-                    role: Role::Site,
-                    stations: Vec::new(),
-                },
-            });
+            let mut site = grant(&format!("key `sites[{i}]`"), "", &s.id, Role::Site);
+            // Checked as 64 hex digits above.
+            site.digest = crate::auth::parse_digest(&s.token_sha256).unwrap_or_default();
+            grants.push(site);
         }
         for (i, t) in self.tokens.iter().enumerate() {
-            let at = |key: &str| match crate::config::locate(text, "tokens", Some(i), key) {
-                Some(line) => format!("line {line}: key `tokens[{i}].{key}`"),
-                None => format!("key `tokens[{i}].{key}`"),
-            };
+            let at = |key: &str| place(text, "tokens", i, key);
             grants.push(t.check(at, &[Role::Supervisor, Role::Admin], None)?);
         }
         if let Some(token) = &self.hq.admin_token {
-            grants.push(Grant {
-                place: "key `hq.admin_token`".to_owned(),
-                digest: crate::auth::digest(token.trim()),
-                identity: Identity {
-                    name: "admin".to_owned(),
-                    role: Role::Admin,
-                    stations: Vec::new(),
-                },
-            });
+            grants.push(grant("key `hq.admin_token`", token, "admin", Role::Admin));
         }
         Tokens::build(grants)
     }
@@ -237,7 +201,9 @@ mod tests {
         let base = "data_dir = \"d\"\n[hq]\ncert = \"c\"\nkey = \"k\"\n[http]\n";
         let c = HqConfig::parse(&format!("{base}max_connections = 9\n")).unwrap();
         assert_eq!(c.http.connections.max_connections, 9);
-        let e = HqConfig::parse(&format!("{base}idle_timeout = 9\n")).unwrap_err();
+        let e = HqConfig::parse(&format!("{base}idle_timeout = 9\n"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("idle_timeout"), "{e}");
     }
 
@@ -257,7 +223,8 @@ mod tests {
         let e = HqConfig::parse(&base(
             "[[tokens]]\nname = \"hh\"\nrole = \"handheld\"\ntoken = \"quality-token-0001\"\n",
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("line 10: key `tokens[0].role`") && e.contains("use supervisor or admin"),
             "{e}"
@@ -265,12 +232,14 @@ mod tests {
         let e = HqConfig::parse(&base(
             "[[tokens]]\nname = \"quality\"\nrole = \"admin\"\ntoken = \"north-sync-token-1\"\n",
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("the same token as key `sites[0]`"), "{e}");
         let e = HqConfig::parse(&base(
             "[[tokens]]\nname = \"north\"\nrole = \"admin\"\ntoken = \"quality-token-0001\"\n",
         ))
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`north` is already used"), "{e}");
     }
 
@@ -279,7 +248,7 @@ mod tests {
         let e = HqConfig::parse(
             "data_dir = \"d\"\n[hq]\ncert = \"c\"\nkey = \"k\"\n[[sites]]\nid = \"a\"\ntoken_sha256 = \"abc\"\n",
         )
-        .unwrap_err();
+        .unwrap_err().to_string();
         assert!(e.contains("line 7") && e.contains("hash-token"), "{e}");
     }
 }

@@ -11,23 +11,41 @@ use super::{Counterparty, Kind, Movement, MovementId};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SerialState {
+    /// In stock: received or transferred in (or its dispatch was corrected
+    /// away).
     InStock {
+        /// The location the receipt or transfer put it at.
         location: String,
+        /// When it arrived (the movement's device time).
         since: DateTime<Utc>,
+        /// The movement that put it in stock.
         by: MovementId,
     },
+    /// Shipped to a customer or another site.
     Dispatched {
+        /// The customer or site it went to.
         to: Counterparty,
+        /// When it was shipped.
         at: DateTime<Utc>,
+        /// The dispatch or transfer out.
         by: MovementId,
     },
+    /// Back from a customer, at a location (quarantine or stock).
     Returned {
+        /// Where the return put it.
         location: String,
+        /// When it came back.
         at: DateTime<Utc>,
+        /// The return movement.
         by: MovementId,
     },
     /// The receipt that brought it in was corrected away: it is not here.
-    Voided { at: DateTime<Utc>, by: MovementId },
+    Voided {
+        /// When the correction was made.
+        at: DateTime<Utc>,
+        /// The correction that voided the receipt.
+        by: MovementId,
+    },
 }
 
 /// The serial state a movement would set, if it has a serial and its kind
@@ -40,39 +58,31 @@ pub fn after(m: &Movement, corrected: Option<&Movement>) -> Option<SerialState> 
     let b = &m.body;
     b.serial.as_ref()?;
     let by = m.id();
+    let at = b.device_time;
+    let in_stock = |location: &String| SerialState::InStock {
+        location: location.clone(),
+        since: at,
+        by: by.clone(),
+    };
+    let dispatched = |to: &Counterparty| SerialState::Dispatched {
+        to: to.clone(),
+        at,
+        by: by.clone(),
+    };
     let state = match b.kind {
-        Kind::Receipt | Kind::TransferIn => SerialState::InStock {
-            location: b.location.clone(),
-            since: b.device_time,
-            by,
-        },
+        Kind::Receipt | Kind::TransferIn => in_stock(&b.location),
         Kind::Return => SerialState::Returned {
             location: b.location.clone(),
-            at: b.device_time,
-            by,
+            at,
+            by: by.clone(),
         },
-        Kind::Dispatch | Kind::TransferOut => SerialState::Dispatched {
-            to: b.counterparty.clone(),
-            at: b.device_time,
-            by,
-        },
+        Kind::Dispatch | Kind::TransferOut => dispatched(&b.counterparty),
         Kind::Correction => {
             let original = &corrected?.body;
             match original.kind {
-                Kind::Receipt | Kind::TransferIn => SerialState::Voided {
-                    at: b.device_time,
-                    by,
-                },
-                Kind::Dispatch | Kind::TransferOut => SerialState::InStock {
-                    location: original.location.clone(),
-                    since: b.device_time,
-                    by,
-                },
-                Kind::Return => SerialState::Dispatched {
-                    to: original.counterparty.clone(),
-                    at: b.device_time,
-                    by,
-                },
+                Kind::Receipt | Kind::TransferIn => SerialState::Voided { at, by: by.clone() },
+                Kind::Dispatch | Kind::TransferOut => in_stock(&original.location),
+                Kind::Return => dispatched(&original.counterparty),
                 Kind::Adjustment | Kind::Correction => return None,
             }
         }

@@ -54,89 +54,81 @@ fn bad<T>(message: impl Into<String>) -> Result<T> {
     Err(ReportError::BadInput(message.into()))
 }
 
-/// The report names, as the command line and the API spell them.
-pub const KINDS: [&str; 6] = [
-    "stock",
-    "movements",
-    "recall",
-    "trace",
-    "warranty",
-    "expiry",
-];
+/// Declares the reports once, each as `Variant => module::ReportType`
+/// (the module's name is the report's name on the command line and in the
+/// API): the request and report enums, the names, and the dispatch.
+macro_rules! reports {
+    ($($variant:ident => $module:ident :: $report:ident),* $(,)?) => {
+        /// The report names, as the command line and the API spell them.
+        pub const KINDS: [&str; [$(stringify!($module)),*].len()] = [$(stringify!($module)),*];
 
-/// A validated report request.
-#[derive(Debug, Clone)]
-pub enum Request {
-    Stock(stock::Query),
-    Movements(movements::Query),
-    Recall(recall::Query),
-    Trace(trace::Query),
-    Warranty(warranty::Query),
-    Expiry(expiry::Query),
-}
-
-/// A report's result. JSON: an object with `"report": "<kind>"`, the
-/// normalised `query`, `found` (false when nothing matched), `note` (the
-/// sentence saying so, or null) and the report's own fields.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "report", rename_all = "snake_case")]
-pub enum Report {
-    Stock(stock::StockReport),
-    Movements(movements::MovementsReport),
-    Recall(recall::RecallReport),
-    Trace(trace::TraceReport),
-    Warranty(warranty::WarrantyReport),
-    Expiry(expiry::ExpiryReport),
-}
-
-impl Report {
-    /// Set when the query matched nothing: the sentence to show instead of
-    /// an empty table.
-    pub fn note(&self) -> Option<&str> {
-        match self {
-            Report::Stock(r) => r.note.as_deref(),
-            Report::Movements(r) => r.note.as_deref(),
-            Report::Recall(r) => r.note.as_deref(),
-            Report::Trace(r) => r.note.as_deref(),
-            Report::Warranty(r) => r.note.as_deref(),
-            Report::Expiry(r) => r.note.as_deref(),
+        /// A validated report request.
+        #[derive(Debug, Clone)]
+        pub enum Request {
+            $(
+                #[doc = concat!("The ", stringify!($module), " report's question.")]
+                $variant($module::Query),
+            )*
         }
-    }
-}
 
-/// Runs a report against the store (or head office's database).
-pub fn run(store: &dyn Source, request: &Request) -> Result<Report> {
-    Ok(match request {
-        Request::Stock(q) => Report::Stock(stock::run(store, q)?),
-        Request::Movements(q) => Report::Movements(movements::run(store, q)?),
-        Request::Recall(q) => Report::Recall(recall::run(store, q)?),
-        Request::Trace(q) => Report::Trace(trace::run(store, q)?),
-        Request::Warranty(q) => Report::Warranty(warranty::run(store, q)?),
-        Request::Expiry(q) => Report::Expiry(expiry::run(store, q)?),
-    })
-}
+        /// A report's result. JSON: an object with `"report": "<kind>"`,
+        /// the normalised `query`, `found` (false when nothing matched),
+        /// `note` (the sentence saying so, or null) and the report's own
+        /// fields.
+        #[derive(Debug, Clone, Serialize)]
+        #[serde(tag = "report", rename_all = "snake_case")]
+        pub enum Report {
+            $(
+                #[doc = concat!("The ", stringify!($module), " report.")]
+                $variant($module::$report),
+            )*
+        }
 
-impl Request {
-    /// Builds a request from `key=value` pairs (an HTTP query string, or the
-    /// command line's flags). Unknown keys, repeated single keys and
-    /// malformed values are refused with a message saying what to change.
-    pub fn from_pairs(kind: &str, pairs: &[(String, String)]) -> Result<Request> {
-        let p = Params { pairs };
-        Ok(match kind {
-            "stock" => Request::Stock(stock::Query::from_params(&p)?),
-            "movements" => Request::Movements(movements::Query::from_params(&p)?),
-            "recall" => Request::Recall(recall::Query::from_params(&p)?),
-            "trace" => Request::Trace(trace::Query::from_params(&p)?),
-            "warranty" => Request::Warranty(warranty::Query::from_params(&p)?),
-            "expiry" => Request::Expiry(expiry::Query::from_params(&p)?),
-            other => {
-                return bad(format!(
-                    "there is no report {other:?}; the reports are {}",
-                    KINDS.join(", ")
-                ))
+        impl Report {
+            /// Set when the query matched nothing: the sentence to show
+            /// instead of an empty table.
+            pub fn note(&self) -> Option<&str> {
+                match self {
+                    $(Report::$variant(r) => r.note.as_deref(),)*
+                }
             }
-        })
-    }
+        }
+
+        /// Runs a report against the store.
+        pub fn run(store: &dyn Source, request: &Request) -> Result<Report> {
+            Ok(match request {
+                $(Request::$variant(q) => Report::$variant($module::run(store, q)?),)*
+            })
+        }
+
+        impl Request {
+            /// Builds a request from `key=value` pairs (an HTTP query
+            /// string, or the command line's flags). Unknown keys, repeated
+            /// single keys and malformed values are refused with a message
+            /// saying what to change.
+            pub fn from_pairs(kind: &str, pairs: &[(String, String)]) -> Result<Request> {
+                let p = Params { pairs };
+                Ok(match kind {
+                    $(stringify!($module) => Request::$variant($module::Query::from_params(&p)?),)*
+                    other => {
+                        return bad(format!(
+                            "there is no report {other:?}; the reports are {}",
+                            KINDS.join(", ")
+                        ))
+                    }
+                })
+            }
+        }
+    };
+}
+
+reports! {
+    Stock => stock::StockReport,
+    Movements => movements::MovementsReport,
+    Recall => recall::RecallReport,
+    Trace => trace::TraceReport,
+    Warranty => warranty::WarrantyReport,
+    Expiry => expiry::ExpiryReport,
 }
 
 /// `key=value` pairs with typed accessors.
@@ -309,35 +301,26 @@ impl Amount {
         }
     }
 
+    /// The amount with every unit's balance negated.
     pub fn negate(&self) -> Amount {
-        Amount(
-            self.0
-                .iter()
-                .map(|(u, b)| {
-                    (
-                        u.clone(),
-                        Balance {
-                            mantissa: -b.mantissa,
-                            scale: b.scale,
-                        },
-                    )
-                })
-                .collect(),
-        )
+        self.map_mantissa(|m| -m)
     }
 
+    /// The amount with every unit's balance made positive.
     pub fn abs(&self) -> Amount {
+        self.map_mantissa(|m| m.abs())
+    }
+
+    fn map_mantissa(&self, f: impl Fn(i128) -> i128) -> Amount {
         Amount(
             self.0
                 .iter()
-                .map(|(u, b)| {
-                    (
-                        u.clone(),
-                        Balance {
-                            mantissa: b.mantissa.abs(),
-                            scale: b.scale,
-                        },
-                    )
+                .map(|(unit, b)| {
+                    let balance = Balance {
+                        mantissa: f(b.mantissa),
+                        scale: b.scale,
+                    };
+                    (unit.clone(), balance)
                 })
                 .collect(),
         )

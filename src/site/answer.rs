@@ -9,24 +9,24 @@ use crate::station::Warning;
 /// The desk's answer, as the handheld API returns it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Answer {
-    pub accepted: bool,
+    pub(super) accepted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub movement: Option<Movement>,
+    pub(super) movement: Option<Movement>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<RefusalCode>,
+    pub(super) code: Option<RefusalCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub(super) reason: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub warnings: Vec<WarningOut>,
+    pub(super) warnings: Vec<WarningOut>,
     /// A context, command or badge barcode: what it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct WarningOut {
-    pub code: RefusalCode,
-    pub message: String,
+pub(super) struct WarningOut {
+    pub(super) code: RefusalCode,
+    pub(super) message: String,
 }
 
 impl From<Warning> for WarningOut {

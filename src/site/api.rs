@@ -27,7 +27,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 
-use super::catalog;
+use super::catalog::SiteRecords;
 use super::context_patch::{ContextPatch, ContextRefused};
 use super::correction::Correction;
 use super::desk::{Closed, Desk};
@@ -36,18 +36,21 @@ use super::metrics::Metrics;
 use super::scan_request::ScanRequest;
 use crate::auth::{Identity, Role, Tokens};
 use crate::model::RefusalCode;
-use crate::station::catalog::{hold_request, Author, AuthorQuery};
+use crate::station::catalog::{
+    self, hold_request, release_request, Author, AuthorQuery, CatalogError,
+};
+use crate::store::reference::Reference;
 use crate::store::Store;
 use crate::web::problem::{self, problem};
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub desk: Desk,
-    pub store: Arc<Store>,
-    pub events: Events,
-    pub metrics: Arc<Metrics>,
-    pub tokens: Arc<Tokens>,
+    pub(super) desk: Desk,
+    pub(super) store: Arc<Store>,
+    pub(super) events: Events,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) tokens: Arc<Tokens>,
 }
 
 /// Who a request authenticated as.
@@ -60,7 +63,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// A photo may be larger than other requests, up to what the decoder takes.
 const IMAGE_BODY_LIMIT: usize = (25 << 20) + (1 << 20);
 
-pub fn router(state: AppState) -> Router {
+pub(super) fn router(state: AppState) -> Router {
     // Changes to the record beyond scans, and reading it whole.
     let supervisor = Router::new()
         .route("/api/v1/products", post(import_products))
@@ -137,7 +140,7 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
 async fn supervisor_only(caller: Caller, request: Request, next: Next) -> Response {
     match caller.require(Role::Supervisor) {
         Ok(()) => next.run(request).await,
-        Err(message) => error(StatusCode::FORBIDDEN, message),
+        Err(forbidden) => error(StatusCode::FORBIDDEN, forbidden.to_string()),
     }
 }
 
@@ -145,7 +148,7 @@ async fn supervisor_only(caller: Caller, request: Request, next: Next) -> Respon
 fn station_check(identity: &Identity, station: &str) -> Result<(), Response> {
     identity
         .may_use_station(station)
-        .map_err(|message| error(StatusCode::FORBIDDEN, message))
+        .map_err(|forbidden| error(StatusCode::FORBIDDEN, forbidden.to_string()))
 }
 
 async fn not_found() -> Response {
@@ -448,57 +451,65 @@ fn respond<T: serde::Serialize>(r: Result<T, Response>) -> Response {
     }
 }
 
+/// Runs a reference operation on the site's own records off the async
+/// threads.
+async fn on_records<T: serde::Serialize + Send + 'static>(
+    state: AppState,
+    f: impl FnOnce(SiteRecords<'_>) -> Result<T, CatalogError> + Send + 'static,
+) -> Response {
+    respond(blocking(move || f(SiteRecords(&state.store))).await)
+}
+
 async fn products(State(state): State<AppState>) -> Response {
-    respond(blocking(move || catalog::products(&state.store)).await)
+    on_records(state, |r| catalog::products(&r)).await
 }
 
 async fn holds(State(state): State<AppState>) -> Response {
-    respond(blocking(move || catalog::holds(&state.store)).await)
+    on_records(state, |r| catalog::holds(&r)).await
 }
 
 async fn pick_lists(State(state): State<AppState>) -> Response {
-    respond(blocking(move || catalog::pick_lists(&state.store)).await)
-}
-
-fn by_refused(identity: &Identity) -> Response {
-    error(
-        StatusCode::BAD_REQUEST,
-        crate::auth::by_refused(&identity.name),
-    )
+    on_records(state, |r| catalog::pick_lists(&r)).await
 }
 
 async fn import_products(
-    State(state): State<AppState>,
-    axum::Extension(identity): Caller,
-    Query(q): Query<AuthorQuery>,
+    state: State<AppState>,
+    caller: Caller,
+    q: Query<AuthorQuery>,
     body: String,
 ) -> Response {
-    let author = match q.author(&identity.name, "product import") {
-        Ok(author) => author,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
-    };
-    respond(
-        blocking(move || catalog::import_products(&state.store, &body, &author))
-            .await
-            .map(|n| json!({ "imported": n })),
-    )
+    import(state, caller, q, body, Reference::Products).await
 }
 
 async fn import_pick_lists(
+    state: State<AppState>,
+    caller: Caller,
+    q: Query<AuthorQuery>,
+    body: String,
+) -> Response {
+    import(state, caller, q, body, Reference::PickLists).await
+}
+
+/// An import of products or pick lists, authored by the caller.
+async fn import(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,
     Query(q): Query<AuthorQuery>,
     body: String,
+    kind: Reference,
 ) -> Response {
-    let author = match q.author(&identity.name, "pick list import") {
-        Ok(author) => author,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    let why = match kind {
+        Reference::PickLists => "pick list import",
+        _ => "product import",
     };
-    respond(
-        blocking(move || catalog::import_pick_lists(&state.store, &body, &author))
-            .await
-            .map(|n| json!({ "imported": n })),
-    )
+    let author = match q.author(&identity.name, why) {
+        Ok(author) => author,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.0),
+    };
+    on_records(state, move |r| {
+        catalog::import(&r, kind, &body, &author).map(|n| json!({ "imported": n }))
+    })
+    .await
 }
 
 async fn add_hold(
@@ -508,22 +519,13 @@ async fn add_hold(
 ) -> Response {
     let hold = match hold_request(&body, &identity.name) {
         Ok(hold) => hold,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.0),
     };
     let author = Author {
         by: identity.name.clone(),
         why: hold.reason.clone(),
     };
-    respond(blocking(move || catalog::add_hold(&state.store, hold, &author)).await)
-}
-
-/// `by` is there only to be refused: the author is the token's.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReleaseBody {
-    #[serde(default)]
-    by: Option<String>,
-    why: String,
+    on_records(state, move |r| catalog::add_hold(&r, hold, &author)).await
 }
 
 async fn release_hold(
@@ -532,18 +534,11 @@ async fn release_hold(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let body: ReleaseBody = match json_body(&body, "a release (say `why`)") {
-        Ok(v) => v,
-        Err(e) => return e,
+    let author = match release_request(&body, &identity.name) {
+        Ok(author) => author,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.0),
     };
-    if body.by.is_some() {
-        return by_refused(&identity);
-    }
-    let author = Author {
-        by: identity.name.clone(),
-        why: body.why,
-    };
-    respond(blocking(move || catalog::release_hold(&state.store, &id, &author)).await)
+    on_records(state, move |r| catalog::release_hold(&r, &id, &author)).await
 }
 
 #[derive(Deserialize)]

@@ -14,25 +14,25 @@ use crate::station::{Context, Mode};
 #[serde(deny_unknown_fields)]
 pub struct ContextPatch {
     #[serde(default, with = "patch")]
-    pub mode: Option<Option<Mode>>,
+    pub(super) mode: Option<Option<Mode>>,
     #[serde(default, with = "patch")]
-    pub operator: Option<Option<String>>,
+    pub(super) operator: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::object")]
-    pub supplier: Option<Option<Counterparty>>,
+    pub(super) supplier: Option<Option<Counterparty>>,
     #[serde(default, with = "patch")]
-    pub purchase_order: Option<Option<String>>,
+    pub(super) purchase_order: Option<Option<String>>,
     #[serde(default, with = "patch")]
-    pub despatch_advice: Option<Option<String>>,
+    pub(super) despatch_advice: Option<Option<String>>,
     #[serde(default, with = "patch")]
-    pub sscc: Option<Option<String>>,
+    pub(super) sscc: Option<Option<String>>,
     #[serde(default, with = "patch")]
-    pub order: Option<Option<String>>,
+    pub(super) order: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::object")]
-    pub customer: Option<Option<Counterparty>>,
+    pub(super) customer: Option<Option<Counterparty>>,
     #[serde(default, with = "patch")]
-    pub return_reason: Option<Option<String>>,
+    pub(super) return_reason: Option<Option<String>>,
     #[serde(default, with = "patch")]
-    pub location: Option<Option<String>>,
+    pub(super) location: Option<Option<String>>,
 }
 
 /// `absent` → None, `null` → Some(None), value → Some(Some(value)).
@@ -87,13 +87,16 @@ impl ContextPatch {
 /// Why a context change was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum ContextRefused {
+    /// The path names a station that the configuration does not have.
     #[error("there is no station {0:?} in the configuration")]
     NoStation(String),
     /// It could not be saved, so it was not made: `code` and `reason` are
     /// the plain words of `StoreError::plain`.
     #[error("the context was not changed: {reason}")]
     NotSaved {
+        /// `disk_full` or `store_error`, as the API's problem document says it.
         code: RefusalCode,
+        /// What the person is told.
         reason: &'static str,
     },
 }

@@ -9,11 +9,11 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct Correction {
     #[serde(default)]
-    pub origin: Option<String>,
-    pub seq: u64,
-    pub reason: String,
+    pub(super) origin: Option<String>,
+    pub(super) seq: u64,
+    pub(super) reason: String,
     #[serde(default)]
-    pub operator: Option<String>,
+    pub(super) operator: Option<String>,
     /// Who asks: the name of the API token (never from the body).
     #[serde(skip)]
     pub author: String,

@@ -67,6 +67,8 @@ pub struct Desk {
     jobs: mpsc::Sender<Job>,
 }
 
+/// The desk has stopped (the daemon is shutting down): the request was not
+/// decided and nothing was recorded.
 #[derive(Debug, thiserror::Error)]
 #[error("scantrail is shutting down; the scan was not recorded")]
 pub struct Closed;
@@ -122,7 +124,7 @@ impl Desk {
         (Desk { jobs: tx }, task)
     }
 
-    pub async fn scan(&self, request: ScanRequest) -> Result<Answer, Closed> {
+    pub(super) async fn scan(&self, request: ScanRequest) -> Result<Answer, Closed> {
         self.submit(request).await?.await.map_err(|_| Closed)
     }
 
@@ -137,7 +139,7 @@ impl Desk {
         Ok(rx)
     }
 
-    pub async fn contexts(&self) -> Result<Vec<(String, Context)>, Closed> {
+    pub(super) async fn contexts(&self) -> Result<Vec<(String, Context)>, Closed> {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::Contexts(tx))
@@ -146,7 +148,7 @@ impl Desk {
         rx.await.map_err(|_| Closed)
     }
 
-    pub async fn patch_context(
+    pub(super) async fn patch_context(
         &self,
         station: String,
         patch: ContextPatch,
@@ -159,7 +161,7 @@ impl Desk {
         rx.await.map_err(|_| Closed)
     }
 
-    pub async fn correct(
+    pub(super) async fn correct(
         &self,
         correction: Correction,
     ) -> Result<Result<Movement, String>, Closed> {

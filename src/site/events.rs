@@ -11,28 +11,28 @@ use crate::model::{Movement, RefusalCode};
 use crate::station::Refusal;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Event {
+pub(super) struct Event {
     /// `accepted`, `refused` or `context`.
     pub kind: &'static str,
-    pub station: String,
+    pub(super) station: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    pub(super) source: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub seq: Option<u64>,
+    pub(super) seq: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub movement_kind: Option<&'static str>,
+    pub(super) movement_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gtin: Option<String>,
+    pub(super) gtin: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub lot: Option<String>,
+    pub(super) lot: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub serial: Option<String>,
+    pub(super) serial: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<RefusalCode>,
+    pub(super) code: Option<RefusalCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub(super) message: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<WarningOut>,
+    pub(super) warnings: Vec<WarningOut>,
 }
 
 impl Event {
@@ -52,7 +52,7 @@ impl Event {
         }
     }
 
-    pub fn accepted(station: &str, m: &Movement, warnings: &[WarningOut]) -> Event {
+    pub(super) fn accepted(station: &str, m: &Movement, warnings: &[WarningOut]) -> Event {
         Event {
             seq: Some(m.seq),
             movement_kind: Some(m.body.kind.name()),
@@ -64,7 +64,7 @@ impl Event {
         }
     }
 
-    pub fn refused(request: &ScanRequest, refusal: &Refusal) -> Event {
+    pub(super) fn refused(request: &ScanRequest, refusal: &Refusal) -> Event {
         Event {
             source: Some(request.source.clone()),
             code: Some(refusal.code),
@@ -73,7 +73,7 @@ impl Event {
         }
     }
 
-    pub fn context(request: &ScanRequest, message: &str) -> Event {
+    pub(super) fn context(request: &ScanRequest, message: &str) -> Event {
         Event {
             source: Some(request.source.clone()),
             message: Some(message.to_owned()),
@@ -87,16 +87,16 @@ impl Event {
 pub struct Events(broadcast::Sender<Event>);
 
 impl Events {
-    pub fn new() -> Events {
+    pub(super) fn new() -> Events {
         Events(broadcast::channel(1024).0)
     }
 
-    pub fn send(&self, event: Event) {
+    pub(super) fn send(&self, event: Event) {
         // No listener is fine: nobody is watching.
         let _ = self.0.send(event);
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    pub(super) fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.0.subscribe()
     }
 }

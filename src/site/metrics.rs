@@ -73,11 +73,11 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn accepted(&self) {
+    pub(super) fn accepted(&self) {
         self.accepted.inc();
     }
 
-    pub fn rejected(&self, code: RefusalCode) {
+    pub(super) fn rejected(&self, code: RefusalCode) {
         self.rejected
             .get_or_create(&Reason {
                 reason: code.as_str().to_owned(),
@@ -85,11 +85,11 @@ impl Metrics {
             .inc();
     }
 
-    pub fn decided(&self, d: Duration) {
+    pub(super) fn decided(&self, d: Duration) {
         self.decide.observe(d.as_secs_f64());
     }
 
-    pub fn committed(&self, d: Duration) {
+    pub(super) fn committed(&self, d: Duration) {
         self.commit.observe(d.as_secs_f64());
     }
 

@@ -33,8 +33,12 @@ use scan_request::ScanRequest;
 
 /// Where the daemon keeps its store and listens.
 pub struct Options {
+    /// The site's configuration, as read and checked from its file.
     pub config: Config,
+    /// The store's directory (`data_dir`, or `--data`); created on first start.
     pub data_dir: PathBuf,
+    /// The address the HTTP API listens on (`[http] listen`, or `--listen`);
+    /// port 0 lets the system choose.
     pub listen: String,
 }
 

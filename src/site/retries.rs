@@ -25,8 +25,8 @@ const REMEMBERED: usize = 100_000;
 /// A scan id as the device that sent it owns it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ScanKey {
-    pub device: String,
-    pub scan_id: String,
+    pub(super) device: String,
+    pub(super) scan_id: String,
 }
 
 /// What makes two sends "the same scan": station, data and operator.
@@ -37,7 +37,7 @@ pub fn fingerprint(station: &str, raw: &[u8], operator: Option<&str>) -> u64 {
 }
 
 #[derive(Default)]
-pub struct Retries {
+pub(super) struct Retries {
     answered: HashMap<ScanKey, (u64, Answer)>,
     order: VecDeque<ScanKey>,
     /// Scans being decided or committed, with the retries waiting for them.

@@ -8,22 +8,22 @@ use super::retries::ScanKey;
 /// One scan for the desk, from a serial scanner or a handheld.
 #[derive(Debug, Clone)]
 pub struct ScanRequest {
-    pub station: String,
+    pub(super) station: String,
     /// Exactly as the device sent it.
     pub raw: Vec<u8>,
     /// What the parser reads (a vendor label ID mapped to AIM); `None` when
     /// it is `raw` itself.
     pub frame: Option<Vec<u8>>,
-    pub substitute: Option<u8>,
+    pub(super) substitute: Option<u8>,
     /// The device profile, or `http` for handhelds.
     pub device_profile: String,
     /// The port or handheld id, for the event stream.
     pub source: String,
-    pub operator: Option<String>,
+    pub(super) operator: Option<String>,
     /// A handheld's id for this scan, unique per `source`: a retry gets
     /// the first answer (see `retries`).
     pub scan_id: Option<String>,
-    pub time: DateTime<Utc>,
+    pub(super) time: DateTime<Utc>,
 }
 
 impl ScanRequest {

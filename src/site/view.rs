@@ -20,15 +20,15 @@ pub struct Pending {
 }
 
 impl Pending {
-    pub fn add(&mut self, ticket: u64, movement: NewMovement) {
+    pub(super) fn add(&mut self, ticket: u64, movement: NewMovement) {
         self.movements.push((ticket, movement));
     }
 
-    pub fn remove(&mut self, ticket: u64) {
+    pub(super) fn remove(&mut self, ticket: u64) {
         self.movements.retain(|(t, _)| *t != ticket);
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.movements.is_empty()
     }
 
@@ -37,9 +37,9 @@ impl Pending {
     }
 }
 
-pub struct StoreView<'a> {
-    pub store: &'a Store,
-    pub pending: &'a Pending,
+pub(super) struct StoreView<'a> {
+    pub(super) store: &'a Store,
+    pub(super) pending: &'a Pending,
 }
 
 fn err(e: impl std::fmt::Display) -> ViewError {

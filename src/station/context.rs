@@ -40,25 +40,36 @@ impl Default for Policies {
     }
 }
 
+/// Whether a rule with a choice refuses the scan or accepts it with a warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strictness {
+    /// Refuse the scan with a bad read.
     Refuse,
+    /// Accept the scan and add a warning to its answer.
     Warn,
 }
 
+/// What a pick of a later-expiring lot does while an earlier-expiring lot is in
+/// stock (first expired, first out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Fefo {
+    /// Refuse the pick.
     Refuse,
+    /// Accept it with a `fefo` warning.
     Warn,
+    /// Do not check.
     Off,
 }
 
+/// Where a return puts the goods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ReturnsTo {
+    /// In the `QUARANTINE` location, not pickable until quality releases them.
     Quarantine,
+    /// Back at the station's location, pickable at once.
     Stock,
 }
 
@@ -75,9 +86,13 @@ pub struct Context {
     pub mode: Option<Mode>,
     /// Overrides the configured location after a (414) barcode.
     pub location: Option<String>,
+    /// The operator signed in by a badge (`OP:alice`) or the handheld; recorded
+    /// in each movement.
     pub operator: Option<String>,
     /// Receiving: who the goods come from (412 sets the GLN).
     pub supplier: Counterparty,
+    /// Receiving: the purchase order the goods arrive against (set from a
+    /// handheld).
     pub purchase_order: Option<String>,
     /// Receiving: the despatch advice / GSIN (402).
     pub despatch_advice: Option<String>,
@@ -87,6 +102,8 @@ pub struct Context {
     pub order: Option<String>,
     /// Dispatching or returning: the customer (410 sets the GLN).
     pub customer: Counterparty,
+    /// Returning: why the goods came back; a return is refused until one is
+    /// set.
     pub return_reason: Option<String>,
     /// The last movement this station recorded, for `CMD:VOID`.
     pub last_movement: Option<MovementId>,
@@ -96,8 +113,11 @@ pub struct Context {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
+    /// Receiving: scans are receipts (or transfers in from an own site).
     Receive,
+    /// Dispatching: scans are picks against the open order.
     Dispatch,
+    /// Returning: scans are returns from a customer.
     Return,
 }
 
@@ -112,7 +132,7 @@ impl From<StationMode> for Mode {
 }
 
 impl Mode {
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Mode::Receive => "receive",
             Mode::Dispatch => "dispatch",
@@ -128,7 +148,10 @@ pub enum Command {
     Close,
     /// Record a correction reversing this station's last movement.
     Void,
+    /// `MODE:RECEIVE`, `MODE:DISPATCH` or `MODE:RETURN`: switch the station's
+    /// mode.
     SwitchMode(Mode),
+    /// `SIGNOUT`: the operator leaves; later scans carry no operator.
     SignOut,
 }
 

@@ -17,31 +17,58 @@ use crate::model::{Balance, Kind, Movement, MovementId, NewMovement, Quantity, S
 /// Movements are named `origin:seq`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CorrectionRefused {
+    /// The request gave no reason (or only spaces).
     #[error("a correction needs a reason")]
     NoReason,
+    /// The movement named is itself a correction: an undo is never undone.
     #[error("movement {id} is itself a correction and cannot be corrected; record the movement again if it was right")]
-    OfACorrection { id: String },
+    OfACorrection {
+        /// The movement named, `origin:seq`.
+        id: String,
+    },
+    /// Another correction of the same movement is being committed right now.
     #[error("movement {id} is being corrected right now; it can be corrected only once")]
-    BeingCorrected { id: String },
+    BeingCorrected {
+        /// The movement named, `origin:seq`.
+        id: String,
+    },
+    /// The movement was corrected before.
     #[error("movement {id} was already corrected by {by}; a movement can be corrected only once")]
-    AlreadyCorrected { id: String, by: String },
+    AlreadyCorrected {
+        /// The movement named, `origin:seq`.
+        id: String,
+        /// The correction that already undid it, `origin:seq`.
+        by: String,
+    },
     /// The unit moved after the movement: the later one is voided first.
     #[error("serial {serial} has moved since movement {id}: void {later} first")]
     MovedSince {
+        /// The serialised unit concerned.
         serial: String,
+        /// The movement named, `origin:seq`.
         id: String,
+        /// The unit's later movement to correct first, `origin:seq`.
         later: String,
     },
     /// Any other break of the unit's history (`serial_history::Violation`).
     #[error("movement {id} cannot be corrected: {violation}")]
-    History { id: String, violation: String },
+    History {
+        /// The movement named, `origin:seq`.
+        id: String,
+        /// The rule it would break, in words.
+        violation: String,
+    },
     /// `what` is the lot (or stock) and GTIN, `on_hand` the balance with
     /// its unit.
     #[error("correcting movement {id} would take {what} below zero at {location} ({on_hand} on hand): correct what left since first")]
     BelowZero {
+        /// The movement named, `origin:seq`.
         id: String,
+        /// The lot (or the stock of a GTIN without lot) and its GTIN, in words.
         what: String,
+        /// The location whose balance would go negative.
         location: String,
+        /// The balance there now, with its unit.
         on_hand: String,
     },
 }

@@ -9,10 +9,14 @@ enum Envelope<T> {
     V1(T),
 }
 
+/// The stored bytes of a reference record or station context: postcard inside
+/// the newest envelope version.
 pub fn encode<T: Serialize>(record: &T) -> Vec<u8> {
     postcard::to_stdvec(&Envelope::V1(record)).expect("reference records are plain data")
 }
 
+/// A record back from its stored bytes; the error says what to do when they
+/// come from a newer scantrail or are damaged.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     match postcard::from_bytes::<Envelope<T>>(bytes) {
         Ok(Envelope::V1(record)) => Ok(record),

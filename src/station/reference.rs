@@ -16,14 +16,19 @@ use crate::model::Counterparty;
 pub enum Owner {
     /// The site with this id.
     Site(String),
+    /// Head office: the record arrives by sync and only head office changes it.
     HeadOffice,
 }
 
 /// Who changed a record, when and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
+    /// Who made the change: the authenticated token's name, at the site or
+    /// at head office.
     pub by: String,
+    /// When the change was made (the clock of whoever made it).
     pub at: DateTime<Utc>,
+    /// Why, as the person gave it (an import's `why`, a hold's reason).
     pub why: String,
 }
 
@@ -31,32 +36,48 @@ pub struct Change {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Tracking {
+    /// No tracking beyond the GTIN.
     #[default]
     None,
+    /// Every unit's barcode must carry a batch/lot (AI 10).
     Lot,
+    /// Every unit's barcode must carry a serial (AI 21).
     Serial,
+    /// Every unit's barcode must carry both a lot and a serial.
     LotAndSerial,
 }
 
 impl Tracking {
+    /// True when a scan of this product must carry a lot.
     pub fn needs_lot(self) -> bool {
         matches!(self, Tracking::Lot | Tracking::LotAndSerial)
     }
 
+    /// True when a scan of this product must carry a serial: each unit is then
+    /// tracked alone.
     pub fn needs_serial(self) -> bool {
         matches!(self, Tracking::Serial | Tracking::LotAndSerial)
     }
 }
 
+/// A product of the product master: what the rules need to know about a GTIN.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {
     /// 14 digits, check digit verified.
     pub gtin: String,
+    /// The product's name for screens and reports.
     pub description: String,
+    /// What its barcodes must carry (lot, serial, both, neither).
     pub tracking: Tracking,
+    /// Warranty length from the sale (calendar months): the warranty report
+    /// reads it; `None` for no warranty.
     pub warranty_months: Option<u32>,
+    /// Shelf life from production, in days, as the master gives it; `None` when
+    /// unknown. Kept for reports; the rules read the expiry date itself.
     pub shelf_life_days: Option<u32>,
+    /// Whether head office or this site may change the record.
     pub owner: Owner,
+    /// Who last changed it, when and why.
     pub change: Change,
 }
 
@@ -64,8 +85,11 @@ pub struct Product {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldKind {
+    /// A site's own quarantine: the site adds and releases it.
     #[default]
     Hold,
+    /// A recall, usually from head office: the goods must be found and kept,
+    /// wherever they went.
     Recall,
 }
 
@@ -73,23 +97,36 @@ pub enum HoldKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HoldScope {
+    /// These lots of the GTIN.
     Lots(Vec<String>),
+    /// Serials of the GTIN in this range, inclusive.
     Serials(SerialRange),
 }
 
+/// A hold or recall: units of a GTIN that may not be dispatched while it is
+/// active.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
+    /// Unique id (e.g. `R-17`), as given when it was issued.
     pub id: String,
+    /// Quarantine hold or recall.
     pub kind: HoldKind,
+    /// The GTIN it covers, 14 digits.
     pub gtin: String,
+    /// Which lots or serials of the GTIN it covers.
     pub scope: HoldScope,
+    /// Why, shown to the picker whose scan it refuses.
     pub reason: String,
+    /// Head office's (released only there) or this site's.
     pub owner: Owner,
+    /// Who issued it, when and why.
     pub created: Change,
+    /// Who released it, when and why; `None` while it is active.
     pub released: Option<Change>,
 }
 
 impl Hold {
+    /// True while the hold is not released: its units may not be dispatched.
     pub fn is_active(&self) -> bool {
         self.released.is_none()
     }
@@ -173,18 +210,24 @@ impl SerialRange {
         })
     }
 
+    /// The first serial of the range.
     pub fn from(&self) -> &str {
         &self.from
     }
 
+    /// The last serial of the range.
     pub fn to(&self) -> &str {
         &self.to
     }
 
+    /// True when the bounds are all digits: serials compare as numbers, leading
+    /// zeros ignored.
     pub fn is_numeric(&self) -> bool {
         all_digits(&self.from)
     }
 
+    /// Whether `serial` falls in the range: as a number when the range is
+    /// numeric (a non-numeric serial never does), byte by byte otherwise.
     pub fn contains(&self, serial: &str) -> bool {
         if self.is_numeric() {
             all_digits(serial)
@@ -199,18 +242,25 @@ impl SerialRange {
 /// One line of a pick list: how many of a GTIN, optionally from given lots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PickLine {
-    pub gtin: String,
+    pub(super) gtin: String,
+    /// How many units of the GTIN the order needs.
     pub quantity: u64,
     #[serde(default)]
-    pub lots: Vec<String>,
+    pub(super) lots: Vec<String>,
 }
 
+/// An order to pick at dispatch: which GTINs, how many, from which lots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PickList {
+    /// The order number, as a dispatch station's context (AI 400) names it.
     pub order: String,
+    /// The customer the goods go to: each pick's counterparty.
     pub customer: Counterparty,
+    /// The lines to pick.
     pub lines: Vec<PickLine>,
+    /// Head office's (changed only there) or this site's.
     pub owner: Owner,
+    /// Who last changed it, when and why.
     pub change: Change,
 }
 

@@ -17,9 +17,15 @@ use crate::model::{Counterparty, Documents, Kind, NewMovement, Quantity, ScanSou
 /// What the rules need to know about the station itself.
 #[derive(Debug, Clone, Copy)]
 pub struct Station<'a> {
+    /// The station's id (`[[stations]] id`).
     pub id: &'a str,
+    /// What its scans are (receive, dispatch, return): its configured mode,
+    /// unless a command switched it.
     pub mode: Mode,
+    /// The location it books goods to or from, unless its context names
+    /// another.
     pub location: &'a str,
+    /// How strictly it applies the rules that allow a choice.
     pub policies: &'a Policies,
     /// GLNs of the company's other sites: shipping to one is a transfer.
     pub own_sites: &'a [String],
@@ -35,43 +41,60 @@ pub struct ScanInput<'a> {
     pub frame: &'a [u8],
     /// The device profile's stand-in byte for GS, if any.
     pub substitute: Option<u8>,
+    /// The device profile that framed the scan (`http` for a handheld).
     pub device_profile: &'a str,
     /// Given with the scan (handheld API); else the signed-in operator.
     pub operator: Option<&'a str>,
     /// Who sent it, as authenticated: the handheld's token name or the
     /// scanner's port (`NewMovement::author`).
     pub author: &'a str,
+    /// When the device made the scan.
     pub time: DateTime<Utc>,
 }
 
 /// A refusal: a stable code for machines and words for the screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Refusal {
+    /// Stable code for machines: an API contract.
     pub code: RefusalCode,
+    /// Words for the operator's screen: what was wrong and, where it helps,
+    /// what to do.
     pub reason: String,
 }
 
 /// A policy that chose to warn rather than refuse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
+    /// Which policy warned (e.g. `unknown_gtin`, `fefo`, `expired`).
     pub code: RefusalCode,
+    /// Words for the operator's screen.
     pub message: String,
 }
 
+/// What a station makes of one scan.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
+    /// Record this movement.
     Accept {
+        /// The movement to commit.
         movement: Box<NewMovement>,
+        /// What policies that warn instead of refusing found; the scan is still
+        /// accepted.
         warnings: Vec<Warning>,
     },
+    /// Refuse the scan with a bad read; the refusal goes to the rejected-scan
+    /// log.
     Reject(Refusal),
     /// A context, command or badge barcode: the station's new context.
     SetContext {
+        /// The station's context after the barcode.
         context: Context,
+        /// What to tell the operator (e.g. `order O-1`, `operator alice`).
         message: String,
     },
     /// `CMD:VOID`: correct `context.last_movement`, then use `context`.
     Void {
+        /// The station's context once the void is recorded.
         context: Context,
     },
 }

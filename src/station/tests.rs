@@ -115,6 +115,24 @@ fn in_stock(m: &mut Memory, gtin: &str, serial: &str) {
     );
 }
 
+/// Serial S1 of the serial-tracked GTIN dispatched to City Pharmacy at `at`.
+fn dispatched(m: &mut Memory, at: DateTime<Utc>) {
+    m.serials.insert(
+        (GTIN_SERIAL.into(), "S1".into()),
+        SerialState::Dispatched {
+            to: Counterparty {
+                gln: None,
+                name: Some("City Pharmacy".into()),
+            },
+            at,
+            by: MovementId {
+                origin: "s".into(),
+                seq: 2,
+            },
+        },
+    );
+}
+
 fn lot(m: &mut Memory, gtin: &str, lot: &str, expiry: NaiveDate, units: i128) {
     m.lots.entry(gtin.into()).or_default().push(LotStock {
         lot: lot.into(),
@@ -284,19 +302,9 @@ fn dispatch_needs_an_order_and_a_serial_in_stock() {
     let r = refused(s.decide(&dispatch_context("O-1"), &site(), &serial_scan("S1")));
     assert_eq!(r.code, "not_in_stock");
     let mut view = site();
-    view.serials.insert(
-        (GTIN_SERIAL.into(), "S1".into()),
-        SerialState::Dispatched {
-            to: Counterparty {
-                gln: None,
-                name: Some("City Pharmacy".into()),
-            },
-            at: Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
-            by: MovementId {
-                origin: "s".into(),
-                seq: 2,
-            },
-        },
+    dispatched(
+        &mut view,
+        Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0).unwrap(),
     );
     let r = refused(s.decide(&dispatch_context("O-1"), &view, &serial_scan("S1")));
     assert_eq!(r.code, "already_dispatched");
@@ -484,20 +492,7 @@ fn returns_need_a_dispatched_serial_and_a_reason() {
         refused(s.decide(&ctx, &view, &serial_scan("S1"))).code,
         "not_dispatched"
     );
-    view.serials.insert(
-        (GTIN_SERIAL.into(), "S1".into()),
-        SerialState::Dispatched {
-            to: Counterparty {
-                gln: None,
-                name: Some("City Pharmacy".into()),
-            },
-            at: now(),
-            by: MovementId {
-                origin: "s".into(),
-                seq: 2,
-            },
-        },
-    );
+    dispatched(&mut view, now());
     assert_eq!(
         refused(s.decide(&Context::default(), &view, &serial_scan("S1"))).code,
         "no_return_reason"

@@ -25,7 +25,9 @@ pub type ViewResult<T> = Result<T, ViewError>;
 /// A lot with stock on hand that can be picked (quarantine excluded).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotStock {
+    /// The batch/lot; "" for stock scanned without a lot.
     pub lot: String,
+    /// The lot's earliest expiry any of its movements carried, if any did.
     pub expiry: Option<NaiveDate>,
     /// Units on hand across the site's pickable locations.
     pub units: i128,
@@ -45,7 +47,11 @@ impl LotStock {
     }
 }
 
+/// What the station rules may read about the site: products, serial states,
+/// stock by lot, holds and pick lists. The daemon's view reads the store plus
+/// the movements still being committed; tests use plain data.
 pub trait View {
+    /// The product master's record of this GTIN, if it knows it.
     fn product(&self, gtin: &str) -> ViewResult<Option<Product>>;
     /// The serial's current state, from its last movement.
     fn serial_state(&self, gtin: &str, serial: &str) -> ViewResult<Option<SerialState>>;
@@ -53,6 +59,7 @@ pub trait View {
     fn lots_on_hand(&self, gtin: &str) -> ViewResult<Vec<LotStock>>;
     /// Holds and recalls of this GTIN that are not released.
     fn active_holds(&self, gtin: &str) -> ViewResult<Vec<Hold>>;
+    /// The pick list of this order, if it was imported or published.
     fn pick_list(&self, order: &str) -> ViewResult<Option<PickList>>;
     /// Units of this GTIN already dispatched against the order.
     fn picked_units(&self, order: &str, gtin: &str) -> ViewResult<i128>;

@@ -49,8 +49,32 @@ pub fn recompute(m: &Movement) -> Hash {
     movement_hash(&m.origin, m.seq, &m.prev_hash, &m.body)
 }
 
-pub fn recompute_rejection(r: &Rejection) -> Hash {
+pub(super) fn recompute_rejection(r: &Rejection) -> Hash {
     rejection_hash(&r.origin, r.seq, &r.prev_hash, &r.body)
+}
+
+/// A link as ingest checks it: (seq, prev_hash, hash, origin, whether
+/// the content still hashes to `hash`).
+pub type Link<'a> = (u64, Hash, Hash, &'a str, bool);
+
+/// An entry of a hash chain (a movement or a rejection) as its link.
+pub trait Chained {
+    /// This entry's link.
+    fn link(&self) -> Link<'_>;
+}
+
+impl Chained for Movement {
+    fn link(&self) -> Link<'_> {
+        let intact = recompute(self) == self.hash;
+        (self.seq, self.prev_hash, self.hash, &self.origin, intact)
+    }
+}
+
+impl Chained for Rejection {
+    fn link(&self) -> Link<'_> {
+        let intact = recompute_rejection(self) == self.hash;
+        (self.seq, self.prev_hash, self.hash, &self.origin, intact)
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::chain;
+use super::chain::{self, Chained};
 use super::committer::Sink;
 use super::derived;
 use super::envelope::{Head, Stored};
@@ -40,16 +40,24 @@ fn tag(log: Log) -> u8 {
 /// One origin's batch for `ingest_many`.
 #[derive(Debug, Clone)]
 pub struct Incoming {
+    /// The site the entries come from, as authenticated at head office.
     pub origin: String,
+    /// A run of one of the origin's logs, in seq order.
     pub entries: Entries,
+    /// When head office received the batch (its own clock), kept beside the
+    /// entries.
     pub received_at: DateTime<Utc>,
 }
 
 /// A batch taken: where the origin's log now ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingested {
+    /// Where the origin's log now ends: head office's acknowledgement.
     pub head: Head,
+    /// Entries written for the first time.
     pub new: usize,
+    /// Entries head office already held with the same content (a resend after a
+    /// lost answer): absorbed, not counted twice.
     pub duplicates: usize,
     /// New corrections of a movement that was already corrected: taken
     /// (the site recorded them; history is not refused) but named, so
@@ -60,30 +68,63 @@ pub struct Ingested {
 /// Why a batch was refused; nothing of it was written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
+    /// An entry names another origin than the authenticated site's: a site may
+    /// only write its own.
     #[error("seq {seq} names origin {found}, not {expected}")]
     WrongOrigin {
+        /// The entry's seq.
         seq: u64,
+        /// The origin the entry names.
         found: String,
+        /// The authenticated site.
         expected: String,
     },
+    /// An entry's hash does not match its content.
     #[error("seq {seq}: its content does not match its hash")]
-    BadHash { seq: u64 },
+    BadHash {
+        /// The entry's seq.
+        seq: u64,
+    },
+    /// A seq head office already holds arrived with other content: history was
+    /// rewritten at the site.
     #[error("seq {seq} is held already with different content: history was rewritten at the site")]
-    Conflict { seq: u64, held: Hash, sent: Hash },
+    Conflict {
+        /// The seq held twice.
+        seq: u64,
+        /// The hash head office holds for it.
+        held: Hash,
+        /// The hash the site sent.
+        sent: Hash,
+    },
+    /// An entry's `prev_hash` is not the hash of the entry before it.
     #[error("seq {seq} does not link to the entry before it")]
-    BrokenLink { seq: u64 },
+    BrokenLink {
+        /// The entry whose link is broken.
+        seq: u64,
+    },
+    /// The batch starts past the next expected seq (head office holds less,
+    /// e.g. restored from an old copy): the site rewinds to `expected`.
     #[error("the batch starts at seq {first}, but the next expected seq is {expected}")]
-    Gap { first: u64, expected: u64 },
+    Gap {
+        /// The batch's first seq.
+        first: u64,
+        /// The seq head office needs next.
+        expected: u64,
+    },
+    /// The batch skips or repeats a seq inside itself.
     #[error("the batch is not in consecutive seq order at seq {seq}")]
-    NotConsecutive { seq: u64 },
+    NotConsecutive {
+        /// Where the order breaks.
+        seq: u64,
+    },
 }
 
 /// When a batch arrived, kept beside the movements (whose hash covers only
 /// what the site recorded).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
-    pub last_seq: u64,
-    pub received_at: DateTime<Utc>,
+    pub(super) last_seq: u64,
+    pub(super) received_at: DateTime<Utc>,
 }
 
 fn receipt_key(origin: &str, log: Log, seq: u64) -> Vec<u8> {
@@ -123,40 +164,12 @@ pub struct Checked {
     pub duplicates: usize,
 }
 
-/// One entry's place in its chain, as ingest checks it.
-#[derive(Debug, Clone, Copy)]
-pub struct Link<'a> {
-    pub seq: u64,
-    pub prev: Hash,
-    pub hash: Hash,
-    pub origin: &'a str,
-    /// Its content hashes to `hash` (`chain::recompute`).
-    pub sealed: bool,
-}
-
-/// The links of a batch's entries, each one's hash recomputed.
-pub fn links(entries: &Entries) -> Vec<Link<'_>> {
+/// The links of a batch's entries (`chain::Chained`), each one's hash
+/// recomputed.
+pub fn links(entries: &Entries) -> Vec<chain::Link<'_>> {
     match entries {
-        Entries::Movements(v) => v
-            .iter()
-            .map(|m| Link {
-                seq: m.seq,
-                prev: m.prev_hash,
-                hash: m.hash,
-                origin: m.origin.as_str(),
-                sealed: chain::recompute(m) == m.hash,
-            })
-            .collect(),
-        Entries::Rejections(v) => v
-            .iter()
-            .map(|r| Link {
-                seq: r.seq,
-                prev: r.prev_hash,
-                hash: r.hash,
-                origin: r.origin.as_str(),
-                sealed: chain::recompute_rejection(r) == r.hash,
-            })
-            .collect(),
+        Entries::Movements(v) => v.iter().map(Chained::link).collect(),
+        Entries::Rejections(v) => v.iter().map(Chained::link).collect(),
     }
 }
 
@@ -168,7 +181,7 @@ pub fn links(entries: &Entries) -> Vec<Link<'_>> {
 /// two backends (the embedded store and PostgreSQL) both check with this.
 pub fn check_links<E>(
     origin: &str,
-    links: &[Link<'_>],
+    links: &[chain::Link<'_>],
     start: Head,
     mut held: impl FnMut(u64) -> std::result::Result<Hash, E>,
 ) -> std::result::Result<std::result::Result<Checked, Refusal>, E> {
@@ -176,16 +189,15 @@ pub fn check_links<E>(
     let mut previous: Option<u64> = None;
     let mut first_fresh = None;
     let mut duplicates = 0;
-    for (i, link) in links.iter().enumerate() {
-        let seq = link.seq;
-        if link.origin != origin {
+    for (i, &(seq, prev, hash, named, intact)) in links.iter().enumerate() {
+        if named != origin {
             return Ok(Err(Refusal::WrongOrigin {
                 seq,
-                found: link.origin.to_owned(),
+                found: named.to_owned(),
                 expected: origin.to_owned(),
             }));
         }
-        if !link.sealed {
+        if !intact {
             return Ok(Err(Refusal::BadHash { seq }));
         }
         if seq == 0 || previous.is_some_and(|p| p.checked_add(1) != Some(seq)) {
@@ -194,11 +206,11 @@ pub fn check_links<E>(
         previous = Some(seq);
         if seq <= head.seq {
             let held = held(seq)?;
-            if held != link.hash {
+            if held != hash {
                 return Ok(Err(Refusal::Conflict {
                     seq,
                     held,
-                    sent: link.hash,
+                    sent: hash,
                 }));
             }
             duplicates += 1;
@@ -210,13 +222,10 @@ pub fn check_links<E>(
                 expected: head.seq + 1,
             }));
         }
-        if link.prev != head.hash {
+        if prev != head.hash {
             return Ok(Err(Refusal::BrokenLink { seq }));
         }
-        head = Head {
-            seq,
-            hash: link.hash,
-        };
+        head = Head { seq, hash };
         first_fresh.get_or_insert(i);
     }
     let fresh = match first_fresh {

@@ -46,7 +46,7 @@ async fn admin(State(state): State<SyncState>, mut request: Request, next: Next)
             request.extensions_mut().insert(identity);
             next.run(request).await
         }
-        Err(message) => error(StatusCode::FORBIDDEN, message),
+        Err(forbidden) => error(StatusCode::FORBIDDEN, forbidden.to_string()),
     }
 }
 
