@@ -297,7 +297,10 @@ fn a_site_through_faults_to_either_node_with_kills_loses_and_duplicates_nothing(
                     n.kill();
                     kills += 1;
                 }
-                nodes[i] = Some(hq.start());
+                let restarted = hq.start();
+                // The load balancer routes to the node that is up.
+                proxy.set_upstream(restarted.port());
+                nodes[i] = Some(restarted);
             }
             _ => {
                 // The load balancer sends the site's next requests to
