@@ -9,6 +9,11 @@
 //!   (`scantrail-dev dev-append`), then `scantrail run` with `[sync]`: time until
 //!   head office holds the last one.
 //!
+//! - `--postgres ADMIN_URL` (both): the same run twice, side by side: head
+//!   office on its embedded store, then on PostgreSQL (a fresh database
+//!   made through `ADMIN_URL`, e.g. postgres://postgres@127.0.0.1/test,
+//!   dropped after).
+//!
 //! `cargo run --release --example sync_bench -- ingest --sites 50 --per-site 4000`
 
 use std::io::{BufRead, BufReader};
@@ -64,10 +69,13 @@ fn token(site: &str) -> String {
     format!("{site}-bench-token")
 }
 
-fn start_hq(dir: &Path, sites: &[String]) -> (Child, String, PathBuf) {
+fn start_hq(dir: &Path, sites: &[String], database: Option<&str>) -> (Child, String, PathBuf) {
     let (ca, _, _) = pki(dir);
     let mut text =
         "data_dir = \"hq-data\"\n[hq]\nlisten = \"127.0.0.1:0\"\ncert = \"cert.pem\"\nkey = \"key.pem\"\nrequests_per_second = 100000\n".to_owned();
+    if let Some(url) = database {
+        text.push_str(&format!("database = \"{url}\"\n"));
+    }
     for s in sites {
         text.push_str(&format!(
             "[[sites]]\nid = \"{s}\"\ntoken_sha256 = \"{}\"\n",
@@ -125,6 +133,62 @@ fn chain_of(site: &str, n: u64, spread: bool, salt: u64) -> Vec<Movement> {
             m
         })
         .collect()
+}
+
+/// Runs `sql` on `url` (simple protocol).
+fn sql(url: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {url}: {e}"));
+        tokio::spawn(connection);
+        client
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    });
+}
+
+/// The backends to run: the embedded store, and with `--postgres
+/// ADMIN_URL` also a fresh database: (name, database URL), and the
+/// database to drop after.
+fn backends(args: &[String]) -> Vec<(&'static str, Option<String>)> {
+    let mut out = vec![("embedded", None)];
+    if let Some(admin) = args
+        .iter()
+        .position(|a| a == "--postgres")
+        .and_then(|i| args.get(i + 1))
+    {
+        let name = format!("scantrail_bench_{}", std::process::id());
+        sql(
+            admin,
+            &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"),
+        );
+        let (base, _) = admin
+            .rsplit_once('/')
+            .expect("the admin URL names a database");
+        out.push(("postgres", Some(format!("{base}/{name}"))));
+    }
+    out
+}
+
+/// Drops the bench's database (see `backends`).
+fn drop_database(args: &[String], url: &str) {
+    if let Some(admin) = args
+        .iter()
+        .position(|a| a == "--postgres")
+        .and_then(|i| args.get(i + 1))
+    {
+        let name = url.rsplit_once('/').map(|(_, n)| n).unwrap_or_default();
+        sql(
+            admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        );
+    }
 }
 
 fn arg(args: &[String], name: &str, default: u64) -> u64 {
@@ -188,14 +252,34 @@ fn ingest(args: &[String]) {
         return;
     }
 
-    let (mut hq, url, ca) = start_hq(tmp.path(), &sites);
+    for (name, database) in backends(args) {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (mut hq, url, ca) = start_hq(&dir, &sites, database.as_deref());
+        let secs = upload(&chains, &sites, batch, &url, &ca);
+        println!(
+            "hq ({name}) over HTTPS: {total} movements from {sites_n} sites (batches of {batch}) in {secs:.2} s = {:.0} movements/s",
+            total as f64 / secs
+        );
+        let _ = hq.kill();
+        let _ = hq.wait();
+        if let Some(url) = database {
+            drop_database(args, &url);
+        }
+    }
+}
+
+/// Every site's chain uploaded by its own thread, one batch in flight
+/// each: the seconds it took.
+fn upload(chains: &[Vec<Movement>], sites: &[String], batch: usize, url: &str, ca: &Path) -> f64 {
     let started = Instant::now();
     let threads: Vec<_> = chains
-        .into_iter()
-        .zip(sites.clone())
+        .iter()
+        .cloned()
+        .zip(sites.to_vec())
         .map(|(chain, site)| {
-            let url = url.clone();
-            let ca = ca.clone();
+            let url = url.to_owned();
+            let ca = ca.to_owned();
             std::thread::spawn(move || {
                 let agent =
                     scantrail::sync::tls::agent(Some(&ca), Duration::from_secs(120)).unwrap();
@@ -224,21 +308,25 @@ fn ingest(args: &[String]) {
     for t in threads {
         t.join().unwrap();
     }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "hq over HTTPS: {total} movements from {sites_n} sites (batches of {batch}) in {secs:.2} s = {:.0} movements/s",
-        total as f64 / secs
-    );
-    let _ = hq.kill();
-    let _ = hq.wait();
+    started.elapsed().as_secs_f64()
 }
 
 fn catchup(args: &[String]) {
+    for (name, database) in backends(args) {
+        let tmp = tempfile::tempdir().unwrap();
+        println!("head office on {name}:");
+        catchup_on(args, tmp.path(), database.as_deref());
+        if let Some(url) = database {
+            drop_database(args, &url);
+        }
+    }
+}
+
+fn catchup_on(args: &[String], dir: &Path, database: Option<&str>) {
     let movements = arg(args, "--movements", 1_000_000);
-    let tmp = tempfile::tempdir().unwrap();
     let site = "backlog-site".to_owned();
-    let (mut hq, url, ca) = start_hq(tmp.path(), std::slice::from_ref(&site));
-    let config = tmp.path().join("site.toml");
+    let (mut hq, url, ca) = start_hq(dir, std::slice::from_ref(&site), database);
+    let config = dir.join("site.toml");
     std::fs::write(
         &config,
         format!(
@@ -304,6 +392,6 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("ingest") => ingest(&args),
         Some("catchup") => catchup(&args),
-        _ => eprintln!("usage: sync_bench ingest [--sites N] [--per-site M] [--batch B] [--direct] | catchup [--movements M]"),
+        _ => eprintln!("usage: sync_bench ingest [--sites N] [--per-site M] [--batch B] [--direct] [--postgres ADMIN_URL] | catchup [--movements M] [--postgres ADMIN_URL]"),
     }
 }

@@ -24,6 +24,11 @@ pub struct Args {
     /// Where to listen [default: `[hq] listen`] (serving only).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
+    /// Store into this PostgreSQL database, postgres://USER@HOST:PORT/DB,
+    /// instead of the embedded store [default: `[hq] database`] (serving
+    /// only).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
     /// The running head office's URL [default: https:// + `[hq] listen`].
     #[arg(long, value_name = "URL", global = true)]
     pub url: Option<String>,
@@ -63,6 +68,17 @@ pub enum Command {
         /// The site's token (its `[sync] credential`)
         token: String,
     },
+    /// Copy an embedded head-office store (head office stopped) into
+    /// PostgreSQL, checking every site's chain on the way; safe to run
+    /// again (what the database holds must match, and is kept).
+    Migrate {
+        /// The embedded store's folder (`data_dir` of hq.toml)
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        /// The database, postgres://USER@HOST:PORT/DATABASE
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -98,7 +114,13 @@ pub fn run(args: Args) -> super::Outcome {
         println!("{}", config::hash_token(token));
         return Ok(ExitCode::SUCCESS);
     }
-    let config = HqConfig::load(&args.config)?;
+    if let Some(Command::Migrate { from, to }) = &args.command {
+        return migrate(from, to);
+    }
+    let mut config = HqConfig::load(&args.config)?;
+    if args.database.is_some() {
+        config.hq.database = args.database.clone();
+    }
     let Some(command) = args.command else {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -114,7 +136,7 @@ pub fn run(args: Args) -> super::Outcome {
         args.token.as_deref(),
     )?;
     match command {
-        Command::HashToken { .. } => {}
+        Command::HashToken { .. } | Command::Migrate { .. } => {}
         Command::Status { json } => {
             let sites: Vec<SiteStatus> = client.get(path::SITES)?;
             if json {
@@ -281,4 +303,18 @@ fn refuse_by(by: Option<&str>) -> anyhow::Result<()> {
         ),
         None => Ok(()),
     }
+}
+
+/// `scantrail hq migrate`: the copy, and what it did in one line.
+fn migrate(from: &std::path::Path, to: &str) -> super::Outcome {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let c = runtime.block_on(crate::hq::migrate::migrate(from, to, "hq"))?;
+    println!(
+        "copied {} sites: {} movements new, {} already there; {} rejected scans new, {} already there; {} published records",
+        c.sites, c.movements_new, c.movements_held, c.rejections_new, c.rejections_held, c.published
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -18,25 +18,21 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ingester::Ingester;
 use super::publish::{self, Published};
-use super::sites::Sites;
+use super::storage::Storage;
 use crate::auth::{Identity, Role, Tokens};
-use crate::model::Entries;
-use crate::model::{Kind, RefusalCode};
+use crate::model::{Entries, Kind};
 use crate::station::catalog::{self, Author, AuthorQuery, CatalogError};
 use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
 use crate::store::reference::Reference;
-use crate::store::Store;
 use crate::sync::protocol::{self, path, reference_from_segment, Ack, Batch, Limits};
 use crate::web::problem::{problem, problem_with};
 
 #[derive(Clone)]
 pub(super) struct HqState {
-    pub(super) store: Arc<Store>,
-    pub(super) ingester: Ingester,
-    pub(super) sites: Arc<Sites>,
+    /// The embedded store or PostgreSQL.
+    pub(super) storage: Arc<Storage>,
     pub(super) tokens: Arc<Tokens>,
     pub(super) configured_sites: Arc<Vec<String>>,
     pub(super) limits: Limits,
@@ -113,12 +109,9 @@ async fn health(State(state): State<HqState>) -> Response {
             false
         }
     };
-    // The store's failure in plain words; the details are in the log.
-    let store = match state.store.failure().map(|e| e.plain().0) {
-        None => "ok",
-        Some(RefusalCode::DiskFull) => "head office's disk is full: batches are refused until there is room again, then they resume by themselves",
-        Some(_) => "head office's store cannot write: batches are refused until it can again; see the log",
-    };
+    // The store's (or database's) failure in plain words; the details are
+    // in the log.
+    let (key, store) = state.storage.health().await;
     ok &= store == "ok";
     let status = if ok {
         StatusCode::OK
@@ -127,7 +120,7 @@ async fn health(State(state): State<HqState>) -> Response {
     };
     (
         status,
-        Json(json!({ "ok": ok, "store": store, "certificate": certificate })),
+        Json(json!({ "ok": ok, (key): store, "certificate": certificate })),
     )
         .into_response()
 }
@@ -214,11 +207,14 @@ async fn batch(
         Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
     };
     if batch.site != site {
-        state.sites.alert(
-            &site,
-            "forbidden",
-            format!("tried to upload movements of site {}", batch.site),
-        );
+        state
+            .storage
+            .alert(
+                &site,
+                "forbidden",
+                format!("tried to upload movements of site {}", batch.site),
+            )
+            .await;
         return problem(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -252,7 +248,7 @@ async fn batch(
     let mut flags = Vec::new();
     if skew.abs() > state.skew_seconds {
         let msg = format!("the site's clock is {skew} s off head office's");
-        state.sites.alert(&site, "clock_skew", msg.clone());
+        state.storage.alert(&site, "clock_skew", msg.clone()).await;
         flags.push(msg);
     }
     let newest_device_time = match &batch.entries {
@@ -263,7 +259,7 @@ async fn batch(
         let ahead = (t - received_at).num_seconds();
         if ahead > state.skew_seconds {
             let msg = format!("a device time is {ahead} s ahead of head office's clock");
-            state.sites.alert(&site, "clock_skew", msg.clone());
+            state.storage.alert(&site, "clock_skew", msg.clone()).await;
             flags.push(msg);
         }
     }
@@ -284,7 +280,7 @@ async fn batch(
     };
     let reference = batch.reference;
     let outcome = state
-        .ingester
+        .storage
         .ingest(Incoming {
             origin: site.clone(),
             entries: batch.entries,
@@ -293,23 +289,24 @@ async fn batch(
         .await;
     let ingested = match outcome {
         Err(e) => {
-            return problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "internal",
-                format!("head office could not store the batch: {e}"),
-            )
+            tracing::warn!(site, error = %e, "a batch could not be stored");
+            return e.response("store the batch");
         }
-        Ok(Err(refusal)) => return refused(&state, &site, refusal),
+        Ok(Err(refusal)) => return refused(&state, &site, refusal).await,
         Ok(Ok(i)) => i,
     };
     state
-        .sites
-        .seen(&site, reference, received_at, newest_device_time);
+        .storage
+        .seen(&site, reference, received_at, newest_device_time)
+        .await;
     if ingested.new > 0 && !stale_check.is_empty() {
-        flags.extend(stale_picks(&state, &site, reference.holds, &stale_check));
+        flags.extend(stale_picks(&state, &site, reference.holds, &stale_check).await);
     }
     for msg in &ingested.corrected_again {
-        state.sites.alert(&site, "corrected_twice", msg.clone());
+        state
+            .storage
+            .alert(&site, "corrected_twice", msg.clone())
+            .await;
         flags.push(msg.clone());
     }
     tracing::debug!(
@@ -336,12 +333,21 @@ type PickRef = (u64, String, Option<String>, Option<String>);
 
 /// Picks made while the site had not yet applied a hold head office had
 /// already issued: flagged, never refused (the scan is a fact).
-fn stale_picks(state: &HqState, site: &str, site_version: u64, picks: &[PickRef]) -> Vec<String> {
-    let current = publish::version(&state.store, Reference::Holds).unwrap_or(0);
+async fn stale_picks(
+    state: &HqState,
+    site: &str,
+    site_version: u64,
+    picks: &[PickRef],
+) -> Vec<String> {
+    let current = publish::version(&state.storage, Reference::Holds)
+        .await
+        .unwrap_or(0);
     if site_version >= current {
         return Vec::new();
     }
-    let holds: Vec<Hold> = publish::holds_since(&state.store, site_version).unwrap_or_default();
+    let holds: Vec<Hold> = publish::holds_since(&state.storage, site_version)
+        .await
+        .unwrap_or_default();
     let mut flags = Vec::new();
     for (seq, gtin, lot, serial) in picks {
         for h in holds.iter().filter(|h| h.is_active() && &h.gtin == gtin) {
@@ -350,7 +356,7 @@ fn stale_picks(state: &HqState, site: &str, site_version: u64, picks: &[PickRef]
                     "seq {seq}: picked against a stale recall list (the site had holds version {site_version}; {} covers it)",
                     h.label()
                 );
-                state.sites.alert(site, "stale_recall", msg.clone());
+                state.storage.alert(site, "stale_recall", msg.clone()).await;
                 flags.push(msg);
             }
         }
@@ -358,7 +364,7 @@ fn stale_picks(state: &HqState, site: &str, site_version: u64, picks: &[PickRef]
     flags
 }
 
-fn refused(state: &HqState, site: &str, refusal: Refusal) -> Response {
+async fn refused(state: &HqState, site: &str, refusal: Refusal) -> Response {
     let (status, code) = match &refusal {
         Refusal::Gap { .. } => (StatusCode::CONFLICT, "gap"),
         Refusal::Conflict { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "conflict"),
@@ -368,7 +374,7 @@ fn refused(state: &HqState, site: &str, refusal: Refusal) -> Response {
         Refusal::WrongOrigin { .. } => (StatusCode::FORBIDDEN, "wrong_origin"),
     };
     if status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::FORBIDDEN {
-        state.sites.alert(site, code, refusal.to_string());
+        state.storage.alert(site, code, refusal.to_string()).await;
     }
     let (expected_seq, seq) = match &refusal {
         Refusal::Gap { expected, .. } => (Some(*expected), None),
@@ -406,19 +412,25 @@ async fn reference(
             format!("no reference data called {kind:?}: products, holds or picklists"),
         );
     };
-    let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || publish::delta(&store, r, q.since)).await {
-        Ok(Ok(delta)) => {
-            ([(header::CONTENT_TYPE, protocol::POSTCARD)], delta.encode()).into_response()
-        }
-        Ok(Err(e)) => catalog_error(e.into()),
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    match publish::delta(&state.storage, r, q.since).await {
+        Ok(delta) => ([(header::CONTENT_TYPE, protocol::POSTCARD)], delta.encode()).into_response(),
+        Err(e) => catalog_error(e),
     }
 }
 
 fn catalog_error(e: CatalogError) -> Response {
     match e {
         CatalogError::Invalid(m) => problem(StatusCode::BAD_REQUEST, "bad_request", m),
+        CatalogError::Storage { message, retry } => {
+            let mut r = problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message);
+            if retry {
+                r.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(super::postgres::RETRY_AFTER_SECONDS),
+                );
+            }
+            r
+        }
         other => problem(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -428,12 +440,13 @@ fn catalog_error(e: CatalogError) -> Response {
 }
 
 /// Runs a reference operation on head office's published records off the
-/// async threads.
+/// async threads (it waits for the database there, when there is one).
 async fn on_published<T: serde::Serialize + Send + 'static>(
     state: HqState,
     f: impl FnOnce(Published<'_>) -> Result<T, CatalogError> + Send + 'static,
 ) -> Response {
-    match tokio::task::spawn_blocking(move || f(Published(&state.store))).await {
+    let handle = tokio::runtime::Handle::current();
+    match tokio::task::spawn_blocking(move || f(Published::new(&state.storage, handle))).await {
         Ok(Ok(v)) => Json(v).into_response(),
         Ok(Err(e)) => catalog_error(e),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
@@ -451,18 +464,16 @@ async fn report(
     if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    crate::report::http::handle(state.store, kind, pairs).await
+    state.storage.report(kind, pairs).await
 }
 
 async fn sites(State(state): State<HqState>, axum::Extension(identity): Caller) -> Response {
     if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
         return r;
     }
-    let s = state.clone();
-    match tokio::task::spawn_blocking(move || s.sites.status(&s.store, &s.configured_sites)).await {
-        Ok(Ok(v)) => Json(v).into_response(),
-        Ok(Err(e)) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    match state.storage.status(state.configured_sites.clone()).await {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.response("read the sites' status"),
     }
 }
 

@@ -67,6 +67,14 @@ pub struct Hq {
     /// A site clock further than this from head office's is flagged.
     #[serde(default = "Hq::default_skew")]
     pub skew_seconds: i64,
+    /// `postgres://USER@HOST:PORT/DATABASE`: store into PostgreSQL (any
+    /// number of head-office nodes may share it) instead of the embedded
+    /// store under `data_dir`. `scantrail hq --database` overrides it.
+    #[serde(default)]
+    pub database: Option<String>,
+    /// Connections this node keeps to the database at most.
+    #[serde(default = "Hq::default_database_connections")]
+    pub database_connections: usize,
 }
 
 impl Hq {
@@ -87,6 +95,9 @@ impl Hq {
     }
     fn default_skew() -> i64 {
         300
+    }
+    fn default_database_connections() -> usize {
+        16
     }
 }
 

@@ -7,8 +7,11 @@
 pub mod api;
 pub mod config;
 pub mod ingester;
+pub mod migrate;
+pub mod postgres;
 pub mod publish;
 pub mod sites;
+pub mod storage;
 pub mod tls;
 
 use std::sync::Arc;
@@ -20,15 +23,37 @@ use crate::sync::protocol::{Limits, PROTOCOL_VERSION};
 use api::HqState;
 use config::HqConfig;
 
-/// Runs head office until SIGTERM or SIGINT.
-pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()> {
-    let (tls, certificate) = tls::server_config(&config.hq.cert, &config.hq.key)?;
-    certificate.log();
+/// Opens head office's storage: the database `[hq] database` names, else
+/// the embedded store under `data_dir`.
+async fn open_storage(config: &HqConfig) -> anyhow::Result<Storage> {
+    if let Some(url) = &config.hq.database {
+        let db = postgres::Db::open(url, config.hq.database_connections, &config.hq.id)
+            .await
+            .context("cannot open head office's database")?;
+        tracing::info!(
+            connections = config.hq.database_connections,
+            "head office stores into PostgreSQL"
+        );
+        return Ok(Storage::Postgres(db));
+    }
     let store = Arc::new(
         Store::open(&config.data_dir, OpenOptions::create(config.hq.id.clone()))
             .with_context(|| format!("cannot open the store at {}", config.data_dir.display()))?,
     );
     let sites = Arc::new(Sites::open(store.clone())?);
+    Ok(Storage::Embedded {
+        ingester: ingester::Ingester::start(store.clone())
+            .context("cannot start the ingest thread")?,
+        store,
+        sites,
+    })
+}
+
+/// Runs head office until SIGTERM or SIGINT.
+pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()> {
+    let (tls, certificate) = tls::server_config(&config.hq.cert, &config.hq.key)?;
+    certificate.log();
+    let storage = Arc::new(open_storage(&config).await?);
     if config.hq.admin_token.is_some() {
         tracing::warn!(
             forms = "[hq] admin_token",
@@ -36,10 +61,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         );
     }
     let state = HqState {
-        ingester: ingester::Ingester::start(store.clone())
-            .context("cannot start the ingest thread")?,
-        store: store.clone(),
-        sites,
+        storage: storage.clone(),
         tokens: Arc::new(config.access.clone()),
         configured_sites: Arc::new(config.sites.iter().map(|s| s.id.clone()).collect()),
         limits: Limits {
@@ -62,7 +84,11 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         .connections
         .settings()
         .map_err(anyhow::Error::msg)?;
-    tracing::info!(%address, data = %config.data_dir.display(), sites = config.sites.len(), "head office is running");
+    let stored_in = match &config.hq.database {
+        Some(_) => "PostgreSQL".to_owned(),
+        None => config.data_dir.display().to_string(),
+    };
+    tracing::info!(%address, data = %stored_in, sites = config.sites.len(), "head office is running");
     // Before the line below: a SIGTERM right after it must drain, not kill.
     let shutdown = crate::shutdown::signal();
     // Tests and scripts read this line to find the port when listening on :0.
@@ -77,8 +103,9 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
     .await
     .context("the HTTPS server failed")?;
     tracing::info!("head office stopped");
-    drop(store);
+    drop(storage);
     Ok(())
 }
 
 use sites::Sites;
+use storage::Storage;

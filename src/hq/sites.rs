@@ -18,12 +18,13 @@ const TREE: &str = "hq.sites";
 /// Alerts kept per site; older ones are dropped (the log has them all).
 const KEPT_ALERTS: usize = 100;
 
+/// What head office keeps of one site.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Record {
-    reference: ReferenceVersions,
-    last_seen: Option<DateTime<Utc>>,
-    newest_device_time: Option<DateTime<Utc>>,
-    alerts: Vec<Alert>,
+pub struct Record {
+    pub reference: ReferenceVersions,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub newest_device_time: Option<DateTime<Utc>>,
+    pub alerts: Vec<Alert>,
 }
 
 pub(super) struct Sites {
@@ -44,6 +45,17 @@ impl Sites {
             store,
             records: Mutex::new(records),
         })
+    }
+
+    /// Every site's record, by site (for `scantrail hq migrate`).
+    pub fn records(&self) -> Vec<(String, Record)> {
+        let records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<(String, Record)> = records
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     fn update(&self, site: &str, f: impl FnOnce(&mut Record)) {

@@ -4,8 +4,7 @@
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use super::{bad, stock, Amount, Params, Result};
-use crate::store::Store;
+use super::{bad, stock, Amount, Params, Result, Source};
 
 /// The expiry report's question: lots expiring within `days` of `today`,
 /// optionally of one GTIN or at one location.
@@ -59,7 +58,7 @@ pub struct ExpiryReport {
     pub lots: Vec<Line>,
 }
 
-pub(super) fn run(store: &Store, q: &Query) -> Result<ExpiryReport> {
+pub(super) fn run(store: &dyn Source, q: &Query) -> Result<ExpiryReport> {
     let until = q
         .today
         .checked_add_days(Days::new(u64::from(q.days)))

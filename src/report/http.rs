@@ -20,10 +20,18 @@ fn error(status: StatusCode, message: String) -> Response {
     problem(status, code_for(status), message)
 }
 
-/// Answers `GET /api/v1/reports/{kind}` for the site and head office alike: the
-/// query pairs (`format=json|csv|table` among them) become a `Request`, the
-/// report runs on a blocking thread, and bad input is a 400 problem document.
-pub async fn handle(store: Arc<Store>, kind: String, mut pairs: Vec<(String, String)>) -> Response {
+/// The report `kind` of the store, answered as the query's `format` asks.
+pub async fn handle(store: Arc<Store>, kind: String, pairs: Vec<(String, String)>) -> Response {
+    handle_with(kind, pairs, move |request| super::run(&*store, &request)).await
+}
+
+/// The report `kind`, run by `run` on a blocking thread: head office gives
+/// its own source (its store of every site, or its database).
+pub async fn handle_with(
+    kind: String,
+    mut pairs: Vec<(String, String)>,
+    run: impl FnOnce(Request) -> super::Result<super::Report> + Send + 'static,
+) -> Response {
     let format = match pairs.iter().position(|(k, _)| k == "format") {
         Some(i) => match pairs.remove(i).1.as_str() {
             "json" => Format::Json,
@@ -51,7 +59,7 @@ pub async fn handle(store: Arc<Store>, kind: String, mut pairs: Vec<(String, Str
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    let outcome = tokio::task::spawn_blocking(move || super::run(&store, &request)).await;
+    let outcome = tokio::task::spawn_blocking(move || run(request)).await;
     match outcome {
         Ok(Ok(report)) => match format {
             Format::Json => Json(report).into_response(),
@@ -68,6 +76,12 @@ pub async fn handle(store: Arc<Store>, kind: String, mut pairs: Vec<(String, Str
                 .into_response(),
         },
         Ok(Err(ReportError::BadInput(e))) => error(StatusCode::BAD_REQUEST, e),
+        Ok(Err(ReportError::Unavailable(e))) => {
+            let mut r = error(StatusCode::SERVICE_UNAVAILABLE, e);
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            r
+        }
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,

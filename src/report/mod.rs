@@ -15,6 +15,7 @@ pub mod movements;
 pub mod range;
 pub mod recall;
 pub mod render;
+pub mod source;
 pub mod stock;
 pub mod trace;
 pub mod warranty;
@@ -26,7 +27,8 @@ use serde::{Serialize, Serializer};
 
 use crate::model::{Balance, Counterparty, Documents, Movement, MovementId};
 use crate::station::import::normalise_gtin;
-use crate::store::{derived, Store, StoreError};
+use crate::store::{derived, StoreError};
+pub use source::Source;
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,13 @@ pub enum ReportError {
     /// it).
     #[error("{0}")]
     Reference(String),
+    /// The storage behind the report cannot be reached now (HTTP 503, to
+    /// be retried).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The storage behind the report failed to answer.
+    #[error("{0}")]
+    Storage(String),
 }
 
 type Result<T> = std::result::Result<T, ReportError>;
@@ -90,7 +99,7 @@ macro_rules! reports {
         }
 
         /// Runs a report against the store.
-        pub fn run(store: &Store, request: &Request) -> Result<Report> {
+        pub fn run(store: &dyn Source, request: &Request) -> Result<Report> {
             Ok(match request {
                 $(Request::$variant(q) => Report::$variant($module::run(store, q)?),)*
             })
@@ -219,11 +228,11 @@ impl Item {
         }
     }
 
-    fn ids(&self, store: &Store, gtin: &str) -> Result<Vec<MovementId>> {
-        Ok(match self {
-            Item::Lot(l) => store.by_lot(gtin, l)?,
-            Item::Serial(s) => store.by_serial(gtin, s)?,
-        })
+    fn movements(&self, store: &dyn Source, gtin: &str) -> Result<Vec<Movement>> {
+        match self {
+            Item::Lot(l) => store.movements_of_lot(gtin, l),
+            Item::Serial(s) => store.movements_of_serial(gtin, s),
+        }
     }
 
     fn describe(&self, gtin: &str) -> String {
@@ -234,25 +243,19 @@ impl Item {
     }
 }
 
-/// The movements behind index entries, in time order (device time, then
-/// origin and seq), so sites' movements interleave as they happened.
-pub(crate) fn load(store: &Store, ids: &[MovementId]) -> Result<Vec<Movement>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(m) = store.movement(&id.origin, id.seq)? {
-            out.push(m);
-        }
-    }
+/// Movements in time order (device time, then origin and seq), so sites'
+/// movements interleave as they happened.
+pub(crate) fn in_time_order(mut out: Vec<Movement>) -> Vec<Movement> {
     out.sort_by(|a, b| {
         (a.body.device_time, &a.origin, a.seq).cmp(&(b.body.device_time, &b.origin, b.seq))
     });
-    Ok(out)
+    out
 }
 
 /// A location as reports show it: by its name at the site that owns it;
 /// at head office, whose stock all belongs to sites, as `site/location`,
 /// so two sites' `DOCK-1` stay apart.
-pub(crate) fn site_location(store: &Store, origin: &str, location: String) -> String {
+pub(crate) fn site_location(store: &dyn Source, origin: &str, location: String) -> String {
     if origin == store.site() {
         location
     } else {
@@ -494,7 +497,7 @@ mod tests {
     use crate::model::movement::tests_support::sample;
     use crate::model::Hash;
     use crate::store::chain;
-    use crate::store::OpenOptions;
+    use crate::store::{OpenOptions, Store};
 
     /// `n` receipts of one site at its `A-01`, serials prefixed by the site.
     fn receipts(origin: &str, n: u64) -> Vec<Movement> {

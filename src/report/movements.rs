@@ -5,8 +5,7 @@
 
 use serde::Serialize;
 
-use super::{load, Item, MovementRow, Params, Result};
-use crate::store::Store;
+use super::{in_time_order, Item, MovementRow, Params, Result, Source};
 
 /// The movements report's question: a GTIN and one lot or serial.
 #[derive(Debug, Clone, Serialize)]
@@ -35,8 +34,8 @@ pub struct MovementsReport {
     pub(super) movements: Vec<MovementRow>,
 }
 
-pub(super) fn run(store: &Store, q: &Query) -> Result<MovementsReport> {
-    let movements = load(store, &q.item.ids(store, &q.gtin)?)?;
+pub(super) fn run(store: &dyn Source, q: &Query) -> Result<MovementsReport> {
+    let movements = in_time_order(q.item.movements(store, &q.gtin)?);
     let found = !movements.is_empty();
     Ok(MovementsReport {
         query: q.clone(),

@@ -12,14 +12,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::range::{self, Cursor};
+use super::source::SerialStates;
 use super::{
-    bad, corrected_ids, load, movement_ref, site_location, stock, Amount, Params, Party,
-    ReportError, Result,
+    bad, corrected_ids, in_time_order, movement_ref, site_location, stock, Amount, Params, Party,
+    ReportError, Result, Source,
 };
 use crate::model::{Documents, Kind, SerialState};
 use crate::station::reference::SerialRange;
-use crate::store::report_scan::SerialStates;
-use crate::store::Store;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -148,7 +147,7 @@ pub struct RecallReport {
     pub customers: Vec<Customer>,
 }
 
-pub(super) fn run(store: &Store, q: &Query) -> Result<RecallReport> {
+pub(super) fn run(store: &dyn Source, q: &Query) -> Result<RecallReport> {
     match (&q.scope, &q.range) {
         (Scope::Lots(lots), _) => by_lots(store, q, lots),
         (Scope::Serials { .. }, Some(range)) => by_serials(store, q, range),
@@ -209,17 +208,17 @@ impl Customers {
     }
 }
 
-fn by_lots(store: &Store, q: &Query, lots: &[String]) -> Result<RecallReport> {
-    let mut ids = Vec::new();
+fn by_lots(store: &dyn Source, q: &Query, lots: &[String]) -> Result<RecallReport> {
+    let mut all = Vec::new();
     let mut unknown = Vec::new();
     for lot in lots {
-        let found = store.by_lot(&q.gtin, lot)?;
+        let found = store.movements_of_lot(&q.gtin, lot)?;
         if found.is_empty() {
             unknown.push(lot.clone());
         }
-        ids.extend(found);
+        all.extend(found);
     }
-    let movements = load(store, &ids)?;
+    let movements = in_time_order(all);
     let corrected: BTreeMap<String, String> = movements
         .iter()
         .filter_map(|m| {
@@ -320,7 +319,7 @@ fn by_lots(store: &Store, q: &Query, lots: &[String]) -> Result<RecallReport> {
 
 /// The serial-state index of one GTIN as a range cursor.
 struct States<'a> {
-    store: &'a Store,
+    store: &'a dyn Source,
     gtin: &'a str,
     iter: Option<SerialStates<'a>>,
 }
@@ -344,7 +343,7 @@ impl Cursor for States<'_> {
     }
 }
 
-fn by_serials(store: &Store, q: &Query, range: &SerialRange) -> Result<RecallReport> {
+fn by_serials(store: &dyn Source, q: &Query, range: &SerialRange) -> Result<RecallReport> {
     let mut cursor = States {
         store,
         gtin: &q.gtin,

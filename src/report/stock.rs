@@ -4,9 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{bad, location_matches, site_location, Amount, Params, Result};
+use super::{bad, location_matches, site_location, Amount, Params, Result, Source};
 use crate::model::SerialState;
-use crate::store::Store;
 
 /// Which part of the stock to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -111,7 +110,7 @@ pub struct StockReport {
 
 /// Non-zero lot balances matching the filters, with their expiry.
 pub(crate) fn lots_on_hand(
-    store: &Store,
+    store: &dyn Source,
     gtin: Option<&str>,
     lot: Option<&str>,
     location: Option<&str>,
@@ -121,12 +120,12 @@ pub(crate) fn lots_on_hand(
     // Balances come in (gtin, lot, location) order, so the locations of a
     // lot follow each other and share one expiry read.
     let mut last: Option<(String, String, Option<NaiveDate>)> = None;
-    store.each_lot_balance(gtin, lot, |gtin, b| {
+    for (gtin, b) in store.balances(gtin, lot)? {
         if b.balance.mantissa == 0
             || lot.is_some_and(|l| l != b.lot)
             || location.is_some_and(|l| !location_matches(l, &b.origin, &b.location))
         {
-            return Ok(());
+            continue;
         }
         let expiry = match &last {
             _ if b.lot.is_empty() => None,
@@ -146,12 +145,11 @@ pub(crate) fn lots_on_hand(
                 expiry,
             });
         }
-        Ok(())
-    })?;
+    }
     Ok(out)
 }
 
-pub(super) fn run(store: &Store, q: &Query) -> Result<StockReport> {
+pub(super) fn run(store: &dyn Source, q: &Query) -> Result<StockReport> {
     let before = q.expiring_before;
     let keep = |e: Option<NaiveDate>| match before {
         Some(d) => e.is_some_and(|e| e < d),

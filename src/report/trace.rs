@@ -5,9 +5,8 @@
 
 use serde::Serialize;
 
-use super::{documents_text, load, MovementRow, Party, Result};
+use super::{documents_text, in_time_order, MovementRow, Party, Result, Source};
 use crate::model::{Kind, Movement};
-use crate::store::Store;
 
 /// The same question as the movements report: a lot or a serial of a GTIN.
 pub use super::movements::Query;
@@ -65,8 +64,8 @@ fn summary(m: &Movement, row: &MovementRow) -> String {
     s
 }
 
-pub(super) fn run(store: &Store, q: &Query) -> Result<TraceReport> {
-    let movements = load(store, &q.item.ids(store, &q.gtin)?)?;
+pub(super) fn run(store: &dyn Source, q: &Query) -> Result<TraceReport> {
+    let movements = in_time_order(q.item.movements(store, &q.gtin)?);
     let rows = MovementRow::all(&movements);
     let pairs: Vec<(&Movement, MovementRow)> = movements.iter().zip(rows).collect();
     // Corrections whose target is in the chain go right under it; the

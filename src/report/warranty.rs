@@ -7,12 +7,12 @@
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{corrected_ids, load, movement_ref, Params, Party, ReportError, Result};
+use super::{
+    corrected_ids, in_time_order, movement_ref, Params, Party, ReportError, Result, Source,
+};
 use crate::model::{Kind, SerialState};
 use crate::station::records::decode;
 use crate::station::reference::Product;
-use crate::store::reference::Reference;
-use crate::store::Store;
 
 /// The warranty report's question: a GTIN, a serial and the day to judge on
 /// (`today`, default today).
@@ -76,10 +76,10 @@ pub fn warranty_end(sale: NaiveDate, months: u32) -> Option<NaiveDate> {
     sale.checked_add_months(Months::new(months))
 }
 
-pub(super) fn run(store: &Store, q: &Query) -> Result<WarrantyReport> {
-    let movements = load(store, &store.by_serial(&q.gtin, &q.serial)?)?;
+pub(super) fn run(store: &dyn Source, q: &Query) -> Result<WarrantyReport> {
+    let movements = in_time_order(store.movements_of_serial(&q.gtin, &q.serial)?);
     let product: Option<Product> = store
-        .reference_get(Reference::Products, q.gtin.as_bytes())?
+        .product(&q.gtin)?
         .map(|v| decode(&v).map_err(ReportError::Reference))
         .transpose()?;
     let corrected = corrected_ids(&movements);

@@ -5,10 +5,10 @@
 //! change only by sync; a site releases its own holds, never a head-office
 //! recall.
 
-use crate::station::catalog::Records;
+use crate::station::catalog::{CatalogError, Records};
 use crate::station::reference::Owner;
 use crate::store::reference::Reference;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// The site's reference trees, written as the site.
 #[derive(Clone, Copy)]
@@ -19,11 +19,11 @@ impl Records for SiteRecords<'_> {
         Owner::Site(self.0.site().to_owned())
     }
 
-    fn get(&self, r: Reference, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.0.reference_get(r, key)
+    fn get(&self, r: Reference, key: &[u8]) -> Result<Option<Vec<u8>>, CatalogError> {
+        Ok(self.0.reference_get(r, key)?)
     }
 
-    fn all(&self, r: Reference) -> Result<Vec<Vec<u8>>, StoreError> {
+    fn all(&self, r: Reference) -> Result<Vec<Vec<u8>>, CatalogError> {
         Ok(self
             .0
             .reference_list(r)?
@@ -32,8 +32,8 @@ impl Records for SiteRecords<'_> {
             .collect())
     }
 
-    fn put(&self, r: Reference, records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), StoreError> {
+    fn put(&self, r: Reference, records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), CatalogError> {
         let records = records.into_iter().map(|(k, v)| (k, Some(v))).collect();
-        self.0.reference_put(r, records)
+        Ok(self.0.reference_put(r, records)?)
     }
 }

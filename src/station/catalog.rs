@@ -38,6 +38,15 @@ pub enum CatalogError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Head office's storage (its database, when it has one) failed.
+    #[error("{message}")]
+    Storage {
+        /// What failed, in words.
+        message: String,
+        /// A later try may succeed (the database is down): the API
+        /// answers 503 with Retry-After.
+        retry: bool,
+    },
 }
 
 impl From<Invalid> for CatalogError {
@@ -56,11 +65,11 @@ pub trait Records {
     /// Who owns what this side writes: the site, or head office.
     fn owner(&self) -> Owner;
     /// The record of `r` under `key`.
-    fn get(&self, r: Reference, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    fn get(&self, r: Reference, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Every record of `r`, in key order.
-    fn all(&self, r: Reference) -> Result<Vec<Vec<u8>>, StoreError>;
+    fn all(&self, r: Reference) -> Result<Vec<Vec<u8>>>;
     /// Writes `records` (key, encoded record) of `r` durably, as one change.
-    fn put(&self, r: Reference, records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), StoreError>;
+    fn put(&self, r: Reference, records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()>;
 }
 
 /// The current records of a kind, decoded.
@@ -209,7 +218,7 @@ pub fn release_hold(records: &impl Records, id: &str, author: &Author) -> Result
 
 fn put_hold(records: &impl Records, hold: &Hold) -> Result<()> {
     let record = (hold.id.clone().into_bytes(), encode(hold));
-    Ok(records.put(Reference::Holds, vec![record])?)
+    records.put(Reference::Holds, vec![record])
 }
 
 /// Who is making a change and why, recorded with it.

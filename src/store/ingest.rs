@@ -152,11 +152,92 @@ fn head_key(origin: &str, log: Log) -> Vec<u8> {
 const CHUNK: usize = 128;
 
 /// What a batch adds, once checked: the indices of its new entries.
-struct Checked {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// Where the origin's log ended before the batch.
+    pub start: Head,
+    /// Where it ends with the batch.
+    pub head: Head,
+    /// The indices of the batch's new entries (after its duplicates).
+    pub fresh: std::ops::Range<usize>,
+    /// Entries already held, identical.
+    pub duplicates: usize,
+}
+
+/// The links of a batch's entries (`chain::Chained`), each one's hash
+/// recomputed.
+pub fn links(entries: &Entries) -> Vec<chain::Link<'_>> {
+    match entries {
+        Entries::Movements(v) => v.iter().map(Chained::link).collect(),
+        Entries::Rejections(v) => v.iter().map(Chained::link).collect(),
+    }
+}
+
+/// The rules a batch of `origin` must keep against the log that ends at
+/// `start`: its own origin on every entry, content that matches its hash,
+/// consecutive seqs, entries already held identical to what is held
+/// (`held(seq)` gives that hash; a resend after a lost answer), and new
+/// entries that start right after the head and link to it. Head office's
+/// two backends (the embedded store and PostgreSQL) both check with this.
+pub fn check_links<E>(
+    origin: &str,
+    links: &[chain::Link<'_>],
     start: Head,
-    head: Head,
-    fresh: std::ops::Range<usize>,
-    duplicates: usize,
+    mut held: impl FnMut(u64) -> std::result::Result<Hash, E>,
+) -> std::result::Result<std::result::Result<Checked, Refusal>, E> {
+    let mut head = start;
+    let mut previous: Option<u64> = None;
+    let mut first_fresh = None;
+    let mut duplicates = 0;
+    for (i, &(seq, prev, hash, named, intact)) in links.iter().enumerate() {
+        if named != origin {
+            return Ok(Err(Refusal::WrongOrigin {
+                seq,
+                found: named.to_owned(),
+                expected: origin.to_owned(),
+            }));
+        }
+        if !intact {
+            return Ok(Err(Refusal::BadHash { seq }));
+        }
+        if seq == 0 || previous.is_some_and(|p| p.checked_add(1) != Some(seq)) {
+            return Ok(Err(Refusal::NotConsecutive { seq }));
+        }
+        previous = Some(seq);
+        if seq <= head.seq {
+            let held = held(seq)?;
+            if held != hash {
+                return Ok(Err(Refusal::Conflict {
+                    seq,
+                    held,
+                    sent: hash,
+                }));
+            }
+            duplicates += 1;
+            continue;
+        }
+        if seq != head.seq + 1 {
+            return Ok(Err(Refusal::Gap {
+                first: seq,
+                expected: head.seq + 1,
+            }));
+        }
+        if prev != head.hash {
+            return Ok(Err(Refusal::BrokenLink { seq }));
+        }
+        head = Head { seq, hash };
+        first_fresh.get_or_insert(i);
+    }
+    let fresh = match first_fresh {
+        Some(i) => i..links.len(),
+        None => 0..0,
+    };
+    Ok(Ok(Checked {
+        start,
+        head,
+        fresh,
+        duplicates,
+    }))
 }
 
 /// Checks and writes the batches of one `ingest_many` call.
@@ -202,76 +283,18 @@ impl<'a> Writer<'a> {
     fn check(&self, incoming: &Incoming) -> Result<std::result::Result<Checked, Refusal>> {
         let log = incoming.entries.log();
         let origin = incoming.origin.as_str();
-        // (seq, prev_hash, hash, origin, content matches hash)
-        let links: Vec<chain::Link> = match &incoming.entries {
-            Entries::Movements(v) => v.iter().map(Chained::link).collect(),
-            Entries::Rejections(v) => v.iter().map(Chained::link).collect(),
-        };
         let start = self.head(origin, log)?;
-        let mut head = start;
-        let mut previous: Option<u64> = None;
-        let mut first_fresh = None;
-        let mut duplicates = 0;
-        for (i, &(seq, prev, hash, named, ok)) in links.iter().enumerate() {
-            if named != origin {
-                return Ok(Err(Refusal::WrongOrigin {
-                    seq,
-                    found: named.to_owned(),
-                    expected: origin.to_owned(),
-                }));
+        check_links(origin, &links(&incoming.entries), start, |seq| {
+            match self.held_hash(origin, log, seq)? {
+                Some(held) => Ok(held),
+                // The head says seq is held: a missing entry is a damaged
+                // store, not the site's fault.
+                None => Err(StoreError::Damaged {
+                    path: self.sink.path.clone(),
+                    detail: format!("origin {origin} seq {seq} is below its head but missing"),
+                }),
             }
-            if !ok {
-                return Ok(Err(Refusal::BadHash { seq }));
-            }
-            if seq == 0 || previous.is_some_and(|p| p.checked_add(1) != Some(seq)) {
-                return Ok(Err(Refusal::NotConsecutive { seq }));
-            }
-            previous = Some(seq);
-            if seq <= head.seq {
-                match self.held_hash(origin, log, seq)? {
-                    Some(held) if held == hash => duplicates += 1,
-                    Some(held) => {
-                        return Ok(Err(Refusal::Conflict {
-                            seq,
-                            held,
-                            sent: hash,
-                        }))
-                    }
-                    // The head says seq is held: a missing entry is a
-                    // damaged store, not the site's fault.
-                    None => {
-                        return Err(StoreError::Damaged {
-                            path: self.sink.path.clone(),
-                            detail: format!(
-                                "origin {origin} seq {seq} is below its head but missing"
-                            ),
-                        })
-                    }
-                }
-                continue;
-            }
-            if seq != head.seq + 1 {
-                return Ok(Err(Refusal::Gap {
-                    first: seq,
-                    expected: head.seq + 1,
-                }));
-            }
-            if prev != head.hash {
-                return Ok(Err(Refusal::BrokenLink { seq }));
-            }
-            head = Head { seq, hash };
-            first_fresh.get_or_insert(i);
-        }
-        let fresh = match first_fresh {
-            Some(i) => i..links.len(),
-            None => 0..0,
-        };
-        Ok(Ok(Checked {
-            start,
-            head,
-            fresh,
-            duplicates,
-        }))
+        })
     }
 
     /// Writes a checked batch's new entries, chunk by chunk (not yet

@@ -628,6 +628,22 @@ impl Store {
         Ok(out)
     }
 
+    /// The origins with rejected scans in this store.
+    pub fn rejected_origins(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for item in self
+            .trees()?
+            .journal
+            .scan_prefix([keys::prefix::REJECTED_HEAD])
+        {
+            let (k, _) = item.map_err(self.sled_err("read the chain heads"))?;
+            if let Some(origin) = keys::KeyReader::new(&k).str() {
+                out.push(origin);
+            }
+        }
+        Ok(out)
+    }
+
     /// Up to `limit` movements of `origin` with seq >= `from_seq`, in seq
     /// order: the page a sync upload or an HTTP client asks for.
     pub fn journal_range(

@@ -1,2 +1,4 @@
 pub mod daemon;
+pub mod pg;
 pub mod scanner;
+pub mod story;

@@ -1,0 +1,101 @@
+//! What the reports read, as one small interface: the embedded store
+//! (a site's, or head office's of every site) implements it over its
+//! derived trees, head office's PostgreSQL over SQL (`hq::postgres::
+//! reports`). The reports' own code (what to count, in which order, the
+//! words of a note) is written once above it, so both answer with the
+//! same JSON, byte for byte.
+
+use chrono::NaiveDate;
+
+use super::{ReportError, Result};
+use crate::model::{Movement, SerialState};
+use crate::store::queries::LotBalance;
+use crate::store::reference::Reference;
+use crate::store::Store;
+
+/// Serial states in (GTIN, serial) byte order: (gtin, serial, state).
+pub type SerialStates<'a> = Box<dyn Iterator<Item = Result<(String, String, SerialState)>> + 'a>;
+
+/// The reads a report makes.
+pub trait Source {
+    /// The store's own origin: a location of another origin is shown as
+    /// `origin/location` (`super::site_location`).
+    fn site(&self) -> &str;
+    /// Every movement of a lot of a GTIN, in any order.
+    fn movements_of_lot(&self, gtin: &str, lot: &str) -> Result<Vec<Movement>>;
+    /// Every movement of a serial of a GTIN, in any order.
+    fn movements_of_serial(&self, gtin: &str, serial: &str) -> Result<Vec<Movement>>;
+    /// One movement.
+    fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>>;
+    /// Lot balances of every GTIN, one GTIN or one lot of a GTIN, in
+    /// (GTIN, lot, origin, location, unit) byte order, as (gtin, balance).
+    fn balances(&self, gtin: Option<&str>, lot: Option<&str>) -> Result<Vec<(String, LotBalance)>>;
+    /// The earliest expiry any movement of the lot carried.
+    fn lot_expiry(&self, gtin: &str, lot: &str) -> Result<Option<NaiveDate>>;
+    /// Serial states of every GTIN or of one.
+    fn serial_states(&self, gtin: Option<&str>) -> SerialStates<'_>;
+    /// Serial states of a GTIN from serial `from` on (byte order).
+    fn serial_states_from(&self, gtin: &str, from: &str) -> SerialStates<'_>;
+    /// Where a serialised item is now.
+    fn serial_state(&self, gtin: &str, serial: &str) -> Result<Option<SerialState>>;
+    /// The product master's record of a GTIN (`station::records` bytes).
+    fn product(&self, gtin: &str) -> Result<Option<Vec<u8>>>;
+}
+
+fn load(store: &Store, ids: Vec<crate::model::MovementId>) -> Result<Vec<Movement>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(m) = store.movement(&id.origin, id.seq)? {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+impl Source for Store {
+    fn site(&self) -> &str {
+        Store::site(self)
+    }
+
+    fn movements_of_lot(&self, gtin: &str, lot: &str) -> Result<Vec<Movement>> {
+        load(self, self.by_lot(gtin, lot)?)
+    }
+
+    fn movements_of_serial(&self, gtin: &str, serial: &str) -> Result<Vec<Movement>> {
+        load(self, self.by_serial(gtin, serial)?)
+    }
+
+    fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>> {
+        Ok(Store::movement(self, origin, seq)?)
+    }
+
+    fn balances(&self, gtin: Option<&str>, lot: Option<&str>) -> Result<Vec<(String, LotBalance)>> {
+        let mut out = Vec::new();
+        self.each_lot_balance(gtin, lot, |gtin, b| {
+            out.push((gtin, b));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn lot_expiry(&self, gtin: &str, lot: &str) -> Result<Option<NaiveDate>> {
+        Ok(Store::lot_expiry(self, gtin, lot)?)
+    }
+
+    fn serial_states(&self, gtin: Option<&str>) -> SerialStates<'_> {
+        Box::new(Store::serial_states(self, gtin).map(|r| r.map_err(ReportError::from)))
+    }
+
+    fn serial_states_from(&self, gtin: &str, from: &str) -> SerialStates<'_> {
+        Box::new(Store::serial_states_from(self, gtin, from).map(|r| r.map_err(ReportError::from)))
+    }
+
+    fn serial_state(&self, gtin: &str, serial: &str) -> Result<Option<SerialState>> {
+        Ok(Store::serial_state(self, gtin, serial)?)
+    }
+
+    /// A site's product master, as its rules read it.
+    fn product(&self, gtin: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.reference_get(Reference::Products, gtin.as_bytes())?)
+    }
+}
