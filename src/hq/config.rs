@@ -26,9 +26,16 @@ pub struct HqConfig {
     /// Head office's people: name, role (`supervisor`, `admin`), token.
     #[serde(default)]
     pub tokens: Vec<TokenEntry>,
+    /// Head office's people at the console: name, role (`supervisor`,
+    /// `admin`), argon2 password hash (`scantrail user add --hq`).
+    #[serde(default)]
+    pub users: Vec<crate::console::users::UserEntry>,
     /// The sites' and the people's tokens, checked.
     #[serde(skip)]
     pub access: Tokens,
+    /// The `[[users]]` entries, checked.
+    #[serde(skip)]
+    pub people: crate::console::users::Users,
     #[serde(skip)]
     pub base_dir: PathBuf,
 }
@@ -154,6 +161,14 @@ impl HqConfig {
             }
         }
         c.access = c.check_tokens(text)?;
+        c.people = crate::console::users::Users::build(
+            &c.users,
+            |i, key| match crate::config::locate(text, "users", Some(i), key) {
+                Some(line) => format!("line {line}: key `users[{i}].{key}`"),
+                None => format!("key `users[{i}].{key}`"),
+            },
+            &[Role::Supervisor, Role::Admin],
+        )?;
         if c.hq.batch_max == 0 || c.hq.body_max_bytes < 1024 {
             return Err(
                 "key `hq.batch_max` must be at least 1 and `hq.body_max_bytes` at least 1024"
