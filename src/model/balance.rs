@@ -7,11 +7,17 @@ use super::{Kind, NewMovement};
 /// A lot balance at one location in one unit: an exact decimal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Balance {
+    /// The balance's digits as one integer: the value is `mantissa ×
+    /// 10^-scale`, so 12.5 kg is 125 at scale 1.
     pub mantissa: i128,
+    /// How many of `mantissa`'s digits come after the decimal point (0 for a
+    /// count of units).
     pub scale: u8,
 }
 
 impl Balance {
+    /// Nothing at all: where every lot balance starts before its first
+    /// movement.
     pub const ZERO: Balance = Balance {
         mantissa: 0,
         scale: 0,

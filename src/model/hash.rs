@@ -37,6 +37,7 @@ impl Hash {
     /// The `prev_hash` of an origin's first entry.
     pub const GENESIS: Hash = Hash([0; 32]);
 
+    /// The 64 lowercase hex digits, as JSON, reports and `verify` show a hash.
     pub fn hex(&self) -> String {
         hex::encode(self.0)
     }

@@ -10,11 +10,15 @@ use super::{Movement, Rejection};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Log {
+    /// The movements: receipts, picks, returns, transfers, adjustments,
+    /// corrections.
     Movements,
+    /// The rejected scans: what a station refused, and why.
     Rejections,
 }
 
 impl Log {
+    /// The log's name for messages (`movements`, `rejected scans`).
     pub fn name(self) -> &'static str {
         match self {
             Log::Movements => "movements",
@@ -27,11 +31,14 @@ impl Log {
 /// head office ingests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Entries {
+    /// Movements of one origin, seqs contiguous and ascending.
     Movements(Vec<Movement>),
+    /// Rejected scans of one origin, seqs contiguous and ascending.
     Rejections(Vec<Rejection>),
 }
 
 impl Entries {
+    /// Which of the two logs these entries belong to.
     pub fn log(&self) -> Log {
         match self {
             Entries::Movements(_) => Log::Movements,
@@ -39,6 +46,7 @@ impl Entries {
         }
     }
 
+    /// How many entries: a batch's size against the sync limits.
     pub fn len(&self) -> usize {
         match self {
             Entries::Movements(v) => v.len(),
@@ -46,6 +54,7 @@ impl Entries {
         }
     }
 
+    /// True for a batch that carries no entry.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -14,12 +14,16 @@ pub struct NewRejection {
     pub code: String,
     /// What the operator was told.
     pub words: String,
+    /// The station where the scan was refused.
     pub station: String,
+    /// The operator signed in at the station, as the client said; empty when
+    /// nobody was.
     pub operator: String,
     /// The scan's bytes; only the first `REJECTED_RAW_KEPT` when
     /// `raw_truncated` is set.
     #[serde(with = "raw_bytes")]
     pub raw: Vec<u8>,
+    /// When the scan was refused (the site's clock).
     pub time: DateTime<Utc>,
     /// Set when the scan was longer than `REJECTED_RAW_KEPT` bytes: its
     /// whole length and SHA-256. Rejected-log entries written before this
@@ -62,9 +66,16 @@ impl NewRejection {
 /// A rejected scan in its own append-only, hash-chained log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
+    /// The site that refused the scan (`[site] id`).
     pub origin: String,
+    /// Position in the origin's rejected-scan log: from 1, gap-free,
+    /// independent of the movements' seqs.
     pub seq: u64,
+    /// Hash of the origin's previous rejection; zeros for seq 1.
     pub prev_hash: Hash,
+    /// What was refused and what the operator was told.
     pub body: NewRejection,
+    /// SHA-256 over the canonical encoding of everything above: the chain an
+    /// auditor verifies.
     pub hash: Hash,
 }

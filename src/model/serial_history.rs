@@ -17,19 +17,36 @@ use crate::model::{Counterparty, Kind, Movement, MovementId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Violation {
     /// Received while already here.
-    AlreadyHere { since: Box<Movement> },
+    AlreadyHere {
+        /// The movement that brought it here and still counts.
+        since: Box<Movement>,
+    },
     /// Dispatched, transferred out or returned from a state that does not
     /// allow it (`expected` says what it needed).
-    NotHere { expected: &'static str },
+    NotHere {
+        /// What the unit needed to be, for the message (`in stock`,
+        /// `dispatched`, `named by the correction`).
+        expected: &'static str,
+    },
     /// A correction of a movement after which the unit moved again.
     MovedSince {
+        /// The movement the correction names.
         target: MovementId,
+        /// The unit's first movement after it that still counts.
         later: Box<Movement>,
     },
     /// A correction of a movement that was already corrected.
-    AlreadyCorrected { target: MovementId, by: MovementId },
+    AlreadyCorrected {
+        /// The movement the correction names.
+        target: MovementId,
+        /// The earlier correction that already undid it.
+        by: MovementId,
+    },
     /// A correction of a movement that is not in this unit's history.
-    UnknownTarget { target: MovementId },
+    UnknownTarget {
+        /// The movement the correction names.
+        target: MovementId,
+    },
 }
 
 impl std::fmt::Display for Violation {
@@ -89,7 +106,7 @@ impl SerialHistory {
         h
     }
 
-    pub fn whereabouts(&self) -> Whereabouts {
+    pub(super) fn whereabouts(&self) -> Whereabouts {
         match self.effective.last().map(|m| m.body.kind) {
             None => Whereabouts::Absent,
             Some(Kind::Dispatch | Kind::TransferOut) => Whereabouts::Gone,

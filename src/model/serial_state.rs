@@ -11,23 +11,41 @@ use super::{Counterparty, Kind, Movement, MovementId};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SerialState {
+    /// In stock: received or transferred in (or its dispatch was corrected
+    /// away).
     InStock {
+        /// The location the receipt or transfer put it at.
         location: String,
+        /// When it arrived (the movement's device time).
         since: DateTime<Utc>,
+        /// The movement that put it in stock.
         by: MovementId,
     },
+    /// Shipped to a customer or another site.
     Dispatched {
+        /// The customer or site it went to.
         to: Counterparty,
+        /// When it was shipped.
         at: DateTime<Utc>,
+        /// The dispatch or transfer out.
         by: MovementId,
     },
+    /// Back from a customer, at a location (quarantine or stock).
     Returned {
+        /// Where the return put it.
         location: String,
+        /// When it came back.
         at: DateTime<Utc>,
+        /// The return movement.
         by: MovementId,
     },
     /// The receipt that brought it in was corrected away: it is not here.
-    Voided { at: DateTime<Utc>, by: MovementId },
+    Voided {
+        /// When the correction was made.
+        at: DateTime<Utc>,
+        /// The correction that voided the receipt.
+        by: MovementId,
+    },
 }
 
 /// The serial state a movement would set, if it has a serial and its kind

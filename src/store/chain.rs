@@ -49,7 +49,7 @@ pub fn recompute(m: &Movement) -> Hash {
     movement_hash(&m.origin, m.seq, &m.prev_hash, &m.body)
 }
 
-pub fn recompute_rejection(r: &Rejection) -> Hash {
+pub(super) fn recompute_rejection(r: &Rejection) -> Hash {
     rejection_hash(&r.origin, r.seq, &r.prev_hash, &r.body)
 }
 

@@ -93,7 +93,9 @@ enum Request<S> {
 /// Counters for benchmarks and logs.
 #[derive(Default, Debug)]
 pub struct Stats {
+    /// Batches committed since the store was opened (one durable flush each).
     pub batches: AtomicU64,
+    /// Movements committed since the store was opened, across all batches.
     pub movements: AtomicU64,
 }
 
@@ -102,6 +104,8 @@ pub struct Committer<S> {
     tx: Option<mpsc::Sender<Request<S>>>,
     thread: Option<std::thread::JoinHandle<()>>,
     path: PathBuf,
+    /// The counters of what this committer wrote, shared with whoever reads
+    /// them.
     pub stats: Arc<Stats>,
     health: Arc<Health>,
 }
@@ -154,7 +158,7 @@ impl<S: Sink> Committer<S> {
         pending
     }
 
-    pub fn submit_rejection(&self, r: NewRejection) -> oneshot::Receiver<Result<Rejection>> {
+    pub(super) fn submit_rejection(&self, r: NewRejection) -> oneshot::Receiver<Result<Rejection>> {
         let (reply, pending) = oneshot::channel();
         self.send(Request::Rejection(Box::new(r), reply));
         pending

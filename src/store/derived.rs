@@ -95,11 +95,11 @@ pub fn index_target(key: &[u8]) -> Option<(String, u64)> {
     Some((r.str()?, r.u64()?))
 }
 
-pub fn counterparty_key(tag: u8, value: &str) -> Key {
+pub(super) fn counterparty_key(tag: u8, value: &str) -> Key {
     Key::new(prefix::BY_COUNTERPARTY).byte(tag).str(value)
 }
 
-pub fn document_key(tag: u8, value: &str) -> Key {
+pub(super) fn document_key(tag: u8, value: &str) -> Key {
     Key::new(prefix::BY_DOCUMENT).byte(tag).str(value)
 }
 
@@ -158,16 +158,16 @@ pub struct Earliest {
     /// What the store holds, when `add_over` read it: unchanged values are
     /// not written again.
     stored: Option<NaiveDate>,
-    pub date: NaiveDate,
+    pub(super) date: NaiveDate,
 }
 
 /// Balances, serial states and lot expiries accumulated over many
 /// movements, in memory.
 #[derive(Default)]
 pub struct Aggregates {
-    pub balances: HashMap<Vec<u8>, Balance>,
-    pub states: HashMap<Vec<u8>, SerialState>,
-    pub expiries: HashMap<Vec<u8>, Earliest>,
+    pub(super) balances: HashMap<Vec<u8>, Balance>,
+    pub(super) states: HashMap<Vec<u8>, SerialState>,
+    pub(super) expiries: HashMap<Vec<u8>, Earliest>,
 }
 
 impl Aggregates {

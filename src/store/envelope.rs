@@ -17,22 +17,39 @@ use super::movement_v1::MovementV1;
 use crate::model::Hash;
 use crate::model::{Balance, Movement, Rejection, SerialState};
 
+/// Why a stored value could not be read back.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EnvelopeError {
+    /// The value was written by a newer scantrail (a later envelope version):
+    /// refused rather than misread.
     #[error("a stored {what} has schema version {found}, but this scantrail reads versions up to {known}: upgrade scantrail")]
     UnknownVersion {
+        /// The kind of value, for the message (`movement`, `serial state`...).
         what: &'static str,
+        /// The version the value carries.
         found: u32,
+        /// The newest version this scantrail reads.
         known: u32,
     },
+    /// The bytes do not decode under the version they claim: the store is
+    /// damaged.
     #[error("a stored {what} cannot be decoded ({reason}): the store is damaged; run `scantrail verify` and restore from a backup")]
-    Damaged { what: &'static str, reason: String },
+    Damaged {
+        /// The kind of value, for the message.
+        what: &'static str,
+        /// postcard's error, for the log.
+        reason: String,
+    },
 }
 
 /// A type stored inside a versioned envelope.
 pub trait Stored: Sized {
+    /// The kind of value, as errors name it (`movement`, `lot balance`...).
     const WHAT: &'static str;
+    /// The value wrapped in the newest envelope version, as postcard bytes.
     fn encode(&self) -> Vec<u8>;
+    /// The value back from bytes of any envelope version this scantrail knows;
+    /// a newer version or damaged bytes are an `EnvelopeError`.
     fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError>;
 }
 
@@ -92,7 +109,9 @@ fn check_version(what: &'static str, bytes: &[u8], known: u32) -> Result<(), Env
 /// The last entry of an origin's chain: where the next seq starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
+    /// The seq of the origin's last entry (0 before the first: the next is 1).
     pub seq: u64,
+    /// That entry's hash: the next entry's `prev_hash`.
     pub hash: Hash,
 }
 

@@ -7,88 +7,169 @@ use std::path::PathBuf;
 use super::envelope::EnvelopeError;
 use crate::model::RefusalCode;
 
+/// What can go wrong opening, reading or writing a store; every message names
+/// the store's path and says what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Nothing at `path` looks like a store, and the caller did not ask to
+    /// create one.
     #[error("there is no store at {path}: check `--data` or `data_dir` in the configuration (the daemon creates the store when it first starts)")]
-    NoStore { path: PathBuf },
+    NoStore {
+        /// The directory that was opened.
+        path: PathBuf,
+    },
 
+    /// Another process (usually the daemon) holds sled's lock on the store.
     #[error("the store at {path} is in use by another process (is `scantrail run` running?): stop it, or ask it through its HTTP API")]
-    InUse { path: PathBuf },
+    InUse {
+        /// The directory that was opened.
+        path: PathBuf,
+    },
 
+    /// The store is stamped with another site's id than the configuration's.
     #[error("the store at {path} belongs to site `{found}`, but this configuration is for site `{expected}`: check `--data` and `[site] id`")]
     OtherSite {
+        /// The directory that was opened.
         path: PathBuf,
+        /// The site id stamped in the store.
         found: String,
+        /// The site id the configuration says this process serves.
         expected: String,
     },
 
+    /// The store's layout is newer than this scantrail understands.
     #[error("the store at {path} has schema version {found}, but this scantrail reads versions up to {known}: upgrade scantrail")]
     NewerSchema {
+        /// The directory that was opened.
         path: PathBuf,
+        /// The schema version stamped in the store.
         found: u32,
+        /// The newest schema version this scantrail reads (`SCHEMA_VERSION`).
         known: u32,
     },
 
+    /// The store's layout is older and needs `scantrail reindex` before use.
     #[error("the store at {path} has schema version {found}, older than this scantrail's {known}: run `scantrail reindex --data {path}` once to upgrade it (the journal is kept as it is; the derived trees are rebuilt)")]
     OlderSchema {
+        /// The directory that was opened.
         path: PathBuf,
+        /// The schema version stamped in the store.
         found: u32,
+        /// This scantrail's schema version (`SCHEMA_VERSION`).
         known: u32,
     },
 
+    /// sled opened the directory, but it holds no scantrail metadata (or
+    /// unreadable metadata).
     #[error("{path} is not a scantrail store ({reason}): check the path; if it is one, restore it from a backup")]
-    NotAStore { path: PathBuf, reason: String },
+    NotAStore {
+        /// The directory that was opened.
+        path: PathBuf,
+        /// What was missing or wrong.
+        reason: String,
+    },
 
+    /// sled or the store's own checks found the files inconsistent: restore
+    /// from a backup.
     #[error("the store at {path} is damaged ({detail}): run `scantrail verify`, then restore it from a backup")]
-    Damaged { path: PathBuf, detail: String },
+    Damaged {
+        /// The store's directory.
+        path: PathBuf,
+        /// What was found, for the log and the operator.
+        detail: String,
+    },
 
+    /// A stored value could not be decoded (see `EnvelopeError`).
     #[error("the store at {path}: {source}")]
     Value {
+        /// The store's directory.
         path: PathBuf,
+        /// Which value and why.
         #[source]
         source: EnvelopeError,
     },
 
+    /// A write failed because the disk is full; nothing unacknowledged was
+    /// stored, and commits resume once there is room.
     #[error("the disk holding {path} is full ({op}: {detail}): free some space; scantrail resumes by itself once there is room, and scans that were not acknowledged were not stored")]
     DiskFull {
+        /// The store's directory.
         path: PathBuf,
+        /// What was being done (`write a batch`, `flush`...).
         op: &'static str,
         /// The OS error, as text (the log's, not the operator's).
         detail: String,
     },
 
+    /// A write failed because the directory or its files may not be written.
     #[error("cannot write to {path} ({op}: {source}): the directory is read-only or not scantrail's to write; fix its permissions or mount")]
     ReadOnly {
+        /// The store's directory.
         path: PathBuf,
+        /// What was being done.
         op: &'static str,
+        /// The OS error.
         #[source]
         source: std::io::Error,
     },
 
+    /// Any other I/O error on the store's files.
     #[error("input/output error on the store at {path} ({op}: {source})")]
     Io {
+        /// The store's directory.
         path: PathBuf,
+        /// What was being done.
         op: &'static str,
+        /// The OS error.
         #[source]
         source: std::io::Error,
     },
 
+    /// The last `reindex` stopped half-way (its marker is still in the store):
+    /// the derived trees cannot be trusted until it is run again.
     #[error("a reindex of the store at {path} was interrupted, so its derived trees are incomplete: run `scantrail reindex`")]
-    ReindexInterrupted { path: PathBuf },
+    ReindexInterrupted {
+        /// The store's directory.
+        path: PathBuf,
+    },
 
+    /// The committer stopped after a write failed; it reopens the store from
+    /// its last durable state by itself once the cause is fixed.
     #[error("the store at {path} stopped accepting commits after a failed write ({cause}); scantrail reopens it by itself, from its last durable state, once the cause is fixed")]
-    Failed { path: PathBuf, cause: String },
+    Failed {
+        /// The store's directory.
+        path: PathBuf,
+        /// The first error, as text.
+        cause: String,
+    },
 
+    /// A read arrived while the committer reopens the store after a failed
+    /// write.
     #[error("the store at {path} is being reopened after a failed write: try again in a moment")]
-    Reopening { path: PathBuf },
+    Reopening {
+        /// The store's directory.
+        path: PathBuf,
+    },
 
+    /// The store was shut down (the daemon is stopping); nothing more is
+    /// accepted.
     #[error("the store at {path} is shut down")]
-    Closed { path: PathBuf },
+    Closed {
+        /// The store's directory.
+        path: PathBuf,
+    },
 
+    /// `backup` refuses a destination that already holds files, so it never
+    /// mixes two stores.
     #[error("the backup destination {path} already holds files: give a new or empty directory")]
-    BackupDestination { path: PathBuf },
+    BackupDestination {
+        /// The destination given.
+        path: PathBuf,
+    },
 }
 
+/// A store operation's outcome; the error is a `StoreError` unless said
+/// otherwise.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl StoreError {

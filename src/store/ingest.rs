@@ -40,16 +40,24 @@ fn tag(log: Log) -> u8 {
 /// One origin's batch for `ingest_many`.
 #[derive(Debug, Clone)]
 pub struct Incoming {
+    /// The site the entries come from, as authenticated at head office.
     pub origin: String,
+    /// A run of one of the origin's logs, in seq order.
     pub entries: Entries,
+    /// When head office received the batch (its own clock), kept beside the
+    /// entries.
     pub received_at: DateTime<Utc>,
 }
 
 /// A batch taken: where the origin's log now ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingested {
+    /// Where the origin's log now ends: head office's acknowledgement.
     pub head: Head,
+    /// Entries written for the first time.
     pub new: usize,
+    /// Entries head office already held with the same content (a resend after a
+    /// lost answer): absorbed, not counted twice.
     pub duplicates: usize,
     /// New corrections of a movement that was already corrected: taken
     /// (the site recorded them; history is not refused) but named, so
@@ -60,30 +68,63 @@ pub struct Ingested {
 /// Why a batch was refused; nothing of it was written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
+    /// An entry names another origin than the authenticated site's: a site may
+    /// only write its own.
     #[error("seq {seq} names origin {found}, not {expected}")]
     WrongOrigin {
+        /// The entry's seq.
         seq: u64,
+        /// The origin the entry names.
         found: String,
+        /// The authenticated site.
         expected: String,
     },
+    /// An entry's hash does not match its content.
     #[error("seq {seq}: its content does not match its hash")]
-    BadHash { seq: u64 },
+    BadHash {
+        /// The entry's seq.
+        seq: u64,
+    },
+    /// A seq head office already holds arrived with other content: history was
+    /// rewritten at the site.
     #[error("seq {seq} is held already with different content: history was rewritten at the site")]
-    Conflict { seq: u64, held: Hash, sent: Hash },
+    Conflict {
+        /// The seq held twice.
+        seq: u64,
+        /// The hash head office holds for it.
+        held: Hash,
+        /// The hash the site sent.
+        sent: Hash,
+    },
+    /// An entry's `prev_hash` is not the hash of the entry before it.
     #[error("seq {seq} does not link to the entry before it")]
-    BrokenLink { seq: u64 },
+    BrokenLink {
+        /// The entry whose link is broken.
+        seq: u64,
+    },
+    /// The batch starts past the next expected seq (head office holds less,
+    /// e.g. restored from an old copy): the site rewinds to `expected`.
     #[error("the batch starts at seq {first}, but the next expected seq is {expected}")]
-    Gap { first: u64, expected: u64 },
+    Gap {
+        /// The batch's first seq.
+        first: u64,
+        /// The seq head office needs next.
+        expected: u64,
+    },
+    /// The batch skips or repeats a seq inside itself.
     #[error("the batch is not in consecutive seq order at seq {seq}")]
-    NotConsecutive { seq: u64 },
+    NotConsecutive {
+        /// Where the order breaks.
+        seq: u64,
+    },
 }
 
 /// When a batch arrived, kept beside the movements (whose hash covers only
 /// what the site recorded).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {
-    pub last_seq: u64,
-    pub received_at: DateTime<Utc>,
+    pub(super) last_seq: u64,
+    pub(super) received_at: DateTime<Utc>,
 }
 
 fn receipt_key(origin: &str, log: Log, seq: u64) -> Vec<u8> {

@@ -66,7 +66,7 @@ pub mod prefix {
 pub struct Key(Vec<u8>);
 
 impl Key {
-    pub fn new(prefix: u8) -> Key {
+    pub(super) fn new(prefix: u8) -> Key {
         let mut v = Vec::with_capacity(48);
         v.push(prefix);
         Key(v)
@@ -85,12 +85,12 @@ impl Key {
         self
     }
 
-    pub fn u64(mut self, n: u64) -> Key {
+    pub(super) fn u64(mut self, n: u64) -> Key {
         self.0.extend_from_slice(&n.to_be_bytes());
         self
     }
 
-    pub fn byte(mut self, b: u8) -> Key {
+    pub(super) fn byte(mut self, b: u8) -> Key {
         self.0.push(b);
         self
     }
@@ -102,16 +102,12 @@ impl Key {
         self
     }
 
-    pub fn id(self, origin: &str, seq: u64) -> Key {
+    pub(super) fn id(self, origin: &str, seq: u64) -> Key {
         self.str(origin).u64(seq)
     }
 
-    pub fn into_vec(self) -> Vec<u8> {
+    pub(super) fn into_vec(self) -> Vec<u8> {
         self.0
-    }
-
-    pub fn as_slice(&self) -> &[u8] {
-        &self.0
     }
 }
 
@@ -128,7 +124,7 @@ impl<'a> KeyReader<'a> {
         }
     }
 
-    pub fn str(&mut self) -> Option<String> {
+    pub(super) fn str(&mut self) -> Option<String> {
         let mut out = Vec::new();
         let mut i = 0;
         loop {
@@ -149,41 +145,43 @@ impl<'a> KeyReader<'a> {
         String::from_utf8(out).ok()
     }
 
-    pub fn u64(&mut self) -> Option<u64> {
+    pub(super) fn u64(&mut self) -> Option<u64> {
         let (head, rest) = self.rest.split_first_chunk::<8>()?;
         self.rest = rest;
         Some(u64::from_be_bytes(*head))
     }
 
-    pub fn byte(&mut self) -> Option<u8> {
+    pub(super) fn byte(&mut self) -> Option<u8> {
         let (&b, rest) = self.rest.split_first()?;
         self.rest = rest;
         Some(b)
     }
 
-    pub fn skip(&mut self, n: usize) -> Option<()> {
+    pub(super) fn skip(&mut self, n: usize) -> Option<()> {
         self.rest = self.rest.get(n..)?;
         Some(())
     }
 }
 
+/// The key of one journal entry: (origin, seq) under the journal prefix,
+/// big-endian, so an origin's movements iterate in seq order.
 pub fn journal(origin: &str, seq: u64) -> Vec<u8> {
     Key::new(prefix::JOURNAL).id(origin, seq).into_vec()
 }
 
-pub fn journal_origin(origin: &str) -> Vec<u8> {
+pub(super) fn journal_origin(origin: &str) -> Vec<u8> {
     Key::new(prefix::JOURNAL).str(origin).into_vec()
 }
 
-pub fn rejected(origin: &str, seq: u64) -> Vec<u8> {
+pub(super) fn rejected(origin: &str, seq: u64) -> Vec<u8> {
     Key::new(prefix::REJECTED).id(origin, seq).into_vec()
 }
 
-pub fn head(origin: &str) -> Vec<u8> {
+pub(super) fn head(origin: &str) -> Vec<u8> {
     Key::new(prefix::HEAD).str(origin).into_vec()
 }
 
-pub fn rejected_head(origin: &str) -> Vec<u8> {
+pub(super) fn rejected_head(origin: &str) -> Vec<u8> {
     Key::new(prefix::REJECTED_HEAD).str(origin).into_vec()
 }
 
@@ -192,18 +190,24 @@ pub fn lot_range(gtin: &str, lot: &str) -> Vec<u8> {
     Key::new(prefix::BY_LOT).str(gtin).str(lot).into_vec()
 }
 
-pub fn serial_range(gtin: &str, serial: &str) -> Vec<u8> {
+pub(super) fn serial_range(gtin: &str, serial: &str) -> Vec<u8> {
     Key::new(prefix::BY_SERIAL).str(gtin).str(serial).into_vec()
 }
 
-pub fn serial_state(gtin: &str, serial: &str) -> Vec<u8> {
+pub(super) fn serial_state(gtin: &str, serial: &str) -> Vec<u8> {
     Key::new(prefix::SERIAL_STATE)
         .str(gtin)
         .str(serial)
         .into_vec()
 }
 
-pub fn lot_balance(gtin: &str, lot: &str, origin: &str, location: &str, unit: &str) -> Vec<u8> {
+pub(super) fn lot_balance(
+    gtin: &str,
+    lot: &str,
+    origin: &str,
+    location: &str,
+    unit: &str,
+) -> Vec<u8> {
     Key::new(prefix::LOT_BALANCE)
         .str(gtin)
         .str(lot)
@@ -218,7 +222,7 @@ pub fn corrected_by(origin: &str, seq: u64) -> Key {
     Key::new(prefix::CORRECTED_BY).id(origin, seq)
 }
 
-pub fn lot_expiry(gtin: &str, lot: &str) -> Vec<u8> {
+pub(super) fn lot_expiry(gtin: &str, lot: &str) -> Vec<u8> {
     Key::new(prefix::LOT_EXPIRY).str(gtin).str(lot).into_vec()
 }
 

@@ -107,6 +107,8 @@ pub struct OpenOptions {
     /// The site this process serves: a store of another site is refused.
     /// `None` accepts the site stamped in the store (reading a backup).
     pub site: Option<String>,
+    /// The most scans the committer takes into one atomic write and one durable
+    /// flush (see `DEFAULT_MAX_BATCH`).
     pub max_batch: usize,
     /// sled's page cache, in bytes (see `DEFAULT_CACHE_BYTES`).
     pub cache_bytes: u64,
@@ -116,6 +118,7 @@ pub struct OpenOptions {
 }
 
 impl OpenOptions {
+    /// Opens a store that must already exist; `site` as in `OpenOptions::site`.
     pub fn existing(site: Option<String>) -> OpenOptions {
         OpenOptions {
             create: false,
@@ -126,6 +129,8 @@ impl OpenOptions {
         }
     }
 
+    /// Opens the store of `site`, creating it (stamped with `site`) if there is
+    /// none: the daemon and head office at start.
     pub fn create(site: String) -> OpenOptions {
         OpenOptions {
             create: true,
@@ -167,9 +172,9 @@ pub struct SledSink {
 /// summed since open; read by the benchmarks.
 #[derive(Debug, Default)]
 pub struct Timing {
-    pub apply: std::sync::atomic::AtomicU64,
-    pub flush: std::sync::atomic::AtomicU64,
-    pub fsync: std::sync::atomic::AtomicU64,
+    apply: std::sync::atomic::AtomicU64,
+    flush: std::sync::atomic::AtomicU64,
+    fsync: std::sync::atomic::AtomicU64,
 }
 
 impl Timing {
@@ -534,6 +539,7 @@ impl Store {
         Ok(())
     }
 
+    /// The store's directory, as opened: every error message names it.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -722,6 +728,8 @@ impl Store {
         self.ids_under(keys::serial_range(gtin, serial))
     }
 
+    /// Where a serialised unit (GTIN + serial) is now, as the serial-state tree
+    /// holds it; `None` for a serial never recorded.
     pub fn serial_state(&self, gtin: &str, serial: &str) -> Result<Option<SerialState>> {
         let key = keys::serial_state(gtin, serial);
         self.read(&self.trees()?.journal, &key, "read a serial state")

@@ -86,6 +86,10 @@ pub mod rejection_v1 {
 /// The head office acknowledgement the outbox resumes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxPosition {
+    /// The highest seq head office holds contiguously; the outbox resends from
+    /// the next one.
     pub acked_seq: u64,
+    /// Its hash as head office reported it: `verify` checks the local chain
+    /// still holds that entry with that hash.
     pub acked_hash: Hash,
 }

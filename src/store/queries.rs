@@ -13,19 +13,28 @@ use crate::model::{Balance, MovementId, NewRejection, Rejection};
 /// a unit ("" = units).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LotBalance {
+    /// The batch/lot; "" when the movements carried none.
     pub lot: String,
+    /// The site (origin) holding the stock.
     pub origin: String,
+    /// The location at that site.
     pub location: String,
+    /// The unit of a measured quantity (`kg`...); "" for a count of units.
     pub unit: String,
+    /// How much: receipts and returns minus dispatches, corrections applied.
     pub balance: Balance,
 }
 
 /// Which document a movement belongs to, as the by-document index tags it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Document {
+    /// A supplier's purchase order (receiving).
     PurchaseOrder,
+    /// A customer order (dispatch).
     Order,
+    /// A despatch advice, by its GSIN (AI 402).
     DespatchAdvice,
+    /// A pallet or case, by its SSCC (AI 00).
     Sscc,
 }
 
@@ -143,6 +152,8 @@ impl Store {
         self.save_side_record(STATIONS_TREE, station.as_bytes(), context, durable)
     }
 
+    /// Every station's saved context (station id, encoded context): the daemon
+    /// restores them at start.
     pub fn station_contexts(&self) -> Result<Vec<(String, Vec<u8>)>> {
         Ok(self
             .side_records(STATIONS_TREE)?

@@ -9,17 +9,23 @@ use std::path::Path;
 use super::error::{Result, StoreError};
 use super::Store;
 
+/// A kind of reference data head office publishes; each has its own tree and
+/// version watermark at a site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reference {
+    /// The product master: GTINs, descriptions, tracking.
     Products,
+    /// Holds and recalls: lots or serial ranges that may not be dispatched.
     Holds,
+    /// Pick lists: orders, their lines and the lots they allow.
     PickLists,
 }
 
 impl Reference {
+    /// Every kind, in the order a site pulls them.
     pub const ALL: [Reference; 3] = [Reference::Products, Reference::Holds, Reference::PickLists];
 
-    pub fn tree_name(self) -> &'static str {
+    pub(super) fn tree_name(self) -> &'static str {
         match self {
             Reference::Products => "ref.products",
             Reference::Holds => "ref.holds",
@@ -71,6 +77,7 @@ impl Store {
         }
     }
 
+    /// The record stored under `key` (encoded by `station::records`), if any.
     pub fn reference_get(&self, r: Reference, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let tree = self.reference_tree(r)?;
         Ok(tree

@@ -44,6 +44,8 @@ impl Store {
         self.read(&self.trees()?.outbox, REJECTED_ACK, "read the outbox")
     }
 
+    /// Moves the rejected-scan log's outbox to head office's latest
+    /// acknowledgement, durably.
     pub fn set_rejected_outbox_position(&self, position: OutboxPosition) -> Result<()> {
         self.committer().exclusive(move |sink| {
             sink.outbox()?
