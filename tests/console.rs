@@ -64,6 +64,21 @@ impl Site {
     }
 }
 
+/// A new site's daemon and a browser signed in to it as `user`.
+async fn signed_in(user: &str, password: &str) -> (Site, Daemon, Browser) {
+    let site = Site::new("");
+    let daemon = site.start();
+    let b = Browser::start(daemon.base_url()).await;
+    b.sign_in(user, password).await;
+    (site, daemon, b)
+}
+
+/// Closes the browser, then stops the daemon (SIGTERM, clean exit).
+async fn finish(b: Browser, daemon: Daemon) {
+    b.close().await;
+    assert!(daemon.stop().success(), "the daemon did not stop cleanly");
+}
+
 /// A plain HTTP client that keeps cookies and never follows redirects, to
 /// look at what the console answers.
 struct Http {
@@ -405,16 +420,12 @@ async fn a_supervisor_signs_in_with_the_keyboard_and_sees_the_floor() {
     let problem = other.text("#login-problem").await;
     assert_eq!(problem, "Wrong user name or password.");
     other.close().await;
-    b.close().await;
-    daemon.stop();
+    finish(b, daemon).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handheld_user_is_told_the_console_is_not_for_them() {
-    let site = Site::new("");
-    let daemon = site.start();
-    let b = Browser::start(daemon.base_url()).await;
-    b.sign_in(HANK, HANK_PASSWORD).await;
+    let (_site, daemon, b) = signed_in(HANK, HANK_PASSWORD).await;
     for path in ["/"] {
         b.open(path).await;
         let text = b.page_text().await;
@@ -425,6 +436,337 @@ async fn a_handheld_user_is_told_the_console_is_not_for_them() {
         assert!(!text.contains("Release"), "{path}: {text}");
     }
     b.screenshot("handheld-refused").await;
-    b.close().await;
-    daemon.stop();
+    finish(b, daemon).await;
+}
+
+/// A scan through the API, from a blocking thread.
+async fn scan(daemon: &Daemon, station: &str, serial: &str) -> serde_json::Value {
+    let api = support::daemon::Api::new(daemon.base_url(), Some(HANDHELD_TOKEN));
+    let (station, data) = (station.to_owned(), support::daemon::serial_item(serial));
+    tokio::task::spawn_blocking(move || api.scan(&station, &data))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_feed_shows_each_scan_within_a_second_and_refusals_with_their_reason() {
+    let (_site, daemon, b) = signed_in(SUE, SUE_PASSWORD).await;
+    b.wait_for_text("#feed-rate", "connected", Duration::from_secs(10))
+        .await;
+
+    let answer = scan(&daemon, "dock-1", "FEED-1").await;
+    assert_eq!(answer["accepted"], true, "{answer}");
+    let took = b
+        .wait_for_text("#feed", "serial FEED-1", Duration::from_secs(1))
+        .await;
+    eprintln!("accepted scan in the feed {took:?} after its answer");
+    let row = b.text("#feed li.accepted").await;
+    assert!(row.contains("dock-1") && row.contains("receipt"), "{row}");
+
+    // The same serial again is refused: highlighted, with the reason in words.
+    let answer = scan(&daemon, "dock-1", "FEED-1").await;
+    assert_eq!(answer["accepted"], false, "{answer}");
+    let reason = answer["reason"].as_str().unwrap().to_owned();
+    let took = b
+        .wait_for_text("#feed li.refused", &reason, Duration::from_secs(1))
+        .await;
+    eprintln!("refused scan in the feed {took:?} after its answer");
+    let colour = b
+        .find("#feed li.refused")
+        .await
+        .css_value("background-color")
+        .await
+        .unwrap();
+    assert_ne!(colour, "rgba(0, 0, 0, 0)", "a refusal is highlighted");
+    let tile = b.text(".tile[data-station=dock-1] dd.last").await;
+    assert!(
+        tile.contains(&reason),
+        "the tile shows the last decision: {tile}"
+    );
+    b.screenshot("floor-feed").await;
+
+    // Filtered to dispatch-1, a scan at dock-1 is not shown; one at
+    // dispatch-1 is.
+    b.find("#feed-station")
+        .await
+        .select_by_value("dispatch-1")
+        .await
+        .unwrap();
+    b.wait_for_text("#feed-rate", "connected", Duration::from_secs(10))
+        .await;
+    scan(&daemon, "dock-1", "FEED-2").await;
+    let answer = scan(&daemon, "dispatch-1", "FEED-1").await;
+    b.wait_for_text("#feed", "dispatch-1", Duration::from_secs(2))
+        .await;
+    let feed = b.text("#feed").await;
+    assert!(!feed.contains("FEED-2"), "{feed}");
+    if let Some(reason) = answer["reason"].as_str() {
+        assert!(feed.contains(reason), "{feed}");
+    }
+    finish(b, daemon).await;
+}
+
+const GTIN: &str = "09506000134352";
+/// A lot number that is a script, as long as AI 10 allows (20).
+const SCRIPT_LOT: &str = "<script>a()</script>";
+const SCRIPT_CUSTOMER: &str = "<script>window.__pwned=1</script> & Co";
+
+/// A pen of `lot` with this serial.
+fn item(lot: &str, serial: &str) -> String {
+    format!("]d2010950600013435217301231\u{1d}10{lot}\u{1d}21{serial}")
+}
+
+/// Stock for the report tests, through the API: serials S1..S3 of lot L1
+/// and S4 of the script lot received at dock-1; S1 and S2 dispatched to
+/// City Pharmacy on order O-1, S4 to a customer whose name is a script.
+fn stock(daemon: &Daemon) {
+    let sup = support::daemon::Api::new(daemon.base_url(), Some(SUPERVISOR_TOKEN));
+    let hh = support::daemon::Api::new(daemon.base_url(), Some(HANDHELD_TOKEN));
+    let r = sup.post_text(
+        "/api/v1/products",
+        &format!(
+            "gtin,description,tracking,warranty_months\n{GTIN},Insulin pen,lot_and_serial,24\n"
+        ),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record([
+        "order",
+        "customer_gln",
+        "customer_name",
+        "gtin",
+        "quantity",
+        "lots",
+    ])
+    .unwrap();
+    csv.write_record(["O-1", "9506000000026", "City Pharmacy", GTIN, "2", "L1"])
+        .unwrap();
+    csv.write_record(["O-2", "", SCRIPT_CUSTOMER, GTIN, "1", SCRIPT_LOT])
+        .unwrap();
+    let r = sup.post_text(
+        "/api/v1/picklists",
+        &String::from_utf8(csv.into_inner().unwrap()).unwrap(),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    for (lot, serial) in [("L1", "S1"), ("L1", "S2"), ("L1", "S3"), (SCRIPT_LOT, "S4")] {
+        let a = hh.scan("dock-1", &item(lot, serial));
+        assert_eq!(a["accepted"], true, "{a}");
+    }
+    for (order, lot, serials) in [
+        ("O-1", "L1", &["S1", "S2"][..]),
+        ("O-2", SCRIPT_LOT, &["S4"][..]),
+    ] {
+        let r = hh.put_json(
+            "/api/v1/stations/dispatch-1/context",
+            &serde_json::json!({ "order": order }),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        for s in serials {
+            let a = hh.scan("dispatch-1", &item(lot, s));
+            assert_eq!(a["accepted"], true, "{a}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recall_in_the_console_shows_the_apis_figures_downloads_its_csv_and_prints_on_a4() {
+    let site = Site::new("");
+    let daemon = site.start();
+    tokio::task::block_in_place(|| stock(&daemon));
+    let api = support::daemon::Api::new(daemon.base_url(), Some(SUPERVISOR_TOKEN));
+    let query = format!("gtin={GTIN}&lot=L1");
+    let json = tokio::task::spawn_blocking({
+        let api = api.clone();
+        let query = query.clone();
+        move || api.get(&format!("/api/v1/reports/recall?{query}"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(json.status, 200, "{:?}", json.body);
+    let t = &json.body["totals"];
+
+    let b = Browser::start(daemon.base_url()).await;
+    b.client.set_window_size(1280, 1400).await.unwrap();
+    b.sign_in(SUE, SUE_PASSWORD).await;
+    b.open("/reports").await;
+    b.click("a[href='/reports/recall']").await;
+    b.fill("#f-gtin", GTIN).await;
+    b.fill("#f-lots", "L1\n").await;
+    let head = b.text("#result p.head:nth-of-type(2)").await;
+    assert_eq!(
+        head,
+        format!(
+            "received {}, in stock {}, dispatched {}, returned {}; {} customer(s) to notify",
+            t["received"].as_str().unwrap(),
+            t["in_stock"].as_str().unwrap(),
+            t["dispatched"].as_str().unwrap(),
+            t["returned"].as_str().unwrap(),
+            t["customers"]
+        )
+    );
+    assert_eq!(
+        head,
+        "received 3, in stock 1, dispatched 2, returned 0; 1 customer(s) to notify"
+    );
+    // The customers to notify: the API's, row for row.
+    let rows = b
+        .eval("return Array.from(document.querySelectorAll('#result table')).filter(t => t.caption && t.caption.textContent.startsWith('Customers to notify')).flatMap(t => Array.from(t.tBodies[0].rows).map(r => Array.from(r.cells).map(c => c.textContent)));")
+        .await;
+    let customers = json.body["customers"].as_array().unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), customers.len(), "{rows}");
+    let first = rows[0].as_array().unwrap();
+    let cells: Vec<&str> = first.iter().filter_map(|c| c.as_str()).collect();
+    assert!(
+        cells.iter().any(|c| c.contains("City Pharmacy")),
+        "{cells:?}"
+    );
+    assert!(
+        cells.contains(&customers[0]["outstanding"].as_str().unwrap()),
+        "{cells:?} vs {}",
+        customers[0]
+    );
+    // The diagram says the same.
+    let diagram = b
+        .find("figure.diagram svg")
+        .await
+        .attr("aria-label")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        diagram.contains("sent 3") && diagram.contains("holds 1") && diagram.contains("received 2"),
+        "{diagram}"
+    );
+    b.screenshot("recall").await;
+
+    // The CSV download is the API's CSV, byte for byte.
+    let href = b
+        .find("a[href*='format=csv']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let page_csv = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);",
+            vec![serde_json::Value::String(href)],
+        )
+        .await
+        .unwrap();
+    let api_csv = tokio::task::spawn_blocking({
+        let base = daemon.base_url().to_owned();
+        let query = query.clone();
+        move || {
+            ureq::get(&format!("{base}/api/v1/reports/recall?{query}&format=csv"))
+                .set("Authorization", &format!("Bearer {SUPERVISOR_TOKEN}"))
+                .call()
+                .unwrap()
+                .into_string()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(page_csv.as_str().unwrap(), api_csv);
+    assert!(api_csv.contains("City Pharmacy"), "{api_csv}");
+
+    // Printed: A4 pages, and at the A4 width nothing sticks out.
+    let pdf = b.print_a4().await;
+    assert!(pdf.starts_with(b"%PDF"), "not a PDF");
+    std::fs::write(browser::screenshot_dir().join("recall.pdf"), &pdf).unwrap();
+    let text = String::from_utf8_lossy(&pdf);
+    let boxes: Vec<Vec<f64>> = text
+        .split("/MediaBox [")
+        .skip(1)
+        .map(|rest| {
+            rest.split(']')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
+        .collect();
+    assert!(!boxes.is_empty(), "no page in the PDF");
+    for b in &boxes {
+        // A4 is 595.3 x 841.9 points.
+        assert!(
+            b.len() == 4 && (b[2] - 595.3).abs() < 1.5 && (b[3] - 841.9).abs() < 1.5,
+            "a page is not A4: {b:?}"
+        );
+    }
+    // A4 less 14 mm margins each side, in CSS pixels (96 per inch).
+    let width = ((210.0 - 28.0) / 25.4 * 96.0_f64).floor() as u64;
+    b.cdp("Emulation.setDeviceMetricsOverride", serde_json::json!({"width": width, "height": 1100, "deviceScaleFactor": 1, "mobile": false})).await;
+    b.cdp(
+        "Emulation.setEmulatedMedia",
+        serde_json::json!({"media": "print"}),
+    )
+    .await;
+    let widest = b
+        .eval("return Math.max(document.documentElement.scrollWidth, ...Array.from(document.querySelectorAll('main *')).map(e => Math.ceil(e.getBoundingClientRect().right)));")
+        .await;
+    assert!(
+        widest.as_u64().unwrap() <= width,
+        "the print layout is {widest} px wide, A4 gives {width}"
+    );
+    let hidden = b
+        .eval("return getComputedStyle(document.querySelector('header.top')).display;")
+        .await;
+    assert_eq!(hidden, "none", "the navigation is not printed");
+    b.screenshot("recall-print").await;
+    b.cdp(
+        "Emulation.setEmulatedMedia",
+        serde_json::json!({"media": ""}),
+    )
+    .await;
+    b.cdp(
+        "Emulation.clearDeviceMetricsOverride",
+        serde_json::json!({}),
+    )
+    .await;
+
+    // A malformed question gets the report's own words, not a table.
+    b.open("/reports/recall?gtin=09506000134353&lots=L1").await;
+    let problem = b.text("#report-problem").await;
+    assert!(problem.contains("check digit"), "{problem}");
+    finish(b, daemon).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lot_or_customer_named_script_shows_as_text_and_runs_nothing() {
+    let (_site, daemon, b) = signed_in(SUE, SUE_PASSWORD).await;
+    b.wait_for_text("#feed-rate", "connected", Duration::from_secs(10))
+        .await;
+    tokio::task::block_in_place(|| stock(&daemon));
+    // In the live feed.
+    b.wait_for_text("#feed", SCRIPT_LOT, Duration::from_secs(5))
+        .await;
+    // In the reports: movements of the lot, and the recall's customers.
+    b.open(&format!(
+        "/reports/movements?gtin={GTIN}&lot={}",
+        support_escape(SCRIPT_LOT)
+    ))
+    .await;
+    let cells = b.text("#result").await;
+    assert!(cells.contains(SCRIPT_LOT), "{cells}");
+    b.open(&format!(
+        "/reports/recall?gtin={GTIN}&lots={}",
+        support_escape(SCRIPT_LOT)
+    ))
+    .await;
+    let result = b.text("#result").await;
+    assert!(result.contains(SCRIPT_CUSTOMER), "{result}");
+    b.screenshot("script-lot").await;
+    let ran = b
+        .eval("return [typeof window.__pwned, typeof window.a, document.querySelectorAll('main script, #feed script').length];")
+        .await;
+    assert_eq!(ran, serde_json::json!(["undefined", "undefined", 0]));
+    finish(b, daemon).await;
+}
+
+fn support_escape(text: &str) -> String {
+    scantrail::console::page::query_escape(text)
 }

@@ -24,7 +24,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod page;
-
+pub mod reports;
 pub mod session;
 pub mod users;
 

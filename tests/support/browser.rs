@@ -77,6 +77,27 @@ impl Browser {
 
     /// `start` with more Chromium flags (e.g. `--ignore-certificate-errors`).
     pub async fn start_with(base: &str, extra: &[&str]) -> Browser {
+        Browser::launch(base, extra, json!({})).await
+    }
+
+    /// `start`, with Chrome's performance log recording the renderer's
+    /// tasks (trace category `devtools.timeline`), for
+    /// [`Browser::longest_main_thread_task`].
+    pub async fn start_traced(base: &str) -> Browser {
+        Browser::launch(
+            base,
+            &[],
+            json!({ "perfLoggingPrefs": {
+                "enableNetwork": false,
+                "enablePage": false,
+                "traceCategories": "devtools.timeline,disabled-by-default-devtools.timeline",
+                "bufferUsageReportingInterval": 1000,
+            }}),
+        )
+        .await
+    }
+
+    async fn launch(base: &str, extra: &[&str], options: Value) -> Browser {
         let chromium = find(
             &["/usr/bin/chromium", "/usr/lib/chromium/chromium"],
             "chromium",
@@ -103,12 +124,13 @@ impl Browser {
         let mut args: Vec<String> = FLAGS.iter().map(|f| f.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         args.extend(extra.iter().map(|f| f.to_string()));
+        let mut chrome_options = json!({ "binary": chromium, "args": args });
+        if let (Some(o), Value::Object(more)) = (chrome_options.as_object_mut(), options) {
+            o.extend(more);
+        }
         let capabilities = json!({
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": args,
-            },
+            "goog:chromeOptions": chrome_options,
             "goog:loggingPrefs": { "performance": "ALL", "browser": "ALL" },
         });
         let capabilities = match capabilities {
@@ -314,6 +336,36 @@ impl Browser {
                     .and_then(|m| serde_json::from_str(m).ok())
             })
             .collect()
+    }
+
+    /// The longest task on a renderer's main thread (`CrRendererMain`) in
+    /// the performance log since the last call, and how many tasks there
+    /// were. Needs [`Browser::start_traced`].
+    pub async fn longest_main_thread_task(&self, main_threads: &mut Vec<u64>) -> (Duration, usize) {
+        let log = self.performance_log().await;
+        let events: Vec<&Value> = log
+            .iter()
+            .filter(|m| m["message"]["method"] == "Tracing.dataCollected")
+            .map(|m| &m["message"]["params"])
+            .collect();
+        for e in &events {
+            if e["ph"] == "M" && e["name"] == "thread_name" && e["args"]["name"] == "CrRendererMain"
+            {
+                if let Some(tid) = e["tid"].as_u64() {
+                    if !main_threads.contains(&tid) {
+                        main_threads.push(tid);
+                    }
+                }
+            }
+        }
+        let tasks: Vec<u64> = events
+            .iter()
+            .filter(|e| e["name"] == "RunTask" && e["ph"] == "X")
+            .filter(|e| e["tid"].as_u64().is_some_and(|t| main_threads.contains(&t)))
+            .filter_map(|e| e["dur"].as_u64())
+            .collect();
+        let longest = tasks.iter().copied().max().unwrap_or(0);
+        (Duration::from_micros(longest), tasks.len())
     }
 
     /// Ends the WebDriver session, then chromedriver and Chromium.

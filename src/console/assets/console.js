@@ -86,5 +86,8 @@
     const list = document.getElementById("feed");
     if (list) feed(list);
     for (const box of document.querySelectorAll("[data-refresh]")) refresh(box);
+    for (const button of document.querySelectorAll("[data-print]")) {
+      button.addEventListener("click", function () { window.print(); });
+    }
   });
 })();

@@ -17,10 +17,13 @@ use axum::extract::{Query, State};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use futures_util::stream::Stream;
+use futures_util::stream::{Stream, StreamExt};
 use maud::{html, Markup};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::broadcast::{
+    self,
+    error::{RecvError, TryRecvError},
+};
 
 use super::Pages;
 use crate::console::{page, Viewer};
@@ -158,22 +161,29 @@ fn describe(e: &Event) -> String {
 pub async fn page(State(pages): State<Pages>, viewer: Viewer) -> Response {
     let tiles = tiles(&pages).await;
     let options: Vec<&str> = pages.stations.iter().map(|s| s.id.as_str()).collect();
+    let charts = charts(&pages);
     let body = html! {
         section aria-labelledby="stations-h" {
             h2 id="stations-h" { "Stations" }
             div id="tiles" data-refresh="/floor/stations" { (tiles) }
         }
-        section aria-labelledby="feed-h" {
-            h2 id="feed-h" { "Live feed" }
-            div.feedbar {
-                label for="feed-station" { "Station" }
-                select id="feed-station" {
-                    option value="" { "all stations" }
-                    @for s in &options { option value=(s) { (s) } }
+        div.floorgrid {
+            section aria-labelledby="feed-h" {
+                h2 id="feed-h" { "Live feed" }
+                div.feedbar {
+                    label for="feed-station" { "Station" }
+                    select id="feed-station" {
+                        option value="" { "all stations" }
+                        @for s in &options { option value=(s) { (s) } }
+                    }
+                    span.rate id="feed-rate" aria-live="off" { "connecting…" }
                 }
-                span.rate id="feed-rate" aria-live="off" { "connecting…" }
+                ol id="feed" data-source="/floor/feed" aria-live="polite" aria-relevant="additions" {}
             }
-            ol id="feed" data-source="/floor/feed" aria-live="polite" aria-relevant="additions" {}
+            section aria-labelledby="charts-h" {
+                h2 id="charts-h" { "Scans and refusals" }
+                div id="charts" data-refresh="/floor/charts" { (charts) }
+            }
         }
     };
     (
@@ -183,10 +193,15 @@ pub async fn page(State(pages): State<Pages>, viewer: Viewer) -> Response {
         .into_response()
 }
 
-/// `GET /floor/stations`: the tiles and charts alone, which the page
-/// fetches again every few seconds.
+/// `GET /floor/stations`: the tiles alone, which the page fetches again
+/// every few seconds.
 pub async fn tiles_fragment(State(pages): State<Pages>) -> Response {
     tiles(&pages).await.into_response()
+}
+
+/// `GET /floor/charts`: the charts alone, fetched again likewise.
+pub async fn charts_fragment(State(pages): State<Pages>) -> Response {
+    charts(&pages).into_response()
 }
 
 async fn tiles(pages: &Pages) -> Markup {
@@ -197,15 +212,7 @@ async fn tiles(pages: &Pages) -> Markup {
         .await
         .map(|all| all.into_iter().collect())
         .unwrap_or_default();
-    let (last, minutes, reasons, missed) = {
-        let c = pages.floor.lock();
-        (
-            c.last.clone(),
-            c.minutes.iter().copied().collect::<Vec<_>>(),
-            c.reasons.clone(),
-            c.missed,
-        )
-    };
+    let last = pages.floor.lock().last.clone();
     let empty = Context::default();
     html! {
         div.tiles {
@@ -242,6 +249,20 @@ async fn tiles(pages: &Pages) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// Scans per minute and refusals by reason, as inline SVG.
+fn charts(pages: &Pages) -> Markup {
+    let (minutes, reasons, missed) = {
+        let c = pages.floor.lock();
+        (
+            c.minutes.iter().copied().collect::<Vec<_>>(),
+            c.reasons.clone(),
+            c.missed,
+        )
+    };
+    html! {
         div.charts {
             figure {
                 (minutes_chart(&minutes))
@@ -395,23 +416,31 @@ pub async fn feed(
     State(pages): State<Pages>,
     Query(q): Query<FeedQuery>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let rx = pages.app.events.subscribe();
     let station = q.station.filter(|s| !s.is_empty());
-    let stream = futures_util::stream::unfold(
-        (rx, tokio::time::Instant::now()),
+    let stream = coalesce(pages.app.events.subscribe(), station).map(|batch| {
+        Ok(SseEvent::default()
+            .event("batch")
+            .json_data(&batch)
+            .unwrap_or_else(|_| SseEvent::default().comment("unserialisable batch")))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// The events of `rx` (of `station` only, if given) as batches: the first
+/// event is waited for, then everything that arrives until [`TICK`] after
+/// the last batch goes into one.
+fn coalesce(rx: broadcast::Receiver<Event>, station: Option<String>) -> impl Stream<Item = Batch> {
+    futures_util::stream::unfold(
+        (rx, tokio::time::Instant::now() - TICK),
         move |(mut rx, last_sent)| {
             let station = station.clone();
             async move {
                 let mut batch = Batch::default();
-                // Wait for something, then gather until the tick is over.
-                loop {
+                while batch.is_empty() {
                     match rx.recv().await {
                         Ok(e) => batch.add(&e, station.as_deref()),
                         Err(RecvError::Lagged(n)) => batch.missed += n,
                         Err(RecvError::Closed) => return None,
-                    }
-                    if !batch.is_empty() {
-                        break;
                     }
                 }
                 tokio::time::sleep_until(last_sent + TICK).await;
@@ -419,19 +448,91 @@ pub async fn feed(
                     match rx.try_recv() {
                         Ok(e) => batch.add(&e, station.as_deref()),
                         Err(TryRecvError::Lagged(n)) => batch.missed += n,
-                        Err(TryRecvError::Empty) => break,
-                        Err(TryRecvError::Closed) => break,
+                        Err(TryRecvError::Empty | TryRecvError::Closed) => break,
                     }
                 }
                 let now = tokio::time::Instant::now();
                 batch.span_ms = now.duration_since(last_sent).as_millis() as u64;
-                let event = SseEvent::default()
-                    .event("batch")
-                    .json_data(&batch)
-                    .unwrap_or_else(|_| SseEvent::default().comment("unserialisable batch"));
-                Some((Ok(event), (rx, now)))
+                Some((batch, (rx, now)))
             }
         },
-    );
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RefusalCode;
+
+    fn event(kind: &'static str, station: &str, n: u64) -> Event {
+        Event {
+            kind,
+            station: station.to_owned(),
+            source: None,
+            seq: Some(n),
+            movement_kind: Some("receipt"),
+            gtin: Some("09506000134352".into()),
+            lot: Some("<script>L1</script>".into()),
+            serial: Some(format!("S{n}")),
+            code: (kind == "refused").then_some(RefusalCode::DuplicateSerial),
+            message: (kind == "refused").then(|| "already in stock".to_owned()),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// 2,500 events a second for 3 seconds: the browser gets at most one
+    /// message per tick, each with at most 25 lines, and the counts add
+    /// up to every event sent.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flood_of_events_arrives_as_few_small_batches_that_count_everything() {
+        let events = Events::new();
+        let mut batches = Box::pin(coalesce(events.subscribe(), None));
+        let sender = events.clone();
+        let send = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(10));
+            for round in 0..300u64 {
+                tick.tick().await;
+                for i in 0..25 {
+                    let n = round * 25 + i;
+                    let kind = if n % 10 == 0 { "refused" } else { "accepted" };
+                    sender.send(event(kind, "dock-1", n));
+                }
+            }
+        });
+        let started = tokio::time::Instant::now();
+        let (mut messages, mut accepted, mut refused, mut missed) = (0u64, 0, 0, 0);
+        while accepted + refused + missed < 7_500 {
+            let b = tokio::time::timeout(Duration::from_secs(10), batches.next())
+                .await
+                .expect("a batch")
+                .expect("the stream");
+            assert!(b.lines.len() <= LINES_PER_BATCH);
+            messages += 1;
+            accepted += b.accepted;
+            refused += b.refused;
+            missed += b.missed;
+        }
+        send.await.unwrap();
+        let seconds = started.elapsed().as_secs_f64();
+        assert_eq!(missed, 0, "the floor fell behind");
+        assert_eq!((accepted, refused), (6_750, 750));
+        let per_second = messages as f64 / seconds;
+        assert!(
+            per_second <= 1.0 / TICK.as_secs_f64() + 1.0,
+            "{messages} messages in {seconds:.1} s"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_station_filter_keeps_only_its_events_and_lines_say_the_reason() {
+        let events = Events::new();
+        let mut batches = Box::pin(coalesce(events.subscribe(), Some("dispatch-1".into())));
+        events.send(event("accepted", "dock-1", 1));
+        events.send(event("refused", "dispatch-1", 2));
+        let b = batches.next().await.unwrap();
+        assert_eq!((b.accepted, b.refused), (0, 1));
+        assert_eq!(b.lines.len(), 1);
+        assert_eq!(b.lines[0].text, "refused: already in stock");
+        assert_eq!(b.lines[0].code, Some("duplicate_serial"));
+    }
 }

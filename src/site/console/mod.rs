@@ -71,13 +71,19 @@ pub fn router(pages: Pages) -> Router {
     let signed_in = Router::new()
         .route("/", get(floor::page))
         .route("/floor/stations", get(floor::tiles_fragment))
+        .route("/floor/charts", get(floor::charts_fragment))
         .route("/floor/feed", get(floor::feed))
         .route_layer(middleware::from_fn_with_state(
             pages.console.clone(),
             console::require_viewer,
         ));
+    let reports = console::reports::router(console::reports::Reports {
+        console: pages.console.clone(),
+        store: pages.app.store.clone(),
+    });
     console::routes()
         .merge(signed_in)
-        .layer(middleware::from_fn(console::security_headers))
         .with_state(pages)
+        .merge(reports)
+        .layer(middleware::from_fn(console::security_headers))
 }
