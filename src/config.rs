@@ -34,11 +34,18 @@ pub struct Config {
     /// Who may call the API: each token's name, role and stations.
     #[serde(default)]
     pub tokens: Vec<TokenEntry>,
+    /// Who may sign in to the console: name, role, argon2 password hash
+    /// (`scantrail user add` writes an entry).
+    #[serde(default)]
+    pub users: Vec<crate::console::users::UserEntry>,
     #[serde(default)]
     pub sync: Option<Sync>,
     /// Every token of the file, the older forms included, checked.
     #[serde(skip)]
     pub access: Tokens,
+    /// The `[[users]]` entries, checked.
+    #[serde(skip)]
+    pub people: crate::console::users::Users,
     /// The folder of the configuration file: relative paths in it (device
     /// profiles) resolve against it.
     #[serde(skip)]
@@ -151,6 +158,12 @@ pub struct Http {
     /// `admin`).
     #[serde(default)]
     pub admin_token: Option<String>,
+    /// PEM certificate chain and private key: with both, the daemon serves
+    /// HTTPS (the console then takes passwords from any address).
+    #[serde(default)]
+    pub cert: Option<PathBuf>,
+    #[serde(default)]
+    pub key: Option<PathBuf>,
     /// How the server holds connections.
     #[serde(flatten)]
     pub connections: Connections,
@@ -221,6 +234,8 @@ impl Default for Http {
         Http {
             listen: Http::default_listen(),
             admin_token: None,
+            cert: None,
+            key: None,
             connections: Connections::default(),
         }
     }
@@ -260,6 +275,15 @@ pub enum Problem {
         "key `site.id` must not be empty: give this site a short, unique name such as `dock-north`"
     )]
     EmptySiteId,
+    /// `[http] cert` without `key`, or the other way round.
+    #[error("{at}keys `http.cert` and `http.key` go together: give both (PEM files) to serve HTTPS, or neither")]
+    CertWithoutKey {
+        /// Where (`line N: `), or empty.
+        at: String,
+    },
+    /// A `[[users]]` entry that cannot be used: where and why.
+    #[error("{0}")]
+    User(String),
     /// A zero timeout in `[http]`.
     #[error("keys `http.header_read_timeout_ms` and `http.idle_timeout_ms` must be at least 1 (milliseconds)")]
     ZeroTimeout,
@@ -327,8 +351,13 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let (mut config, base) = read_file(path, Config::parse)?;
         resolve(&base, &mut config.data_dir);
-        if let Some(ca) = config.sync.as_mut().and_then(|s| s.ca.as_mut()) {
-            resolve(&base, ca);
+        let paths = [
+            config.sync.as_mut().and_then(|s| s.ca.as_mut()),
+            config.http.cert.as_mut(),
+            config.http.key.as_mut(),
+        ];
+        for path in paths.into_iter().flatten() {
+            resolve(&base, path);
         }
         config.base_dir = base;
         Ok(config)
@@ -344,6 +373,20 @@ impl Config {
         config.check_references(text)?;
         config.http.connections.settings()?;
         config.access = config.check_tokens(text)?;
+        if config.http.cert.is_some() != config.http.key.is_some() {
+            let line = line_of(text, "http", "cert").or_else(|| line_of(text, "http", "key"));
+            let at = line.map(|l| format!("line {l}: ")).unwrap_or_default();
+            return Err(Problem::CertWithoutKey { at });
+        }
+        config.people = crate::console::users::Users::build(
+            &config.users,
+            |i, key| match locate(text, "users", Some(i), key) {
+                Some(line) => format!("line {line}: key `users[{i}].{key}`"),
+                None => format!("key `users[{i}].{key}`"),
+            },
+            &[Role::Handheld, Role::Supervisor, Role::Admin],
+        )
+        .map_err(Problem::User)?;
         Ok(config)
     }
 

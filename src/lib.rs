@@ -1,6 +1,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod dev;
 /// The GS1 syntax engine (the `scantrail-gs1` crate, `gs1/`), under its old
 /// path so `crate::gs1::...` keeps working.

@@ -60,6 +60,8 @@ enum Command {
     Status(cli::status::Args),
     /// Sync to head office: resume after a halt.
     Sync(cli::sync::Args),
+    /// Console users: add one (an argon2 hash of the password in the configuration).
+    User(cli::user::Args),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
         Command::Hq(args) => cli::hq::run(args),
         Command::Status(args) => cli::status::run(args),
         Command::Sync(args) => cli::sync::run(args),
+        Command::User(args) => cli::user::run(args),
     };
     cli::finish(outcome)
 }

@@ -25,6 +25,7 @@ pub mod site_client;
 pub mod status;
 pub mod store_args;
 pub mod sync;
+pub mod user;
 pub mod verify;
 
 /// What a command reports back to `main`: success, or that some input was

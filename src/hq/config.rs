@@ -30,9 +30,19 @@ pub struct HqConfig {
     /// Head office's people: name, role (`supervisor`, `admin`), token.
     #[serde(default)]
     pub tokens: Vec<TokenEntry>,
+    /// Head office's people at the console: name, role (`supervisor`,
+    /// `admin`), argon2 password hash (`scantrail user add --hq`).
+    #[serde(default)]
+    pub users: Vec<crate::console::users::UserEntry>,
     /// The sites' and the people's tokens, checked.
     #[serde(skip)]
     pub access: Tokens,
+    /// The `[[users]]` entries, checked.
+    #[serde(skip)]
+    pub people: crate::console::users::Users,
+    /// The folder of the file, against which relative paths resolve.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
 }
 
 /// `[hq]`: where head office listens, with which certificate, and the limits it
@@ -134,6 +144,7 @@ impl HqConfig {
         if let Some(ca) = &mut c.hq.ca {
             resolve(&base, ca);
         }
+        c.base_dir = base;
         Ok(c)
     }
 
@@ -156,6 +167,15 @@ impl HqConfig {
             }
         }
         c.access = c.check_tokens(text)?;
+        c.people = crate::console::users::Users::build(
+            &c.users,
+            |i, key| match crate::config::locate(text, "users", Some(i), key) {
+                Some(line) => format!("line {line}: key `users[{i}].{key}`"),
+                None => format!("key `users[{i}].{key}`"),
+            },
+            &[Role::Supervisor, Role::Admin],
+        )
+        .map_err(Problem::User)?;
         if c.hq.batch_max == 0 || c.hq.body_max_bytes < 1024 {
             return Err(Problem::BatchLimits);
         }

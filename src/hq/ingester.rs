@@ -19,12 +19,12 @@ pub(super) type Outcome = Result<Result<Ingested, Refusal>, String>;
 type Job = (Incoming, oneshot::Sender<Outcome>);
 
 #[derive(Clone)]
-pub(super) struct Ingester {
+pub struct Ingester {
     tx: mpsc::Sender<Job>,
 }
 
 impl Ingester {
-    pub(super) fn start(store: Arc<Store>) -> std::io::Result<Ingester> {
+    pub fn start(store: Arc<Store>) -> std::io::Result<Ingester> {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("hq-ingester".into())

@@ -27,13 +27,13 @@ pub struct Record {
     pub alerts: Vec<Alert>,
 }
 
-pub(super) struct Sites {
+pub struct Sites {
     store: Arc<Store>,
     records: Mutex<HashMap<String, Record>>,
 }
 
 impl Sites {
-    pub(super) fn open(store: Arc<Store>) -> anyhow::Result<Sites> {
+    pub fn open(store: Arc<Store>) -> anyhow::Result<Sites> {
         let mut records = HashMap::new();
         for (k, v) in store.side_records(TREE)? {
             if let (Ok(site), Ok(r)) = (String::from_utf8(k), serde_json::from_slice::<Record>(&v))

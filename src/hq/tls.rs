@@ -22,9 +22,9 @@ pub const EXPIRY_WARNING_DAYS: i64 = 30;
 #[derive(Debug, Clone)]
 pub struct Certificate {
     pub(super) path: std::path::PathBuf,
-    pub(super) subject: String,
+    pub(crate) subject: String,
     pub(super) not_before: DateTime<Utc>,
-    pub(super) not_after: DateTime<Utc>,
+    pub(crate) not_after: DateTime<Utc>,
 }
 
 impl Certificate {

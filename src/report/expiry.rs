@@ -10,14 +10,14 @@ use super::{bad, stock, Amount, Params, Result, Source};
 /// optionally of one GTIN or at one location.
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
-    pub(super) days: u32,
-    pub(super) gtin: Option<String>,
-    pub(super) location: Option<String>,
-    pub(super) today: NaiveDate,
+    pub(crate) days: u32,
+    pub(crate) gtin: Option<String>,
+    pub(crate) location: Option<String>,
+    pub(crate) today: NaiveDate,
 }
 
 impl Query {
-    pub(super) fn from_params(p: &Params) -> Result<Query> {
+    pub(crate) fn from_params(p: &Params) -> Result<Query> {
         p.only(&["days", "gtin", "location", "today"])?;
         let days = p.req("days", "30")?;
         let Ok(days) = days.parse::<u32>() else {
@@ -37,28 +37,28 @@ impl Query {
 /// One lot at one location, with its expiry and what is on hand.
 #[derive(Debug, Clone, Serialize)]
 pub struct Line {
-    pub(super) expiry: NaiveDate,
+    pub(crate) expiry: NaiveDate,
     /// Negative when already expired.
-    pub(super) days_left: i64,
-    pub(super) gtin: String,
-    pub(super) lot: String,
-    pub(super) location: String,
-    pub(super) quantity: Amount,
+    pub(crate) days_left: i64,
+    pub(crate) gtin: String,
+    pub(crate) lot: String,
+    pub(crate) location: String,
+    pub(crate) quantity: Amount,
 }
 
 /// Lots in stock expiring within the window, first expiry first (FEFO).
 #[derive(Debug, Clone, Serialize)]
 pub struct ExpiryReport {
-    pub(super) query: Query,
-    pub(super) found: bool,
-    pub(super) note: Option<String>,
+    pub(crate) query: Query,
+    pub(crate) found: bool,
+    pub(crate) note: Option<String>,
     /// The last expiry date included: today + days.
-    pub(super) until: NaiveDate,
+    pub(crate) until: NaiveDate,
     /// The lots, earliest expiry first.
     pub lots: Vec<Line>,
 }
 
-pub(super) fn run(store: &dyn Source, q: &Query) -> Result<ExpiryReport> {
+pub(crate) fn run(store: &dyn Source, q: &Query) -> Result<ExpiryReport> {
     let until = q
         .today
         .checked_add_days(Days::new(u64::from(q.days)))

@@ -52,7 +52,7 @@ pub enum ReportError {
     Storage(String),
 }
 
-type Result<T> = std::result::Result<T, ReportError>;
+pub(crate) type Result<T> = std::result::Result<T, ReportError>;
 
 fn bad<T>(message: impl Into<String>) -> Result<T> {
     Err(ReportError::BadInput(message.into()))
@@ -301,7 +301,7 @@ impl Amount {
         *e = e.add(balance.mantissa, balance.scale);
     }
 
-    fn add_amount(&mut self, other: &Amount) {
+    pub(crate) fn add_amount(&mut self, other: &Amount) {
         for (unit, b) in &other.0 {
             self.add(*b, unit);
         }
@@ -384,8 +384,8 @@ impl Serialize for Amount {
 /// A trading partner: GLN and name as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Party {
-    gln: Option<String>,
-    name: Option<String>,
+    pub(crate) gln: Option<String>,
+    pub(crate) name: Option<String>,
 }
 
 impl Party {

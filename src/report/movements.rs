@@ -10,13 +10,13 @@ use super::{in_time_order, Item, MovementRow, Params, Result, Source};
 /// The movements report's question: a GTIN and one lot or serial.
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
-    pub(super) gtin: String,
+    pub(crate) gtin: String,
     #[serde(flatten)]
-    pub(super) item: Item,
+    pub(crate) item: Item,
 }
 
 impl Query {
-    pub(super) fn from_params(p: &Params) -> Result<Query> {
+    pub(crate) fn from_params(p: &Params) -> Result<Query> {
         p.only(&["gtin", "lot", "serial"])?;
         Ok(Query {
             gtin: p.req_gtin()?,
@@ -28,13 +28,13 @@ impl Query {
 /// Every movement of a lot or a serial, in time order.
 #[derive(Debug, Clone, Serialize)]
 pub struct MovementsReport {
-    pub(super) query: Query,
-    pub(super) found: bool,
-    pub(super) note: Option<String>,
-    pub(super) movements: Vec<MovementRow>,
+    pub(crate) query: Query,
+    pub(crate) found: bool,
+    pub(crate) note: Option<String>,
+    pub(crate) movements: Vec<MovementRow>,
 }
 
-pub(super) fn run(store: &dyn Source, q: &Query) -> Result<MovementsReport> {
+pub(crate) fn run(store: &dyn Source, q: &Query) -> Result<MovementsReport> {
     let movements = in_time_order(q.item.movements(store, &q.gtin)?);
     let found = !movements.is_empty();
     Ok(MovementsReport {

@@ -22,7 +22,7 @@ use crate::station::reference::SerialRange;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub(super) enum Scope {
+pub(crate) enum Scope {
     Lots(Vec<String>),
     Serials { from: String, to: String },
 }
@@ -31,14 +31,14 @@ pub(super) enum Scope {
 /// `from`..`to`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
-    pub(super) gtin: String,
-    pub(super) scope: Scope,
+    pub(crate) gtin: String,
+    pub(crate) scope: Scope,
     #[serde(skip)]
     range: Option<SerialRange>,
 }
 
 impl Query {
-    pub(super) fn from_params(p: &Params) -> Result<Query> {
+    pub(crate) fn from_params(p: &Params) -> Result<Query> {
         p.only(&["gtin", "lot", "from", "to"])?;
         let gtin = p.req_gtin()?;
         let mut lots = p.all("lot");
@@ -66,88 +66,88 @@ impl Query {
 /// One movement in a recall: a receipt, dispatch or return.
 #[derive(Debug, Clone, Serialize)]
 pub struct Line {
-    pub(super) id: String,
-    pub(super) time: DateTime<Utc>,
-    pub(super) lot: Option<String>,
-    pub(super) serial: Option<String>,
+    pub(crate) id: String,
+    pub(crate) time: DateTime<Utc>,
+    pub(crate) lot: Option<String>,
+    pub(crate) serial: Option<String>,
     /// Supplier (receipts), customer (dispatches, returns).
-    pub(super) party: Option<Party>,
+    pub(crate) party: Option<Party>,
     /// Always positive: how many moved.
-    pub(super) quantity: Amount,
-    pub(super) location: String,
-    pub(super) documents: Documents,
+    pub(crate) quantity: Amount,
+    pub(crate) location: String,
+    pub(crate) documents: Documents,
     /// The correction that reversed this movement; it then counts nowhere.
-    pub(super) corrected_by: Option<String>,
+    pub(crate) corrected_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub(super) struct StockLine {
-    pub(super) lot: String,
-    pub(super) location: String,
-    pub(super) quantity: Amount,
+pub(crate) struct StockLine {
+    pub(crate) lot: String,
+    pub(crate) location: String,
+    pub(crate) quantity: Amount,
 }
 
 /// One serial of a recalled range: where it is, or which customer has it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SerialLine {
-    pub(super) serial: String,
+    pub(crate) serial: String,
     /// `in_stock`, `dispatched` or `returned`.
-    pub(super) state: &'static str,
-    pub(super) location: Option<String>,
-    pub(super) customer: Option<Party>,
-    pub(super) since: DateTime<Utc>,
+    pub(crate) state: &'static str,
+    pub(crate) location: Option<String>,
+    pub(crate) customer: Option<Party>,
+    pub(crate) since: DateTime<Utc>,
     /// The movement that set the state.
-    pub(super) by: String,
+    pub(crate) by: String,
 }
 
 /// A customer to notify.
 #[derive(Debug, Clone, Serialize)]
 pub struct Customer {
-    pub(super) customer: Party,
+    pub(crate) customer: Party,
     /// Dispatch movements (batch) or serials (serial range) sent to them.
-    pub(super) dispatches: u64,
-    pub(super) dispatched: Amount,
-    pub(super) returned: Amount,
+    pub(crate) dispatches: u64,
+    pub(crate) dispatched: Amount,
+    pub(crate) returned: Amount,
     /// Dispatched minus returned: what they still hold.
-    pub(super) outstanding: Amount,
-    pub(super) first_dispatch: DateTime<Utc>,
-    pub(super) last_dispatch: DateTime<Utc>,
+    pub(crate) outstanding: Amount,
+    pub(crate) first_dispatch: DateTime<Utc>,
+    pub(crate) last_dispatch: DateTime<Utc>,
     /// Orders and despatch advices of the dispatches.
-    pub(super) documents: Vec<String>,
+    pub(crate) documents: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub(super) struct Totals {
-    pub(super) received: Amount,
-    pub(super) in_stock: Amount,
-    pub(super) dispatched: Amount,
-    pub(super) returned: Amount,
-    pub(super) customers: usize,
+pub(crate) struct Totals {
+    pub(crate) received: Amount,
+    pub(crate) in_stock: Amount,
+    pub(crate) dispatched: Amount,
+    pub(crate) returned: Amount,
+    pub(crate) customers: usize,
 }
 
 /// Recall impact: what was received, what is in stock where, what went to which
 /// customer and came back, and who to notify.
 #[derive(Debug, Clone, Serialize)]
 pub struct RecallReport {
-    pub(super) query: Query,
-    pub(super) found: bool,
-    pub(super) note: Option<String>,
+    pub(crate) query: Query,
+    pub(crate) found: bool,
+    pub(crate) note: Option<String>,
     /// Lots asked for that this store has no movement of.
-    pub(super) unknown_lots: Vec<String>,
-    pub(super) totals: Totals,
-    pub(super) received: Vec<Line>,
-    pub(super) in_stock: Vec<StockLine>,
+    pub(crate) unknown_lots: Vec<String>,
+    pub(crate) totals: Totals,
+    pub(crate) received: Vec<Line>,
+    pub(crate) in_stock: Vec<StockLine>,
     /// Dispatches of the recalled goods that stand (not corrected away), oldest
     /// first.
     pub dispatched: Vec<Line>,
-    pub(super) returned: Vec<Line>,
+    pub(crate) returned: Vec<Line>,
     /// Serial range only: every serial of the range the store knows.
     pub serials: Vec<SerialLine>,
     /// The customers to notify, with what they received and still hold.
     pub customers: Vec<Customer>,
 }
 
-pub(super) fn run(store: &dyn Source, q: &Query) -> Result<RecallReport> {
+pub(crate) fn run(store: &dyn Source, q: &Query) -> Result<RecallReport> {
     match (&q.scope, &q.range) {
         (Scope::Lots(lots), _) => by_lots(store, q, lots),
         (Scope::Serials { .. }, Some(range)) => by_serials(store, q, range),

@@ -23,16 +23,16 @@ pub enum By {
 /// cut-off, by lot or by serial.
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
-    pub(super) gtin: Option<String>,
-    pub(super) lot: Option<String>,
-    pub(super) location: Option<String>,
+    pub(crate) gtin: Option<String>,
+    pub(crate) lot: Option<String>,
+    pub(crate) location: Option<String>,
     /// Only lots (and serials of lots) expiring before this date.
-    pub(super) expiring_before: Option<NaiveDate>,
-    pub(super) by: By,
+    pub(crate) expiring_before: Option<NaiveDate>,
+    pub(crate) by: By,
 }
 
 impl Query {
-    pub(super) fn from_params(p: &Params) -> Result<Query> {
+    pub(crate) fn from_params(p: &Params) -> Result<Query> {
         p.only(&["gtin", "lot", "location", "expiring_before", "by"])?;
         let by = match p.opt("by")?.as_deref() {
             None | Some("all") => By::All,
@@ -78,34 +78,34 @@ pub struct LotLine {
     pub gtin: String,
     /// "" when the product is not lot-tracked.
     pub lot: String,
-    pub(super) location: String,
-    pub(super) quantity: Amount,
-    pub(super) expiry: Option<NaiveDate>,
+    pub(crate) location: String,
+    pub(crate) quantity: Amount,
+    pub(crate) expiry: Option<NaiveDate>,
 }
 
 /// One serialised unit on hand (in stock or returned).
 #[derive(Debug, Clone, Serialize)]
 pub struct SerialLine {
-    pub(super) gtin: String,
-    pub(super) serial: String,
+    pub(crate) gtin: String,
+    pub(crate) serial: String,
     /// `in_stock` or `returned`.
-    pub(super) state: &'static str,
-    pub(super) location: String,
-    pub(super) since: DateTime<Utc>,
-    pub(super) lot: Option<String>,
-    pub(super) expiry: Option<NaiveDate>,
+    pub(crate) state: &'static str,
+    pub(crate) location: String,
+    pub(crate) since: DateTime<Utc>,
+    pub(crate) lot: Option<String>,
+    pub(crate) expiry: Option<NaiveDate>,
 }
 
 /// Stock on hand by batch and by serial.
 #[derive(Debug, Clone, Serialize)]
 pub struct StockReport {
-    pub(super) query: Query,
-    pub(super) found: bool,
-    pub(super) note: Option<String>,
+    pub(crate) query: Query,
+    pub(crate) found: bool,
+    pub(crate) note: Option<String>,
     /// Lot balances on hand (non-zero), by GTIN, lot, location.
     pub lots: Vec<LotLine>,
     /// Serialised items on hand, by GTIN and serial.
-    pub(super) serials: Vec<SerialLine>,
+    pub(crate) serials: Vec<SerialLine>,
 }
 
 /// Non-zero lot balances matching the filters, with their expiry.
@@ -149,7 +149,7 @@ pub(crate) fn lots_on_hand(
     Ok(out)
 }
 
-pub(super) fn run(store: &dyn Source, q: &Query) -> Result<StockReport> {
+pub(crate) fn run(store: &dyn Source, q: &Query) -> Result<StockReport> {
     let before = q.expiring_before;
     let keep = |e: Option<NaiveDate>| match before {
         Some(d) => e.is_some_and(|e| e < d),

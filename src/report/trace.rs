@@ -12,22 +12,22 @@ use crate::model::{Kind, Movement};
 pub use super::movements::Query;
 
 #[derive(Debug, Clone, Serialize)]
-pub(super) struct Step {
+pub(crate) struct Step {
     /// What happened, in words: `received from Acme (9506000000019) on PO-1`.
-    pub(super) summary: String,
+    pub(crate) summary: String,
     /// True for a correction listed under the movement it corrects.
-    pub(super) is_correction: bool,
-    pub(super) movement: MovementRow,
+    pub(crate) is_correction: bool,
+    pub(crate) movement: MovementRow,
 }
 
 /// A lot's or serial's way from receipt to customer, with returns and each
 /// correction under the movement it corrects.
 #[derive(Debug, Clone, Serialize)]
 pub struct TraceReport {
-    pub(super) query: Query,
-    pub(super) found: bool,
-    pub(super) note: Option<String>,
-    pub(super) steps: Vec<Step>,
+    pub(crate) query: Query,
+    pub(crate) found: bool,
+    pub(crate) note: Option<String>,
+    pub(crate) steps: Vec<Step>,
 }
 
 fn party(m: &Movement) -> String {
@@ -64,7 +64,7 @@ fn summary(m: &Movement, row: &MovementRow) -> String {
     s
 }
 
-pub(super) fn run(store: &dyn Source, q: &Query) -> Result<TraceReport> {
+pub(crate) fn run(store: &dyn Source, q: &Query) -> Result<TraceReport> {
     let movements = in_time_order(q.item.movements(store, &q.gtin)?);
     let rows = MovementRow::all(&movements);
     let pairs: Vec<(&Movement, MovementRow)> = movements.iter().zip(rows).collect();

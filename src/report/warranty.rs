@@ -18,13 +18,13 @@ use crate::station::reference::Product;
 /// (`today`, default today).
 #[derive(Debug, Clone, Serialize)]
 pub struct Query {
-    pub(super) gtin: String,
-    pub(super) serial: String,
-    pub(super) today: NaiveDate,
+    pub(crate) gtin: String,
+    pub(crate) serial: String,
+    pub(crate) today: NaiveDate,
 }
 
 impl Query {
-    pub(super) fn from_params(p: &Params) -> Result<Query> {
+    pub(crate) fn from_params(p: &Params) -> Result<Query> {
         p.only(&["gtin", "serial", "today"])?;
         Ok(Query {
             gtin: p.req_gtin()?,
@@ -35,39 +35,39 @@ impl Query {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub(super) struct Sale {
-    pub(super) id: String,
-    pub(super) date: NaiveDate,
-    pub(super) customer: Option<Party>,
-    pub(super) order: Option<String>,
-    pub(super) despatch_advice: Option<String>,
+pub(crate) struct Sale {
+    pub(crate) id: String,
+    pub(crate) date: NaiveDate,
+    pub(crate) customer: Option<Party>,
+    pub(crate) order: Option<String>,
+    pub(crate) despatch_advice: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub(super) struct ReturnLine {
-    pub(super) id: String,
-    pub(super) time: DateTime<Utc>,
-    pub(super) from: Option<Party>,
-    pub(super) location: String,
-    pub(super) reason: Option<String>,
+pub(crate) struct ReturnLine {
+    pub(crate) id: String,
+    pub(crate) time: DateTime<Utc>,
+    pub(crate) from: Option<Party>,
+    pub(crate) location: String,
+    pub(crate) reason: Option<String>,
 }
 
 /// Whether a serial is in warranty: when and to whom it was sold, its warranty
 /// end, its returns.
 #[derive(Debug, Clone, Serialize)]
 pub struct WarrantyReport {
-    pub(super) query: Query,
-    pub(super) found: bool,
-    pub(super) note: Option<String>,
-    pub(super) description: Option<String>,
+    pub(crate) query: Query,
+    pub(crate) found: bool,
+    pub(crate) note: Option<String>,
+    pub(crate) description: Option<String>,
     /// `in_stock`, `dispatched` or `returned`.
-    pub(super) state: Option<&'static str>,
-    pub(super) sale: Option<Sale>,
-    pub(super) warranty_months: Option<u32>,
-    pub(super) warranty_end: Option<NaiveDate>,
+    pub(crate) state: Option<&'static str>,
+    pub(crate) sale: Option<Sale>,
+    pub(crate) warranty_months: Option<u32>,
+    pub(crate) warranty_end: Option<NaiveDate>,
     /// Sold, with a warranty, and `today` is on or before its end.
-    pub(super) in_warranty: bool,
-    pub(super) returns: Vec<ReturnLine>,
+    pub(crate) in_warranty: bool,
+    pub(crate) returns: Vec<ReturnLine>,
 }
 
 /// The last day of the warranty: `months` calendar months after the sale,
@@ -76,7 +76,7 @@ pub fn warranty_end(sale: NaiveDate, months: u32) -> Option<NaiveDate> {
     sale.checked_add_months(Months::new(months))
 }
 
-pub(super) fn run(store: &dyn Source, q: &Query) -> Result<WarrantyReport> {
+pub(crate) fn run(store: &dyn Source, q: &Query) -> Result<WarrantyReport> {
     let movements = in_time_order(store.movements_of_serial(&q.gtin, &q.serial)?);
     let product: Option<Product> = store
         .product(&q.gtin)?

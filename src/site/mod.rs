@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod api;
 pub mod catalog;
+pub mod console;
 pub mod context_patch;
 pub mod correction;
 pub mod desk;
@@ -62,7 +63,20 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let events = events::Events::new();
     let metrics = Arc::new(metrics::Metrics::default());
     let (desk, desk_task) = Desk::start(store.clone(), &config, events.clone(), metrics.clone());
+    let scanner_ports: Vec<(String, String)> = specs
+        .iter()
+        .map(|s| (s.station.clone(), s.port.clone()))
+        .collect();
     let (sources, scans) = scan::sources::start(specs, 1024);
+    let scanners = sources
+        .iter()
+        .zip(scanner_ports)
+        .map(|(source, (station, port))| console::ScannerState {
+            station,
+            port,
+            stats: source.stats.clone(),
+        })
+        .collect();
     let bridge = tokio::spawn(serial_scans(scans, desk.clone()));
 
     // Sync to head office, when configured: its own thread, reference data
@@ -94,6 +108,15 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         tokens: tokens.clone(),
     });
 
+    let tls = match (&config.http.cert, &config.http.key) {
+        (Some(cert), Some(key)) => {
+            let (tls, certificate) = crate::hq::tls::server_config(cert, key)?;
+            tracing::info!(subject = %certificate.subject, not_after = %certificate.not_after, "serving HTTPS");
+            Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls)))
+        }
+        _ => None,
+    };
+    let floor = console::floor::Floor::start(&events);
     let state = api::AppState {
         desk,
         store: store.clone(),
@@ -101,6 +124,26 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         metrics,
         tokens,
     };
+    let site_name = if config.site.name.is_empty() {
+        config.site.id.clone()
+    } else {
+        config.site.name.clone()
+    };
+    let pages = console::Pages {
+        console: Arc::new(crate::console::Console::new(
+            console::chrome(&site_name),
+            config.people.clone(),
+            tls.is_some(),
+        )),
+        app: state.clone(),
+        stations: Arc::new(config.stations.clone()),
+        scanners: Arc::new(scanners),
+        floor,
+    };
+    let people = pages.console.users().clone();
+    let demo_users = tokio::task::spawn_blocking(move || people.with_demo_password())
+        .await
+        .unwrap_or_default();
     tracing::info!(
         site = config.site.id,
         %address,
@@ -112,16 +155,32 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // Before the line below: a SIGTERM right after it must drain, not kill.
     let shutdown = crate::shutdown::signal();
     // Tests and scripts read this line to find the port when listening on :0.
-    println!("listening on http://{address}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("listening on {scheme}://{address}");
+    println!("console: {scheme}://{address}/");
+    for name in &demo_users {
+        println!(
+            "WARNING: console user `{name}` still has the demo password `{}`: give it a new one with `scantrail user add {name} --role ROLE` (replacing its [[users]] entry) before anyone else can reach this machine",
+            crate::console::users::DEMO_PASSWORD
+        );
+        tracing::warn!(
+            user = name,
+            "a console user still has the shipped demo password"
+        );
+    }
+    if pages.console.users().is_empty() {
+        tracing::warn!("the configuration has no [[users]]: nobody can sign in to the console; add one with `scantrail user add NAME --role supervisor`");
+    }
     let router = api::router(state)
         .merge(sync_routes)
+        .merge(console::router(pages))
         .layer(axum::middleware::from_fn(crate::web::problem::layer));
     let settings = config
         .http
         .connections
         .settings()
         .map_err(anyhow::Error::msg)?;
-    crate::web::server::serve(listener, None, router, settings, shutdown)
+    crate::web::server::serve(listener, tls, router, settings, shutdown)
         .await
         .context("the HTTP server failed")?;
 

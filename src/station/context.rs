@@ -132,7 +132,7 @@ impl From<StationMode> for Mode {
 }
 
 impl Mode {
-    pub(super) fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Mode::Receive => "receive",
             Mode::Dispatch => "dispatch",

@@ -26,7 +26,14 @@ use tokio::time::{Instant, Sleep};
 
 /// `io` with the idle timeout, and `router` as a hyper service that tells
 /// it when a handler is at work.
-pub fn watch<T>(io: T, router: Router, limit: Duration) -> (Idle<T>, Handling) {
+/// `peer` is put in every request as `ConnectInfo` (the console takes a
+/// password over plain HTTP only from loopback).
+pub fn watch<T>(
+    io: T,
+    router: Router,
+    limit: Duration,
+    peer: std::net::SocketAddr,
+) -> (Idle<T>, Handling) {
     let activity = Arc::new(Activity::default());
     let stream = Idle {
         io,
@@ -37,6 +44,7 @@ pub fn watch<T>(io: T, router: Router, limit: Duration) -> (Idle<T>, Handling) {
     let service = Handling {
         inner: TowerToHyperService::new(router),
         activity,
+        peer,
     };
     (stream, service)
 }
@@ -62,6 +70,7 @@ impl Activity {
 pub struct Handling {
     inner: TowerToHyperService<Router>,
     activity: Arc<Activity>,
+    peer: std::net::SocketAddr,
 }
 
 impl hyper::service::Service<Request<Incoming>> for Handling {
@@ -69,7 +78,10 @@ impl hyper::service::Service<Request<Incoming>> for Handling {
     type Error = std::convert::Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
+    fn call(&self, mut request: Request<Incoming>) -> Self::Future {
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
         let number = self.activity.requests.fetch_add(1, Ordering::AcqRel) + 1;
         let open = if request.body().is_end_stream() {
             0

@@ -100,7 +100,10 @@ pub async fn layer(request: Request, next: Next) -> Response {
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_problem(&response) {
+    if !(status.is_client_error() || status.is_server_error())
+        || is_problem(&response)
+        || is_page(&response)
+    {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -131,6 +134,15 @@ pub async fn layer(request: Request, next: Next) -> Response {
         }
     }
     rewritten
+}
+
+/// The console's pages say their errors in HTML, for people.
+fn is_page(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn is_problem(response: &Response) -> bool {

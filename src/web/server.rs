@@ -110,13 +110,15 @@ pub async fn serve(
         connections.spawn(async move {
             let _permit = permit;
             match tls {
-                None => connection(tcp, service, settings, watcher).await,
+                None => connection(tcp, service, settings, watcher, peer).await,
                 Some(acceptor) => {
                     // The handshake comes before the request's headers, and
                     // has the same time as they do.
                     let handshake = acceptor.accept(tcp);
                     match tokio::time::timeout(settings.header_read_timeout, handshake).await {
-                        Ok(Ok(stream)) => connection(stream, service, settings, watcher).await,
+                        Ok(Ok(stream)) => {
+                            connection(stream, service, settings, watcher, peer).await
+                        }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
@@ -150,10 +152,11 @@ async fn connection<T>(
     router: Router,
     settings: Settings,
     watcher: hyper_util::server::graceful::Watcher,
+    peer: std::net::SocketAddr,
 ) where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (io, service) = super::idle::watch(io, router, settings.idle_timeout);
+    let (io, service) = super::idle::watch(io, router, settings.idle_timeout, peer);
     let io = TokioIo::new(io);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder

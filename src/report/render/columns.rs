@@ -13,7 +13,7 @@ use super::table::Table;
 type Cell<T> = fn(&T) -> String;
 
 /// One column of rows of `T`.
-pub(super) struct Column<T> {
+pub(crate) struct Column<T> {
     /// Its place among the table's columns, header and cell; None when
     /// only the CSV has it.
     table: Option<(u8, &'static str, Cell<T>)>,
@@ -60,7 +60,7 @@ impl<T> Column<T> {
 }
 
 /// A titled table of `rows` with the table's columns of `columns`.
-pub(super) fn table<T>(title: impl Into<String>, columns: &[Column<T>], rows: &[T]) -> Table {
+pub(crate) fn table<T>(title: impl Into<String>, columns: &[Column<T>], rows: &[T]) -> Table {
     let mut shown: Vec<&(u8, &'static str, Cell<T>)> =
         columns.iter().filter_map(|c| c.table.as_ref()).collect();
     shown.sort_by_key(|(at, _, _)| *at);
@@ -74,7 +74,7 @@ pub(super) fn table<T>(title: impl Into<String>, columns: &[Column<T>], rows: &[
 }
 
 /// The CSV header of `columns`.
-pub(super) fn csv_header<T>(columns: &[Column<T>]) -> Vec<&'static str> {
+pub(crate) fn csv_header<T>(columns: &[Column<T>]) -> Vec<&'static str> {
     columns
         .iter()
         .filter_map(|c| c.csv.map(|(name, _)| name))
@@ -82,7 +82,7 @@ pub(super) fn csv_header<T>(columns: &[Column<T>]) -> Vec<&'static str> {
 }
 
 /// The CSV rows of `rows`.
-pub(super) fn csv_rows<T>(columns: &[Column<T>], rows: &[T]) -> Vec<Vec<String>> {
+pub(crate) fn csv_rows<T>(columns: &[Column<T>], rows: &[T]) -> Vec<Vec<String>> {
     rows.iter()
         .map(|r| {
             columns
@@ -93,32 +93,32 @@ pub(super) fn csv_rows<T>(columns: &[Column<T>], rows: &[T]) -> Vec<Vec<String>>
         .collect()
 }
 
-pub(super) fn opt<T: ToString>(v: &Option<T>) -> String {
+pub(crate) fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// The name alone when there is one: tables are narrow.
-pub(super) fn short_party(p: &Option<Party>) -> String {
+pub(crate) fn short_party(p: &Option<Party>) -> String {
     p.as_ref()
         .and_then(|p| p.name.clone().or_else(|| p.gln.clone()))
         .unwrap_or_default()
 }
 
 /// The whole party: name and GLN.
-pub(super) fn party(p: &Option<Party>) -> String {
+pub(crate) fn party(p: &Option<Party>) -> String {
     p.as_ref().map(|p| p.to_string()).unwrap_or_default()
 }
 
-pub(super) fn gln(p: &Option<Party>) -> String {
+pub(crate) fn gln(p: &Option<Party>) -> String {
     p.as_ref().and_then(|p| p.gln.clone()).unwrap_or_default()
 }
 
-pub(super) fn name(p: &Option<Party>) -> String {
+pub(crate) fn name(p: &Option<Party>) -> String {
     p.as_ref().and_then(|p| p.name.clone()).unwrap_or_default()
 }
 
 /// A time as the CSV writes it: RFC 3339 to the second, UTC.
-pub(super) fn time(v: &DateTime<Utc>) -> String {
+pub(crate) fn time(v: &DateTime<Utc>) -> String {
     v.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
@@ -132,7 +132,7 @@ fn minute(v: &DateTime<Utc>) -> String {
 
 /// Stock's lots; the CSV lists lots and serials in one file, so lots and
 /// serials have the same CSV columns (a test checks it).
-pub(super) fn stock_lots() -> [Column<stock::LotLine>; 9] {
+pub(crate) fn stock_lots() -> [Column<stock::LotLine>; 9] {
     [
         Column::csv("type", |_| "lot".into()),
         Column::both(0, "GTIN", "gtin", |l| l.gtin.clone()),
@@ -146,7 +146,7 @@ pub(super) fn stock_lots() -> [Column<stock::LotLine>; 9] {
     ]
 }
 
-pub(super) fn stock_serials() -> [Column<stock::SerialLine>; 9] {
+pub(crate) fn stock_serials() -> [Column<stock::SerialLine>; 9] {
     [
         Column::csv("type", |_| "serial".into()),
         Column::both(0, "GTIN", "gtin", |s| s.gtin.clone()),
@@ -160,7 +160,7 @@ pub(super) fn stock_serials() -> [Column<stock::SerialLine>; 9] {
     ]
 }
 
-pub(super) fn movements() -> [Column<MovementRow>; 20] {
+pub(crate) fn movements() -> [Column<MovementRow>; 20] {
     [
         Column::both(1, "ID", "id", |m| m.id.clone()),
         Column::each(0, "DATE", |m| date(&m.time), "time", |m| time(&m.time)),
@@ -197,7 +197,7 @@ pub(super) fn movements() -> [Column<MovementRow>; 20] {
     ]
 }
 
-pub(super) fn trace() -> [Column<trace::Step>; 8] {
+pub(crate) fn trace() -> [Column<trace::Step>; 8] {
     [
         Column::each(
             0,
@@ -230,7 +230,7 @@ pub(super) fn trace() -> [Column<trace::Step>; 8] {
 
 /// Recall's customers to notify: the CSV is the file to hand to customer
 /// service.
-pub(super) fn recall_customers() -> [Column<recall::Customer>; 10] {
+pub(crate) fn recall_customers() -> [Column<recall::Customer>; 10] {
     [
         Column::table(0, "CUSTOMER", |c| c.customer.to_string()),
         Column::csv("customer_gln", |c| {
@@ -256,7 +256,7 @@ pub(super) fn recall_customers() -> [Column<recall::Customer>; 10] {
 }
 
 /// Recall's lots in stock (table only).
-pub(super) fn recall_stock() -> [Column<recall::StockLine>; 3] {
+pub(crate) fn recall_stock() -> [Column<recall::StockLine>; 3] {
     [
         Column::table(0, "LOT", |l| l.lot.clone()),
         Column::table(1, "LOCATION", |l| l.location.clone()),
@@ -265,7 +265,7 @@ pub(super) fn recall_stock() -> [Column<recall::StockLine>; 3] {
 }
 
 /// Recall's serials, where each is now (table only).
-pub(super) fn recall_serials() -> [Column<recall::SerialLine>; 5] {
+pub(crate) fn recall_serials() -> [Column<recall::SerialLine>; 5] {
     [
         Column::table(0, "SERIAL", |l| l.serial.clone()),
         Column::table(1, "STATE", |l| l.state.to_owned()),
@@ -278,7 +278,7 @@ pub(super) fn recall_serials() -> [Column<recall::SerialLine>; 5] {
 }
 
 /// A serial's returns (table only).
-pub(super) fn warranty_returns() -> [Column<warranty::ReturnLine>; 5] {
+pub(crate) fn warranty_returns() -> [Column<warranty::ReturnLine>; 5] {
     [
         Column::table(0, "TIME", |x| minute(&x.time)),
         Column::table(1, "ID", |x| x.id.clone()),
@@ -288,7 +288,7 @@ pub(super) fn warranty_returns() -> [Column<warranty::ReturnLine>; 5] {
     ]
 }
 
-pub(super) fn expiry() -> [Column<expiry::Line>; 6] {
+pub(crate) fn expiry() -> [Column<expiry::Line>; 6] {
     [
         Column::both(0, "EXPIRY", "expiry", |l| l.expiry.to_string()),
         Column::both(1, "DAYS", "days_left", |l| l.days_left.to_string()),
@@ -301,7 +301,7 @@ pub(super) fn expiry() -> [Column<expiry::Line>; 6] {
 
 /// Warranty's CSV: one row for the serial (its table is a few lines of
 /// text and the returns).
-pub(super) fn warranty() -> [Column<warranty::WarrantyReport>; 10] {
+pub(crate) fn warranty() -> [Column<warranty::WarrantyReport>; 10] {
     [
         Column::csv("gtin", |r| r.query.gtin.clone()),
         Column::csv("serial", |r| r.query.serial.clone()),

@@ -32,8 +32,45 @@ impl Format {
     }
 }
 
+/// A report laid out for people: its summary lines, the note when nothing
+/// matched, and its tables with every cell as text. The command line's
+/// table and the console's HTML are both drawn from it, so they show the
+/// same figures.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// Summary lines above the tables.
+    pub head: Vec<String>,
+    /// The sentence saying nothing matched, instead of the tables.
+    pub note: Option<String>,
+    /// Whether the query matched anything (else only `head` and `note`).
+    pub found: bool,
+    /// The tables, in order; an empty table is not shown.
+    pub tables: Vec<Table>,
+}
+
 /// The report as human-readable text: a few summary lines and tables.
 pub fn table(report: &Report) -> String {
+    let l = layout(report);
+    let mut out = String::new();
+    for h in &l.head {
+        out.push_str(h);
+        out.push('\n');
+    }
+    if let Some(note) = &l.note {
+        out.push_str(note);
+        out.push('\n');
+    }
+    if l.found {
+        for t in l.tables.iter().filter(|t| !t.rows.is_empty()) {
+            out.push('\n');
+            out.push_str(&t.render());
+        }
+    }
+    out
+}
+
+/// The report's summary lines, note and tables (see [`Layout`]).
+pub fn layout(report: &Report) -> Layout {
     let mut head: Vec<String> = Vec::new();
     let mut tables: Vec<Table> = Vec::new();
     match report {
@@ -139,15 +176,6 @@ pub fn table(report: &Report) -> String {
             tables.push(columns::table("", &columns::expiry(), &r.lots));
         }
     }
-    let mut out = String::new();
-    for h in &head {
-        out.push_str(h);
-        out.push('\n');
-    }
-    if let Some(note) = report.note() {
-        out.push_str(note);
-        out.push('\n');
-    }
     let found = match report {
         Report::Stock(r) => r.found,
         Report::Movements(r) => r.found,
@@ -156,13 +184,12 @@ pub fn table(report: &Report) -> String {
         Report::Warranty(r) => r.found,
         Report::Expiry(r) => r.found,
     };
-    if found {
-        for t in tables.iter().filter(|t| !t.rows.is_empty()) {
-            out.push('\n');
-            out.push_str(&t.render());
-        }
+    Layout {
+        head,
+        note: report.note().map(str::to_owned),
+        found,
+        tables,
     }
-    out
 }
 
 fn recall_tables(r: &recall::RecallReport, head: &mut Vec<String>, tables: &mut Vec<Table>) {

@@ -8,9 +8,9 @@ const GAP: usize = 2;
 /// A titled table of text cells.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
-    pub(super) title: String,
-    pub(super) headers: Vec<&'static str>,
-    pub(super) rows: Vec<Vec<String>>,
+    pub(crate) title: String,
+    pub(crate) headers: Vec<&'static str>,
+    pub(crate) rows: Vec<Vec<String>>,
     /// Columns that are never shortened (ids, dates).
     pub fixed: Vec<usize>,
 }
@@ -52,7 +52,7 @@ fn cell(s: &str, width: usize) -> String {
 }
 
 impl Table {
-    pub(super) fn new(title: impl Into<String>, headers: &[&'static str]) -> Table {
+    pub(crate) fn new(title: impl Into<String>, headers: &[&'static str]) -> Table {
         Table {
             title: title.into(),
             headers: headers.to_vec(),

@@ -1,0 +1,258 @@
+//! The people who sign in to the console (`[[users]]` of the site's and
+//! head office's configuration): a name, a role and an argon2 hash of the
+//! password, never the password itself. `scantrail user add` writes an
+//! entry; the daemon checks every entry at start, naming its line.
+//!
+//! Tokens (`crate::auth`) are for machines and scantrail's own commands;
+//! users are for people at a browser. Both end as an [`Identity`], so the
+//! console and the API apply the same role rules.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde::Deserialize;
+
+use crate::auth::{Identity, Role};
+
+/// The demo password of the shipped configuration's demo users. A user
+/// whose hash matches it is named at start with a warning to change it.
+pub const DEMO_PASSWORD: &str = "demo-password-change-me";
+
+/// The shortest password `scantrail user add` accepts.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// One `[[users]]` entry as the configuration file gives it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserEntry {
+    /// Recorded as the author (`by`) of every change made in the console.
+    pub name: String,
+    /// `handheld`, `supervisor` or `admin` (head office: the last two).
+    pub role: String,
+    /// The argon2 hash (PHC string, `$argon2id$...`) `scantrail user add`
+    /// writes.
+    pub password_hash: String,
+}
+
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the password is shorter than {MIN_PASSWORD_LEN} characters: choose a longer one")]
+    TooShort,
+    #[error("the system's random source failed: {0}")]
+    Random(String),
+    #[error("the password cannot be hashed: {0}")]
+    Hash(String),
+}
+
+/// An argon2id hash of `password` with a fresh random salt, as
+/// `password_hash` holds it.
+pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(PasswordError::TooShort);
+    }
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).map_err(|e| PasswordError::Random(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| PasswordError::Hash(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| PasswordError::Hash(e.to_string()))
+}
+
+/// Whether `password` matches the stored `hash` (argon2 compares in
+/// constant time).
+fn matches(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+struct Account {
+    identity: Arc<Identity>,
+    hash: String,
+}
+
+/// Every user of a daemon, checked.
+#[derive(Clone, Default)]
+pub struct Users {
+    by_name: Arc<HashMap<String, Account>>,
+    /// A valid hash checked when the name is unknown, so that a wrong name
+    /// takes as long as a wrong password.
+    decoy: Arc<String>,
+}
+
+impl std::fmt::Debug for Users {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Users").field("names", &names).finish()
+    }
+}
+
+impl Users {
+    /// Checks the entries: a name, one of `roles`, a readable argon2 hash,
+    /// each name once. `at(i, key)` names the entry's key (with its line).
+    pub fn build(
+        entries: &[UserEntry],
+        at: impl Fn(usize, &str) -> String,
+        roles: &[Role],
+    ) -> Result<Users, String> {
+        let mut by_name = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            if e.name.trim().is_empty() || e.name.trim() != e.name {
+                return Err(format!(
+                    "{}: give the person a name without surrounding spaces; it is recorded as the author of their changes",
+                    at(i, "name")
+                ));
+            }
+            let role = roles
+                .iter()
+                .copied()
+                .find(|r| r.name() == e.role)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = roles.iter().map(|r| r.name()).collect();
+                    format!(
+                        "{}: unknown role {:?}: use {}",
+                        at(i, "role"),
+                        e.role,
+                        names.join(", ")
+                    )
+                })?;
+            let parsed = PasswordHash::new(&e.password_hash).map_err(|err| {
+                format!(
+                    "{}: not an argon2 hash ({err}): write it with `scantrail user add {} --role {}`",
+                    at(i, "password_hash"),
+                    e.name,
+                    e.role
+                )
+            })?;
+            if !parsed.algorithm.as_str().starts_with("argon2") {
+                return Err(format!(
+                    "{}: the hash is {}, not argon2: write it with `scantrail user add`",
+                    at(i, "password_hash"),
+                    parsed.algorithm
+                ));
+            }
+            let account = Account {
+                identity: Arc::new(Identity {
+                    name: e.name.clone(),
+                    role,
+                    stations: Vec::new(),
+                }),
+                hash: e.password_hash.clone(),
+            };
+            if by_name.insert(e.name.clone(), account).is_some() {
+                return Err(format!(
+                    "{}: the user `{}` is listed twice; names must tell authors apart",
+                    at(i, "name"),
+                    e.name
+                ));
+            }
+        }
+        let decoy = by_name
+            .values()
+            .next()
+            .map(|a| a.hash.clone())
+            .unwrap_or_default();
+        Ok(Users {
+            by_name: Arc::new(by_name),
+            decoy: Arc::new(decoy),
+        })
+    }
+
+    /// The user whose name and password these are. Slow on purpose
+    /// (argon2): call it off the async threads.
+    pub fn verify(&self, name: &str, password: &str) -> Option<Arc<Identity>> {
+        match self.by_name.get(name) {
+            Some(account) => matches(&account.hash, password).then(|| account.identity.clone()),
+            None => {
+                // The same work as for a known name, whatever its outcome.
+                let _ = matches(&self.decoy, password);
+                None
+            }
+        }
+    }
+
+    /// The users whose password is still the shipped [`DEMO_PASSWORD`].
+    pub fn with_demo_password(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .by_name
+            .iter()
+            .filter(|(_, a)| matches(&a.hash, DEMO_PASSWORD))
+            .map(|(n, _)| n.clone())
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLES: &[Role] = &[Role::Handheld, Role::Supervisor, Role::Admin];
+
+    fn entry(name: &str, role: &str, hash: &str) -> UserEntry {
+        UserEntry {
+            name: name.into(),
+            role: role.into(),
+            password_hash: hash.into(),
+        }
+    }
+
+    fn at(i: usize, key: &str) -> String {
+        format!("users[{i}].{key}")
+    }
+
+    #[test]
+    fn a_hashed_password_verifies_and_a_wrong_one_does_not() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert_ne!(hash, hash_password("correct horse battery").unwrap());
+        let users = Users::build(&[entry("sue", "supervisor", &hash)], at, ROLES).unwrap();
+        let who = users.verify("sue", "correct horse battery").unwrap();
+        assert_eq!((who.name.as_str(), who.role), ("sue", Role::Supervisor));
+        assert!(users.verify("sue", "correct horse batter").is_none());
+        assert!(users.verify("bob", "correct horse battery").is_none());
+        assert!(users.with_demo_password().is_empty());
+        assert!(matches!(
+            hash_password("short"),
+            Err(PasswordError::TooShort)
+        ));
+    }
+
+    #[test]
+    fn bad_entries_are_named() {
+        let hash = hash_password(DEMO_PASSWORD).unwrap();
+        let e = Users::build(&[entry("sue", "boss", &hash)], at, ROLES).unwrap_err();
+        assert!(e.starts_with("users[0].role: unknown role \"boss\""), "{e}");
+        let e = Users::build(&[entry("sue", "admin", "hunter2")], at, ROLES).unwrap_err();
+        assert!(
+            e.contains("users[0].password_hash") && e.contains("scantrail user add sue"),
+            "{e}"
+        );
+        let e = Users::build(&[entry(" ", "admin", &hash)], at, ROLES).unwrap_err();
+        assert!(e.contains("users[0].name"), "{e}");
+        let twice = [
+            entry("sue", "admin", &hash),
+            entry("sue", "supervisor", &hash),
+        ];
+        let e = Users::build(&twice, at, ROLES).unwrap_err();
+        assert!(e.contains("users[1].name") && e.contains("twice"), "{e}");
+        let users = Users::build(&[entry("demo", "admin", &hash)], at, ROLES).unwrap();
+        assert_eq!(users.with_demo_password(), ["demo"]);
+    }
+}

@@ -1,0 +1,772 @@
+//! The supervisor console of the site daemon: signing in and the guards
+//! around it over real HTTP on loopback, and the pages in a real headless
+//! Chromium (Debian's, over WebDriver; see `support/browser.rs`). Each
+//! test starts its own daemon through `support::daemon` and its own
+//! browser; screenshots go to `target/console-screenshots/`.
+
+#[path = "support/browser.rs"]
+mod browser;
+mod support;
+mod sync_support;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use browser::Browser;
+use rustls::pki_types::pem::PemObject;
+use support::daemon::Daemon;
+
+const SUE: &str = "sue";
+const SUE_PASSWORD: &str = "sue-password-1234";
+const HANK: &str = "hank";
+const HANK_PASSWORD: &str = "hank-password-1234";
+const ROOT: &str = "root";
+const ROOT_PASSWORD: &str = "root-password-1234";
+const SUPERVISOR_TOKEN: &str = "console-supervisor-token";
+const HANDHELD_TOKEN: &str = "console-handheld-token";
+
+/// A site in a temp dir: a receiving dock and a dispatch station, tokens
+/// for the API, and console users sue (supervisor), hank (handheld) and
+/// root (admin).
+struct Site {
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Site {
+    fn new(extra: &str) -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("site.toml");
+        let hash = |p: &str| scantrail::console::users::hash_password(p).unwrap();
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = \"data\"\n{extra}\n[site]\nid = \"console-site\"\nname = \"Console test site\"\n\
+                 [[stations]]\nid = \"dock-1\"\nmode = \"receive\"\nlocation = \"DOCK-1\"\n\
+                 [[stations]]\nid = \"dispatch-1\"\nmode = \"dispatch\"\nlocation = \"DOCK-1\"\n\
+                 [[tokens]]\nname = \"api-supervisor\"\nrole = \"supervisor\"\ntoken = \"{SUPERVISOR_TOKEN}\"\n\
+                 [[tokens]]\nname = \"hh-1\"\nrole = \"handheld\"\nstations = [\"dock-1\", \"dispatch-1\"]\ntoken = \"{HANDHELD_TOKEN}\"\n\
+                 [[users]]\nname = \"{SUE}\"\nrole = \"supervisor\"\npassword_hash = \"{}\"\n\
+                 [[users]]\nname = \"{HANK}\"\nrole = \"handheld\"\npassword_hash = \"{}\"\n\
+                 [[users]]\nname = \"{ROOT}\"\nrole = \"admin\"\npassword_hash = \"{}\"\n",
+                hash(SUE_PASSWORD),
+                hash(HANK_PASSWORD),
+                hash(ROOT_PASSWORD),
+            ),
+        )
+        .unwrap();
+        Site { _dir: dir, config }
+    }
+
+    fn start(&self) -> Daemon {
+        Daemon::start(&self.config)
+    }
+}
+
+/// A new site's daemon and a browser signed in to it as `user`.
+async fn signed_in(user: &str, password: &str) -> (Site, Daemon, Browser) {
+    let site = Site::new("");
+    let daemon = site.start();
+    let b = Browser::start(daemon.base_url()).await;
+    b.sign_in(user, password).await;
+    (site, daemon, b)
+}
+
+/// Closes the browser, then stops the daemon (SIGTERM, clean exit).
+async fn finish(b: Browser, daemon: Daemon) {
+    b.close().await;
+    assert!(daemon.stop().success(), "the daemon did not stop cleanly");
+}
+
+/// A plain HTTP client that keeps cookies and never follows redirects, to
+/// look at what the console answers.
+struct Http {
+    agent: ureq::Agent,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+/// An answer: status, `Set-Cookie` lines, other headers, body.
+struct Answer {
+    status: u16,
+    set_cookies: Vec<String>,
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+impl Http {
+    fn new(base: &str) -> Http {
+        Http::with_agent(base, ureq::AgentBuilder::new())
+    }
+
+    fn with_agent(base: &str, builder: ureq::AgentBuilder) -> Http {
+        Http {
+            agent: builder
+                .redirects(0)
+                .timeout(Duration::from_secs(30))
+                .build(),
+            base: base.to_owned(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn finish(&mut self, r: Result<ureq::Response, ureq::Error>) -> Answer {
+        let response = match r {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("no answer: {e}"),
+        };
+        let set_cookies: Vec<String> = response
+            .all("set-cookie")
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        for c in &set_cookies {
+            let pair = c.split(';').next().unwrap_or("");
+            if let Some((k, v)) = pair.split_once('=') {
+                if v.is_empty() || c.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        let headers = response
+            .headers_names()
+            .into_iter()
+            .map(|n| (n.clone(), response.header(&n).unwrap_or("").to_owned()))
+            .collect();
+        Answer {
+            status: response.status(),
+            set_cookies,
+            headers,
+            body: response.into_string().unwrap_or_default(),
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Answer {
+        let r = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header())
+            .call();
+        self.finish(r)
+    }
+
+    fn post(&mut self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Answer {
+        let mut request = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header());
+        for (k, v) in headers {
+            request = request.set(k, v);
+        }
+        let r = request.send_form(fields);
+        self.finish(r)
+    }
+
+    /// The sign-in form's token, from a fresh sign-in page.
+    fn login_token(&mut self) -> String {
+        let page = self.get("/login");
+        assert_eq!(page.status, 200, "{}", page.body);
+        hidden(&page.body, "csrf")
+    }
+
+    fn sign_in(&mut self, user: &str, password: &str) -> Answer {
+        let token = self.login_token();
+        self.post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("next", "/"),
+                ("user", user),
+                ("password", password),
+            ],
+            &[],
+        )
+    }
+}
+
+impl Answer {
+    /// The `Set-Cookie` line of cookie `name`, if this answer sets it.
+    fn cookie(&self, name: &str) -> Option<&String> {
+        self.set_cookies
+            .iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+    }
+}
+
+/// The value of the hidden input `name` in `html`.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden {name} in:\n{html}"))
+        + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn signing_in_is_guarded() {
+    let site = Site::new("");
+    let daemon = site.start();
+    let mut http = Http::new(daemon.base_url());
+
+    // Pages need a session: the floor sends the browser to sign in.
+    let floor = http.get("/");
+    assert_eq!(floor.status, 303);
+    assert_eq!(floor.headers["location"], "/login?next=%2F");
+
+    // The sign-in page: a strict policy, a login token in a cookie that
+    // scripts cannot read and other sites cannot send.
+    let page = http.get("/login");
+    assert_eq!(page.status, 200);
+    let csp = &page.headers["content-security-policy"];
+    for must in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(must), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let login_cookie = page.cookie("scantrail_login").expect("a login cookie");
+    assert!(
+        login_cookie.contains("HttpOnly") && login_cookie.contains("SameSite=Strict"),
+        "{login_cookie}"
+    );
+
+    // Without the login token the form is refused, even with the password.
+    let mut stranger = Http::new(daemon.base_url());
+    let r = stranger.post(
+        "/login",
+        &[("user", SUE), ("password", SUE_PASSWORD), ("csrf", "guess")],
+        &[],
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.cookie("scantrail_session").is_none());
+
+    // A wrong password: 401, no session.
+    let r = http.sign_in(SUE, "not-her-password");
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("Wrong user name or password"), "{}", r.body);
+    assert!(r.cookie("scantrail_session").is_none());
+
+    // The right one: a session cookie, HttpOnly, SameSite=Strict, not
+    // Secure over plain HTTP (loopback).
+    let r = http.sign_in(SUE, SUE_PASSWORD);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.headers["location"], "/");
+    let session = r.cookie("scantrail_session").expect("a session cookie");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict"),
+        "{session}"
+    );
+    assert!(!session.contains("Secure"), "{session}");
+    let floor = http.get("/");
+    assert_eq!(floor.status, 200);
+    assert!(
+        floor.body.contains("dock-1") && floor.body.contains("sue"),
+        "{}",
+        floor.body
+    );
+
+    // The API never takes the session cookie: only Bearer tokens.
+    let cookie = http.cookie_header();
+    let r = ureq::get(&daemon.url("/api/v1/reports/stock?gtin=09506000134352"))
+        .set("Cookie", &cookie)
+        .call();
+    match r {
+        Err(ureq::Error::Status(401, _)) => {}
+        other => panic!("the API took a session cookie: {other:?}"),
+    }
+
+    // Forms need the session's token: sign-out without it is refused and
+    // the session stays; a form from another site is refused outright.
+    let r = http.post("/logout", &[("csrf", "wrong")], &[]);
+    assert_eq!(r.status, 403);
+    assert_eq!(http.get("/").status, 200);
+    let page = http.get("/");
+    let csrf = hidden(&page.body, "csrf");
+    let r = http.post(
+        "/logout",
+        &[("csrf", &csrf)],
+        &[("Sec-Fetch-Site", "cross-site")],
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(http.get("/").status, 200);
+    let r = http.post("/logout", &[("csrf", &csrf)], &[]);
+    assert_eq!(r.status, 303);
+    assert_eq!(http.get("/").status, 303, "signed out");
+    // The old cookie is dead on the server too.
+    let mut replay = Http::new(daemon.base_url());
+    replay.cookies.insert(
+        "scantrail_session".into(),
+        session
+            .split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("scantrail_session=")
+            .into(),
+    );
+    assert_eq!(replay.get("/").status, 303);
+
+    // Sign-in attempts from one address are rate-limited: a burst, then 429.
+    let mut guesser = Http::new(daemon.base_url());
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(guesser.sign_in(ROOT, "guess-guess-guess").status);
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let limited = guesser.sign_in(ROOT, ROOT_PASSWORD);
+    assert_eq!(limited.status, 429, "the right password is limited too");
+    assert!(limited.headers.contains_key("retry-after"));
+    assert!(limited.body.contains("Too many sign-in attempts"));
+
+    // Every attempt and change is in the log with who.
+    let log = daemon.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("signed in to the console"))
+        .unwrap_or_else(|| panic!("no sign-in in the log:\n{log}"));
+    assert!(line.contains("sue"), "{line}");
+    assert!(log.contains("console sign-in failed"), "{log}");
+    daemon.stop();
+}
+
+#[test]
+fn over_tls_the_session_cookie_is_secure() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = sync_support::Pki::new(dir.path());
+    let site = Site::new(&format!(
+        "[http]\ncert = \"{}\"\nkey = \"{}\"\n",
+        pki.cert.display(),
+        pki.key.display()
+    ));
+    let daemon = site.start();
+    assert!(
+        daemon.base_url().starts_with("https://"),
+        "{}",
+        daemon.base_url()
+    );
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(&pki.ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let mut http = Http::with_agent(
+        daemon.base_url(),
+        ureq::AgentBuilder::new().tls_config(std::sync::Arc::new(tls)),
+    );
+    let r = http.sign_in(SUE, SUE_PASSWORD);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let session = r.cookie("scantrail_session").expect("a session cookie");
+    assert!(
+        session.contains("Secure") && session.contains("HttpOnly"),
+        "{session}"
+    );
+    assert_eq!(http.get("/").status, 200);
+    daemon.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_signs_in_with_the_keyboard_and_sees_the_floor() {
+    let site = Site::new("");
+    let daemon = site.start();
+    let b = Browser::start(daemon.base_url()).await;
+    b.open("/").await;
+    assert!(b.path().await.starts_with("/login"), "{}", b.path().await);
+    b.screenshot("login").await;
+    // Labelled fields: each input has its label.
+    for (id, label) in [("user", "User name"), ("password", "Password")] {
+        let text = b.text(&format!("label[for={id}]")).await;
+        assert_eq!(text, label);
+    }
+    b.sign_in(SUE, SUE_PASSWORD).await;
+    assert_eq!(b.path().await, "/");
+    assert_eq!(b.text("h1").await, "Floor");
+    let tile = b.text(".tile[data-station=dock-1]").await;
+    assert!(
+        tile.contains("receive") && tile.contains("DOCK-1"),
+        "{tile}"
+    );
+    let header = b.text("header").await;
+    assert!(header.contains("sue (supervisor)"), "{header}");
+    b.screenshot("floor").await;
+
+    // A wrong password shows the reason and keeps the browser out.
+    let other = Browser::start(daemon.base_url()).await;
+    other.open("/login").await;
+    other.fill("#user", SUE).await;
+    other.fill("#password", "wrong-password\n").await;
+    let problem = other.text("#login-problem").await;
+    assert_eq!(problem, "Wrong user name or password.");
+    other.close().await;
+    finish(b, daemon).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handheld_user_is_told_the_console_is_not_for_them() {
+    let (_site, daemon, b) = signed_in(HANK, HANK_PASSWORD).await;
+    for path in ["/"] {
+        b.open(path).await;
+        let text = b.page_text().await;
+        assert!(
+            text.contains("The console is not for your role") && text.contains("handheld"),
+            "{path}: {text}"
+        );
+        assert!(!text.contains("Release"), "{path}: {text}");
+    }
+    b.screenshot("handheld-refused").await;
+    finish(b, daemon).await;
+}
+
+/// A scan through the API, from a blocking thread.
+async fn scan(daemon: &Daemon, station: &str, serial: &str) -> serde_json::Value {
+    let api = support::daemon::Api::new(daemon.base_url(), Some(HANDHELD_TOKEN));
+    let (station, data) = (station.to_owned(), support::daemon::serial_item(serial));
+    tokio::task::spawn_blocking(move || api.scan(&station, &data))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_feed_shows_each_scan_within_a_second_and_refusals_with_their_reason() {
+    let (_site, daemon, b) = signed_in(SUE, SUE_PASSWORD).await;
+    b.wait_for_text("#feed-rate", "connected", Duration::from_secs(10))
+        .await;
+
+    let answer = scan(&daemon, "dock-1", "FEED-1").await;
+    assert_eq!(answer["accepted"], true, "{answer}");
+    let took = b
+        .wait_for_text("#feed", "serial FEED-1", Duration::from_secs(1))
+        .await;
+    eprintln!("accepted scan in the feed {took:?} after its answer");
+    let row = b.text("#feed li.accepted").await;
+    assert!(row.contains("dock-1") && row.contains("receipt"), "{row}");
+
+    // The same serial again is refused: highlighted, with the reason in words.
+    let answer = scan(&daemon, "dock-1", "FEED-1").await;
+    assert_eq!(answer["accepted"], false, "{answer}");
+    let reason = answer["reason"].as_str().unwrap().to_owned();
+    let took = b
+        .wait_for_text("#feed li.refused", &reason, Duration::from_secs(1))
+        .await;
+    eprintln!("refused scan in the feed {took:?} after its answer");
+    let colour = b
+        .find("#feed li.refused")
+        .await
+        .css_value("background-color")
+        .await
+        .unwrap();
+    assert_ne!(colour, "rgba(0, 0, 0, 0)", "a refusal is highlighted");
+    let tile = b.text(".tile[data-station=dock-1] dd.last").await;
+    assert!(
+        tile.contains(&reason),
+        "the tile shows the last decision: {tile}"
+    );
+    b.screenshot("floor-feed").await;
+
+    // Filtered to dispatch-1, a scan at dock-1 is not shown; one at
+    // dispatch-1 is.
+    b.find("#feed-station")
+        .await
+        .select_by_value("dispatch-1")
+        .await
+        .unwrap();
+    b.wait_for_text("#feed-rate", "connected", Duration::from_secs(10))
+        .await;
+    scan(&daemon, "dock-1", "FEED-2").await;
+    let answer = scan(&daemon, "dispatch-1", "FEED-1").await;
+    b.wait_for_text("#feed", "dispatch-1", Duration::from_secs(2))
+        .await;
+    let feed = b.text("#feed").await;
+    assert!(!feed.contains("FEED-2"), "{feed}");
+    if let Some(reason) = answer["reason"].as_str() {
+        assert!(feed.contains(reason), "{feed}");
+    }
+    finish(b, daemon).await;
+}
+
+const GTIN: &str = "09506000134352";
+/// A lot number that is a script, as long as AI 10 allows (20).
+const SCRIPT_LOT: &str = "<script>a()</script>";
+const SCRIPT_CUSTOMER: &str = "<script>window.__pwned=1</script> & Co";
+
+/// A pen of `lot` with this serial.
+fn item(lot: &str, serial: &str) -> String {
+    format!("]d2010950600013435217301231\u{1d}10{lot}\u{1d}21{serial}")
+}
+
+/// Stock for the report tests, through the API: serials S1..S3 of lot L1
+/// and S4 of the script lot received at dock-1; S1 and S2 dispatched to
+/// City Pharmacy on order O-1, S4 to a customer whose name is a script.
+fn stock(daemon: &Daemon) {
+    let sup = support::daemon::Api::new(daemon.base_url(), Some(SUPERVISOR_TOKEN));
+    let hh = support::daemon::Api::new(daemon.base_url(), Some(HANDHELD_TOKEN));
+    let r = sup.post_text(
+        "/api/v1/products",
+        &format!(
+            "gtin,description,tracking,warranty_months\n{GTIN},Insulin pen,lot_and_serial,24\n"
+        ),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record([
+        "order",
+        "customer_gln",
+        "customer_name",
+        "gtin",
+        "quantity",
+        "lots",
+    ])
+    .unwrap();
+    csv.write_record(["O-1", "9506000000026", "City Pharmacy", GTIN, "2", "L1"])
+        .unwrap();
+    csv.write_record(["O-2", "", SCRIPT_CUSTOMER, GTIN, "1", SCRIPT_LOT])
+        .unwrap();
+    let r = sup.post_text(
+        "/api/v1/picklists",
+        &String::from_utf8(csv.into_inner().unwrap()).unwrap(),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    for (lot, serial) in [("L1", "S1"), ("L1", "S2"), ("L1", "S3"), (SCRIPT_LOT, "S4")] {
+        let a = hh.scan("dock-1", &item(lot, serial));
+        assert_eq!(a["accepted"], true, "{a}");
+    }
+    for (order, lot, serials) in [
+        ("O-1", "L1", &["S1", "S2"][..]),
+        ("O-2", SCRIPT_LOT, &["S4"][..]),
+    ] {
+        let r = hh.put_json(
+            "/api/v1/stations/dispatch-1/context",
+            &serde_json::json!({ "order": order }),
+        );
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        for s in serials {
+            let a = hh.scan("dispatch-1", &item(lot, s));
+            assert_eq!(a["accepted"], true, "{a}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recall_in_the_console_shows_the_apis_figures_downloads_its_csv_and_prints_on_a4() {
+    let site = Site::new("");
+    let daemon = site.start();
+    tokio::task::block_in_place(|| stock(&daemon));
+    let api = support::daemon::Api::new(daemon.base_url(), Some(SUPERVISOR_TOKEN));
+    let query = format!("gtin={GTIN}&lot=L1");
+    let json = tokio::task::spawn_blocking({
+        let api = api.clone();
+        let query = query.clone();
+        move || api.get(&format!("/api/v1/reports/recall?{query}"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(json.status, 200, "{:?}", json.body);
+    let t = &json.body["totals"];
+
+    let b = Browser::start(daemon.base_url()).await;
+    b.client.set_window_size(1280, 1400).await.unwrap();
+    b.sign_in(SUE, SUE_PASSWORD).await;
+    b.open("/reports").await;
+    b.click("a[href='/reports/recall']").await;
+    b.fill("#f-gtin", GTIN).await;
+    b.fill("#f-lots", "L1\n").await;
+    let head = b.text("#result p.head:nth-of-type(2)").await;
+    assert_eq!(
+        head,
+        format!(
+            "received {}, in stock {}, dispatched {}, returned {}; {} customer(s) to notify",
+            t["received"].as_str().unwrap(),
+            t["in_stock"].as_str().unwrap(),
+            t["dispatched"].as_str().unwrap(),
+            t["returned"].as_str().unwrap(),
+            t["customers"]
+        )
+    );
+    assert_eq!(
+        head,
+        "received 3, in stock 1, dispatched 2, returned 0; 1 customer(s) to notify"
+    );
+    // The customers to notify: the API's, row for row.
+    let rows = b
+        .eval("return Array.from(document.querySelectorAll('#result table')).filter(t => t.caption && t.caption.textContent.startsWith('Customers to notify')).flatMap(t => Array.from(t.tBodies[0].rows).map(r => Array.from(r.cells).map(c => c.textContent)));")
+        .await;
+    let customers = json.body["customers"].as_array().unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), customers.len(), "{rows}");
+    let first = rows[0].as_array().unwrap();
+    let cells: Vec<&str> = first.iter().filter_map(|c| c.as_str()).collect();
+    assert!(
+        cells.iter().any(|c| c.contains("City Pharmacy")),
+        "{cells:?}"
+    );
+    assert!(
+        cells.contains(&customers[0]["outstanding"].as_str().unwrap()),
+        "{cells:?} vs {}",
+        customers[0]
+    );
+    // The diagram says the same.
+    let diagram = b
+        .find("figure.diagram svg")
+        .await
+        .attr("aria-label")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        diagram.contains("sent 3") && diagram.contains("holds 1") && diagram.contains("received 2"),
+        "{diagram}"
+    );
+    b.screenshot("recall").await;
+
+    // The CSV download is the API's CSV, byte for byte.
+    let href = b
+        .find("a[href*='format=csv']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let page_csv = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(r => r.text()).then(done);",
+            vec![serde_json::Value::String(href)],
+        )
+        .await
+        .unwrap();
+    let api_csv = tokio::task::spawn_blocking({
+        let base = daemon.base_url().to_owned();
+        let query = query.clone();
+        move || {
+            ureq::get(&format!("{base}/api/v1/reports/recall?{query}&format=csv"))
+                .set("Authorization", &format!("Bearer {SUPERVISOR_TOKEN}"))
+                .call()
+                .unwrap()
+                .into_string()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(page_csv.as_str().unwrap(), api_csv);
+    assert!(api_csv.contains("City Pharmacy"), "{api_csv}");
+
+    // Printed: A4 pages, and at the A4 width nothing sticks out.
+    let pdf = b.print_a4().await;
+    assert!(pdf.starts_with(b"%PDF"), "not a PDF");
+    std::fs::write(browser::screenshot_dir().join("recall.pdf"), &pdf).unwrap();
+    let text = String::from_utf8_lossy(&pdf);
+    let boxes: Vec<Vec<f64>> = text
+        .split("/MediaBox [")
+        .skip(1)
+        .map(|rest| {
+            rest.split(']')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
+        .collect();
+    assert!(!boxes.is_empty(), "no page in the PDF");
+    for b in &boxes {
+        // A4 is 595.3 x 841.9 points.
+        assert!(
+            b.len() == 4 && (b[2] - 595.3).abs() < 1.5 && (b[3] - 841.9).abs() < 1.5,
+            "a page is not A4: {b:?}"
+        );
+    }
+    // A4 less 14 mm margins each side, in CSS pixels (96 per inch).
+    let width = ((210.0 - 28.0) / 25.4 * 96.0_f64).floor() as u64;
+    b.cdp("Emulation.setDeviceMetricsOverride", serde_json::json!({"width": width, "height": 1100, "deviceScaleFactor": 1, "mobile": false})).await;
+    b.cdp(
+        "Emulation.setEmulatedMedia",
+        serde_json::json!({"media": "print"}),
+    )
+    .await;
+    let widest = b
+        .eval("return Math.max(document.documentElement.scrollWidth, ...Array.from(document.querySelectorAll('main *')).map(e => Math.ceil(e.getBoundingClientRect().right)));")
+        .await;
+    assert!(
+        widest.as_u64().unwrap() <= width,
+        "the print layout is {widest} px wide, A4 gives {width}"
+    );
+    let hidden = b
+        .eval("return getComputedStyle(document.querySelector('header.top')).display;")
+        .await;
+    assert_eq!(hidden, "none", "the navigation is not printed");
+    b.screenshot("recall-print").await;
+    b.cdp(
+        "Emulation.setEmulatedMedia",
+        serde_json::json!({"media": ""}),
+    )
+    .await;
+    b.cdp(
+        "Emulation.clearDeviceMetricsOverride",
+        serde_json::json!({}),
+    )
+    .await;
+
+    // A malformed question gets the report's own words, not a table.
+    b.open("/reports/recall?gtin=09506000134353&lots=L1").await;
+    let problem = b.text("#report-problem").await;
+    assert!(problem.contains("check digit"), "{problem}");
+    finish(b, daemon).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lot_or_customer_named_script_shows_as_text_and_runs_nothing() {
+    let (_site, daemon, b) = signed_in(SUE, SUE_PASSWORD).await;
+    b.wait_for_text("#feed-rate", "connected", Duration::from_secs(10))
+        .await;
+    tokio::task::block_in_place(|| stock(&daemon));
+    // In the live feed.
+    b.wait_for_text("#feed", SCRIPT_LOT, Duration::from_secs(5))
+        .await;
+    // In the reports: movements of the lot, and the recall's customers.
+    b.open(&format!(
+        "/reports/movements?gtin={GTIN}&lot={}",
+        support_escape(SCRIPT_LOT)
+    ))
+    .await;
+    let cells = b.text("#result").await;
+    assert!(cells.contains(SCRIPT_LOT), "{cells}");
+    b.open(&format!(
+        "/reports/recall?gtin={GTIN}&lots={}",
+        support_escape(SCRIPT_LOT)
+    ))
+    .await;
+    let result = b.text("#result").await;
+    assert!(result.contains(SCRIPT_CUSTOMER), "{result}");
+    b.screenshot("script-lot").await;
+    let ran = b
+        .eval("return [typeof window.__pwned, typeof window.a, document.querySelectorAll('main script, #feed script').length];")
+        .await;
+    assert_eq!(ran, serde_json::json!(["undefined", "undefined", 0]));
+    finish(b, daemon).await;
+}
+
+fn support_escape(text: &str) -> String {
+    scantrail::console::page::query_escape(text)
+}
