@@ -140,13 +140,9 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
 async fn supervisor_only(caller: Caller, request: Request, next: Next) -> Response {
     match caller.require(Role::Supervisor) {
         Ok(()) => next.run(request).await,
-        Err(forbidden) => {
-            // Read (a bounded part of) the body before answering: a reply sent
-            // while the client still writes makes the server close a socket
-            // with unread data, and the client sees a reset, not this 403.
-            let _ = axum::body::to_bytes(request.into_body(), 64 * 1024).await;
-            error(StatusCode::FORBIDDEN, forbidden.to_string())
-        }
+        // The body is already read (`web::server`), so the client gets
+        // this answer, not a reset.
+        Err(forbidden) => error(StatusCode::FORBIDDEN, forbidden.to_string()),
     }
 }
 
