@@ -30,7 +30,7 @@ use tower_http::timeout::TimeoutLayer;
 use super::catalog::SiteRecords;
 use super::context_patch::{ContextPatch, ContextRefused};
 use super::correction::Correction;
-use super::desk::{Closed, Desk};
+use super::desk::{Closed, CorrectionError, Desk};
 use super::events::Events;
 use super::metrics::Metrics;
 use super::scan_request::ScanRequest;
@@ -605,7 +605,23 @@ async fn correct(
     c.operator.get_or_insert_with(|| identity.name.clone());
     match state.desk.correct(c).await {
         Ok(Ok(movement)) => Json(movement).into_response(),
-        Ok(Err(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
+        Ok(Err(e @ CorrectionError::NoSuchMovement { .. })) => {
+            error(StatusCode::NOT_FOUND, e.to_string())
+        }
+        Ok(Err(e @ CorrectionError::Refused(_))) => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+        }
+        Ok(Err(CorrectionError::NotSaved { code, reason })) => {
+            let status = match code {
+                RefusalCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            problem(
+                status,
+                code.as_str(),
+                format!("the correction was not recorded: {reason}"),
+            )
+        }
         Err(e) => closed(e),
     }
 }
