@@ -674,12 +674,17 @@ mod tests {
     }
 
     /// The desk's decision on a correction of `north:seq`.
-    fn void(store: &Store, pending: &Pending, seq: u64) -> Result<NewMovement, CorrectionError> {
+    /// The desk's decision on a correction of `north:seq`; a refusal must
+    /// be the rules' (not a missing movement or the store's), in words.
+    fn void(store: &Store, pending: &Pending, seq: u64) -> Result<NewMovement, String> {
         let id = MovementId {
             origin: "north".into(),
             seq,
         };
-        decide_correction(store, pending, &id, "scanned in error", "ann", "hh-1")
+        decide_correction(store, pending, &id, "scanned in error", "ann", "hh-1").map_err(|e| {
+            assert!(matches!(e, CorrectionError::Refused(_)), "{e:?}");
+            e.to_string()
+        })
     }
 
     #[test]
