@@ -24,12 +24,15 @@ fn start(dir: &std::path::Path) -> Daemon {
     Daemon::start(&config)
 }
 
-fn serials(admin: &Api) -> Vec<String> {
+/// The journal's movements, through the API.
+fn journal(admin: &Api) -> Vec<Value> {
     let r = admin.get("/api/v1/journal");
     assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body
-        .as_array()
-        .unwrap()
+    r.body.as_array().unwrap().clone()
+}
+
+fn serials(admin: &Api) -> Vec<String> {
+    journal(admin)
         .iter()
         .map(|m| m["body"]["serial"].as_str().unwrap_or_default().to_owned())
         .collect()
@@ -109,12 +112,9 @@ fn lot_item(lot: &str) -> String {
     format!("]d201095060001343521730123110{lot}")
 }
 
+/// Each movement's lot and seq.
 fn quantities(admin: &Api) -> Vec<(String, u64)> {
-    let r = admin.get("/api/v1/journal");
-    assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body
-        .as_array()
-        .unwrap()
+    journal(admin)
         .iter()
         .map(|m| {
             (
