@@ -301,7 +301,7 @@ pub enum ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
     /// Not TOML, or a key of the wrong type or name: the line, the text
-    /// and the reason, as [`describe_toml_error`] words them.
+    /// and the reason, as `describe_toml_error` words them.
     #[error("{0}")]
     Syntax(String),
     /// `[site] id` is blank.
