@@ -242,7 +242,7 @@ pub(crate) fn recall_customers() -> [Column<recall::Customer>; 10] {
         Column::both(1, "N", "dispatches", |c| c.dispatches.to_string()),
         Column::both(2, "DISPATCHED", "dispatched", |c| c.dispatched.to_string()),
         Column::both(3, "RETURNED", "returned", |c| c.returned.to_string()),
-        Column::both(4, "HOLDS", "outstanding", |c| c.outstanding.to_string()),
+        Column::both(4, "OUTSTANDING", "outstanding", |c| c.outstanding.to_string()),
         Column::csv("first_dispatch", |c| time(&c.first_dispatch)),
         Column::each(
             5,
@@ -370,6 +370,18 @@ mod tests {
             "TIME              ID       FROM                           LOCATION  REASON\n\
              2026-03-01 09:05  north/9  City Pharmacy (9506000000046)  Q-1\n"
         );
+    }
+
+    #[test]
+    fn a_recalls_customers_table_says_what_they_still_hold() {
+        let headers: Vec<&str> = recall_customers()
+            .iter()
+            .filter_map(|c| c.table.map(|t| t.1))
+            .collect();
+        // Was "HOLDS", which read as holds (quarantine) rather than units
+        // still at the customer.
+        assert!(headers.contains(&"OUTSTANDING"), "{headers:?}");
+        assert!(!headers.contains(&"HOLDS"), "{headers:?}");
     }
 
     #[test]
