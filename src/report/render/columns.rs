@@ -242,7 +242,9 @@ pub(crate) fn recall_customers() -> [Column<recall::Customer>; 10] {
         Column::both(1, "N", "dispatches", |c| c.dispatches.to_string()),
         Column::both(2, "DISPATCHED", "dispatched", |c| c.dispatched.to_string()),
         Column::both(3, "RETURNED", "returned", |c| c.returned.to_string()),
-        Column::both(4, "OUTSTANDING", "outstanding", |c| c.outstanding.to_string()),
+        Column::both(4, "OUTSTANDING", "outstanding", |c| {
+            c.outstanding.to_string()
+        }),
         Column::csv("first_dispatch", |c| time(&c.first_dispatch)),
         Column::each(
             5,
