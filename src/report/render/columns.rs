@@ -178,15 +178,18 @@ pub(crate) fn movements() -> [Column<MovementRow>; 20] {
             |m| m.kind.into(),
         ),
         Column::both(3, "QTY", "quantity", |m| m.quantity.to_string()),
+        // Where the goods were, and beside it where the scan was made (a
+        // dispatch scanned at dispatch-1 of goods at DOCK-1): an auditor
+        // needs both.
         Column::both(4, "AT", "location", |m| m.location.clone()),
-        Column::csv("station", |m| m.station.clone()),
+        Column::both(5, "STATION", "station", |m| m.station.clone()),
         Column::csv("operator", |m| m.operator.clone()),
         Column::csv("lot", |m| opt(&m.lot)),
         Column::csv("serial", |m| opt(&m.serial)),
-        Column::table(5, "PARTY", |m| short_party(&m.counterparty)),
+        Column::table(6, "PARTY", |m| short_party(&m.counterparty)),
         Column::csv("counterparty_gln", |m| gln(&m.counterparty)),
         Column::csv("counterparty_name", |m| name(&m.counterparty)),
-        Column::table(6, "DOCS", |m| documents_text(&m.documents)),
+        Column::table(7, "DOCS", |m| documents_text(&m.documents)),
         Column::csv("purchase_order", |m| opt(&m.documents.purchase_order)),
         Column::csv("order", |m| opt(&m.documents.order)),
         Column::csv("despatch_advice", |m| opt(&m.documents.despatch_advice)),
@@ -384,6 +387,15 @@ mod tests {
         // still at the customer.
         assert!(headers.contains(&"OUTSTANDING"), "{headers:?}");
         assert!(!headers.contains(&"HOLDS"), "{headers:?}");
+    }
+
+    #[test]
+    fn the_movements_table_shows_the_station_beside_the_location() {
+        let mut headers: Vec<(u8, &str)> = movements().iter().filter_map(|c| c.table).collect();
+        headers.sort_unstable();
+        let names: Vec<&str> = headers.iter().map(|h| h.1).collect();
+        let at = names.iter().position(|n| *n == "AT").expect("AT");
+        assert_eq!(names.get(at + 1), Some(&"STATION"), "{names:?}");
     }
 
     #[test]
