@@ -391,7 +391,10 @@ mod tests {
 
     #[test]
     fn the_movements_table_shows_the_station_beside_the_location() {
-        let mut headers: Vec<(u8, &str)> = movements().iter().filter_map(|c| c.table).collect();
+        let mut headers: Vec<(u8, &str)> = movements()
+            .iter()
+            .filter_map(|c| c.table.map(|t| (t.0, t.1)))
+            .collect();
         headers.sort_unstable();
         let names: Vec<&str> = headers.iter().map(|h| h.1).collect();
         let at = names.iter().position(|n| *n == "AT").expect("AT");
