@@ -1260,3 +1260,91 @@ fn rewrite_history(site: &sync_support::SiteDir) {
     let s = Store::open(&site.data(), OpenOptions::existing(Some("north".into()))).unwrap();
     s.set_outbox_position(acked).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_offices_console_shows_the_sites_and_issues_a_recall_the_site_cannot_release() {
+    use sync_support::{wait_for, HqDir, SiteDir};
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let mut text = std::fs::read_to_string(&hq.config).unwrap();
+    text.push_str(&users_toml());
+    std::fs::write(&hq.config, text).unwrap();
+    let hq_daemon = hq.start();
+    let site = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "",
+    );
+    let mut text = std::fs::read_to_string(&site.config).unwrap();
+    text.push_str(&users_toml());
+    std::fs::write(&site.config, text).unwrap();
+    site.dev_append(3);
+    let site_daemon = site.start();
+    assert!(tokio::task::block_in_place(|| wait_for(Duration::from_secs(20), || hq
+        .last_seq("north")
+        == Some(3)))
+    .is_some());
+
+    let b = Browser::start_with(hq_daemon.base_url(), &["--ignore-certificate-errors"]).await;
+    b.sign_in(SUE, SUE_PASSWORD).await;
+    b.open("/").await;
+    assert_eq!(b.text("h1").await, "Sites");
+    let row = b.text("tr[data-site=north]").await;
+    assert!(row.starts_with("north 3 "), "{row}");
+    b.screenshot("hq-sites").await;
+    // The reports across sites are the site's report pages on head office's store.
+    b.open("/reports/movements").await;
+    assert_eq!(b.text("h1").await, "Movements");
+
+    // A recall issued here, by the signed-in person.
+    b.open("/holds").await;
+    b.fill("#h-id", "R-2026-001").await;
+    b.find("#h-kind")
+        .await
+        .select_by_value("recall")
+        .await
+        .unwrap();
+    b.fill("#h-gtin", GTIN).await;
+    b.fill("#h-lots", "L7").await;
+    b.fill("#h-reason", "supplier recall 7\n").await;
+    assert!(b.text("#holds-notice").await.contains("R-2026-001 added"));
+    let row = b.text("tr[data-hold='R-2026-001']").await;
+    assert!(row.contains("recall") && row.contains("sue"), "{row}");
+    b.screenshot("hq-recalls").await;
+
+    // The site gets it, and its console cannot release it.
+    let reached = tokio::task::block_in_place(|| {
+        wait_for(Duration::from_secs(30), || {
+            ureq::get(&format!("{}/api/v1/holds", site.url()))
+                .set(
+                    "Authorization",
+                    &format!("Bearer {}", sync_support::HANDHELD),
+                )
+                .call()
+                .ok()
+                .and_then(|r| r.into_json::<serde_json::Value>().ok())
+                .is_some_and(|h| h.to_string().contains("R-2026-001"))
+        })
+    });
+    assert!(reached.is_some(), "the recall did not reach the site");
+    let at_site = Browser::start(site_daemon.base_url()).await;
+    at_site.sign_in(SUE, SUE_PASSWORD).await;
+    at_site.open("/holds").await;
+    let row = at_site.text("tr[data-hold='R-2026-001']").await;
+    assert!(
+        row.contains("only head office can release it") && row.contains("head office"),
+        "{row}"
+    );
+    at_site.close().await;
+
+    // Released at head office, with a reason.
+    b.fill("#why-R-2026-001", "supplier withdrew the notice\n")
+        .await;
+    b.wait_for_text("#holds-notice", "R-2026-001 released", WAIT_PAGE)
+        .await;
+    b.close().await;
+    site_daemon.stop();
+    hq_daemon.stop();
+}

@@ -5,7 +5,6 @@
 //! catalog, report and desk code as the API, so a rule is written once.
 
 pub mod floor;
-pub mod holds;
 pub mod journal;
 pub mod reference;
 pub mod sync;
@@ -18,9 +17,12 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::api::AppState;
+use super::catalog::SiteRecords;
 use crate::auth::Role;
 use crate::console::{self, Chrome, Console, NavItem};
 use crate::scan::serial::SourceStats;
+use crate::station::catalog::{self, Author, CatalogError, NewHold, Records};
+use crate::station::reference::{Hold, Owner};
 
 /// The largest file the reference page takes: the API's body limit.
 const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
@@ -87,6 +89,26 @@ fn failed(
     )
 }
 
+/// The site's own holds, through the catalog on its records (the API's
+/// `/api/v1/holds` operations).
+#[derive(Clone)]
+pub struct SiteBook(pub Arc<crate::store::Store>);
+
+impl console::holds::Book for SiteBook {
+    fn list(&self) -> Result<Vec<Hold>, CatalogError> {
+        catalog::holds(&SiteRecords(&self.0))
+    }
+    fn add(&self, new: NewHold, author: &Author) -> Result<Hold, CatalogError> {
+        catalog::add_hold(&SiteRecords(&self.0), new, author)
+    }
+    fn release(&self, id: &str, author: &Author) -> Result<Hold, CatalogError> {
+        catalog::release_hold(&SiteRecords(&self.0), id, author)
+    }
+    fn owner(&self) -> Owner {
+        SiteRecords(&self.0).owner()
+    }
+}
+
 /// The navigation of the site's console.
 pub fn chrome(site_name: &str) -> Chrome {
     let item = |href, label, role| NavItem { href, label, role };
@@ -110,8 +132,6 @@ pub fn router(pages: Pages) -> Router {
         .route("/floor/stations", get(floor::tiles_fragment))
         .route("/floor/charts", get(floor::charts_fragment))
         .route("/floor/feed", get(floor::feed))
-        .route("/holds", get(holds::page).post(holds::add))
-        .route("/holds/{id}/release", post(holds::release))
         .route("/journal", get(journal::page))
         .route("/journal/verify", post(journal::verify))
         .route(
@@ -134,9 +154,14 @@ pub fn router(pages: Pages) -> Router {
         console: pages.console.clone(),
         store: pages.app.store.clone(),
     });
+    let holds = console::holds::router(console::holds::Holds {
+        console: pages.console.clone(),
+        book: SiteBook(pages.app.store.clone()),
+    });
     console::routes()
         .merge(signed_in)
         .with_state(pages)
         .merge(reports)
+        .merge(holds)
         .layer(middleware::from_fn(console::security_headers))
 }

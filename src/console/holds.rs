@@ -1,16 +1,17 @@
-//! The holds and recalls page: the site's holds (active, or all with the
-//! released ones), a form to add one by a list of lots or a serial range,
-//! and a release with a reason. Each hold shows who issued and released
-//! it, when and why; a head-office recall shows that only head office can
-//! release it, and has no release button.
+//! The holds and recalls page, for the site (its own records) and head
+//! office (the recalls it publishes) alike: the holds (active, or all
+//! with the released ones), a form to add one by a list of lots or a
+//! serial range, and a release with a reason. Each hold shows who issued
+//! and released it, when and why; at a site, a head-office recall shows
+//! that only head office can release it, and has no release button.
 //!
 //! A form here goes through the API's own path: the fields become the
 //! JSON the API takes, read by `catalog::hold_request` /
 //! `catalog::release_request`, and the change is made by
-//! `catalog::add_hold` / `catalog::release_hold` on the site's records,
-//! so the rules (an id, lots or a range but not both, a reason, a site
-//! never releases head office's recall) are written once. The author is
-//! the signed-in person.
+//! `catalog::add_hold` / `catalog::release_hold` on the side's records
+//! (a [`Book`]), so the rules (an id, lots or a range but not both, a
+//! reason, a site never releases head office's recall) are written once.
+//! The author is the signed-in person.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -18,10 +19,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::Pages;
-use crate::console::{page, Posted, Viewer};
-use crate::site::catalog::SiteRecords;
-use crate::station::catalog::{self, hold_request, release_request, Author, CatalogError, NewHold};
+use std::sync::Arc;
+
+use axum::middleware;
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::{page, require_viewer, Console, Posted, Viewer};
+use crate::station::catalog::{hold_request, release_request, Author, CatalogError, NewHold};
 use crate::station::reference::{Change, Hold, HoldKind, HoldScope, Owner};
 
 /// `?show=all` lists released holds too; `added`/`released` say what the
@@ -36,9 +41,53 @@ pub struct ListQuery {
     released: Option<String>,
 }
 
+/// Where one side keeps its holds: the catalog's operations on its
+/// records. Called on a blocking thread.
+pub trait Book: Clone + Send + Sync + 'static {
+    /// Every hold and recall (`catalog::holds`).
+    fn list(&self) -> Result<Vec<Hold>, CatalogError>;
+    /// `catalog::add_hold`.
+    fn add(&self, new: NewHold, author: &Author) -> Result<Hold, CatalogError>;
+    /// `catalog::release_hold`.
+    fn release(&self, id: &str, author: &Author) -> Result<Hold, CatalogError>;
+    /// Who writes here: the site, or head office.
+    fn owner(&self) -> Owner;
+}
+
+/// What the holds pages reach.
+#[derive(Clone)]
+pub struct Holds<B> {
+    pub console: Arc<Console>,
+    pub book: B,
+}
+
+/// `/holds` and `/holds/{id}/release`, behind sign-in.
+pub fn router<B: Book>(holds: Holds<B>) -> Router {
+    Router::new()
+        .route("/holds", get(page::<B>).post(add::<B>))
+        .route("/holds/{id}/release", post(release::<B>))
+        .route_layer(middleware::from_fn_with_state(
+            holds.console.clone(),
+            require_viewer,
+        ))
+        .with_state(holds)
+}
+
+/// Runs `f` on the book off the async threads.
+async fn on_book<B: Book, T: Send + 'static>(
+    book: &B,
+    f: impl FnOnce(&B) -> Result<T, CatalogError> + Send + 'static,
+) -> Result<T, (StatusCode, String)> {
+    let book = book.clone();
+    match tokio::task::spawn_blocking(move || f(&book)).await {
+        Ok(r) => r.map_err(refusal),
+        Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+    }
+}
+
 /// `GET /holds`.
-pub async fn page(
-    State(pages): State<Pages>,
+pub async fn page<B: Book>(
+    State(pages): State<Holds<B>>,
     viewer: Viewer,
     Query(q): Query<ListQuery>,
 ) -> Response {
@@ -73,20 +122,22 @@ struct Blank {
     reason: String,
 }
 
-async fn render(
-    pages: &Pages,
+async fn render<B: Book>(
+    pages: &Holds<B>,
     viewer: &Viewer,
     all: bool,
     notice: Option<String>,
     problem: Option<(StatusCode, String)>,
     form: &Blank,
 ) -> Response {
-    let store = pages.app.store.clone();
-    let holds = match super::blocking(move || catalog::holds(&SiteRecords(&store))).await {
+    let holds = match on_book(&pages.book, |b| b.list()).await {
         Ok(h) => h,
-        Err(e) => return super::failed(pages, viewer, "Holds cannot be read", e),
+        Err((status, e)) => {
+            let chrome = &pages.console.chrome;
+            return page::message(chrome, Some(viewer), status, "Holds cannot be read", &e);
+        }
     };
-    let site = pages.app.store.site().to_owned();
+    let here = pages.book.owner();
     let shown: Vec<&Hold> = holds.iter().filter(|h| all || h.is_active()).collect();
     let active = holds.iter().filter(|h| h.is_active()).count();
     let status = problem.as_ref().map(|(s, _)| *s).unwrap_or(StatusCode::OK);
@@ -109,7 +160,7 @@ async fn render(
                         th scope="col" { "Released" }
                     } }
                     tbody {
-                        @for h in &shown { (row(viewer, h, &site)) }
+                        @for h in &shown { (row(viewer, h, &here)) }
                     }
                 }
             }
@@ -135,7 +186,7 @@ fn change(c: &Change) -> Markup {
     }
 }
 
-fn row(viewer: &Viewer, h: &Hold, site: &str) -> Markup {
+fn row(viewer: &Viewer, h: &Hold, here: &Owner) -> Markup {
     let covers = match &h.scope {
         HoldScope::Lots(lots) => format!("lots {}", lots.join(", ")),
         HoldScope::Serials(r) => format!("serials {} to {}", r.from(), r.to()),
@@ -146,7 +197,7 @@ fn row(viewer: &Viewer, h: &Hold, site: &str) -> Markup {
     };
     let owner = match &h.owner {
         Owner::HeadOffice => "head office".to_owned(),
-        Owner::Site(s) if s == site => "this site".to_owned(),
+        o if o == here => "this site".to_owned(),
         Owner::Site(s) => format!("site {s}"),
     };
     html! {
@@ -160,7 +211,7 @@ fn row(viewer: &Viewer, h: &Hold, site: &str) -> Markup {
             td {
                 @if let Some(r) = &h.released {
                     (change(r))
-                } @else if h.owner == Owner::HeadOffice {
+                } @else if h.owner != *here {
                     p.warn.headoffice { "Issued by head office: only head office can release it." }
                 } @else {
                     form.release method="post" action=(format!("/holds/{}/release", page::query_escape(&h.id))) {
@@ -214,7 +265,7 @@ fn refusal(e: CatalogError) -> (StatusCode, String) {
 }
 
 /// `POST /holds`: adds a hold, authored by the signed-in person.
-pub async fn add(State(pages): State<Pages>, form: Posted) -> Response {
+pub async fn add<B: Book>(State(pages): State<Holds<B>>, form: Posted) -> Response {
     let viewer = form.viewer.clone();
     let blank = Blank {
         id: form.text("id"),
@@ -254,15 +305,7 @@ pub async fn add(State(pages): State<Pages>, form: Posted) -> Response {
                 by: viewer.name().to_owned(),
                 why: hold.reason.clone(),
             };
-            let store = pages.app.store.clone();
-            match tokio::task::spawn_blocking(move || {
-                catalog::add_hold(&SiteRecords(&store), hold, &author)
-            })
-            .await
-            {
-                Ok(r) => r.map_err(refusal),
-                Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
-            }
+            on_book(&pages.book, move |b| b.add(hold, &author)).await
         }
     };
     match result {
@@ -275,22 +318,18 @@ pub async fn add(State(pages): State<Pages>, form: Posted) -> Response {
 
 /// `POST /holds/{id}/release`: releases a hold with a reason, authored by
 /// the signed-in person; head office's recalls are refused by the catalog.
-pub async fn release(State(pages): State<Pages>, Path(id): Path<String>, form: Posted) -> Response {
+pub async fn release<B: Book>(
+    State(pages): State<Holds<B>>,
+    Path(id): Path<String>,
+    form: Posted,
+) -> Response {
     let viewer = form.viewer.clone();
     let body = serde_json::json!({ "why": form.text("why") }).to_string();
     let result = match release_request(body.as_bytes(), viewer.name()) {
         Err(e) => Err((StatusCode::BAD_REQUEST, e.0)),
         Ok(author) => {
-            let store = pages.app.store.clone();
             let hold = id.clone();
-            match tokio::task::spawn_blocking(move || {
-                catalog::release_hold(&SiteRecords(&store), &hold, &author)
-            })
-            .await
-            {
-                Ok(r) => r.map_err(refusal),
-                Err(e) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
-            }
+            on_book(&pages.book, move |b| b.release(&hold, &author)).await
         }
     };
     match result {
