@@ -1,7 +1,7 @@
 //! The site configuration file (`config/scantrail.toml`).
 //!
 //! One file per site. Each section belongs to the part of scantrail that
-//! needs it (see DESIGN.md); this module only loads and validates the file
+//! needs it (see docs/ARCHITECTURE.md); this module only loads and validates the file
 //! and resolves paths, so that every error names the file, the line and the
 //! key before anything starts.
 

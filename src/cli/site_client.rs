@@ -205,8 +205,7 @@ impl Site {
                     operator,
                     // No daemon, so no token: the machine's own user.
                     &format!("local:{}", default_person()),
-                )
-                .map_err(anyhow::Error::msg)?;
+                )?;
                 Ok(store.commit(movement)?)
             }
             Site::Daemon(c) => c.post(

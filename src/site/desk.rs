@@ -24,7 +24,9 @@ use super::scan_request::ScanRequest;
 use super::view::{Pending, StoreView};
 use crate::config::Config;
 use crate::model::{Kind, Movement, MovementId, NewMovement, NewRejection, RefusalCode};
-use crate::station::{self, records, Context, Decision, Mode, Policies, Refusal, ScanInput};
+use crate::station::{
+    self, records, Context, CorrectionRefused, Decision, Mode, Policies, Refusal, ScanInput,
+};
 use crate::store::{Store, StoreError};
 
 /// A station as the desk keeps it: configuration and current context.
@@ -43,7 +45,10 @@ enum Job {
         ContextPatch,
         oneshot::Sender<Result<Context, ContextRefused>>,
     ),
-    Correct(Correction, oneshot::Sender<Result<Movement, String>>),
+    Correct(
+        Correction,
+        oneshot::Sender<Result<Movement, CorrectionError>>,
+    ),
 }
 
 /// A commit finished: what it was for and how it went.
@@ -58,7 +63,7 @@ struct Done {
 
 enum Reply {
     Scan(oneshot::Sender<Answer>),
-    Correction(oneshot::Sender<Result<Movement, String>>),
+    Correction(oneshot::Sender<Result<Movement, CorrectionError>>),
 }
 
 /// The handle every source and request handler holds.
@@ -164,7 +169,7 @@ impl Desk {
     pub(super) async fn correct(
         &self,
         correction: Correction,
-    ) -> Result<Result<Movement, String>, Closed> {
+    ) -> Result<Result<Movement, CorrectionError>, Closed> {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::Correct(correction, tx))
@@ -186,22 +191,60 @@ pub fn decide_correction(
     reason: &str,
     operator: &str,
     author: &str,
-) -> Result<NewMovement, String> {
+) -> Result<NewMovement, CorrectionError> {
     let original = store
         .movement(&id.origin, id.seq)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| {
-            format!(
-                "there is no movement {}:{} in the journal",
-                id.origin, id.seq
-            )
+        .map_err(|e| CorrectionError::not_saved(&e))?
+        .ok_or_else(|| CorrectionError::NoSuchMovement {
+            origin: id.origin.clone(),
+            seq: id.seq,
         })?;
-    let undo = station::correction(&original, reason, operator, author, Utc::now())
-        .map_err(|e| e.to_string())?;
+    let undo = station::correction(&original, reason, operator, author, Utc::now())?;
     let view = StoreView { store, pending };
-    let around = view.around(&original).map_err(|e| e.to_string())?;
-    station::check_correction(&original, &undo, &around).map_err(|e| e.to_string())?;
+    let around = view
+        .around(&original)
+        .map_err(|e| CorrectionError::NotSaved {
+            code: RefusalCode::StoreError,
+            reason: format!("the journal could not be read: {e}"),
+        })?;
+    station::check_correction(&original, &undo, &around)?;
     Ok(undo)
+}
+
+/// Why no correction was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CorrectionError {
+    /// The journal has no movement with that id (HTTP 404).
+    #[error("there is no movement {origin}:{seq} in the journal")]
+    NoSuchMovement {
+        /// The origin asked for.
+        origin: String,
+        /// The seq asked for.
+        seq: u64,
+    },
+    /// The rules refuse it: already corrected, moved since, a correction of
+    /// a correction (HTTP 422).
+    #[error(transparent)]
+    Refused(#[from] CorrectionRefused),
+    /// The store could not be read or the correction not made durable;
+    /// nothing was recorded (HTTP 507 for a full disk, else 503).
+    #[error("the correction was not recorded: {reason}")]
+    NotSaved {
+        /// `disk_full` or `store_error`.
+        code: RefusalCode,
+        /// What to tell the person who asked.
+        reason: String,
+    },
+}
+
+impl CorrectionError {
+    fn not_saved(e: &StoreError) -> CorrectionError {
+        let (code, reason) = e.plain();
+        CorrectionError::NotSaved {
+            code,
+            reason: reason.to_owned(),
+        }
+    }
 }
 
 struct Worker {
@@ -352,7 +395,7 @@ impl Worker {
         reason: &str,
         operator: &str,
         author: &str,
-    ) -> Result<NewMovement, String> {
+    ) -> Result<NewMovement, CorrectionError> {
         decide_correction(&self.store, &self.pending, id, reason, operator, author)
     }
 
@@ -460,7 +503,7 @@ impl Worker {
                         reply,
                         Refusal {
                             code: RefusalCode::VoidFailed,
-                            reason: e,
+                            reason: e.to_string(),
                         },
                     ),
                     None => self.reject(
@@ -597,7 +640,8 @@ impl Worker {
                 self.refuse_unsaved(done.scan_key.as_ref(), reply, &e);
             }
             (Err(e), Reply::Correction(reply)) => {
-                let _ = reply.send(Err(e.to_string()));
+                tracing::error!(error = %e, "a correction could not be recorded");
+                let _ = reply.send(Err(CorrectionError::not_saved(&e)));
             }
         }
     }
@@ -630,7 +674,7 @@ mod tests {
     }
 
     /// The desk's decision on a correction of `north:seq`.
-    fn void(store: &Store, pending: &Pending, seq: u64) -> Result<NewMovement, String> {
+    fn void(store: &Store, pending: &Pending, seq: u64) -> Result<NewMovement, CorrectionError> {
         let id = MovementId {
             origin: "north".into(),
             seq,

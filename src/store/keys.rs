@@ -3,7 +3,7 @@
 //! movement, its derived entries and its seq counter go to disk in one
 //! atomic `Batch`. A multi-tree transaction would give the same atomicity
 //! but does the same inserts plus its overlay and conflict checks, which a
-//! single writer never needs (DESIGN.md measured the two alike).
+//! single writer never needs (measured alike when the store was designed).
 //!
 //! Keys are built so that byte order is the order a report wants: integers
 //! big-endian, strings escaped and terminated so that a shorter string sorts
