@@ -1282,10 +1282,12 @@ async fn head_offices_console_shows_the_sites_and_issues_a_recall_the_site_canno
     std::fs::write(&site.config, text).unwrap();
     site.dev_append(3);
     let site_daemon = site.start();
-    assert!(tokio::task::block_in_place(|| wait_for(Duration::from_secs(20), || hq
-        .last_seq("north")
-        == Some(3)))
-    .is_some());
+    assert!(
+        tokio::task::block_in_place(
+            || wait_for(Duration::from_secs(20), || hq.last_seq("north") == Some(3))
+        )
+        .is_some()
+    );
 
     let b = Browser::start_with(hq_daemon.base_url(), &["--ignore-certificate-errors"]).await;
     b.sign_in(SUE, SUE_PASSWORD).await;

@@ -499,7 +499,7 @@ pub async fn void(State(pages): State<Pages>, Path(seq): Path<u64>, form: Posted
     };
     match pages.app.desk.correct(correction).await {
         Ok(Ok(_)) => Redirect::to(&format!("/journal?voided={seq}")).into_response(),
-        Ok(Err(e)) => confirm_page(&pages, &viewer, seq, Some(e), &reason).await,
+        Ok(Err(e)) => confirm_page(&pages, &viewer, seq, Some(e.to_string()), &reason).await,
         Err(_) => page::message(
             &pages.console.chrome,
             Some(&viewer),
