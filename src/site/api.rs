@@ -112,6 +112,16 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     problem(status, problem::code_for(status), message)
 }
 
+/// A change the store could not make durable, so not made: 507 for a
+/// full disk, else 503.
+fn not_saved(code: RefusalCode, detail: String) -> Response {
+    let status = match code {
+        RefusalCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    problem(status, code.as_str(), detail)
+}
+
 fn closed(_: Closed) -> Response {
     problem(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -418,15 +428,7 @@ async fn set_station_context(
         Ok(Err(e @ ContextRefused::NoStation(_))) => error(StatusCode::NOT_FOUND, e.to_string()),
         // Not saved, so not changed: 507 for a full disk, else 503.
         Ok(Err(ContextRefused::NotSaved { code, reason })) => {
-            let status = match code {
-                RefusalCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
-                _ => StatusCode::SERVICE_UNAVAILABLE,
-            };
-            problem(
-                status,
-                code.as_str(),
-                format!("the context was not changed: {reason}"),
-            )
+            not_saved(code, format!("the context was not changed: {reason}"))
         }
         Err(e) => closed(e),
     }
@@ -612,15 +614,7 @@ async fn correct(
             error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
         }
         Ok(Err(CorrectionError::NotSaved { code, reason })) => {
-            let status = match code {
-                RefusalCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
-                _ => StatusCode::SERVICE_UNAVAILABLE,
-            };
-            problem(
-                status,
-                code.as_str(),
-                format!("the correction was not recorded: {reason}"),
-            )
+            not_saved(code, format!("the correction was not recorded: {reason}"))
         }
         Err(e) => closed(e),
     }

@@ -45,6 +45,10 @@ pub mod prefix {
     /// correction by the movement it corrects, so "corrected at most once"
     /// is one prefix look-up and a second correction shows in verify.
     pub const CORRECTED_BY: u8 = 0x28;
+    /// (device, scan id) → how a handheld's scan was answered
+    /// (`store::scan_receipts`). Not derived: written with the movement or
+    /// rejected scan it answers for; reindex never touches it.
+    pub const SCAN_RECEIPT: u8 = 0x30;
 
     /// The prefixes reindex clears and rebuilds, with their names for
     /// messages.
