@@ -57,8 +57,8 @@ pub trait Book: Clone + Send + Sync + 'static {
 /// What the holds pages reach.
 #[derive(Clone)]
 pub struct Holds<B> {
-    pub console: Arc<Console>,
-    pub book: B,
+    pub(crate) console: Arc<Console>,
+    pub(crate) book: B,
 }
 
 /// `/holds` and `/holds/{id}/release`, behind sign-in.

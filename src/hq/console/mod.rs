@@ -54,9 +54,9 @@ impl Book for HqBook {
 /// What head office's pages reach.
 #[derive(Clone)]
 pub struct Pages {
-    pub console: Arc<Console>,
-    pub storage: Arc<Storage>,
-    pub configured_sites: Arc<Vec<String>>,
+    pub(crate) console: Arc<Console>,
+    pub(crate) storage: Arc<Storage>,
+    pub(crate) configured_sites: Arc<Vec<String>>,
 }
 
 impl axum::extract::FromRef<Pages> for Arc<Console> {

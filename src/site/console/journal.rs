@@ -35,12 +35,12 @@ pub const SCAN_LIMIT: u64 = 20_000;
 /// said. Kept in memory: a daemon restart forgets it.
 #[derive(Debug, Clone)]
 pub struct VerifyRun {
-    pub at: DateTime<Utc>,
-    pub by: String,
-    pub ok: bool,
-    pub clean: bool,
-    pub summary: String,
-    pub problems: Vec<String>,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) by: String,
+    pub(crate) ok: bool,
+    pub(crate) clean: bool,
+    pub(crate) summary: String,
+    pub(crate) problems: Vec<String>,
 }
 
 /// Where the last verify is kept for the page.

@@ -30,9 +30,9 @@ const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
 /// A scanner of `[[scanners]]` and its counters (connected or not).
 #[derive(Clone)]
 pub struct ScannerState {
-    pub station: String,
-    pub port: String,
-    pub stats: Arc<SourceStats>,
+    pub(crate) station: String,
+    pub(crate) port: String,
+    pub(crate) stats: Arc<SourceStats>,
 }
 
 impl ScannerState {
@@ -46,11 +46,11 @@ impl ScannerState {
 /// What the site's pages reach.
 #[derive(Clone)]
 pub struct Pages {
-    pub console: Arc<Console>,
-    pub app: AppState,
-    pub stations: Arc<Vec<crate::config::Station>>,
-    pub scanners: Arc<Vec<ScannerState>>,
-    pub floor: Arc<floor::Floor>,
+    pub(crate) console: Arc<Console>,
+    pub(crate) app: AppState,
+    pub(crate) stations: Arc<Vec<crate::config::Station>>,
+    pub(crate) scanners: Arc<Vec<ScannerState>>,
+    pub(crate) floor: Arc<floor::Floor>,
     /// The sync link's status; `None` without `[sync]`.
     pub sync: Option<Arc<std::sync::Mutex<crate::sync::link::Status>>>,
     /// The last verify run from the journal page.

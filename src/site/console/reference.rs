@@ -24,7 +24,7 @@ use crate::store::reference::Reference;
 const SHOWN: usize = 500;
 
 #[derive(Deserialize, Default)]
-pub struct RefQuery {
+pub(crate) struct RefQuery {
     #[serde(default)]
     imported: Option<String>,
     #[serde(default)]
@@ -32,7 +32,7 @@ pub struct RefQuery {
 }
 
 /// `GET /reference`.
-pub async fn page(
+pub(crate) async fn page(
     State(pages): State<Pages>,
     viewer: Viewer,
     Query(q): Query<RefQuery>,

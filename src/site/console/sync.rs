@@ -49,7 +49,7 @@ fn seen(pages: &Pages) -> Result<Seen, String> {
 }
 
 #[derive(Deserialize, Default)]
-pub struct SyncQuery {
+pub(crate) struct SyncQuery {
     #[serde(default)]
     resumed: Option<String>,
 }
@@ -87,7 +87,7 @@ fn link_state(s: &LinkState) -> (&'static str, String) {
 }
 
 /// `GET /sync`.
-pub async fn page(
+pub(crate) async fn page(
     State(pages): State<Pages>,
     viewer: Viewer,
     Query(q): Query<SyncQuery>,
