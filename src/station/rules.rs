@@ -445,7 +445,7 @@ fn rules(
             let Some(reason) = context.return_reason.clone() else {
                 return Ok(refuse(
                     RefusalCode::NoReturnReason,
-                    "no return reason is set at this station: set one on the handheld first",
+                    "no return reason is set at this station: scan a return-reason barcode (CMD:REASON:damaged, ...) first",
                 ));
             };
             movement.kind = Kind::Return;
@@ -614,6 +614,25 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
                 message: "signed out".to_owned(),
             }
         }
+        Some(Command::Reason(code)) => {
+            let known = &policies.return_reasons;
+            match known.iter().find(|r| r.eq_ignore_ascii_case(&code)) {
+                Some(reason) => {
+                    next.return_reason = Some(reason.clone());
+                    Decision::SetContext {
+                        context: next,
+                        message: format!("return reason: {reason}"),
+                    }
+                }
+                None => refuse(
+                    RefusalCode::UnknownCommand,
+                    format!(
+                        "unknown return reason {code:?}: scan one of {}",
+                        known.join(", ")
+                    ),
+                ),
+            }
+        }
         Some(Command::Void) => match context.last_movement {
             Some(_) => {
                 next.last_movement = None;
@@ -623,7 +642,7 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
         },
         None => refuse(
             RefusalCode::UnknownCommand,
-            format!("unknown station command {command:?}: use CLOSE, VOID, SIGNOUT or MODE:RECEIVE|DISPATCH|RETURN"),
+            format!("unknown station command {command:?}: use CLOSE, VOID, SIGNOUT, REASON:<code> or MODE:RECEIVE|DISPATCH|RETURN"),
         ),
     }
 }

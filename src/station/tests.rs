@@ -505,6 +505,25 @@ fn returns_need_a_dispatched_serial_and_a_reason() {
 }
 
 #[test]
+fn a_return_reason_barcode_sets_the_reason_from_the_configured_list() {
+    let s = Setup::new(Mode::Return);
+    let mut view = site();
+    dispatched(&mut view, now());
+    let Decision::SetContext { context, message } =
+        s.decide(&Context::default(), &view, "]C0CMD:REASON:Wrong_Item")
+    else {
+        panic!("a reason barcode sets the context")
+    };
+    assert_eq!(context.return_reason.as_deref(), Some("wrong_item"));
+    assert!(message.contains("wrong_item"), "{message}");
+    let (m, _) = accepted(s.decide(&context, &view, &serial_scan("S1")));
+    assert_eq!(m.reason.as_deref(), Some("wrong_item"));
+    let unknown = refused(s.decide(&Context::default(), &view, "CMD:REASON:bored"));
+    assert_eq!(unknown.code, "unknown_command");
+    assert!(unknown.reason.contains("damaged"), "{}", unknown.reason);
+}
+
+#[test]
 fn counts_and_measures_are_quantities() {
     let s = Setup::new(Mode::Receive);
     let (m, _) = accepted(s.decide(
