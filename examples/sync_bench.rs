@@ -496,6 +496,9 @@ fn time_report(
     (times[times.len() / 2], times[0], body)
 }
 
+/// A timed report: (label, kind, query pairs).
+type Question<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
+
 fn reports(args: &[String]) {
     let data = args
         .iter()
@@ -510,7 +513,7 @@ fn reports(args: &[String]) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let hot = gen::gtin(0);
     let serial_gtin = gen::serial_gtin();
-    let questions: Vec<(&str, &str, Vec<(&str, &str)>)> = vec![
+    let questions: Vec<Question> = vec![
         (
             "recall by batch (the hot lot)",
             "recall",
