@@ -23,6 +23,7 @@
 // refusal page as is; its size does not matter on this path.
 #![allow(clippy::result_large_err)]
 
+pub mod holds;
 pub mod page;
 pub mod reports;
 pub mod session;

@@ -117,6 +117,16 @@ pub fn decide(
     scan: &ScanInput<'_>,
     view: &dyn View,
 ) -> Decision {
+    // The station's own barcodes are recognised by their prefix first,
+    // whatever the symbology identifier says, or without one (a handheld
+    // sending `CMD:MODE:RETURN` as plain data): read as GS1 they would be
+    // refused as "no GS1 AI starts with CMD:". No GS1 data starts with a
+    // letter, so a prefix cannot take a GS1 scan.
+    let data = without_symbology(scan.frame);
+    let own = |prefix: &str| !prefix.is_empty() && data.starts_with(prefix.as_bytes());
+    if own(&station.policies.command_prefix) || own(&station.policies.badge_prefix) {
+        return station_barcode(station, context, data);
+    }
     let parsed = match gs1::parse_scan(scan.frame, scan.substitute) {
         Ok(parsed) => parsed,
         Err(error) => return refuse(RefusalCode::Unreadable, error.to_string()),
@@ -548,6 +558,15 @@ fn units(q: &Quantity) -> i128 {
     match q {
         Quantity::Units(n) => i128::from(*n),
         Quantity::Measure { .. } => 1,
+    }
+}
+
+/// The data after a symbology identifier (`]` + two characters), if the
+/// frame starts with one.
+fn without_symbology(frame: &[u8]) -> &[u8] {
+    match frame {
+        [b']', _, _, rest @ ..] => rest,
+        _ => frame,
     }
 }
 

@@ -593,6 +593,24 @@ fn badges_and_commands_change_the_context() {
         refused(s.decide(&Context::default(), &site(), "]C0CMD:DANCE")).code,
         "unknown_command"
     );
+    // Without a symbology identifier (a handheld's plain data), or behind
+    // a GS1 one, a command or badge is still the station's own barcode.
+    let Decision::SetContext { context, .. } =
+        s.decide(&Context::default(), &site(), "CMD:MODE:RETURN")
+    else {
+        panic!("plain command")
+    };
+    assert_eq!(context.mode, Some(Mode::Return));
+    let Decision::SetContext { context, .. } =
+        s.decide(&Context::default(), &site(), "]d2OP:carol")
+    else {
+        panic!("badge behind a GS1 identifier")
+    };
+    assert_eq!(context.operator.as_deref(), Some("carol"));
+    assert_eq!(
+        refused(s.decide(&Context::default(), &site(), "CMD:DANCE")).code,
+        "unknown_command"
+    );
     assert_eq!(
         refused(s.decide(&Context::default(), &site(), "]Q1hello")).code,
         "not_gs1"
