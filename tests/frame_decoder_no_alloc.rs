@@ -54,9 +54,12 @@ fn decoder(profile: &str) -> FrameDecoder {
     FrameDecoder::new(&Profile::load(&path).unwrap())
 }
 
-/// The three framings: profile, bytes on the wire, the frame expected and
-/// its symbology.
-fn framings() -> Vec<(&'static str, Vec<u8>, Vec<u8>, [u8; 3])> {
+/// A framing: profile, bytes on the wire, the frame expected and its
+/// symbology.
+type Framing = (&'static str, Vec<u8>, Vec<u8>, [u8; 3]);
+
+/// The three framings of the shipped profiles.
+fn framings() -> Vec<Framing> {
     let cr = [REFERENCE, b"\r"].concat();
     let crlf = [REFERENCE, b"\r\n"].concat();
     // Datalogic's label ID `k` stands for `]C1` (GS1-128).
