@@ -82,6 +82,16 @@ pub(super) fn router(state: HqState) -> Router {
             authenticate,
         ))
         .route("/api/v1/health", get(health))
+        // Explicit, so it survives the merge with the console's router
+        // (a merged router's default fallback is not wrapped by the layers
+        // below, and unknown paths then got a plain-text 404).
+        .fallback(|| async {
+            problem(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint of head office",
+            )
+        })
         .layer(DefaultBodyLimit::max(body_max))
         .layer(axum::middleware::from_fn(crate::web::problem::layer))
         .with_state(state)
