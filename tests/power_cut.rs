@@ -43,12 +43,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use scantrail::model::Log;
+use scantrail::model::{Kind, NewMovement, Quantity};
 use scantrail::scan::pty::VirtualScanner;
 use scantrail::store::reference::Reference;
 use scantrail::store::{OpenOptions, Store};
-use scantrail_powercut_fs::{CutPoint, Discarded, Disk, Loss, Mounted};
+use scantrail_powercut_fs::{CutPoint, Discarded, Disk, Loss, Mounted, Options};
 use serde_json::{json, Value};
 use support::daemon::{serial_item, verify, Api, Daemon};
+use support::story::{body, Item, GTIN};
 use sync_support::{proxy, wait_for, HqDir, SiteDir, HANDHELD};
 
 const SITE: &str = "north";
@@ -84,8 +86,11 @@ struct PowerDisk {
 
 impl PowerDisk {
     fn new(at: &Path) -> PowerDisk {
+        PowerDisk::with(Disk::default(), at)
+    }
+
+    fn with(disk: Disk, at: &Path) -> PowerDisk {
         std::fs::create_dir_all(at).unwrap();
-        let disk = Disk::default();
         let mounted = disk.mount(at).unwrap_or_else(|e| panic!("{e}"));
         PowerDisk {
             disk,
@@ -1260,4 +1265,115 @@ fn without_the_stores_fsyncs_acknowledged_scans_are_lost() {
             r.summary()
         );
     }
+}
+
+fn receipt(serial: &str) -> NewMovement {
+    body(
+        Kind::Receipt,
+        &Item {
+            gtin: GTIN,
+            lot: Some("L1"),
+            serial: Some(serial),
+            expiry: None,
+        },
+        "DOCK-1",
+        Quantity::Units(1),
+        0,
+    )
+}
+
+/// Regression, found by reading `durable.rs`: it fsynced a directory of
+/// the store only when the directory's mtime had moved since its last
+/// look. mtime ticks at a coarse clock (4 ms on ext4), so a file that sled
+/// created or renamed within the tick of that look had its name never
+/// synced. Here the disk's clock never ticks, so every such change is
+/// within one tick; a blob file and a snapshot renamed into place stand in
+/// for sled's (their data synced, as sled does, their names not), made
+/// between two commits. The second commit must make their names durable.
+#[test]
+fn a_commit_makes_durable_the_names_of_files_made_in_the_store_since_the_last() {
+    let tmp = tempfile::tempdir().unwrap();
+    let frozen_clock = Disk::new(Options {
+        time_granularity: Duration::from_secs(1 << 40),
+    });
+    let mut disk = PowerDisk::with(frozen_clock, &tmp.path().join("disk"));
+    let data = disk.path.join("site");
+    let store = Store::open(&data, OpenOptions::create(SITE.into())).unwrap();
+    store.commit(receipt("S1")).unwrap();
+    let write_synced = |p: &Path| {
+        let mut f = std::fs::File::create(p).unwrap();
+        std::io::Write::write_all(&mut f, b"sled's bytes").unwrap();
+        f.sync_all().unwrap();
+    };
+    std::fs::create_dir_all(data.join("blobs")).unwrap();
+    write_synced(&data.join("blobs").join("power-cut-blob"));
+    write_synced(&data.join("power-cut-snap.generating"));
+    std::fs::rename(
+        data.join("power-cut-snap.generating"),
+        data.join("power-cut-snap"),
+    )
+    .unwrap();
+    store.commit(receipt("S2")).unwrap();
+    disk.disk.cut();
+    drop(store);
+    disk.reboot(Loss::AllUnsynced);
+    for name in ["blobs/power-cut-blob", "power-cut-snap"] {
+        assert_eq!(
+            std::fs::read(data.join(name)).ok().as_deref(),
+            Some(&b"sled's bytes"[..]),
+            "{name} was made before an acknowledged commit and is gone after the cut ({:?})",
+            disk.trace
+        );
+    }
+    assert!(!data.join("power-cut-snap.generating").exists());
+}
+
+/// Regression, found by reading the store: sled shows a batch to readers
+/// as soon as it is applied, before the flush and fsyncs that make it
+/// durable. The sync uploader and `GET /journal` read through
+/// `Store::journal_range`, so head office could be sent a movement that a
+/// power cut then took from the site (which would give its seq to another
+/// scan, and head office would refuse the site's history). Here the data
+/// file's fsync is held open while a commit waits on it: the store's reads
+/// must not show that movement yet, and after the cut it is indeed gone.
+#[test]
+fn a_movement_not_yet_durable_is_not_read_from_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut disk = PowerDisk::new(&tmp.path().join("disk"));
+    let data = disk.path.join("site");
+    let store = Arc::new(Store::open(&data, OpenOptions::create(SITE.into())).unwrap());
+    let first = store.commit(receipt("S1")).unwrap();
+    disk.disk.hold_file_syncs();
+    let committing = {
+        let store = store.clone();
+        std::thread::spawn(move || store.commit(receipt("S2")))
+    };
+    assert!(
+        disk.disk.wait_held_file_syncs(1, Duration::from_secs(30)),
+        "the commit never reached an fsync"
+    );
+    let seqs = |v: Vec<scantrail::model::Movement>| v.iter().map(|m| m.seq).collect::<Vec<_>>();
+    let shown = (
+        seqs(store.journal_range(SITE, 1, 100).unwrap()),
+        store.head(SITE).unwrap().seq,
+        store.movement(SITE, 2).unwrap().is_some(),
+    );
+    disk.disk.cut();
+    assert!(
+        committing.join().unwrap().is_err(),
+        "the commit cut short was acknowledged"
+    );
+    drop(store);
+    assert_eq!(
+        shown,
+        (vec![first.seq], first.seq, false),
+        "(journal, head, movement 2) read while movement 2 was not durable"
+    );
+    disk.reboot(Loss::AllUnsynced);
+    let store = Store::open(&data, OpenOptions::existing(Some(SITE.into()))).unwrap();
+    assert_eq!(
+        seqs(store.journal_range(SITE, 1, 100).unwrap()),
+        vec![first.seq],
+        "after the cut"
+    );
 }
