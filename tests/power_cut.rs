@@ -251,11 +251,11 @@ impl Report {
 }
 
 /// A line every 50 rounds of a long run, so that a run stopped early
-/// still tells how far it got.
-fn progress(report: &Report, round: u64, started: &Instant) {
+/// still tells how far it got, and with what figures.
+fn progress(report: &Report, acknowledged: u64, round: u64, started: &Instant) {
     if round > 1 && round % 50 == 1 {
         eprintln!(
-            "after {} rounds ({:.0} s): lost {}, duplicated {}, problems {}",
+            "after {} rounds ({:.0} s): acknowledged {acknowledged}, lost {}, duplicated {}, problems {}",
             round - 1,
             started.elapsed().as_secs_f64(),
             report.lost.len(),
@@ -765,7 +765,8 @@ fn site_power_cuts(rounds: u64, skip_fsync: Option<&'static str>) -> Report {
     let mut daemon: Option<Daemon> = None;
     for round in 1..=rounds {
         report.rounds = round;
-        progress(&report, round, &started);
+        let acknowledged = ledger.lock().unwrap().accepted.len() as u64;
+        progress(&report, acknowledged, round, &started);
         let mut plan = Plan::draw(&mut rng, 150);
         if skip_fsync.is_some() {
             // Cuts once scans are acknowledged, and nothing unsynced kept
@@ -1035,7 +1036,7 @@ fn hq_power_cuts(rounds: u64) -> Report {
     let mut recalls: Vec<String> = Vec::new();
     for round in 1..=rounds {
         report.rounds = round;
-        progress(&report, round, &started);
+        progress(&report, report.acknowledged, round, &started);
         let plan = Plan::draw(&mut rng, 30);
         *report.cuts.entry(plan.name()).or_default() += 1;
         if matches!(plan, Plan::Startup(_)) {
