@@ -10,8 +10,9 @@
 //! fsync, or (while the daemon opens its store) right after the Nth fsync
 //! or the first rename; the daemon dies at that instant. After the reboot:
 //! `scantrail verify` passes; every scan answered `accepted` is in the
-//! journal exactly once, with its seq and hash; the outbox position is
-//! within the journal and names a movement it holds; the recalls' version
+//! journal exactly once, with its seq and hash; the outbox positions (of
+//! the movements and of the rejected-scan log) are within their logs and
+//! name an entry they hold; the recalls' version
 //! watermark matches the recalls held; the daemon serves again; the
 //! station context is the last one acknowledged (or the one in flight);
 //! unanswered scans sent again are either recorded now or refused as
@@ -29,7 +30,8 @@
 //! a store fsync: the test that sets it shows the suite then finds lost
 //! scans. The long runs (`#[ignore]`): `cargo test --release --test
 //! power_cut -- --ignored --nocapture` (`POWER_CUT_ROUNDS`, default 500;
-//! `POWER_CUT_SEED` replays a run). Needs /dev/fuse and root or
+//! `POWER_CUT_SEED` replays a run; `POWER_CUT_SECONDS` stops starting
+//! rounds after that long). Needs /dev/fuse and root or
 //! fusermount3 (`apt-get install fuse3`).
 
 #[allow(dead_code)]
@@ -71,6 +73,28 @@ fn rounds_from_env(default: u64) -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
+}
+
+/// `POWER_CUT_SECONDS`: a long run starts no round after that many
+/// seconds, and ends as a finished run does (its summary, the comparison
+/// with head office), with the rounds it did.
+fn time_budget() -> Option<Duration> {
+    std::env::var("POWER_CUT_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs)
+}
+
+/// True (and says so) once a long run's time budget is spent.
+fn budget_spent(started: &Instant, round: u64) -> bool {
+    let spent = time_budget().is_some_and(|b| started.elapsed() > b);
+    if spent {
+        eprintln!(
+            "time budget (POWER_CUT_SECONDS) spent after {} rounds",
+            round - 1
+        );
+    }
+    spent
 }
 
 /// The disk, mounted at one path for the whole test, rebooted after each
@@ -250,10 +274,10 @@ impl Report {
     }
 }
 
-/// A line every 50 rounds of a long run, so that a run stopped early
+/// A line every 25 rounds of a long run, so that a run stopped early
 /// still tells how far it got, and with what figures.
 fn progress(report: &Report, acknowledged: u64, round: u64, started: &Instant) {
-    if round > 1 && round % 50 == 1 {
+    if round > 1 && round % 25 == 1 {
         eprintln!(
             "after {} rounds ({:.0} s): acknowledged {acknowledged}, lost {}, duplicated {}, problems {}",
             round - 1,
@@ -551,7 +575,10 @@ struct Held {
     /// seq → (hash, serial)
     journal: BTreeMap<u64, (String, String)>,
     rejected_raw: Vec<String>,
+    /// seq → hash of the rejected-scan log.
+    rejected: BTreeMap<u64, String>,
     outbox: Option<(u64, String)>,
+    rejected_outbox: Option<(u64, String)>,
     holds_version: u64,
     holds: Vec<String>,
 }
@@ -570,14 +597,20 @@ fn read_store(data: &Path) -> Result<Held, String> {
             )
         })
         .collect();
-    let rejected_raw = store
+    let rejections = store
         .rejected_range(SITE, 1, usize::MAX)
-        .map_err(|e| e.to_string())?
-        .into_iter()
+        .map_err(|e| e.to_string())?;
+    let rejected_raw = rejections
+        .iter()
         .map(|r| String::from_utf8_lossy(&r.body.raw).into_owned())
         .collect();
+    let rejected = rejections.iter().map(|r| (r.seq, r.hash.hex())).collect();
     let outbox = store
         .outbox_position()
+        .map_err(|e| e.to_string())?
+        .map(|p| (p.acked_seq, p.acked_hash.hex()));
+    let rejected_outbox = store
+        .rejected_outbox_position()
         .map_err(|e| e.to_string())?
         .map(|p| (p.acked_seq, p.acked_hash.hex()));
     let holds_version = store
@@ -592,7 +625,9 @@ fn read_store(data: &Path) -> Result<Held, String> {
     Ok(Held {
         journal,
         rejected_raw,
+        rejected,
         outbox,
+        rejected_outbox,
         holds_version,
         holds,
     })
@@ -616,7 +651,9 @@ fn check_store(rig: &SiteRig, ledger: &Ledger, recalls: u64, report: &mut Report
             Held {
                 journal: BTreeMap::new(),
                 rejected_raw: Vec::new(),
+                rejected: BTreeMap::new(),
                 outbox: None,
+                rejected_outbox: None,
                 holds_version: 0,
                 holds: Vec::new(),
             }
@@ -664,6 +701,15 @@ fn check_store(rig: &SiteRig, ledger: &Ledger, recalls: u64, report: &mut Report
         if *seq > head || (*seq > 0 && at != Some(hash)) {
             report.problems.push(format!(
                 "round {}: the outbox position {seq} is not a movement the journal holds (head {head})",
+                report.rounds
+            ));
+        }
+    }
+    let rejected_head = held.rejected.keys().next_back().copied().unwrap_or(0);
+    if let Some((seq, hash)) = &held.rejected_outbox {
+        if *seq > rejected_head || (*seq > 0 && held.rejected.get(seq) != Some(hash)) {
+            report.problems.push(format!(
+                "round {}: the rejected log's outbox position {seq} is not a rejected scan it holds (head {rejected_head})",
                 report.rounds
             ));
         }
@@ -764,6 +810,9 @@ fn site_power_cuts(rounds: u64, skip_fsync: Option<&'static str>) -> Report {
     let mut recalls = 0;
     let mut daemon: Option<Daemon> = None;
     for round in 1..=rounds {
+        if budget_spent(&started, round) {
+            break;
+        }
         report.rounds = round;
         let acknowledged = ledger.lock().unwrap().accepted.len() as u64;
         progress(&report, acknowledged, round, &started);
@@ -1035,6 +1084,9 @@ fn hq_power_cuts(rounds: u64) -> Report {
     let mut report = Report::default();
     let mut recalls: Vec<String> = Vec::new();
     for round in 1..=rounds {
+        if budget_spent(&started, round) {
+            break;
+        }
         report.rounds = round;
         progress(&report, report.acknowledged, round, &started);
         let plan = Plan::draw(&mut rng, 30);
