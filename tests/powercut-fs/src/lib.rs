@@ -344,16 +344,25 @@ impl Disk {
     /// Waits at most `timeout` until `n` file fsyncs wait on the hold;
     /// true if they do.
     pub fn wait_held_file_syncs(&self, n: u64, timeout: Duration) -> bool {
+        self.wait_until(&self.shared.hold_changed, timeout, |s| s.held >= n)
+    }
+
+    /// Waits at most `timeout`, woken by `changed`, until `done` holds of
+    /// the state; true if it does.
+    fn wait_until(
+        &self,
+        changed: &Condvar,
+        timeout: Duration,
+        done: impl Fn(&State) -> bool,
+    ) -> bool {
         let deadline = Instant::now() + timeout;
         let mut state = self.shared.lock();
-        while state.held < n {
+        while !done(&state) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
             }
-            state = self
-                .shared
-                .hold_changed
+            state = changed
                 .wait_timeout(state, left)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
@@ -396,21 +405,7 @@ impl Disk {
 
     /// Waits at most `timeout` for the power to be cut; true if it is.
     pub fn wait_cut(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.shared.lock();
-        while state.powered {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .shared
-                .cut_happened
-                .wait_timeout(state, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        true
+        self.wait_until(&self.shared.cut_happened, timeout, |s| !s.powered)
     }
 
     /// What the disk has done so far.
