@@ -21,13 +21,24 @@ use sha2::{Digest, Sha256};
 /// Head office: `Site` (a site's sync credential), `Supervisor`, `Admin`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
+    /// A scanning device on the floor: records movements at its own
+    /// stations (`[[tokens]] stations`), nothing that needs a supervisor.
     Handheld,
+    /// A person who may correct, hold, publish and read every report, at
+    /// a site or at head office.
     Supervisor,
+    /// Everything a supervisor may, plus the admin routes (sync status and
+    /// control); scantrail's own commands use the first admin token.
     Admin,
+    /// Head office only: one site's credential for its sync routes
+    /// (upload, acknowledge, reference pull); not ranked with the people's
+    /// roles, so it covers nothing else.
     Site,
 }
 
 impl Role {
+    /// The role's name as a `[[tokens]] role` gives it and as messages
+    /// print it (`handheld`, `supervisor`, `admin`, `site`).
     pub fn name(self) -> &'static str {
         match self {
             Role::Handheld => "handheld",
@@ -70,6 +81,7 @@ impl Role {
 pub struct Identity {
     /// The author of the changes this token makes.
     pub name: String,
+    /// What the token may do; checked by [`Identity::require`].
     pub role: Role,
     /// A handheld's stations, its default first; empty for other roles.
     pub stations: Vec<String>,
@@ -217,11 +229,17 @@ pub enum TokenError {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenEntry {
+    /// Who the token is: the author recorded on every change made with it;
+    /// unique within a file.
     pub name: String,
+    /// A [`Role`] by its name; which roles are allowed depends on the file
+    /// (a site's configuration or head office's).
     pub role: String,
     /// A handheld's stations, its default first.
     #[serde(default)]
     pub stations: Vec<String>,
+    /// The secret itself, at least [`MIN_TOKEN_LEN`] characters without
+    /// surrounding spaces; exactly one of `token` and `token_sha256` is given.
     #[serde(default)]
     pub token: Option<String>,
     /// The hex SHA-256 of the token (`scantrail hq hash-token TOKEN`
@@ -317,8 +335,12 @@ impl TokenEntry {
 /// (for errors about two entries).
 #[derive(Debug, Clone)]
 pub struct Grant {
+    /// Where the entry stands in the file (key and line), named when two
+    /// entries share a token or a name.
     pub place: String,
+    /// The SHA-256 of the token, the only form of it a daemon keeps.
     pub digest: [u8; 32],
+    /// Who a request with this token is.
     pub identity: Identity,
 }
 
@@ -375,6 +397,8 @@ impl Tokens {
         self.by_digest.get(&digest(token)).cloned()
     }
 
+    /// Whether no token is accepted at all: the daemon then warns at start
+    /// that its API will refuse every authenticated request.
     pub fn is_empty(&self) -> bool {
         self.by_digest.is_empty()
     }

@@ -1,9 +1,9 @@
 //! The site configuration file (`config/scantrail.toml`).
 //!
 //! One file per site. Each section belongs to the part of scantrail that
-//! needs it (see DESIGN.md); this module only loads and validates the file
-//! and resolves paths, so that every error names the file, the line and the
-//! key before anything starts.
+//! needs it (see docs/ARCHITECTURE.md); this module only loads and
+//! validates the file and resolves paths, so that every error names the
+//! file, the line and the key before anything starts.
 
 use std::path::{Path, PathBuf};
 
@@ -15,17 +15,25 @@ use crate::auth::{Grant, Identity, Role, TokenEntry, TokenError, Tokens};
 /// directory.
 pub const DEFAULT_PATH: &str = "config/scantrail.toml";
 
+/// A site's whole configuration as loaded and checked: what `scantrail run`
+/// and the other site commands start from.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// `[site]`: which site this is; its id must match the store's.
     pub site: Site,
     /// Where the store lives; relative paths resolve against the folder of
     /// the configuration file, so a site can be moved as a whole.
     pub data_dir: PathBuf,
+    /// `[http]`: where the API and console listen, TLS, connection limits.
     #[serde(default)]
     pub http: Http,
+    /// `[[stations]]`: every station scans may be recorded at; a scan
+    /// naming another is refused.
     #[serde(default)]
     pub stations: Vec<Station>,
+    /// `[[scanners]]`: serial scanners read by this machine, each feeding
+    /// one station.
     #[serde(default)]
     pub scanners: Vec<Scanner>,
     /// The older form of handheld tokens (still loaded, as role handheld).
@@ -38,6 +46,8 @@ pub struct Config {
     /// (`scantrail user add` writes an entry).
     #[serde(default)]
     pub users: Vec<crate::console::users::UserEntry>,
+    /// `[sync]`: head office to upload movements to and pull recalls from;
+    /// absent, the site works alone.
     #[serde(default)]
     pub sync: Option<Sync>,
     /// Every token of the file, the older forms included, checked.
@@ -57,8 +67,13 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Station {
+    /// Unique within the site; scans, tokens' `stations` and scanners name
+    /// it, and every movement records it.
     pub id: String,
+    /// What a scan here means: a receipt, a pick or a return.
     pub mode: StationMode,
+    /// Where goods go to or come from, unless a (414) barcode names
+    /// another; empty by default.
     #[serde(default)]
     pub location: String,
     /// How strictly this station applies the rules that allow a choice.
@@ -66,11 +81,16 @@ pub struct Station {
     pub policies: crate::station::Policies,
 }
 
+/// A station's `mode` as the file spells it (`receive`, `dispatch`,
+/// `return`); the station's own [`crate::station::Mode`] is made from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StationMode {
+    /// Goods arrive: scans are receipts, or transfers in from an own site.
     Receive,
+    /// Goods leave: scans are picks against the open order.
     Dispatch,
+    /// Goods come back from a customer.
     Return,
 }
 
@@ -93,6 +113,8 @@ pub struct Scanner {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Handheld {
+    /// The terminal's name: the author of what it records, as a
+    /// `[[tokens]] name` would be.
     pub id: String,
     /// The bearer token the terminal presents.
     pub token: String,
@@ -130,12 +152,15 @@ pub struct Sync {
     pub backoff_max_ms: Option<u64>,
 }
 
+/// `[site]`: which site this is and which GLNs belong to the company.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
     /// Stamped into the store when it is created; a store of another site is
     /// refused.
     pub id: String,
+    /// A name for people, shown in the console's header; empty: the id is
+    /// shown.
     #[serde(default)]
     pub name: String,
     /// The site's own GLN.
@@ -147,6 +172,8 @@ pub struct Site {
     pub own_sites: Vec<String>,
 }
 
+/// `[http]`: the site daemon's listener for the API, the console, health
+/// and metrics.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Http {
@@ -162,6 +189,7 @@ pub struct Http {
     /// HTTPS (the console then takes passwords from any address).
     #[serde(default)]
     pub cert: Option<PathBuf>,
+    /// The private key (PEM) for `cert`; one without the other is refused.
     #[serde(default)]
     pub key: Option<PathBuf>,
     /// How the server holds connections.
@@ -184,10 +212,16 @@ impl Http {
 /// refuses a misspelt key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct Connections {
+    /// Milliseconds a request's headers may take, and an idle kept-alive
+    /// connection may wait for the next request; default 10 000.
     #[serde(default = "Connections::default_header_read_timeout_ms")]
     pub header_read_timeout_ms: u64,
+    /// Milliseconds a connection may sit with nothing read or written
+    /// before it is closed; default 60 000.
     #[serde(default = "Connections::default_idle_timeout_ms")]
     pub idle_timeout_ms: u64,
+    /// Connections held at once; beyond it new clients wait in the
+    /// kernel's queue; default 512.
     #[serde(default = "Connections::default_max_connections")]
     pub max_connections: usize,
 }
@@ -267,7 +301,7 @@ pub enum ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
     /// Not TOML, or a key of the wrong type or name: the line, the text
-    /// and the reason, as [`describe_toml_error`] words them.
+    /// and the reason, as `describe_toml_error` words them.
     #[error("{0}")]
     Syntax(String),
     /// `[site] id` is blank.

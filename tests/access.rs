@@ -343,6 +343,25 @@ fn the_author_is_the_token_name_never_a_field_of_the_request() {
     status(&r, 200, "correction");
     assert_eq!(r.body["body"]["operator"], "carol", "{:?}", r.body);
     assert_eq!(r.body["body"]["author"], "sue", "{:?}", r.body);
+    // A second correction of it is refused by the rules (422); a movement
+    // that does not exist is not found (404), and neither records anything.
+    let again = sue.post_json(
+        "/api/v1/corrections",
+        &json!({"seq": seq, "reason": "again"}),
+    );
+    status(&again, 422, "second correction");
+    let missing = sue.post_json(
+        "/api/v1/corrections",
+        &json!({"seq": 999, "reason": "no such scan"}),
+    );
+    status(&missing, 404, "correction of a missing movement");
+    assert!(
+        missing.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no movement") && d.contains(":999")),
+        "{:?}",
+        missing.body
+    );
     // And so the journal keeps it, hashed into the chain.
     let journal = sue.get("/api/v1/journal").body;
     let authors: Vec<&str> = journal

@@ -345,3 +345,70 @@ fn nothing_is_re_exported_by_glob() {
         found.join("\n")
     );
 }
+
+/// The "may import" column of docs/ARCHITECTURE.md's module table: each
+/// top-level module and the top-level modules it may name.
+fn allowed_imports() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ARCHITECTURE.md");
+    let text = std::fs::read_to_string(&doc).unwrap_or_else(|e| panic!("{}: {e}", doc.display()));
+    let names = |cell: &str| -> Vec<String> {
+        cell.split(',')
+            .map(|s| {
+                s.trim()
+                    .trim_matches('`')
+                    .trim_end_matches(".rs")
+                    .to_owned()
+            })
+            .filter(|s| !s.is_empty() && s != "—")
+            .collect()
+    };
+    let mut allowed = std::collections::BTreeMap::new();
+    let mut in_table = false;
+    for line in text.lines() {
+        if line.starts_with("| module ") {
+            in_table = true;
+            continue;
+        }
+        if in_table && !line.starts_with('|') {
+            break;
+        }
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // "| `store` | what it owns | `model`, `config` |"
+        if in_table && cells.len() >= 4 && !cells[1].starts_with("---") {
+            for module in names(cells[1]) {
+                allowed.insert(module, names(cells[cells.len() - 2]).into_iter().collect());
+            }
+        }
+    }
+    allowed
+}
+
+#[test]
+fn every_module_imports_only_what_the_architecture_document_allows() {
+    let allowed = allowed_imports();
+    assert!(
+        allowed.len() >= 10,
+        "docs/ARCHITECTURE.md's module table not found (a table whose header starts with `| module `)"
+    );
+    let top = |node: &str| node.split("::").next().unwrap_or(node).to_owned();
+    let mut wrong = Vec::new();
+    for ((from, to), at) in module_graph() {
+        let (from, to) = (top(&from), top(&to));
+        if from == to || from == "cli" {
+            continue;
+        }
+        match allowed.get(&from) {
+            None => wrong.push(format!(
+                "  {from}: not in docs/ARCHITECTURE.md's table ({at})"
+            )),
+            Some(may) if !may.contains(&to) => wrong.push(format!("  {from} -> {to} ({at})")),
+            Some(_) => {}
+        }
+    }
+    wrong.dedup();
+    assert!(
+        wrong.is_empty(),
+        "imports that docs/ARCHITECTURE.md does not allow (move the code, or change the document with a reason):\n{}",
+        wrong.join("\n")
+    );
+}

@@ -24,12 +24,15 @@ fn start(dir: &std::path::Path) -> Daemon {
     Daemon::start(&config)
 }
 
-fn serials(admin: &Api) -> Vec<String> {
+/// The journal's movements, through the API.
+fn journal(admin: &Api) -> Vec<Value> {
     let r = admin.get("/api/v1/journal");
     assert_eq!(r.status, 200, "{:?}", r.body);
-    r.body
-        .as_array()
-        .unwrap()
+    r.body.as_array().unwrap().clone()
+}
+
+fn serials(admin: &Api) -> Vec<String> {
+    journal(admin)
         .iter()
         .map(|m| m["body"]["serial"].as_str().unwrap_or_default().to_owned())
         .collect()
@@ -102,4 +105,73 @@ fn two_handhelds_numbering_their_scans_alike_do_not_swallow_each_other() {
         .collect();
     want.sort();
     assert_eq!(got, want);
+}
+
+/// A lot-level item (no serial): deciding it twice would count it twice.
+fn lot_item(lot: &str) -> String {
+    format!("]d201095060001343521730123110{lot}")
+}
+
+/// Each movement's lot and seq.
+fn quantities(admin: &Api) -> Vec<(String, u64)> {
+    journal(admin)
+        .iter()
+        .map(|m| {
+            (
+                m["body"]["lot"].as_str().unwrap_or_default().to_owned(),
+                m["seq"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The daemon is killed right after it answered; the handheld, which did
+/// not hear the answer, retries with the same scan_id once the daemon is
+/// back: it gets the first answer (the same movement, or the same
+/// refusal), nothing is recorded twice, and an id reused for another scan
+/// is still refused.
+#[test]
+fn a_retry_after_a_restart_gets_the_first_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = start(dir.path());
+    let hh1 = Api::new(daemon.base_url(), Some("handheld-token-1"));
+    let send = |api: &Api, data: &str, id: &str| {
+        let r = api.post_json("/api/v1/scans", &json!({ "data": data, "scan_id": id }));
+        (r.status, r.body)
+    };
+    let (status, first) = send(&hh1, &lot_item("L7"), "a-1");
+    assert_eq!((status, &first["accepted"]), (200, &json!(true)), "{first}");
+    // Refused: not GS1 at all.
+    let (status, refused) = send(&hh1, "garbage", "a-2");
+    assert_eq!(
+        (status, &refused["accepted"]),
+        (200, &json!(false)),
+        "{refused}"
+    );
+    daemon.kill();
+
+    let daemon = start(dir.path());
+    let hh1 = Api::new(daemon.base_url(), Some("handheld-token-1"));
+    let admin = Api::new(daemon.base_url(), Some("admin-token-ids"));
+    let (status, again) = send(&hh1, &lot_item("L7"), "a-1");
+    assert_eq!(
+        (status, &again),
+        (200, &first),
+        "a retry after the restart gets the first answer"
+    );
+    let (status, again) = send(&hh1, "garbage", "a-2");
+    assert_eq!((status, &again), (200, &refused), "the first refusal");
+    let (status, reused) = send(&hh1, &lot_item("L8"), "a-1");
+    assert_eq!(status, 409, "{reused}");
+    assert_eq!(reused["code"], "scan_id_reused", "{reused}");
+    // One receipt of lot L7, recorded once.
+    assert_eq!(quantities(&admin), [("L7".to_owned(), 1)]);
+    // The same id from another handheld is its own scan.
+    let hh2 = Api::new(daemon.base_url(), Some("handheld-token-2"));
+    let (status, other) = send(&hh2, &lot_item("L7"), "a-1");
+    assert_eq!((status, &other["accepted"]), (200, &json!(true)), "{other}");
+    assert_eq!(
+        quantities(&admin),
+        [("L7".to_owned(), 1), ("L7".to_owned(), 2)]
+    );
 }

@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use super::store_args::StoreArgs;
 
+/// Arguments of `scantrail backup`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Which store: `--data`, or `data_dir` of `--config`.
     #[command(flatten)]
     pub store: StoreArgs,
     /// A new or empty directory for the copy
@@ -14,6 +16,8 @@ pub struct Args {
     pub dest: PathBuf,
 }
 
+/// Copies the store (which must not be in use by the daemon) to `dest`
+/// and says how to check and restore the copy.
 pub fn run(args: Args) -> super::Outcome {
     let store = args.store.open_existing()?;
     let report = store.backup(&args.dest)?;

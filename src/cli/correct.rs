@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use super::site_client::{default_person, Site, SiteArgs};
 
+/// Arguments of `scantrail correct`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The seq of the movement to reverse
@@ -21,10 +22,14 @@ pub struct Args {
     /// name]; through the daemon the author is also the token's name
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
+    /// How to reach the site's records: the store directly, or the
+    /// running daemon's API when it holds the store.
     #[command(flatten)]
     pub site: SiteArgs,
 }
 
+/// Records the correction, through the daemon's desk when it runs, and
+/// prints the seq it got.
 pub fn run(args: Args) -> super::Outcome {
     let operator = args.operator.unwrap_or_else(default_person);
     let site = Site::open(&args.site)?;

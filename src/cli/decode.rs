@@ -22,6 +22,8 @@ pub struct Args {
     pub json: bool,
 }
 
+/// Reads every image; exit 1 if an image could not be read or a barcode
+/// in it is not valid GS1 data.
 pub fn run(args: Args) -> super::Outcome {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -12,10 +12,12 @@ use crate::station::reference::{Hold, HoldKind, HoldScope};
 /// The arguments of this command.
 pub type Args = super::Sub<Command>;
 
+/// The subcommands of `scantrail holds`.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Put lots, or a range of serials, of a GTIN on hold.
     Add {
+        /// What is held: GTIN, lots or serial range, reason.
         #[command(flatten)]
         hold: NewHoldArgs,
         /// A recall rather than the site's own quarantine
@@ -25,6 +27,7 @@ pub enum Command {
         /// name]; through the daemon the author is the token's name
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
+        /// How to reach the site's records.
         #[command(flatten)]
         site: SiteArgs,
     },
@@ -36,6 +39,7 @@ pub enum Command {
         /// Released holds too
         #[arg(long)]
         all: bool,
+        /// How to reach the site's records.
         #[command(flatten)]
         site: SiteArgs,
     },
@@ -50,11 +54,13 @@ pub enum Command {
         /// name]; through the daemon the author is the token's name
         #[arg(long, value_name = "NAME")]
         by: Option<String>,
+        /// How to reach the site's records.
         #[command(flatten)]
         site: SiteArgs,
     },
 }
 
+/// Adds, lists or releases a hold, through the daemon when it runs.
 pub fn run(args: Args) -> super::Outcome {
     match args.command {
         Command::Add {

@@ -16,6 +16,8 @@ use crate::hq::config::{self, HqConfig};
 use crate::station::reference::{Hold, HoldKind};
 use crate::sync::protocol::{path, SiteStatus};
 
+/// Arguments of `scantrail hq`: serving options, and the flags every
+/// subcommand uses to reach the running head office.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The head-office configuration file.
@@ -36,10 +38,12 @@ pub struct Args {
     /// [default: $SCANTRAIL_TOKEN, else an admin token of the configuration]
     #[arg(long, value_name = "TOKEN", global = true)]
     pub token: Option<String>,
+    /// What to do on the running head office; none: serve head office.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// The subcommands of `scantrail hq`.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Each site's last seq, lag, reference versions and alerts.
@@ -50,6 +54,7 @@ pub enum Command {
     },
     /// Recalls and holds issued to every site.
     Recall {
+        /// Add, release or list.
         #[command(subcommand)]
         command: RecallCommand,
     },
@@ -81,10 +86,12 @@ pub enum Command {
     },
 }
 
+/// The subcommands of `scantrail hq recall`.
 #[derive(clap::Subcommand, Debug)]
 pub enum RecallCommand {
     /// Issue a recall (or with --hold, a hold) of lots or serials of a GTIN.
     Add {
+        /// What is recalled: GTIN, lots or serial range, reason.
         #[command(flatten)]
         new: NewHoldArgs,
         /// A hold (quarantine) rather than a recall
@@ -97,7 +104,9 @@ pub enum RecallCommand {
     },
     /// Release a head-office recall or hold.
     Release {
+        /// The recall's or hold's id
         id: String,
+        /// Why it is released
         #[arg(long, value_name = "TEXT")]
         why: String,
         /// Refused: the author is the name of the token (kept so an old
@@ -109,6 +118,8 @@ pub enum RecallCommand {
     List,
 }
 
+/// Serves head office, or acts on the running one through its HTTPS API
+/// (or prints a token's hash, which needs no head office).
 pub fn run(args: Args) -> super::Outcome {
     if let Some(Command::HashToken { token }) = &args.command {
         println!("{}", config::hash_token(token));

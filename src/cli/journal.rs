@@ -9,8 +9,11 @@ use serde::Serialize;
 use super::site_client::{Site, SiteArgs};
 use crate::model::{Movement, Quantity};
 
+/// Arguments of `scantrail journal`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// How to reach the site's records: the store directly, or the
+    /// running daemon's API when it holds the store.
     #[command(flatten)]
     pub site: SiteArgs,
     /// One JSON object per line instead of a table
@@ -33,6 +36,8 @@ struct JsonMovement<'a> {
     raw_text: String,
 }
 
+/// Prints the movements after `--since`, page by page, from the store or
+/// the running daemon.
 pub fn run(args: Args) -> super::Outcome {
     match dump(args) {
         // `scantrail journal | head` is normal use, not a failure.

@@ -57,6 +57,8 @@ struct RejectLine<'a> {
     raw: String,
 }
 
+/// Reads the scanner until Ctrl-C (or `--count` frames), printing and
+/// beeping each frame's verdict.
 pub fn run(args: Args) -> super::Outcome {
     let profile = Profile::load(&args.profile)?;
     let runtime = tokio::runtime::Builder::new_current_thread()

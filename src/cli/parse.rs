@@ -32,6 +32,7 @@ pub struct Args {
     pub substitute: Option<u8>,
 }
 
+/// The forms `--format` re-renders a valid input in.
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum Format {
     /// `(01)09506000134352(10)ABC123`
@@ -49,6 +50,8 @@ fn parse_separator(text: &str) -> Result<u8, String> {
     }
 }
 
+/// Parses every input and prints each result; exit 1 if any input is
+/// invalid.
 pub fn run(args: Args) -> super::Outcome {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -9,6 +9,7 @@ use crate::station::reference::PickList;
 /// The arguments of this command.
 pub type Args = super::Sub<reference_io::Command>;
 
+/// Imports or lists pick lists, through the daemon when it runs.
 pub fn run(args: Args) -> super::Outcome {
     reference_io::run(
         args.command,

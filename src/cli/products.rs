@@ -8,6 +8,7 @@ use crate::station::reference::{Product, Tracking};
 /// The arguments of this command.
 pub type Args = super::Sub<reference_io::Command>;
 
+/// Imports or lists the product master, through the daemon when it runs.
 pub fn run(args: Args) -> super::Outcome {
     reference_io::run(
         args.command,

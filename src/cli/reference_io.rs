@@ -25,6 +25,8 @@ pub struct ImportArgs {
     /// Why, recorded with every record [default: "<kind> import", e.g. "product import"]
     #[arg(long, value_name = "TEXT")]
     pub why: Option<String>,
+    /// How to reach the site's records: the store directly, or the
+    /// running daemon's API when it holds the store.
     #[command(flatten)]
     pub site: SiteArgs,
 }
@@ -122,6 +124,8 @@ pub struct ListArgs {
     /// One JSON object per line instead of a table
     #[arg(long)]
     pub json: bool,
+    /// How to reach the site's records: the store directly, or the
+    /// running daemon's API when it holds the store.
     #[command(flatten)]
     pub site: SiteArgs,
 }

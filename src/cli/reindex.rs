@@ -5,12 +5,16 @@ use std::process::ExitCode;
 use super::store_args::StoreArgs;
 use crate::store::OpenOptions;
 
+/// Arguments of `scantrail reindex`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Which store: `--data`, or `data_dir` of `--config`.
     #[command(flatten)]
     pub store: StoreArgs,
 }
 
+/// Rebuilds the derived trees of the store (the daemon stopped) and says
+/// how many movements it replayed.
 pub fn run(args: Args) -> super::Outcome {
     // Reindex is the cure for an interrupted reindex and the upgrade of an
     // older schema, so it may open either.

@@ -14,8 +14,10 @@ use super::store_args::StoreArgs;
 use crate::report::{self, render, render::Format, ReportError, Request};
 use crate::store::StoreError;
 
+/// Arguments of `scantrail report`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Which report, with its parameters.
     #[command(subcommand)]
     pub report: Kind,
 }
@@ -33,13 +35,16 @@ pub struct Item {
     /// The serial
     #[arg(long)]
     pub serial: Option<String>,
+    /// Store, output format and token.
     #[command(flatten)]
-    #[allow(missing_docs)]
     pub common: Common,
 }
 
+/// The flags every report takes: which store, the output format, and the
+/// token for when the daemon holds the store.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Common {
+    /// Which store: `--data`, or `data_dir` of `--config`.
     #[command(flatten)]
     pub store: StoreArgs,
     /// Output format
@@ -51,14 +56,18 @@ pub struct Common {
     pub token: Option<String>,
 }
 
+/// The reports, each with the parameters of its `key=value` query.
 #[derive(clap::Subcommand, Debug)]
 pub enum Kind {
     /// Stock on hand by GTIN, lot and location, and serials in stock.
     Stock {
+        /// Only this GTIN
         #[arg(long)]
         gtin: Option<String>,
+        /// Only this lot
         #[arg(long)]
         lot: Option<String>,
+        /// Only this location
         #[arg(long)]
         location: Option<String>,
         /// Only stock expiring before this date (YYYY-MM-DD)
@@ -67,6 +76,7 @@ pub enum Kind {
         /// all | batch | serial
         #[arg(long)]
         by: Option<String>,
+        /// Store, output format and token.
         #[command(flatten)]
         common: Common,
     },
@@ -74,14 +84,19 @@ pub enum Kind {
     Movements(Item),
     /// Recall impact of lots (--lot, repeatable) or a serial range (--from, --to).
     Recall {
+        /// The recalled product's GTIN
         #[arg(long)]
         gtin: String,
+        /// A recalled lot (repeat for several)
         #[arg(long)]
         lot: Vec<String>,
+        /// The first serial of a recalled range (with --to)
         #[arg(long)]
         from: Option<String>,
+        /// The last serial of the range, included
         #[arg(long)]
         to: Option<String>,
+        /// Store, output format and token.
         #[command(flatten)]
         common: Common,
     },
@@ -89,26 +104,34 @@ pub enum Kind {
     Trace(Item),
     /// Sale date, customer and warranty end of a serial.
     Warranty {
+        /// The product's GTIN
         #[arg(long)]
         gtin: String,
+        /// The serial sold
         #[arg(long)]
         serial: String,
         /// The date to judge "in warranty" on [default: today]
         #[arg(long, value_name = "DATE")]
         today: Option<String>,
+        /// Store, output format and token.
         #[command(flatten)]
         common: Common,
     },
     /// Lots in stock expiring within N days, first expiry first.
     Expiry {
+        /// Lots expiring within this many days
         #[arg(long)]
         days: String,
+        /// Only this GTIN
         #[arg(long)]
         gtin: Option<String>,
+        /// Only this location
         #[arg(long)]
         location: Option<String>,
+        /// The date the days count from (YYYY-MM-DD) [default: today]
         #[arg(long, value_name = "DATE")]
         today: Option<String>,
+        /// Store, output format and token.
         #[command(flatten)]
         common: Common,
     },
@@ -190,6 +213,8 @@ fn pairs(kind: Kind) -> (&'static str, Vec<(String, String)>, Common) {
     (name, p, common)
 }
 
+/// Validates the parameters, runs the report on the store and prints it;
+/// when the daemon holds the store, asks the daemon's API for it instead.
 pub fn run(args: Args) -> super::Outcome {
     let (kind, pairs, common) = pairs(args.report);
     // Bad input is refused before the store is opened.

@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::config::{self, Config};
 use crate::site;
 
+/// Arguments of `scantrail run`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The site configuration file.
@@ -21,6 +22,8 @@ pub struct Args {
     pub listen: Option<String>,
 }
 
+/// Loads the configuration and runs the site daemon until Ctrl-C or
+/// SIGTERM.
 pub fn run(args: Args) -> super::Outcome {
     let config = Config::load(&args.config)?;
     let options = site::Options {

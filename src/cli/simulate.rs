@@ -35,6 +35,8 @@ pub struct Args {
     pub input: Option<PathBuf>,
 }
 
+/// Opens the pseudo-terminal, prints its path, sends the scans and prints
+/// what the host writes back, until Ctrl-C (or `--exit-after-send`).
 pub fn run(args: Args) -> super::Outcome {
     let profile = Profile::load(&args.profile)?;
     if let Some(rate) = args.rate {

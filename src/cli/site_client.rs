@@ -22,6 +22,7 @@ use crate::store::{Store, StoreError};
 /// `--config`, `--data`, and where the daemon is when it runs.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SiteArgs {
+    /// Which store, and the configuration that names the daemon's address.
     #[command(flatten)]
     pub store: StoreArgs,
     /// The running daemon's API, used when it holds the store
@@ -101,6 +102,7 @@ impl Site {
         }
     }
 
+    /// The product master.
     pub fn products(&self) -> anyhow::Result<Vec<Product>> {
         match self {
             Site::Direct(store) => Ok(catalog::products(&SiteRecords(store))?),
@@ -108,6 +110,7 @@ impl Site {
         }
     }
 
+    /// Every hold and recall, released ones included.
     pub fn holds(&self) -> anyhow::Result<Vec<Hold>> {
         match self {
             Site::Direct(store) => Ok(catalog::holds(&SiteRecords(store))?),
@@ -115,6 +118,7 @@ impl Site {
         }
     }
 
+    /// The pick lists for dispatch.
     pub fn pick_lists(&self) -> anyhow::Result<Vec<PickList>> {
         match self {
             Site::Direct(store) => Ok(catalog::pick_lists(&SiteRecords(store))?),
@@ -166,6 +170,8 @@ impl Site {
         }
     }
 
+    /// Releases one of the site's own holds (`station::catalog` refuses
+    /// head office's); `author.why` says why.
     pub fn release_hold(&self, id: &str, author: &Author) -> anyhow::Result<Hold> {
         match self {
             Site::Direct(store) => Ok(catalog::release_hold(&SiteRecords(store), id, author)?),
@@ -205,8 +211,7 @@ impl Site {
                     operator,
                     // No daemon, so no token: the machine's own user.
                     &format!("local:{}", default_person()),
-                )
-                .map_err(anyhow::Error::msg)?;
+                )?;
                 Ok(store.commit(movement)?)
             }
             Site::Daemon(c) => c.post(
@@ -285,6 +290,8 @@ pub(crate) fn base_url(listen: &str) -> String {
 }
 
 impl Client {
+    /// A client for the daemon of `--config`: its `--url` (else `[http]
+    /// listen`) and the caller's token (see [`api_token`]).
     pub fn for_config(args: &SiteArgs) -> anyhow::Result<Client> {
         let path: &PathBuf = &args.store.config;
         let config = Config::load(path)

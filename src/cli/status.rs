@@ -10,8 +10,10 @@ use crate::config::Config;
 use crate::model::Log;
 use crate::sync::link::{State, Status};
 
+/// Arguments of `scantrail status`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Which store: `--data`, or `data_dir` of `--config`.
     #[command(flatten)]
     pub store: StoreArgs,
     /// JSON instead of text
@@ -19,6 +21,8 @@ pub struct Args {
     pub json: bool,
 }
 
+/// Prints the link's state, from the running daemon or else from the
+/// store; a site without `[sync]` just says so.
 pub fn run(args: Args) -> super::Outcome {
     let config = Config::load(&args.store.config)?;
     let Some(sync) = &config.sync else {

@@ -8,6 +8,8 @@ use anyhow::Context;
 use crate::config::{self, Config, ConfigError};
 use crate::store::{OpenOptions, Store};
 
+/// `--data` and `--config`: the flags every command that opens the store
+/// takes.
 #[derive(clap::Args, Debug, Clone)]
 pub struct StoreArgs {
     /// The store directory [default: `data_dir` of the configuration]
@@ -43,6 +45,9 @@ impl StoreArgs {
         Ok(Store::open(&path, OpenOptions::existing(site))?)
     }
 
+    /// Opens the store with the options `options` makes from the site it
+    /// must belong to (for `reindex`, which also opens a store mid-reindex
+    /// or of an older schema).
     pub fn open_with(
         &self,
         options: impl FnOnce(Option<String>) -> anyhow::Result<OpenOptions>,

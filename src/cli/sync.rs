@@ -11,15 +11,19 @@ use crate::config::Config;
 /// The arguments of this command.
 pub type Args = super::Sub<Command>;
 
+/// The subcommands of `scantrail sync`.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Lift a halt: sync starts again from head office's acknowledged seq.
     Resume {
+        /// Which store, and the configuration naming the daemon.
         #[command(flatten)]
         store: StoreArgs,
     },
 }
 
+/// Lifts the halt through the running daemon's API, else directly in the
+/// store.
 pub fn run(args: Args) -> super::Outcome {
     let Command::Resume { store } = args.command;
     let config = Config::load(&store.config)?;

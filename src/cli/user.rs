@@ -14,12 +14,15 @@ use anyhow::{bail, Context as _};
 use crate::config;
 use crate::console::users::hash_password;
 
+/// Arguments of `scantrail user`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// What to do with console users.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The subcommands of `scantrail user`.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Add a console user (or with --replace, set a new password and role).
@@ -42,6 +45,8 @@ pub enum Command {
     },
 }
 
+/// Reads the password (asked twice on a terminal, else stdin's first
+/// line), hashes it and writes the `[[users]]` entry into the file.
 pub fn run(args: Args) -> super::Outcome {
     match args.command {
         Command::Add {

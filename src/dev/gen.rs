@@ -25,8 +25,10 @@ use crate::store::Store;
 
 /// Products of the synthetic site.
 pub const PRODUCTS: u64 = 200;
-pub const SUPPLIERS: u64 = 20;
-pub const CUSTOMERS: u64 = 500;
+/// Suppliers receipts come from (GLNs `950600…` from 100).
+const SUPPLIERS: u64 = 20;
+/// Customers dispatches go to (GLNs `950601…` from 1,000).
+const CUSTOMERS: u64 = 500;
 /// The lot with about 1,000 movements (of `gtin(0)`).
 pub const HOT_LOT: &str = "HOT0001";
 const HOT_MOVEMENTS: u64 = 1_000;
@@ -122,7 +124,10 @@ impl Rng {
 /// A movement to commit; `correct` asks for a correction of it once its
 /// id is known.
 pub struct Planned {
+    /// The movement as a station would record it, time and author set.
     pub movement: NewMovement,
+    /// Whether to commit a correction reversing it afterwards (about 1 to
+    /// 3 in 100), so reports and verify see corrected history.
     pub correct: bool,
 }
 
@@ -467,9 +472,15 @@ pub const REOPEN_EVERY: u64 = 1_000_000;
 /// What `generate` wrote.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
+    /// Movements committed, corrections included.
     pub movements: u64,
+    /// Of those, corrections.
     pub corrections: u64,
+    /// Wall-clock seconds of the whole run, product master and reopenings
+    /// included.
     pub seconds: f64,
+    /// Group commits the committer made: `movements / batches` is how many
+    /// movements shared one fsync.
     pub batches: u64,
     /// Committer time in sled's apply, sled's flush and our fsync.
     pub committer: (f64, f64, f64),

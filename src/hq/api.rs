@@ -39,7 +39,7 @@ pub(super) struct HqState {
     pub(super) skew_seconds: i64,
     pub(super) limiter: Arc<SiteLimiter>,
     /// The served certificate, for the health route.
-    pub certificate: Arc<super::tls::Certificate>,
+    pub certificate: Arc<crate::web::tls::Certificate>,
 }
 
 /// Who a request authenticated as.
@@ -89,7 +89,7 @@ pub(super) fn router(state: HqState) -> Router {
 
 /// 200 `{"ok": true, "store": "ok", "certificate": {..}}`, with a
 /// `warning` when the certificate expires within
-/// `tls::EXPIRY_WARNING_DAYS`; 503 with `ok` false when the certificate is
+/// `web::tls::EXPIRY_WARNING_DAYS`; 503 with `ok` false when the certificate is
 /// expired or not yet valid (its `problem`) or the store refuses writes.
 async fn health(State(state): State<HqState>) -> Response {
     let c = &state.certificate;

@@ -106,6 +106,12 @@ impl RefusalCode {
     ];
 
     /// The code as clients see it (its serialised name).
+    /// The code named `name` (as `as_str` gives it), if there is one.
+    pub fn from_name(name: &str) -> Option<RefusalCode> {
+        RefusalCode::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// The code's name in the API and the rejected-scan log.
     pub fn as_str(self) -> &'static str {
         match self {
             RefusalCode::Unreadable => "unreadable",

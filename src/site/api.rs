@@ -30,7 +30,7 @@ use tower_http::timeout::TimeoutLayer;
 use super::catalog::SiteRecords;
 use super::context_patch::{ContextPatch, ContextRefused};
 use super::correction::Correction;
-use super::desk::{Closed, Desk};
+use super::desk::{Closed, CorrectionError, Desk};
 use super::events::Events;
 use super::metrics::Metrics;
 use super::scan_request::ScanRequest;
@@ -112,6 +112,16 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     problem(status, problem::code_for(status), message)
 }
 
+/// A change the store could not make durable, so not made: 507 for a
+/// full disk, else 503.
+fn not_saved(code: RefusalCode, detail: String) -> Response {
+    let status = match code {
+        RefusalCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    problem(status, code.as_str(), detail)
+}
+
 fn closed(_: Closed) -> Response {
     problem(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -140,13 +150,9 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
 async fn supervisor_only(caller: Caller, request: Request, next: Next) -> Response {
     match caller.require(Role::Supervisor) {
         Ok(()) => next.run(request).await,
-        Err(forbidden) => {
-            // Read (a bounded part of) the body before answering: a reply sent
-            // while the client still writes makes the server close a socket
-            // with unread data, and the client sees a reset, not this 403.
-            let _ = axum::body::to_bytes(request.into_body(), 64 * 1024).await;
-            error(StatusCode::FORBIDDEN, forbidden.to_string())
-        }
+        // The body is already read (`web::server`), so the client gets
+        // this answer, not a reset.
+        Err(forbidden) => error(StatusCode::FORBIDDEN, forbidden.to_string()),
     }
 }
 
@@ -422,15 +428,7 @@ async fn set_station_context(
         Ok(Err(e @ ContextRefused::NoStation(_))) => error(StatusCode::NOT_FOUND, e.to_string()),
         // Not saved, so not changed: 507 for a full disk, else 503.
         Ok(Err(ContextRefused::NotSaved { code, reason })) => {
-            let status = match code {
-                RefusalCode::DiskFull => StatusCode::INSUFFICIENT_STORAGE,
-                _ => StatusCode::SERVICE_UNAVAILABLE,
-            };
-            problem(
-                status,
-                code.as_str(),
-                format!("the context was not changed: {reason}"),
-            )
+            not_saved(code, format!("the context was not changed: {reason}"))
         }
         Err(e) => closed(e),
     }
@@ -609,7 +607,15 @@ async fn correct(
     c.operator.get_or_insert_with(|| identity.name.clone());
     match state.desk.correct(c).await {
         Ok(Ok(movement)) => Json(movement).into_response(),
-        Ok(Err(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, e),
+        Ok(Err(e @ CorrectionError::NoSuchMovement { .. })) => {
+            error(StatusCode::NOT_FOUND, e.to_string())
+        }
+        Ok(Err(e @ CorrectionError::Refused(_))) => {
+            error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+        }
+        Ok(Err(CorrectionError::NotSaved { code, reason })) => {
+            not_saved(code, format!("the correction was not recorded: {reason}"))
+        }
         Err(e) => closed(e),
     }
 }

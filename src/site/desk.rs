@@ -24,7 +24,10 @@ use super::scan_request::ScanRequest;
 use super::view::{Pending, StoreView};
 use crate::config::Config;
 use crate::model::{Kind, Movement, MovementId, NewMovement, NewRejection, RefusalCode};
-use crate::station::{self, records, Context, Decision, Mode, Policies, Refusal, ScanInput};
+use crate::station::{
+    self, records, Context, CorrectionRefused, Decision, Mode, Policies, Refusal, ScanInput,
+};
+use crate::store::scan_receipts::{Outcome, ScanReceipt};
 use crate::store::{Store, StoreError};
 
 /// A station as the desk keeps it: configuration and current context.
@@ -43,7 +46,10 @@ enum Job {
         ContextPatch,
         oneshot::Sender<Result<Context, ContextRefused>>,
     ),
-    Correct(Correction, oneshot::Sender<Result<Movement, String>>),
+    Correct(
+        Correction,
+        oneshot::Sender<Result<Movement, CorrectionError>>,
+    ),
 }
 
 /// A commit finished: what it was for and how it went.
@@ -58,7 +64,7 @@ struct Done {
 
 enum Reply {
     Scan(oneshot::Sender<Answer>),
-    Correction(oneshot::Sender<Result<Movement, String>>),
+    Correction(oneshot::Sender<Result<Movement, CorrectionError>>),
 }
 
 /// The handle every source and request handler holds.
@@ -164,7 +170,7 @@ impl Desk {
     pub(super) async fn correct(
         &self,
         correction: Correction,
-    ) -> Result<Result<Movement, String>, Closed> {
+    ) -> Result<Result<Movement, CorrectionError>, Closed> {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::Correct(correction, tx))
@@ -186,22 +192,71 @@ pub fn decide_correction(
     reason: &str,
     operator: &str,
     author: &str,
-) -> Result<NewMovement, String> {
+) -> Result<NewMovement, CorrectionError> {
     let original = store
         .movement(&id.origin, id.seq)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| {
-            format!(
-                "there is no movement {}:{} in the journal",
-                id.origin, id.seq
-            )
+        .map_err(|e| CorrectionError::not_saved(&e))?
+        .ok_or_else(|| CorrectionError::NoSuchMovement {
+            origin: id.origin.clone(),
+            seq: id.seq,
         })?;
-    let undo = station::correction(&original, reason, operator, author, Utc::now())
-        .map_err(|e| e.to_string())?;
+    let undo = station::correction(&original, reason, operator, author, Utc::now())?;
     let view = StoreView { store, pending };
-    let around = view.around(&original).map_err(|e| e.to_string())?;
-    station::check_correction(&original, &undo, &around).map_err(|e| e.to_string())?;
+    let around = view
+        .around(&original)
+        .map_err(|e| CorrectionError::NotSaved {
+            code: RefusalCode::StoreError,
+            reason: format!("the journal could not be read: {e}"),
+        })?;
+    station::check_correction(&original, &undo, &around)?;
     Ok(undo)
+}
+
+/// Why no correction was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CorrectionError {
+    /// The journal has no movement with that id (HTTP 404).
+    #[error("there is no movement {origin}:{seq} in the journal")]
+    NoSuchMovement {
+        /// The origin asked for.
+        origin: String,
+        /// The seq asked for.
+        seq: u64,
+    },
+    /// The rules refuse it: already corrected, moved since, a correction of
+    /// a correction (HTTP 422).
+    #[error(transparent)]
+    Refused(#[from] CorrectionRefused),
+    /// The store could not be read or the correction not made durable;
+    /// nothing was recorded (HTTP 507 for a full disk, else 503).
+    #[error("the correction was not recorded: {reason}")]
+    NotSaved {
+        /// `disk_full` or `store_error`.
+        code: RefusalCode,
+        /// What to tell the person who asked.
+        reason: String,
+    },
+}
+
+impl CorrectionError {
+    fn not_saved(e: &StoreError) -> CorrectionError {
+        let (code, reason) = e.plain();
+        CorrectionError::NotSaved {
+            code,
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+/// The receipt the store keeps for a scan sent with a `scan_id`.
+fn receipt_of(request: &ScanRequest, extra: Option<Vec<u8>>) -> Option<ScanReceipt> {
+    let key = request.key()?;
+    Some(ScanReceipt {
+        body: retries::fingerprint(&request.station, &request.raw, request.operator.as_deref()),
+        device: key.device,
+        scan_id: key.scan_id,
+        extra: extra.unwrap_or_default(),
+    })
 }
 
 struct Worker {
@@ -333,6 +388,7 @@ impl Worker {
                         self.commit(
                             station,
                             None,
+                            None,
                             movement,
                             Vec::new(),
                             Reply::Correction(reply),
@@ -352,7 +408,7 @@ impl Worker {
         reason: &str,
         operator: &str,
         author: &str,
-    ) -> Result<NewMovement, String> {
+    ) -> Result<NewMovement, CorrectionError> {
         decide_correction(&self.store, &self.pending, id, reason, operator, author)
     }
 
@@ -365,10 +421,16 @@ impl Worker {
                     &request.raw,
                     request.operator.as_deref(),
                 );
-                match self.retries.arrive(key, body, reply) {
-                    Some(reply) => reply,
-                    None => return,
+                let Some(reply) = self.retries.arrive(key, body, reply) else {
+                    return;
+                };
+                // Not answered since this daemon started: answered before
+                // a restart, if the store has its receipt.
+                if let Some(answer) = self.stored_answer(key, &body) {
+                    self.answer(Some(key), reply, answer);
+                    return;
                 }
+                reply
             }
             None => reply,
         };
@@ -408,10 +470,13 @@ impl Worker {
         self.metrics.decided(started.elapsed());
         match decision {
             Decision::Accept { movement, warnings } => {
-                let warnings = warnings.into_iter().map(WarningOut::from).collect();
+                let warnings: Vec<WarningOut> =
+                    warnings.into_iter().map(WarningOut::from).collect();
+                let receipt = receipt_of(&request, serde_json::to_vec(&warnings).ok());
                 self.commit(
                     request.station,
                     key,
+                    receipt,
                     *movement,
                     warnings,
                     Reply::Scan(reply),
@@ -448,19 +513,23 @@ impl Worker {
                     self.correction_for(&id, "voided at the station", &operator, &request.source)
                 };
                 match last.map(void) {
-                    Some(Ok(movement)) => self.commit(
-                        request.station,
-                        key,
-                        movement,
-                        Vec::new(),
-                        Reply::Scan(reply),
-                    ),
+                    Some(Ok(movement)) => {
+                        let receipt = receipt_of(&request, None);
+                        self.commit(
+                            request.station,
+                            key,
+                            receipt,
+                            movement,
+                            Vec::new(),
+                            Reply::Scan(reply),
+                        )
+                    }
                     Some(Err(e)) => self.reject(
                         request,
                         reply,
                         Refusal {
                             code: RefusalCode::VoidFailed,
-                            reason: e,
+                            reason: e.to_string(),
                         },
                     ),
                     None => self.reject(
@@ -505,7 +574,9 @@ impl Worker {
             time: request.time,
             raw_truncated: None,
         };
-        let durable = self.store.reject_async(rejection);
+        let durable = self
+            .store
+            .reject_async(rejection, receipt_of(&request, None));
         let answer = Answer::refused(refusal.code, refusal.reason);
         let (tx, rx) = oneshot::channel();
         self.answer(request.key().as_ref(), tx, answer);
@@ -524,6 +595,7 @@ impl Worker {
         &mut self,
         station: String,
         scan_key: Option<ScanKey>,
+        receipt: Option<ScanReceipt>,
         movement: NewMovement,
         warnings: Vec<WarningOut>,
         reply: Reply,
@@ -531,7 +603,7 @@ impl Worker {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         self.pending.add(ticket, movement.clone());
-        let durable = self.store.commit_async(movement);
+        let durable = self.store.commit_with_receipt(movement, receipt);
         let done = self.done_tx.clone();
         let started = std::time::Instant::now();
         let metrics = self.metrics.clone();
@@ -597,12 +669,47 @@ impl Worker {
                 self.refuse_unsaved(done.scan_key.as_ref(), reply, &e);
             }
             (Err(e), Reply::Correction(reply)) => {
-                let _ = reply.send(Err(e.to_string()));
+                tracing::error!(error = %e, "a correction could not be recorded");
+                let _ = reply.send(Err(CorrectionError::not_saved(&e)));
             }
         }
     }
 
     /// Answers a scan, remembering the answer under its scan id.
+    /// The answer a scan id got before this daemon started, from its
+    /// receipt in the store: the same movement, or the same refusal; or
+    /// `scan_id_reused` for another scan under the id. `None` when there
+    /// is no receipt (or it cannot be read: the scan is decided again, and
+    /// the station rules refuse a duplicate serial).
+    fn stored_answer(&self, key: &ScanKey, body: &[u8; 32]) -> Option<Answer> {
+        let stored = match self.store.scan_receipt(&key.device, &key.scan_id) {
+            Ok(stored) => stored?,
+            Err(e) => {
+                tracing::warn!(device = key.device, scan_id = key.scan_id, error = %e, "a scan receipt could not be read; deciding the scan again");
+                return None;
+            }
+        };
+        if &stored.body != body {
+            return Some(retries::reused(key));
+        }
+        match stored.outcome {
+            Outcome::Accepted(id) => {
+                let movement = self.store.movement(&id.origin, id.seq).ok()??;
+                Some(Answer {
+                    accepted: true,
+                    movement: Some(movement),
+                    code: None,
+                    reason: None,
+                    warnings: serde_json::from_slice(&stored.extra).unwrap_or_default(),
+                    message: None,
+                })
+            }
+            Outcome::Refused { code, words } => {
+                Some(Answer::refused(RefusalCode::from_name(&code)?, words))
+            }
+        }
+    }
+
     fn answer(&mut self, key: Option<&ScanKey>, reply: oneshot::Sender<Answer>, answer: Answer) {
         if let Some(key) = key {
             self.retries.settle(key, &answer, true);
@@ -630,12 +737,17 @@ mod tests {
     }
 
     /// The desk's decision on a correction of `north:seq`.
+    /// The desk's decision on a correction of `north:seq`; a refusal must
+    /// be the rules' (not a missing movement or the store's), in words.
     fn void(store: &Store, pending: &Pending, seq: u64) -> Result<NewMovement, String> {
         let id = MovementId {
             origin: "north".into(),
             seq,
         };
-        decide_correction(store, pending, &id, "scanned in error", "ann", "hh-1")
+        decide_correction(store, pending, &id, "scanned in error", "ann", "hh-1").map_err(|e| {
+            assert!(matches!(e, CorrectionError::Refused(_)), "{e:?}");
+            e.to_string()
+        })
     }
 
     #[test]

@@ -110,8 +110,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
 
     let tls = match (&config.http.cert, &config.http.key) {
         (Some(cert), Some(key)) => {
-            let (tls, certificate) = crate::hq::tls::server_config(cert, key)?;
-            tracing::info!(subject = %certificate.subject, not_after = %certificate.not_after, "serving HTTPS");
+            let (tls, certificate) = crate::web::tls::server_config(cert, key)?;
+            certificate.log();
             Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls)))
         }
         _ => None,

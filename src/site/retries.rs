@@ -7,19 +7,24 @@
 //! (`scan_id_reused`) rather than answered with the first scan's answer:
 //! that second scan would otherwise be lost while the operator heard
 //! "accepted".
+//!
+//! Answers are remembered here for the retries of a running daemon; each
+//! answered movement or rejected scan also has a receipt in the store
+//! (`store::scan_receipts`, written in the same durable batch), which the
+//! desk reads for an id this memory does not know, so a retry after a
+//! restart gets the first answer too.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
+
+use sha2::{Digest, Sha256};
 
 use tokio::sync::oneshot;
 
 use super::answer::Answer;
 use crate::model::RefusalCode;
 
-/// How many answers are remembered for retries (in memory: a retry after
-/// a restart is decided again, and the station rules refuse a duplicate
-/// serial).
+/// How many answers are remembered in memory; older ones are read back
+/// from the store's receipts.
 const REMEMBERED: usize = 100_000;
 
 /// A scan id as the device that sent it owns it.
@@ -29,19 +34,33 @@ pub struct ScanKey {
     pub(super) scan_id: String,
 }
 
-/// What makes two sends "the same scan": station, data and operator.
-pub fn fingerprint(station: &str, raw: &[u8], operator: Option<&str>) -> u64 {
-    let mut h = DefaultHasher::new();
-    (station, raw, operator).hash(&mut h);
-    h.finish()
+/// What makes two sends "the same scan": station, data and operator, as
+/// a SHA-256 (stable across restarts and versions: it is stored in the
+/// scan's receipt). Each field is length-prefixed so no two differ only
+/// in where one ends.
+pub fn fingerprint(station: &str, raw: &[u8], operator: Option<&str>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for field in [station.as_bytes(), raw] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field);
+    }
+    match operator {
+        None => h.update([0]),
+        Some(o) => {
+            h.update([1]);
+            h.update((o.len() as u64).to_be_bytes());
+            h.update(o.as_bytes());
+        }
+    }
+    h.finalize().into()
 }
 
 #[derive(Default)]
 pub(super) struct Retries {
-    answered: HashMap<ScanKey, (u64, Answer)>,
+    answered: HashMap<ScanKey, ([u8; 32], Answer)>,
     order: VecDeque<ScanKey>,
     /// Scans being decided or committed, with the retries waiting for them.
-    waiting: HashMap<ScanKey, (u64, Vec<oneshot::Sender<Answer>>)>,
+    waiting: HashMap<ScanKey, ([u8; 32], Vec<oneshot::Sender<Answer>>)>,
 }
 
 impl Retries {
@@ -51,7 +70,7 @@ impl Retries {
     pub fn arrive(
         &mut self,
         key: &ScanKey,
-        body: u64,
+        body: [u8; 32],
         reply: oneshot::Sender<Answer>,
     ) -> Option<oneshot::Sender<Answer>> {
         if let Some((first, answer)) = self.answered.get(key) {
@@ -97,7 +116,8 @@ impl Retries {
     }
 }
 
-fn reused(key: &ScanKey) -> Answer {
+/// The answer to a scan id reused for another scan.
+pub fn reused(key: &ScanKey) -> Answer {
     Answer::refused(
         REUSED,
         format!(

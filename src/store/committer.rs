@@ -31,6 +31,7 @@ use super::derived;
 use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
 use super::keys;
+use super::scan_receipts::{Outcome, ScanReceipt};
 use crate::model::Hash;
 use crate::model::{Movement, NewMovement, NewRejection, Rejection};
 use tokio::sync::oneshot;
@@ -85,8 +86,16 @@ const FIRST_RETRY: Duration = Duration::from_millis(250);
 const LONGEST_RETRY: Duration = Duration::from_secs(5);
 
 enum Request<S> {
-    Movement(Box<NewMovement>, oneshot::Sender<Result<Movement>>),
-    Rejection(Box<NewRejection>, oneshot::Sender<Result<Rejection>>),
+    Movement(
+        Box<NewMovement>,
+        Option<ScanReceipt>,
+        oneshot::Sender<Result<Movement>>,
+    ),
+    Rejection(
+        Box<NewRejection>,
+        Option<ScanReceipt>,
+        oneshot::Sender<Result<Rejection>>,
+    ),
     Exclusive(Exclusive<S>),
 }
 
@@ -153,14 +162,27 @@ impl<S: Sink> Committer<S> {
 
     /// Queues a movement; the answer arrives once it is durable.
     pub fn submit(&self, m: NewMovement) -> oneshot::Receiver<Result<Movement>> {
+        self.submit_with_receipt(m, None)
+    }
+
+    /// `submit`, writing `receipt` in the same durable batch.
+    pub(super) fn submit_with_receipt(
+        &self,
+        m: NewMovement,
+        receipt: Option<ScanReceipt>,
+    ) -> oneshot::Receiver<Result<Movement>> {
         let (reply, pending) = oneshot::channel();
-        self.send(Request::Movement(Box::new(m), reply));
+        self.send(Request::Movement(Box::new(m), receipt, reply));
         pending
     }
 
-    pub(super) fn submit_rejection(&self, r: NewRejection) -> oneshot::Receiver<Result<Rejection>> {
+    pub(super) fn submit_rejection(
+        &self,
+        r: NewRejection,
+        receipt: Option<ScanReceipt>,
+    ) -> oneshot::Receiver<Result<Rejection>> {
         let (reply, pending) = oneshot::channel();
-        self.send(Request::Rejection(Box::new(r), reply));
+        self.send(Request::Rejection(Box::new(r), receipt, reply));
         pending
     }
 
@@ -400,9 +422,14 @@ impl<S: Sink> Worker<S> {
         let mut requests = requests.into_iter();
         for r in requests.by_ref() {
             match r {
-                Request::Movement(new, reply) => {
+                Request::Movement(new, receipt, reply) => {
                     match plan.movement(&self.sink, &self.origin, *new, &self.path) {
-                        Ok(m) => answers.push(Answer::Movement(reply, Box::new(m))),
+                        Ok(m) => {
+                            if let Some(receipt) = receipt {
+                                plan.writes.push(receipt.write(Outcome::Accepted(m.id())));
+                            }
+                            answers.push(Answer::Movement(reply, Box::new(m)))
+                        }
                         Err(e) => {
                             let _ = reply.send(Err(e.to_failed(&self.path)));
                             planned = Err(e);
@@ -410,11 +437,15 @@ impl<S: Sink> Worker<S> {
                         }
                     }
                 }
-                Request::Rejection(new, reply) => {
-                    answers.push(Answer::Rejection(
-                        reply,
-                        Box::new(plan.rejection(&self.origin, *new)),
-                    ));
+                Request::Rejection(new, receipt, reply) => {
+                    let r = plan.rejection(&self.origin, *new);
+                    if let Some(receipt) = receipt {
+                        plan.writes.push(receipt.write(Outcome::Refused {
+                            code: r.body.code.clone(),
+                            words: r.body.words.clone(),
+                        }));
+                    }
+                    answers.push(Answer::Rejection(reply, Box::new(r)));
                 }
                 // `run` takes exclusive requests out before calling `commit`.
                 Request::Exclusive(_) => {}
@@ -492,10 +523,10 @@ fn deliver(answers: Vec<Answer>) {
 
 fn answer_error<S>(r: Request<S>, e: &StoreError, path: &std::path::Path) {
     match r {
-        Request::Movement(_, reply) => {
+        Request::Movement(_, _, reply) => {
             let _ = reply.send(Err(e.to_failed(path)));
         }
-        Request::Rejection(_, reply) => {
+        Request::Rejection(_, _, reply) => {
             let _ = reply.send(Err(e.to_failed(path)));
         }
         Request::Exclusive(_) => {}

@@ -3,7 +3,7 @@
 //! movement, its derived entries and its seq counter go to disk in one
 //! atomic `Batch`. A multi-tree transaction would give the same atomicity
 //! but does the same inserts plus its overlay and conflict checks, which a
-//! single writer never needs (DESIGN.md measured the two alike).
+//! single writer never needs (measured alike when the store was designed).
 //!
 //! Keys are built so that byte order is the order a report wants: integers
 //! big-endian, strings escaped and terminated so that a shorter string sorts
@@ -45,6 +45,10 @@ pub mod prefix {
     /// correction by the movement it corrects, so "corrected at most once"
     /// is one prefix look-up and a second correction shows in verify.
     pub const CORRECTED_BY: u8 = 0x28;
+    /// (device, scan id) → how a handheld's scan was answered
+    /// (`store::scan_receipts`). Not derived: written with the movement or
+    /// rejected scan it answers for; reindex never touches it.
+    pub const SCAN_RECEIPT: u8 = 0x30;
 
     /// The prefixes reindex clears and rebuilds, with their names for
     /// messages.

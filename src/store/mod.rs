@@ -48,6 +48,7 @@ pub mod reference;
 pub(crate) mod reindex;
 mod reopen;
 pub(crate) mod report_scan;
+pub mod scan_receipts;
 pub(crate) mod sync_state;
 mod upgrade;
 pub(crate) mod verify;
@@ -629,10 +630,38 @@ impl Store {
         async move { pending.await.unwrap_or(Err(StoreError::Closed { path })) }
     }
 
+    /// `commit_async` with the scan's receipt written in the same durable
+    /// batch (`scan_receipts`).
+    pub fn commit_with_receipt(
+        &self,
+        m: NewMovement,
+        receipt: Option<scan_receipts::ScanReceipt>,
+    ) -> impl std::future::Future<Output = Result<Movement>> + Send + 'static {
+        let pending = self.committer.submit_with_receipt(m, receipt);
+        let path = self.path.clone();
+        async move { pending.await.unwrap_or(Err(StoreError::Closed { path })) }
+    }
+
+    /// How `device`'s scan `scan_id` was answered, if a receipt was
+    /// written for it. An unreadable receipt counts as none (the scan is
+    /// then decided again, as before receipts were kept).
+    pub fn scan_receipt(
+        &self,
+        device: &str,
+        scan_id: &str,
+    ) -> Result<Option<scan_receipts::StoredReceipt>> {
+        let bytes = self
+            .trees()?
+            .journal
+            .get(scan_receipts::key(device, scan_id))
+            .map_err(self.sled_err("read a scan receipt"))?;
+        Ok(bytes.and_then(|b| scan_receipts::StoredReceipt::decode(&b)))
+    }
+
     /// Records a rejected scan in its own hash-chained log.
     pub fn reject(&self, r: NewRejection) -> Result<Rejection> {
         self.committer
-            .submit_rejection(r)
+            .submit_rejection(r, None)
             .blocking_recv()
             .unwrap_or_else(|_| Err(self.committer.closed()))
     }

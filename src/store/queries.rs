@@ -85,12 +85,14 @@ impl Store {
         Ok(out)
     }
 
-    /// Records a rejected scan durably, for async callers.
+    /// Records a rejected scan durably, for async callers, with the scan's
+    /// receipt in the same batch.
     pub fn reject_async(
         &self,
         r: NewRejection,
+        receipt: Option<super::scan_receipts::ScanReceipt>,
     ) -> impl std::future::Future<Output = Result<Rejection>> + Send + 'static {
-        let pending = self.committer().submit_rejection(r);
+        let pending = self.committer().submit_rejection(r, receipt);
         let path = self.path().to_owned();
         async move { pending.await.unwrap_or(Err(StoreError::Closed { path })) }
     }

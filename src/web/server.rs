@@ -18,6 +18,13 @@
 //!   ones instead of being refused.
 //! - The process's open-file limit is raised to its hard limit at start,
 //!   and the connection limit is lowered to fit under it.
+//! - **Small bodies are read before routing** (`read_small_body`): an
+//!   answer sent while the request's body is still unread (a 403, a 405, a
+//!   form refused at its first byte) makes hyper close the connection with
+//!   data in it, and the client sees a reset or, on a kept-alive
+//!   connection, an EOF on its next request instead of the answer. Bodies up
+//!   to `READ_AHEAD` are read whole first, so every answer to them arrives;
+//!   larger ones (label photos, imports) stream as before.
 //!
 //! HTTP/1.1 only (what the handhelds and the sync link speak). TLS, for
 //! head office, is one more step per connection, under the same limit; its
@@ -28,12 +35,21 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+
+/// Bodies declared this small or smaller are read before the request is
+/// routed (see the module doc).
+const READ_AHEAD: usize = 64 * 1024;
 
 /// How a server holds its connections (`[http]` in both configurations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +75,31 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// How long shutdown waits for connections to finish their requests.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// Reads a body of at most `READ_AHEAD` bytes (by its `Content-Length`)
+/// before the router sees the request.
+async fn read_small_body(request: Request, next: Next) -> Response {
+    let small = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|n| n > 0 && n <= READ_AHEAD);
+    if !small {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, READ_AHEAD).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(e) => super::problem::problem(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the request body could not be read: {e}"),
+        ),
+    }
+}
+
 /// File descriptors kept for the store, scanners and logs, beside the
 /// connections.
 const RESERVED_FILES: u64 = 64;
@@ -74,6 +115,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let settings = fit_open_file_limit(settings);
+    let router = router.layer(axum::middleware::from_fn(read_small_body));
     let permits = Arc::new(Semaphore::new(settings.max_connections));
     let graceful = GracefulShutdown::new();
     let mut connections = tokio::task::JoinSet::new();
@@ -327,6 +369,40 @@ mod tests {
         assert!(
             closed && got < SIZE,
             "closed {closed}, {got} of {SIZE} bytes"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_answer_before_the_body_keeps_the_connection_usable() {
+        let router = Router::new().route("/only-get", get(|| async { "got" }));
+        let address = start(router).await;
+        let answers = tokio::task::spawn_blocking(move || {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            // A method the route does not take, its body arriving late (as a
+            // client's second write does under load), then a second request
+            // on the same kept-alive connection.
+            stream
+                .write_all(b"DELETE /only-get HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n")
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            stream.write_all(b"{}").unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            stream
+                .write_all(b"GET /only-get HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut text = String::new();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(3)))
+                .unwrap();
+            let _ = stream.read_to_string(&mut text);
+            text
+        })
+        .await
+        .unwrap();
+        assert!(answers.starts_with("HTTP/1.1 405"), "{answers}");
+        assert!(
+            answers.contains("HTTP/1.1 200") && answers.ends_with("got"),
+            "the second request on the connection was not answered:\n{answers}"
         );
     }
 }
