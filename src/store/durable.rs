@@ -13,8 +13,9 @@
 //! ticks at the kernel's coarse clock (4 ms on ext4), so a file that sled
 //! created or renamed within the tick of the last check left it unchanged
 //! and its name was never synced (found by reading the code; the round
-//! that shows it is in `tests/power_cut.rs`). A directory with nothing new
-//! costs one more fsync per batch (BENCHMARKS.md, "Power cut").
+//! that shows it is in `tests/power_cut.rs`). That is two more fsyncs per
+//! batch, of directories with nothing new most of the time (the cost:
+//! BENCHMARKS.md, "Power cut").
 //! sled writes its `conf` file once, when it creates a store, and never
 //! syncs it: torn by a power cut (its bytes kept, its checksum not), it
 //! makes sled refuse the whole store as corrupt. So opening a store syncs
