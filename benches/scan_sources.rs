@@ -1,11 +1,17 @@
 //! The in-memory frame decoder on the reference scan, to hold it against
 //! the GS1 parse cost of the same frame, measured in the same run (target:
 //! under 10% of it). Run: `cargo bench --bench scan_sources`.
+//!
+//! Each framing twice: found in place in the read buffer (what the decoder
+//! costs), and taken out of it as `Bytes` (what handing the frame to
+//! another task adds). Instruction counts, steadier than these times on a
+//! shared machine, come from `examples/frame_decoder_cost.rs`.
 
 use std::path::Path;
 
 use bytes::BytesMut;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use scantrail::scan::framing::InPlace;
 use scantrail::scan::{FrameDecoder, Framed, Profile};
 use tokio_util::codec::Decoder;
 
@@ -32,14 +38,45 @@ fn frame_len(item: Option<Framed>) -> Option<usize> {
     }
 }
 
+/// The frame found in place: its length, then dropped (consumed).
+fn in_place_len(item: Option<InPlace<'_>>) -> Option<usize> {
+    match item? {
+        InPlace::Frame(f) => Some(black_box(f.bytes()).len()),
+        InPlace::Rejected(r) => panic!("{r:?}"),
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let frame = REFERENCE.to_vec();
     let mut g = c.benchmark_group("frame_decoder");
 
     let mut cr = frame.clone();
     cr.push(b'\r');
-    let mut d = FrameDecoder::new(&profile("generic-aim.toml"));
+    let mut label = b"k".to_vec();
+    label.extend_from_slice(&frame[3..]);
+    label.push(b'\r');
+    let mut crlf = frame.clone();
+    crlf.extend_from_slice(b"\r\n");
     let mut buf = BytesMut::with_capacity(4096);
+    for (name, profile_file, wire) in [
+        ("in_place_aim_cr", "generic-aim.toml", &cr),
+        ("in_place_aim_crlf", "honeywell-xenon-cdc.toml", &crlf),
+        (
+            "in_place_datalogic_label_cr",
+            "datalogic-rs232.toml",
+            &label,
+        ),
+    ] {
+        let mut d = FrameDecoder::new(&profile(profile_file));
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                buf.extend_from_slice(black_box(wire));
+                in_place_len(d.decode_in_place(&mut buf))
+            })
+        });
+    }
+
+    let mut d = FrameDecoder::new(&profile("generic-aim.toml"));
     g.bench_function("reference_aim_cr", |b| {
         b.iter(|| {
             buf.extend_from_slice(black_box(&cr));
@@ -47,9 +84,6 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let mut label = b"k".to_vec();
-    label.extend_from_slice(&frame[3..]);
-    label.push(b'\r');
     let mut d = FrameDecoder::new(&profile("datalogic-rs232.toml"));
     g.bench_function("reference_datalogic_label_cr", |b| {
         b.iter(|| {
@@ -58,8 +92,6 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let mut crlf = frame.clone();
-    crlf.extend_from_slice(b"\r\n");
     let mut d = FrameDecoder::new(&profile("honeywell-xenon-cdc.toml"));
     g.bench_function("reference_aim_crlf", |b| {
         b.iter(|| {

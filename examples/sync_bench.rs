@@ -9,22 +9,40 @@
 //!   (`scantrail-dev dev-append`), then `scantrail run` with `[sync]`: time until
 //!   head office holds the last one.
 //!
-//! - `--postgres ADMIN_URL` (both): the same run twice, side by side: head
-//!   office on its embedded store, then on PostgreSQL (a fresh database
-//!   made through `ADMIN_URL`, e.g. postgres://postgres@127.0.0.1/test,
-//!   dropped after).
+//! - `reports --data SITE_STORE [--runs R] [--batch B]`: head office's
+//!   reports at scale. Every movement of a `scantrail-dev gen-data` site
+//!   store goes through head office's ingest (`hq::storage::Storage::
+//!   ingest`, what `POST /api/v1/batches` calls, in batches of B), the
+//!   synthetic product master is published, then each report is timed
+//!   through `Storage::report` (what `GET /api/v1/reports/{kind}` calls:
+//!   the query, the report's code and its JSON, without TLS and HTTP):
+//!   median of R warm calls after one warm-up.
+//!
+//! - `--postgres ADMIN_URL` (all three): the same run twice, side by side:
+//!   head office on its embedded store, then on PostgreSQL (a fresh
+//!   database made through `ADMIN_URL`, e.g.
+//!   postgres://postgres@127.0.0.1/test, dropped after unless `--keep`).
 //!
 //! `cargo run --release --example sync_bench -- ingest --sites 50 --per-site 4000`
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use scantrail::dev::gen;
 use scantrail::dev::synthetic::synthetic_movement;
+use scantrail::hq::ingester::Ingester;
+use scantrail::hq::postgres::Db;
+use scantrail::hq::publish::Published;
+use scantrail::hq::sites::Sites;
+use scantrail::hq::storage::Storage;
 use scantrail::model::{Entries, Hash, Movement};
+use scantrail::station::catalog::{self, Author};
 use scantrail::store::chain;
 use scantrail::store::ingest::Incoming;
+use scantrail::store::reference::Reference;
 use scantrail::store::{OpenOptions, Store};
 use scantrail::sync::protocol::{Ack, Batch, ReferenceVersions, PROTOCOL_VERSION};
 
@@ -135,6 +153,26 @@ fn chain_of(site: &str, n: u64, spread: bool, salt: u64) -> Vec<Movement> {
         .collect()
 }
 
+/// The first column of the first row of `sql` on `url`, as text.
+fn sql_value(url: &str, sql: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {url}: {e}"));
+        tokio::spawn(connection);
+        for m in client.simple_query(sql).await.unwrap() {
+            if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
+                return r.get(0).unwrap_or_default().to_owned();
+            }
+        }
+        String::new()
+    })
+}
+
 /// Runs `sql` on `url` (simple protocol).
 fn sql(url: &str, sql: &str) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -149,7 +187,7 @@ fn sql(url: &str, sql: &str) {
         client
             .batch_execute(sql)
             .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            .unwrap_or_else(|e| panic!("{sql}: {e} {:?}", e.as_db_error().map(|d| d.message())));
     });
 }
 
@@ -164,10 +202,10 @@ fn backends(args: &[String]) -> Vec<(&'static str, Option<String>)> {
         .and_then(|i| args.get(i + 1))
     {
         let name = format!("scantrail_bench_{}", std::process::id());
-        sql(
-            admin,
-            &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"),
-        );
+        // Two statements: CREATE DATABASE cannot run in the implicit
+        // transaction of a multi-statement query.
+        sql(admin, &format!("DROP DATABASE IF EXISTS {name}"));
+        sql(admin, &format!("CREATE DATABASE {name}"));
         let (base, _) = admin
             .rsplit_once('/')
             .expect("the admin URL names a database");
@@ -176,8 +214,12 @@ fn backends(args: &[String]) -> Vec<(&'static str, Option<String>)> {
     out
 }
 
-/// Drops the bench's database (see `backends`).
+/// Drops the bench's database (see `backends`), unless `--keep`.
 fn drop_database(args: &[String], url: &str) {
+    if args.iter().any(|a| a == "--keep") {
+        println!("kept {url}");
+        return;
+    }
     if let Some(admin) = args
         .iter()
         .position(|a| a == "--postgres")
@@ -387,11 +429,211 @@ fn catchup_on(args: &[String], dir: &Path, database: Option<&str>) {
     let _ = hq.wait();
 }
 
+/// Head office's storage of `name` for the reports bench: the embedded
+/// store in `dir`, or the database at `url`.
+fn storage_of(rt: &tokio::runtime::Runtime, dir: &Path, database: Option<&str>) -> Storage {
+    match database {
+        None => {
+            let store = Arc::new(Store::open(dir, OpenOptions::create("hq".into())).unwrap());
+            Storage::Embedded {
+                ingester: Ingester::start(store.clone()).unwrap(),
+                sites: Arc::new(Sites::open(store.clone()).unwrap()),
+                store,
+            }
+        }
+        Some(url) => Storage::Postgres(rt.block_on(Db::open(url, 16, "hq")).unwrap()),
+    }
+}
+
+/// The synthetic site's product master as head office's import CSV.
+fn products_csv() -> String {
+    let mut csv = "gtin,description,tracking,warranty_months,shelf_life_days\n".to_owned();
+    for p in gen::products("hq") {
+        let tracking = serde_json::to_value(p.tracking).unwrap();
+        csv.push_str(&format!(
+            "{},{},{},{},{}\n",
+            p.gtin,
+            p.description,
+            tracking.as_str().unwrap(),
+            p.warranty_months.map(|m| m.to_string()).unwrap_or_default(),
+            p.shelf_life_days.map(|d| d.to_string()).unwrap_or_default(),
+        ));
+    }
+    csv
+}
+
+/// Median and fastest of `runs` timed calls after one warm-up, and the
+/// last answer's body.
+fn time_report(
+    rt: &tokio::runtime::Runtime,
+    storage: &Storage,
+    runs: usize,
+    kind: &str,
+    query: &[(&str, &str)],
+) -> (Duration, Duration, String) {
+    let pairs: Vec<(String, String)> = query
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let once = || {
+        rt.block_on(async {
+            let r = storage.report(kind.to_owned(), pairs.clone()).await;
+            assert_eq!(r.status().as_u16(), 200, "{kind} {query:?}");
+            let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            String::from_utf8(body.to_vec()).unwrap()
+        })
+    };
+    let mut body = once();
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        body = once();
+        times.push(t.elapsed());
+    }
+    times.sort();
+    (times[times.len() / 2], times[0], body)
+}
+
+/// A timed report: (label, kind, query pairs).
+type Question<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
+
+fn reports(args: &[String]) {
+    let data = args
+        .iter()
+        .position(|a| a == "--data")
+        .and_then(|i| args.get(i + 1))
+        .expect("reports needs --data SITE_STORE (made by scantrail-dev gen-data)");
+    let runs = arg(args, "--runs", 20) as usize;
+    let batch = arg(args, "--batch", 2_000) as usize;
+    let site = Store::open(Path::new(data), OpenOptions::existing(None)).unwrap();
+    let origin = site.site().to_owned();
+    let total = site.head(&origin).unwrap().seq;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let hot = gen::gtin(0);
+    let serial_gtin = gen::serial_gtin();
+    let questions: Vec<Question> = vec![
+        (
+            "recall by batch (the hot lot)",
+            "recall",
+            vec![("gtin", hot.as_str()), ("lot", gen::HOT_LOT)],
+        ),
+        (
+            "recall by serial range (10,000 serials)",
+            "recall",
+            vec![
+                ("gtin", serial_gtin.as_str()),
+                ("from", "100000"),
+                ("to", "109999"),
+            ],
+        ),
+        (
+            "warranty (one serial)",
+            "warranty",
+            vec![
+                ("gtin", serial_gtin.as_str()),
+                ("serial", "100500"),
+                ("today", "2026-11-01"),
+            ],
+        ),
+        (
+            "trace of the hot lot",
+            "trace",
+            vec![("gtin", hot.as_str()), ("lot", gen::HOT_LOT)],
+        ),
+        (
+            "movements of one serial",
+            "movements",
+            vec![("gtin", serial_gtin.as_str()), ("serial", "100500")],
+        ),
+        ("stock by batch (every lot)", "stock", vec![("by", "batch")]),
+        (
+            "expiry within 60 days",
+            "expiry",
+            vec![("days", "60"), ("today", "2026-11-01")],
+        ),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut answers: Vec<Vec<String>> = Vec::new();
+    for (name, database) in backends(args) {
+        let storage = storage_of(&rt, &tmp.path().join(name), database.as_deref());
+        let started = Instant::now();
+        let mut from = 1;
+        while from <= total {
+            let page = site.journal_range(&origin, from, batch).unwrap();
+            let Some(last) = page.last() else { break };
+            from = last.seq + 1;
+            rt.block_on(storage.ingest(Incoming {
+                origin: origin.clone(),
+                entries: Entries::Movements(page),
+                received_at: chrono::Utc::now(),
+            }))
+            .unwrap()
+            .unwrap();
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "hq ({name}): ingested {total} movements of {origin} (batches of {batch}, no HTTP) in {secs:.1} s = {:.0} movements/s",
+            total as f64 / secs
+        );
+        let published = Published::new(&storage, rt.handle().clone());
+        let author = Author {
+            by: "bench".into(),
+            why: "synthetic product master".into(),
+        };
+        catalog::import(&published, Reference::Products, &products_csv(), &author).unwrap();
+        if let Some(url) = &database {
+            // What autovacuum does by itself a little after a bulk load.
+            let t = Instant::now();
+            sql(url, "VACUUM ANALYZE");
+            println!("  VACUUM ANALYZE {:.1} s", t.elapsed().as_secs_f64());
+            let size = sql_value(
+                url,
+                "SELECT pg_size_pretty(pg_database_size(current_database()))",
+            );
+            println!("  database size {size}");
+        }
+        let mut bodies = Vec::new();
+        for (label, kind, query) in &questions {
+            let runs = if *kind == "stock" || *kind == "expiry" {
+                (runs / 4).max(1)
+            } else {
+                runs
+            };
+            let (median, fastest, body) = time_report(&rt, &storage, runs, kind, query);
+            println!(
+                "  {label}: median {:.3} ms, fastest {:.3} ms ({} runs, {} bytes of JSON)",
+                median.as_secs_f64() * 1e3,
+                fastest.as_secs_f64() * 1e3,
+                runs,
+                body.len()
+            );
+            bodies.push(body);
+        }
+        answers.push(bodies);
+        drop(storage);
+        if let Some(url) = database {
+            drop_database(args, &url);
+        }
+    }
+    if answers.len() == 2 {
+        for (i, (label, _, _)) in questions.iter().enumerate() {
+            let same = answers[0][i] == answers[1][i];
+            println!(
+                "  {label}: embedded and PostgreSQL answers {}",
+                if same { "identical" } else { "DIFFER" }
+            );
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ingest") => ingest(&args),
         Some("catchup") => catchup(&args),
-        _ => eprintln!("usage: sync_bench ingest [--sites N] [--per-site M] [--batch B] [--direct] [--postgres ADMIN_URL] | catchup [--movements M] [--postgres ADMIN_URL]"),
+        Some("reports") => reports(&args),
+        _ => eprintln!("usage: sync_bench ingest [--sites N] [--per-site M] [--batch B] [--direct] [--postgres ADMIN_URL] | catchup [--movements M] [--postgres ADMIN_URL] | reports --data SITE_STORE [--runs R] [--batch B] [--postgres ADMIN_URL [--keep]]"),
     }
 }

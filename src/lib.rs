@@ -34,6 +34,9 @@
 //! What each module owns and may import is in `docs/ARCHITECTURE.md`; how
 //! to install, configure and run scantrail is in `README.md`.
 
+// Every public item says what it is for (issue 13); CI fails otherwise.
+#![deny(missing_docs)]
+
 pub mod auth;
 pub mod cli;
 pub mod config;

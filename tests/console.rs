@@ -770,3 +770,583 @@ async fn a_lot_or_customer_named_script_shows_as_text_and_runs_nothing() {
 fn support_escape(text: &str) -> String {
     scantrail::console::page::query_escape(text)
 }
+
+/// A recall head office issued, put in the store as sync applies it
+/// (before the daemon opens the store).
+fn head_office_recall(site: &Site) {
+    use scantrail::station::reference::{Change, Hold, HoldKind, HoldScope, Owner};
+    let data = site.config.parent().unwrap().join("data");
+    let store = scantrail::store::Store::open(
+        &data,
+        scantrail::store::OpenOptions::create("console-site".to_owned()),
+    )
+    .unwrap();
+    let hold = Hold {
+        id: "R-HQ-1".to_owned(),
+        kind: HoldKind::Recall,
+        gtin: GTIN.to_owned(),
+        scope: HoldScope::Lots(vec!["L9".to_owned()]),
+        reason: "supplier recall".to_owned(),
+        owner: Owner::HeadOffice,
+        created: Change {
+            by: "quality".to_owned(),
+            at: chrono::Utc::now(),
+            why: "supplier recall".to_owned(),
+        },
+        released: None,
+    };
+    store
+        .reference_apply(
+            scantrail::store::reference::Reference::Holds,
+            1,
+            vec![(
+                hold.id.clone().into_bytes(),
+                scantrail::station::records::encode(&hold),
+            )],
+            vec![],
+        )
+        .unwrap();
+}
+
+/// Order O-9 (five of lot L1) and serials H1..H3 of lot L1 received at
+/// dock-1; dispatch-1 picks for O-9.
+fn hold_stock(daemon: &Daemon) {
+    let sup = support::daemon::Api::new(daemon.base_url(), Some(SUPERVISOR_TOKEN));
+    let hh = support::daemon::Api::new(daemon.base_url(), Some(HANDHELD_TOKEN));
+    let r = sup.post_text(
+        "/api/v1/products",
+        &format!("gtin,description,tracking\n{GTIN},Insulin pen,lot_and_serial\n"),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = sup.post_text(
+        "/api/v1/picklists",
+        &format!("order,customer_gln,customer_name,gtin,quantity,lots\nO-9,9506000000026,City Pharmacy,{GTIN},5,L1\n"),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    for serial in ["H1", "H2", "H3"] {
+        let a = hh.scan("dock-1", &item("L1", serial));
+        assert_eq!(a["accepted"], true, "{a}");
+    }
+    let r = hh.put_json(
+        "/api/v1/stations/dispatch-1/context",
+        &serde_json::json!({ "order": "O-9" }),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_added_in_the_page_refuses_the_next_pick_of_its_lot_through_the_api() {
+    let site = Site::new("");
+    tokio::task::block_in_place(|| head_office_recall(&site));
+    let daemon = site.start();
+    tokio::task::block_in_place(|| hold_stock(&daemon));
+    let hh = support::daemon::Api::new(daemon.base_url(), Some(HANDHELD_TOKEN));
+    let pick = |serial: &str| {
+        let (hh, data) = (hh.clone(), item("L1", serial));
+        tokio::task::spawn_blocking(move || hh.scan("dispatch-1", &data))
+    };
+    let a = pick("H1").await.unwrap();
+    assert_eq!(a["accepted"], true, "before the hold: {a}");
+
+    let b = Browser::start(daemon.base_url()).await;
+    b.sign_in(SUE, SUE_PASSWORD).await;
+    b.open("/holds").await;
+    assert_eq!(b.text("h1").await, "Holds and recalls");
+    // Head office's recall is listed, and cannot be released here.
+    let recall = b.text("tr[data-hold='R-HQ-1']").await;
+    assert!(
+        recall.contains("only head office can release it") && recall.contains("quality"),
+        "{recall}"
+    );
+    assert!(b
+        .client
+        .find_all(fantoccini::Locator::Css("tr[data-hold='R-HQ-1'] form"))
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A refusal keeps what was typed and says why.
+    b.fill("#h-id", "H-1").await;
+    b.fill("#h-gtin", GTIN).await;
+    b.fill("#h-lots", "L1").await;
+    b.fill("#h-from", "H1").await;
+    b.fill("#h-to", "H3").await;
+    b.fill("#h-reason", "damp cartons\n").await;
+    let problem = b.text("#holds-problem").await;
+    assert!(problem.contains("not both"), "{problem}");
+    assert_eq!(
+        b.find("#h-lots")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("L1")
+    );
+    b.fill("#h-from", "").await;
+    b.fill("#h-to", "").await;
+    b.click("form.hold button[type=submit]").await;
+    let notice = b.text("#holds-notice").await;
+    assert!(notice.contains("H-1 added"), "{notice}");
+    let row = b.text("tr[data-hold='H-1']").await;
+    assert!(
+        row.contains("lots L1") && row.contains("sue") && row.contains("damp cartons"),
+        "{row}"
+    );
+    b.screenshot("holds").await;
+
+    // The next pick of the lot is refused through the API, with the hold.
+    let a = pick("H2").await.unwrap();
+    assert_eq!(a["accepted"], false, "{a}");
+    let reason = a["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("H-1"), "{a}");
+
+    // Released with a reason: who and why are shown; the pick goes through.
+    b.fill("#why-H-1", "dried and checked\n").await;
+    b.wait_for_text("#holds-notice", "H-1 released", WAIT_PAGE)
+        .await;
+    b.open("/holds?show=all").await;
+    let row = b.text("tr[data-hold='H-1']").await;
+    assert!(row.contains("dried and checked"), "{row}");
+    let a = pick("H2").await.unwrap();
+    assert_eq!(a["accepted"], true, "after the release: {a}");
+
+    // The API's list says the same people.
+    let holds = tokio::task::spawn_blocking({
+        let sup = support::daemon::Api::new(daemon.base_url(), Some(SUPERVISOR_TOKEN));
+        move || sup.get("/api/v1/holds")
+    })
+    .await
+    .unwrap();
+    let h1 = holds
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "H-1")
+        .unwrap()
+        .clone();
+    assert_eq!(h1["created"]["by"], SUE, "{h1}");
+    assert_eq!(h1["released"]["by"], SUE, "{h1}");
+    finish(b, daemon).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handheld_user_cannot_reach_the_holds_page_nor_send_its_form() {
+    let (_site, daemon, b) = signed_in(HANK, HANK_PASSWORD).await;
+    for path in [
+        "/holds",
+        "/holds?show=all",
+        "/journal",
+        "/journal/void/1",
+        "/sync",
+        "/reference",
+    ] {
+        b.open(path).await;
+        let text = b.page_text().await;
+        assert!(
+            text.contains("The console is not for your role") && !text.contains("Add hold"),
+            "{path}: {text}"
+        );
+    }
+    finish(b, daemon).await;
+    // Over HTTP too: the form's POST is refused, nothing is added.
+    let site = Site::new("");
+    let daemon = site.start();
+    let mut http = Http::new(daemon.base_url());
+    assert_eq!(http.sign_in(HANK, HANK_PASSWORD).status, 303);
+    let r = http.post(
+        "/holds",
+        &[
+            ("id", "H-9"),
+            ("gtin", GTIN),
+            ("lots", "L1"),
+            ("reason", "x"),
+        ],
+        &[],
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    let sup = support::daemon::Api::new(daemon.base_url(), Some(SUPERVISOR_TOKEN));
+    let holds = tokio::task::block_in_place(|| sup.get("/api/v1/holds"));
+    assert_eq!(holds.body, serde_json::json!([]));
+    daemon.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journal_browses_by_station_and_lot_and_voids_after_a_confirmation() {
+    let site = Site::new("");
+    let daemon = site.start();
+    tokio::task::block_in_place(|| hold_stock(&daemon));
+    let hh = support::daemon::Api::new(daemon.base_url(), Some(HANDHELD_TOKEN));
+    let picked = tokio::task::spawn_blocking({
+        let hh = hh.clone();
+        move || hh.scan("dispatch-1", &item("L1", "H1"))
+    })
+    .await
+    .unwrap();
+    assert_eq!(picked["accepted"], true, "{picked}");
+    let b = Browser::start(daemon.base_url()).await;
+    b.sign_in(SUE, SUE_PASSWORD).await;
+    b.open("/journal").await;
+    assert_eq!(b.text("h1").await, "Journal");
+    let rows = b
+        .eval("return Array.from(document.querySelectorAll('#journal tbody tr')).map(r => r.dataset.seq);")
+        .await;
+    assert_eq!(
+        rows,
+        serde_json::json!(["4", "3", "2", "1"]),
+        "newest first"
+    );
+    // By station: only the pick.
+    b.find("#j-station")
+        .await
+        .select_by_value("dispatch-1")
+        .await
+        .unwrap();
+    b.click("form.report button[type=submit]").await;
+    b.wait_for_text("#journal", "dispatch", WAIT_PAGE).await;
+    let rows = b
+        .eval("return Array.from(document.querySelectorAll('#journal tbody tr')).map(r => r.dataset.seq);")
+        .await;
+    assert_eq!(rows, serde_json::json!(["4"]));
+    // By serial: H1's receipt and pick.
+    b.open(&format!("/journal?gtin={GTIN}&serial=H1")).await;
+    let rows = b
+        .eval("return Array.from(document.querySelectorAll('#journal tbody tr')).map(r => r.dataset.seq);")
+        .await;
+    assert_eq!(rows, serde_json::json!(["4", "1"]));
+    // A lot without its GTIN is explained, not guessed.
+    b.open("/journal?lot=L1").await;
+    assert!(b.text("#journal-problem").await.contains("GTIN"));
+    b.screenshot("journal").await;
+
+    // Void the pick: a confirmation page first, nothing recorded yet.
+    b.open("/journal").await;
+    b.click("tr[data-seq='4'] a.button").await;
+    assert_eq!(b.text("h1").await, "Void movement 4?");
+    let before = tokio::task::block_in_place(|| {
+        support::daemon::Api::new(daemon.base_url(), Some(SUPERVISOR_TOKEN)).get("/api/v1/journal")
+    });
+    assert_eq!(before.body.as_array().unwrap().len(), 4);
+    b.screenshot("journal-void").await;
+    b.fill("#v-reason", "picked for the wrong order").await;
+    b.click("#void-confirm").await;
+    let notice = b.text("#journal-notice").await;
+    assert!(notice.contains("4 voided"), "{notice}");
+    let row = b.text("#journal tr[data-seq='5']").await;
+    assert!(
+        row.contains("correction") && row.contains("voids console-site:4") && row.contains("sue"),
+        "{row}"
+    );
+    let after = tokio::task::block_in_place(|| {
+        support::daemon::Api::new(daemon.base_url(), Some(SUPERVISOR_TOKEN))
+            .get("/api/v1/journal?since=5")
+    });
+    let correction = &after.body[0];
+    assert_eq!(correction["body"]["author"], SUE, "{correction}");
+    assert_eq!(correction["body"]["reason"], "picked for the wrong order");
+    // A second void of the same movement: the desk's words.
+    b.open("/journal/void/4").await;
+    b.fill("#v-reason", "again\n").await;
+    let problem = b.text("#void-problem").await;
+    assert!(problem.contains("already corrected"), "{problem}");
+    // A supervisor has no verify button; an admin runs it and sees it.
+    b.open("/journal").await;
+    assert!(b.text("#verify-state").await.contains("Not run"));
+    assert!(!b.page_text().await.contains("Run verify now"));
+    b.close().await;
+    let root = Browser::start(daemon.base_url()).await;
+    root.sign_in(ROOT, ROOT_PASSWORD).await;
+    root.open("/journal").await;
+    root.click("#verify button").await;
+    root.wait_for_text("#verify-state", "run by", WAIT_PAGE)
+        .await;
+    let state = root.text("#verify-state").await;
+    assert!(
+        state.contains("Intact") && state.contains("5 movements") && state.contains("root"),
+        "{state}"
+    );
+    root.close().await;
+    assert!(daemon.stop().success());
+}
+
+const WAIT_PAGE: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_data_uploads_csv_and_a_bad_line_imports_nothing() {
+    let (_site, daemon, b) = signed_in(SUE, SUE_PASSWORD).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("products.csv");
+    std::fs::write(
+        &good,
+        format!("gtin,description,tracking,warranty_months\n{GTIN},Insulin pen,lot_and_serial,24\n09506000134369,Test strips,lot,\n"),
+    )
+    .unwrap();
+    let bad = dir.path().join("more.csv");
+    std::fs::write(
+        &bad,
+        "gtin,description,tracking\n09506000134376,Lancets,lot\n09506000134353,Bad check digit,lot\n",
+    )
+    .unwrap();
+    b.open("/reference").await;
+    assert_eq!(b.text("h1").await, "Reference data");
+    b.find("#r-file")
+        .await
+        .send_keys(good.to_str().unwrap())
+        .await
+        .unwrap();
+    b.fill("#r-why", "weekly master").await;
+    b.click("form.upload button[type=submit]").await;
+    let notice = b.text("#reference-notice").await;
+    assert_eq!(notice, "Imported 2 products.");
+    let products = b.text("#products").await;
+    assert!(
+        products.contains("Insulin pen")
+            && products.contains("sue")
+            && products.contains("weekly master"),
+        "{products}"
+    );
+
+    b.find("#r-file")
+        .await
+        .send_keys(bad.to_str().unwrap())
+        .await
+        .unwrap();
+    b.click("form.upload button[type=submit]").await;
+    let problem = b.text("#reference-problem").await;
+    assert!(
+        problem.contains("Nothing was imported") && problem.contains("line 3"),
+        "{problem}"
+    );
+    assert!(!b.text("#products").await.contains("Lancets"));
+    b.screenshot("reference-error").await;
+    let api = tokio::task::block_in_place(|| {
+        support::daemon::Api::new(daemon.base_url(), Some(SUPERVISOR_TOKEN)).get("/api/v1/products")
+    });
+    assert_eq!(api.body.as_array().unwrap().len(), 2, "{:?}", api.body);
+    assert_eq!(api.body[0]["change"]["by"], SUE);
+
+    // Pick lists through the same form.
+    let lists = dir.path().join("lists.csv");
+    std::fs::write(
+        &lists,
+        format!("order,customer_gln,customer_name,gtin,quantity,lots\nO-7,9506000000026,City Pharmacy,{GTIN},3,L1\n"),
+    )
+    .unwrap();
+    b.find("#r-kind")
+        .await
+        .select_by_value("picklists")
+        .await
+        .unwrap();
+    b.find("#r-file")
+        .await
+        .send_keys(lists.to_str().unwrap())
+        .await
+        .unwrap();
+    b.click("form.upload button[type=submit]").await;
+    assert_eq!(b.text("#reference-notice").await, "Imported 1 pick lists.");
+    let shown = b.text("#picklists").await;
+    assert!(
+        shown.contains("O-7") && shown.contains("City Pharmacy") && shown.contains("lots L1"),
+        "{shown}"
+    );
+    b.screenshot("reference").await;
+    finish(b, daemon).await;
+}
+
+/// Console users for a sync site's config.
+fn users_toml() -> String {
+    let hash = |p: &str| scantrail::console::users::hash_password(p).unwrap();
+    format!(
+        "\n[[users]]\nname = \"{SUE}\"\nrole = \"supervisor\"\npassword_hash = \"{}\"\n\
+         [[users]]\nname = \"{ROOT}\"\nrole = \"admin\"\npassword_hash = \"{}\"\n",
+        hash(SUE_PASSWORD),
+        hash(ROOT_PASSWORD)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sync_page_shows_the_acknowledged_seq_and_an_admin_resumes_a_halt() {
+    use sync_support::{wait_for, HqDir, SiteDir};
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let _hq = hq.start();
+    let site = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "",
+    );
+    let mut text = std::fs::read_to_string(&site.config).unwrap();
+    text.push_str(&users_toml());
+    std::fs::write(&site.config, text).unwrap();
+    site.dev_append(10);
+    let daemon = site.start();
+    assert!(
+        tokio::task::block_in_place(
+            || wait_for(Duration::from_secs(20), || hq.last_seq("north") == Some(10))
+        )
+        .is_some()
+    );
+    let status = tokio::task::block_in_place(|| site.sync_status()).unwrap();
+
+    let b = Browser::start(daemon.base_url()).await;
+    b.sign_in(ROOT, ROOT_PASSWORD).await;
+    b.open("/sync").await;
+    assert!(b.text("#sync-link").await.contains("online"));
+    let table = b.text("main table").await;
+    assert!(
+        table.contains("Last seq head office acknowledged 10")
+            && table.contains("Backlog (movements not yet acknowledged) 0")
+            && table.contains(status["acked_hash"].as_str().unwrap()),
+        "{table}"
+    );
+    assert_eq!(b.text("#sync-alerts").await, "None.");
+    b.screenshot("sync").await;
+    b.close().await;
+    daemon.stop();
+
+    // History rewritten after head office acknowledged it: the link halts.
+    tokio::task::block_in_place(|| rewrite_history(&site));
+    let daemon = site.start();
+    assert!(
+        tokio::task::block_in_place(|| wait_for(Duration::from_secs(15), || {
+            site.sync_status()
+                .is_some_and(|s| s["link"]["state"] == "halted")
+        }))
+        .is_some()
+    );
+    // A supervisor sees the halt, and no resume button.
+    let sue = Browser::start(daemon.base_url()).await;
+    sue.sign_in(SUE, SUE_PASSWORD).await;
+    sue.open("/sync").await;
+    assert!(sue.text("#sync-alerts").await.contains("Halted"));
+    assert!(sue.text("#sync-link").await.contains("halted"));
+    assert!(sue
+        .client
+        .find_all(fantoccini::Locator::Css("#sync-resume"))
+        .await
+        .unwrap()
+        .is_empty());
+    sue.close().await;
+    // The admin resumes.
+    let b = Browser::start(daemon.base_url()).await;
+    b.sign_in(ROOT, ROOT_PASSWORD).await;
+    b.open("/sync").await;
+    b.screenshot("sync-halted").await;
+    b.click("#sync-resume").await;
+    assert!(b.text("#sync-notice").await.contains("Sync resumed"));
+    b.close().await;
+    daemon.stop();
+    let log = std::fs::read_to_string(site.dir.join("site.log")).unwrap_or_default();
+    assert!(
+        log.contains("sync halt lifted by an operator (console)") && log.contains("root"),
+        "{log}"
+    );
+}
+
+/// Another history of the site in its store, keeping head office's
+/// acknowledgement of the first (as a doctored backup would).
+fn rewrite_history(site: &sync_support::SiteDir) {
+    use scantrail::store::{OpenOptions, Store};
+    let acked = {
+        let s = Store::open(&site.data(), OpenOptions::existing(Some("north".into()))).unwrap();
+        s.outbox_position().unwrap().unwrap()
+    };
+    std::fs::remove_dir_all(site.data()).unwrap();
+    site.dev_append(7);
+    site.dev_append(5);
+    let s = Store::open(&site.data(), OpenOptions::existing(Some("north".into()))).unwrap();
+    s.set_outbox_position(acked).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_offices_console_shows_the_sites_and_issues_a_recall_the_site_cannot_release() {
+    use sync_support::{wait_for, HqDir, SiteDir};
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let mut text = std::fs::read_to_string(&hq.config).unwrap();
+    text.push_str(&users_toml());
+    std::fs::write(&hq.config, text).unwrap();
+    let hq_daemon = hq.start();
+    let site = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "",
+    );
+    let mut text = std::fs::read_to_string(&site.config).unwrap();
+    text.push_str(&users_toml());
+    std::fs::write(&site.config, text).unwrap();
+    site.dev_append(3);
+    let site_daemon = site.start();
+    assert!(
+        tokio::task::block_in_place(
+            || wait_for(Duration::from_secs(20), || hq.last_seq("north") == Some(3))
+        )
+        .is_some()
+    );
+
+    let b = Browser::start_with(hq_daemon.base_url(), &["--ignore-certificate-errors"]).await;
+    b.sign_in(SUE, SUE_PASSWORD).await;
+    b.open("/").await;
+    assert_eq!(b.text("h1").await, "Sites");
+    let row = b.text("tr[data-site=north]").await;
+    assert!(row.starts_with("north 3 "), "{row}");
+    b.screenshot("hq-sites").await;
+    // The reports across sites are the site's report pages on head office's store.
+    b.open("/reports/movements").await;
+    assert_eq!(b.text("h1").await, "Movements");
+
+    // A recall issued here, by the signed-in person.
+    b.open("/holds").await;
+    b.fill("#h-id", "R-2026-001").await;
+    b.find("#h-kind")
+        .await
+        .select_by_value("recall")
+        .await
+        .unwrap();
+    b.fill("#h-gtin", GTIN).await;
+    b.fill("#h-lots", "L7").await;
+    b.fill("#h-reason", "supplier recall 7\n").await;
+    assert!(b.text("#holds-notice").await.contains("R-2026-001 added"));
+    let row = b.text("tr[data-hold='R-2026-001']").await;
+    assert!(row.contains("recall") && row.contains("sue"), "{row}");
+    b.screenshot("hq-recalls").await;
+
+    // The site gets it, and its console cannot release it.
+    let reached = tokio::task::block_in_place(|| {
+        wait_for(Duration::from_secs(30), || {
+            ureq::get(&format!("{}/api/v1/holds", site.url()))
+                .set(
+                    "Authorization",
+                    &format!("Bearer {}", sync_support::HANDHELD),
+                )
+                .call()
+                .ok()
+                .and_then(|r| r.into_json::<serde_json::Value>().ok())
+                .is_some_and(|h| h.to_string().contains("R-2026-001"))
+        })
+    });
+    assert!(reached.is_some(), "the recall did not reach the site");
+    let at_site = Browser::start(site_daemon.base_url()).await;
+    at_site.sign_in(SUE, SUE_PASSWORD).await;
+    at_site.open("/holds").await;
+    let row = at_site.text("tr[data-hold='R-2026-001']").await;
+    assert!(
+        row.contains("only head office can release it") && row.contains("head office"),
+        "{row}"
+    );
+    at_site.close().await;
+
+    // Released at head office, with a reason.
+    b.fill("#why-R-2026-001", "supplier withdrew the notice\n")
+        .await;
+    b.wait_for_text("#holds-notice", "R-2026-001 released", WAIT_PAGE)
+        .await;
+    b.close().await;
+    site_daemon.stop();
+    hq_daemon.stop();
+}

@@ -7,6 +7,7 @@ mod sync_support;
 
 use sync_support::proxy;
 
+use std::process::Command;
 use std::time::Duration;
 
 use scantrail::store::{OpenOptions, Store};
@@ -333,6 +334,32 @@ fn a_recall_at_head_office_stops_the_next_pick_at_the_site() {
     assert!(south_serial.contains("\"south:1\""), "{south_serial}");
     let recall = hq.report("recall?gtin=09506000134352&lot=LOT7").to_string();
     assert!(recall.contains("O-1"), "{recall}");
+    // `scantrail report` with head office's configuration asks head office
+    // (its store is the running daemon's), with the same answer.
+    let out = Command::new(support::daemon::binary())
+        .args([
+            "report",
+            "recall",
+            "--gtin",
+            "09506000134352",
+            "--lot",
+            "LOT7",
+        ])
+        .args(["--format", "json", "--config"])
+        .arg(&hq.config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        cli,
+        hq.report("recall?gtin=09506000134352&lot=LOT7"),
+        "the command line's report is head office's"
+    );
 }
 
 /// xorshift with a printed seed, so a failing run can be replayed.

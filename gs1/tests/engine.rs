@@ -327,3 +327,33 @@ fn a_digital_signature_needs_the_serial_of_the_key_it_signs() {
     let sscc = format!("(00)095060001343528648(8030){SIGNATURE}");
     assert_eq!(ok(sscc.as_bytes()).get("8030"), Some(SIGNATURE));
 }
+
+/// A Digital Link query parameter with an empty name (`?=ABC`): the
+/// reference engine refuses it ("Unknown AI () in query parameters"), and
+/// so does this engine, in its words first; a QR Code carrying it too.
+#[test]
+fn a_digital_link_query_parameter_without_a_name_is_refused() {
+    for input in [
+        &b"https://id.gs1.org/01/09506000134352?=ABC"[..],
+        b"https://id.gs1.org/01/09506000134352/10/ABC123?17=251231&=ABC",
+        b"]Q1https://example.com/01/09506000134352?=",
+    ] {
+        let e = parse_scan(input, None).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("unknown AI () in query parameters"),
+            "{}: {text}",
+            String::from_utf8_lossy(input)
+        );
+        assert_eq!(e.ai, None);
+    }
+    assert_eq!(
+        rejected(b"https://id.gs1.org/01/09506000134352?=ABC"),
+        "at byte 37: unknown AI () in query parameters: =ABC has no name; Digital Link data attributes are written AI=value (such as 17=251231)"
+    );
+    // Parameters that are no data attribute at all are still ignored.
+    assert_eq!(
+        ok(b"https://id.gs1.org/01/09506000134352?utm_source=qr&x").gtin(),
+        Some("09506000134352")
+    );
+}

@@ -305,6 +305,28 @@ impl Client {
     }
 }
 
+/// A report over every site from the running head office (`scantrail
+/// report ... --config hq.toml`), as text in `format`.
+pub(super) fn report_text(
+    config_path: &std::path::Path,
+    config: &HqConfig,
+    token: Option<&str>,
+    kind: &str,
+    query: &[(String, String)],
+) -> anyhow::Result<String> {
+    let client = Client::new(config, config_path, None, token)?;
+    let mut request = client.request("GET", &format!("/api/v1/reports/{kind}"));
+    for (k, v) in query {
+        request = request.query(k, v);
+    }
+    match request.call() {
+        Ok(r) => Ok(r.into_string()?),
+        Err(e) => client
+            .answer::<serde_json::Value>(Err(e))
+            .map(|_| String::new()),
+    }
+}
+
 /// `--by` cannot name the author: head office records the token's name.
 fn refuse_by(by: Option<&str>) -> anyhow::Result<()> {
     match by {

@@ -225,6 +225,26 @@ pub fn run(args: Args) -> super::Outcome {
             return Ok(ExitCode::from(super::REJECTED));
         }
     };
+    // A head-office configuration: head office's reports cover every site
+    // and come from its API (its store is held by `scantrail hq`).
+    if common.store.data.is_none() {
+        if let Ok(hq) = crate::hq::config::HqConfig::load(&common.store.config) {
+            let mut query = pairs.clone();
+            query.push(("format".to_owned(), common.format.name().to_owned()));
+            let text = super::hq::report_text(
+                &common.store.config,
+                &hq,
+                common.token.as_deref(),
+                kind,
+                &query,
+            )?;
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let store = match common.store.open_existing() {
         Ok(s) => s,
         Err(e) => {

@@ -23,6 +23,7 @@
 // refusal page as is; its size does not matter on this path.
 #![allow(clippy::result_large_err)]
 
+pub mod holds;
 pub mod page;
 pub mod reports;
 pub mod session;
@@ -63,7 +64,7 @@ type LoginLimiter = governor::DefaultKeyedRateLimiter<IpAddr>;
 /// The console's shared state: who may sign in, who is signed in, and how
 /// the pages look.
 pub struct Console {
-    pub chrome: Chrome,
+    pub(crate) chrome: Chrome,
     users: Users,
     sessions: Sessions,
     limiter: LoginLimiter,
@@ -73,7 +74,7 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(chrome: Chrome, users: Users, tls: bool) -> Console {
+    pub(crate) fn new(chrome: Chrome, users: Users, tls: bool) -> Console {
         let refill = std::time::Duration::from_secs(LOGIN_REFILL_SECONDS);
         let burst = NonZeroU32::new(LOGIN_BURST).unwrap_or(NonZeroU32::MIN);
         let quota = governor::Quota::with_period(refill)
@@ -106,12 +107,12 @@ impl Console {
 /// it there.
 #[derive(Clone)]
 pub struct Viewer {
-    pub identity: Arc<Identity>,
-    pub csrf: String,
+    pub(crate) identity: Arc<Identity>,
+    pub(crate) csrf: String,
 }
 
 impl Viewer {
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.identity.name
     }
 
@@ -462,7 +463,7 @@ async fn logout(State(console): State<Arc<Console>>, request: Request) -> Respon
 /// A console form sent with POST, its CSRF token checked against the
 /// session's: the other fields, by name.
 pub struct Posted {
-    pub viewer: Viewer,
+    pub(crate) viewer: Viewer,
     fields: Vec<(String, String)>,
 }
 
@@ -546,8 +547,8 @@ impl<S: Send + Sync> FromRequest<S> for Posted {
 /// A console form sent as `multipart/form-data` (a file upload), its
 /// CSRF token checked: the text fields and the files, by name.
 pub struct Upload {
-    pub viewer: Viewer,
-    pub fields: Vec<(String, Vec<u8>)>,
+    pub(crate) viewer: Viewer,
+    pub(crate) fields: Vec<(String, Vec<u8>)>,
 }
 
 impl Upload {

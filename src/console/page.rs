@@ -17,9 +17,9 @@ const JS: &str = include_str!("assets/console.js");
 /// One link of the navigation, shown to those with `role`.
 #[derive(Debug, Clone)]
 pub struct NavItem {
-    pub href: &'static str,
-    pub label: &'static str,
-    pub role: Role,
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) role: Role,
 }
 
 /// What frames every page of one daemon's console.
@@ -27,7 +27,7 @@ pub struct NavItem {
 pub struct Chrome {
     /// The site's or head office's name, in the header and the title.
     pub name: String,
-    pub nav: Vec<NavItem>,
+    pub(crate) nav: Vec<NavItem>,
 }
 
 /// A whole page: `title` as its heading, `main` below it.
@@ -109,7 +109,7 @@ pub fn query_string(pairs: &[(String, String)]) -> String {
         .join("&")
 }
 
-pub async fn css() -> Response {
+pub(crate) async fn css() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
@@ -120,7 +120,7 @@ pub async fn css() -> Response {
         .into_response()
 }
 
-pub async fn js() -> Response {
+pub(crate) async fn js() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),

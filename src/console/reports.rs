@@ -31,8 +31,8 @@ pub const PAGE_ROWS: usize = 100;
 /// What the report pages reach.
 #[derive(Clone)]
 pub struct Reports {
-    pub console: Arc<Console>,
-    pub store: Arc<Store>,
+    pub(crate) console: Arc<Console>,
+    pub(crate) store: Arc<Store>,
 }
 
 /// `/reports`, `/reports/{kind}` and `/reports/{kind}/download`, behind

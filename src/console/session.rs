@@ -69,7 +69,7 @@ impl Sessions {
         Some((session.identity.clone(), session.csrf.clone()))
     }
 
-    pub fn close(&self, id: &str) {
+    pub(crate) fn close(&self, id: &str) {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         open.remove(&digest(id));
     }
@@ -120,7 +120,7 @@ pub fn session_cookie(id: &str, tls: bool) -> String {
     build(COOKIE, id.to_owned(), "/", tls).to_string()
 }
 
-pub fn session_cookie_removal(tls: bool) -> String {
+pub(crate) fn session_cookie_removal(tls: bool) -> String {
     let mut c = build(COOKIE, String::new(), "/", tls);
     c.make_removal();
     c.to_string()
@@ -131,7 +131,7 @@ pub fn login_cookie(token: &str, tls: bool) -> String {
     build(LOGIN_COOKIE, token.to_owned(), "/login", tls).to_string()
 }
 
-pub fn login_cookie_removal(tls: bool) -> String {
+pub(crate) fn login_cookie_removal(tls: bool) -> String {
     let mut c = build(LOGIN_COOKIE, String::new(), "/login", tls);
     c.make_removal();
     c.to_string()

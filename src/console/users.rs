@@ -39,10 +39,13 @@ pub struct UserEntry {
 /// Why a password could not be hashed.
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
+    /// Below `MIN_PASSWORD_LEN` characters.
     #[error("the password is shorter than {MIN_PASSWORD_LEN} characters: choose a longer one")]
     TooShort,
+    /// The OS could not give random bytes for the salt.
     #[error("the system's random source failed: {0}")]
     Random(String),
+    /// argon2 refused (its own words).
     #[error("the password cannot be hashed: {0}")]
     Hash(String),
 }
@@ -190,12 +193,8 @@ impl Users {
         names
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.by_name.is_empty()
-    }
-
-    pub fn contains(&self, name: &str) -> bool {
-        self.by_name.contains_key(name)
     }
 }
 

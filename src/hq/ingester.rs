@@ -18,12 +18,15 @@ pub(super) type Outcome = Result<Result<Ingested, Refusal>, String>;
 
 type Job = (Incoming, oneshot::Sender<Outcome>);
 
+/// The handle of head office's ingest thread: sites' batches go into the
+/// embedded store one group at a time, each answered once durable.
 #[derive(Clone)]
 pub struct Ingester {
     tx: mpsc::Sender<Job>,
 }
 
 impl Ingester {
+    /// Starts the thread over `store`.
     pub fn start(store: Arc<Store>) -> std::io::Result<Ingester> {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()

@@ -26,26 +26,37 @@ const BATCH: usize = 5_000;
 /// Why a migration stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
+    /// The embedded store cannot be opened or read.
     #[error("cannot read the embedded store at {path}: {source}")]
     Store {
+        /// The store's folder.
         path: String,
+        /// What the store said.
         #[source]
         source: StoreError,
     },
+    /// The database refused or is unreachable.
     #[error(transparent)]
     Database(#[from] DbError),
     /// The database holds something else for a site: nothing of that
     /// batch was written.
     #[error("site {site}'s {log} differ between the store and the database: {refusal}")]
     Differs {
+        /// The site whose entries differ.
         site: String,
+        /// "movements" or "rejected scans".
         log: &'static str,
+        /// Where and how they differ.
         refusal: Refusal,
     },
+    /// Head office published to the database after an earlier migration.
     #[error("the database already has published {kind} version {held}, beyond the store's {ours}: it was published to after a migration; not overwritten")]
     PublishedAhead {
+        /// Products, holds or pick lists.
         kind: &'static str,
+        /// The database's version.
         held: u64,
+        /// The store's version.
         ours: u64,
     },
 }
@@ -53,11 +64,17 @@ pub enum MigrateError {
 /// What a migration copied.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Copied {
+    /// Sites found in the store.
     pub sites: usize,
+    /// Movements written to the database by this run.
     pub movements_new: usize,
+    /// Movements the database already held (an earlier run's), checked equal.
     pub movements_held: usize,
+    /// Rejected scans written by this run.
     pub rejections_new: usize,
+    /// Rejected scans the database already held, checked equal.
     pub rejections_held: usize,
+    /// Published reference records (products, holds, pick lists) copied.
     pub published: usize,
 }
 

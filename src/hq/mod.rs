@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod config;
+pub mod console;
 pub mod ingester;
 pub mod migrate;
 pub mod postgres;
@@ -59,6 +60,21 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
             "the configuration uses an older token form: move it to a [[tokens]] entry (name, role, token or token_sha256), see README.md, \"Roles and tokens\""
         );
     }
+    let pages = console::Pages {
+        console: Arc::new(crate::console::Console::new(
+            console::chrome(
+                &format!("head office {}", config.hq.id),
+                matches!(*storage, Storage::Embedded { .. }),
+            ),
+            config.people.clone(),
+            true,
+        )),
+        storage: storage.clone(),
+        configured_sites: Arc::new(config.sites.iter().map(|s| s.id.clone()).collect()),
+    };
+    if config.people.is_empty() {
+        tracing::warn!("hq.toml has no [[users]]: nobody can sign in to head office's console; add one with `scantrail user add NAME --role supervisor --hq`");
+    }
     let state = HqState {
         storage: storage.clone(),
         tokens: Arc::new(config.access.clone()),
@@ -95,7 +111,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
     crate::web::server::serve(
         tcp,
         Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls))),
-        api::router(state),
+        api::router(state).merge(console::router(pages)),
         settings,
         shutdown,
     )

@@ -21,18 +21,24 @@ const KEPT_ALERTS: usize = 100;
 /// What head office keeps of one site.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Record {
+    /// The reference-data versions the site last pulled.
     pub reference: ReferenceVersions,
+    /// When the site last reached head office.
     pub last_seen: Option<DateTime<Utc>>,
+    /// The device time of the newest movement it sent (for lag).
     pub newest_device_time: Option<DateTime<Utc>>,
+    /// Its latest alerts, oldest first (at most `KEPT_ALERTS`).
     pub alerts: Vec<Alert>,
 }
 
+/// Every site's record, kept in memory and saved to the embedded store.
 pub struct Sites {
     store: Arc<Store>,
     records: Mutex<HashMap<String, Record>>,
 }
 
 impl Sites {
+    /// The records saved in `store`.
     pub fn open(store: Arc<Store>) -> anyhow::Result<Sites> {
         let mut records = HashMap::new();
         for (k, v) in store.side_records(TREE)? {

@@ -25,8 +25,11 @@ use crate::web::problem::problem;
 pub enum Storage {
     /// The embedded store, its ingest thread and its site records.
     Embedded {
+        /// Every site's movements, one origin each.
         store: Arc<Store>,
+        /// The thread that applies sites' batches in order.
         ingester: Ingester,
+        /// Each site's position, reference versions and alerts.
         sites: Arc<Sites>,
     },
     /// A PostgreSQL database shared by every node.
@@ -36,8 +39,10 @@ pub enum Storage {
 /// Why storage failed (as opposed to refusing a site's data).
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// The embedded store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The database failed or is unreachable.
     #[error(transparent)]
     Database(#[from] DbError),
     /// The embedded ingest thread failed or stopped.

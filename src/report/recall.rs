@@ -208,17 +208,18 @@ impl Customers {
     }
 }
 
-fn by_lots(store: &dyn Source, q: &Query, lots: &[String]) -> Result<RecallReport> {
-    let mut all = Vec::new();
-    let mut unknown = Vec::new();
-    for lot in lots {
-        let found = store.movements_of_lot(&q.gtin, lot)?;
-        if found.is_empty() {
-            unknown.push(lot.clone());
-        }
-        all.extend(found);
-    }
-    let movements = in_time_order(all);
+/// What a recall counts from the movements it touches, in time order:
+/// totals, the movement lists, and every customer who got a unit (also
+/// one who returned it). Corrected movements are listed, counted nowhere.
+struct Tally {
+    totals: Totals,
+    received: Vec<Line>,
+    dispatched: Vec<Line>,
+    returned: Vec<Line>,
+    customers: Customers,
+}
+
+fn tally(movements: &[crate::model::Movement]) -> Tally {
     let corrected: BTreeMap<String, String> = movements
         .iter()
         .filter_map(|m| {
@@ -228,11 +229,11 @@ fn by_lots(store: &dyn Source, q: &Query, lots: &[String]) -> Result<RecallRepor
                 .map(|c| (movement_ref(c), movement_ref(&m.id())))
         })
         .collect();
-    let standing = corrected_ids(&movements);
+    let standing = corrected_ids(movements);
     let mut totals = Totals::default();
     let (mut received, mut dispatched, mut returned) = (Vec::new(), Vec::new(), Vec::new());
     let mut customers = Customers::default();
-    for m in &movements {
+    for m in movements {
         let b = &m.body;
         let list = match b.kind {
             Kind::Receipt | Kind::TransferIn => &mut received,
@@ -273,6 +274,33 @@ fn by_lots(store: &dyn Source, q: &Query, lots: &[String]) -> Result<RecallRepor
             corrected_by: corrected.get(&movement_ref(&id)).cloned(),
         });
     }
+    Tally {
+        totals,
+        received,
+        dispatched,
+        returned,
+        customers,
+    }
+}
+
+fn by_lots(store: &dyn Source, q: &Query, lots: &[String]) -> Result<RecallReport> {
+    let mut all = Vec::new();
+    let mut unknown = Vec::new();
+    for lot in lots {
+        let found = store.movements_of_lot(&q.gtin, lot)?;
+        if found.is_empty() {
+            unknown.push(lot.clone());
+        }
+        all.extend(found);
+    }
+    let movements = in_time_order(all);
+    let Tally {
+        mut totals,
+        received,
+        dispatched,
+        returned,
+        customers,
+    } = tally(&movements);
     let mut in_stock = Vec::new();
     for lot in lots {
         for line in stock::lots_on_hand(store, Some(&q.gtin), Some(lot), None, |_| true)? {
@@ -354,8 +382,22 @@ fn by_serials(store: &dyn Source, q: &Query, range: &SerialRange) -> Result<Reca
         found.push((serial, state))
     })?;
     found.sort_by(|a, b| range::serial_order(&a.0, &b.0));
-    let mut totals = Totals::default();
-    let mut customers = Customers::default();
+    // Who got which unit, on which documents, and what came in: from each
+    // serial's movements, counted as a batch recall counts them, so a
+    // customer who got a unit and returned it is named too.
+    let mut all = Vec::new();
+    for (serial, _) in &found {
+        all.extend(store.movements_of_serial(&q.gtin, serial)?);
+    }
+    let Tally {
+        mut totals,
+        received,
+        dispatched,
+        returned,
+        customers,
+    } = tally(&in_time_order(all));
+    // In stock: from the units' states (where each one is now).
+    totals.in_stock = Amount::default();
     let one = Amount::of(
         crate::model::Balance {
             mantissa: 1,
@@ -383,7 +425,6 @@ fn by_serials(store: &dyn Source, q: &Query, range: &SerialRange) -> Result<Reca
             }
             SerialState::Returned { location, at, by } => {
                 totals.in_stock.add_amount(&one);
-                totals.returned.add_amount(&one);
                 SerialLine {
                     serial,
                     state: "returned",
@@ -402,21 +443,14 @@ fn by_serials(store: &dyn Source, q: &Query, range: &SerialRange) -> Result<Reca
                 since: at,
                 by: movement_ref(&by),
             },
-            SerialState::Dispatched { to, at, by } => {
-                totals.dispatched.add_amount(&one);
-                let party = Party::of(&to);
-                if let Some(p) = &party {
-                    customers.dispatch(p.clone(), at, &one, &Documents::default());
-                }
-                SerialLine {
-                    serial,
-                    state: "dispatched",
-                    location: None,
-                    customer: party,
-                    since: at,
-                    by: movement_ref(&by),
-                }
-            }
+            SerialState::Dispatched { to, at, by } => SerialLine {
+                serial,
+                state: "dispatched",
+                location: None,
+                customer: Party::of(&to),
+                since: at,
+                by: movement_ref(&by),
+            },
         })
         .collect();
     let customers = customers.finish();
@@ -435,10 +469,10 @@ fn by_serials(store: &dyn Source, q: &Query, range: &SerialRange) -> Result<Reca
         }),
         unknown_lots: Vec::new(),
         totals,
-        received: Vec::new(),
+        received,
         in_stock: Vec::new(),
-        dispatched: Vec::new(),
-        returned: Vec::new(),
+        dispatched,
+        returned,
         serials,
         customers,
     })

@@ -6,11 +6,15 @@
 //! source can count it and carry on. Time is not its business: the source
 //! calls [`FrameDecoder::on_idle`] when the inter-byte timeout expires.
 //!
-//! A frame is sliced out of the read buffer (`BytesMut::split_to`), not
-//! copied: it shares the buffer's memory until it is dropped, and the
-//! buffer reuses that memory once every frame cut from it is gone. A
-//! refused frame is copied (at most [`REJECT_KEEP`] bytes), so a reject kept
-//! for the log never holds a read buffer.
+//! Frames are found and checked in place in the read buffer
+//! ([`FrameDecoder::decode_in_place`]): no allocation, no copy, not even a
+//! reference count, so that cutting a frame costs a small fraction of
+//! parsing it. A frame that has to outlive the buffer (to cross to another
+//! task) is sliced out of it ([`FrameRef::into_frame`], what the
+//! [`Decoder`] impl does): it shares the buffer's memory until it is
+//! dropped, and the buffer reuses that memory once every frame cut from it
+//! is gone. A refused frame is copied (at most [`REJECT_KEEP`] bytes), so a
+//! reject kept for the log never holds a read buffer.
 
 use std::fmt;
 
@@ -18,7 +22,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use tokio_util::codec::Decoder;
 
 use super::profile::Profile;
-use super::symbology::{identify, AimMode, Identified, LabelMap};
+use super::symbology::{identify, Aim, AimMode, Identified, LabelMap};
 
 /// One decoded unit of the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +40,97 @@ pub struct Frame {
     /// identifier or label ID included).
     pub bytes: Bytes,
     pub(super) id: Identified,
+}
+
+/// A frame found in place in the read buffer, prefix and suffix removed:
+/// its bytes are read where they lie (it dereferences to them). Dropping it
+/// consumes the frame and its suffix from the buffer; [`FrameRef::into_frame`]
+/// takes it out as a [`Frame`] instead.
+#[derive(Debug)]
+pub struct FrameRef<'b> {
+    src: &'b mut BytesMut,
+    /// The frame lies at `start..end` of `src`; `consumed` bytes (prefix,
+    /// frame and suffix) go when it is done with.
+    start: usize,
+    end: usize,
+    consumed: usize,
+    id: Identified,
+}
+
+impl FrameRef<'_> {
+    /// The frame's bytes exactly as sent between prefix and suffix (AIM
+    /// identifier or label ID included), in the read buffer.
+    #[inline]
+    pub fn bytes(&self) -> &[u8] {
+        &self.src[self.start..self.end]
+    }
+
+    /// The AIM identifier, from the frame or mapped from a vendor label ID.
+    pub fn aim(&self) -> Option<Aim> {
+        self.id.aim
+    }
+
+    /// How many leading bytes of the frame are the identifier.
+    pub fn id_len(&self) -> usize {
+        self.id.id_len
+    }
+
+    /// Takes the frame out of the read buffer as a [`Frame`] that can
+    /// outlive it: a slice sharing the buffer's memory, not a copy.
+    #[inline]
+    pub fn into_frame(mut self) -> Frame {
+        let consumed = std::mem::take(&mut self.consumed);
+        let mut frame = self.src.split_to(consumed);
+        frame.truncate(self.end);
+        if self.start != 0 {
+            frame.advance(self.start);
+        }
+        Frame {
+            bytes: frame.freeze(),
+            id: self.id,
+        }
+    }
+}
+
+impl std::ops::Deref for FrameRef<'_> {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+impl Drop for FrameRef<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.src.advance(self.consumed);
+    }
+}
+
+/// One decoded unit of the stream, found in place
+/// ([`FrameDecoder::decode_in_place`]).
+#[derive(Debug)]
+pub enum InPlace<'b> {
+    /// A complete frame, still in the read buffer.
+    Frame(FrameRef<'b>),
+    /// Bytes that are no scan, refused with the reason (already consumed).
+    Rejected(Reject),
+}
+
+/// What one step of the decoder found, before it is handed out in place or
+/// taken out of the buffer.
+enum Found {
+    /// A good frame at `start..end` of the buffer, `consumed` bytes with
+    /// prefix and suffix.
+    Frame {
+        start: usize,
+        end: usize,
+        consumed: usize,
+        id: Identified,
+    },
+    /// A refused frame, already consumed from the buffer.
+    Rejected(Reject),
 }
 
 /// A refused frame; `bytes` is what was received (at most the first
@@ -163,7 +258,7 @@ impl FrameDecoder {
             return None;
         }
         if self.suffix.is_empty() {
-            Some(self.take(src, src.len(), 0))
+            Some(self.found(src, src.len(), 0).into_framed(src))
         } else {
             let refused = reject(RejectReason::Fragment, src);
             src.clear();
@@ -183,28 +278,22 @@ impl FrameDecoder {
         pos.map(|p| p + start)
     }
 
-    /// Takes the frame of `len` bytes at the start of `src`, and the
-    /// `skip` bytes after it (the suffix), out of `src`: a slice of the
-    /// buffer without the prefix when it is good, a copy of (the start of)
-    /// it when it is refused.
+    /// The frame of `len` bytes at the start of `src`, followed by `skip`
+    /// bytes of suffix: checked where it lies when it is good, consumed
+    /// with a copy of (the start of) it when it is refused.
     #[inline]
-    fn take(&self, src: &mut BytesMut, len: usize, skip: usize) -> Framed {
+    fn found(&self, src: &mut BytesMut, len: usize, skip: usize) -> Found {
         match self.check(&src[..len]) {
-            Ok(id) => {
-                let mut frame = src.split_to(len + skip);
-                frame.truncate(len);
-                if !self.prefix.is_empty() {
-                    frame.advance(self.prefix.len());
-                }
-                Framed::Frame(Frame {
-                    bytes: frame.freeze(),
-                    id,
-                })
-            }
+            Ok(id) => Found::Frame {
+                start: self.prefix.len(),
+                end: len,
+                consumed: len + skip,
+                id,
+            },
             Err((reason, from)) => {
-                let refused = reject(reason, &src[from..len]);
+                let refused = reject_bytes(reason, &src[from..len]);
                 src.advance(len + skip);
-                refused
+                Found::Rejected(refused)
             }
         }
     }
@@ -244,12 +333,8 @@ impl FrameDecoder {
     /// in ISO/IEC 15434 envelopes, and the profile's GS substitute).
     #[inline]
     fn is_text(&self, body: &[u8]) -> bool {
-        // Fast path, branch-free so it vectorises (this runs on every frame):
-        // printable ASCII and GS only.
-        let unusual = body.iter().fold(false, |acc, &b| {
-            acc | ((b.wrapping_sub(0x20) >= 0x5F) & (b != 0x1D))
-        });
-        if !unusual {
+        // Fast path (this runs on every frame): printable ASCII and GS only.
+        if !unusual(body) {
             return true;
         }
         let seen = body.iter().fold(0u8, |acc, &b| acc | CLASS[b as usize]);
@@ -264,6 +349,36 @@ impl FrameDecoder {
         }
         seen & HIGH == 0 || std::str::from_utf8(body).is_ok()
     }
+}
+
+/// Whether `body` has a byte other than printable ASCII and GS. Sixteen
+/// bytes at a time, branch-free, so that it compiles to vector compares
+/// (the whole-slice fold did not vectorise: a third of the decoder's
+/// instructions); the last sixteen overlap the chunk before when the length
+/// is no multiple of sixteen.
+#[inline]
+fn unusual(body: &[u8]) -> bool {
+    #[inline(always)]
+    fn odd(b: u8) -> u8 {
+        ((b.wrapping_sub(0x20) >= 0x5F) as u8) & ((b != 0x1D) as u8)
+    }
+    #[inline(always)]
+    fn block(c: &[u8; 16]) -> u8 {
+        c.iter().fold(0, |acc, &b| acc | odd(b))
+    }
+    if body.len() < 16 {
+        return body.iter().fold(0, |acc, &b| acc | odd(b)) != 0;
+    }
+    let mut acc = 0u8;
+    let mut chunks = body.chunks_exact(16);
+    for c in &mut chunks {
+        acc |= block(c.try_into().expect("16 bytes"));
+    }
+    if !chunks.remainder().is_empty() {
+        let tail = &body[body.len() - 16..];
+        acc |= block(tail.try_into().expect("16 bytes"));
+    }
+    acc != 0
 }
 
 const CONTROL: u8 = 1;
@@ -286,30 +401,75 @@ static CLASS: [u8; 256] = {
 };
 
 /// A refused frame, its first [`REJECT_KEEP`] bytes copied for the log.
-fn reject(reason: RejectReason, bytes: &[u8]) -> Framed {
+fn reject_bytes(reason: RejectReason, bytes: &[u8]) -> Reject {
     let bytes = Bytes::copy_from_slice(&bytes[..bytes.len().min(REJECT_KEEP)]);
-    Framed::Rejected(Reject { reason, bytes })
+    Reject { reason, bytes }
 }
 
-impl Decoder for FrameDecoder {
-    type Item = Framed;
-    type Error = std::io::Error;
+fn reject(reason: RejectReason, bytes: &[u8]) -> Framed {
+    Framed::Rejected(reject_bytes(reason, bytes))
+}
 
+impl Found {
+    /// Hands the frame out where it lies in `src`.
     #[inline]
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Framed>, std::io::Error> {
+    fn in_place(self, src: &mut BytesMut) -> InPlace<'_> {
+        match self {
+            Found::Frame {
+                start,
+                end,
+                consumed,
+                id,
+            } => InPlace::Frame(FrameRef {
+                src,
+                start,
+                end,
+                consumed,
+                id,
+            }),
+            Found::Rejected(r) => InPlace::Rejected(r),
+        }
+    }
+
+    /// Takes the frame out of `src` (a slice of its memory).
+    #[inline]
+    fn into_framed(self, src: &mut BytesMut) -> Framed {
+        match self.in_place(src) {
+            InPlace::Frame(frame) => Framed::Frame(frame.into_frame()),
+            InPlace::Rejected(r) => Framed::Rejected(r),
+        }
+    }
+}
+
+impl FrameDecoder {
+    /// The next frame of `src`, found and checked where it lies: nothing is
+    /// allocated or copied for a good frame. It stays in `src` until the
+    /// returned [`FrameRef`] is dropped (or taken out with
+    /// [`FrameRef::into_frame`]); refused bytes are consumed at once. `None`
+    /// when `src` holds no complete frame yet. The same decoding as the
+    /// [`Decoder`] impl, which takes every frame out.
+    #[inline]
+    pub fn decode_in_place<'b>(&mut self, src: &'b mut BytesMut) -> Option<InPlace<'b>> {
+        let found = self.next(src)?;
+        Some(found.in_place(src))
+    }
+
+    /// One step: the next good or refused frame, or `None` for more bytes.
+    #[inline]
+    fn next(&mut self, src: &mut BytesMut) -> Option<Found> {
         loop {
             if self.suffix.is_empty() {
                 // Only a pause ends a frame; guard the length meanwhile.
                 if src.len() > self.max_len && !self.discarding {
                     self.discarding = true;
-                    let refused = reject(RejectReason::TooLong, src);
+                    let refused = reject_bytes(RejectReason::TooLong, src);
                     src.clear();
-                    return Ok(Some(refused));
+                    return Some(Found::Rejected(refused));
                 }
                 if self.discarding {
                     src.clear();
                 }
-                return Ok(None);
+                return None;
             }
             match self.find_suffix(src) {
                 Some(end) => {
@@ -318,7 +478,7 @@ impl Decoder for FrameDecoder {
                         src.advance(end + self.suffix.len());
                         continue;
                     }
-                    return Ok(Some(self.take(src, end, self.suffix.len())));
+                    return Some(self.found(src, end, self.suffix.len()));
                 }
                 None => {
                     // Keep a possibly split suffix's first bytes.
@@ -327,21 +487,31 @@ impl Decoder for FrameDecoder {
                         let drop = src.len().saturating_sub(keep);
                         src.advance(drop);
                         self.searched = src.len();
-                        return Ok(None);
+                        return None;
                     }
                     if src.len() > self.max_len + keep {
                         self.discarding = true;
                         let head = src.len() - keep;
-                        let refused = reject(RejectReason::TooLong, &src[..head]);
+                        let refused = reject_bytes(RejectReason::TooLong, &src[..head]);
                         src.advance(head);
                         self.searched = src.len();
-                        return Ok(Some(refused));
+                        return Some(Found::Rejected(refused));
                     }
                     self.searched = src.len();
-                    return Ok(None);
+                    return None;
                 }
             }
         }
+    }
+}
+
+impl Decoder for FrameDecoder {
+    type Item = Framed;
+    type Error = std::io::Error;
+
+    #[inline]
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Framed>, std::io::Error> {
+        Ok(self.next(src).map(|found| found.into_framed(src)))
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Framed>, std::io::Error> {
@@ -433,6 +603,42 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn frames_in_place_are_read_in_the_buffer_and_consumed_when_dropped() {
+        let mut d = decoder("[framing]\nsuffix = \"CR\"\nprefix = \"\\u0002\"\n");
+        let mut buf = BytesMut::with_capacity(64);
+        buf.extend_from_slice(b"\x02]C1abc\r\x00\r\x02]Q1de");
+        let memory = (buf.as_ptr() as usize, buf.capacity());
+        match d.decode_in_place(&mut buf) {
+            Some(InPlace::Frame(f)) => {
+                assert_eq!(f.bytes(), b"]C1abc");
+                assert_eq!(&f[3..], b"abc");
+                assert_eq!((f.aim(), f.id_len()), (Some(Aim(*b"]C1")), 3));
+                assert_eq!(offset_in(memory, &f), Some(1));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Dropped: the frame, its prefix and its suffix are gone.
+        assert_eq!(&buf[..], b"\x00\r\x02]Q1de");
+        match d.decode_in_place(&mut buf) {
+            Some(InPlace::Rejected(r)) => assert_eq!(r.reason, RejectReason::BadPrefix),
+            other => panic!("{other:?}"),
+        }
+        assert!(d.decode_in_place(&mut buf).is_none());
+        buf.extend_from_slice(b"f\r");
+        // Taken out: the same bytes, now a `Frame` of their own.
+        let frame = match d.decode_in_place(&mut buf) {
+            Some(InPlace::Frame(f)) => f.into_frame(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(&frame.bytes[..], b"]Q1def");
+        assert!(buf.is_empty());
+        // A frame found but kept (forgotten) stays in the buffer.
+        buf.extend_from_slice(b"\x02]C1g\r");
+        std::mem::forget(d.decode_in_place(&mut buf));
+        assert_eq!(&buf[..], b"\x02]C1g\r");
     }
 
     #[test]

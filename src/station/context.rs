@@ -25,6 +25,10 @@ pub struct Policies {
     pub command_prefix: String,
     /// ... and with this, an operator badge (`OP:alice`).
     pub badge_prefix: String,
+    /// The return reasons a `CMD:REASON:<code>` barcode may set at a
+    /// return station (a return needs one); matched without regard to
+    /// case, recorded as written here.
+    pub return_reasons: Vec<String>,
 }
 
 impl Default for Policies {
@@ -36,6 +40,15 @@ impl Default for Policies {
             returns_to: ReturnsTo::Quarantine,
             command_prefix: "CMD:".to_owned(),
             badge_prefix: "OP:".to_owned(),
+            return_reasons: [
+                "damaged",
+                "expired",
+                "wrong_item",
+                "not_ordered",
+                "recalled",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
         }
     }
 }
@@ -153,12 +166,21 @@ pub enum Command {
     SwitchMode(Mode),
     /// `SIGNOUT`: the operator leaves; later scans carry no operator.
     SignOut,
+    /// `REASON:<code>`: the return reason for the returns that follow.
+    Reason(String),
 }
 
 impl Command {
-    /// `CLOSE`, `VOID`, `MODE:RECEIVE`, `SIGNOUT` (after the prefix).
+    /// `CLOSE`, `VOID`, `MODE:RECEIVE`, `SIGNOUT`, `REASON:<code>` (after
+    /// the prefix).
     pub fn parse(text: &str) -> Option<Command> {
-        match text.trim().to_ascii_uppercase().as_str() {
+        let text = text.trim();
+        if let Some((word, code)) = text.split_once(':') {
+            if word.eq_ignore_ascii_case("REASON") {
+                return Some(Command::Reason(code.trim().to_owned()));
+            }
+        }
+        match text.to_ascii_uppercase().as_str() {
             "CLOSE" => Some(Command::Close),
             "VOID" => Some(Command::Void),
             "SIGNOUT" => Some(Command::SignOut),

@@ -117,6 +117,16 @@ pub fn decide(
     scan: &ScanInput<'_>,
     view: &dyn View,
 ) -> Decision {
+    // The station's own barcodes are recognised by their prefix first,
+    // whatever the symbology identifier says, or without one (a handheld
+    // sending `CMD:MODE:RETURN` as plain data): read as GS1 they would be
+    // refused as "no GS1 AI starts with CMD:". No GS1 data starts with a
+    // letter, so a prefix cannot take a GS1 scan.
+    let data = without_symbology(scan.frame);
+    let own = |prefix: &str| !prefix.is_empty() && data.starts_with(prefix.as_bytes());
+    if own(&station.policies.command_prefix) || own(&station.policies.badge_prefix) {
+        return station_barcode(station, context, data);
+    }
     let parsed = match gs1::parse_scan(scan.frame, scan.substitute) {
         Ok(parsed) => parsed,
         Err(error) => return refuse(RefusalCode::Unreadable, error.to_string()),
@@ -435,7 +445,7 @@ fn rules(
             let Some(reason) = context.return_reason.clone() else {
                 return Ok(refuse(
                     RefusalCode::NoReturnReason,
-                    "no return reason is set at this station: set one on the handheld first",
+                    "no return reason is set at this station: scan a return-reason barcode (CMD:REASON:damaged, ...) first",
                 ));
             };
             movement.kind = Kind::Return;
@@ -551,6 +561,15 @@ fn units(q: &Quantity) -> i128 {
     }
 }
 
+/// The data after a symbology identifier (`]` + two characters), if the
+/// frame starts with one.
+fn without_symbology(frame: &[u8]) -> &[u8] {
+    match frame {
+        [b']', _, _, rest @ ..] => rest,
+        _ => frame,
+    }
+}
+
 /// A non-GS1 barcode at a station: a command, an operator badge, or noise.
 fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Decision {
     let text = String::from_utf8_lossy(data);
@@ -595,6 +614,25 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
                 message: "signed out".to_owned(),
             }
         }
+        Some(Command::Reason(code)) => {
+            let known = &policies.return_reasons;
+            match known.iter().find(|r| r.eq_ignore_ascii_case(&code)) {
+                Some(reason) => {
+                    next.return_reason = Some(reason.clone());
+                    Decision::SetContext {
+                        context: next,
+                        message: format!("return reason: {reason}"),
+                    }
+                }
+                None => refuse(
+                    RefusalCode::UnknownCommand,
+                    format!(
+                        "unknown return reason {code:?}: scan one of {}",
+                        known.join(", ")
+                    ),
+                ),
+            }
+        }
         Some(Command::Void) => match context.last_movement {
             Some(_) => {
                 next.last_movement = None;
@@ -604,7 +642,7 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
         },
         None => refuse(
             RefusalCode::UnknownCommand,
-            format!("unknown station command {command:?}: use CLOSE, VOID, SIGNOUT or MODE:RECEIVE|DISPATCH|RETURN"),
+            format!("unknown station command {command:?}: use CLOSE, VOID, SIGNOUT, REASON:<code> or MODE:RECEIVE|DISPATCH|RETURN"),
         ),
     }
 }

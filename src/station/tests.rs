@@ -505,6 +505,25 @@ fn returns_need_a_dispatched_serial_and_a_reason() {
 }
 
 #[test]
+fn a_return_reason_barcode_sets_the_reason_from_the_configured_list() {
+    let s = Setup::new(Mode::Return);
+    let mut view = site();
+    dispatched(&mut view, now());
+    let Decision::SetContext { context, message } =
+        s.decide(&Context::default(), &view, "]C0CMD:REASON:Wrong_Item")
+    else {
+        panic!("a reason barcode sets the context")
+    };
+    assert_eq!(context.return_reason.as_deref(), Some("wrong_item"));
+    assert!(message.contains("wrong_item"), "{message}");
+    let (m, _) = accepted(s.decide(&context, &view, &serial_scan("S1")));
+    assert_eq!(m.reason.as_deref(), Some("wrong_item"));
+    let unknown = refused(s.decide(&Context::default(), &view, "CMD:REASON:bored"));
+    assert_eq!(unknown.code, "unknown_command");
+    assert!(unknown.reason.contains("damaged"), "{}", unknown.reason);
+}
+
+#[test]
 fn counts_and_measures_are_quantities() {
     let s = Setup::new(Mode::Receive);
     let (m, _) = accepted(s.decide(
@@ -591,6 +610,24 @@ fn badges_and_commands_change_the_context() {
     ));
     assert_eq!(
         refused(s.decide(&Context::default(), &site(), "]C0CMD:DANCE")).code,
+        "unknown_command"
+    );
+    // Without a symbology identifier (a handheld's plain data), or behind
+    // a GS1 one, a command or badge is still the station's own barcode.
+    let Decision::SetContext { context, .. } =
+        s.decide(&Context::default(), &site(), "CMD:MODE:RETURN")
+    else {
+        panic!("plain command")
+    };
+    assert_eq!(context.mode, Some(Mode::Return));
+    let Decision::SetContext { context, .. } =
+        s.decide(&Context::default(), &site(), "]d2OP:carol")
+    else {
+        panic!("badge behind a GS1 identifier")
+    };
+    assert_eq!(context.operator.as_deref(), Some("carol"));
+    assert_eq!(
+        refused(s.decide(&Context::default(), &site(), "CMD:DANCE")).code,
         "unknown_command"
     );
     assert_eq!(

@@ -408,8 +408,9 @@ fn attributes<'a>(
             return Err(fail(
                 None,
                 param_at,
+                // The reference engine's words first, then what to do.
                 format!(
-                    "query parameter {} has no name; Digital Link data attributes are written AI=value (such as 17=251231)",
+                    "unknown AI () in query parameters: {} has no name; Digital Link data attributes are written AI=value (such as 17=251231)",
                     String::from_utf8_lossy(param)
                 ),
             ));
@@ -975,7 +976,7 @@ mod tests {
             assert_eq!((e.ai, e.offset), (None, at), "{uri}");
             assert_eq!(
                 dl_problem(uri),
-                format!("query parameter {shown} has no name; Digital Link data attributes are written AI=value (such as 17=251231)"),
+                format!("unknown AI () in query parameters: {shown} has no name; Digital Link data attributes are written AI=value (such as 17=251231)"),
                 "{uri}"
             );
         }

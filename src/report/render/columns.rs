@@ -178,15 +178,18 @@ pub(crate) fn movements() -> [Column<MovementRow>; 20] {
             |m| m.kind.into(),
         ),
         Column::both(3, "QTY", "quantity", |m| m.quantity.to_string()),
+        // Where the goods were, and beside it where the scan was made (a
+        // dispatch scanned at dispatch-1 of goods at DOCK-1): an auditor
+        // needs both.
         Column::both(4, "AT", "location", |m| m.location.clone()),
-        Column::csv("station", |m| m.station.clone()),
+        Column::both(5, "STATION", "station", |m| m.station.clone()),
         Column::csv("operator", |m| m.operator.clone()),
         Column::csv("lot", |m| opt(&m.lot)),
         Column::csv("serial", |m| opt(&m.serial)),
-        Column::table(5, "PARTY", |m| short_party(&m.counterparty)),
+        Column::table(6, "PARTY", |m| short_party(&m.counterparty)),
         Column::csv("counterparty_gln", |m| gln(&m.counterparty)),
         Column::csv("counterparty_name", |m| name(&m.counterparty)),
-        Column::table(6, "DOCS", |m| documents_text(&m.documents)),
+        Column::table(7, "DOCS", |m| documents_text(&m.documents)),
         Column::csv("purchase_order", |m| opt(&m.documents.purchase_order)),
         Column::csv("order", |m| opt(&m.documents.order)),
         Column::csv("despatch_advice", |m| opt(&m.documents.despatch_advice)),
@@ -242,7 +245,9 @@ pub(crate) fn recall_customers() -> [Column<recall::Customer>; 10] {
         Column::both(1, "N", "dispatches", |c| c.dispatches.to_string()),
         Column::both(2, "DISPATCHED", "dispatched", |c| c.dispatched.to_string()),
         Column::both(3, "RETURNED", "returned", |c| c.returned.to_string()),
-        Column::both(4, "HOLDS", "outstanding", |c| c.outstanding.to_string()),
+        Column::both(4, "OUTSTANDING", "outstanding", |c| {
+            c.outstanding.to_string()
+        }),
         Column::csv("first_dispatch", |c| time(&c.first_dispatch)),
         Column::each(
             5,
@@ -370,6 +375,30 @@ mod tests {
             "TIME              ID       FROM                           LOCATION  REASON\n\
              2026-03-01 09:05  north/9  City Pharmacy (9506000000046)  Q-1\n"
         );
+    }
+
+    #[test]
+    fn a_recalls_customers_table_says_what_they_still_hold() {
+        let headers: Vec<&str> = recall_customers()
+            .iter()
+            .filter_map(|c| c.table.map(|t| t.1))
+            .collect();
+        // Was "HOLDS", which read as holds (quarantine) rather than units
+        // still at the customer.
+        assert!(headers.contains(&"OUTSTANDING"), "{headers:?}");
+        assert!(!headers.contains(&"HOLDS"), "{headers:?}");
+    }
+
+    #[test]
+    fn the_movements_table_shows_the_station_beside_the_location() {
+        let mut headers: Vec<(u8, &str)> = movements()
+            .iter()
+            .filter_map(|c| c.table.map(|t| (t.0, t.1)))
+            .collect();
+        headers.sort_unstable();
+        let names: Vec<&str> = headers.iter().map(|h| h.1).collect();
+        let at = names.iter().position(|n| *n == "AT").expect("AT");
+        assert_eq!(names.get(at + 1), Some(&"STATION"), "{names:?}");
     }
 
     #[test]

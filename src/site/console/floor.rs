@@ -40,9 +40,9 @@ pub const MINUTES_KEPT: usize = 240;
 /// A station's last scan, as its tile shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LastScan {
-    pub at: DateTime<Utc>,
-    pub accepted: bool,
-    pub text: String,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) accepted: bool,
+    pub(crate) text: String,
 }
 
 /// Scans decided in one minute.
@@ -353,7 +353,7 @@ fn reasons_chart(reasons: &BTreeMap<&'static str, u64>) -> Markup {
 }
 
 #[derive(Deserialize)]
-pub struct FeedQuery {
+pub(crate) struct FeedQuery {
     #[serde(default)]
     station: Option<String>,
 }
@@ -412,7 +412,7 @@ impl Batch {
 /// `GET /floor/feed?station=ID`: the live feed for the page's script,
 /// coalesced (see the module's comment). The session cookie is what
 /// authenticates it: the API's event stream takes tokens only.
-pub async fn feed(
+pub(crate) async fn feed(
     State(pages): State<Pages>,
     Query(q): Query<FeedQuery>,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {

@@ -5,25 +5,34 @@
 //! catalog, report and desk code as the API, so a rule is written once.
 
 pub mod floor;
+pub mod journal;
+pub mod reference;
+pub mod sync;
 
 use std::sync::Arc;
 
 use axum::extract::FromRef;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use super::api::AppState;
+use super::catalog::SiteRecords;
 use crate::auth::Role;
 use crate::console::{self, Chrome, Console, NavItem};
 use crate::scan::serial::SourceStats;
+use crate::station::catalog::{self, Author, CatalogError, NewHold, Records};
+use crate::station::reference::{Hold, Owner};
+
+/// The largest file the reference page takes: the API's body limit.
+const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
 
 /// A scanner of `[[scanners]]` and its counters (connected or not).
 #[derive(Clone)]
 pub struct ScannerState {
-    pub station: String,
-    pub port: String,
-    pub stats: Arc<SourceStats>,
+    pub(crate) station: String,
+    pub(crate) port: String,
+    pub(crate) stats: Arc<SourceStats>,
 }
 
 impl ScannerState {
@@ -37,16 +46,66 @@ impl ScannerState {
 /// What the site's pages reach.
 #[derive(Clone)]
 pub struct Pages {
-    pub console: Arc<Console>,
-    pub app: AppState,
-    pub stations: Arc<Vec<crate::config::Station>>,
-    pub scanners: Arc<Vec<ScannerState>>,
-    pub floor: Arc<floor::Floor>,
+    pub(crate) console: Arc<Console>,
+    pub(crate) app: AppState,
+    pub(crate) stations: Arc<Vec<crate::config::Station>>,
+    pub(crate) scanners: Arc<Vec<ScannerState>>,
+    pub(crate) floor: Arc<floor::Floor>,
+    /// The sync link's status; `None` without `[sync]`.
+    pub sync: Option<Arc<std::sync::Mutex<crate::sync::link::Status>>>,
+    /// The last verify run from the journal page.
+    pub verify: journal::LastVerify,
 }
 
 impl FromRef<Pages> for Arc<Console> {
     fn from_ref(pages: &Pages) -> Arc<Console> {
         pages.console.clone()
+    }
+}
+
+/// Runs `f` off the async threads: its error, or the task's failure, in
+/// words for the page.
+async fn blocking<T: Send + 'static, E: ToString + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(move || f().map_err(|e| e.to_string()))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()))
+}
+
+/// The 500 page of a page whose data cannot be read (`title` says which).
+fn failed(
+    pages: &Pages,
+    viewer: &crate::console::Viewer,
+    title: &str,
+    e: String,
+) -> axum::response::Response {
+    crate::console::page::message(
+        &pages.console.chrome,
+        Some(viewer),
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        title,
+        &e,
+    )
+}
+
+/// The site's own holds, through the catalog on its records (the API's
+/// `/api/v1/holds` operations).
+#[derive(Clone)]
+pub struct SiteBook(pub Arc<crate::store::Store>);
+
+impl console::holds::Book for SiteBook {
+    fn list(&self) -> Result<Vec<Hold>, CatalogError> {
+        catalog::holds(&SiteRecords(&self.0))
+    }
+    fn add(&self, new: NewHold, author: &Author) -> Result<Hold, CatalogError> {
+        catalog::add_hold(&SiteRecords(&self.0), new, author)
+    }
+    fn release(&self, id: &str, author: &Author) -> Result<Hold, CatalogError> {
+        catalog::release_hold(&SiteRecords(&self.0), id, author)
+    }
+    fn owner(&self) -> Owner {
+        SiteRecords(&self.0).owner()
     }
 }
 
@@ -73,6 +132,20 @@ pub fn router(pages: Pages) -> Router {
         .route("/floor/stations", get(floor::tiles_fragment))
         .route("/floor/charts", get(floor::charts_fragment))
         .route("/floor/feed", get(floor::feed))
+        .route("/journal", get(journal::page))
+        .route("/journal/verify", post(journal::verify))
+        .route(
+            "/journal/void/{seq}",
+            get(journal::confirm).post(journal::void),
+        )
+        .route(
+            "/reference",
+            get(reference::page)
+                .post(reference::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/sync", get(sync::page))
+        .route("/sync/resume", post(sync::resume))
         .route_layer(middleware::from_fn_with_state(
             pages.console.clone(),
             console::require_viewer,
@@ -81,9 +154,14 @@ pub fn router(pages: Pages) -> Router {
         console: pages.console.clone(),
         store: pages.app.store.clone(),
     });
+    let holds = console::holds::router(console::holds::Holds {
+        console: pages.console.clone(),
+        book: SiteBook(pages.app.store.clone()),
+    });
     console::routes()
         .merge(signed_in)
         .with_state(pages)
         .merge(reports)
+        .merge(holds)
         .layer(middleware::from_fn(console::security_headers))
 }

@@ -1,0 +1,111 @@
+//! Head office's console, served by `scantrail hq` beside its API (HTTPS
+//! only): the sites overview, the reports across every site (on the
+//! embedded store), and issuing and releasing recalls. Sign-in, sessions,
+//! CSRF, the report pages and the holds page are `crate::console`'s; the
+//! recalls are the catalog's operations on head office's published
+//! records, as `POST /api/v1/holds` makes them.
+
+pub mod sites;
+
+use std::sync::Arc;
+
+use axum::middleware;
+use axum::routing::get;
+use axum::Router;
+use tokio::runtime::Handle;
+
+use super::publish::Published;
+use super::storage::Storage;
+use crate::auth::Role;
+use crate::console::holds::{self, Book, Holds};
+use crate::console::{self, Chrome, Console, NavItem};
+use crate::station::catalog::{self, Author, CatalogError, NewHold, Records};
+use crate::station::reference::{Hold, Owner};
+
+/// Head office's published recalls, through the catalog (the API's
+/// `/api/v1/holds` operations).
+#[derive(Clone)]
+pub struct HqBook {
+    storage: Arc<Storage>,
+    handle: Handle,
+}
+
+impl HqBook {
+    fn records(&self) -> Published<'_> {
+        Published::new(&self.storage, self.handle.clone())
+    }
+}
+
+impl Book for HqBook {
+    fn list(&self) -> Result<Vec<Hold>, CatalogError> {
+        catalog::holds(&self.records())
+    }
+    fn add(&self, new: NewHold, author: &Author) -> Result<Hold, CatalogError> {
+        catalog::add_hold(&self.records(), new, author)
+    }
+    fn release(&self, id: &str, author: &Author) -> Result<Hold, CatalogError> {
+        catalog::release_hold(&self.records(), id, author)
+    }
+    fn owner(&self) -> Owner {
+        self.records().owner()
+    }
+}
+
+/// What head office's pages reach.
+#[derive(Clone)]
+pub struct Pages {
+    pub(crate) console: Arc<Console>,
+    pub(crate) storage: Arc<Storage>,
+    pub(crate) configured_sites: Arc<Vec<String>>,
+}
+
+impl axum::extract::FromRef<Pages> for Arc<Console> {
+    fn from_ref(pages: &Pages) -> Arc<Console> {
+        pages.console.clone()
+    }
+}
+
+/// The navigation of head office's console: the reports only where they
+/// run on the embedded store.
+pub fn chrome(name: &str, reports: bool) -> Chrome {
+    let item = |href, label, role| NavItem { href, label, role };
+    let mut nav = vec![item("/", "Sites", Role::Supervisor)];
+    if reports {
+        nav.push(item("/reports", "Reports", Role::Supervisor));
+    }
+    nav.push(item("/holds", "Recalls", Role::Supervisor));
+    Chrome {
+        name: name.to_owned(),
+        nav,
+    }
+}
+
+/// The console's routes, to merge beside head office's API. Call within
+/// the runtime (the recalls run the storage's work on it).
+pub fn router(pages: Pages) -> Router {
+    let signed_in =
+        Router::new()
+            .route("/", get(sites::page))
+            .route_layer(middleware::from_fn_with_state(
+                pages.console.clone(),
+                console::require_viewer,
+            ));
+    let recalls = holds::router(Holds {
+        console: pages.console.clone(),
+        book: HqBook {
+            storage: pages.storage.clone(),
+            handle: Handle::current(),
+        },
+    });
+    let mut router = console::routes()
+        .merge(signed_in)
+        .with_state(pages.clone())
+        .merge(recalls);
+    if let Storage::Embedded { store, .. } = &*pages.storage {
+        router = router.merge(console::reports::router(console::reports::Reports {
+            console: pages.console.clone(),
+            store: store.clone(),
+        }));
+    }
+    router.layer(middleware::from_fn(console::security_headers))
+}
