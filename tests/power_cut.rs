@@ -10,8 +10,9 @@
 //! fsync, or (while the daemon opens its store) right after the Nth fsync
 //! or the first rename; the daemon dies at that instant. After the reboot:
 //! `scantrail verify` passes; every scan answered `accepted` is in the
-//! journal exactly once, with its seq and hash; the outbox position is
-//! within the journal and names a movement it holds; the recalls' version
+//! journal exactly once, with its seq and hash; the outbox positions (of
+//! the movements and of the rejected-scan log) are within their logs and
+//! name an entry they hold; the recalls' version
 //! watermark matches the recalls held; the daemon serves again; the
 //! station context is the last one acknowledged (or the one in flight);
 //! unanswered scans sent again are either recorded now or refused as
@@ -29,7 +30,8 @@
 //! a store fsync: the test that sets it shows the suite then finds lost
 //! scans. The long runs (`#[ignore]`): `cargo test --release --test
 //! power_cut -- --ignored --nocapture` (`POWER_CUT_ROUNDS`, default 500;
-//! `POWER_CUT_SEED` replays a run). Needs /dev/fuse and root or
+//! `POWER_CUT_SEED` replays a run; `POWER_CUT_SECONDS` stops starting
+//! rounds after that long). Needs /dev/fuse and root or
 //! fusermount3 (`apt-get install fuse3`).
 
 #[allow(dead_code)]
@@ -43,12 +45,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use scantrail::model::Log;
+use scantrail::model::{Kind, NewMovement, Quantity};
 use scantrail::scan::pty::VirtualScanner;
 use scantrail::store::reference::Reference;
 use scantrail::store::{OpenOptions, Store};
-use scantrail_powercut_fs::{CutPoint, Discarded, Disk, Loss, Mounted};
+use scantrail_powercut_fs::{CutPoint, Discarded, Disk, Loss, Mounted, Options};
 use serde_json::{json, Value};
 use support::daemon::{serial_item, verify, Api, Daemon};
+use support::story::{body, Item, GTIN};
 use sync_support::{proxy, wait_for, HqDir, SiteDir, HANDHELD};
 
 const SITE: &str = "north";
@@ -71,6 +75,28 @@ fn rounds_from_env(default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// `POWER_CUT_SECONDS`: a long run starts no round after that many
+/// seconds, and ends as a finished run does (its summary, the comparison
+/// with head office), with the rounds it did.
+fn time_budget() -> Option<Duration> {
+    std::env::var("POWER_CUT_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map(Duration::from_secs)
+}
+
+/// True (and says so) once a long run's time budget is spent.
+fn budget_spent(started: &Instant, round: u64) -> bool {
+    let spent = time_budget().is_some_and(|b| started.elapsed() > b);
+    if spent {
+        eprintln!(
+            "time budget (POWER_CUT_SECONDS) spent after {} rounds",
+            round - 1
+        );
+    }
+    spent
+}
+
 /// The disk, mounted at one path for the whole test, rebooted after each
 /// cut.
 struct PowerDisk {
@@ -84,8 +110,11 @@ struct PowerDisk {
 
 impl PowerDisk {
     fn new(at: &Path) -> PowerDisk {
+        PowerDisk::with(Disk::default(), at)
+    }
+
+    fn with(disk: Disk, at: &Path) -> PowerDisk {
         std::fs::create_dir_all(at).unwrap();
-        let disk = Disk::default();
         let mounted = disk.mount(at).unwrap_or_else(|e| panic!("{e}"));
         PowerDisk {
             disk,
@@ -245,12 +274,12 @@ impl Report {
     }
 }
 
-/// A line every 50 rounds of a long run, so that a run stopped early
-/// still tells how far it got.
-fn progress(report: &Report, round: u64, started: &Instant) {
-    if round > 1 && round % 50 == 1 {
+/// A line every 25 rounds of a long run, so that a run stopped early
+/// still tells how far it got, and with what figures.
+fn progress(report: &Report, acknowledged: u64, round: u64, started: &Instant) {
+    if round > 1 && round % 25 == 1 {
         eprintln!(
-            "after {} rounds ({:.0} s): lost {}, duplicated {}, problems {}",
+            "after {} rounds ({:.0} s): acknowledged {acknowledged}, lost {}, duplicated {}, problems {}",
             round - 1,
             started.elapsed().as_secs_f64(),
             report.lost.len(),
@@ -546,7 +575,10 @@ struct Held {
     /// seq → (hash, serial)
     journal: BTreeMap<u64, (String, String)>,
     rejected_raw: Vec<String>,
+    /// seq → hash of the rejected-scan log.
+    rejected: BTreeMap<u64, String>,
     outbox: Option<(u64, String)>,
+    rejected_outbox: Option<(u64, String)>,
     holds_version: u64,
     holds: Vec<String>,
 }
@@ -565,14 +597,20 @@ fn read_store(data: &Path) -> Result<Held, String> {
             )
         })
         .collect();
-    let rejected_raw = store
+    let rejections = store
         .rejected_range(SITE, 1, usize::MAX)
-        .map_err(|e| e.to_string())?
-        .into_iter()
+        .map_err(|e| e.to_string())?;
+    let rejected_raw = rejections
+        .iter()
         .map(|r| String::from_utf8_lossy(&r.body.raw).into_owned())
         .collect();
+    let rejected = rejections.iter().map(|r| (r.seq, r.hash.hex())).collect();
     let outbox = store
         .outbox_position()
+        .map_err(|e| e.to_string())?
+        .map(|p| (p.acked_seq, p.acked_hash.hex()));
+    let rejected_outbox = store
+        .rejected_outbox_position()
         .map_err(|e| e.to_string())?
         .map(|p| (p.acked_seq, p.acked_hash.hex()));
     let holds_version = store
@@ -587,7 +625,9 @@ fn read_store(data: &Path) -> Result<Held, String> {
     Ok(Held {
         journal,
         rejected_raw,
+        rejected,
         outbox,
+        rejected_outbox,
         holds_version,
         holds,
     })
@@ -611,7 +651,9 @@ fn check_store(rig: &SiteRig, ledger: &Ledger, recalls: u64, report: &mut Report
             Held {
                 journal: BTreeMap::new(),
                 rejected_raw: Vec::new(),
+                rejected: BTreeMap::new(),
                 outbox: None,
+                rejected_outbox: None,
                 holds_version: 0,
                 holds: Vec::new(),
             }
@@ -659,6 +701,15 @@ fn check_store(rig: &SiteRig, ledger: &Ledger, recalls: u64, report: &mut Report
         if *seq > head || (*seq > 0 && at != Some(hash)) {
             report.problems.push(format!(
                 "round {}: the outbox position {seq} is not a movement the journal holds (head {head})",
+                report.rounds
+            ));
+        }
+    }
+    let rejected_head = held.rejected.keys().next_back().copied().unwrap_or(0);
+    if let Some((seq, hash)) = &held.rejected_outbox {
+        if *seq > rejected_head || (*seq > 0 && held.rejected.get(seq) != Some(hash)) {
+            report.problems.push(format!(
+                "round {}: the rejected log's outbox position {seq} is not a rejected scan it holds (head {rejected_head})",
                 report.rounds
             ));
         }
@@ -759,8 +810,12 @@ fn site_power_cuts(rounds: u64, skip_fsync: Option<&'static str>) -> Report {
     let mut recalls = 0;
     let mut daemon: Option<Daemon> = None;
     for round in 1..=rounds {
+        if budget_spent(&started, round) {
+            break;
+        }
         report.rounds = round;
-        progress(&report, round, &started);
+        let acknowledged = ledger.lock().unwrap().accepted.len() as u64;
+        progress(&report, acknowledged, round, &started);
         let mut plan = Plan::draw(&mut rng, 150);
         if skip_fsync.is_some() {
             // Cuts once scans are acknowledged, and nothing unsynced kept
@@ -1029,8 +1084,11 @@ fn hq_power_cuts(rounds: u64) -> Report {
     let mut report = Report::default();
     let mut recalls: Vec<String> = Vec::new();
     for round in 1..=rounds {
+        if budget_spent(&started, round) {
+            break;
+        }
         report.rounds = round;
-        progress(&report, round, &started);
+        progress(&report, report.acknowledged, round, &started);
         let plan = Plan::draw(&mut rng, 30);
         *report.cuts.entry(plan.name()).or_default() += 1;
         if matches!(plan, Plan::Startup(_)) {
@@ -1260,4 +1318,115 @@ fn without_the_stores_fsyncs_acknowledged_scans_are_lost() {
             r.summary()
         );
     }
+}
+
+fn receipt(serial: &str) -> NewMovement {
+    body(
+        Kind::Receipt,
+        &Item {
+            gtin: GTIN,
+            lot: Some("L1"),
+            serial: Some(serial),
+            expiry: None,
+        },
+        "DOCK-1",
+        Quantity::Units(1),
+        0,
+    )
+}
+
+/// Regression, found by reading `durable.rs`: it fsynced a directory of
+/// the store only when the directory's mtime had moved since its last
+/// look. mtime ticks at a coarse clock (4 ms on ext4), so a file that sled
+/// created or renamed within the tick of that look had its name never
+/// synced. Here the disk's clock never ticks, so every such change is
+/// within one tick; a blob file and a snapshot renamed into place stand in
+/// for sled's (their data synced, as sled does, their names not), made
+/// between two commits. The second commit must make their names durable.
+#[test]
+fn a_commit_makes_durable_the_names_of_files_made_in_the_store_since_the_last() {
+    let tmp = tempfile::tempdir().unwrap();
+    let frozen_clock = Disk::new(Options {
+        time_granularity: Duration::from_secs(1 << 40),
+    });
+    let mut disk = PowerDisk::with(frozen_clock, &tmp.path().join("disk"));
+    let data = disk.path.join("site");
+    let store = Store::open(&data, OpenOptions::create(SITE.into())).unwrap();
+    store.commit(receipt("S1")).unwrap();
+    let write_synced = |p: &Path| {
+        let mut f = std::fs::File::create(p).unwrap();
+        std::io::Write::write_all(&mut f, b"sled's bytes").unwrap();
+        f.sync_all().unwrap();
+    };
+    std::fs::create_dir_all(data.join("blobs")).unwrap();
+    write_synced(&data.join("blobs").join("power-cut-blob"));
+    write_synced(&data.join("power-cut-snap.generating"));
+    std::fs::rename(
+        data.join("power-cut-snap.generating"),
+        data.join("power-cut-snap"),
+    )
+    .unwrap();
+    store.commit(receipt("S2")).unwrap();
+    disk.disk.cut();
+    drop(store);
+    disk.reboot(Loss::AllUnsynced);
+    for name in ["blobs/power-cut-blob", "power-cut-snap"] {
+        assert_eq!(
+            std::fs::read(data.join(name)).ok().as_deref(),
+            Some(&b"sled's bytes"[..]),
+            "{name} was made before an acknowledged commit and is gone after the cut ({:?})",
+            disk.trace
+        );
+    }
+    assert!(!data.join("power-cut-snap.generating").exists());
+}
+
+/// Regression, found by reading the store: sled shows a batch to readers
+/// as soon as it is applied, before the flush and fsyncs that make it
+/// durable. The sync uploader and `GET /journal` read through
+/// `Store::journal_range`, so head office could be sent a movement that a
+/// power cut then took from the site (which would give its seq to another
+/// scan, and head office would refuse the site's history). Here the data
+/// file's fsync is held open while a commit waits on it: the store's reads
+/// must not show that movement yet, and after the cut it is indeed gone.
+#[test]
+fn a_movement_not_yet_durable_is_not_read_from_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut disk = PowerDisk::new(&tmp.path().join("disk"));
+    let data = disk.path.join("site");
+    let store = Arc::new(Store::open(&data, OpenOptions::create(SITE.into())).unwrap());
+    let first = store.commit(receipt("S1")).unwrap();
+    disk.disk.hold_file_syncs();
+    let committing = {
+        let store = store.clone();
+        std::thread::spawn(move || store.commit(receipt("S2")))
+    };
+    assert!(
+        disk.disk.wait_held_file_syncs(1, Duration::from_secs(30)),
+        "the commit never reached an fsync"
+    );
+    let seqs = |v: Vec<scantrail::model::Movement>| v.iter().map(|m| m.seq).collect::<Vec<_>>();
+    let shown = (
+        seqs(store.journal_range(SITE, 1, 100).unwrap()),
+        store.head(SITE).unwrap().seq,
+        store.movement(SITE, 2).unwrap().is_some(),
+    );
+    disk.disk.cut();
+    assert!(
+        committing.join().unwrap().is_err(),
+        "the commit cut short was acknowledged"
+    );
+    drop(store);
+    assert_eq!(
+        shown,
+        (vec![first.seq], first.seq, false),
+        "(journal, head, movement 2) read while movement 2 was not durable"
+    );
+    disk.reboot(Loss::AllUnsynced);
+    let store = Store::open(&data, OpenOptions::existing(Some(SITE.into()))).unwrap();
+    assert_eq!(
+        seqs(store.journal_range(SITE, 1, 100).unwrap()),
+        vec![first.seq],
+        "after the cut"
+    );
 }

@@ -7,8 +7,15 @@
 //! a "durable" flush could therefore lose acknowledged scans. After every
 //! flush we `fsync` the `db` file, which journals its size and issues the
 //! cache flush. sled also never syncs the files it creates (blobs for large
-//! values, snapshots) nor the directories holding them, so when those
-//! directories changed we sync the new blob files and the directories too.
+//! values, snapshots) nor the directories holding them, so we sync the new
+//! blob files and both directories (the store's and `blobs`) after every
+//! flush too. Every time, not only when a directory's mtime moved: mtime
+//! ticks at the kernel's coarse clock (4 ms on ext4), so a file that sled
+//! created or renamed within the tick of the last check left it unchanged
+//! and its name was never synced (found by reading the code; the round
+//! that shows it is in `tests/power_cut.rs`). That is two more fsyncs per
+//! batch, of directories with nothing new most of the time (the cost:
+//! BENCHMARKS.md, "Power cut").
 //! sled writes its `conf` file once, when it creates a store, and never
 //! syncs it: torn by a power cut (its bytes kept, its checksum not), it
 //! makes sled refuse the whole store as corrupt. So opening a store syncs
@@ -25,14 +32,14 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use super::error::{Result, StoreError};
 
 pub struct Durability {
     path: PathBuf,
     db_file: File,
-    dirs: Vec<WatchedDir>,
+    /// The store's directory and its `blobs`, synced after every flush.
+    dirs: [PathBuf; 2],
     synced_blobs: HashSet<PathBuf>,
     skip: Skip,
 }
@@ -69,11 +76,6 @@ impl Skip {
     fn from_env() -> Skip {
         Skip::default()
     }
-}
-
-struct WatchedDir {
-    path: PathBuf,
-    seen: Option<SystemTime>,
 }
 
 /// Creates the directory of a new store (and any missing parents) and
@@ -115,16 +117,7 @@ impl Durability {
         let mut d = Durability {
             path: path.to_owned(),
             db_file,
-            dirs: vec![
-                WatchedDir {
-                    path: path.to_owned(),
-                    seen: None,
-                },
-                WatchedDir {
-                    path: path.join("blobs"),
-                    seen: None,
-                },
-            ],
+            dirs: [path.to_owned(), path.join("blobs")],
             synced_blobs: HashSet::new(),
             skip: Skip::from_env(),
         };
@@ -149,38 +142,34 @@ impl Durability {
         self.sync_files()
     }
 
-    /// Syncs new blob files and any directory whose entries changed since
-    /// the last sync. A `stat` per directory is cheap next to an fsync, and
-    /// the directories change rarely (a snapshot, a large value).
+    /// Syncs new blob files and both directories. A directory whose
+    /// entries did not change costs little to sync; one whose change went
+    /// unsynced costs the files named in it.
     fn sync_files(&mut self) -> Result<()> {
         if self.skip.dirs {
             return Ok(());
         }
         for i in 0..self.dirs.len() {
-            let dir = &self.dirs[i].path;
-            let modified = match std::fs::metadata(dir).and_then(|m| m.modified()) {
-                Ok(t) => Some(t),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(StoreError::io(dir, "inspect the store directory", e)),
-            };
-            if modified == self.dirs[i].seen {
-                continue;
-            }
-            let dir = dir.clone();
+            let dir = self.dirs[i].clone();
             if i == 1 {
                 self.sync_new_blobs(&dir)?;
             }
-            File::open(&dir)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| StoreError::io(&dir, "fsync the store directory", e))?;
-            self.dirs[i].seen = modified;
+            match File::open(&dir).and_then(|f| f.sync_all()) {
+                Ok(()) => {}
+                // sled makes `blobs` only when it needs it.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(&dir, "fsync the store directory", e)),
+            }
         }
         Ok(())
     }
 
     fn sync_new_blobs(&mut self, dir: &Path) -> Result<()> {
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| StoreError::io(dir, "list the blob directory", e))?;
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(StoreError::io(dir, "list the blob directory", e)),
+        };
         for entry in entries {
             let entry = entry.map_err(|e| StoreError::io(dir, "list the blob directory", e))?;
             let p = entry.path();

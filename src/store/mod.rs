@@ -155,6 +155,23 @@ pub(crate) struct Trees {
 /// while the committer reopens the store after a failed write.
 type Slot = Arc<RwLock<Option<Trees>>>;
 
+/// Where the store's own chains (movements, rejected scans) end on disk:
+/// the last batch made durable, set by the committer after its fsyncs.
+/// sled shows a batch to readers as soon as it is applied, before the
+/// flush and fsyncs that make it durable, and a batch whose write failed
+/// until the store is reopened. Reads that leave the process (the sync
+/// uploader, `GET /journal`) must not see those: head office would hold a
+/// movement that a power cut then takes from the site, and the site would
+/// give its seq to another. So the journal's reads of the store's own
+/// origin stop here.
+#[derive(Debug, Clone, Copy)]
+struct DurableHeads {
+    movements: envelope::Head,
+    rejections: envelope::Head,
+}
+
+type Durable = Arc<RwLock<DurableHeads>>;
+
 /// sled behind the committer: the trees, and the fsyncs that make a flush
 /// durable.
 pub struct SledSink {
@@ -166,6 +183,7 @@ pub struct SledSink {
     durability: durable::Durability,
     watermark: Option<watermark::Writer>,
     timing: Arc<Timing>,
+    durable: Durable,
 }
 
 /// Where a batch's time goes on the committer thread: applying the batch
@@ -268,6 +286,10 @@ impl Sink for SledSink {
         movements: envelope::Head,
         rejections: envelope::Head,
     ) {
+        *self.durable.write().unwrap_or_else(|p| p.into_inner()) = DurableHeads {
+            movements,
+            rejections,
+        };
         let w = watermark::Watermark {
             origin: origin.to_owned(),
             movements,
@@ -301,6 +323,7 @@ pub struct Store {
     trees: Slot,
     committer: Committer<SledSink>,
     timing: Arc<Timing>,
+    durable: Durable,
 }
 
 /// sled's own checks `expect` in places; a damaged file must still give a
@@ -383,6 +406,14 @@ impl Store {
         let durability = durable::Durability::new(path)?;
         let timing = Arc::new(Timing::default());
         let slot: Slot = Arc::new(RwLock::new(Some(trees.clone())));
+        let genesis = envelope::Head {
+            seq: 0,
+            hash: crate::model::Hash::GENESIS,
+        };
+        let durable: Durable = Arc::new(RwLock::new(DurableHeads {
+            movements: genesis,
+            rejections: genesis,
+        }));
         let mut sink = SledSink {
             path: path.to_owned(),
             trees: Some(trees),
@@ -391,15 +422,27 @@ impl Store {
             durability,
             watermark: Some(watermark),
             timing: timing.clone(),
+            durable: durable.clone(),
         };
+        // What sled recovered may be only in the page cache (a process
+        // killed between a batch's write and its fsync): made durable here,
+        // it is what the chains' durable heads start from.
+        sink.make_durable()?;
         if !exists {
-            sink.make_durable()?;
             tracing::info!(path = %path.display(), site = %site, "store created");
         } else if schema == 2 && !options.for_reindex {
             upgrade::index_corrections(&mut sink)?;
         } else {
             tracing::debug!(path = %path.display(), site = %site, "store opened");
         }
+        *durable.write().unwrap_or_else(|p| p.into_inner()) = DurableHeads {
+            movements: Self::stored_head(path, &sink.journal()?.clone(), keys::head(&site))?,
+            rejections: Self::stored_head(
+                path,
+                &sink.journal()?.clone(),
+                keys::rejected_head(&site),
+            )?,
+        };
         let committer = Committer::start(sink, site.clone(), path.to_owned(), options.max_batch)?;
         Ok(Store {
             path: path.to_owned(),
@@ -407,7 +450,38 @@ impl Store {
             trees: slot,
             committer,
             timing,
+            durable,
         })
+    }
+
+    /// A chain head as sled holds it (0 when none).
+    fn stored_head(path: &Path, journal: &sled::Tree, key: Vec<u8>) -> Result<envelope::Head> {
+        match journal
+            .get(key)
+            .map_err(|e| StoreError::sled(path, "read a chain head", e))?
+        {
+            Some(v) => envelope::Head::decode(&v).map_err(|source| StoreError::Value {
+                path: path.to_owned(),
+                source,
+            }),
+            None => Ok(envelope::Head {
+                seq: 0,
+                hash: crate::model::Hash::GENESIS,
+            }),
+        }
+    }
+
+    /// The durable heads of the store's own chains, or `None` for another
+    /// origin (head office's ingested sites: ingest answers a site only
+    /// once its batch is durable).
+    fn durable_heads(&self, origin: &str) -> Option<DurableHeads> {
+        (origin == self.site).then(|| *self.durable.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The highest seq of `origin`'s movements that reads may show.
+    fn readable_movements(&self, origin: &str) -> u64 {
+        self.durable_heads(origin)
+            .map_or(u64::MAX, |h| h.movements.seq)
     }
 
     /// Checks (or, for a new store, writes) the schema version and site.
@@ -501,21 +575,7 @@ impl Store {
                 return Ok(());
             }
         };
-        let head = |key: Vec<u8>| -> Result<envelope::Head> {
-            match journal
-                .get(key)
-                .map_err(|e| StoreError::sled(path, "read a chain head", e))?
-            {
-                Some(v) => envelope::Head::decode(&v).map_err(|source| StoreError::Value {
-                    path: path.to_owned(),
-                    source,
-                }),
-                None => Ok(envelope::Head {
-                    seq: 0,
-                    hash: crate::model::Hash::GENESIS,
-                }),
-            }
-        };
+        let head = |key: Vec<u8>| Self::stored_head(path, journal, key);
         for (what, stored, acked) in [
             ("movements", head(keys::head(site))?, w.movements),
             (
@@ -674,17 +734,23 @@ impl Store {
     }
 
     /// Up to `limit` movements of `origin` with seq >= `from_seq`, in seq
-    /// order: the page a sync upload or an HTTP client asks for.
+    /// order: the page a sync upload or an HTTP client asks for. Of the
+    /// store's own origin, durable movements only (see `DurableHeads`).
     pub fn journal_range(
         &self,
         origin: &str,
         from_seq: u64,
         limit: usize,
     ) -> Result<Vec<Movement>> {
+        let last = self.readable_movements(origin);
+        if from_seq > last {
+            return Ok(Vec::new());
+        }
         let start = keys::journal(origin, from_seq);
+        let end = keys::journal(origin, last);
         let prefix = keys::journal_origin(origin);
         let mut out = Vec::new();
-        for item in self.trees()?.journal.range(start..) {
+        for item in self.trees()?.journal.range(start..=end) {
             if out.len() >= limit {
                 break;
             }
@@ -697,8 +763,12 @@ impl Store {
         Ok(out)
     }
 
-    /// The movement (origin, seq), if committed.
+    /// The movement (origin, seq), if committed (and of the store's own
+    /// origin, durable).
     pub fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>> {
+        if seq > self.readable_movements(origin) {
+            return Ok(None);
+        }
         self.read(
             &self.trees()?.journal,
             &keys::journal(origin, seq),
@@ -706,8 +776,12 @@ impl Store {
         )
     }
 
-    /// The last committed seq and hash of `origin` (0 when none).
+    /// The last committed seq and hash of `origin` (0 when none); of the
+    /// store's own origin, the last durable one.
     pub fn head(&self, origin: &str) -> Result<envelope::Head> {
+        if let Some(h) = self.durable_heads(origin) {
+            return Ok(h.movements);
+        }
         Ok(self
             .read(
                 &self.trees()?.journal,
@@ -720,19 +794,27 @@ impl Store {
             }))
     }
 
-    /// Up to `limit` rejected scans of `origin` with seq >= `from_seq`.
+    /// Up to `limit` rejected scans of `origin` with seq >= `from_seq` (of
+    /// the store's own origin, durable ones only).
     pub fn rejected_range(
         &self,
         origin: &str,
         from_seq: u64,
         limit: usize,
     ) -> Result<Vec<Rejection>> {
+        let last = self
+            .durable_heads(origin)
+            .map_or(u64::MAX, |h| h.rejections.seq);
+        if from_seq > last {
+            return Ok(Vec::new());
+        }
         let start = keys::rejected(origin, from_seq);
+        let end = keys::rejected(origin, last);
         let prefix = keys::Key::new(keys::prefix::REJECTED)
             .str(origin)
             .into_vec();
         let mut out = Vec::new();
-        for item in self.trees()?.journal.range(start..) {
+        for item in self.trees()?.journal.range(start..=end) {
             if out.len() >= limit {
                 break;
             }

@@ -79,6 +79,7 @@ impl PowerCutFs {
         if let Some(event) = event {
             if state.count(event) {
                 self.shared.cut_happened.notify_all();
+                self.shared.hold_changed.notify_all();
             }
         }
         Ok(out)
@@ -359,6 +360,7 @@ impl Filesystem for PowerCutFs {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
+        self.shared.wait_while_held();
         let r = self.powered(Some(Event::FileSync), |s| s.model.sync_file(ino.0));
         Self::empty(reply, r);
     }

@@ -160,6 +160,11 @@ pub(crate) struct State {
     next_fh: u64,
     /// Processes that lose power with the disk (see `Disk::kill_at_cut`).
     victims: Vec<u32>,
+    /// While set, a file's fsync waits before it takes effect (see
+    /// `Disk::hold_file_syncs`).
+    hold: bool,
+    /// File fsyncs waiting on the hold now.
+    pub(crate) held: u64,
 }
 
 impl State {
@@ -216,12 +221,34 @@ impl State {
 pub(crate) struct Shared {
     state: Mutex<State>,
     pub(crate) cut_happened: Condvar,
+    /// Signalled when a file fsync starts or stops waiting on the hold,
+    /// and when the hold is lifted or the power cut.
+    pub(crate) hold_changed: Condvar,
 }
 
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic in one request must not take the whole disk with it.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Called by a file fsync before it takes effect: waits while the
+    /// hold is on and the power is still on.
+    pub(crate) fn wait_while_held(&self) {
+        let mut state = self.lock();
+        if !(state.hold && state.powered) {
+            return;
+        }
+        state.held += 1;
+        self.hold_changed.notify_all();
+        while state.hold && state.powered {
+            state = self
+                .hold_changed
+                .wait(state)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+        state.held -= 1;
+        self.hold_changed.notify_all();
     }
 }
 
@@ -253,8 +280,11 @@ impl Disk {
                     handles: HashMap::new(),
                     next_fh: 0,
                     victims: Vec::new(),
+                    hold: false,
+                    held: 0,
                 }),
                 cut_happened: Condvar::new(),
+                hold_changed: Condvar::new(),
             }),
         }
     }
@@ -292,6 +322,52 @@ impl Disk {
     pub fn cut(&self) {
         self.shared.lock().power_off();
         self.shared.cut_happened.notify_all();
+        self.shared.hold_changed.notify_all();
+    }
+
+    /// Makes every file `fsync`/`fdatasync` from now on wait, before it
+    /// takes effect, until [`Disk::release_file_syncs`] or a cut (after
+    /// which it fails with `EIO`, as every request does): the moment
+    /// between a write and its fsync, held open so that a test can look
+    /// at what a process shows of data that is not durable yet. The
+    /// waiting request occupies one of the mount's two FUSE threads.
+    pub fn hold_file_syncs(&self) {
+        self.shared.lock().hold = true;
+    }
+
+    /// Lets the held file fsyncs go on (and the later ones pass).
+    pub fn release_file_syncs(&self) {
+        self.shared.lock().hold = false;
+        self.shared.hold_changed.notify_all();
+    }
+
+    /// Waits at most `timeout` until `n` file fsyncs wait on the hold;
+    /// true if they do.
+    pub fn wait_held_file_syncs(&self, n: u64, timeout: Duration) -> bool {
+        self.wait_until(&self.shared.hold_changed, timeout, |s| s.held >= n)
+    }
+
+    /// Waits at most `timeout`, woken by `changed`, until `done` holds of
+    /// the state; true if it does.
+    fn wait_until(
+        &self,
+        changed: &Condvar,
+        timeout: Duration,
+        done: impl Fn(&State) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        while !done(&state) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
     }
 
     /// Cuts the power right after the given operation (see [`CutPoint`]),
@@ -329,21 +405,7 @@ impl Disk {
 
     /// Waits at most `timeout` for the power to be cut; true if it is.
     pub fn wait_cut(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut state = self.shared.lock();
-        while state.powered {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .shared
-                .cut_happened
-                .wait_timeout(state, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        true
+        self.wait_until(&self.shared.cut_happened, timeout, |s| !s.powered)
     }
 
     /// What the disk has done so far.
@@ -364,6 +426,7 @@ impl Disk {
         state.counters.last_discarded = discarded;
         state.handles.clear();
         state.trigger = None;
+        state.hold = false;
         state.powered = true;
         discarded
     }

@@ -260,3 +260,27 @@ fn a_process_registered_with_the_disk_dies_at_the_cut() {
     let status = child.wait().unwrap();
     assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
 }
+
+#[test]
+fn a_held_fsync_waits_until_released_or_fails_at_the_cut() {
+    let (_dir, m) = mount();
+    let disk = m.disk().clone();
+    sync_dir(m.path());
+    let released = write_file(&m.path().join("released"), b"kept");
+    let cut = write_file(&m.path().join("cut"), b"lost");
+    sync_dir(m.path());
+    disk.hold_file_syncs();
+    let waiting = std::thread::spawn(move || released.sync_all());
+    assert!(disk.wait_held_file_syncs(1, Duration::from_secs(10)));
+    disk.release_file_syncs();
+    waiting.join().unwrap().unwrap();
+    disk.hold_file_syncs();
+    let waiting = std::thread::spawn(move || cut.sync_all());
+    assert!(disk.wait_held_file_syncs(1, Duration::from_secs(10)));
+    disk.cut();
+    let e = waiting.join().unwrap().unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EIO), "{e}");
+    let m = reboot(m);
+    assert_eq!(fs::read(m.path().join("released")).unwrap(), b"kept");
+    assert_eq!(fs::read(m.path().join("cut")).unwrap(), b"");
+}
