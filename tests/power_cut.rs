@@ -635,6 +635,16 @@ fn read_store(data: &Path) -> Result<Held, String> {
 
 /// The checks on the store after a reboot; adds to the report.
 fn check_store(rig: &SiteRig, ledger: &Ledger, recalls: u64, report: &mut Report) -> u64 {
+    // A cut while the daemon first created the store, before anything was
+    // acknowledged, can leave no store on disk (sled's `db` and `conf` not
+    // yet durable: the store's own test for a store). That loses nothing;
+    // the next start creates the store and must serve, which the next
+    // round checks. (Found by seed 15468964717783015980, round 1: a cut
+    // after the first fsync at the first start.)
+    let no_store = !rig.data.join("db").is_file() && !rig.data.join("conf").is_file();
+    if no_store && ledger.accepted.is_empty() && ledger.refused.is_empty() {
+        return 0;
+    }
     let (code, out) = verify(&rig.data);
     if code != Some(0) {
         report.problems.push(format!(
