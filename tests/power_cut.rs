@@ -801,7 +801,11 @@ fn check_daemon(daemon: &Daemon, contexts: &Contexts, ledger: &mut Ledger, repor
 /// The site daemon through `rounds` power cuts. With `skip_fsync`, the
 /// daemon skips that fsync (debug builds): the run must then lose scans.
 fn site_power_cuts(rounds: u64, skip_fsync: Option<&'static str>) -> Report {
-    let seed = seed();
+    site_power_cuts_seeded(rounds, skip_fsync, seed())
+}
+
+/// `site_power_cuts` with its cuts drawn from `seed`.
+fn site_power_cuts_seeded(rounds: u64, skip_fsync: Option<&'static str>, seed: u64) -> Report {
     eprintln!("site power cuts: seed {seed} (POWER_CUT_SEED replays it)");
     let mut rng = fastrand::Rng::with_seed(seed);
     let started = Instant::now();
@@ -1300,6 +1304,17 @@ fn site_daemon_power_cuts_lose_nothing_acknowledged() {
     r.assert_clean();
     assert!(r.acknowledged > 100, "too few scans to mean anything");
     assert!(r.by_pty > 0, "the serial scanner had no scan acknowledged");
+}
+
+/// Regression: this seed's first round cuts the power after the first
+/// fsync of the daemon's first start, before any scan: no store may be on
+/// disk then, which loses nothing, and the next start must create the
+/// store and serve (a long run stopped on "the store does not open").
+#[test]
+fn a_cut_while_the_store_is_first_created_loses_nothing() {
+    let r = site_power_cuts_seeded(3, None, 15468964717783015980);
+    eprintln!("site, first-start cut: {}", r.summary());
+    r.assert_clean();
 }
 
 /// The long run recorded in BENCHMARKS.md.
