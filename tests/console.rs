@@ -1208,7 +1208,7 @@ async fn the_sync_page_shows_the_acknowledged_seq_and_an_admin_resumes_a_halt() 
     daemon.stop();
 
     // History rewritten after head office acknowledged it: the link halts.
-    tokio::task::block_in_place(|| rewrite_history(&site));
+    tokio::task::block_in_place(|| site.rewrite_history());
     let daemon = site.start();
     assert!(
         tokio::task::block_in_place(|| wait_for(Duration::from_secs(15), || {
@@ -1244,21 +1244,6 @@ async fn the_sync_page_shows_the_acknowledged_seq_and_an_admin_resumes_a_halt() 
         log.contains("sync halt lifted by an operator (console)") && log.contains("root"),
         "{log}"
     );
-}
-
-/// Another history of the site in its store, keeping head office's
-/// acknowledgement of the first (as a doctored backup would).
-fn rewrite_history(site: &sync_support::SiteDir) {
-    use scantrail::store::{OpenOptions, Store};
-    let acked = {
-        let s = Store::open(&site.data(), OpenOptions::existing(Some("north".into()))).unwrap();
-        s.outbox_position().unwrap().unwrap()
-    };
-    std::fs::remove_dir_all(site.data()).unwrap();
-    site.dev_append(7);
-    site.dev_append(5);
-    let s = Store::open(&site.data(), OpenOptions::existing(Some("north".into()))).unwrap();
-    s.set_outbox_position(acked).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -673,19 +673,7 @@ fn rewritten_history_is_caught_and_halts_sync() {
     let site_proc = site.start();
     assert!(wait_for(Duration::from_secs(20), || hq.last_seq("north") == Some(10)).is_some());
     site_proc.stop();
-    // Swap the store for another history of the same site, keeping the
-    // acknowledgement (as an edited copy or a doctored backup would).
-    let acked = {
-        let s = Store::open(&site.data(), OpenOptions::existing(Some("north".into()))).unwrap();
-        s.outbox_position().unwrap().unwrap()
-    };
-    std::fs::remove_dir_all(site.data()).unwrap();
-    site.dev_append(7);
-    site.dev_append(5);
-    {
-        let s = Store::open(&site.data(), OpenOptions::existing(Some("north".into()))).unwrap();
-        s.set_outbox_position(acked).unwrap();
-    }
+    site.rewrite_history();
     let out = site.cli(&["verify"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
