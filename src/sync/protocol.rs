@@ -261,7 +261,18 @@ pub struct SiteStatus {
     pub last_rejected_seq: u64,
     /// When head office last received a batch of this site.
     pub last_seen: Option<DateTime<Utc>>,
-    /// Seconds between the newest movement's device time and now.
+    /// When the site last reached head office at all: a batch, or asking
+    /// for reference data (which a site with nothing to send still does).
+    #[serde(default)]
+    pub last_contact: Option<DateTime<Utc>>,
+    /// Entries the site held at its last contact that head office does not
+    /// (both logs); `None` for a site that does not report its heads.
+    #[serde(default)]
+    pub backlog: Option<u64>,
+    /// Seconds between the newest movement's device time and now, while
+    /// the site has a backlog (or does not report it): how far behind head
+    /// office's copy is. `None` for a site that is up to date, however
+    /// long it has been quiet.
     pub lag_seconds: Option<i64>,
     /// The reference versions the site reported with its last batch.
     pub reference: ReferenceVersions,
