@@ -330,6 +330,7 @@ mod tests {
         let e = Batch::decode(&bytes).unwrap_err();
         assert_eq!(e, BatchError::UnknownProtocol { protocol: 3 });
         assert!(e.to_string().contains("upgrade"), "{e}");
+        assert!(matches!(Batch::decode(&[]), Err(BatchError::NotABatch(_))));
         for cut in 0..bytes.len() {
             assert!(Batch::decode(&b.encode()[..cut]).is_err() || cut == bytes.len());
         }

@@ -138,4 +138,34 @@ mod tests {
         );
         assert!(check_records(Reference::Products, &delta(Vec::new())).is_ok());
     }
+
+    #[test]
+    fn a_site_owned_record_from_head_office_is_refused_by_key() {
+        let product = |owner| Product {
+            gtin: "09506000134352".into(),
+            description: "Insulin pen".into(),
+            tracking: Default::default(),
+            warranty_months: None,
+            shelf_life_days: None,
+            owner,
+            change: crate::station::reference::Change {
+                by: "hq".into(),
+                at: chrono::Utc::now(),
+                why: "import".into(),
+            },
+        };
+        let upsert = |owner| (b"09506000134352".to_vec(), records::encode(&product(owner)));
+        let e = check_records(
+            Reference::Products,
+            &delta(vec![upsert(Owner::Site("north".into()))]),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, UnusableRecord::NotHeadOffice { key } if key == "09506000134352"),
+            "{e}"
+        );
+        assert!(
+            check_records(Reference::Products, &delta(vec![upsert(Owner::HeadOffice)])).is_ok()
+        );
+    }
 }
