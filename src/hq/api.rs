@@ -117,7 +117,7 @@ async fn health(State(state): State<HqState>) -> Response {
             true
         }
         Err(problem) => {
-            certificate["problem"] = json!(problem);
+            certificate["problem"] = json!(problem.to_string());
             false
         }
     };
@@ -242,7 +242,7 @@ async fn batch(
     }
     let batch = match Batch::decode(&body) {
         Ok(b) => b,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
     };
     if batch.site != site {
         state

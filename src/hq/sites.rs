@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::Log;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::sync::heads::SiteHeads;
 use crate::sync::protocol::{Alert, ReferenceVersions, SiteStatus};
 
@@ -79,7 +79,7 @@ pub struct Sites {
 
 impl Sites {
     /// The records saved in `store`.
-    pub fn open(store: Arc<Store>) -> anyhow::Result<Sites> {
+    pub fn open(store: Arc<Store>) -> Result<Sites, StoreError> {
         let mut records = HashMap::new();
         for (k, v) in store.side_records(TREE)? {
             if let (Ok(site), Ok(r)) = (String::from_utf8(k), serde_json::from_slice::<Record>(&v))
@@ -158,7 +158,11 @@ impl Sites {
     }
 
     /// Every known site (configured or seen) with its position.
-    pub fn status(&self, store: &Store, configured: &[String]) -> anyhow::Result<Vec<SiteStatus>> {
+    pub fn status(
+        &self,
+        store: &Store,
+        configured: &[String],
+    ) -> Result<Vec<SiteStatus>, StoreError> {
         let records = self
             .records
             .lock()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 
-use super::ingester::Ingester;
+use super::ingester::{IngestError, Ingester};
 use super::postgres::{Db, DbError, RETRY_AFTER_SECONDS};
 use super::sites::{Contact, Sites};
 use crate::model::{Log, RefusalCode};
@@ -46,8 +46,8 @@ pub enum StorageError {
     #[error(transparent)]
     Database(#[from] DbError),
     /// The embedded ingest thread failed or stopped.
-    #[error("{0}")]
-    Ingest(String),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
     /// A blocking task of the embedded store panicked or was cancelled.
     #[error("a storage task failed: {0}")]
     Task(String),
@@ -149,12 +149,7 @@ impl Storage {
         match self {
             Storage::Embedded { store, sites, .. } => {
                 let (store, sites) = (store.clone(), sites.clone());
-                blocking(move || {
-                    sites
-                        .status(&store, &configured)
-                        .map_err(|e| StorageError::Task(format!("{e:#}")))
-                })
-                .await
+                blocking(move || Ok(sites.status(&store, &configured)?)).await
             }
             Storage::Postgres(db) => Ok(db.status(&configured).await?),
         }
