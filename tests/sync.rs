@@ -893,6 +893,17 @@ fn head_office_gives_each_role_its_routes_and_records_the_token_as_author() {
     );
 }
 
+/// Head office for `sites`, started, allowing each `per_second` requests.
+fn rate_limited_hq(tmp: &std::path::Path, sites: &[&str], per_second: u32) -> (HqDir, Daemon) {
+    let hq = HqDir::new(
+        &tmp.join("hq"),
+        sites,
+        &format!("requests_per_second = {per_second}"),
+    );
+    let daemon = hq.start();
+    (hq, daemon)
+}
+
 /// Head office limits each site to `requests_per_second` with bursts of
 /// twice that: past the burst a site gets 429 `rate_limited` with a
 /// `Retry-After` in whole seconds, while another site and head office's
@@ -900,12 +911,7 @@ fn head_office_gives_each_role_its_routes_and_records_the_token_as_author() {
 #[test]
 fn a_site_past_its_request_rate_is_told_to_wait_and_others_are_not() {
     let tmp = tempfile::tempdir().unwrap();
-    let hq = HqDir::new(
-        &tmp.path().join("hq"),
-        &["north", "south"],
-        "requests_per_second = 2",
-    );
-    let _hq_proc = hq.start();
+    let (hq, _hq_proc) = rate_limited_hq(tmp.path(), &["north", "south"], 2);
     let agent = scantrail::sync::tls::agent(Some(&hq.pki.ca), Duration::from_secs(5)).unwrap();
     let limits = |token: &str| -> (u16, Option<String>, String) {
         let answer = agent
@@ -942,12 +948,7 @@ fn a_site_past_its_request_rate_is_told_to_wait_and_others_are_not() {
 #[test]
 fn a_quiet_site_has_no_lag_and_a_site_behind_shows_its_backlog() {
     let tmp = tempfile::tempdir().unwrap();
-    let hq = HqDir::new(
-        &tmp.path().join("hq"),
-        &["north"],
-        "requests_per_second = 4",
-    );
-    let _hq_proc = hq.start();
+    let (hq, _hq_proc) = rate_limited_hq(tmp.path(), &["north"], 4);
     backlog_apart_from_quiet(tmp.path(), &hq);
 }
 
@@ -957,12 +958,7 @@ fn a_quiet_site_has_no_lag_and_a_site_behind_shows_its_backlog() {
 #[test]
 fn a_site_under_a_tight_rate_limit_still_gets_its_movements_through() {
     let tmp = tempfile::tempdir().unwrap();
-    let hq = HqDir::new(
-        &tmp.path().join("hq"),
-        &["north"],
-        "requests_per_second = 1",
-    );
-    let _hq_proc = hq.start();
+    let (hq, _hq_proc) = rate_limited_hq(tmp.path(), &["north"], 1);
     // A poll every 5 s: at 1 request/s a poll of the three kinds each second
     // would leave no room for batches however it is done.
     let site = SiteDir::new(
