@@ -13,6 +13,7 @@ pub mod context_patch;
 pub mod correction;
 pub mod desk;
 pub mod events;
+mod housekeeping;
 pub mod metrics;
 pub mod openapi;
 pub mod retries;
@@ -78,6 +79,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         })
         .collect();
     let bridge = tokio::spawn(serial_scans(scans, desk.clone()));
+    let upkeep = tokio::spawn(housekeeping::run(store.clone()));
 
     // Sync to head office, when configured: its own thread, reference data
     // first, then the backlog (see `sync::link`).
@@ -188,6 +190,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
 
     tracing::info!("shutting down: no new scans; finishing the ones in flight");
     drop(sources);
+    upkeep.abort();
+    let _ = upkeep.await;
     let _ = bridge.await;
     let _ = desk_task.await;
     if let Some(link) = link {
