@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 pub mod backup;
+pub mod check_config;
 pub mod correct;
 pub mod decode;
 pub mod holds;

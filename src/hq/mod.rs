@@ -51,7 +51,7 @@ async fn open_storage(config: &HqConfig) -> anyhow::Result<Storage> {
 
 /// Runs head office until SIGTERM or SIGINT.
 pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()> {
-    let (tls, certificate) = crate::web::tls::server_config(&config.hq.cert, &config.hq.key)?;
+    let (tls, certificate) = config.server_tls()?;
     certificate.log();
     let storage = Arc::new(open_storage(&config).await?);
     if config.hq.admin_token.is_some() {
