@@ -22,6 +22,9 @@ pub const DEFAULT_PATH: &str = "config/scantrail.toml";
 pub struct Config {
     /// `[site]`: which site this is; its id must match the store's.
     pub site: Site,
+    /// `[log]`: the shape of log lines.
+    #[serde(default)]
+    pub log: crate::logging::LogConfig,
     /// Where the store lives; relative paths resolve against the folder of
     /// the configuration file, so a site can be moved as a whole.
     pub data_dir: PathBuf,

@@ -13,6 +13,9 @@ use scantrail::cli;
     about = "Warehouse barcode scanning with GS1 lot and serial traceability"
 )]
 struct Cli {
+    /// Log lines for a person (human) or a log shipper (json) [default: the configuration's `[log] format`, else human].
+    #[arg(long, value_name = "FORMAT", global = true)]
+    log_format: Option<scantrail::logging::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -67,8 +70,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    cli::init_logging();
-    let outcome = match Cli::parse().command {
+    let cli = Cli::parse();
+    scantrail::logging::init(cli.log_format);
+    let outcome = match cli.command {
         Command::Run(args) => cli::run::run(args),
         Command::Parse(args) => cli::parse::run(args),
         Command::CheckConfig(args) => cli::check_config::run(args),

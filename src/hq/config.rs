@@ -23,6 +23,9 @@ pub struct HqConfig {
     pub data_dir: PathBuf,
     /// `[hq]`: the server itself.
     pub hq: Hq,
+    /// `[log]`: the shape of log lines, as a site's.
+    #[serde(default)]
+    pub log: crate::logging::LogConfig,
     #[serde(default)]
     pub(super) http: Http,
     #[serde(default)]

@@ -106,8 +106,12 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
     tracing::info!(%address, data = %stored_in, sites = config.sites.len(), "head office is running");
     // Before the line below: a SIGTERM right after it must drain, not kill.
     let shutdown = crate::shutdown::signal();
-    // Tests and scripts read this line to find the port when listening on :0.
-    println!("listening on https://{address}");
+    let url = format!("https://{address}");
+    tracing::info!(%url, "listening on");
+    if crate::logging::format() == crate::logging::LogFormat::Human {
+        // Tests and scripts read this line to find the port when listening on :0.
+        println!("listening on {url}");
+    }
     crate::web::server::serve(
         tcp,
         Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls))),

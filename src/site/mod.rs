@@ -156,15 +156,24 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     );
     // Before the line below: a SIGTERM right after it must drain, not kill.
     let shutdown = crate::shutdown::signal();
-    // Tests and scripts read this line to find the port when listening on :0.
     let scheme = if tls.is_some() { "https" } else { "http" };
-    println!("listening on {scheme}://{address}");
-    println!("console: {scheme}://{address}/");
-    for name in &demo_users {
+    let url = format!("{scheme}://{address}");
+    tracing::info!(%url, "listening on");
+    // The lines for a person and for scripts on stdout; a log shipper
+    // (JSON logs) has the same in the log events.
+    let human = crate::logging::format() == crate::logging::LogFormat::Human;
+    if human {
+        // Tests and scripts read this line to find the port when listening on :0.
+        println!("listening on {url}");
+        println!("console: {url}/");
+    }
+    for name in demo_users.iter().filter(|_| human) {
         println!(
             "WARNING: console user `{name}` still has the demo password `{}`: give it a new one with `scantrail user add {name} --role ROLE` (replacing its [[users]] entry) before anyone else can reach this machine",
             crate::console::users::DEMO_PASSWORD
         );
+    }
+    for name in &demo_users {
         tracing::warn!(
             user = name,
             "a console user still has the shipped demo password"
