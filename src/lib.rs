@@ -50,6 +50,7 @@ pub mod logging;
 pub mod model;
 pub mod report;
 pub mod scan;
+pub mod service;
 pub mod shutdown;
 pub mod site;
 pub mod station;

@@ -112,6 +112,8 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         // Tests and scripts read this line to find the port when listening on :0.
         println!("listening on {url}");
     }
+    // Storage open, listener bound: connections from here on are answered.
+    crate::service::ready(&format!("listening on {url}"));
     crate::web::server::serve(
         tcp,
         Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls))),
@@ -121,6 +123,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
     )
     .await
     .context("the HTTPS server failed")?;
+    crate::service::stopping();
     tracing::info!("head office stopped");
     drop(storage);
     Ok(())

@@ -182,6 +182,9 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     if pages.console.users().is_empty() {
         tracing::warn!("the configuration has no [[users]]: nobody can sign in to the console; add one with `scantrail user add NAME --role supervisor`");
     }
+    // The store is open and the listener bound: connections from here on
+    // are queued and answered.
+    crate::service::ready(&format!("listening on {url}"));
     let router = api::router(state)
         .merge(sync_routes)
         .merge(console::router(pages))
@@ -195,6 +198,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .await
         .context("the HTTP server failed")?;
 
+    crate::service::stopping();
     tracing::info!("shutting down: no new scans; finishing the ones in flight");
     drop(sources);
     let _ = bridge.await;
