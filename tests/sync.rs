@@ -936,3 +936,17 @@ fn a_site_past_its_request_rate_is_told_to_wait_and_others_are_not() {
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(limits(&north).0, 200);
 }
+
+/// `hq status` shows a site's backlog apart from its last contact, and lag
+/// only while it is behind (embedded head office).
+#[test]
+fn a_quiet_site_has_no_lag_and_a_site_behind_shows_its_backlog() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(
+        &tmp.path().join("hq"),
+        &["north"],
+        "requests_per_second = 4",
+    );
+    let _hq_proc = hq.start();
+    backlog_apart_from_quiet(tmp.path(), &hq);
+}

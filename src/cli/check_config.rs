@@ -95,6 +95,14 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
+/// What the daemon would log at start about its served certificate:
+/// expired, not yet valid, or expiring soon.
+fn certificate_warning(certificate: &crate::web::tls::Certificate) -> Option<String> {
+    certificate
+        .check(chrono::Utc::now())
+        .unwrap_or_else(|invalid| Some(invalid.to_string()))
+}
+
 /// `n thing` or `n things`.
 fn count(n: usize, thing: &str) -> String {
     format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
@@ -107,7 +115,7 @@ pub fn check_site(path: &Path) -> anyhow::Result<Report> {
     let mut warnings = Vec::new();
     if let (Some(cert), Some(key)) = (&config.http.cert, &config.http.key) {
         let (_, certificate) = crate::web::tls::server_config(cert, key)?;
-        warnings.extend(certificate.check(chrono::Utc::now()).unwrap_or_else(Some));
+        warnings.extend(certificate_warning(&certificate));
     }
     if let Some(ca) = config.sync.as_ref().and_then(|s| s.ca.as_deref()) {
         crate::sync::tls::agent(Some(ca), Duration::from_secs(10)).context("key `sync.ca`")?;
@@ -154,11 +162,7 @@ pub fn check_site(path: &Path) -> anyhow::Result<Report> {
 pub fn check_hq(path: &Path) -> anyhow::Result<Report> {
     let config = HqConfig::load(path)?;
     let (_, certificate) = config.server_tls()?;
-    let mut warnings: Vec<String> = certificate
-        .check(chrono::Utc::now())
-        .unwrap_or_else(Some)
-        .into_iter()
-        .collect();
+    let mut warnings: Vec<String> = certificate_warning(&certificate).into_iter().collect();
     if config.people.is_empty() {
         warnings.push("no [[users]]: nobody can sign in to head office's console; add one with `scantrail user add NAME --role supervisor --hq`".to_owned());
     }

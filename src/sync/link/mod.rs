@@ -56,8 +56,19 @@ impl Drop for Handle {
     }
 }
 
+/// Why the link did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The `[sync] ca` file cannot be used.
+    #[error(transparent)]
+    Ca(#[from] super::tls::CaError),
+    /// The OS refused the link's thread.
+    #[error("cannot start the sync link's thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
 /// Starts the link thread.
-pub fn start(store: Arc<Store>, settings: Settings) -> anyhow::Result<Handle> {
+pub fn start(store: Arc<Store>, settings: Settings) -> Result<Handle, StartError> {
     let agent = super::tls::agent(settings.ca.as_deref(), settings.timeout)?;
     let status = Arc::new(Mutex::new(Status {
         link: State::Starting,
