@@ -950,3 +950,38 @@ fn a_quiet_site_has_no_lag_and_a_site_behind_shows_its_backlog() {
     let _hq_proc = hq.start();
     backlog_apart_from_quiet(tmp.path(), &hq);
 }
+
+/// At one request a second (a burst of two), a site still gets through:
+/// a reference poll refused part-way goes on from the kind it stopped at
+/// instead of starting over (which never got past the third request).
+#[test]
+fn a_site_under_a_tight_rate_limit_still_gets_its_movements_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(
+        &tmp.path().join("hq"),
+        &["north"],
+        "requests_per_second = 1",
+    );
+    let _hq_proc = hq.start();
+    // A poll every 5 s: at 1 request/s a poll of the three kinds each second
+    // would leave no room for batches however it is done.
+    let site = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "reference_poll_ms = 5000",
+    );
+    site.dev_append(100);
+    let _site_proc = site.start();
+    let took = wait_for(Duration::from_secs(40), || {
+        hq.last_seq("north") == Some(100)
+    });
+    assert!(
+        took.is_some(),
+        "head office holds {:?}; the site: {:?}\n{}",
+        hq.last_seq("north"),
+        site.sync_status(),
+        std::fs::read_to_string(tmp.path().join("north/site.log")).unwrap_or_default()
+    );
+}

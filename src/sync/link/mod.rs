@@ -95,6 +95,7 @@ pub fn start(store: Arc<Store>, settings: Settings) -> Result<Handle, StartError
         status: status.clone(),
         stop: stop.clone(),
         next_reference: Instant::now(),
+        reference_pulled: 0,
     };
     let thread = std::thread::Builder::new()
         .name("sync-link".into())
@@ -122,6 +123,10 @@ struct Link {
     /// The next batch, read while the previous one was in flight.
     prefetched: Option<Prepared>,
     next_reference: Instant,
+    /// Kinds of reference data already pulled in this poll, so that a
+    /// retry goes on from the next (under a tight rate limit, starting
+    /// over each time would never get past the first requests).
+    reference_pulled: usize,
 }
 
 fn log_index(log: Log) -> usize {

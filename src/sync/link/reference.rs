@@ -14,53 +14,62 @@ use crate::sync::protocol::{path, reference_segment, Delta, ReferenceVersions};
 impl Link {
     pub(super) fn pull_reference(&mut self) -> Result<(), Failure> {
         // Holds first: a recall matters more than a product's description.
-        for r in [Reference::Holds, Reference::Products, Reference::PickLists] {
-            let since = self.store.reference_watermark(r)?;
-            let url = format!(
-                "{}{}/{}",
-                self.settings.url,
-                path::REFERENCE,
-                reference_segment(r)
-            );
-            let response = self.call(
-                self.request("GET", &url).query("since", &since.to_string()),
-                None,
-            )?;
-            let mut bytes = Vec::new();
-            response
-                .into_reader()
-                .take(64 << 20)
-                .read_to_end(&mut bytes)
-                .map_err(|e| Failure::Retry {
-                    message: format!("reading a reference delta: {e}"),
-                    retry_after: None,
-                })?;
-            let delta = Delta::decode(&bytes).map_err(|e| Failure::Retry {
-                message: e.to_string(),
+        const ORDER: [Reference; 3] = [Reference::Holds, Reference::Products, Reference::PickLists];
+        while let Some(&r) = ORDER.get(self.reference_pulled) {
+            self.pull_one(r)?;
+            self.reference_pulled += 1;
+        }
+        self.reference_pulled = 0;
+        Ok(())
+    }
+
+    /// One kind's delta since this site's watermark, checked and applied.
+    fn pull_one(&mut self, r: Reference) -> Result<(), Failure> {
+        let since = self.store.reference_watermark(r)?;
+        let url = format!(
+            "{}{}/{}",
+            self.settings.url,
+            path::REFERENCE,
+            reference_segment(r)
+        );
+        let response = self.call(
+            self.request("GET", &url).query("since", &since.to_string()),
+            None,
+        )?;
+        let mut bytes = Vec::new();
+        response
+            .into_reader()
+            .take(64 << 20)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Failure::Retry {
+                message: format!("reading a reference delta: {e}"),
                 retry_after: None,
             })?;
-            if delta.version <= since {
-                continue;
-            }
-            if let Err(e) = check_records(r, &delta) {
-                // Not applied: the site keeps its last good reference data.
-                return Err(Failure::Halt(format!(
-                    "head office sent {} data this site cannot use: {e}",
-                    reference_segment(r)
-                )));
-            }
-            let n = delta.upserts.len() + delta.removals.len();
-            if self
-                .store
-                .reference_apply(r, delta.version, delta.upserts, delta.removals)?
-            {
-                tracing::info!(
-                    kind = reference_segment(r),
-                    version = delta.version,
-                    records = n,
-                    "head-office reference data applied"
-                );
-            }
+        let delta = Delta::decode(&bytes).map_err(|e| Failure::Retry {
+            message: e.to_string(),
+            retry_after: None,
+        })?;
+        if delta.version <= since {
+            return Ok(());
+        }
+        if let Err(e) = check_records(r, &delta) {
+            // Not applied: the site keeps its last good reference data.
+            return Err(Failure::Halt(format!(
+                "head office sent {} data this site cannot use: {e}",
+                reference_segment(r)
+            )));
+        }
+        let n = delta.upserts.len() + delta.removals.len();
+        if self
+            .store
+            .reference_apply(r, delta.version, delta.upserts, delta.removals)?
+        {
+            tracing::info!(
+                kind = reference_segment(r),
+                version = delta.version,
+                records = n,
+                "head-office reference data applied"
+            );
         }
         Ok(())
     }
