@@ -135,6 +135,7 @@ pub fn run(args: Args) -> super::Outcome {
         config.hq.database = args.database.clone();
     }
     let Some(command) = args.command else {
+        crate::logging::configure(&config.log);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
