@@ -277,6 +277,13 @@ impl Source for HeadOffice<'_> {
     ) -> ReportResult<Vec<crate::model::Movement>> {
         Source::movements_of_serial(self.0, gtin, serial)
     }
+    fn movements_of_serials(
+        &self,
+        gtin: &str,
+        serials: &[String],
+    ) -> ReportResult<Vec<crate::model::Movement>> {
+        Source::movements_of_serials(self.0, gtin, serials)
+    }
     fn movement(&self, origin: &str, seq: u64) -> ReportResult<Option<crate::model::Movement>> {
         Source::movement(self.0, origin, seq)
     }

@@ -386,10 +386,8 @@ fn by_serials(store: &dyn Source, q: &Query, range: &SerialRange) -> Result<Reca
     // Who got which unit, on which documents, and what came in: from each
     // serial's movements, counted as a batch recall counts them, so a
     // customer who got a unit and returned it is named too.
-    let mut all = Vec::new();
-    for (serial, _) in &found {
-        all.extend(store.movements_of_serial(&q.gtin, serial)?);
-    }
+    let serials: Vec<String> = found.iter().map(|(s, _)| s.clone()).collect();
+    let all = store.movements_of_serials(&q.gtin, &serials)?;
     let Tally {
         mut totals,
         received,

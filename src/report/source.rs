@@ -25,6 +25,15 @@ pub trait Source {
     fn movements_of_lot(&self, gtin: &str, lot: &str) -> Result<Vec<Movement>>;
     /// Every movement of a serial of a GTIN, in any order.
     fn movements_of_serial(&self, gtin: &str, serial: &str) -> Result<Vec<Movement>>;
+    /// Every movement of some serials of a GTIN, in any order (a range
+    /// recall's thousands; a store reads them in one pass where it can).
+    fn movements_of_serials(&self, gtin: &str, serials: &[String]) -> Result<Vec<Movement>> {
+        let mut out = Vec::new();
+        for serial in serials {
+            out.extend(self.movements_of_serial(gtin, serial)?);
+        }
+        Ok(out)
+    }
     /// One movement.
     fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>>;
     /// Lot balances of every GTIN, one GTIN or one lot of a GTIN, in
@@ -63,6 +72,13 @@ impl Source for Store {
 
     fn movements_of_serial(&self, gtin: &str, serial: &str) -> Result<Vec<Movement>> {
         load(self, self.by_serial(gtin, serial)?)
+    }
+
+    fn movements_of_serials(&self, gtin: &str, serials: &[String]) -> Result<Vec<Movement>> {
+        let mut ids = self.by_serials(gtin, serials)?;
+        // In journal order: neighbouring entries share sled's pages.
+        ids.sort_by(|a, b| (&a.origin, a.seq).cmp(&(&b.origin, b.seq)));
+        load(self, ids)
     }
 
     fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>> {

@@ -893,6 +893,36 @@ impl Store {
         self.ids_under(keys::serial_range(gtin, serial))
     }
 
+    /// Every movement of the given serials of a GTIN, by (origin, seq): one
+    /// scan of the serial index from the first of them to the last (in
+    /// key order), not one look-up per serial, which costs more than the
+    /// scan for the thousands of serials a range recall names.
+    pub fn by_serials(&self, gtin: &str, serials: &[String]) -> Result<Vec<MovementId>> {
+        let (Some(first), Some(last)) = (serials.iter().min(), serials.iter().max()) else {
+            return Ok(Vec::new());
+        };
+        let wanted: std::collections::HashSet<&str> = serials.iter().map(String::as_str).collect();
+        let start = keys::serial_range(gtin, first);
+        // Just past every key of the last serial: its encoding ends 00 01.
+        let mut end = keys::serial_range(gtin, last);
+        if let Some(b) = end.last_mut() {
+            *b += 1;
+        }
+        let mut out = Vec::new();
+        for item in self.trees()?.journal.range(start..end) {
+            let (k, _) = item.map_err(self.sled_err("read an index"))?;
+            let mut r = keys::KeyReader::new(&k);
+            let serial = r.str().and_then(|_gtin| r.str());
+            if !serial.is_some_and(|s| wanted.contains(s.as_str())) {
+                continue;
+            }
+            if let Some((origin, seq)) = derived::index_target(&k) {
+                out.push(MovementId { origin, seq });
+            }
+        }
+        Ok(out)
+    }
+
     /// Where a serialised unit (GTIN + serial) is now, as the serial-state tree
     /// holds it; `None` for a serial never recorded.
     pub fn serial_state(&self, gtin: &str, serial: &str) -> Result<Option<SerialState>> {

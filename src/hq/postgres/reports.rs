@@ -177,6 +177,15 @@ impl Source for PgSource {
         self.movements(rows)
     }
 
+    fn movements_of_serials(&self, gtin: &str, serials: &[String]) -> Result<Vec<Movement>> {
+        // One query, not one round trip per serial of the range.
+        let rows = self.query(
+            "SELECT entry FROM movements WHERE gtin = $1 AND serial = ANY($2)",
+            &[&gtin, &serials],
+        )?;
+        self.movements(rows)
+    }
+
     fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>> {
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
         let rows = self.query(
