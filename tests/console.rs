@@ -1052,7 +1052,7 @@ async fn the_journal_browses_by_station_and_lot_and_voids_after_a_confirmation()
     assert!(problem.contains("already corrected"), "{problem}");
     // A supervisor has no verify button; an admin runs it and sees it.
     b.open("/journal").await;
-    assert!(b.text("#verify-state").await.contains("Not run"));
+    assert!(b.text("#verify-state").await.contains("Never run"));
     assert!(!b.page_text().await.contains("Run verify now"));
     b.close().await;
     let root = Browser::start(daemon.base_url()).await;
@@ -1068,35 +1068,85 @@ async fn the_journal_browses_by_station_and_lot_and_voids_after_a_confirmation()
     );
     root.close().await;
     assert!(daemon.stop().success());
+    // The outcome is kept in the store: a restart still shows it.
+    let daemon = site.start();
+    let b = Browser::start(daemon.base_url()).await;
+    b.sign_in(SUE, SUE_PASSWORD).await;
+    b.open("/journal").await;
+    assert_eq!(b.text("#verify-state").await, state);
+    finish(b, daemon).await;
 }
 
 const WAIT_PAGE: Duration = Duration::from_secs(10);
 
+/// The reference files both consoles import: a good product master (two
+/// products), one with a bad check digit on line 3, and a pick list.
+struct ReferenceFiles {
+    _dir: tempfile::TempDir,
+    good: PathBuf,
+    bad: PathBuf,
+    lists: PathBuf,
+}
+
+impl ReferenceFiles {
+    fn new() -> ReferenceFiles {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        ReferenceFiles {
+            good: write(
+                "products.csv",
+                format!("gtin,description,tracking,warranty_months\n{GTIN},Insulin pen,lot_and_serial,24\n09506000134369,Test strips,lot,\n"),
+            ),
+            bad: write(
+                "more.csv",
+                "gtin,description,tracking\n09506000134376,Lancets,lot\n09506000134353,Bad check digit,lot\n".into(),
+            ),
+            lists: write(
+                "lists.csv",
+                format!("order,customer_gln,customer_name,gtin,quantity,lots\nO-7,9506000000026,City Pharmacy,{GTIN},3,L1\n"),
+            ),
+            _dir: dir,
+        }
+    }
+}
+
+/// Sends `file` as `kind` (`products`, `picklists`) through the
+/// reference page's upload form.
+async fn upload(b: &Browser, kind: &str, file: &std::path::Path) {
+    b.find("#r-kind").await.select_by_value(kind).await.unwrap();
+    b.find("#r-file")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    b.click("form.upload button[type=submit]").await;
+}
+
+/// The bad file refused with its line and reason, and nothing of it shown.
+async fn bad_file_refused(b: &Browser, files: &ReferenceFiles) {
+    upload(b, "products", &files.bad).await;
+    let problem = b.text("#reference-problem").await;
+    assert!(
+        problem.contains("Nothing was imported")
+            && problem.contains("line 3")
+            && problem.contains("check digit"),
+        "{problem}"
+    );
+    assert!(!b.text("#products").await.contains("Lancets"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reference_data_uploads_csv_and_a_bad_line_imports_nothing() {
     let (_site, daemon, b) = signed_in(SUE, SUE_PASSWORD).await;
-    let dir = tempfile::tempdir().unwrap();
-    let good = dir.path().join("products.csv");
-    std::fs::write(
-        &good,
-        format!("gtin,description,tracking,warranty_months\n{GTIN},Insulin pen,lot_and_serial,24\n09506000134369,Test strips,lot,\n"),
-    )
-    .unwrap();
-    let bad = dir.path().join("more.csv");
-    std::fs::write(
-        &bad,
-        "gtin,description,tracking\n09506000134376,Lancets,lot\n09506000134353,Bad check digit,lot\n",
-    )
-    .unwrap();
+    let files = ReferenceFiles::new();
     b.open("/reference").await;
     assert_eq!(b.text("h1").await, "Reference data");
-    b.find("#r-file")
-        .await
-        .send_keys(good.to_str().unwrap())
-        .await
-        .unwrap();
     b.fill("#r-why", "weekly master").await;
-    b.click("form.upload button[type=submit]").await;
+    upload(&b, "products", &files.good).await;
     let notice = b.text("#reference-notice").await;
     assert_eq!(notice, "Imported 2 products.");
     let products = b.text("#products").await;
@@ -1107,18 +1157,7 @@ async fn reference_data_uploads_csv_and_a_bad_line_imports_nothing() {
         "{products}"
     );
 
-    b.find("#r-file")
-        .await
-        .send_keys(bad.to_str().unwrap())
-        .await
-        .unwrap();
-    b.click("form.upload button[type=submit]").await;
-    let problem = b.text("#reference-problem").await;
-    assert!(
-        problem.contains("Nothing was imported") && problem.contains("line 3"),
-        "{problem}"
-    );
-    assert!(!b.text("#products").await.contains("Lancets"));
+    bad_file_refused(&b, &files).await;
     b.screenshot("reference-error").await;
     let api = tokio::task::block_in_place(|| {
         support::daemon::Api::new(daemon.base_url(), Some(SUPERVISOR_TOKEN)).get("/api/v1/products")
@@ -1127,23 +1166,7 @@ async fn reference_data_uploads_csv_and_a_bad_line_imports_nothing() {
     assert_eq!(api.body[0]["change"]["by"], SUE);
 
     // Pick lists through the same form.
-    let lists = dir.path().join("lists.csv");
-    std::fs::write(
-        &lists,
-        format!("order,customer_gln,customer_name,gtin,quantity,lots\nO-7,9506000000026,City Pharmacy,{GTIN},3,L1\n"),
-    )
-    .unwrap();
-    b.find("#r-kind")
-        .await
-        .select_by_value("picklists")
-        .await
-        .unwrap();
-    b.find("#r-file")
-        .await
-        .send_keys(lists.to_str().unwrap())
-        .await
-        .unwrap();
-    b.click("form.upload button[type=submit]").await;
+    upload(&b, "picklists", &files.lists).await;
     assert_eq!(b.text("#reference-notice").await, "Imported 1 pick lists.");
     let shown = b.text("#picklists").await;
     assert!(
@@ -1333,5 +1356,98 @@ async fn head_offices_console_shows_the_sites_and_issues_a_recall_the_site_canno
         .await;
     b.close().await;
     site_daemon.stop();
+    hq_daemon.stop();
+}
+
+/// Head office's published reference data of `kind` (`products`,
+/// `picklists`), as a site pulls it: the version and the records (as
+/// their JSON, decoded as `T`).
+fn published<T: serde::de::DeserializeOwned + serde::Serialize>(
+    hq: &sync_support::HqDir,
+    kind: &str,
+) -> (u64, Vec<serde_json::Value>) {
+    use std::io::Read;
+    let agent = scantrail::sync::tls::agent(Some(&hq.pki.ca), Duration::from_secs(5)).unwrap();
+    let mut bytes = Vec::new();
+    agent
+        .get(&format!("{}/api/v1/reference/{kind}?since=0", hq.url()))
+        .set(
+            "Authorization",
+            &format!("Bearer {}", sync_support::HQ_SUPERVISOR),
+        )
+        .call()
+        .unwrap()
+        .into_reader()
+        .read_to_end(&mut bytes)
+        .unwrap();
+    let delta: scantrail::sync::protocol::Delta = postcard::from_bytes(&bytes).unwrap();
+    let records = delta
+        .upserts
+        .iter()
+        .map(|(_, r)| {
+            let record: T = scantrail::station::records::decode(r).unwrap();
+            serde_json::to_value(record).unwrap()
+        })
+        .collect();
+    (delta.version, records)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_office_publishes_products_and_pick_lists_from_its_console_and_a_bad_line_publishes_nothing(
+) {
+    use scantrail::station::reference::{PickList, Product};
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = sync_support::HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let mut text = std::fs::read_to_string(&hq.config).unwrap();
+    text.push_str(&users_toml());
+    std::fs::write(&hq.config, text).unwrap();
+    let hq_daemon = hq.start();
+    let before = tokio::task::block_in_place(|| published::<Product>(&hq, "products"));
+    assert_eq!(before, (0, vec![]));
+
+    let files = ReferenceFiles::new();
+    let b = Browser::start_with(hq_daemon.base_url(), &["--ignore-certificate-errors"]).await;
+    b.sign_in(SUE, SUE_PASSWORD).await;
+    b.open("/").await;
+    b.click("a[href='/reference']").await;
+    assert_eq!(b.text("h1").await, "Reference data");
+    b.fill("#r-why", "master for every site").await;
+    upload(&b, "products", &files.good).await;
+    assert_eq!(b.text("#reference-notice").await, "Imported 2 products.");
+    let shown_version: u64 = b.text("#products-version").await.parse().unwrap();
+    let products = b.text("#products").await;
+    assert!(
+        products.contains("Insulin pen") && products.contains("head office"),
+        "{products}"
+    );
+    // What the sites pull: the version the page shows, by the signed-in person.
+    let (version, records) = tokio::task::block_in_place(|| published::<Product>(&hq, "products"));
+    assert!(version > 0);
+    assert_eq!(version, shown_version);
+    assert_eq!(records.len(), 2, "{records:?}");
+    for r in &records {
+        assert_eq!(r["change"]["by"], SUE, "{r}");
+        assert_eq!(r["change"]["why"], "master for every site", "{r}");
+        assert_eq!(r["owner"], "head_office", "{r}");
+    }
+
+    // A bad check digit on line 3: the page says where and why, nothing is published.
+    bad_file_refused(&b, &files).await;
+    b.screenshot("hq-reference-error").await;
+    let after = tokio::task::block_in_place(|| published::<Product>(&hq, "products"));
+    assert_eq!(after.0, version, "a refused file must not publish");
+    assert_eq!(after.1.len(), 2);
+
+    // Pick lists through the same form.
+    upload(&b, "picklists", &files.lists).await;
+    assert_eq!(b.text("#reference-notice").await, "Imported 1 pick lists.");
+    let (list_version, lists) =
+        tokio::task::block_in_place(|| published::<PickList>(&hq, "picklists"));
+    assert_eq!(b.text("#picklists-version").await, list_version.to_string());
+    assert_eq!(lists.len(), 1);
+    assert_eq!(lists[0]["order"], "O-7");
+    assert_eq!(lists[0]["change"]["by"], SUE);
+    b.screenshot("hq-reference").await;
+    b.close().await;
     hq_daemon.stop();
 }

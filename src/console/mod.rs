@@ -25,6 +25,7 @@
 
 pub mod holds;
 pub mod page;
+pub mod reference;
 pub mod reports;
 pub mod session;
 pub mod users;

@@ -142,7 +142,6 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         scanners: Arc::new(scanners),
         floor,
         sync: link.as_ref().map(|l| l.status.clone()),
-        verify: Default::default(),
     };
     let people = pages.console.users().clone();
     let demo_users = tokio::task::spawn_blocking(move || people.with_demo_password())

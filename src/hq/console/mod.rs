@@ -1,9 +1,11 @@
 //! Head office's console, served by `scantrail hq` beside its API (HTTPS
 //! only): the sites overview, the reports across every site (on the
-//! embedded store), and issuing and releasing recalls. Sign-in, sessions,
-//! CSRF, the report pages and the holds page are `crate::console`'s; the
-//! recalls are the catalog's operations on head office's published
-//! records, as `POST /api/v1/holds` makes them.
+//! embedded store), issuing and releasing recalls, and publishing products
+//! and pick lists. Sign-in, sessions, CSRF, the report pages, the holds
+//! page and the reference data page are `crate::console`'s; the recalls
+//! and the imports are the catalog's operations on head office's published
+//! records, as `POST /api/v1/holds`, `/products` and `/picklists` make
+//! them.
 
 pub mod sites;
 
@@ -18,12 +20,15 @@ use super::publish::Published;
 use super::storage::Storage;
 use crate::auth::Role;
 use crate::console::holds::{self, Book, Holds};
+use crate::console::reference::{self, References, Shelf};
 use crate::console::{self, Chrome, Console, NavItem};
 use crate::station::catalog::{self, Author, CatalogError, NewHold, Records};
 use crate::station::reference::{Hold, Owner};
+use crate::store::reference::Reference;
 
-/// Head office's published recalls, through the catalog (the API's
-/// `/api/v1/holds` operations).
+/// Head office's published recalls and reference data, through the
+/// catalog (the API's `/api/v1/holds`, `/products` and `/picklists`
+/// operations).
 #[derive(Clone)]
 pub struct HqBook {
     storage: Arc<Storage>,
@@ -51,6 +56,18 @@ impl Book for HqBook {
     }
 }
 
+impl Shelf for HqBook {
+    type Records<'a> = Published<'a>;
+    fn records(&self) -> Published<'_> {
+        HqBook::records(self)
+    }
+    fn published(&self, r: Reference) -> Result<Option<u64>, CatalogError> {
+        self.handle
+            .block_on(super::publish::version(&self.storage, r))
+            .map(Some)
+    }
+}
+
 /// What head office's pages reach.
 #[derive(Clone)]
 pub struct Pages {
@@ -74,6 +91,11 @@ pub fn chrome(name: &str, reports: bool) -> Chrome {
         nav.push(item("/reports", "Reports", Role::Supervisor));
     }
     nav.push(item("/holds", "Recalls", Role::Supervisor));
+    nav.push(item(
+        "/reference",
+        "Products and pick lists",
+        Role::Supervisor,
+    ));
     Chrome {
         name: name.to_owned(),
         nav,
@@ -90,17 +112,23 @@ pub fn router(pages: Pages) -> Router {
                 pages.console.clone(),
                 console::require_viewer,
             ));
+    let book = HqBook {
+        storage: pages.storage.clone(),
+        handle: Handle::current(),
+    };
     let recalls = holds::router(Holds {
         console: pages.console.clone(),
-        book: HqBook {
-            storage: pages.storage.clone(),
-            handle: Handle::current(),
-        },
+        book: book.clone(),
+    });
+    let reference = reference::router(References {
+        console: pages.console.clone(),
+        shelf: book,
     });
     let mut router = console::routes()
         .merge(signed_in)
         .with_state(pages.clone())
-        .merge(recalls);
+        .merge(recalls)
+        .merge(reference);
     if let Storage::Embedded { store, .. } = &*pages.storage {
         router = router.merge(console::reports::router(console::reports::Reports {
             console: pages.console.clone(),

@@ -1,21 +1,20 @@
 //! The journal page: the site's movements, newest first, filtered by
 //! time, station, lot or serial; a correction (void with a reason) behind
 //! a confirmation page; and the state of the last `verify` (run from here,
-//! by an admin, since it pauses commits while it reads the whole store).
+//! by an admin, since it pauses commits while it reads the whole store),
+//! kept in the store so a restart does not forget it.
 //!
 //! Nothing here decides: movements are read with the store's own queries
 //! (the journal by seq, the lot and serial indexes the reports use), a
 //! void is the desk's correction (the API's `POST /api/v1/corrections`,
 //! the same checks in the same decision loop), and verify is the store's.
 
-use std::sync::{Arc, Mutex};
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use maud::{html, Markup};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::Pages;
 use crate::auth::Role;
@@ -31,10 +30,13 @@ pub const PAGE: usize = 50;
 /// The most movements one page reads looking for matches of a station or
 /// time filter; the page then offers to look further back.
 pub const SCAN_LIMIT: u64 = 20_000;
+/// The most movements read from the journal at once.
+const CHUNK_MAX: u64 = 1_000;
 
 /// The last `verify` run from the console: when, by whom, and what it
-/// said. Kept in memory: a daemon restart forgets it.
-#[derive(Debug, Clone)]
+/// said. Kept in the store's side tree [`VERIFY_TREE`] (convenience state
+/// for the page, not evidence), so it survives a restart.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VerifyRun {
     pub(crate) at: DateTime<Utc>,
     pub(crate) by: String,
@@ -44,8 +46,40 @@ pub struct VerifyRun {
     pub(crate) problems: Vec<String>,
 }
 
-/// Where the last verify is kept for the page.
-pub type LastVerify = Arc<Mutex<Option<VerifyRun>>>;
+/// The side tree holding the console's last verify, under [`VERIFY_KEY`].
+pub const VERIFY_TREE: &str = "console";
+const VERIFY_KEY: &[u8] = b"last_verify";
+
+/// Why the record of the last verify cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyRecordError {
+    /// The side tree cannot be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored record is not a [`VerifyRun`].
+    #[error("the record of the last verify cannot be read ({0}); run verify again to replace it")]
+    Damaged(serde_json::Error),
+    /// The run cannot be encoded (not expected of plain data).
+    #[error("the outcome of verify cannot be encoded: {0}")]
+    Encode(serde_json::Error),
+}
+
+/// The last verify run from the console, if any was recorded.
+fn last_verify(store: &Store) -> Result<Option<VerifyRun>, VerifyRecordError> {
+    let records = store.side_records(VERIFY_TREE)?;
+    match records.iter().find(|(k, _)| k.as_slice() == VERIFY_KEY) {
+        None => Ok(None),
+        Some((_, v)) => serde_json::from_slice(v)
+            .map(Some)
+            .map_err(VerifyRecordError::Damaged),
+    }
+}
+
+/// Records `run` as the last verify, durably.
+fn save_verify(store: &Store, run: &VerifyRun) -> Result<(), VerifyRecordError> {
+    let bytes = serde_json::to_vec(run).map_err(VerifyRecordError::Encode)?;
+    Ok(store.save_side_record(VERIFY_TREE, VERIFY_KEY, &bytes, true)?)
+}
 
 /// The page's filters, all optional.
 #[derive(Debug, Default, Deserialize)]
@@ -166,8 +200,12 @@ fn search(store: &Store, f: &Filters) -> Result<Found, SearchError> {
     let floor = top.saturating_sub(SCAN_LIMIT);
     let mut movements = Vec::new();
     let mut oldest = None;
+    // The first read is one page (all the unfiltered page needs); each
+    // further read doubles, up to [`CHUNK_MAX`], while a filter skips most.
+    let mut chunk_len = PAGE as u64;
     'chunks: while top > floor && movements.len() < PAGE {
-        let start = top.saturating_sub(999).max(floor + 1);
+        let start = top.saturating_sub(chunk_len - 1).max(floor + 1);
+        chunk_len = (chunk_len * 2).min(CHUNK_MAX);
         let mut chunk = store.journal_range(&site, start, (top - start + 1) as usize)?;
         chunk.reverse();
         for m in chunk {
@@ -233,15 +271,11 @@ pub async fn page(
     Query(f): Query<Filters>,
 ) -> Response {
     let store = pages.app.store.clone();
-    let (found, f) = tokio::task::spawn_blocking(move || (search(&store, &f), f))
-        .await
-        .unwrap_or_else(|e| (Err(SearchError::from(e)), Filters::default()));
+    let (found, last, f) =
+        tokio::task::spawn_blocking(move || (search(&store, &f), last_verify(&store), f))
+            .await
+            .unwrap_or_else(|e| (Err(SearchError::from(e)), Ok(None), Filters::default()));
     let stations: Vec<&str> = pages.stations.iter().map(|s| s.id.as_str()).collect();
-    let last = pages
-        .verify
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let status = if found.is_ok() {
         StatusCode::OK
@@ -252,7 +286,7 @@ pub async fn page(
         @if let Some(v) = &f.voided {
             p.notice role="status" id="journal-notice" { "Movement " (v) " voided." }
         }
-        (verify_box(&viewer, last.as_ref()))
+        (verify_box(&viewer, last.as_ref().map(Option::as_ref)))
         form.report method="get" action="/journal" {
             div.fields {
                 div { label for="j-from" { "From (UTC)" } input id="j-from" name="from" type="date" value=(value(&f.from)); }
@@ -352,13 +386,14 @@ fn movements(f: &Filters, found: &Found) -> Markup {
     }
 }
 
-fn verify_box(viewer: &Viewer, last: Option<&VerifyRun>) -> Markup {
+fn verify_box(viewer: &Viewer, last: Result<Option<&VerifyRun>, &VerifyRecordError>) -> Markup {
     html! {
         section.verify aria-labelledby="verify-h" id="verify" {
             h2 id="verify-h" { "Last verify" }
             @match last {
-                None => p.muted id="verify-state" { "Not run from the console since the daemon started (" code { "scantrail verify" } " needs the daemon stopped)." },
-                Some(v) => div id="verify-state" class=(if v.clean { "notice" } else if v.ok { "warn" } else { "problem" }) {
+                Err(e) => p.problem id="verify-state" { (e) },
+                Ok(None) => p.muted id="verify-state" { "Never run from the console (" code { "scantrail verify" } " needs the daemon stopped)." },
+                Ok(Some(v)) => div id="verify-state" class=(if v.clean { "notice" } else if v.ok { "warn" } else { "problem" }) {
                     p { @if v.clean { "Intact: " } @else if v.ok { "Intact, but history breaks the rules: " } @else { "DAMAGED: " }
                         (v.summary) " — run by " (v.by) " at " (v.at.format("%Y-%m-%d %H:%M:%S UTC")) }
                     @if !v.problems.is_empty() { ul { @for p in &v.problems { li { (p) } } } }
@@ -416,7 +451,16 @@ pub async fn verify(State(pages): State<Pages>, form: Posted) -> Response {
         clean = run.clean,
         "verify run from the console"
     );
-    *pages.verify.lock().unwrap_or_else(|p| p.into_inner()) = Some(run);
+    let store = pages.app.store.clone();
+    if let Err(e) = super::blocking(move || save_verify(&store, &run)).await {
+        return page::message(
+            &pages.console.chrome,
+            Some(&form.viewer),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Verify ran, but its outcome was not recorded",
+            &e,
+        );
+    }
     Redirect::to("/journal#verify").into_response()
 }
 

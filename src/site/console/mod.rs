@@ -6,7 +6,6 @@
 
 pub mod floor;
 pub mod journal;
-pub mod reference;
 pub mod sync;
 
 use std::sync::Arc;
@@ -23,9 +22,6 @@ use crate::console::{self, Chrome, Console, NavItem};
 use crate::scan::serial::SourceStats;
 use crate::station::catalog::{self, Author, CatalogError, NewHold, Records};
 use crate::station::reference::{Hold, Owner};
-
-/// The largest file the reference page takes: the API's body limit.
-const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
 
 /// A scanner of `[[scanners]]` and its counters (connected or not).
 #[derive(Clone)]
@@ -53,8 +49,6 @@ pub struct Pages {
     pub(crate) floor: Arc<floor::Floor>,
     /// The sync link's status; `None` without `[sync]`.
     pub sync: Option<Arc<std::sync::Mutex<crate::sync::link::Status>>>,
-    /// The last verify run from the journal page.
-    pub verify: journal::LastVerify,
 }
 
 impl FromRef<Pages> for Arc<Console> {
@@ -89,8 +83,9 @@ fn failed(
     )
 }
 
-/// The site's own holds, through the catalog on its records (the API's
-/// `/api/v1/holds` operations).
+/// The site's own holds and reference data, through the catalog on its
+/// records (the API's `/api/v1/holds`, `/products` and `/picklists`
+/// operations).
 #[derive(Clone)]
 pub struct SiteBook(pub Arc<crate::store::Store>);
 
@@ -106,6 +101,13 @@ impl console::holds::Book for SiteBook {
     }
     fn owner(&self) -> Owner {
         SiteRecords(&self.0).owner()
+    }
+}
+
+impl console::reference::Shelf for SiteBook {
+    type Records<'a> = SiteRecords<'a>;
+    fn records(&self) -> SiteRecords<'_> {
+        SiteRecords(&self.0)
     }
 }
 
@@ -138,12 +140,6 @@ pub fn router(pages: Pages) -> Router {
             "/journal/void/{seq}",
             get(journal::confirm).post(journal::void),
         )
-        .route(
-            "/reference",
-            get(reference::page)
-                .post(reference::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT)),
-        )
         .route("/sync", get(sync::page))
         .route("/sync/resume", post(sync::resume))
         .route_layer(middleware::from_fn_with_state(
@@ -158,10 +154,15 @@ pub fn router(pages: Pages) -> Router {
         console: pages.console.clone(),
         book: SiteBook(pages.app.store.clone()),
     });
+    let reference = console::reference::router(console::reference::References {
+        console: pages.console.clone(),
+        shelf: SiteBook(pages.app.store.clone()),
+    });
     console::routes()
         .merge(signed_in)
         .with_state(pages)
         .merge(reports)
         .merge(holds)
+        .merge(reference)
         .layer(middleware::from_fn(console::security_headers))
 }

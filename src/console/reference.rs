@@ -1,24 +1,72 @@
-//! The reference data page: the product master and the pick lists as
-//! tables, and a CSV (or JSON) upload of either. An upload that breaks a
-//! rule imports nothing and shows the file's line and the reason.
+//! The reference data page, for the site (its own records) and head
+//! office (what it publishes to every site) alike: the product master and
+//! the pick lists as tables, and a CSV (or JSON) upload of either. An
+//! upload that breaks a rule imports nothing and shows the file's line and
+//! the reason.
 //!
-//! The upload is `catalog::import` on the site's records, the operation
-//! behind `POST /api/v1/products` and `/api/v1/picklists`: the same
-//! parser, the same all-or-nothing write, the same refusal of records
-//! head office owns. The author is the signed-in person.
+//! The upload is `catalog::import` on the side's records (a [`Shelf`]),
+//! the operation behind the site's `POST /api/v1/products` and
+//! `/api/v1/picklists` and head office's same routes: the same parser,
+//! the same all-or-nothing write, the same refusal of records the other
+//! side owns. The author is the signed-in person.
 
-use axum::extract::{Query, State};
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::Pages;
-use crate::console::{page, Upload, Viewer};
-use crate::site::catalog::SiteRecords;
-use crate::station::catalog::{self, Author, CatalogError};
+use super::{page, require_viewer, Console, Upload, Viewer};
+use crate::station::catalog::{self, Author, CatalogError, Records};
 use crate::station::reference::{Change, Owner, PickList, Product};
 use crate::store::reference::Reference;
+
+/// The largest file the page takes: the APIs' body limit.
+pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Where one side keeps its reference data: its records, on which the
+/// catalog's operations run. Called on a blocking thread.
+pub trait Shelf: Clone + Send + Sync + 'static {
+    /// The side's records (`SiteRecords` or head office's `Published`).
+    type Records<'a>: Records
+    where
+        Self: 'a;
+    /// The records the catalog's operations read and write.
+    fn records(&self) -> Self::Records<'_>;
+    /// The version of `r` this side has published to the sites, where it
+    /// publishes (head office); `None` at a site.
+    fn published(&self, _r: Reference) -> Result<Option<u64>, CatalogError> {
+        Ok(None)
+    }
+}
+
+/// What the reference page reaches.
+#[derive(Clone)]
+pub struct References<S> {
+    pub(crate) console: Arc<Console>,
+    pub(crate) shelf: S,
+}
+
+/// `/reference` (the page and its upload), behind sign-in.
+pub fn router<S: Shelf>(references: References<S>) -> Router {
+    Router::new()
+        .route(
+            "/reference",
+            get(page::<S>)
+                .post(upload::<S>)
+                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            references.console.clone(),
+            require_viewer,
+        ))
+        .with_state(references)
+}
 
 /// Rows of a table shown before "and N more".
 const SHOWN: usize = 500;
@@ -31,9 +79,25 @@ pub(crate) struct RefQuery {
     kind: Option<String>,
 }
 
+/// Runs `f` on the shelf's records off the async threads.
+async fn on_shelf<S: Shelf, T: Send + 'static>(
+    shelf: &S,
+    f: impl FnOnce(&S) -> Result<T, CatalogError> + Send + 'static,
+) -> Result<T, CatalogError> {
+    let shelf = shelf.clone();
+    tokio::task::spawn_blocking(move || f(&shelf))
+        .await
+        .unwrap_or_else(|e| {
+            Err(CatalogError::Storage {
+                retry: false,
+                message: format!("the reference data task failed: {e}"),
+            })
+        })
+}
+
 /// `GET /reference`.
-pub(crate) async fn page(
-    State(pages): State<Pages>,
+async fn page<S: Shelf>(
+    State(pages): State<References<S>>,
     viewer: Viewer,
     Query(q): Query<RefQuery>,
 ) -> Response {
@@ -48,35 +112,71 @@ pub(crate) async fn page(
     render(&pages, &viewer, notice, None).await
 }
 
-async fn render(
-    pages: &Pages,
+/// What the page lists: each kind's records and its published version.
+struct Listing {
+    products: Vec<Product>,
+    lists: Vec<PickList>,
+    versions: Option<(u64, u64)>,
+    me: Owner,
+}
+
+async fn render<S: Shelf>(
+    pages: &References<S>,
     viewer: &Viewer,
     notice: Option<String>,
     problem: Option<(StatusCode, String)>,
 ) -> Response {
-    let store = pages.app.store.clone();
-    let read = super::blocking(move || {
-        let r = SiteRecords(&store);
-        Ok::<_, CatalogError>((catalog::products(&r)?, catalog::pick_lists(&r)?))
+    let read = on_shelf(&pages.shelf, |shelf| {
+        let r = shelf.records();
+        let versions = match (
+            shelf.published(Reference::Products)?,
+            shelf.published(Reference::PickLists)?,
+        ) {
+            (Some(p), Some(l)) => Some((p, l)),
+            _ => None,
+        };
+        Ok(Listing {
+            products: catalog::products(&r)?,
+            lists: catalog::pick_lists(&r)?,
+            versions,
+            me: r.owner(),
+        })
     })
     .await;
-    let (products, lists) = match read {
+    let Listing {
+        products,
+        lists,
+        versions,
+        me,
+    } = match read {
         Ok(v) => v,
-        Err(e) => return super::failed(pages, viewer, "Reference data cannot be read", e),
+        Err(e) => {
+            return page::message(
+                &pages.console.chrome,
+                Some(viewer),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Reference data cannot be read",
+                &e.to_string(),
+            )
+        }
     };
-    let site = pages.app.store.site().to_owned();
     let status = problem.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
     let body = html! {
         @if let Some(n) = &notice { p.notice role="status" id="reference-notice" { (n) } }
         @if let Some((_, p)) = &problem { p.problem role="alert" id="reference-problem" { (p) } }
+        @if me == Owner::HeadOffice {
+            p.muted { "What is imported here is published to every site; each site applies it at its next sync." }
+        }
         (upload_form(viewer))
         section aria-labelledby="products-h" {
             h2 id="products-h" { "Products (" (products.len()) ")" }
-            (products_table(&products, &site))
+            @if let Some((v, _)) = versions { p.muted { "Published version " span id="products-version" { (v) } } }
+            (products_table(&products, &me))
         }
         section aria-labelledby="lists-h" {
             h2 id="lists-h" { "Pick lists (" (lists.len()) ")" }
-            (lists_table(&lists, &site))
+            @if let Some((_, v)) = versions { p.muted { "Published version " span id="picklists-version" { (v) } } }
+            (lists_table(&lists, &me))
         }
     };
     (
@@ -86,14 +186,14 @@ async fn render(
         .into_response()
 }
 
-fn owner(o: &Owner, site: &str) -> String {
+/// Who owns a record, as seen from `me`.
+fn owner(o: &Owner, me: &Owner) -> String {
     match o {
         Owner::HeadOffice => "head office".into(),
-        Owner::Site(s) if s == site => "this site".into(),
+        Owner::Site(_) if o == me => "this site".into(),
         Owner::Site(s) => format!("site {s}"),
     }
 }
-
 fn change(c: &Change) -> String {
     format!(
         "{} · {} · {}",
@@ -112,7 +212,7 @@ fn word<T: serde::Serialize>(v: &T) -> String {
     }
 }
 
-fn products_table(products: &[Product], site: &str) -> Markup {
+fn products_table(products: &[Product], me: &Owner) -> Markup {
     let rows: Vec<Vec<String>> = products
         .iter()
         .take(SHOWN)
@@ -123,7 +223,7 @@ fn products_table(products: &[Product], site: &str) -> Markup {
                 word(&p.tracking),
                 p.warranty_months.map(|m| m.to_string()).unwrap_or_default(),
                 p.shelf_life_days.map(|d| d.to_string()).unwrap_or_default(),
-                owner(&p.owner, site),
+                owner(&p.owner, me),
                 change(&p.change),
             ]
         })
@@ -136,7 +236,7 @@ fn products_table(products: &[Product], site: &str) -> Markup {
     }
 }
 
-fn lists_table(lists: &[PickList], site: &str) -> Markup {
+fn lists_table(lists: &[PickList], me: &Owner) -> Markup {
     let rows: Vec<Vec<String>> = lists
         .iter()
         .take(SHOWN)
@@ -176,7 +276,7 @@ fn lists_table(lists: &[PickList], site: &str) -> Markup {
                 l.order.clone(),
                 customer,
                 lines,
-                owner(&l.owner, site),
+                owner(&l.owner, me),
                 change(&l.change),
             ]
         })
@@ -218,7 +318,7 @@ fn upload_form(viewer: &Viewer) -> Markup {
 }
 
 /// `POST /reference`: imports the uploaded file, all or nothing.
-pub async fn upload(State(pages): State<Pages>, form: Upload) -> Response {
+async fn upload<S: Shelf>(State(pages): State<References<S>>, form: Upload) -> Response {
     let viewer = form.viewer.clone();
     let kind = match form.text("kind").as_deref() {
         Some("picklists") => Reference::PickLists,
@@ -252,9 +352,8 @@ pub async fn upload(State(pages): State<Pages>, form: Upload) -> Response {
         by: viewer.name().to_owned(),
         why,
     };
-    let store = pages.app.store.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        catalog::import(&SiteRecords(&store), kind, &text, &author)
+    let result = on_shelf(&pages.shelf, move |shelf| {
+        catalog::import(&shelf.records(), kind, &text, &author)
     })
     .await;
     let slug = match kind {
@@ -262,14 +361,13 @@ pub async fn upload(State(pages): State<Pages>, form: Upload) -> Response {
         _ => "products",
     };
     let problem = match result {
-        Ok(Ok(n)) => {
+        Ok(n) => {
             return Redirect::to(&format!("/reference?imported={n}&kind={slug}")).into_response()
         }
-        Ok(Err(CatalogError::Invalid(m))) => (
+        Err(CatalogError::Invalid(m)) => (
             StatusCode::BAD_REQUEST,
             format!("Nothing was imported: {m}"),
         ),
-        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
     render(&pages, &viewer, None, Some(problem)).await
