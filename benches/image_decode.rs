@@ -13,6 +13,7 @@ mod images;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use image::GrayImage;
 use images::*;
+use scantrail::gs1::dictionary::separator_follows;
 use scantrail::scan::image::{decode, Limits};
 
 const ONE_MP: (u32, u32, u32) = (1224, 816, 1);
@@ -35,14 +36,14 @@ fn bench(c: &mut Criterion) {
     for (size, dims) in [("1mp", ONE_MP), ("5mp", FIVE_MP)] {
         for kind in ["datamatrix", "gs1_128", "no_barcode"] {
             let bytes = label(kind, dims);
-            let found = decode(&bytes, &limits);
+            let found = decode(&bytes, &limits, separator_follows);
             assert_eq!(
                 found.is_ok(),
                 kind != "no_barcode",
                 "{kind} {size}: {found:?}"
             );
             group.bench_function(format!("{kind}_{size}"), |b| {
-                b.iter(|| decode(std::hint::black_box(&bytes), &limits).is_ok())
+                b.iter(|| decode(std::hint::black_box(&bytes), &limits, separator_follows).is_ok())
             });
         }
     }

@@ -22,6 +22,9 @@ pub const DEFAULT_PATH: &str = "config/scantrail.toml";
 pub struct Config {
     /// `[site]`: which site this is; its id must match the store's.
     pub site: Site,
+    /// `[log]`: the shape of log lines.
+    #[serde(default)]
+    pub log: crate::logging::LogConfig,
     /// Where the store lives; relative paths resolve against the folder of
     /// the configuration file, so a site can be moved as a whole.
     pub data_dir: PathBuf,
@@ -375,6 +378,28 @@ pub enum Problem {
         /// The site.
         id: String,
     },
+    /// A GLN in `[site]` (`gln`, `own_sites`) that is not 13 digits with
+    /// the right check digit: a typo here would make every transfer to or
+    /// from that site look like a sale.
+    #[error("{at}: \"{gln}\" is not a valid GLN ({reason}): a GLN is 13 digits, the last a GS1 check digit; copy it again from whoever issued it")]
+    Gln {
+        /// Where.
+        at: String,
+        /// The value written.
+        gln: String,
+        /// What the GS1 check says.
+        reason: String,
+    },
+    /// A scanner's device profile that is not where the file says.
+    #[error("{at}: no device profile `{profile}` (looked in {looked_in}): name a file of the devices/ folder, e.g. `devices/generic-aim.toml`, or give its full path")]
+    NoProfile {
+        /// Where.
+        at: String,
+        /// The path written.
+        profile: String,
+        /// The folders searched, in words.
+        looked_in: String,
+    },
     /// Head office's batch limits too small to work.
     #[error("key `hq.batch_max` must be at least 1 and `hq.body_max_bytes` at least 1024")]
     BatchLimits,
@@ -383,7 +408,13 @@ pub enum Problem {
 impl Config {
     /// Reads and validates the configuration file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let (mut config, base) = read_file(path, Config::parse)?;
+        let folder = path.parent().unwrap_or(Path::new(".")).to_owned();
+        let (mut config, base) = read_file(path, |text| {
+            let mut config = Config::parse(text)?;
+            config.base_dir = folder;
+            config.check_profiles(text)?;
+            Ok(config)
+        })?;
         resolve(&base, &mut config.data_dir);
         let paths = [
             config.sync.as_mut().and_then(|s| s.ca.as_mut()),
@@ -405,6 +436,7 @@ impl Config {
             return Err(Problem::EmptySiteId);
         }
         config.check_references(text)?;
+        config.check_glns(text)?;
         config.http.connections.settings()?;
         config.access = config.check_tokens(text)?;
         if config.http.cert.is_some() != config.http.key.is_some() {
@@ -514,21 +546,89 @@ impl Config {
         Ok(())
     }
 
-    /// Where a scanner's profile file is: relative to this file's folder,
-    /// else to the folder above it (the repository), else as given.
+    /// `[site] gln` and every `own_sites` entry must be a GLN with the right
+    /// check digit: the daemon compares them with scanned (414)/(410) values,
+    /// which the GS1 parser has already checked, so a typo here never
+    /// matches and nothing says so.
+    fn check_glns(&self, text: &str) -> Result<(), Problem> {
+        // (the key for the error, the key as written in the file, the GLN)
+        let own_sites = self.site.own_sites.iter().enumerate();
+        let written = (self
+            .site
+            .gln
+            .iter()
+            .map(|g| ("site.gln".to_owned(), "gln", g)))
+        .chain(own_sites.map(|(i, g)| (format!("site.own_sites[{i}]"), "own_sites", g)));
+        for (key, as_written, gln) in written {
+            if let Err(e) = crate::gs1::check_value("414", gln) {
+                let at = match line_of(text, "site", as_written) {
+                    Some(line) => format!("line {line}: key `{key}`"),
+                    None => format!("key `{key}`"),
+                };
+                return Err(Problem::Gln {
+                    at,
+                    gln: gln.clone(),
+                    reason: e.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Every scanner's profile must be a file where [`Config::profile_path`]
+    /// looks; found at load, the error names the line instead of the
+    /// daemon failing later with only the path.
+    fn check_profiles(&self, text: &str) -> Result<(), Problem> {
+        for (i, scanner) in self.scanners.iter().enumerate() {
+            if !self.profile_path(&scanner.profile).is_file() {
+                let folders = self.profile_folders(&scanner.profile);
+                let looked_in = if folders.is_empty() {
+                    "that path only".to_owned()
+                } else {
+                    let names: Vec<String> =
+                        folders.iter().map(|p| p.display().to_string()).collect();
+                    names.join(", ")
+                };
+                return Err(Problem::NoProfile {
+                    at: place(text, "scanners", i, "profile"),
+                    profile: scanner.profile.display().to_string(),
+                    looked_in,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Where a scanner's profile file is: the first of
+    /// [`Config::profile_folders`] that holds it, else as given.
     pub fn profile_path(&self, profile: &Path) -> PathBuf {
         if profile.is_absolute() {
             return profile.to_owned();
         }
-        let candidates = [
-            Some(self.base_dir.join(profile)),
-            self.base_dir.parent().map(|p| p.join(profile)),
-        ];
-        candidates
+        self.profile_folders(profile)
             .into_iter()
-            .flatten()
+            .map(|folder| folder.join(profile))
             .find(|p| p.exists())
             .unwrap_or_else(|| profile.to_owned())
+    }
+
+    /// The folders a relative profile path is tried against: this file's
+    /// folder, the folder above it (a checkout: `config/` beside
+    /// `devices/`), and the Debian package's data folder as seen from its
+    /// `/etc/scantrail/` (`../../usr/share/scantrail`, so an unpacked
+    /// package resolves the same way as an installed one).
+    fn profile_folders(&self, profile: &Path) -> Vec<PathBuf> {
+        if profile.is_absolute() {
+            return Vec::new();
+        }
+        let mut folders = vec![self.base_dir.clone()];
+        if let Some(parent) = self.base_dir.parent() {
+            folders.push(parent.to_owned());
+            if let Some(root) = parent.parent() {
+                folders.push(root.join("usr/share/scantrail"));
+            }
+        }
+        folders
     }
 }
 
@@ -811,6 +911,44 @@ mod tests {
         let e = Config::parse(&format!("{SITE}[http]\nadmin_token = \"0123456789abcdef\"\n{STATIONS}[[tokens]]\nname = \"a\"\nrole = \"admin\"\ntoken = \"0123456789abcdef\"\n")).unwrap_err().to_string();
         assert!(
             e.contains("http.admin_token") && e.contains("same token"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_gln_with_a_wrong_check_digit_is_refused_naming_line_and_key() {
+        let site = |glns: &str| format!("data_dir = \"d\"\n[site]\nid = \"x\"\n{glns}");
+        let e = Config::parse(&site("gln = \"9506000000019\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("line 4: key `site.gln`: \"9506000000019\" is not a valid GLN")
+                && e.contains("check digit: expected 5, found 9"),
+            "{e}"
+        );
+        let e = Config::parse(&site(
+            "gln = \"9506000000015\"\nown_sites = [\"9506000000022\", \"950600000002\"]\n",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 5: key `site.own_sites[1]`"), "{e}");
+        let c = Config::parse(&site(
+            "gln = \"9506000000015\"\nown_sites = [\"9506000000022\"]\n",
+        ))
+        .unwrap();
+        assert_eq!(c.site.gln.as_deref(), Some("9506000000015"));
+    }
+
+    #[test]
+    fn a_missing_profile_is_refused_at_load_naming_where_it_looked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("site.toml");
+        std::fs::write(&path, format!("{SITE}{STATIONS}[[scanners]]\nport = \"/dev/x\"\nprofile = \"devices/nope.toml\"\nstation = \"dock-1\"\n")).unwrap();
+        let e = Config::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("line 9: key `scanners[0].profile`")
+                && e.contains("no device profile `devices/nope.toml`")
+                && e.contains(&dir.path().display().to_string()),
             "{e}"
         );
     }

@@ -46,9 +46,11 @@ pub mod dev;
 /// path so `crate::gs1::...` keeps working.
 pub use scantrail_gs1 as gs1;
 pub mod hq;
+pub mod logging;
 pub mod model;
 pub mod report;
 pub mod scan;
+pub mod service;
 pub mod shutdown;
 pub mod site;
 pub mod station;

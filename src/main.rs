@@ -13,6 +13,9 @@ use scantrail::cli;
     about = "Warehouse barcode scanning with GS1 lot and serial traceability"
 )]
 struct Cli {
+    /// Log lines for a person (human) or a log shipper (json) [default: the configuration's `[log] format`, else human].
+    #[arg(long, value_name = "FORMAT", global = true)]
+    log_format: Option<scantrail::logging::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -23,6 +26,8 @@ enum Command {
     Run(cli::run::Args),
     /// Parse and validate GS1 barcode data, as a scanner sends it or as a person types it.
     Parse(cli::parse::Args),
+    /// Check a configuration file (a site's or head office's) as the daemon would at start, without starting it.
+    CheckConfig(cli::check_config::Args),
     /// Print the journal of movements, as a table or JSON lines.
     Journal(cli::journal::Args),
     /// Check every hash chain and derived tree (exit 1 naming the first bad seq) and the history's sense (exit 2)
@@ -65,10 +70,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    cli::init_logging();
-    let outcome = match Cli::parse().command {
+    let cli = Cli::parse();
+    scantrail::logging::init(cli.log_format);
+    let outcome = match cli.command {
         Command::Run(args) => cli::run::run(args),
         Command::Parse(args) => cli::parse::run(args),
+        Command::CheckConfig(args) => cli::check_config::run(args),
         Command::Journal(args) => cli::journal::run(args),
         Command::Verify(args) => cli::verify::run(args),
         Command::Reindex(args) => cli::reindex::run(args),

@@ -62,7 +62,7 @@ impl Site {
 [site]
 id = "test-site"
 name = "Test warehouse"
-gln = "9506000000019"
+gln = "9506000000015"
 
 [http]
 listen = "127.0.0.1:0"

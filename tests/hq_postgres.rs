@@ -702,3 +702,18 @@ fn an_embedded_head_office_migrates_and_answers_the_same() {
         "{err}"
     );
 }
+
+/// `hq status` shows a site's backlog apart from its last contact, and lag
+/// only while it is behind (head office on PostgreSQL, migration 2).
+#[test]
+fn a_quiet_site_has_no_lag_and_a_site_behind_shows_its_backlog() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = TestDb::create("backlog");
+    let hq = HqDir::new(
+        &tmp.path().join("hq"),
+        &["north"],
+        &format!("database = \"{}\"\nrequests_per_second = 4", db.url),
+    );
+    let _hq_proc = hq.start();
+    backlog_apart_from_quiet(tmp.path(), &hq);
+}

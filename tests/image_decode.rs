@@ -12,11 +12,12 @@ use image::imageops::{self, FilterType};
 use image::GrayImage;
 use images::*;
 use rxing::BarcodeFormat;
+use scantrail::gs1::dictionary::separator_follows;
 use scantrail::gs1::{parse_scan, Content};
 use scantrail::scan::image::{decode, DecodedBarcode, ImageError, Limits};
 
 fn decoded(bytes: &[u8]) -> Vec<DecodedBarcode> {
-    decode(bytes, &Limits::default()).unwrap_or_else(|e| panic!("{e}"))
+    decode(bytes, &Limits::default(), separator_follows).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The frames found in an image, GS shown as `^`.
@@ -207,7 +208,7 @@ fn gs1_databar_from_an_independent_generator() {
 fn rxing_misses_some_databar_expanded_symbols() {
     let unread = std::fs::read("tests/data/databar_expanded_unread.png").unwrap();
     assert!(matches!(
-        decode(&unread, &Limits::default()),
+        decode(&unread, &Limits::default(), separator_follows),
         Err(ImageError::NoBarcode { .. })
     ));
 }
@@ -307,7 +308,7 @@ fn large_photos_are_scaled_down_before_decoding() {
         decode_pixels: 1_000_000,
         ..Limits::default()
     };
-    let found = decode(&png(&shot), &limits).unwrap();
+    let found = decode(&png(&shot), &limits, separator_follows).unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].frame, PHARMA_FRAME);
     // Points come back in the original's pixels: around the centre.
@@ -323,18 +324,31 @@ fn large_photos_are_scaled_down_before_decoding() {
 
 #[test]
 fn empty_input() {
-    assert_eq!(decode(&[], &Limits::default()), Err(ImageError::Empty));
+    assert_eq!(
+        decode(&[], &Limits::default(), separator_follows),
+        Err(ImageError::Empty)
+    );
 }
 
 #[test]
 fn not_an_image() {
-    let error = decode(b"(01)09506000134352 is text", &Limits::default()).unwrap_err();
+    let error = decode(
+        b"(01)09506000134352 is text",
+        &Limits::default(),
+        separator_follows,
+    )
+    .unwrap_err();
     assert!(matches!(error, ImageError::NotAnImage { .. }));
     let message = error.to_string();
     assert!(message.contains("not a PNG or JPEG image"), "{message}");
     assert!(message.contains("starts with the text"), "{message}");
 
-    let gif = decode(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", &Limits::default()).unwrap_err();
+    let gif = decode(
+        b"GIF89a\x01\x00\x01\x00\x00\x00\x00;",
+        &Limits::default(),
+        separator_follows,
+    )
+    .unwrap_err();
     assert!(gif.to_string().contains("Gif"), "{gif}");
 }
 
@@ -342,7 +356,7 @@ fn not_an_image() {
 fn truncated_png() {
     let bytes = png(&render_2d(&gs1_datamatrix(PHARMA), 6));
     let cut = &bytes[..bytes.len() / 2];
-    let error = decode(cut, &Limits::default()).unwrap_err();
+    let error = decode(cut, &Limits::default(), separator_follows).unwrap_err();
     assert!(
         matches!(error, ImageError::Damaged { format: "PNG", .. }),
         "{error}"
@@ -353,7 +367,7 @@ fn truncated_png() {
     // decoder fills the rest), never a panic.
     let bytes = jpeg(&render_2d(&gs1_datamatrix(PHARMA), 6), 80);
     for keep in [20, bytes.len() / 3, bytes.len() - 10] {
-        match decode(&bytes[..keep], &Limits::default()) {
+        match decode(&bytes[..keep], &Limits::default(), separator_follows) {
             Ok(found) => assert_eq!(found[0].frame, PHARMA_FRAME),
             Err(ImageError::Damaged { format: "JPEG", .. } | ImageError::NoBarcode { .. }) => {}
             Err(other) => panic!("{keep} bytes: {other}"),
@@ -368,7 +382,7 @@ fn too_many_bytes() {
         max_bytes: 100,
         ..Limits::default()
     };
-    let error = decode(&bytes, &limits).unwrap_err();
+    let error = decode(&bytes, &limits, separator_follows).unwrap_err();
     assert!(
         matches!(error, ImageError::TooManyBytes { limit: 100, .. }),
         "{error}"
@@ -387,7 +401,7 @@ fn fifty_megapixel_photo_is_refused_from_its_header() {
     bytes[29..33].copy_from_slice(&crc.to_be_bytes());
 
     let started = Instant::now();
-    let error = decode(&bytes, &Limits::default()).unwrap_err();
+    let error = decode(&bytes, &Limits::default(), separator_follows).unwrap_err();
     assert!(started.elapsed() < Duration::from_millis(200));
     assert_eq!(
         error,
@@ -409,7 +423,7 @@ fn fifty_megapixel_photo_is_refused_from_its_header() {
 fn image_without_a_barcode() {
     let blank = noisy(&GrayImage::from_pixel(640, 480, image::Luma([200])), 50, 3);
     let started = Instant::now();
-    let error = decode(&jpeg(&blank, 80), &Limits::default()).unwrap_err();
+    let error = decode(&jpeg(&blank, 80), &Limits::default(), separator_follows).unwrap_err();
     assert_eq!(
         error,
         ImageError::NoBarcode {
@@ -519,7 +533,7 @@ fn decode_is_callable_from_worker_threads() {
     let workers: Vec<_> = (0..2)
         .map(|_| {
             let bytes = bytes.clone();
-            std::thread::spawn(move || decode(&bytes, &Limits::default()))
+            std::thread::spawn(move || decode(&bytes, &Limits::default(), separator_follows))
         })
         .collect();
     for worker in workers {

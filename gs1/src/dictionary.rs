@@ -105,6 +105,13 @@ pub fn lookup(ai: &[u8]) -> Option<&'static AiEntry> {
     lookup_prefix(ai).filter(|e| e.ai.len() == ai.len())
 }
 
+/// Whether FNC1 (GS) must end the value of `ai` when another element
+/// follows it: true for variable-length AIs, and for an AI the dictionary
+/// does not know (a separator too many is read right; one too few is not).
+pub fn separator_follows(ai: &[u8]) -> bool {
+    lookup(ai).is_none_or(|e| e.fnc1_required)
+}
+
 /// Whether two AIs are the same, compared byte by byte in line: AIs are
 /// 2 to 4 digits and this runs many times per message, where a call to
 /// `memcmp` (what `==` on strings becomes) costs more than the comparison.
@@ -166,6 +173,9 @@ mod tests {
     fn entries_carry_the_dictionary_attributes() {
         let gtin = lookup(b"01").unwrap();
         assert!(!gtin.fnc1_required);
+        assert!(!separator_follows(b"01") && !separator_follows(b"17"));
+        assert!(separator_follows(b"10") && separator_follows(b"21"));
+        assert!(separator_follows(b"9999"), "an unknown AI gets a separator");
         assert_eq!(gtin.fixed_length, 14);
         assert_eq!(gtin.components[0].linters, &[Linter::Csum, Linter::Gcppos2]);
         assert_eq!(

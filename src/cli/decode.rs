@@ -43,7 +43,7 @@ pub fn run(args: Args) -> super::Outcome {
 /// The file's barcodes, or one line saying why there are none.
 fn read(path: &Path, limits: &Limits) -> Result<Vec<DecodedBarcode>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    image::decode(&bytes, limits).map_err(|e| e.to_string())
+    image::decode(&bytes, limits, gs1::dictionary::separator_follows).map_err(|e| e.to_string())
 }
 
 /// Prints one image's result; returns whether it had barcodes that all parsed.

@@ -46,7 +46,9 @@ pub struct Args {
 /// The subcommands of `scantrail hq`.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Each site's last seq, lag, reference versions and alerts.
+    /// Each site's last seq, backlog (`?` for a site that does not report
+    /// it), lag while it has one, last contact, reference versions and
+    /// alerts.
     Status {
         /// JSON instead of a table
         #[arg(long)]
@@ -133,6 +135,7 @@ pub fn run(args: Args) -> super::Outcome {
         config.hq.database = args.database.clone();
     }
     let Some(command) = args.command else {
+        crate::logging::configure(&config.log);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -155,18 +158,21 @@ pub fn run(args: Args) -> super::Outcome {
                     println!("{}", serde_json::to_string(s)?);
                 }
             } else {
+                // Backlog and lag apart from the last contact: a quiet
+                // site that has sent everything is not behind.
                 println!(
-                    "{:<16} {:>10} {:>9} {:>10} {:<20} {:>6}  alerts",
-                    "site", "last seq", "rejected", "lag (s)", "last seen", "holds"
+                    "{:<16} {:>10} {:>9} {:>8} {:>8} {:<20} {:>6}  alerts",
+                    "site", "last seq", "rejected", "backlog", "lag (s)", "last contact", "holds"
                 );
                 for s in &sites {
                     println!(
-                        "{:<16} {:>10} {:>9} {:>10} {:<20} {:>6}  {}",
+                        "{:<16} {:>10} {:>9} {:>8} {:>8} {:<20} {:>6}  {}",
                         s.site,
                         s.last_seq,
                         s.last_rejected_seq,
+                        s.backlog.map_or("?".into(), |b| b.to_string()),
                         s.lag_seconds.map_or("-".into(), |l| l.to_string()),
-                        s.last_seen.map_or("never".into(), |t| t
+                        s.last_contact.or(s.last_seen).map_or("never".into(), |t| t
                             .format("%Y-%m-%d %H:%M:%S")
                             .to_string()),
                         s.reference.holds,

@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 pub mod backup;
+pub mod check_config;
 pub mod correct;
 pub mod decode;
 pub mod holds;
@@ -44,16 +45,6 @@ pub struct Sub<C: clap::Subcommand> {
 
 /// Exit code when an input was rejected (not a usage error).
 pub const REJECTED: u8 = 1;
-
-/// Logs go to stderr, filtered by `RUST_LOG` (default: info).
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-}
 
 /// Turns a command's outcome into the process exit code, printing a failure
 /// as one line.

@@ -26,6 +26,7 @@ pub struct Args {
 /// SIGTERM.
 pub fn run(args: Args) -> super::Outcome {
     let config = Config::load(&args.config)?;
+    crate::logging::configure(&config.log);
     let options = site::Options {
         data_dir: args.data.unwrap_or_else(|| config.data_dir.clone()),
         listen: args.listen.unwrap_or_else(|| config.http.listen.clone()),

@@ -206,9 +206,13 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     ));
     let mut file =
         std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    // The file holds password hashes: keep the original's permissions.
+    // The file holds password hashes: keep the original's permissions and
+    // owner (the Debian package's is root:scantrail 0640, which the service
+    // must still read after `sudo scantrail user add`).
     if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::MetadataExt as _;
         let _ = file.set_permissions(meta.permissions());
+        let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
     }
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
@@ -222,6 +226,26 @@ mod tests {
     use super::*;
 
     const BASE: &str = "data_dir = \"d\"\n[site]\nid = \"x\"\n# people\n[[users]]\nname = \"sue\"\nrole = \"admin\"\npassword_hash = \"h1\"\n\n[[stations]]\nid = \"a\"\nmode = \"receive\"\n";
+
+    #[test]
+    fn a_rewrite_keeps_the_file_s_mode_and_group() {
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scantrail.toml");
+        std::fs::write(&path, "before").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        // As root (`sudo scantrail user add` on an installed site), a group
+        // of its own, as the package's root:scantrail; otherwise the
+        // caller's own group is all that can be given.
+        let group = match std::os::unix::fs::chown(&path, None, Some(4242)) {
+            Ok(()) => 4242,
+            Err(_) => std::fs::metadata(&path).unwrap().gid(),
+        };
+        write_atomically(&path, "after").unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "after");
+        assert_eq!((meta.mode() & 0o777, meta.gid()), (0o640, group));
+    }
 
     #[test]
     fn a_user_is_appended_and_an_existing_one_replaced_only_when_asked() {

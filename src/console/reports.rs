@@ -50,6 +50,7 @@ pub fn router(reports: Reports) -> Router {
 }
 
 /// One field of a report's form.
+#[derive(Clone, Copy)]
 struct Field {
     name: &'static str,
     label: &'static str,
@@ -75,6 +76,12 @@ const fn field(
 /// parameter names).
 fn form_of(kind: &str) -> (&'static str, &'static str, Vec<Field>) {
     let gtin = field("gtin", "GTIN", "14 digits, e.g. 09506000134352", "text");
+    // The movements and the trace of one lot or one serial ask the same.
+    let lot_or_serial = vec![
+        gtin,
+        field("lot", "Lot", "a lot or a serial", "text"),
+        field("serial", "Serial", "", "text"),
+    ];
     match kind {
         "stock" => (
             "Stock",
@@ -90,11 +97,7 @@ fn form_of(kind: &str) -> (&'static str, &'static str, Vec<Field>) {
         "movements" => (
             "Movements",
             "Every movement of a lot or a serial, in time order.",
-            vec![
-                gtin,
-                field("lot", "Lot", "a lot or a serial", "text"),
-                field("serial", "Serial", "", "text"),
-            ],
+            lot_or_serial,
         ),
         "recall" => (
             "Recall",
@@ -109,11 +112,7 @@ fn form_of(kind: &str) -> (&'static str, &'static str, Vec<Field>) {
         "trace" => (
             "Trace",
             "The chain from receipt to customer, in words.",
-            vec![
-                gtin,
-                field("lot", "Lot", "a lot or a serial", "text"),
-                field("serial", "Serial", "", "text"),
-            ],
+            lot_or_serial,
         ),
         "warranty" => (
             "Warranty",

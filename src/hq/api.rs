@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::publish::{self, Published};
+use super::sites::Contact;
 use super::storage::Storage;
 use crate::auth::{Identity, Role, Tokens};
 use crate::model::{Entries, Kind};
@@ -26,6 +27,7 @@ use crate::station::catalog::{self, Author, AuthorQuery, CatalogError};
 use crate::station::reference::Hold;
 use crate::store::ingest::{Incoming, Refusal};
 use crate::store::reference::Reference;
+use crate::sync::heads::{self, SiteHeads};
 use crate::sync::protocol::{self, path, reference_from_segment, Ack, Batch, Limits};
 use crate::web::problem::{problem, problem_with};
 
@@ -115,7 +117,7 @@ async fn health(State(state): State<HqState>) -> Response {
             true
         }
         Err(problem) => {
-            certificate["problem"] = json!(problem);
+            certificate["problem"] = json!(problem.to_string());
             false
         }
     };
@@ -157,9 +159,34 @@ async fn authenticate(State(state): State<HqState>, mut request: Request, next: 
             return r;
         }
     }
+    if identity.role != Role::Site {
+        request.extensions_mut().insert(identity);
+        request.extensions_mut().insert(ReportedHeads(None));
+        return next.run(request).await;
+    }
+    // A site's request is a contact, whatever it asks: a quiet site that
+    // only asks for reference data is alive and up to date. A batch that
+    // is stored records it with the batch (`Storage::seen`).
+    let site = identity.name.clone();
+    let heads = request
+        .headers()
+        .get(heads::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(SiteHeads::parse);
+    let is_batch = request.uri().path() == path::BATCHES;
     request.extensions_mut().insert(identity);
-    next.run(request).await
+    request.extensions_mut().insert(ReportedHeads(heads));
+    let response = next.run(request).await;
+    if !(is_batch && response.status().is_success()) {
+        state.storage.contacted(&site, heads).await;
+    }
+    response
 }
+
+/// The heads a site's request reported (`sync::heads`), for the batch
+/// handler to record with the batch.
+#[derive(Clone, Copy)]
+struct ReportedHeads(Option<SiteHeads>);
 
 /// A refusal unless the caller has `role` (or above).
 fn refuse_unless(identity: &Identity, role: Role) -> Option<Response> {
@@ -188,6 +215,7 @@ async fn limits(State(state): State<HqState>) -> Response {
 async fn batch(
     State(state): State<HqState>,
     axum::Extension(identity): Caller,
+    axum::Extension(ReportedHeads(heads)): axum::Extension<ReportedHeads>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -214,7 +242,7 @@ async fn batch(
     }
     let batch = match Batch::decode(&body) {
         Ok(b) => b,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e),
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
     };
     if batch.site != site {
         state
@@ -307,7 +335,15 @@ async fn batch(
     };
     state
         .storage
-        .seen(&site, reference, received_at, newest_device_time)
+        .seen(
+            &site,
+            Contact {
+                reference,
+                at: received_at,
+                newest_device_time,
+                heads,
+            },
+        )
         .await;
     if ingested.new > 0 && !stale_check.is_empty() {
         flags.extend(stale_picks(&state, &site, reference.holds, &stale_check).await);

@@ -23,6 +23,9 @@ pub struct HqConfig {
     pub data_dir: PathBuf,
     /// `[hq]`: the server itself.
     pub hq: Hq,
+    /// `[log]`: the shape of log lines, as a site's.
+    #[serde(default)]
+    pub log: crate::logging::LogConfig,
     #[serde(default)]
     pub(super) http: Http,
     #[serde(default)]
@@ -185,6 +188,21 @@ impl HqConfig {
 }
 
 impl HqConfig {
+    /// The server's TLS configuration from `[hq] cert` and `key`, and the
+    /// certificate it serves: what `scantrail hq` loads first, and
+    /// `scantrail check-config` checks.
+    pub fn server_tls(
+        &self,
+    ) -> Result<(rustls::ServerConfig, crate::web::tls::Certificate), crate::web::tls::TlsError>
+    {
+        crate::web::tls::server_config(&self.hq.cert, &self.hq.key)
+    }
+
+    /// How many sites may sync.
+    pub fn site_count(&self) -> usize {
+        self.sites.len()
+    }
+
     /// The sites' credentials (role `site`, named by the site's id), the
     /// `[[tokens]]` entries and the older `[hq] admin_token` as one set.
     fn check_tokens(&self, text: &str) -> Result<Tokens, TokenError> {

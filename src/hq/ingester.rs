@@ -9,12 +9,25 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use crate::store::ingest::{Incoming, Ingested, Refusal};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Batches taken into one write at most.
 const MAX_GROUP: usize = 64;
 
-pub(super) type Outcome = Result<Result<Ingested, Refusal>, String>;
+pub(super) type Outcome = Result<Result<Ingested, Refusal>, IngestError>;
+
+/// Why a batch was not ingested (head office answers 503, the site sends
+/// it again later).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum IngestError {
+    /// The store's write of the group failed: every batch of the group gets
+    /// the same error, so it is shared.
+    #[error(transparent)]
+    Store(Arc<StoreError>),
+    /// The ingest thread is gone (head office is stopping, or it panicked).
+    #[error("the ingester has stopped")]
+    Stopped,
+}
 
 type Job = (Incoming, oneshot::Sender<Outcome>);
 
@@ -53,8 +66,9 @@ impl Ingester {
                         }
                         Err(e) => {
                             tracing::error!(error = %e, "ingest failed");
+                            let e = Arc::new(e);
                             for reply in replies {
-                                let _ = reply.send(Err(e.to_string()));
+                                let _ = reply.send(Err(IngestError::Store(e.clone())));
                             }
                         }
                     }
@@ -67,9 +81,7 @@ impl Ingester {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send((incoming, reply))
-            .map_err(|_| "the ingester has stopped".to_owned())?;
-        answer
-            .await
-            .unwrap_or_else(|_| Err("the ingester has stopped".to_owned()))
+            .map_err(|_| IngestError::Stopped)?;
+        answer.await.unwrap_or(Err(IngestError::Stopped))
     }
 }

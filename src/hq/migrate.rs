@@ -116,12 +116,9 @@ pub async fn migrate(from: &Path, to: &str, hq_id: &str) -> Result<Copied, Migra
     for r in Reference::ALL {
         copied.published += copy_published(&store, &db, reference_segment(r)).await?;
     }
-    let sites = Sites::open(store.clone()).map_err(|e| MigrateError::Store {
+    let sites = Sites::open(store.clone()).map_err(|source| MigrateError::Store {
         path: from.display().to_string(),
-        source: StoreError::Damaged {
-            path: from.to_owned(),
-            detail: format!("{e:#}"),
-        },
+        source,
     })?;
     for (site, record) in sites.records() {
         db.restore_site(&site, &record).await?;

@@ -51,7 +51,7 @@ async fn open_storage(config: &HqConfig) -> anyhow::Result<Storage> {
 
 /// Runs head office until SIGTERM or SIGINT.
 pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()> {
-    let (tls, certificate) = crate::web::tls::server_config(&config.hq.cert, &config.hq.key)?;
+    let (tls, certificate) = config.server_tls()?;
     certificate.log();
     let storage = Arc::new(open_storage(&config).await?);
     if config.hq.admin_token.is_some() {
@@ -106,8 +106,14 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
     tracing::info!(%address, data = %stored_in, sites = config.sites.len(), "head office is running");
     // Before the line below: a SIGTERM right after it must drain, not kill.
     let shutdown = crate::shutdown::signal();
-    // Tests and scripts read this line to find the port when listening on :0.
-    println!("listening on https://{address}");
+    let url = format!("https://{address}");
+    tracing::info!(%url, "listening on");
+    if crate::logging::format() == crate::logging::LogFormat::Human {
+        // Tests and scripts read this line to find the port when listening on :0.
+        println!("listening on {url}");
+    }
+    // Storage open, listener bound: connections from here on are answered.
+    crate::service::ready(&format!("listening on {url}"));
     crate::web::server::serve(
         tcp,
         Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls))),
@@ -117,6 +123,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
     )
     .await
     .context("the HTTPS server failed")?;
+    crate::service::stopping();
     tracing::info!("head office stopped");
     drop(storage);
     Ok(())

@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::Log;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+use crate::sync::heads::SiteHeads;
 use crate::sync::protocol::{Alert, ReferenceVersions, SiteStatus};
 
 const TREE: &str = "hq.sites";
@@ -27,8 +28,47 @@ pub struct Record {
     pub last_seen: Option<DateTime<Utc>>,
     /// The device time of the newest movement it sent (for lag).
     pub newest_device_time: Option<DateTime<Utc>>,
+    /// When it last reached head office with any request.
+    #[serde(default)]
+    pub last_contact: Option<DateTime<Utc>>,
+    /// Its heads as it reported them then.
+    #[serde(default)]
+    pub heads: Option<SiteHeads>,
     /// Its latest alerts, oldest first (at most `KEPT_ALERTS`).
     pub alerts: Vec<Alert>,
+}
+
+/// What a batch tells head office about its site besides its entries:
+/// one value, so that each storage's `seen` takes the same thing.
+#[derive(Debug, Clone, Copy)]
+pub struct Contact {
+    /// The reference-data versions the site reported.
+    pub reference: ReferenceVersions,
+    /// When the batch arrived.
+    pub at: DateTime<Utc>,
+    /// The device time of the batch's newest entry.
+    pub newest_device_time: Option<DateTime<Utc>>,
+    /// The site's heads, when it sent them.
+    pub heads: Option<SiteHeads>,
+}
+
+/// The lag to show: only while the site is behind (or might be, when it
+/// does not report its heads); a quiet site that has sent everything has
+/// none, however old its newest movement.
+pub fn lag_seconds(
+    backlog: Option<u64>,
+    newest_device_time: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<i64> {
+    if backlog == Some(0) {
+        return None;
+    }
+    newest_device_time.map(|t| (now - t).num_seconds())
+}
+
+/// The backlog of a site that reported `heads`, against what is held.
+pub fn backlog(heads: Option<SiteHeads>, last_seq: u64, last_rejected_seq: u64) -> Option<u64> {
+    heads.map(|h| h.backlog(last_seq, last_rejected_seq))
 }
 
 /// Every site's record, kept in memory and saved to the embedded store.
@@ -39,7 +79,7 @@ pub struct Sites {
 
 impl Sites {
     /// The records saved in `store`.
-    pub fn open(store: Arc<Store>) -> anyhow::Result<Sites> {
+    pub fn open(store: Arc<Store>) -> Result<Sites, StoreError> {
         let mut records = HashMap::new();
         for (k, v) in store.side_records(TREE)? {
             if let (Ok(site), Ok(r)) = (String::from_utf8(k), serde_json::from_slice::<Record>(&v))
@@ -78,18 +118,27 @@ impl Sites {
     }
 
     /// A batch arrived.
-    pub fn seen(
-        &self,
-        site: &str,
-        reference: ReferenceVersions,
-        at: DateTime<Utc>,
-        newest_device_time: Option<DateTime<Utc>>,
-    ) {
+    pub fn seen(&self, site: &str, contact: Contact) {
         self.update(site, |r| {
-            r.reference = reference;
-            r.last_seen = Some(at);
-            if let Some(t) = newest_device_time {
+            r.reference = contact.reference;
+            r.last_seen = Some(contact.at);
+            r.last_contact = Some(contact.at);
+            if contact.heads.is_some() {
+                r.heads = contact.heads;
+            }
+            if let Some(t) = contact.newest_device_time {
                 r.newest_device_time = Some(r.newest_device_time.map_or(t, |o| o.max(t)));
+            }
+        });
+    }
+
+    /// The site reached head office with something other than a batch
+    /// that was stored (reference data, limits, a refused batch).
+    pub fn contacted(&self, site: &str, at: DateTime<Utc>, heads: Option<SiteHeads>) {
+        self.update(site, |r| {
+            r.last_contact = Some(at);
+            if heads.is_some() {
+                r.heads = heads;
             }
         });
     }
@@ -109,7 +158,11 @@ impl Sites {
     }
 
     /// Every known site (configured or seen) with its position.
-    pub fn status(&self, store: &Store, configured: &[String]) -> anyhow::Result<Vec<SiteStatus>> {
+    pub fn status(
+        &self,
+        store: &Store,
+        configured: &[String],
+    ) -> Result<Vec<SiteStatus>, StoreError> {
         let records = self
             .records
             .lock()
@@ -126,11 +179,16 @@ impl Sites {
         ids.into_iter()
             .map(|site| {
                 let r = records.get(&site).cloned().unwrap_or_default();
+                let last_seq = store.log_head(&site, Log::Movements)?.seq;
+                let last_rejected_seq = store.log_head(&site, Log::Rejections)?.seq;
+                let backlog = backlog(r.heads, last_seq, last_rejected_seq);
                 Ok(SiteStatus {
-                    last_seq: store.log_head(&site, Log::Movements)?.seq,
-                    last_rejected_seq: store.log_head(&site, Log::Rejections)?.seq,
+                    last_seq,
+                    last_rejected_seq,
                     last_seen: r.last_seen,
-                    lag_seconds: r.newest_device_time.map(|t| (now - t).num_seconds()),
+                    last_contact: r.last_contact,
+                    backlog,
+                    lag_seconds: lag_seconds(backlog, r.newest_device_time, now),
                     reference: r.reference,
                     alerts: r.alerts,
                     site,

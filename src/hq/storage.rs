@@ -7,18 +7,18 @@ use std::sync::Arc;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
-use chrono::{DateTime, Utc};
 
-use super::ingester::Ingester;
+use super::ingester::{IngestError, Ingester};
 use super::postgres::{Db, DbError, RETRY_AFTER_SECONDS};
-use super::sites::Sites;
+use super::sites::{Contact, Sites};
 use crate::model::{Log, RefusalCode};
 use crate::report::source::{SerialStates, Source};
 use crate::report::Result as ReportResult;
 use crate::store::ingest::{Incoming, Ingested, Refusal};
 use crate::store::queries::LotBalance;
 use crate::store::{Store, StoreError};
-use crate::sync::protocol::{ReferenceVersions, SiteStatus};
+use crate::sync::heads::SiteHeads;
+use crate::sync::protocol::SiteStatus;
 use crate::web::problem::problem;
 
 /// Head office's storage.
@@ -46,8 +46,8 @@ pub enum StorageError {
     #[error(transparent)]
     Database(#[from] DbError),
     /// The embedded ingest thread failed or stopped.
-    #[error("{0}")]
-    Ingest(String),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
     /// A blocking task of the embedded store panicked or was cancelled.
     #[error("a storage task failed: {0}")]
     Task(String),
@@ -106,18 +106,26 @@ impl Storage {
     }
 
     /// A batch of `site` arrived. Bookkeeping: a failure is logged only.
-    pub async fn seen(
-        &self,
-        site: &str,
-        reference: ReferenceVersions,
-        at: DateTime<Utc>,
-        newest_device_time: Option<DateTime<Utc>>,
-    ) {
+    pub async fn seen(&self, site: &str, contact: Contact) {
         match self {
-            Storage::Embedded { sites, .. } => sites.seen(site, reference, at, newest_device_time),
+            Storage::Embedded { sites, .. } => sites.seen(site, contact),
             Storage::Postgres(db) => {
-                if let Err(e) = db.seen(site, reference, at, newest_device_time).await {
+                if let Err(e) = db.seen(site, contact).await {
                     tracing::warn!(site, error = %e, "cannot record that the site was seen");
+                }
+            }
+        }
+    }
+
+    /// `site` reached head office with something other than a stored
+    /// batch. Bookkeeping: a failure is logged only.
+    pub async fn contacted(&self, site: &str, heads: Option<SiteHeads>) {
+        let at = chrono::Utc::now();
+        match self {
+            Storage::Embedded { sites, .. } => sites.contacted(site, at, heads),
+            Storage::Postgres(db) => {
+                if let Err(e) = db.contacted(site, at, heads).await {
+                    tracing::warn!(site, error = %e, "cannot record the site's contact");
                 }
             }
         }
@@ -141,12 +149,7 @@ impl Storage {
         match self {
             Storage::Embedded { store, sites, .. } => {
                 let (store, sites) = (store.clone(), sites.clone());
-                blocking(move || {
-                    sites
-                        .status(&store, &configured)
-                        .map_err(|e| StorageError::Task(format!("{e:#}")))
-                })
-                .await
+                blocking(move || Ok(sites.status(&store, &configured)?)).await
             }
             Storage::Postgres(db) => Ok(db.status(&configured).await?),
         }

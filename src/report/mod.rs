@@ -41,8 +41,8 @@ pub enum ReportError {
     Store(#[from] StoreError),
     /// A product master record could not be decoded (the warranty report reads
     /// it).
-    #[error("{0}")]
-    Reference(String),
+    #[error(transparent)]
+    Reference(crate::station::records::RecordError),
     /// The storage behind the report cannot be reached now (HTTP 503, to
     /// be retried).
     #[error("{0}")]
@@ -180,7 +180,7 @@ impl Params<'_> {
 
     fn gtin(&self) -> Result<Option<String>> {
         self.opt("gtin")?
-            .map(|g| normalise_gtin(&g).map_err(ReportError::BadInput))
+            .map(|g| normalise_gtin(&g).map_err(|e| ReportError::BadInput(e.to_string())))
             .transpose()
     }
 

@@ -51,7 +51,8 @@ impl Query {
                 range: None,
             }),
             (true, Some(from), Some(to)) => {
-                let range = SerialRange::new(&from, &to).map_err(ReportError::BadInput)?;
+                let range = SerialRange::new(&from, &to)
+                    .map_err(|e| ReportError::BadInput(e.to_string()))?;
                 Ok(Query {
                     gtin,
                     scope: Scope::Serials { from, to },

@@ -1,6 +1,6 @@
 //! Barcodes in photos: a PNG or JPEG in, the frames a scanner would have
 //! sent out (AIM symbology identifier + data, GS as FNC1), ready for
-//! [`crate::gs1::parse_scan`].
+//! `gs1::parse_scan`.
 //!
 //! Pure CPU work on bytes: no I/O, no global state, so the daemon can call
 //! [`decode`] from a blocking thread for each uploaded photo. Time and memory
@@ -21,6 +21,10 @@
 //!   leading zero under `]E0`, and so does this module.
 //!
 //! DataMatrix and QR Code already give FNC1 as GS (0x1D) and `]d2`/`]Q3`.
+//!
+//! Scan knows nothing of GS1 (`scan/mod.rs`): the one GS1 fact DataBar
+//! Expanded needs, which AIs end with a separator, comes from the caller as
+//! a [`SeparatorFollows`].
 
 use std::collections::HashSet;
 use std::fmt;
@@ -36,7 +40,14 @@ use rxing::{
 };
 use serde::Serialize;
 
-use crate::gs1::{dictionary, GS};
+/// ASCII group separator: how scanners send FNC1 inside the data.
+const GS: u8 = 0x1D;
+
+/// Whether FNC1 (GS) ends the value of the AI `ai` when another element
+/// follows it. The caller passes the GS1 dictionary's answer
+/// (`gs1::dictionary::separator_follows`); it is asked only to rebuild GS1
+/// DataBar Expanded frames from rxing's bracketed text.
+pub type SeparatorFollows = fn(ai: &[u8]) -> bool;
 
 /// How much work one image may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,8 +175,13 @@ pub const FORMATS: [BarcodeFormat; 8] = [
 /// Every barcode in a PNG or JPEG image, as scanner frames, ordered by
 /// position (top to bottom, then left to right, by the points rxing reports:
 /// the corners of a 2D code, the scan line of a 1D code). The same frame
-/// found twice in one image is returned once.
-pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<DecodedBarcode>, ImageError> {
+/// found twice in one image is returned once. `separator_follows` says
+/// where GS goes in GS1 DataBar Expanded data.
+pub fn decode(
+    bytes: &[u8],
+    limits: &Limits,
+    separator_follows: SeparatorFollows,
+) -> Result<Vec<DecodedBarcode>, ImageError> {
     let image = load(bytes, limits)?;
     let (width, height) = image.dimensions();
     let (gray, scale) = downscale(image, limits.decode_pixels);
@@ -184,7 +200,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Vec<DecodedBarcode>, Imag
     }
     let mut found: Vec<DecodedBarcode> = Vec::new();
     for result in &results {
-        let Some(barcode) = barcode_of(result, scale) else {
+        let Some(barcode) = barcode_of(result, scale, separator_follows) else {
             continue;
         };
         if !found.iter().any(|b| b.frame == barcode.frame) {
@@ -338,7 +354,11 @@ fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, ImageError> {
 
 /// The scanner frame for one rxing result; `None` (logged) when rxing gave no
 /// symbology identifier, so that nothing is guessed.
-fn barcode_of(result: &RXingResult, scale: f32) -> Option<DecodedBarcode> {
+fn barcode_of(
+    result: &RXingResult,
+    scale: f32,
+    separator_follows: SeparatorFollows,
+) -> Option<DecodedBarcode> {
     let format = *result.getBarcodeFormat();
     let aim = match result
         .getRXingResultMetadata()
@@ -356,7 +376,7 @@ fn barcode_of(result: &RXingResult, scale: f32) -> Option<DecodedBarcode> {
         (aim, text) = code_128_fixes(aim, text, result.getRawBytes());
     }
     Some(DecodedBarcode {
-        frame: frame_of(aim, text, format),
+        frame: frame_of(aim, text, format, separator_follows),
         format: format_name(format).to_owned(),
         points: result
             .getPoints()
@@ -417,8 +437,14 @@ pub fn format_name(format: BarcodeFormat) -> &'static str {
     }
 }
 
-/// The frame a scanner sends for rxing's text `text` of symbology `aim`.
-pub fn frame_of(aim: &str, text: &str, format: BarcodeFormat) -> Vec<u8> {
+/// The frame a scanner sends for rxing's text `text` of symbology `aim`;
+/// `separator_follows` places GS in bracketed DataBar Expanded data.
+pub fn frame_of(
+    aim: &str,
+    text: &str,
+    format: BarcodeFormat,
+    separator_follows: SeparatorFollows,
+) -> Vec<u8> {
     let mut frame = aim.as_bytes().to_vec();
     match (aim, format) {
         // rxing's GS1 mode puts `]C1` into the text for a leading FNC1.
@@ -427,7 +453,7 @@ pub fn frame_of(aim: &str, text: &str, format: BarcodeFormat) -> Vec<u8> {
             frame.extend_from_slice(b"01");
             frame.extend_from_slice(text.as_bytes());
         }
-        ("]e0", _) if text.starts_with('(') => match unbracket(text) {
+        ("]e0", _) if text.starts_with('(') => match unbracket(text, separator_follows) {
             Some(data) => frame.extend_from_slice(&data),
             None => frame.extend_from_slice(text.as_bytes()),
         },
@@ -444,7 +470,7 @@ pub fn frame_of(aim: &str, text: &str, format: BarcodeFormat) -> Vec<u8> {
 /// variable-length value that is not last. `None` if it is not bracketed.
 /// (rxing does not escape `(` in DataBar values; DataBar's character set has
 /// no `(` in practice, see the README.)
-fn unbracket(text: &str) -> Option<Vec<u8>> {
+fn unbracket(text: &str, separator_follows: SeparatorFollows) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len());
     let mut rest = text;
     let mut separate = false;
@@ -462,7 +488,7 @@ fn unbracket(text: &str) -> Option<Vec<u8>> {
         }
         out.extend_from_slice(ai.as_bytes());
         out.extend_from_slice(&after.as_bytes()[..end]);
-        separate = dictionary::lookup(ai.as_bytes()).is_none_or(|e| e.fnc1_required);
+        separate = separator_follows(ai.as_bytes());
         rest = &after[end..];
     }
     Some(out)
@@ -479,6 +505,8 @@ impl fmt::Display for DecodedBarcode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The real GS1 dictionary, as the callers pass it.
+    use crate::gs1::dictionary::separator_follows;
 
     fn shown(frame: &[u8]) -> String {
         String::from_utf8_lossy(frame).replace('\u{1d}', "^")
@@ -490,13 +518,19 @@ mod tests {
             "]C1",
             "]C10109506000134352\u{1d}21X",
             BarcodeFormat::CODE_128,
+            separator_follows,
         );
         assert_eq!(shown(&frame), "]C10109506000134352^21X");
     }
 
     #[test]
     fn databar_gtin_gets_its_ai() {
-        let frame = frame_of("]e0", "09506000134352", BarcodeFormat::RSS_14);
+        let frame = frame_of(
+            "]e0",
+            "09506000134352",
+            BarcodeFormat::RSS_14,
+            separator_follows,
+        );
         assert_eq!(frame, b"]e00109506000134352");
     }
 
@@ -506,24 +540,35 @@ mod tests {
             "]e0",
             "(01)09506000134352(3103)001750(10)ABC(21)XYZ",
             BarcodeFormat::RSS_EXPANDED,
+            separator_follows,
         );
         assert_eq!(
             shown(&frame),
             "]e001095060001343523103001750".to_owned() + "10ABC^21XYZ"
         );
         // Not bracketed after all: left as rxing gave it.
-        let odd = frame_of("]e0", "(01", BarcodeFormat::RSS_EXPANDED);
+        let odd = frame_of("]e0", "(01", BarcodeFormat::RSS_EXPANDED, separator_follows);
         assert_eq!(odd, b"]e0(01");
     }
 
     #[test]
     fn upc_a_goes_out_as_ean_13() {
         assert_eq!(
-            frame_of("]E0", "036000291452", BarcodeFormat::UPC_A),
+            frame_of(
+                "]E0",
+                "036000291452",
+                BarcodeFormat::UPC_A,
+                separator_follows
+            ),
             b"]E00036000291452"
         );
         assert_eq!(
-            frame_of("]E0", "9506000134352", BarcodeFormat::EAN_13),
+            frame_of(
+                "]E0",
+                "9506000134352",
+                BarcodeFormat::EAN_13,
+                separator_follows
+            ),
             b"]E09506000134352"
         );
     }
@@ -531,14 +576,15 @@ mod tests {
     #[test]
     fn other_symbologies_pass_through() {
         assert_eq!(
-            frame_of("]Q1", "héllo", BarcodeFormat::QR_CODE),
+            frame_of("]Q1", "héllo", BarcodeFormat::QR_CODE, separator_follows),
             "]Q1héllo".as_bytes()
         );
         assert_eq!(
             shown(&frame_of(
                 "]d2",
                 "01095060001343521\u{1d}",
-                BarcodeFormat::DATA_MATRIX
+                BarcodeFormat::DATA_MATRIX,
+                separator_follows
             )),
             "]d201095060001343521^"
         );

@@ -17,7 +17,7 @@ pub mod sources;
 pub mod symbology;
 
 pub use framing::{FrameDecoder, Framed, RejectReason};
-pub use profile::{Profile, ProfileError};
+pub use profile::{Profile, ProfileError, ProfileKey, ProfileProblem};
 pub use raw_scan::{escape, Feedback, FeedbackSender, RawScan, RejectedFrame, ScanEvent};
 pub use serial::{spawn, ScannerSpec, SourceHandle, SourceStats};
 pub use symbology::{Aim, AimMode};

@@ -92,14 +92,144 @@ pub enum ProfileError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The profile is not valid: `message` names the line, the key and what to
-    /// change.
-    #[error("{path}: {message}")]
+    /// The profile is not valid: `problem` names the line, the key and what
+    /// to change.
+    #[error("{path}: {problem}")]
     Invalid {
         /// The profile file.
         path: PathBuf,
         /// What is wrong, where, and what to do.
-        message: String,
+        problem: ProfileProblem,
+    },
+}
+
+/// Where in a profile's text a key is: its line when it is written there,
+/// and its name (`framing.suffix`); a default that is not written has no
+/// line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileKey {
+    /// The line of the key, from 1, when the key is written.
+    pub line: Option<usize>,
+    /// The table, e.g. `framing`.
+    pub section: &'static str,
+    /// The key in it, e.g. `suffix`.
+    pub key: &'static str,
+}
+
+impl ProfileKey {
+    fn find(text: &str, section: &'static str, key: &'static str) -> ProfileKey {
+        ProfileKey {
+            line: crate::config::line_of(text, section, key),
+            section,
+            key,
+        }
+    }
+}
+
+impl fmt::Display for ProfileKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(line) = self.line {
+            write!(f, "line {line}: ")?;
+        }
+        write!(f, "key `{}.{}`", self.section, self.key)
+    }
+}
+
+/// What is wrong with a profile's text, at which key, and what to write
+/// instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileProblem {
+    /// Not TOML, or a key or value the profile format does not have; the
+    /// words name the line.
+    #[error("{0}")]
+    Toml(String),
+    /// `serial.data_bits` out of 5..=8.
+    #[error("{at}: data bits must be 5, 6, 7 or 8 (scanners use 8, or 7 with parity)")]
+    DataBits {
+        /// The key.
+        at: ProfileKey,
+    },
+    /// `serial.stop_bits` not 1 or 2.
+    #[error("{at}: stop bits must be 1 or 2")]
+    StopBits {
+        /// The key.
+        at: ProfileKey,
+    },
+    /// `serial.baud` zero or beyond any UART.
+    #[error("{at}: {baud} is not a baud rate; use the scanner's setting, e.g. 9600 or 115200")]
+    Baud {
+        /// The key.
+        at: ProfileKey,
+        /// The rate given.
+        baud: u32,
+    },
+    /// Neither a suffix nor a timeout ends a frame.
+    #[error("{at}: a scanner without a suffix needs `inter_byte_timeout_ms` to end its frames (e.g. 50)")]
+    NoFrameEnd {
+        /// The key.
+        at: ProfileKey,
+    },
+    /// `framing.inter_byte_timeout_ms` of 0.
+    #[error("{at}: must be at least 1 ms")]
+    ZeroTimeout {
+        /// The key.
+        at: ProfileKey,
+    },
+    /// `framing.max_frame_len` out of 16..=65536.
+    #[error("{at}: must be between 16 and 65536 bytes (GS1 barcodes fit in 4096)")]
+    MaxFrameLen {
+        /// The key.
+        at: ProfileKey,
+    },
+    /// A prefix or suffix byte that barcode data contains.
+    #[error("{at}: letters, digits and GS1 punctuation occur in barcode data and cannot delimit frames; use control bytes such as CR, LF or STX (0x02)")]
+    DataDelimiter {
+        /// The key (`framing.suffix` or `framing.prefix`).
+        at: ProfileKey,
+    },
+    /// A GS substitute that barcode data or the frame's delimiters contain.
+    #[error("{at}: {:?} can occur in barcode data or frames; choose a byte GS1 data never contains, e.g. `|` or `~`", char::from(*.byte))]
+    SubstituteInData {
+        /// The key.
+        at: ProfileKey,
+        /// The byte given.
+        byte: u8,
+    },
+    /// A GS substitute of other than one byte.
+    #[error("{at}: give exactly one byte, e.g. \"|\"")]
+    SubstituteLength {
+        /// The key.
+        at: ProfileKey,
+    },
+    /// A vendor label ID of 0 or more than 3 bytes.
+    #[error("{at}: vendor label IDs are 1 to 3 bytes, got {label:?}")]
+    LabelLength {
+        /// The key.
+        at: ProfileKey,
+        /// The label given.
+        label: String,
+    },
+    /// A label mapped to something that is no AIM identifier.
+    #[error("{at}: {target:?} is not an AIM identifier; write it as `]` + symbology letter + modifier, e.g. \"]C1\"")]
+    NotAim {
+        /// The key.
+        at: ProfileKey,
+        /// What the label was mapped to.
+        target: String,
+    },
+    /// Label IDs with `aim = "absent"`.
+    #[error(
+        "{at}: label IDs identify the symbology, so `aim` cannot be \"absent\"; use \"expected\""
+    )]
+    LabelsWithoutAim {
+        /// The key.
+        at: ProfileKey,
+    },
+    /// Reconnect delays out of order.
+    #[error("{at}: need 0 < initial_ms <= max_ms (e.g. 100 and 5000)")]
+    Reconnect {
+        /// The key.
+        at: ProfileKey,
     },
 }
 
@@ -240,40 +370,35 @@ impl Profile {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Profile::parse(&text, &name, path).map_err(|message| ProfileError::Invalid {
+        Profile::parse(&text, &name, path).map_err(|problem| ProfileError::Invalid {
             path: path.to_owned(),
-            message,
+            problem,
         })
     }
 
     /// Parses profile text; the error names the line and the key.
-    pub fn parse(text: &str, name: &str, path: &Path) -> Result<Profile, String> {
-        let file: File =
-            toml::from_str(text).map_err(|e| crate::config::describe_toml_error(text, &e))?;
-        let at = |section: &str, key: &str| match crate::config::line_of(text, section, key) {
-            Some(line) => format!("line {line}: key `{section}.{key}`"),
-            None => format!("key `{section}.{key}`"),
-        };
+    pub fn parse(text: &str, name: &str, path: &Path) -> Result<Profile, ProfileProblem> {
+        use ProfileProblem as P;
+        let file: File = toml::from_str(text)
+            .map_err(|e| P::Toml(crate::config::describe_toml_error(text, &e)))?;
+        let at = |section, key| ProfileKey::find(text, section, key);
 
         let s = file.serial;
         if !(5..=8).contains(&s.data_bits) {
-            return Err(format!(
-                "{}: data bits must be 5, 6, 7 or 8 (scanners use 8, or 7 with parity)",
-                at("serial", "data_bits")
-            ));
+            return Err(P::DataBits {
+                at: at("serial", "data_bits"),
+            });
         }
         if !(1..=2).contains(&s.stop_bits) {
-            return Err(format!(
-                "{}: stop bits must be 1 or 2",
-                at("serial", "stop_bits")
-            ));
+            return Err(P::StopBits {
+                at: at("serial", "stop_bits"),
+            });
         }
         if s.baud == 0 || s.baud > 4_000_000 {
-            return Err(format!(
-                "{}: {} is not a baud rate; use the scanner's setting, e.g. 9600 or 115200",
-                at("serial", "baud"),
-                s.baud
-            ));
+            return Err(P::Baud {
+                at: at("serial", "baud"),
+                baud: s.baud,
+            });
         }
 
         let f = file.framing;
@@ -281,19 +406,19 @@ impl Profile {
         let prefix = f.prefix.map(ByteSpec::bytes).unwrap_or_default();
         let timeout = f.inter_byte_timeout_ms.map(Duration::from_millis);
         if suffix.is_empty() && timeout.is_none() {
-            return Err(format!("{}: a scanner without a suffix needs `inter_byte_timeout_ms` to end its frames (e.g. 50)", at("framing", "suffix")));
+            return Err(P::NoFrameEnd {
+                at: at("framing", "suffix"),
+            });
         }
         if timeout == Some(Duration::ZERO) {
-            return Err(format!(
-                "{}: must be at least 1 ms",
-                at("framing", "inter_byte_timeout_ms")
-            ));
+            return Err(P::ZeroTimeout {
+                at: at("framing", "inter_byte_timeout_ms"),
+            });
         }
         if !(16..=65536).contains(&f.max_frame_len) {
-            return Err(format!(
-                "{}: must be between 16 and 65536 bytes (GS1 barcodes fit in 4096)",
-                at("framing", "max_frame_len")
-            ));
+            return Err(P::MaxFrameLen {
+                at: at("framing", "max_frame_len"),
+            });
         }
         if suffix.iter().chain(&prefix).any(|&b| is_gs1_data_char(b)) {
             let key = if suffix.iter().any(|&b| is_gs1_data_char(b)) {
@@ -301,22 +426,26 @@ impl Profile {
             } else {
                 "prefix"
             };
-            return Err(format!("{}: letters, digits and GS1 punctuation occur in barcode data and cannot delimit frames; use control bytes such as CR, LF or STX (0x02)", at("framing", key)));
+            return Err(P::DataDelimiter {
+                at: at("framing", key),
+            });
         }
         let fnc1_substitute = match f.fnc1_substitute.map(ByteSpec::bytes) {
             None => None,
             Some(b) if b.len() == 1 => {
                 let b = b[0];
                 if is_gs1_data_char(b) || b == 0x1D || suffix.contains(&b) || prefix.contains(&b) {
-                    return Err(format!("{}: {:?} can occur in barcode data or frames; choose a byte GS1 data never contains, e.g. `|` or `~`", at("framing", "fnc1_substitute"), b as char));
+                    return Err(P::SubstituteInData {
+                        at: at("framing", "fnc1_substitute"),
+                        byte: b,
+                    });
                 }
                 Some(b)
             }
             Some(_) => {
-                return Err(format!(
-                    "{}: give exactly one byte, e.g. \"|\"",
-                    at("framing", "fnc1_substitute")
-                ))
+                return Err(P::SubstituteLength {
+                    at: at("framing", "fnc1_substitute"),
+                })
             }
         };
 
@@ -325,29 +454,32 @@ impl Profile {
         for (label, target) in file.symbology.label_ids {
             let label = label.into_bytes();
             if label.is_empty() || label.len() > 3 {
-                return Err(format!(
-                    "{}: vendor label IDs are 1 to 3 bytes, got {:?}",
-                    at("symbology", "label_ids"),
-                    String::from_utf8_lossy(&label)
-                ));
+                return Err(P::LabelLength {
+                    at: at("symbology", "label_ids"),
+                    label: String::from_utf8_lossy(&label).into_owned(),
+                });
             }
             let Some(aim_id) = Aim::from_prefix(target.as_bytes()).filter(|_| target.len() == 3)
             else {
-                return Err(format!("{}: {target:?} is not an AIM identifier; write it as `]` + symbology letter + modifier, e.g. \"]C1\"", at("symbology", "label_ids")));
+                return Err(P::NotAim {
+                    at: at("symbology", "label_ids"),
+                    target,
+                });
             };
             labels.push((label, aim_id));
         }
         if aim == AimMode::Absent && !labels.is_empty() {
-            return Err(format!("{}: label IDs identify the symbology, so `aim` cannot be \"absent\"; use \"expected\"", at("symbology", "aim")));
+            return Err(P::LabelsWithoutAim {
+                at: at("symbology", "aim"),
+            });
         }
 
         let fb = file.feedback;
         let r = file.reconnect;
         if r.initial_ms == 0 || r.max_ms < r.initial_ms {
-            return Err(format!(
-                "{}: need 0 < initial_ms <= max_ms (e.g. 100 and 5000)",
-                at("reconnect", "initial_ms")
-            ));
+            return Err(P::Reconnect {
+                at: at("reconnect", "initial_ms"),
+            });
         }
         Ok(Profile {
             name: name.to_owned(),
@@ -391,8 +523,13 @@ impl fmt::Display for Profile {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Profile, String> {
+    fn parse(text: &str) -> Result<Profile, ProfileProblem> {
         Profile::parse(text, "t", Path::new("t.toml"))
+    }
+
+    /// The words of `text`'s refusal.
+    fn refusal(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
     }
 
     #[test]
@@ -415,27 +552,39 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_key() {
-        let e = parse("[framing]\nsuffix = \"CR\"\n[serial]\nbaud = 9600\nparity = \"mark\"\n")
-            .unwrap_err();
+        let e = refusal("[framing]\nsuffix = \"CR\"\n[serial]\nbaud = 9600\nparity = \"mark\"\n");
         assert!(e.contains("line 5") && e.contains("mark"), "{e}");
-        let e = parse("[framing]\nsuffix = \"CR\"\ncolour = 1\n").unwrap_err();
+        let e = refusal("[framing]\nsuffix = \"CR\"\ncolour = 1\n");
         assert!(e.contains("line 3") && e.contains("colour"), "{e}");
-        let e = parse("[framing]\nsuffix = \"CR\"\n[serial]\ndata_bits = 9\n").unwrap_err();
+        let e = refusal("[framing]\nsuffix = \"CR\"\n[serial]\ndata_bits = 9\n");
         assert!(
             e.contains("line 4") && e.contains("serial.data_bits"),
             "{e}"
         );
-        let e = parse("[framing]\nsuffix = \"none\"\n").unwrap_err();
+        let e = refusal("[framing]\nsuffix = \"none\"\n");
         assert!(
             e.contains("framing.suffix") && e.contains("inter_byte_timeout_ms"),
             "{e}"
         );
-        let e = parse("[framing]\nsuffix = \"CR\"\nfnc1_substitute = \"A\"\n").unwrap_err();
+        let e = refusal("[framing]\nsuffix = \"CR\"\nfnc1_substitute = \"A\"\n");
         assert!(e.contains("line 3") && e.contains("fnc1_substitute"), "{e}");
-        let e = parse("[framing]\nsuffix = \"CR\"\n[symbology]\nlabel_ids = { \"k\" = \"C1\" }\n")
-            .unwrap_err();
+        let e =
+            refusal("[framing]\nsuffix = \"CR\"\n[symbology]\nlabel_ids = { \"k\" = \"C1\" }\n");
         assert!(e.contains("line 4") && e.contains("label_ids"), "{e}");
-        let e = parse("[framing]\nsuffix = \"X\"\n").unwrap_err();
+        assert!(
+            matches!(
+                parse("[framing]\nsuffix = \"CR\"\n[serial]\ndata_bits = 9\n"),
+                Err(ProfileProblem::DataBits {
+                    at: ProfileKey {
+                        line: Some(4),
+                        section: "serial",
+                        key: "data_bits"
+                    }
+                })
+            ),
+            "the key and its line are data, not only words"
+        );
+        let e = refusal("[framing]\nsuffix = \"X\"\n");
         assert!(e.contains("framing.suffix"), "{e}");
     }
 

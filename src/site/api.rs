@@ -343,7 +343,11 @@ async fn scan_image(
         return error(StatusCode::BAD_REQUEST, "the form has no `image` field");
     };
     let decoded = tokio::task::spawn_blocking(move || {
-        crate::scan::image::decode(&image, &crate::scan::image::Limits::default())
+        crate::scan::image::decode(
+            &image,
+            &crate::scan::image::Limits::default(),
+            crate::gs1::dictionary::separator_follows,
+        )
     })
     .await;
     let barcodes = match decoded {

@@ -13,6 +13,7 @@ pub mod context_patch;
 pub mod correction;
 pub mod desk;
 pub mod events;
+mod housekeeping;
 pub mod metrics;
 pub mod openapi;
 pub mod retries;
@@ -78,6 +79,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         })
         .collect();
     let bridge = tokio::spawn(serial_scans(scans, desk.clone()));
+    let upkeep = tokio::spawn(housekeeping::run(store.clone()));
 
     // Sync to head office, when configured: its own thread, reference data
     // first, then the backlog (see `sync::link`).
@@ -156,15 +158,24 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     );
     // Before the line below: a SIGTERM right after it must drain, not kill.
     let shutdown = crate::shutdown::signal();
-    // Tests and scripts read this line to find the port when listening on :0.
     let scheme = if tls.is_some() { "https" } else { "http" };
-    println!("listening on {scheme}://{address}");
-    println!("console: {scheme}://{address}/");
-    for name in &demo_users {
+    let url = format!("{scheme}://{address}");
+    tracing::info!(%url, "listening on");
+    // The lines for a person and for scripts on stdout; a log shipper
+    // (JSON logs) has the same in the log events.
+    let human = crate::logging::format() == crate::logging::LogFormat::Human;
+    if human {
+        // Tests and scripts read this line to find the port when listening on :0.
+        println!("listening on {url}");
+        println!("console: {url}/");
+    }
+    for name in demo_users.iter().filter(|_| human) {
         println!(
             "WARNING: console user `{name}` still has the demo password `{}`: give it a new one with `scantrail user add {name} --role ROLE` (replacing its [[users]] entry) before anyone else can reach this machine",
             crate::console::users::DEMO_PASSWORD
         );
+    }
+    for name in &demo_users {
         tracing::warn!(
             user = name,
             "a console user still has the shipped demo password"
@@ -173,6 +184,9 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     if pages.console.users().is_empty() {
         tracing::warn!("the configuration has no [[users]]: nobody can sign in to the console; add one with `scantrail user add NAME --role supervisor`");
     }
+    // The store is open and the listener bound: connections from here on
+    // are queued and answered.
+    crate::service::ready(&format!("listening on {url}"));
     let router = api::router(state)
         .merge(sync_routes)
         .merge(console::router(pages))
@@ -186,8 +200,11 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .await
         .context("the HTTP server failed")?;
 
+    crate::service::stopping();
     tracing::info!("shutting down: no new scans; finishing the ones in flight");
     drop(sources);
+    upkeep.abort();
+    let _ = upkeep.await;
     let _ = bridge.await;
     let _ = desk_task.await;
     if let Some(link) = link {

@@ -9,7 +9,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::import;
-use super::records::{decode, encode};
+use super::records::{decode, encode, RecordError};
 use super::reference::{Change, Hold, HoldKind, HoldScope, Owner, PickList, Product, SerialRange};
 use crate::store::reference::Reference;
 use crate::store::StoreError;
@@ -28,12 +28,12 @@ pub enum CatalogError {
     #[error("{0}")]
     Invalid(String),
     /// A stored record cannot be read.
-    #[error("a stored {kind} record cannot be read ({detail}): the store is damaged; run `scantrail verify`")]
+    #[error("a stored {kind} record cannot be read ({}): the store is damaged; run `scantrail verify`", .source.source)]
     Damaged {
         /// Which reference data: `product`, `hold`, `pick list`.
         kind: &'static str,
         /// What the decoder said.
-        detail: String,
+        source: RecordError,
     },
     /// The store failed.
     #[error(transparent)]
@@ -53,6 +53,12 @@ impl From<Invalid> for CatalogError {
     fn from(e: Invalid) -> CatalogError {
         CatalogError::Invalid(e.0)
     }
+}
+
+/// A refused import file is a bad request (the APIs answer 400), in the
+/// import's own words.
+fn invalid(e: import::ImportError) -> CatalogError {
+    CatalogError::Invalid(e.to_string())
 }
 
 type Result<T, E = CatalogError> = std::result::Result<T, E>;
@@ -86,13 +92,13 @@ pub fn list<T: serde::de::DeserializeOwned>(
 
 /// A stored record of `r`, decoded.
 pub fn decode_record<T: serde::de::DeserializeOwned>(r: Reference, bytes: &[u8]) -> Result<T> {
-    decode(bytes).map_err(|detail| CatalogError::Damaged {
+    decode(bytes).map_err(|source| CatalogError::Damaged {
         kind: match r {
             Reference::Products => "product",
             Reference::Holds => "hold",
             Reference::PickLists => "pick list",
         },
-        detail,
+        source,
     })
 }
 
@@ -126,8 +132,7 @@ pub fn pick_lists(records: &impl Records) -> Result<Vec<PickList>> {
 /// product head office owns is not overwritten.
 pub fn import_products(records: &impl Records, text: &str, author: &Author) -> Result<usize> {
     let owner = records.owner();
-    let products =
-        import::products(text, &owner, &author.change()).map_err(CatalogError::Invalid)?;
+    let products = import::products(text, &owner, &author.change()).map_err(invalid)?;
     let mut changed = Vec::with_capacity(products.len());
     for p in &products {
         if owner != Owner::HeadOffice {
@@ -150,8 +155,7 @@ pub fn import_products(records: &impl Records, text: &str, author: &Author) -> R
 /// Imports pick lists from CSV or JSON text; returns how many orders.
 pub fn import_pick_lists(records: &impl Records, text: &str, author: &Author) -> Result<usize> {
     let owner = records.owner();
-    let lists =
-        import::pick_lists(text, &owner, &author.change()).map_err(CatalogError::Invalid)?;
+    let lists = import::pick_lists(text, &owner, &author.change()).map_err(invalid)?;
     let changed = lists
         .iter()
         .map(|l| (l.order.clone().into_bytes(), encode(l)))
@@ -365,12 +369,12 @@ pub fn new_hold(
             new.id
         )));
     }
-    let gtin = import::normalise_gtin(&new.gtin).map_err(Invalid)?;
+    let gtin = import::normalise_gtin(&new.gtin).map_err(|e| Invalid(e.to_string()))?;
     let scope =
         match (&new.serial_from, &new.serial_to, new.lots.is_empty()) {
             (None, None, false) => HoldScope::Lots(new.lots),
             (Some(from), Some(to), true) => {
-                HoldScope::Serials(SerialRange::new(from, to).map_err(Invalid)?)
+                HoldScope::Serials(SerialRange::new(from, to).map_err(|e| Invalid(e.to_string()))?)
             }
             _ => return Err(Invalid(
                 "a hold covers either lots, or a serial range from..to, not both and not neither"

@@ -2,27 +2,154 @@
 //! an ERP exports: CSV with a header row, or JSON. Every error names the
 //! file's line (CSV) or entry (JSON) and the field.
 
+use std::fmt;
+
 use serde::Deserialize;
 
 use super::reference::{Change, Owner, PickLine, PickList, Product, Tracking};
 use crate::gs1;
 use crate::model::Counterparty;
 
+/// Why a GTIN as someone wrote it is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GtinError {
+    /// Not 8, 12, 13 or 14 digits.
+    #[error("{text:?} is not a GTIN: give 8, 12, 13 or 14 digits")]
+    NotAGtin {
+        /// The text, trimmed.
+        text: String,
+    },
+    /// The right shape, but GS1's check of AI (01) refuses it (a wrong
+    /// check digit, most often).
+    #[error("GTIN {text} {problem}")]
+    Invalid {
+        /// The GTIN as written, trimmed.
+        text: String,
+        /// What GS1's check found, e.g. a wrong check digit.
+        problem: gs1::lint::Problem,
+    },
+    /// GS1's check of AI (01) failed for another reason.
+    #[error("GTIN {text} is not valid: {source}")]
+    Refused {
+        /// The GTIN as written, trimmed.
+        text: String,
+        /// What the GS1 engine said.
+        source: gs1::Gs1Error,
+    },
+}
+
 /// A GTIN as people write it (8, 12, 13 or 14 digits), checked and padded
 /// to the 14 digits of AI (01).
-pub fn normalise_gtin(text: &str) -> Result<String, String> {
+pub fn normalise_gtin(text: &str) -> Result<String, GtinError> {
     let text = text.trim();
     if !matches!(text.len(), 8 | 12 | 13 | 14) || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "{text:?} is not a GTIN: give 8, 12, 13 or 14 digits"
-        ));
+        return Err(GtinError::NotAGtin {
+            text: text.to_owned(),
+        });
     }
     let padded = format!("{text:0>14}");
     gs1::check_value("01", &padded).map_err(|e| match e.kind {
-        gs1::ErrorKind::Invalid { problem, .. } => format!("GTIN {text} {problem}"),
-        _ => format!("GTIN {text} is not valid: {e}"),
+        gs1::ErrorKind::Invalid { problem, .. } => GtinError::Invalid {
+            text: text.to_owned(),
+            problem,
+        },
+        _ => GtinError::Refused {
+            text: text.to_owned(),
+            source: e,
+        },
     })?;
     Ok(padded)
+}
+
+/// Where in an imported file something is: a CSV line or a JSON entry,
+/// counted from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// A line of a CSV file (the header is line 1).
+    Line(u64),
+    /// An element of a JSON array.
+    Entry(usize),
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Place::Line(n) => write!(f, "line {n}"),
+            Place::Entry(n) => write!(f, "entry {n}"),
+        }
+    }
+}
+
+/// Why an imported product master or pick-list file is refused: what is
+/// wrong, where (line or entry), and what to give instead.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Nothing in the file: the wrong file, or a failed export.
+    #[error("the file is empty: give CSV with the header line `{header}`, or a JSON array")]
+    Empty {
+        /// The CSV header line this kind of file has.
+        header: &'static str,
+    },
+    /// The file looks like JSON and is not the array expected.
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The CSV header line cannot be read.
+    #[error("line 1: {0}")]
+    Header(#[source] csv::Error),
+    /// The CSV header lacks a column every row needs.
+    #[error("line 1: the header has no column `{column}`: give the header line `{header}`")]
+    MissingColumn {
+        /// The column that is missing.
+        column: &'static str,
+        /// The CSV header line this kind of file has.
+        header: &'static str,
+    },
+    /// A CSV row cannot be read (csv's words name the line).
+    #[error("{0}")]
+    Csv(#[source] csv::Error),
+    /// A CSV row's fields are not what the header promises.
+    #[error("{at}: {source}")]
+    Row {
+        /// The row.
+        at: Place,
+        /// What csv found.
+        source: csv::Error,
+    },
+    /// A row's GTIN is refused.
+    #[error("{at}: {source}")]
+    Gtin {
+        /// The row or entry.
+        at: Place,
+        /// Why the GTIN is refused.
+        source: GtinError,
+    },
+    /// A pick list without its order number.
+    #[error("a pick list has an empty order number")]
+    EmptyOrder,
+    /// A pick-list line of nothing.
+    #[error("order {order}: GTIN {gtin} has quantity 0")]
+    ZeroQuantity {
+        /// The order.
+        order: String,
+        /// The line's GTIN.
+        gtin: String,
+    },
+    /// A quantity larger than anything shows (quantities are int64 in the
+    /// API and the reports).
+    #[error("order {order}: GTIN {gtin} has quantity {quantity}, more than any order holds")]
+    TooLarge {
+        /// The order.
+        order: String,
+        /// The line's GTIN.
+        gtin: String,
+        /// The quantity given.
+        quantity: u64,
+    },
+}
+
+/// The GTIN of the row or entry `at`, normalised.
+fn gtin_at(text: &str, at: Place) -> Result<String, ImportError> {
+    normalise_gtin(text).map_err(|source| ImportError::Gtin { at, source })
 }
 
 #[derive(Deserialize)]
@@ -41,14 +168,14 @@ struct ProductRow {
 
 /// Products from CSV (`gtin,description,tracking,warranty_months,shelf_life_days`)
 /// or a JSON array of objects with the same fields.
-pub fn products(text: &str, owner: &Owner, change: &Change) -> Result<Vec<Product>, String> {
+pub fn products(text: &str, owner: &Owner, change: &Change) -> Result<Vec<Product>, ImportError> {
     const HEADER: &str = "gtin,description,tracking,warranty_months,shelf_life_days";
     not_empty(text, HEADER)?;
-    let rows: Vec<(String, ProductRow)> = rows(text, &["gtin"], HEADER)?;
+    let rows: Vec<(Place, ProductRow)> = rows(text, &["gtin"], HEADER)?;
     rows.into_iter()
         .map(|(at, row)| {
             Ok(Product {
-                gtin: normalise_gtin(&row.gtin).map_err(|e| format!("{at}: {e}"))?,
+                gtin: gtin_at(&row.gtin, at)?,
                 description: row.description,
                 tracking: row.tracking.unwrap_or_default(),
                 warranty_months: row.warranty_months,
@@ -87,18 +214,20 @@ struct PickListJson {
 /// Pick lists from CSV (one row per line:
 /// `order,customer_gln,customer_name,gtin,quantity,lots`) or a JSON array of
 /// `{order, customer: {gln, name}, lines: [{gtin, quantity, lots}]}`.
-pub fn pick_lists(text: &str, owner: &Owner, change: &Change) -> Result<Vec<PickList>, String> {
+pub fn pick_lists(
+    text: &str,
+    owner: &Owner,
+    change: &Change,
+) -> Result<Vec<PickList>, ImportError> {
     const HEADER: &str = "order,customer_gln,customer_name,gtin,quantity,lots";
     not_empty(text, HEADER)?;
     let mut lists: Vec<PickList> = Vec::new();
     if looks_like_json(text) {
-        let parsed: Vec<PickListJson> =
-            serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
+        let parsed: Vec<PickListJson> = serde_json::from_str(text)?;
         for (i, list) in parsed.into_iter().enumerate() {
             let mut lines = Vec::new();
             for line in list.lines {
-                let gtin =
-                    normalise_gtin(&line.gtin).map_err(|e| format!("entry {}: {e}", i + 1))?;
+                let gtin = gtin_at(&line.gtin, Place::Entry(i + 1))?;
                 lines.push(PickLine { gtin, ..line });
             }
             lists.push(PickList {
@@ -110,9 +239,9 @@ pub fn pick_lists(text: &str, owner: &Owner, change: &Change) -> Result<Vec<Pick
             });
         }
     } else {
-        let rows: Vec<(String, PickRow)> = rows(text, &["order", "gtin", "quantity"], HEADER)?;
+        let rows: Vec<(Place, PickRow)> = rows(text, &["order", "gtin", "quantity"], HEADER)?;
         for (at, row) in rows {
-            let gtin = normalise_gtin(&row.gtin).map_err(|e| format!("{at}: {e}"))?;
+            let gtin = gtin_at(&row.gtin, at)?;
             let line = PickLine {
                 gtin,
                 quantity: row.quantity,
@@ -142,20 +271,21 @@ pub fn pick_lists(text: &str, owner: &Owner, change: &Change) -> Result<Vec<Pick
     }
     for list in &lists {
         if list.order.trim().is_empty() {
-            return Err("a pick list has an empty order number".to_owned());
+            return Err(ImportError::EmptyOrder);
         }
         if let Some(line) = list.lines.iter().find(|l| l.quantity == 0) {
-            return Err(format!(
-                "order {}: GTIN {} has quantity 0",
-                list.order, line.gtin
-            ));
+            return Err(ImportError::ZeroQuantity {
+                order: list.order.clone(),
+                gtin: line.gtin.clone(),
+            });
         }
         // Quantities are int64 wherever they are shown (API, reports).
         if let Some(line) = list.lines.iter().find(|l| l.quantity > i64::MAX as u64) {
-            return Err(format!(
-                "order {}: GTIN {} has quantity {}, more than any order holds",
-                list.order, line.gtin, line.quantity
-            ));
+            return Err(ImportError::TooLarge {
+                order: list.order.clone(),
+                gtin: line.gtin.clone(),
+                quantity: line.quantity,
+            });
         }
     }
     Ok(lists)
@@ -163,11 +293,9 @@ pub fn pick_lists(text: &str, owner: &Owner, change: &Change) -> Result<Vec<Pick
 
 /// An empty file is a mistake (the wrong file, a failed export), not a
 /// request to import nothing.
-fn not_empty(text: &str, header: &str) -> Result<(), String> {
+fn not_empty(text: &str, header: &'static str) -> Result<(), ImportError> {
     if text.trim().is_empty() {
-        return Err(format!(
-            "the file is empty: give CSV with the header line `{header}`, or a JSON array"
-        ));
+        return Err(ImportError::Empty { header });
     }
     Ok(())
 }
@@ -192,36 +320,34 @@ fn object<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(
 /// follows: it is another file, not an empty one.
 fn rows<T: for<'de> Deserialize<'de>>(
     text: &str,
-    required: &[&str],
-    header: &str,
-) -> Result<Vec<(String, T)>, String> {
+    required: &[&'static str],
+    header: &'static str,
+) -> Result<Vec<(Place, T)>, ImportError> {
     if looks_like_json(text) {
-        let rows: Vec<T> = serde_json::from_str(text).map_err(|e| format!("JSON: {e}"))?;
+        let rows: Vec<T> = serde_json::from_str(text)?;
         return Ok(rows
             .into_iter()
             .enumerate()
-            .map(|(i, r)| (format!("entry {}", i + 1), r))
+            .map(|(i, r)| (Place::Entry(i + 1), r))
             .collect());
     }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("line 1: {e}"))?
-        .clone();
+    let headers = reader.headers().map_err(ImportError::Header)?.clone();
     if let Some(missing) = required.iter().find(|c| !headers.iter().any(|h| h == **c)) {
-        return Err(format!(
-            "line 1: the header has no column `{missing}`: give the header line `{header}`"
-        ));
+        return Err(ImportError::MissingColumn {
+            column: missing,
+            header,
+        });
     }
     let mut out = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| e.to_string())?;
-        let at = format!("line {}", record.position().map_or(0, |p| p.line()));
+        let record = record.map_err(ImportError::Csv)?;
+        let at = Place::Line(record.position().map_or(0, |p| p.line()));
         let row: T = record
             .deserialize(Some(&headers))
-            .map_err(|e| format!("{at}: {e}"))?;
+            .map_err(|source| ImportError::Row { at, source })?;
         out.push((at, row));
     }
     Ok(out)
@@ -235,16 +361,18 @@ mod tests {
     #[test]
     fn an_empty_file_is_refused_naming_the_header() {
         let (owner, change) = who();
-        let e = products(" \n", &owner, &change).unwrap_err();
+        let e = products(" \n", &owner, &change).unwrap_err().to_string();
         assert!(e.contains("empty") && e.contains("gtin,description"), "{e}");
-        let e = pick_lists("", &owner, &change).unwrap_err();
+        let e = pick_lists("", &owner, &change).unwrap_err().to_string();
         assert!(
             e.contains("empty") && e.contains("order,customer_gln"),
             "{e}"
         );
-        let e = products("AAA", &owner, &change).unwrap_err();
+        let e = products("AAA", &owner, &change).unwrap_err().to_string();
         assert!(e.contains("line 1") && e.contains("`gtin`"), "{e}");
-        let e = pick_lists("order,gtin\n", &owner, &change).unwrap_err();
+        let e = pick_lists("order,gtin\n", &owner, &change)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`quantity`"), "{e}");
         // A header alone is a file with nothing in it: that is fine.
         assert!(products("gtin,description\n", &owner, &change)
@@ -283,7 +411,9 @@ mod tests {
     #[test]
     fn bad_rows_name_the_line_and_the_problem() {
         let (o, c) = who();
-        let e = products("gtin,description\n09506000134353,x\n", &o, &c).unwrap_err();
+        let e = products("gtin,description\n09506000134353,x\n", &o, &c)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("line 2: GTIN 09506000134353 has a wrong check digit"),
             "{e}"
@@ -294,7 +424,16 @@ mod tests {
             &c,
         )
         .unwrap_err();
-        assert!(e.contains("line 2"), "{e}");
+        assert!(
+            matches!(
+                e,
+                ImportError::Row {
+                    at: Place::Line(2),
+                    ..
+                }
+            ),
+            "{e}"
+        );
     }
 
     #[test]
@@ -310,6 +449,10 @@ mod tests {
         assert_eq!(lists[0].customer.name.as_deref(), Some("City Pharmacy"));
         assert_eq!(lists[1].customer.gln, None);
         let e = pick_lists("order,gtin,quantity\nO-3,09506000134352,0\n", &o, &c).unwrap_err();
-        assert!(e.contains("quantity 0"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("order O-3: GTIN 09506000134352 has quantity 0"),
+            "{e}"
+        );
     }
 }

@@ -15,14 +15,21 @@ pub fn encode<T: Serialize>(record: &T) -> Vec<u8> {
     postcard::to_stdvec(&Envelope::V1(record)).expect("reference records are plain data")
 }
 
+/// Stored bytes that are no record this scantrail knows: written by a newer
+/// one (an envelope version it has not heard of) or damaged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a stored reference record cannot be read ({source}); it may come from a newer scantrail (upgrade this one) or be damaged (run `scantrail verify`)")]
+pub struct RecordError {
+    /// What postcard found.
+    pub source: postcard::Error,
+}
+
 /// A record back from its stored bytes; the error says what to do when they
 /// come from a newer scantrail or are damaged.
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, RecordError> {
     match postcard::from_bytes::<Envelope<T>>(bytes) {
         Ok(Envelope::V1(record)) => Ok(record),
-        Err(e) => Err(format!(
-            "a stored reference record cannot be read ({e}); it may come from a newer scantrail"
-        )),
+        Err(source) => Err(RecordError { source }),
     }
 }
 
@@ -40,5 +47,7 @@ mod tests {
         };
         let back: Context = decode(&encode(&c)).unwrap();
         assert_eq!(back, c);
+        let e = decode::<Context>(b"\x07junk").unwrap_err();
+        assert!(e.to_string().contains("newer scantrail"), "{e}");
     }
 }

@@ -164,10 +164,34 @@ struct RawRange {
     to: String,
 }
 
-impl TryFrom<RawRange> for SerialRange {
-    type Error = String;
+/// Why two bounds make no serial range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SerialRangeError {
+    /// A bound is empty.
+    #[error("a serial range needs both bounds: give FROM and TO, e.g. 1000 and 1999")]
+    MissingBound,
+    /// One bound is all digits and the other is not, so they do not compare.
+    #[error("the serial range {from}..{to} mixes a numeric and a non-numeric bound: give two numbers or two serials of the same kind")]
+    MixedKinds {
+        /// The first bound.
+        from: String,
+        /// The last bound.
+        to: String,
+    },
+    /// The first bound is greater than the second.
+    #[error("the serial range {from}..{to} is reversed: the first bound must not be greater than the second")]
+    Reversed {
+        /// The first bound.
+        from: String,
+        /// The last bound.
+        to: String,
+    },
+}
 
-    fn try_from(raw: RawRange) -> Result<SerialRange, String> {
+impl TryFrom<RawRange> for SerialRange {
+    type Error = SerialRangeError;
+
+    fn try_from(raw: RawRange) -> Result<SerialRange, SerialRangeError> {
         SerialRange::new(&raw.from, &raw.to)
     }
 }
@@ -186,23 +210,22 @@ fn compare_numeric(a: &str, b: &str) -> Ordering {
 impl SerialRange {
     /// A range from `from` to `to`, both included. Refused when the bounds
     /// are reversed or of mixed kinds (one all digits, one not).
-    pub fn new(from: &str, to: &str) -> Result<SerialRange, String> {
+    pub fn new(from: &str, to: &str) -> Result<SerialRange, SerialRangeError> {
         if from.is_empty() || to.is_empty() {
-            return Err("a serial range needs both bounds".to_owned());
+            return Err(SerialRangeError::MissingBound);
         }
+        let bounds = || (from.to_owned(), to.to_owned());
         let order = match (all_digits(from), all_digits(to)) {
             (true, true) => compare_numeric(from, to),
             (false, false) => from.as_bytes().cmp(to.as_bytes()),
             _ => {
-                return Err(format!(
-                    "the serial range {from}..{to} mixes a numeric and a non-numeric bound: give two numbers or two serials of the same kind"
-                ))
+                let (from, to) = bounds();
+                return Err(SerialRangeError::MixedKinds { from, to });
             }
         };
         if order == Ordering::Greater {
-            return Err(format!(
-                "the serial range {from}..{to} is reversed: the first bound must not be greater than the second"
-            ));
+            let (from, to) = bounds();
+            return Err(SerialRangeError::Reversed { from, to });
         }
         Ok(SerialRange {
             from: from.to_owned(),
@@ -273,7 +296,10 @@ mod tests {
         let r = SerialRange::new("99", "0100").unwrap();
         assert!(r.contains("99") && r.contains("100") && r.contains("0000100"));
         assert!(!r.contains("98") && !r.contains("101") && !r.contains("9A"));
-        assert!(SerialRange::new("100", "99").is_err());
+        assert!(matches!(
+            SerialRange::new("100", "99"),
+            Err(SerialRangeError::Reversed { .. })
+        ));
     }
 
     #[test]
@@ -287,6 +313,11 @@ mod tests {
     #[test]
     fn mixed_bounds_are_refused() {
         let e = SerialRange::new("100", "A100").unwrap_err();
-        assert!(e.contains("mixes"), "{e}");
+        assert!(matches!(e, SerialRangeError::MixedKinds { .. }), "{e}");
+        assert!(e.to_string().contains("100..A100"), "{e}");
+        assert_eq!(
+            SerialRange::new("", "9"),
+            Err(SerialRangeError::MissingBound)
+        );
     }
 }

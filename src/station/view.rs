@@ -4,6 +4,7 @@
 
 use chrono::NaiveDate;
 
+use super::records::RecordError;
 use super::reference::{Hold, PickList, Product};
 use crate::model::SerialState;
 
@@ -15,8 +16,8 @@ pub enum ViewError {
     #[error("{0}")]
     Store(String),
     /// A stored reference record cannot be decoded.
-    #[error("{0}")]
-    Record(String),
+    #[error(transparent)]
+    Record(#[from] RecordError),
 }
 
 /// What a `View` answers.

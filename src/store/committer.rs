@@ -426,7 +426,9 @@ impl<S: Sink> Worker<S> {
                     match plan.movement(&self.sink, &self.origin, *new, &self.path) {
                         Ok(m) => {
                             if let Some(receipt) = receipt {
-                                plan.writes.push(receipt.write(Outcome::Accepted(m.id())));
+                                let accepted = Outcome::Accepted(m.id());
+                                plan.writes
+                                    .extend(receipt.write(accepted, chrono::Utc::now()));
                             }
                             answers.push(Answer::Movement(reply, Box::new(m)))
                         }
@@ -440,10 +442,12 @@ impl<S: Sink> Worker<S> {
                 Request::Rejection(new, receipt, reply) => {
                     let r = plan.rejection(&self.origin, *new);
                     if let Some(receipt) = receipt {
-                        plan.writes.push(receipt.write(Outcome::Refused {
+                        let refused = Outcome::Refused {
                             code: r.body.code.clone(),
                             words: r.body.words.clone(),
-                        }));
+                        };
+                        plan.writes
+                            .extend(receipt.write(refused, chrono::Utc::now()));
                     }
                     answers.push(Answer::Rejection(reply, Box::new(r)));
                 }

@@ -49,6 +49,10 @@ pub mod prefix {
     /// (`store::scan_receipts`). Not derived: written with the movement or
     /// rejected scan it answers for; reindex never touches it.
     pub const SCAN_RECEIPT: u8 = 0x30;
+    /// (answered at, in ns since 1970; device; scan id) → (): the receipts
+    /// oldest first, for pruning (`store::scan_receipts`). Written with
+    /// the receipt.
+    pub const SCAN_RECEIPT_ORDER: u8 = 0x31;
 
     /// The prefixes reindex clears and rebuilds, with their names for
     /// messages.

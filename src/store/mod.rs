@@ -658,6 +658,45 @@ impl Store {
         Ok(bytes.and_then(|b| scan_receipts::StoredReceipt::decode(&b)))
     }
 
+    /// Drops the receipts older than `scan_receipts::KEEP_DAYS` before
+    /// `now` that are not among the newest `keep_newest`; returns how many.
+    /// Not made durable on its own: a receipt that a crash brings back is
+    /// only kept a little longer.
+    pub fn prune_scan_receipts(
+        &self,
+        keep_newest: usize,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize> {
+        let journal = &self.trees()?.journal;
+        let order = [keys::prefix::SCAN_RECEIPT_ORDER];
+        let held = journal.scan_prefix(order).keys().count();
+        let before = scan_receipts::prune_before(now);
+        let mut batch = sled::Batch::default();
+        let mut pruned = 0;
+        for k in journal
+            .scan_prefix(order)
+            .keys()
+            .take(held.saturating_sub(keep_newest))
+        {
+            let k = k.map_err(self.sled_err("read the scan receipts' order"))?;
+            let Some((at, receipt)) = scan_receipts::read_order_key(&k) else {
+                continue;
+            };
+            if at >= before {
+                break;
+            }
+            batch.remove(receipt);
+            batch.remove(k);
+            pruned += 1;
+        }
+        if pruned > 0 {
+            journal
+                .apply_batch(batch)
+                .map_err(self.sled_err("prune scan receipts"))?;
+        }
+        Ok(pruned)
+    }
+
     /// Records a rejected scan in its own hash-chained log.
     pub fn reject(&self, r: NewRejection) -> Result<Rejection> {
         self.committer

@@ -10,11 +10,25 @@
 //! body is told apart after a restart too), and the outcome: the movement's
 //! id, or the refusal's code and words. Anything else the answer carried
 //! (warnings) is kept as the caller's own bytes.
+//!
+//! Receipts are kept for the last `KEEP_NEWEST` scans or `KEEP_DAYS` days,
+//! whichever keeps more (a handheld retries within seconds; a week covers
+//! one that was switched off over a holiday), so they do not grow with
+//! history: beside each receipt an order entry keyed by the time it was
+//! written lets `Store::prune_scan_receipts` drop the oldest. Receipts
+//! written before order entries existed are never pruned (there are few:
+//! one release wrote them).
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::keys::{prefix, Key};
+use super::keys::{prefix, Key, KeyReader};
 use crate::model::MovementId;
+
+/// Receipts always kept, however old: the newest this many.
+pub const KEEP_NEWEST: usize = 100_000;
+/// Receipts always kept, however many: those of the last this many days.
+pub const KEEP_DAYS: i64 = 7;
 
 /// What the committer writes beside a movement or rejected scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,14 +95,46 @@ pub(super) fn key(device: &str, scan_id: &str) -> Vec<u8> {
         .into_vec()
 }
 
+/// The order entry of a receipt written at `at`.
+fn order_key(at: DateTime<Utc>, device: &str, scan_id: &str) -> Vec<u8> {
+    let ns = at.timestamp_nanos_opt().unwrap_or(i64::MAX).max(0) as u64;
+    Key::new(prefix::SCAN_RECEIPT_ORDER)
+        .u64(ns)
+        .str(device)
+        .str(scan_id)
+        .into_vec()
+}
+
+/// An order entry's time and the key of its receipt; `None` for a key
+/// that is not one.
+pub(super) fn read_order_key(k: &[u8]) -> Option<(u64, Vec<u8>)> {
+    let mut r = KeyReader::new(k);
+    let ns = r.u64()?;
+    let device = r.str()?;
+    let scan_id = r.str()?;
+    Some((ns, key(&device, &scan_id)))
+}
+
+/// The time before which a receipt may be pruned, `KEEP_DAYS` before `now`,
+/// in ns as order keys hold it.
+pub(super) fn prune_before(now: DateTime<Utc>) -> u64 {
+    let t = now - chrono::Duration::days(KEEP_DAYS);
+    t.timestamp_nanos_opt().unwrap_or(0).max(0) as u64
+}
+
 impl ScanReceipt {
-    /// The key and value the committer writes for `outcome`.
-    pub(super) fn write(self, outcome: Outcome) -> (Vec<u8>, Vec<u8>) {
+    /// The writes the committer makes for `outcome` at `at`: the receipt
+    /// and its order entry.
+    pub(super) fn write(self, outcome: Outcome, at: DateTime<Utc>) -> [(Vec<u8>, Vec<u8>); 2] {
+        let order = order_key(at, &self.device, &self.scan_id);
         let stored = StoredReceipt {
             body: self.body,
             outcome,
             extra: self.extra,
         };
-        (key(&self.device, &self.scan_id), stored.encode())
+        [
+            (key(&self.device, &self.scan_id), stored.encode()),
+            (order, Vec::new()),
+        ]
     }
 }

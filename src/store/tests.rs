@@ -698,3 +698,42 @@ fn a_directory_that_is_not_a_store_is_not_taken_for_one() {
         .unwrap();
     assert!(e.to_string().contains("notes.txt"), "{e}");
 }
+
+#[test]
+fn scan_receipts_past_the_newest_kept_and_a_week_are_pruned_oldest_first() {
+    use super::scan_receipts::ScanReceipt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = create(dir.path());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for i in 1..=5 {
+        let receipt = ScanReceipt {
+            device: "hh-1".into(),
+            scan_id: format!("s{i}"),
+            body: [i as u8; 32],
+            extra: Vec::new(),
+        };
+        runtime
+            .block_on(store.commit_with_receipt(sample(i), Some(receipt)))
+            .unwrap();
+    }
+    let held = |id: &str| store.scan_receipt("hh-1", id).unwrap().is_some();
+    let now = chrono::Utc::now();
+    // Younger than a week: kept however many there are.
+    assert_eq!(store.prune_scan_receipts(2, now).unwrap(), 0);
+    assert!((1..=5).all(|i| held(&format!("s{i}"))));
+    // A week on, all but the newest two go, oldest first.
+    let later = now + chrono::Duration::days(8);
+    assert_eq!(store.prune_scan_receipts(2, later).unwrap(), 3);
+    assert_eq!(
+        (1..=5).map(|i| held(&format!("s{i}"))).collect::<Vec<_>>(),
+        [false, false, false, true, true]
+    );
+    assert_eq!(store.prune_scan_receipts(2, later).unwrap(), 0);
+    // The movements they answered for stay.
+    assert_eq!(store.journal_range("north", 1, 10).unwrap().len(), 5);
+    assert!(store.verify().unwrap().is_ok());
+    assert_eq!(store.prune_scan_receipts(0, later).unwrap(), 2);
+    assert!(!held("s5"));
+}

@@ -76,20 +76,49 @@ fn check(body: &str) -> String {
     Hash(Sha256::digest(body.as_bytes()).into()).hex()[..16].to_owned()
 }
 
+/// Why the watermark file is not used; the store logs it and rewrites the
+/// file at the next commit.
+#[derive(Debug, thiserror::Error)]
+pub enum WatermarkError {
+    /// The file exists but cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The watermark file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is not the text scantrail writes.
+    #[error("{path} is not text")]
+    NotText {
+        /// The watermark file.
+        path: PathBuf,
+    },
+    /// The text is not a whole watermark, or its check does not match.
+    #[error("{path}: its content is damaged")]
+    Damaged {
+        /// The watermark file.
+        path: PathBuf,
+    },
+}
+
 /// Reads the watermark; `Ok(None)` if there is none (a new store, a copy),
 /// `Err` with a reason if the file is not one we wrote intact.
-pub fn read(dir: &Path) -> Result<Option<Watermark>, String> {
-    let text = match std::fs::read(dir.join(FILE_NAME)) {
+pub fn read(dir: &Path) -> Result<Option<Watermark>, WatermarkError> {
+    let path = dir.join(FILE_NAME);
+    let text = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
+        Err(source) => return Err(WatermarkError::Read { path, source }),
     };
     // The writer creates the file when the store opens and fills it at the
     // first commit: an empty file is a store that has committed nothing.
     if text.is_empty() {
         return Ok(None);
     }
-    let text = String::from_utf8(text).map_err(|_| "not text".to_owned())?;
+    let Ok(text) = String::from_utf8(text) else {
+        return Err(WatermarkError::NotText { path });
+    };
     let parse = || -> Option<Watermark> {
         let mut lines = text.lines();
         if lines.next()? != "scantrail-ack 1" {
@@ -116,9 +145,10 @@ pub fn read(dir: &Path) -> Result<Option<Watermark>, String> {
         let stated = lines.next()?.strip_prefix("check ")?;
         (stated == check(&body(&w))).then_some(w)
     };
-    parse()
-        .map(Some)
-        .ok_or_else(|| "its content is damaged".to_owned())
+    match parse() {
+        Some(w) => Ok(Some(w)),
+        None => Err(WatermarkError::Damaged { path }),
+    }
 }
 
 #[cfg(test)]
@@ -128,7 +158,7 @@ mod tests {
     #[test]
     fn round_trips_and_detects_damage() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(read(dir.path()), Ok(None));
+        assert_eq!(read(dir.path()).unwrap(), None);
         let w = Watermark {
             origin: "north".into(),
             movements: Head {
@@ -142,12 +172,15 @@ mod tests {
         };
         let writer = Writer::open(dir.path()).unwrap();
         // Opened, nothing committed yet: no watermark, and nothing damaged.
-        assert_eq!(read(dir.path()), Ok(None));
+        assert_eq!(read(dir.path()).unwrap(), None);
         writer.write(&w).unwrap();
-        assert_eq!(read(dir.path()), Ok(Some(w.clone())));
+        assert_eq!(read(dir.path()).unwrap(), Some(w.clone()));
         let mut bytes = std::fs::read(writer.path()).unwrap();
         bytes[40] ^= 1;
         std::fs::write(writer.path(), bytes).unwrap();
-        assert!(read(dir.path()).is_err());
+        assert!(matches!(
+            read(dir.path()),
+            Err(WatermarkError::Damaged { .. })
+        ));
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod backoff;
+pub mod heads;
 pub mod link;
 pub mod protocol;
 pub mod status;

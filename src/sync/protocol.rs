@@ -83,22 +83,44 @@ impl Batch {
 
     /// A batch from a request body, of this protocol or protocol 1; a newer
     /// protocol is refused by name, and the error says what to upgrade.
-    pub fn decode(bytes: &[u8]) -> Result<Batch, String> {
+    pub fn decode(bytes: &[u8]) -> Result<Batch, BatchError> {
         // The protocol version is the first varint: refuse a newer one by
         // name before trying to read the rest.
-        let (protocol, _) = postcard::take_from_bytes::<u32>(bytes)
-            .map_err(|e| format!("not a scantrail batch: {e}"))?;
-        let undecodable = |e: postcard::Error| format!("the batch cannot be decoded: {e}");
+        let (protocol, _) =
+            postcard::take_from_bytes::<u32>(bytes).map_err(BatchError::NotABatch)?;
+        let undecodable = |source| BatchError::Undecodable { protocol, source };
         match protocol {
             PROTOCOL_VERSION => postcard::from_bytes(bytes).map_err(undecodable),
             1 => postcard::from_bytes::<v1::Batch>(bytes)
                 .map(Batch::from)
                 .map_err(undecodable),
-            _ => Err(format!(
-                "protocol version {protocol} is not supported by this head office (it speaks {PROTOCOL_VERSION}): upgrade scantrail"
-            )),
+            _ => Err(BatchError::UnknownProtocol { protocol }),
         }
     }
+}
+
+/// Why a request body is no batch head office can take (it answers 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    /// The body does not even start with a protocol version.
+    #[error("not a scantrail batch: {0}")]
+    NotABatch(postcard::Error),
+    /// A protocol head office knows, but the rest does not decode (cut
+    /// short or damaged on the way).
+    #[error("the batch cannot be decoded: {source}")]
+    Undecodable {
+        /// The protocol version the batch gave.
+        protocol: u32,
+        /// What postcard found.
+        source: postcard::Error,
+    },
+    /// A protocol this head office does not speak: the site runs a newer
+    /// scantrail.
+    #[error("protocol version {protocol} is not supported by this head office (it speaks {}): upgrade scantrail at head office", PROTOCOL_VERSION)]
+    UnknownProtocol {
+        /// The protocol version the batch gave.
+        protocol: u32,
+    },
 }
 
 /// Protocol 1's batch layout, frozen: its movements have no author and its
@@ -227,11 +249,16 @@ impl Delta {
         postcard::to_stdvec(self).unwrap_or_default()
     }
 
-    pub(super) fn decode(bytes: &[u8]) -> Result<Delta, String> {
-        postcard::from_bytes(bytes)
-            .map_err(|e| format!("the reference delta cannot be decoded: {e}"))
+    pub(super) fn decode(bytes: &[u8]) -> Result<Delta, DeltaError> {
+        postcard::from_bytes(bytes).map_err(DeltaError)
     }
 }
+
+/// A reference delta from head office that does not decode (cut short, or
+/// from a head office speaking another protocol); the link retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the reference delta cannot be decoded: {0}")]
+pub struct DeltaError(pub postcard::Error);
 
 /// The URL segment of a reference kind.
 pub fn reference_segment(r: Reference) -> &'static str {
@@ -261,7 +288,18 @@ pub struct SiteStatus {
     pub last_rejected_seq: u64,
     /// When head office last received a batch of this site.
     pub last_seen: Option<DateTime<Utc>>,
-    /// Seconds between the newest movement's device time and now.
+    /// When the site last reached head office at all: a batch, or asking
+    /// for reference data (which a site with nothing to send still does).
+    #[serde(default)]
+    pub last_contact: Option<DateTime<Utc>>,
+    /// Entries the site held at its last contact that head office does not
+    /// (both logs); `None` for a site that does not report its heads.
+    #[serde(default)]
+    pub backlog: Option<u64>,
+    /// Seconds between the newest movement's device time and now, while
+    /// the site has a backlog (or does not report it): how far behind head
+    /// office's copy is. `None` for a site that is up to date, however
+    /// long it has been quiet.
     pub lag_seconds: Option<i64>,
     /// The reference versions the site reported with its last batch.
     pub reference: ReferenceVersions,
@@ -300,7 +338,10 @@ mod tests {
         assert_eq!(Batch::decode(&b.encode()).unwrap(), b);
         let mut bytes = b.encode();
         bytes[0] = 3;
-        assert!(Batch::decode(&bytes).unwrap_err().contains("upgrade"));
+        let e = Batch::decode(&bytes).unwrap_err();
+        assert_eq!(e, BatchError::UnknownProtocol { protocol: 3 });
+        assert!(e.to_string().contains("upgrade"), "{e}");
+        assert!(matches!(Batch::decode(&[]), Err(BatchError::NotABatch(_))));
         for cut in 0..bytes.len() {
             assert!(Batch::decode(&b.encode()[..cut]).is_err() || cut == bytes.len());
         }

@@ -48,23 +48,25 @@ impl Certificate {
 
     /// `Err` with what to do when it is not valid at `now` (sites refuse
     /// it); `Ok(Some(..))` when it expires within `EXPIRY_WARNING_DAYS`.
-    pub fn check(&self, now: DateTime<Utc>) -> Result<Option<String>, String> {
+    pub fn check(&self, now: DateTime<Utc>) -> Result<Option<String>, CertificateInvalid> {
         let what = format!(
             "the served certificate {} ({})",
             self.path.display(),
             self.subject
         );
         if now >= self.not_after {
-            return Err(format!(
-                "{what} expired on {}: clients (sites, handhelds, browsers) refuse it; install a renewed certificate and restart the server",
-                self.not_after.format("%Y-%m-%d %H:%M UTC")
-            ));
+            return Err(CertificateInvalid::Expired {
+                path: self.path.clone(),
+                subject: self.subject.clone(),
+                not_after: self.not_after,
+            });
         }
         if now < self.not_before {
-            return Err(format!(
-                "{what} is not valid before {}: check the certificate and this machine's clock",
-                self.not_before.format("%Y-%m-%d %H:%M UTC")
-            ));
+            return Err(CertificateInvalid::NotYetValid {
+                path: self.path.clone(),
+                subject: self.subject.clone(),
+                not_before: self.not_before,
+            });
         }
         let left = self.not_after - now;
         Ok(
@@ -88,6 +90,33 @@ impl Certificate {
             }
         }
     }
+}
+
+/// Why the served certificate is not valid now: clients (sites, handhelds,
+/// browsers) refuse the handshake.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateInvalid {
+    /// Past its end.
+    #[error("the served certificate {} ({subject}) expired on {}: clients (sites, handhelds, browsers) refuse it; install a renewed certificate and restart the server", .path.display(), .not_after.format("%Y-%m-%d %H:%M UTC"))]
+    Expired {
+        /// The certificate file.
+        path: PathBuf,
+        /// Its subject.
+        subject: String,
+        /// When it ended.
+        not_after: DateTime<Utc>,
+    },
+    /// Before its start: a certificate issued for later, or a clock that is
+    /// wrong.
+    #[error("the served certificate {} ({subject}) is not valid before {}: check the certificate and this machine's clock", .path.display(), .not_before.format("%Y-%m-%d %H:%M UTC"))]
+    NotYetValid {
+        /// The certificate file.
+        path: PathBuf,
+        /// Its subject.
+        subject: String,
+        /// When it starts.
+        not_before: DateTime<Utc>,
+    },
 }
 
 /// Why the configured certificate and key cannot be served, naming the

@@ -325,6 +325,79 @@ ca = "{ca}"
     }
 }
 
+/// `hq status` keeps a site's backlog apart from how long it has been
+/// quiet: while a site with 1,000 movements sends them at head office's
+/// rate limit, its backlog shows with the lag; once it has sent everything
+/// the backlog is 0 and there is no lag, and its reference polls keep its
+/// last contact fresh although no batch comes. `hq` limits each site to
+/// four requests a second (`requests_per_second = 4`) and is started.
+pub fn backlog_apart_from_quiet(tmp: &Path, hq: &HqDir) {
+    let site = SiteDir::new(
+        &tmp.join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "batch_max = 20",
+    );
+    site.dev_append(1_000);
+    let _site_proc = site.start();
+    let north = |sites: Option<Vec<Value>>| {
+        sites.and_then(|v| v.into_iter().find(|s| s["site"] == "north"))
+    };
+    let mut behind = None;
+    wait_for(Duration::from_secs(60), || {
+        let s = north(hq.sites());
+        if let Some(s) = &s {
+            let held = s["last_seq"].as_u64().unwrap_or(0);
+            if held > 0 && held < 1_000 && behind.is_none() {
+                behind = Some(s.clone());
+            }
+        }
+        s.is_some_and(|s| s["last_seq"] == 1_000)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "head office did not get the 1,000 movements: {:?}; the site: {:?}",
+            north(hq.sites()),
+            site.sync_status()
+        )
+    });
+    let behind = behind.expect("head office never held part of the backlog");
+    let held = behind["last_seq"].as_u64().unwrap();
+    assert_eq!(
+        behind["backlog"].as_u64(),
+        Some(1_000 - held),
+        "while it sends, the backlog is what the site holds past head office: {behind}"
+    );
+    assert!(behind["lag_seconds"].is_i64(), "{behind}");
+    // Caught up: no backlog, no lag.
+    let caught_up = wait_for(Duration::from_secs(10), || {
+        north(hq.sites()).is_some_and(|s| s["backlog"] == 0)
+    });
+    assert!(caught_up.is_some(), "{:?}", north(hq.sites()));
+    let first = north(hq.sites()).unwrap();
+    assert!(first["lag_seconds"].is_null(), "{first}");
+    // Quiet: reference polls (every second) are contacts; no batch comes.
+    std::thread::sleep(Duration::from_millis(3_500));
+    let later = north(hq.sites()).unwrap();
+    assert_eq!(later["last_seen"], first["last_seen"], "no batch: {later}");
+    assert!(
+        later["last_contact"].as_str() > first["last_contact"].as_str(),
+        "a quiet site's contact is fresh: {first} then {later}"
+    );
+    assert_eq!(later["backlog"], 0, "{later}");
+    assert!(later["lag_seconds"].is_null(), "{later}");
+    let out = hq.hq_cli(&["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("north"))
+        .unwrap_or_else(|| panic!("no row for north: {text}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    // site, last seq, rejected, backlog, lag, last contact (date time), ...
+    assert_eq!(&cells[..5], ["north", "1000", "0", "0", "-"], "{text}");
+}
+
 /// Polls `f` until it is true or `limit` passes; returns the time taken.
 pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> Option<Duration> {
     let start = Instant::now();

@@ -36,7 +36,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    cli::init_logging();
+    scantrail::logging::init(None);
     let outcome = match Cli::parse().command {
         Command::DevAppend(args) => dev_append::run(args),
         Command::GenData(args) => gen_data::run(args),

@@ -48,6 +48,7 @@ pub async fn page(State(pages): State<Pages>, viewer: Viewer) -> Response {
                     thead { tr {
                         th scope="col" { "Site" } th.num scope="col" { "Last seq held" }
                         th.num scope="col" { "Rejected scans held" } th scope="col" { "Last contact" }
+                        th.num scope="col" { "Backlog" }
                         th scope="col" { "Lag (newest movement)" } th scope="col" { "Reference applied" }
                         th scope="col" { "Alerts" }
                     } }
@@ -57,9 +58,13 @@ pub async fn page(State(pages): State<Pages>, viewer: Viewer) -> Response {
                                 td { (s.site) }
                                 td.num { (s.last_seq) }
                                 td.num { (s.last_rejected_seq) }
-                                td { @match s.last_seen {
+                                td { @match s.last_contact.or(s.last_seen) {
                                     Some(t) => { (t.format("%Y-%m-%d %H:%M:%S UTC")) br; small.muted { (seconds((now - t).num_seconds().max(0))) " ago" } },
                                     None => span.muted { "never" },
+                                } }
+                                td.num { @match s.backlog {
+                                    Some(b) => (b),
+                                    None => span.muted title="this site does not report its heads (an older scantrail)" { "unknown" },
                                 } }
                                 td { (s.lag_seconds.map(seconds).unwrap_or_else(|| "-".into())) }
                                 td { "products v" (s.reference.products) ", holds v" (s.reference.holds) ", pick lists v" (s.reference.picklists) }

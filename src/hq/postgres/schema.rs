@@ -12,8 +12,14 @@ use sha2::{Digest, Sha256};
 use super::{DbError, DbResult};
 
 /// The migrations, in order: (version, name, SQL).
-pub const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "schema", include_str!("migrations/0001_schema.sql"))];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "schema", include_str!("migrations/0001_schema.sql")),
+    (
+        2,
+        "site contact",
+        include_str!("migrations/0002_site_contact.sql"),
+    ),
+];
 
 /// The tables that hold a site's data, distributed by `site_id` on Citus:
 /// every primary key and unique index of theirs includes `site_id`.

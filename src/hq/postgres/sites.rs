@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::ingest::head;
 use super::{Db, DbResult};
+use crate::hq::sites::{backlog, lag_seconds, Contact};
 use crate::model::Log;
+use crate::sync::heads::SiteHeads;
 use crate::sync::protocol::{Alert, ReferenceVersions, SiteStatus};
 
 /// Alerts listed per site (the log has them all), as the embedded head
@@ -19,26 +21,38 @@ fn version(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// The heads as the columns `site_head` and `site_rejected_head`.
+fn head_columns(heads: Option<SiteHeads>) -> (Option<i64>, Option<i64>) {
+    match heads {
+        Some(h) => (Some(version(h.movements)), Some(version(h.rejections))),
+        None => (None, None),
+    }
+}
+
 impl Db {
     /// A batch of `site` arrived.
-    pub async fn seen(
-        &self,
-        site: &str,
-        reference: ReferenceVersions,
-        at: DateTime<Utc>,
-        newest_device_time: Option<DateTime<Utc>>,
-    ) -> DbResult<()> {
+    pub async fn seen(&self, site: &str, contact: Contact) -> DbResult<()> {
+        let Contact {
+            reference,
+            at,
+            newest_device_time,
+            heads,
+        } = contact;
+        let (head, rejected_head) = head_columns(heads);
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO sites AS s (site_id, products_version, holds_version, picklists_version, last_seen, newest_device_time)
-                 VALUES ($1, $2, $3, $4, $5, $6)
+                "INSERT INTO sites AS s (site_id, products_version, holds_version, picklists_version, last_seen, newest_device_time, last_contact, site_head, site_rejected_head)
+                 VALUES ($1, $2, $3, $4, $5, $6, $5, $7, $8)
                  ON CONFLICT (site_id) DO UPDATE SET
                     products_version = excluded.products_version,
                     holds_version = excluded.holds_version,
                     picklists_version = excluded.picklists_version,
                     last_seen = excluded.last_seen,
-                    newest_device_time = GREATEST(s.newest_device_time, excluded.newest_device_time)",
+                    newest_device_time = GREATEST(s.newest_device_time, excluded.newest_device_time),
+                    last_contact = excluded.last_contact,
+                    site_head = COALESCE(excluded.site_head, s.site_head),
+                    site_rejected_head = COALESCE(excluded.site_rejected_head, s.site_rejected_head)",
                 &[
                     &site,
                     &version(reference.products),
@@ -46,7 +60,33 @@ impl Db {
                     &version(reference.picklists),
                     &at,
                     &newest_device_time,
+                    &head,
+                    &rejected_head,
                 ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The site reached head office with something other than a stored
+    /// batch (reference data, limits, a refused batch).
+    pub async fn contacted(
+        &self,
+        site: &str,
+        at: DateTime<Utc>,
+        heads: Option<SiteHeads>,
+    ) -> DbResult<()> {
+        let (head, rejected_head) = head_columns(heads);
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO sites AS s (site_id, last_contact, site_head, site_rejected_head)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (site_id) DO UPDATE SET
+                    last_contact = excluded.last_contact,
+                    site_head = COALESCE(excluded.site_head, s.site_head),
+                    site_rejected_head = COALESCE(excluded.site_rejected_head, s.site_rejected_head)",
+                &[&site, &at, &head, &rejected_head],
             )
             .await?;
         Ok(())
@@ -87,12 +127,13 @@ impl Db {
         for site in ids {
             let row = client
                 .query_opt(
-                    "SELECT products_version, holds_version, picklists_version, last_seen, newest_device_time
+                    "SELECT products_version, holds_version, picklists_version, last_seen, newest_device_time,
+                            last_contact, site_head, site_rejected_head
                      FROM sites WHERE site_id = $1",
                     &[&site],
                 )
                 .await?;
-            let (reference, last_seen, newest) = match row {
+            let (reference, last_seen, newest, last_contact, heads) = match row {
                 Some(r) => (
                     ReferenceVersions {
                         products: r.get::<_, i64>(0).max(0) as u64,
@@ -101,8 +142,16 @@ impl Db {
                     },
                     r.get::<_, Option<DateTime<Utc>>>(3),
                     r.get::<_, Option<DateTime<Utc>>>(4),
+                    r.get::<_, Option<DateTime<Utc>>>(5),
+                    match (r.get::<_, Option<i64>>(6), r.get::<_, Option<i64>>(7)) {
+                        (Some(m), Some(j)) => Some(SiteHeads {
+                            movements: m.max(0) as u64,
+                            rejections: j.max(0) as u64,
+                        }),
+                        _ => None,
+                    },
                 ),
-                None => (ReferenceVersions::default(), None, None),
+                None => (ReferenceVersions::default(), None, None, None, None),
             };
             let mut alerts: Vec<Alert> = client
                 .query(
@@ -118,11 +167,16 @@ impl Db {
                 })
                 .collect();
             alerts.reverse();
+            let last_seq = head(&client, &site, Log::Movements).await?.seq;
+            let last_rejected_seq = head(&client, &site, Log::Rejections).await?.seq;
+            let backlog = backlog(heads, last_seq, last_rejected_seq);
             out.push(SiteStatus {
-                last_seq: head(&client, &site, Log::Movements).await?.seq,
-                last_rejected_seq: head(&client, &site, Log::Rejections).await?.seq,
+                last_seq,
+                last_rejected_seq,
                 last_seen,
-                lag_seconds: newest.map(|t| (now - t).num_seconds()),
+                last_contact,
+                backlog,
+                lag_seconds: lag_seconds(backlog, newest, now),
                 reference,
                 alerts,
                 site,
@@ -142,8 +196,13 @@ impl Db {
         record: &crate::hq::sites::Record,
     ) -> DbResult<()> {
         if let Some(at) = record.last_seen {
-            self.seen(site, record.reference, at, record.newest_device_time)
-                .await?;
+            let contact = Contact {
+                reference: record.reference,
+                at,
+                newest_device_time: record.newest_device_time,
+                heads: record.heads,
+            };
+            self.seen(site, contact).await?;
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await?;

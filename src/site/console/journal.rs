@@ -23,7 +23,8 @@ use crate::console::{page, Posted, Viewer};
 use crate::model::{Movement, MovementId};
 use crate::report::{decimal, documents_text, movement_ref};
 use crate::site::correction::Correction;
-use crate::store::Store;
+use crate::station::import::{normalise_gtin, GtinError};
+use crate::store::{Store, StoreError};
 
 /// Movements shown on one page.
 pub const PAGE: usize = 50;
@@ -72,8 +73,37 @@ fn blank(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// Why the journal page cannot show what its filters ask for; the words go
+/// on the page (which answers 400).
+#[derive(Debug, thiserror::Error)]
+enum SearchError {
+    /// A from/to bound that is no date.
+    #[error("{value:?} is not a date: give 2026-11-29 or 2026-11-29T14:30 (UTC)")]
+    NotADate {
+        /// The bound as typed.
+        value: String,
+    },
+    /// A lot or serial without the GTIN it belongs to.
+    #[error(
+        "give the GTIN with a lot or a serial: the same lot number can belong to two products"
+    )]
+    NoGtin,
+    /// The GTIN typed is refused.
+    #[error(transparent)]
+    Gtin(#[from] GtinError),
+    /// Both a lot and a serial.
+    #[error("give a lot or a serial, not both")]
+    LotAndSerial,
+    /// The journal or an index cannot be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The search's task failed (panicked or was cancelled).
+    #[error("the search failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// A date (`2026-11-29`, the whole day) or a date and time, as a bound.
-fn bound(v: &str, end: bool) -> Result<DateTime<Utc>, String> {
+fn bound(v: &str, end: bool) -> Result<DateTime<Utc>, SearchError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -83,9 +113,9 @@ fn bound(v: &str, end: bool) -> Result<DateTime<Utc>, String> {
     match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
         Ok(d) if end => Ok(d.and_hms_opt(23, 59, 59).unwrap_or_default().and_utc()),
         Ok(d) => Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()),
-        Err(_) => Err(format!(
-            "{v:?} is not a date: give 2026-11-29 or 2026-11-29T14:30 (UTC)"
-        )),
+        Err(_) => Err(SearchError::NotADate {
+            value: v.to_owned(),
+        }),
     }
 }
 
@@ -98,7 +128,7 @@ struct Found {
     looked_to: Option<u64>,
 }
 
-fn search(store: &Store, f: &Filters) -> Result<Found, String> {
+fn search(store: &Store, f: &Filters) -> Result<Found, SearchError> {
     let from = blank(&f.from).map(|v| bound(v, false)).transpose()?;
     let to = blank(&f.to).map(|v| bound(v, true)).transpose()?;
     let station = blank(&f.station);
@@ -110,17 +140,13 @@ fn search(store: &Store, f: &Filters) -> Result<Found, String> {
     let site = store.site().to_owned();
     if let (Some(lot), None) | (None, Some(lot)) = (blank(&f.lot), blank(&f.serial)) {
         let serial = blank(&f.serial).is_some();
-        let gtin = blank(&f.gtin).ok_or_else(|| {
-            "give the GTIN with a lot or a serial: the same lot number can belong to two products"
-                .to_owned()
-        })?;
-        let gtin = crate::station::import::normalise_gtin(gtin)?;
+        let gtin = blank(&f.gtin).ok_or(SearchError::NoGtin)?;
+        let gtin = normalise_gtin(gtin)?;
         let ids = if serial {
             store.by_serial(&gtin, lot)
         } else {
             store.by_lot(&gtin, lot)
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         let mut movements = read(store, &ids)?;
         movements.retain(|m| keep(m) && f.before.is_none_or(|b| m.seq < b));
         movements.sort_by_key(|m| std::cmp::Reverse(m.seq));
@@ -133,18 +159,16 @@ fn search(store: &Store, f: &Filters) -> Result<Found, String> {
         });
     }
     if blank(&f.lot).is_some() && blank(&f.serial).is_some() {
-        return Err("give a lot or a serial, not both".to_owned());
+        return Err(SearchError::LotAndSerial);
     }
-    let head = store.head(&site).map_err(|e| e.to_string())?.seq;
+    let head = store.head(&site)?.seq;
     let mut top = f.before.map_or(head, |b| b.saturating_sub(1)).min(head);
     let floor = top.saturating_sub(SCAN_LIMIT);
     let mut movements = Vec::new();
     let mut oldest = None;
     'chunks: while top > floor && movements.len() < PAGE {
         let start = top.saturating_sub(999).max(floor + 1);
-        let mut chunk = store
-            .journal_range(&site, start, (top - start + 1) as usize)
-            .map_err(|e| e.to_string())?;
+        let mut chunk = store.journal_range(&site, start, (top - start + 1) as usize)?;
         chunk.reverse();
         for m in chunk {
             let seq = m.seq;
@@ -172,13 +196,10 @@ fn search(store: &Store, f: &Filters) -> Result<Found, String> {
     })
 }
 
-fn read(store: &Store, ids: &[MovementId]) -> Result<Vec<Movement>, String> {
+fn read(store: &Store, ids: &[MovementId]) -> Result<Vec<Movement>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(m) = store
-            .movement(&id.origin, id.seq)
-            .map_err(|e| e.to_string())?
-        {
+        if let Some(m) = store.movement(&id.origin, id.seq)? {
             out.push(m);
         }
     }
@@ -214,7 +235,7 @@ pub async fn page(
     let store = pages.app.store.clone();
     let (found, f) = tokio::task::spawn_blocking(move || (search(&store, &f), f))
         .await
-        .unwrap_or_else(|e| (Err(e.to_string()), Filters::default()));
+        .unwrap_or_else(|e| (Err(SearchError::from(e)), Filters::default()));
     let stations: Vec<&str> = pages.stations.iter().map(|s| s.id.as_str()).collect();
     let last = pages
         .verify

@@ -18,6 +18,7 @@ use super::Pages;
 use crate::auth::Role;
 use crate::console::{page, Posted, Viewer};
 use crate::store::sync_state::Halt;
+use crate::store::StoreError;
 use crate::sync::link::{State as LinkState, Status};
 
 /// What the page shows, read from the link and the store.
@@ -29,12 +30,11 @@ struct Seen {
     halt: Option<Halt>,
 }
 
-fn seen(pages: &Pages) -> Result<Seen, String> {
+fn seen(pages: &Pages) -> Result<Seen, StoreError> {
     let store = &pages.app.store;
-    let head = store.head(store.site()).map_err(|e| e.to_string())?;
+    let head = store.head(store.site())?;
     let acked = store
-        .outbox_position()
-        .map_err(|e| e.to_string())?
+        .outbox_position()?
         .map(|p| (p.acked_seq, p.acked_hash.to_string()));
     Ok(Seen {
         status: pages
@@ -44,7 +44,7 @@ fn seen(pages: &Pages) -> Result<Seen, String> {
         head_seq: head.seq,
         head_hash: head.hash.to_string(),
         acked,
-        halt: store.sync_halt().map_err(|e| e.to_string())?,
+        halt: store.sync_halt()?,
     })
 }
 

@@ -3,11 +3,26 @@
 
 use super::failure::{classify, unreachable, Failure};
 use super::Link;
+use crate::model::Log;
+use crate::sync::heads::{self, SiteHeads};
 use crate::sync::protocol::POSTCARD;
 
 impl Link {
     pub(super) fn request(&self, method: &str, url: &str) -> ureq::Request {
-        let r = self.agent.request(method, url);
+        let mut r = self.agent.request(method, url);
+        // Every request tells head office how far this site's logs go, so
+        // that it can show the backlog (an unreadable head sends none).
+        let site = self.store.site();
+        if let (Ok(movements), Ok(rejections)) = (
+            self.store.log_head(site, Log::Movements),
+            self.store.log_head(site, Log::Rejections),
+        ) {
+            let heads = SiteHeads {
+                movements: movements.seq,
+                rejections: rejections.seq,
+            };
+            r = r.set(heads::HEADER, &heads.to_header());
+        }
         match &self.settings.credential {
             Some(t) => r.set("Authorization", &format!("Bearer {t}")),
             None => r,

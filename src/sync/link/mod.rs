@@ -56,8 +56,19 @@ impl Drop for Handle {
     }
 }
 
+/// Why the link did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The `[sync] ca` file cannot be used.
+    #[error(transparent)]
+    Ca(#[from] super::tls::CaError),
+    /// The OS refused the link's thread.
+    #[error("cannot start the sync link's thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
 /// Starts the link thread.
-pub fn start(store: Arc<Store>, settings: Settings) -> anyhow::Result<Handle> {
+pub fn start(store: Arc<Store>, settings: Settings) -> Result<Handle, StartError> {
     let agent = super::tls::agent(settings.ca.as_deref(), settings.timeout)?;
     let status = Arc::new(Mutex::new(Status {
         link: State::Starting,
@@ -84,6 +95,7 @@ pub fn start(store: Arc<Store>, settings: Settings) -> anyhow::Result<Handle> {
         status: status.clone(),
         stop: stop.clone(),
         next_reference: Instant::now(),
+        reference_pulled: 0,
     };
     let thread = std::thread::Builder::new()
         .name("sync-link".into())
@@ -111,6 +123,10 @@ struct Link {
     /// The next batch, read while the previous one was in flight.
     prefetched: Option<Prepared>,
     next_reference: Instant,
+    /// Kinds of reference data already pulled in this poll, so that a
+    /// retry goes on from the next (under a tight rate limit, starting
+    /// over each time would never get past the first requests).
+    reference_pulled: usize,
 }
 
 fn log_index(log: Log) -> usize {
