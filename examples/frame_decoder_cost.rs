@@ -13,8 +13,16 @@
 //! `label-cr` (datalogic-rs232, label `k` for `]C1`). WORK: `read` (the
 //! bytes into the read buffer and out, no decoding), `decode` (found
 //! in place, then consumed), `take` (taken out of the read buffer as
-//! `Bytes`, as the serial source hands it on), `parse` (the parse alone, of
-//! the frame as the parser gets it), `both` (found and parsed in place).
+//! `Bytes`, as the serial source handed it on until issue 16's third pass),
+//! `parse` (the parse alone, of the frame as the parser gets it), `both`
+//! (found and parsed in place). The hand-off to the desk, which needs the
+//! frame as a `Vec` of its own: `own` (found in place, copied out into
+//! memory of its own and taken over as the desk's `Vec`: what the serial
+//! source and the site daemon do now) and `take-copy` (taken out as `Bytes`,
+//! then copied into the desk's `Vec`: what they did before). `take-kept` is
+//! `take` with each frame kept until 64 more have arrived, as the desk keeps
+//! a scan until its commit is durable: the read buffer cannot reuse memory
+//! a kept frame holds.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -27,11 +35,15 @@ use tokio_util::codec::Decoder;
 /// `]d2` 01 09506000134352 17 251231 10 ABC123 GS 21 XYZ987.
 const REFERENCE: &[u8] = b"]d201095060001343521725123110ABC123\x1d21XYZ987";
 
+/// How many frames `take-kept` holds: a desk's queue of scans awaiting
+/// their commit.
+const KEPT: usize = 64;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [framing, work, n] = &args[..] else {
         eprintln!(
-            "usage: frame_decoder_cost aim-cr|aim-crlf|label-cr read|decode|take|parse|both N"
+            "usage: frame_decoder_cost aim-cr|aim-crlf|label-cr read|decode|take|take-kept|parse|both|own|take-copy N"
         );
         std::process::exit(2);
     };
@@ -63,6 +75,7 @@ fn main() {
     let mut d = FrameDecoder::new(&Profile::load(&path).unwrap());
     let mut buf = BytesMut::with_capacity(4096);
     let mut good = 0usize;
+    let mut kept = std::collections::VecDeque::with_capacity(KEPT + 1);
     for _ in 0..n {
         match work.as_str() {
             "decode" => {
@@ -83,6 +96,32 @@ fn main() {
                 buf.extend_from_slice(black_box(&wire));
                 if let Ok(Some(Framed::Frame(f))) = d.decode(&mut buf) {
                     good += black_box(&f.bytes).len();
+                }
+            }
+            "take-kept" => {
+                buf.extend_from_slice(black_box(&wire));
+                if let Ok(Some(Framed::Frame(f))) = d.decode(&mut buf) {
+                    good += black_box(&f.bytes).len();
+                    kept.push_back(f.bytes);
+                    if kept.len() > KEPT {
+                        kept.pop_front();
+                    }
+                }
+            }
+            "own" => {
+                buf.extend_from_slice(black_box(&wire));
+                if let Some(InPlace::Frame(f)) = d.decode_in_place(&mut buf) {
+                    // `RawScan::take_bytes`, as the site daemon does.
+                    let raw: Vec<u8> = Vec::from(f.into_owned().bytes);
+                    good += black_box(raw).len();
+                }
+            }
+            "take-copy" => {
+                buf.extend_from_slice(black_box(&wire));
+                if let Ok(Some(Framed::Frame(f))) = d.decode(&mut buf) {
+                    // The site daemon's copy before issue 16's third pass.
+                    let raw: Vec<u8> = f.bytes.to_vec();
+                    good += black_box(raw).len();
                 }
             }
             "parse" => {

@@ -642,6 +642,9 @@ async fn a_scanner_on_a_pty_hears_good_and_bad_reads() {
     let first = &movements[0]["body"];
     assert_eq!(first["station"], "dock-1");
     assert_eq!(first["scan"]["device_profile"], "test-scanner");
+    // The frame reached the journal exactly as sent, suffix removed (the
+    // source hands it on in memory of its own, which the desk takes over).
+    assert_eq!(first["scan"]["raw"], hex::encode(serial_item("P1")));
     assert_eq!(movements[1]["body"]["operator"], "bob");
     drop(daemon);
 }

@@ -50,6 +50,16 @@ impl RawScan {
         }
     }
 
+    /// Moves the frame's bytes out (leaving `bytes` empty) as the `Vec` the
+    /// desk keeps. The serial source hands each frame on in memory of its
+    /// own ([`FrameRef::into_owned`](super::framing::FrameRef::into_owned)),
+    /// so this takes that memory over: no allocation, no copy. Bytes that
+    /// share their memory with others (a frame sliced out of a read buffer
+    /// still in use, a static) are copied.
+    pub fn take_bytes(&mut self) -> Vec<u8> {
+        Vec::from(std::mem::take(&mut self.bytes))
+    }
+
     /// Tells the scanner the decision: good-read or bad-read beep.
     pub fn reply(&self, good: bool) {
         self.feedback.send(Feedback { good });
@@ -144,6 +154,20 @@ mod tests {
         assert!(matches!(s.parser_input(), Cow::Borrowed(b"]d2019")));
         let s = scan(b"019", None, 0);
         assert_eq!(&s.parser_input()[..], b"019");
+    }
+
+    #[test]
+    fn taking_the_bytes_of_a_frame_in_memory_of_its_own_copies_nothing() {
+        let mut s = scan(b"", Some(b"]d2"), 3);
+        s.bytes = Bytes::from(b"]d2019".to_vec());
+        let at = s.bytes.as_ptr();
+        let raw = s.take_bytes();
+        assert_eq!(raw, b"]d2019");
+        assert_eq!(raw.as_ptr(), at, "the bytes were copied");
+        assert!(s.bytes.is_empty());
+        // Shared or static bytes are copied: still the same bytes.
+        let mut s = scan(b"]C1abc", Some(b"]C1"), 3);
+        assert_eq!(s.take_bytes(), b"]C1abc");
     }
 
     #[test]

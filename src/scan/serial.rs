@@ -199,12 +199,17 @@ impl Source {
                 .map_err(|e| format!("writing the init bytes failed: {e}"))?;
         }
         let mut decoder = FrameDecoder::new(profile);
+        // The read buffer is this task's alone: frames are found in it and
+        // copied out, each into memory of its own that the desk then keeps
+        // (`FrameRef::into_owned`). A frame sliced out of it instead would
+        // be held until its commit is durable and keep the buffer from being
+        // reused, so it would allocate anew every few frames anyway.
         let mut buf = BytesMut::with_capacity(256);
         let idle = profile.framing.inter_byte_timeout;
         let mut last_byte = Instant::now();
         loop {
-            while let Some(item) = decoder.decode(&mut buf).map_err(|e| e.to_string())? {
-                if !self.emit(item).await {
+            while let Some(item) = decoder.decode_in_place(&mut buf) {
+                if !self.emit(item.into_owned()).await {
                     return Ok(());
                 }
             }
@@ -216,8 +221,8 @@ impl Source {
                     Err(e) => return self.unplugged(&mut decoder, &mut buf, e.to_string()).await,
                 },
                 _ = sleep_until(deadline) => {
-                    if let Some(item) = decoder.on_idle(&mut buf) {
-                        if !self.emit(item).await {
+                    if let Some(item) = decoder.on_idle_in_place(&mut buf) {
+                        if !self.emit(item.into_owned()).await {
                             return Ok(());
                         }
                     }
@@ -241,6 +246,13 @@ impl Source {
         buf: &mut BytesMut,
         why: String,
     ) -> Result<(), String> {
+        // The complete frames first, copied out as above; then what is
+        // left, a fragment.
+        while let Some(item) = decoder.decode_in_place(buf) {
+            if !self.emit(item.into_owned()).await {
+                return Ok(());
+            }
+        }
         while let Some(item) = decoder.decode_eof(buf).map_err(|e| e.to_string())? {
             if !self.emit(item).await {
                 return Ok(());

@@ -217,7 +217,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
 /// Hands every serial scan to the desk and beeps its answer back.
 async fn serial_scans(mut scans: mpsc::Receiver<ScanEvent>, desk: Desk) {
     while let Some(event) = scans.recv().await {
-        let raw = match event {
+        let mut raw = match event {
             ScanEvent::Scan(raw) => raw,
             ScanEvent::Rejected(_) => continue, // counted and logged by the source
         };
@@ -227,7 +227,7 @@ async fn serial_scans(mut scans: mpsc::Receiver<ScanEvent>, desk: Desk) {
         };
         let request = ScanRequest {
             station: raw.station.to_string(),
-            raw: raw.bytes.to_vec(),
+            raw: raw.take_bytes(),
             frame,
             substitute: raw.substitute,
             device_profile: raw.profile.to_string(),
