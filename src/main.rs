@@ -28,6 +28,8 @@ enum Command {
     Parse(cli::parse::Args),
     /// Check a configuration file (a site's or head office's) as the daemon would at start, without starting it.
     CheckConfig(cli::check_config::Args),
+    /// Check an installed site: config, data directory, store, scanner ports, ModemManager, head office; one line each with the fix.
+    Doctor(cli::doctor::Args),
     /// Print the journal of movements, as a table or JSON lines.
     Journal(cli::journal::Args),
     /// Check every hash chain and derived tree (exit 1 naming the first bad seq) and the history's sense (exit 2)
@@ -76,6 +78,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cli::run::run(args),
         Command::Parse(args) => cli::parse::run(args),
         Command::CheckConfig(args) => cli::check_config::run(args),
+        Command::Doctor(args) => cli::doctor::run(args),
         Command::Journal(args) => cli::journal::run(args),
         Command::Verify(args) => cli::verify::run(args),
         Command::Reindex(args) => cli::reindex::run(args),

@@ -10,6 +10,7 @@ pub mod backup;
 pub mod check_config;
 pub mod correct;
 pub mod decode;
+pub mod doctor;
 pub mod holds;
 pub mod hq;
 pub mod journal;

@@ -64,8 +64,9 @@ pub enum VerifyRecordError {
     Encode(serde_json::Error),
 }
 
-/// The last verify run from the console, if any was recorded.
-fn last_verify(store: &Store) -> Result<Option<VerifyRun>, VerifyRecordError> {
+/// The last verify run from the console, if any was recorded (also read
+/// by `scantrail doctor`).
+pub fn last_verify(store: &Store) -> Result<Option<VerifyRun>, VerifyRecordError> {
     let records = store.side_records(VERIFY_TREE)?;
     match records.iter().find(|(k, _)| k.as_slice() == VERIFY_KEY) {
         None => Ok(None),
