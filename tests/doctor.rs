@@ -1,0 +1,176 @@
+//! `scantrail doctor`, run as the real binary over a real site: a store
+//! made with the store's API, a scanner on a pseudo-terminal, a second
+//! scanner whose port does not exist, and a real head office over TLS.
+//! Every check the site passes is a ✔ line, the missing port is a ✗ line
+//! naming it, and the exit code is non-zero; with the daemon running, the
+//! store held by it is a ✔ too. The checks' other outcomes are unit-tested
+//! over hand-made environments (`src/cli/doctor/checks.rs`).
+
+mod support;
+mod sync_support;
+
+use std::path::Path;
+use std::process::Command;
+
+use scantrail::scan::pty::VirtualScanner;
+use scantrail::store::{OpenOptions, Store};
+use support::daemon::{binary, Daemon};
+use sync_support::{site_token, HqDir};
+
+/// `scantrail doctor --config CONFIG`: its exit code and its lines.
+fn doctor(config: &Path) -> (Option<i32>, Vec<String>) {
+    let out = Command::new(binary())
+        .args(["doctor", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    (
+        out.status.code(),
+        stdout.lines().map(str::to_owned).collect(),
+    )
+}
+
+/// The one line that starts with `mark` and contains `needle`.
+fn line<'a>(lines: &'a [String], mark: &str, needle: &str) -> &'a str {
+    let found: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with(mark) && l.contains(needle))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one line `{mark} ...{needle}...` in:\n{}",
+        lines.join("\n")
+    );
+    found[0]
+}
+
+#[test]
+fn doctor_passes_what_works_and_names_the_missing_port() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let _hq = hq.start();
+
+    // The pty's reads need a tokio reactor; the doctor only looks at it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let _reactor = runtime.enter();
+    let site = tmp.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    let link = site.join("scanner-dock-1");
+    let scanner = VirtualScanner::open(Some(&link)).unwrap();
+    let missing = site.join("scanner-dock-2");
+
+    let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("devices/generic-aim.toml");
+    let config = site.join("scantrail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"data_dir = "data"
+[site]
+id = "north"
+[http]
+listen = "127.0.0.1:0"
+[[stations]]
+id = "dock-1"
+mode = "receive"
+[[stations]]
+id = "dock-2"
+mode = "receive"
+[[scanners]]
+port = "{link}"
+profile = "{profile}"
+station = "dock-1"
+[[scanners]]
+port = "{missing}"
+profile = "{profile}"
+station = "dock-2"
+[sync]
+url = "{url}"
+credential = "{credential}"
+ca = "{ca}"
+"#,
+            link = link.display(),
+            missing = missing.display(),
+            profile = profile.display(),
+            url = hq.url(),
+            credential = site_token("north"),
+            ca = hq.pki.ca.display(),
+        ),
+    )
+    .unwrap();
+    drop(Store::open(&site.join("data"), OpenOptions::create("north".to_owned())).unwrap());
+
+    let (code, lines) = doctor(&config);
+    line(&lines, "✔", "site configuration of `north`");
+    line(&lines, "✔", "data directory");
+    line(&lines, "✔", "store opens: 0 movements");
+    let present = line(
+        &lines,
+        "✔",
+        &format!(
+            "scanner port {} (station dock-1, profile generic-aim) is present",
+            link.display()
+        ),
+    );
+    assert!(
+        present.contains(&scanner.path().display().to_string()),
+        "{present}"
+    );
+    line(
+        &lines,
+        "✔",
+        &format!("permissions on {}", scanner.path().display()),
+    );
+    line(
+        &lines,
+        "✗",
+        &format!("scanner port {} (station dock-2, profile generic-aim) is not present — plug the scanner in", missing.display()),
+    );
+    line(
+        &lines,
+        "✔",
+        &format!("head office {} is reachable", hq.url()),
+    );
+    line(
+        &lines,
+        "✔",
+        "head office's certificate is trusted, valid until",
+    );
+    line(&lines, "✔", "clock: within 30 s of head office's");
+    // A packaged configuration carries no user: a warning naming the
+    // command, which does not fail the doctor by itself.
+    line(&lines, "⚠", "scantrail user add");
+    line(&lines, "⚠", "last verify: none recorded");
+    assert_eq!(lines.last().map(String::as_str), Some("1 check failed"));
+    assert_eq!(code, Some(1));
+
+    // The running daemon holds the store: that is fine, and the doctor
+    // does not wait for it.
+    let daemon = Daemon::start(&config);
+    let (_, lines) = doctor(&config);
+    line(
+        &lines,
+        "✔",
+        "store in use by the running daemon — that is fine",
+    );
+    assert!(!lines.iter().any(|l| l.contains("store opens")));
+    daemon.stop();
+
+    // With the missing scanner removed, nothing fails: exit 0.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let second = text
+        .find(&format!("[[scanners]]\nport = \"{}\"", missing.display()))
+        .unwrap();
+    let end = text.find("[sync]").unwrap();
+    std::fs::write(&config, format!("{}{}", &text[..second], &text[end..])).unwrap();
+    let (code, lines) = doctor(&config);
+    assert!(!lines.iter().any(|l| l.starts_with('✗')), "{lines:#?}");
+    assert_eq!(lines.last().map(String::as_str), Some("all checks passed"));
+    assert_eq!(code, Some(0));
+}
