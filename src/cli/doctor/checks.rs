@@ -114,6 +114,8 @@ pub struct Site {
     pub modem_manager: ModemManager,
     /// Head office, when the site has `[sync]`.
     pub hq: Option<Hq>,
+    /// The doctor runs as root, whom no permission stops.
+    pub as_root: bool,
 }
 
 /// The data directory (`data_dir`).
@@ -269,6 +271,12 @@ pub fn findings(env: &Environment) -> Vec<Finding> {
         None => out.push(Finding::pass(
             "head office: none ([sync] is not configured; this site does not sync)",
         )),
+    }
+    if site.as_root {
+        out.push(Finding::warn(
+            "run as root: the data directory and port permissions were checked as root, whom nothing stops",
+            "run `sudo -u scantrail scantrail doctor --config FILE` to check them as the service's user",
+        ));
     }
     out
 }
@@ -597,6 +605,7 @@ mod tests {
                         certificate_warning: None,
                     },
                 }),
+                as_root: false,
             }),
         }
     }
@@ -952,6 +961,18 @@ mod tests {
         );
         site(&mut env).hq.as_mut().unwrap().probe = answered(None, "2026-11-29T12:00:30Z");
         assert_finding(&env, "no Date header", Status::Warn, "date -u");
+    }
+
+    #[test]
+    fn running_as_root_warns_that_permissions_were_not_really_checked() {
+        let mut env = healthy();
+        site(&mut env).as_root = true;
+        assert_finding(
+            &env,
+            "run as root",
+            Status::Warn,
+            "sudo -u scantrail scantrail doctor",
+        );
     }
 
     #[test]
