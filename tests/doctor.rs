@@ -3,7 +3,8 @@
 //! scanner whose port does not exist, and a real head office over TLS.
 //! Every check the site passes is a ✔ line, the missing port is a ✗ line
 //! naming it, and the exit code is non-zero; with the daemon running, the
-//! store held by it is a ✔ too. The checks' other outcomes are unit-tested
+//! store held by it is a ✔ too; trusting another CA is a ✗ naming head
+//! office's certificate. The checks' other outcomes are unit-tested
 //! over hand-made environments (`src/cli/doctor/checks.rs`).
 
 mod support;
@@ -13,6 +14,7 @@ use std::path::Path;
 use std::process::Command;
 
 use scantrail::scan::pty::VirtualScanner;
+use scantrail::site::console::journal::VERIFY_TREE;
 use scantrail::store::{OpenOptions, Store};
 use support::daemon::{binary, Daemon};
 use sync_support::{site_token, HqDir};
@@ -104,7 +106,21 @@ ca = "{ca}"
         ),
     )
     .unwrap();
-    drop(Store::open(&site.join("data"), OpenOptions::create("north".to_owned())).unwrap());
+    let store = Store::open(&site.join("data"), OpenOptions::create("north".to_owned())).unwrap();
+    // The console's last verify, as its Journal page records it.
+    let run = serde_json::json!({
+        "at": "2026-11-28T10:00:00Z", "by": "alice", "ok": true, "clean": true,
+        "summary": "0 movements, 0 index entries checked", "problems": [],
+    });
+    store
+        .save_side_record(
+            VERIFY_TREE,
+            b"last_verify",
+            run.to_string().as_bytes(),
+            true,
+        )
+        .unwrap();
+    drop(store);
 
     let (code, lines) = doctor(&config);
     line(&lines, "✔", "site configuration of `north`");
@@ -146,7 +162,11 @@ ca = "{ca}"
     // A packaged configuration carries no user: a warning naming the
     // command, which does not fail the doctor by itself.
     line(&lines, "⚠", "scantrail user add");
-    line(&lines, "⚠", "last verify: none recorded");
+    line(
+        &lines,
+        "✔",
+        "last verify 2026-11-28 10:00 UTC: 0 movements, 0 index entries checked",
+    );
     assert_eq!(lines.last().map(String::as_str), Some("1 check failed"));
     assert_eq!(code, Some(1));
 
@@ -161,6 +181,23 @@ ca = "{ca}"
     );
     assert!(!lines.iter().any(|l| l.contains("store opens")));
     daemon.stop();
+
+    // A CA that did not sign head office's certificate: refused in the
+    // handshake, and named as such.
+    let other = sync_support::Pki::new(&tmp.path().join("other-ca"));
+    let text = std::fs::read_to_string(&config).unwrap();
+    let trusting_other = site.join("other-ca.toml");
+    std::fs::write(
+        &trusting_other,
+        text.replace(
+            &hq.pki.ca.display().to_string(),
+            &other.ca.display().to_string(),
+        ),
+    )
+    .unwrap();
+    let (_, lines) = doctor(&trusting_other);
+    line(&lines, "✗", "its certificate is not trusted");
+    assert!(!lines.iter().any(|l| l.contains(" clock: ")));
 
     // With the missing scanner removed, nothing fails: exit 0.
     let text = std::fs::read_to_string(&config).unwrap();

@@ -168,6 +168,9 @@ pub struct LastVerify {
     pub at: DateTime<Utc>,
     /// Every chain and derived tree matched.
     pub ok: bool,
+    /// And the history keeps the rules (no unit dispatched after its
+    /// receipt was voided, ...).
+    pub clean: bool,
     /// Its summary line.
     pub summary: String,
 }
@@ -376,6 +379,14 @@ fn verify(last: &Result<Option<LastVerify>, String>) -> Finding {
         Ok(None) => Finding::warn(
             "last verify: none recorded",
             "run verify from the console's Journal page (or `scantrail verify` while the daemon is stopped)",
+        ),
+        Ok(Some(run)) if run.ok && !run.clean => Finding::warn(
+            format!(
+                "last verify {}: intact, but history breaks the rules: {}",
+                run.at.format("%Y-%m-%d %H:%M UTC"),
+                run.summary
+            ),
+            "explain each movement it lists on the console's Journal page, and correct it where the rules allow",
         ),
         Ok(Some(run)) if run.ok => Finding::pass(format!(
             "last verify {}: {}",
@@ -588,6 +599,7 @@ mod tests {
                     last_verify: Ok(Some(LastVerify {
                         at: at("2026-11-28T10:00:00Z"),
                         ok: true,
+                        clean: true,
                         summary: "12 movements checked".to_owned(),
                     })),
                 },
@@ -762,6 +774,37 @@ mod tests {
             last_verify: Ok(Some(LastVerify {
                 at: at("2026-11-28T10:00:00Z"),
                 ok: false,
+                clean: false,
+                summary: "chain broken at seq 2".to_owned(),
+            })),
+        };
+        assert_finding(
+            &env,
+            "failed: chain broken at seq 2",
+            Status::Fail,
+            "scantrail reindex",
+        );
+        site(&mut env).store = StoreState::Opened {
+            movements: 3,
+            last_verify: Ok(Some(LastVerify {
+                at: at("2026-11-28T10:00:00Z"),
+                ok: true,
+                clean: false,
+                summary: "1 movement breaks the rules".to_owned(),
+            })),
+        };
+        assert_finding(
+            &env,
+            "intact, but history breaks the rules: 1 movement",
+            Status::Warn,
+            "explain each movement",
+        );
+        site(&mut env).store = StoreState::Opened {
+            movements: 3,
+            last_verify: Ok(Some(LastVerify {
+                at: at("2026-11-28T10:00:00Z"),
+                ok: false,
+                clean: false,
                 summary: "chain broken at seq 2".to_owned(),
             })),
         };

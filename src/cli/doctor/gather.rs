@@ -114,6 +114,7 @@ fn store(config: &Config) -> StoreState {
             run.map(|r| LastVerify {
                 at: r.at,
                 ok: r.ok,
+                clean: r.clean,
                 summary: r.summary,
             })
         })
