@@ -766,53 +766,35 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_failed_or_missing_last_verify_is_named() {
-        let mut env = healthy();
-        site(&mut env).store = StoreState::Opened {
+    /// A store that opened with this last verify.
+    fn verified(ok: bool, clean: bool, summary: &str) -> StoreState {
+        StoreState::Opened {
             movements: 3,
             last_verify: Ok(Some(LastVerify {
                 at: at("2026-11-28T10:00:00Z"),
-                ok: false,
-                clean: false,
-                summary: "chain broken at seq 2".to_owned(),
+                ok,
+                clean,
+                summary: summary.to_owned(),
             })),
-        };
+        }
+    }
+
+    #[test]
+    fn a_failed_or_missing_last_verify_is_named() {
+        let mut env = healthy();
+        site(&mut env).store = verified(false, false, "chain broken at seq 2");
         assert_finding(
             &env,
             "failed: chain broken at seq 2",
             Status::Fail,
             "scantrail reindex",
         );
-        site(&mut env).store = StoreState::Opened {
-            movements: 3,
-            last_verify: Ok(Some(LastVerify {
-                at: at("2026-11-28T10:00:00Z"),
-                ok: true,
-                clean: false,
-                summary: "1 movement breaks the rules".to_owned(),
-            })),
-        };
+        site(&mut env).store = verified(true, false, "1 movement breaks the rules");
         assert_finding(
             &env,
             "intact, but history breaks the rules: 1 movement",
             Status::Warn,
             "explain each movement",
-        );
-        site(&mut env).store = StoreState::Opened {
-            movements: 3,
-            last_verify: Ok(Some(LastVerify {
-                at: at("2026-11-28T10:00:00Z"),
-                ok: false,
-                clean: false,
-                summary: "chain broken at seq 2".to_owned(),
-            })),
-        };
-        assert_finding(
-            &env,
-            "failed: chain broken at seq 2",
-            Status::Fail,
-            "scantrail reindex",
         );
         site(&mut env).store = StoreState::Opened {
             movements: 3,
