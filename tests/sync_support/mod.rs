@@ -377,13 +377,18 @@ pub fn backlog_apart_from_quiet(tmp: &Path, hq: &HqDir) {
     assert!(caught_up.is_some(), "{:?}", north(hq.sites()));
     let first = north(hq.sites()).unwrap();
     assert!(first["lag_seconds"].is_null(), "{first}");
-    // Quiet: reference polls (every second) are contacts; no batch comes.
+    // Quiet: reference polls (every second) are contacts. (A batch whose
+    // answer was late on a loaded machine may still be sent again, and is
+    // acknowledged as a duplicate: the last batch is not the last contact.)
     std::thread::sleep(Duration::from_millis(3_500));
     let later = north(hq.sites()).unwrap();
-    assert_eq!(later["last_seen"], first["last_seen"], "no batch: {later}");
+    let time = |v: &Value, field: &str| {
+        chrono::DateTime::parse_from_rfc3339(v[field].as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{field} of {v}: {e}"))
+    };
     assert!(
-        later["last_contact"].as_str() > first["last_contact"].as_str(),
-        "a quiet site's contact is fresh: {first} then {later}"
+        time(&later, "last_contact") - time(&later, "last_seen") >= chrono::Duration::seconds(1),
+        "a quiet site's contact is fresh without a batch: {first} then {later}"
     );
     assert_eq!(later["backlog"], 0, "{later}");
     assert!(later["lag_seconds"].is_null(), "{later}");
