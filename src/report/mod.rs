@@ -245,11 +245,17 @@ impl Item {
 
 /// Movements in time order (device time, then origin and seq), so sites'
 /// movements interleave as they happened.
-pub(crate) fn in_time_order(mut out: Vec<Movement>) -> Vec<Movement> {
-    out.sort_by(|a, b| {
+pub(crate) fn in_time_order(out: Vec<Movement>) -> Vec<Movement> {
+    // A movement is hundreds of bytes: sorting them in place moves each
+    // one many times (a serial-range recall sorts tens of thousands), so
+    // the indices are sorted and each movement moved once.
+    let mut order: Vec<usize> = (0..out.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&out[a], &out[b]);
         (a.body.device_time, &a.origin, a.seq).cmp(&(b.body.device_time, &b.origin, b.seq))
     });
-    out
+    let mut slots: Vec<Option<Movement>> = out.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// A location as reports show it: by its name at the site that owns it;

@@ -221,14 +221,11 @@ struct Tally {
 }
 
 fn tally(movements: &[crate::model::Movement]) -> Tally {
-    let corrected: BTreeMap<String, String> = movements
+    // By id, not by its text: formatting every movement's id to look it up
+    // cost more than the rest of the tally.
+    let corrected: std::collections::HashMap<&crate::model::MovementId, String> = movements
         .iter()
-        .filter_map(|m| {
-            m.body
-                .corrects
-                .as_ref()
-                .map(|c| (movement_ref(c), movement_ref(&m.id())))
-        })
+        .filter_map(|m| m.body.corrects.as_ref().map(|c| (c, movement_ref(&m.id()))))
         .collect();
     let standing = corrected_ids(movements);
     let mut totals = Totals::default();
@@ -272,7 +269,7 @@ fn tally(movements: &[crate::model::Movement]) -> Tally {
             quantity,
             location: b.location.clone(),
             documents: b.documents.clone(),
-            corrected_by: corrected.get(&movement_ref(&id)).cloned(),
+            corrected_by: corrected.get(&id).cloned(),
         });
     }
     Tally {
