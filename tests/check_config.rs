@@ -86,6 +86,18 @@ fn a_good_site_configuration_passes_and_says_what_it_lacks() {
     let stdout = passed(&file);
     assert!(stdout.contains("site configuration of `north`"), "{stdout}");
     assert!(stdout.contains("warning: no [[tokens]]"), "{stdout}");
+    // A second scanner of the same profile: the profile is named once.
+    let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("devices/generic-aim.toml");
+    let second = format!(
+        "[[scanners]]\nport = \"/dev/scantrail/other\"\nprofile = \"{}\"\nstation = \"dock-1\"\n",
+        profile.display()
+    );
+    let file = site_config(dir.path(), "", &second);
+    let stdout = passed(&file);
+    assert!(
+        stdout.contains("2 scanners (profiles generic-aim),"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -133,7 +133,13 @@ pub fn check_site(path: &Path) -> anyhow::Result<Report> {
             legacy.join(", ")
         ));
     }
-    let profiles: Vec<&str> = specs.iter().map(|s| s.profile.name.as_str()).collect();
+    // Each profile once, however many scanners use it.
+    let profiles: Vec<&str> = specs
+        .iter()
+        .map(|s| s.profile.name.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     Ok(Report {
         summary: format!(
             "site configuration of `{}`: {}, {}{}, {}, {}; store in {}; API on {}{}",
