@@ -166,6 +166,13 @@ pub enum StoreError {
         /// The destination given.
         path: PathBuf,
     },
+    /// A restore's data directory holds files already: restore never
+    /// overwrites a store, whatever it holds.
+    #[error("the data directory {path} is not empty: restore never overwrites history; move it aside (keep it) or give an empty directory")]
+    RestoreDestination {
+        /// The data directory given.
+        path: PathBuf,
+    },
 }
 
 /// A store operation's outcome; the error is a `StoreError` unless said

@@ -48,6 +48,7 @@ pub mod reference;
 pub(crate) mod reindex;
 mod reopen;
 pub(crate) mod report_scan;
+pub mod restore;
 pub mod scan_receipts;
 pub(crate) mod sync_state;
 mod upgrade;

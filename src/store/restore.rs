@@ -1,0 +1,398 @@
+//! Rebuilding a site's store from head office's copy of its logs
+//! (`scantrail restore --from-hq`, or `restore BACKUP --catch-up-from-hq`),
+//! for a site PC that died: a store that started over at seq 1, or a
+//! backup older than head office's last acknowledgement, would give seqs
+//! head office already holds to other scans, and head office would refuse
+//! them (422) and halt sync.
+//!
+//! Entries enter the store the one way head office's do: `ingest`'s
+//! checks (content against hash, each link, consecutive seqs, an entry
+//! already held identical to what is sent) and its writer (journal entry,
+//! index entries, balances and serial states, chain head), so the derived
+//! trees come out exactly as the committer made them. What differs from
+//! head office: the origin is the store's own, and no receipt records.
+//!
+//! The store is built in a staging directory beside the data directory and
+//! renamed into place only once it is complete: an interrupted or refused
+//! restore leaves no half store that a daemon would continue numbering
+//! from. A data directory that holds anything is never touched.
+//!
+//! While a store is being restored nothing else may commit to it: the
+//! committer's own idea of where the chains end is not told about the
+//! restored entries, so `Restoring` offers no commit, and `finish` closes
+//! the store and opens it afresh.
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+
+use super::committer::Sink;
+use super::envelope::Head;
+use super::error::{Result, StoreError};
+use super::ingest::{self, Incoming, Ingested, Refusal};
+use super::{has_store, OpenOptions, OutboxPosition, SledSink, Store};
+use crate::model::{Entries, Log};
+
+/// A store being rebuilt in its staging directory. Dropped without
+/// `finish`, the staging directory is removed again.
+pub struct Restoring {
+    store: Option<Store>,
+    staging: PathBuf,
+    dest: PathBuf,
+}
+
+/// The staging directory of a restore into `dest`: `DIR.restoring`.
+pub fn staging_dir(dest: &Path) -> PathBuf {
+    let mut name = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "data".into());
+    name.push(".restoring");
+    dest.with_file_name(name)
+}
+
+/// Refuses a destination that holds anything: restore never overwrites
+/// history, and a directory with other files in it is no place for a store.
+fn check_destination(dest: &Path) -> Result<()> {
+    let holds_files = match std::fs::read_dir(dest) {
+        Ok(mut entries) => entries.next().is_some(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(StoreError::io(dest, "inspect the data directory", e)),
+    };
+    if holds_files || has_store(dest) {
+        return Err(StoreError::RestoreDestination {
+            path: dest.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Copies the closed store `from` into the new directory `to`, every file
+/// and directory synced.
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir(to).map_err(|e| StoreError::io(to, "create the staging directory", e))?;
+    let entries =
+        std::fs::read_dir(from).map_err(|e| StoreError::io(from, "read the backup", e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::io(from, "read the backup", e))?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry
+            .file_type()
+            .map_err(|e| StoreError::io(&src, "read the backup", e))?;
+        if kind.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)
+                .and_then(|_| std::fs::File::open(&dst)?.sync_all())
+                .map_err(|e| StoreError::io(&dst, "copy the backup", e))?;
+        }
+    }
+    sync_dir(to)
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    let dir = match dir.as_os_str().is_empty() {
+        true => Path::new("."),
+        false => dir,
+    };
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| StoreError::io(dir, "fsync the directory holding the store", e))
+}
+
+impl Restoring {
+    /// Starts a restore of `site`'s store into `dest`, which must be missing
+    /// or empty: from nothing, or from a copy of `backup` (a store of the
+    /// same site, left untouched).
+    pub fn begin(dest: &Path, site: &str, backup: Option<&Path>) -> Result<Restoring> {
+        check_destination(dest)?;
+        let staging = staging_dir(dest);
+        // A staging directory is only ever a restore that did not finish:
+        // never a store a daemon ran on.
+        match std::fs::remove_dir_all(&staging) {
+            Ok(()) => {
+                tracing::info!(path = %staging.display(), "removed the staging directory of an unfinished restore")
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(StoreError::io(
+                    &staging,
+                    "remove an unfinished restore's staging directory",
+                    e,
+                ))
+            }
+        }
+        let mut restoring = Restoring {
+            store: None,
+            staging: staging.clone(),
+            dest: dest.to_owned(),
+        };
+        let store = match backup {
+            Some(backup) => {
+                // Copied file by file and opened only as the copy: sled
+                // writes to a store it opens, and the backup stays as it
+                // was (a backup of another site is refused at that open).
+                if !has_store(backup) {
+                    return Err(StoreError::NoStore {
+                        path: backup.to_owned(),
+                    });
+                }
+                copy_dir(backup, &staging)?;
+                Store::open(&staging, OpenOptions::existing(Some(site.to_owned())))?
+            }
+            None => Store::open(&staging, OpenOptions::create(site.to_owned()))?,
+        };
+        tracing::info!(dest = %dest.display(), staging = %staging.display(), backup = ?backup, "restore started");
+        restoring.store = Some(store);
+        Ok(restoring)
+    }
+
+    fn store(&self) -> &Store {
+        // Only `finish` and drop take it, both consuming `self`.
+        self.store
+            .as_ref()
+            .expect("the store of a restore in progress")
+    }
+
+    /// Where the store's own `log` ends now.
+    pub fn head(&self, log: Log) -> Result<Head> {
+        let store = self.store();
+        store.log_head(store.site(), log)
+    }
+
+    /// Where head office's acknowledgement of `log` stands in the store
+    /// (a backup's, or none).
+    pub fn acknowledged(&self, log: Log) -> Result<Option<OutboxPosition>> {
+        match log {
+            Log::Movements => self.store().outbox_position(),
+            Log::Rejections => self.store().rejected_outbox_position(),
+        }
+    }
+
+    /// Takes a run of the site's own `entries` as head office holds them:
+    /// checked and written as ingest does, durably. Entries already held
+    /// must be identical (`Refusal::Conflict` otherwise: the store's history
+    /// and head office's differ).
+    pub fn take(&self, entries: Entries) -> Result<std::result::Result<Ingested, Refusal>> {
+        let site = self.store().site().to_owned();
+        let incoming = Incoming {
+            origin: site.clone(),
+            entries,
+            received_at: Utc::now(),
+        };
+        self.store()
+            .committer()
+            .exclusive(move |sink: &mut SledSink| {
+                let mut answers = ingest::ingest_in(sink, std::slice::from_ref(&incoming), false)?;
+                let answer = answers.pop().ok_or_else(|| StoreError::Damaged {
+                    path: sink.path.clone(),
+                    detail: "a restored batch got no answer".into(),
+                })?;
+                if answer.is_ok() {
+                    // Reads of the store's own chains, and the watermark
+                    // that guards against a truncated log, follow the
+                    // restored heads.
+                    let heads = (
+                        head_of(sink, &site, Log::Movements)?,
+                        head_of(sink, &site, Log::Rejections)?,
+                    );
+                    sink.acknowledged(&site, heads.0, heads.1);
+                }
+                Ok(answer)
+            })
+    }
+
+    /// `verify` of the store as restored so far.
+    pub fn verify(&self) -> Result<super::verify::Report> {
+        self.store().verify()
+    }
+
+    /// Records head office's acknowledgement of `log` at `head`, durably:
+    /// sync resumes from there.
+    pub fn set_acknowledged(&self, log: Log, head: Head) -> Result<()> {
+        let position = OutboxPosition {
+            acked_seq: head.seq,
+            acked_hash: head.hash,
+        };
+        match log {
+            Log::Movements => self.store().set_outbox_position(position),
+            Log::Rejections => self.store().set_rejected_outbox_position(position),
+        }
+    }
+
+    /// Closes the rebuilt store, moves it into place (durably) and opens it
+    /// there afresh, for checking.
+    pub fn finish(mut self) -> Result<Store> {
+        let site = self.store().site().to_owned();
+        drop(self.store.take());
+        // Someone may have put something there meanwhile: still never
+        // overwritten. An empty directory gives way to the rename.
+        check_destination(&self.dest)?;
+        match std::fs::remove_dir(&self.dest) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(StoreError::io(
+                    &self.dest,
+                    "replace the empty data directory",
+                    e,
+                ))
+            }
+        }
+        std::fs::rename(&self.staging, &self.dest)
+            .map_err(|e| StoreError::io(&self.dest, "move the restored store into place", e))?;
+        sync_dir(self.dest.parent().unwrap_or(Path::new(".")))?;
+        tracing::info!(path = %self.dest.display(), "restored store moved into place");
+        Store::open(&self.dest, OpenOptions::existing(Some(site)))
+    }
+}
+
+fn head_of(sink: &SledSink, site: &str, log: Log) -> Result<Head> {
+    Store::stored_head(&sink.path, sink.journal()?, ingest::head_key(site, log))
+}
+
+impl Drop for Restoring {
+    fn drop(&mut self) {
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        drop(store);
+        if let Err(e) = std::fs::remove_dir_all(&self.staging) {
+            tracing::warn!(path = %self.staging.display(), error = %e, "cannot remove the staging directory of a restore that did not finish");
+        } else {
+            tracing::info!(path = %self.staging.display(), "restore abandoned; nothing was moved into place");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::movement::tests_support::sample;
+    use crate::model::{Kind, MovementId, NewRejection, Quantity};
+
+    /// Every key and value of the store's journal tree (the chains, the
+    /// rejected log and every derived tree).
+    fn dump(store: &Store) -> Vec<(Vec<u8>, Vec<u8>)> {
+        store
+            .trees()
+            .unwrap()
+            .journal
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv.unwrap();
+                (k.to_vec(), v.to_vec())
+            })
+            .collect()
+    }
+
+    /// A site's store with receipts, dispatches, a correction and rejected
+    /// scans, committed as the daemon does.
+    fn site(dir: &Path) -> Store {
+        let store = Store::open(dir, OpenOptions::create("north".into())).unwrap();
+        for n in 1..=6 {
+            store.commit(sample(n)).unwrap();
+        }
+        for n in 1..=3 {
+            let mut b = sample(n);
+            b.kind = Kind::Dispatch;
+            b.quantity = Quantity::Units(-1);
+            store.commit(b).unwrap();
+        }
+        let mut c = sample(2);
+        c.kind = Kind::Correction;
+        c.corrects = Some(MovementId {
+            origin: "north".into(),
+            seq: 8,
+        });
+        c.reason = Some("wrong box".into());
+        store.commit(c).unwrap();
+        for code in ["expired", "unreadable"] {
+            store
+                .reject(NewRejection {
+                    code: code.into(),
+                    words: code.into(),
+                    station: "dock-1".into(),
+                    operator: "op1".into(),
+                    raw: b"]C1...".to_vec(),
+                    time: Utc::now(),
+                    raw_truncated: None,
+                })
+                .unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn a_restored_store_holds_exactly_what_the_committer_wrote() {
+        let tmp = tempfile::tempdir().unwrap();
+        let original = site(&tmp.path().join("dead"));
+        let dest = tmp.path().join("data");
+        let restoring = Restoring::begin(&dest, "north", None).unwrap();
+        // In pages, as they come from head office.
+        for from in [1, 5, 9] {
+            let page = original.journal_range("north", from, 4).unwrap();
+            let taken = restoring.take(Entries::Movements(page)).unwrap().unwrap();
+            assert!(taken.new > 0);
+        }
+        let rejected = original.rejected_range("north", 1, 10).unwrap();
+        restoring
+            .take(Entries::Rejections(rejected))
+            .unwrap()
+            .unwrap();
+        assert!(!dest.exists(), "nothing in place before finish");
+        let restored = restoring.finish().unwrap();
+        assert!(!staging_dir(&dest).exists());
+        assert_eq!(dump(&restored), dump(&original));
+        assert!(restored.verify().unwrap().is_ok());
+        // Numbering resumes after the restored head.
+        let next = restored.commit(sample(99)).unwrap();
+        assert_eq!(next.seq, 11);
+        assert_eq!(next.prev_hash, original.head("north").unwrap().hash);
+    }
+
+    #[test]
+    fn other_history_is_refused_and_nothing_is_left_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let original = site(&tmp.path().join("dead"));
+        let dest = tmp.path().join("data");
+        let restoring = Restoring::begin(&dest, "north", None).unwrap();
+        let mut page = original.journal_range("north", 1, 10).unwrap();
+        restoring
+            .take(Entries::Movements(page[..3].to_vec()))
+            .unwrap()
+            .unwrap();
+        // The same seqs with other content: a conflict, nothing written.
+        page[2].body.operator.push('x');
+        page[2].hash = super::super::chain::recompute(&page[2]);
+        let refused = restoring.take(Entries::Movements(page.clone())).unwrap();
+        assert!(
+            matches!(refused, Err(Refusal::Conflict { seq: 3, .. })),
+            "{refused:?}"
+        );
+        assert_eq!(restoring.head(Log::Movements).unwrap().seq, 3);
+        drop(restoring);
+        assert!(!dest.exists());
+        assert!(!staging_dir(&dest).exists());
+    }
+
+    #[test]
+    fn a_data_directory_that_holds_anything_is_never_touched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dest = tmp.path().join("data");
+        drop(site(&dest));
+        let before = std::fs::read(dest.join("db")).unwrap();
+        let e = Restoring::begin(&dest, "north", None).err().unwrap();
+        assert!(matches!(e, StoreError::RestoreDestination { .. }), "{e}");
+        assert!(e.to_string().contains("never overwrites"), "{e}");
+        assert_eq!(std::fs::read(dest.join("db")).unwrap(), before);
+        let other = tmp.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join("notes.txt"), "keep").unwrap();
+        assert!(Restoring::begin(&other, "north", None).is_err());
+        assert_eq!(
+            std::fs::read_to_string(other.join("notes.txt")).unwrap(),
+            "keep"
+        );
+    }
+}
