@@ -2,7 +2,8 @@
 //! head office's own people (roles `supervisor` and `admin`) publish
 //! reference data, read each site's status and the reports. Every request
 //! names its credential (see `crate::auth`); a site's token lets it write
-//! only its own origin and read reference data. The author of a change is
+//! only its own origin, read back only its own history (to rebuild a dead
+//! site PC's store) and read reference data. The author of a change is
 //! the token's name.
 
 use std::num::NonZeroU32;
@@ -196,7 +197,7 @@ fn refuse_unless(identity: &Identity, role: Role) -> Option<Response> {
             StatusCode::FORBIDDEN,
             "forbidden",
             format!(
-                "site {} may upload its own movements and read reference data, nothing else",
+                "site {} may upload its own movements, read back its own history and read reference data, nothing else",
                 identity.name
             ),
         ));

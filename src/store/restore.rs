@@ -12,10 +12,12 @@
 //! trees come out exactly as the committer made them. What differs from
 //! head office: the origin is the store's own, and no receipt records.
 //!
-//! The store is built in a staging directory beside the data directory and
-//! renamed into place only once it is complete: an interrupted or refused
+//! The store is built in a staging directory inside the data directory and
+//! moved into place only once it is complete and verified; meanwhile a
+//! marker file makes `Store::open` refuse the directory, so an interrupted
 //! restore leaves no half store that a daemon would continue numbering
-//! from. A data directory that holds anything is never touched.
+//! from (the next restore clears it). A data directory that holds anything
+//! else is never touched.
 //!
 //! While a store is being restored nothing else may commit to it: the
 //! committer's own idea of where the chains end is not told about the
@@ -34,35 +36,63 @@ use super::{has_store, OpenOptions, OutboxPosition, SledSink, Store};
 use crate::model::{Entries, Log};
 
 /// A store being rebuilt in its staging directory. Dropped without
-/// `finish`, the staging directory is removed again.
+/// `finish`, the staging directory and the marker are removed again.
 pub struct Restoring {
     store: Option<Store>,
     staging: PathBuf,
     dest: PathBuf,
 }
 
-/// The staging directory of a restore into `dest`: `DIR.restoring`.
+/// The file that marks a data directory while a restore builds a store in
+/// it: `Store::open` refuses a directory that holds it, so a daemon started
+/// meanwhile (or after a restore was cut short) never numbers scans on a
+/// missing or half-moved store.
+pub const MARKER: &str = "scantrail-restoring";
+
+/// Where the store is built, inside the data directory: beside the data
+/// directory would need write access to its parent (`/var/lib`), which the
+/// `scantrail` user has not.
+const STAGING: &str = ".restoring";
+
+/// The staging directory of a restore into `dest`.
 pub fn staging_dir(dest: &Path) -> PathBuf {
-    let mut name = dest
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_else(|| "data".into());
-    name.push(".restoring");
-    dest.with_file_name(name)
+    dest.join(STAGING)
+}
+
+/// Whether `dest` holds what an unfinished restore left (its marker).
+pub(super) fn unfinished(dest: &Path) -> bool {
+    dest.join(MARKER).exists()
 }
 
 /// Refuses a destination that holds anything: restore never overwrites
 /// history, and a directory with other files in it is no place for a store.
-fn check_destination(dest: &Path) -> Result<()> {
-    let holds_files = match std::fs::read_dir(dest) {
-        Ok(mut entries) => entries.next().is_some(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+/// What an unfinished restore left (its marker says so) is removed instead.
+fn prepare_destination(dest: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(dest) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return super::durable::create_store_dir(dest)
+        }
         Err(e) => return Err(StoreError::io(dest, "inspect the data directory", e)),
     };
-    if holds_files || has_store(dest) {
-        return Err(StoreError::RestoreDestination {
-            path: dest.to_owned(),
-        });
+    let err = |e| StoreError::io(dest, "remove what an unfinished restore left", e);
+    let ours = unfinished(dest);
+    for entry in entries {
+        let entry = entry.map_err(|e| StoreError::io(dest, "inspect the data directory", e))?;
+        if !ours {
+            return Err(StoreError::RestoreDestination {
+                path: dest.to_owned(),
+            });
+        }
+        let p = entry.path();
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p).map_err(err)?;
+        } else {
+            std::fs::remove_file(&p).map_err(err)?;
+        }
+    }
+    if ours {
+        tracing::info!(path = %dest.display(), "removed what an unfinished restore left");
     }
     Ok(())
 }
@@ -91,10 +121,6 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
-    let dir = match dir.as_os_str().is_empty() {
-        true => Path::new("."),
-        false => dir,
-    };
     std::fs::File::open(dir)
         .and_then(|f| f.sync_all())
         .map_err(|e| StoreError::io(dir, "fsync the directory holding the store", e))
@@ -102,26 +128,19 @@ fn sync_dir(dir: &Path) -> Result<()> {
 
 impl Restoring {
     /// Starts a restore of `site`'s store into `dest`, which must be missing
-    /// or empty: from nothing, or from a copy of `backup` (a store of the
-    /// same site, left untouched).
+    /// or empty (or hold what an unfinished restore left): from nothing, or
+    /// from a copy of `backup` (a store of the same site, only read).
     pub fn begin(dest: &Path, site: &str, backup: Option<&Path>) -> Result<Restoring> {
-        check_destination(dest)?;
+        prepare_destination(dest)?;
+        let marker = dest.join(MARKER);
+        std::fs::write(
+            &marker,
+            "scantrail restore is building this site's store in .restoring/; it is moved here when complete. Run `scantrail restore` again if it was interrupted.\n",
+        )
+        .and_then(|()| std::fs::File::open(&marker)?.sync_all())
+        .map_err(|e| StoreError::io(&marker, "mark the data directory", e))?;
+        sync_dir(dest)?;
         let staging = staging_dir(dest);
-        // A staging directory is only ever a restore that did not finish:
-        // never a store a daemon ran on.
-        match std::fs::remove_dir_all(&staging) {
-            Ok(()) => {
-                tracing::info!(path = %staging.display(), "removed the staging directory of an unfinished restore")
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(StoreError::io(
-                    &staging,
-                    "remove an unfinished restore's staging directory",
-                    e,
-                ))
-            }
-        }
         let mut restoring = Restoring {
             store: None,
             staging: staging.clone(),
@@ -142,7 +161,7 @@ impl Restoring {
             }
             None => Store::open(&staging, OpenOptions::create(site.to_owned()))?,
         };
-        tracing::info!(dest = %dest.display(), staging = %staging.display(), backup = ?backup, "restore started");
+        tracing::info!(dest = %dest.display(), backup = ?backup, "restore started");
         restoring.store = Some(store);
         Ok(restoring)
     }
@@ -225,25 +244,20 @@ impl Restoring {
     pub fn finish(mut self) -> Result<Store> {
         let site = self.store().site().to_owned();
         drop(self.store.take());
-        // Someone may have put something there meanwhile: still never
-        // overwritten. An empty directory gives way to the rename.
-        check_destination(&self.dest)?;
-        match std::fs::remove_dir(&self.dest) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(StoreError::io(
-                    &self.dest,
-                    "replace the empty data directory",
-                    e,
-                ))
-            }
+        let (staging, dest) = (self.staging.clone(), self.dest.clone());
+        let err = |e| StoreError::io(&dest, "move the restored store into place", e);
+        // Until the marker goes, the store is refused at open: a crash
+        // half-way leaves a directory the next restore clears.
+        for entry in std::fs::read_dir(&staging).map_err(err)? {
+            let name = entry.map_err(err)?.file_name();
+            std::fs::rename(staging.join(&name), dest.join(&name)).map_err(err)?;
         }
-        std::fs::rename(&self.staging, &self.dest)
-            .map_err(|e| StoreError::io(&self.dest, "move the restored store into place", e))?;
-        sync_dir(self.dest.parent().unwrap_or(Path::new(".")))?;
-        tracing::info!(path = %self.dest.display(), "restored store moved into place");
-        Store::open(&self.dest, OpenOptions::existing(Some(site)))
+        sync_dir(&dest)?;
+        std::fs::remove_dir(&staging).map_err(err)?;
+        std::fs::remove_file(dest.join(MARKER)).map_err(err)?;
+        sync_dir(&dest)?;
+        tracing::info!(path = %dest.display(), "restored store moved into place");
+        Store::open(&dest, OpenOptions::existing(Some(site)))
     }
 }
 
@@ -257,10 +271,15 @@ impl Drop for Restoring {
             return;
         };
         drop(store);
-        if let Err(e) = std::fs::remove_dir_all(&self.staging) {
-            tracing::warn!(path = %self.staging.display(), error = %e, "cannot remove the staging directory of a restore that did not finish");
-        } else {
-            tracing::info!(path = %self.staging.display(), "restore abandoned; nothing was moved into place");
+        let removed = std::fs::remove_dir_all(&self.staging)
+            .and_then(|()| std::fs::remove_file(self.dest.join(MARKER)));
+        match removed {
+            Ok(()) => {
+                tracing::info!(path = %self.dest.display(), "restore abandoned; nothing was moved into place")
+            }
+            Err(e) => {
+                tracing::warn!(path = %self.dest.display(), error = %e, "cannot clear what the abandoned restore left; the next restore does")
+            }
         }
     }
 }
@@ -327,7 +346,9 @@ mod tests {
     fn a_restored_store_holds_exactly_what_the_committer_wrote() {
         let tmp = tempfile::tempdir().unwrap();
         let original = site(&tmp.path().join("dead"));
+        // An empty directory made for the new store gives way to it.
         let dest = tmp.path().join("data");
+        std::fs::create_dir(&dest).unwrap();
         let restoring = Restoring::begin(&dest, "north", None).unwrap();
         // In pages, as they come from head office.
         for from in [1, 5, 9] {
@@ -340,7 +361,13 @@ mod tests {
             .take(Entries::Rejections(rejected))
             .unwrap()
             .unwrap();
-        assert!(!dest.exists(), "nothing in place before finish");
+        // Meanwhile the data directory is refused, not opened as a new store.
+        let refused = Store::open(&dest, OpenOptions::create("north".into()));
+        assert!(
+            matches!(refused, Err(StoreError::RestoreUnfinished { .. })),
+            "{:?}",
+            refused.err()
+        );
         let restored = restoring.finish().unwrap();
         assert!(!staging_dir(&dest).exists());
         assert_eq!(dump(&restored), dump(&original));
@@ -372,8 +399,31 @@ mod tests {
         );
         assert_eq!(restoring.head(Log::Movements).unwrap().seq, 3);
         drop(restoring);
-        assert!(!dest.exists());
-        assert!(!staging_dir(&dest).exists());
+        let empty = std::fs::read_dir(&dest).unwrap().next().is_none();
+        assert!(empty, "an abandoned restore leaves nothing in place");
+    }
+
+    #[test]
+    fn what_an_interrupted_restore_left_is_refused_at_open_and_cleared_by_the_next() {
+        let tmp = tempfile::tempdir().unwrap();
+        let original = site(&tmp.path().join("dead"));
+        let dest = tmp.path().join("data");
+        let restoring = Restoring::begin(&dest, "north", None).unwrap();
+        let page = original.journal_range("north", 1, 4).unwrap();
+        restoring.take(Entries::Movements(page)).unwrap().unwrap();
+        // Killed here: nothing of `Drop` runs.
+        std::mem::forget(restoring);
+        let refused = Store::open(&dest, OpenOptions::create("north".into()));
+        assert!(matches!(refused, Err(StoreError::RestoreUnfinished { .. })));
+        let restoring = Restoring::begin(&dest, "north", None).unwrap();
+        assert_eq!(restoring.head(Log::Movements).unwrap().seq, 0);
+        let page = original.journal_range("north", 1, 100).unwrap();
+        restoring.take(Entries::Movements(page)).unwrap().unwrap();
+        let restored = restoring.finish().unwrap();
+        assert_eq!(
+            restored.head("north").unwrap(),
+            original.head("north").unwrap()
+        );
     }
 
     #[test]
