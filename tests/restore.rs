@@ -168,6 +168,35 @@ fn with_credential_of(site: &SiteDir, dir: &Path, other: &str) -> PathBuf {
     config
 }
 
+/// The restored store holds the dead one's logs entry for entry, and the
+/// same acknowledgements of head office.
+fn same_store(dead: &Path, restored: &Path) {
+    use scantrail::store::{OpenOptions, Store};
+    let a = Store::open(dead, OpenOptions::existing(None)).unwrap();
+    let b = Store::open(restored, OpenOptions::existing(None)).unwrap();
+    let site = a.site().to_owned();
+    let movements = a.journal_range(&site, 1, usize::MAX).unwrap();
+    assert!(!movements.is_empty());
+    assert_eq!(b.journal_range(&site, 1, usize::MAX).unwrap(), movements);
+    let rejected = a.rejected_range(&site, 1, usize::MAX).unwrap();
+    assert!(!rejected.is_empty());
+    assert_eq!(b.rejected_range(&site, 1, usize::MAX).unwrap(), rejected);
+    assert_eq!(b.outbox_position().unwrap(), a.outbox_position().unwrap());
+    assert_eq!(
+        b.rejected_outbox_position().unwrap(),
+        a.rejected_outbox_position().unwrap()
+    );
+    for m in &movements {
+        if let Some(serial) = &m.body.serial {
+            assert_eq!(
+                b.serial_state(&m.body.gtin, serial).unwrap(),
+                a.serial_state(&m.body.gtin, serial).unwrap(),
+                "serial {serial}"
+            );
+        }
+    }
+}
+
 /// The whole story on head office `hq` (started): see the file's doc.
 fn dead_pc_replaced(tmp: &Path, hq: &HqDir) {
     let north = SiteDir::new(&tmp.join("north"), "north", &hq.url(), &hq.pki.ca, "");
@@ -191,8 +220,36 @@ fn dead_pc_replaced(tmp: &Path, hq: &HqDir) {
     assert!(out.contains("not empty"), "{out}");
     assert_eq!(listing(&north.data()), kept, "the store was touched");
 
-    // The PC is dead: its disk is gone.
+    // The PC is dead: its disk is gone (a copy is kept to compare with).
+    let dead = tmp.join("dead-store");
+    let cp = Command::new("cp")
+        .arg("-a")
+        .arg(north.data())
+        .arg(&dead)
+        .status()
+        .unwrap();
+    assert!(cp.success());
     std::fs::remove_dir_all(north.data()).unwrap();
+
+    // Head office serves a site's history to that site's credential only.
+    let agent = scantrail::sync::tls::agent(Some(&hq.pki.ca), Duration::from_secs(5)).unwrap();
+    for token in [
+        HQ_ADMIN.to_owned(),
+        HQ_SUPERVISOR.to_owned(),
+        site_token("south"),
+    ] {
+        let r = agent
+            .get(&format!(
+                "{}/api/v1/history/north/movements?from=1",
+                hq.url()
+            ))
+            .set("Authorization", &format!("Bearer {token}"))
+            .call();
+        assert!(
+            matches!(r, Err(ureq::Error::Status(403, _))),
+            "{token}: {r:?}"
+        );
+    }
 
     // Another site's credential gets nothing of north's.
     let impostor = with_credential_of(&north, &tmp.join("impostor"), "south");
@@ -231,6 +288,7 @@ fn dead_pc_replaced(tmp: &Path, hq: &HqDir) {
         String::from_utf8_lossy(&v.stdout),
         String::from_utf8_lossy(&v.stderr)
     );
+    same_store(&dead, &north.data());
 
     let site = north.start();
     assert_eq!(reports(&north, "LOT1"), before, "reports of LOT1 changed");
