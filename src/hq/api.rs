@@ -491,7 +491,7 @@ async fn history(
         .clamp(1, state.limits.batch_max);
     match state.storage.history(&site, log, page.from, limit).await {
         Ok((head, entries)) => {
-            tracing::info!(
+            tracing::debug!(
                 site,
                 log = log.name(),
                 from = page.from,

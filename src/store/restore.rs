@@ -41,6 +41,10 @@ pub struct Restoring {
     store: Option<Store>,
     staging: PathBuf,
     dest: PathBuf,
+    /// Set once `finish` starts moving files into place: from then on a
+    /// failure keeps the marker, so the half-moved store is refused at
+    /// open and cleared by the next restore.
+    moving: bool,
 }
 
 /// The file that marks a data directory while a restore builds a store in
@@ -145,6 +149,7 @@ impl Restoring {
             store: None,
             staging: staging.clone(),
             dest: dest.to_owned(),
+            moving: false,
         };
         let store = match backup {
             Some(backup) => {
@@ -244,6 +249,7 @@ impl Restoring {
     pub fn finish(mut self) -> Result<Store> {
         let site = self.store().site().to_owned();
         drop(self.store.take());
+        self.moving = true;
         let (staging, dest) = (self.staging.clone(), self.dest.clone());
         let err = |e| StoreError::io(&dest, "move the restored store into place", e);
         // Until the marker goes, the store is refused at open: a crash
@@ -267,12 +273,15 @@ fn head_of(sink: &SledSink, site: &str, log: Log) -> Result<Head> {
 
 impl Drop for Restoring {
     fn drop(&mut self) {
-        let Some(store) = self.store.take() else {
+        drop(self.store.take());
+        if self.moving {
             return;
-        };
-        drop(store);
-        let removed = std::fs::remove_dir_all(&self.staging)
-            .and_then(|()| std::fs::remove_file(self.dest.join(MARKER)));
+        }
+        let removed = match std::fs::remove_dir_all(&self.staging) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+        .and_then(|()| std::fs::remove_file(self.dest.join(MARKER)));
         match removed {
             Ok(()) => {
                 tracing::info!(path = %self.dest.display(), "restore abandoned; nothing was moved into place")
@@ -424,6 +433,20 @@ mod tests {
             restored.head("north").unwrap(),
             original.head("north").unwrap()
         );
+    }
+
+    #[test]
+    fn a_backup_of_another_site_is_refused_and_leaves_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let backup = tmp.path().join("backup");
+        drop(site(&backup));
+        let dest = tmp.path().join("data");
+        let e = Restoring::begin(&dest, "south", Some(&backup))
+            .err()
+            .unwrap();
+        assert!(matches!(e, StoreError::OtherSite { .. }), "{e}");
+        let left = std::fs::read_dir(&dest).unwrap().count();
+        assert_eq!(left, 0, "nothing is left in the data directory");
     }
 
     #[test]
