@@ -398,3 +398,35 @@ fn a_backup_older_than_the_ack_is_caught_up_from_head_office() {
     wait_for_ack(&north, next);
     assert_eq!(hq.last_seq("north"), Some(next));
 }
+
+/// The time a restore takes, for README: `cargo test --test restore --
+/// --ignored --nocapture`. A site of `RESTORE_MOVEMENTS` (default 20,000)
+/// movements, all acknowledged, restored from the embedded head office.
+#[test]
+#[ignore]
+fn restore_time() {
+    let n: u64 = std::env::var("RESTORE_MOVEMENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let tmp = tempfile::tempdir().unwrap();
+    let tmp = tmp.path();
+    let hq = HqDir::new(&tmp.join("hq"), &["north"], "requests_per_second = 10000");
+    let _hq = hq.start();
+    let north = SiteDir::new(&tmp.join("north"), "north", &hq.url(), &hq.pki.ca, "");
+    north.dev_append(n);
+    let site = north.start();
+    wait_for(Duration::from_secs(600), || {
+        north
+            .sync_status()
+            .is_some_and(|s| s["acked_seq"].as_u64() == Some(n))
+    })
+    .expect("head office did not acknowledge everything");
+    site.kill();
+    std::fs::remove_dir_all(north.data()).unwrap();
+    let started = std::time::Instant::now();
+    let (ok, out) = restore(&north.config, &["--from-hq"]);
+    let took = started.elapsed();
+    assert!(ok, "{out}");
+    eprintln!("{out}restored {n} movements in {took:?}");
+}
