@@ -130,7 +130,10 @@ fn restore(config: &Path, args: &[&str]) -> (bool, String) {
         .args(args)
         .arg("--config")
         .arg(config)
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("RESTORE_LOG").unwrap_or("warn".into()),
+        )
         .output()
         .unwrap();
     (
@@ -401,7 +404,8 @@ fn a_backup_older_than_the_ack_is_caught_up_from_head_office() {
 
 /// The time a restore takes, for README: `cargo test --test restore --
 /// --ignored --nocapture`. A site of `RESTORE_MOVEMENTS` (default 20,000)
-/// movements, all acknowledged, restored from the embedded head office.
+/// movements, all acknowledged, restored from the embedded head office;
+/// `RESTORE_LOG=info` shows the restore's own log lines (fetch, verify).
 #[test]
 #[ignore]
 fn restore_time() {

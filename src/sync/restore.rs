@@ -250,16 +250,6 @@ pub fn restore(
     }
     let violations = report.violation_count;
     let store = restoring.finish()?;
-    for l in &logs {
-        tracing::info!(
-            site,
-            log = l.log.name(),
-            acknowledged = l.acknowledged.seq,
-            head = l.head.seq,
-            fetched = l.fetched,
-            "log restored from head office"
-        );
-    }
     Ok(Restored {
         store,
         logs,
@@ -310,6 +300,14 @@ fn catch_up(
         });
     }
     restoring.set_acknowledged(log, remote)?;
+    tracing::info!(
+        site,
+        log = log.name(),
+        acknowledged = remote.seq,
+        head = head.seq,
+        fetched,
+        "log restored from head office"
+    );
     Ok(LogRestored {
         log,
         from_backup: local.seq,
