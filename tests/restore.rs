@@ -338,7 +338,8 @@ fn a_dead_site_pc_is_rebuilt_from_head_office_on_postgres() {
 
 /// A backup taken mid-story, older than head office's last ack: the
 /// restore starts from it and fetches only what is past it; a backup of
-/// another history is refused and leaves nothing behind.
+/// another history is refused and leaves nothing behind; and a daemon
+/// started empty by mistake halts at its first upload, naming the restore.
 #[test]
 fn a_backup_older_than_the_ack_is_caught_up_from_head_office() {
     let tmp = tempfile::tempdir().unwrap();
@@ -362,6 +363,22 @@ fn a_backup_older_than_the_ack_is_caught_up_from_head_office() {
     wait_for_ack(&north, last);
     let before = reports(&north, "LOT2");
     site.kill();
+    std::fs::remove_dir_all(north.data()).unwrap();
+
+    // Started empty by mistake: its seq 1 is not head office's, sync halts
+    // and says how to cure it.
+    let mistake = north.start();
+    accepted(&north.scan("dock-1", &pen("LOT9", "SN90")));
+    let halted = wait_for(Duration::from_secs(30), || {
+        north
+            .sync_status()
+            .is_some_and(|s| s["link"]["state"] == "halted")
+    });
+    let status = north.sync_status();
+    assert!(halted.is_some(), "{status:?}");
+    let reason = status.unwrap()["link"]["reason"].to_string();
+    assert!(reason.contains("scantrail restore --from-hq"), "{reason}");
+    mistake.kill();
     std::fs::remove_dir_all(north.data()).unwrap();
 
     // A backup of another history of north (as a store rebuilt by hand
