@@ -280,16 +280,29 @@ fn catch_up(
     }
     let mut fetched = 0;
     while let Some((_, last)) = page.entries.span() {
-        let taken = match restoring.take(page.entries)? {
-            Ok(t) => t,
+        // Head office reads the next page while this one is written (as
+        // the uploader prepares its next batch while one is in flight).
+        let more = last < remote.seq;
+        let (taken, next) = std::thread::scope(|scope| {
+            let next = more.then(|| scope.spawn(|| hq.page(site, log, last + 1)));
+            let taken = restoring.take(page.entries);
+            (taken, next.map(|h| h.join()))
+        });
+        match taken? {
+            Ok(t) => fetched += t.new as u64,
             Err(Refusal::Conflict { seq, .. }) => return Err(RestoreError::Disagrees { log, seq }),
             Err(refusal) => return Err(RestoreError::NotAChain { log, refusal }),
-        };
-        fetched += taken.new as u64;
-        if last >= remote.seq {
-            break;
         }
-        page = hq.page(site, log, last + 1)?;
+        page = match next {
+            None => break,
+            Some(Ok(next)) => next?,
+            Some(Err(_)) => {
+                return Err(RestoreError::Unreachable {
+                    url: hq.url.clone(),
+                    cause: "the thread reading the next page failed".into(),
+                })
+            }
+        };
     }
     let head = restoring.head(log)?;
     if head.seq < remote.seq || (head.seq == remote.seq && head.hash != remote.hash) {
