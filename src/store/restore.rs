@@ -51,7 +51,7 @@ pub struct Restoring {
 /// it: `Store::open` refuses a directory that holds it, so a daemon started
 /// meanwhile (or after a restore was cut short) never numbers scans on a
 /// missing or half-moved store.
-pub const MARKER: &str = "scantrail-restoring";
+const MARKER: &str = "scantrail-restoring";
 
 /// Where the store is built, inside the data directory: beside the data
 /// directory would need write access to its parent (`/var/lib`), which the
@@ -59,7 +59,7 @@ pub const MARKER: &str = "scantrail-restoring";
 const STAGING: &str = ".restoring";
 
 /// The staging directory of a restore into `dest`.
-pub fn staging_dir(dest: &Path) -> PathBuf {
+fn staging_dir(dest: &Path) -> PathBuf {
     dest.join(STAGING)
 }
 
@@ -68,36 +68,44 @@ pub(super) fn unfinished(dest: &Path) -> bool {
     dest.join(MARKER).exists()
 }
 
-/// Refuses a destination that holds anything: restore never overwrites
-/// history, and a directory with other files in it is no place for a store.
-/// What an unfinished restore left (its marker says so) is removed instead.
-fn prepare_destination(dest: &Path) -> Result<()> {
-    let entries = match std::fs::read_dir(dest) {
+/// Refuses a destination that holds anything but what an unfinished
+/// restore left (its marker says so): restore never overwrites history,
+/// and a directory with other files in it is no place for a store. Reads
+/// only: for a caller that wants the refusal before anything else.
+pub fn check_destination(dest: &Path) -> Result<()> {
+    let mut entries = match std::fs::read_dir(dest) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return super::durable::create_store_dir(dest)
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(StoreError::io(dest, "inspect the data directory", e)),
     };
+    if entries.next().is_some() && !unfinished(dest) {
+        return Err(StoreError::RestoreDestination {
+            path: dest.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// `check_destination`, then a missing destination is created and what an
+/// unfinished restore left is removed.
+fn prepare_destination(dest: &Path) -> Result<()> {
+    check_destination(dest)?;
+    if !dest.exists() {
+        return super::durable::create_store_dir(dest);
+    }
+    if !unfinished(dest) {
+        return Ok(());
+    }
     let err = |e| StoreError::io(dest, "remove what an unfinished restore left", e);
-    let ours = unfinished(dest);
-    for entry in entries {
-        let entry = entry.map_err(|e| StoreError::io(dest, "inspect the data directory", e))?;
-        if !ours {
-            return Err(StoreError::RestoreDestination {
-                path: dest.to_owned(),
-            });
-        }
-        let p = entry.path();
+    for entry in std::fs::read_dir(dest).map_err(err)? {
+        let p = entry.map_err(err)?.path();
         if p.is_dir() {
             std::fs::remove_dir_all(&p).map_err(err)?;
         } else {
             std::fs::remove_file(&p).map_err(err)?;
         }
     }
-    if ours {
-        tracing::info!(path = %dest.display(), "removed what an unfinished restore left");
-    }
+    tracing::info!(path = %dest.display(), "removed what an unfinished restore left");
     Ok(())
 }
 
@@ -182,15 +190,6 @@ impl Restoring {
     pub fn head(&self, log: Log) -> Result<Head> {
         let store = self.store();
         store.log_head(store.site(), log)
-    }
-
-    /// Where head office's acknowledgement of `log` stands in the store
-    /// (a backup's, or none).
-    pub fn acknowledged(&self, log: Log) -> Result<Option<OutboxPosition>> {
-        match log {
-            Log::Movements => self.store().outbox_position(),
-            Log::Rejections => self.store().rejected_outbox_position(),
-        }
     }
 
     /// Takes a run of the site's own `entries` as head office holds them:

@@ -225,8 +225,11 @@ pub fn restore(
     backup: Option<&Path>,
     hq: &HeadOffice,
 ) -> Result<Restored, RestoreError> {
-    // Reach head office before anything is written (an empty page, past
-    // every seq): a wrong credential or an unreachable server costs nothing.
+    // A data directory that holds a store is refused first, whatever head
+    // office says; then head office is reached before anything is written
+    // (an empty page, past every seq): a wrong credential or an unreachable
+    // server leaves no trace.
+    crate::store::restore::check_destination(dest)?;
     hq.page(site, Log::Movements, u64::MAX)?;
     let restoring = Restoring::begin(dest, site, backup)?;
     let mut logs = Vec::new();
