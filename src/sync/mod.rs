@@ -9,5 +9,6 @@ pub mod backoff;
 pub mod heads;
 pub mod link;
 pub mod protocol;
+pub mod restore;
 pub mod status;
 pub mod tls;
