@@ -42,6 +42,8 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod dev;
+pub mod disk;
+pub mod duration;
 /// The GS1 syntax engine (the `scantrail-gs1` crate, `gs1/`), under its old
 /// path so `crate::gs1::...` keeps working.
 pub use scantrail_gs1 as gs1;

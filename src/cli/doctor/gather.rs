@@ -78,10 +78,8 @@ fn data_dir(path: &Path) -> DataDir {
             Err(e) => DirState::NotWritable(e.to_string()),
             Ok(()) => {
                 let _ = std::fs::remove_file(&probe);
-                match nix::sys::statvfs::statvfs(path) {
-                    Ok(s) => DirState::Writable {
-                        free: s.blocks_available() * s.fragment_size(),
-                    },
+                match crate::disk::space(path) {
+                    Ok(s) => DirState::Writable { free: s.free },
                     Err(e) => DirState::NotWritable(format!("its free space cannot be read: {e}")),
                 }
             }
