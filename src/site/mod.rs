@@ -15,6 +15,7 @@ pub mod correction;
 pub mod desk;
 pub mod events;
 mod housekeeping;
+pub mod last_verify;
 pub mod metrics;
 pub mod openapi;
 pub mod retries;

@@ -107,7 +107,7 @@ fn store(config: &Config) -> StoreState {
         Ok(head) => head.seq,
         Err(e) => return StoreState::Failed(e.to_string()),
     };
-    let last_verify = crate::site::console::journal::last_verify(&store)
+    let last_verify = crate::site::last_verify::last_verify(&store)
         .map(|run| {
             run.map(|r| LastVerify {
                 at: r.at,

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use super::watch::{ScannerSeen, Snapshot, SyncSeen, VerifySeen};
-use crate::site::console::ScannerState;
+use crate::scan::sources::ScannerState;
 use crate::store::Store;
 use crate::sync::link::{State as LinkState, Status};
 use crate::web::tls::Certificate;
@@ -50,7 +50,7 @@ impl Sources {
                 .collect(),
             sync: self.sync.as_ref().map(|status| self.sync_seen(status)),
             certificate: self.certificate.clone(),
-            verify: crate::site::console::journal::last_verify(&self.store)
+            verify: crate::site::last_verify::last_verify(&self.store)
                 .ok()
                 .flatten()
                 .map(|run| VerifySeen {
