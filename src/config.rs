@@ -194,8 +194,19 @@ pub struct Alerts {
     /// default 30.
     #[serde(default = "Alerts::default_certificate_days")]
     pub certificate_days: u32,
-    /// The longest wait between tries to post to a webhook that does not
-    /// answer; default 5 minutes.
+    /// An SMTP relay (`host:port`) that takes mail from this machine
+    /// without signing in; with `mail_from` and `mail_to`, each change is
+    /// also mailed.
+    #[serde(default)]
+    pub smtp: Option<String>,
+    /// The mails' sender address.
+    #[serde(default)]
+    pub mail_from: Option<String>,
+    /// Who the mails go to.
+    #[serde(default)]
+    pub mail_to: Vec<String>,
+    /// The longest wait between tries to deliver to a webhook or relay
+    /// that does not answer; default 5 minutes.
     #[serde(default = "Alerts::default_retry_max")]
     pub retry_max: Span,
 }
@@ -240,6 +251,7 @@ impl Alerts {
                 });
             }
         }
+        self.check_mail(&at)?;
         let spans = [
             ("every", self.every),
             ("scanner_gone_after", self.scanner_gone_after),
@@ -258,6 +270,51 @@ impl Alerts {
     }
 }
 
+impl Alerts {
+    /// `smtp`, `mail_from` and `mail_to` go together, as a relay's
+    /// `host:port` and plain addresses.
+    fn check_mail(&self, at: &dyn Fn(&str) -> String) -> Result<(), Problem> {
+        let mail = |key: &str, reason: &'static str| {
+            Err(Problem::AlertMail {
+                at: at(key),
+                reason,
+            })
+        };
+        let Some(relay) = &self.smtp else {
+            if self.mail_from.is_some() || !self.mail_to.is_empty() {
+                return mail("smtp", "give the SMTP relay as \"host:port\", e.g. \"127.0.0.1:25\", or leave out `mail_from` and `mail_to`");
+            }
+            return Ok(());
+        };
+        let port = relay
+            .rsplit_once(':')
+            .map(|(host, port)| (host, port.parse::<u16>()));
+        if !matches!(port, Some((host, Ok(_))) if !host.is_empty()) {
+            return mail("smtp", "write the relay as \"host:port\", e.g. \"127.0.0.1:25\" or \"smtp.example.com:25\"");
+        }
+        let address = |a: &str| {
+            a.contains('@')
+                && !a.contains(|c: char| c.is_whitespace() || c.is_control() || "<>,;".contains(c))
+        };
+        match &self.mail_from {
+            Some(from) if address(from) => {}
+            _ => {
+                return mail(
+                    "mail_from",
+                    "give the sender as a plain address, e.g. \"scantrail@site.example.com\"",
+                )
+            }
+        }
+        if self.mail_to.is_empty() || !self.mail_to.iter().all(|a| address(a)) {
+            return mail(
+                "mail_to",
+                "give the recipients as a list of plain addresses, e.g. [\"it@example.com\"]",
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Default for Alerts {
     fn default() -> Self {
         Alerts {
@@ -268,6 +325,9 @@ impl Default for Alerts {
             scanner_gone_after: Alerts::default_scanner_gone_after(),
             sync_backlog_older_than: Alerts::default_sync_backlog_older_than(),
             certificate_days: Alerts::default_certificate_days(),
+            smtp: None,
+            mail_from: None,
+            mail_to: Vec::new(),
             retry_max: Alerts::default_retry_max(),
         }
     }
@@ -548,6 +608,14 @@ pub enum Problem {
         /// The value written.
         url: String,
         /// What is wrong and what to write.
+        reason: &'static str,
+    },
+    /// `[alerts]` mail keys that cannot be used.
+    #[error("{at}: {reason}")]
+    AlertMail {
+        /// Where.
+        at: String,
+        /// What to write.
         reason: &'static str,
     },
     /// A duration of zero where something must wait or repeat.
@@ -1175,6 +1243,22 @@ mod tests {
             m.contains("alerts.disk_free_below_percent") && m.contains("0 to 100"),
             "{m}"
         );
+        let m = e("mail_to = [\"it@example.com\"]\n");
+        assert!(
+            m.contains("`alerts.smtp`") && m.contains("host:port"),
+            "{m}"
+        );
+        let m = e("smtp = \"relay.example.com\"\nmail_from = \"s@x.example\"\nmail_to = [\"it@example.com\"]\n");
+        assert!(m.starts_with("line 5: key `alerts.smtp`"), "{m}");
+        let m = e("smtp = \"relay:25\"\nmail_from = \"s@x.example\"\nmail_to = [\"it@example.com\\r\\nBcc: x@y\"]\n");
+        assert!(
+            m.contains("`alerts.mail_to`") && m.contains("plain addresses"),
+            "{m}"
+        );
+        let m = e("smtp = \"relay:25\"\nmail_to = [\"it@example.com\"]\n");
+        assert!(m.contains("`alerts.mail_from`"), "{m}");
+        let c = Config::parse(&format!("{SITE}[alerts]\nsmtp = \"127.0.0.1:25\"\nmail_from = \"s@x.example\"\nmail_to = [\"it@example.com\"]\n")).unwrap();
+        assert_eq!(c.alerts.mail_to, ["it@example.com"]);
         let m = e("scanner_gone = \"5m\"\n");
         assert!(m.contains("scanner_gone"), "{m}");
     }

@@ -7,6 +7,7 @@
 mod support;
 mod sync_support;
 
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -302,9 +303,7 @@ fn an_alert_raised_while_the_receiver_is_down_arrives_once_it_is_up() {
         .port();
     let config = site_with_scanner(tmp.path(), &alerts_table(&hook_url(port), 100_000_000));
     let daemon = Daemon::start(&config);
-    let tried = wait_for(ARRIVE, || {
-        daemon.log().contains("cannot post an alert to the webhook")
-    });
+    let tried = wait_for(ARRIVE, || daemon.log().contains("cannot deliver an alert"));
     assert!(tried.is_some(), "{}", daemon.log());
     // Down for several more tries; scans are unaffected meanwhile.
     std::thread::sleep(Duration::from_millis(1500));
@@ -316,14 +315,84 @@ fn an_alert_raised_while_the_receiver_is_down_arrives_once_it_is_up() {
     std::thread::sleep(Duration::from_millis(1000));
     assert_eq!(receiver.states("disk_low"), ["raised"]);
     let log = daemon.log();
-    assert!(
-        log.contains("the alert webhook takes alerts again"),
-        "{log}"
-    );
+    assert!(log.contains("alerts are delivered again"), "{log}");
     assert_eq!(
-        log.matches("cannot post an alert to the webhook").count(),
+        log.matches("cannot deliver an alert").count(),
         1,
         "one line per outage, not per try:\n{log}"
+    );
+    assert!(daemon.stop().success());
+}
+
+/// An SMTP relay on 127.0.0.1 that takes every mail and keeps its text
+/// (headers and body, as sent after DATA).
+fn smtp_relay() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let kept = mails.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let _ = stream.write_all(b"220 test relay\r\n");
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                let answer: &[u8] = match verb.as_str() {
+                    "EHLO" => b"250-test relay\r\n250 8BITMIME\r\n",
+                    "DATA" => {
+                        let _ = stream.write_all(b"354 go on\r\n");
+                        let mut text = String::new();
+                        let mut l = String::new();
+                        while reader.read_line(&mut l).unwrap_or(0) > 0 && l != ".\r\n" {
+                            text.push_str(&l);
+                            l.clear();
+                        }
+                        kept.lock().unwrap().push(text);
+                        b"250 taken\r\n"
+                    }
+                    "QUIT" => b"221 bye\r\n",
+                    _ => b"250 ok\r\n",
+                };
+                let _ = stream.write_all(answer);
+                if verb == "QUIT" {
+                    break;
+                }
+                line.clear();
+            }
+        }
+    });
+    (address, mails)
+}
+
+#[test]
+fn an_alert_is_mailed_through_the_relay_with_its_state_in_the_subject() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (relay, mails) = smtp_relay();
+    let config = site_with_scanner(
+        tmp.path(),
+        &format!(
+            "[alerts]\nevery = \"200ms\"\ndisk_free_below_percent = 0\ndisk_free_below_mb = 100000000\n\
+             smtp = \"{relay}\"\nmail_from = \"scantrail@north.example\"\nmail_to = [\"it@example.com\"]\n"
+        ),
+    );
+    let daemon = Daemon::start(&config);
+    let arrived = wait_for(ARRIVE, || !mails.lock().unwrap().is_empty());
+    assert!(
+        arrived.is_some(),
+        "no mail; the daemon's log:\n{}",
+        daemon.log()
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    let mails = mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(
+        mails[0].contains("Subject: [scantrail north] raised: disk_low\r\n")
+            && mails[0].contains("To: it@example.com\r\n")
+            && mails[0].contains("free space on it"),
+        "{}",
+        mails[0]
     );
     assert!(daemon.stop().success());
 }

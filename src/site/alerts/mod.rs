@@ -4,11 +4,14 @@
 //!
 //! Every `[alerts] every` the daemon looks (`sample`), judges what it saw
 //! against the alerts already raised (`watch`, pure), logs each change in
-//! one line, shows the raised ones in `GET /api/v1/health`, and posts each
-//! change to `[alerts] webhook` (`webhook`), retried until taken. The
+//! one line, shows the raised ones in `GET /api/v1/health`, and sends each
+//! change to `[alerts] webhook` (`webhook`) and by mail through `[alerts]
+//! smtp` (`mail`), each retried until taken (`outlet`). The
 //! raised alerts are kept in the store, so a restart neither repeats an
 //! alert nor forgets to resolve one that ended meanwhile.
 
+pub mod mail;
+pub mod outlet;
 pub mod sample;
 pub mod watch;
 pub mod webhook;
@@ -21,6 +24,7 @@ use tokio::sync::{mpsc, watch as signal};
 use tokio::task::JoinHandle;
 
 use crate::store::Store;
+use outlet::Outlet;
 use sample::Sources;
 use watch::{Board, Change, Limits};
 use webhook::{Payload, Webhook};
@@ -94,22 +98,33 @@ pub fn start(
     alerts: Alerts,
 ) -> Result<Handle, crate::sync::tls::CaError> {
     let (stop, stopped) = signal::channel(false);
-    let (queue, queued) = mpsc::unbounded_channel();
+    let config = &settings.config;
+    let mut outlets = Vec::new();
+    if let Some(url) = &config.webhook {
+        outlets.push(Outlet::Webhook(Webhook::new(url.clone())?));
+    }
+    if let (Some(relay), Some(from)) = (&config.smtp, &config.mail_from) {
+        outlets.push(Outlet::Mail(mail::Mail {
+            relay: relay.clone(),
+            from: from.clone(),
+            to: config.mail_to.clone(),
+        }));
+    }
     let mut tasks = Vec::new();
-    let posting = match &settings.config.webhook {
-        Some(url) => {
-            let hook = Webhook::new(url.clone(), settings.config.retry_max.get())?;
-            tasks.push(tokio::spawn(webhook::deliver(
-                hook,
-                queued,
-                stopped.clone(),
-            )));
-            Some(queue)
-        }
-        None => None,
-    };
+    let mut queues = Vec::new();
+    for o in outlets {
+        let (queue, queued) = mpsc::unbounded_channel();
+        let retry_max = config.retry_max.get();
+        tasks.push(tokio::spawn(outlet::deliver(
+            o,
+            retry_max,
+            queued,
+            stopped.clone(),
+        )));
+        queues.push(queue);
+    }
     tasks.push(tokio::spawn(look(
-        settings, sources, alerts, posting, stopped,
+        settings, sources, alerts, queues, stopped,
     )));
     Ok(Handle { stop, tasks })
 }
@@ -119,7 +134,7 @@ async fn look(
     settings: Settings,
     sources: Sources,
     alerts: Alerts,
-    posting: Option<mpsc::UnboundedSender<Payload>>,
+    queues: Vec<mpsc::UnboundedSender<Payload>>,
     mut stop: signal::Receiver<bool>,
 ) {
     let limits = Limits::of(&settings.config);
@@ -155,7 +170,7 @@ async fn look(
                     tracing::info!(alert, subject = %t.key.subject, message = %t.message, "alert resolved")
                 }
             }
-            if let Some(queue) = &posting {
+            for queue in &queues {
                 let _ = queue.send(Payload::of(&settings.site, t));
             }
         }
