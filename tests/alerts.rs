@@ -19,7 +19,7 @@ use scantrail::scan::pty::VirtualScanner;
 use serde_json::Value;
 use support::daemon::{serial_item, Api, Daemon};
 use support::scanner::{expect_from_host, TEST_PROFILE};
-use sync_support::{wait_for, Pki, SiteDir};
+use sync_support::{wait_for, HqDir, Pki, SiteDir};
 
 /// How long an alert may take to arrive.
 const ARRIVE: Duration = Duration::from_secs(20);
@@ -394,5 +394,39 @@ fn an_alert_is_mailed_through_the_relay_with_its_state_in_the_subject() {
         "{}",
         mails[0]
     );
+    assert!(daemon.stop().success());
+}
+
+#[test]
+fn a_sync_halted_by_head_office_is_raised_once_with_its_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (receiver, url) = Receiver::start();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let _hq = hq.start();
+    let site = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        &format!("\n{}", alerts_table(&url, 0)),
+    );
+    site.dev_append(5);
+    let daemon = site.start();
+    assert!(wait_for(ARRIVE, || hq.last_seq("north") == Some(5)).is_some());
+    assert!(daemon.stop().success());
+    // Another history of the same site: head office refuses it.
+    site.rewrite_history();
+    let daemon = site.start();
+    receiver.wait_states(&daemon, "sync_halted", &["raised"]);
+    let message = receiver.last("sync_halted")["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("halted:") && message.contains("Sync page"),
+        "{message}"
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(receiver.states("sync_halted"), ["raised"]);
     assert!(daemon.stop().success());
 }
