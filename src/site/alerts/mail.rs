@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::webhook::Payload;
 
 /// How long connecting, and each read or write, may take.
-const TIMEOUT: Duration = Duration::from_secs(20);
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a mail was not taken.
 #[derive(Debug, thiserror::Error)]

@@ -73,9 +73,14 @@ pub async fn deliver(
             continue;
         };
         let o = outlet.clone();
-        let sent = tokio::task::spawn_blocking(move || o.send(&payload))
-            .await
-            .unwrap_or_else(|e| Err(e.to_string()));
+        // A receiver that hangs holds the daemon's stop only until the
+        // send's own timeout, not while this one waits for it.
+        let sent = tokio::select! {
+            sent = tokio::task::spawn_blocking(move || o.send(&payload)) => {
+                sent.unwrap_or_else(|e| Err(e.to_string()))
+            }
+            _ = stop.changed() => break,
+        };
         match sent {
             Ok(()) => {
                 waiting.pop_front();
