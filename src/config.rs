@@ -190,8 +190,8 @@ pub struct Alerts {
     /// acknowledged is this old; default 4 hours.
     #[serde(default = "Alerts::default_sync_backlog_older_than")]
     pub sync_backlog_older_than: Span,
-    /// The served certificate is expiring this many days before its end;
-    /// default 30.
+    /// The served certificate, and head office's, is expiring this many
+    /// days before its end; default 30.
     #[serde(default = "Alerts::default_certificate_days")]
     pub certificate_days: u32,
     /// An SMTP relay (`host:port`) that takes mail from this machine

@@ -19,7 +19,7 @@ use scantrail::scan::pty::VirtualScanner;
 use serde_json::Value;
 use support::daemon::{serial_item, Api, Daemon};
 use support::scanner::{expect_from_host, TEST_PROFILE};
-use sync_support::{wait_for, HqDir, Pki, SiteDir};
+use sync_support::{certificate_ending_in, wait_for, HqDir, Pki, SiteDir};
 
 /// How long an alert may take to arrive.
 const ARRIVE: Duration = Duration::from_secs(20);
@@ -397,19 +397,42 @@ fn an_alert_is_mailed_through_the_relay_with_its_state_in_the_subject() {
     assert!(daemon.stop().success());
 }
 
+/// Head office (its CA and certificate made over by `prepare` first) and
+/// a site syncing to it with test-short alerts posted to `url`.
+fn head_office_and_site(
+    tmp: &Path,
+    url: &str,
+    prepare: impl FnOnce(&HqDir),
+) -> (HqDir, Daemon, SiteDir) {
+    let hq = HqDir::new(&tmp.join("hq"), &["north"], "");
+    prepare(&hq);
+    let hq_daemon = hq.start();
+    let site = SiteDir::new(
+        &tmp.join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        &format!("\n{}", alerts_table(url, 0)),
+    );
+    (hq, hq_daemon, site)
+}
+
+/// `alert` arrives raised with all of `words` in its message, and is not
+/// repeated over the next samples.
+fn raised_once(receiver: &Receiver, daemon: &Daemon, alert: &str, words: &[&str]) {
+    receiver.wait_states(daemon, alert, &["raised"]);
+    let last = receiver.last(alert);
+    let message = last["message"].as_str().unwrap_or("");
+    assert!(words.iter().all(|w| message.contains(w)), "{last}");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(receiver.states(alert), ["raised"]);
+}
+
 #[test]
 fn a_sync_halted_by_head_office_is_raised_once_with_its_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let (receiver, url) = Receiver::start();
-    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
-    let _hq = hq.start();
-    let site = SiteDir::new(
-        &tmp.path().join("north"),
-        "north",
-        &hq.url(),
-        &hq.pki.ca,
-        &format!("\n{}", alerts_table(&url, 0)),
-    );
+    let (hq, _hq, site) = head_office_and_site(tmp.path(), &url, |_| {});
     site.dev_append(5);
     let daemon = site.start();
     assert!(wait_for(ARRIVE, || hq.last_seq("north") == Some(5)).is_some());
@@ -417,16 +440,25 @@ fn a_sync_halted_by_head_office_is_raised_once_with_its_reason() {
     // Another history of the same site: head office refuses it.
     site.rewrite_history();
     let daemon = site.start();
-    receiver.wait_states(&daemon, "sync_halted", &["raised"]);
-    let message = receiver.last("sync_halted")["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        message.contains("halted:") && message.contains("Sync page"),
-        "{message}"
+    raised_once(&receiver, &daemon, "sync_halted", &["halted:", "Sync page"]);
+    assert!(daemon.stop().success());
+}
+
+#[test]
+fn head_office_s_certificate_ending_soon_is_raised_at_the_site() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (receiver, url) = Receiver::start();
+    let (_, _hq, site) = head_office_and_site(tmp.path(), &url, |hq| certificate_ending_in(hq, 10));
+    let daemon = site.start();
+    raised_once(
+        &receiver,
+        &daemon,
+        "hq_certificate_expiring",
+        &[
+            "(in 9 days)",
+            "renew it at head office",
+            "every site stops syncing",
+        ],
     );
-    std::thread::sleep(Duration::from_millis(1000));
-    assert_eq!(receiver.states("sync_halted"), ["raised"]);
     assert!(daemon.stop().success());
 }

@@ -137,6 +137,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             scanners: scanners.clone(),
             sync: link.as_ref().map(|l| l.status.clone()),
             certificate,
+            hq: hq_health_agent(&config)?,
         },
         raised.clone(),
     )
@@ -237,6 +238,17 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     drop(store);
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// An agent trusting head office as the link does, for the alerts to
+/// read its certificate's end; `None` without `[sync]`.
+fn hq_health_agent(config: &Config) -> anyhow::Result<Option<(ureq::Agent, String)>> {
+    let Some(sync) = &config.sync else {
+        return Ok(None);
+    };
+    let agent = crate::sync::tls::agent(sync.ca.as_deref(), std::time::Duration::from_secs(10))
+        .context("key `sync.ca`")?;
+    Ok(Some((agent, sync.url.trim_end_matches('/').to_owned())))
 }
 
 /// Hands every serial scan to the desk and beeps its answer back.

@@ -1,8 +1,9 @@
 //! The thin layer that looks: where the running daemon already knows each
 //! fact the alerts judge — the data directory's disk, the store's own
 //! failure, each scanner source's counters, the sync link's status and the
-//! outbox, the served certificate read at start, the console's last verify
-//! — gathered into a [`Snapshot`]. It judges nothing.
+//! outbox, the served certificate read at start, head office's health,
+//! the console's last verify — gathered into a [`Snapshot`]. It judges
+//! nothing.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,9 @@ pub struct Sources {
     pub sync: Option<Arc<Mutex<Status>>>,
     /// The served certificate, as read at start; `None` without HTTPS.
     pub certificate: Option<Certificate>,
+    /// Head office's base URL and an agent that trusts it, to read its
+    /// certificate's end from its health; `None` without `[sync]`.
+    pub hq: Option<(ureq::Agent, String)>,
 }
 
 impl Sources {
@@ -50,6 +54,11 @@ impl Sources {
                 .collect(),
             sync: self.sync.as_ref().map(|status| self.sync_seen(status)),
             certificate: self.certificate.clone(),
+            hq_certificate: self
+                .hq
+                .as_ref()
+                .and_then(|(agent, url)| crate::sync::hq_health::read(agent, url))
+                .and_then(|c| c.not_after),
             verify: crate::site::last_verify::last_verify(&self.store)
                 .ok()
                 .flatten()

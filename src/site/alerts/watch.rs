@@ -38,6 +38,8 @@ pub enum Kind {
     SyncBacklogOld,
     /// The served certificate ends soon, or has ended.
     CertificateExpiring,
+    /// Head office's certificate ends soon: then every site stops syncing.
+    HqCertificateExpiring,
     /// The last verify of the store found it damaged.
     VerifyFailed,
 }
@@ -52,6 +54,7 @@ impl Kind {
             Kind::SyncHalted => "sync_halted",
             Kind::SyncBacklogOld => "sync_backlog_old",
             Kind::CertificateExpiring => "certificate_expiring",
+            Kind::HqCertificateExpiring => "hq_certificate_expiring",
             Kind::VerifyFailed => "verify_failed",
         }
     }
@@ -83,6 +86,9 @@ pub struct Snapshot {
     pub sync: Option<SyncSeen>,
     /// The served certificate; `None` without HTTPS.
     pub certificate: Option<Certificate>,
+    /// The end of head office's certificate, as its health says; `None`
+    /// without `[sync]` or while head office does not answer.
+    pub hq_certificate: Option<DateTime<Utc>>,
     /// The last verify recorded; `None` before the first.
     pub verify: Option<VerifySeen>,
 }
@@ -296,6 +302,15 @@ fn findings(seen: &Snapshot, limits: &Limits) -> Vec<Finding> {
             out.push(site_wide(Kind::CertificateExpiring, words));
         }
     }
+    if let Some(end) = seen.hq_certificate {
+        let left = end - seen.at;
+        if left < chrono::Duration::days(limits.certificate_days) {
+            out.push(site_wide(Kind::HqCertificateExpiring, format!(
+                "head office's certificate ends on {} (in {} days): renew it at head office before then, or every site stops syncing",
+                end.format("%Y-%m-%d %H:%M UTC"), left.num_days().max(0)
+            )));
+        }
+    }
     if let Some(run) = seen.verify.as_ref().filter(|run| !run.ok) {
         out.push(site_wide(Kind::VerifyFailed, format!(
             "the verify of {} found the store damaged: {}; see its problems on the console's Journal page: if only derived trees are wrong run `scantrail reindex`, if a chain is broken restore from a backup",
@@ -344,6 +359,14 @@ fn resolved_words(key: &Key, seen: &Snapshot) -> String {
                 c.not_after.format("%Y-%m-%d")
             ),
             None => "the site no longer serves HTTPS".to_owned(),
+        },
+        Kind::HqCertificateExpiring => match seen.hq_certificate {
+            Some(end) => format!(
+                "head office's certificate is valid until {}",
+                end.format("%Y-%m-%d")
+            ),
+            None if seen.sync.is_none() => "sync is no longer configured".to_owned(),
+            None => "head office's certificate is no longer reported as ending soon".to_owned(),
         },
         Kind::VerifyFailed => match &seen.verify {
             Some(run) => format!(
@@ -453,6 +476,7 @@ mod tests {
                 not_before: at(-86_400),
                 not_after: at(365 * 86_400),
             }),
+            hq_certificate: Some(at(400 * 86_400)),
             verify: Some(VerifySeen {
                 at: at(-3600),
                 ok: true,
@@ -710,6 +734,21 @@ mod tests {
     }
 
     #[test]
+    fn head_office_s_certificate_ending_soon_is_raised_until_it_is_renewed() {
+        let c = raised_once_resolved_once(Kind::HqCertificateExpiring, |s| {
+            s.hq_certificate = Some(s.at + chrono::Duration::days(12));
+        });
+        assert!(
+            c[0].message
+                .contains("(in 12 days): renew it at head office")
+                && c[0].message.contains("every site stops syncing"),
+            "{}",
+            c[0].message
+        );
+        assert!(c[1].message.contains("valid until"), "{}", c[1].message);
+    }
+
+    #[test]
     fn a_failed_verify_is_raised_until_a_later_one_passes() {
         let c = raised_once_resolved_once(Kind::VerifyFailed, |s| {
             s.verify = Some(VerifySeen {
@@ -797,6 +836,7 @@ mod tests {
             scanners: vec![],
             sync: None,
             certificate: None,
+            hq_certificate: None,
             verify: None,
         };
         assert!(evaluate(&Board::default(), &s, &limits()).1.is_empty());
