@@ -142,7 +142,7 @@ pub fn check_site(path: &Path) -> anyhow::Result<Report> {
         .collect();
     Ok(Report {
         summary: format!(
-            "site configuration of `{}`: {}, {}{}, {}, {}; store in {}; API on {}{}",
+            "site configuration of `{}`: {}, {}{}, {}, {}; store in {}; API on {}{}{}{}",
             config.site.id,
             count(config.stations.len(), "station"),
             count(specs.len(), "scanner"),
@@ -157,6 +157,17 @@ pub fn check_site(path: &Path) -> anyhow::Result<Report> {
             config.http.listen,
             match &config.sync {
                 Some(sync) => format!("; syncs to {}", sync.url),
+                None => String::new(),
+            },
+            match &config.alerts.webhook {
+                Some(url) => format!("; alerts posted to {url}"),
+                None => String::new(),
+            },
+            match &config.alerts.smtp {
+                Some(relay) => format!(
+                    "; alerts mailed to {} via {relay}",
+                    config.alerts.mail_to.join(", ")
+                ),
                 None => String::new(),
             }
         ),

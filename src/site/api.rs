@@ -51,6 +51,8 @@ pub struct AppState {
     pub(super) events: Events,
     pub(super) metrics: Arc<Metrics>,
     pub(super) tokens: Arc<Tokens>,
+    /// The alerts raised now, shown by health.
+    pub(super) alerts: super::alerts::Alerts,
 }
 
 /// Who a request authenticated as.
@@ -174,8 +176,9 @@ async fn not_found() -> Response {
 /// words while commits are refused (a full disk, a failed write), so that
 /// monitoring notices before the operators do.
 async fn health(State(state): State<AppState>) -> Response {
+    let alerts = state.alerts.raised();
     match state.store.failure() {
-        None => Json(json!({ "status": "ok", "store": "ok" })).into_response(),
+        None => Json(json!({ "status": "ok", "store": "ok", "alerts": alerts })).into_response(),
         Some(e) => {
             let (code, reason) = e.plain();
             (
@@ -184,6 +187,7 @@ async fn health(State(state): State<AppState>) -> Response {
                     "status": "failing",
                     "code": code,
                     "store": format!("{reason}; scans are refused until the store can write again, then they resume by themselves"),
+                    "alerts": alerts,
                 })),
             )
                 .into_response()

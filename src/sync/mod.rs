@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod backoff;
 pub mod heads;
+pub mod hq_health;
 pub mod link;
 pub mod protocol;
 pub mod restore;
