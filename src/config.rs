@@ -292,10 +292,7 @@ impl Alerts {
         if !matches!(port, Some((host, Ok(_))) if !host.is_empty()) {
             return mail("smtp", "write the relay as \"host:port\", e.g. \"127.0.0.1:25\" or \"smtp.example.com:25\"");
         }
-        let address = |a: &str| {
-            a.contains('@')
-                && !a.contains(|c: char| c.is_whitespace() || c.is_control() || "<>,;".contains(c))
-        };
+        let address = |a: &str| a.parse::<lettre::Address>().is_ok();
         match &self.mail_from {
             Some(from) if address(from) => {}
             _ => {
