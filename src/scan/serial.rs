@@ -93,8 +93,32 @@ pub fn resolve_port(port: &str) -> Option<PathBuf> {
     found.into_iter().next()
 }
 
-fn open(spec: &ScannerSpec) -> Result<(PathBuf, tokio_serial::SerialStream), String> {
-    let path = resolve_port(&spec.port).ok_or_else(|| "no such device".to_owned())?;
+/// Why a scanner is not (or no longer) connected: the `reason` of the
+/// log lines "scanner not available" and "scanner disconnected".
+#[derive(Debug, thiserror::Error)]
+enum Gone {
+    /// The port (or its glob) names no device.
+    #[error("no such device")]
+    NoSuchDevice,
+    /// The device is there but would not open.
+    #[error("{0}")]
+    Open(tokio_serial::Error),
+    /// The profile's init bytes could not be written.
+    #[error("writing the init bytes failed: {0}")]
+    Init(std::io::Error),
+    /// The device closed the stream.
+    #[error("end of stream")]
+    EndOfStream,
+    /// Reading failed (unplugged, usually).
+    #[error("{0}")]
+    Read(std::io::Error),
+    /// A good/bad-read beep could not be written.
+    #[error("writing feedback failed: {0}")]
+    Feedback(std::io::Error),
+}
+
+fn open(spec: &ScannerSpec) -> Result<(PathBuf, tokio_serial::SerialStream), Gone> {
+    let path = resolve_port(&spec.port).ok_or(Gone::NoSuchDevice)?;
     let s = spec.profile.serial;
     let stream = tokio_serial::new(path.to_string_lossy(), s.baud)
         .data_bits(match s.data_bits {
@@ -118,7 +142,7 @@ fn open(spec: &ScannerSpec) -> Result<(PathBuf, tokio_serial::SerialStream), Str
             FlowControl::Hardware => tokio_serial::FlowControl::Hardware,
         })
         .open_native_async()
-        .map_err(|e| e.to_string())?;
+        .map_err(Gone::Open)?;
     Ok((path, stream))
 }
 
@@ -195,13 +219,13 @@ impl Source {
         &self,
         mut stream: tokio_serial::SerialStream,
         fb_rx: &mut mpsc::Receiver<Feedback>,
-    ) -> Result<(), String> {
+    ) -> Result<(), Gone> {
         let profile = &self.spec.profile;
         if !profile.feedback.init.is_empty() {
             stream
                 .write_all(&profile.feedback.init)
                 .await
-                .map_err(|e| format!("writing the init bytes failed: {e}"))?;
+                .map_err(Gone::Init)?;
         }
         let mut decoder = FrameDecoder::new(profile);
         // The read buffer is this task's alone: frames are found in it and
@@ -221,9 +245,9 @@ impl Source {
             let deadline = idle.filter(|_| !buf.is_empty()).map(|t| last_byte + t);
             tokio::select! {
                 read = stream.read_buf(&mut buf) => match read {
-                    Ok(0) => return self.unplugged(&mut decoder, &mut buf, "end of stream".into()).await,
+                    Ok(0) => return self.unplugged(&mut decoder, &mut buf, Gone::EndOfStream).await,
                     Ok(_) => last_byte = Instant::now(),
-                    Err(e) => return self.unplugged(&mut decoder, &mut buf, e.to_string()).await,
+                    Err(e) => return self.unplugged(&mut decoder, &mut buf, Gone::Read(e)).await,
                 },
                 _ = sleep_until(deadline) => {
                     if let Some(item) = decoder.on_idle_in_place(&mut buf) {
@@ -237,7 +261,7 @@ impl Source {
                     if !bytes.is_empty() {
                         if let Err(e) = stream.write_all(bytes).await {
                             self.stats.feedback_lost.fetch_add(1, Ordering::Relaxed);
-                            return self.unplugged(&mut decoder, &mut buf, format!("writing feedback failed: {e}")).await;
+                            return self.unplugged(&mut decoder, &mut buf, Gone::Feedback(e)).await;
                         }
                     }
                 }
@@ -249,8 +273,8 @@ impl Source {
         &self,
         decoder: &mut FrameDecoder,
         buf: &mut BytesMut,
-        why: String,
-    ) -> Result<(), String> {
+        why: Gone,
+    ) -> Result<(), Gone> {
         // The complete frames first, copied out as above; then what is
         // left, a fragment.
         while let Some(item) = decoder.decode_in_place(buf) {
@@ -258,7 +282,7 @@ impl Source {
                 return Ok(());
             }
         }
-        while let Some(item) = decoder.decode_eof(buf).map_err(|e| e.to_string())? {
+        while let Some(item) = decoder.decode_eof(buf).map_err(Gone::Read)? {
             if !self.emit(item).await {
                 return Ok(());
             }

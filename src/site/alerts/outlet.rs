@@ -35,13 +35,25 @@ impl Outlet {
         }
     }
 
-    /// Sends one change (blocking); the error in words.
-    fn send(&self, payload: &Payload) -> Result<(), String> {
+    /// Sends one change (blocking).
+    fn send(&self, payload: &Payload) -> Result<(), SendError> {
         match self {
-            Outlet::Webhook(hook) => hook.post(payload),
-            Outlet::Mail(mail) => mail.send(payload).map_err(|e| e.to_string()),
+            Outlet::Webhook(hook) => Ok(hook.post(payload)?),
+            Outlet::Mail(mail) => Ok(mail.send(payload)?),
         }
     }
+}
+
+/// Why an outlet did not take a change: its own error, for the log.
+#[derive(Debug, thiserror::Error)]
+enum SendError {
+    #[error(transparent)]
+    Webhook(#[from] super::webhook::WebhookError),
+    #[error(transparent)]
+    Mail(#[from] super::mail::MailError),
+    /// The sending task panicked or was cancelled.
+    #[error("the sending task failed: {0}")]
+    Task(tokio::task::JoinError),
 }
 
 /// Sends each payload from `queue` through `outlet` in order, waiting at
@@ -77,7 +89,7 @@ pub async fn deliver(
         // send's own timeout, not while this one waits for it.
         let sent = tokio::select! {
             sent = tokio::task::spawn_blocking(move || o.send(&payload)) => {
-                sent.unwrap_or_else(|e| Err(e.to_string()))
+                sent.unwrap_or_else(|e| Err(SendError::Task(e)))
             }
             _ = stop.changed() => break,
         };

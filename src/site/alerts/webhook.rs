@@ -59,14 +59,25 @@ impl Webhook {
         })
     }
 
-    /// One POST; the error in words.
-    pub fn post(&self, payload: &Payload) -> Result<(), String> {
+    /// One POST.
+    pub fn post(&self, payload: &Payload) -> Result<(), WebhookError> {
         match self.agent.post(&self.url).send_json(payload) {
             Ok(_) => Ok(()),
-            Err(ureq::Error::Status(code, _)) => Err(format!("the receiver answered {code}")),
-            Err(ureq::Error::Transport(t)) => Err(t.to_string()),
+            Err(ureq::Error::Status(code, _)) => Err(WebhookError::Answered(code)),
+            Err(ureq::Error::Transport(t)) => Err(WebhookError::Unreachable(t.to_string())),
         }
     }
+}
+
+/// Why the receiver did not take a change.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    /// It answered, but not with a 2xx.
+    #[error("the receiver answered {0}")]
+    Answered(u16),
+    /// It could not be reached (or the TLS handshake failed).
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 #[cfg(test)]
