@@ -516,8 +516,8 @@ pub enum Problem {
         at: String,
     },
     /// A `[[users]]` entry that cannot be used: where and why.
-    #[error("{0}")]
-    User(String),
+    #[error(transparent)]
+    User(#[from] crate::console::users::UserError),
     /// A zero timeout in `[http]`.
     #[error("keys `http.header_read_timeout_ms` and `http.idle_timeout_ms` must be at least 1 (milliseconds)")]
     ZeroTimeout,

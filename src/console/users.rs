@@ -97,6 +97,55 @@ impl std::fmt::Debug for Users {
     }
 }
 
+/// A `[[users]]` entry the daemon cannot take; `at` names its line and key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserError {
+    /// Empty, or with spaces around it.
+    #[error("{at}: give the person a name without surrounding spaces; it is recorded as the author of their changes")]
+    Name {
+        /// Line and key.
+        at: String,
+    },
+    /// Not one of the roles this daemon knows.
+    #[error("{at}: unknown role {role:?}: use {known}")]
+    Role {
+        /// Line and key.
+        at: String,
+        /// What the entry says.
+        role: String,
+        /// The roles there are, for the message.
+        known: String,
+    },
+    /// The hash cannot be read.
+    #[error("{at}: not an argon2 hash ({reason}): write it with `scantrail user add {name} --role {role}`")]
+    Hash {
+        /// Line and key.
+        at: String,
+        /// What the hash parser said.
+        reason: String,
+        /// The entry's name and role, for the command to run.
+        name: String,
+        /// See `name`.
+        role: String,
+    },
+    /// A hash of another algorithm.
+    #[error("{at}: the hash is {algorithm}, not argon2: write it with `scantrail user add`")]
+    NotArgon2 {
+        /// Line and key.
+        at: String,
+        /// The algorithm the hash names.
+        algorithm: String,
+    },
+    /// The same name twice.
+    #[error("{at}: the user `{name}` is listed twice; names must tell authors apart")]
+    Twice {
+        /// Line and key.
+        at: String,
+        /// The name.
+        name: String,
+    },
+}
+
 impl Users {
     /// Checks the entries: a name, one of `roles`, a readable argon2 hash,
     /// each name once. `at(i, key)` names the entry's key (with its line).
@@ -104,42 +153,36 @@ impl Users {
         entries: &[UserEntry],
         at: impl Fn(usize, &str) -> String,
         roles: &[Role],
-    ) -> Result<Users, String> {
+    ) -> Result<Users, UserError> {
         let mut by_name = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             if e.name.trim().is_empty() || e.name.trim() != e.name {
-                return Err(format!(
-                    "{}: give the person a name without surrounding spaces; it is recorded as the author of their changes",
-                    at(i, "name")
-                ));
+                return Err(UserError::Name { at: at(i, "name") });
             }
             let role = roles
                 .iter()
                 .copied()
                 .find(|r| r.name() == e.role)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = roles.iter().map(|r| r.name()).collect();
-                    format!(
-                        "{}: unknown role {:?}: use {}",
-                        at(i, "role"),
-                        e.role,
-                        names.join(", ")
-                    )
+                .ok_or_else(|| UserError::Role {
+                    at: at(i, "role"),
+                    role: e.role.clone(),
+                    known: roles
+                        .iter()
+                        .map(|r| r.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 })?;
-            let parsed = PasswordHash::new(&e.password_hash).map_err(|err| {
-                format!(
-                    "{}: not an argon2 hash ({err}): write it with `scantrail user add {} --role {}`",
-                    at(i, "password_hash"),
-                    e.name,
-                    e.role
-                )
+            let parsed = PasswordHash::new(&e.password_hash).map_err(|err| UserError::Hash {
+                at: at(i, "password_hash"),
+                reason: err.to_string(),
+                name: e.name.clone(),
+                role: e.role.clone(),
             })?;
             if !parsed.algorithm.as_str().starts_with("argon2") {
-                return Err(format!(
-                    "{}: the hash is {}, not argon2: write it with `scantrail user add`",
-                    at(i, "password_hash"),
-                    parsed.algorithm
-                ));
+                return Err(UserError::NotArgon2 {
+                    at: at(i, "password_hash"),
+                    algorithm: parsed.algorithm.to_string(),
+                });
             }
             let account = Account {
                 identity: Arc::new(Identity {
@@ -150,11 +193,10 @@ impl Users {
                 hash: e.password_hash.clone(),
             };
             if by_name.insert(e.name.clone(), account).is_some() {
-                return Err(format!(
-                    "{}: the user `{}` is listed twice; names must tell authors apart",
-                    at(i, "name"),
-                    e.name
-                ));
+                return Err(UserError::Twice {
+                    at: at(i, "name"),
+                    name: e.name.clone(),
+                });
             }
         }
         let decoy = by_name
@@ -236,20 +278,26 @@ mod tests {
     #[test]
     fn bad_entries_are_named() {
         let hash = hash_password(DEMO_PASSWORD).unwrap();
-        let e = Users::build(&[entry("sue", "boss", &hash)], at, ROLES).unwrap_err();
+        let e = Users::build(&[entry("sue", "boss", &hash)], at, ROLES)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("users[0].role: unknown role \"boss\""), "{e}");
-        let e = Users::build(&[entry("sue", "admin", "hunter2")], at, ROLES).unwrap_err();
+        let e = Users::build(&[entry("sue", "admin", "hunter2")], at, ROLES)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("users[0].password_hash") && e.contains("scantrail user add sue"),
             "{e}"
         );
-        let e = Users::build(&[entry(" ", "admin", &hash)], at, ROLES).unwrap_err();
+        let e = Users::build(&[entry(" ", "admin", &hash)], at, ROLES)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("users[0].name"), "{e}");
         let twice = [
             entry("sue", "admin", &hash),
             entry("sue", "supervisor", &hash),
         ];
-        let e = Users::build(&twice, at, ROLES).unwrap_err();
+        let e = Users::build(&twice, at, ROLES).unwrap_err().to_string();
         assert!(e.contains("users[1].name") && e.contains("twice"), "{e}");
         let users = Users::build(&[entry("demo", "admin", &hash)], at, ROLES).unwrap();
         assert_eq!(users.with_demo_password(), ["demo"]);
