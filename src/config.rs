@@ -53,6 +53,10 @@ pub struct Config {
     /// absent, the site works alone.
     #[serde(default)]
     pub sync: Option<Sync>,
+    /// `[backup]`: scheduled copies of the store into a directory; absent,
+    /// the daemon makes none (`scantrail backup` still works by hand).
+    #[serde(default)]
+    pub backup: Option<Backup>,
     /// Every token of the file, the older forms included, checked.
     #[serde(skip)]
     pub access: Tokens,
@@ -153,6 +157,82 @@ pub struct Sync {
     /// The longest wait between retries.
     #[serde(default)]
     pub backoff_max_ms: Option<u64>,
+}
+
+/// `[backup]`: the daemon copies its open store into `dir/<time>/`
+/// every `every`, keeping the newest `keep` copies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// Where the copies go (a directory of its own, ideally on another
+    /// disk); relative paths resolve against the configuration's folder.
+    pub dir: PathBuf,
+    /// How often, e.g. `"24h"`, `"6h"`, `"30m"` (units `s`, `m`, `h`, `d`,
+    /// combinable: `"1h30m"`); at least [`BACKUP_EVERY_MIN`].
+    #[serde(default = "Backup::default_every")]
+    pub every: String,
+    /// How many complete copies are kept; older ones are deleted.
+    #[serde(default = "Backup::default_keep")]
+    pub keep: usize,
+}
+
+/// The shortest `[backup] every`: a second, so tests can watch several
+/// backups go by; a site wants hours.
+pub const BACKUP_EVERY_MIN: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Backup {
+    fn default_every() -> String {
+        "24h".to_owned()
+    }
+    fn default_keep() -> usize {
+        7
+    }
+
+    /// `every` as a duration (checked at load, so this only fails for a
+    /// value never loaded from a file).
+    pub fn interval(&self) -> Result<std::time::Duration, String> {
+        let every = parse_duration(&self.every)?;
+        if every < BACKUP_EVERY_MIN {
+            return Err(format!(
+                "at least {}s, e.g. \"24h\"",
+                BACKUP_EVERY_MIN.as_secs()
+            ));
+        }
+        Ok(every)
+    }
+}
+
+/// `"24h"`, `"90s"`, `"1h30m"`, `"7d"`: whole numbers, each followed by
+/// `s`, `m`, `h` or `d`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || {
+        format!("\"{text}\" is not a duration: write a number and a unit (s, m, h, d), e.g. \"24h\" or \"1h30m\"")
+    };
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|s| total.checked_add(s))
+            .ok_or_else(bad)?;
+        number.clear();
+    }
+    if !number.is_empty() || text.trim().is_empty() {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs(total))
 }
 
 /// `[site]`: which site this is and which GLNs belong to the company.
@@ -400,6 +480,22 @@ pub enum Problem {
         /// The folders searched, in words.
         looked_in: String,
     },
+    /// `[backup] every` that is not a duration, or too short.
+    #[error("{at}: {reason}")]
+    BackupEvery {
+        /// Where.
+        at: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `[backup] keep = 0`, or an empty `dir`.
+    #[error("{at}: {what}")]
+    BackupSetting {
+        /// Where.
+        at: String,
+        /// What to give instead.
+        what: &'static str,
+    },
     /// Head office's batch limits too small to work.
     #[error("key `hq.batch_max` must be at least 1 and `hq.body_max_bytes` at least 1024")]
     BatchLimits,
@@ -417,6 +513,7 @@ impl Config {
         })?;
         resolve(&base, &mut config.data_dir);
         let paths = [
+            config.backup.as_mut().map(|b| &mut b.dir),
             config.sync.as_mut().and_then(|s| s.ca.as_mut()),
             config.http.cert.as_mut(),
             config.http.key.as_mut(),
@@ -437,6 +534,7 @@ impl Config {
         }
         config.check_references(text)?;
         config.check_glns(text)?;
+        config.check_backup(text)?;
         config.http.connections.settings()?;
         config.access = config.check_tokens(text)?;
         if config.http.cert.is_some() != config.http.key.is_some() {
@@ -543,6 +641,35 @@ impl Config {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// `[backup]`: a directory, a duration of at least a second, and at
+    /// least one copy kept.
+    fn check_backup(&self, text: &str) -> Result<(), Problem> {
+        let Some(backup) = &self.backup else {
+            return Ok(());
+        };
+        let at = |key: &str| match line_of(text, "backup", key) {
+            Some(line) => format!("line {line}: key `backup.{key}`"),
+            None => format!("key `backup.{key}`"),
+        };
+        if backup.dir.as_os_str().is_empty() {
+            return Err(Problem::BackupSetting {
+                at: at("dir"),
+                what: "give the directory the copies go to, e.g. \"/var/backups/scantrail\"",
+            });
+        }
+        if backup.keep == 0 {
+            return Err(Problem::BackupSetting {
+                at: at("keep"),
+                what: "keep at least 1 backup (7 keeps a week of daily ones)",
+            });
+        }
+        backup.interval().map_err(|reason| Problem::BackupEvery {
+            at: at("every"),
+            reason,
+        })?;
         Ok(())
     }
 
@@ -951,6 +1078,52 @@ mod tests {
                 && e.contains(&dir.path().display().to_string()),
             "{e}"
         );
+    }
+
+    #[test]
+    fn backup_section_loads_and_each_bad_key_names_its_line() {
+        let c = Config::parse(&format!(
+            "{SITE}[backup]\ndir = \"b\"\nevery = \"1h30m\"\nkeep = 3\n"
+        ))
+        .unwrap();
+        let b = c.backup.unwrap();
+        assert_eq!(b.interval().unwrap().as_secs(), 5400);
+        assert_eq!(b.keep, 3);
+        let c = Config::parse(&format!("{SITE}[backup]\ndir = \"b\"\n")).unwrap();
+        let b = c.backup.unwrap();
+        assert_eq!((b.interval().unwrap().as_secs(), b.keep), (86_400, 7));
+        // (the [backup] keys, the start of the error or words it holds)
+        for (keys, error) in [
+            (
+                "dir = \"b\"\nevery = \"daily\"\n",
+                "line 6: key `backup.every`: \"daily\" is not a duration",
+            ),
+            (
+                "dir = \"b\"\nevery = \"0s\"\n",
+                "line 6: key `backup.every`: at least 1s",
+            ),
+            (
+                "dir = \"b\"\nkeep = 0\n",
+                "line 6: key `backup.keep`: keep at least 1",
+            ),
+            ("every = \"1h\"\n", "missing field `dir`"),
+        ] {
+            let e = Config::parse(&format!("{SITE}[backup]\n{keys}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(error), "{e}");
+        }
+    }
+
+    #[test]
+    fn durations_take_units_and_refuse_the_rest() {
+        let secs = |t: &str| parse_duration(t).map(|d| d.as_secs());
+        assert_eq!(secs("24h"), Ok(86_400));
+        assert_eq!(secs("1d2h3m4s"), Ok(93_784));
+        assert_eq!(secs("90s"), Ok(90));
+        for bad in ["", "24", "h", "1.5h", "1w", "-1h", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
