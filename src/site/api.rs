@@ -51,6 +51,7 @@ pub struct AppState {
     pub(super) events: Events,
     pub(super) metrics: Arc<Metrics>,
     pub(super) tokens: Arc<Tokens>,
+    pub(super) backups: super::backups::Status,
 }
 
 /// Who a request authenticated as.
@@ -172,23 +173,28 @@ async fn not_found() -> Response {
 
 /// 200 while scans can be recorded; 503 with the store's failure in plain
 /// words while commits are refused (a full disk, a failed write), so that
-/// monitoring notices before the operators do.
+/// monitoring notices before the operators do. With `[backup]`, the last
+/// backup's outcome too (a failed backup does not stop scans, so it does
+/// not make health 503).
 async fn health(State(state): State<AppState>) -> Response {
-    match state.store.failure() {
-        None => Json(json!({ "status": "ok", "store": "ok" })).into_response(),
+    let (status, mut body) = match state.store.failure() {
+        None => (StatusCode::OK, json!({ "status": "ok", "store": "ok" })),
         Some(e) => {
             let (code, reason) = e.plain();
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({
+                json!({
                     "status": "failing",
                     "code": code,
                     "store": format!("{reason}; scans are refused until the store can write again, then they resume by themselves"),
-                })),
+                }),
             )
-                .into_response()
         }
+    };
+    if let Some(backup) = state.backups.health() {
+        body["backup"] = backup;
     }
+    (status, Json(body)).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

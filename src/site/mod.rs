@@ -7,6 +7,7 @@
 
 pub mod answer;
 pub mod api;
+pub mod backups;
 pub mod catalog;
 pub mod console;
 pub mod context_patch;
@@ -80,6 +81,12 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .collect();
     let bridge = tokio::spawn(serial_scans(scans, desk.clone()));
     let upkeep = tokio::spawn(housekeeping::run(store.clone()));
+    let backup_status = backups::Status::new(backups::Schedule::of(&config), &data_dir);
+    let backup_task = tokio::spawn(backups::run(
+        store.clone(),
+        data_dir.clone(),
+        backup_status.clone(),
+    ));
 
     // Sync to head office, when configured: its own thread, reference data
     // first, then the backlog (see `sync::link`).
@@ -125,6 +132,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         events,
         metrics,
         tokens,
+        backups: backup_status,
     };
     let site_name = if config.site.name.is_empty() {
         config.site.id.clone()
@@ -204,6 +212,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     drop(sources);
     upkeep.abort();
     let _ = upkeep.await;
+    // A backup under way finishes on its blocking thread (its copy is
+    // whole or removed); only the wait for the next one ends here.
+    backup_task.abort();
+    let _ = backup_task.await;
     let _ = bridge.await;
     let _ = desk_task.await;
     if let Some(link) = link {

@@ -1,0 +1,368 @@
+//! Scheduled backups (`[backup]`): the daemon copies its open store into
+//! `dir/<time>/` every `every` and keeps the newest `keep` copies, so a
+//! site has a recent copy to restore without anyone stopping the daemon
+//! for `scantrail backup`.
+//!
+//! The copy is `Store::backup_online`: commits pause (scans wait in the
+//! desk's queue; none is lost) only while the store's files are copied raw;
+//! the copy that is kept is then made from that raw copy by the same
+//! key-by-key `backup` as `scantrail backup`, with commits going on. It is
+//! written under a hidden name (`.<time>.partial`, from
+//! `.<time>.staging`) and renamed once complete and fsynced, so a
+//! copy cut short by a crash or a full disk never looks like a backup; such
+//! leftovers are deleted before the next one. Only names this module writes
+//! are ever deleted.
+//!
+//! The outcome of the last backup ([`LastBackup`]: when, ok or the error,
+//! where) is kept in a [`Status`] for health (and the alerts), and written
+//! to `last-backup.json` in the data directory, where `scantrail doctor`
+//! reads it (the data directory is always writable by the daemon, unlike a
+//! failing backup directory) and where the daemon finds it again after a
+//! restart.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Store, StoreError};
+
+/// The file in the data directory holding the last backup's outcome.
+pub const STATUS_FILE: &str = "last-backup.json";
+/// How a backup's directory is named: its start time, UTC, to the
+/// millisecond (names sort as times do).
+const NAME_FORMAT: &str = "%Y%m%dT%H%M%S%.3fZ";
+/// What a backup being written is called until it is complete.
+const PARTIAL_SUFFIX: &str = ".partial";
+/// The raw copy of the store's files a backup is made from (see
+/// `Store::backup_online`).
+const STAGING_SUFFIX: &str = ".staging";
+
+/// `[backup]` as the daemon runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// Where the copies go.
+    pub dir: PathBuf,
+    /// How often.
+    pub every: Duration,
+    /// How many complete copies are kept.
+    pub keep: usize,
+}
+
+impl Schedule {
+    /// The schedule of `[backup]`, if the configuration has one.
+    pub fn of(config: &crate::config::Config) -> Option<Schedule> {
+        let backup = config.backup.as_ref()?;
+        Some(Schedule {
+            dir: backup.dir.clone(),
+            // Checked when the file was loaded.
+            every: backup.interval().unwrap_or(Duration::from_secs(86_400)),
+            keep: backup.keep,
+        })
+    }
+}
+
+/// The outcome of one backup: plain data for health, the doctor and the
+/// alerts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastBackup {
+    /// When it started (the copy holds every movement acknowledged before).
+    pub at: DateTime<Utc>,
+    /// Whether a complete copy was written.
+    pub ok: bool,
+    /// The copy's directory (for a failure, the one it would have had).
+    pub path: PathBuf,
+    /// Why it failed, in the store's words.
+    pub error: Option<String>,
+    /// How long it took, copy and clean-up.
+    pub seconds: f64,
+    /// How long of that commits were paused (scans waited): the raw copy
+    /// of the store's files.
+    pub paused_seconds: f64,
+    /// Entries copied.
+    pub entries: u64,
+}
+
+/// The last backup's outcome, shared by the backup task and its readers.
+#[derive(Clone, Default)]
+pub struct Status {
+    schedule: Option<Schedule>,
+    last: Arc<RwLock<Option<LastBackup>>>,
+}
+
+impl Status {
+    /// The status of a daemon with this schedule (none: no backups),
+    /// starting from the record in `data_dir` if there is one.
+    pub fn new(schedule: Option<Schedule>, data_dir: &Path) -> Status {
+        let last = schedule
+            .as_ref()
+            .and_then(|_| read_record(data_dir).ok().flatten());
+        Status {
+            schedule,
+            last: Arc::new(RwLock::new(last)),
+        }
+    }
+
+    /// The schedule, if backups are configured.
+    pub fn schedule(&self) -> Option<&Schedule> {
+        self.schedule.as_ref()
+    }
+
+    /// The last backup's outcome, if one was made.
+    pub fn last(&self) -> Option<LastBackup> {
+        self.last.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set(&self, last: LastBackup) {
+        *self.last.write().unwrap_or_else(|p| p.into_inner()) = Some(last);
+    }
+
+    /// What health shows: `None` without `[backup]`.
+    pub fn health(&self) -> Option<serde_json::Value> {
+        let schedule = self.schedule.as_ref()?;
+        Some(serde_json::json!({
+            "dir": schedule.dir,
+            "every_seconds": schedule.every.as_secs(),
+            "keep": schedule.keep,
+            "last": self.last(),
+        }))
+    }
+}
+
+/// Reads the last backup's record from `data_dir`: `None` when there is
+/// none yet.
+pub fn read_record(data_dir: &Path) -> Result<Option<LastBackup>, String> {
+    let path = data_dir.join(STATUS_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| format!("{} cannot be read: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{} cannot be read: {e}", path.display())),
+    }
+}
+
+/// Writes the record beside the store, replacing the old one whole.
+fn write_record(data_dir: &Path, last: &LastBackup) -> std::io::Result<()> {
+    let path = data_dir.join(STATUS_FILE);
+    let temp = data_dir.join(format!("{STATUS_FILE}.new"));
+    let bytes = serde_json::to_vec_pretty(last).map_err(std::io::Error::other)?;
+    std::fs::write(&temp, bytes)?;
+    std::fs::File::open(&temp)?.sync_all()?;
+    std::fs::rename(&temp, &path)
+}
+
+/// Runs backups on `schedule` until the task is aborted: the first when
+/// the newest complete copy is `every` old (at once when there is none),
+/// then every `every`.
+pub async fn run(store: Arc<Store>, data_dir: PathBuf, status: Status) {
+    let Some(schedule) = status.schedule().cloned() else {
+        return;
+    };
+    let newest = complete_backups(&schedule.dir)
+        .ok()
+        .and_then(|b| b.last().map(|(at, _)| *at));
+    let due_in = newest
+        .and_then(|at| {
+            (at + schedule.every)
+                .signed_duration_since(Utc::now())
+                .to_std()
+                .ok()
+        })
+        .unwrap_or_default();
+    let mut next = tokio::time::Instant::now() + due_in;
+    loop {
+        tokio::time::sleep_until(next).await;
+        let started = tokio::time::Instant::now();
+        let (store, this) = (store.clone(), schedule.clone());
+        let Ok(last) = tokio::task::spawn_blocking(move || once(&store, &this)).await else {
+            // The blocking task panicked; it has logged. Try again later.
+            next = started + schedule.every;
+            continue;
+        };
+        if let Err(e) = write_record(&data_dir, &last) {
+            tracing::warn!(error = %e, file = STATUS_FILE, "cannot record the last backup's outcome in the data directory");
+        }
+        status.set(last);
+        next = (started + schedule.every).max(tokio::time::Instant::now());
+    }
+}
+
+/// Makes one backup now and deletes the copies past `keep`; logs one line.
+pub fn once(store: &Store, schedule: &Schedule) -> LastBackup {
+    let at = Utc::now();
+    let name = at.format(NAME_FORMAT).to_string();
+    let path = schedule.dir.join(&name);
+    let clock = Instant::now();
+    let outcome = write(store, &schedule.dir, &name);
+    let seconds = clock.elapsed().as_secs_f64();
+    match outcome {
+        Ok((entries, paused)) => {
+            let paused_seconds = paused.as_secs_f64();
+            let deleted = prune(&schedule.dir, schedule.keep);
+            let (deleted, prune_error) = match deleted {
+                Ok(n) => (n, None),
+                Err(e) => (0, Some(e.to_string())),
+            };
+            tracing::info!(
+                path = %path.display(),
+                entries,
+                seconds,
+                paused_seconds,
+                deleted,
+                prune_error,
+                "backup written"
+            );
+            LastBackup {
+                at,
+                ok: true,
+                path,
+                error: None,
+                seconds,
+                paused_seconds,
+                entries,
+            }
+        }
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, seconds, "backup failed; scanning goes on, the next attempt is in `every`");
+            LastBackup {
+                at,
+                ok: false,
+                path,
+                error: Some(e.to_string()),
+                seconds,
+                paused_seconds: 0.0,
+                entries: 0,
+            }
+        }
+    }
+}
+
+/// Copies the store into `dir/.name.partial`, then renames it to
+/// `dir/name` and fsyncs `dir`, so the name appears only once the copy is
+/// whole and durable. Returns the entries copied and how long commits
+/// were paused.
+fn write(store: &Store, dir: &Path, name: &str) -> Result<(u64, Duration), StoreError> {
+    let on_dir = |op| {
+        move |e| StoreError::BackupWrite {
+            path: dir.to_owned(),
+            source: Box::new(StoreError::io(dir, op, e)),
+        }
+    };
+    std::fs::create_dir_all(dir).map_err(on_dir("create the backup directory"))?;
+    remove_partials(dir).map_err(on_dir("delete an incomplete backup"))?;
+    let partial = dir.join(format!(".{name}{PARTIAL_SUFFIX}"));
+    let staging = dir.join(format!(".{name}{STAGING_SUFFIX}"));
+    let report = match store.backup_online(&staging, &partial) {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            let _ = std::fs::remove_dir_all(&partial);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&partial, dir.join(name)).map_err(on_dir("rename the complete backup"))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(on_dir("fsync the backup directory"))?;
+    Ok((report.entries, report.paused))
+}
+
+/// Deletes what an interrupted backup left (`.<time>.partial`,
+/// `.<time>.staging`).
+fn remove_partials(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        let partial = name
+            .strip_prefix('.')
+            .and_then(|n| {
+                n.strip_suffix(PARTIAL_SUFFIX)
+                    .or_else(|| n.strip_suffix(STAGING_SUFFIX))
+            })
+            .is_some_and(|n| parse_name(n).is_some());
+        if partial {
+            std::fs::remove_dir_all(dir.join(&*name))?;
+        }
+    }
+    Ok(())
+}
+
+/// The complete backups in `dir`, oldest first, by the time in their name.
+pub fn complete_backups(dir: &Path) -> std::io::Result<Vec<(DateTime<Utc>, PathBuf)>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if let Some(at) = parse_name(&entry.file_name().to_string_lossy()) {
+            found.push((at, entry.path()));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Deletes the complete backups past the newest `keep`; returns how many.
+fn prune(dir: &Path, keep: usize) -> std::io::Result<usize> {
+    let backups = complete_backups(dir)?;
+    let old = backups.len().saturating_sub(keep);
+    for (_, path) in &backups[..old] {
+        std::fs::remove_dir_all(path)?;
+    }
+    Ok(old)
+}
+
+/// The time a backup's directory name stands for; `None` for any other
+/// name (never deleted).
+fn parse_name(name: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(name, NAME_FORMAT)
+        .ok()
+        .map(|t| t.and_utc())
+        // Only names this module writes: the format must give them back.
+        .filter(|t| t.format(NAME_FORMAT).to_string() == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_names_written_here_count_as_backups() {
+        let at = DateTime::parse_from_rfc3339("2026-11-30T01:45:12.123Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let name = at.format(NAME_FORMAT).to_string();
+        assert_eq!(name, "20261130T014512.123Z");
+        assert_eq!(parse_name(&name), Some(at));
+        for other in ["notes", "20261130T014512Z", "20261130T014512.123Z.old", ""] {
+            assert_eq!(parse_name(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn pruning_keeps_the_newest_and_leaves_other_files_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "20261130T010000.000Z",
+            "20261130T020000.000Z",
+            "20261130T030000.000Z",
+            "keep-me",
+        ] {
+            std::fs::create_dir(dir.path().join(name)).unwrap();
+        }
+        std::fs::create_dir(dir.path().join(".20261130T040000.000Z.partial")).unwrap();
+        std::fs::create_dir(dir.path().join(".20261130T040000.000Z.staging")).unwrap();
+        assert_eq!(prune(dir.path(), 2).unwrap(), 1);
+        remove_partials(dir.path()).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            ["20261130T020000.000Z", "20261130T030000.000Z", "keep-me"]
+        );
+    }
+}
