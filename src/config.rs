@@ -71,7 +71,7 @@ pub struct Config {
 
 /// A place where scans mean something: receiving at a dock, dispatching
 /// orders, taking returns. Its policies arrive with the station issue.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Station {
     /// Unique within the site; scans, tokens' `stations` and scanners name
@@ -102,7 +102,7 @@ pub enum StationMode {
 }
 
 /// A scanner wired to this machine (RS-232 or USB in virtual-COM mode).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scanner {
     /// A device path, or a glob such as `/dev/serial/by-id/usb-Honeywell*`
@@ -117,7 +117,7 @@ pub struct Scanner {
 
 /// A handheld terminal talking to the HTTP API: the older form of a
 /// `[[tokens]]` entry with role `handheld` and one station.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Handheld {
     /// The terminal's name: the author of what it records, as a
@@ -130,7 +130,7 @@ pub struct Handheld {
 }
 
 /// Head-office sync; absent for a site that does not sync (or for `hq`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sync {
     /// Head office's base URL, e.g. `https://hq.example.com:8443`.
@@ -161,7 +161,7 @@ pub struct Sync {
 
 /// `[backup]`: the daemon copies its open store into `dir/<time>/`
 /// every `every`, keeping the newest `keep` copies.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Backup {
     /// Where the copies go (a directory of its own, ideally on another
@@ -236,7 +236,7 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// `[site]`: which site this is and which GLNs belong to the company.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
     /// Stamped into the store when it is created; a store of another site is
@@ -257,7 +257,7 @@ pub struct Site {
 
 /// `[http]`: the site daemon's listener for the API, the console, health
 /// and metrics.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Http {
     /// Loopback by default: exposing the API to the site network is a

@@ -34,7 +34,7 @@ use super::desk::{Closed, CorrectionError, Desk};
 use super::events::Events;
 use super::metrics::Metrics;
 use super::scan_request::ScanRequest;
-use crate::auth::{Identity, Role, Tokens};
+use crate::auth::{Identity, LiveTokens, Role};
 use crate::model::RefusalCode;
 use crate::station::catalog::{
     self, hold_request, release_request, Author, AuthorQuery, CatalogError,
@@ -50,7 +50,7 @@ pub struct AppState {
     pub(super) store: Arc<Store>,
     pub(super) events: Events,
     pub(super) metrics: Arc<Metrics>,
-    pub(super) tokens: Arc<Tokens>,
+    pub(super) tokens: LiveTokens,
     pub(super) backups: super::backups::Status,
 }
 
