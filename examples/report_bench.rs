@@ -171,7 +171,17 @@ fn load_sqlite(store: &Store, path: &Path) -> Connection {
 fn main() {
     let data = PathBuf::from(arg("--data", "/tmp/site-1m"));
     let runs: usize = arg("--runs", "20").parse().unwrap();
-    let store = Store::open(&data, OpenOptions::existing(None)).unwrap();
+    let store = match Store::open(&data, OpenOptions::existing(None)) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!(
+                "report_bench: cannot open the store at {}: {e}\nmake one with `target/release/scantrail-dev gen-data --data {} --movements 1000000 --config /nonexistent.toml` (BENCHMARKS.md, \"Reports\")",
+                data.display(),
+                data.display()
+            );
+            std::process::exit(2);
+        }
+    };
     let movements: u64 = store
         .origins()
         .unwrap()

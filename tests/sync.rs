@@ -85,6 +85,47 @@ fn scans_and_a_backlog_reach_head_office_once() {
     );
 }
 
+/// The status's backlog is the store's at the moment it is asked, not the
+/// figure of the last upload round: with rounds a minute apart, scans
+/// recorded just after a round show in the backlog at once (the link's own
+/// copy still said 0), and the acknowledged seq is head office's.
+#[test]
+fn the_backlog_is_read_when_asked_not_after_the_last_round() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
+    let _hq_proc = hq.start();
+    let site = SiteDir::new(
+        &tmp.path().join("north"),
+        "north",
+        &hq.url(),
+        &hq.pki.ca,
+        "interval_ms = 60000\nreference_poll_ms = 60000",
+    );
+    site.dev_append(5);
+    let _site_proc = site.start();
+    // The first round at start sends the five and leaves the link idle
+    // for a minute.
+    wait_for(Duration::from_secs(20), || {
+        site.sync_status()
+            .is_some_and(|s| s["link"]["state"] == "online" && s["acked_seq"] == 5)
+    })
+    .unwrap_or_else(|| panic!("no first round: {:?}", site.sync_status()));
+    for serial in 0..3 {
+        let answer = site.scan(
+            "dock-1",
+            &format!("]C1010950600013435210LOT1\u{1d}21FRESH{serial}"),
+        );
+        assert_eq!(answer["accepted"], true, "{answer}");
+    }
+    let status = site.sync_status().unwrap();
+    assert_eq!(status["backlog"], 3, "{status}");
+    assert_eq!(status["acked_seq"], 5, "{status}");
+    assert_eq!(hq.last_seq("north"), Some(5), "no round ran in between");
+    let out = site.cli(&["status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("backlog:     3 movements"), "{text}");
+}
+
 #[test]
 fn a_site_refuses_a_head_office_it_does_not_trust() {
     let tmp = tempfile::tempdir().unwrap();

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use super::store_args::StoreArgs;
 use crate::config::Config;
-use crate::model::Log;
 use crate::sync::link::{State, Status};
 
 /// Arguments of `scantrail status`.
@@ -55,26 +54,7 @@ pub fn run(args: Args) -> super::Outcome {
     }
     // No daemon answers: read the store.
     let store = args.store.open_existing()?;
-    let site = store.site().to_owned();
-    let acked = store.outbox_position()?;
-    let racked = store.rejected_outbox_position()?;
-    let head = store.head(&site)?.seq;
-    let rhead = store.log_head(&site, Log::Rejections)?.seq;
-    let link = match store.sync_halt()? {
-        Some(h) => State::Halted { reason: h.reason },
-        None => State::Starting,
-    };
-    let status = Status {
-        link,
-        url: sync.url.clone(),
-        backlog: head.saturating_sub(acked.as_ref().map_or(0, |a| a.acked_seq)),
-        rejected_backlog: rhead.saturating_sub(racked.map_or(0, |a| a.acked_seq)),
-        acked_seq: acked.as_ref().map_or(0, |a| a.acked_seq),
-        acked_hash: acked.map(|a| a.acked_hash),
-        last_ack_at: None,
-        reference: Default::default(),
-        flags: Vec::new(),
-    };
+    let status = Status::from_store(&store, sync.url.clone())?;
     print(&status, args.json, false)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -66,11 +66,6 @@ pub fn lag_seconds(
     newest_device_time.map(|t| (now - t).num_seconds())
 }
 
-/// The backlog of a site that reported `heads`, against what is held.
-pub fn backlog(heads: Option<SiteHeads>, last_seq: u64, last_rejected_seq: u64) -> Option<u64> {
-    heads.map(|h| h.backlog(last_seq, last_rejected_seq))
-}
-
 /// Every site's record, kept in memory and saved to the embedded store.
 pub struct Sites {
     store: Arc<Store>,
@@ -181,7 +176,7 @@ impl Sites {
                 let r = records.get(&site).cloned().unwrap_or_default();
                 let last_seq = store.log_head(&site, Log::Movements)?.seq;
                 let last_rejected_seq = store.log_head(&site, Log::Rejections)?.seq;
-                let backlog = backlog(r.heads, last_seq, last_rejected_seq);
+                let backlog = r.heads.map(|h| h.backlog(last_seq, last_rejected_seq));
                 Ok(SiteStatus {
                     last_seq,
                     last_rejected_seq,

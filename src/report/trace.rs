@@ -13,7 +13,7 @@ pub use super::movements::Query;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Step {
-    /// What happened, in words: `received from Acme (9506000000019) on PO-1`.
+    /// What happened, in words: `received from Acme (9506000000022) on PO-1`.
     pub(crate) summary: String,
     /// True for a correction listed under the movement it corrects.
     pub(crate) is_correction: bool,

@@ -669,21 +669,18 @@ impl Store {
     ) -> Result<usize> {
         let journal = &self.trees()?.journal;
         let order = [keys::prefix::SCAN_RECEIPT_ORDER];
-        let held = journal.scan_prefix(order).keys().count();
         let before = scan_receipts::prune_before(now);
         let mut batch = sled::Batch::default();
         let mut pruned = 0;
-        for k in journal
-            .scan_prefix(order)
-            .keys()
-            .take(held.saturating_sub(keep_newest))
-        {
+        // Newest first: past the newest `keep_newest`, every receipt older
+        // than the cut-off goes, in one pass over the order entries.
+        for k in journal.scan_prefix(order).keys().rev().skip(keep_newest) {
             let k = k.map_err(self.sled_err("read the scan receipts' order"))?;
             let Some((at, receipt)) = scan_receipts::read_order_key(&k) else {
                 continue;
             };
             if at >= before {
-                break;
+                continue;
             }
             batch.remove(receipt);
             batch.remove(k);

@@ -63,12 +63,15 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 }
 
 async fn status(State(state): State<SyncState>) -> Response {
-    match &state.status {
-        Some(s) => Json(s.lock().unwrap_or_else(|p| p.into_inner()).clone()).into_response(),
-        None => error(
+    let Some(shared) = state.status.clone() else {
+        return error(
             StatusCode::NOT_FOUND,
             "this site has no [sync] section: it does not sync",
-        ),
+        );
+    };
+    match tokio::task::spawn_blocking(move || Status::now(&shared, &state.store)).await {
+        Ok(status) => Json(status).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 

@@ -140,7 +140,7 @@ pub fn two_sites() -> (Chain, Chain) {
             Quantity::Units(1),
             tick(),
         );
-        b.counterparty = customer("Pharma Supplier", Some("9506000000019"));
+        b.counterparty = customer("Pharma Supplier", Some("9506000000022"));
         b.documents.purchase_order = Some("PO-7".into());
         receipts.push(north.push(b));
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::ingest::head;
 use super::{Db, DbResult};
-use crate::hq::sites::{backlog, lag_seconds, Contact};
+use crate::hq::sites::{lag_seconds, Contact};
 use crate::model::Log;
 use crate::sync::heads::SiteHeads;
 use crate::sync::protocol::{Alert, ReferenceVersions, SiteStatus};
@@ -169,7 +169,7 @@ impl Db {
             alerts.reverse();
             let last_seq = head(&client, &site, Log::Movements).await?.seq;
             let last_rejected_seq = head(&client, &site, Log::Rejections).await?.seq;
-            let backlog = backlog(heads, last_seq, last_rejected_seq);
+            let backlog = heads.map(|h| h.backlog(last_seq, last_rejected_seq));
             out.push(SiteStatus {
                 last_seq,
                 last_rejected_seq,

@@ -3,8 +3,8 @@
 //! head office's flags as alerts, and for an admin the resume after a
 //! halt (head office refused the site's history).
 //!
-//! The figures are the link's own status (what `GET /api/v1/sync` and
-//! `scantrail status` show), or, on a site without `[sync]`, the store's
+//! The figures are the link's status read now (what `GET /api/v1/sync`
+//! and `scantrail status` show), or, on a site without `[sync]`, the store's
 //! outbox position; resume is the store's halt lifted, as `POST
 //! /api/v1/sync/resume` does, by the signed-in admin.
 
@@ -37,10 +37,7 @@ fn seen(pages: &Pages) -> Result<Seen, StoreError> {
         .outbox_position()?
         .map(|p| (p.acked_seq, p.acked_hash.to_string()));
     Ok(Seen {
-        status: pages
-            .sync
-            .as_ref()
-            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).clone()),
+        status: pages.sync.as_ref().map(|shared| Status::now(shared, store)),
         head_seq: head.seq,
         head_hash: head.hash.to_string(),
         acked,

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::backoff::Backoff;
-use super::protocol::{path, Limits, ReferenceVersions, PROTOCOL_VERSION};
+use super::protocol::{path, Limits, PROTOCOL_VERSION};
 use crate::model::Log;
 use crate::store::Store;
 use failure::Failure;
@@ -70,17 +70,7 @@ pub enum StartError {
 /// Starts the link thread.
 pub fn start(store: Arc<Store>, settings: Settings) -> Result<Handle, StartError> {
     let agent = super::tls::agent(settings.ca.as_deref(), settings.timeout)?;
-    let status = Arc::new(Mutex::new(Status {
-        link: State::Starting,
-        url: settings.url.clone(),
-        backlog: 0,
-        rejected_backlog: 0,
-        acked_seq: 0,
-        acked_hash: None,
-        last_ack_at: None,
-        reference: ReferenceVersions::default(),
-        flags: Vec::new(),
-    }));
+    let status = Arc::new(Mutex::new(Status::starting(settings.url.clone())));
     let stop = Arc::new(AtomicBool::new(false));
     let mut link = Link {
         backoff: Backoff::new(Duration::from_millis(200), settings.backoff_max),

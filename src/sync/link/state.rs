@@ -2,6 +2,7 @@
 //! refused, halted) and how it moves: each failure kind leads to its state
 //! and its wait, and a state change is logged once, not on every retry.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -12,6 +13,8 @@ use super::Link;
 use crate::model::Hash;
 use crate::model::Log;
 use crate::store::sync_state::Halt;
+use crate::store::OutboxPosition;
+use crate::store::{Store, StoreError};
 use crate::sync::protocol::ReferenceVersions;
 
 /// Where the link stands, for `scantrail status` and the site API.
@@ -196,23 +199,90 @@ impl Link {
         }
     }
 
+    /// Takes the outbox figures and the applied reference versions into the
+    /// shared status after a round, for the link's own log lines.
     pub(super) fn refresh_backlog(&self) {
-        let site = self.store.site().to_owned();
-        let head = self.store.head(&site).map(|h| h.seq).unwrap_or(0);
-        let rhead = self
-            .store
-            .log_head(&site, Log::Rejections)
-            .map(|h| h.seq)
-            .unwrap_or(0);
-        let acked = self.store.outbox_position().ok().flatten();
-        let racked = self.store.rejected_outbox_position().ok().flatten();
+        let outbox = Outbox::read(&self.store);
         let reference = self.reference_versions();
         let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
-        s.backlog = head.saturating_sub(acked.as_ref().map_or(0, |a| a.acked_seq));
-        s.rejected_backlog = rhead.saturating_sub(racked.map_or(0, |a| a.acked_seq));
-        s.acked_seq = acked.as_ref().map_or(0, |a| a.acked_seq);
-        s.acked_hash = acked.map(|a| a.acked_hash);
+        if let Ok(outbox) = outbox {
+            outbox.apply(&mut s);
+        }
         s.reference = reference;
+    }
+}
+
+impl Status {
+    /// The link's status with the outbox figures read from the store at this
+    /// instant. The link refreshes its copy only after each upload round, so
+    /// between rounds (or while head office is down) that copy would show a
+    /// backlog of 0 while new movements wait: every reader of the running
+    /// link's status (`GET /api/v1/sync`, the console) comes here. A store
+    /// that cannot be read leaves the round's figures.
+    pub fn now(shared: &Mutex<Status>, store: &Store) -> Status {
+        let outbox = Outbox::read(store);
+        let mut s = shared.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Ok(outbox) = outbox {
+            outbox.apply(&mut s);
+        }
+        s
+    }
+
+    /// The status as the store alone tells it, when no daemon runs: halted
+    /// or not yet started, and how far head office holds each log.
+    pub fn from_store(store: &Store, url: String) -> Result<Status, StoreError> {
+        let mut status = Status::starting(url);
+        if let Some(h) = store.sync_halt()? {
+            status.link = State::Halted { reason: h.reason };
+        }
+        Outbox::read(store)?.apply(&mut status);
+        Ok(status)
+    }
+
+    /// Before the first exchange with head office: nothing known yet.
+    pub(super) fn starting(url: String) -> Status {
+        Status {
+            link: State::Starting,
+            url,
+            backlog: 0,
+            rejected_backlog: 0,
+            acked_seq: 0,
+            acked_hash: None,
+            last_ack_at: None,
+            reference: ReferenceVersions::default(),
+            flags: Vec::new(),
+        }
+    }
+}
+
+/// How far head office holds each of the site's logs: the store's chain
+/// heads against the outbox positions head office acknowledged.
+struct Outbox {
+    head: u64,
+    rejected_head: u64,
+    acked: Option<OutboxPosition>,
+    rejected_acked: Option<OutboxPosition>,
+}
+
+impl Outbox {
+    fn read(store: &Store) -> Result<Outbox, StoreError> {
+        let site = store.site();
+        Ok(Outbox {
+            head: store.head(site)?.seq,
+            rejected_head: store.log_head(site, Log::Rejections)?.seq,
+            acked: store.outbox_position()?,
+            rejected_acked: store.rejected_outbox_position()?,
+        })
+    }
+
+    fn apply(self, s: &mut Status) {
+        let acked_seq = self.acked.as_ref().map_or(0, |a| a.acked_seq);
+        s.backlog = self.head.saturating_sub(acked_seq);
+        s.rejected_backlog = self
+            .rejected_head
+            .saturating_sub(self.rejected_acked.map_or(0, |a| a.acked_seq));
+        s.acked_seq = acked_seq;
+        s.acked_hash = self.acked.map(|a| a.acked_hash);
     }
 }
 
