@@ -8,10 +8,25 @@ use std::sync::{Arc, RwLock};
 
 use tokio::sync::mpsc;
 
-use super::console::ScannerState;
 use crate::config;
-use crate::scan::serial::{self, ScannerSpec, SourceHandle};
+use crate::scan::serial::{self, ScannerSpec, SourceHandle, SourceStats};
 use crate::scan::ScanEvent;
+
+/// A scanner of `[[scanners]]` and its counters (connected or not).
+#[derive(Clone)]
+pub struct ScannerState {
+    pub(crate) station: String,
+    pub(crate) port: String,
+    pub(crate) stats: Arc<SourceStats>,
+}
+
+impl ScannerState {
+    /// Whether the scanner's port is open now.
+    pub fn connected(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.stats.connects.load(Ordering::Relaxed) > self.stats.disconnects.load(Ordering::Relaxed)
+    }
+}
 
 /// What the console's floor shows: the scanners running now.
 pub type Shown = Arc<RwLock<Vec<ScannerState>>>;

@@ -19,25 +19,8 @@ use super::api::AppState;
 use super::catalog::SiteRecords;
 use crate::auth::Role;
 use crate::console::{self, Chrome, Console, NavItem};
-use crate::scan::serial::SourceStats;
 use crate::station::catalog::{self, Author, CatalogError, NewHold, Records};
 use crate::station::reference::{Hold, Owner};
-
-/// A scanner of `[[scanners]]` and its counters (connected or not).
-#[derive(Clone)]
-pub struct ScannerState {
-    pub(crate) station: String,
-    pub(crate) port: String,
-    pub(crate) stats: Arc<SourceStats>,
-}
-
-impl ScannerState {
-    /// Whether the scanner's port is open now.
-    pub fn connected(&self) -> bool {
-        use std::sync::atomic::Ordering;
-        self.stats.connects.load(Ordering::Relaxed) > self.stats.disconnects.load(Ordering::Relaxed)
-    }
-}
 
 /// What the site's pages reach.
 #[derive(Clone)]
