@@ -145,7 +145,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         floor,
         sync: link.as_ref().map(|l| l.status.clone()),
     };
-    let people = pages.console.users().clone();
+    let people = pages.console.users();
     let demo_users = tokio::task::spawn_blocking(move || people.with_demo_password())
         .await
         .unwrap_or_default();
@@ -168,6 +168,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             tokens: state.tokens.clone(),
             desk: state.desk.clone(),
             scanners: sources,
+            console: pages.console.clone(),
         },
     ));
     let scheme = if tls.is_some() { "https" } else { "http" };

@@ -7,7 +7,8 @@
 //! (file, line, key) is logged and the configuration in force stays. If it
 //! is, what can change live is applied, one log line a change: the API
 //! tokens (each request is checked against the set in force when it
-//! arrives), each station's policies (scans queued after the change are
+//! arrives), the console's users (whoever's account is removed or changed
+//! is signed out), each station's policies (scans queued after the change are
 //! decided with them), scanners added (their reader starts) or removed
 //! (their reader stops and lets go of the port), and `[log]`. Anything else
 //! that differs from what the daemon started with is named in one log line
@@ -58,6 +59,8 @@ pub struct Live {
     pub desk: Desk,
     /// The scanners' readers.
     pub scanners: Scanners,
+    /// The console, which holds the users and their sessions.
+    pub console: std::sync::Arc<crate::console::Console>,
 }
 
 /// Reloads on every SIGHUP until the task is aborted (at shutdown, which
@@ -119,6 +122,18 @@ async fn apply(
             "API tokens reloaded"
         );
     }
+    if new.users != old.users {
+        let (added, removed, changed) = user_changes(&old.users, &new.users);
+        let signed_out: Vec<String> = removed.iter().chain(&changed).cloned().collect();
+        let closed = live.console.replace_users(new.people.clone(), &signed_out);
+        tracing::info!(
+            added = added.join(", "),
+            removed = removed.join(", "),
+            changed = changed.join(", "),
+            sessions_closed = closed,
+            "console users reloaded"
+        );
+    }
     for (station, policies) in policy_changes(old, new) {
         match live.desk.set_policies(station.clone(), policies).await {
             Ok(true) => tracing::info!(station, "station policies reloaded"),
@@ -172,6 +187,33 @@ fn token_changes(old: &Tokens, new: &Tokens) -> (Vec<String>, Vec<String>, Vec<S
         .iter()
         .filter(|(n, grant)| old.get(*n).is_some_and(|o| o != *grant))
         .map(|(n, _)| n.clone())
+        .collect();
+    (added, removed, changed)
+}
+
+/// Console user names added, removed, and changed (another role or
+/// password).
+fn user_changes(
+    old: &[crate::console::users::UserEntry],
+    new: &[crate::console::users::UserEntry],
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let find = |all: &[crate::console::users::UserEntry], name: &str| {
+        all.iter().find(|u| u.name == name).cloned()
+    };
+    let added = new
+        .iter()
+        .filter(|u| find(old, &u.name).is_none())
+        .map(|u| u.name.clone())
+        .collect();
+    let removed = old
+        .iter()
+        .filter(|u| find(new, &u.name).is_none())
+        .map(|u| u.name.clone())
+        .collect();
+    let changed = new
+        .iter()
+        .filter(|u| find(old, &u.name).is_some_and(|o| o != **u))
+        .map(|u| u.name.clone())
         .collect();
     (added, removed, changed)
 }
@@ -233,7 +275,6 @@ fn restart_needed(started: &Config, new: &Config) -> Vec<&'static str> {
             shape(started) != shape(new),
             "[[stations]] (added, removed, or their mode or location)",
         ),
-        (started.users != new.users, "[[users]] (console users)"),
         (started.sync != new.sync, "[sync]"),
         (started.backup != new.backup, "[backup]"),
     ];
@@ -303,6 +344,25 @@ mod tests {
             ]
         );
         assert!(restart_needed(&old, &parse("")).is_empty());
+    }
+
+    #[test]
+    fn users_added_removed_and_changed_are_told_apart() {
+        let user = |name: &str, role: &str| crate::console::users::UserEntry {
+            name: name.to_owned(),
+            role: role.to_owned(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".to_owned(),
+        };
+        let old = [user("sue", "supervisor"), user("bob", "handheld")];
+        let new = [user("sue", "admin"), user("amy", "handheld")];
+        assert_eq!(
+            user_changes(&old, &new),
+            (
+                vec!["amy".to_owned()],
+                vec!["bob".to_owned()],
+                vec!["sue".to_owned()]
+            )
+        );
     }
 
     #[test]
