@@ -3,11 +3,11 @@
 //! site has a recent copy to restore without anyone stopping the daemon
 //! for `scantrail backup`.
 //!
-//! The copy is `Store::backup_online`: commits pause (scans wait in the
-//! desk's queue; none is lost) only while the store's files are copied raw;
-//! the copy that is kept is then made from that raw copy by the same
-//! key-by-key `backup` as `scantrail backup`, with commits going on. It is
-//! written under a hidden name (`.<time>.partial`, from
+//! Commits pause (scans wait in the desk's queue; none is lost) only while
+//! the store's files are copied as they are (`Store::copy_files`); the copy
+//! that is kept is then made from that raw copy by `scantrail backup`, in a
+//! process of its own, with commits going on. It is written under a hidden
+//! name (`.<time>.partial`, from
 //! `.<time>.staging`) and renamed once complete and fsynced, so a
 //! copy cut short by a crash or a full disk never looks like a backup; such
 //! leftovers are deleted before the next one. Only names this module writes
@@ -37,7 +37,7 @@ const NAME_FORMAT: &str = "%Y%m%dT%H%M%S%.3fZ";
 /// What a backup being written is called until it is complete.
 const PARTIAL_SUFFIX: &str = ".partial";
 /// The raw copy of the store's files a backup is made from (see
-/// `Store::backup_online`).
+/// `Store::copy_files`).
 const STAGING_SUFFIX: &str = ".staging";
 
 /// `[backup]` as the daemon runs it.
@@ -240,11 +240,28 @@ pub fn once(store: &Store, schedule: &Schedule) -> LastBackup {
     }
 }
 
-/// Copies the store into `dir/.name.partial`, then renames it to
-/// `dir/name` and fsyncs `dir`, so the name appears only once the copy is
-/// whole and durable. Returns the entries copied and how long commits
-/// were paused.
-fn write(store: &Store, dir: &Path, name: &str) -> Result<(u64, Duration), StoreError> {
+/// Why a scheduled backup was not made. None of these stops commits.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// Copying the store's files, or the backup directory itself.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `scantrail backup` of the staging copy failed (its last words).
+    #[error("`scantrail backup` of the copy into {dest} failed: {detail}")]
+    Copy {
+        /// The backup being written.
+        dest: PathBuf,
+        /// What it said, or why it could not run.
+        detail: String,
+    },
+}
+
+/// Copies the store's files into `dir/.name.staging` (commits paused), has
+/// `scantrail backup` copy that into `dir/.name.partial` key by key, then
+/// renames it to `dir/name` and fsyncs `dir`, so the name appears only once
+/// the copy is whole and durable. Returns the entries copied and how long
+/// commits were paused.
+fn write(store: &Store, dir: &Path, name: &str) -> Result<(u64, Duration), BackupError> {
     let on_dir = |op| {
         move |e| StoreError::BackupWrite {
             path: dir.to_owned(),
@@ -255,10 +272,14 @@ fn write(store: &Store, dir: &Path, name: &str) -> Result<(u64, Duration), Store
     remove_partials(dir).map_err(on_dir("delete an incomplete backup"))?;
     let partial = dir.join(format!(".{name}{PARTIAL_SUFFIX}"));
     let staging = dir.join(format!(".{name}{STAGING_SUFFIX}"));
-    let report = match store.backup_online(&staging, &partial) {
-        Ok(report) => report,
+    let copied = store
+        .copy_files(&staging)
+        .map_err(BackupError::from)
+        .and_then(|paused| Ok((scantrail_backup(&staging, &partial)?, paused)));
+    let _ = std::fs::remove_dir_all(&staging);
+    let (entries, paused) = match copied {
+        Ok(done) => done,
         Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
             let _ = std::fs::remove_dir_all(&partial);
             return Err(e);
         }
@@ -267,7 +288,46 @@ fn write(store: &Store, dir: &Path, name: &str) -> Result<(u64, Duration), Store
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(on_dir("fsync the backup directory"))?;
-    Ok((report.entries, report.paused))
+    Ok((entries, paused))
+}
+
+/// Runs `scantrail backup --data STAGING DEST` (this same program) and
+/// returns the entries it copied. A process of its own: sled keeps the
+/// memory it takes for writing the copy (hundreds of MB for 100,000
+/// movements) until the process ends, which the daemon does not.
+fn scantrail_backup(staging: &Path, dest: &Path) -> Result<u64, BackupError> {
+    let failed = |detail: String| BackupError::Copy {
+        dest: dest.to_owned(),
+        detail,
+    };
+    let program = std::env::current_exe().map_err(|e| failed(e.to_string()))?;
+    // No configuration file there: the copy's own site is accepted.
+    let no_config = staging.join("no-configuration.toml");
+    let out = std::process::Command::new(program)
+        .arg("backup")
+        .arg("--config")
+        .arg(&no_config)
+        .arg("--data")
+        .arg(staging)
+        .arg(dest)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| failed(e.to_string()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+        return Err(failed(
+            last.map_or_else(|| out.status.to_string(), str::to_owned),
+        ));
+    }
+    // "backed up N entries in T trees to DEST"
+    Ok(stdout
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0))
 }
 
 /// Deletes what an interrupted backup left (`.<time>.partial`,

@@ -13,7 +13,11 @@
 //! An error on the copy's side is a [`StoreError::BackupWrite`], not the
 //! I/O error it wraps: the committer stops commits after an I/O error of
 //! the store's own, and a full or read-only backup disk must not stop
-//! scanning (the daemon's scheduled backups, `site::backups`).
+//! scanning.
+//!
+//! The daemon's scheduled backups (`site::backups`) cannot pause commits
+//! that long: they copy the store's files as they are (`copy_files`, a
+//! file copy with commits paused) and run `scantrail backup` on that copy.
 
 use std::path::{Path, PathBuf};
 
@@ -28,25 +32,16 @@ pub struct Report {
     pub dest: PathBuf,
     pub trees: usize,
     pub entries: u64,
-    /// How long commits were paused for it: the whole copy for `backup`,
-    /// the raw file copy for `backup_online`.
-    pub paused: std::time::Duration,
 }
 
 pub(crate) fn run(sink: &mut SledSink, dest: &Path) -> Result<Report> {
-    let clock = std::time::Instant::now();
-    copy(sink, dest)
-        .map(|report| Report {
-            paused: clock.elapsed(),
-            ..report
-        })
-        .map_err(|e| match e {
-            Copy::Source(e) => e,
-            Copy::Dest(e) => StoreError::BackupWrite {
-                path: dest.to_owned(),
-                source: Box::new(e),
-            },
-        })
+    copy(sink, dest).map_err(|e| match e {
+        Copy::Source(e) => e,
+        Copy::Dest(e) => StoreError::BackupWrite {
+            path: dest.to_owned(),
+            source: Box::new(e),
+        },
+    })
 }
 
 /// Which side of the copy failed.

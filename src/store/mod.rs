@@ -949,35 +949,18 @@ impl Store {
             .exclusive(move |sink| backup::run(sink, &dest))
     }
 
-    /// [`Store::backup`] for a store in use: commits pause only while the
-    /// store's files are copied as they are into `staging` (a new
-    /// directory; a file copy, seconds per GB), not while the copy is
-    /// rewritten. The raw copy is then opened as a store of its own (sled
-    /// recovers it as after a stop, and the acknowledged watermark proves
-    /// it lost nothing) and backed up key by key into `dest`, exactly as
-    /// `backup` does, while commits go on; `staging` is removed after.
-    /// Errors on the copy's side are [`StoreError::BackupWrite`]: they do
-    /// not stop commits.
-    pub fn backup_online(&self, staging: &Path, dest: &Path) -> Result<backup::Report> {
+    /// The first half of a backup of a store in use: copies the store's
+    /// files as they are into `staging` (a new directory) with commits
+    /// paused only for that file copy (seconds per GB), not for a key by
+    /// key copy. Opened as a store (`scantrail backup --data STAGING DEST`),
+    /// the copy is recovered as after a stop and checked against the
+    /// acknowledged watermark, so it holds every movement acknowledged
+    /// before the call. Errors are [`StoreError::BackupWrite`]: they do not
+    /// stop commits. Returns how long commits were paused.
+    pub fn copy_files(&self, staging: &Path) -> Result<std::time::Duration> {
         let to = staging.to_owned();
-        let paused = self
-            .committer
-            .exclusive(move |sink| backup::copy_files(sink, &to))?;
-        let staged = Store::open(staging, OpenOptions::existing(Some(self.site.clone())))
-            .and_then(|staged| staged.backup(dest));
-        let removed = std::fs::remove_dir_all(staging);
-        let report = staged.map_err(|e| match e {
-            e @ StoreError::BackupWrite { .. } => e,
-            e => StoreError::BackupWrite {
-                path: staging.to_owned(),
-                source: Box::new(e),
-            },
-        })?;
-        removed.map_err(|e| StoreError::BackupWrite {
-            path: staging.to_owned(),
-            source: Box::new(StoreError::io(staging, "remove the staging copy", e)),
-        })?;
-        Ok(backup::Report { paused, ..report })
+        self.committer
+            .exclusive(move |sink| backup::copy_files(sink, &to))
     }
 
     /// Disk space of the store, as sled counts it.
