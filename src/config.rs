@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::auth::{Grant, Identity, Role, TokenEntry, TokenError, Tokens};
+use crate::duration::Span;
 
 /// The default location of the configuration, relative to the working
 /// directory.
@@ -57,6 +58,11 @@ pub struct Config {
     /// the daemon makes none (`scantrail backup` still works by hand).
     #[serde(default)]
     pub backup: Option<Backup>,
+    /// `[alerts]`: what the daemon watches and where it pushes a change
+    /// (a webhook); absent, the defaults apply and alerts show only in
+    /// the health route and the log.
+    #[serde(default)]
+    pub alerts: Alerts,
     /// Every token of the file, the older forms included, checked.
     #[serde(skip)]
     pub access: Tokens,
@@ -170,7 +176,7 @@ pub struct Backup {
     /// How often, e.g. `"24h"`, `"6h"`, `"30m"` (units `s`, `m`, `h`, `d`,
     /// combinable: `"1h30m"`); at least [`BACKUP_EVERY_MIN`].
     #[serde(default = "Backup::default_every")]
-    pub every: String,
+    pub every: Span,
     /// How many complete copies are kept; older ones are deleted.
     #[serde(default = "Backup::default_keep")]
     pub keep: usize,
@@ -181,58 +187,206 @@ pub struct Backup {
 pub const BACKUP_EVERY_MIN: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Backup {
-    fn default_every() -> String {
-        "24h".to_owned()
+    fn default_every() -> Span {
+        Span(std::time::Duration::from_secs(86_400))
     }
     fn default_keep() -> usize {
         7
     }
+}
 
-    /// `every` as a duration (checked at load, so this only fails for a
-    /// value never loaded from a file).
-    pub fn interval(&self) -> Result<std::time::Duration, String> {
-        let every = parse_duration(&self.every)?;
-        if every < BACKUP_EVERY_MIN {
-            return Err(format!(
-                "at least {}s, e.g. \"24h\"",
-                BACKUP_EVERY_MIN.as_secs()
-            ));
+/// `[alerts]`: the conditions the site daemon watches, how often, and the
+/// webhook each raise and resolve is posted to. Every limit has a default,
+/// so a site with only `webhook` set is watched sensibly.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alerts {
+    /// Where each alert's raise and resolve is POSTed as JSON; `https://`,
+    /// or `http://` to this machine (a local relay, tests). Absent: alerts
+    /// show in `GET /api/v1/health` and the log only.
+    #[serde(default)]
+    pub webhook: Option<String>,
+    /// How often the conditions are looked at; default 1 minute.
+    #[serde(default = "Alerts::default_every")]
+    pub every: Span,
+    /// The data directory's disk is low below this percentage free;
+    /// default 5.
+    #[serde(default = "Alerts::default_disk_free_percent")]
+    pub disk_free_below_percent: u8,
+    /// ... or below this many MiB free; default 1024 (the doctor's warning).
+    #[serde(default = "Alerts::default_disk_free_mb")]
+    pub disk_free_below_mb: u64,
+    /// A scanner is gone once its port has been closed this long; default
+    /// 10 minutes.
+    #[serde(default = "Alerts::default_scanner_gone_after")]
+    pub scanner_gone_after: Span,
+    /// Sync is behind once the oldest movement head office has not
+    /// acknowledged is this old; default 4 hours.
+    #[serde(default = "Alerts::default_sync_backlog_older_than")]
+    pub sync_backlog_older_than: Span,
+    /// The served certificate, and head office's, is expiring this many
+    /// days before its end; default 30.
+    #[serde(default = "Alerts::default_certificate_days")]
+    pub certificate_days: u32,
+    /// An SMTP relay (`host:port`) that takes mail from this machine
+    /// without signing in; with `mail_from` and `mail_to`, each change is
+    /// also mailed.
+    #[serde(default)]
+    pub smtp: Option<String>,
+    /// The mails' sender address.
+    #[serde(default)]
+    pub mail_from: Option<String>,
+    /// Who the mails go to.
+    #[serde(default)]
+    pub mail_to: Vec<String>,
+    /// The longest wait between tries to deliver to a webhook or relay
+    /// that does not answer; default 5 minutes.
+    #[serde(default = "Alerts::default_retry_max")]
+    pub retry_max: Span,
+}
+
+impl Alerts {
+    fn default_every() -> Span {
+        Span(std::time::Duration::from_secs(60))
+    }
+    fn default_disk_free_percent() -> u8 {
+        5
+    }
+    fn default_disk_free_mb() -> u64 {
+        1024
+    }
+    fn default_scanner_gone_after() -> Span {
+        Span(std::time::Duration::from_secs(10 * 60))
+    }
+    fn default_sync_backlog_older_than() -> Span {
+        Span(std::time::Duration::from_secs(4 * 3600))
+    }
+    fn default_certificate_days() -> u32 {
+        crate::web::tls::EXPIRY_WARNING_DAYS.unsigned_abs() as u32
+    }
+    fn default_retry_max() -> Span {
+        Span(std::time::Duration::from_secs(5 * 60))
+    }
+
+    /// Refuses a webhook that is not an http(s) URL (plain http only to
+    /// this machine: alerts name the site's troubles), a zero duration and
+    /// a percentage above 100.
+    fn check(&self, text: &str) -> Result<(), Problem> {
+        let at = |key: &str| match line_of(text, "alerts", key) {
+            Some(line) => format!("line {line}: key `alerts.{key}`"),
+            None => format!("key `alerts.{key}`"),
+        };
+        if let Some(url) = &self.webhook {
+            if let Err(reason) = check_webhook(url) {
+                return Err(Problem::AlertWebhook {
+                    at: at("webhook"),
+                    url: url.clone(),
+                    reason,
+                });
+            }
         }
-        Ok(every)
+        self.check_mail(&at)?;
+        let spans = [
+            ("every", self.every),
+            ("scanner_gone_after", self.scanner_gone_after),
+            ("sync_backlog_older_than", self.sync_backlog_older_than),
+            ("retry_max", self.retry_max),
+        ];
+        if let Some((key, _)) = spans.iter().find(|(_, span)| span.get().is_zero()) {
+            return Err(Problem::ZeroSpan { at: at(key) });
+        }
+        if self.disk_free_below_percent > 100 {
+            return Err(Problem::Percent {
+                at: at("disk_free_below_percent"),
+            });
+        }
+        Ok(())
     }
 }
 
-/// `"24h"`, `"90s"`, `"1h30m"`, `"7d"`: whole numbers, each followed by
-/// `s`, `m`, `h` or `d`.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let bad = || {
-        format!("\"{text}\" is not a duration: write a number and a unit (s, m, h, d), e.g. \"24h\" or \"1h30m\"")
-    };
-    let mut total: u64 = 0;
-    let mut number = String::new();
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return Err(bad()),
+impl Alerts {
+    /// `smtp`, `mail_from` and `mail_to` go together, as a relay's
+    /// `host:port` and plain addresses.
+    fn check_mail(&self, at: &dyn Fn(&str) -> String) -> Result<(), Problem> {
+        let mail = |key: &str, reason: &'static str| {
+            Err(Problem::AlertMail {
+                at: at(key),
+                reason,
+            })
         };
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|s| total.checked_add(s))
-            .ok_or_else(bad)?;
-        number.clear();
+        let Some(relay) = &self.smtp else {
+            if self.mail_from.is_some() || !self.mail_to.is_empty() {
+                return mail("smtp", "give the SMTP relay as \"host:port\", e.g. \"127.0.0.1:25\", or leave out `mail_from` and `mail_to`");
+            }
+            return Ok(());
+        };
+        let port = relay
+            .rsplit_once(':')
+            .map(|(host, port)| (host, port.parse::<u16>()));
+        if !matches!(port, Some((host, Ok(_))) if !host.is_empty()) {
+            return mail("smtp", "write the relay as \"host:port\", e.g. \"127.0.0.1:25\" or \"smtp.example.com:25\"");
+        }
+        let address = |a: &str| {
+            a.contains('@')
+                && !a.contains(|c: char| c.is_whitespace() || c.is_control() || "<>,;".contains(c))
+        };
+        match &self.mail_from {
+            Some(from) if address(from) => {}
+            _ => {
+                return mail(
+                    "mail_from",
+                    "give the sender as a plain address, e.g. \"scantrail@site.example.com\"",
+                )
+            }
+        }
+        if self.mail_to.is_empty() || !self.mail_to.iter().all(|a| address(a)) {
+            return mail(
+                "mail_to",
+                "give the recipients as a list of plain addresses, e.g. [\"it@example.com\"]",
+            );
+        }
+        Ok(())
     }
-    if !number.is_empty() || text.trim().is_empty() {
-        return Err(bad());
+}
+
+impl Default for Alerts {
+    fn default() -> Self {
+        Alerts {
+            webhook: None,
+            every: Alerts::default_every(),
+            disk_free_below_percent: Alerts::default_disk_free_percent(),
+            disk_free_below_mb: Alerts::default_disk_free_mb(),
+            scanner_gone_after: Alerts::default_scanner_gone_after(),
+            sync_backlog_older_than: Alerts::default_sync_backlog_older_than(),
+            certificate_days: Alerts::default_certificate_days(),
+            smtp: None,
+            mail_from: None,
+            mail_to: Vec::new(),
+            retry_max: Alerts::default_retry_max(),
+        }
     }
-    Ok(std::time::Duration::from_secs(total))
+}
+
+/// What is wrong with a webhook URL, if anything.
+fn check_webhook(url: &str) -> Result<(), &'static str> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or("it is not a URL: write e.g. \"https://hooks.example.com/scantrail\"")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    if host.is_empty() {
+        return Err("it names no host: write e.g. \"https://hooks.example.com/scantrail\"");
+    }
+    match scheme {
+        "https" => Ok(()),
+        "http" if host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) => Ok(()),
+        "http" => Err("plain http is only for this machine (127.0.0.1, localhost): use https:// so the site's troubles do not cross the network in clear"),
+        _ => Err("use an https:// URL"),
+    }
 }
 
 /// `[site]`: which site this is and which GLNs belong to the company.
@@ -480,13 +634,12 @@ pub enum Problem {
         /// The folders searched, in words.
         looked_in: String,
     },
-    /// `[backup] every` that is not a duration, or too short.
-    #[error("{at}: {reason}")]
+    /// `[backup] every` shorter than [`BACKUP_EVERY_MIN`] (one that is not
+    /// a duration is refused by [`Span`] as the file is read).
+    #[error("{at}: at least {}, e.g. \"24h\"", Span(BACKUP_EVERY_MIN))]
     BackupEvery {
         /// Where.
         at: String,
-        /// What is wrong with it.
-        reason: String,
     },
     /// `[backup] keep = 0`, or an empty `dir`.
     #[error("{at}: {what}")]
@@ -495,6 +648,36 @@ pub enum Problem {
         at: String,
         /// What to give instead.
         what: &'static str,
+    },
+    /// `[alerts] webhook` that cannot be posted to.
+    #[error("{at}: \"{url}\": {reason}")]
+    AlertWebhook {
+        /// Where.
+        at: String,
+        /// The value written.
+        url: String,
+        /// What is wrong and what to write.
+        reason: &'static str,
+    },
+    /// `[alerts]` mail keys that cannot be used.
+    #[error("{at}: {reason}")]
+    AlertMail {
+        /// Where.
+        at: String,
+        /// What to write.
+        reason: &'static str,
+    },
+    /// A duration of zero where something must wait or repeat.
+    #[error("{at}: must be longer than zero, e.g. \"10m\"")]
+    ZeroSpan {
+        /// Where.
+        at: String,
+    },
+    /// A percentage above 100.
+    #[error("{at}: a percentage from 0 to 100")]
+    Percent {
+        /// Where.
+        at: String,
     },
     /// Head office's batch limits too small to work.
     #[error("key `hq.batch_max` must be at least 1 and `hq.body_max_bytes` at least 1024")]
@@ -536,6 +719,7 @@ impl Config {
         config.check_glns(text)?;
         config.check_backup(text)?;
         config.http.connections.settings()?;
+        config.alerts.check(text)?;
         config.access = config.check_tokens(text)?;
         if config.http.cert.is_some() != config.http.key.is_some() {
             let line = line_of(text, "http", "cert").or_else(|| line_of(text, "http", "key"));
@@ -666,10 +850,9 @@ impl Config {
                 what: "keep at least 1 backup (7 keeps a week of daily ones)",
             });
         }
-        backup.interval().map_err(|reason| Problem::BackupEvery {
-            at: at("every"),
-            reason,
-        })?;
+        if backup.every.get() < BACKUP_EVERY_MIN {
+            return Err(Problem::BackupEvery { at: at("every") });
+        }
         Ok(())
     }
 
@@ -1087,16 +1270,16 @@ mod tests {
         ))
         .unwrap();
         let b = c.backup.unwrap();
-        assert_eq!(b.interval().unwrap().as_secs(), 5400);
+        assert_eq!(b.every.get().as_secs(), 5400);
         assert_eq!(b.keep, 3);
         let c = Config::parse(&format!("{SITE}[backup]\ndir = \"b\"\n")).unwrap();
         let b = c.backup.unwrap();
-        assert_eq!((b.interval().unwrap().as_secs(), b.keep), (86_400, 7));
+        assert_eq!((b.every.get().as_secs(), b.keep), (86_400, 7));
         // (the [backup] keys, the start of the error or words it holds)
         for (keys, error) in [
             (
                 "dir = \"b\"\nevery = \"daily\"\n",
-                "line 6: key `backup.every`: \"daily\" is not a duration",
+                "line 6 (`every = \"daily\"`): \"daily\" is not a duration",
             ),
             (
                 "dir = \"b\"\nevery = \"0s\"\n",
@@ -1116,14 +1299,82 @@ mod tests {
     }
 
     #[test]
-    fn durations_take_units_and_refuse_the_rest() {
-        let secs = |t: &str| parse_duration(t).map(|d| d.as_secs());
-        assert_eq!(secs("24h"), Ok(86_400));
-        assert_eq!(secs("1d2h3m4s"), Ok(93_784));
-        assert_eq!(secs("90s"), Ok(90));
-        for bad in ["", "24", "h", "1.5h", "1w", "-1h", "99999999999999999999d"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+    fn alerts_default_when_absent_and_load_with_units() {
+        let c = Config::parse(SITE).unwrap();
+        assert_eq!(c.alerts.webhook, None);
+        assert_eq!(c.alerts.every.to_string(), "1m");
+        assert_eq!(c.alerts.scanner_gone_after.to_string(), "10m");
+        assert_eq!(c.alerts.sync_backlog_older_than.to_string(), "4h");
+        assert_eq!(c.alerts.certificate_days, 30);
+        let c = Config::parse(&format!(
+            "{SITE}[alerts]\nwebhook = \"https://hooks.example.com/a\"\nevery = \"30s\"\nscanner_gone_after = \"2m\"\ndisk_free_below_percent = 10\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.alerts.webhook.as_deref(),
+            Some("https://hooks.example.com/a")
+        );
+        assert_eq!(c.alerts.every.get(), std::time::Duration::from_secs(30));
+        assert_eq!(c.alerts.disk_free_below_percent, 10);
+        for local in [
+            "http://127.0.0.1:9/x",
+            "http://localhost/x",
+            "http://[::1]:80/",
+        ] {
+            let text = format!("{SITE}[alerts]\nwebhook = \"{local}\"\n");
+            assert!(Config::parse(&text).is_ok(), "{local}");
         }
+    }
+
+    #[test]
+    fn a_bad_alerts_key_is_refused_naming_line_key_and_fix() {
+        let e = |body: &str| {
+            Config::parse(&format!("{SITE}[alerts]\n{body}"))
+                .unwrap_err()
+                .to_string()
+        };
+        let m = e("webhook = \"http://hooks.example.com/a\"\n");
+        assert!(
+            m.starts_with("line 5: key `alerts.webhook`") && m.contains("use https://"),
+            "{m}"
+        );
+        let m = e("webhook = \"hooks.example.com\"\n");
+        assert!(m.contains("it is not a URL"), "{m}");
+        let m = e("webhook = \"https:///a\"\n");
+        assert!(m.contains("names no host"), "{m}");
+        let m = e("every = \"10\"\n");
+        assert!(
+            m.starts_with("line 5") && m.contains("is not a duration"),
+            "{m}"
+        );
+        let m = e("every = \"0s\"\n");
+        assert!(
+            m.contains("`alerts.every`") && m.contains("longer than zero"),
+            "{m}"
+        );
+        let m = e("disk_free_below_percent = 120\n");
+        assert!(
+            m.contains("alerts.disk_free_below_percent") && m.contains("0 to 100"),
+            "{m}"
+        );
+        let m = e("mail_to = [\"it@example.com\"]\n");
+        assert!(
+            m.contains("`alerts.smtp`") && m.contains("host:port"),
+            "{m}"
+        );
+        let m = e("smtp = \"relay.example.com\"\nmail_from = \"s@x.example\"\nmail_to = [\"it@example.com\"]\n");
+        assert!(m.starts_with("line 5: key `alerts.smtp`"), "{m}");
+        let m = e("smtp = \"relay:25\"\nmail_from = \"s@x.example\"\nmail_to = [\"it@example.com\\r\\nBcc: x@y\"]\n");
+        assert!(
+            m.contains("`alerts.mail_to`") && m.contains("plain addresses"),
+            "{m}"
+        );
+        let m = e("smtp = \"relay:25\"\nmail_to = [\"it@example.com\"]\n");
+        assert!(m.contains("`alerts.mail_from`"), "{m}");
+        let c = Config::parse(&format!("{SITE}[alerts]\nsmtp = \"127.0.0.1:25\"\nmail_from = \"s@x.example\"\nmail_to = [\"it@example.com\"]\n")).unwrap();
+        assert_eq!(c.alerts.mail_to, ["it@example.com"]);
+        let m = e("scanner_gone = \"5m\"\n");
+        assert!(m.contains("scanner_gone"), "{m}");
     }
 
     #[test]

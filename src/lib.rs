@@ -28,8 +28,11 @@
 //! these together; its desk decides the scans one at a time and answers
 //! each only once its movement is durable; [`web`], [`auth`] and [`console`] are the HTTP plumbing,
 //! tokens and the supervisor console both daemons share; [`config`] loads
-//! the site's configuration; [`shutdown`] says when a daemon drains; [`dev`]
-//! is synthetic data for tests and benchmarks, not part of the product.
+//! the site's configuration; [`shutdown`] says when a daemon drains;
+//! [`disk`] and [`duration`] are a disk's free space and durations written
+//! with units, for the doctor, the configuration and the site's alerts;
+//! [`dev`] is synthetic data for tests and benchmarks, not part of the
+//! product.
 //!
 //! What each module owns and may import is in `docs/ARCHITECTURE.md`; how
 //! to install, configure and run scantrail is in `README.md`.
@@ -42,6 +45,8 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod dev;
+pub mod disk;
+pub mod duration;
 /// The GS1 syntax engine (the `scantrail-gs1` crate, `gs1/`), under its old
 /// path so `crate::gs1::...` keeps working.
 pub use scantrail_gs1 as gs1;

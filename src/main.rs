@@ -38,6 +38,8 @@ enum Command {
     Reindex(cli::reindex::Args),
     /// Write a consistent copy of the store to DEST.
     Backup(cli::backup::Args),
+    /// Rebuild a dead site PC's store from head office's copy (`--from-hq`), or from BACKUP plus what head office holds past it (`--catch-up-from-hq`).
+    Restore(cli::restore::Args),
     /// Compliance reports: stock, movements, recall, trace, warranty, expiry.
     Report(cli::report::Args),
     /// The product master: import from CSV or JSON, list.
@@ -83,6 +85,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cli::verify::run(args),
         Command::Reindex(args) => cli::reindex::run(args),
         Command::Backup(args) => cli::backup::run(args),
+        Command::Restore(args) => cli::restore::run(args),
         Command::Report(args) => cli::report::run(args),
         Command::Products(args) => cli::products::run(args),
         Command::Holds(args) => cli::holds::run(args),

@@ -200,3 +200,34 @@ fn head_office_s_configuration_is_told_apart_by_its_tables() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("hq"), "{stderr}");
 }
+
+#[test]
+fn alerts_are_summed_up_and_a_bad_alerts_key_is_refused_with_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = site_config(
+        tmp.path(),
+        "",
+        "[alerts]\nwebhook = \"https://hooks.example.com/st\"\nevery = \"30s\"\nscanner_gone_after = \"5m\"\n",
+    );
+    let stdout = passed(&good);
+    assert!(
+        stdout.contains("; alerts posted to https://hooks.example.com/st"),
+        "{stdout}"
+    );
+    let bad = site_config(
+        tmp.path(),
+        "",
+        "[alerts]\nwebhook = \"http://hooks.example.com/st\"\n",
+    );
+    let stderr = refused(&bad);
+    assert!(
+        stderr.contains("line 12: key `alerts.webhook`") && stderr.contains("use https://"),
+        "{stderr}"
+    );
+    let bad = site_config(tmp.path(), "", "[alerts]\nscanner_gone_after = \"10\"\n");
+    let stderr = refused(&bad);
+    assert!(
+        stderr.contains("line 12") && stderr.contains("write a whole number and a unit"),
+        "{stderr}"
+    );
+}

@@ -219,6 +219,25 @@ fn hidden(html: &str, name: &str) -> String {
 }
 
 #[test]
+fn the_floor_heads_with_the_alerts_raised() {
+    // 100 TB free wanted: the disk is low at once.
+    let site = Site::new("[alerts]\nevery = \"200ms\"\ndisk_free_below_mb = 100000000\n");
+    let daemon = site.start();
+    let mut http = Http::new(daemon.base_url());
+    assert_eq!(http.sign_in(SUE, SUE_PASSWORD).status, 303);
+    let shown = sync_support::wait_for(Duration::from_secs(20), || {
+        http.get("/").body.contains("id=\"site-alerts\"")
+    });
+    assert!(shown.is_some(), "{}", http.get("/").body);
+    let floor = http.get("/").body;
+    assert!(
+        floor.contains("disk_low") && floor.contains("free space on it"),
+        "{floor}"
+    );
+    assert!(daemon.stop().success());
+}
+
+#[test]
 fn signing_in_is_guarded() {
     let site = Site::new("");
     let daemon = site.start();
@@ -282,6 +301,8 @@ fn signing_in_is_guarded() {
         "{}",
         floor.body
     );
+    // Nothing is wrong: no alerts section.
+    assert!(!floor.body.contains("site-alerts"), "{}", floor.body);
 
     // The API never takes the session cookie: only Bearer tokens.
     let cookie = http.cookie_header();

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 
 use scantrail::scan::pty::VirtualScanner;
-use scantrail::site::console::journal::VERIFY_TREE;
+use scantrail::site::last_verify::VERIFY_TREE;
 use scantrail::store::{OpenOptions, Store};
 use support::daemon::{binary, Daemon};
 use sync_support::{site_token, HqDir};

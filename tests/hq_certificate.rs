@@ -8,28 +8,7 @@ mod sync_support;
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::Datelike;
-use sync_support::HqDir;
-
-/// Replaces head office's CA and certificate by ones whose certificate
-/// ends `days` days from now (negative: in the past).
-fn certificate_ending_in(hq: &HqDir, days: i64) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let end = chrono::Utc::now() + chrono::Duration::days(days);
-    let mut params =
-        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-    params.not_before = rcgen::date_time_ymd(2024, 1, 1);
-    params.not_after = rcgen::date_time_ymd(end.year(), end.month() as u8, end.day() as u8);
-    let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-    std::fs::write(&hq.pki.ca, ca.pem()).unwrap();
-    std::fs::write(&hq.pki.cert, cert.pem()).unwrap();
-    std::fs::write(&hq.pki.key, key.serialize_pem()).unwrap();
-}
+use sync_support::{certificate_ending_in, HqDir};
 
 fn log(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("hq.log")).unwrap_or_default()

@@ -142,7 +142,7 @@ pub fn check_site(path: &Path) -> anyhow::Result<Report> {
         .collect();
     Ok(Report {
         summary: format!(
-            "site configuration of `{}`: {}, {}{}, {}, {}; store in {}; API on {}{}{}",
+            "site configuration of `{}`: {}, {}{}, {}, {}; store in {}; API on {}{}{}{}{}",
             config.site.id,
             count(config.stations.len(), "station"),
             count(specs.len(), "scanner"),
@@ -165,6 +165,17 @@ pub fn check_site(path: &Path) -> anyhow::Result<Report> {
                     b.every.as_secs(),
                     b.dir.display(),
                     b.keep
+                ),
+                None => String::new(),
+            },
+            match &config.alerts.webhook {
+                Some(url) => format!("; alerts posted to {url}"),
+                None => String::new(),
+            },
+            match &config.alerts.smtp {
+                Some(relay) => format!(
+                    "; alerts mailed to {} via {relay}",
+                    config.alerts.mail_to.join(", ")
                 ),
                 None => String::new(),
             }

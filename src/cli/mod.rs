@@ -21,6 +21,7 @@ pub mod products;
 pub mod reference_io;
 pub mod reindex;
 pub mod report;
+pub mod restore;
 pub mod run;
 pub mod simulate;
 pub mod site_client;

@@ -2,7 +2,8 @@
 //! head office's own people (roles `supervisor` and `admin`) publish
 //! reference data, read each site's status and the reports. Every request
 //! names its credential (see `crate::auth`); a site's token lets it write
-//! only its own origin and read reference data. The author of a change is
+//! only its own origin, read back only its own history (to rebuild a dead
+//! site PC's store) and read reference data. The author of a change is
 //! the token's name.
 
 use std::num::NonZeroU32;
@@ -73,6 +74,7 @@ pub(super) fn router(state: HqState) -> Router {
         .route(path::LIMITS, get(limits))
         .route(path::BATCHES, post(batch))
         .route("/api/v1/reference/{kind}", get(reference))
+        .route("/api/v1/history/{site}/{log}", get(history))
         .route(path::SITES, get(sites))
         .route(path::HOLDS, get(holds).post(add_hold))
         .route("/api/v1/holds/{id}/release", post(release_hold))
@@ -195,7 +197,7 @@ fn refuse_unless(identity: &Identity, role: Role) -> Option<Response> {
             StatusCode::FORBIDDEN,
             "forbidden",
             format!(
-                "site {} may upload its own movements and read reference data, nothing else",
+                "site {} may upload its own movements, read back its own history and read reference data, nothing else",
                 identity.name
             ),
         ));
@@ -438,6 +440,76 @@ async fn refused(state: &HqState, site: &str, refusal: Refusal) -> Response {
         members.insert("seq".into(), v.into());
     }
     problem_with(status, code, refusal.to_string(), members)
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    from: u64,
+    limit: Option<usize>,
+}
+
+/// A page of head office's copy of a site's log, for that site only (its
+/// own sync credential): what `scantrail restore` rebuilds a dead site PC's
+/// store from. At most `batch_max` entries a page.
+async fn history(
+    State(state): State<HqState>,
+    axum::Extension(identity): Caller,
+    Path((site, log)): Path<(String, String)>,
+    Query(page): Query<Page>,
+) -> Response {
+    if identity.role != Role::Site || identity.name != site {
+        if identity.role == Role::Site {
+            state
+                .storage
+                .alert(
+                    &identity.name,
+                    "forbidden",
+                    format!("asked for site {site}'s history"),
+                )
+                .await;
+        }
+        return problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "a site's history is served to that site's own credential only; `{}` is not site {site}'s",
+                identity.name
+            ),
+        );
+    }
+    let Some(log) = protocol::log_from_segment(&log) else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no log called {log:?}: movements or rejections"),
+        );
+    };
+    let limit = page
+        .limit
+        .unwrap_or(state.limits.batch_max)
+        .clamp(1, state.limits.batch_max);
+    match state.storage.history(&site, log, page.from, limit).await {
+        Ok((head, entries)) => {
+            tracing::debug!(
+                site,
+                log = log.name(),
+                from = page.from,
+                entries = entries.len(),
+                head = head.seq,
+                "site history served"
+            );
+            let body = protocol::History {
+                protocol: protocol::PROTOCOL_VERSION,
+                site,
+                head_seq: head.seq,
+                head_hash: head.hash,
+                entries,
+            };
+            ([(header::CONTENT_TYPE, protocol::POSTCARD)], body.encode()).into_response()
+        }
+        Err(e) => e.response("read the site's history"),
+    }
 }
 
 #[derive(Deserialize)]

@@ -11,9 +11,10 @@ use axum::response::Response;
 use super::ingester::{IngestError, Ingester};
 use super::postgres::{Db, DbError, RETRY_AFTER_SECONDS};
 use super::sites::{Contact, Sites};
-use crate::model::{Log, RefusalCode};
+use crate::model::{Entries, Log, RefusalCode};
 use crate::report::source::{SerialStates, Source};
 use crate::report::Result as ReportResult;
+use crate::store::envelope::Head;
 use crate::store::ingest::{Incoming, Ingested, Refusal};
 use crate::store::queries::LotBalance;
 use crate::store::{Store, StoreError};
@@ -215,6 +216,41 @@ impl Storage {
                 let client = db.client().await?;
                 Ok(super::postgres::ingest::head(&client, site, log).await?.seq)
             }
+        }
+    }
+
+    /// Up to `limit` entries of `site`'s `log` from seq `from`, as received,
+    /// never past where head office's copy ends; with that end.
+    pub async fn history(
+        &self,
+        site: &str,
+        log: Log,
+        from: u64,
+        limit: usize,
+    ) -> StorageResult<(Head, Entries)> {
+        match self {
+            Storage::Embedded { store, .. } => {
+                let (store, site) = (store.clone(), site.to_owned());
+                blocking(move || {
+                    let head = store.log_head(&site, log)?;
+                    let from = from.max(1);
+                    // Ingest writes each chunk's entries with its head:
+                    // everything up to the head read first is there.
+                    let n = match head.seq.checked_sub(from) {
+                        Some(d) => usize::try_from(d + 1).unwrap_or(usize::MAX).min(limit),
+                        None => 0,
+                    };
+                    let entries = match log {
+                        Log::Movements => Entries::Movements(store.journal_range(&site, from, n)?),
+                        Log::Rejections => {
+                            Entries::Rejections(store.rejected_range(&site, from, n)?)
+                        }
+                    };
+                    Ok((head, entries))
+                })
+                .await
+            }
+            Storage::Postgres(db) => Ok(db.history(site, log, from, limit).await?),
         }
     }
 

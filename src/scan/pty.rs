@@ -7,7 +7,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
 use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
 use tokio::io::unix::AsyncFd;
 
@@ -29,6 +29,12 @@ impl VirtualScanner {
     /// device (replacing a stale one). Needs a tokio runtime.
     pub fn open(link: Option<&Path>) -> io::Result<VirtualScanner> {
         let pty = nix::pty::openpty(None, None).map_err(io::Error::from)?;
+        // Not inherited by a process started meanwhile (a test's daemon):
+        // a child holding the master would keep the pty open after this
+        // scanner is dropped, and the unplug would never be seen.
+        for fd in [&pty.master, &pty.slave] {
+            fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(io::Error::from)?;
+        }
         let mut termios = tcgetattr(&pty.slave).map_err(io::Error::from)?;
         cfmakeraw(&mut termios);
         tcsetattr(&pty.slave, SetArg::TCSANOW, &termios).map_err(io::Error::from)?;

@@ -51,6 +51,11 @@ impl SourceStats {
     pub fn rejected(&self, reason: RejectReason) -> u64 {
         self.rejected[reason.index()].load(Ordering::Relaxed)
     }
+
+    /// Whether the scanner's port is open now.
+    pub fn connected(&self) -> bool {
+        self.connects.load(Ordering::Relaxed) > self.disconnects.load(Ordering::Relaxed)
+    }
 }
 
 /// A running source.

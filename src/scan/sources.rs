@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 use super::profile::{Profile, ProfileError};
 use super::raw_scan::ScanEvent;
-use super::serial::{spawn, ScannerSpec, SourceHandle};
+use super::serial::{spawn, ScannerSpec, SourceHandle, SourceStats};
 use crate::config::Config;
 
 /// The scanners of a configuration, with their profiles loaded.
@@ -36,6 +36,22 @@ pub fn specs(config: &Config) -> Result<Vec<ScannerSpec>, ProfileError> {
         });
     }
     Ok(specs)
+}
+
+/// A scanner of `[[scanners]]` and its counters (connected or not), as
+/// the console and the alerts see it.
+#[derive(Clone)]
+pub struct ScannerState {
+    pub(crate) station: String,
+    pub(crate) port: String,
+    pub(crate) stats: Arc<SourceStats>,
+}
+
+impl ScannerState {
+    /// Whether the scanner's port is open now.
+    pub fn connected(&self) -> bool {
+        self.stats.connected()
+    }
 }
 
 /// Starts every scanner; events of all of them arrive on the receiver.

@@ -52,6 +52,8 @@ pub struct AppState {
     pub(super) metrics: Arc<Metrics>,
     pub(super) tokens: LiveTokens,
     pub(super) backups: super::backups::Status,
+    /// The alerts raised now, shown by health.
+    pub(super) alerts: super::alerts::Alerts,
 }
 
 /// Who a request authenticated as.
@@ -191,6 +193,7 @@ async fn health(State(state): State<AppState>) -> Response {
             )
         }
     };
+    body["alerts"] = json!(state.alerts.raised());
     if let Some(backup) = state.backups.health() {
         body["backup"] = backup;
     }

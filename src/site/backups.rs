@@ -57,8 +57,7 @@ impl Schedule {
         let backup = config.backup.as_ref()?;
         Some(Schedule {
             dir: backup.dir.clone(),
-            // Checked when the file was loaded.
-            every: backup.interval().unwrap_or(Duration::from_secs(86_400)),
+            every: backup.every.get(),
             keep: backup.keep,
         })
     }

@@ -6,6 +6,7 @@
 //! every scan already decided once its commit is durable, then exit.
 //! SIGHUP reloads the configuration (`reload`).
 
+pub mod alerts;
 pub mod answer;
 pub mod api;
 pub mod backups;
@@ -16,6 +17,7 @@ pub mod correction;
 pub mod desk;
 pub mod events;
 mod housekeeping;
+pub mod last_verify;
 pub mod metrics;
 pub mod openapi;
 pub mod reload;
@@ -111,14 +113,34 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         tokens: tokens.clone(),
     });
 
-    let tls = match (&config.http.cert, &config.http.key) {
+    let (tls, certificate) = match (&config.http.cert, &config.http.key) {
         (Some(cert), Some(key)) => {
             let (tls, certificate) = crate::web::tls::server_config(cert, key)?;
             certificate.log();
-            Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls)))
+            (
+                Some(tokio_rustls::TlsAcceptor::from(Arc::new(tls))),
+                Some(certificate),
+            )
         }
-        _ => None,
+        _ => (None, None),
     };
+    let raised = alerts::Alerts::default();
+    let watching = alerts::start(
+        alerts::Settings {
+            site: config.site.id.clone(),
+            config: config.alerts.clone(),
+        },
+        alerts::sample::Sources {
+            store: store.clone(),
+            data_dir: data_dir.clone(),
+            scanners: sources.shown(),
+            sync: link.as_ref().map(|l| l.status.clone()),
+            certificate,
+            hq: hq_health_agent(&config)?,
+        },
+        raised.clone(),
+    )
+    .context("cannot start the alerts")?;
     let floor = console::floor::Floor::start(&events);
     let state = api::AppState {
         desk,
@@ -127,6 +149,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         metrics,
         tokens,
         backups: backup_status,
+        alerts: raised,
     };
     let site_name = if config.site.name.is_empty() {
         config.site.id.clone()
@@ -224,6 +247,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // whole or removed); only the wait for the next one ends here.
     backup_task.abort();
     let _ = backup_task.await;
+    watching.stop().await;
     let _ = bridge.await;
     let _ = desk_task.await;
     if let Some(link) = link {
@@ -232,6 +256,17 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     drop(store);
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// An agent trusting head office as the link does, for the alerts to
+/// read its certificate's end; `None` without `[sync]`.
+fn hq_health_agent(config: &Config) -> anyhow::Result<Option<(ureq::Agent, String)>> {
+    let Some(sync) = &config.sync else {
+        return Ok(None);
+    };
+    let agent = crate::sync::tls::agent(sync.ca.as_deref(), std::time::Duration::from_secs(10))
+        .context("key `sync.ca`")?;
+    Ok(Some((agent, sync.url.trim_end_matches('/').to_owned())))
 }
 
 /// Hands every serial scan to the desk and beeps its answer back.

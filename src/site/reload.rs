@@ -277,6 +277,9 @@ fn restart_needed(started: &Config, new: &Config) -> Vec<&'static str> {
         ),
         (started.sync != new.sync, "[sync]"),
         (started.backup != new.backup, "[backup]"),
+        // The alerts' outlets (webhook, relay) and their limits are built
+        // once at start.
+        (started.alerts != new.alerts, "[alerts]"),
     ];
     checks
         .into_iter()
@@ -334,13 +337,14 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].0, "dock-1");
         assert_eq!(restart_needed(&old, &new), ["[site]"]);
-        let moved = parse("[http]\nlisten = \"0.0.0.0:9\"\n[backup]\ndir = \"b\"\n[[stations]]\nid = \"dock-2\"\nmode = \"return\"\n");
+        let moved = parse("[http]\nlisten = \"0.0.0.0:9\"\n[backup]\ndir = \"b\"\n[alerts]\nevery = \"5m\"\n[[stations]]\nid = \"dock-2\"\nmode = \"return\"\n");
         assert_eq!(
             restart_needed(&old, &moved),
             [
                 "[http] listen",
                 "[[stations]] (added, removed, or their mode or location)",
-                "[backup]"
+                "[backup]",
+                "[alerts]"
             ]
         );
         assert!(restart_needed(&old, &parse("")).is_empty());

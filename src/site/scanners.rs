@@ -9,26 +9,12 @@ use std::sync::{Arc, RwLock};
 use tokio::sync::mpsc;
 
 use crate::config;
-use crate::scan::serial::{self, ScannerSpec, SourceHandle, SourceStats};
+use crate::scan::serial::{self, ScannerSpec, SourceHandle};
+use crate::scan::sources::ScannerState;
 use crate::scan::ScanEvent;
 
-/// A scanner of `[[scanners]]` and its counters (connected or not).
-#[derive(Clone)]
-pub struct ScannerState {
-    pub(crate) station: String,
-    pub(crate) port: String,
-    pub(crate) stats: Arc<SourceStats>,
-}
-
-impl ScannerState {
-    /// Whether the scanner's port is open now.
-    pub fn connected(&self) -> bool {
-        use std::sync::atomic::Ordering;
-        self.stats.connects.load(Ordering::Relaxed) > self.stats.disconnects.load(Ordering::Relaxed)
-    }
-}
-
-/// What the console's floor shows: the scanners running now.
+/// The scanners running now, as the console's floor and the alerts see
+/// them.
 pub type Shown = Arc<RwLock<Vec<ScannerState>>>;
 
 /// The running readers, each with the `[[scanners]]` entry it was started

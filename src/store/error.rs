@@ -178,6 +178,20 @@ pub enum StoreError {
         #[source]
         source: Box<StoreError>,
     },
+    /// A restore's data directory holds files already: restore never
+    /// overwrites a store, whatever it holds.
+    #[error("the data directory {path} is not empty: restore never overwrites history; move it aside (keep it) or give an empty directory")]
+    RestoreDestination {
+        /// The data directory given.
+        path: PathBuf,
+    },
+    /// `scantrail restore` is building a store in this directory, or was cut
+    /// short: there is no store to open yet.
+    #[error("{path} holds a restore that has not finished (`scantrail-restoring`): wait for `scantrail restore` to end, or run it again if it was interrupted")]
+    RestoreUnfinished {
+        /// The data directory.
+        path: PathBuf,
+    },
 }
 
 /// A store operation's outcome; the error is a `StoreError` unless said

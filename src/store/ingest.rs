@@ -135,7 +135,8 @@ fn receipt_key(origin: &str, log: Log, seq: u64) -> Vec<u8> {
         .into_vec()
 }
 
-fn head_key(origin: &str, log: Log) -> Vec<u8> {
+/// The key of `origin`'s chain head of `log`.
+pub(super) fn head_key(origin: &str, log: Log) -> Vec<u8> {
     match log {
         Log::Movements => keys::head(origin),
         Log::Rejections => keys::rejected_head(origin),
@@ -240,10 +241,14 @@ pub fn check_links<E>(
     }))
 }
 
-/// Checks and writes the batches of one `ingest_many` call.
+/// Checks and writes the batches of one `ingest_many` call (or of a
+/// restore, `store::restore`).
 struct Writer<'a> {
     sink: &'a mut SledSink,
     wrote: bool,
+    /// Whether each chunk gets a receipt record: at head office, not in a
+    /// site's own store being restored (a site never holds receipts).
+    receipts: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -334,14 +339,16 @@ impl<'a> Writer<'a> {
                     Entries::Rejections(v) => v[first].seq,
                 }
             };
-            let receipt = Receipt {
-                last_seq: last.seq,
-                received_at: incoming.received_at,
-            };
-            writes.push((
-                receipt_key(origin, log, chunk_first),
-                postcard::to_stdvec(&receipt).unwrap_or_default(),
-            ));
+            if self.receipts {
+                let receipt = Receipt {
+                    last_seq: last.seq,
+                    received_at: incoming.received_at,
+                };
+                writes.push((
+                    receipt_key(origin, log, chunk_first),
+                    postcard::to_stdvec(&receipt).unwrap_or_default(),
+                ));
+            }
             writes.push((head_key(origin, log), last.encode()));
             self.apply(writes)?;
             first = end;
@@ -439,6 +446,40 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// Checks and writes `batches` on the committer thread, each accepted or
+/// refused on its own, then makes what was written durable with one flush.
+/// `receipts`: whether chunks get receipt records (head office's ingest).
+pub(super) fn ingest_in(
+    sink: &mut SledSink,
+    batches: &[Incoming],
+    receipts: bool,
+) -> Result<Vec<std::result::Result<Ingested, Refusal>>> {
+    let mut writer = Writer {
+        sink,
+        wrote: false,
+        receipts,
+    };
+    let mut answers = Vec::with_capacity(batches.len());
+    for b in batches {
+        let checked = match writer.check(b)? {
+            Ok(c) => c,
+            Err(refusal) => {
+                answers.push(Err(refusal));
+                continue;
+            }
+        };
+        let corrected_again = writer.write(b, &checked)?;
+        answers.push(Ok(Ingested {
+            head: checked.head,
+            new: checked.fresh.len(),
+            duplicates: checked.duplicates,
+            corrected_again,
+        }));
+    }
+    writer.finish()?;
+    Ok(answers)
+}
+
 impl Store {
     /// Ingests one origin's movements (in seq order) atomically and durably.
     /// `Ok(Err(_))` is a refusal of the site's data; `Err` a store failure.
@@ -477,28 +518,8 @@ impl Store {
                 ),
             });
         }
-        self.committer().exclusive(move |sink: &mut SledSink| {
-            let mut writer = Writer { sink, wrote: false };
-            let mut answers = Vec::with_capacity(batches.len());
-            for b in &batches {
-                let checked = match writer.check(b)? {
-                    Ok(c) => c,
-                    Err(refusal) => {
-                        answers.push(Err(refusal));
-                        continue;
-                    }
-                };
-                let corrected_again = writer.write(b, &checked)?;
-                answers.push(Ok(Ingested {
-                    head: checked.head,
-                    new: checked.fresh.len(),
-                    duplicates: checked.duplicates,
-                    corrected_again,
-                }));
-            }
-            writer.finish()?;
-            Ok(answers)
-        })
+        self.committer()
+            .exclusive(move |sink: &mut SledSink| ingest_in(sink, &batches, true))
     }
 
     /// The last entry held of `origin`'s log (0 when none).

@@ -23,6 +23,9 @@
 //!   the site's own records; what head office publishes (`published.rs`);
 //! - head-office ingest (`ingest.rs`): `ingest_many`, `log_head`,
 //!   `received_at`;
+//! - restore of a dead site PC's store from head office's copy
+//!   (`restore.rs`): `Restoring`, which takes the site's own entries
+//!   through ingest's checks and writer;
 //! - reports' read view (`report_scan.rs`): every lot balance and serial
 //!   state, streamed;
 //! - maintenance (here): `verify`, `reindex`, `backup`, `size_on_disk`,
@@ -48,6 +51,7 @@ pub mod reference;
 pub(crate) mod reindex;
 mod reopen;
 pub(crate) mod report_scan;
+pub mod restore;
 pub mod scan_receipts;
 pub(crate) mod sync_state;
 mod upgrade;
@@ -389,6 +393,11 @@ impl Store {
     }
 
     fn open_unguarded(path: &Path, options: OpenOptions) -> Result<Store> {
+        if restore::unfinished(path) {
+            return Err(StoreError::RestoreUnfinished {
+                path: path.to_owned(),
+            });
+        }
         let exists = has_store(path);
         if !exists && !options.create {
             return Err(StoreError::NoStore {

@@ -2,6 +2,8 @@
 //! jitter (a random wait between zero and the exponential bound, so a
 //! hundred sites coming back after an outage do not all knock at once),
 //! capped, and never shorter than a `Retry-After` head office asked for.
+//! The site's alerts retry a webhook that does not answer on the same
+//! schedule.
 //!
 //! The bounds are `backon`'s exponential schedule, as the scanners'
 //! reconnects use; the jitter is drawn here with `fastrand` because
@@ -13,7 +15,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 
 #[derive(Debug)]
-pub(super) struct Backoff {
+pub(crate) struct Backoff {
     schedule: ExponentialBuilder,
     bounds: ExponentialBackoff,
     cap: Duration,
@@ -21,7 +23,7 @@ pub(super) struct Backoff {
 }
 
 impl Backoff {
-    pub(super) fn new(base: Duration, cap: Duration) -> Backoff {
+    pub(crate) fn new(base: Duration, cap: Duration) -> Backoff {
         let schedule = ExponentialBuilder::new()
             .with_min_delay(base.min(cap))
             .with_max_delay(cap)
@@ -48,7 +50,7 @@ impl Backoff {
         }
     }
 
-    pub(super) fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.bounds = self.schedule.build();
         self.attempt = 0;
     }

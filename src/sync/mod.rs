@@ -7,7 +7,9 @@
 pub mod audit;
 pub mod backoff;
 pub mod heads;
+pub mod hq_health;
 pub mod link;
 pub mod protocol;
+pub mod restore;
 pub mod status;
 pub mod tls;

@@ -40,6 +40,11 @@ pub mod path {
     pub const PICKLISTS: &str = "/api/v1/picklists";
     /// Followed by `products`, `holds` or `picklists`, with `?since=v`.
     pub const REFERENCE: &str = "/api/v1/reference";
+    /// `GET`, followed by `/{site}/{log}` (`log_segment`) and
+    /// `?from=SEQ&limit=N`: a page of head office's copy of one of a site's
+    /// logs (`History`), for that site's own credential only (`scantrail
+    /// restore`).
+    pub const HISTORY: &str = "/api/v1/history";
 }
 
 /// The reference versions a site had applied when it sent a batch.
@@ -275,6 +280,71 @@ pub fn reference_from_segment(s: &str) -> Option<Reference> {
     Reference::ALL
         .into_iter()
         .find(|r| reference_segment(*r) == s)
+}
+
+/// The URL segment of a log in `path::HISTORY`.
+pub fn log_segment(log: Log) -> &'static str {
+    match log {
+        Log::Movements => "movements",
+        Log::Rejections => "rejections",
+    }
+}
+
+/// The log named by a URL segment (`movements`, `rejections`), if any.
+pub fn log_from_segment(s: &str) -> Option<Log> {
+    [Log::Movements, Log::Rejections]
+        .into_iter()
+        .find(|l| log_segment(*l) == s)
+}
+
+/// `GET /api/v1/history/{site}/{log}?from=SEQ&limit=N`: a page of head
+/// office's copy of one of a site's logs, entries exactly as the site sent
+/// them (hashes included), never past `head_seq`. What a site rebuilds its
+/// store from after its PC died (`scantrail restore --from-hq`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// `PROTOCOL_VERSION` of the head office that answered.
+    pub protocol: u32,
+    /// The site whose log this is.
+    pub site: String,
+    /// Where head office's copy of the log ends: its acknowledgement.
+    pub head_seq: u64,
+    /// The hash of that entry (`Hash::GENESIS` when `head_seq` is 0).
+    pub head_hash: Hash,
+    /// Up to the asked number of entries from the asked seq, in seq order;
+    /// empty past `head_seq`.
+    pub entries: Entries,
+}
+
+impl History {
+    /// The page as a postcard response body (content type `POSTCARD`).
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).unwrap_or_default()
+    }
+
+    /// A page from a response body; another protocol is refused by name.
+    pub fn decode(bytes: &[u8]) -> Result<History, HistoryError> {
+        let (protocol, _) =
+            postcard::take_from_bytes::<u32>(bytes).map_err(HistoryError::Undecodable)?;
+        if protocol != PROTOCOL_VERSION {
+            return Err(HistoryError::OtherProtocol { protocol });
+        }
+        postcard::from_bytes(bytes).map_err(HistoryError::Undecodable)
+    }
+}
+
+/// A history page that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryError {
+    /// Head office speaks another protocol: its entries' layout may differ.
+    #[error("head office answered in sync protocol {protocol}, this scantrail speaks {}: restore with the scantrail version head office runs", PROTOCOL_VERSION)]
+    OtherProtocol {
+        /// The protocol head office gave.
+        protocol: u32,
+    },
+    /// The body does not decode (cut short or damaged on the way).
+    #[error("head office's history page cannot be decoded: {0}")]
+    Undecodable(postcard::Error),
 }
 
 /// One site as head office sees it (`GET /api/v1/sites`).

@@ -49,6 +49,16 @@ impl Certificate {
     /// `Err` with what to do when it is not valid at `now` (sites refuse
     /// it); `Ok(Some(..))` when it expires within `EXPIRY_WARNING_DAYS`.
     pub fn check(&self, now: DateTime<Utc>) -> Result<Option<String>, CertificateInvalid> {
+        self.check_within(now, EXPIRY_WARNING_DAYS)
+    }
+
+    /// [`Certificate::check`] with `days` for how close to its end a
+    /// certificate is expiring (the site's `[alerts] certificate_days`).
+    pub fn check_within(
+        &self,
+        now: DateTime<Utc>,
+        days: i64,
+    ) -> Result<Option<String>, CertificateInvalid> {
         let what = format!(
             "the served certificate {} ({})",
             self.path.display(),
@@ -70,7 +80,7 @@ impl Certificate {
         }
         let left = self.not_after - now;
         Ok(
-            (left < chrono::Duration::days(EXPIRY_WARNING_DAYS)).then(|| {
+            (left < chrono::Duration::days(days)).then(|| {
                 format!(
                 "{what} expires on {} (in {} days): renew it before then, or clients stop connecting",
                 self.not_after.format("%Y-%m-%d %H:%M UTC"),

@@ -415,3 +415,24 @@ pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> Option<Duration
     None
 }
 pub mod proxy;
+
+/// Replaces head office's CA and certificate by ones whose certificate
+/// ends `days` days from now (negative: in the past).
+pub fn certificate_ending_in(hq: &HqDir, days: i64) {
+    use chrono::Datelike;
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let end = chrono::Utc::now() + chrono::Duration::days(days);
+    let mut params =
+        CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2024, 1, 1);
+    params.not_after = rcgen::date_time_ymd(end.year(), end.month() as u8, end.day() as u8);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    std::fs::write(&hq.pki.ca, ca.pem()).unwrap();
+    std::fs::write(&hq.pki.cert, cert.pem()).unwrap();
+    std::fs::write(&hq.pki.key, key.serialize_pem()).unwrap();
+}

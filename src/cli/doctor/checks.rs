@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+use crate::disk::size;
+
 /// Below this much free space in the data directory the site is about to
 /// stop taking scans: a failure.
 pub const FREE_FAIL_BYTES: u64 = 256 << 20;
@@ -331,15 +333,6 @@ fn config_warning(warning: &str) -> Finding {
         status: Status::Warn,
         what: format!("config: {warning}"),
         fix: None,
-    }
-}
-
-/// `n` bytes for a person: MiB below a GiB, else GiB.
-fn size(n: u64) -> String {
-    if n < 1 << 30 {
-        format!("{} MiB", n >> 20)
-    } else {
-        format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30))
     }
 }
 

@@ -86,10 +86,8 @@ fn data_dir(path: &Path) -> DataDir {
             Err(e) => DirState::NotWritable(e.to_string()),
             Ok(()) => {
                 let _ = std::fs::remove_file(&probe);
-                match nix::sys::statvfs::statvfs(path) {
-                    Ok(s) => DirState::Writable {
-                        free: s.blocks_available() * s.fragment_size(),
-                    },
+                match crate::disk::space(path) {
+                    Ok(s) => DirState::Writable { free: s.free },
                     Err(e) => DirState::NotWritable(format!("its free space cannot be read: {e}")),
                 }
             }
@@ -117,7 +115,7 @@ fn store(config: &Config) -> StoreState {
         Ok(head) => head.seq,
         Err(e) => return StoreState::Failed(e.to_string()),
     };
-    let last_verify = crate::site::console::journal::last_verify(&store)
+    let last_verify = crate::site::last_verify::last_verify(&store)
         .map(|run| {
             run.map(|r| LastVerify {
                 at: r.at,
@@ -256,23 +254,11 @@ fn probe(url: &str, sync: &crate::config::Sync) -> HqProbe {
         .header("Date")
         .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
         .map(|d| d.with_timezone(&Utc));
-    let health: Option<serde_json::Value> = match agent.get(&format!("{url}/api/v1/health")).call()
-    {
-        Ok(r) => r.into_json().ok(),
-        // 503 still carries the certificate's dates and problem.
-        Err(ureq::Error::Status(_, r)) => r.into_json().ok(),
-        Err(ureq::Error::Transport(_)) => None,
-    };
-    let certificate = health.as_ref().map(|h| &h["certificate"]);
+    let certificate = crate::sync::hq_health::read(&agent, url).unwrap_or_default();
     HqProbe::Answered {
         date,
         local,
-        not_after: certificate
-            .and_then(|c| c["not_after"].as_str())
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc)),
-        certificate_warning: certificate
-            .and_then(|c| c["warning"].as_str().or(c["problem"].as_str()))
-            .map(str::to_owned),
+        not_after: certificate.not_after,
+        certificate_warning: certificate.warning,
     }
 }

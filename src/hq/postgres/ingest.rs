@@ -28,7 +28,8 @@ pub fn log_name(log: Log) -> &'static str {
     }
 }
 
-fn table(log: Log) -> &'static str {
+/// The table holding a log's entries.
+pub(super) fn table(log: Log) -> &'static str {
     match log {
         Log::Movements => "movements",
         Log::Rejections => "rejections",

@@ -1,4 +1,4 @@
-//! The floor page: one tile per station (mode, location, scanner, what
+//! The floor page: the alerts raised now, if any; one tile per station (mode, location, scanner, what
 //! its scans belong to, who is signed in, its last scan and decision),
 //! scans per minute accepted and refused and refusals by reason, and the
 //! live feed of decisions from the desk's event stream.
@@ -162,7 +162,23 @@ pub async fn page(State(pages): State<Pages>, viewer: Viewer) -> Response {
     let tiles = tiles(&pages).await;
     let options: Vec<&str> = pages.stations.iter().map(|s| s.id.as_str()).collect();
     let charts = charts(&pages);
+    let alerts = pages.app.alerts.raised();
     let body = html! {
+        // The raised alerts (README.md, "Alerts") head the floor, where a
+        // supervisor looks first; sync's own state stays on the Sync page.
+        @if !alerts.is_empty() {
+            section aria-labelledby="alerts-h" {
+                h2 id="alerts-h" { "Alerts" }
+                ul id="site-alerts" role="alert" {
+                    @for a in &alerts {
+                        li.problem {
+                            strong { (a.alert) }
+                            " since " (a.since.format("%Y-%m-%d %H:%M UTC")) ": " (a.message)
+                        }
+                    }
+                }
+            }
+        }
         section aria-labelledby="stations-h" {
             h2 id="stations-h" { "Stations" }
             div id="tiles" data-refresh="/floor/stations" { (tiles) }

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use maud::{html, Markup};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::Pages;
 use crate::auth::Role;
@@ -22,6 +22,7 @@ use crate::console::{page, Posted, Viewer};
 use crate::model::{Movement, MovementId};
 use crate::report::{decimal, documents_text, movement_ref};
 use crate::site::correction::Correction;
+use crate::site::last_verify::{last_verify, save_verify, VerifyRecordError, VerifyRun};
 use crate::station::import::{normalise_gtin, GtinError};
 use crate::store::{Store, StoreError};
 
@@ -32,55 +33,6 @@ pub const PAGE: usize = 50;
 pub const SCAN_LIMIT: u64 = 20_000;
 /// The most movements read from the journal at once.
 const CHUNK_MAX: u64 = 1_000;
-
-/// The last `verify` run from the console: when, by whom, and what it
-/// said. Kept in the store's side tree [`VERIFY_TREE`] (convenience state
-/// for the page, not evidence), so it survives a restart.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VerifyRun {
-    pub(crate) at: DateTime<Utc>,
-    pub(crate) by: String,
-    pub(crate) ok: bool,
-    pub(crate) clean: bool,
-    pub(crate) summary: String,
-    pub(crate) problems: Vec<String>,
-}
-
-/// The side tree holding the console's last verify, under [`VERIFY_KEY`].
-pub const VERIFY_TREE: &str = "console";
-const VERIFY_KEY: &[u8] = b"last_verify";
-
-/// Why the record of the last verify cannot be read or written.
-#[derive(Debug, thiserror::Error)]
-pub enum VerifyRecordError {
-    /// The side tree cannot be read or written.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The stored record is not a [`VerifyRun`].
-    #[error("the record of the last verify cannot be read ({0}); run verify again to replace it")]
-    Damaged(serde_json::Error),
-    /// The run cannot be encoded (not expected of plain data).
-    #[error("the outcome of verify cannot be encoded: {0}")]
-    Encode(serde_json::Error),
-}
-
-/// The last verify run from the console, if any was recorded (also read
-/// by `scantrail doctor`).
-pub fn last_verify(store: &Store) -> Result<Option<VerifyRun>, VerifyRecordError> {
-    let records = store.side_records(VERIFY_TREE)?;
-    match records.iter().find(|(k, _)| k.as_slice() == VERIFY_KEY) {
-        None => Ok(None),
-        Some((_, v)) => serde_json::from_slice(v)
-            .map(Some)
-            .map_err(VerifyRecordError::Damaged),
-    }
-}
-
-/// Records `run` as the last verify, durably.
-fn save_verify(store: &Store, run: &VerifyRun) -> Result<(), VerifyRecordError> {
-    let bytes = serde_json::to_vec(run).map_err(VerifyRecordError::Encode)?;
-    Ok(store.save_side_record(VERIFY_TREE, VERIFY_KEY, &bytes, true)?)
-}
 
 /// The page's filters, all optional.
 #[derive(Debug, Default, Deserialize)]

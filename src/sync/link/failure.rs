@@ -60,6 +60,12 @@ pub(super) fn classify(code: u16, retry_after: Option<&str>, body: &str) -> Fail
             message: format!("head office answered HTTP {code}: {message}"),
             retry_after,
         },
+        // A held seq with other content is also what a store started
+        // empty (or from an old backup) on a replacement PC sends: say
+        // what cures that.
+        422 if problem.as_ref().is_some_and(|p| p.code == "conflict") => Failure::Halt(format!(
+            "head office refused this site's history (HTTP 422): {message}; if this store was started empty, or from a backup older than head office's copy, on a PC that replaced a dead one: stop the daemon, move the data directory aside and run `scantrail restore --from-hq` (README, \"Replacing a dead site PC\")"
+        )),
         422 => Failure::Halt(format!(
             "head office refused this site's history (HTTP 422): {message}"
         )),
@@ -79,6 +85,25 @@ mod tests {
             seq: None,
         })
         .unwrap()
+    }
+
+    #[test]
+    fn a_conflict_names_the_restore_that_cures_a_replacement_pc() {
+        let conflict = serde_json::to_string(&Problem {
+            error: "seq 1 is held already with different content".into(),
+            code: "conflict".into(),
+            expected_seq: None,
+            seq: Some(1),
+        })
+        .unwrap();
+        match classify(422, None, &conflict) {
+            Failure::Halt(m) => assert!(m.contains("scantrail restore --from-hq"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        match classify(422, None, &problem("broken link", None)) {
+            Failure::Halt(m) => assert!(!m.contains("restore"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -1,0 +1,118 @@
+//! The thin layer that looks: where the running daemon already knows each
+//! fact the alerts judge — the data directory's disk, the store's own
+//! failure, each scanner source's counters, the sync link's status and the
+//! outbox, the served certificate read at start, head office's health,
+//! the console's last verify — gathered into a [`Snapshot`]. It judges
+//! nothing.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+use super::watch::{ScannerSeen, Snapshot, SyncSeen, VerifySeen};
+use crate::store::Store;
+use crate::sync::link::{State as LinkState, Status};
+use crate::web::tls::Certificate;
+
+/// Where the facts are.
+#[derive(Clone)]
+pub struct Sources {
+    /// The site's store.
+    pub store: Arc<Store>,
+    /// Its data directory, whose disk is watched.
+    pub data_dir: PathBuf,
+    /// The scanners running now: those a reload (SIGHUP) adds appear,
+    /// those it removes are gone (their raised alert resolves).
+    pub scanners: crate::site::scanners::Shown,
+    /// The sync link's status; `None` without `[sync]`.
+    pub sync: Option<Arc<Mutex<Status>>>,
+    /// The served certificate, as read at start; `None` without HTTPS.
+    pub certificate: Option<Certificate>,
+    /// Head office's base URL and an agent that trusts it, to read its
+    /// certificate's end from its health; `None` without `[sync]`.
+    pub hq: Option<(ureq::Agent, String)>,
+}
+
+impl Sources {
+    /// What is true now. Reads the store: call it off the async threads.
+    pub fn snapshot(&self, at: DateTime<Utc>) -> Snapshot {
+        Snapshot {
+            at,
+            disk: crate::disk::space(&self.data_dir)
+                .ok()
+                .map(|space| (self.data_dir.clone(), space)),
+            store_failure: self.store.failure().map(|e| e.plain().1.to_owned()),
+            scanners: self
+                .scanners
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .map(|s| ScannerSeen {
+                    port: s.port.clone(),
+                    station: s.station.clone(),
+                    connected: s.connected(),
+                })
+                .collect(),
+            sync: self.sync.as_ref().map(|status| self.sync_seen(status)),
+            certificate: self.certificate.clone(),
+            hq_certificate: self
+                .hq
+                .as_ref()
+                .and_then(|(agent, url)| crate::sync::hq_health::read(agent, url))
+                .and_then(|c| c.not_after),
+            verify: crate::site::last_verify::last_verify(&self.store)
+                .ok()
+                .flatten()
+                .map(|run| VerifySeen {
+                    at: run.at,
+                    ok: run.ok,
+                    summary: run.summary,
+                }),
+        }
+    }
+
+    fn sync_seen(&self, status: &Mutex<Status>) -> SyncSeen {
+        let link = status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .link
+            .clone();
+        let mut stopped = match link {
+            LinkState::Halted { reason } => Some(format!("halted: {reason}")),
+            LinkState::CredentialRefused { error } => Some(format!(
+                "head office refused this site's credential ({error}): fix `[sync] credential`"
+            )),
+            _ => None,
+        };
+        // A halt kept in the store from before a restart stops the link
+        // before it reports anything.
+        if stopped.is_none() {
+            if let Ok(Some(halt)) = self.store.sync_halt() {
+                stopped = Some(format!("halted: {}", halt.reason));
+            }
+        }
+        let site = self.store.site();
+        let head = self.store.head(site).map(|h| h.seq).unwrap_or(0);
+        let acked = self
+            .store
+            .outbox_position()
+            .ok()
+            .flatten()
+            .map_or(0, |p| p.acked_seq);
+        let oldest_unacked = if head > acked {
+            self.store
+                .movement(site, acked + 1)
+                .ok()
+                .flatten()
+                .map(|m| m.body.device_time)
+        } else {
+            None
+        };
+        SyncSeen {
+            stopped,
+            oldest_unacked,
+            backlog: head.saturating_sub(acked),
+        }
+    }
+}
