@@ -130,6 +130,82 @@ impl Status {
     }
 }
 
+/// How old the last backup may get before backups count as stopped:
+/// twice `every` (one run missed).
+pub const LATE_FACTOR: u32 = 2;
+
+/// What is wrong with the scheduled backups: the one rule `scantrail
+/// doctor` and the `backup_failed` alert both judge by.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trouble {
+    /// The last backup failed.
+    Failed {
+        /// When it started.
+        at: DateTime<Utc>,
+        /// Why, in the store's words.
+        error: String,
+    },
+    /// The last backup is older than [`LATE_FACTOR`] times `every`.
+    Late {
+        /// When it started.
+        at: DateTime<Utc>,
+        /// How old it is.
+        age: chrono::Duration,
+        /// `[backup] every`.
+        every: Duration,
+    },
+}
+
+impl Trouble {
+    /// The trouble with `last` at `now` under `every`; `None` while the
+    /// last backup succeeded and is recent.
+    pub fn of(last: &LastBackup, every: Duration, now: DateTime<Utc>) -> Option<Trouble> {
+        if !last.ok {
+            return Some(Trouble::Failed {
+                at: last.at,
+                error: last
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "no reason recorded".to_owned()),
+            });
+        }
+        let age = now.signed_duration_since(last.at);
+        let late = chrono::Duration::from_std(every * LATE_FACTOR).unwrap_or(chrono::Duration::MAX);
+        (age > late).then_some(Trouble::Late {
+            at: last.at,
+            age,
+            every,
+        })
+    }
+
+    /// What to do about it, for backups into `dir` every `every`.
+    pub fn fix(&self, dir: &Path, every: Duration) -> String {
+        let (dir, every) = (dir.display(), crate::duration::age_std(every));
+        match self {
+            Trouble::Failed { .. } => format!(
+                "make {dir} writable by the service's user with room for a copy of the store (`sudo install -d -o scantrail -g scantrail {dir}`; under systemd also list it in ReadWritePaths=); the daemon tries again every {every}"
+            ),
+            Trouble::Late { .. } => "backups have stopped: check that the daemon runs (`systemctl status scantrail`) and why its log says no `backup written` (`journalctl -u scantrail | grep backup`)".to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Trouble {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let when = |at: &DateTime<Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
+        match self {
+            Trouble::Failed { at, error } => write!(f, "last backup {} failed: {error}", when(at)),
+            Trouble::Late { at, age, every } => write!(
+                f,
+                "last backup {} is {} old, more than twice `every` ({})",
+                when(at),
+                crate::duration::age(*age),
+                crate::duration::age_std(*every)
+            ),
+        }
+    }
+}
+
 /// Reads the last backup's record from `data_dir`: `None` when there is
 /// none yet.
 pub fn read_record(data_dir: &Path) -> Result<Option<LastBackup>, String> {

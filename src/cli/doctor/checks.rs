@@ -419,20 +419,6 @@ fn verify(last: &Result<Option<LastVerify>, String>) -> Finding {
     }
 }
 
-/// How late the last backup may be, past `every`, before it counts as
-/// missed: twice `every` (one missed run).
-const BACKUP_LATE_FACTOR: u32 = 2;
-
-/// A duration for a person: `36 h`, `15 min`, `40 s`.
-fn ago(d: chrono::Duration) -> String {
-    let s = d.num_seconds().max(0);
-    match s {
-        0..=119 => format!("{s} s"),
-        120..=7199 => format!("{} min", s / 60),
-        _ => format!("{} h", s / 3600),
-    }
-}
-
 /// Last backup ok and recent: within twice `[backup] every`.
 fn backup(backups: Option<&Backups>) -> Finding {
     let Some(b) = backups else {
@@ -442,7 +428,7 @@ fn backup(backups: Option<&Backups>) -> Finding {
         );
     };
     let dir = b.dir.display();
-    let every = ago(chrono::Duration::from_std(b.every).unwrap_or(chrono::Duration::MAX));
+    let every = crate::duration::age_std(b.every);
     let last = match &b.last {
         Err(error) => {
             return Finding::warn(
@@ -458,28 +444,11 @@ fn backup(backups: Option<&Backups>) -> Finding {
         }
         Ok(Some(last)) => last,
     };
+    if let Some(trouble) = crate::site::backups::Trouble::of(last, b.every, b.now) {
+        let fix = trouble.fix(&b.dir, b.every);
+        return Finding::fail(trouble.to_string(), fix);
+    }
     let when = last.at.format("%Y-%m-%d %H:%M UTC");
-    if !last.ok {
-        return Finding::fail(
-            format!(
-                "last backup {when} failed: {}",
-                last.error.as_deref().unwrap_or("no reason recorded")
-            ),
-            format!("make {dir} writable by the service's user with room for a copy of the store (`sudo install -d -o scantrail -g scantrail {dir}`; under systemd also list it in ReadWritePaths=); the daemon tries again every {every}"),
-        );
-    }
-    let age = b.now.signed_duration_since(last.at);
-    let late =
-        chrono::Duration::from_std(b.every * BACKUP_LATE_FACTOR).unwrap_or(chrono::Duration::MAX);
-    if age > late {
-        return Finding::fail(
-            format!(
-                "last backup {when} is {} old, more than twice `every` ({every})",
-                ago(age)
-            ),
-            "backups have stopped: check that the daemon runs (`systemctl status scantrail`) and why its log says no `backup written` (`journalctl -u scantrail | grep backup`)",
-        );
-    }
     Finding::pass(format!(
         "last backup {when}: {} ({} entries in {:.1} s)",
         last.path.display(),
