@@ -462,3 +462,48 @@ fn head_office_s_certificate_ending_soon_is_raised_at_the_site() {
     );
     assert!(daemon.stop().success());
 }
+
+#[test]
+fn a_backup_directory_that_cannot_be_written_raises_backup_failed_until_a_backup_succeeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (receiver, url) = Receiver::start();
+    // Under a plain file: no user, root included, can create it.
+    std::fs::write(tmp.path().join("not-a-dir"), b"").unwrap();
+    let config = site_with_scanner(
+        tmp.path(),
+        &format!(
+            "{}[backup]\ndir = \"not-a-dir/backups\"\nevery = \"1s\"\nkeep = 2\n",
+            alerts_table(&url, 0)
+        ),
+    );
+    let daemon = Daemon::start(&config);
+    receiver.wait_states(&daemon, "backup_failed", &["raised"]);
+    let message = receiver.last("backup_failed")["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("failed: cannot write the backup")
+            && message.contains("not-a-dir/backups writable"),
+        "{message}"
+    );
+    assert!(health_alerts(&daemon).contains(&"backup_failed".to_owned()));
+    // Failing again at every run: not repeated.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(receiver.states("backup_failed"), ["raised"]);
+
+    // The directory can be made: the next backup succeeds and resolves it.
+    std::fs::remove_file(tmp.path().join("not-a-dir")).unwrap();
+    std::fs::create_dir(tmp.path().join("not-a-dir")).unwrap();
+    receiver.wait_states(&daemon, "backup_failed", &["raised", "resolved"]);
+    assert!(
+        receiver.last("backup_failed")["message"]
+            .as_str()
+            .unwrap()
+            .contains("succeeded"),
+        "{}",
+        receiver.last("backup_failed")
+    );
+    assert!(!health_alerts(&daemon).contains(&"backup_failed".to_owned()));
+    assert!(daemon.stop().success());
+}

@@ -136,6 +136,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             scanners: sources.shown(),
             sync: link.as_ref().map(|l| l.status.clone()),
             certificate,
+            backups: backup_status.clone(),
             hq: hq_health_agent(&config)?,
         },
         raised.clone(),

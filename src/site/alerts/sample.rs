@@ -2,7 +2,7 @@
 //! fact the alerts judge — the data directory's disk, the store's own
 //! failure, each scanner source's counters, the sync link's status and the
 //! outbox, the served certificate read at start, head office's health,
-//! the console's last verify — gathered into a [`Snapshot`]. It judges
+//! the console's last verify, the last scheduled backup — gathered into a [`Snapshot`]. It judges
 //! nothing.
 
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use super::watch::{ScannerSeen, Snapshot, SyncSeen, VerifySeen};
+use super::watch::{BackupSeen, ScannerSeen, Snapshot, SyncSeen, VerifySeen};
 use crate::store::Store;
 use crate::sync::link::{State as LinkState, Status};
 use crate::web::tls::Certificate;
@@ -29,6 +29,8 @@ pub struct Sources {
     pub sync: Option<Arc<Mutex<Status>>>,
     /// The served certificate, as read at start; `None` without HTTPS.
     pub certificate: Option<Certificate>,
+    /// The scheduled backups' schedule and last outcome.
+    pub backups: crate::site::backups::Status,
     /// Head office's base URL and an agent that trusts it, to read its
     /// certificate's end from its health; `None` without `[sync]`.
     pub hq: Option<(ureq::Agent, String)>,
@@ -69,6 +71,11 @@ impl Sources {
                     ok: run.ok,
                     summary: run.summary,
                 }),
+            backup: self.backups.schedule().map(|schedule| BackupSeen {
+                dir: schedule.dir.clone(),
+                every: schedule.every,
+                last: self.backups.last(),
+            }),
         }
     }
 
