@@ -140,7 +140,7 @@ fn the_backup_section_is_checked_and_summarised() {
     );
     let stderr = refused(&file);
     assert!(
-        stderr.contains("line 13: key `backup.every`: \"6 hours\" is not a duration"),
+        stderr.contains("line 13 (`every = \"6 hours\"`): \"6 hours\" is not a duration"),
         "{stderr}"
     );
 }
