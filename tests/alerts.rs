@@ -507,3 +507,52 @@ fn a_backup_directory_that_cannot_be_written_raises_backup_failed_until_a_backup
     assert!(!health_alerts(&daemon).contains(&"backup_failed".to_owned()));
     assert!(daemon.stop().success());
 }
+
+#[test]
+fn a_scanner_added_by_a_reload_is_watched_and_its_alert_resolves_when_a_reload_removes_it() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    // The pty's reads need a tokio reactor.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let _reactor = runtime.enter();
+    let tmp = tempfile::tempdir().unwrap();
+    let (receiver, url) = Receiver::start();
+    let config = site_with_scanner(tmp.path(), &alerts_table(&url, 0));
+    let first = std::fs::read_to_string(&config).unwrap();
+    let scanner = VirtualScanner::open(Some(&tmp.path().join("scanner"))).unwrap();
+    let daemon = Daemon::start(&config);
+    runtime.block_on(expect_from_host(&scanner, b"INIT\r"));
+    let hup = |text: &str| {
+        std::fs::write(&config, text).unwrap();
+        kill(Pid::from_raw(daemon.pid() as i32), Signal::SIGHUP).unwrap();
+    };
+
+    // A second scanner whose device is not plugged in: gone once the
+    // reload has started its reader and its limit has passed.
+    let absent = tmp.path().join("scanner-b");
+    hup(&format!(
+        "{first}[[scanners]]\nport = \"{}\"\nprofile = \"test-scanner.toml\"\nstation = \"dock-1\"\n",
+        absent.display()
+    ));
+    receiver.wait_states(&daemon, "scanner_gone", &["raised"]);
+    assert_eq!(
+        receiver.last("scanner_gone")["subject"],
+        absent.display().to_string()
+    );
+
+    // Removed again: its alert resolves, as for any scanner no longer
+    // configured.
+    hup(&first);
+    receiver.wait_states(&daemon, "scanner_gone", &["raised", "resolved"]);
+    let message = receiver.last("scanner_gone")["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("no longer configured"), "{message}");
+    assert!(health_alerts(&daemon).is_empty());
+    drop(scanner);
+    assert!(daemon.stop().success());
+}
