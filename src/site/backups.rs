@@ -206,16 +206,37 @@ impl std::fmt::Display for Trouble {
     }
 }
 
+/// Why the last backup's record cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The file is there but cannot be read.
+    #[error("{} cannot be read: {source}", path.display())]
+    Read {
+        /// The record's file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The file holds no record (cut short, edited by hand).
+    #[error("{} cannot be read: {source}", path.display())]
+    Parse {
+        /// The record's file.
+        path: PathBuf,
+        /// Where its JSON is wrong.
+        source: serde_json::Error,
+    },
+}
+
 /// Reads the last backup's record from `data_dir`: `None` when there is
 /// none yet.
-pub fn read_record(data_dir: &Path) -> Result<Option<LastBackup>, String> {
+pub fn read_record(data_dir: &Path) -> Result<Option<LastBackup>, RecordError> {
     let path = data_dir.join(STATUS_FILE);
     match std::fs::read(&path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
-            .map_err(|e| format!("{} cannot be read: {e}", path.display())),
+            .map_err(|source| RecordError::Parse { path, source }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("{} cannot be read: {e}", path.display())),
+        Err(source) => Err(RecordError::Read { path, source }),
     }
 }
 

@@ -53,7 +53,8 @@ fn site(path: &Path) -> Result<Site, String> {
         backup: crate::site::backups::Schedule::of(&config).map(|schedule| Backups {
             dir: schedule.dir,
             every: schedule.every,
-            last: crate::site::backups::read_record(&config.data_dir),
+            // The doctor's facts are words, as for the last verify.
+            last: crate::site::backups::read_record(&config.data_dir).map_err(|e| e.to_string()),
             now: Utc::now(),
         }),
     })
