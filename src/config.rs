@@ -173,7 +173,7 @@ pub struct Backup {
     /// Where the copies go (a directory of its own, ideally on another
     /// disk); relative paths resolve against the configuration's folder.
     pub dir: PathBuf,
-    /// How often, e.g. `"24h"`, `"6h"`, `"30m"` (units `s`, `m`, `h`, `d`,
+    /// How often, e.g. `"24h"`, `"6h"`, `"30m"` (units `ms`, `s`, `m`, `h`, `d`,
     /// combinable: `"1h30m"`); at least [`BACKUP_EVERY_MIN`].
     #[serde(default = "Backup::default_every")]
     pub every: Span,
