@@ -139,6 +139,29 @@ fn site_with_scanner(dir: &Path, alerts: &str) -> PathBuf {
     config
 }
 
+/// The runtime whose reactor the pty's reads need.
+fn reactor() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The daemon started on `site_with_scanner` (alerts posted to `url`,
+/// test-short limits), its scanner plugged in and initialised.
+fn start_with_scanner(
+    runtime: &tokio::runtime::Runtime,
+    dir: &Path,
+    url: &str,
+) -> (PathBuf, VirtualScanner, Daemon) {
+    let _reactor = runtime.enter();
+    let config = site_with_scanner(dir, &alerts_table(url, 0));
+    let scanner = VirtualScanner::open(Some(&dir.join("scanner"))).unwrap();
+    let daemon = Daemon::start(&config);
+    runtime.block_on(expect_from_host(&scanner, b"INIT\r"));
+    (config, scanner, daemon)
+}
+
 /// The alerts `GET /api/v1/health` lists now.
 fn health_alerts(daemon: &Daemon) -> Vec<String> {
     let health = Api::new(daemon.base_url(), None).get("/api/v1/health");
@@ -153,19 +176,12 @@ fn health_alerts(daemon: &Daemon) -> Vec<String> {
 
 #[test]
 fn a_scanner_gone_past_its_limit_is_raised_once_and_resolved_once_it_is_back() {
-    // The pty's reads need a tokio reactor.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = reactor();
     let _reactor = runtime.enter();
     let tmp = tempfile::tempdir().unwrap();
     let (receiver, url) = Receiver::start();
-    let config = site_with_scanner(tmp.path(), &alerts_table(&url, 0));
+    let (_, scanner, daemon) = start_with_scanner(&runtime, tmp.path(), &url);
     let link = tmp.path().join("scanner");
-    let scanner = VirtualScanner::open(Some(&link)).unwrap();
-    let daemon = Daemon::start(&config);
-    runtime.block_on(expect_from_host(&scanner, b"INIT\r"));
 
     // Connected for several samples: nothing.
     std::thread::sleep(Duration::from_millis(1500));
@@ -512,19 +528,11 @@ fn a_backup_directory_that_cannot_be_written_raises_backup_failed_until_a_backup
 fn a_scanner_added_by_a_reload_is_watched_and_its_alert_resolves_when_a_reload_removes_it() {
     use nix::sys::signal::{kill, Signal};
     use nix::unistd::Pid;
-    // The pty's reads need a tokio reactor.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let _reactor = runtime.enter();
+    let runtime = reactor();
     let tmp = tempfile::tempdir().unwrap();
     let (receiver, url) = Receiver::start();
-    let config = site_with_scanner(tmp.path(), &alerts_table(&url, 0));
+    let (config, scanner, daemon) = start_with_scanner(&runtime, tmp.path(), &url);
     let first = std::fs::read_to_string(&config).unwrap();
-    let scanner = VirtualScanner::open(Some(&tmp.path().join("scanner"))).unwrap();
-    let daemon = Daemon::start(&config);
-    runtime.block_on(expect_from_host(&scanner, b"INIT\r"));
     let hup = |text: &str| {
         std::fs::write(&config, text).unwrap();
         kill(Pid::from_raw(daemon.pid() as i32), Signal::SIGHUP).unwrap();
