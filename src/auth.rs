@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::http::{header, HeaderMap};
 use serde::Deserialize;
@@ -345,7 +345,7 @@ pub struct Grant {
 }
 
 /// Every token a daemon accepts.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Tokens {
     by_digest: HashMap<[u8; 32], Arc<Identity>>,
 }
@@ -397,10 +397,47 @@ impl Tokens {
         self.by_digest.get(&digest(token)).cloned()
     }
 
+    /// Each token's grant by the name it acts as (the digest and who it
+    /// is), for telling what a reloaded configuration changed.
+    pub fn by_name(&self) -> std::collections::BTreeMap<String, ([u8; 32], Arc<Identity>)> {
+        self.by_digest
+            .iter()
+            .map(|(digest, identity)| (identity.name.clone(), (*digest, identity.clone())))
+            .collect()
+    }
+
     /// Whether no token is accepted at all: the daemon then warns at start
     /// that its API will refuse every authenticated request.
     pub fn is_empty(&self) -> bool {
         self.by_digest.is_empty()
+    }
+}
+
+/// The tokens a running daemon accepts, replaced whole when its
+/// configuration is reloaded (SIGHUP): each request is checked against the
+/// set in force when it arrives.
+#[derive(Clone, Default)]
+pub struct LiveTokens(Arc<RwLock<Arc<Tokens>>>);
+
+impl LiveTokens {
+    /// The daemon's tokens as it starts.
+    pub fn new(tokens: Tokens) -> LiveTokens {
+        LiveTokens(Arc::new(RwLock::new(Arc::new(tokens))))
+    }
+
+    /// The set in force now.
+    pub fn current(&self) -> Arc<Tokens> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Puts `tokens` in force for every request from now on.
+    pub fn replace(&self, tokens: Tokens) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tokens);
+    }
+
+    /// [`Tokens::identify`] with the set in force now.
+    pub fn identify(&self, headers: &HeaderMap) -> Option<Arc<Identity>> {
+        self.current().identify(headers)
     }
 }
 

@@ -54,6 +54,10 @@ pub struct Config {
     /// absent, the site works alone.
     #[serde(default)]
     pub sync: Option<Sync>,
+    /// `[backup]`: scheduled copies of the store into a directory; absent,
+    /// the daemon makes none (`scantrail backup` still works by hand).
+    #[serde(default)]
+    pub backup: Option<Backup>,
     /// `[alerts]`: what the daemon watches and where it pushes a change
     /// (a webhook); absent, the defaults apply and alerts show only in
     /// the health route and the log.
@@ -73,7 +77,7 @@ pub struct Config {
 
 /// A place where scans mean something: receiving at a dock, dispatching
 /// orders, taking returns. Its policies arrive with the station issue.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Station {
     /// Unique within the site; scans, tokens' `stations` and scanners name
@@ -104,7 +108,7 @@ pub enum StationMode {
 }
 
 /// A scanner wired to this machine (RS-232 or USB in virtual-COM mode).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scanner {
     /// A device path, or a glob such as `/dev/serial/by-id/usb-Honeywell*`
@@ -119,7 +123,7 @@ pub struct Scanner {
 
 /// A handheld terminal talking to the HTTP API: the older form of a
 /// `[[tokens]]` entry with role `handheld` and one station.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Handheld {
     /// The terminal's name: the author of what it records, as a
@@ -132,7 +136,7 @@ pub struct Handheld {
 }
 
 /// Head-office sync; absent for a site that does not sync (or for `hq`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sync {
     /// Head office's base URL, e.g. `https://hq.example.com:8443`.
@@ -161,10 +165,40 @@ pub struct Sync {
     pub backoff_max_ms: Option<u64>,
 }
 
+/// `[backup]`: the daemon copies its open store into `dir/<time>/`
+/// every `every`, keeping the newest `keep` copies.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// Where the copies go (a directory of its own, ideally on another
+    /// disk); relative paths resolve against the configuration's folder.
+    pub dir: PathBuf,
+    /// How often, e.g. `"24h"`, `"6h"`, `"30m"` (units `ms`, `s`, `m`, `h`, `d`,
+    /// combinable: `"1h30m"`); at least [`BACKUP_EVERY_MIN`].
+    #[serde(default = "Backup::default_every")]
+    pub every: Span,
+    /// How many complete copies are kept; older ones are deleted.
+    #[serde(default = "Backup::default_keep")]
+    pub keep: usize,
+}
+
+/// The shortest `[backup] every`: a second, so tests can watch several
+/// backups go by; a site wants hours.
+pub const BACKUP_EVERY_MIN: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Backup {
+    fn default_every() -> Span {
+        Span(std::time::Duration::from_secs(86_400))
+    }
+    fn default_keep() -> usize {
+        7
+    }
+}
+
 /// `[alerts]`: the conditions the site daemon watches, how often, and the
 /// webhook each raise and resolve is posted to. Every limit has a default,
 /// so a site with only `webhook` set is watched sensibly.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Alerts {
     /// Where each alert's raise and resolve is POSTed as JSON; `https://`,
@@ -353,7 +387,7 @@ fn check_webhook(url: &str) -> Result<(), &'static str> {
 }
 
 /// `[site]`: which site this is and which GLNs belong to the company.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Site {
     /// Stamped into the store when it is created; a store of another site is
@@ -374,7 +408,7 @@ pub struct Site {
 
 /// `[http]`: the site daemon's listener for the API, the console, health
 /// and metrics.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Http {
     /// Loopback by default: exposing the API to the site network is a
@@ -597,6 +631,21 @@ pub enum Problem {
         /// The folders searched, in words.
         looked_in: String,
     },
+    /// `[backup] every` shorter than [`BACKUP_EVERY_MIN`] (one that is not
+    /// a duration is refused by [`Span`] as the file is read).
+    #[error("{at}: at least {}, e.g. \"24h\"", Span(BACKUP_EVERY_MIN))]
+    BackupEvery {
+        /// Where.
+        at: String,
+    },
+    /// `[backup] keep = 0`, or an empty `dir`.
+    #[error("{at}: {what}")]
+    BackupSetting {
+        /// Where.
+        at: String,
+        /// What to give instead.
+        what: &'static str,
+    },
     /// `[alerts] webhook` that cannot be posted to.
     #[error("{at}: \"{url}\": {reason}")]
     AlertWebhook {
@@ -644,6 +693,7 @@ impl Config {
         })?;
         resolve(&base, &mut config.data_dir);
         let paths = [
+            config.backup.as_mut().map(|b| &mut b.dir),
             config.sync.as_mut().and_then(|s| s.ca.as_mut()),
             config.http.cert.as_mut(),
             config.http.key.as_mut(),
@@ -664,6 +714,7 @@ impl Config {
         }
         config.check_references(text)?;
         config.check_glns(text)?;
+        config.check_backup(text)?;
         config.http.connections.settings()?;
         config.alerts.check(text)?;
         config.access = config.check_tokens(text)?;
@@ -770,6 +821,34 @@ impl Config {
                     at: at("handhelds", i, "token"),
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// `[backup]`: a directory, a duration of at least a second, and at
+    /// least one copy kept.
+    fn check_backup(&self, text: &str) -> Result<(), Problem> {
+        let Some(backup) = &self.backup else {
+            return Ok(());
+        };
+        let at = |key: &str| match line_of(text, "backup", key) {
+            Some(line) => format!("line {line}: key `backup.{key}`"),
+            None => format!("key `backup.{key}`"),
+        };
+        if backup.dir.as_os_str().is_empty() {
+            return Err(Problem::BackupSetting {
+                at: at("dir"),
+                what: "give the directory the copies go to, e.g. \"/var/backups/scantrail\"",
+            });
+        }
+        if backup.keep == 0 {
+            return Err(Problem::BackupSetting {
+                at: at("keep"),
+                what: "keep at least 1 backup (7 keeps a week of daily ones)",
+            });
+        }
+        if backup.every.get() < BACKUP_EVERY_MIN {
+            return Err(Problem::BackupEvery { at: at("every") });
         }
         Ok(())
     }
@@ -1179,6 +1258,41 @@ mod tests {
                 && e.contains(&dir.path().display().to_string()),
             "{e}"
         );
+    }
+
+    #[test]
+    fn backup_section_loads_and_each_bad_key_names_its_line() {
+        let c = Config::parse(&format!(
+            "{SITE}[backup]\ndir = \"b\"\nevery = \"1h30m\"\nkeep = 3\n"
+        ))
+        .unwrap();
+        let b = c.backup.unwrap();
+        assert_eq!(b.every.get().as_secs(), 5400);
+        assert_eq!(b.keep, 3);
+        let c = Config::parse(&format!("{SITE}[backup]\ndir = \"b\"\n")).unwrap();
+        let b = c.backup.unwrap();
+        assert_eq!((b.every.get().as_secs(), b.keep), (86_400, 7));
+        // (the [backup] keys, the start of the error or words it holds)
+        for (keys, error) in [
+            (
+                "dir = \"b\"\nevery = \"daily\"\n",
+                "line 6 (`every = \"daily\"`): \"daily\" is not a duration",
+            ),
+            (
+                "dir = \"b\"\nevery = \"0s\"\n",
+                "line 6: key `backup.every`: at least 1s",
+            ),
+            (
+                "dir = \"b\"\nkeep = 0\n",
+                "line 6: key `backup.keep`: keep at least 1",
+            ),
+            ("every = \"1h\"\n", "missing field `dir`"),
+        ] {
+            let e = Config::parse(&format!("{SITE}[backup]\n{keys}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(error), "{e}");
+        }
     }
 
     #[test]

@@ -100,6 +100,22 @@ impl<'de> Deserialize<'de> for Span {
     }
 }
 
+/// `36 h`, `15 min`, `40 s`: an age or a wait for a person, in the
+/// words the doctor and the alerts use.
+pub fn age(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        _ => format!("{} h", s / 3600),
+    }
+}
+
+/// [`age`] of a `std` duration.
+pub fn age_std(d: Duration) -> String {
+    age(chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,7 @@ pub enum LogFormat {
 }
 
 /// `[log]` in a site's or head office's configuration.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     /// `human` (default) or `json`; `--log-format` wins over it.

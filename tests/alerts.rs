@@ -139,6 +139,29 @@ fn site_with_scanner(dir: &Path, alerts: &str) -> PathBuf {
     config
 }
 
+/// The runtime whose reactor the pty's reads need.
+fn reactor() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The daemon started on `site_with_scanner` (alerts posted to `url`,
+/// test-short limits), its scanner plugged in and initialised.
+fn start_with_scanner(
+    runtime: &tokio::runtime::Runtime,
+    dir: &Path,
+    url: &str,
+) -> (PathBuf, VirtualScanner, Daemon) {
+    let _reactor = runtime.enter();
+    let config = site_with_scanner(dir, &alerts_table(url, 0));
+    let scanner = VirtualScanner::open(Some(&dir.join("scanner"))).unwrap();
+    let daemon = Daemon::start(&config);
+    runtime.block_on(expect_from_host(&scanner, b"INIT\r"));
+    (config, scanner, daemon)
+}
+
 /// The alerts `GET /api/v1/health` lists now.
 fn health_alerts(daemon: &Daemon) -> Vec<String> {
     let health = Api::new(daemon.base_url(), None).get("/api/v1/health");
@@ -153,19 +176,12 @@ fn health_alerts(daemon: &Daemon) -> Vec<String> {
 
 #[test]
 fn a_scanner_gone_past_its_limit_is_raised_once_and_resolved_once_it_is_back() {
-    // The pty's reads need a tokio reactor.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = reactor();
     let _reactor = runtime.enter();
     let tmp = tempfile::tempdir().unwrap();
     let (receiver, url) = Receiver::start();
-    let config = site_with_scanner(tmp.path(), &alerts_table(&url, 0));
+    let (_, scanner, daemon) = start_with_scanner(&runtime, tmp.path(), &url);
     let link = tmp.path().join("scanner");
-    let scanner = VirtualScanner::open(Some(&link)).unwrap();
-    let daemon = Daemon::start(&config);
-    runtime.block_on(expect_from_host(&scanner, b"INIT\r"));
 
     // Connected for several samples: nothing.
     std::thread::sleep(Duration::from_millis(1500));
@@ -460,5 +476,91 @@ fn head_office_s_certificate_ending_soon_is_raised_at_the_site() {
             "every site stops syncing",
         ],
     );
+    assert!(daemon.stop().success());
+}
+
+#[test]
+fn a_backup_directory_that_cannot_be_written_raises_backup_failed_until_a_backup_succeeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (receiver, url) = Receiver::start();
+    // Under a plain file: no user, root included, can create it.
+    std::fs::write(tmp.path().join("not-a-dir"), b"").unwrap();
+    let config = site_with_scanner(
+        tmp.path(),
+        &format!(
+            "{}[backup]\ndir = \"not-a-dir/backups\"\nevery = \"1s\"\nkeep = 2\n",
+            alerts_table(&url, 0)
+        ),
+    );
+    let daemon = Daemon::start(&config);
+    receiver.wait_states(&daemon, "backup_failed", &["raised"]);
+    let message = receiver.last("backup_failed")["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("failed: cannot write the backup")
+            && message.contains("not-a-dir/backups writable"),
+        "{message}"
+    );
+    assert!(health_alerts(&daemon).contains(&"backup_failed".to_owned()));
+    // Failing again at every run: not repeated.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(receiver.states("backup_failed"), ["raised"]);
+
+    // The directory can be made: the next backup succeeds and resolves it.
+    std::fs::remove_file(tmp.path().join("not-a-dir")).unwrap();
+    std::fs::create_dir(tmp.path().join("not-a-dir")).unwrap();
+    receiver.wait_states(&daemon, "backup_failed", &["raised", "resolved"]);
+    assert!(
+        receiver.last("backup_failed")["message"]
+            .as_str()
+            .unwrap()
+            .contains("succeeded"),
+        "{}",
+        receiver.last("backup_failed")
+    );
+    assert!(!health_alerts(&daemon).contains(&"backup_failed".to_owned()));
+    assert!(daemon.stop().success());
+}
+
+#[test]
+fn a_scanner_added_by_a_reload_is_watched_and_its_alert_resolves_when_a_reload_removes_it() {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    let runtime = reactor();
+    let tmp = tempfile::tempdir().unwrap();
+    let (receiver, url) = Receiver::start();
+    let (config, scanner, daemon) = start_with_scanner(&runtime, tmp.path(), &url);
+    let first = std::fs::read_to_string(&config).unwrap();
+    let hup = |text: &str| {
+        std::fs::write(&config, text).unwrap();
+        kill(Pid::from_raw(daemon.pid() as i32), Signal::SIGHUP).unwrap();
+    };
+
+    // A second scanner whose device is not plugged in: gone once the
+    // reload has started its reader and its limit has passed.
+    let absent = tmp.path().join("scanner-b");
+    hup(&format!(
+        "{first}[[scanners]]\nport = \"{}\"\nprofile = \"test-scanner.toml\"\nstation = \"dock-1\"\n",
+        absent.display()
+    ));
+    receiver.wait_states(&daemon, "scanner_gone", &["raised"]);
+    assert_eq!(
+        receiver.last("scanner_gone")["subject"],
+        absent.display().to_string()
+    );
+
+    // Removed again: its alert resolves, as for any scanner no longer
+    // configured.
+    hup(&first);
+    receiver.wait_states(&daemon, "scanner_gone", &["raised", "resolved"]);
+    let message = receiver.last("scanner_gone")["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("no longer configured"), "{message}");
+    assert!(health_alerts(&daemon).is_empty());
+    drop(scanner);
     assert!(daemon.stop().success());
 }

@@ -117,6 +117,35 @@ fn a_gln_with_a_wrong_check_digit_is_refused_by_the_check_and_the_daemon() {
 }
 
 #[test]
+fn the_backup_section_is_checked_and_summarised() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = site_config(
+        dir.path(),
+        "",
+        "[backup]\ndir = \"backups\"\nevery = \"6h\"\nkeep = 4\n",
+    );
+    let stdout = passed(&file);
+    let backups = dir.path().join("backups");
+    assert!(
+        stdout.contains(&format!(
+            "; backs up every 21600 s to {} (keeps 4)",
+            backups.display()
+        )),
+        "{stdout}"
+    );
+    let file = site_config(
+        dir.path(),
+        "",
+        "[backup]\ndir = \"backups\"\nevery = \"6 hours\"\n",
+    );
+    let stderr = refused(&file);
+    assert!(
+        stderr.contains("line 13 (`every = \"6 hours\"`): \"6 hours\" is not a duration"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn an_unknown_key_is_refused_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = site_config(dir.path(), "colour = \"blue\"\n", "");

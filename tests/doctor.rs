@@ -78,6 +78,9 @@ fn doctor_passes_what_works_and_names_the_missing_port() {
 id = "north"
 [http]
 listen = "127.0.0.1:0"
+[backup]
+dir = "backups"
+every = "1h"
 [[stations]]
 id = "dock-1"
 mode = "receive"
@@ -167,17 +170,38 @@ ca = "{ca}"
         "✔",
         "last verify 2026-11-28 10:00 UTC: 0 movements, 0 index entries checked",
     );
+    // The daemon has never run, so it has made no backup yet.
+    line(
+        &lines,
+        "⚠",
+        &format!(
+            "backups into {}: none made yet — the running daemon makes the first at start",
+            site.join("backups").display()
+        ),
+    );
     assert_eq!(lines.last().map(String::as_str), Some("1 check failed"));
     assert_eq!(code, Some(1));
 
     // The running daemon holds the store: that is fine, and the doctor
     // does not wait for it.
+    // It makes its first backup at start; the doctor reads its record.
     let daemon = Daemon::start(&config);
+    let record = site.join("data/last-backup.json");
+    let deadline = std::time::Instant::now() + support::daemon::WAIT;
+    while !record.exists() {
+        assert!(std::time::Instant::now() < deadline, "{}", daemon.log());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let (_, lines) = doctor(&config);
     line(
         &lines,
         "✔",
         "store in use by the running daemon — that is fine",
+    );
+    line(
+        &lines,
+        "✔",
+        &format!("UTC: {}", site.join("backups").display()),
     );
     assert!(!lines.iter().any(|l| l.contains("store opens")));
     daemon.stop();

@@ -275,6 +275,7 @@ fn the_debian_package_installs_the_product_its_configuration_units_and_udev_rule
     for line in [
         "ProtectSystem=strict",
         "ReadWritePaths=/var/lib/scantrail",
+        "ExecReload=/bin/kill -HUP $MAINPID",
         "NoNewPrivileges=yes",
         "SupplementaryGroups=dialout",
         "User=scantrail",

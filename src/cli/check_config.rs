@@ -1,6 +1,6 @@
 //! `scantrail check-config [FILE]`: everything the daemon checks at start
-//! (the file, its stations, tokens, users and GLNs, the scanners' device
-//! profiles, the TLS files), without opening the store or listening, so an
+//! (the file, its stations, tokens, users and GLNs, `[backup]`, the
+//! scanners' device profiles, the TLS files), without opening the store or listening, so an
 //! installer can check an edit before restarting the service.
 //!
 //! A site's file and head office's are told apart by their tables (an
@@ -142,7 +142,7 @@ pub fn check_site(path: &Path) -> anyhow::Result<Report> {
         .collect();
     Ok(Report {
         summary: format!(
-            "site configuration of `{}`: {}, {}{}, {}, {}; store in {}; API on {}{}{}{}",
+            "site configuration of `{}`: {}, {}{}, {}, {}; store in {}; API on {}{}{}{}{}",
             config.site.id,
             count(config.stations.len(), "station"),
             count(specs.len(), "scanner"),
@@ -157,6 +157,15 @@ pub fn check_site(path: &Path) -> anyhow::Result<Report> {
             config.http.listen,
             match &config.sync {
                 Some(sync) => format!("; syncs to {}", sync.url),
+                None => String::new(),
+            },
+            match crate::site::backups::Schedule::of(&config) {
+                Some(b) => format!(
+                    "; backs up every {} s to {} (keeps {})",
+                    b.every.as_secs(),
+                    b.dir.display(),
+                    b.keep
+                ),
                 None => String::new(),
             },
             match &config.alerts.webhook {

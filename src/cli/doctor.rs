@@ -1,7 +1,8 @@
 //! `scantrail doctor`: checks an installed site, one line each — the
 //! configuration, the data directory and its free space, the store and its
 //! last verify, each scanner's port (its by-id name and profile) and
-//! permissions, ModemManager, head office (reachable, certificate, clock) —
+//! permissions, ModemManager, the last scheduled backup (ok and recent),
+//! head office (reachable, certificate, clock) —
 //! as ✔ pass, ⚠ works but should be fixed, ✗ broken, each with the fix in
 //! words. Exits 0 when nothing is ✗ (warnings, such as no console users,
 //! do not fail it), 1 otherwise.

@@ -23,7 +23,7 @@ pub struct Args {
 }
 
 /// Loads the configuration and runs the site daemon until Ctrl-C or
-/// SIGTERM.
+/// SIGTERM; SIGHUP reloads the configuration.
 pub fn run(args: Args) -> super::Outcome {
     let config = Config::load(&args.config)?;
     crate::logging::configure(&config.log);
@@ -31,6 +31,7 @@ pub fn run(args: Args) -> super::Outcome {
         data_dir: args.data.unwrap_or_else(|| config.data_dir.clone()),
         listen: args.listen.unwrap_or_else(|| config.http.listen.clone()),
         config,
+        config_path: args.config,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -66,7 +66,8 @@ type LoginLimiter = governor::DefaultKeyedRateLimiter<IpAddr>;
 /// the pages look.
 pub struct Console {
     pub(crate) chrome: Chrome,
-    users: Users,
+    /// Replaced whole when the site's configuration is reloaded (SIGHUP).
+    users: std::sync::RwLock<Users>,
     sessions: Sessions,
     limiter: LoginLimiter,
     /// Whether the daemon serves TLS: cookies are then `Secure` and
@@ -83,16 +84,24 @@ impl Console {
             .allow_burst(burst);
         Console {
             chrome,
-            users,
+            users: std::sync::RwLock::new(users),
             sessions: Sessions::default(),
             limiter: governor::RateLimiter::keyed(quota),
             tls,
         }
     }
 
-    /// The people with an account, for the warnings at start.
-    pub fn users(&self) -> &Users {
-        &self.users
+    /// The people with an account now.
+    pub fn users(&self) -> Users {
+        self.users.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Puts a reloaded configuration's accounts in force and signs out the
+    /// people in `signed_out` (whose account was removed or changed:
+    /// another role or password); returns how many sessions closed.
+    pub fn replace_users(&self, users: Users, signed_out: &[String]) -> usize {
+        *self.users.write().unwrap_or_else(|p| p.into_inner()) = users;
+        self.sessions.close_people(signed_out)
     }
 
     /// The signed-in person of a request, from its session cookie.
@@ -400,7 +409,7 @@ async fn login(State(console): State<Arc<Console>>, request: Request) -> Respons
         return r;
     }
     console.limiter.retain_recent();
-    let users = console.users.clone();
+    let users = console.users();
     let (name, password) = (form.user.clone(), form.password);
     let who = tokio::task::spawn_blocking(move || users.verify(&name, &password))
         .await

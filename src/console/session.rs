@@ -73,6 +73,15 @@ impl Sessions {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         open.remove(&digest(id));
     }
+
+    /// Closes every session of these people (their account was removed or
+    /// changed by a reloaded configuration); returns how many.
+    pub(crate) fn close_people(&self, names: &[String]) -> usize {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let before = open.len();
+        open.retain(|_, s| !names.contains(&s.identity.name));
+        before - open.len()
+    }
 }
 
 fn alive(s: &Session, now: Instant) -> bool {
@@ -158,6 +167,17 @@ mod tests {
         assert!(sessions.find("").is_none());
         sessions.close(&id);
         assert!(sessions.find(&id).is_none());
+        // A reload that removes or changes sue's account signs her out.
+        let (first, second) = (sessions.open(who.clone()), sessions.open(who));
+        let bob = Arc::new(Identity {
+            name: "bob".into(),
+            role: Role::Handheld,
+            stations: vec![],
+        });
+        let other = sessions.open(bob);
+        assert_eq!(sessions.close_people(&["sue".to_owned()]), 2);
+        assert!(sessions.find(&first).is_none() && sessions.find(&second).is_none());
+        assert!(sessions.find(&other).is_some());
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub const DEMO_PASSWORD: &str = "demo-password-change-me";
 pub const MIN_PASSWORD_LEN: usize = 10;
 
 /// One `[[users]]` entry as the configuration file gives it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserEntry {
     /// Recorded as the author (`by`) of every change made in the console.

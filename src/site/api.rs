@@ -34,7 +34,7 @@ use super::desk::{Closed, CorrectionError, Desk};
 use super::events::Events;
 use super::metrics::Metrics;
 use super::scan_request::ScanRequest;
-use crate::auth::{Identity, Role, Tokens};
+use crate::auth::{Identity, LiveTokens, Role};
 use crate::model::RefusalCode;
 use crate::station::catalog::{
     self, hold_request, release_request, Author, AuthorQuery, CatalogError,
@@ -50,7 +50,8 @@ pub struct AppState {
     pub(super) store: Arc<Store>,
     pub(super) events: Events,
     pub(super) metrics: Arc<Metrics>,
-    pub(super) tokens: Arc<Tokens>,
+    pub(super) tokens: LiveTokens,
+    pub(super) backups: super::backups::Status,
     /// The alerts raised now, shown by health.
     pub(super) alerts: super::alerts::Alerts,
 }
@@ -174,25 +175,29 @@ async fn not_found() -> Response {
 
 /// 200 while scans can be recorded; 503 with the store's failure in plain
 /// words while commits are refused (a full disk, a failed write), so that
-/// monitoring notices before the operators do.
+/// monitoring notices before the operators do. With `[backup]`, the last
+/// backup's outcome too (a failed backup does not stop scans, so it does
+/// not make health 503).
 async fn health(State(state): State<AppState>) -> Response {
-    let alerts = state.alerts.raised();
-    match state.store.failure() {
-        None => Json(json!({ "status": "ok", "store": "ok", "alerts": alerts })).into_response(),
+    let (status, mut body) = match state.store.failure() {
+        None => (StatusCode::OK, json!({ "status": "ok", "store": "ok" })),
         Some(e) => {
             let (code, reason) = e.plain();
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({
+                json!({
                     "status": "failing",
                     "code": code,
                     "store": format!("{reason}; scans are refused until the store can write again, then they resume by themselves"),
-                    "alerts": alerts,
-                })),
+                }),
             )
-                .into_response()
         }
+    };
+    body["alerts"] = json!(state.alerts.raised());
+    if let Some(backup) = state.backups.health() {
+        body["backup"] = backup;
     }
+    (status, Json(body)).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

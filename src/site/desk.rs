@@ -50,6 +50,9 @@ enum Job {
         Correction,
         oneshot::Sender<Result<Movement, CorrectionError>>,
     ),
+    /// A reloaded configuration's policies for a station: scans queued
+    /// after it are decided with them.
+    Policies(String, Policies, oneshot::Sender<bool>),
 }
 
 /// A commit finished: what it was for and how it went.
@@ -162,6 +165,21 @@ impl Desk {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::PatchContext(station, patch, tx))
+            .await
+            .map_err(|_| Closed)?;
+        rx.await.map_err(|_| Closed)
+    }
+
+    /// Puts new policies in force at `station`, for every scan queued after
+    /// this call; `false` if there is no such station.
+    pub(super) async fn set_policies(
+        &self,
+        station: String,
+        policies: Policies,
+    ) -> Result<bool, Closed> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::Policies(station, policies, tx))
             .await
             .map_err(|_| Closed)?;
         rx.await.map_err(|_| Closed)
@@ -374,6 +392,16 @@ impl Worker {
                     None => Err(ContextRefused::NoStation(station.clone())),
                 };
                 let _ = reply.send(result);
+            }
+            Job::Policies(station, policies, reply) => {
+                let found = match self.stations.get_mut(&station) {
+                    Some(s) => {
+                        s.policies = policies;
+                        true
+                    }
+                    None => false,
+                };
+                let _ = reply.send(found);
             }
             Job::Correct(c, reply) => {
                 let origin = c

@@ -4,10 +4,12 @@
 //!
 //! Shutdown (SIGTERM or Ctrl-C): stop taking requests and scans, answer
 //! every scan already decided once its commit is durable, then exit.
+//! SIGHUP reloads the configuration (`reload`).
 
 pub mod alerts;
 pub mod answer;
 pub mod api;
+pub mod backups;
 pub mod catalog;
 pub mod console;
 pub mod context_patch;
@@ -18,8 +20,10 @@ mod housekeeping;
 pub mod last_verify;
 pub mod metrics;
 pub mod openapi;
+pub mod reload;
 pub mod retries;
 pub mod scan_request;
+pub mod scanners;
 pub mod view;
 
 use std::path::PathBuf;
@@ -39,6 +43,8 @@ use scan_request::ScanRequest;
 pub struct Options {
     /// The site's configuration, as read and checked from its file.
     pub config: Config,
+    /// That file, read again on SIGHUP.
+    pub config_path: PathBuf,
     /// The store's directory (`data_dir`, or `--data`); created on first start.
     pub data_dir: PathBuf,
     /// The address the HTTP API listens on (`[http] listen`, or `--listen`);
@@ -50,6 +56,7 @@ pub struct Options {
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let Options {
         config,
+        config_path,
         data_dir,
         listen,
     } = options;
@@ -66,24 +73,16 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let events = events::Events::new();
     let metrics = Arc::new(metrics::Metrics::default());
     let (desk, desk_task) = Desk::start(store.clone(), &config, events.clone(), metrics.clone());
-    let scanner_ports: Vec<(String, String)> = specs
-        .iter()
-        .map(|s| (s.station.clone(), s.port.clone()))
-        .collect();
-    let (sources, scans) = scan::sources::start(specs, 1024);
-    let scanners: Arc<Vec<_>> = Arc::new(
-        sources
-            .iter()
-            .zip(scanner_ports)
-            .map(|(source, (station, port))| console::ScannerState {
-                station,
-                port,
-                stats: source.stats.clone(),
-            })
-            .collect(),
-    );
+    let (sources, scans) = scanners::Scanners::start(&config.scanners, specs, 1024);
+    let scanner_count = sources.len();
     let bridge = tokio::spawn(serial_scans(scans, desk.clone()));
     let upkeep = tokio::spawn(housekeeping::run(store.clone()));
+    let backup_status = backups::Status::new(backups::Schedule::of(&config), &data_dir);
+    let backup_task = tokio::spawn(backups::run(
+        store.clone(),
+        data_dir.clone(),
+        backup_status.clone(),
+    ));
 
     // Sync to head office, when configured: its own thread, reference data
     // first, then the backlog (see `sync::link`).
@@ -97,7 +96,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let tokens = Arc::new(config.access.clone());
+    let tokens = crate::auth::LiveTokens::new(config.access.clone());
     let legacy = config.legacy_token_forms();
     if !legacy.is_empty() {
         tracing::warn!(
@@ -105,7 +104,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             "the configuration uses an older token form: move each token to a [[tokens]] entry (name, role, stations, token or token_sha256), see README.md, \"Roles and tokens\""
         );
     }
-    if tokens.is_empty() {
+    if config.access.is_empty() {
         tracing::warn!("the configuration has no [[tokens]]: the API will refuse every request but health, metrics and its description");
     }
     let sync_routes = crate::sync::status::router(crate::sync::status::SyncState {
@@ -134,9 +133,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         alerts::sample::Sources {
             store: store.clone(),
             data_dir: data_dir.clone(),
-            scanners: scanners.clone(),
+            scanners: sources.shown(),
             sync: link.as_ref().map(|l| l.status.clone()),
             certificate,
+            backups: backup_status.clone(),
             hq: hq_health_agent(&config)?,
         },
         raised.clone(),
@@ -149,6 +149,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         events,
         metrics,
         tokens,
+        backups: backup_status,
         alerts: raised,
     };
     let site_name = if config.site.name.is_empty() {
@@ -164,11 +165,11 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         )),
         app: state.clone(),
         stations: Arc::new(config.stations.clone()),
-        scanners,
+        scanners: sources.shown(),
         floor,
         sync: link.as_ref().map(|l| l.status.clone()),
     };
-    let people = pages.console.users().clone();
+    let people = pages.console.users();
     let demo_users = tokio::task::spawn_blocking(move || people.with_demo_password())
         .await
         .unwrap_or_default();
@@ -176,12 +177,24 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         site = config.site.id,
         %address,
         data = %data_dir.display(),
-        scanners = sources.len(),
+        scanners = scanner_count,
         stations = config.stations.len(),
         "scantrail is running"
     );
-    // Before the line below: a SIGTERM right after it must drain, not kill.
+    // Before the line below: a SIGTERM right after it must drain, not kill,
+    // and a SIGHUP reload, not kill.
     let shutdown = crate::shutdown::signal();
+    let reloads = tokio::spawn(reload::run(
+        reload::Hangups::install(),
+        config.clone(),
+        reload::Live {
+            path: config_path,
+            tokens: state.tokens.clone(),
+            desk: state.desk.clone(),
+            scanners: sources,
+            console: pages.console.clone(),
+        },
+    ));
     let scheme = if tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{address}");
     tracing::info!(%url, "listening on");
@@ -226,9 +239,15 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
 
     crate::service::stopping();
     tracing::info!("shutting down: no new scans; finishing the ones in flight");
-    drop(sources);
+    // The reload task owns the scanners' readers: ending it stops them.
+    reloads.abort();
+    let _ = reloads.await;
     upkeep.abort();
     let _ = upkeep.await;
+    // A backup under way finishes on its blocking thread (its copy is
+    // whole or removed); only the wait for the next one ends here.
+    backup_task.abort();
+    let _ = backup_task.await;
     watching.stop().await;
     let _ = bridge.await;
     let _ = desk_task.await;

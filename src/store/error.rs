@@ -166,6 +166,18 @@ pub enum StoreError {
         /// The destination given.
         path: PathBuf,
     },
+
+    /// Writing a backup failed on the backup's side (its disk is full, its
+    /// directory not writable): the store itself is untouched and goes on
+    /// taking commits.
+    #[error("cannot write the backup at {path}: {source}")]
+    BackupWrite {
+        /// The backup's directory.
+        path: PathBuf,
+        /// What went wrong there, as the store would say it of itself.
+        #[source]
+        source: Box<StoreError>,
+    },
     /// A restore's data directory holds files already: restore never
     /// overwrites a store, whatever it holds.
     #[error("the data directory {path} is not empty: restore never overwrites history; move it aside (keep it) or give an empty directory")]

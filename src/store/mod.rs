@@ -958,6 +958,20 @@ impl Store {
             .exclusive(move |sink| backup::run(sink, &dest))
     }
 
+    /// The first half of a backup of a store in use: copies the store's
+    /// files as they are into `staging` (a new directory) with commits
+    /// paused only for that file copy (seconds per GB), not for a key by
+    /// key copy. Opened as a store (`scantrail backup --data STAGING DEST`),
+    /// the copy is recovered as after a stop and checked against the
+    /// acknowledged watermark, so it holds every movement acknowledged
+    /// before the call. Errors are [`StoreError::BackupWrite`]: they do not
+    /// stop commits. Returns how long commits were paused.
+    pub fn copy_files(&self, staging: &Path) -> Result<std::time::Duration> {
+        let to = staging.to_owned();
+        self.committer
+            .exclusive(move |sink| backup::copy_files(sink, &to))
+    }
+
     /// Disk space of the store, as sled counts it.
     pub fn size_on_disk(&self) -> Result<u64> {
         self.trees()?

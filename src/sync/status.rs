@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::link::Status;
-use crate::auth::{Identity, Role, Tokens};
+use crate::auth::{Identity, LiveTokens, Role};
 use crate::store::Store;
 use crate::web::problem::{code_for, problem};
 
@@ -27,8 +27,8 @@ pub struct SyncState {
     pub store: Arc<Store>,
     /// None when `[sync]` is not configured.
     pub status: Option<Arc<Mutex<Status>>>,
-    /// The configured tokens: both routes need role `admin`.
-    pub tokens: Arc<Tokens>,
+    /// The configured tokens (as reloaded): both routes need role `admin`.
+    pub tokens: LiveTokens,
 }
 
 /// The sync routes of the site API, behind an admin check: `GET /api/v1/sync`

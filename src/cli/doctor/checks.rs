@@ -118,7 +118,28 @@ pub struct Site {
     pub hq: Option<Hq>,
     /// The doctor runs as root, whom no permission stops.
     pub as_root: bool,
+    /// `[backup]` and the daemon's record of its last backup; `None`
+    /// without `[backup]`.
+    pub backup: Option<Backups>,
 }
+
+/// Scheduled backups: what `[backup]` asks for and what the daemon last
+/// did (its `last-backup.json` in the data directory).
+#[derive(Debug, Clone)]
+pub struct Backups {
+    /// `[backup] dir`.
+    pub dir: PathBuf,
+    /// `[backup] every`.
+    pub every: std::time::Duration,
+    /// The last backup's outcome; `None` before the first, or why the
+    /// record cannot be read.
+    pub last: Result<Option<LastBackup>, String>,
+    /// This machine's clock now, to tell how old the last backup is.
+    pub now: DateTime<Utc>,
+}
+
+/// The last scheduled backup's outcome, as the daemon records it.
+pub use crate::site::backups::LastBackup;
 
 /// The data directory (`data_dir`).
 #[derive(Debug, Clone)]
@@ -271,6 +292,7 @@ pub fn findings(env: &Environment) -> Vec<Finding> {
         }
     }
     out.push(modem_manager(&site.modem_manager, &site.ports));
+    out.push(backup(site.backup.as_ref()));
     match &site.hq {
         Some(hq) => out.extend(head_office(hq)),
         None => out.push(Finding::pass(
@@ -395,6 +417,44 @@ fn verify(last: &Result<Option<LastVerify>, String>) -> Finding {
             "see its problems on the console's Journal page: if only derived trees are wrong run `scantrail reindex`; if a chain is broken restore from a backup",
         ),
     }
+}
+
+/// Last backup ok and recent: within twice `[backup] every`.
+fn backup(backups: Option<&Backups>) -> Finding {
+    let Some(b) = backups else {
+        return Finding::warn(
+            "backups: none scheduled ([backup] is not configured)",
+            "add a [backup] section (dir, every, keep; README.md, \"Scheduled backups\") so the daemon keeps recent copies of the store",
+        );
+    };
+    let dir = b.dir.display();
+    let every = crate::duration::age_std(b.every);
+    let last = match &b.last {
+        Err(error) => {
+            return Finding::warn(
+                format!("backups into {dir}: the last one's record cannot be read: {error}"),
+                "delete that file: the daemon writes it again after its next backup",
+            )
+        }
+        Ok(None) => {
+            return Finding::warn(
+                format!("backups into {dir}: none made yet"),
+                format!("the running daemon makes the first at start and then every {every}: start it (`sudo systemctl start scantrail`) and run the doctor again"),
+            )
+        }
+        Ok(Some(last)) => last,
+    };
+    if let Some(trouble) = crate::site::backups::Trouble::of(last, b.every, b.now) {
+        let fix = trouble.fix(&b.dir, b.every);
+        return Finding::fail(trouble.to_string(), fix);
+    }
+    let when = last.at.format("%Y-%m-%d %H:%M UTC");
+    Finding::pass(format!(
+        "last backup {when}: {} ({} entries in {:.1} s)",
+        last.path.display(),
+        last.entries,
+        last.seconds
+    ))
 }
 
 /// `port (station S, profile P)`.
@@ -611,7 +671,25 @@ mod tests {
                     },
                 }),
                 as_root: false,
+                backup: Some(Backups {
+                    dir: PathBuf::from("/var/backups/scantrail"),
+                    every: std::time::Duration::from_secs(86_400),
+                    last: Ok(Some(backed_up(true, "2026-11-29T02:00:00Z"))),
+                    now: at("2026-11-29T12:00:00Z"),
+                }),
             }),
+        }
+    }
+
+    fn backed_up(ok: bool, when: &str) -> LastBackup {
+        LastBackup {
+            at: at(when),
+            ok,
+            path: PathBuf::from("/var/backups/scantrail/20261129T020000.000Z"),
+            error: (!ok).then(|| "cannot write to /var/backups/scantrail (create the backup directory: Permission denied (os error 13))".to_owned()),
+            seconds: 1.25,
+            paused_seconds: 0.05,
+            entries: 4000,
         }
     }
 
@@ -660,12 +738,64 @@ mod tests {
             "head office https://hq.example:8443 is reachable",
             "certificate is trusted, valid until 2027-06-01",
             "clock: within 30 s of head office's (1 s ahead of head office's)",
+            "last backup 2026-11-29 02:00 UTC: /var/backups/scantrail/20261129T020000.000Z (4000 entries in 1.2 s)",
         ] {
             finding(&all, needle);
         }
         assert!(lines
             .iter()
             .all(|l| l.starts_with("✔ ") && !l.contains(" — ")));
+    }
+
+    #[test]
+    fn a_failed_or_stale_last_backup_fails_with_its_fix() {
+        // (the record, the finding's words, its status, its fix)
+        let cases = [
+            (
+                Ok(None),
+                "backups into /var/backups/scantrail: none made yet",
+                Status::Warn,
+                "every 24 h",
+            ),
+            (
+                Ok(Some(backed_up(false, "2026-11-29T02:00:00Z"))),
+                "last backup 2026-11-29 02:00 UTC failed: cannot write to /var/backups/scantrail",
+                Status::Fail,
+                "sudo install -d -o scantrail -g scantrail /var/backups/scantrail",
+            ),
+            // Ok, but 50 h ago with a daily schedule: backups have stopped.
+            (
+                Ok(Some(backed_up(true, "2026-11-27T10:00:00Z"))),
+                "last backup 2026-11-27 10:00 UTC is 50 h old, more than twice `every` (24 h)",
+                Status::Fail,
+                "systemctl status scantrail",
+            ),
+            // 47 h is late, but within one missed run.
+            (
+                Ok(Some(backed_up(true, "2026-11-27T13:00:00Z"))),
+                "last backup 2026-11-27 13:00 UTC:",
+                Status::Pass,
+                "",
+            ),
+            (
+                Err("last-backup.json cannot be read: EOF".to_owned()),
+                "record cannot be read",
+                Status::Warn,
+                "delete that file",
+            ),
+        ];
+        let mut env = healthy();
+        for (last, what, status, fix) in cases {
+            site(&mut env).backup.as_mut().unwrap().last = last;
+            assert_finding(&env, what, status, fix);
+        }
+        site(&mut env).backup = None;
+        assert_finding(
+            &env,
+            "backups: none scheduled",
+            Status::Warn,
+            "add a [backup] section",
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The doctor's thin layer over the real system: it gathers the facts the
 //! checks (`checks.rs`) judge — the configuration, the data directory, the
 //! store (opened and closed again at once), the serial ports, ModemManager,
-//! and head office — and judges nothing itself.
+//! the daemon's record of its last backup, and head office — and judges
+//! nothing itself.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -10,7 +11,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::checks::{
-    DataDir, DirState, Environment, Hq, HqProbe, LastVerify, ModemManager, Port, Site, StoreState,
+    Backups, DataDir, DirState, Environment, Hq, HqProbe, LastVerify, ModemManager, Port, Site,
+    StoreState,
 };
 use crate::config::Config;
 use crate::store::{OpenOptions, Store, StoreError};
@@ -48,6 +50,13 @@ fn site(path: &Path) -> Result<Site, String> {
         hq: config.sync.as_ref().map(hq),
         // /proc/self belongs to the process's effective user.
         as_root: std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0),
+        backup: crate::site::backups::Schedule::of(&config).map(|schedule| Backups {
+            dir: schedule.dir,
+            every: schedule.every,
+            // The doctor's facts are words, as for the last verify.
+            last: crate::site::backups::read_record(&config.data_dir).map_err(|e| e.to_string()),
+            now: Utc::now(),
+        }),
     })
 }
 

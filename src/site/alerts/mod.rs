@@ -1,6 +1,7 @@
 //! Alerts pushed, not waited for: a site nobody watches tells someone when
 //! its disk fills, a scanner is gone, sync stops or falls behind, its
-//! certificate is about to end, or a verify found the store damaged.
+//! certificate is about to end, a verify found the store damaged, or the
+//! scheduled backups failed or stopped.
 //!
 //! Every `[alerts] every` the daemon looks (`sample`), judges what it saw
 //! against the alerts already raised (`watch`, pure), logs each change in

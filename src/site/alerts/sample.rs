@@ -2,7 +2,7 @@
 //! fact the alerts judge — the data directory's disk, the store's own
 //! failure, each scanner source's counters, the sync link's status and the
 //! outbox, the served certificate read at start, head office's health,
-//! the console's last verify — gathered into a [`Snapshot`]. It judges
+//! the console's last verify, the last scheduled backup — gathered into a [`Snapshot`]. It judges
 //! nothing.
 
 use std::path::PathBuf;
@@ -10,8 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use super::watch::{ScannerSeen, Snapshot, SyncSeen, VerifySeen};
-use crate::scan::sources::ScannerState;
+use super::watch::{BackupSeen, ScannerSeen, Snapshot, SyncSeen, VerifySeen};
 use crate::store::Store;
 use crate::sync::link::{State as LinkState, Status};
 use crate::web::tls::Certificate;
@@ -23,12 +22,15 @@ pub struct Sources {
     pub store: Arc<Store>,
     /// Its data directory, whose disk is watched.
     pub data_dir: PathBuf,
-    /// The configured scanners' sources.
-    pub scanners: Arc<Vec<ScannerState>>,
+    /// The scanners running now: those a reload (SIGHUP) adds appear,
+    /// those it removes are gone (their raised alert resolves).
+    pub scanners: crate::site::scanners::Shown,
     /// The sync link's status; `None` without `[sync]`.
     pub sync: Option<Arc<Mutex<Status>>>,
     /// The served certificate, as read at start; `None` without HTTPS.
     pub certificate: Option<Certificate>,
+    /// The scheduled backups' schedule and last outcome.
+    pub backups: crate::site::backups::Status,
     /// Head office's base URL and an agent that trusts it, to read its
     /// certificate's end from its health; `None` without `[sync]`.
     pub hq: Option<(ureq::Agent, String)>,
@@ -45,6 +47,8 @@ impl Sources {
             store_failure: self.store.failure().map(|e| e.plain().1.to_owned()),
             scanners: self
                 .scanners
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
                 .iter()
                 .map(|s| ScannerSeen {
                     port: s.port.clone(),
@@ -67,6 +71,11 @@ impl Sources {
                     ok: run.ok,
                     summary: run.summary,
                 }),
+            backup: self.backups.schedule().map(|schedule| BackupSeen {
+                dir: schedule.dir.clone(),
+                every: schedule.every,
+                last: self.backups.last(),
+            }),
         }
     }
 

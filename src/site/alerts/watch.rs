@@ -5,7 +5,7 @@
 //! once when it ends. Nothing here reads the system, so every case is
 //! tested over hand-made snapshots.
 //!
-//! Adding a condition (a failed scheduled backup, say) is one [`Kind`], one
+//! Adding a condition (as `backup_failed` was) is one [`Kind`], one
 //! field of [`Snapshot`], one arm in [`findings`] and one in
 //! [`resolved_words`].
 
@@ -17,6 +17,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::disk::{size, Space};
+use crate::duration::{age, age_std};
+use crate::site::backups::{LastBackup, Trouble};
 use crate::web::tls::Certificate;
 
 /// What kind of trouble an alert is about (its `alert` in the webhook's
@@ -42,6 +44,9 @@ pub enum Kind {
     HqCertificateExpiring,
     /// The last verify of the store found it damaged.
     VerifyFailed,
+    /// The last scheduled backup failed, or is older than twice `[backup]
+    /// every` (the doctor's rule, `backups::Trouble`).
+    BackupFailed,
 }
 
 impl Kind {
@@ -56,6 +61,7 @@ impl Kind {
             Kind::CertificateExpiring => "certificate_expiring",
             Kind::HqCertificateExpiring => "hq_certificate_expiring",
             Kind::VerifyFailed => "verify_failed",
+            Kind::BackupFailed => "backup_failed",
         }
     }
 }
@@ -91,6 +97,8 @@ pub struct Snapshot {
     pub hq_certificate: Option<DateTime<Utc>>,
     /// The last verify recorded; `None` before the first.
     pub verify: Option<VerifySeen>,
+    /// The scheduled backups; `None` without `[backup]`.
+    pub backup: Option<BackupSeen>,
 }
 
 /// A configured scanner.
@@ -126,6 +134,17 @@ pub struct VerifySeen {
     pub ok: bool,
     /// What it said.
     pub summary: String,
+}
+
+/// The scheduled backups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupSeen {
+    /// `[backup] dir`.
+    pub dir: PathBuf,
+    /// `[backup] every`.
+    pub every: Duration,
+    /// The last backup's outcome; `None` before the first.
+    pub last: Option<LastBackup>,
 }
 
 /// The limits of `[alerts]`.
@@ -236,16 +255,6 @@ fn site_wide(kind: Kind, message: String) -> Finding {
     }
 }
 
-/// `4 h`, `12 min`, `40 s`: an age for a person.
-fn age(d: chrono::Duration) -> String {
-    let s = d.num_seconds().max(0);
-    match s {
-        0..=119 => format!("{s} s"),
-        120..=7199 => format!("{} min", s / 60),
-        _ => format!("{} h", s / 3600),
-    }
-}
-
 /// Every condition that holds in `seen`.
 fn findings(seen: &Snapshot, limits: &Limits) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -270,7 +279,7 @@ fn findings(seen: &Snapshot, limits: &Limits) -> Vec<Finding> {
             after: limits.scanner_gone_after,
             message: format!(
                 "scanner {} (station {}) has been gone for over {}: check its cable and power, or that /dev names it as configured (`scantrail doctor`)",
-                scanner.port, scanner.station, age(chrono::Duration::from_std(limits.scanner_gone_after).unwrap_or(chrono::Duration::MAX))
+                scanner.port, scanner.station, age_std(limits.scanner_gone_after)
             ),
         });
     }
@@ -316,6 +325,18 @@ fn findings(seen: &Snapshot, limits: &Limits) -> Vec<Finding> {
             "the verify of {} found the store damaged: {}; see its problems on the console's Journal page: if only derived trees are wrong run `scantrail reindex`, if a chain is broken restore from a backup",
             run.at.format("%Y-%m-%d %H:%M UTC"), run.summary
         )));
+    }
+    if let Some(backup) = &seen.backup {
+        let trouble = backup
+            .last
+            .as_ref()
+            .and_then(|last| Trouble::of(last, backup.every, seen.at));
+        if let Some(trouble) = trouble {
+            out.push(site_wide(
+                Kind::BackupFailed,
+                format!("{trouble}: {}", trouble.fix(&backup.dir, backup.every)),
+            ));
+        }
     }
     out
 }
@@ -375,6 +396,15 @@ fn resolved_words(key: &Key, seen: &Snapshot) -> String {
                 run.summary
             ),
             None => "no failed verify is recorded any more".to_owned(),
+        },
+        Kind::BackupFailed => match seen.backup.as_ref().and_then(|b| b.last.as_ref()) {
+            Some(last) if last.ok => format!(
+                "the backup of {} succeeded: {}",
+                last.at.format("%Y-%m-%d %H:%M UTC"),
+                last.path.display()
+            ),
+            _ if seen.backup.is_none() => "backups are no longer scheduled".to_owned(),
+            _ => "no failed backup is recorded any more".to_owned(),
         },
     }
 }
@@ -482,6 +512,24 @@ mod tests {
                 ok: true,
                 summary: "12 movements checked".into(),
             }),
+            backup: Some(BackupSeen {
+                dir: PathBuf::from("/var/backups/scantrail"),
+                every: Duration::from_secs(86_400),
+                last: Some(backup_at(-3600, true)),
+            }),
+        }
+    }
+
+    /// A scheduled backup started at `t`.
+    fn backup_at(t: i64, ok: bool) -> LastBackup {
+        LastBackup {
+            at: at(t),
+            ok,
+            path: PathBuf::from(format!("/var/backups/scantrail/{t}")),
+            error: (!ok).then(|| "No space left on device".to_owned()),
+            seconds: 1.0,
+            paused_seconds: 0.1,
+            entries: 12,
         }
     }
 
@@ -838,7 +886,66 @@ mod tests {
             certificate: None,
             hq_certificate: None,
             verify: None,
+            backup: None,
         };
         assert!(evaluate(&Board::default(), &s, &limits()).1.is_empty());
+    }
+
+    #[test]
+    fn a_failed_backup_is_raised_with_its_error_and_resolved_when_one_succeeds() {
+        let c = raised_once_resolved_once(Kind::BackupFailed, |s| {
+            s.backup.as_mut().unwrap().last =
+                Some(backup_at(s.at.timestamp() - 1_800_000_000, false));
+        });
+        assert!(
+            c[0].message.contains("failed: No space left on device")
+                && c[0]
+                    .message
+                    .contains("make /var/backups/scantrail writable"),
+            "{}",
+            c[0].message
+        );
+        assert!(c[1].message.contains("succeeded"), "{}", c[1].message);
+    }
+
+    #[test]
+    fn a_backup_older_than_twice_every_is_raised_as_stopped() {
+        let with_last = |t: i64, last: i64| {
+            let mut s = fine(t);
+            s.backup.as_mut().unwrap().last = Some(backup_at(last, true));
+            s
+        };
+        // Daily backups: 47 h old is late but not stopped; 49 h is stopped.
+        let (board, changes) = run(&[with_last(0, -47 * 3600), with_last(7200, -47 * 3600)]);
+        assert_eq!(names(&changes), ["backup_failed Raised @7200"]);
+        assert!(
+            changes[0]
+                .message
+                .contains("49 h old, more than twice `every` (24 h)"),
+            "{}",
+            changes[0].message
+        );
+        // The next backup resolves it.
+        let (_, changes) = evaluate(&board, &with_last(7260, 7230), &limits());
+        assert_eq!(names(&changes), ["backup_failed Resolved @7260"]);
+    }
+
+    #[test]
+    fn no_backup_yet_or_none_scheduled_raises_nothing_and_unscheduling_resolves() {
+        let mut none_yet = fine(0);
+        none_yet.backup.as_mut().unwrap().last = None;
+        assert!(evaluate(&Board::default(), &none_yet, &limits())
+            .1
+            .is_empty());
+        let mut failed = fine(60);
+        failed.backup.as_mut().unwrap().last = Some(backup_at(30, false));
+        let mut unscheduled = fine(120);
+        unscheduled.backup = None;
+        let (_, changes) = run(&[failed, unscheduled]);
+        assert_eq!(
+            names(&changes),
+            ["backup_failed Raised @60", "backup_failed Resolved @120"]
+        );
+        assert!(changes[1].message.contains("no longer scheduled"));
     }
 }

@@ -230,13 +230,18 @@ async fn tiles(pages: &Pages) -> Markup {
         .unwrap_or_default();
     let last = pages.floor.lock().last.clone();
     let empty = Context::default();
+    let running = pages
+        .scanners
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     html! {
         div.tiles {
             @for station in pages.stations.iter() {
                 @let ctx = contexts.get(&station.id).unwrap_or(&empty);
                 @let mode = ctx.mode.unwrap_or(Mode::from(station.mode));
                 @let location = ctx.location.clone().unwrap_or_else(|| station.location.clone());
-                @let scanners: Vec<_> = pages.scanners.iter().filter(|s| s.station == station.id).collect();
+                @let scanners: Vec<_> = running.iter().filter(|s| s.station == station.id).collect();
                 article.tile data-station=(station.id) aria-labelledby=(format!("tile-{}", station.id)) {
                     h2 id=(format!("tile-{}", station.id)) { (station.id) }
                     dl {

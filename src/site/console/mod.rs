@@ -22,15 +22,14 @@ use crate::console::{self, Chrome, Console, NavItem};
 use crate::station::catalog::{self, Author, CatalogError, NewHold, Records};
 use crate::station::reference::{Hold, Owner};
 
-pub use crate::scan::sources::ScannerState;
-
 /// What the site's pages reach.
 #[derive(Clone)]
 pub struct Pages {
     pub(crate) console: Arc<Console>,
     pub(crate) app: AppState,
     pub(crate) stations: Arc<Vec<crate::config::Station>>,
-    pub(crate) scanners: Arc<Vec<ScannerState>>,
+    /// The scanners running now (a reload adds and removes them).
+    pub(crate) scanners: super::scanners::Shown,
     pub(crate) floor: Arc<floor::Floor>,
     /// The sync link's status; `None` without `[sync]`.
     pub sync: Option<Arc<std::sync::Mutex<crate::sync::link::Status>>>,
