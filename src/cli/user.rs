@@ -72,8 +72,15 @@ pub fn run(args: Args) -> super::Outcome {
                 format!("the user was not added: {} would not load", path.display())
             })?;
             write_atomically(&path, &new)?;
+            // The site daemon takes its users on SIGHUP (`site::reload`);
+            // head office reads them at start only.
+            let apply = if hq {
+                "restart head office to use it (`sudo systemctl restart scantrail-hq`)"
+            } else {
+                "reload the daemon to use it (`sudo systemctl reload scantrail`, or SIGHUP): nothing else restarts"
+            };
             println!(
-                "user `{name}` ({role}) written to {}; restart the daemon to use it",
+                "user `{name}` ({role}) written to {}; {apply}",
                 path.display()
             );
             Ok(ExitCode::SUCCESS)
