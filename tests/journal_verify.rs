@@ -78,6 +78,8 @@ fn verify_exits_1_naming_the_seq_of_a_changed_movement() {
         String::from_utf8_lossy(&ok.stderr)
     );
 
+    assert_eq!(last_verify_ok(&store), Some(true));
+
     flip_value_byte(&store, 17, 60);
     let bad = scantrail(&["verify"], &store);
     let stdout = String::from_utf8_lossy(&bad.stdout);
@@ -87,6 +89,21 @@ fn verify_exits_1_naming_the_seq_of_a_changed_movement() {
         "{stdout}"
     );
     assert!(String::from_utf8_lossy(&bad.stderr).contains("failed verification"));
+    // Recorded for the daemon's `verify_failed` alert, the doctor and the
+    // console, as a verify run from the console is.
+    assert_eq!(last_verify_ok(&store), Some(false));
+}
+
+/// Whether the last recorded verify of the store found it intact.
+fn last_verify_ok(dir: &Path) -> Option<bool> {
+    let store = Store::open(dir, OpenOptions::existing(Some(SITE.into()))).unwrap();
+    let run = scantrail::site::last_verify::last_verify(&store).unwrap()?;
+    let json = serde_json::to_value(&run).unwrap();
+    assert!(
+        json["by"].as_str().unwrap().contains("command line"),
+        "{json}"
+    );
+    json["ok"].as_bool()
 }
 
 #[test]

@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 use super::store_args::StoreArgs;
+use crate::site::last_verify::{save_verify, VerifyRun};
 
 /// The exit code when the store is intact but its history breaks the rules.
 pub const HISTORY_VIOLATIONS: u8 = 2;
@@ -23,7 +24,16 @@ pub struct Args {
 /// damaged, [`HISTORY_VIOLATIONS`] intact but breaking the rules.
 pub fn run(args: Args) -> super::Outcome {
     let store = args.store.open_existing()?;
-    let report = store.verify()?;
+    let report = store.verify();
+    // Kept like the console's run: the daemon's `verify_failed` alert, the
+    // doctor and the Journal page read the last one.
+    let by =
+        std::env::var("USER").map_or("command line".to_owned(), |u| format!("{u} (command line)"));
+    let run = VerifyRun::of(report.as_ref().map_err(ToString::to_string), by);
+    if let Err(e) = save_verify(&store, &run) {
+        eprintln!("warning: the outcome of this verify is not recorded for the console and the alerts: {e}");
+    }
+    let report = report?;
     for (origin, count, last) in &report.origins {
         println!("origin {origin}: {count} movements, seq 1..={last}");
     }

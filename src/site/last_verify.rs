@@ -1,6 +1,7 @@
-//! The record of the last `verify` run from the console (when, by whom,
-//! what it said), kept in the store so a restart does not forget it: the
-//! Journal page writes and shows it, the doctor and the alerts read it.
+//! The record of the last `verify` (when, by whom, what it said), kept in
+//! the store so a restart does not forget it: the console's Journal page
+//! and `scantrail verify` write it, the page shows it, the doctor and the
+//! alerts (`verify_failed`) read it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,38 @@ pub struct VerifyRun {
     pub(crate) clean: bool,
     pub(crate) summary: String,
     pub(crate) problems: Vec<String>,
+}
+
+impl VerifyRun {
+    /// The record of a verify run by `by` that ended with `outcome`.
+    pub fn of(outcome: Result<&crate::store::verify::Report, String>, by: String) -> VerifyRun {
+        match outcome {
+            Ok(r) => VerifyRun {
+                at: Utc::now(),
+                by,
+                ok: r.is_ok(),
+                clean: r.is_clean(),
+                summary: format!(
+                    "{} movements, {} index entries, {} rejected scans checked",
+                    r.movements, r.index_entries, r.rejections
+                ),
+                problems: r
+                    .problems
+                    .iter()
+                    .chain(r.violations.iter())
+                    .map(|p| p.to_string())
+                    .collect(),
+            },
+            Err(e) => VerifyRun {
+                at: Utc::now(),
+                by,
+                ok: false,
+                clean: false,
+                summary: format!("verify failed: {e}"),
+                problems: Vec::new(),
+            },
+        }
+    }
 }
 
 /// The side tree holding the console's last verify, under [`VERIFY_KEY`].

@@ -372,32 +372,7 @@ pub async fn verify(State(pages): State<Pages>, form: Posted) -> Response {
     let store = pages.app.store.clone();
     let report = super::blocking(move || store.verify()).await;
     let by = form.viewer.name().to_owned();
-    let run = match report {
-        Ok(r) => VerifyRun {
-            at: Utc::now(),
-            by,
-            ok: r.is_ok(),
-            clean: r.is_clean(),
-            summary: format!(
-                "{} movements, {} index entries, {} rejected scans checked",
-                r.movements, r.index_entries, r.rejections
-            ),
-            problems: r
-                .problems
-                .iter()
-                .chain(r.violations.iter())
-                .map(|p| p.to_string())
-                .collect(),
-        },
-        Err(e) => VerifyRun {
-            at: Utc::now(),
-            by,
-            ok: false,
-            clean: false,
-            summary: format!("verify failed: {e}"),
-            problems: Vec::new(),
-        },
-    };
+    let run = VerifyRun::of(report.as_ref().map_err(Clone::clone), by);
     tracing::info!(
         by = run.by,
         ok = run.ok,
