@@ -17,7 +17,7 @@ use scantrail::scan::pty::VirtualScanner;
 use scantrail::site::last_verify::VERIFY_TREE;
 use scantrail::store::{OpenOptions, Store};
 use support::daemon::{binary, Daemon};
-use sync_support::{site_token, HqDir};
+use sync_support::{HqDir, SiteDir};
 
 /// `scantrail doctor --config CONFIG`: its exit code and its lines.
 fn doctor(config: &Path) -> (Option<i32>, Vec<String>) {
@@ -69,21 +69,15 @@ fn doctor_passes_what_works_and_names_the_missing_port() {
     let missing = site.join("scanner-dock-2");
 
     let profile = Path::new(env!("CARGO_MANIFEST_DIR")).join("devices/generic-aim.toml");
-    let config = site.join("scantrail.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"data_dir = "data"
-[site]
-id = "north"
-[http]
-listen = "127.0.0.1:0"
+    // The synced site of the sync tests, with backups, a second receiving
+    // station and a scanner for each station: one present, one missing.
+    let config = SiteDir::new(&site, "north", &hq.url(), &hq.pki.ca, "").config;
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        r#"
 [backup]
 dir = "backups"
 every = "1h"
-[[stations]]
-id = "dock-1"
-mode = "receive"
 [[stations]]
 id = "dock-2"
 mode = "receive"
@@ -95,20 +89,12 @@ station = "dock-1"
 port = "{missing}"
 profile = "{profile}"
 station = "dock-2"
-[sync]
-url = "{url}"
-credential = "{credential}"
-ca = "{ca}"
 "#,
-            link = link.display(),
-            missing = missing.display(),
-            profile = profile.display(),
-            url = hq.url(),
-            credential = site_token("north"),
-            ca = hq.pki.ca.display(),
-        ),
-    )
-    .unwrap();
+        link = link.display(),
+        missing = missing.display(),
+        profile = profile.display(),
+    ));
+    std::fs::write(&config, text).unwrap();
     let store = Store::open(&site.join("data"), OpenOptions::create("north".to_owned())).unwrap();
     // The console's last verify, as its Journal page records it.
     let run = serde_json::json!({
@@ -228,8 +214,8 @@ ca = "{ca}"
     let second = text
         .find(&format!("[[scanners]]\nport = \"{}\"", missing.display()))
         .unwrap();
-    let end = text.find("[sync]").unwrap();
-    std::fs::write(&config, format!("{}{}", &text[..second], &text[end..])).unwrap();
+    // It is the file's last table.
+    std::fs::write(&config, &text[..second]).unwrap();
     let (code, lines) = doctor(&config);
     assert!(!lines.iter().any(|l| l.starts_with('✗')), "{lines:#?}");
     assert_eq!(lines.last().map(String::as_str), Some("all checks passed"));
