@@ -80,12 +80,9 @@ impl Sources {
     }
 
     fn sync_seen(&self, status: &Mutex<Status>) -> SyncSeen {
-        let link = status
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .link
-            .clone();
-        let mut stopped = match link {
+        // The outbox as the store holds it now, as `GET /api/v1/sync` shows it.
+        let now = Status::now(status, &self.store);
+        let mut stopped = match now.link {
             LinkState::Halted { reason } => Some(format!("halted: {reason}")),
             LinkState::CredentialRefused { error } => Some(format!(
                 "head office refused this site's credential ({error}): fix `[sync] credential`"
@@ -99,17 +96,9 @@ impl Sources {
                 stopped = Some(format!("halted: {}", halt.reason));
             }
         }
-        let site = self.store.site();
-        let head = self.store.head(site).map(|h| h.seq).unwrap_or(0);
-        let acked = self
-            .store
-            .outbox_position()
-            .ok()
-            .flatten()
-            .map_or(0, |p| p.acked_seq);
-        let oldest_unacked = if head > acked {
+        let oldest_unacked = if now.backlog > 0 {
             self.store
-                .movement(site, acked + 1)
+                .movement(self.store.site(), now.acked_seq + 1)
                 .ok()
                 .flatten()
                 .map(|m| m.body.device_time)
@@ -119,7 +108,7 @@ impl Sources {
         SyncSeen {
             stopped,
             oldest_unacked,
-            backlog: head.saturating_sub(acked),
+            backlog: now.backlog,
         }
     }
 }
