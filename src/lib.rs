@@ -47,6 +47,7 @@ pub mod console;
 pub mod dev;
 pub mod disk;
 pub mod duration;
+pub mod epcis;
 /// The GS1 syntax engine (the `scantrail-gs1` crate, `gs1/`), under its old
 /// path so `crate::gs1::...` keeps working.
 pub use scantrail_gs1 as gs1;

@@ -1,0 +1,284 @@
+//! The GS1 identifiers of an event: items, classes, pallets, places and
+//! parties, as GS1 Digital Link URIs (rendered by the GS1 engine, so the
+//! escaping is GS1's) or, where a company prefix length is configured, as
+//! EPC URNs (TDS 2.0). Parties known only by name get a stable URI under
+//! the configured base.
+
+use std::fmt::Write as _;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use super::error::{EpcisError, Result};
+use super::settings::{Format, Settings};
+
+/// The characters of a name kept as they are in a party URI: RFC 3986's
+/// unreserved ones.
+const PARTY_NAME: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The characters TDS 2.0 escapes in a URN's serial or lot: `" % & / < >
+/// ?` (and, for a well-formed URI, everything outside the printable ASCII
+/// range and `#`).
+const URN_VALUE: &AsciiSet = &percent_encoding::CONTROLS
+    .add(b'"')
+    .add(b'%')
+    .add(b'&')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'#')
+    .add(b' ');
+
+/// Writes identifiers in the format the settings chose.
+#[derive(Debug, Clone, Copy)]
+pub struct Identifiers<'a> {
+    settings: &'a Settings,
+}
+
+impl<'a> Identifiers<'a> {
+    /// Identifiers for `settings`.
+    pub fn new(settings: &'a Settings) -> Identifiers<'a> {
+        Identifiers { settings }
+    }
+
+    fn urn_prefix(&self) -> Option<usize> {
+        match self.settings.format {
+            Format::Urn => self.settings.company_prefix_length.map(usize::from),
+            Format::DigitalLink => None,
+        }
+    }
+
+    /// A serialised item (GTIN + serial): SGTIN.
+    pub fn item(&self, gtin: &str, serial: &str) -> Result<String> {
+        match self.urn_prefix() {
+            Some(l) => {
+                let (cp, rest) = split_gtin(gtin, l);
+                Ok(format!(
+                    "urn:epc:id:sgtin:{cp}.{rest}.{}",
+                    urn_value(serial)
+                ))
+            }
+            None => digital_link(&[("01", gtin), ("21", serial)]),
+        }
+    }
+
+    /// A class of items: a lot of a GTIN (LGTIN), or the GTIN itself.
+    pub fn class(&self, gtin: &str, lot: Option<&str>) -> Result<String> {
+        match (self.urn_prefix(), lot) {
+            (Some(l), Some(lot)) => {
+                let (cp, rest) = split_gtin(gtin, l);
+                Ok(format!(
+                    "urn:epc:class:lgtin:{cp}.{rest}.{}",
+                    urn_value(lot)
+                ))
+            }
+            (Some(l), None) => {
+                let (cp, rest) = split_gtin(gtin, l);
+                Ok(format!("urn:epc:idpat:sgtin:{cp}.{rest}.*"))
+            }
+            (None, Some(lot)) => digital_link(&[("01", gtin), ("10", lot)]),
+            (None, None) => digital_link(&[("01", gtin)]),
+        }
+    }
+
+    /// A pallet or case (SSCC, AI 00).
+    pub fn sscc(&self, sscc: &str) -> Result<String> {
+        match self.urn_prefix() {
+            // Extension digit, then company prefix and serial reference;
+            // the check digit is dropped.
+            Some(l) if sscc.len() == 18 => Ok(format!(
+                "urn:epc:id:sscc:{}.{}{}",
+                &sscc[1..1 + l],
+                &sscc[..1],
+                &sscc[1 + l..17]
+            )),
+            _ => digital_link(&[("00", sscc)]),
+        }
+    }
+
+    /// A place (SGLN): a GLN, with an extension (AI 254) for a part of it
+    /// such as a station.
+    pub fn place(&self, gln: &str, extension: Option<&str>) -> Result<String> {
+        match self.urn_prefix() {
+            Some(l) if gln.len() == 13 => Ok(format!(
+                "urn:epc:id:sgln:{}.{}.{}",
+                &gln[..l],
+                &gln[l..12],
+                urn_value(extension.unwrap_or("0"))
+            )),
+            _ => match extension {
+                Some(ext) => digital_link(&[("414", gln), ("254", ext)]),
+                None => digital_link(&[("414", gln)]),
+            },
+        }
+    }
+
+    /// A party (PGLN, AI 417).
+    pub fn party(&self, gln: &str) -> Result<String> {
+        match self.urn_prefix() {
+            Some(l) if gln.len() == 13 => {
+                Ok(format!("urn:epc:id:pgln:{}.{}", &gln[..l], &gln[l..12]))
+            }
+            _ => digital_link(&[("417", gln)]),
+        }
+    }
+
+    /// A party known only by its name: the configured base and the name,
+    /// trimmed and percent-encoded (the same name, the same URI).
+    pub fn party_by_name(&self, name: &str) -> String {
+        let mut out = self.settings.party_base.clone();
+        let _ = write!(out, "{}", utf8_percent_encode(name.trim(), PARTY_NAME));
+        out
+    }
+}
+
+/// (company prefix, indicator digit + item reference) of a GTIN-14 for a
+/// company prefix of `l` digits.
+fn split_gtin(gtin: &str, l: usize) -> (&str, String) {
+    if gtin.len() != 14 {
+        return (gtin, String::new());
+    }
+    (
+        &gtin[1..1 + l],
+        format!("{}{}", &gtin[..1], &gtin[1 + l..13]),
+    )
+}
+
+fn urn_value(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, URN_VALUE).to_string()
+}
+
+/// The Digital Link URI of the element string `(ai)value…` under GS1's
+/// canonical stem, rendered by the GS1 engine.
+fn digital_link(elements: &[(&str, &str)]) -> Result<String> {
+    let mut data = Vec::with_capacity(64);
+    for (i, (ai, value)) in elements.iter().enumerate() {
+        if i > 0 {
+            data.push(crate::gs1::GS);
+        }
+        data.extend_from_slice(ai.as_bytes());
+        data.extend_from_slice(value.as_bytes());
+    }
+    let what = || {
+        elements
+            .iter()
+            .map(|(ai, v)| format!("({ai}){v}"))
+            .collect::<String>()
+    };
+    let scan = crate::gs1::parse_scan(&data, None).map_err(|e| EpcisError::Identifier {
+        what: what(),
+        reason: e.to_string(),
+    })?;
+    let parsed = scan.content.gs1().ok_or_else(|| EpcisError::Identifier {
+        what: what(),
+        reason: "not GS1 data".into(),
+    })?;
+    crate::gs1::render_digital_link(parsed, "").map_err(|e| EpcisError::Identifier {
+        what: what(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::epcis::settings::EpcisConfig;
+
+    fn settings(urn: bool) -> Settings {
+        let s = Settings::new(
+            Some("9506000000015"),
+            &EpcisConfig {
+                company_prefix_length: Some(7),
+                party_base: Some("https://example.com/party/".into()),
+                ..EpcisConfig::default()
+            },
+        )
+        .unwrap();
+        if urn {
+            s.with_urns().unwrap()
+        } else {
+            s
+        }
+    }
+
+    #[test]
+    fn digital_link_identifiers_are_gs1_canonical() {
+        let s = settings(false);
+        let ids = Identifiers::new(&s);
+        assert_eq!(
+            ids.item("09506000134352", "S/1").unwrap(),
+            "https://id.gs1.org/01/09506000134352/21/S%2F1"
+        );
+        assert_eq!(
+            ids.class("09506000134352", Some("LOT42")).unwrap(),
+            "https://id.gs1.org/01/09506000134352/10/LOT42"
+        );
+        assert_eq!(
+            ids.class("09506000134352", None).unwrap(),
+            "https://id.gs1.org/01/09506000134352"
+        );
+        assert_eq!(
+            ids.place("9506000000015", Some("dock-1")).unwrap(),
+            "https://id.gs1.org/414/9506000000015/254/dock-1"
+        );
+        assert_eq!(
+            ids.party("9506000000015").unwrap(),
+            "https://id.gs1.org/417/9506000000015"
+        );
+        assert_eq!(
+            ids.sscc("095060001234567893").unwrap(),
+            "https://id.gs1.org/00/095060001234567893"
+        );
+        assert_eq!(
+            ids.party_by_name(" Müller & Söhne "),
+            "https://example.com/party/M%C3%BCller%20%26%20S%C3%B6hne"
+        );
+    }
+
+    #[test]
+    fn urns_split_at_the_company_prefix() {
+        let s = settings(true);
+        let ids = Identifiers::new(&s);
+        assert_eq!(
+            ids.item("09506000134352", "S/1").unwrap(),
+            "urn:epc:id:sgtin:9506000.013435.S%2F1"
+        );
+        assert_eq!(
+            ids.class("09506000134352", Some("L1")).unwrap(),
+            "urn:epc:class:lgtin:9506000.013435.L1"
+        );
+        assert_eq!(
+            ids.class("09506000134352", None).unwrap(),
+            "urn:epc:idpat:sgtin:9506000.013435.*"
+        );
+        assert_eq!(
+            ids.place("9506000000015", Some("dock-1")).unwrap(),
+            "urn:epc:id:sgln:9506000.00001.dock-1"
+        );
+        assert_eq!(
+            ids.place("9506000000015", None).unwrap(),
+            "urn:epc:id:sgln:9506000.00001.0"
+        );
+        assert_eq!(
+            ids.party("9506000000015").unwrap(),
+            "urn:epc:id:pgln:9506000.00001"
+        );
+        assert_eq!(
+            ids.sscc("095060001234567893").unwrap(),
+            "urn:epc:id:sscc:9506000.0123456789"
+        );
+    }
+
+    #[test]
+    fn a_station_that_is_no_gln_extension_is_named() {
+        let s = settings(false);
+        let e = Identifiers::new(&s)
+            .place("9506000000015", Some("a station id far longer than twenty"))
+            .unwrap_err();
+        assert!(e.to_string().contains("(254)a station id"), "{e}");
+    }
+}

@@ -1,0 +1,36 @@
+//! EPCIS 2.0 (GS1's event standard) out of the journal: every movement
+//! becomes the event trading partners and EPCIS repositories expect, in
+//! JSON-LD, written as it is read so an export of millions of movements
+//! needs no more memory than one of ten.
+//!
+//! The mapping is pure (movement in, event out; `settings`, `identifiers`,
+//! `vocabulary`, `time`, `event_id`, `object_event`, `aggregation`,
+//! `correction`, `grouping`, `hash`, `master_data`); `writer` turns the
+//! events into a document on any `io::Write`; `export` reads a store's
+//! journal page by page into it, the one place here that names the store.
+//! What maps to what, and why, is said in each file.
+
+pub mod aggregation;
+pub mod correction;
+pub mod error;
+pub mod event;
+pub mod event_id;
+pub mod export;
+pub mod grouping;
+pub mod hash;
+pub mod identifiers;
+pub mod master_data;
+pub mod object_event;
+pub mod settings;
+pub mod time;
+pub mod vocabulary;
+pub mod writer;
+
+pub use error::EpcisError;
+pub use event::Event;
+pub use export::{export, Range};
+pub use settings::{EpcisConfig, EventIds, GroupBy, Settings};
+pub use writer::DocumentWriter;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,278 @@
+//! A movement (or the movements of one document at one station) as an
+//! EPCIS 2.0 ObjectEvent, `action: OBSERVE`: scantrail observes goods
+//! moving, it never commissions them. Serialised items go in `epcList`,
+//! lot- and GTIN-level quantities in `quantityList`; the station is the
+//! readPoint, the site the bizLocation (not after shipping); source and
+//! destination name the owning parties and places on both sides, the
+//! company on both for a transfer between own sites.
+
+use std::collections::HashMap;
+
+use super::error::Result;
+use super::event::{
+    Amount, BizTransaction, Destination, Event, EventType, Id, QuantityElement, Source,
+};
+use super::event_id::event_id;
+use super::identifiers::Identifiers;
+use super::settings::{EventIds, Settings};
+use super::time::{event_time, offset_at};
+use super::vocabulary::{step, unit_code, Step};
+use crate::model::{Counterparty, Movement, Quantity};
+
+/// Maps movements to events for one export; keeps the few identifiers
+/// every event repeats (the site, the company, each station) so they are
+/// rendered once.
+pub struct Mapper<'a> {
+    pub(super) settings: &'a Settings,
+    pub(super) ids: Identifiers<'a>,
+    site_place: String,
+    company_party: String,
+    read_points: HashMap<String, String>,
+}
+
+impl<'a> Mapper<'a> {
+    /// A mapper for `settings`.
+    pub fn new(settings: &'a Settings) -> Result<Mapper<'a>> {
+        let ids = Identifiers::new(settings);
+        Ok(Mapper {
+            site_place: ids.place(&settings.site_gln, None)?,
+            company_party: ids.party(&settings.company)?,
+            settings,
+            ids,
+            read_points: HashMap::new(),
+        })
+    }
+
+    /// The settings mapped with.
+    pub fn settings(&self) -> &Settings {
+        self.settings
+    }
+
+    /// The station's readPoint: the site's SGLN with the station's id as
+    /// GLN extension (AI 254).
+    pub(super) fn read_point(&mut self, station: &str) -> Result<String> {
+        if let Some(uri) = self.read_points.get(station) {
+            return Ok(uri.clone());
+        }
+        let uri = self.ids.place(&self.settings.site_gln, Some(station))?;
+        self.read_points.insert(station.to_owned(), uri.clone());
+        Ok(uri)
+    }
+
+    pub(super) fn site_place(&self) -> &str {
+        &self.site_place
+    }
+
+    /// The ObjectEvent of `group`: movements of one kind, station,
+    /// counterparty and documents, in journal order (one movement unless
+    /// grouping by document). `None` for kinds not shared with partners.
+    pub fn object_event(&mut self, group: &[Movement]) -> Result<Option<Event>> {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else {
+            return Ok(None);
+        };
+        let Some(step) = step(first.body.kind) else {
+            return Ok(None);
+        };
+        let b = &last.body;
+        let (epc_list, quantity_list) = self.objects(group)?;
+        let mut event = Event {
+            event_type: EventType::ObjectEvent,
+            event_time: event_time(b.device_time),
+            event_time_zone_offset: offset_at(self.settings.time_zone, b.device_time),
+            event_id: group_event_id(group, ""),
+            error_declaration: None,
+            parent_id: None,
+            epc_list,
+            child_epcs: Vec::new(),
+            quantity_list,
+            child_quantity_list: Vec::new(),
+            action: "OBSERVE",
+            biz_step: step.biz_step,
+            disposition: step.disposition,
+            read_point: Id {
+                id: self.read_point(&b.station)?,
+            },
+            biz_location: step.at_site.then(|| Id {
+                id: self.site_place.clone(),
+            }),
+            biz_transaction_list: self.transactions(last)?,
+            source_list: Vec::new(),
+            destination_list: Vec::new(),
+        };
+        self.parties(&mut event, step, &b.counterparty)?;
+        self.finish(&mut event);
+        Ok(Some(event))
+    }
+
+    /// Sets the event hash as eventID when the settings ask for it.
+    pub(super) fn finish(&self, event: &mut Event) {
+        if self.settings.event_ids == EventIds::Hash {
+            event.event_id = super::hash::event_hash(event);
+        }
+    }
+
+    /// (epcList, quantityList) of a group: each serial once; quantities of
+    /// the same class and unit summed.
+    pub(super) fn objects(
+        &self,
+        group: &[Movement],
+    ) -> Result<(Vec<String>, Vec<QuantityElement>)> {
+        let mut epcs: Vec<String> = Vec::new();
+        let mut quantities: Vec<QuantityElement> = Vec::new();
+        for m in group {
+            let b = &m.body;
+            if let Some(serial) = &b.serial {
+                let epc = self.ids.item(&b.gtin, serial)?;
+                if !epcs.contains(&epc) {
+                    epcs.push(epc);
+                }
+                continue;
+            }
+            let class = self.ids.class(&b.gtin, b.lot.as_deref())?;
+            let (amount, uom) = amount_of(&b.quantity);
+            match quantities
+                .iter_mut()
+                .find(|q| q.epc_class == class && q.uom == uom)
+            {
+                Some(q) => q.quantity = q.quantity.plus(amount),
+                None => quantities.push(QuantityElement {
+                    epc_class: class,
+                    quantity: amount,
+                    uom,
+                }),
+            }
+        }
+        Ok((epcs, quantities))
+    }
+
+    /// The documents of a movement as business transactions: our purchase
+    /// order (`po`, issued by the company), the customer's order (`po`,
+    /// issued by the counterparty), the despatch advice (`desadv`, its GSIN
+    /// as a Digital Link URI).
+    fn transactions(&self, m: &Movement) -> Result<Vec<BizTransaction>> {
+        let d = &m.body.documents;
+        let mut out = Vec::new();
+        if let Some(po) = &d.purchase_order {
+            out.push(BizTransaction {
+                kind: "po",
+                biz_transaction: bt_urn(&self.settings.company, po),
+            });
+        }
+        if let Some(order) = &d.order {
+            let issuer = m
+                .body
+                .counterparty
+                .gln
+                .as_deref()
+                .filter(|g| crate::gs1::check_value("417", g).is_ok())
+                .unwrap_or(&self.settings.company);
+            out.push(BizTransaction {
+                kind: "po",
+                biz_transaction: bt_urn(issuer, order),
+            });
+        }
+        if let Some(gsin) = &d.despatch_advice {
+            let uri = match crate::gs1::check_value("402", gsin) {
+                Ok(()) => format!("https://id.gs1.org/402/{gsin}"),
+                Err(_) => bt_urn(&self.settings.company, gsin),
+            };
+            out.push(BizTransaction {
+                kind: "desadv",
+                biz_transaction: uri,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Owning party and location on both sides.
+    pub(super) fn parties(
+        &self,
+        event: &mut Event,
+        step: Step,
+        counterparty: &Counterparty,
+    ) -> Result<()> {
+        // A GLN GS1 refuses (typed by hand into a context, a wrong check
+        // digit) is kept as a party-by-name URI: the export goes on and the
+        // value is not lost; it names no place then.
+        let valid_gln = counterparty
+            .gln
+            .as_deref()
+            .filter(|g| crate::gs1::check_value("417", g).is_ok());
+        let their_party = if step.own_site {
+            Some(self.company_party.clone())
+        } else {
+            match (valid_gln, &counterparty.gln, &counterparty.name) {
+                (Some(gln), _, _) => Some(self.ids.party(gln)?),
+                (None, Some(raw), _) => Some(self.ids.party_by_name(raw)),
+                (None, None, Some(name)) => Some(self.ids.party_by_name(name)),
+                (None, None, None) => None,
+            }
+        };
+        let their_place = match valid_gln {
+            Some(gln) => Some(self.ids.place(gln, None)?),
+            None => None,
+        };
+        let ours = [
+            ("owning_party", Some(self.company_party.clone())),
+            ("location", Some(self.site_place.clone())),
+        ];
+        let theirs = [("owning_party", their_party), ("location", their_place)];
+        let (from, to) = if step.inbound {
+            (theirs, ours)
+        } else {
+            (ours, theirs)
+        };
+        event.source_list = from
+            .into_iter()
+            .filter_map(|(kind, uri)| uri.map(|source| Source { kind, source }))
+            .collect();
+        event.destination_list = to
+            .into_iter()
+            .filter_map(|(kind, uri)| uri.map(|destination| Destination { kind, destination }))
+            .collect();
+        Ok(())
+    }
+}
+
+/// The eventID of a group's event: its only movement's, or of its first
+/// and last.
+pub(super) fn group_event_id(group: &[Movement], part: &str) -> String {
+    let (first, last) = (&group[0], &group[group.len() - 1]);
+    if group.len() == 1 {
+        event_id(&first.origin, first.seq, part)
+    } else if part.is_empty() {
+        event_id(&first.origin, first.seq, &format!("group:{}", last.seq))
+    } else {
+        event_id(
+            &first.origin,
+            first.seq,
+            &format!("group:{}:{part}", last.seq),
+        )
+    }
+}
+
+/// A movement's quantity as an amount and UN/ECE unit (none for a count).
+pub(super) fn amount_of(q: &Quantity) -> (Amount, Option<&'static str>) {
+    let (mantissa, scale, unit) = q.parts();
+    (Amount { mantissa, scale }, unit_code(unit))
+}
+
+/// `urn:epcglobal:cbv:bt:<issuer GLN>:<document number>`, as GS1's own
+/// examples write a business transaction.
+fn bt_urn(issuer: &str, number: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_');
+    format!(
+        "urn:epcglobal:cbv:bt:{issuer}:{}",
+        percent_encoding::utf8_percent_encode(number, KEEP)
+    )
+}
+
+impl Mapper<'_> {
+    /// The class URI of a lot (or GTIN), as quantity lists write it.
+    pub fn class(&self, gtin: &str, lot: Option<&str>) -> Result<String> {
+        self.ids.class(gtin, lot)
+    }
+}

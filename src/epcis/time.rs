@@ -1,0 +1,65 @@
+//! The times of an event: `eventTime` in UTC with milliseconds (scantrail
+//! keeps device time in UTC), and `eventTimeZoneOffset`, the site's offset
+//! at that very instant from its IANA zone, so summer and winter time come
+//! out right without anyone editing a fixed offset twice a year.
+
+use chrono::{DateTime, Offset, TimeZone, Utc};
+
+/// `2026-03-29T00:59:59.123Z`.
+pub fn event_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// `+01:00`: the zone's offset from UTC at `t`.
+pub fn offset_at(zone: chrono_tz::Tz, t: DateTime<Utc>) -> String {
+    let seconds = zone
+        .offset_from_utc_datetime(&t.naive_utc())
+        .fix()
+        .local_minus_utc();
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.unsigned_abs() / 60;
+    format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn event_time_is_utc_with_milliseconds() {
+        assert_eq!(
+            event_time(at("2026-03-29T02:59:59.1234+02:00")),
+            "2026-03-29T00:59:59.123Z"
+        );
+        assert_eq!(
+            event_time(at("2026-01-01T00:00:00Z")),
+            "2026-01-01T00:00:00.000Z"
+        );
+    }
+
+    #[test]
+    fn the_offset_follows_summer_and_winter_time() {
+        let berlin = chrono_tz::Europe::Berlin;
+        // Clocks go forward at 01:00 UTC on 29 March 2026.
+        assert_eq!(offset_at(berlin, at("2026-03-29T00:59:59Z")), "+01:00");
+        assert_eq!(offset_at(berlin, at("2026-03-29T01:00:00Z")), "+02:00");
+        assert_eq!(
+            offset_at(chrono_tz::America::New_York, at("2026-07-01T12:00:00Z")),
+            "-04:00"
+        );
+        assert_eq!(
+            offset_at(chrono_tz::Asia::Kolkata, at("2026-07-01T12:00:00Z")),
+            "+05:30"
+        );
+        assert_eq!(
+            offset_at(chrono_tz::UTC, at("2026-07-01T12:00:00Z")),
+            "+00:00"
+        );
+    }
+}

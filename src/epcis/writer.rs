@@ -1,0 +1,74 @@
+//! The EPCIS document, written as its events come: the opening and the
+//! body's list first, each event as soon as it is mapped, and the header
+//! with the lots' expiry dates last (JSON objects have no member order,
+//! and the header can only be known once every event is). Memory stays
+//! at one event and one entry per lot, however many events.
+
+use std::io::Write;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::event::Event;
+use super::master_data::Expiries;
+
+/// The JSON-LD context of EPCIS 2.0, as GS1 publishes it.
+pub const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+
+/// The media type of the document.
+pub const MEDIA_TYPE: &str = "application/ld+json";
+
+/// An EPCIS 2.0 document being written to `out`.
+pub struct DocumentWriter<W: Write> {
+    out: W,
+    events: u64,
+    expiries: Expiries,
+}
+
+impl<W: Write> DocumentWriter<W> {
+    /// Starts the document, created at `now`.
+    pub fn new(mut out: W, now: DateTime<Utc>) -> std::io::Result<DocumentWriter<W>> {
+        write!(
+            out,
+            "{{\"@context\":[\"{CONTEXT}\"],\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"{}\",\"epcisBody\":{{\"eventList\":[",
+            super::time::event_time(now)
+        )?;
+        Ok(DocumentWriter {
+            out,
+            events: 0,
+            expiries: Expiries::default(),
+        })
+    }
+
+    /// Writes one event.
+    pub fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        if self.events > 0 {
+            self.out.write_all(b",")?;
+        }
+        self.out.write_all(b"\n")?;
+        serde_json::to_writer(&mut self.out, event)?;
+        self.events += 1;
+        Ok(())
+    }
+
+    /// Notes a lot's expiry for the header.
+    pub fn expiry(&mut self, class: String, date: NaiveDate) {
+        self.expiries.note(class, date);
+    }
+
+    /// Events written so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Closes the body, writes the header and hands back the output.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.write_all(b"\n]}")?;
+        if !self.expiries.is_empty() {
+            self.out.write_all(b",\"epcisHeader\":")?;
+            serde_json::to_writer(&mut self.out, &self.expiries.header())?;
+        }
+        self.out.write_all(b"}\n")?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
