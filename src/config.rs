@@ -63,6 +63,10 @@ pub struct Config {
     /// the health route and the log.
     #[serde(default)]
     pub alerts: Alerts,
+    /// `[epcis]`: the time zone, company and party URIs of EPCIS exports
+    /// (`scantrail epcis export`, `GET /api/v1/epcis/events`).
+    #[serde(default)]
+    pub epcis: crate::epcis::EpcisConfig,
     /// Every token of the file, the older forms included, checked.
     #[serde(skip)]
     pub access: Tokens,

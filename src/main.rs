@@ -42,6 +42,8 @@ enum Command {
     Restore(cli::restore::Args),
     /// Compliance reports: stock, movements, recall, trace, warranty, expiry.
     Report(cli::report::Args),
+    /// EPCIS 2.0 for trading partners: export the journal as events.
+    Epcis(cli::epcis::Args),
     /// The product master: import from CSV or JSON, list.
     ///
     /// A CSV file has the columns
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => cli::backup::run(args),
         Command::Restore(args) => cli::restore::run(args),
         Command::Report(args) => cli::report::run(args),
+        Command::Epcis(args) => cli::epcis::run(args),
         Command::Products(args) => cli::products::run(args),
         Command::Holds(args) => cli::holds::run(args),
         Command::Picklists(args) => cli::picklists::run(args),

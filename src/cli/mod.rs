@@ -11,6 +11,7 @@ pub mod check_config;
 pub mod correct;
 pub mod decode;
 pub mod doctor;
+pub mod epcis;
 pub mod holds;
 pub mod hq;
 pub mod journal;

@@ -337,6 +337,24 @@ impl Client {
         }
     }
 
+    /// A GET whose answer is copied to `out` as it arrives (an EPCIS
+    /// document may be far larger than memory should hold).
+    pub fn get_to(
+        &self,
+        path: &str,
+        query: &[(String, String)],
+        out: &mut dyn std::io::Write,
+    ) -> anyhow::Result<u64> {
+        let mut request = self.request("GET", path);
+        for (k, v) in query {
+            request = request.query(k, v);
+        }
+        match request.call() {
+            Ok(response) => Ok(std::io::copy(&mut response.into_reader(), out)?),
+            Err(e) => self.answer::<serde_json::Value>(path, Err(e)).map(|_| 0),
+        }
+    }
+
     fn post<T: DeserializeOwned>(&self, path: &str, body: &serde_json::Value) -> anyhow::Result<T> {
         self.answer(path, self.request("POST", path).send_json(body))
     }

@@ -13,6 +13,14 @@ pub enum EpcisError {
         /// What is wrong and what to write instead.
         reason: String,
     },
+    /// A parameter of the request is malformed or unknown.
+    #[error("`{key}`: {reason}")]
+    Request {
+        /// The parameter (the API's query key).
+        key: &'static str,
+        /// What is wrong and what to give instead.
+        reason: String,
+    },
     /// A value cannot be written as the GS1 identifier it should be (a
     /// station id that is no valid GLN extension, AI 254).
     #[error("cannot write {what} as a GS1 identifier: {reason}")]

@@ -21,6 +21,7 @@ pub mod hash;
 pub mod identifiers;
 pub mod master_data;
 pub mod object_event;
+pub mod request;
 pub mod settings;
 pub mod time;
 pub mod vocabulary;
@@ -28,7 +29,8 @@ pub mod writer;
 
 pub use error::EpcisError;
 pub use event::Event;
-pub use export::{export, Range};
+pub use export::{export, Range, Summary};
+pub use request::Request;
 pub use settings::{EpcisConfig, EventIds, GroupBy, Settings};
 pub use writer::DocumentWriter;
 

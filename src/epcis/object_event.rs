@@ -159,22 +159,24 @@ impl<'a> Mapper<'a> {
             });
         }
         if let Some(order) = &d.order {
-            let issuer = m
-                .body
-                .counterparty
-                .gln
-                .as_deref()
-                .filter(|g| crate::gs1::check_value("417", g).is_ok())
-                .unwrap_or(&self.settings.company);
+            let issuer = valid_gln(&m.body.counterparty).unwrap_or(&self.settings.company);
             out.push(BizTransaction {
                 kind: "po",
                 biz_transaction: bt_urn(issuer, order),
             });
         }
         if let Some(gsin) = &d.despatch_advice {
+            // The despatch advice is the sender's: the supplier's on the
+            // way in, ours on the way out.
+            let issuer = match step(m.body.kind) {
+                Some(s) if s.inbound && !s.own_site => {
+                    valid_gln(&m.body.counterparty).unwrap_or(&self.settings.company)
+                }
+                _ => &self.settings.company,
+            };
             let uri = match crate::gs1::check_value("402", gsin) {
                 Ok(()) => format!("https://id.gs1.org/402/{gsin}"),
-                Err(_) => bt_urn(&self.settings.company, gsin),
+                Err(_) => bt_urn(issuer, gsin),
             };
             out.push(BizTransaction {
                 kind: "desadv",
@@ -194,10 +196,7 @@ impl<'a> Mapper<'a> {
         // A GLN GS1 refuses (typed by hand into a context, a wrong check
         // digit) is kept as a party-by-name URI: the export goes on and the
         // value is not lost; it names no place then.
-        let valid_gln = counterparty
-            .gln
-            .as_deref()
-            .filter(|g| crate::gs1::check_value("417", g).is_ok());
+        let valid_gln = valid_gln(counterparty);
         let their_party = if step.own_site {
             Some(self.company_party.clone())
         } else {
@@ -255,6 +254,14 @@ pub(super) fn group_event_id(group: &[Movement], part: &str) -> String {
 pub(super) fn amount_of(q: &Quantity) -> (Amount, Option<&'static str>) {
     let (mantissa, scale, unit) = q.parts();
     (Amount { mantissa, scale }, unit_code(unit))
+}
+
+/// The counterparty's GLN, when GS1 accepts it.
+fn valid_gln(counterparty: &Counterparty) -> Option<&str> {
+    counterparty
+        .gln
+        .as_deref()
+        .filter(|g| crate::gs1::check_value("417", g).is_ok())
 }
 
 /// `urn:epcglobal:cbv:bt:<issuer GLN>:<document number>`, as GS1's own

@@ -43,6 +43,8 @@ pub(super) struct HqState {
     pub(super) limiter: Arc<SiteLimiter>,
     /// The served certificate, for the health route.
     pub certificate: Arc<crate::web::tls::Certificate>,
+    /// `HqConfig::epcis_sites` of every site: id, GLN, `[epcis]`.
+    pub(super) epcis: Arc<Vec<(String, Option<String>, crate::epcis::EpcisConfig)>>,
 }
 
 /// Who a request authenticated as.
@@ -81,6 +83,7 @@ pub(super) fn router(state: HqState) -> Router {
         .route(path::PRODUCTS, post(import_products))
         .route(path::PICKLISTS, post(import_pick_lists))
         .route("/api/v1/reports/{kind}", get(report))
+        .route("/api/v1/epcis/events", get(epcis_events))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authenticate,
@@ -583,6 +586,64 @@ async fn report(
         return r;
     }
     state.storage.report(kind, pairs).await
+}
+
+/// Every site's journal (or `site=ID`'s) as one EPCIS 2.0 document,
+/// streamed; supervisors and admins only, as the reports. From the
+/// embedded store; PostgreSQL is not yet read this way.
+async fn epcis_events(
+    State(state): State<HqState>,
+    axum::Extension(identity): Caller,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    if let Some(r) = refuse_unless(&identity, Role::Supervisor) {
+        return r;
+    }
+    let request = match crate::epcis::Request::from_pairs(&pairs) {
+        Ok(r) => r,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+    };
+    let store = match &*state.storage {
+        Storage::Embedded { store, .. } => store.clone(),
+        Storage::Postgres(_) => {
+            return problem(
+                StatusCode::NOT_IMPLEMENTED,
+                "not_implemented",
+                "EPCIS export reads head office's embedded store; on PostgreSQL export from each site (GET /api/v1/epcis/events there)",
+            )
+        }
+    };
+    let mut sites = Vec::new();
+    for (id, gln, config) in state.epcis.iter() {
+        if request.site.as_ref().is_some_and(|only| only != id) {
+            continue;
+        }
+        match request.settings(gln.as_deref(), config) {
+            Ok(s) => sites.push((id.clone(), s)),
+            Err(e) => {
+                return problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unprocessable",
+                    format!("site {id}: {e} ([[sites]] gln, time_zone of hq.toml)"),
+                )
+            }
+        }
+    }
+    if sites.is_empty() {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such site: {}", request.site.unwrap_or_default()),
+        );
+    }
+    let body = crate::web::stream::blocking_body(move |out| {
+        crate::epcis::export(&store, &sites, &request.range, out, chrono::Utc::now()).map(|_| ())
+    });
+    (
+        [(header::CONTENT_TYPE, crate::epcis::writer::MEDIA_TYPE)],
+        body,
+    )
+        .into_response()
 }
 
 async fn sites(State(state): State<HqState>, axum::Extension(identity): Caller) -> Response {

@@ -33,6 +33,10 @@ pub struct HqConfig {
     /// Head office's people: name, role (`supervisor`, `admin`), token.
     #[serde(default)]
     pub tokens: Vec<TokenEntry>,
+    /// `[epcis]`: the company, party URIs and default time zone of EPCIS
+    /// exports over every site (each site's GLN and zone in `[[sites]]`).
+    #[serde(default)]
+    pub epcis: crate::epcis::EpcisConfig,
     /// Head office's people at the console: name, role (`supervisor`,
     /// `admin`), argon2 password hash (`scantrail user add --hq`).
     #[serde(default)]
@@ -129,6 +133,34 @@ pub struct Http {
 pub struct SiteEntry {
     pub(super) id: String,
     pub(super) token_sha256: String,
+    /// The site's GLN, for its EPCIS events (readPoint, bizLocation).
+    #[serde(default)]
+    pub(super) gln: Option<String>,
+    /// The site's IANA time zone, for its EPCIS events' offsets; default
+    /// `[epcis] time_zone`.
+    #[serde(default)]
+    pub(super) time_zone: Option<String>,
+}
+
+impl HqConfig {
+    /// Each configured site's id, GLN and `[epcis]` with its own time
+    /// zone, for EPCIS exports; `only` keeps one site.
+    pub fn epcis_sites(
+        &self,
+        only: Option<&str>,
+    ) -> Vec<(String, Option<String>, crate::epcis::EpcisConfig)> {
+        self.sites
+            .iter()
+            .filter(|s| only.is_none_or(|o| o == s.id))
+            .map(|s| {
+                let mut config = self.epcis.clone();
+                if s.time_zone.is_some() {
+                    config.time_zone = s.time_zone.clone();
+                }
+                (s.id.clone(), s.gln.clone(), config)
+            })
+            .collect()
+    }
 }
 
 /// The hex SHA-256 of a token, as `token_sha256` stores it.

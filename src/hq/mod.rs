@@ -88,6 +88,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         skew_seconds: config.hq.skew_seconds,
         limiter: Arc::new(api::site_limiter(config.hq.requests_per_second)),
         certificate: Arc::new(certificate),
+        epcis: Arc::new(config.epcis_sites(None)),
     };
     let listen = listen.unwrap_or_else(|| config.hq.listen.clone());
     let tcp = tokio::net::TcpListener::bind(&listen)

@@ -54,6 +54,8 @@ pub struct AppState {
     pub(super) backups: super::backups::Status,
     /// The alerts raised now, shown by health.
     pub(super) alerts: super::alerts::Alerts,
+    /// The site's GLN and `[epcis]`, for EPCIS exports.
+    pub(super) epcis: Arc<(Option<String>, crate::epcis::EpcisConfig)>,
 }
 
 /// Who a request authenticated as.
@@ -76,6 +78,7 @@ pub(super) fn router(state: AppState) -> Router {
         .route("/api/v1/journal", get(journal))
         .route("/api/v1/corrections", post(correct))
         .route("/api/v1/reports/{kind}", get(report))
+        .route("/api/v1/epcis/events", get(epcis_events))
         .route_layer(middleware::from_fn(supervisor_only));
     // What a handheld does; its handlers keep it to its own stations.
     let authenticated = Router::new()
@@ -640,6 +643,33 @@ async fn report(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     crate::report::http::handle(state.store, kind, pairs).await
+}
+
+/// The journal as an EPCIS 2.0 document, streamed as it is read
+/// (`crate::epcis`); supervisors and admins only, as the reports.
+async fn epcis_events(
+    State(state): State<AppState>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    let request = match crate::epcis::Request::from_pairs(&pairs) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let (gln, config) = &*state.epcis;
+    let settings = match request.settings(gln.as_deref(), config) {
+        Ok(s) => s,
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    };
+    let store = state.store.clone();
+    let body = crate::web::stream::blocking_body(move |out| {
+        let sites = [(store.site().to_owned(), settings)];
+        crate::epcis::export(&store, &sites, &request.range, out, chrono::Utc::now()).map(|_| ())
+    });
+    (
+        [(header::CONTENT_TYPE, crate::epcis::writer::MEDIA_TYPE)],
+        body,
+    )
+        .into_response()
 }
 
 /// Server-sent events; a handheld hears only its own stations'.

@@ -151,6 +151,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         tokens,
         backups: backup_status,
         alerts: raised,
+        epcis: Arc::new((config.site.gln.clone(), config.epcis.clone())),
     };
     let site_name = if config.site.name.is_empty() {
         config.site.id.clone()

@@ -26,6 +26,7 @@ mod tests {
         ("/api/v1/corrections", &["post"]),
         ("/api/v1/events", &["get"]),
         ("/api/v1/reports/{kind}", &["get"]),
+        ("/api/v1/epcis/events", &["get"]),
         ("/api/v1/sync", &["get"]),
         ("/api/v1/sync/resume", &["post"]),
     ];

@@ -7,4 +7,5 @@
 mod idle;
 pub mod problem;
 pub mod server;
+pub mod stream;
 pub mod tls;
