@@ -565,6 +565,15 @@ pub enum Problem {
     /// A token entry that cannot be used.
     #[error(transparent)]
     Token(#[from] TokenError),
+    /// `[epcis]` cannot make EPCIS events (an unknown time zone, a bad
+    /// company GLN or prefix length); checked when the section is present.
+    #[error("{at}{reason}")]
+    Epcis {
+        /// `line N: ` of the section, when found.
+        at: String,
+        /// What is wrong (`epcis::EpcisError`'s words).
+        reason: String,
+    },
     /// A station without an id.
     #[error("{at}: must not be empty")]
     EmptyStationId {
@@ -718,6 +727,7 @@ impl Config {
         }
         config.check_references(text)?;
         config.check_glns(text)?;
+        config.check_epcis(text)?;
         config.check_backup(text)?;
         config.http.connections.settings()?;
         config.alerts.check(text)?;
@@ -855,6 +865,25 @@ impl Config {
             return Err(Problem::BackupEvery { at: at("every") });
         }
         Ok(())
+    }
+
+    /// `[epcis]`, when present, must make valid EPCIS settings with the
+    /// site's GLN, so a wrong time zone is found at start, not at the
+    /// first export.
+    fn check_epcis(&self, text: &str) -> Result<(), Problem> {
+        if self.epcis == crate::epcis::EpcisConfig::default() {
+            return Ok(());
+        }
+        crate::epcis::Settings::new(self.site.gln.as_deref(), &self.epcis)
+            .map(|_| ())
+            .map_err(|e| Problem::Epcis {
+                at: text
+                    .lines()
+                    .position(|l| l.trim() == "[epcis]")
+                    .map(|n| format!("line {}: ", n + 1))
+                    .unwrap_or_default(),
+                reason: e.to_string(),
+            })
     }
 
     /// `[site] gln` and every `own_sites` entry must be a GLN with the right
@@ -1224,6 +1253,17 @@ mod tests {
             e.contains("http.admin_token") && e.contains("same token"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_epcis_section_that_cannot_work_is_refused_at_load() {
+        let site = "data_dir = \"d\"\n[site]\nid = \"x\"\ngln = \"9506000000015\"\n";
+        let e = Config::parse(&format!("{site}[epcis]\ntime_zone = \"Mars/Olympus\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("line 5: ") && e.contains("epcis.time_zone"), "{e}");
+        let ok = Config::parse(&format!("{site}[epcis]\ntime_zone = \"Europe/Berlin\"\n")).unwrap();
+        assert_eq!(ok.epcis.time_zone.as_deref(), Some("Europe/Berlin"));
     }
 
     #[test]

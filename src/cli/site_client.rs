@@ -345,7 +345,11 @@ impl Client {
         query: &[(String, String)],
         out: &mut dyn std::io::Write,
     ) -> anyhow::Result<u64> {
-        let mut request = self.request("GET", path);
+        // A long document takes longer than the agent's 60 s for a whole
+        // request; the daemon writes it as it reads, so it never stalls.
+        let mut request = self
+            .request("GET", path)
+            .timeout(Duration::from_secs(6 * 3600));
         for (k, v) in query {
             request = request.query(k, v);
         }

@@ -146,3 +146,114 @@ fn typed<'a>(
     s.push_str(list);
     s.push_str(&sorted(parts));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::epcis::event::{Amount, BizTransaction, Destination, Id, Source};
+
+    /// A receipt as an earlier export wrote it, with the pre-hash string
+    /// and hash the reference generator printed for it
+    /// (`python -m epcis_event_hash_generator -p`; the hash without `-j`,
+    /// which joins the hashed string too).
+    #[test]
+    fn the_pre_hash_is_the_reference_generator_s() {
+        let e = Event {
+            event_type: EventType::ObjectEvent,
+            event_time: "2025-11-01T22:02:00.000Z".into(),
+            event_time_zone_offset: "+01:00".into(),
+            event_id: "urn:uuid:7ab8a4b1-5d06-5a04-8cc7-722c69d0ca42".into(),
+            error_declaration: None,
+            parent_id: None,
+            epc_list: Vec::new(),
+            child_epcs: Vec::new(),
+            quantity_list: vec![QuantityElement {
+                epc_class: "https://id.gs1.org/01/09506000000008/10/HOT0001".into(),
+                quantity: Amount {
+                    mantissa: 100000,
+                    scale: 0,
+                },
+                uom: None,
+            }],
+            child_quantity_list: Vec::new(),
+            action: "OBSERVE",
+            biz_step: "receiving",
+            disposition: "in_progress",
+            read_point: Id {
+                id: "https://id.gs1.org/414/9506000000015/254/dock-1".into(),
+            },
+            biz_location: Some(Id {
+                id: "https://id.gs1.org/414/9506000000015".into(),
+            }),
+            biz_transaction_list: vec![
+                BizTransaction {
+                    kind: "po",
+                    biz_transaction: "urn:epcglobal:cbv:bt:9506000000015:PO-0000001".into(),
+                },
+                BizTransaction {
+                    kind: "desadv",
+                    biz_transaction: "urn:epcglobal:cbv:bt:9506000000015:ASN-0000002".into(),
+                },
+            ],
+            source_list: vec![
+                Source {
+                    kind: "owning_party",
+                    source: "https://id.gs1.org/417/9506000001074".into(),
+                },
+                Source {
+                    kind: "location",
+                    source: "https://id.gs1.org/414/9506000001074".into(),
+                },
+            ],
+            destination_list: vec![
+                Destination {
+                    kind: "owning_party",
+                    destination: "https://id.gs1.org/417/9506000000015".into(),
+                },
+                Destination {
+                    kind: "location",
+                    destination: "https://id.gs1.org/414/9506000000015".into(),
+                },
+            ],
+        };
+        let expected = [
+            "eventType=ObjectEvent",
+            "eventTime=2025-11-01T22:02:00.000Z",
+            "eventTimeZoneOffset=+01:00",
+            "quantityListquantityElementepcClass=https://id.gs1.org/01/09506000000008/10/HOT0001",
+            "quantity=100000",
+            "action=OBSERVE",
+            "bizStep=https://ref.gs1.org/cbv/BizStep-receiving",
+            "disposition=https://ref.gs1.org/cbv/Disp-in_progress",
+            "readPointid=https://id.gs1.org/414/9506000000015/254/dock-1",
+            "bizLocationid=https://id.gs1.org/414/9506000000015",
+            "bizTransactionListtype=https://ref.gs1.org/cbv/BTT-desadv",
+            "bizTransaction=urn:epcglobal:cbv:bt:9506000000015:ASN-0000002",
+            "type=https://ref.gs1.org/cbv/BTT-po",
+            "bizTransaction=urn:epcglobal:cbv:bt:9506000000015:PO-0000001",
+            "destinationListtype=https://ref.gs1.org/cbv/SDT-location",
+            "destination=https://id.gs1.org/414/9506000000015",
+            "type=https://ref.gs1.org/cbv/SDT-owning_party",
+            "destination=https://id.gs1.org/417/9506000000015",
+            "sourceListtype=https://ref.gs1.org/cbv/SDT-location",
+            "source=https://id.gs1.org/414/9506000001074",
+            "type=https://ref.gs1.org/cbv/SDT-owning_party",
+            "source=https://id.gs1.org/417/9506000001074",
+        ]
+        .concat();
+        assert_eq!(pre_hash(&e), expected);
+        assert_eq!(
+            event_hash(&e),
+            "ni:///sha-256;aeb5d2f710dcf228dd2d84881d050f91fdb84994045b46ac81acb6529dcb554b?ver=CBV2.0"
+        );
+        // errorDeclaration and eventID are not hashed.
+        let mut declared = e.clone();
+        declared.event_id = "urn:uuid:other".into();
+        declared.error_declaration = Some(crate::epcis::event::ErrorDeclaration {
+            declaration_time: "2025-11-02T00:00:00.000Z".into(),
+            reason: "did_not_occur",
+            corrective_event_ids: Vec::new(),
+        });
+        assert_eq!(event_hash(&declared), event_hash(&e));
+    }
+}
