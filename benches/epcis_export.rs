@@ -139,9 +139,16 @@ fn main() {
     let mut runs = Vec::new();
     // Warm sled's cache and the page cache once, untimed.
     let _ = baseline(&store, tenth);
-    runs.push(measure("journal as JSON lines (baseline), last tenth", || baseline(&store, tenth)));
-    runs.push(measure("EPCIS export, last tenth", || export(&store, tenth, &[])));
-    runs.push(measure("journal as JSON lines (baseline), all", || baseline(&store, 1)));
+    runs.push(measure(
+        "journal as JSON lines (baseline), last tenth",
+        || baseline(&store, tenth),
+    ));
+    runs.push(measure("EPCIS export, last tenth", || {
+        export(&store, tenth, &[])
+    }));
+    runs.push(measure("journal as JSON lines (baseline), all", || {
+        baseline(&store, 1)
+    }));
     runs.push(measure("EPCIS export, all", || export(&store, 1, &[])));
     runs.push(measure("EPCIS export, all, event hash IDs", || {
         export(&store, 1, &[("event_id", "hash")])

@@ -1261,7 +1261,10 @@ mod tests {
         let e = Config::parse(&format!("{site}[epcis]\ntime_zone = \"Mars/Olympus\"\n"))
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("line 5: ") && e.contains("epcis.time_zone"), "{e}");
+        assert!(
+            e.starts_with("line 5: ") && e.contains("epcis.time_zone"),
+            "{e}"
+        );
         let ok = Config::parse(&format!("{site}[epcis]\ntime_zone = \"Europe/Berlin\"\n")).unwrap();
         assert_eq!(ok.epcis.time_zone.as_deref(), Some("Europe/Berlin"));
     }

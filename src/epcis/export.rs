@@ -1,8 +1,8 @@
 //! An export: the journal of one site (or of each site in head office's
 //! store) read a page at a time, in seq order, grouped, mapped and written
 //! straight into the document. The one file of `epcis` that reads a
-//! store; memory is one page of movements, the open groups and the lots'
-//! expiry dates.
+//! store; memory is one page of movements, the open groups and a bounded
+//! set of recent lots.
 
 use std::io::Write;
 
@@ -143,14 +143,14 @@ pub fn write_unit<W: Write>(
 }
 
 fn note_expiries<W: Write>(
-    mapper: &Mapper<'_>,
+    mapper: &mut Mapper<'_>,
     writer: &mut DocumentWriter<W>,
     group: &[Movement],
 ) -> Result<()> {
     for m in group {
         if let (Some(lot), Some(expiry)) = (&m.body.lot, m.body.expiry) {
             if super::vocabulary::step(m.body.kind).is_some() {
-                writer.expiry(mapper.class(&m.body.gtin, Some(lot))?, expiry);
+                writer.expiry(&mapper.class(&m.body.gtin, Some(lot))?, expiry)?;
             }
         }
     }

@@ -28,7 +28,13 @@ pub struct Mapper<'a> {
     site_place: String,
     company_party: String,
     read_points: HashMap<String, String>,
+    /// Class URIs by GTIN and lot: most movements name a class seen
+    /// shortly before. Cleared at `CLASSES` entries, so it stays small.
+    classes: HashMap<String, String>,
 }
+
+/// The most class URIs remembered.
+const CLASSES: usize = 4096;
 
 impl<'a> Mapper<'a> {
     /// A mapper for `settings`.
@@ -40,6 +46,7 @@ impl<'a> Mapper<'a> {
             settings,
             ids,
             read_points: HashMap::new(),
+            classes: HashMap::new(),
         })
     }
 
@@ -114,7 +121,7 @@ impl<'a> Mapper<'a> {
     /// (epcList, quantityList) of a group: each serial once; quantities of
     /// the same class and unit summed.
     pub(super) fn objects(
-        &self,
+        &mut self,
         group: &[Movement],
     ) -> Result<(Vec<String>, Vec<QuantityElement>)> {
         let mut epcs: Vec<String> = Vec::new();
@@ -128,7 +135,7 @@ impl<'a> Mapper<'a> {
                 }
                 continue;
             }
-            let class = self.ids.class(&b.gtin, b.lot.as_deref())?;
+            let class = self.class(&b.gtin, b.lot.as_deref())?;
             let (amount, uom) = amount_of(&b.quantity);
             match quantities
                 .iter_mut()
@@ -279,7 +286,21 @@ fn bt_urn(issuer: &str, number: &str) -> String {
 
 impl Mapper<'_> {
     /// The class URI of a lot (or GTIN), as quantity lists write it.
-    pub fn class(&self, gtin: &str, lot: Option<&str>) -> Result<String> {
-        self.ids.class(gtin, lot)
+    pub fn class(&mut self, gtin: &str, lot: Option<&str>) -> Result<String> {
+        let mut key = String::with_capacity(gtin.len() + 1 + lot.map_or(0, str::len));
+        key.push_str(gtin);
+        if let Some(lot) = lot {
+            key.push('/');
+            key.push_str(lot);
+        }
+        if let Some(uri) = self.classes.get(&key) {
+            return Ok(uri.clone());
+        }
+        let uri = self.ids.class(gtin, lot)?;
+        if self.classes.len() >= CLASSES {
+            self.classes.clear();
+        }
+        self.classes.insert(key, uri.clone());
+        Ok(uri)
     }
 }

@@ -291,9 +291,10 @@ fn expiry_goes_to_the_header_not_ilmd() {
     )
     .unwrap();
     w.expiry(
-        mapper.class(&m.body.gtin, m.body.lot.as_deref()).unwrap(),
+        &mapper.class(&m.body.gtin, m.body.lot.as_deref()).unwrap(),
         m.body.expiry.unwrap(),
-    );
+    )
+    .unwrap();
     let doc: Value = serde_json::from_slice(&w.finish().unwrap()).unwrap();
     assert_eq!(doc["epcisBody"]["eventList"].as_array().unwrap().len(), 1);
     assert!(doc["epcisBody"]["eventList"][0].get("ilmd").is_none());

@@ -2,7 +2,8 @@
 //! body's list first, each event as soon as it is mapped, and the header
 //! with the lots' expiry dates last (JSON objects have no member order,
 //! and the header can only be known once every event is). Memory stays
-//! at one event and one entry per lot, however many events.
+//! at one event and a bounded set of recent lots, however many events
+//! (the lots' master data waits in a temporary file, `master_data`).
 
 use std::io::Write;
 
@@ -51,8 +52,8 @@ impl<W: Write> DocumentWriter<W> {
     }
 
     /// Notes a lot's expiry for the header.
-    pub fn expiry(&mut self, class: String, date: NaiveDate) {
-        self.expiries.note(class, date);
+    pub fn expiry(&mut self, class: &str, date: NaiveDate) -> std::io::Result<()> {
+        self.expiries.note(class, date)
     }
 
     /// Events written so far.
@@ -65,7 +66,7 @@ impl<W: Write> DocumentWriter<W> {
         self.out.write_all(b"\n]}")?;
         if !self.expiries.is_empty() {
             self.out.write_all(b",\"epcisHeader\":")?;
-            serde_json::to_writer(&mut self.out, &self.expiries.header())?;
+            self.expiries.write_header(&mut self.out)?;
         }
         self.out.write_all(b"}\n")?;
         self.out.flush()?;
