@@ -253,13 +253,13 @@ ca = "{ca}"
         let site = Some(self.id.clone());
         let acked = {
             let s = Store::open(&self.data(), OpenOptions::existing(site.clone())).unwrap();
-            s.outbox_position().unwrap().unwrap()
+            s.outbox().position().unwrap().unwrap()
         };
         std::fs::remove_dir_all(self.data()).unwrap();
         self.dev_append(7);
         self.dev_append(5);
         let s = Store::open(&self.data(), OpenOptions::existing(site)).unwrap();
-        s.set_outbox_position(acked).unwrap();
+        s.outbox().set_position(acked).unwrap();
     }
 
     /// The site daemon's URL since its last start.
