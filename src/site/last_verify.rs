@@ -23,7 +23,10 @@ pub struct VerifyRun {
 
 impl VerifyRun {
     /// The record of a verify run by `by` that ended with `outcome`.
-    pub fn of(outcome: Result<&crate::store::verify::Report, String>, by: String) -> VerifyRun {
+    pub fn of(
+        outcome: Result<&crate::store::verify::Report, &dyn std::fmt::Display>,
+        by: String,
+    ) -> VerifyRun {
         match outcome {
             Ok(r) => VerifyRun {
                 at: Utc::now(),

@@ -374,7 +374,7 @@ pub async fn verify(State(pages): State<Pages>, form: Posted) -> Response {
     let store = pages.app.store.clone();
     let report = super::blocking(move || store.verify()).await;
     let by = form.viewer.name().to_owned();
-    let run = VerifyRun::of(report.as_ref().map_err(Clone::clone), by);
+    let run = VerifyRun::of(report.as_ref().map_err(|e| e as &dyn std::fmt::Display), by);
     tracing::info!(
         by = run.by,
         ok = run.ok,
