@@ -183,6 +183,18 @@ pub const HANDHELD: &str = "handheld-token-for-tests";
 pub const SITE_ADMIN: &str = "site-admin-token-for-tests";
 
 impl SiteDir {
+    /// Site `north` in `tmp/north`, syncing straight to `hq` (most tests'
+    /// pair); `sync_extra` as for `new`.
+    pub fn north(tmp: &Path, hq: &HqDir, sync_extra: &str) -> SiteDir {
+        SiteDir::new(
+            &tmp.join("north"),
+            "north",
+            &hq.url(),
+            &hq.pki.ca,
+            sync_extra,
+        )
+    }
+
     pub fn new(dir: &Path, id: &str, hq_url: &str, ca: &Path, sync_extra: &str) -> SiteDir {
         std::fs::create_dir_all(dir).unwrap();
         let config = dir.join("site.toml");
