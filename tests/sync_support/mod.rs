@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 pub use crate::support::daemon::Daemon;
-use crate::support::daemon::{binary, dev_binary};
+use crate::support::daemon::binary;
 
 /// Head office's admin, in the older `[hq] admin_token` form.
 pub const HQ_ADMIN: &str = "hq-admin-token-for-tests";
@@ -293,18 +293,7 @@ ca = "{ca}"
 
     /// `scantrail-dev dev-append` into the store (the daemon must not run).
     pub fn dev_append(&self, count: u64) {
-        let out = Command::new(dev_binary())
-            .args(["dev-append", "--config"])
-            .arg(&self.config)
-            .args(["--count", &count.to_string(), "--threads", "2"])
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::support::daemon::dev_append(&self.config, count);
     }
 
     /// A scan through the handheld API.
