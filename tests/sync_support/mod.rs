@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-pub use crate::support::daemon::Daemon;
 use crate::support::daemon::binary;
+pub use crate::support::daemon::Daemon;
 
 /// Head office's admin, in the older `[hq] admin_token` form.
 pub const HQ_ADMIN: &str = "hq-admin-token-for-tests";
