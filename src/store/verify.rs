@@ -275,7 +275,18 @@ pub(crate) fn run_since(store: &Store, since: Since, progress: &dyn Fn(u64)) -> 
     let mut report = Report::default();
     let mut counts: HashMap<u8, u64> = HashMap::new();
     let mut heads = Vec::new();
-    for origin in store.journal().origins()? {
+    let origins = store.journal().origins()?;
+    for (gone, h) in saved.heads.iter().filter(|(o, _)| !origins.contains(o)) {
+        report.problem(
+            Some(gone),
+            Some(1),
+            format!(
+                "verified up to seq {} but the store holds none of its movements now",
+                h.seq
+            ),
+        );
+    }
+    for origin in origins {
         let head = store.journal().head(&origin)?;
         let start = match since {
             Since::Checkpoint => saved.heads.iter().find(|(o, _)| *o == origin).map_or(
