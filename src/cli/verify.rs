@@ -40,7 +40,7 @@ fn parse_since(text: &str) -> Result<Since, std::num::ParseIntError> {
 pub(super) fn progress_bar(total: u64) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(total);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:40} {human_pos}/{human_len} movements, {per_sec}, {eta} left",
+        "{bar:40} {human_pos}/{human_len} movements, {elapsed} so far, {eta} left",
     ) {
         bar.set_style(style);
     }
