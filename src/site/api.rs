@@ -991,7 +991,10 @@ async fn report(
     responses(
         (status = 200, description = "An endless event stream", body = String, content_type = "text/event-stream"),
         TokenChecked,
-    )
+    ),
+    // The schema of each event's data (an OpenAPI response has no place
+    // for it; `Event` is registered by `site::openapi`).
+    extensions(("x-event-data" = json!({"$ref": "#/components/schemas/Event"})))
 )]
 async fn events(
     State(state): State<AppState>,
