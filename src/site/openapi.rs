@@ -205,19 +205,42 @@ mod tests {
             .collect()
     }
 
-    /// What the site's routers serve is what the document describes, path
-    /// for path and method for method: the routers of `api::routes` (to
-    /// which `api::router` adds only the checks of who may call them and
-    /// the fallback) and of `sync::status::routes`.
-    #[test]
-    fn every_served_route_is_documented_with_its_methods() {
-        let super::super::api::Routes {
-            open,
-            handheld,
-            supervisor,
-        } = super::super::api::routes();
-        let (site, _) = open.merge(handheld).merge(supervisor).split_for_parts();
-        let (sync, _) = crate::sync::status::routes().split_for_parts();
+    /// What the site serves under `/api/v1` is what the document
+    /// describes, path for path and method for method: the routers
+    /// `site::run` serves (the API's with its token checks and fallback,
+    /// and the sync link's), built over a real store in a temporary
+    /// directory.
+    #[tokio::test]
+    async fn every_served_route_is_documented_with_its_methods() {
+        use std::sync::Arc;
+
+        use super::super::{api, backups, desk, events, metrics};
+        use crate::store::{OpenOptions, Store};
+
+        let dir = tempfile::tempdir().unwrap();
+        let config =
+            crate::config::Config::parse("data_dir = \"data\"\n[site]\nid = \"routes\"\n").unwrap();
+        let store =
+            Arc::new(Store::open(dir.path(), OpenOptions::create("routes".into())).unwrap());
+        let events = events::Events::new();
+        let metrics = Arc::new(metrics::Metrics::default());
+        let (desk, _task) =
+            desk::Desk::start(store.clone(), &config, events.clone(), metrics.clone());
+        let tokens = crate::auth::LiveTokens::new(config.access.clone());
+        let site = api::router(api::AppState {
+            desk,
+            store: store.clone(),
+            events,
+            metrics,
+            tokens: tokens.clone(),
+            backups: backups::Status::new(None, dir.path()),
+            alerts: Default::default(),
+        });
+        let sync = crate::sync::status::router(crate::sync::status::SyncState {
+            store,
+            status: None,
+            tokens,
+        });
         let mut routes = served(&site);
         for (path, methods) in served(&sync) {
             routes.entry(path).or_default().extend(methods);
