@@ -87,7 +87,7 @@ fn baseline(store: &Store, since: u64) -> (u64, u64, u64) {
     let mut next = since;
     let mut n = 0;
     loop {
-        let page = store.journal_range(store.site(), next, 1024).unwrap();
+        let page = store.journal().range(store.site(), next, 1024).unwrap();
         let Some(last) = page.last() else { break };
         next = last.seq + 1;
         for m in &page {
@@ -134,7 +134,7 @@ fn main() {
     let mut options = OpenOptions::existing(None);
     options.cache_bytes = 64 << 20;
     let store = Store::open(std::path::Path::new(&dir), options).unwrap();
-    let head = store.head(store.site()).unwrap().seq;
+    let head = store.journal().head(store.site()).unwrap().seq;
     let tenth = head - head / 10 + 1;
     let mut runs = Vec::new();
     // Warm sled's cache and the page cache once, untimed.

@@ -85,7 +85,7 @@ fn build(path: &Path) {
             sscc: Some(SSCC_IN.into()),
             order: None,
         };
-        store.commit(m).unwrap();
+        store.journal().commit(m).unwrap();
     }
     // 3: a weighed lot, net 12.5 kg (summer time).
     let mut m = base(Kind::Receipt, "dock-1", at(7, 1, 9));
@@ -98,7 +98,7 @@ fn build(path: &Path) {
     };
     m.counterparty = supplier.clone();
     m.documents.purchase_order = Some("PO-2".into());
-    let weighed = store.commit(m).unwrap();
+    let weighed = store.journal().commit(m).unwrap();
     // 4: a dispatch of 6 units to a customer known only by name, on a pallet.
     let mut m = base(Kind::Dispatch, "dispatch-1", at(7, 2, 14));
     m.quantity = Quantity::Units(6);
@@ -108,7 +108,7 @@ fn build(path: &Path) {
     };
     m.documents.order = Some("SO-9".into());
     m.documents.sscc = Some(SSCC_OUT.into());
-    store.commit(m).unwrap();
+    store.journal().commit(m).unwrap();
     // 5: a customer returns a unit.
     let mut m = base(Kind::Return, "returns", at(7, 3, 10));
     m.serial = Some("S2".into());
@@ -117,7 +117,7 @@ fn build(path: &Path) {
         name: Some("Customer Two".into()),
     };
     m.reason = Some("damaged".into());
-    store.commit(m).unwrap();
+    store.journal().commit(m).unwrap();
     // 6-7: a transfer out to the company's other site, and one in from it.
     let own = Counterparty {
         gln: Some(OWN_SITE_GLN.into()),
@@ -127,11 +127,11 @@ fn build(path: &Path) {
     m.quantity = Quantity::Units(2);
     m.counterparty = own.clone();
     m.documents.despatch_advice = Some("TR-5".into());
-    store.commit(m).unwrap();
+    store.journal().commit(m).unwrap();
     let mut m = base(Kind::TransferIn, "dock-1", at(7, 5, 12));
     m.quantity = Quantity::Units(3);
     m.counterparty = own;
-    store.commit(m).unwrap();
+    store.journal().commit(m).unwrap();
     // 8: the weighed receipt was a mistake: corrected.
     let c = scantrail::station::correction::correction(
         &weighed,
@@ -141,11 +141,11 @@ fn build(path: &Path) {
         at(7, 6, 9),
     )
     .unwrap();
-    store.commit(c).unwrap();
+    store.journal().commit(c).unwrap();
     // 9: a stock count adjustment, internal: not exported.
     let mut m = base(Kind::Adjustment, "dock-1", at(7, 7, 9));
     m.quantity = Quantity::Units(-1);
-    store.commit(m).unwrap();
+    store.journal().commit(m).unwrap();
 }
 
 fn config() -> EpcisConfig {

@@ -72,7 +72,7 @@ pub fn export<W: Write>(
         let (start, end) = window(range, settings.time_zone);
         let mut next = range.since.unwrap_or(1).max(1);
         loop {
-            let page = store.journal_range(origin, next, PAGE)?;
+            let page = store.journal().range(origin, next, PAGE)?;
             let Some(last) = page.last() else { break };
             next = last.seq + 1;
             for m in page {
@@ -122,7 +122,7 @@ pub fn write_unit<W: Write>(
             let Some(id) = &c.body.corrects else {
                 return Ok(());
             };
-            match store.movement(&id.origin, id.seq)? {
+            match store.journal().movement(&id.origin, id.seq)? {
                 Some(original) => mapper.declared_wrong(&c, &original)?,
                 None => {
                     return Err(EpcisError::Identifier {

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::store::verify::{Report, Since};
 use crate::store::{Store, StoreError};
 
 /// The last `verify` run from the console: when, by whom, and what it
@@ -23,7 +24,10 @@ pub struct VerifyRun {
 
 impl VerifyRun {
     /// The record of a verify run by `by` that ended with `outcome`.
-    pub fn of(outcome: Result<&crate::store::verify::Report, String>, by: String) -> VerifyRun {
+    pub fn of(
+        outcome: Result<&crate::store::verify::Report, &dyn std::fmt::Display>,
+        by: String,
+    ) -> VerifyRun {
         match outcome {
             Ok(r) => VerifyRun {
                 at: Utc::now(),
@@ -53,6 +57,34 @@ impl VerifyRun {
     }
 }
 
+impl VerifyRun {
+    /// The record of an incremental verify (`Store::verify_since`) from
+    /// `since`: what it checked, and that the totals were not.
+    pub fn of_incremental(
+        outcome: Result<&Report, &dyn std::fmt::Display>,
+        since: Since,
+        by: String,
+    ) -> VerifyRun {
+        let mut run = VerifyRun::of(outcome, by);
+        if let Ok(r) = outcome {
+            run.summary = incremental_summary(since, r);
+        }
+        run
+    }
+}
+
+/// What an incremental verify checked, in words.
+pub fn incremental_summary(since: Since, r: &Report) -> String {
+    let from = match since {
+        Since::Checkpoint => "the verified point".to_owned(),
+        Since::Seq(n) => format!("seq {n}"),
+    };
+    format!(
+        "incremental from {from}: {} movements, {} index entries checked (chains and index entries; run `scantrail verify` for the derived totals and the history rules)",
+        r.movements, r.index_entries
+    )
+}
+
 /// The side tree holding the console's last verify, under [`VERIFY_KEY`].
 pub const VERIFY_TREE: &str = "console";
 const VERIFY_KEY: &[u8] = b"last_verify";
@@ -74,7 +106,7 @@ pub enum VerifyRecordError {
 /// The last verify run from the console, if any was recorded (also read
 /// by `scantrail doctor`).
 pub fn last_verify(store: &Store) -> Result<Option<VerifyRun>, VerifyRecordError> {
-    let records = store.side_records(VERIFY_TREE)?;
+    let records = store.records().list(VERIFY_TREE)?;
     match records.iter().find(|(k, _)| k.as_slice() == VERIFY_KEY) {
         None => Ok(None),
         Some((_, v)) => serde_json::from_slice(v)
@@ -86,5 +118,7 @@ pub fn last_verify(store: &Store) -> Result<Option<VerifyRun>, VerifyRecordError
 /// Records `run` as the last verify, durably.
 pub fn save_verify(store: &Store, run: &VerifyRun) -> Result<(), VerifyRecordError> {
     let bytes = serde_json::to_vec(run).map_err(VerifyRecordError::Encode)?;
-    Ok(store.save_side_record(VERIFY_TREE, VERIFY_KEY, &bytes, true)?)
+    Ok(store
+        .records()
+        .save(VERIFY_TREE, VERIFY_KEY, &bytes, true)?)
 }

@@ -35,13 +35,15 @@ const TREE: &str = "alerts";
 const KEY: &[u8] = b"board";
 
 /// An alert raised and not yet resolved, as the health route shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Raised {
     /// The kind: `disk_low`, `scanner_gone`, ...
+    #[schema(inline, value_type = watch::Kind)]
     pub alert: &'static str,
     /// What it is about (a scanner's port), or empty.
     pub subject: String,
     /// Since when.
+    #[schema(value_type = String, format = DateTime)]
     pub since: chrono::DateTime<Utc>,
     /// What is wrong and what to do.
     pub message: String,
@@ -184,7 +186,7 @@ async fn look(
 /// they cannot be read (then the conditions that still hold are raised
 /// again, which is better than never).
 fn load(store: &Store) -> Board {
-    let records = match store.side_records(TREE) {
+    let records = match store.records().list(TREE) {
         Ok(records) => records,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the alerts raised before the restart; those still true are raised again");
@@ -203,7 +205,8 @@ fn save(store: &Store, board: &Board) {
         .map_err(|e| e.to_string())
         .and_then(|bytes| {
             store
-                .save_side_record(TREE, KEY, &bytes, false)
+                .records()
+                .save(TREE, KEY, &bytes, false)
                 .map_err(|e| e.to_string())
         });
     if let Err(error) = saved {
