@@ -10,6 +10,7 @@
 //! them.
 
 mod support;
+mod sync_support;
 
 use std::path::{Path, PathBuf};
 
@@ -414,4 +415,90 @@ fn a_site_without_a_gln_is_told_what_to_add() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("[site]"), "{e}");
+}
+
+#[test]
+fn head_office_exports_each_site_s_synced_journal_to_its_supervisors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = sync_support::HqDir::new(
+        tmp.path(),
+        &["north"],
+        "[epcis]\ntime_zone = \"Europe/Berlin\"",
+    );
+    let text = std::fs::read_to_string(&hq.config).unwrap().replace(
+        "[[sites]]\nid = \"north\"\n",
+        &format!("[[sites]]\nid = \"north\"\ngln = \"{SITE_GLN}\"\n"),
+    );
+    std::fs::write(&hq.config, text).unwrap();
+    let head_office = hq.start();
+    let site = sync_support::SiteDir::north(tmp.path(), &hq, "");
+    site.dev_append(120);
+    let site_daemon = site.start();
+    sync_support::wait_for(std::time::Duration::from_secs(60), || {
+        hq.last_seq("north") == Some(120)
+    })
+    .expect("north's 120 movements reach head office");
+    let agent =
+        scantrail::sync::tls::agent(Some(&hq.pki.ca), std::time::Duration::from_secs(10)).unwrap();
+    let get = |path: &str, token: &str| match agent
+        .get(&format!("{}{path}", hq.url()))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+    {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => {
+            let status = r.status();
+            let kind = r.content_type().to_owned();
+            let mut text = String::new();
+            let read = std::io::Read::read_to_string(&mut r.into_reader(), &mut text);
+            if let Err(e) = read {
+                panic!(
+                    "{path}: broke off after {} bytes: {e}\n{}",
+                    text.len(),
+                    head_office.log()
+                );
+            }
+            let v = serde_json::from_str(&text).unwrap_or_else(|e| {
+                panic!("{path}: not JSON ({e}): {}", &text[..text.len().min(600)])
+            });
+            (status, kind, v)
+        }
+        Err(e) => panic!("{e}\n{}", head_office.log()),
+    };
+    let (status, kind, doc) = get(
+        "/api/v1/epcis/events?site=north",
+        sync_support::HQ_SUPERVISOR,
+    );
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(kind, "application/ld+json");
+    assert_valid(&validator(), &doc, "head office's");
+    assert_eq!(events(&doc).len(), 120, "one receipt event per movement");
+    assert_eq!(
+        events(&doc)[0]["bizLocation"]["id"],
+        format!("https://id.gs1.org/414/{SITE_GLN}")
+    );
+    // A site's own credential covers its sync routes only.
+    let (status, _, _) = get("/api/v1/epcis/events", &sync_support::site_token("north"));
+    assert_eq!(status, 403);
+    let (status, _, body) = get(
+        "/api/v1/epcis/events?site=south",
+        sync_support::HQ_SUPERVISOR,
+    );
+    assert_eq!(status, 404, "{body}");
+    assert!(site_daemon.stop().success());
+    assert!(head_office.stop().success());
+    // Stopped, head office's store is read by the command line: the same.
+    let out = std::process::Command::new(support::daemon::binary())
+        .args(["epcis", "export", "--site", "north", "--hq-config"])
+        .arg(&hq.config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        without_creation_date(serde_json::from_slice(&out.stdout).unwrap()),
+        without_creation_date(doc)
+    );
 }

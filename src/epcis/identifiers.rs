@@ -62,7 +62,8 @@ impl<'a> Identifiers<'a> {
                     urn_value(serial)
                 ))
             }
-            None => digital_link(&[("01", gtin), ("21", serial)]),
+            None => digital_link(&[("01", gtin), ("21", serial)])
+                .or_else(|_| Ok(as_recorded(&[("01", gtin), ("21", serial)]))),
         }
     }
 
@@ -80,8 +81,11 @@ impl<'a> Identifiers<'a> {
                 let (cp, rest) = split_gtin(gtin, l);
                 Ok(format!("urn:epc:idpat:sgtin:{cp}.{rest}.*"))
             }
-            (None, Some(lot)) => digital_link(&[("01", gtin), ("10", lot)]),
-            (None, None) => digital_link(&[("01", gtin)]),
+            (None, Some(lot)) => digital_link(&[("01", gtin), ("10", lot)])
+                .or_else(|_| Ok(as_recorded(&[("01", gtin), ("10", lot)]))),
+            (None, None) => {
+                digital_link(&[("01", gtin)]).or_else(|_| Ok(as_recorded(&[("01", gtin)])))
+            }
         }
     }
 
@@ -150,6 +154,18 @@ fn split_gtin(gtin: &str, l: usize) -> (&str, String) {
 
 fn urn_value(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, URN_VALUE).to_string()
+}
+
+/// The Digital Link path of values GS1's engine refuses (a GTIN with a
+/// wrong check digit written by an older tool): the journal holds them,
+/// so the export writes them as recorded, percent-encoded, rather than
+/// stop or drop the movement; a partner's validator will name them.
+fn as_recorded(elements: &[(&str, &str)]) -> String {
+    let mut uri = String::from("https://id.gs1.org");
+    for (ai, value) in elements {
+        let _ = write!(uri, "/{ai}/{}", utf8_percent_encode(value, PARTY_NAME));
+    }
+    uri
 }
 
 /// The Digital Link URI of the element string `(ai)value…` under GS1's
@@ -270,6 +286,20 @@ mod tests {
         assert_eq!(
             ids.sscc("095060001234567893").unwrap(),
             "urn:epc:id:sscc:9506000.0123456789"
+        );
+    }
+
+    #[test]
+    fn an_item_gs1_refuses_is_written_as_recorded_not_lost() {
+        let s = settings(false);
+        let ids = Identifiers::new(&s);
+        assert_eq!(
+            ids.class("09506000130000", Some("L 1")).unwrap(),
+            "https://id.gs1.org/01/09506000130000/10/L%201"
+        );
+        assert_eq!(
+            ids.item("09506000130000", "S1").unwrap(),
+            "https://id.gs1.org/01/09506000130000/21/S1"
         );
     }
 
