@@ -354,6 +354,22 @@ fn write_site_config(dir: &Path) -> PathBuf {
     config
 }
 
+/// `scantrail epcis export ARGS FILE`'s document, creation date left out.
+fn cli_export(args: &[&str], file: &Path) -> Value {
+    let out = std::process::Command::new(support::daemon::binary())
+        .args(["epcis", "export"])
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    without_creation_date(serde_json::from_slice(&out.stdout).unwrap())
+}
+
 fn without_creation_date(mut v: Value) -> Value {
     v.as_object_mut().unwrap().remove("creationDate");
     v
@@ -365,17 +381,7 @@ fn the_site_api_and_the_command_line_export_the_same_document_to_supervisors_onl
     build(&dir.path().join("data"));
     let config = write_site_config(dir.path());
     // Without the daemon: the command line reads the store itself.
-    let out = std::process::Command::new(support::daemon::binary())
-        .args(["epcis", "export", "--group-by", "document", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cli = without_creation_date(serde_json::from_slice(&out.stdout).unwrap());
+    let cli = cli_export(&["--group-by", "document", "--config"], &config);
 
     let daemon = Daemon::start(&config);
     let supervisor = Api::new(daemon.base_url(), Some(SUPERVISOR));
@@ -487,18 +493,8 @@ fn head_office_exports_each_site_s_synced_journal_to_its_supervisors() {
     assert!(site_daemon.stop().success());
     assert!(head_office.stop().success());
     // Stopped, head office's store is read by the command line: the same.
-    let out = std::process::Command::new(support::daemon::binary())
-        .args(["epcis", "export", "--site", "north", "--hq-config"])
-        .arg(&hq.config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(
-        without_creation_date(serde_json::from_slice(&out.stdout).unwrap()),
+        cli_export(&["--site", "north", "--hq-config"], &hq.config),
         without_creation_date(doc)
     );
 }
