@@ -47,6 +47,8 @@ use crate::web::problem::{self, problem};
 #[derive(Clone)]
 pub struct AppState {
     pub(super) desk: Desk,
+    /// Handhelds enrolled from the console, and the codes on offer.
+    pub(super) handhelds: Arc<super::handhelds::Handhelds>,
     pub(super) store: Arc<Store>,
     pub(super) events: Events,
     pub(super) metrics: Arc<Metrics>,
@@ -92,6 +94,7 @@ pub(super) fn router(state: AppState) -> Router {
         .route("/api/v1/products", get(products))
         .route("/api/v1/holds", get(holds))
         .route("/api/v1/picklists", get(pick_lists))
+        .route("/api/v1/handhelds/me", get(me))
         .route("/api/v1/events", get(events))
         .merge(supervisor)
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
@@ -99,6 +102,8 @@ pub(super) fn router(state: AppState) -> Router {
         .route("/api/v1/health", get(health))
         .route("/api/v1/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi))
+        // The one-time code is the credential here (`site::handhelds`).
+        .route("/api/v1/handhelds/enrol", post(enrol))
         .merge(authenticated)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -392,6 +397,60 @@ async fn scan_image(
         }
     }
     Json(json!({ "barcodes": answers })).into_response()
+}
+
+/// `GET /api/v1/handhelds/me`: who the token is, for a handheld's page
+/// to show its name and stations (and to learn it was revoked: 401).
+async fn me(axum::Extension(identity): Caller) -> Response {
+    Json(json!({
+        "name": identity.name,
+        "role": identity.role.name(),
+        "stations": identity.stations,
+    }))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnrolBody {
+    code: String,
+}
+
+/// `POST /api/v1/handhelds/enrol`: a one-time code from the console
+/// traded for the device's own token.
+async fn enrol(State(state): State<AppState>, request: Request) -> Response {
+    use super::handhelds::EnrolError;
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(a)| a.ip().to_canonical())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let body = match axum::body::to_bytes(request.into_body(), 4096).await {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("the request body could not be read: {e}"),
+            )
+        }
+    };
+    let body: EnrolBody = match json_body(&body, "an enrolment") {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let handhelds = state.handhelds.clone();
+    let traded = tokio::task::spawn_blocking(move || handhelds.trade(&body.code, peer)).await;
+    match traded {
+        Ok(Ok(granted)) => Json(granted).into_response(),
+        Ok(Err(e @ EnrolError::UnknownCode)) => error(StatusCode::FORBIDDEN, e.to_string()),
+        Ok(Err(e @ EnrolError::TooMany(_))) => error(StatusCode::TOO_MANY_REQUESTS, e.to_string()),
+        Ok(Err(e @ EnrolError::NameTaken(_))) => error(StatusCode::CONFLICT, e.to_string()),
+        Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the enrolment failed: {e}"),
+        ),
+    }
 }
 
 async fn stations(State(state): State<AppState>) -> Response {

@@ -16,6 +16,7 @@ pub mod context_patch;
 pub mod correction;
 pub mod desk;
 pub mod events;
+pub mod handhelds;
 mod housekeeping;
 pub mod last_verify;
 pub mod metrics;
@@ -143,8 +144,14 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     )
     .context("cannot start the alerts")?;
     let floor = console::floor::Floor::start(&events);
+    let handhelds = Arc::new(
+        handhelds::Handhelds::load(store.clone(), tokens.clone())
+            .context("cannot read the enrolled handhelds")?,
+    );
+    let seen_task = tokio::spawn(handhelds::keep_last_seen(handhelds.clone()));
     let state = api::AppState {
         desk,
+        handhelds,
         store: store.clone(),
         events,
         metrics,
@@ -244,6 +251,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let _ = reloads.await;
     upkeep.abort();
     let _ = upkeep.await;
+    seen_task.abort();
+    let _ = seen_task.await;
     // A backup under way finishes on its blocking thread (its copy is
     // whole or removed); only the wait for the next one ends here.
     backup_task.abort();

@@ -18,6 +18,8 @@ mod tests {
         ("/api/v1/scans/image", &["post"]),
         ("/api/v1/stations", &["get"]),
         ("/api/v1/stations/{id}/context", &["get", "put"]),
+        ("/api/v1/handhelds/enrol", &["post"]),
+        ("/api/v1/handhelds/me", &["get"]),
         ("/api/v1/products", &["get", "post"]),
         ("/api/v1/holds", &["get", "post"]),
         ("/api/v1/holds/{id}/release", &["post"]),
@@ -98,6 +100,11 @@ mod tests {
         for open in ["/api/v1/health", "/api/v1/metrics", "/api/v1/openapi.json"] {
             assert_eq!(doc["paths"][open]["get"]["security"], serde_json::json!([]));
         }
+        // The one-time code is the enrolment's credential.
+        assert_eq!(
+            doc["paths"]["/api/v1/handhelds/enrol"]["post"]["security"],
+            serde_json::json!([])
+        );
     }
 
     /// Every error answer is documented as an RFC 7807 problem, and every

@@ -115,20 +115,41 @@ impl Store {
         value: &[u8],
         durable: bool,
     ) -> Result<()> {
+        let value = value.to_vec();
+        self.side_write(tree, key, durable, "save a side record", move |t, k| {
+            t.insert(k, value).map(|_| ())
+        })
+    }
+
+    /// Removes the record `key` of the side tree `tree`; `durable` as for
+    /// `save_side_record` (a revoked handheld's record must be gone from
+    /// disk before the revocation is confirmed).
+    pub fn remove_side_record(&self, tree: &str, key: &[u8], durable: bool) -> Result<()> {
+        self.side_write(tree, key, durable, "remove a side record", |t, k| {
+            t.remove(k).map(|_| ())
+        })
+    }
+
+    /// `write` on the side tree `tree` at `key`, made durable through the
+    /// committer when `durable`.
+    fn side_write(
+        &self,
+        tree: &str,
+        key: &[u8],
+        durable: bool,
+        op: &'static str,
+        write: impl FnOnce(&sled::Tree, Vec<u8>) -> sled::Result<()> + Send + 'static,
+    ) -> Result<()> {
         let tree = self
             .db()?
             .open_tree(tree)
             .map_err(self.sled_err("open a side tree"))?;
+        let key = key.to_vec();
         if !durable {
-            return tree
-                .insert(key, value)
-                .map(|_| ())
-                .map_err(self.sled_err("save a side record"));
+            return write(&tree, key).map_err(self.sled_err(op));
         }
-        let (key, value) = (key.to_vec(), value.to_vec());
         self.committer().exclusive(move |sink| {
-            tree.insert(key, value)
-                .map_err(sink.sled_err("save a side record"))?;
+            write(&tree, key).map_err(sink.sled_err(op))?;
             sink.make_durable()
         })
     }
@@ -182,5 +203,8 @@ mod tests {
             store.station_contexts().unwrap(),
             vec![("dock-1".to_owned(), b"ctx".to_vec())]
         );
+        store.save_side_record("t", b"k", b"v", true).unwrap();
+        store.remove_side_record("t", b"k", true).unwrap();
+        assert!(store.side_records("t").unwrap().is_empty());
     }
 }
