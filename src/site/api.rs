@@ -94,6 +94,7 @@ pub(super) fn router(state: AppState) -> Router {
         .route("/api/v1/products", get(products))
         .route("/api/v1/holds", get(holds))
         .route("/api/v1/picklists", get(pick_lists))
+        .route("/api/v1/stations/{id}/glance", get(station_glance))
         .route("/api/v1/handhelds/me", get(me))
         .route("/api/v1/events", get(events))
         .merge(supervisor)
@@ -231,6 +232,10 @@ struct ScanBody {
     operator: Option<String>,
     #[serde(default)]
     scan_id: Option<String>,
+    /// The character the device sends for GS (`^`, `|`...), if it cannot
+    /// send GS itself; the GS1 parser reads it as GS where GS1 allows one.
+    #[serde(default)]
+    gs_substitute: Option<String>,
 }
 
 /// Reads a JSON body whatever its content type says: handheld firmware
@@ -277,11 +282,21 @@ async fn scan(
             "`data` is empty: send the barcode data as the scanner read it",
         );
     }
+    let substitute = match body.gs_substitute.as_deref() {
+        None | Some("") => None,
+        Some(s) if s.len() == 1 && s.is_ascii() && s != "\u{1d}" => Some(s.as_bytes()[0]),
+        Some(s) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("`gs_substitute` is {s:?}: give one ASCII character such as \"^\" or \"|\", or leave it out"),
+            )
+        }
+    };
     let request = ScanRequest {
         station,
         raw: body.data.into_bytes(),
         frame: None,
-        substitute: None,
+        substitute,
         device_profile: "http".to_owned(),
         source: identity.name.clone(),
         operator: body.operator,
@@ -397,6 +412,23 @@ async fn scan_image(
         }
     }
     Json(json!({ "barcodes": answers })).into_response()
+}
+
+/// `GET /api/v1/stations/{id}/glance`: what a handheld shows of its
+/// station (`site::glance`).
+async fn station_glance(
+    State(state): State<AppState>,
+    axum::Extension(identity): Caller,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(e) = station_check(&identity, &id) {
+        return e;
+    }
+    match state.desk.glance(id.clone()).await {
+        Ok(Some(glance)) => Json(glance).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("there is no station {id:?}")),
+        Err(e) => closed(e),
+    }
 }
 
 /// `GET /api/v1/handhelds/me`: who the token is, for a handheld's page

@@ -16,6 +16,8 @@ pub mod context_patch;
 pub mod correction;
 pub mod desk;
 pub mod events;
+pub mod glance;
+pub mod handheld;
 pub mod handhelds;
 mod housekeeping;
 pub mod last_verify;
@@ -234,6 +236,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let router = api::router(state)
         .merge(sync_routes)
         .merge(console::router(pages))
+        .merge(handheld::router())
         .layer(axum::middleware::from_fn(crate::web::problem::layer));
     let settings = config
         .http

@@ -18,6 +18,7 @@ mod tests {
         ("/api/v1/scans/image", &["post"]),
         ("/api/v1/stations", &["get"]),
         ("/api/v1/stations/{id}/context", &["get", "put"]),
+        ("/api/v1/stations/{id}/glance", &["get"]),
         ("/api/v1/handhelds/enrol", &["post"]),
         ("/api/v1/handhelds/me", &["get"]),
         ("/api/v1/products", &["get", "post"]),
