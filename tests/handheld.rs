@@ -430,3 +430,108 @@ async fn offline_scans_wait_and_are_each_decided_once() {
     assert_eq!(journal(&admin).len(), 18);
     assert!(daemon.stop().success());
 }
+
+/// The bytes of `path` as served, and gzip -9's size of them.
+fn weigh(base: &str, path: &str) -> (usize, usize) {
+    use std::io::{Read, Write};
+    let mut body = Vec::new();
+    ureq::get(&format!("{base}{path}"))
+        .call()
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        .into_reader()
+        .read_to_end(&mut body)
+        .unwrap();
+    let mut gzip = std::process::Command::new("gzip")
+        .arg("-9c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip is needed to weigh the page compressed");
+    gzip.stdin.take().unwrap().write_all(&body).unwrap();
+    let out = gzip.wait_with_output().unwrap();
+    (body.len(), out.stdout.len())
+}
+
+/// Milliseconds from navigation to the load event, and to the mark
+/// `ready` if the page sets one, of `path` opened `runs` times.
+async fn load_times(b: &Browser, path: &str, ready: &str, runs: usize) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for _ in 0..runs {
+        b.open(path).await;
+        let script = format!(
+            "var n = performance.getEntriesByType('navigation')[0]; var m = performance.getEntriesByName('{ready}')[0]; \
+             return n.loadEventEnd > 0 ? [n.loadEventEnd, m ? m.startTime : n.loadEventEnd] : null;"
+        );
+        let mut seen = Value::Null;
+        for _ in 0..200 {
+            seen = b.eval(&script).await;
+            if !seen.is_null() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let pair = seen.as_array().expect("a navigation entry");
+        out.push((pair[0].as_f64().unwrap(), pair[1].as_f64().unwrap()));
+    }
+    out
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// The page's weight (HTML, script, style; compressed as gzip -9 would
+/// send them) and its load time on loopback in Chromium at a handheld's
+/// size, beside the console's sign-in page measured the same way in the
+/// same run (BENCHMARKS.md, "Handheld page"; `benches/handheld_page.sh`).
+/// Targets: < 100 KB, < 300 ms.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_is_light_and_loads_fast() {
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let (site, daemon, _admin, b, _) = enrolled("hh-bench").await;
+    let base = daemon.base_url().to_owned();
+    let sum = |paths: &[&str]| {
+        paths.iter().fold((0, 0), |(r, g), p| {
+            let (raw, gz) = weigh(&base, p);
+            println!("weight {p}: {raw} bytes, {gz} gzip -9");
+            (r + raw, g + gz)
+        })
+    };
+    let page = sum(&["/handheld/", "/handheld/app.js", "/handheld/app.css"]);
+    let worker = weigh(&base, "/handheld/sw.js");
+    let console = sum(&["/login", "/assets/console.js", "/assets/console.css"]);
+    println!(
+        "weight handheld page (HTML+JS+CSS): {} bytes, {} gzip -9; its service worker {} / {}",
+        page.0, page.1, worker.0, worker.1
+    );
+    println!(
+        "weight console sign-in (HTML+JS+CSS, baseline): {} bytes, {} gzip -9",
+        console.0, console.1
+    );
+    assert!(
+        page.1 < 100_000 && page.0 < 100_000,
+        "the page weighs {page:?}"
+    );
+
+    // Warm: the enrolled page, opened again and again (the service
+    // worker fetches from the network first, so each load is a real one).
+    let hh = load_times(&b, "/handheld/", "handheld-ready", runs).await;
+    let (load, ready): (Vec<f64>, Vec<f64>) = hh.iter().copied().unzip();
+    println!("load handheld page, {runs} runs: load event median {:.1} ms (max {:.1}), scan screen up median {:.1} ms (max {:.1})",
+        median(load.clone()), load.iter().cloned().fold(0.0, f64::max), median(ready.clone()), ready.iter().cloned().fold(0.0, f64::max));
+    let login = load_times(&b, "/login", "none", runs).await;
+    let login: Vec<f64> = login.iter().map(|p| p.0).collect();
+    println!(
+        "load console sign-in (baseline), {runs} runs: load event median {:.1} ms (max {:.1})",
+        median(login.clone()),
+        login.iter().cloned().fold(0.0, f64::max)
+    );
+    assert!(median(ready) < 300.0 && median(load) < 300.0, "{hh:?}");
+    b.close().await;
+    drop(site);
+    assert!(daemon.stop().success());
+}
