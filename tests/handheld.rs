@@ -378,6 +378,15 @@ async fn offline_scans_wait_and_are_each_decided_once() {
     );
     assert!(journal(&admin).is_empty(), "nothing reached the daemon");
     b.screenshot("handheld-scan-offline").await;
+    // The page itself opens offline (its service worker), still counting.
+    b.open("/handheld/").await;
+    b.wait_for_text("#net", "Offline: 20 scans waiting", browser::WAIT)
+        .await;
+    assert_eq!(b.text("#who").await, "hh-far");
+    assert_eq!(
+        b.eval("return !!navigator.serviceWorker.controller").await,
+        true
+    );
 
     b.cdp(
         "Network.emulateNetworkConditions",
