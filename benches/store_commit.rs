@@ -44,7 +44,13 @@ fn durable_commits(c: &mut Criterion) {
                 b.iter_custom(|iters| {
                     let s = store.clone();
                     let from = base.fetch_add(iters, Ordering::Relaxed);
-                    load::run(Arc::new(move |m| s.commit(m)), writers, iters, from).elapsed
+                    load::run(
+                        Arc::new(move |m| s.journal().commit(m)),
+                        writers,
+                        iters,
+                        from,
+                    )
+                    .elapsed
                 })
             },
         );

@@ -106,10 +106,10 @@ fn load_sqlite(store: &Store, path: &Path) -> Connection {
         let mut ins = tx
             .prepare("INSERT INTO movements VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)")
             .unwrap();
-        for origin in store.origins().unwrap() {
+        for origin in store.journal().origins().unwrap() {
             let mut from = 1;
             loop {
-                let page = store.journal_range(&origin, from, 10_000).unwrap();
+                let page = store.journal().range(&origin, from, 10_000).unwrap();
                 for m in &page {
                     let b = &m.body;
                     let (_, delta, scale) = derived::balance_delta(m);
@@ -183,10 +183,11 @@ fn main() {
         }
     };
     let movements: u64 = store
+        .journal()
         .origins()
         .unwrap()
         .iter()
-        .map(|o| store.head(o).unwrap().seq)
+        .map(|o| store.journal().head(o).unwrap().seq)
         .sum();
     let sqlite_path = PathBuf::from(format!("{}.sqlite", data.display()));
     let conn = load_sqlite(&store, &sqlite_path);
@@ -295,7 +296,7 @@ fn main() {
         // The journal's own look-ups (issue 4): ids of a lot's movements
         // and of a serial's, as the reports start from.
         let (med, _, n) = time(runs * 10, || {
-            store.by_lot(&hot_gtin, gen::HOT_LOT).unwrap().len()
+            store.view().by_lot(&hot_gtin, gen::HOT_LOT).unwrap().len()
         });
         let mut by_lot = conn
             .prepare("SELECT origin, seq FROM movements WHERE gtin=?1 AND lot=?2")
@@ -309,7 +310,11 @@ fn main() {
         note.push(format!("by-lot look-up: {n} ids (SQLite {sn})"));
         rows.push(("by-lot look-up (ids of the hot lot)".into(), med, sq));
         let (med, _, n) = time(runs * 10, || {
-            store.by_serial(&serial_gtin, "100500").unwrap().len()
+            store
+                .view()
+                .by_serial(&serial_gtin, "100500")
+                .unwrap()
+                .len()
         });
         let mut by_serial = conn
             .prepare("SELECT origin, seq FROM movements WHERE gtin=?1 AND serial=?2")

@@ -80,7 +80,12 @@ fn main() {
         let dir = root.join(format!("sled-{writers}"));
         let store = sled_store(&dir, max_batch);
         let s = store.clone();
-        let mut sled = load::run(Arc::new(move |m| s.commit(m)), writers, commits, 0);
+        let mut sled = load::run(
+            Arc::new(move |m| s.journal().commit(m)),
+            writers,
+            commits,
+            0,
+        );
         let (movements, batches) = store.commit_stats();
         let (apply, flush, fsync) = store.timing().seconds();
         let sled_batch = movements as f64 / batches as f64;
@@ -138,7 +143,7 @@ fn main() {
     let dir = root.join("sled-size");
     let store = sled_store(&dir, max_batch);
     let s = store.clone();
-    let fill = load::run(Arc::new(move |m| s.commit(m)), 64, size, 0);
+    let fill = load::run(Arc::new(move |m| s.journal().commit(m)), 64, size, 0);
     println!(
         "sled fill with 64 writers: {:.0} movements/s",
         fill.per_second()
@@ -186,6 +191,7 @@ fn main() {
     for i in 0..lookups {
         let m = synthetic_movement(i * 7919 % size);
         found += store
+            .view()
             .by_lot(&m.gtin, m.lot.as_deref().unwrap())
             .unwrap()
             .len();
@@ -195,6 +201,7 @@ fn main() {
     for i in 0..lookups {
         let m = synthetic_movement(i * 7919 % size);
         found += store
+            .view()
             .by_serial(&m.gtin, m.serial.as_deref().unwrap())
             .unwrap()
             .len();

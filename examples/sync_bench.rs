@@ -3,7 +3,7 @@
 //! - `ingest --sites N --per-site M`: N concurrent sites (one batch in
 //!   flight each, as the uploader does) post pre-built hash chains to
 //!   `scantrail hq` over HTTPS; head office ingest movements/s. Also the
-//!   store's own rate for the same movements through `Store::ingest_many`
+//!   store's own rate for the same movements through `Ingest::many`
 //!   with no HTTP (`--direct`).
 //! - `catchup --movements M`: a site store with a backlog of M movements
 //!   (`scantrail-dev dev-append`), then `scantrail run` with `[sync]`: time until
@@ -280,13 +280,13 @@ fn ingest(args: &[String]) {
             if group.is_empty() {
                 break;
             }
-            for r in store.ingest_many(group).unwrap() {
+            for r in store.ingest().many(group).unwrap() {
                 r.unwrap();
             }
         }
         let secs = started.elapsed().as_secs_f64();
         println!(
-            "direct Store::ingest_many: {total} movements from {sites_n} sites in {secs:.2} s = {:.0} movements/s",
+            "direct Ingest::many: {total} movements from {sites_n} sites in {secs:.2} s = {:.0} movements/s",
             total as f64 / secs
         );
         let (apply, flush, fsync) = store.timing().seconds();
@@ -509,7 +509,7 @@ fn reports(args: &[String]) {
     let batch = arg(args, "--batch", 2_000) as usize;
     let site = Store::open(Path::new(data), OpenOptions::existing(None)).unwrap();
     let origin = site.site().to_owned();
-    let total = site.head(&origin).unwrap().seq;
+    let total = site.journal().head(&origin).unwrap().seq;
     let rt = tokio::runtime::Runtime::new().unwrap();
     let hot = gen::gtin(0);
     let serial_gtin = gen::serial_gtin();
@@ -561,7 +561,7 @@ fn reports(args: &[String]) {
         let started = Instant::now();
         let mut from = 1;
         while from <= total {
-            let page = site.journal_range(&origin, from, batch).unwrap();
+            let page = site.journal().range(&origin, from, batch).unwrap();
             let Some(last) = page.last() else { break };
             from = last.seq + 1;
             rt.block_on(storage.ingest(Incoming {

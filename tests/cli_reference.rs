@@ -185,7 +185,8 @@ fn head_office_recall(store: &Store) {
         released: None,
     };
     store
-        .reference_apply(
+        .reference()
+        .apply(
             Reference::Holds,
             1,
             vec![(hold.id.clone().into_bytes(), encode(&hold))],

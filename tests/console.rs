@@ -817,7 +817,8 @@ fn head_office_recall(site: &Site) {
         released: None,
     };
     store
-        .reference_apply(
+        .reference()
+        .apply(
             scantrail::store::reference::Reference::Holds,
             1,
             vec![(

@@ -102,7 +102,8 @@ station = "dock-2"
         "summary": "0 movements, 0 index entries checked", "problems": [],
     });
     store
-        .save_side_record(
+        .records()
+        .save(
             VERIFY_TREE,
             b"last_verify",
             run.to_string().as_bytes(),

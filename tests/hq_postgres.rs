@@ -128,7 +128,8 @@ fn recall(hq: &HqDir, id: &str, lot: &str, reason: &str) {
 fn journal(site: &SiteDir) -> Vec<(u64, String)> {
     Store::open(&site.data(), OpenOptions::existing(Some(site.id.clone())))
         .unwrap()
-        .journal_range(&site.id, 1, usize::MAX)
+        .journal()
+        .range(&site.id, 1, usize::MAX)
         .unwrap()
         .iter()
         .map(|m| (m.seq, m.hash.hex()))
@@ -381,14 +382,14 @@ fn rewritten_history_is_caught_by_either_node() {
     site_proc.stop();
     let acked = {
         let s = Store::open(&site.data(), OpenOptions::existing(Some("north".into()))).unwrap();
-        s.outbox_position().unwrap().unwrap()
+        s.outbox().position().unwrap().unwrap()
     };
     std::fs::remove_dir_all(site.data()).unwrap();
     site.dev_append(7);
     site.dev_append(5);
     {
         let s = Store::open(&site.data(), OpenOptions::existing(Some("north".into()))).unwrap();
-        s.set_outbox_position(acked).unwrap();
+        s.outbox().set_position(acked).unwrap();
     }
     // The site now reaches node b.
     let text = std::fs::read_to_string(&site.config)

@@ -110,7 +110,7 @@ fn run_and_kill(dir: &Path, after: Duration, from_first_ack: bool) -> (Vec<u64>,
 fn check(dir: &Path, acked: &[u64], all_acked: &mut Vec<u64>, full: bool) -> u64 {
     let store =
         Store::open(dir, OpenOptions::existing(Some(SITE.into()))).expect("reopen after SIGKILL");
-    let head = store.head(SITE).unwrap().seq;
+    let head = store.journal().head(SITE).unwrap().seq;
     all_acked.extend_from_slice(acked);
     for &seq in acked {
         assert!(
@@ -118,12 +118,12 @@ fn check(dir: &Path, acked: &[u64], all_acked: &mut Vec<u64>, full: bool) -> u64
             "acknowledged seq {seq} lost: the store ends at {head}"
         );
         assert!(
-            store.movement(SITE, seq).unwrap().is_some(),
+            store.journal().movement(SITE, seq).unwrap().is_some(),
             "acknowledged seq {seq} missing"
         );
     }
     assert!(
-        store.movement(SITE, head + 1).unwrap().is_none(),
+        store.journal().movement(SITE, head + 1).unwrap().is_none(),
         "a movement past the seq counter"
     );
     if full {
@@ -137,7 +137,7 @@ fn check(dir: &Path, acked: &[u64], all_acked: &mut Vec<u64>, full: bool) -> u64
         let mut serials = HashSet::new();
         let mut from = 1;
         loop {
-            let page = store.journal_range(SITE, from, 10_000).unwrap();
+            let page = store.journal().range(SITE, from, 10_000).unwrap();
             for (i, m) in page.iter().enumerate() {
                 assert_eq!(m.seq, from + i as u64, "gap in the journal");
                 let serial = m.body.serial.clone().unwrap();

@@ -609,7 +609,8 @@ fn read_store(data: &Path) -> Result<Held, String> {
     let store = Store::open(data, OpenOptions::existing(Some(SITE.into())))
         .map_err(|e| format!("the store does not open after the cut: {e}"))?;
     let journal = store
-        .journal_range(SITE, 1, usize::MAX)
+        .journal()
+        .range(SITE, 1, usize::MAX)
         .map_err(|e| e.to_string())?
         .into_iter()
         .map(|m| {
@@ -620,6 +621,7 @@ fn read_store(data: &Path) -> Result<Held, String> {
         })
         .collect();
     let rejections = store
+        .journal()
         .rejected_range(SITE, 1, usize::MAX)
         .map_err(|e| e.to_string())?;
     let rejected_raw = rejections
@@ -628,18 +630,22 @@ fn read_store(data: &Path) -> Result<Held, String> {
         .collect();
     let rejected = rejections.iter().map(|r| (r.seq, r.hash.hex())).collect();
     let outbox = store
-        .outbox_position()
+        .outbox()
+        .position()
         .map_err(|e| e.to_string())?
         .map(|p| (p.acked_seq, p.acked_hash.hex()));
     let rejected_outbox = store
-        .rejected_outbox_position()
+        .outbox()
+        .rejected_position()
         .map_err(|e| e.to_string())?
         .map(|p| (p.acked_seq, p.acked_hash.hex()));
     let holds_version = store
-        .reference_watermark(Reference::Holds)
+        .reference()
+        .watermark(Reference::Holds)
         .map_err(|e| e.to_string())?;
     let holds = store
-        .reference_list(Reference::Holds)
+        .reference()
+        .list(Reference::Holds)
         .map_err(|e| e.to_string())?
         .into_iter()
         .map(|(k, _)| String::from_utf8_lossy(&k).into_owned())
@@ -991,8 +997,8 @@ fn same_history_at_head_office(
 /// (else duplicated), and the same rejected scans. Returns how many
 /// movements the site has.
 fn compare_with_head_office(site: &Store, hq: &Store, id: &str, report: &mut Report) -> u64 {
-    let local = site.journal_range(id, 1, usize::MAX).unwrap();
-    let remote = hq.journal_range(id, 1, usize::MAX).unwrap();
+    let local = site.journal().range(id, 1, usize::MAX).unwrap();
+    let remote = hq.journal().range(id, 1, usize::MAX).unwrap();
     let held: HashMap<u64, _> = remote.iter().map(|m| (m.seq, m.hash)).collect();
     for m in &local {
         if held.get(&m.seq) != Some(&m.hash) {
@@ -1009,8 +1015,8 @@ fn compare_with_head_office(site: &Store, hq: &Store, id: &str, report: &mut Rep
             local.len()
         ));
     }
-    let lr = site.rejected_range(id, 1, usize::MAX).unwrap();
-    let rr = hq.rejected_range(id, 1, usize::MAX).unwrap();
+    let lr = site.journal().rejected_range(id, 1, usize::MAX).unwrap();
+    let rr = hq.journal().rejected_range(id, 1, usize::MAX).unwrap();
     if lr != rr {
         report.problems.push(format!(
             "{id}: {} rejected scans at the site, {} at head office",
@@ -1088,6 +1094,7 @@ fn hq_heads(data: &Path, sites: &[SiteDir]) -> Result<Vec<u64>, String> {
         .iter()
         .map(|s| {
             store
+                .journal()
                 .log_head(&s.id, Log::Movements)
                 .map(|h| h.seq)
                 .map_err(|e| e.to_string())
@@ -1438,7 +1445,7 @@ fn a_commit_makes_durable_the_names_of_files_made_in_the_store_since_the_last() 
     let mut disk = PowerDisk::with(frozen_clock, &tmp.path().join("disk"));
     let data = disk.path.join("site");
     let store = Store::open(&data, OpenOptions::create(SITE.into())).unwrap();
-    store.commit(receipt("S1")).unwrap();
+    store.journal().commit(receipt("S1")).unwrap();
     let write_synced = |p: &Path| {
         let mut f = std::fs::File::create(p).unwrap();
         std::io::Write::write_all(&mut f, b"sled's bytes").unwrap();
@@ -1452,7 +1459,7 @@ fn a_commit_makes_durable_the_names_of_files_made_in_the_store_since_the_last() 
         data.join("power-cut-snap"),
     )
     .unwrap();
-    store.commit(receipt("S2")).unwrap();
+    store.journal().commit(receipt("S2")).unwrap();
     disk.disk.cut();
     drop(store);
     disk.reboot(Loss::AllUnsynced);
@@ -1470,7 +1477,7 @@ fn a_commit_makes_durable_the_names_of_files_made_in_the_store_since_the_last() 
 /// Regression, found by reading the store: sled shows a batch to readers
 /// as soon as it is applied, before the flush and fsyncs that make it
 /// durable. The sync uploader and `GET /journal` read through
-/// `Store::journal_range`, so head office could be sent a movement that a
+/// `Journal::range`, so head office could be sent a movement that a
 /// power cut then took from the site (which would give its seq to another
 /// scan, and head office would refuse the site's history). Here the data
 /// file's fsync is held open while a commit waits on it: the store's reads
@@ -1481,11 +1488,11 @@ fn a_movement_not_yet_durable_is_not_read_from_the_store() {
     let mut disk = PowerDisk::new(&tmp.path().join("disk"));
     let data = disk.path.join("site");
     let store = Arc::new(Store::open(&data, OpenOptions::create(SITE.into())).unwrap());
-    let first = store.commit(receipt("S1")).unwrap();
+    let first = store.journal().commit(receipt("S1")).unwrap();
     disk.disk.hold_file_syncs();
     let committing = {
         let store = store.clone();
-        std::thread::spawn(move || store.commit(receipt("S2")))
+        std::thread::spawn(move || store.journal().commit(receipt("S2")))
     };
     assert!(
         disk.disk.wait_held_file_syncs(1, Duration::from_secs(30)),
@@ -1493,9 +1500,9 @@ fn a_movement_not_yet_durable_is_not_read_from_the_store() {
     );
     let seqs = |v: Vec<scantrail::model::Movement>| v.iter().map(|m| m.seq).collect::<Vec<_>>();
     let shown = (
-        seqs(store.journal_range(SITE, 1, 100).unwrap()),
-        store.head(SITE).unwrap().seq,
-        store.movement(SITE, 2).unwrap().is_some(),
+        seqs(store.journal().range(SITE, 1, 100).unwrap()),
+        store.journal().head(SITE).unwrap().seq,
+        store.journal().movement(SITE, 2).unwrap().is_some(),
     );
     disk.disk.cut();
     assert!(
@@ -1511,7 +1518,7 @@ fn a_movement_not_yet_durable_is_not_read_from_the_store() {
     disk.reboot(Loss::AllUnsynced);
     let store = Store::open(&data, OpenOptions::existing(Some(SITE.into()))).unwrap();
     assert_eq!(
-        seqs(store.journal_range(SITE, 1, 100).unwrap()),
+        seqs(store.journal().range(SITE, 1, 100).unwrap()),
         vec![first.seq],
         "after the cut"
     );

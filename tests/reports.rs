@@ -126,7 +126,8 @@ fn build(dir: &Path) -> Movement {
         change: change.clone(),
     });
     store
-        .reference_put(
+        .reference()
+        .put(
             Reference::Products,
             products
                 .iter()
@@ -136,6 +137,7 @@ fn build(dir: &Path) -> Movement {
         .unwrap();
     let lot = |kind, at, lot, qty, location, who, docs| {
         store
+            .journal()
             .commit(movement(M {
                 kind,
                 at,
@@ -205,6 +207,7 @@ fn build(dir: &Path) -> Movement {
         so("SO-4"),
     );
     store
+        .journal()
         .commit(
             scantrail::station::correction(
                 &wrong,
@@ -237,6 +240,7 @@ fn build(dir: &Path) -> Movement {
 
     let serial = |kind, at, serial, who, docs| {
         store
+            .journal()
             .commit(movement(M {
                 kind,
                 at,

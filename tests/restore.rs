@@ -178,22 +178,28 @@ fn same_store(dead: &Path, restored: &Path) {
     let a = Store::open(dead, OpenOptions::existing(None)).unwrap();
     let b = Store::open(restored, OpenOptions::existing(None)).unwrap();
     let site = a.site().to_owned();
-    let movements = a.journal_range(&site, 1, usize::MAX).unwrap();
+    let movements = a.journal().range(&site, 1, usize::MAX).unwrap();
     assert!(!movements.is_empty());
-    assert_eq!(b.journal_range(&site, 1, usize::MAX).unwrap(), movements);
-    let rejected = a.rejected_range(&site, 1, usize::MAX).unwrap();
+    assert_eq!(b.journal().range(&site, 1, usize::MAX).unwrap(), movements);
+    let rejected = a.journal().rejected_range(&site, 1, usize::MAX).unwrap();
     assert!(!rejected.is_empty());
-    assert_eq!(b.rejected_range(&site, 1, usize::MAX).unwrap(), rejected);
-    assert_eq!(b.outbox_position().unwrap(), a.outbox_position().unwrap());
     assert_eq!(
-        b.rejected_outbox_position().unwrap(),
-        a.rejected_outbox_position().unwrap()
+        b.journal().rejected_range(&site, 1, usize::MAX).unwrap(),
+        rejected
+    );
+    assert_eq!(
+        b.outbox().position().unwrap(),
+        a.outbox().position().unwrap()
+    );
+    assert_eq!(
+        b.outbox().rejected_position().unwrap(),
+        a.outbox().rejected_position().unwrap()
     );
     for m in &movements {
         if let Some(serial) = &m.body.serial {
             assert_eq!(
-                b.serial_state(&m.body.gtin, serial).unwrap(),
-                a.serial_state(&m.body.gtin, serial).unwrap(),
+                b.view().serial_state(&m.body.gtin, serial).unwrap(),
+                a.view().serial_state(&m.body.gtin, serial).unwrap(),
                 "serial {serial}"
             );
         }

@@ -18,8 +18,8 @@ use sync_support::*;
 fn assert_same_history(site: &SiteDir, hq: &HqDir) -> u64 {
     let s = Store::open(&site.data(), OpenOptions::existing(Some(site.id.clone()))).unwrap();
     let h = Store::open(&hq.data(), OpenOptions::existing(None)).unwrap();
-    let local = s.journal_range(&site.id, 1, usize::MAX).unwrap();
-    let remote = h.journal_range(&site.id, 1, usize::MAX).unwrap();
+    let local = s.journal().range(&site.id, 1, usize::MAX).unwrap();
+    let remote = h.journal().range(&site.id, 1, usize::MAX).unwrap();
     assert_eq!(
         local.len(),
         remote.len(),
@@ -28,8 +28,8 @@ fn assert_same_history(site: &SiteDir, hq: &HqDir) -> u64 {
     for (a, b) in local.iter().zip(&remote) {
         assert_eq!(a, b, "seq {}", a.seq);
     }
-    let lr = s.rejected_range(&site.id, 1, usize::MAX).unwrap();
-    let rr = h.rejected_range(&site.id, 1, usize::MAX).unwrap();
+    let lr = s.journal().rejected_range(&site.id, 1, usize::MAX).unwrap();
+    let rr = h.journal().rejected_range(&site.id, 1, usize::MAX).unwrap();
     assert_eq!(lr, rr, "rejected scans");
     let report = h.verify().unwrap();
     assert!(report.is_ok(), "head office verify: {:?}", report.problems);
@@ -567,9 +567,9 @@ fn chaos(plan: ChaosPlan) -> ChaosReport {
         let local = {
             let st = Store::open(&s.data(), OpenOptions::existing(Some(s.id.clone()))).unwrap();
             assert!(st.verify().unwrap().is_ok());
-            st.journal_range(&s.id, 1, usize::MAX).unwrap()
+            st.journal().range(&s.id, 1, usize::MAX).unwrap()
         };
-        let remote = h.journal_range(&s.id, 1, usize::MAX).unwrap();
+        let remote = h.journal().range(&s.id, 1, usize::MAX).unwrap();
         movements += local.len() as u64;
         let held: std::collections::HashMap<u64, _> =
             remote.iter().map(|m| (m.seq, m.hash)).collect();
@@ -587,7 +587,7 @@ fn chaos(plan: ChaosPlan) -> ChaosReport {
         duplicated += remote.len().saturating_sub(local.len()) as u64;
     }
     for (i, seq, hash) in &accepted {
-        let m = h.movement(&sites[*i].id, *seq).unwrap();
+        let m = h.journal().movement(&sites[*i].id, *seq).unwrap();
         assert_eq!(
             m.map(|m| m.hash.hex()),
             Some(hash.clone()),

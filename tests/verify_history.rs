@@ -60,7 +60,7 @@ fn verify_history(movements: &[NewMovement]) -> (Option<i32>, String) {
     {
         let store = Store::open(dir.path(), OpenOptions::create(SITE.into())).unwrap();
         for m in movements {
-            store.commit(m.clone()).unwrap();
+            store.journal().commit(m.clone()).unwrap();
         }
     }
     support::daemon::verify(dir.path())

@@ -43,11 +43,25 @@ pub enum Format {
     Dl,
 }
 
-fn parse_separator(text: &str) -> Result<u8, String> {
+/// A `--substitute` that is not one ASCII character.
+#[derive(Debug, thiserror::Error)]
+#[error("give one ASCII character, e.g. `~`")]
+struct NotOneAscii;
+
+fn parse_separator(text: &str) -> Result<u8, NotOneAscii> {
     match text.as_bytes() {
         [b] if b.is_ascii() => Ok(*b),
-        _ => Err("give one ASCII character, e.g. `~`".to_owned()),
+        _ => Err(NotOneAscii),
     }
+}
+
+/// Why a valid scan cannot be printed in the asked form.
+#[derive(Debug, thiserror::Error)]
+enum RenderError {
+    #[error("the data is not GS1 and has no other form")]
+    NotGs1,
+    #[error(transparent)]
+    DigitalLink(#[from] gs1::Gs1Error),
 }
 
 /// Parses every input and prints each result; exit 1 if any input is
@@ -96,7 +110,7 @@ fn report(
     };
     if let Some(Err(error)) = &rendered {
         report.ok = false;
-        report.error = Some(error.clone());
+        report.error = Some(error.to_string());
     }
     if args.json {
         let mut value = serde_json::to_value(&report).expect("a report is plain data");
@@ -120,9 +134,9 @@ fn report(
     Ok(report.ok)
 }
 
-fn render(content: &Content<'_>, format: Format, stem: &str) -> Result<String, String> {
+fn render(content: &Content<'_>, format: Format, stem: &str) -> Result<String, RenderError> {
     let Content::Gs1(elements) = content else {
-        return Err("the data is not GS1 and has no other form".to_owned());
+        return Err(RenderError::NotGs1);
     };
     match format {
         Format::Bracketed => Ok(gs1::render_bracketed(elements)),
@@ -130,6 +144,6 @@ fn render(content: &Content<'_>, format: Format, stem: &str) -> Result<String, S
             let body = gs1::render_unbracketed(elements, b'^');
             Ok(format!("^{}", String::from_utf8_lossy(&body)))
         }
-        Format::Dl => gs1::render_digital_link(elements, stem).map_err(|e| e.to_string()),
+        Format::Dl => Ok(gs1::render_digital_link(elements, stem)?),
     }
 }

@@ -212,7 +212,7 @@ impl Site {
                     // No daemon, so no token: the machine's own user.
                     &format!("local:{}", default_person()),
                 )?;
-                Ok(store.commit(movement)?)
+                Ok(store.journal().commit(movement)?)
             }
             Site::Daemon(c) => c.post(
                 "/api/v1/corrections",
@@ -236,14 +236,14 @@ impl Site {
         mut each: impl FnMut(&Movement) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let origins = match self {
-            Site::Direct(store) => store.origins()?.into_iter().map(Some).collect(),
+            Site::Direct(store) => store.journal().origins()?.into_iter().map(Some).collect(),
             Site::Daemon(_) => vec![None],
         };
         for origin in origins {
             let mut from = since.saturating_add(1);
             loop {
                 let batch: Vec<Movement> = match (self, &origin) {
-                    (Site::Direct(store), Some(o)) => store.journal_range(o, from, page)?,
+                    (Site::Direct(store), Some(o)) => store.journal().range(o, from, page)?,
                     (Site::Direct(_), None) => Vec::new(),
                     (Site::Daemon(c), _) => c.get(
                         "/api/v1/journal",

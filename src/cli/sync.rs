@@ -57,7 +57,7 @@ pub fn run(args: Args) -> super::Outcome {
         }
     }
     let s = store.open_existing()?;
-    s.set_sync_halt(None)?;
+    s.outbox().set_halt(None)?;
     println!("sync resumed: it starts again when the daemon runs");
     Ok(ExitCode::SUCCESS)
 }

@@ -29,7 +29,7 @@ pub fn run(args: Args) -> super::Outcome {
     // doctor and the Journal page read the last one.
     let by =
         std::env::var("USER").map_or("command line".to_owned(), |u| format!("{u} (command line)"));
-    let run = VerifyRun::of(report.as_ref().map_err(ToString::to_string), by);
+    let run = VerifyRun::of(report.as_ref().map_err(|e| e as &dyn std::fmt::Display), by);
     if let Err(e) = save_verify(&store, &run) {
         eprintln!("warning: the outcome of this verify is not recorded for the console and the alerts: {e}");
     }

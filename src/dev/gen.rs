@@ -2,7 +2,7 @@
 //! products with mixed tracking (lot, serial, lot and serial, none; a few
 //! sold by weight), suppliers, customers, lots with expiry, numeric and
 //! alphanumeric serials, receipts, dispatches, returns and corrections,
-//! committed through the same path as real scans (`Store::commit_async`,
+//! committed through the same path as real scans (`Journal::commit_async`,
 //! many in flight, so the committer's group commit batches them).
 //!
 //! Deterministic for a seed. Fixed landmarks for the benchmarks:
@@ -515,7 +515,7 @@ pub fn generate(
                 .iter()
                 .map(|p| (p.gtin.clone().into_bytes(), Some(encode(p))))
                 .collect();
-            store.reference_put(Reference::Products, records)?;
+            store.reference().put(Reference::Products, records)?;
         }
         let part = reopen_every.max(1).min(total - summary.movements);
         let (movements, corrected) = runtime.block_on(write(
@@ -565,7 +565,7 @@ async fn write(
                     None => break,
                 }
             };
-            let commit = store.commit_async(movement);
+            let commit = store.journal().commit_async(movement);
             inflight.push(async move { (commit.await, correct) });
             submitted += 1;
         }
@@ -626,7 +626,7 @@ mod tests {
         assert_eq!(s.movements, 3_000);
         assert!(s.corrections > 0);
         let store = open().unwrap();
-        assert_eq!(store.head("gen-site").unwrap().seq, 3_000);
+        assert_eq!(store.journal().head("gen-site").unwrap().seq, 3_000);
         let report = store.verify().unwrap();
         assert!(report.is_ok(), "{:?}", report.problems);
         assert_eq!(report.movements, 3_000);

@@ -8,7 +8,7 @@
 //!
 //! Why this module is in the library at all: examples, benches and tests
 //! build the same synthetic movements and sites the tools write (e.g. a
-//! benchmark compares `Store::commit` with `scantrail-dev dev-append`), and
+//! benchmark compares `Journal::commit` with `scantrail-dev dev-append`), and
 //! those targets can only link the library, not a binary. So the data
 //! generators live here, and only the tools' command lines live in the
 //! binary. Nothing under `src/` outside this module may use it.

@@ -1,4 +1,4 @@
-//! One thread feeds the store's `ingest_many` with whatever batches are
+//! One thread feeds the store's `Ingest::many` with whatever batches are
 //! waiting, from any number of sites, so that concurrent uploads share one
 //! atomic write and one durable flush instead of queueing flush after
 //! flush (the same group commit a site uses for its scans).
@@ -58,7 +58,7 @@ impl Ingester {
                         }
                     }
                     let (batches, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
-                    match store.ingest_many(batches) {
+                    match store.ingest().many(batches) {
                         Ok(answers) => {
                             for (reply, answer) in replies.into_iter().zip(answers) {
                                 let _ = reply.send(Ok(answer));

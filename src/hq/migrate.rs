@@ -88,8 +88,8 @@ pub async fn migrate(from: &Path, to: &str, hq_id: &str) -> Result<Copied, Migra
         std::sync::Arc::new(Store::open(from, OpenOptions::existing(None)).map_err(store_err)?);
     let db = Db::open(to, 2, hq_id).await?;
     let mut copied = Copied::default();
-    let mut origins = store.origins().map_err(store_err)?;
-    for o in store.rejected_origins().map_err(store_err)? {
+    let mut origins = store.journal().origins().map_err(store_err)?;
+    for o in store.journal().rejected_origins().map_err(store_err)? {
         if !origins.contains(&o) {
             origins.push(o);
         }
@@ -143,11 +143,13 @@ async fn copy_log(
         let entries = match log {
             Log::Movements => Entries::Movements(
                 store
-                    .journal_range(origin, next, BATCH)
+                    .journal()
+                    .range(origin, next, BATCH)
                     .map_err(store_err)?,
             ),
             Log::Rejections => Entries::Rejections(
                 store
+                    .journal()
                     .rejected_range(origin, next, BATCH)
                     .map_err(store_err)?,
             ),
@@ -201,6 +203,7 @@ fn received(
     seq: u64,
 ) -> Result<DateTime<Utc>, MigrateError> {
     Ok(store
+        .ingest()
         .received_at(origin, log, seq)
         .map_err(|source| MigrateError::Store {
             path: store.path().display().to_string(),
@@ -224,7 +227,7 @@ async fn copy_published(store: &Store, db: &Db, kind: &'static str) -> Result<us
         path: store.path().display().to_string(),
         source,
     };
-    let ours = store.published_version(kind).map_err(store_err)?;
+    let ours = store.published().version(kind).map_err(store_err)?;
     let held = db.published_version(kind).await?;
     if held == ours {
         return Ok(0);
@@ -235,7 +238,8 @@ async fn copy_published(store: &Store, db: &Db, kind: &'static str) -> Result<us
     let mut stamped = Vec::new();
     for version in 1..=ours {
         for (key, record) in store
-            .published_changes(kind, version - 1, version)
+            .published()
+            .changes(kind, version - 1, version)
             .map_err(store_err)?
         {
             stamped.push((key, version, record));

@@ -76,7 +76,7 @@ impl Sites {
     /// The records saved in `store`.
     pub fn open(store: Arc<Store>) -> Result<Sites, StoreError> {
         let mut records = HashMap::new();
-        for (k, v) in store.side_records(TREE)? {
+        for (k, v) in store.records().list(TREE)? {
             if let (Ok(site), Ok(r)) = (String::from_utf8(k), serde_json::from_slice::<Record>(&v))
             {
                 records.insert(site, r);
@@ -108,7 +108,8 @@ impl Sites {
             // crash is still in the log.
             let _ = self
                 .store
-                .save_side_record(TREE, site.as_bytes(), &bytes, false);
+                .records()
+                .save(TREE, site.as_bytes(), &bytes, false);
         }
     }
 
@@ -174,8 +175,8 @@ impl Sites {
         ids.into_iter()
             .map(|site| {
                 let r = records.get(&site).cloned().unwrap_or_default();
-                let last_seq = store.log_head(&site, Log::Movements)?.seq;
-                let last_rejected_seq = store.log_head(&site, Log::Rejections)?.seq;
+                let last_seq = store.journal().log_head(&site, Log::Movements)?.seq;
+                let last_rejected_seq = store.journal().log_head(&site, Log::Rejections)?.seq;
                 let backlog = r.heads.map(|h| h.backlog(last_seq, last_rejected_seq));
                 Ok(SiteStatus {
                     last_seq,

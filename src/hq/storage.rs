@@ -16,7 +16,7 @@ use crate::report::source::{SerialStates, Source};
 use crate::report::Result as ReportResult;
 use crate::store::envelope::Head;
 use crate::store::ingest::{Incoming, Ingested, Refusal};
-use crate::store::queries::LotBalance;
+use crate::store::view::LotBalance;
 use crate::store::{Store, StoreError};
 use crate::sync::heads::SiteHeads;
 use crate::sync::protocol::SiteStatus;
@@ -159,7 +159,7 @@ impl Storage {
     /// The current version of a published kind.
     pub async fn published_version(&self, kind: &'static str) -> StorageResult<u64> {
         match self {
-            Storage::Embedded { store, .. } => Ok(store.published_version(kind)?),
+            Storage::Embedded { store, .. } => Ok(store.published().version(kind)?),
             Storage::Postgres(db) => Ok(db.published_version(kind).await?),
         }
     }
@@ -174,7 +174,7 @@ impl Storage {
         match self {
             Storage::Embedded { store, .. } => {
                 let store = store.clone();
-                blocking(move || Ok(store.publish(kind, upserts, removals)?)).await
+                blocking(move || Ok(store.published().publish(kind, upserts, removals)?)).await
             }
             Storage::Postgres(db) => Ok(db.publish(kind, upserts, removals).await?),
         }
@@ -190,7 +190,7 @@ impl Storage {
         match self {
             Storage::Embedded { store, .. } => {
                 let store = store.clone();
-                blocking(move || Ok(store.published_changes(kind, since, version)?)).await
+                blocking(move || Ok(store.published().changes(kind, since, version)?)).await
             }
             Storage::Postgres(db) => Ok(db.published_changes(kind, since, version).await?),
         }
@@ -203,7 +203,7 @@ impl Storage {
         key: &[u8],
     ) -> StorageResult<Option<Vec<u8>>> {
         match self {
-            Storage::Embedded { store, .. } => Ok(store.published_record(kind, key)?),
+            Storage::Embedded { store, .. } => Ok(store.published().record(kind, key)?),
             Storage::Postgres(db) => Ok(db.published_record(kind, key).await?),
         }
     }
@@ -211,7 +211,7 @@ impl Storage {
     /// Where `site`'s `log` ends at head office.
     pub async fn log_head(&self, site: &str, log: Log) -> StorageResult<u64> {
         match self {
-            Storage::Embedded { store, .. } => Ok(store.log_head(site, log)?.seq),
+            Storage::Embedded { store, .. } => Ok(store.journal().log_head(site, log)?.seq),
             Storage::Postgres(db) => {
                 let client = db.client().await?;
                 Ok(super::postgres::ingest::head(&client, site, log).await?.seq)
@@ -232,7 +232,7 @@ impl Storage {
             Storage::Embedded { store, .. } => {
                 let (store, site) = (store.clone(), site.to_owned());
                 blocking(move || {
-                    let head = store.log_head(&site, log)?;
+                    let head = store.journal().log_head(&site, log)?;
                     let from = from.max(1);
                     // Ingest writes each chunk's entries with its head:
                     // everything up to the head read first is there.
@@ -241,9 +241,11 @@ impl Storage {
                         None => 0,
                     };
                     let entries = match log {
-                        Log::Movements => Entries::Movements(store.journal_range(&site, from, n)?),
+                        Log::Movements => {
+                            Entries::Movements(store.journal().range(&site, from, n)?)
+                        }
                         Log::Rejections => {
-                            Entries::Rejections(store.rejected_range(&site, from, n)?)
+                            Entries::Rejections(store.journal().rejected_range(&site, from, n)?)
                         }
                     };
                     Ok((head, entries))
@@ -347,6 +349,6 @@ impl Source for HeadOffice<'_> {
         Source::serial_state(self.0, gtin, serial)
     }
     fn product(&self, gtin: &str) -> ReportResult<Option<Vec<u8>>> {
-        Ok(self.0.published_record("products", gtin.as_bytes())?)
+        Ok(self.0.published().record("products", gtin.as_bytes())?)
     }
 }

@@ -530,7 +530,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), OpenOptions::create("hq".into())).unwrap();
         for (origin, n) in [("north", 3), ("south", 2)] {
-            store.ingest(origin, receipts(origin, n)).unwrap().unwrap();
+            store
+                .ingest()
+                .one(origin, receipts(origin, n))
+                .unwrap()
+                .unwrap();
         }
         assert!(store.verify().unwrap().is_ok());
         let stock = |location: Option<&str>| {

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 
 use super::{ReportError, Result};
 use crate::model::{Movement, SerialState};
-use crate::store::queries::LotBalance;
 use crate::store::reference::Reference;
+use crate::store::view::LotBalance;
 use crate::store::Store;
 
 /// Serial states in (GTIN, serial) byte order: (gtin, serial, state).
@@ -54,7 +54,7 @@ pub trait Source {
 fn load(store: &Store, ids: Vec<crate::model::MovementId>) -> Result<Vec<Movement>> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(m) = store.movement(&id.origin, id.seq)? {
+        if let Some(m) = store.journal().movement(&id.origin, id.seq)? {
             out.push(m);
         }
     }
@@ -67,27 +67,27 @@ impl Source for Store {
     }
 
     fn movements_of_lot(&self, gtin: &str, lot: &str) -> Result<Vec<Movement>> {
-        load(self, self.by_lot(gtin, lot)?)
+        load(self, self.view().by_lot(gtin, lot)?)
     }
 
     fn movements_of_serial(&self, gtin: &str, serial: &str) -> Result<Vec<Movement>> {
-        load(self, self.by_serial(gtin, serial)?)
+        load(self, self.view().by_serial(gtin, serial)?)
     }
 
     fn movements_of_serials(&self, gtin: &str, serials: &[String]) -> Result<Vec<Movement>> {
-        let mut ids = self.by_serials(gtin, serials)?;
+        let mut ids = self.view().by_serials(gtin, serials)?;
         // In journal order: neighbouring entries share sled's pages.
         ids.sort_by(|a, b| (&a.origin, a.seq).cmp(&(&b.origin, b.seq)));
         load(self, ids)
     }
 
     fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>> {
-        Ok(Store::movement(self, origin, seq)?)
+        Ok(self.journal().movement(origin, seq)?)
     }
 
     fn balances(&self, gtin: Option<&str>, lot: Option<&str>) -> Result<Vec<(String, LotBalance)>> {
         let mut out = Vec::new();
-        self.each_lot_balance(gtin, lot, |gtin, b| {
+        self.view().each_lot_balance(gtin, lot, |gtin, b| {
             out.push((gtin, b));
             Ok(())
         })?;
@@ -95,23 +95,31 @@ impl Source for Store {
     }
 
     fn lot_expiry(&self, gtin: &str, lot: &str) -> Result<Option<NaiveDate>> {
-        Ok(Store::lot_expiry(self, gtin, lot)?)
+        Ok(self.view().lot_expiry(gtin, lot)?)
     }
 
     fn serial_states(&self, gtin: Option<&str>) -> SerialStates<'_> {
-        Box::new(Store::serial_states(self, gtin).map(|r| r.map_err(ReportError::from)))
+        Box::new(
+            self.view()
+                .serial_states(gtin)
+                .map(|r| r.map_err(ReportError::from)),
+        )
     }
 
     fn serial_states_from(&self, gtin: &str, from: &str) -> SerialStates<'_> {
-        Box::new(Store::serial_states_from(self, gtin, from).map(|r| r.map_err(ReportError::from)))
+        Box::new(
+            self.view()
+                .serial_states_from(gtin, from)
+                .map(|r| r.map_err(ReportError::from)),
+        )
     }
 
     fn serial_state(&self, gtin: &str, serial: &str) -> Result<Option<SerialState>> {
-        Ok(Store::serial_state(self, gtin, serial)?)
+        Ok(self.view().serial_state(gtin, serial)?)
     }
 
     /// A site's product master, as its rules read it.
     fn product(&self, gtin: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.reference_get(Reference::Products, gtin.as_bytes())?)
+        Ok(self.reference().get(Reference::Products, gtin.as_bytes())?)
     }
 }

@@ -690,7 +690,7 @@ async fn journal(State(state): State<AppState>, Query(q): Query<JournalQuery>) -
     respond(
         blocking(move || {
             let origin = q.origin.unwrap_or_else(|| state.store.site().to_owned());
-            state.store.journal_range(&origin, q.since, q.limit)
+            state.store.journal().range(&origin, q.since, q.limit)
         })
         .await,
     )

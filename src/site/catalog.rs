@@ -20,13 +20,14 @@ impl Records for SiteRecords<'_> {
     }
 
     fn get(&self, r: Reference, key: &[u8]) -> Result<Option<Vec<u8>>, CatalogError> {
-        Ok(self.0.reference_get(r, key)?)
+        Ok(self.0.reference().get(r, key)?)
     }
 
     fn all(&self, r: Reference) -> Result<Vec<Vec<u8>>, CatalogError> {
         Ok(self
             .0
-            .reference_list(r)?
+            .reference()
+            .list(r)?
             .into_iter()
             .map(|(_, v)| v)
             .collect())
@@ -34,6 +35,6 @@ impl Records for SiteRecords<'_> {
 
     fn put(&self, r: Reference, records: Vec<(Vec<u8>, Vec<u8>)>) -> Result<(), CatalogError> {
         let records = records.into_iter().map(|(k, v)| (k, Some(v))).collect();
-        Ok(self.0.reference_put(r, records)?)
+        Ok(self.0.reference().put(r, records)?)
     }
 }

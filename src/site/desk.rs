@@ -94,7 +94,7 @@ impl Desk {
         metrics: Arc<Metrics>,
     ) -> (Desk, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4096);
-        let saved: HashMap<String, Context> = match store.station_contexts() {
+        let saved: HashMap<String, Context> = match store.records().station_contexts() {
             Ok(all) => all
                 .into_iter()
                 .filter_map(|(id, bytes)| Some((id, records::decode(&bytes).ok()?)))
@@ -228,6 +228,7 @@ pub fn decide_correction(
     author: &str,
 ) -> Result<NewMovement, CorrectionError> {
     let original = store
+        .journal()
         .movement(&id.origin, id.seq)
         .map_err(|e| CorrectionError::not_saved(&e))?
         .ok_or_else(|| CorrectionError::NoSuchMovement {
@@ -321,7 +322,9 @@ impl Worker {
         // A durable save waits for the committer; let tokio move other
         // tasks off this thread meanwhile.
         let saved = tokio::task::block_in_place(|| {
-            self.store.save_station_context(station, &bytes, durable)
+            self.store
+                .records()
+                .save_station_context(station, &bytes, durable)
         });
         match saved {
             Err(e) if durable => {
@@ -630,6 +633,7 @@ impl Worker {
         };
         let durable = self
             .store
+            .journal()
             .reject_async(rejection, receipt_of(&request, None));
         let answer = Answer::refused(refusal.code, refusal.reason);
         let (tx, rx) = oneshot::channel();
@@ -657,7 +661,7 @@ impl Worker {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         self.pending.add(ticket, movement.clone());
-        let durable = self.store.commit_with_receipt(movement, receipt);
+        let durable = self.store.journal().commit_with_receipt(movement, receipt);
         let done = self.done_tx.clone();
         let started = std::time::Instant::now();
         let metrics = self.metrics.clone();
@@ -736,7 +740,7 @@ impl Worker {
     /// is no receipt (or it cannot be read: the scan is decided again, and
     /// the station rules refuse a duplicate serial).
     fn stored_answer(&self, key: &ScanKey, body: &[u8; 32]) -> Option<Answer> {
-        let stored = match self.store.scan_receipt(&key.device, &key.scan_id) {
+        let stored = match self.store.journal().scan_receipt(&key.device, &key.scan_id) {
             Ok(stored) => stored?,
             Err(e) => {
                 tracing::warn!(device = key.device, scan_id = key.scan_id, error = %e, "a scan receipt could not be read; deciding the scan again");
@@ -748,7 +752,7 @@ impl Worker {
         }
         match stored.outcome {
             Outcome::Accepted(id) => {
-                let movement = self.store.movement(&id.origin, id.seq).ok()??;
+                let movement = self.store.journal().movement(&id.origin, id.seq).ok()??;
                 Some(Answer {
                     accepted: true,
                     movement: Some(movement),
@@ -808,7 +812,7 @@ mod tests {
     fn a_void_decided_while_the_dispatch_is_still_being_committed_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
-        let receipt = store.commit(sample(1)).unwrap();
+        let receipt = store.journal().commit(sample(1)).unwrap();
         let mut pending = Pending::default();
         // Decided, sent to the committer, not durable yet.
         pending.add(0, dispatch_of(&receipt));
@@ -817,13 +821,13 @@ mod tests {
         assert!(e.contains("dispatch of"), "{e}");
         assert!(e.contains("City Pharmacy (being recorded now)"), "{e}");
         // Once durable, the refusal names it by seq.
-        store.commit(dispatch_of(&receipt)).unwrap();
+        store.journal().commit(dispatch_of(&receipt)).unwrap();
         let e = void(&store, &Pending::default(), 1).unwrap_err();
         assert!(e.contains("void the dispatch of"), "{e}");
         assert!(e.contains("(seq 2)"), "{e}");
         // Undo in reverse order: the dispatch, then the receipt.
         let undo = void(&store, &Pending::default(), 2).unwrap();
-        store.commit(undo).unwrap();
+        store.journal().commit(undo).unwrap();
         void(&store, &Pending::default(), 1).unwrap();
     }
 
@@ -831,7 +835,7 @@ mod tests {
     fn a_dispatch_decided_while_a_void_is_pending_sees_the_unit_gone() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
-        store.commit(sample(1)).unwrap();
+        store.journal().commit(sample(1)).unwrap();
         let undo = void(&store, &Pending::default(), 1).unwrap();
         let mut pending = Pending::default();
         pending.add(0, undo);
@@ -853,14 +857,14 @@ mod tests {
         let store = store(dir.path());
         let mut lot_only = sample(1);
         lot_only.serial = None;
-        store.commit(lot_only.clone()).unwrap();
-        store.commit(lot_only).unwrap();
+        store.journal().commit(lot_only.clone()).unwrap();
+        store.journal().commit(lot_only).unwrap();
         let undo = void(&store, &Pending::default(), 1).unwrap();
         let mut pending = Pending::default();
         pending.add(0, undo.clone());
         let e = void(&store, &pending, 1).unwrap_err();
         assert!(e.contains("being corrected right now"), "{e}");
-        let recorded = store.commit(undo).unwrap();
+        let recorded = store.journal().commit(undo).unwrap();
         let e = void(&store, &Pending::default(), 1).unwrap_err();
         assert!(
             e.contains(&format!("already corrected by north:{}", recorded.seq)),
@@ -875,14 +879,14 @@ mod tests {
         let mut receipt = sample(1);
         receipt.serial = None;
         receipt.quantity = crate::model::Quantity::Units(5);
-        let r = store.commit(receipt).unwrap();
+        let r = store.journal().commit(receipt).unwrap();
         let mut out = dispatch_of(&r);
         out.quantity = crate::model::Quantity::Units(3);
         let mut pending = Pending::default();
         pending.add(0, out.clone());
         let e = void(&store, &pending, 1).unwrap_err();
         assert!(e.contains("below zero at A-01 (2 on hand)"), "{e}");
-        store.commit(out).unwrap();
+        store.journal().commit(out).unwrap();
         let e = void(&store, &Pending::default(), 1).unwrap_err();
         assert!(e.contains("lot LOT42"), "{e}");
     }

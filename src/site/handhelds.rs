@@ -138,7 +138,7 @@ impl Handhelds {
     /// configured tokens. One whose name a configured token now has is
     /// left out, with a warning: names must tell authors apart.
     pub fn load(store: Arc<Store>, tokens: LiveTokens) -> Result<Handhelds, StoreError> {
-        for (_, bytes) in store.side_records(TREE)? {
+        for (_, bytes) in store.records().list(TREE)? {
             let Ok(e) = serde_json::from_slice::<Enrolled>(&bytes) else {
                 tracing::warn!("an enrolled handheld's record could not be read; it is ignored");
                 continue;
@@ -267,13 +267,14 @@ impl Handhelds {
     fn save(&self, record: &Enrolled, durable: bool) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(record).unwrap_or_default();
         self.store
-            .save_side_record(TREE, record.name.as_bytes(), &bytes, durable)
+            .records()
+            .save(TREE, record.name.as_bytes(), &bytes, durable)
     }
 
     /// Every enrolled handheld, by name, with its last-seen time as of now.
     pub fn list(&self) -> Result<Vec<Enrolled>, StoreError> {
         let mut out = Vec::new();
-        for (_, bytes) in self.store.side_records(TREE)? {
+        for (_, bytes) in self.store.records().list(TREE)? {
             if let Ok(mut e) = serde_json::from_slice::<Enrolled>(&bytes) {
                 e.last_seen = e.last_seen.max(self.tokens.last_seen(&e.name));
                 out.push(e);
@@ -289,7 +290,7 @@ impl Handhelds {
             return Err(EnrolError::NoSuchHandheld(name.to_owned()));
         }
         self.tokens.revoke(name);
-        self.store.remove_side_record(TREE, name.as_bytes(), true)?;
+        self.store.records().remove(TREE, name.as_bytes(), true)?;
         tracing::info!(name, by, "handheld revoked");
         Ok(())
     }
@@ -297,7 +298,7 @@ impl Handhelds {
     /// Writes the last-seen times that moved since the last write (not
     /// forced to disk: the next commit's flush takes them along).
     pub fn save_last_seen(&self) -> Result<(), StoreError> {
-        for (_, bytes) in self.store.side_records(TREE)? {
+        for (_, bytes) in self.store.records().list(TREE)? {
             let Ok(mut e) = serde_json::from_slice::<Enrolled>(&bytes) else {
                 continue;
             };

@@ -20,9 +20,10 @@ pub async fn run(store: Arc<Store>) {
     loop {
         ticks.tick().await;
         let store = store.clone();
-        let pruned =
-            tokio::task::spawn_blocking(move || store.prune_scan_receipts(KEEP_NEWEST, Utc::now()))
-                .await;
+        let pruned = tokio::task::spawn_blocking(move || {
+            store.journal().prune_scan_receipts(KEEP_NEWEST, Utc::now())
+        })
+        .await;
         match pruned {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::info!(receipts = n, "old scan receipts dropped"),

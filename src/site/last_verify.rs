@@ -23,7 +23,10 @@ pub struct VerifyRun {
 
 impl VerifyRun {
     /// The record of a verify run by `by` that ended with `outcome`.
-    pub fn of(outcome: Result<&crate::store::verify::Report, String>, by: String) -> VerifyRun {
+    pub fn of(
+        outcome: Result<&crate::store::verify::Report, &dyn std::fmt::Display>,
+        by: String,
+    ) -> VerifyRun {
         match outcome {
             Ok(r) => VerifyRun {
                 at: Utc::now(),
@@ -74,7 +77,7 @@ pub enum VerifyRecordError {
 /// The last verify run from the console, if any was recorded (also read
 /// by `scantrail doctor`).
 pub fn last_verify(store: &Store) -> Result<Option<VerifyRun>, VerifyRecordError> {
-    let records = store.side_records(VERIFY_TREE)?;
+    let records = store.records().list(VERIFY_TREE)?;
     match records.iter().find(|(k, _)| k.as_slice() == VERIFY_KEY) {
         None => Ok(None),
         Some((_, v)) => serde_json::from_slice(v)
@@ -86,5 +89,7 @@ pub fn last_verify(store: &Store) -> Result<Option<VerifyRun>, VerifyRecordError
 /// Records `run` as the last verify, durably.
 pub fn save_verify(store: &Store, run: &VerifyRun) -> Result<(), VerifyRecordError> {
     let bytes = serde_json::to_vec(run).map_err(VerifyRecordError::Encode)?;
-    Ok(store.save_side_record(VERIFY_TREE, VERIFY_KEY, &bytes, true)?)
+    Ok(store
+        .records()
+        .save(VERIFY_TREE, VERIFY_KEY, &bytes, true)?)
 }

@@ -9,8 +9,8 @@ use crate::station::context::QUARANTINE;
 use crate::station::reference::{Hold, PickList, Product};
 use crate::station::{records, LotStock, Surroundings, View, ViewError, ViewResult};
 use crate::store::derived;
-use crate::store::queries::Document;
 use crate::store::reference::Reference;
+use crate::store::view::Document;
 use crate::store::Store;
 
 /// Movements decided and sent to the committer, not yet acknowledged.
@@ -73,7 +73,11 @@ impl StoreView<'_> {
     /// The movement `m` corrects, when it is a correction.
     fn corrected(&self, m: &Movement) -> ViewResult<Option<Movement>> {
         match (&m.body.kind, &m.body.corrects) {
-            (Kind::Correction, Some(id)) => self.store.movement(&id.origin, id.seq).map_err(err),
+            (Kind::Correction, Some(id)) => self
+                .store
+                .journal()
+                .movement(&id.origin, id.seq)
+                .map_err(err),
             _ => Ok(None),
         }
     }
@@ -86,6 +90,7 @@ impl StoreView<'_> {
         let target = original.id();
         let mut corrections = self
             .store
+            .view()
             .corrections_of(&target.origin, target.seq)
             .map_err(err)?;
         let pending: Vec<Movement> = self
@@ -102,8 +107,13 @@ impl StoreView<'_> {
         );
         let mut serial_history = Vec::new();
         if let Some(serial) = &b.serial {
-            for id in self.store.by_serial(&b.gtin, serial).map_err(err)? {
-                if let Some(m) = self.store.movement(&id.origin, id.seq).map_err(err)? {
+            for id in self.store.view().by_serial(&b.gtin, serial).map_err(err)? {
+                if let Some(m) = self
+                    .store
+                    .journal()
+                    .movement(&id.origin, id.seq)
+                    .map_err(err)?
+                {
                     serial_history.push(m);
                 }
             }
@@ -117,6 +127,7 @@ impl StoreView<'_> {
         let (key, _, _) = derived::balance_delta(original);
         let mut balance = self
             .store
+            .view()
             .lot_balance_at(&key)
             .map_err(err)?
             .unwrap_or(Balance::ZERO);
@@ -137,7 +148,8 @@ impl StoreView<'_> {
 impl View for StoreView<'_> {
     fn product(&self, gtin: &str) -> ViewResult<Option<Product>> {
         self.store
-            .reference_get(Reference::Products, gtin.as_bytes())
+            .reference()
+            .get(Reference::Products, gtin.as_bytes())
             .map_err(err)?
             .map(|bytes| record(&bytes))
             .transpose()
@@ -147,7 +159,7 @@ impl View for StoreView<'_> {
     /// committed by the same transition the committer applies: a pending
     /// void or dispatch counts before it is durable.
     fn serial_state(&self, gtin: &str, serial: &str) -> ViewResult<Option<SerialState>> {
-        let mut state = self.store.serial_state(gtin, serial).map_err(err)?;
+        let mut state = self.store.view().serial_state(gtin, serial).map_err(err)?;
         for m in self.pending.iter() {
             if m.gtin != gtin || m.serial.as_deref() != Some(serial) {
                 continue;
@@ -183,7 +195,7 @@ impl View for StoreView<'_> {
                 None => l.locations.push((location.to_owned(), n)),
             }
         };
-        for b in self.store.lot_balances(gtin).map_err(err)? {
+        for b in self.store.view().lot_balances(gtin).map_err(err)? {
             if b.unit.is_empty() && b.location != QUARANTINE && !b.lot.is_empty() {
                 add(&b.lot, &b.location, b.balance.mantissa);
             }
@@ -201,7 +213,7 @@ impl View for StoreView<'_> {
                 .iter()
                 .filter(|m| m.gtin == gtin && m.lot.as_deref() == Some(&l.lot))
                 .filter_map(|m| m.expiry);
-            let stored = self.store.lot_expiry(gtin, &l.lot).map_err(err)?;
+            let stored = self.store.view().lot_expiry(gtin, &l.lot).map_err(err)?;
             l.expiry = stored.into_iter().chain(pending).min();
         }
         Ok(lots)
@@ -209,7 +221,7 @@ impl View for StoreView<'_> {
 
     fn active_holds(&self, gtin: &str) -> ViewResult<Vec<Hold>> {
         let mut out = Vec::new();
-        for (_, bytes) in self.store.reference_list(Reference::Holds).map_err(err)? {
+        for (_, bytes) in self.store.reference().list(Reference::Holds).map_err(err)? {
             let hold: Hold = record(&bytes)?;
             if hold.gtin == gtin && hold.is_active() {
                 out.push(hold);
@@ -220,7 +232,8 @@ impl View for StoreView<'_> {
 
     fn pick_list(&self, order: &str) -> ViewResult<Option<PickList>> {
         self.store
-            .reference_get(Reference::PickLists, order.as_bytes())
+            .reference()
+            .get(Reference::PickLists, order.as_bytes())
             .map_err(err)?
             .map(|bytes| record(&bytes))
             .transpose()
@@ -230,10 +243,16 @@ impl View for StoreView<'_> {
         let mut picked = 0;
         for id in self
             .store
+            .view()
             .by_document(Document::Order, order)
             .map_err(err)?
         {
-            if let Some(m) = self.store.movement(&id.origin, id.seq).map_err(err)? {
+            if let Some(m) = self
+                .store
+                .journal()
+                .movement(&id.origin, id.seq)
+                .map_err(err)?
+            {
                 if m.body.gtin == gtin {
                     picked -= unit_delta(&m.body);
                 }

@@ -10,7 +10,7 @@
 //! (history rewritten at the site). Everything of one call is written in
 //! one atomic batch with one durable flush, through the committer thread,
 //! so ingest and the store's own commits never interleave half-way, and
-//! batches of several sites share a flush (`ingest_many`).
+//! batches of several sites share a flush (`Ingest::many`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -37,7 +37,7 @@ fn tag(log: Log) -> u8 {
     }
 }
 
-/// One origin's batch for `ingest_many`.
+/// One origin's batch for `Ingest::many`.
 #[derive(Debug, Clone)]
 pub struct Incoming {
     /// The site the entries come from, as authenticated at head office.
@@ -241,7 +241,7 @@ pub fn check_links<E>(
     }))
 }
 
-/// Checks and writes the batches of one `ingest_many` call (or of a
+/// Checks and writes the batches of one `Ingest::many` call (or of a
 /// restore, `store::restore`).
 struct Writer<'a> {
     sink: &'a mut SledSink,
@@ -480,21 +480,28 @@ pub(super) fn ingest_in(
     Ok(answers)
 }
 
-impl Store {
+/// Head office's ingest of its sites' logs (`Store::ingest`): batches
+/// checked against each origin's chain and written atomically and durably.
+#[derive(Clone, Copy)]
+pub struct Ingest<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl Ingest<'_> {
     /// Ingests one origin's movements (in seq order) atomically and durably.
     /// `Ok(Err(_))` is a refusal of the site's data; `Err` a store failure.
-    pub fn ingest(
+    pub fn one(
         &self,
         origin: &str,
         movements: Vec<Movement>,
     ) -> Result<std::result::Result<Ingested, Refusal>> {
-        let mut out = self.ingest_many(vec![Incoming {
+        let mut out = self.many(vec![Incoming {
             origin: origin.to_owned(),
             entries: Entries::Movements(movements),
             received_at: Utc::now(),
         }])?;
         Ok(out.pop().unwrap_or(Ok(Ingested {
-            head: self.head(origin)?,
+            head: self.store.journal().head(origin)?,
             new: 0,
             duplicates: 0,
             corrected_again: Vec::new(),
@@ -505,42 +512,22 @@ impl Store {
     /// rejected scans) in one atomic write and one durable flush. Each
     /// batch is accepted or refused on its own; a refused one writes
     /// nothing. Answers are in the order of `batches`.
-    pub fn ingest_many(
+    pub fn many(
         &self,
         batches: Vec<Incoming>,
     ) -> Result<Vec<std::result::Result<Ingested, Refusal>>> {
-        if let Some(b) = batches.iter().find(|b| b.origin == self.site()) {
+        if let Some(b) = batches.iter().find(|b| b.origin == self.store.site()) {
             return Err(StoreError::Damaged {
-                path: self.path().to_owned(),
+                path: self.store.path().to_owned(),
                 detail: format!(
                     "cannot ingest movements of origin {}: it is this store's own origin",
                     b.origin
                 ),
             });
         }
-        self.committer()
+        self.store
+            .committer()
             .exclusive(move |sink: &mut SledSink| ingest_in(sink, &batches, true))
-    }
-
-    /// The last entry held of `origin`'s log (0 when none).
-    pub fn log_head(&self, origin: &str, log: Log) -> Result<Head> {
-        match log {
-            Log::Movements => self.head(origin),
-            Log::Rejections => {
-                match self
-                    .trees()?
-                    .journal
-                    .get(keys::rejected_head(origin))
-                    .map_err(|e| StoreError::sled(self.path(), "read a chain head", e))?
-                {
-                    Some(v) => self.value(&v),
-                    None => Ok(Head {
-                        seq: 0,
-                        hash: Hash::GENESIS,
-                    }),
-                }
-            }
-        }
     }
 
     /// When head office received movement (or rejected scan) `seq` of
@@ -549,12 +536,13 @@ impl Store {
         let lo = receipt_key(origin, log, 0);
         let hi = receipt_key(origin, log, seq);
         let found = self
+            .store
             .trees()?
             .journal
             .range(lo..=hi)
             .next_back()
             .transpose()
-            .map_err(|e| StoreError::sled(self.path(), "read a receipt", e))?;
+            .map_err(|e| StoreError::sled(self.store.path(), "read a receipt", e))?;
         Ok(found.and_then(|(_, v)| {
             postcard::from_bytes::<Receipt>(&v)
                 .ok()
@@ -609,13 +597,21 @@ mod tests {
             c
         };
         let north = chain_of("north", vec![sample(1), undo(2), undo(3), undo(4)]);
-        let r = store.ingest("north", north[..3].to_vec()).unwrap().unwrap();
+        let r = store
+            .ingest()
+            .one("north", north[..3].to_vec())
+            .unwrap()
+            .unwrap();
         assert_eq!(
             r.corrected_again,
             vec!["seq 3 corrects north:1 again, already corrected by north:2".to_owned()]
         );
         // In a later batch, against what head office already holds.
-        let r = store.ingest("north", north[3..].to_vec()).unwrap().unwrap();
+        let r = store
+            .ingest()
+            .one("north", north[3..].to_vec())
+            .unwrap()
+            .unwrap();
         assert_eq!(
             r.corrected_again,
             vec!["seq 4 corrects north:1 again, already corrected by north:2".to_owned()]
@@ -628,18 +624,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), OpenOptions::create("hq".into())).unwrap();
         let north = chain("north", 10);
-        let r = store.ingest("north", north[..4].to_vec()).unwrap().unwrap();
+        let r = store
+            .ingest()
+            .one("north", north[..4].to_vec())
+            .unwrap()
+            .unwrap();
         assert_eq!((r.head.seq, r.new, r.duplicates), (4, 4, 0));
         // Overlapping resend: duplicates absorbed, new ones appended.
         let r = store
-            .ingest("north", north[2..7].to_vec())
+            .ingest()
+            .one("north", north[2..7].to_vec())
             .unwrap()
             .unwrap();
         assert_eq!((r.head.seq, r.new, r.duplicates), (7, 3, 2));
         assert_eq!(r.head.hash, north[6].hash);
         // A gap is refused with the expected seq.
         let e = store
-            .ingest("north", north[8..].to_vec())
+            .ingest()
+            .one("north", north[8..].to_vec())
             .unwrap()
             .unwrap_err();
         assert_eq!(
@@ -654,27 +656,31 @@ mod tests {
         other[2].body.operator = "mallory".into();
         other[2].hash = chain::recompute(&other[2]);
         let e = store
-            .ingest("north", vec![other[2].clone()])
+            .ingest()
+            .one("north", vec![other[2].clone()])
             .unwrap()
             .unwrap_err();
         assert!(matches!(e, Refusal::Conflict { seq: 3, .. }), "{e:?}");
         // Tampered content with the old hash.
         let mut bad = north[7].clone();
         bad.body.operator = "x".into();
-        let e = store.ingest("north", vec![bad]).unwrap().unwrap_err();
+        let e = store.ingest().one("north", vec![bad]).unwrap().unwrap_err();
         assert_eq!(e, Refusal::BadHash { seq: 8 });
         // Another origin may not be written under this one's name.
         let e = store
-            .ingest("south", north[..1].to_vec())
+            .ingest()
+            .one("south", north[..1].to_vec())
             .unwrap()
             .unwrap_err();
         assert!(matches!(e, Refusal::WrongOrigin { .. }));
         assert!(store.verify().unwrap().is_ok());
         assert!(store
+            .ingest()
             .received_at("north", Log::Movements, 6)
             .unwrap()
             .is_some());
         assert!(store
+            .ingest()
             .received_at("north", Log::Movements, 9)
             .unwrap()
             .is_none());
@@ -693,7 +699,7 @@ mod tests {
                 received_at: now,
             })
             .collect();
-        let out = store.ingest_many(batches).unwrap();
+        let out = store.ingest().many(batches).unwrap();
         assert!(out.iter().all(|r| r.as_ref().is_ok_and(|i| i.new == 5)));
         let report = store.verify().unwrap();
         assert!(report.is_ok(), "{:?}", report.problems);

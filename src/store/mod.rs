@@ -9,27 +9,24 @@
 //! layouts of earlier versions (`movement_v1`, `movement::rejection_v1`)
 //! and the envelopes around them.
 //!
-//! `Store`'s methods by role, each group in its own file:
-//! - journal append (here): `commit`, `commit_async`, `reject`,
-//!   `reject_async` (`queries.rs`), `failure`;
-//! - journal read (here): `origins`, `head`, `movement`, `journal_range`,
-//!   `rejected_range`, `by_lot`, `by_serial`, `corrections_of`,
-//!   `serial_state`; the station's look-ups in `queries.rs`
-//!   (`lot_balances`, `lot_balance_at`, `lot_expiry`, `by_document`) and
-//!   the daemon's own records (`save_side_record`, `station_contexts`...);
-//! - outbox, a site's sync state (`sync_state.rs`): outbox positions of
-//!   both logs, the sync halt;
-//! - reference data (`reference.rs`): head office's deltas at a site and
-//!   the site's own records; what head office publishes (`published.rs`);
-//! - head-office ingest (`ingest.rs`): `ingest_many`, `log_head`,
-//!   `received_at`;
+//! `Store` hands out one handle per role, each in its own file, so a
+//! caller names what it does with the store:
+//! - [`Journal`] (`journal.rs`): append movements and rejected scans, read
+//!   the two hash-chained logs, the handhelds' scan receipts;
+//! - [`View`] (`view.rs`, `report_scan.rs`): what the derived trees answer
+//!   (indexes by lot, serial and document; serial states; lot balances and
+//!   expiries), for the station's rules and the reports;
+//! - [`Outbox`] (`sync_state.rs`): a site's sync state;
+//! - [`ReferenceData`] (`reference.rs`): head office's deltas at a site
+//!   and the site's own reference records;
+//! - [`Records`] (`records.rs`): the daemons' small side records;
+//! - [`Published`] (`published.rs`): what head office publishes;
+//! - [`Ingest`] (`ingest.rs`): head office's ingest of its sites' logs;
 //! - restore of a dead site PC's store from head office's copy
 //!   (`restore.rs`): `Restoring`, which takes the site's own entries
 //!   through ingest's checks and writer;
-//! - reports' read view (`report_scan.rs`): every lot balance and serial
-//!   state, streamed;
-//! - maintenance (here): `verify`, `reindex`, `backup`, `size_on_disk`,
-//!   `timing`, `commit_stats`.
+//! - maintenance, on `Store` itself: `verify`, `reindex`, `backup`,
+//!   `copy_files`, `size_on_disk`, `timing`, `commit_stats`, `failure`.
 //!
 //! sled lets one process open a store, so while the daemon runs, other
 //! commands reach these same methods through its HTTP API.
@@ -42,11 +39,12 @@ mod durable;
 pub mod envelope;
 pub(crate) mod error;
 pub mod ingest;
+mod journal;
 pub mod keys;
 pub(crate) mod movement;
 pub(crate) mod movement_v1;
 pub(crate) mod published;
-pub mod queries;
+mod records;
 pub mod reference;
 pub(crate) mod reindex;
 mod reopen;
@@ -56,6 +54,7 @@ pub mod scan_receipts;
 pub(crate) mod sync_state;
 mod upgrade;
 pub(crate) mod verify;
+pub mod view;
 mod watermark;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -65,9 +64,14 @@ use std::sync::{Arc, RwLock};
 use committer::{Committer, Sink};
 use envelope::Stored;
 pub use error::{Result, StoreError};
+pub use ingest::Ingest;
+pub use journal::Journal;
 pub use movement::OutboxPosition;
-
-use crate::model::{Movement, MovementId, NewMovement, NewRejection, Rejection, SerialState};
+pub use published::Published;
+pub use records::Records;
+pub use reference::ReferenceData;
+pub use sync_state::Outbox;
+pub use view::View;
 
 /// The layout version of the whole store (trees, keys, envelopes). A store
 /// written by a newer scantrail is refused rather than misread; an older
@@ -618,97 +622,40 @@ impl Store {
         &self.site
     }
 
-    /// Commits a movement and returns it with its origin, seq and hashes,
-    /// once it is durable. Blocks; call from any number of threads, but
-    /// not from an async task (tokio's `blocking_recv` panics there): use
-    /// `commit_async`, or `spawn_blocking`.
-    pub fn commit(&self, m: NewMovement) -> Result<Movement> {
-        self.committer
-            .submit(m)
-            .blocking_recv()
-            .unwrap_or_else(|_| Err(self.committer.closed()))
+    /// Appending to and reading the hash-chained logs.
+    pub fn journal(&self) -> Journal<'_> {
+        Journal { store: self }
     }
 
-    /// `commit` for async callers: the future resolves once durable.
-    pub fn commit_async(
-        &self,
-        m: NewMovement,
-    ) -> impl std::future::Future<Output = Result<Movement>> + Send + 'static {
-        let pending = self.committer.submit(m);
-        let path = self.path.clone();
-        async move { pending.await.unwrap_or(Err(StoreError::Closed { path })) }
+    /// What the derived trees answer: the station's rules' and the
+    /// reports' read view.
+    pub fn view(&self) -> View<'_> {
+        View { store: self }
     }
 
-    /// `commit_async` with the scan's receipt written in the same durable
-    /// batch (`scan_receipts`).
-    pub fn commit_with_receipt(
-        &self,
-        m: NewMovement,
-        receipt: Option<scan_receipts::ScanReceipt>,
-    ) -> impl std::future::Future<Output = Result<Movement>> + Send + 'static {
-        let pending = self.committer.submit_with_receipt(m, receipt);
-        let path = self.path.clone();
-        async move { pending.await.unwrap_or(Err(StoreError::Closed { path })) }
+    /// A site's sync state.
+    pub fn outbox(&self) -> Outbox<'_> {
+        Outbox { store: self }
     }
 
-    /// How `device`'s scan `scan_id` was answered, if a receipt was
-    /// written for it. An unreadable receipt counts as none (the scan is
-    /// then decided again, as before receipts were kept).
-    pub fn scan_receipt(
-        &self,
-        device: &str,
-        scan_id: &str,
-    ) -> Result<Option<scan_receipts::StoredReceipt>> {
-        let bytes = self
-            .trees()?
-            .journal
-            .get(scan_receipts::key(device, scan_id))
-            .map_err(self.sled_err("read a scan receipt"))?;
-        Ok(bytes.and_then(|b| scan_receipts::StoredReceipt::decode(&b)))
+    /// Reference data at a site.
+    pub fn reference(&self) -> ReferenceData<'_> {
+        ReferenceData { store: self }
     }
 
-    /// Drops the receipts older than `scan_receipts::KEEP_DAYS` before
-    /// `now` that are not among the newest `keep_newest`; returns how many.
-    /// Not made durable on its own: a receipt that a crash brings back is
-    /// only kept a little longer.
-    pub fn prune_scan_receipts(
-        &self,
-        keep_newest: usize,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<usize> {
-        let journal = &self.trees()?.journal;
-        let order = [keys::prefix::SCAN_RECEIPT_ORDER];
-        let before = scan_receipts::prune_before(now);
-        let mut batch = sled::Batch::default();
-        let mut pruned = 0;
-        // Newest first: past the newest `keep_newest`, every receipt older
-        // than the cut-off goes, in one pass over the order entries.
-        for k in journal.scan_prefix(order).keys().rev().skip(keep_newest) {
-            let k = k.map_err(self.sled_err("read the scan receipts' order"))?;
-            let Some((at, receipt)) = scan_receipts::read_order_key(&k) else {
-                continue;
-            };
-            if at >= before {
-                continue;
-            }
-            batch.remove(receipt);
-            batch.remove(k);
-            pruned += 1;
-        }
-        if pruned > 0 {
-            journal
-                .apply_batch(batch)
-                .map_err(self.sled_err("prune scan receipts"))?;
-        }
-        Ok(pruned)
+    /// The daemons' side records.
+    pub fn records(&self) -> Records<'_> {
+        Records { store: self }
     }
 
-    /// Records a rejected scan in its own hash-chained log.
-    pub fn reject(&self, r: NewRejection) -> Result<Rejection> {
-        self.committer
-            .submit_rejection(r, None)
-            .blocking_recv()
-            .unwrap_or_else(|_| Err(self.committer.closed()))
+    /// What head office publishes to its sites.
+    pub fn published(&self) -> Published<'_> {
+        Published { store: self }
+    }
+
+    /// Head office's ingest of its sites' logs.
+    pub fn ingest(&self) -> Ingest<'_> {
+        Ingest { store: self }
     }
 
     /// Time spent per phase of the commit path since open.
@@ -747,193 +694,6 @@ impl Store {
 
     fn sled_err(&self, op: &'static str) -> impl Fn(sled::Error) -> StoreError + '_ {
         move |e| StoreError::sled(&self.path, op, e)
-    }
-
-    /// The origins with movements in this store (one at a site, all sites
-    /// at head office).
-    pub fn origins(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for item in self.trees()?.journal.scan_prefix([keys::prefix::HEAD]) {
-            let (k, _) = item.map_err(self.sled_err("read the chain heads"))?;
-            if let Some(origin) = keys::KeyReader::new(&k).str() {
-                out.push(origin);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The origins with rejected scans in this store.
-    pub fn rejected_origins(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for item in self
-            .trees()?
-            .journal
-            .scan_prefix([keys::prefix::REJECTED_HEAD])
-        {
-            let (k, _) = item.map_err(self.sled_err("read the chain heads"))?;
-            if let Some(origin) = keys::KeyReader::new(&k).str() {
-                out.push(origin);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Up to `limit` movements of `origin` with seq >= `from_seq`, in seq
-    /// order: the page a sync upload or an HTTP client asks for. Of the
-    /// store's own origin, durable movements only (see `DurableHeads`).
-    pub fn journal_range(
-        &self,
-        origin: &str,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<Movement>> {
-        let last = self.readable_movements(origin);
-        if from_seq > last {
-            return Ok(Vec::new());
-        }
-        let start = keys::journal(origin, from_seq);
-        let end = keys::journal(origin, last);
-        let prefix = keys::journal_origin(origin);
-        let mut out = Vec::new();
-        for item in self.trees()?.journal.range(start..=end) {
-            if out.len() >= limit {
-                break;
-            }
-            let (k, v) = item.map_err(self.sled_err("read the journal"))?;
-            if !k.starts_with(&prefix) {
-                break;
-            }
-            out.push(self.value(&v)?);
-        }
-        Ok(out)
-    }
-
-    /// The movement (origin, seq), if committed (and of the store's own
-    /// origin, durable).
-    pub fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>> {
-        if seq > self.readable_movements(origin) {
-            return Ok(None);
-        }
-        self.read(
-            &self.trees()?.journal,
-            &keys::journal(origin, seq),
-            "read the journal",
-        )
-    }
-
-    /// The last committed seq and hash of `origin` (0 when none); of the
-    /// store's own origin, the last durable one.
-    pub fn head(&self, origin: &str) -> Result<envelope::Head> {
-        if let Some(h) = self.durable_heads(origin) {
-            return Ok(h.movements);
-        }
-        Ok(self
-            .read(
-                &self.trees()?.journal,
-                &keys::head(origin),
-                "read a chain head",
-            )?
-            .unwrap_or(envelope::Head {
-                seq: 0,
-                hash: crate::model::Hash::GENESIS,
-            }))
-    }
-
-    /// Up to `limit` rejected scans of `origin` with seq >= `from_seq` (of
-    /// the store's own origin, durable ones only).
-    pub fn rejected_range(
-        &self,
-        origin: &str,
-        from_seq: u64,
-        limit: usize,
-    ) -> Result<Vec<Rejection>> {
-        let last = self
-            .durable_heads(origin)
-            .map_or(u64::MAX, |h| h.rejections.seq);
-        if from_seq > last {
-            return Ok(Vec::new());
-        }
-        let start = keys::rejected(origin, from_seq);
-        let end = keys::rejected(origin, last);
-        let prefix = keys::Key::new(keys::prefix::REJECTED)
-            .str(origin)
-            .into_vec();
-        let mut out = Vec::new();
-        for item in self.trees()?.journal.range(start..=end) {
-            if out.len() >= limit {
-                break;
-            }
-            let (k, v) = item.map_err(self.sled_err("read the rejected log"))?;
-            if !k.starts_with(&prefix) {
-                break;
-            }
-            out.push(self.value(&v)?);
-        }
-        Ok(out)
-    }
-
-    fn ids_under(&self, prefix: Vec<u8>) -> Result<Vec<MovementId>> {
-        let mut out = Vec::new();
-        for item in self.trees()?.journal.scan_prefix(&prefix) {
-            let (k, _) = item.map_err(self.sled_err("read an index"))?;
-            if let Some((origin, seq)) = derived::index_target(&k) {
-                out.push(MovementId { origin, seq });
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every movement of a lot, by (origin, seq).
-    pub fn by_lot(&self, gtin: &str, lot: &str) -> Result<Vec<MovementId>> {
-        self.ids_under(keys::lot_range(gtin, lot))
-    }
-
-    /// The corrections recorded against a movement: at most one, unless
-    /// the store holds history from before that rule (verify reports it).
-    pub fn corrections_of(&self, origin: &str, seq: u64) -> Result<Vec<MovementId>> {
-        self.ids_under(keys::corrected_by(origin, seq).into_vec())
-    }
-
-    /// Every movement of a serialised item, by (origin, seq).
-    pub fn by_serial(&self, gtin: &str, serial: &str) -> Result<Vec<MovementId>> {
-        self.ids_under(keys::serial_range(gtin, serial))
-    }
-
-    /// Every movement of the given serials of a GTIN, by (origin, seq): one
-    /// scan of the serial index from the first of them to the last (in
-    /// key order), not one look-up per serial, which costs more than the
-    /// scan for the thousands of serials a range recall names.
-    pub fn by_serials(&self, gtin: &str, serials: &[String]) -> Result<Vec<MovementId>> {
-        let (Some(first), Some(last)) = (serials.iter().min(), serials.iter().max()) else {
-            return Ok(Vec::new());
-        };
-        let wanted: std::collections::HashSet<&str> = serials.iter().map(String::as_str).collect();
-        let start = keys::serial_range(gtin, first);
-        // Just past every key of the last serial: its encoding ends 00 01.
-        let mut end = keys::serial_range(gtin, last);
-        if let Some(b) = end.last_mut() {
-            *b += 1;
-        }
-        let mut out = Vec::new();
-        for item in self.trees()?.journal.range(start..end) {
-            let (k, _) = item.map_err(self.sled_err("read an index"))?;
-            let mut r = keys::KeyReader::new(&k);
-            let serial = r.str().and_then(|_gtin| r.str());
-            if !serial.is_some_and(|s| wanted.contains(s.as_str())) {
-                continue;
-            }
-            if let Some((origin, seq)) = derived::index_target(&k) {
-                out.push(MovementId { origin, seq });
-            }
-        }
-        Ok(out)
-    }
-
-    /// Where a serialised unit (GTIN + serial) is now, as the serial-state tree
-    /// holds it; `None` for a serial never recorded.
-    pub fn serial_state(&self, gtin: &str, serial: &str) -> Result<Option<SerialState>> {
-        let key = keys::serial_state(gtin, serial);
-        self.read(&self.trees()?.journal, &key, "read a serial state")
     }
 
     /// Checks every origin's hash chain and every derived tree against the

@@ -36,26 +36,34 @@ fn read_version(v: Option<sled::IVec>) -> u64 {
         .unwrap_or(0)
 }
 
-impl Store {
-    fn published_tree(&self, kind: &str) -> Result<sled::Tree> {
-        self.db()?
+/// What head office publishes to its sites (`Store::published`), per kind
+/// and version.
+#[derive(Clone, Copy)]
+pub struct Published<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl Published<'_> {
+    fn tree(&self, kind: &str) -> Result<sled::Tree> {
+        self.store
+            .db()?
             .open_tree(format!("hq.publish.{kind}"))
-            .map_err(self.sled_err("open a publish tree"))
+            .map_err(self.store.sled_err("open a publish tree"))
     }
 
     fn stamped(&self, kind: &str, bytes: &[u8]) -> Result<Stamped> {
         postcard::from_bytes(bytes).map_err(|e| StoreError::Damaged {
-            path: self.path().to_owned(),
+            path: self.store.path().to_owned(),
             detail: format!("a published {kind} record cannot be read ({e})"),
         })
     }
 
     /// The current version of a kind (0 before anything was published).
-    pub fn published_version(&self, kind: &str) -> Result<u64> {
-        let t = self.published_tree(kind)?;
+    pub fn version(&self, kind: &str) -> Result<u64> {
+        let t = self.tree(kind)?;
         Ok(read_version(
             t.get(VERSION_KEY)
-                .map_err(self.sled_err("read published data"))?,
+                .map_err(self.store.sled_err("read published data"))?,
         ))
     }
 
@@ -67,11 +75,11 @@ impl Store {
         upserts: Vec<(Vec<u8>, Vec<u8>)>,
         removals: Vec<Vec<u8>>,
     ) -> Result<u64> {
-        let t = self.published_tree(kind)?;
-        let path = self.path().to_owned();
+        let t = self.tree(kind)?;
+        let path = self.store.path().to_owned();
         // The committer thread serialises publishers with each other and
         // with commits.
-        self.committer().exclusive(move |sink| {
+        self.store.committer().exclusive(move |sink| {
             let err = |e| StoreError::sled(&path, "publish reference data", e);
             let version = read_version(t.get(VERSION_KEY).map_err(&err)?) + 1;
             let stamp =
@@ -92,11 +100,11 @@ impl Store {
 
     /// The records of a kind stamped after `since` and up to `version`, in
     /// their latest state.
-    pub fn published_changes(&self, kind: &str, since: u64, version: u64) -> Result<Changes> {
-        let t = self.published_tree(kind)?;
+    pub fn changes(&self, kind: &str, since: u64, version: u64) -> Result<Changes> {
+        let t = self.tree(kind)?;
         let mut out = Vec::new();
         for item in t.scan_prefix([RECORD]) {
-            let (k, v) = item.map_err(self.sled_err("read published data"))?;
+            let (k, v) = item.map_err(self.store.sled_err("read published data"))?;
             let s = self.stamped(kind, &v)?;
             if s.version > since && s.version <= version {
                 out.push((k[1..].to_vec(), s.record));
@@ -106,11 +114,11 @@ impl Store {
     }
 
     /// One published record's bytes; `None` when never published or removed.
-    pub fn published_record(&self, kind: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let t = self.published_tree(kind)?;
+    pub fn record(&self, kind: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let t = self.tree(kind)?;
         match t
             .get(record_key(key))
-            .map_err(self.sled_err("read published data"))?
+            .map_err(self.store.sled_err("read published data"))?
         {
             None => Ok(None),
             Some(v) => Ok(self.stamped(kind, &v)?.record),

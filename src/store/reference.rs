@@ -53,54 +53,62 @@ pub(crate) fn open_trees(db: &sled::Db, path: &Path) -> Result<()> {
     Ok(())
 }
 
-impl Store {
-    pub(crate) fn reference_tree(&self, r: Reference) -> Result<sled::Tree> {
-        self.db()?
+/// Reference data at a site (`Store::reference`): head office's deltas
+/// applied under their version watermark, and the site's own records.
+#[derive(Clone, Copy)]
+pub struct ReferenceData<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl ReferenceData<'_> {
+    pub(crate) fn tree(&self, r: Reference) -> Result<sled::Tree> {
+        self.store
+            .db()?
             .open_tree(r.tree_name())
-            .map_err(|e| StoreError::sled(self.path(), "open a reference tree", e))
+            .map_err(|e| StoreError::sled(self.store.path(), "open a reference tree", e))
     }
 
     /// The version of the last delta applied (0 before the first).
-    pub fn reference_watermark(&self, r: Reference) -> Result<u64> {
-        let tree = self.reference_tree(r)?;
+    pub fn watermark(&self, r: Reference) -> Result<u64> {
+        let tree = self.tree(r)?;
         let v = tree
             .get(WATERMARK)
-            .map_err(|e| StoreError::sled(self.path(), "read a reference watermark", e))?;
+            .map_err(|e| StoreError::sled(self.store.path(), "read a reference watermark", e))?;
         match v {
             None => Ok(0),
             Some(v) => <[u8; 8]>::try_from(v.as_ref())
                 .map(u64::from_be_bytes)
                 .map_err(|_| StoreError::Damaged {
-                    path: self.path().to_owned(),
+                    path: self.store.path().to_owned(),
                     detail: format!("the watermark of {} is not 8 bytes", r.tree_name()),
                 }),
         }
     }
 
     /// The record stored under `key` (encoded by `station::records`), if any.
-    pub fn reference_get(&self, r: Reference, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let tree = self.reference_tree(r)?;
+    pub fn get(&self, r: Reference, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let tree = self.tree(r)?;
         Ok(tree
             .get(record_key(key))
-            .map_err(|e| StoreError::sled(self.path(), "read reference data", e))?
+            .map_err(|e| StoreError::sled(self.store.path(), "read reference data", e))?
             .map(|v| v.to_vec()))
     }
 
     /// Applies a delta up to `version` atomically and durably. Returns false
     /// (and changes nothing) if this version was already applied, so a
     /// repeated download is harmless.
-    pub fn reference_apply(
+    pub fn apply(
         &self,
         r: Reference,
         version: u64,
         upserts: Vec<(Vec<u8>, Vec<u8>)>,
         removals: Vec<Vec<u8>>,
     ) -> Result<bool> {
-        if version <= self.reference_watermark(r)? {
+        if version <= self.watermark(r)? {
             return Ok(false);
         }
-        let tree = self.reference_tree(r)?;
-        self.committer().exclusive(move |sink| {
+        let tree = self.tree(r)?;
+        self.store.committer().exclusive(move |sink| {
             let mut batch = sled::Batch::default();
             for k in removals {
                 batch.remove(record_key(&k));
@@ -118,15 +126,11 @@ impl Store {
     }
 
     /// Writes (or with `None` removes) reference records this site owns,
-    /// atomically and durably. Unlike `reference_apply` it leaves the
+    /// atomically and durably. Unlike `apply` it leaves the
     /// version watermark alone: that counts head office's deltas only.
-    pub fn reference_put(
-        &self,
-        r: Reference,
-        records: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    ) -> Result<()> {
-        let tree = self.reference_tree(r)?;
-        self.committer().exclusive(move |sink| {
+    pub fn put(&self, r: Reference, records: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<()> {
+        let tree = self.tree(r)?;
+        self.store.committer().exclusive(move |sink| {
             let mut batch = sled::Batch::default();
             for (key, value) in records {
                 let key = record_key(&key);
@@ -142,11 +146,11 @@ impl Store {
     }
 
     /// Every record of a reference tree, ordered by key.
-    pub fn reference_list(&self, r: Reference) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let tree = self.reference_tree(r)?;
+    pub fn list(&self, r: Reference) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let tree = self.tree(r)?;
         let mut out = Vec::new();
         for item in tree.scan_prefix(record_key(b"")) {
-            let (k, v) = item.map_err(self.sled_err("read reference data"))?;
+            let (k, v) = item.map_err(self.store.sled_err("read reference data"))?;
             out.push((k[1..].to_vec(), v.to_vec()));
         }
         Ok(out)

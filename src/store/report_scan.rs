@@ -5,7 +5,7 @@
 
 use super::error::{Result, StoreError};
 use super::keys::{self, prefix, Key, KeyReader};
-use super::queries::LotBalance;
+use super::view::{LotBalance, View};
 use super::Store;
 use crate::model::SerialState;
 
@@ -57,7 +57,9 @@ impl Store {
             detail: detail.to_owned(),
         }
     }
+}
 
+impl<'a> View<'a> {
     /// Every lot balance, of all GTINs, one GTIN or one lot of a GTIN, in
     /// key order (GTIN, lot, origin, location, unit), as (gtin, balance).
     pub fn each_lot_balance(
@@ -71,13 +73,13 @@ impl Store {
             (Some(g), None) => Key::new(prefix::LOT_BALANCE).str(g).into_vec(),
             (None, _) => vec![prefix::LOT_BALANCE],
         };
-        for item in self.trees()?.journal.scan_prefix(&prefix) {
-            let (k, v) = item.map_err(self.sled_err("read lot balances"))?;
+        for item in self.store.trees()?.journal.scan_prefix(&prefix) {
+            let (k, v) = item.map_err(self.store.sled_err("read lot balances"))?;
             let mut r = KeyReader::new(&k);
             let Some((gtin, lot, origin, location, unit)) =
                 (|| Some((r.str()?, r.str()?, r.str()?, r.str()?, r.str()?)))()
             else {
-                return Err(self.damaged_key("a lot balance key cannot be read"));
+                return Err(self.store.damaged_key("a lot balance key cannot be read"));
             };
             f(
                 gtin,
@@ -86,7 +88,7 @@ impl Store {
                     origin,
                     location,
                     unit,
-                    balance: self.value(&v)?,
+                    balance: self.store.value(&v)?,
                 },
             )?;
         }
@@ -94,14 +96,15 @@ impl Store {
     }
 
     /// Serial states of every GTIN (`None`) or of one GTIN.
-    pub fn serial_states(&self, gtin: Option<&str>) -> SerialStates<'_> {
+    pub fn serial_states(&self, gtin: Option<&str>) -> SerialStates<'a> {
         let prefix = match gtin {
             Some(g) => Key::new(prefix::SERIAL_STATE).str(g).into_vec(),
             None => vec![prefix::SERIAL_STATE],
         };
         SerialStates {
-            store: self,
+            store: self.store,
             iter: self
+                .store
                 .trees()
                 .map(|t| t.journal.scan_prefix(&prefix))
                 .map_err(Some),
@@ -111,10 +114,11 @@ impl Store {
 
     /// Serial states of one GTIN whose serial is `from` or after it in byte
     /// order: the cursor a serial-range report seeks with.
-    pub fn serial_states_from(&self, gtin: &str, from: &str) -> SerialStates<'_> {
+    pub fn serial_states_from(&self, gtin: &str, from: &str) -> SerialStates<'a> {
         SerialStates {
-            store: self,
+            store: self.store,
             iter: self
+                .store
                 .trees()
                 .map(|t| t.journal.range(keys::serial_state(gtin, from)..))
                 .map_err(Some),

@@ -189,7 +189,7 @@ impl Restoring {
     /// Where the store's own `log` ends now.
     pub fn head(&self, log: Log) -> Result<Head> {
         let store = self.store();
-        store.log_head(store.site(), log)
+        store.journal().log_head(store.site(), log)
     }
 
     /// Takes a run of the site's own `entries` as head office holds them:
@@ -238,8 +238,8 @@ impl Restoring {
             acked_hash: head.hash,
         };
         match log {
-            Log::Movements => self.store().set_outbox_position(position),
-            Log::Rejections => self.store().set_rejected_outbox_position(position),
+            Log::Movements => self.store().outbox().set_position(position),
+            Log::Rejections => self.store().outbox().set_rejected_position(position),
         }
     }
 
@@ -318,13 +318,13 @@ mod tests {
     fn site(dir: &Path) -> Store {
         let store = Store::open(dir, OpenOptions::create("north".into())).unwrap();
         for n in 1..=6 {
-            store.commit(sample(n)).unwrap();
+            store.journal().commit(sample(n)).unwrap();
         }
         for n in 1..=3 {
             let mut b = sample(n);
             b.kind = Kind::Dispatch;
             b.quantity = Quantity::Units(-1);
-            store.commit(b).unwrap();
+            store.journal().commit(b).unwrap();
         }
         let mut c = sample(2);
         c.kind = Kind::Correction;
@@ -333,9 +333,10 @@ mod tests {
             seq: 8,
         });
         c.reason = Some("wrong box".into());
-        store.commit(c).unwrap();
+        store.journal().commit(c).unwrap();
         for code in ["expired", "unreadable"] {
             store
+                .journal()
                 .reject(NewRejection {
                     code: code.into(),
                     words: code.into(),
@@ -360,11 +361,11 @@ mod tests {
         let restoring = Restoring::begin(&dest, "north", None).unwrap();
         // In pages, as they come from head office.
         for from in [1, 5, 9] {
-            let page = original.journal_range("north", from, 4).unwrap();
+            let page = original.journal().range("north", from, 4).unwrap();
             let taken = restoring.take(Entries::Movements(page)).unwrap().unwrap();
             assert!(taken.new > 0);
         }
-        let rejected = original.rejected_range("north", 1, 10).unwrap();
+        let rejected = original.journal().rejected_range("north", 1, 10).unwrap();
         restoring
             .take(Entries::Rejections(rejected))
             .unwrap()
@@ -381,9 +382,12 @@ mod tests {
         assert_eq!(dump(&restored), dump(&original));
         assert!(restored.verify().unwrap().is_ok());
         // Numbering resumes after the restored head.
-        let next = restored.commit(sample(99)).unwrap();
+        let next = restored.journal().commit(sample(99)).unwrap();
         assert_eq!(next.seq, 11);
-        assert_eq!(next.prev_hash, original.head("north").unwrap().hash);
+        assert_eq!(
+            next.prev_hash,
+            original.journal().head("north").unwrap().hash
+        );
     }
 
     #[test]
@@ -392,7 +396,7 @@ mod tests {
         let original = site(&tmp.path().join("dead"));
         let dest = tmp.path().join("data");
         let restoring = Restoring::begin(&dest, "north", None).unwrap();
-        let mut page = original.journal_range("north", 1, 10).unwrap();
+        let mut page = original.journal().range("north", 1, 10).unwrap();
         restoring
             .take(Entries::Movements(page[..3].to_vec()))
             .unwrap()
@@ -417,7 +421,7 @@ mod tests {
         let original = site(&tmp.path().join("dead"));
         let dest = tmp.path().join("data");
         let restoring = Restoring::begin(&dest, "north", None).unwrap();
-        let page = original.journal_range("north", 1, 4).unwrap();
+        let page = original.journal().range("north", 1, 4).unwrap();
         restoring.take(Entries::Movements(page)).unwrap().unwrap();
         // Killed here: nothing of `Drop` runs.
         std::mem::forget(restoring);
@@ -425,12 +429,12 @@ mod tests {
         assert!(matches!(refused, Err(StoreError::RestoreUnfinished { .. })));
         let restoring = Restoring::begin(&dest, "north", None).unwrap();
         assert_eq!(restoring.head(Log::Movements).unwrap().seq, 0);
-        let page = original.journal_range("north", 1, 100).unwrap();
+        let page = original.journal().range("north", 1, 100).unwrap();
         restoring.take(Entries::Movements(page)).unwrap().unwrap();
         let restored = restoring.finish().unwrap();
         assert_eq!(
-            restored.head("north").unwrap(),
-            original.head("north").unwrap()
+            restored.journal().head("north").unwrap(),
+            original.journal().head("north").unwrap()
         );
     }
 

@@ -15,7 +15,7 @@
 //! whichever keeps more (a handheld retries within seconds; a week covers
 //! one that was switched off over a holiday), so they do not grow with
 //! history: beside each receipt an order entry keyed by the time it was
-//! written lets `Store::prune_scan_receipts` drop the oldest. Receipts
+//! written lets `Journal::prune_scan_receipts` drop the oldest. Receipts
 //! written before order entries existed are never pruned (there are few:
 //! one release wrote them).
 

@@ -21,15 +21,23 @@ pub struct Halt {
     pub reason: String,
 }
 
-impl Store {
+/// A site's sync state (`Store::outbox`): how far head office has
+/// acknowledged each log, and the uploader's halt.
+#[derive(Clone, Copy)]
+pub struct Outbox<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl Outbox<'_> {
     /// The last position head office acknowledged, if any.
-    pub fn outbox_position(&self) -> Result<Option<OutboxPosition>> {
-        self.read(&self.trees()?.outbox, b"ack", "read the outbox")
+    pub fn position(&self) -> Result<Option<OutboxPosition>> {
+        self.store
+            .read(&self.store.trees()?.outbox, b"ack", "read the outbox")
     }
 
     /// Records head office's acknowledgement, durably.
-    pub fn set_outbox_position(&self, position: OutboxPosition) -> Result<()> {
-        self.committer.exclusive(move |sink| {
+    pub fn set_position(&self, position: OutboxPosition) -> Result<()> {
+        self.store.committer.exclusive(move |sink| {
             sink.outbox()?
                 .insert(b"ack", position.encode())
                 .map_err(sink.sled_err("write the outbox position"))?;
@@ -40,14 +48,15 @@ impl Store {
     }
 
     /// Head office's last acknowledgement of the rejected-scan log.
-    pub fn rejected_outbox_position(&self) -> Result<Option<OutboxPosition>> {
-        self.read(&self.trees()?.outbox, REJECTED_ACK, "read the outbox")
+    pub fn rejected_position(&self) -> Result<Option<OutboxPosition>> {
+        self.store
+            .read(&self.store.trees()?.outbox, REJECTED_ACK, "read the outbox")
     }
 
     /// Moves the rejected-scan log's outbox to head office's latest
     /// acknowledgement, durably.
-    pub fn set_rejected_outbox_position(&self, position: OutboxPosition) -> Result<()> {
-        self.committer().exclusive(move |sink| {
+    pub fn set_rejected_position(&self, position: OutboxPosition) -> Result<()> {
+        self.store.committer().exclusive(move |sink| {
             sink.outbox()?
                 .insert(REJECTED_ACK, position.encode())
                 .map_err(sink.sled_err("write the outbox position"))?;
@@ -56,17 +65,18 @@ impl Store {
     }
 
     /// The recorded halt of the uploader, if any.
-    pub fn sync_halt(&self) -> Result<Option<Halt>> {
+    pub fn halt(&self) -> Result<Option<Halt>> {
         match self
+            .store
             .trees()?
             .outbox
             .get(HALT)
-            .map_err(self.sled_err("read the outbox"))?
+            .map_err(self.store.sled_err("read the outbox"))?
         {
             Some(v) => postcard::from_bytes(&v)
                 .map(Some)
                 .map_err(|e| StoreError::Damaged {
-                    path: self.path().to_owned(),
+                    path: self.store.path().to_owned(),
                     detail: format!("the sync halt record cannot be read: {e}"),
                 }),
             None => Ok(None),
@@ -74,8 +84,8 @@ impl Store {
     }
 
     /// Records (Some) or lifts (None) the uploader's halt, durably.
-    pub fn set_sync_halt(&self, halt: Option<Halt>) -> Result<()> {
-        self.committer().exclusive(move |sink| {
+    pub fn set_halt(&self, halt: Option<Halt>) -> Result<()> {
+        self.store.committer().exclusive(move |sink| {
             let outbox = sink.outbox()?.clone();
             match &halt {
                 Some(h) => outbox

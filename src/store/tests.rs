@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 
 use super::*;
 use crate::model::movement::tests_support::sample;
-use crate::model::{Kind, Quantity, RefusalCode, REJECTED_RAW_KEPT};
+use crate::model::{
+    Kind, Movement, MovementId, NewRejection, Quantity, RefusalCode, SerialState, REJECTED_RAW_KEPT,
+};
 
 /// sled opened directly, as a test that damages a closed store does.
 /// sled's helper threads can hold the lock for a moment after `drop`.
@@ -28,22 +30,30 @@ fn create(dir: &Path) -> Store {
 fn commits_are_stamped_chained_and_read_back() {
     let dir = tempfile::tempdir().unwrap();
     let store = create(dir.path());
-    let a = store.commit(sample(1)).unwrap();
-    let b = store.commit(sample(2)).unwrap();
+    let a = store.journal().commit(sample(1)).unwrap();
+    let b = store.journal().commit(sample(2)).unwrap();
     assert_eq!((a.origin.as_str(), a.seq, b.seq), ("north", 1, 2));
     assert_eq!(a.prev_hash, crate::model::Hash::GENESIS);
     assert_eq!(b.prev_hash, a.hash);
     assert_eq!(
-        store.journal_range("north", 1, 10).unwrap(),
+        store.journal().range("north", 1, 10).unwrap(),
         vec![a.clone(), b.clone()]
     );
-    assert_eq!(store.journal_range("north", 2, 10).unwrap(), vec![b]);
-    assert_eq!(store.by_lot("09506000134352", "LOT42").unwrap().len(), 2);
+    assert_eq!(store.journal().range("north", 2, 10).unwrap(), vec![b]);
     assert_eq!(
-        store.by_serial("09506000134352", "S000001").unwrap(),
+        store
+            .view()
+            .by_lot("09506000134352", "LOT42")
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.view().by_serial("09506000134352", "S000001").unwrap(),
         vec![a.id()]
     );
     let balances: Vec<_> = store
+        .view()
         .lot_balances("09506000134352")
         .unwrap()
         .into_iter()
@@ -54,7 +64,10 @@ fn commits_are_stamped_chained_and_read_back() {
         vec![("LOT42".into(), "A-01".into(), String::new(), 2)]
     );
     assert!(matches!(
-        store.serial_state("09506000134352", "S000002").unwrap(),
+        store
+            .view()
+            .serial_state("09506000134352", "S000002")
+            .unwrap(),
         Some(SerialState::InStock { .. })
     ));
     let report = store.verify().unwrap();
@@ -67,7 +80,7 @@ fn seqs_continue_after_reopen_and_concurrent_commits_are_gap_free() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = create(dir.path());
-        store.commit(sample(1)).unwrap();
+        store.journal().commit(sample(1)).unwrap();
     }
     let store =
         Arc::new(Store::open(dir.path(), OpenOptions::existing(Some("north".into()))).unwrap());
@@ -76,7 +89,7 @@ fn seqs_continue_after_reopen_and_concurrent_commits_are_gap_free() {
             let store = store.clone();
             std::thread::spawn(move || {
                 (0..25)
-                    .map(|i| store.commit(sample(t * 100 + i)).unwrap().seq)
+                    .map(|i| store.journal().commit(sample(t * 100 + i)).unwrap().seq)
                     .collect::<Vec<_>>()
             })
         })
@@ -97,7 +110,7 @@ fn seqs_continue_after_reopen_and_concurrent_commits_are_gap_free() {
 fn async_commit_resolves_once_durable() {
     let dir = tempfile::tempdir().unwrap();
     let store = create(dir.path());
-    let fut = store.commit_async(sample(1));
+    let fut = store.journal().commit_async(sample(1));
     // A minimal executor: the reply slot wakes us; polling in a loop with a
     // no-op waker is enough for a test.
     let waker = std::task::Waker::noop();
@@ -179,13 +192,16 @@ fn a_lot_keeps_its_earliest_expiry_and_an_older_store_is_upgraded_by_reindex() {
         for (i, day) in [(1, 20), (2, 5), (3, 28)] {
             let mut m = sample(i);
             m.expiry = date(day);
-            store.commit(m).unwrap();
+            store.journal().commit(m).unwrap();
         }
         assert_eq!(
-            store.lot_expiry("09506000134352", "LOT42").unwrap(),
+            store.view().lot_expiry("09506000134352", "LOT42").unwrap(),
             date(5)
         );
-        assert_eq!(store.lot_expiry("09506000134352", "NOPE").unwrap(), None);
+        assert_eq!(
+            store.view().lot_expiry("09506000134352", "NOPE").unwrap(),
+            None
+        );
         assert!(store.verify().unwrap().is_ok());
     }
     // What a store of schema 1 looks like: no lot-expiry entries.
@@ -218,11 +234,11 @@ fn a_lot_keeps_its_earliest_expiry_and_an_older_store_is_upgraded_by_reindex() {
     }
     let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
     assert_eq!(
-        store.lot_expiry("09506000134352", "LOT42").unwrap(),
+        store.view().lot_expiry("09506000134352", "LOT42").unwrap(),
         date(5)
     );
     assert!(store.verify().unwrap().is_ok());
-    assert_eq!(store.journal_range("north", 1, 10).unwrap().len(), 3);
+    assert_eq!(store.journal().range("north", 1, 10).unwrap().len(), 3);
 }
 
 #[test]
@@ -230,13 +246,13 @@ fn a_schema_2_store_gets_its_corrections_index_when_opened() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = create(dir.path());
-        let receipt = store.commit(sample(1)).unwrap();
+        let receipt = store.journal().commit(sample(1)).unwrap();
         let mut undo = sample(1);
         undo.kind = Kind::Correction;
         undo.quantity = Quantity::Units(-1);
         undo.corrects = Some(receipt.id());
-        store.commit(undo).unwrap();
-        assert_eq!(store.corrections_of("north", 1).unwrap().len(), 1);
+        store.journal().commit(undo).unwrap();
+        assert_eq!(store.view().corrections_of("north", 1).unwrap().len(), 1);
     }
     // What a store of schema 2 looks like: no corrections index.
     {
@@ -255,7 +271,7 @@ fn a_schema_2_store_gets_its_corrections_index_when_opened() {
     }
     let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
     assert_eq!(
-        store.corrections_of("north", 1).unwrap(),
+        store.view().corrections_of("north", 1).unwrap(),
         vec![MovementId {
             origin: "north".into(),
             seq: 2
@@ -278,7 +294,7 @@ fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
     {
         let store = create(dir.path());
         for i in 1..=5 {
-            store.commit(sample(i)).unwrap();
+            store.journal().commit(sample(i)).unwrap();
         }
     }
     // Drop a derived entry: verify flags it, reindex repairs it.
@@ -342,15 +358,29 @@ fn rejections_chain_apart_from_movements() {
         time: chrono::Utc::now(),
         raw_truncated: None,
     };
-    let a = store.reject(r.clone()).unwrap();
-    store.commit(sample(1)).unwrap();
-    let b = store.reject(r).unwrap();
+    let a = store.journal().reject(r.clone()).unwrap();
+    store.journal().commit(sample(1)).unwrap();
+    let b = store.journal().reject(r).unwrap();
     assert_eq!((a.seq, b.seq), (1, 2));
     assert_eq!(b.prev_hash, a.hash);
-    assert_eq!(store.rejected_range("north", 1, 10).unwrap().len(), 2);
+    assert_eq!(
+        store
+            .journal()
+            .rejected_range("north", 1, 10)
+            .unwrap()
+            .len(),
+        2
+    );
     // reindex leaves the rejected log alone.
     store.reindex().unwrap();
-    assert_eq!(store.rejected_range("north", 1, 10).unwrap().len(), 2);
+    assert_eq!(
+        store
+            .journal()
+            .rejected_range("north", 1, 10)
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(store.verify().unwrap().is_ok());
 }
 
@@ -374,17 +404,17 @@ fn a_long_refused_scan_keeps_a_bounded_prefix_its_length_and_hash() {
     let before = store.size_on_disk().unwrap();
     let garbage: Vec<u8> = (0..15_000_000u32).map(|i| (i % 251) as u8).collect();
     for _ in 0..5 {
-        store.reject(refusal(garbage.clone())).unwrap();
+        store.journal().reject(refusal(garbage.clone())).unwrap();
     }
     let exact = vec![b'x'; REJECTED_RAW_KEPT];
-    store.reject(refusal(exact.clone())).unwrap();
+    store.journal().reject(refusal(exact.clone())).unwrap();
     let grown = store.size_on_disk().unwrap() - before;
     assert!(
         grown < 5_000_000,
         "five 15 MB refusals grew the store by {grown} bytes"
     );
 
-    let stored = store.rejected_range("north", 1, 10).unwrap();
+    let stored = store.journal().rejected_range("north", 1, 10).unwrap();
     assert_eq!(stored.len(), 6);
     for r in &stored[..5] {
         assert_eq!(r.body.raw, garbage[..REJECTED_RAW_KEPT]);
@@ -453,7 +483,7 @@ fn rejections_written_before_truncation_still_decode_and_verify() {
         store.trees().unwrap().db.flush().unwrap();
     }
     let store = Store::open(dir.path(), OpenOptions::existing(Some("north".into()))).unwrap();
-    let read = store.rejected_range("north", 1, 10).unwrap();
+    let read = store.journal().rejected_range("north", 1, 10).unwrap();
     assert_eq!(read.len(), 2);
     for (r, v1) in read.iter().zip(&old) {
         assert_eq!(r.body.raw, v1.body.raw);
@@ -461,7 +491,7 @@ fn rejections_written_before_truncation_still_decode_and_verify() {
         assert_eq!(chain::recompute_rejection(r), v1.hash);
     }
     // New entries chain on, written as V2.
-    let next = store.reject(refusal(vec![b'z'; 50_000])).unwrap();
+    let next = store.journal().reject(refusal(vec![b'z'; 50_000])).unwrap();
     assert_eq!((next.seq, next.prev_hash), (3, prev));
     let bytes = store
         .trees()
@@ -484,12 +514,15 @@ fn rejections_written_before_truncation_still_decode_and_verify() {
 fn a_reopen_takes_out_what_was_not_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let store = create(dir.path());
-    let acked = store.commit(sample(1)).unwrap();
-    let rejected = store.reject(refusal(b"junk".to_vec())).unwrap();
+    let acked = store.journal().commit(sample(1)).unwrap();
+    let rejected = store.journal().reject(refusal(b"junk".to_vec())).unwrap();
     for i in 2..=4 {
-        store.commit(sample(i)).unwrap();
+        store.journal().commit(sample(i)).unwrap();
     }
-    store.reject(refusal(b"more junk".to_vec())).unwrap();
+    store
+        .journal()
+        .reject(refusal(b"more junk".to_vec()))
+        .unwrap();
     let head = envelope::Head {
         seq: acked.seq,
         hash: acked.hash,
@@ -502,11 +535,26 @@ fn a_reopen_takes_out_what_was_not_acknowledged() {
         .committer()
         .exclusive(move |sink| sink.reopen("north", head, rejected_head))
         .unwrap();
-    assert_eq!(store.head("north").unwrap(), head);
-    assert_eq!(store.journal_range("north", 1, 10).unwrap(), vec![acked]);
-    assert_eq!(store.rejected_range("north", 1, 10).unwrap().len(), 1);
-    assert_eq!(store.by_lot("09506000134352", "LOT42").unwrap().len(), 1);
+    assert_eq!(store.journal().head("north").unwrap(), head);
+    assert_eq!(store.journal().range("north", 1, 10).unwrap(), vec![acked]);
+    assert_eq!(
+        store
+            .journal()
+            .rejected_range("north", 1, 10)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .view()
+            .by_lot("09506000134352", "LOT42")
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(store
+        .view()
         .serial_state("09506000134352", "S000002")
         .unwrap()
         .is_none());
@@ -515,7 +563,7 @@ fn a_reopen_takes_out_what_was_not_acknowledged() {
     drop(store);
 
     let store = Store::open(dir.path(), OpenOptions::existing(Some("north".into()))).unwrap();
-    let next = store.commit(sample(9)).unwrap();
+    let next = store.journal().commit(sample(9)).unwrap();
     assert_eq!((next.seq, next.prev_hash), (2, head.hash));
     assert!(store.verify().unwrap().is_ok());
 }
@@ -527,7 +575,7 @@ fn a_reopen_takes_out_what_was_not_acknowledged() {
 fn a_reopen_waits_for_readers_of_the_old_opening() {
     let dir = tempfile::tempdir().unwrap();
     let store = create(dir.path());
-    let m = store.commit(sample(1)).unwrap();
+    let m = store.journal().commit(sample(1)).unwrap();
     let head = envelope::Head {
         seq: m.seq,
         hash: m.hash,
@@ -536,14 +584,14 @@ fn a_reopen_waits_for_readers_of_the_old_opening() {
         seq: 0,
         hash: crate::model::Hash::GENESIS,
     };
-    let mut report = store.serial_states(None);
+    let mut report = store.view().serial_states(None);
     assert!(report.next().is_some());
     let e = store
         .committer()
         .exclusive(move |sink| sink.reopen("north", head, none))
         .unwrap_err();
     assert!(matches!(e, StoreError::InUse { .. }), "{e}");
-    let e = store.movement("north", 1).unwrap_err();
+    let e = store.journal().movement("north", 1).unwrap_err();
     assert!(matches!(e, StoreError::Reopening { .. }), "{e}");
     assert!(e.to_string().contains("try again in a moment"), "{e}");
     drop(report);
@@ -551,8 +599,8 @@ fn a_reopen_waits_for_readers_of_the_old_opening() {
         .committer()
         .exclusive(move |sink| sink.reopen("north", head, none))
         .unwrap();
-    assert_eq!(store.movement("north", 1).unwrap(), Some(m));
-    assert_eq!(store.commit(sample(2)).unwrap().seq, 2);
+    assert_eq!(store.journal().movement("north", 1).unwrap(), Some(m));
+    assert_eq!(store.journal().commit(sample(2)).unwrap().seq, 2);
 }
 
 #[test]
@@ -561,10 +609,11 @@ fn backup_is_a_verifiable_copy() {
     let dest = dir.path().join("copy");
     let store = create(&dir.path().join("live"));
     for i in 1..=20 {
-        store.commit(sample(i)).unwrap();
+        store.journal().commit(sample(i)).unwrap();
     }
     store
-        .set_outbox_position(OutboxPosition {
+        .outbox()
+        .set_position(OutboxPosition {
             acked_seq: 7,
             acked_hash: crate::model::Hash([1; 32]),
         })
@@ -575,12 +624,12 @@ fn backup_is_a_verifiable_copy() {
     let copy = Store::open(&dest, OpenOptions::existing(Some("north".into()))).unwrap();
     assert!(copy.verify().unwrap().is_ok());
     assert_eq!(
-        copy.journal_range("north", 1, 100).unwrap(),
-        store.journal_range("north", 1, 100).unwrap()
+        copy.journal().range("north", 1, 100).unwrap(),
+        store.journal().range("north", 1, 100).unwrap()
     );
-    assert_eq!(copy.outbox_position().unwrap().unwrap().acked_seq, 7);
+    assert_eq!(copy.outbox().position().unwrap().unwrap().acked_seq, 7);
     // The copy continues the chain.
-    assert_eq!(copy.commit(sample(99)).unwrap().seq, 21);
+    assert_eq!(copy.journal().commit(sample(99)).unwrap().seq, 21);
 }
 
 #[test]
@@ -588,9 +637,10 @@ fn reference_deltas_apply_once_with_their_watermark() {
     use reference::Reference;
     let dir = tempfile::tempdir().unwrap();
     let store = create(dir.path());
-    assert_eq!(store.reference_watermark(Reference::Holds).unwrap(), 0);
+    assert_eq!(store.reference().watermark(Reference::Holds).unwrap(), 0);
     assert!(store
-        .reference_apply(
+        .reference()
+        .apply(
             Reference::Holds,
             3,
             vec![(b"lot".to_vec(), b"held".to_vec())],
@@ -598,12 +648,14 @@ fn reference_deltas_apply_once_with_their_watermark() {
         )
         .unwrap());
     assert!(!store
-        .reference_apply(Reference::Holds, 3, vec![], vec![b"lot".to_vec()])
+        .reference()
+        .apply(Reference::Holds, 3, vec![], vec![b"lot".to_vec()])
         .unwrap());
-    assert_eq!(store.reference_watermark(Reference::Holds).unwrap(), 3);
+    assert_eq!(store.reference().watermark(Reference::Holds).unwrap(), 3);
     assert_eq!(
         store
-            .reference_get(Reference::Holds, b"lot")
+            .reference()
+            .get(Reference::Holds, b"lot")
             .unwrap()
             .unwrap(),
         b"held"
@@ -614,11 +666,11 @@ fn reference_deltas_apply_once_with_their_watermark() {
 fn a_correction_undoes_the_serial_state_of_what_it_corrects() {
     let dir = tempfile::tempdir().unwrap();
     let store = create(dir.path());
-    let receipt = store.commit(sample(1)).unwrap();
+    let receipt = store.journal().commit(sample(1)).unwrap();
     let mut dispatch = sample(1);
     dispatch.kind = Kind::Dispatch;
     dispatch.device_time += chrono::Duration::seconds(1);
-    let dispatch = store.commit(dispatch).unwrap();
+    let dispatch = store.journal().commit(dispatch).unwrap();
     let undo = |original: &Movement, seconds: i64| {
         let mut c = sample(1);
         c.kind = Kind::Correction;
@@ -626,14 +678,19 @@ fn a_correction_undoes_the_serial_state_of_what_it_corrects() {
         c.device_time = original.body.device_time + chrono::Duration::seconds(seconds);
         c
     };
-    let state = || store.serial_state("09506000134352", "S000001").unwrap();
-    store.commit(undo(&dispatch, 1)).unwrap();
+    let state = || {
+        store
+            .view()
+            .serial_state("09506000134352", "S000001")
+            .unwrap()
+    };
+    store.journal().commit(undo(&dispatch, 1)).unwrap();
     assert!(
         matches!(state(), Some(SerialState::InStock { .. })),
         "{:?}",
         state()
     );
-    store.commit(undo(&receipt, 10)).unwrap();
+    store.journal().commit(undo(&receipt, 10)).unwrap();
     assert!(
         matches!(state(), Some(SerialState::Voided { .. })),
         "{:?}",
@@ -715,25 +772,29 @@ fn scan_receipts_past_the_newest_kept_and_a_week_are_pruned_oldest_first() {
             extra: Vec::new(),
         };
         runtime
-            .block_on(store.commit_with_receipt(sample(i), Some(receipt)))
+            .block_on(
+                store
+                    .journal()
+                    .commit_with_receipt(sample(i), Some(receipt)),
+            )
             .unwrap();
     }
-    let held = |id: &str| store.scan_receipt("hh-1", id).unwrap().is_some();
+    let held = |id: &str| store.journal().scan_receipt("hh-1", id).unwrap().is_some();
     let now = chrono::Utc::now();
     // Younger than a week: kept however many there are.
-    assert_eq!(store.prune_scan_receipts(2, now).unwrap(), 0);
+    assert_eq!(store.journal().prune_scan_receipts(2, now).unwrap(), 0);
     assert!((1..=5).all(|i| held(&format!("s{i}"))));
     // A week on, all but the newest two go, oldest first.
     let later = now + chrono::Duration::days(8);
-    assert_eq!(store.prune_scan_receipts(2, later).unwrap(), 3);
+    assert_eq!(store.journal().prune_scan_receipts(2, later).unwrap(), 3);
     assert_eq!(
         (1..=5).map(|i| held(&format!("s{i}"))).collect::<Vec<_>>(),
         [false, false, false, true, true]
     );
-    assert_eq!(store.prune_scan_receipts(2, later).unwrap(), 0);
+    assert_eq!(store.journal().prune_scan_receipts(2, later).unwrap(), 0);
     // The movements they answered for stay.
-    assert_eq!(store.journal_range("north", 1, 10).unwrap().len(), 5);
+    assert_eq!(store.journal().range("north", 1, 10).unwrap().len(), 5);
     assert!(store.verify().unwrap().is_ok());
-    assert_eq!(store.prune_scan_receipts(0, later).unwrap(), 2);
+    assert_eq!(store.journal().prune_scan_receipts(0, later).unwrap(), 2);
     assert!(!held("s5"));
 }

@@ -13,16 +13,20 @@ pub fn check_acknowledged(store: &Store) -> Result<Vec<String>, StoreError> {
     let mut problems = Vec::new();
     for log in [Log::Movements, Log::Rejections] {
         let acked = match log {
-            Log::Movements => store.outbox_position()?,
-            Log::Rejections => store.rejected_outbox_position()?,
+            Log::Movements => store.outbox().position()?,
+            Log::Rejections => store.outbox().rejected_position()?,
         };
         let Some(acked) = acked else { continue };
         if acked.acked_seq == 0 {
             continue;
         }
         let local = match log {
-            Log::Movements => store.movement(&site, acked.acked_seq)?.map(|m| m.hash),
+            Log::Movements => store
+                .journal()
+                .movement(&site, acked.acked_seq)?
+                .map(|m| m.hash),
             Log::Rejections => store
+                .journal()
                 .rejected_range(&site, acked.acked_seq, 1)?
                 .into_iter()
                 .find(|r| r.seq == acked.acked_seq)

@@ -80,7 +80,7 @@ async fn resume(
     axum::Extension(identity): axum::Extension<Arc<Identity>>,
 ) -> Response {
     let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.set_sync_halt(None)).await {
+    match tokio::task::spawn_blocking(move || store.outbox().set_halt(None)).await {
         Ok(Ok(())) => {
             tracing::info!(by = identity.name, "sync halt lifted by an operator");
             Json(json!({"resumed": true})).into_response()

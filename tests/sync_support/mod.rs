@@ -253,13 +253,13 @@ ca = "{ca}"
         let site = Some(self.id.clone());
         let acked = {
             let s = Store::open(&self.data(), OpenOptions::existing(site.clone())).unwrap();
-            s.outbox_position().unwrap().unwrap()
+            s.outbox().position().unwrap().unwrap()
         };
         std::fs::remove_dir_all(self.data()).unwrap();
         self.dev_append(7);
         self.dev_append(5);
         let s = Store::open(&self.data(), OpenOptions::existing(site)).unwrap();
-        s.set_outbox_position(acked).unwrap();
+        s.outbox().set_position(acked).unwrap();
     }
 
     /// The site daemon's URL since its last start.
@@ -349,7 +349,10 @@ pub fn backlog_apart_from_quiet(tmp: &Path, hq: &HqDir) {
         let s = north(hq.sites());
         if let Some(s) = &s {
             let held = s["last_seq"].as_u64().unwrap_or(0);
-            if held > 0 && held < 1_000 && behind.is_none() {
+            // Past the first batch (20): head office notes a batch's newest
+            // device time just after writing it, so a status read between
+            // the two shows the first batch held with no lag yet.
+            if held > 20 && held < 1_000 && behind.is_none() {
                 behind = Some(s.clone());
             }
         }

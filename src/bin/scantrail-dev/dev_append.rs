@@ -50,7 +50,7 @@ pub fn run(args: Args) -> Outcome {
     // Lots, GTINs and locations vary with the seq the run starts from;
     // serials carry a per-run tag so they stay unique across runs on the
     // same store (the crash test checks that no movement is stored twice).
-    let first = store.head(store.site())?.seq;
+    let first = store.journal().head(store.site())?.seq;
     let run_tag = format!(
         "{:x}{:x}",
         std::time::SystemTime::now()
@@ -75,7 +75,7 @@ pub fn run(args: Args) -> Outcome {
                     }
                     let mut movement = synthetic_movement(first + i);
                     movement.serial = Some(format!("SN{run_tag}-{i}"));
-                    let m = store.commit(movement)?;
+                    let m = store.journal().commit(movement)?;
                     if print {
                         let mut out = std::io::stdout().lock();
                         writeln!(out, "{}", m.seq)?;

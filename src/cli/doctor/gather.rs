@@ -112,7 +112,7 @@ fn store(config: &Config) -> StoreState {
         Err(StoreError::InUse { .. }) => return StoreState::InUse,
         Err(e) => return StoreState::Failed(e.to_string()),
     };
-    let movements = match store.head(store.site()) {
+    let movements = match store.journal().head(store.site()) {
         Ok(head) => head.seq,
         Err(e) => return StoreState::Failed(e.to_string()),
     };

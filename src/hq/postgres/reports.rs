@@ -21,7 +21,7 @@ use crate::model::{Balance, Movement, SerialState};
 use crate::report::source::{SerialStates, Source};
 use crate::report::{ReportError, Result};
 use crate::store::envelope::Stored;
-use crate::store::queries::LotBalance;
+use crate::store::view::LotBalance;
 
 impl From<DbError> for ReportError {
     fn from(e: DbError) -> ReportError {

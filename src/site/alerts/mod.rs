@@ -184,7 +184,7 @@ async fn look(
 /// they cannot be read (then the conditions that still hold are raised
 /// again, which is better than never).
 fn load(store: &Store) -> Board {
-    let records = match store.side_records(TREE) {
+    let records = match store.records().list(TREE) {
         Ok(records) => records,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the alerts raised before the restart; those still true are raised again");
@@ -203,7 +203,8 @@ fn save(store: &Store, board: &Board) {
         .map_err(|e| e.to_string())
         .and_then(|bytes| {
             store
-                .save_side_record(TREE, KEY, &bytes, false)
+                .records()
+                .save(TREE, KEY, &bytes, false)
                 .map_err(|e| e.to_string())
         });
     if let Err(error) = saved {

@@ -92,12 +92,13 @@ impl Sources {
         // A halt kept in the store from before a restart stops the link
         // before it reports anything.
         if stopped.is_none() {
-            if let Ok(Some(halt)) = self.store.sync_halt() {
+            if let Ok(Some(halt)) = self.store.outbox().halt() {
                 stopped = Some(format!("halted: {}", halt.reason));
             }
         }
         let oldest_unacked = if now.backlog > 0 {
             self.store
+                .journal()
                 .movement(self.store.site(), now.acked_seq + 1)
                 .ok()
                 .flatten()

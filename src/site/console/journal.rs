@@ -130,9 +130,9 @@ fn search(store: &Store, f: &Filters) -> Result<Found, SearchError> {
         let gtin = blank(&f.gtin).ok_or(SearchError::NoGtin)?;
         let gtin = normalise_gtin(gtin)?;
         let ids = if serial {
-            store.by_serial(&gtin, lot)
+            store.view().by_serial(&gtin, lot)
         } else {
-            store.by_lot(&gtin, lot)
+            store.view().by_lot(&gtin, lot)
         }?;
         let mut movements = read(store, &ids)?;
         movements.retain(|m| keep(m) && f.before.is_none_or(|b| m.seq < b));
@@ -148,7 +148,7 @@ fn search(store: &Store, f: &Filters) -> Result<Found, SearchError> {
     if blank(&f.lot).is_some() && blank(&f.serial).is_some() {
         return Err(SearchError::LotAndSerial);
     }
-    let head = store.head(&site)?.seq;
+    let head = store.journal().head(&site)?.seq;
     let mut top = f.before.map_or(head, |b| b.saturating_sub(1)).min(head);
     let floor = top.saturating_sub(SCAN_LIMIT);
     let mut movements = Vec::new();
@@ -159,7 +159,9 @@ fn search(store: &Store, f: &Filters) -> Result<Found, SearchError> {
     'chunks: while top > floor && movements.len() < PAGE {
         let start = top.saturating_sub(chunk_len - 1).max(floor + 1);
         chunk_len = (chunk_len * 2).min(CHUNK_MAX);
-        let mut chunk = store.journal_range(&site, start, (top - start + 1) as usize)?;
+        let mut chunk = store
+            .journal()
+            .range(&site, start, (top - start + 1) as usize)?;
         chunk.reverse();
         for m in chunk {
             let seq = m.seq;
@@ -190,7 +192,7 @@ fn search(store: &Store, f: &Filters) -> Result<Found, SearchError> {
 fn read(store: &Store, ids: &[MovementId]) -> Result<Vec<Movement>, StoreError> {
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some(m) = store.movement(&id.origin, id.seq)? {
+        if let Some(m) = store.journal().movement(&id.origin, id.seq)? {
             out.push(m);
         }
     }
@@ -372,7 +374,7 @@ pub async fn verify(State(pages): State<Pages>, form: Posted) -> Response {
     let store = pages.app.store.clone();
     let report = super::blocking(move || store.verify()).await;
     let by = form.viewer.name().to_owned();
-    let run = VerifyRun::of(report.as_ref().map_err(Clone::clone), by);
+    let run = VerifyRun::of(report.as_ref().map_err(|e| e as &dyn std::fmt::Display), by);
     tracing::info!(
         by = run.by,
         ok = run.ok,
@@ -407,7 +409,7 @@ async fn confirm_page(
 ) -> Response {
     let store = pages.app.store.clone();
     let site = store.site().to_owned();
-    let m = super::blocking(move || store.movement(&site, seq)).await;
+    let m = super::blocking(move || store.journal().movement(&site, seq)).await;
     let (status, title, text) = match m {
         Ok(Some(m)) => return confirm_form(pages, viewer, &m, problem, reason),
         Ok(None) => (

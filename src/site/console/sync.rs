@@ -32,16 +32,17 @@ struct Seen {
 
 fn seen(pages: &Pages) -> Result<Seen, StoreError> {
     let store = &pages.app.store;
-    let head = store.head(store.site())?;
+    let head = store.journal().head(store.site())?;
     let acked = store
-        .outbox_position()?
+        .outbox()
+        .position()?
         .map(|p| (p.acked_seq, p.acked_hash.to_string()));
     Ok(Seen {
         status: pages.sync.as_ref().map(|shared| Status::now(shared, store)),
         head_seq: head.seq,
         head_hash: head.hash.to_string(),
         acked,
-        halt: store.sync_halt()?,
+        halt: store.outbox().halt()?,
     })
 }
 
@@ -200,7 +201,7 @@ pub async fn resume(State(pages): State<Pages>, form: Posted) -> Response {
         return r;
     }
     let store = pages.app.store.clone();
-    match super::blocking(move || store.set_sync_halt(None)).await {
+    match super::blocking(move || store.outbox().set_halt(None)).await {
         Ok(()) => {
             tracing::info!(
                 by = form.viewer.name(),

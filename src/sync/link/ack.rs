@@ -26,9 +26,10 @@ impl Link {
         }
         let local = match (log, ack.acked_seq) {
             (_, 0) => Some(Hash::GENESIS),
-            (Log::Movements, seq) => self.store.movement(site, seq)?.map(|m| m.hash),
+            (Log::Movements, seq) => self.store.journal().movement(site, seq)?.map(|m| m.hash),
             (Log::Rejections, seq) => self
                 .store
+                .journal()
                 .rejected_range(site, seq, 1)?
                 .into_iter()
                 .find(|r| r.seq == seq)
@@ -40,8 +41,8 @@ impl Link {
             acked_hash: ack.acked_hash,
         };
         match log {
-            Log::Movements => self.store.set_outbox_position(position)?,
-            Log::Rejections => self.store.set_rejected_outbox_position(position)?,
+            Log::Movements => self.store.outbox().set_position(position)?,
+            Log::Rejections => self.store.outbox().set_rejected_position(position)?,
         }
         self.cursor[log_index(log)] = None;
         let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());

@@ -14,8 +14,8 @@ impl Link {
         // that it can show the backlog (an unreadable head sends none).
         let site = self.store.site();
         if let (Ok(movements), Ok(rejections)) = (
-            self.store.log_head(site, Log::Movements),
-            self.store.log_head(site, Log::Rejections),
+            self.store.journal().log_head(site, Log::Movements),
+            self.store.journal().log_head(site, Log::Rejections),
         ) {
             let heads = SiteHeads {
                 movements: movements.seq,

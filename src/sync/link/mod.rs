@@ -140,7 +140,7 @@ impl Link {
 
     fn run(&mut self) {
         while !self.stop.load(Ordering::Relaxed) {
-            match self.store.sync_halt() {
+            match self.store.outbox().halt() {
                 Ok(Some(h)) => {
                     self.set_state(State::Halted { reason: h.reason });
                     self.refresh_backlog();

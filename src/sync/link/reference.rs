@@ -25,7 +25,7 @@ impl Link {
 
     /// One kind's delta since this site's watermark, checked and applied.
     fn pull_one(&mut self, r: Reference) -> Result<(), Failure> {
-        let since = self.store.reference_watermark(r)?;
+        let since = self.store.reference().watermark(r)?;
         let url = format!(
             "{}{}/{}",
             self.settings.url,
@@ -62,7 +62,8 @@ impl Link {
         let n = delta.upserts.len() + delta.removals.len();
         if self
             .store
-            .reference_apply(r, delta.version, delta.upserts, delta.removals)?
+            .reference()
+            .apply(r, delta.version, delta.upserts, delta.removals)?
         {
             tracing::info!(
                 kind = reference_segment(r),
@@ -75,7 +76,7 @@ impl Link {
     }
 
     pub(super) fn reference_versions(&self) -> ReferenceVersions {
-        let v = |r| self.store.reference_watermark(r).unwrap_or(0);
+        let v = |r| self.store.reference().watermark(r).unwrap_or(0);
         ReferenceVersions {
             products: v(Reference::Products),
             holds: v(Reference::Holds),

@@ -187,7 +187,7 @@ impl Link {
                     at: Utc::now(),
                     reason: reason.clone(),
                 };
-                if let Err(e) = self.store.set_sync_halt(Some(halt)) {
+                if let Err(e) = self.store.outbox().set_halt(Some(halt)) {
                     tracing::error!(error = %e, "cannot record the sync halt");
                 }
                 self.set_state(State::Halted { reason });
@@ -232,7 +232,7 @@ impl Status {
     /// or not yet started, and how far head office holds each log.
     pub fn from_store(store: &Store, url: String) -> Result<Status, StoreError> {
         let mut status = Status::starting(url);
-        if let Some(h) = store.sync_halt()? {
+        if let Some(h) = store.outbox().halt()? {
             status.link = State::Halted { reason: h.reason };
         }
         Outbox::read(store)?.apply(&mut status);
@@ -268,10 +268,10 @@ impl Outbox {
     fn read(store: &Store) -> Result<Outbox, StoreError> {
         let site = store.site();
         Ok(Outbox {
-            head: store.head(site)?.seq,
-            rejected_head: store.log_head(site, Log::Rejections)?.seq,
-            acked: store.outbox_position()?,
-            rejected_acked: store.rejected_outbox_position()?,
+            head: store.journal().head(site)?.seq,
+            rejected_head: store.journal().log_head(site, Log::Rejections)?.seq,
+            acked: store.outbox().position()?,
+            rejected_acked: store.outbox().rejected_position()?,
         })
     }
 

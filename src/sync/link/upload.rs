@@ -17,8 +17,8 @@ impl Link {
     pub(super) fn upload(&mut self, log: Log) -> Result<bool, Failure> {
         let site = self.store.site().to_owned();
         let acked = match log {
-            Log::Movements => self.store.outbox_position()?,
-            Log::Rejections => self.store.rejected_outbox_position()?,
+            Log::Movements => self.store.outbox().position()?,
+            Log::Rejections => self.store.outbox().rejected_position()?,
         };
         let acked_seq = acked.as_ref().map_or(0, |a| a.acked_seq);
         let from = self.cursor[log_index(log)].unwrap_or(acked_seq + 1);
@@ -101,8 +101,8 @@ fn prepare(
 ) -> Result<Prepared, Failure> {
     let site = store.site().to_owned();
     let mut entries = match log {
-        Log::Movements => Entries::Movements(store.journal_range(&site, from, limit)?),
-        Log::Rejections => Entries::Rejections(store.rejected_range(&site, from, limit)?),
+        Log::Movements => Entries::Movements(store.journal().range(&site, from, limit)?),
+        Log::Rejections => Entries::Rejections(store.journal().rejected_range(&site, from, limit)?),
     };
     loop {
         let Some((first_seq, last_seq)) = entries.span() else {

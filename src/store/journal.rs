@@ -1,0 +1,274 @@
+//! The journal's role handle: appending movements and rejected scans
+//! (through the committer, acknowledged once durable), reading the two
+//! hash-chained logs back in seq order, and the handhelds' scan receipts
+//! written with them. The sync uploader, the desk, `GET /journal` and
+//! head office's reads of its sites' chains hold a `Journal`.
+
+use super::envelope::{self, Head};
+use super::error::{Result, StoreError};
+use super::{keys, scan_receipts, Store};
+use crate::model::{Hash, Log, Movement, NewMovement, NewRejection, Rejection};
+
+/// Appends to and reads the hash-chained logs: `Store::journal`.
+#[derive(Clone, Copy)]
+pub struct Journal<'a> {
+    pub(super) store: &'a Store,
+}
+
+impl<'a> Journal<'a> {
+    /// Commits a movement and returns it with its origin, seq and hashes,
+    /// once it is durable. Blocks; call from any number of threads, but
+    /// not from an async task (tokio's `blocking_recv` panics there): use
+    /// `commit_async`, or `spawn_blocking`.
+    pub fn commit(&self, m: NewMovement) -> Result<Movement> {
+        self.store
+            .committer
+            .submit(m)
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(self.store.committer.closed()))
+    }
+
+    /// `commit` for async callers: the future resolves once durable.
+    pub fn commit_async(
+        &self,
+        m: NewMovement,
+    ) -> impl std::future::Future<Output = Result<Movement>> + Send + 'static {
+        let pending = self.store.committer.submit(m);
+        let path = self.store.path.clone();
+        async move { pending.await.unwrap_or(Err(StoreError::Closed { path })) }
+    }
+
+    /// `commit_async` with the scan's receipt written in the same durable
+    /// batch (`scan_receipts`).
+    pub fn commit_with_receipt(
+        &self,
+        m: NewMovement,
+        receipt: Option<scan_receipts::ScanReceipt>,
+    ) -> impl std::future::Future<Output = Result<Movement>> + Send + 'static {
+        let pending = self.store.committer.submit_with_receipt(m, receipt);
+        let path = self.store.path.clone();
+        async move { pending.await.unwrap_or(Err(StoreError::Closed { path })) }
+    }
+
+    /// Records a rejected scan in its own hash-chained log.
+    pub fn reject(&self, r: NewRejection) -> Result<Rejection> {
+        self.store
+            .committer
+            .submit_rejection(r, None)
+            .blocking_recv()
+            .unwrap_or_else(|_| Err(self.store.committer.closed()))
+    }
+
+    /// How `device`'s scan `scan_id` was answered, if a receipt was
+    /// written for it. An unreadable receipt counts as none (the scan is
+    /// then decided again, as before receipts were kept).
+    pub fn scan_receipt(
+        &self,
+        device: &str,
+        scan_id: &str,
+    ) -> Result<Option<scan_receipts::StoredReceipt>> {
+        let bytes = self
+            .store
+            .trees()?
+            .journal
+            .get(scan_receipts::key(device, scan_id))
+            .map_err(self.store.sled_err("read a scan receipt"))?;
+        Ok(bytes.and_then(|b| scan_receipts::StoredReceipt::decode(&b)))
+    }
+
+    /// Drops the receipts older than `scan_receipts::KEEP_DAYS` before
+    /// `now` that are not among the newest `keep_newest`; returns how many.
+    /// Not made durable on its own: a receipt that a crash brings back is
+    /// only kept a little longer.
+    pub fn prune_scan_receipts(
+        &self,
+        keep_newest: usize,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize> {
+        let journal = &self.store.trees()?.journal;
+        let order = [keys::prefix::SCAN_RECEIPT_ORDER];
+        let before = scan_receipts::prune_before(now);
+        let mut batch = sled::Batch::default();
+        let mut pruned = 0;
+        // Newest first: past the newest `keep_newest`, every receipt older
+        // than the cut-off goes, in one pass over the order entries.
+        for k in journal.scan_prefix(order).keys().rev().skip(keep_newest) {
+            let k = k.map_err(self.store.sled_err("read the scan receipts' order"))?;
+            let Some((at, receipt)) = scan_receipts::read_order_key(&k) else {
+                continue;
+            };
+            if at >= before {
+                continue;
+            }
+            batch.remove(receipt);
+            batch.remove(k);
+            pruned += 1;
+        }
+        if pruned > 0 {
+            journal
+                .apply_batch(batch)
+                .map_err(self.store.sled_err("prune scan receipts"))?;
+        }
+        Ok(pruned)
+    }
+
+    /// The origins with movements in this store (one at a site, all sites
+    /// at head office).
+    pub fn origins(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for item in self
+            .store
+            .trees()?
+            .journal
+            .scan_prefix([keys::prefix::HEAD])
+        {
+            let (k, _) = item.map_err(self.store.sled_err("read the chain heads"))?;
+            if let Some(origin) = keys::KeyReader::new(&k).str() {
+                out.push(origin);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The origins with rejected scans in this store.
+    pub fn rejected_origins(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for item in self
+            .store
+            .trees()?
+            .journal
+            .scan_prefix([keys::prefix::REJECTED_HEAD])
+        {
+            let (k, _) = item.map_err(self.store.sled_err("read the chain heads"))?;
+            if let Some(origin) = keys::KeyReader::new(&k).str() {
+                out.push(origin);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` movements of `origin` with seq >= `from_seq`, in seq
+    /// order: the page a sync upload or an HTTP client asks for. Of the
+    /// store's own origin, durable movements only (see `DurableHeads`).
+    pub fn range(&self, origin: &str, from_seq: u64, limit: usize) -> Result<Vec<Movement>> {
+        let last = self.store.readable_movements(origin);
+        if from_seq > last {
+            return Ok(Vec::new());
+        }
+        let start = keys::journal(origin, from_seq);
+        let end = keys::journal(origin, last);
+        let prefix = keys::journal_origin(origin);
+        let mut out = Vec::new();
+        for item in self.store.trees()?.journal.range(start..=end) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item.map_err(self.store.sled_err("read the journal"))?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push(self.store.value(&v)?);
+        }
+        Ok(out)
+    }
+
+    /// The movement (origin, seq), if committed (and of the store's own
+    /// origin, durable).
+    pub fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>> {
+        if seq > self.store.readable_movements(origin) {
+            return Ok(None);
+        }
+        self.store.read(
+            &self.store.trees()?.journal,
+            &keys::journal(origin, seq),
+            "read the journal",
+        )
+    }
+
+    /// The last committed seq and hash of `origin` (0 when none); of the
+    /// store's own origin, the last durable one.
+    pub fn head(&self, origin: &str) -> Result<envelope::Head> {
+        if let Some(h) = self.store.durable_heads(origin) {
+            return Ok(h.movements);
+        }
+        Ok(self
+            .store
+            .read(
+                &self.store.trees()?.journal,
+                &keys::head(origin),
+                "read a chain head",
+            )?
+            .unwrap_or(envelope::Head {
+                seq: 0,
+                hash: crate::model::Hash::GENESIS,
+            }))
+    }
+
+    /// Up to `limit` rejected scans of `origin` with seq >= `from_seq` (of
+    /// the store's own origin, durable ones only).
+    pub fn rejected_range(
+        &self,
+        origin: &str,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Rejection>> {
+        let last = self
+            .store
+            .durable_heads(origin)
+            .map_or(u64::MAX, |h| h.rejections.seq);
+        if from_seq > last {
+            return Ok(Vec::new());
+        }
+        let start = keys::rejected(origin, from_seq);
+        let end = keys::rejected(origin, last);
+        let prefix = keys::Key::new(keys::prefix::REJECTED)
+            .str(origin)
+            .into_vec();
+        let mut out = Vec::new();
+        for item in self.store.trees()?.journal.range(start..=end) {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = item.map_err(self.store.sled_err("read the rejected log"))?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            out.push(self.store.value(&v)?);
+        }
+        Ok(out)
+    }
+
+    /// Records a rejected scan durably, for async callers, with the scan's
+    /// receipt in the same batch.
+    pub fn reject_async(
+        &self,
+        r: NewRejection,
+        receipt: Option<super::scan_receipts::ScanReceipt>,
+    ) -> impl std::future::Future<Output = Result<Rejection>> + Send + 'static {
+        let pending = self.store.committer().submit_rejection(r, receipt);
+        let path = self.store.path().to_owned();
+        async move { pending.await.unwrap_or(Err(StoreError::Closed { path })) }
+    }
+
+    /// The last entry held of `origin`'s log (0 when none).
+    pub fn log_head(&self, origin: &str, log: Log) -> Result<Head> {
+        match log {
+            Log::Movements => self.head(origin),
+            Log::Rejections => {
+                match self
+                    .store
+                    .trees()?
+                    .journal
+                    .get(keys::rejected_head(origin))
+                    .map_err(|e| StoreError::sled(self.store.path(), "read a chain head", e))?
+                {
+                    Some(v) => self.store.value(&v),
+                    None => Ok(Head {
+                        seq: 0,
+                        hash: Hash::GENESIS,
+                    }),
+                }
+            }
+        }
+    }
+}
