@@ -401,6 +401,11 @@ impl Tokens {
             .collect()
     }
 
+    /// Whether a token of this set acts as `name`.
+    pub fn has_name(&self, name: &str) -> bool {
+        self.by_digest.values().any(|i| i.name == name)
+    }
+
     /// Whether no token is accepted at all: the daemon then warns at start
     /// that its API will refuse every authenticated request.
     pub fn is_empty(&self) -> bool {
@@ -456,6 +461,11 @@ impl LiveTokens {
             .unwrap_or_else(|p| p.into_inner())
             .get(&digest(token))
             .cloned()?;
+        // A reloaded configuration that gave its name to a token wins:
+        // names must tell authors apart.
+        if self.current().has_name(&identity.name) {
+            return None;
+        }
         self.seen
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -494,13 +504,16 @@ impl LiveTokens {
     /// Whether `name` is taken by a configured token or an enrolled
     /// handheld: names tell authors apart, so a new one must be new.
     pub fn name_taken(&self, name: &str) -> bool {
-        self.current().by_name().contains_key(name)
-            || self
-                .enrolled
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .values()
-                .any(|i| i.name == name)
+        self.current().has_name(name) || self.is_enrolled(name)
+    }
+
+    /// Whether `name` is an enrolled handheld's.
+    pub fn is_enrolled(&self, name: &str) -> bool {
+        self.enrolled
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|i| i.name == name)
     }
 
     /// When the enrolled handheld `name` last made a request.
@@ -674,6 +687,22 @@ mod tests {
         assert!(live.name_taken("hh-7"));
         assert_eq!(*live.identify(&headers).unwrap(), hh);
         assert!(live.last_seen("hh-7").is_some());
+        // A reload that gives the name to a configured token refuses the
+        // enrolled one rather than let two devices act as one author.
+        let mut namesake = TokenEntry {
+            name: "hh-7".into(),
+            role: "supervisor".into(),
+            stations: vec![],
+            token: Some("configured-secret-1234".into()),
+            token_sha256: None,
+        }
+        .check(|k| k.to_owned(), &[Role::Supervisor], None)
+        .unwrap();
+        namesake.place = "tokens[1]".into();
+        live.replace(Tokens::build(vec![namesake]).unwrap());
+        assert!(live.identify(&headers).is_none());
+        live.replace(Tokens::default());
+        assert!(live.identify(&headers).is_some());
         assert!(live.revoke("hh-7"));
         assert!(live.identify(&headers).is_none());
         assert!(!live.revoke("hh-7"));
