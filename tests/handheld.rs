@@ -194,6 +194,12 @@ async fn enrol_scan_refuse_count_down_and_revoke() {
     assert_eq!(m.len(), 1);
     assert_eq!(m[0]["body"]["author"], "hh-7", "the device is the author");
 
+    // A badge signs the operator in, as on a serial scanner; the glance
+    // shows who.
+    wedge(&b, "OP:alice\n").await;
+    result(&b, "good", "alice").await;
+    b.wait_for_text("#context", "alice", browser::WAIT).await;
+
     // A scanner set to send `^` for GS, and a lot that is markup: text.
     b.eval("var g = document.getElementById('gs'); g.value = '^'; g.dispatchEvent(new Event('change'));")
         .await;
@@ -231,6 +237,18 @@ async fn enrol_scan_refuse_count_down_and_revoke() {
     assert_eq!(b.text("#detail .v-lot").await, "LOT-C");
     b.eval("document.getElementById('photo').hidden = true;")
         .await;
+
+    // On a receipt, the supplier and the despatch advice at a glance.
+    let r = admin.put_json(
+        "/api/v1/stations/dock-1/context",
+        &json!({ "supplier": { "name": "Pharma Supply Ltd" }, "despatch_advice": "DESADV-77" }),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    b.eval("document.getElementById('station').dispatchEvent(new Event('change'));")
+        .await;
+    b.wait_for_text("#context", "DESADV-77", browser::WAIT)
+        .await;
+    assert!(b.text("#context").await.contains("Pharma Supply Ltd"));
 
     // Stock of two lots, then a pick of order O-2 (3 of L1) at dispatch.
     b.eval("var g = document.getElementById('gs'); g.value = ''; g.dispatchEvent(new Event('change'));")
