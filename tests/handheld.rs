@@ -148,6 +148,21 @@ fn journal(admin: &Api) -> Vec<Value> {
     r.body.as_array().unwrap().clone()
 }
 
+/// How many scans the desk has decided (`scantrail_decision_seconds_count`
+/// of the metrics): a scan sent again with its `scan_id` gets its first
+/// answer back without a decision.
+fn decisions(base: &str) -> u64 {
+    let text = ureq::get(&format!("{base}/api/v1/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("scantrail_decision_seconds_count "))
+        .map(|n| n.trim().parse().unwrap())
+        .unwrap_or(0)
+}
+
 fn reference_data(admin: &Api) {
     assert_eq!(admin.post_text("/api/v1/products", PRODUCTS).status, 200);
     assert_eq!(admin.post_text("/api/v1/picklists", PICK_LISTS).status, 200);
@@ -437,6 +452,11 @@ async fn offline_scans_wait_and_are_each_decided_once() {
         .await
         .unwrap();
     assert_eq!(queued, 0);
+    assert_eq!(
+        decisions(daemon.base_url()),
+        20,
+        "each scan decided once, none again"
+    );
     let m = journal(&admin);
     assert_eq!(m.len(), 18, "each serial recorded once");
     let mut recorded: Vec<&str> = m
