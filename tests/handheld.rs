@@ -100,6 +100,21 @@ async fn offer_code(b: &Browser, name: &str) -> String {
     code
 }
 
+/// The address the console's QR code holds, read from a screenshot of
+/// it by scantrail's own image decoder, as a handheld's camera would.
+async fn qr_address(b: &Browser) -> String {
+    let png = b.find("#enrol-qr svg").await.screenshot().await.unwrap();
+    let found = scantrail::scan::image::decode(
+        &png,
+        &scantrail::scan::image::Limits::default(),
+        scantrail::gs1::dictionary::separator_follows,
+    )
+    .expect("the QR code's screenshot decodes");
+    let frame = String::from_utf8(found[0].frame.clone()).unwrap();
+    // The frame starts with the AIM identifier of a QR code.
+    frame.trim_start_matches("]Q1").to_owned()
+}
+
 /// Enrols the page through the code, as a person types it.
 async fn enrol(b: &Browser, code: &str) {
     b.open("/handheld/").await;
@@ -372,7 +387,20 @@ fn enrolment_codes_glances_and_gs_substitutes_over_http() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn offline_scans_wait_and_are_each_decided_once() {
-    let (site, daemon, admin, b, _) = enrolled("hh-far").await;
+    // Enrolled through the QR code: its address, opened as it is.
+    let site = Site::new();
+    let daemon = Daemon::start(&site.config);
+    let admin = Api::new(daemon.base_url(), Some(ADMIN));
+    reference_data(&admin);
+    let b = handheld_browser(&daemon).await;
+    let code = offer_code(&b, "hh-far").await;
+    let address = qr_address(&b).await;
+    assert_eq!(
+        address,
+        format!("{}/handheld/#code={code}", daemon.base_url())
+    );
+    b.client.goto(&address).await.unwrap();
+    b.wait_for_text("#who", "hh-far", browser::WAIT).await;
     let token = token(&b).await;
     // Let the service worker take the page, so it opens offline too.
     for _ in 0..100 {
