@@ -149,11 +149,16 @@ async fn result(b: &Browser, class: &str, words: &str) -> String {
     b.text("#result").await
 }
 
-async fn select_station(b: &Browser, station: &str) {
+/// Chooses `value` in the page's select `id`, as a person would.
+async fn set_select(b: &Browser, id: &str, value: &str) {
     b.eval(&format!(
-        "var s = document.getElementById('station'); s.value = '{station}'; s.dispatchEvent(new Event('change'));"
+        "var s = document.getElementById('{id}'); s.value = '{value}'; s.dispatchEvent(new Event('change'));"
     ))
     .await;
+}
+
+async fn select_station(b: &Browser, station: &str) {
+    set_select(b, "station", station).await;
     b.wait_for_text("#context", station, browser::WAIT).await;
 }
 
@@ -229,10 +234,15 @@ async fn enrol_scan_refuse_count_down_and_revoke() {
     wedge(&b, "OP:alice\n").await;
     result(&b, "good", "alice").await;
     b.wait_for_text("#context", "alice", browser::WAIT).await;
+    // A scanner set to end scans with Tab (WebDriver's Tab key).
+    set_select(&b, "suffix", "Tab").await;
+    wedge(&b, "OP:bob\u{E004}").await;
+    b.wait_for_text("#context", "bob", browser::WAIT).await;
+    assert_eq!(b.eval("return document.activeElement.id").await, "scan");
+    set_select(&b, "suffix", "Enter").await;
 
     // A scanner set to send `^` for GS, and a lot that is markup: text.
-    b.eval("var g = document.getElementById('gs'); g.value = '^'; g.dispatchEvent(new Event('change'));")
-        .await;
+    set_select(&b, "gs", "^").await;
     wedge(
         &b,
         &format!("]d201{SERIAL_GTIN}1727123110<script>x</script>^21SN-002\n"),
@@ -281,8 +291,7 @@ async fn enrol_scan_refuse_count_down_and_revoke() {
     assert!(b.text("#context").await.contains("Pharma Supply Ltd"));
 
     // Stock of two lots, then a pick of order O-2 (3 of L1) at dispatch.
-    b.eval("var g = document.getElementById('gs'); g.value = ''; g.dispatchEvent(new Event('change'));")
-        .await;
+    set_select(&b, "gs", "").await;
     for lot in ["L1", "L2"] {
         wedge(&b, &format!("]C101{LOT_GTIN}1730123110{lot}{GS}3010\n")).await;
         b.wait_for_text("#detail", lot, browser::WAIT).await;
