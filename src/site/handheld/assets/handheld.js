@@ -391,12 +391,18 @@
   }
   window.addEventListener("online", function () { setOffline(false); flush(); });
   window.addEventListener("offline", function () { setOffline(true); });
-  setInterval(function () { if (waiting > 0 || offline) flush(); }, 3000);
+  // Every 3 s while scans wait, send them; while offline with none
+  // waiting, ask for the glance, whose answer says the link is back.
+  setInterval(function () {
+    if (waiting > 0) flush();
+    else if (offline) glance();
+  }, 3000);
 
   // ---- the station at a glance ----
   function glance() {
     if (!token || !station()) return;
     api("GET", "/api/v1/stations/" + encodeURIComponent(station()) + "/glance").then(function (r) {
+      setOffline(false);
       if (r.status === 401) return refusedDevice();
       if (!r.ok) return;
       return r.json().then(renderGlance);
