@@ -235,7 +235,9 @@
     });
   }
 
-  function visible(data) { return data.split(GS).join(GS_SHOWN); }
+  // A scan as shown in lists: GS as [GS] (brackets are outside GS1's
+  // character set, so it cannot be mistaken for data).
+  function visible(data) { return data.split(GS).join("[GS]"); }
 
   // Sends every waiting scan in order; stops at the first that cannot be
   // sent (offline, daemon busy) and tries again later.
