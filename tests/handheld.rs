@@ -50,6 +50,13 @@ impl Site {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("site.toml");
         let hash = scantrail::console::users::hash_password(SUE_PASSWORD).unwrap();
+        // A serial scanner (not plugged in) at dock-1 whose profile sends
+        // `|` for GS: the handheld page's default there.
+        std::fs::write(
+            dir.path().join("pipe-gs.toml"),
+            "description = \"sends | for GS\"\n[framing]\nsuffix = \"CR\"\nfnc1_substitute = \"|\"\n",
+        )
+        .unwrap();
         std::fs::write(
             &config,
             format!(
@@ -58,6 +65,7 @@ impl Site {
                  [[stations]]\nid = \"dispatch-1\"\nmode = \"dispatch\"\nlocation = \"DOCK-1\"\n\
                  [[tokens]]\nname = \"admin\"\nrole = \"admin\"\ntoken = \"{ADMIN}\"\n\
                  [[tokens]]\nname = \"hh-config\"\nrole = \"handheld\"\nstations = [\"dock-1\"]\ntoken = \"{CONFIGURED}\"\n\
+                 [[scanners]]\nport = \"/nonexistent/ttyHH0\"\nprofile = \"pipe-gs.toml\"\nstation = \"dock-1\"\n\
                  [[users]]\nname = \"{SUE}\"\nrole = \"supervisor\"\npassword_hash = \"{hash}\"\n"
             ),
         )
@@ -241,6 +249,12 @@ async fn enrol_scan_refuse_count_down_and_revoke() {
     assert_eq!(b.eval("return document.activeElement.id").await, "scan");
     set_select(&b, "suffix", "Enter").await;
 
+    // By default the page takes the station's scanner profile's
+    // substitute (`|` at dock-1).
+    wedge(&b, &format!("]d201{SERIAL_GTIN}1727123110LOT-P|21SN-010\n")).await;
+    result(&b, "good", "SN-010").await;
+    assert_eq!(b.text("#detail .v-lot").await, "LOT-P");
+
     // A scanner set to send `^` for GS, and a lot that is markup: text.
     set_select(&b, "gs", "^").await;
     wedge(
@@ -373,6 +387,7 @@ fn enrolment_codes_glances_and_gs_substitutes_over_http() {
         "{:?}",
         r.body
     );
+    assert_eq!(r.body["gs_substitute"], "|", "{:?}", r.body);
     let r = hh.get("/api/v1/handhelds/me");
     assert_eq!(
         r.body,

@@ -49,6 +49,9 @@ pub struct AppState {
     pub(super) desk: Desk,
     /// Handhelds enrolled from the console, and the codes on offer.
     pub(super) handhelds: Arc<super::handhelds::Handhelds>,
+    /// Each station's GS substitute, as its serial scanner's profile has
+    /// it (`fnc1_substitute`): a handheld page's default for the station.
+    pub(super) substitutes: Arc<std::collections::HashMap<String, u8>>,
     pub(super) store: Arc<Store>,
     pub(super) events: Events,
     pub(super) metrics: Arc<Metrics>,
@@ -425,7 +428,13 @@ async fn station_glance(
         return e;
     }
     match state.desk.glance(id.clone()).await {
-        Ok(Some(glance)) => Json(glance).into_response(),
+        Ok(Some(glance)) => {
+            let mut body = json!(glance);
+            if let Some(&b) = state.substitutes.get(&id) {
+                body["gs_substitute"] = json!(char::from(b).to_string());
+            }
+            Json(body).into_response()
+        }
         Ok(None) => error(StatusCode::NOT_FOUND, format!("there is no station {id:?}")),
         Err(e) => closed(e),
     }

@@ -68,6 +68,12 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             .with_context(|| format!("cannot open the store at {}", data_dir.display()))?,
     );
     let specs = scan::sources::specs(&config)?;
+    // Each station's GS substitute, from the profile of a scanner wired to
+    // it: the handheld page's default for the station (README, "Handhelds").
+    let substitutes: std::collections::HashMap<String, u8> = specs
+        .iter()
+        .filter_map(|s| Some((s.station.clone(), s.profile.fnc1_substitute?)))
+        .collect();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (is another scantrail running?)"))?;
@@ -154,6 +160,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let state = api::AppState {
         desk,
         handhelds,
+        substitutes: Arc::new(substitutes),
         store: store.clone(),
         events,
         metrics,

@@ -148,6 +148,7 @@ fn shell() -> Markup {
                         }
                         label for="gs" { "The scanner sends GS (FNC1) as" }
                         select id="gs" {
+                            option value="auto" { "As the station's scanner profile says" }
                             option value="" { "GS itself (control character)" }
                             option value="^" { "^" }
                             option value="|" { "|" }

@@ -17,7 +17,9 @@
   var $ = function (id) { return document.getElementById(id); };
   var token = localStorage.getItem(KEY_TOKEN);
   var me = readJson(KEY_ME, null);
-  var settings = readJson(KEY_SETTINGS, { suffix: "Enter", gs: "" });
+  var settings = readJson(KEY_SETTINGS, { suffix: "Enter", gs: "auto" });
+  // Each station's GS substitute from its scanner profile (the glance).
+  var stationGs = readJson("scantrail.handheld.stationgs", {});
   var recent = readJson(KEY_HISTORY, []);
   var products = readJson(KEY_PRODUCTS, {});
   var offline = !navigator.onLine;
@@ -220,7 +222,8 @@
   // ---- scans ----
   function scan(data) {
     if (!token) return;
-    var item = { scan_id: newId(), station: station(), data: data, gs: settings.gs, at: Date.now() };
+    var gs = settings.gs === "auto" ? (stationGs[station()] || "") : settings.gs;
+    var item = { scan_id: newId(), station: station(), data: data, gs: gs, at: Date.now() };
     remember({ scan_id: item.scan_id, data: data, state: "pending", text: "pending, not yet checked" });
     queueAdd(item).then(function () {
       waiting += 1;
@@ -411,6 +414,8 @@
     }, function () { setOffline(true); });
   }
   function renderGlance(g) {
+    stationGs[g.station] = g.gs_substitute || "";
+    save("scantrail.handheld.stationgs", stationGs);
     var c = g.context || {};
     var rows = [["Station", g.station + " · " + g.mode + (g.location ? " · " + g.location : "")]];
     rows.push(["Operator", c.operator || "nobody signed in"]);
