@@ -564,3 +564,58 @@ fn a_scanner_added_by_a_reload_is_watched_and_its_alert_resolves_when_a_reload_r
     drop(scanner);
     assert!(daemon.stop().success());
 }
+
+/// A movement changed while the daemon was stopped, after the point the
+/// last intact verify reached: the daemon's own check at start (`verify
+/// --since last`) names it in its log and raises `verify_failed`; the
+/// daemon serves as before.
+#[test]
+fn damage_done_while_the_daemon_was_stopped_is_found_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (receiver, url) = Receiver::start();
+    let config = tmp.path().join("site.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"data\"\n[site]\nid = \"north\"\n\
+             [[stations]]\nid = \"dock-1\"\nmode = \"receive\"\n{}",
+            alerts_table(&url, 0)
+        ),
+    )
+    .unwrap();
+    let data = tmp.path().join("data");
+    support::daemon::dev_append(&config, 20);
+    let verify = std::process::Command::new(support::daemon::binary())
+        .args(["verify", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    support::daemon::dev_append(&config, 5);
+    {
+        // Seq 23 changed in place, as a tool writing to sled's files would.
+        let db = sled::Config::new().path(&data).open().unwrap();
+        let journal = db.open_tree("journal").unwrap();
+        let key = scantrail::store::keys::journal("north", 23);
+        let mut v = journal.get(&key).unwrap().unwrap().to_vec();
+        v[60] ^= 1;
+        journal.insert(key, v).unwrap();
+        db.flush().unwrap();
+    }
+    let daemon = Daemon::start(&config);
+    receiver.wait_states(&daemon, "verify_failed", &["raised"]);
+    let log = daemon.log();
+    assert!(
+        log.contains("the store failed its verify at start"),
+        "{log}"
+    );
+    assert!(log.contains("23"), "the first bad seq is named: {log}");
+    assert!(health_alerts(&daemon).contains(&"verify_failed".to_owned()));
+    let health = Api::new(daemon.base_url(), None).get("/api/v1/health");
+    assert_eq!(health.status, 200, "{:?}", health.body);
+    assert!(daemon.stop().success());
+}

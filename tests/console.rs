@@ -1216,13 +1216,7 @@ async fn the_sync_page_shows_the_acknowledged_seq_and_an_admin_resumes_a_halt() 
     let tmp = tempfile::tempdir().unwrap();
     let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
     let _hq = hq.start();
-    let site = SiteDir::new(
-        &tmp.path().join("north"),
-        "north",
-        &hq.url(),
-        &hq.pki.ca,
-        "",
-    );
+    let site = SiteDir::north(tmp.path(), &hq, "");
     let mut text = std::fs::read_to_string(&site.config).unwrap();
     text.push_str(&users_toml());
     std::fs::write(&site.config, text).unwrap();
@@ -1304,13 +1298,7 @@ async fn head_offices_console_shows_the_sites_and_issues_a_recall_the_site_canno
     text.push_str(&users_toml());
     std::fs::write(&hq.config, text).unwrap();
     let hq_daemon = hq.start();
-    let site = SiteDir::new(
-        &tmp.path().join("north"),
-        "north",
-        &hq.url(),
-        &hq.pki.ca,
-        "",
-    );
+    let site = SiteDir::north(tmp.path(), &hq, "");
     let mut text = std::fs::read_to_string(&site.config).unwrap();
     text.push_str(&users_toml());
     std::fs::write(&site.config, text).unwrap();

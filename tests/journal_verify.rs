@@ -94,6 +94,57 @@ fn verify_exits_1_naming_the_seq_of_a_changed_movement() {
     assert_eq!(last_verify_ok(&store), Some(false));
 }
 
+/// `verify --since last` starts where the last intact verify ended: it
+/// checks only what came after (exit 0, the new seqs named), catches a
+/// movement changed after that point at its seq, and catches a change to
+/// the movement the point names (history rewritten beneath it), although
+/// it reads nothing before it.
+#[test]
+fn the_incremental_verify_starts_at_the_verified_point_and_catches_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    make_store(&store, 30);
+    assert!(scantrail(&["verify"], &store).status.success());
+    make_store(&store, 10);
+    let out = scantrail(&["verify", "--since", "last"], &store);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(&format!("origin {SITE}: 10 movements checked, seq 31..=40")),
+        "{stdout}"
+    );
+    // Nothing new: nothing to read, still intact; the point moved to 40.
+    let out = scantrail(&["verify", "--since", "last"], &store);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("nothing new up to seq 40"), "{stdout}");
+
+    // A change after the point, and (in a copy) one to the point's own
+    // movement.
+    make_store(&store, 5);
+    let copy = dir.path().join("copy");
+    copy_dir(&store, &copy);
+    flip_value_byte(&store, 43, 60);
+    let out = scantrail(&["verify", "--since", "last"], &store);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("first bad: origin {SITE} seq 43")),
+        "{stdout}"
+    );
+    assert_eq!(last_verify_ok(&store), Some(false));
+
+    flip_value_byte(&copy, 40, 60);
+    let out = scantrail(&["verify", "--since", "last"], &copy);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("not the one verified before"), "{stdout}");
+    // A bad --since is refused by name.
+    let out = scantrail(&["verify", "--since", "yesterday"], &copy);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--since"));
+}
+
 /// Whether the last recorded verify of the store found it intact.
 fn last_verify_ok(dir: &Path) -> Option<bool> {
     let store = Store::open(dir, OpenOptions::existing(Some(SITE.into()))).unwrap();

@@ -569,6 +569,17 @@ fn metrics_count_scans_by_outcome_and_time_them() {
         text.contains("scantrail_commit_seconds_bucket{le=\"0.0001\"}"),
         "{text}"
     );
+    // The store's size and the process's memory, read when asked.
+    let gauge = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+    };
+    assert_eq!(gauge("scantrail_store_movements"), 2);
+    assert!(gauge("scantrail_store_bytes") > 0);
+    let rss = gauge("process_resident_memory_bytes");
+    assert!((1 << 20..1 << 34).contains(&rss), "{rss}");
 }
 
 /// A correction voided at a station should name who voided it: the

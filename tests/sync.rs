@@ -42,13 +42,7 @@ fn scans_and_a_backlog_reach_head_office_once() {
     let tmp = tempfile::tempdir().unwrap();
     let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
     let hq_proc = hq.start();
-    let site = SiteDir::new(
-        &tmp.path().join("north"),
-        "north",
-        &hq.url(),
-        &hq.pki.ca,
-        "batch_max = 300",
-    );
+    let site = SiteDir::north(tmp.path(), &hq, "batch_max = 300");
     // A backlog made while the site daemon was not there to send it.
     site.dev_append(1_000);
     let site_proc = site.start();
@@ -94,11 +88,9 @@ fn the_backlog_is_read_when_asked_not_after_the_last_round() {
     let tmp = tempfile::tempdir().unwrap();
     let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
     let _hq_proc = hq.start();
-    let site = SiteDir::new(
-        &tmp.path().join("north"),
-        "north",
-        &hq.url(),
-        &hq.pki.ca,
+    let site = SiteDir::north(
+        tmp.path(),
+        &hq,
         "interval_ms = 60000\nreference_poll_ms = 60000",
     );
     site.dev_append(5);
@@ -280,13 +272,7 @@ fn a_recall_at_head_office_stops_the_next_pick_at_the_site() {
     let tmp = tempfile::tempdir().unwrap();
     let hq = HqDir::new(&tmp.path().join("hq"), &["north", "south"], "");
     let _hq_proc = hq.start();
-    let north = SiteDir::new(
-        &tmp.path().join("north"),
-        "north",
-        &hq.url(),
-        &hq.pki.ca,
-        "",
-    );
+    let north = SiteDir::north(tmp.path(), &hq, "");
     let south = SiteDir::new(
         &tmp.path().join("south"),
         "south",
@@ -703,13 +689,7 @@ fn rewritten_history_is_caught_and_halts_sync() {
     let tmp = tempfile::tempdir().unwrap();
     let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
     let _hq_proc = hq.start();
-    let site = SiteDir::new(
-        &tmp.path().join("north"),
-        "north",
-        &hq.url(),
-        &hq.pki.ca,
-        "",
-    );
+    let site = SiteDir::north(tmp.path(), &hq, "");
     site.dev_append(10);
     let site_proc = site.start();
     assert!(wait_for(Duration::from_secs(20), || hq.last_seq("north") == Some(10)).is_some());
@@ -751,13 +731,7 @@ fn a_pick_against_a_stale_recall_list_is_flagged() {
     let tmp = tempfile::tempdir().unwrap();
     let hq = HqDir::new(&tmp.path().join("hq"), &["north"], "");
     let _hq_proc = hq.start();
-    let site = SiteDir::new(
-        &tmp.path().join("north"),
-        "north",
-        &hq.url(),
-        &hq.pki.ca,
-        "reference_poll_ms = 600000",
-    );
+    let site = SiteDir::north(tmp.path(), &hq, "reference_poll_ms = 600000");
     let _site_proc = site.start();
     assert!(wait_for(Duration::from_secs(10), || {
         site.sync_status()
@@ -1002,13 +976,7 @@ fn a_site_under_a_tight_rate_limit_still_gets_its_movements_through() {
     let (hq, _hq_proc) = rate_limited_hq(tmp.path(), &["north"], 1);
     // A poll every 5 s: at 1 request/s a poll of the three kinds each second
     // would leave no room for batches however it is done.
-    let site = SiteDir::new(
-        &tmp.path().join("north"),
-        "north",
-        &hq.url(),
-        &hq.pki.ca,
-        "reference_poll_ms = 5000",
-    );
+    let site = SiteDir::north(tmp.path(), &hq, "reference_poll_ms = 5000");
     site.dev_append(100);
     let _site_proc = site.start();
     let took = wait_for(Duration::from_secs(40), || {

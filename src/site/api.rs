@@ -210,9 +210,24 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    let store = state.store.clone();
+    let size = tokio::task::spawn_blocking(move || {
+        let journal = store.journal();
+        let mut movements = 0;
+        for origin in journal.origins()? {
+            movements += journal.head(&origin)?.seq;
+        }
+        Ok::<_, crate::store::StoreError>(super::metrics::StoreSize {
+            movements,
+            bytes: store.size_on_disk()?,
+        })
+    })
+    .await
+    .ok()
+    .and_then(Result::ok);
     (
         [(header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)],
-        state.metrics.render(),
+        state.metrics.render(size),
     )
         .into_response()
 }

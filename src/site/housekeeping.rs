@@ -1,14 +1,20 @@
 //! Upkeep the site daemon does on its own, so that a store left alone for
 //! months does not grow with what only matters for a while: the receipts
 //! of handheld scans (`store::scan_receipts`) past the newest 100,000 and
-//! the last seven days are dropped, at start and then every hour.
+//! the last seven days are dropped, at start and then every hour. At start
+//! it also checks what was committed since the last intact verify (`verify
+//! --since last`), so damage done while the daemon was stopped is named
+//! in its log, its alerts (`verify_failed`) and the console before anyone
+//! asks.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::site::last_verify::{save_verify, VerifyRun};
 use crate::store::scan_receipts::KEEP_NEWEST;
+use crate::store::verify::Since;
 use crate::store::Store;
 
 /// How often the upkeep runs.
@@ -16,6 +22,7 @@ const EVERY: Duration = Duration::from_secs(3600);
 
 /// Runs the upkeep until the task is aborted.
 pub async fn run(store: Arc<Store>) {
+    verify_since_last(store.clone()).await;
     let mut ticks = tokio::time::interval(EVERY);
     loop {
         ticks.tick().await;
@@ -32,5 +39,34 @@ pub async fn run(store: Arc<Store>) {
             }
             Err(e) => tracing::warn!(error = %e, "the scan-receipt upkeep failed"),
         }
+    }
+}
+
+/// The incremental verify at start, recorded as the last verify. It reads
+/// only durable movements, so scanning goes on while it runs.
+async fn verify_since_last(store: Arc<Store>) {
+    let checked = tokio::task::spawn_blocking(move || {
+        let report = store.verify_since(Since::Checkpoint, &|_| {});
+        let outcome = report.as_ref().map_err(|e| e as &dyn std::fmt::Display);
+        let run =
+            VerifyRun::of_incremental(outcome, Since::Checkpoint, "the daemon at start".into());
+        if let Err(e) = save_verify(&store, &run) {
+            tracing::warn!(error = %e, "cannot record the verify at start");
+        }
+        report
+    })
+    .await;
+    match checked {
+        Ok(Ok(r)) if r.is_ok() => tracing::info!(
+            movements = r.movements,
+            "verified what was committed since the last verified point"
+        ),
+        Ok(Ok(r)) => tracing::error!(
+            problems = r.problem_count,
+            first_bad = ?r.first_bad(),
+            "the store failed its verify at start: run `scantrail verify` and see README \"When verify fails\""
+        ),
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot verify the store at start"),
+        Err(e) => tracing::warn!(error = %e, "the verify at start failed"),
     }
 }

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::store::verify::{Report, Since};
 use crate::store::{Store, StoreError};
 
 /// The last `verify` run from the console: when, by whom, and what it
@@ -54,6 +55,34 @@ impl VerifyRun {
             },
         }
     }
+}
+
+impl VerifyRun {
+    /// The record of an incremental verify (`Store::verify_since`) from
+    /// `since`: what it checked, and that the totals were not.
+    pub fn of_incremental(
+        outcome: Result<&Report, &dyn std::fmt::Display>,
+        since: Since,
+        by: String,
+    ) -> VerifyRun {
+        let mut run = VerifyRun::of(outcome, by);
+        if let Ok(r) = outcome {
+            run.summary = incremental_summary(since, r);
+        }
+        run
+    }
+}
+
+/// What an incremental verify checked, in words.
+pub fn incremental_summary(since: Since, r: &Report) -> String {
+    let from = match since {
+        Since::Checkpoint => "the verified point".to_owned(),
+        Since::Seq(n) => format!("seq {n}"),
+    };
+    format!(
+        "incremental from {from}: {} movements, {} index entries checked (chains and index entries; run `scantrail verify` for the derived totals and the history rules)",
+        r.movements, r.index_entries
+    )
 }
 
 /// The side tree holding the console's last verify, under [`VERIFY_KEY`].

@@ -1,12 +1,15 @@
 //! Counters for `GET /api/v1/metrics`: scans accepted and refused (by
-//! reason), and decision and commit latency, in the OpenMetrics text format
-//! (which Prometheus reads), kept and written by `prometheus-client`.
+//! reason), decision and commit latency, and the store's and the
+//! process's size (movements, bytes on disk, resident memory: what a
+//! daemon left alone for months is watched by), in the OpenMetrics text
+//! format (which Prometheus reads), kept and written by `prometheus-client`.
 
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -33,6 +36,18 @@ pub struct Metrics {
     rejected: Family<Reason, Counter>,
     decide: Histogram,
     commit: Histogram,
+    movements: Gauge,
+    store_bytes: Gauge,
+    resident_bytes: Gauge,
+}
+
+/// The store's size when metrics are read.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreSize {
+    /// Movements held (every origin's head).
+    pub movements: u64,
+    /// Bytes on disk, as sled counts them.
+    pub bytes: u64,
 }
 
 impl Default for Metrics {
@@ -41,6 +56,8 @@ impl Default for Metrics {
         let rejected = Family::<Reason, Counter>::default();
         let decide = Histogram::new(BOUNDS_S);
         let commit = Histogram::new(BOUNDS_S);
+        let (movements, store_bytes, resident_bytes) =
+            (Gauge::default(), Gauge::default(), Gauge::default());
         let mut registry = Registry::default();
         registry.register(
             "scantrail_scans_accepted",
@@ -62,12 +79,31 @@ impl Default for Metrics {
             "Time to make an accepted scan durable",
             commit.clone(),
         );
+        registry.register(
+            "scantrail_store_movements",
+            "Movements in the store",
+            movements.clone(),
+        );
+        registry.register(
+            "scantrail_store_bytes",
+            "The store's size on disk",
+            store_bytes.clone(),
+        );
+        // The name Prometheus's own process collectors use.
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory of the daemon",
+            resident_bytes.clone(),
+        );
         Metrics {
             registry,
             accepted,
             rejected,
             decide,
             commit,
+            movements,
+            store_bytes,
+            resident_bytes,
         }
     }
 }
@@ -93,13 +129,33 @@ impl Metrics {
         self.commit.observe(d.as_secs_f64());
     }
 
-    /// The text for `GET /api/v1/metrics` (see `CONTENT_TYPE`).
-    pub fn render(&self) -> String {
+    /// The text for `GET /api/v1/metrics` (see `CONTENT_TYPE`), with the
+    /// store's size as just read (none when it could not be).
+    pub fn render(&self, store: Option<StoreSize>) -> String {
+        if let Some(s) = store {
+            self.movements.set(gauge(s.movements));
+            self.store_bytes.set(gauge(s.bytes));
+        }
+        if let Some(rss) = resident_bytes() {
+            self.resident_bytes.set(gauge(rss));
+        }
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
+}
+
+fn gauge(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// This process's resident memory, from `/proc/self/statm` (Linux).
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).ok()??;
+    Some(pages * u64::try_from(page).ok()?)
 }
 
 #[cfg(test)]
@@ -117,7 +173,10 @@ mod tests {
         m.decided(Duration::from_micros(300));
         m.committed(Duration::from_millis(3));
         m.committed(Duration::from_secs(2));
-        let text = m.render();
+        let text = m.render(Some(StoreSize {
+            movements: 7,
+            bytes: 4096,
+        }));
         for line in [
             "# TYPE scantrail_scans_accepted counter",
             "scantrail_scans_accepted_total 2",
@@ -133,6 +192,10 @@ mod tests {
             "scantrail_commit_seconds_bucket{le=\"1.0\"} 1",
             "scantrail_commit_seconds_bucket{le=\"+Inf\"} 2",
             "scantrail_commit_seconds_count 2",
+            "# TYPE scantrail_store_movements gauge",
+            "scantrail_store_movements 7",
+            "scantrail_store_bytes 4096",
+            "# TYPE process_resident_memory_bytes gauge",
         ] {
             assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
         }

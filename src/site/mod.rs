@@ -63,6 +63,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         data_dir,
         listen,
     } = options;
+    // First: a SIGHUP while the store opens (minutes for a large store
+    // after a crash) is then a reload once the daemon runs, not the
+    // default action, which ends the process.
+    let hangups = reload::Hangups::install();
     let store = Arc::new(
         Store::open(&data_dir, OpenOptions::create(config.site.id.clone()))
             .with_context(|| format!("cannot open the store at {}", data_dir.display()))?,
@@ -197,11 +201,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         stations = config.stations.len(),
         "scantrail is running"
     );
-    // Before the line below: a SIGTERM right after it must drain, not kill,
-    // and a SIGHUP reload, not kill.
+    // Before the line below: a SIGTERM right after it must drain, not kill.
     let shutdown = crate::shutdown::signal();
     let reloads = tokio::spawn(reload::run(
-        reload::Hangups::install(),
+        hangups,
         config.clone(),
         reload::Live {
             path: config_path,

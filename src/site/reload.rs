@@ -23,8 +23,9 @@ use super::scanners::Scanners;
 use crate::auth::{LiveTokens, Tokens};
 use crate::config::{self, Config};
 
-/// SIGHUP, caught from the moment the daemon says it is listening: the
-/// default action would end the process.
+/// SIGHUP, caught from the start of `site::run`, before the store opens:
+/// the default action would end the process. One sent before the daemon
+/// listens is a reload once it does.
 pub struct Hangups(Option<Signal>);
 
 impl Hangups {

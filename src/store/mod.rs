@@ -82,6 +82,9 @@ pub use view::View;
 ///    a store of schema 2 is upgraded in place when it is opened.
 pub const SCHEMA_VERSION: u32 = 3;
 
+/// Told how many movements a long walk (`verify_showing`) has read so far.
+pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
 /// Batch size cap: large enough that a flush is amortised over many scans,
 /// small enough that one batch's latency stays well under a scanner's
 /// patience. See BENCHMARKS.md.
@@ -697,11 +700,37 @@ impl Store {
     }
 
     /// Checks every origin's hash chain and every derived tree against the
-    /// journal, with commits paused.
+    /// journal, with commits paused. An intact store's chain heads become
+    /// the verified point `verify_since` starts from.
     pub fn verify(&self) -> Result<verify::Report> {
+        self.verify_showing(Arc::new(|_| {}))
+    }
+
+    /// `verify`, telling `progress` how many movements it has read.
+    pub fn verify_showing(&self, progress: Progress) -> Result<verify::Report> {
         let path = self.path.clone();
         self.committer
-            .exclusive(move |sink| guard(&path, "verify", || verify::run(sink)))
+            .exclusive(move |sink| guard(&path, "verify", || verify::run(sink, progress.as_ref())))
+    }
+
+    /// The incremental verify (`verify::run_since`): each chain from the
+    /// verified point (or seq `n`) to its head, while commits go on.
+    pub fn verify_since(
+        &self,
+        since: verify::Since,
+        progress: &dyn Fn(u64),
+    ) -> Result<verify::Report> {
+        guard(&self.path, "verify", || {
+            verify::run_since(self, since, progress)
+        })
+    }
+
+    /// Where the last intact verify left each chain, if one ever ran.
+    pub fn verified_point(&self) -> Result<Option<verify::Checkpoint>> {
+        verify::checkpoint(
+            &self.trees()?.meta,
+            &self.sled_err("read the verified point"),
+        )
     }
 
     /// Rebuilds every derived tree from the journal, with commits paused.

@@ -13,6 +13,8 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
+
 use chrono::NaiveDate;
 
 use super::chain;
@@ -20,7 +22,7 @@ use super::derived::{self, Aggregates};
 use super::envelope::{Head, Stored};
 use super::error::Result;
 use super::keys::{prefix, KeyReader};
-use super::SledSink;
+use super::{SledSink, Store, StoreError};
 use crate::model::serial_history::SerialHistory;
 use crate::model::Hash;
 use crate::model::{Balance, Movement, Rejection, SerialState, REJECTED_RAW_KEPT};
@@ -117,9 +119,15 @@ struct ChainState {
     last_hash: Option<Hash>,
 }
 
-pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
+/// How often a walk reports its progress, in movements.
+const PROGRESS_EVERY: u64 = 4096;
+
+/// The whole verify; `progress` is told the movements read so far. When
+/// the store is intact, the chain heads it ended at become the verified
+/// point an incremental verify starts from.
+pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report> {
     let mut report = Report::default();
-    let tree = sink.journal()?;
+    let tree = sink.journal()?.clone();
     let read = sink.sled_err("read the journal");
     let mut chains: Vec<(String, ChainState)> = Vec::new();
     let mut agg = Aggregates::default();
@@ -146,76 +154,25 @@ pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
                 },
             ));
         }
+        if report.movements % PROGRESS_EVERY == 0 {
+            progress(report.movements);
+        }
         let state = &mut chains.last_mut().expect("pushed above").1;
-        state.count += 1;
-        report.movements += 1;
-        if seq != state.last_seq + 1 {
-            report.problem(
-                Some(&origin),
-                Some(seq),
-                format!(
-                    "gap in the chain: seq {} follows seq {}",
-                    seq, state.last_seq
-                ),
-            );
-        }
-        let expected_prev = state.last_hash;
-        state.last_seq = seq;
-        let m = match Movement::decode(&v) {
-            Ok(m) => m,
-            Err(e) => {
-                state.last_hash = None;
-                report.problem(
-                    Some(&origin),
-                    Some(seq),
-                    format!("the movement cannot be read: {e}"),
-                );
-                continue;
-            }
+        let Some(m) = check_entry(
+            &tree,
+            (&origin, seq),
+            &v,
+            state,
+            &mut report,
+            &mut expected_index,
+            &read,
+        )?
+        else {
+            continue;
         };
-        state.last_hash = Some(m.hash);
-        if m.origin != origin || m.seq != seq {
-            report.problem(
-                Some(&origin),
-                Some(seq),
-                format!(
-                    "stored under this key but names origin {} seq {}",
-                    m.origin, m.seq
-                ),
-            );
-        }
-        if chain::recompute(&m) != m.hash {
-            report.problem(
-                Some(&origin),
-                Some(seq),
-                "its content does not match its hash: the movement was changed after it was committed",
-            );
-        }
-        if let Some(prev) = expected_prev {
-            if prev != m.prev_hash {
-                report.problem(
-                    Some(&origin),
-                    Some(seq),
-                    "its previous-hash does not match the movement before it: history was changed",
-                );
-            }
-        }
-        for key in derived::index_keys(&m) {
-            *expected_index.entry(key[0]).or_default() += 1;
-            if !tree.contains_key(&key).map_err(&read)? {
-                report.problem(
-                    Some(&origin),
-                    Some(seq),
-                    format!(
-                        "its {} entry is missing (run `scantrail reindex`)",
-                        derived_name(key[0])
-                    ),
-                );
-            }
-        }
         let (balance_key, _, _) = derived::balance_delta(&m);
         let before = agg.balances.get(&balance_key).map_or(0, |b| b.mantissa);
-        agg.add(&m, derived::read_corrected(tree, &m).as_ref());
+        agg.add(&m, derived::read_corrected(&tree, &m).as_ref());
         let after = agg.balances.get(&balance_key).map_or(0, |b| b.mantissa);
         if before >= 0 && after < 0 {
             report.violation(
@@ -236,6 +193,22 @@ pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
     check_rejections(sink, &mut report)?;
     check_serial_histories(sink, &mut report)?;
     check_corrected_once(sink, &mut report)?;
+    drop(read);
+    if report.is_ok() {
+        let heads = chains
+            .iter()
+            .filter_map(|(o, s)| {
+                Some((
+                    o.clone(),
+                    Head {
+                        seq: s.last_seq,
+                        hash: s.last_hash?,
+                    },
+                ))
+            })
+            .collect();
+        save_checkpoint(sink, &Checkpoint { heads })?;
+    }
     report.origins = chains
         .into_iter()
         .map(|(o, s)| (o, s.count, s.last_seq))
@@ -245,6 +218,256 @@ pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
         tracing::debug!(movements = report.movements, "verify passed");
     }
     Ok(report)
+}
+
+/// Where a verify that found the store intact left each origin's movement
+/// chain: an incremental verify (`run_since`) starts there, and finds a
+/// chain that no longer holds that head (history rewritten or cut short
+/// since).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// (origin, the head the verify ended at).
+    pub heads: Vec<(String, Head)>,
+}
+
+const CHECKPOINT_KEY: &[u8] = b"verified";
+
+fn save_checkpoint(sink: &mut SledSink, c: &Checkpoint) -> Result<()> {
+    let bytes = postcard::to_stdvec(c).unwrap_or_default();
+    sink.meta()?
+        .insert(CHECKPOINT_KEY, bytes)
+        .map_err(sink.sled_err("write the verified point"))?;
+    sink.make_durable()
+}
+
+/// The verified point of `meta`, if a verify ever found the store intact.
+pub(crate) fn checkpoint(
+    meta: &sled::Tree,
+    read: &impl Fn(sled::Error) -> StoreError,
+) -> Result<Option<Checkpoint>> {
+    Ok(meta
+        .get(CHECKPOINT_KEY)
+        .map_err(&read)?
+        .and_then(|v| postcard::from_bytes(&v).ok()))
+}
+
+/// Where an incremental verify starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// The verified point (`Checkpoint`); an origin without one from its
+    /// first movement.
+    Checkpoint,
+    /// Seq `n` of every origin, taking the movement before it as it is.
+    Seq(u64),
+}
+
+/// The incremental verify: each origin's movement chain from `since` to
+/// its durable head (seq follows, hash recomputes, links, index entries
+/// present), and that the verified point is still in the chain. It reads
+/// only movements already durable, which never change, so commits go on
+/// while it runs; its memory does not grow with the store. The derived
+/// trees' totals (balances, serial states) are the whole verify's.
+/// An intact walk moves the verified point to where it ended.
+pub(crate) fn run_since(store: &Store, since: Since, progress: &dyn Fn(u64)) -> Result<Report> {
+    let trees = store.trees()?;
+    let read = store.sled_err("read the journal");
+    let saved = checkpoint(&trees.meta, &read)?.unwrap_or_default();
+    let mut report = Report::default();
+    let mut counts: HashMap<u8, u64> = HashMap::new();
+    let mut heads = Vec::new();
+    let origins = store.journal().origins()?;
+    for (gone, h) in saved.heads.iter().filter(|(o, _)| !origins.contains(o)) {
+        report.problem(
+            Some(gone),
+            Some(1),
+            format!(
+                "verified up to seq {} but the store holds none of its movements now",
+                h.seq
+            ),
+        );
+    }
+    for origin in origins {
+        let head = store.journal().head(&origin)?;
+        let start = match since {
+            Since::Checkpoint => saved.heads.iter().find(|(o, _)| *o == origin).map_or(
+                Head {
+                    seq: 0,
+                    hash: Hash::GENESIS,
+                },
+                |(_, h)| *h,
+            ),
+            Since::Seq(n) => {
+                let seq = n.saturating_sub(1).min(head.seq);
+                let hash = match seq {
+                    0 => Hash::GENESIS,
+                    _ => match store.journal().movement(&origin, seq)? {
+                        Some(m) => m.hash,
+                        None => {
+                            report.problem(Some(&origin), Some(seq), "the movement is missing");
+                            continue;
+                        }
+                    },
+                };
+                Head { seq, hash }
+            }
+        };
+        if head.seq < start.seq {
+            report.problem(
+                Some(&origin),
+                Some(head.seq + 1),
+                format!(
+                    "the chain ends at seq {} but seq {} was verified: movements were removed",
+                    head.seq, start.seq
+                ),
+            );
+            continue;
+        }
+        if start.seq > 0 {
+            // Its stored hash and its content: a movement changed in place
+            // keeps the hash it was stored with.
+            let held = store.journal().movement(&origin, start.seq)?;
+            if !held.is_some_and(|m| m.hash == start.hash && chain::recompute(&m) == m.hash) {
+                report.problem(
+                    Some(&origin),
+                    Some(start.seq),
+                    "this movement is not the one verified before: history was changed",
+                );
+                continue;
+            }
+        }
+        let mut state = ChainState {
+            count: 0,
+            last_seq: start.seq,
+            last_hash: Some(start.hash),
+        };
+        let from = super::keys::journal(&origin, start.seq + 1);
+        let to = super::keys::journal(&origin, head.seq);
+        if start.seq < head.seq {
+            for item in trees.journal.range(from..=to) {
+                let (k, v) = item.map_err(&read)?;
+                let mut r = KeyReader::new(&k);
+                let seq = r.str().and_then(|_| r.u64()).unwrap_or(0);
+                if report.movements % PROGRESS_EVERY == 0 {
+                    progress(report.movements);
+                }
+                check_entry(
+                    &trees.journal,
+                    (&origin, seq),
+                    &v,
+                    &mut state,
+                    &mut report,
+                    &mut counts,
+                    &read,
+                )?;
+            }
+        }
+        if state.last_seq != head.seq || state.last_hash != Some(head.hash) {
+            report.problem(
+                Some(&origin),
+                Some(state.last_seq + 1),
+                format!(
+                    "the seq counter says {} but the journal ends at {}",
+                    head.seq, state.last_seq
+                ),
+            );
+        }
+        report
+            .origins
+            .push((origin.clone(), state.count, state.last_seq));
+        heads.push((origin, head));
+    }
+    report.index_entries = counts.values().sum();
+    // An explicit seq takes what lies before it on trust: only a walk from
+    // the verified point moves it.
+    if report.is_ok() && since == Since::Checkpoint {
+        let checkpoint = Checkpoint { heads };
+        store
+            .committer()
+            .exclusive(move |sink| save_checkpoint(sink, &checkpoint))?;
+    }
+    Ok(report)
+}
+
+/// Checks one journal entry of `origin`'s chain walk: its place in the
+/// chain (seq follows, hash recomputes, links to the one before) and its
+/// index entries, at `(origin, seq)`; counts them into `counts`. The movement, unless it
+/// cannot be read.
+fn check_entry(
+    tree: &sled::Tree,
+    (origin, seq): (&str, u64),
+    v: &[u8],
+    state: &mut ChainState,
+    report: &mut Report,
+    counts: &mut HashMap<u8, u64>,
+    read: &impl Fn(sled::Error) -> StoreError,
+) -> Result<Option<Movement>> {
+    state.count += 1;
+    report.movements += 1;
+    if seq != state.last_seq + 1 {
+        report.problem(
+            Some(origin),
+            Some(seq),
+            format!(
+                "gap in the chain: seq {} follows seq {}",
+                seq, state.last_seq
+            ),
+        );
+    }
+    let expected_prev = state.last_hash;
+    state.last_seq = seq;
+    let m = match Movement::decode(v) {
+        Ok(m) => m,
+        Err(e) => {
+            state.last_hash = None;
+            report.problem(
+                Some(origin),
+                Some(seq),
+                format!("the movement cannot be read: {e}"),
+            );
+            return Ok(None);
+        }
+    };
+    state.last_hash = Some(m.hash);
+    if m.origin != origin || m.seq != seq {
+        report.problem(
+            Some(origin),
+            Some(seq),
+            format!(
+                "stored under this key but names origin {} seq {}",
+                m.origin, m.seq
+            ),
+        );
+    }
+    if chain::recompute(&m) != m.hash {
+        report.problem(
+            Some(origin),
+            Some(seq),
+            "its content does not match its hash: the movement was changed after it was committed",
+        );
+    }
+    if let Some(prev) = expected_prev {
+        if prev != m.prev_hash {
+            report.problem(
+                Some(origin),
+                Some(seq),
+                "its previous-hash does not match the movement before it: history was changed",
+            );
+        }
+    }
+    for key in derived::index_keys(&m) {
+        *counts.entry(key[0]).or_default() += 1;
+        if !tree.contains_key(&key).map_err(&read)? {
+            report.problem(
+                Some(origin),
+                Some(seq),
+                format!(
+                    "its {} entry is missing (run `scantrail reindex`)",
+                    derived_name(key[0])
+                ),
+            );
+        }
+    }
+    Ok(Some(m))
 }
 
 fn derived_name(p: u8) -> &'static str {

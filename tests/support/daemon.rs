@@ -30,6 +30,23 @@ pub fn dev_binary() -> &'static str {
     env!("CARGO_BIN_EXE_scantrail-dev")
 }
 
+/// `scantrail-dev dev-append` of `count` receipts into the store of the
+/// site configuration `config` (its daemon must not run).
+pub fn dev_append(config: &Path, count: u64) {
+    let out = Command::new(dev_binary())
+        .args(["dev-append", "--config"])
+        .arg(config)
+        .args(["--count", &count.to_string(), "--threads", "2"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A running `scantrail run` or `scantrail hq`; SIGKILLed on drop unless
 /// stopped.
 pub struct Daemon {

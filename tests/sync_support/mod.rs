@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::support::daemon::binary;
 pub use crate::support::daemon::Daemon;
-use crate::support::daemon::{binary, dev_binary};
 
 /// Head office's admin, in the older `[hq] admin_token` form.
 pub const HQ_ADMIN: &str = "hq-admin-token-for-tests";
@@ -183,6 +183,18 @@ pub const HANDHELD: &str = "handheld-token-for-tests";
 pub const SITE_ADMIN: &str = "site-admin-token-for-tests";
 
 impl SiteDir {
+    /// Site `north` in `tmp/north`, syncing straight to `hq` (most tests'
+    /// pair); `sync_extra` as for `new`.
+    pub fn north(tmp: &Path, hq: &HqDir, sync_extra: &str) -> SiteDir {
+        SiteDir::new(
+            &tmp.join("north"),
+            "north",
+            &hq.url(),
+            &hq.pki.ca,
+            sync_extra,
+        )
+    }
+
     pub fn new(dir: &Path, id: &str, hq_url: &str, ca: &Path, sync_extra: &str) -> SiteDir {
         std::fs::create_dir_all(dir).unwrap();
         let config = dir.join("site.toml");
@@ -281,18 +293,7 @@ ca = "{ca}"
 
     /// `scantrail-dev dev-append` into the store (the daemon must not run).
     pub fn dev_append(&self, count: u64) {
-        let out = Command::new(dev_binary())
-            .args(["dev-append", "--config"])
-            .arg(&self.config)
-            .args(["--count", &count.to_string(), "--threads", "2"])
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        crate::support::daemon::dev_append(&self.config, count);
     }
 
     /// A scan through the handheld API.
