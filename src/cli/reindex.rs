@@ -24,7 +24,11 @@ pub fn run(args: Args) -> super::Outcome {
             ..OpenOptions::existing(site)
         })
     })?;
-    let report = store.reindex()?;
+    let bar = super::verify::progress_bar(store.journal().movements_held()?);
+    let shown = bar.clone();
+    let report = store.reindex_showing(std::sync::Arc::new(move |n| shown.set_position(n)));
+    bar.finish_and_clear();
+    let report = report?;
     println!(
         "reindexed {} movements: {} derived entries removed, {} written",
         report.movements, report.removed, report.written

@@ -36,11 +36,11 @@ fn parse_since(text: &str) -> Result<Since, std::num::ParseIntError> {
 }
 
 /// A progress bar on stderr (drawn only on a terminal) for a walk of
-/// `total` movements.
-fn progress_bar(total: u64) -> indicatif::ProgressBar {
+/// `total` movements (verify, reindex).
+pub(super) fn progress_bar(total: u64) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(total);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:40} {human_pos}/{human_len} movements, {per_sec}, {eta} left",
+        "{bar:40} {human_pos}/{human_len} movements, {elapsed} so far, {eta} left",
     ) {
         bar.set_style(style);
     }
@@ -51,11 +51,7 @@ fn progress_bar(total: u64) -> indicatif::ProgressBar {
 /// damaged, [`HISTORY_VIOLATIONS`] intact but breaking the rules.
 pub fn run(args: Args) -> super::Outcome {
     let store = args.store.open_existing()?;
-    let mut total = 0;
-    for origin in store.journal().origins()? {
-        total += store.journal().head(&origin)?.seq;
-    }
-    let bar = progress_bar(total);
+    let bar = progress_bar(store.journal().movements_held()?);
     let report = match args.since {
         None => {
             let shown = bar.clone();

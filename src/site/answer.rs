@@ -2,29 +2,41 @@
 //! show it: accepted with its movement, or refused with a code and words.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::model::{Movement, RefusalCode};
 use crate::station::Warning;
 
-/// The desk's answer, as the handheld API returns it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// The answer to a scan, given once its movement or rejection is durable.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct Answer {
+    /// Good read (true) or bad read (false).
     pub(super) accepted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = super::schemas::Movement, required = false)]
     pub(super) movement: Option<Movement>,
+    /// Refused: a stable machine code, e.g. `expired`, `recalled`, `unknown_gtin`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub(super) code: Option<RefusalCode>,
+    /// Refused: the reason for the operator's screen.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub(super) reason: Option<String>,
+    /// Accepted with warnings (e.g. `unknown_gtin`, `fefo`); absent when none.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub(super) warnings: Vec<WarningOut>,
     /// A context, command or badge barcode: what it changed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub message: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// A policy that warned rather than refused.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[schema(as = Warning)]
 pub(super) struct WarningOut {
+    #[schema(value_type = String)]
     pub(super) code: RefusalCode,
     pub(super) message: String,
 }

@@ -11,7 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
@@ -19,13 +19,15 @@ use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use futures_util::stream::Stream;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::catalog::SiteRecords;
 use super::context_patch::{ContextPatch, ContextRefused};
@@ -33,7 +35,12 @@ use super::correction::Correction;
 use super::desk::{Closed, CorrectionError, Desk};
 use super::events::Events;
 use super::metrics::Metrics;
+use super::openapi::{
+    BadRequest, BodyChecked, HandheldStation, Refused, RequestTimeout, ShuttingDown,
+    SupervisorChecked, TokenChecked,
+};
 use super::scan_request::ScanRequest;
+use super::schemas;
 use crate::auth::{Identity, LiveTokens, Role};
 use crate::model::RefusalCode;
 use crate::station::catalog::{
@@ -41,7 +48,7 @@ use crate::station::catalog::{
 };
 use crate::store::reference::Reference;
 use crate::store::Store;
-use crate::web::problem::{self, problem};
+use crate::web::problem::{self, problem, Problem};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -71,44 +78,79 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// A photo may be larger than other requests, up to what the decoder takes.
 const IMAGE_BODY_LIMIT: usize = (25 << 20) + (1 << 20);
 
+/// The routes of the site API by who may call them, each registered with
+/// its `#[utoipa::path]` documentation (`routes!`): the router serves them
+/// and `site::openapi` describes them from the same calls.
+pub(super) struct Routes {
+    /// Health, metrics and the OpenAPI document: no token.
+    pub(super) open: OpenApiRouter<AppState>,
+    /// What a handheld does; its handlers keep it to its own stations.
+    pub(super) handheld: OpenApiRouter<AppState>,
+    /// Changes to the record beyond scans, and reading it whole.
+    pub(super) supervisor: OpenApiRouter<AppState>,
+}
+
+pub(super) fn routes() -> Routes {
+    Routes {
+        open: OpenApiRouter::default()
+            .routes(routes!(health))
+            .routes(routes!(metrics))
+            .routes(routes!(openapi))
+            // The one-time code is the credential here (`site::handhelds`).
+            .routes(routes!(enrol)),
+        handheld: OpenApiRouter::default()
+            .routes(routes!(scan))
+            .routes(routes!(scan_image).layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT)))
+            .routes(routes!(stations))
+            .routes(routes!(station_context, set_station_context))
+            .routes(routes!(products))
+            .routes(routes!(holds))
+            .routes(routes!(pick_lists))
+            .routes(routes!(station_glance))
+            .routes(routes!(me))
+            .routes(routes!(events)),
+        supervisor: OpenApiRouter::default()
+            .routes(routes!(import_products))
+            .routes(routes!(add_hold))
+            .routes(routes!(release_hold))
+            .routes(routes!(import_pick_lists))
+            .routes(routes!(journal))
+            .routes(routes!(correct))
+            .routes(routes!(report)),
+    }
+}
+
+/// The site API's OpenAPI document: what `site::openapi` says besides the
+/// routes, every route of [`routes`] and the sync link's routes.
+pub(super) fn document() -> utoipa::openapi::OpenApi {
+    let Routes {
+        open,
+        handheld,
+        supervisor,
+    } = routes();
+    let mut doc = super::openapi::base();
+    for part in [
+        open.into_openapi(),
+        handheld.into_openapi(),
+        supervisor.into_openapi(),
+        crate::sync::status::routes().into_openapi(),
+    ] {
+        doc.merge(part);
+    }
+    doc
+}
+
 pub(super) fn router(state: AppState) -> Router {
-    // Changes to the record beyond scans, and reading it whole.
-    let supervisor = Router::new()
-        .route("/api/v1/products", post(import_products))
-        .route("/api/v1/holds", post(add_hold))
-        .route("/api/v1/holds/{id}/release", post(release_hold))
-        .route("/api/v1/picklists", post(import_pick_lists))
-        .route("/api/v1/journal", get(journal))
-        .route("/api/v1/corrections", post(correct))
-        .route("/api/v1/reports/{kind}", get(report))
-        .route_layer(middleware::from_fn(supervisor_only));
-    // What a handheld does; its handlers keep it to its own stations.
-    let authenticated = Router::new()
-        .route("/api/v1/scans", post(scan))
-        .route(
-            "/api/v1/scans/image",
-            post(scan_image).layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT)),
-        )
-        .route("/api/v1/stations", get(stations))
-        .route(
-            "/api/v1/stations/{id}/context",
-            get(station_context).put(set_station_context),
-        )
-        .route("/api/v1/products", get(products))
-        .route("/api/v1/holds", get(holds))
-        .route("/api/v1/picklists", get(pick_lists))
-        .route("/api/v1/stations/{id}/glance", get(station_glance))
-        .route("/api/v1/handhelds/me", get(me))
-        .route("/api/v1/events", get(events))
-        .merge(supervisor)
+    let Routes {
+        open,
+        handheld,
+        supervisor,
+    } = routes();
+    let authenticated = handheld
+        .merge(supervisor.route_layer(middleware::from_fn(supervisor_only)))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
-    Router::new()
-        .route("/api/v1/health", get(health))
-        .route("/api/v1/metrics", get(metrics))
-        .route("/api/v1/openapi.json", get(openapi))
-        // The one-time code is the credential here (`site::handhelds`).
-        .route("/api/v1/handhelds/enrol", post(enrol))
-        .merge(authenticated)
+    let (router, _) = open.merge(authenticated).split_for_parts();
+    router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
@@ -187,6 +229,17 @@ async fn not_found() -> Response {
 /// monitoring notices before the operators do. With `[backup]`, the last
 /// backup's outcome too (a failed backup does not stop scans, so it does
 /// not make health 503).
+#[utoipa::path(
+    get,
+    path = "/api/v1/health",
+    operation_id = "health",
+    summary = "Liveness",
+    security(()),
+    responses(
+        (status = 200, description = "Running, and scans can be recorded", body = schemas::Health),
+        (status = 503, description = "The store refuses writes (a full disk, a failed write) until it can reopen; `store` says why in plain words", body = schemas::Health),
+    )
+)]
 async fn health(State(state): State<AppState>) -> Response {
     let (status, mut body) = match state.store.failure() {
         None => (StatusCode::OK, json!({ "status": "ok", "store": "ok" })),
@@ -209,16 +262,21 @@ async fn health(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/metrics",
+    operation_id = "metrics",
+    summary = "Prometheus metrics",
+    security(()),
+    responses(
+        (status = 200, description = "Metrics in the OpenMetrics text format 1.0.0 (Prometheus reads it)", body = String, content_type = "application/openmetrics-text"),
+    )
+)]
 async fn metrics(State(state): State<AppState>) -> Response {
     let store = state.store.clone();
     let size = tokio::task::spawn_blocking(move || {
-        let journal = store.journal();
-        let mut movements = 0;
-        for origin in journal.origins()? {
-            movements += journal.head(&origin)?.seq;
-        }
         Ok::<_, crate::store::StoreError>(super::metrics::StoreSize {
-            movements,
+            movements: store.journal().movements_held()?,
             bytes: store.size_on_disk()?,
         })
     })
@@ -232,27 +290,42 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        super::openapi::DOCUMENT,
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    operation_id = "openapi",
+    summary = "This document",
+    security(()),
+    responses(
+        (status = 200, description = "OpenAPI 3.1 document", body = Object),
     )
-        .into_response()
+)]
+async fn openapi() -> Response {
+    // Built once, on the first request.
+    static JSON: LazyLock<String> =
+        LazyLock::new(|| document().to_json().expect("an OpenAPI document is JSON"));
+    ([(header::CONTENT_TYPE, "application/json")], JSON.as_str()).into_response()
 }
 
-#[derive(Deserialize)]
+/// A scan from a handheld.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ScanRequest)]
 struct ScanBody {
+    /// The station the scan is for; default: the handheld's station.
     #[serde(default)]
     station: Option<String>,
+    /// The barcode data exactly as the scanner read it, AIM symbology identifier included; GS (FNC1) as \u001d.
+    #[schema(min_length = 1)]
     data: String,
     #[serde(default)]
     operator: Option<String>,
+    /// The handheld's id for this scan: a retry with the same id gets the first answer, never a second movement.
     #[serde(default)]
     scan_id: Option<String>,
-    /// The character the device sends for GS (`^`, `|`...), if it cannot
-    /// send GS itself; the GS1 parser reads it as GS where GS1 allows one.
+    /// The one ASCII character the device sends instead of GS (FNC1), e.g. `^` or `|`, when its keyboard output cannot send GS; the GS1 parser reads it as GS where GS1 allows a separator.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 1)]
     gs_substitute: Option<String>,
 }
 
@@ -275,6 +348,22 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/scans",
+    operation_id = "scan",
+    summary = "Submit a scan from a handheld",
+    description = "Decided in arrival order with every other scan of the site; answered once durable. A refusal is a 200 with `accepted: false`.",
+    request_body = ScanBody,
+    responses(
+        (status = 200, description = "The decision", body = super::answer::Answer),
+        TokenChecked,
+        BodyChecked,
+        (status = 403, response = HandheldStation),
+        (status = 409, description = "The `scan_id` was already used by this handheld for another scan (code `scan_id_reused`).", body = Problem, content_type = "application/problem+json"),
+        (status = 503, response = ShuttingDown),
+    )
+)]
 async fn scan(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,
@@ -337,6 +426,21 @@ async fn scan(
 /// `POST /api/v1/scans/image`: a photo of a label (multipart form with
 /// `station`, `image`, optional `operator`); every barcode in it goes
 /// through the station rules exactly like a scan from a serial scanner.
+#[utoipa::path(
+    post,
+    path = "/api/v1/scans/image",
+    operation_id = "scanImage",
+    summary = "Submit a photo of a label",
+    description = "Every barcode found in the PNG or JPEG image goes through the station rules exactly like a scan from a serial scanner, in the order found. Images up to 25 MiB and 40 megapixels.",
+    request_body(content = inline(schemas::ImageForm), content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "One decision per barcode", body = inline(ImageAnswers)),
+        TokenChecked,
+        BodyChecked,
+        (status = 403, response = HandheldStation),
+        (status = 422, description = "Not a PNG/JPEG, damaged, too large, or no barcode found.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn scan_image(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,
@@ -421,19 +525,33 @@ async fn scan_image(
             time: Utc::now(),
         };
         match state.desk.scan(request).await {
-            Ok(answer) => answers.push(json!({
-                "format": barcode.format,
-                "data": crate::scan::escape(&barcode.frame),
-                "answer": answer,
-            })),
+            Ok(answer) => answers.push(ImageBarcode {
+                data: crate::scan::escape(&barcode.frame),
+                format: barcode.format,
+                answer,
+            }),
             Err(e) => return closed(e),
         }
     }
-    Json(json!({ "barcodes": answers })).into_response()
+    Json(ImageAnswers { barcodes: answers }).into_response()
 }
 
 /// `GET /api/v1/stations/{id}/glance`: what a handheld shows of its
 /// station (`site::glance`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/stations/{id}/glance",
+    operation_id = "stationGlance",
+    summary = "A station at a glance (the handheld page's context and pick-list progress)",
+    params(("id" = String, Path, description = "The station's id")),
+    responses(
+        (status = 200, description = "The station", body = schemas::Glance),
+        TokenChecked,
+        (status = 403, response = HandheldStation),
+        (status = 404, description = "No such station.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, response = ShuttingDown),
+    )
+)]
 async fn station_glance(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,
@@ -455,25 +573,66 @@ async fn station_glance(
     }
 }
 
+/// Who a token is.
+#[derive(Serialize, ToSchema)]
+struct Me {
+    /// The author of its changes.
+    name: String,
+    /// `handheld`, `supervisor` or `admin`.
+    role: &'static str,
+    /// A handheld's stations, its default first.
+    stations: Vec<String>,
+}
+
 /// `GET /api/v1/handhelds/me`: who the token is, for a handheld's page
 /// to show its name and stations (and to learn it was revoked: 401).
+#[utoipa::path(
+    get,
+    path = "/api/v1/handhelds/me",
+    operation_id = "whoAmI",
+    summary = "Who the token is (name, role, stations)",
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        TokenChecked,
+    )
+)]
 async fn me(axum::Extension(identity): Caller) -> Response {
-    Json(json!({
-        "name": identity.name,
-        "role": identity.role.name(),
-        "stations": identity.stations,
-    }))
+    Json(Me {
+        name: identity.name.clone(),
+        role: identity.role.name(),
+        stations: identity.stations.clone(),
+    })
     .into_response()
 }
 
-#[derive(Deserialize)]
+/// A one-time enrolment code.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EnrolBody {
+    /// The code as the console shows it (`ABCDE-FGHJK`); case, spaces and dashes do not matter.
     code: String,
 }
 
 /// `POST /api/v1/handhelds/enrol`: a one-time code from the console
 /// traded for the device's own token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/handhelds/enrol",
+    operation_id = "enrolHandheld",
+    summary = "Trade a one-time enrolment code from the console for the device's own handheld token",
+    description = "The code is the credential: no token. Codes work once, within 10 minutes; trades are rate-limited per client address.",
+    security(()),
+    request_body = EnrolBody,
+    responses(
+        (status = 200, description = "Enrolled", body = super::handhelds::Granted),
+        BodyChecked,
+        (status = 403, description = "The code is wrong, used, or older than 10 minutes.", body = Problem, content_type = "application/problem+json"),
+        (status = 408, response = RequestTimeout),
+        (status = 409, description = "The name was taken since the code was offered.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many codes tried from this address.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The enrolment could not be saved.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn enrol(State(state): State<AppState>, request: Request) -> Response {
     use super::handhelds::EnrolError;
     let peer = request
@@ -509,6 +668,34 @@ async fn enrol(State(state): State<AppState>, request: Request) -> Response {
     }
 }
 
+/// The answers to a photo: one per barcode found.
+#[derive(Serialize, ToSchema)]
+struct ImageAnswers {
+    #[schema(inline)]
+    barcodes: Vec<ImageBarcode>,
+}
+
+/// One barcode of a photo and its answer.
+#[derive(Serialize, ToSchema)]
+struct ImageBarcode {
+    #[schema(example = "Data Matrix")]
+    format: String,
+    /// The frame as a scanner would send it, GS shown as <GS>.
+    data: String,
+    answer: super::answer::Answer,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/stations",
+    operation_id = "stations",
+    summary = "Every station and its context",
+    responses(
+        (status = 200, description = "Stations", body = Vec<schemas::Station>),
+        TokenChecked,
+        (status = 503, response = ShuttingDown),
+    )
+)]
 async fn stations(State(state): State<AppState>) -> Response {
     match state.desk.contexts().await {
         Ok(all) => Json(
@@ -521,6 +708,21 @@ async fn stations(State(state): State<AppState>) -> Response {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/stations/{id}/context",
+    operation_id = "stationContext",
+    summary = "A station's context",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The context", body = schemas::Context),
+        TokenChecked,
+        (status = 400, response = BadRequest),
+        (status = 403, response = HandheldStation),
+        (status = 404, description = "No such station.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, response = ShuttingDown),
+    )
+)]
 async fn station_context(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,
@@ -538,6 +740,23 @@ async fn station_context(
     }
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/stations/{id}/context",
+    operation_id = "setStationContext",
+    summary = "Change a station's context",
+    params(("id" = String, Path)),
+    request_body = ContextPatch,
+    responses(
+        (status = 200, description = "The context after the change", body = schemas::Context),
+        TokenChecked,
+        BodyChecked,
+        (status = 403, response = HandheldStation),
+        (status = 404, description = "No such station.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "scantrail is shutting down, or the store cannot save the change (`code` `store_error`); the context is unchanged.", body = Problem, content_type = "application/problem+json"),
+        (status = 507, description = "The site's disk is full (`code` `disk_full`): the change was not saved, so not made.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn set_station_context(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,
@@ -592,18 +811,73 @@ async fn on_records<T: serde::Serialize + Send + 'static>(
     respond(blocking(move || f(SiteRecords(&state.store))).await)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/products",
+    operation_id = "products",
+    summary = "The product master",
+    responses(
+        (status = 200, description = "Products by GTIN", body = Vec<schemas::Product>),
+        TokenChecked,
+        (status = 422, response = Refused),
+    )
+)]
 async fn products(State(state): State<AppState>) -> Response {
     on_records(state, |r| catalog::products(&r)).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/holds",
+    operation_id = "holds",
+    summary = "Holds and recalls, active and released",
+    responses(
+        (status = 200, description = "Holds by id", body = Vec<schemas::Hold>),
+        TokenChecked,
+        (status = 422, response = Refused),
+    )
+)]
 async fn holds(State(state): State<AppState>) -> Response {
     on_records(state, |r| catalog::holds(&r)).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/picklists",
+    operation_id = "pickLists",
+    summary = "Pick lists",
+    responses(
+        (status = 200, description = "Pick lists by order", body = Vec<schemas::PickList>),
+        TokenChecked,
+        (status = 422, response = Refused),
+    )
+)]
 async fn pick_lists(State(state): State<AppState>) -> Response {
     on_records(state, |r| catalog::pick_lists(&r)).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/products",
+    operation_id = "importProducts",
+    summary = "Import products",
+    description = "CSV columns: gtin,description,tracking,warranty_months,shelf_life_days. All or nothing: an error names the line (CSV) or entry (JSON). Head-office products are not overwritten. The author recorded is the token's name; a `by` parameter is refused (400).",
+    params(ImportQuery),
+    request_body(
+        description = "Products as CSV with a header row, or as a JSON array.",
+        content(
+            (schemas::Csv = "text/csv"),
+            (Vec<schemas::ImportedProduct> = "application/json"),
+            (schemas::Csv = "text/plain"),
+        )
+    ),
+    responses(
+        (status = 200, description = "How many were imported", body = schemas::Imported),
+        SupervisorChecked,
+        BodyChecked,
+        (status = 422, response = Refused),
+    )
+)]
 async fn import_products(
     state: State<AppState>,
     caller: Caller,
@@ -613,6 +887,28 @@ async fn import_products(
     import(state, caller, q, body, Reference::Products).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/picklists",
+    operation_id = "importPickLists",
+    summary = "Import pick lists",
+    description = "CSV: one row per line, columns order,customer_gln,customer_name,gtin,quantity,lots (lots separated by `;`); JSON: [{order, customer: {gln, name}, lines: [{gtin, quantity, lots}]}]. An order imported again replaces the earlier one. The author recorded is the token's name; a `by` parameter is refused (400).",
+    params(ImportQuery),
+    request_body(
+        description = "Pick lists as CSV with a header row, or as a JSON array.",
+        content(
+            (schemas::Csv = "text/csv"),
+            (Vec<schemas::ImportedPickList> = "application/json"),
+            (schemas::Csv = "text/plain"),
+        )
+    ),
+    responses(
+        (status = 200, description = "How many orders were imported", body = schemas::Imported),
+        SupervisorChecked,
+        BodyChecked,
+        (status = 422, response = Refused),
+    )
+)]
 async fn import_pick_lists(
     state: State<AppState>,
     caller: Caller,
@@ -644,6 +940,19 @@ async fn import(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/holds",
+    operation_id = "addHold",
+    summary = "Add one of the site's own holds",
+    request_body = schemas::NewHold,
+    responses(
+        (status = 200, description = "The hold", body = schemas::Hold),
+        SupervisorChecked,
+        BodyChecked,
+        (status = 422, response = Refused),
+    )
+)]
 async fn add_hold(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,
@@ -660,6 +969,21 @@ async fn add_hold(
     on_records(state, move |r| catalog::add_hold(&r, hold, &author)).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/holds/{id}/release",
+    operation_id = "releaseHold",
+    summary = "Release one of the site's own holds",
+    description = "Refused (422) for an unknown or already released hold, and for a head-office hold or recall.",
+    params(("id" = String, Path)),
+    request_body = schemas::Release,
+    responses(
+        (status = 200, description = "The released hold", body = schemas::Hold),
+        SupervisorChecked,
+        BodyChecked,
+        (status = 422, response = Refused),
+    )
+)]
 async fn release_hold(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,
@@ -673,14 +997,30 @@ async fn release_hold(
     on_records(state, move |r| catalog::release_hold(&r, &id, &author)).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct JournalQuery {
+    /// Default: this site.
     #[serde(default)]
     origin: Option<String>,
+    /// The first seq returned.
     #[serde(default = "one")]
+    #[param(minimum = 1, maximum = 9223372036854775807_u64, format = Int64, default = 1)]
     since: u64,
+    /// At most 10000.
     #[serde(default = "page")]
+    #[param(minimum = 1, maximum = 10000, default = 1000)]
     limit: usize,
+}
+
+/// The query of an import, as documented: `crate::station::catalog::AuthorQuery`
+/// reads it (and refuses a `by`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ImportQuery {
+    /// Why; recorded with every record.
+    why: Option<String>,
 }
 
 fn one() -> u64 {
@@ -695,6 +1035,20 @@ fn page() -> usize {
 const MAX_SEQ: u64 = i64::MAX as u64;
 const MAX_PAGE: usize = 10_000;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/journal",
+    operation_id = "journal",
+    summary = "Movements of one origin in seq order",
+    description = "Page with `since` = last seq + 1 until a page is shorter than `limit`.",
+    params(JournalQuery),
+    responses(
+        (status = 200, description = "Movements", body = Vec<schemas::Movement>),
+        SupervisorChecked,
+        (status = 400, response = BadRequest),
+        (status = 422, response = Refused),
+    )
+)]
 async fn journal(State(state): State<AppState>, Query(q): Query<JournalQuery>) -> Response {
     if !(1..=MAX_SEQ).contains(&q.since) {
         return error(
@@ -720,6 +1074,23 @@ async fn journal(State(state): State<AppState>, Query(q): Query<JournalQuery>) -
     )
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/corrections",
+    operation_id = "correct",
+    summary = "Reverse a movement",
+    description = "Records a correction movement naming the one it reverses and why, in order with the scans.",
+    request_body = Correction,
+    responses(
+        (status = 200, description = "The correction movement", body = schemas::Movement),
+        SupervisorChecked,
+        BodyChecked,
+        (status = 404, description = "There is no movement with that origin and seq in the journal.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, response = Refused),
+        (status = 503, description = "scantrail is shutting down, or its store cannot record right now; nothing was recorded; try again in a moment.", body = Problem, content_type = "application/problem+json"),
+        (status = 507, description = "The site's disk is full; nothing was recorded (tell IT).", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn correct(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,
@@ -749,6 +1120,24 @@ async fn correct(
 }
 
 /// Compliance reports; see `crate::report::http`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{kind}",
+    operation_id = "report",
+    summary = "A compliance report",
+    description = "The same reports as `scantrail report`, over every origin of the store. Parameters are the command's flags without dashes (e.g. `gtin`, `lot`, `from`, `to`, `serial`, `location`, `expiring_before`, `days`, `today`); see README \"Reports\". A query that matches nothing answers 200 with a report saying so.",
+    params(("kind" = inline(schemas::ReportKind), Path), schemas::ReportQuery),
+    responses(
+        (status = 200, description = "The report", content(
+            (Object = "application/json"),
+            (String = "text/csv"),
+            (String = "text/plain"),
+        )),
+        SupervisorChecked,
+        (status = 400, description = "Malformed input: an invalid GTIN check digit, a reversed or mixed serial range, an unknown parameter.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn report(
     State(state): State<AppState>,
     Path(kind): Path<String>,
@@ -758,6 +1147,20 @@ async fn report(
 }
 
 /// Server-sent events; a handheld hears only its own stations'.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    operation_id = "events",
+    summary = "Live decisions as server-sent events",
+    description = "Events `accepted`, `refused` and `context` carry an Event as JSON data; `lagged` carries the number of events a slow listener missed. Keep-alive comments are sent.",
+    responses(
+        (status = 200, description = "An endless event stream", body = String, content_type = "text/event-stream"),
+        TokenChecked,
+    ),
+    // The schema of each event's data (an OpenAPI response has no place
+    // for it; `Event` is registered by `site::openapi`).
+    extensions(("x-event-data" = json!({"$ref": "#/components/schemas/Event"})))
+)]
 async fn events(
     State(state): State<AppState>,
     axum::Extension(identity): Caller,

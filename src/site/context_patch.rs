@@ -8,30 +8,39 @@ use serde::Deserialize;
 use crate::model::{Counterparty, RefusalCode};
 use crate::station::{Context, Mode};
 
-/// A change to a station's context from the API: fields given replace the
-/// current ones; `null` clears.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Fields given replace the station's current ones; `null` clears one; absent ones stay.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContextPatch {
     #[serde(default, with = "patch")]
+    #[schema(value_type = Option<super::schemas::Mode>)]
     pub(super) mode: Option<Option<Mode>>,
     #[serde(default, with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub(super) operator: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::object")]
+    #[schema(value_type = Option<super::schemas::Counterparty>)]
     pub(super) supplier: Option<Option<Counterparty>>,
     #[serde(default, with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub(super) purchase_order: Option<Option<String>>,
     #[serde(default, with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub(super) despatch_advice: Option<Option<String>>,
     #[serde(default, with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub(super) sscc: Option<Option<String>>,
     #[serde(default, with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub(super) order: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::object")]
+    #[schema(value_type = Option<super::schemas::Counterparty>)]
     pub(super) customer: Option<Option<Counterparty>>,
     #[serde(default, with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub(super) return_reason: Option<Option<String>>,
     #[serde(default, with = "patch")]
+    #[schema(value_type = Option<String>)]
     pub(super) location: Option<Option<String>>,
 }
 

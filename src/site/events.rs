@@ -10,28 +10,39 @@ use super::scan_request::ScanRequest;
 use crate::model::{Movement, RefusalCode};
 use crate::station::Refusal;
 
-#[derive(Debug, Clone, Serialize)]
+/// The data of one server-sent event; the event name is its `kind`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub(super) struct Event {
-    /// `accepted`, `refused` or `context`.
+    // `accepted`, `refused` or `context`.
+    #[schema(inline, value_type = super::schemas::EventKind)]
     pub kind: &'static str,
     pub(super) station: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub(super) source: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = u64, format = Int64, required = false)]
     pub(super) seq: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = super::schemas::MovementKind, required = false)]
     pub(super) movement_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub(super) gtin: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub(super) lot: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub(super) serial: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub(super) code: Option<RefusalCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     pub(super) message: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub(super) warnings: Vec<WarningOut>,
 }
 

@@ -79,7 +79,7 @@ pub struct Code {
 }
 
 /// What a device gets for its code.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Granted {
     /// The token, shown this once.
     pub token: String,

@@ -27,6 +27,7 @@ pub mod reload;
 pub mod retries;
 pub mod scan_request;
 pub mod scanners;
+mod schemas;
 pub mod view;
 
 use std::path::PathBuf;

@@ -271,4 +271,13 @@ impl<'a> Journal<'a> {
             }
         }
     }
+
+    /// How many movements the store holds: every origin's head.
+    pub fn movements_held(&self) -> Result<u64> {
+        let mut total = 0;
+        for origin in self.origins()? {
+            total += self.head(&origin)?.seq;
+        }
+        Ok(total)
+    }
 }

@@ -735,9 +735,15 @@ impl Store {
 
     /// Rebuilds every derived tree from the journal, with commits paused.
     pub fn reindex(&self) -> Result<reindex::Report> {
+        self.reindex_showing(Arc::new(|_| {}))
+    }
+
+    /// `reindex`, telling `progress` how many movements it has replayed.
+    pub fn reindex_showing(&self, progress: Progress) -> Result<reindex::Report> {
         let path = self.path.clone();
-        self.committer
-            .exclusive(move |sink| guard(&path, "reindex", || reindex::run(sink)))
+        self.committer.exclusive(move |sink| {
+            guard(&path, "reindex", || reindex::run(sink, progress.as_ref()))
+        })
     }
 
     /// Writes a consistent copy of the store to `dest`, with commits paused.

@@ -22,7 +22,9 @@ pub struct Report {
     pub written: u64,
 }
 
-pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
+/// Rebuilds the derived trees; `progress` is told the movements replayed
+/// so far.
+pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report> {
     let mut report = Report::default();
     tracing::info!(path = %sink.path.display(), "reindex started");
     sink.meta()?
@@ -69,6 +71,9 @@ pub(crate) fn run(sink: &mut SledSink) -> Result<Report> {
             }
         })?;
         report.movements += 1;
+        if report.movements % 4096 == 0 {
+            progress(report.movements);
+        }
         for key in derived::index_keys(&m) {
             batch.insert(key, Vec::<u8>::new());
             n += 1;

@@ -106,7 +106,7 @@ fn roll_back(sink: &mut SledSink, origin: &str, movements: Head, rejections: Hea
         .map_err(sink.sled_err("take out a failed batch"))?;
     sink.make_durable()?;
     // Its derived entries (balances, serial states, indexes) go with it.
-    reindex::run(sink).map(|_| ())
+    reindex::run(sink, &|_| {}).map(|_| ())
 }
 
 /// Writes, syncs and removes a file of `PROBE_BYTES` in the store's

@@ -3,20 +3,23 @@
 //! /api/v1/sync/resume`, the operator's act that lifts a halt once the
 //! cause (history refused by head office) is resolved. Admin token only.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
+use utoipa::openapi::RefOr;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::link::Status;
 use crate::auth::{Identity, LiveTokens, Role};
 use crate::store::Store;
-use crate::web::problem::{code_for, problem};
+use crate::web::problem::{code_for, documented, problem, Problem};
 
 /// What the sync routes need: the store (outbox positions, the halt), the
 /// link's status and the tokens that say who is admin.
@@ -31,14 +34,22 @@ pub struct SyncState {
     pub tokens: LiveTokens,
 }
 
+/// The sync routes with their documentation (`routes!`), before the
+/// admin check: the site's OpenAPI document (`site::openapi`) describes
+/// them from the same calls.
+pub fn routes() -> OpenApiRouter<SyncState> {
+    OpenApiRouter::default()
+        .routes(routes!(status))
+        .routes(routes!(resume))
+}
+
 /// The sync routes of the site API, behind an admin check: `GET /api/v1/sync`
 /// and `POST /api/v1/sync/resume`.
 pub fn router(state: SyncState) -> Router {
-    Router::new()
-        .route("/api/v1/sync", get(status))
-        .route("/api/v1/sync/resume", post(resume))
+    let (router, _) = routes()
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), admin))
-        .with_state(state)
+        .split_for_parts();
+    router.with_state(state)
 }
 
 async fn admin(State(state): State<SyncState>, mut request: Request, next: Next) -> Response {
@@ -57,11 +68,41 @@ async fn admin(State(state): State<SyncState>, mut request: Request, next: Next)
     }
 }
 
+/// The answers of the admin check (`admin`), for both routes' documentation.
+struct AdminChecked;
+
+impl utoipa::IntoResponses for AdminChecked {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        BTreeMap::from([
+            (
+                "401".to_owned(),
+                documented("Missing or unknown bearer token."),
+            ),
+            (
+                "403".to_owned(),
+                documented("The token's role is below admin."),
+            ),
+        ])
+    }
+}
+
 /// An RFC 7807 problem (`web::problem`) whose `code` follows from the status.
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     problem(status, code_for(status), message)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/sync",
+    operation_id = "syncStatus",
+    summary = "The link to head office",
+    description = "Only when the site has a `[sync]` section: link state (online, offline since, halted), backlog of movements and rejected scans, last acknowledgement (seq and hash), reference versions.",
+    responses(
+        (status = 200, description = "Link status", body = Object),
+        AdminChecked,
+        (status = 404, description = "This site has no `[sync]` section: it does not sync.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn status(State(state): State<SyncState>) -> Response {
     let Some(shared) = state.status.clone() else {
         return error(
@@ -75,6 +116,17 @@ async fn status(State(state): State<SyncState>) -> Response {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/sync/resume",
+    operation_id = "syncResume",
+    summary = "Lift a halt of the sync",
+    description = "After head office refused history (422), sync halts until an operator has resolved it and resumes it here (or `scantrail sync resume`).",
+    responses(
+        (status = 200, description = "Resumed", body = Object),
+        AdminChecked,
+    )
+)]
 async fn resume(
     State(state): State<SyncState>,
     axum::Extension(identity): axum::Extension<Arc<Identity>>,

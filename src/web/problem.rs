@@ -64,6 +64,49 @@ pub fn problem_with(
         .into_response()
 }
 
+/// The shape of every problem document, for the OpenAPI document
+/// (`site::openapi`); the bodies themselves are built by [`problem_with`].
+#[derive(utoipa::ToSchema)]
+#[schema(
+    description = "An RFC 7807 problem document, the body of every 4xx and 5xx answer (but health's 503, a status report). `code` is stable for machines; `error` repeats `detail` for clients written before RFC 7807."
+)]
+#[allow(dead_code)]
+pub struct Problem {
+    /// Always `about:blank`: the status says what kind of problem it is, `code` which one.
+    #[schema(example = "about:blank")]
+    r#type: String,
+    /// The status's reason phrase.
+    #[schema(example = "Bad Request")]
+    title: String,
+    #[schema(minimum = 400, maximum = 599)]
+    status: u16,
+    /// One line saying what went wrong and what to do.
+    detail: String,
+    /// Stable machine code, e.g. `bad_request`, `unauthorized`, `forbidden`, `not_found`, `method_not_allowed`, `request_timeout`, `conflict`, `scan_id_reused`, `body_too_large`, `unprocessable`, `shutting_down`, `disk_full`.
+    #[schema(pattern = "^[a-z][a-z0-9_]*$")]
+    code: String,
+    /// The same text as `detail`.
+    error: String,
+}
+
+/// A problem answer in an OpenAPI document: this description, a body of
+/// media type [`CONTENT_TYPE`] and schema [`Problem`].
+pub fn documented(
+    description: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::response::Response> {
+    use utoipa::openapi::{response::ResponseBuilder, ContentBuilder, Ref};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            CONTENT_TYPE,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
 /// The code of an error that has no more specific one: one per status.
 pub fn code_for(status: StatusCode) -> &'static str {
     match status.as_u16() {

@@ -35,13 +35,15 @@ const TREE: &str = "alerts";
 const KEY: &[u8] = b"board";
 
 /// An alert raised and not yet resolved, as the health route shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Raised {
     /// The kind: `disk_low`, `scanner_gone`, ...
+    #[schema(inline, value_type = watch::Kind)]
     pub alert: &'static str,
     /// What it is about (a scanner's port), or empty.
     pub subject: String,
     /// Since when.
+    #[schema(value_type = String, format = DateTime)]
     pub since: chrono::DateTime<Utc>,
     /// What is wrong and what to do.
     pub message: String,

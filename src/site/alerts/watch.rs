@@ -17,13 +17,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::disk::{size, Space};
+use utoipa::ToSchema;
+
 use crate::duration::{age, age_std};
 use crate::site::backups::{LastBackup, Trouble};
 use crate::web::tls::Certificate;
 
 /// What kind of trouble an alert is about (its `alert` in the webhook's
 /// JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// The data directory's disk is nearly full.
