@@ -14,6 +14,7 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use axum::http::{header, HeaderMap};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -388,13 +389,7 @@ impl Tokens {
     /// The caller of a request, from `Authorization: Bearer TOKEN`; `None`
     /// without a header or with an unknown token.
     pub fn identify(&self, headers: &HeaderMap) -> Option<Arc<Identity>> {
-        let token = headers
-            .get(header::AUTHORIZATION)?
-            .to_str()
-            .ok()?
-            .strip_prefix("Bearer ")?
-            .trim();
-        self.by_digest.get(&digest(token)).cloned()
+        self.by_digest.get(&digest(bearer(headers)?)).cloned()
     }
 
     /// Each token's grant by the name it acts as (the digest and who it
@@ -406,6 +401,11 @@ impl Tokens {
             .collect()
     }
 
+    /// Whether a token of this set acts as `name`.
+    pub fn has_name(&self, name: &str) -> bool {
+        self.by_digest.values().any(|i| i.name == name)
+    }
+
     /// Whether no token is accepted at all: the daemon then warns at start
     /// that its API will refuse every authenticated request.
     pub fn is_empty(&self) -> bool {
@@ -413,32 +413,129 @@ impl Tokens {
     }
 }
 
-/// The tokens a running daemon accepts, replaced whole when its
-/// configuration is reloaded (SIGHUP): each request is checked against the
-/// set in force when it arrives.
+/// The tokens a running daemon accepts: those of its configuration,
+/// replaced whole when it is reloaded (SIGHUP), and the handhelds enrolled
+/// from the console (kept in the store by `site::handhelds`, added and
+/// revoked one by one). Each request is checked against both sets as they
+/// stand when it arrives, by the one [`LiveTokens::identify`].
 #[derive(Clone, Default)]
-pub struct LiveTokens(Arc<RwLock<Arc<Tokens>>>);
+pub struct LiveTokens {
+    configured: Arc<RwLock<Arc<Tokens>>>,
+    enrolled: Arc<RwLock<HashMap<[u8; 32], Arc<Identity>>>>,
+    /// When each enrolled handheld last made a request.
+    seen: Arc<RwLock<HashMap<String, DateTime<Utc>>>>,
+}
 
 impl LiveTokens {
     /// The daemon's tokens as it starts.
     pub fn new(tokens: Tokens) -> LiveTokens {
-        LiveTokens(Arc::new(RwLock::new(Arc::new(tokens))))
+        LiveTokens {
+            configured: Arc::new(RwLock::new(Arc::new(tokens))),
+            ..LiveTokens::default()
+        }
     }
 
-    /// The set in force now.
+    /// The configured set in force now.
     pub fn current(&self) -> Arc<Tokens> {
-        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.configured
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Puts `tokens` in force for every request from now on.
     pub fn replace(&self, tokens: Tokens) {
-        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tokens);
+        *self.configured.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(tokens);
     }
 
-    /// [`Tokens::identify`] with the set in force now.
+    /// The caller of a request: a configured token, else an enrolled
+    /// handheld's (whose last-seen time is noted).
     pub fn identify(&self, headers: &HeaderMap) -> Option<Arc<Identity>> {
-        self.current().identify(headers)
+        if let Some(identity) = self.current().identify(headers) {
+            return Some(identity);
+        }
+        let token = bearer(headers)?;
+        let identity = self
+            .enrolled
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&digest(token))
+            .cloned()?;
+        // A reloaded configuration that gave its name to a token wins:
+        // names must tell authors apart.
+        if self.current().has_name(&identity.name) {
+            return None;
+        }
+        self.seen
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(identity.name.clone(), Utc::now());
+        Some(identity)
     }
+
+    /// Accepts the token whose digest is `digest` as `identity` from now
+    /// on; `seen` is when it was last seen, if ever.
+    pub fn enrol(&self, digest: [u8; 32], identity: Identity, seen: Option<DateTime<Utc>>) {
+        if let Some(at) = seen {
+            self.seen
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(identity.name.clone(), at);
+        }
+        self.enrolled
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(digest, Arc::new(identity));
+    }
+
+    /// Refuses the enrolled handheld `name` from now on; whether there was
+    /// one.
+    pub fn revoke(&self, name: &str) -> bool {
+        let mut enrolled = self.enrolled.write().unwrap_or_else(|p| p.into_inner());
+        let before = enrolled.len();
+        enrolled.retain(|_, identity| identity.name != name);
+        self.seen
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        enrolled.len() != before
+    }
+
+    /// Whether `name` is taken by a configured token or an enrolled
+    /// handheld: names tell authors apart, so a new one must be new.
+    pub fn name_taken(&self, name: &str) -> bool {
+        self.current().has_name(name) || self.is_enrolled(name)
+    }
+
+    /// Whether `name` is an enrolled handheld's.
+    pub fn is_enrolled(&self, name: &str) -> bool {
+        self.enrolled
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .any(|i| i.name == name)
+    }
+
+    /// When the enrolled handheld `name` last made a request.
+    pub fn last_seen(&self, name: &str) -> Option<DateTime<Utc>> {
+        self.seen
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .copied()
+    }
+}
+
+/// The token of `Authorization: Bearer TOKEN`.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    Some(
+        headers
+            .get(header::AUTHORIZATION)?
+            .to_str()
+            .ok()?
+            .strip_prefix("Bearer ")?
+            .trim(),
+    )
 }
 
 /// Why a request naming its own author (`by`) is refused.
@@ -570,5 +667,44 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("already used"), "{e}");
+    }
+
+    #[test]
+    fn enrolled_handhelds_identify_until_revoked() {
+        let live = LiveTokens::new(Tokens::default());
+        let hh = Identity {
+            name: "hh-7".into(),
+            role: Role::Handheld,
+            stations: vec!["dock-1".into()],
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            "Bearer enrolled-secret-1234".parse().unwrap(),
+        );
+        assert!(live.identify(&headers).is_none());
+        live.enrol(digest("enrolled-secret-1234"), hh.clone(), None);
+        assert!(live.name_taken("hh-7"));
+        assert_eq!(*live.identify(&headers).unwrap(), hh);
+        assert!(live.last_seen("hh-7").is_some());
+        // A reload that gives the name to a configured token refuses the
+        // enrolled one rather than let two devices act as one author.
+        let mut namesake = TokenEntry {
+            name: "hh-7".into(),
+            role: "supervisor".into(),
+            stations: vec![],
+            token: Some("configured-secret-1234".into()),
+            token_sha256: None,
+        }
+        .check(|k| k.to_owned(), &[Role::Supervisor], None)
+        .unwrap();
+        namesake.place = "tokens[1]".into();
+        live.replace(Tokens::build(vec![namesake]).unwrap());
+        assert!(live.identify(&headers).is_none());
+        live.replace(Tokens::default());
+        assert!(live.identify(&headers).is_some());
+        assert!(live.revoke("hh-7"));
+        assert!(live.identify(&headers).is_none());
+        assert!(!live.revoke("hh-7"));
     }
 }

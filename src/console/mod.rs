@@ -91,6 +91,12 @@ impl Console {
         }
     }
 
+    /// Whether the daemon serves TLS (the console's own addresses are
+    /// then `https://`).
+    pub fn tls(&self) -> bool {
+        self.tls
+    }
+
     /// The people with an account now.
     pub fn users(&self) -> Users {
         self.users.read().unwrap_or_else(|p| p.into_inner()).clone()
@@ -239,10 +245,17 @@ fn cross_site(chrome: &Chrome, method: &Method, headers: &HeaderMap) -> Option<R
 /// Security headers of every console answer (pages, assets, redirects).
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
-    let h = response.headers_mut();
+    harden(response.headers_mut(), CSP, "no-store");
+    response
+}
+
+/// The console's security headers with the policy `csp`, and `cache` as
+/// the `Cache-Control` of an answer that sets none (the handheld page
+/// shares them with its own policy).
+pub fn harden(h: &mut HeaderMap, csp: &'static str, cache: &'static str) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
+        HeaderValue::from_static(csp),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -254,9 +267,8 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     }
-    response
 }
 
 #[derive(Deserialize)]

@@ -36,8 +36,8 @@ use super::desk::{Closed, CorrectionError, Desk};
 use super::events::Events;
 use super::metrics::Metrics;
 use super::openapi::{
-    BadRequest, BodyChecked, HandheldStation, Refused, ShuttingDown, SupervisorChecked,
-    TokenChecked,
+    BadRequest, BodyChecked, HandheldStation, Refused, RequestTimeout, ShuttingDown,
+    SupervisorChecked, TokenChecked,
 };
 use super::scan_request::ScanRequest;
 use super::schemas;
@@ -54,6 +54,11 @@ use crate::web::problem::{self, problem, Problem};
 #[derive(Clone)]
 pub struct AppState {
     pub(super) desk: Desk,
+    /// Handhelds enrolled from the console, and the codes on offer.
+    pub(super) handhelds: Arc<super::handhelds::Handhelds>,
+    /// Each station's GS substitute, as its serial scanner's profile has
+    /// it (`fnc1_substitute`): a handheld page's default for the station.
+    pub(super) substitutes: Arc<std::collections::HashMap<String, u8>>,
     pub(super) store: Arc<Store>,
     pub(super) events: Events,
     pub(super) metrics: Arc<Metrics>,
@@ -92,7 +97,9 @@ pub(super) fn routes() -> Routes {
         open: OpenApiRouter::default()
             .routes(routes!(health))
             .routes(routes!(metrics))
-            .routes(routes!(openapi)),
+            .routes(routes!(openapi))
+            // The one-time code is the credential here (`site::handhelds`).
+            .routes(routes!(enrol)),
         handheld: OpenApiRouter::default()
             .routes(routes!(scan))
             .routes(routes!(scan_image).layer(DefaultBodyLimit::max(IMAGE_BODY_LIMIT)))
@@ -101,6 +108,8 @@ pub(super) fn routes() -> Routes {
             .routes(routes!(products))
             .routes(routes!(holds))
             .routes(routes!(pick_lists))
+            .routes(routes!(station_glance))
+            .routes(routes!(me))
             .routes(routes!(events)),
         supervisor: OpenApiRouter::default()
             .routes(routes!(import_products))
@@ -317,6 +326,10 @@ struct ScanBody {
     /// The handheld's id for this scan: a retry with the same id gets the first answer, never a second movement.
     #[serde(default)]
     scan_id: Option<String>,
+    /// The one ASCII character the device sends instead of GS (FNC1), e.g. `^` or `|`, when its keyboard output cannot send GS; the GS1 parser reads it as GS where GS1 allows a separator.
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 1)]
+    gs_substitute: Option<String>,
 }
 
 /// Reads a JSON body whatever its content type says: handheld firmware
@@ -379,11 +392,21 @@ async fn scan(
             "`data` is empty: send the barcode data as the scanner read it",
         );
     }
+    let substitute = match body.gs_substitute.as_deref() {
+        None | Some("") => None,
+        Some(s) if s.len() == 1 && s.is_ascii() && s != "\u{1d}" => Some(s.as_bytes()[0]),
+        Some(s) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("`gs_substitute` is {s:?}: give one ASCII character such as \"^\" or \"|\", or leave it out"),
+            )
+        }
+    };
     let request = ScanRequest {
         station,
         raw: body.data.into_bytes(),
         frame: None,
-        substitute: None,
+        substitute,
         device_profile: "http".to_owned(),
         source: identity.name.clone(),
         operator: body.operator,
@@ -514,6 +537,138 @@ async fn scan_image(
         }
     }
     Json(ImageAnswers { barcodes: answers }).into_response()
+}
+
+/// `GET /api/v1/stations/{id}/glance`: what a handheld shows of its
+/// station (`site::glance`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/stations/{id}/glance",
+    operation_id = "stationGlance",
+    summary = "A station at a glance (the handheld page's context and pick-list progress)",
+    params(("id" = String, Path, description = "The station's id")),
+    responses(
+        (status = 200, description = "The station", body = schemas::Glance),
+        TokenChecked,
+        (status = 403, response = HandheldStation),
+        (status = 404, description = "No such station.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, response = ShuttingDown),
+    )
+)]
+async fn station_glance(
+    State(state): State<AppState>,
+    axum::Extension(identity): Caller,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(e) = station_check(&identity, &id) {
+        return e;
+    }
+    match state.desk.glance(id.clone()).await {
+        Ok(Some(glance)) => {
+            let mut body = json!(glance);
+            if let Some(&b) = state.substitutes.get(&id) {
+                body["gs_substitute"] = json!(char::from(b).to_string());
+            }
+            Json(body).into_response()
+        }
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("there is no station {id:?}")),
+        Err(e) => closed(e),
+    }
+}
+
+/// Who a token is.
+#[derive(Serialize, ToSchema)]
+struct Me {
+    /// The author of its changes.
+    name: String,
+    /// `handheld`, `supervisor` or `admin`.
+    role: &'static str,
+    /// A handheld's stations, its default first.
+    stations: Vec<String>,
+}
+
+/// `GET /api/v1/handhelds/me`: who the token is, for a handheld's page
+/// to show its name and stations (and to learn it was revoked: 401).
+#[utoipa::path(
+    get,
+    path = "/api/v1/handhelds/me",
+    operation_id = "whoAmI",
+    summary = "Who the token is (name, role, stations)",
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        TokenChecked,
+    )
+)]
+async fn me(axum::Extension(identity): Caller) -> Response {
+    Json(Me {
+        name: identity.name.clone(),
+        role: identity.role.name(),
+        stations: identity.stations.clone(),
+    })
+    .into_response()
+}
+
+/// A one-time enrolment code.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct EnrolBody {
+    /// The code as the console shows it (`ABCDE-FGHJK`); case, spaces and dashes do not matter.
+    code: String,
+}
+
+/// `POST /api/v1/handhelds/enrol`: a one-time code from the console
+/// traded for the device's own token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/handhelds/enrol",
+    operation_id = "enrolHandheld",
+    summary = "Trade a one-time enrolment code from the console for the device's own handheld token",
+    description = "The code is the credential: no token. Codes work once, within 10 minutes; trades are rate-limited per client address.",
+    security(()),
+    request_body = EnrolBody,
+    responses(
+        (status = 200, description = "Enrolled", body = super::handhelds::Granted),
+        BodyChecked,
+        (status = 403, description = "The code is wrong, used, or older than 10 minutes.", body = Problem, content_type = "application/problem+json"),
+        (status = 408, response = RequestTimeout),
+        (status = 409, description = "The name was taken since the code was offered.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many codes tried from this address.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The enrolment could not be saved.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn enrol(State(state): State<AppState>, request: Request) -> Response {
+    use super::handhelds::EnrolError;
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(a)| a.ip().to_canonical())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let body = match axum::body::to_bytes(request.into_body(), 4096).await {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("the request body could not be read: {e}"),
+            )
+        }
+    };
+    let body: EnrolBody = match json_body(&body, "an enrolment") {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let handhelds = state.handhelds.clone();
+    let traded = tokio::task::spawn_blocking(move || handhelds.trade(&body.code, peer)).await;
+    match traded {
+        Ok(Ok(granted)) => Json(granted).into_response(),
+        Ok(Err(e @ EnrolError::UnknownCode)) => error(StatusCode::FORBIDDEN, e.to_string()),
+        Ok(Err(e @ EnrolError::TooMany(_))) => error(StatusCode::TOO_MANY_REQUESTS, e.to_string()),
+        Ok(Err(e @ EnrolError::NameTaken(_))) => error(StatusCode::CONFLICT, e.to_string()),
+        Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the enrolment failed: {e}"),
+        ),
+    }
 }
 
 /// The answers to a photo: one per barcode found.

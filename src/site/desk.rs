@@ -53,6 +53,8 @@ enum Job {
     /// A reloaded configuration's policies for a station: scans queued
     /// after it are decided with them.
     Policies(String, Policies, oneshot::Sender<bool>),
+    /// A station at a glance, for a handheld's screen.
+    Glance(String, oneshot::Sender<Option<super::glance::Glance>>),
 }
 
 /// A commit finished: what it was for and how it went.
@@ -152,6 +154,20 @@ impl Desk {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::Contexts(tx))
+            .await
+            .map_err(|_| Closed)?;
+        rx.await.map_err(|_| Closed)
+    }
+
+    /// The station `station` at a glance (`None`: no such station), seen
+    /// after every scan queued before this call.
+    pub(super) async fn glance(
+        &self,
+        station: String,
+    ) -> Result<Option<super::glance::Glance>, Closed> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::Glance(station, tx))
             .await
             .map_err(|_| Closed)?;
         rx.await.map_err(|_| Closed)
@@ -375,6 +391,16 @@ impl Worker {
                     .collect();
                 all.sort_by(|a, b| a.0.cmp(&b.0));
                 let _ = reply.send(all);
+            }
+            Job::Glance(station, reply) => {
+                let view = StoreView {
+                    store: &self.store,
+                    pending: &self.pending,
+                };
+                let seen = self.stations.get(&station).map(|s| {
+                    super::glance::glance(&station, s.mode, &s.location, &s.context, &view)
+                });
+                let _ = reply.send(seen);
             }
             Job::PatchContext(station, patch, reply) => {
                 let result = match self.stations.get(&station) {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::site::last_verify::{save_verify, VerifyRun};
+use crate::site::last_verify::{last_verify, save_verify, VerifyRun};
 use crate::store::scan_receipts::KEEP_NEWEST;
 use crate::store::verify::Since;
 use crate::store::Store;
@@ -42,16 +42,24 @@ pub async fn run(store: Arc<Store>) {
     }
 }
 
-/// The incremental verify at start, recorded as the last verify. It reads
-/// only durable movements, so scanning goes on while it runs.
+/// The incremental verify at start. It reads only durable movements, so
+/// scanning goes on while it runs. It becomes the last verify (the
+/// console's, the alert's) when it finds damage or when none was recorded;
+/// an intact one does not replace a whole verify's record, which says more
+/// (the totals, the history rules) and, if it found damage, must stay
+/// until a whole verify finds the store intact.
 async fn verify_since_last(store: Arc<Store>) {
     let checked = tokio::task::spawn_blocking(move || {
         let report = store.verify_since(Since::Checkpoint, &|_| {});
-        let outcome = report.as_ref().map_err(|e| e as &dyn std::fmt::Display);
-        let run =
-            VerifyRun::of_incremental(outcome, Since::Checkpoint, "the daemon at start".into());
-        if let Err(e) = save_verify(&store, &run) {
-            tracing::warn!(error = %e, "cannot record the verify at start");
+        let intact = report.as_ref().is_ok_and(|r| r.is_ok());
+        let recorded = matches!(last_verify(&store), Ok(Some(_)));
+        if !intact || !recorded {
+            let outcome = report.as_ref().map_err(|e| e as &dyn std::fmt::Display);
+            let run =
+                VerifyRun::of_incremental(outcome, Since::Checkpoint, "the daemon at start".into());
+            if let Err(e) = save_verify(&store, &run) {
+                tracing::warn!(error = %e, "cannot record the verify at start");
+            }
         }
         report
     })

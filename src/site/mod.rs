@@ -16,6 +16,9 @@ pub mod context_patch;
 pub mod correction;
 pub mod desk;
 pub mod events;
+pub mod glance;
+pub mod handheld;
+pub mod handhelds;
 mod housekeeping;
 pub mod last_verify;
 pub mod metrics;
@@ -70,6 +73,12 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             .with_context(|| format!("cannot open the store at {}", data_dir.display()))?,
     );
     let specs = scan::sources::specs(&config)?;
+    // Each station's GS substitute, from the profile of a scanner wired to
+    // it: the handheld page's default for the station (README, "Handhelds").
+    let substitutes: std::collections::HashMap<String, u8> = specs
+        .iter()
+        .filter_map(|s| Some((s.station.clone(), s.profile.fnc1_substitute?)))
+        .collect();
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (is another scantrail running?)"))?;
@@ -148,8 +157,15 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     )
     .context("cannot start the alerts")?;
     let floor = console::floor::Floor::start(&events);
+    let handhelds = Arc::new(
+        handhelds::Handhelds::load(store.clone(), tokens.clone())
+            .context("cannot read the enrolled handhelds")?,
+    );
+    let seen_task = tokio::spawn(handhelds::keep_last_seen(handhelds.clone()));
     let state = api::AppState {
         desk,
+        handhelds,
+        substitutes: Arc::new(substitutes),
         store: store.clone(),
         events,
         metrics,
@@ -232,6 +248,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let router = api::router(state)
         .merge(sync_routes)
         .merge(console::router(pages))
+        .merge(handheld::router())
         .layer(axum::middleware::from_fn(crate::web::problem::layer));
     let settings = config
         .http
@@ -249,6 +266,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let _ = reloads.await;
     upkeep.abort();
     let _ = upkeep.await;
+    seen_task.abort();
+    let _ = seen_task.await;
     // A backup under way finishes on its blocking thread (its copy is
     // whole or removed); only the wait for the next one ends here.
     backup_task.abort();

@@ -122,6 +122,12 @@ async fn apply(
             changed = changed.join(", "),
             "API tokens reloaded"
         );
+        for name in added.iter().filter(|n| live.tokens.is_enrolled(n)) {
+            tracing::warn!(
+                name,
+                "a configured token now has an enrolled handheld's name: the handheld is refused until one of them is renamed or revoked"
+            );
+        }
     }
     if new.users != old.users {
         let (added, removed, changed) = user_changes(&old.users, &new.users);

@@ -306,6 +306,49 @@ pub(crate) struct PickList {
     change: Change,
 }
 
+// `site::glance::Glance`, with the substitute the API adds.
+/// A station at a glance, for a handheld's screen.
+#[derive(ToSchema)]
+pub(crate) struct Glance {
+    station: String,
+    mode: Mode,
+    location: String,
+    context: Context,
+    /// The open order's pick list with what is left of each line; absent without an order or a pick list.
+    #[schema(required = false)]
+    pick: Option<PickProgress>,
+    /// Why the pick list could not be read, if it could not.
+    #[schema(required = false)]
+    pick_error: Option<String>,
+    /// The GS substitute of the profile of a serial scanner wired to the station (`fnc1_substitute`), if one has one: the handheld page's default there.
+    #[schema(required = false)]
+    gs_substitute: Option<String>,
+}
+
+// `station::progress::PickProgress`.
+/// An order's pick list with each line's progress.
+#[derive(ToSchema)]
+pub(crate) struct PickProgress {
+    order: String,
+    customer: Counterparty,
+    lines: Vec<LineProgress>,
+}
+
+// `station::progress::LineProgress`.
+/// One line of a pick list and what is left of it (the same count the rules refuse `quantity_exceeded` by).
+#[derive(ToSchema)]
+pub(crate) struct LineProgress {
+    gtin: String,
+    description: Option<String>,
+    lots: Vec<String>,
+    #[schema(format = Int64)]
+    quantity: u64,
+    #[schema(value_type = i64)]
+    picked: i128,
+    #[schema(value_type = i64)]
+    remaining: i128,
+}
+
 /// One product of a JSON import.
 #[derive(ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod context;
 pub mod correction;
 pub mod import;
+pub mod progress;
 pub mod records;
 pub mod reference;
 pub mod rules;

@@ -343,12 +343,8 @@ fn dispatch_of_a_serial_in_stock_goes_to_the_pick_list_customer() {
     assert_eq!(m.documents.order.as_deref(), Some("O-1"));
 }
 
-#[test]
-fn pick_lists_refuse_other_products_wrong_batches_and_extra_quantity() {
-    let s = Setup::new(Mode::Dispatch);
-    let mut view = site();
-    lot(&mut view, GTIN_LOT, "L1", day(2027, 6, 30), 10);
-    lot(&mut view, GTIN_LOT, "L2", day(2027, 12, 31), 10);
+/// Order O-2: 3 of the lot-tracked product, from lot L1.
+fn order_o2(view: &mut Memory) {
     view.pick_lists.insert(
         "O-2".into(),
         PickList {
@@ -363,6 +359,15 @@ fn pick_lists_refuse_other_products_wrong_batches_and_extra_quantity() {
             change: change(),
         },
     );
+}
+
+#[test]
+fn pick_lists_refuse_other_products_wrong_batches_and_extra_quantity() {
+    let s = Setup::new(Mode::Dispatch);
+    let mut view = site();
+    lot(&mut view, GTIN_LOT, "L1", day(2027, 6, 30), 10);
+    lot(&mut view, GTIN_LOT, "L2", day(2027, 12, 31), 10);
+    order_o2(&mut view);
     let ctx = dispatch_context("O-2");
     let r = refused(s.decide(&ctx, &view, &lot_scan("L2", "271231")));
     assert_eq!(
@@ -378,6 +383,22 @@ fn pick_lists_refuse_other_products_wrong_batches_and_extra_quantity() {
     view.picked.insert(("O-2".into(), GTIN_LOT.into()), 3);
     let r = refused(s.decide(&ctx, &view, &lot_scan("L1", "270630")));
     assert_eq!(r.code, "quantity_exceeded");
+}
+
+#[test]
+fn pick_progress_counts_each_line_down_from_what_was_picked() {
+    let mut view = site();
+    order_o2(&mut view);
+    assert_eq!(progress::pick_progress(&view, "O-9").unwrap(), None);
+    let p = progress::pick_progress(&view, "O-2").unwrap().unwrap();
+    assert_eq!((p.lines[0].picked, p.lines[0].remaining), (0, 3));
+    view.picked.insert(("O-2".into(), GTIN_LOT.into()), 2);
+    let p = progress::pick_progress(&view, "O-2").unwrap().unwrap();
+    assert_eq!((p.lines[0].picked, p.lines[0].remaining), (2, 1));
+    assert_eq!(p.lines[0].lots, vec!["L1".to_owned()]);
+    view.picked.insert(("O-2".into(), GTIN_LOT.into()), 4);
+    let p = progress::pick_progress(&view, "O-2").unwrap().unwrap();
+    assert_eq!(p.lines[0].remaining, 0);
 }
 
 #[test]

@@ -24,21 +24,42 @@ impl Records<'_> {
     /// returns; without, the next commit's flush (sled flushes the whole
     /// database) takes it along.
     pub fn save(&self, tree: &str, key: &[u8], value: &[u8], durable: bool) -> Result<()> {
+        let value = value.to_vec();
+        self.write(tree, key, durable, "save a side record", move |t, k| {
+            t.insert(k, value).map(|_| ())
+        })
+    }
+
+    /// Removes the record `key` of the side tree `tree`; `durable` as for
+    /// `save` (a revoked handheld's record must be gone from disk before
+    /// the revocation is confirmed).
+    pub fn remove(&self, tree: &str, key: &[u8], durable: bool) -> Result<()> {
+        self.write(tree, key, durable, "remove a side record", |t, k| {
+            t.remove(k).map(|_| ())
+        })
+    }
+
+    /// `write` on the side tree `tree` at `key`, made durable through the
+    /// committer when `durable`.
+    fn write(
+        &self,
+        tree: &str,
+        key: &[u8],
+        durable: bool,
+        op: &'static str,
+        write: impl FnOnce(&sled::Tree, Vec<u8>) -> sled::Result<()> + Send + 'static,
+    ) -> Result<()> {
         let tree = self
             .store
             .db()?
             .open_tree(tree)
             .map_err(self.store.sled_err("open a side tree"))?;
+        let key = key.to_vec();
         if !durable {
-            return tree
-                .insert(key, value)
-                .map(|_| ())
-                .map_err(self.store.sled_err("save a side record"));
+            return write(&tree, key).map_err(self.store.sled_err(op));
         }
-        let (key, value) = (key.to_vec(), value.to_vec());
         self.store.committer().exclusive(move |sink| {
-            tree.insert(key, value)
-                .map_err(sink.sled_err("save a side record"))?;
+            write(&tree, key).map_err(sink.sled_err(op))?;
             sink.make_durable()
         })
     }
@@ -96,5 +117,9 @@ mod tests {
             store.records().station_contexts().unwrap(),
             vec![("dock-1".to_owned(), b"ctx".to_vec())]
         );
+        let records = store.records();
+        records.save("t", b"k", b"v", true).unwrap();
+        records.remove("t", b"k", true).unwrap();
+        assert!(records.list("t").unwrap().is_empty());
     }
 }

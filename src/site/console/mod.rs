@@ -5,6 +5,7 @@
 //! catalog, report and desk code as the API, so a rule is written once.
 
 pub mod floor;
+pub mod handhelds;
 pub mod journal;
 pub mod sync;
 
@@ -106,6 +107,7 @@ pub fn chrome(site_name: &str) -> Chrome {
             item("/holds", "Holds and recalls", Role::Supervisor),
             item("/reference", "Reference data", Role::Supervisor),
             item("/journal", "Journal", Role::Supervisor),
+            item("/handhelds", "Handhelds", Role::Supervisor),
             item("/sync", "Sync", Role::Supervisor),
         ],
     }
@@ -124,6 +126,9 @@ pub fn router(pages: Pages) -> Router {
             "/journal/void/{seq}",
             get(journal::confirm).post(journal::void),
         )
+        .route("/handhelds", get(handhelds::page))
+        .route("/handhelds/add", post(handhelds::add))
+        .route("/handhelds/revoke", post(handhelds::revoke))
         .route("/sync", get(sync::page))
         .route("/sync/resume", post(sync::resume))
         .route_layer(middleware::from_fn_with_state(
