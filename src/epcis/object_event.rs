@@ -31,6 +31,10 @@ pub struct Mapper<'a> {
     /// Class URIs by GTIN and lot: most movements name a class seen
     /// shortly before. Cleared at `CLASSES` entries, so it stays small.
     classes: HashMap<String, String>,
+    /// A counterparty GLN's (party, place) URIs, `None` when GS1 refuses
+    /// the GLN: a site deals with few partners, each named in many
+    /// movements. Cleared at `CLASSES` entries.
+    glns: HashMap<String, Option<(String, String)>>,
 }
 
 /// The most class URIs remembered.
@@ -47,6 +51,7 @@ impl<'a> Mapper<'a> {
             ids,
             read_points: HashMap::new(),
             classes: HashMap::new(),
+            glns: HashMap::new(),
         })
     }
 
@@ -193,9 +198,25 @@ impl<'a> Mapper<'a> {
         Ok(out)
     }
 
+    /// A counterparty GLN's party and place URIs, when GS1 accepts it.
+    fn gln_uris(&mut self, gln: &str) -> Result<Option<(String, String)>> {
+        if let Some(known) = self.glns.get(gln) {
+            return Ok(known.clone());
+        }
+        let uris = match crate::gs1::check_value("417", gln) {
+            Ok(()) => Some((self.ids.party(gln)?, self.ids.place(gln, None)?)),
+            Err(_) => None,
+        };
+        if self.glns.len() >= CLASSES {
+            self.glns.clear();
+        }
+        self.glns.insert(gln.to_owned(), uris.clone());
+        Ok(uris)
+    }
+
     /// Owning party and location on both sides.
     pub(super) fn parties(
-        &self,
+        &mut self,
         event: &mut Event,
         step: Step,
         counterparty: &Counterparty,
@@ -203,20 +224,21 @@ impl<'a> Mapper<'a> {
         // A GLN GS1 refuses (typed by hand into a context, a wrong check
         // digit) is kept as a party-by-name URI: the export goes on and the
         // value is not lost; it names no place then.
-        let valid_gln = valid_gln(counterparty);
+        let uris = match &counterparty.gln {
+            Some(gln) => self.gln_uris(gln)?,
+            None => None,
+        };
+        let (their_party, their_place) = match uris {
+            Some((party, place)) => (Some(party), Some(place)),
+            None => {
+                let raw = counterparty.gln.as_ref().or(counterparty.name.as_ref());
+                (raw.map(|r| self.ids.party_by_name(r)), None)
+            }
+        };
         let their_party = if step.own_site {
             Some(self.company_party.clone())
         } else {
-            match (valid_gln, &counterparty.gln, &counterparty.name) {
-                (Some(gln), _, _) => Some(self.ids.party(gln)?),
-                (None, Some(raw), _) => Some(self.ids.party_by_name(raw)),
-                (None, None, Some(name)) => Some(self.ids.party_by_name(name)),
-                (None, None, None) => None,
-            }
-        };
-        let their_place = match valid_gln {
-            Some(gln) => Some(self.ids.place(gln, None)?),
-            None => None,
+            their_party
         };
         let ours = [
             ("owning_party", Some(self.company_party.clone())),
