@@ -21,7 +21,7 @@ use maud::{html, Markup};
 use super::page::{self, query_string, Chrome};
 use super::{require_viewer, Console, Viewer};
 use crate::report::recall::RecallReport;
-use crate::report::render::{self, Table};
+use crate::report::render;
 use crate::report::{self, Amount, Report, ReportError, KINDS};
 use crate::store::Store;
 
@@ -302,14 +302,18 @@ fn results(
     page_no: Option<usize>,
     report: &Report,
 ) -> Markup {
-    let layout = render::layout(report);
+    // Only the page's rows are formatted (a recall of 10,000 serials has
+    // 10,000 rows, a page shows a hundred).
+    let window = match page_no {
+        None => render::Window::ALL,
+        Some(p) => render::Window {
+            start: (p - 1).saturating_mul(PAGE_ROWS),
+            len: PAGE_ROWS,
+        },
+    };
+    let layout = render::layout_window(report, window);
     let q = query_string(pairs);
-    let biggest = layout
-        .tables
-        .iter()
-        .map(|t| t.rows.len())
-        .max()
-        .unwrap_or(0);
+    let biggest = layout.tables.iter().map(|t| t.total).max().unwrap_or(0);
     let pages = biggest.div_ceil(PAGE_ROWS).max(1);
     html! {
         div.printonly {
@@ -336,8 +340,8 @@ fn results(
             @if let Some(p) = page_no.filter(|_| pages > 1) {
                 (pager(kind, &q, p, pages, biggest))
             }
-            @for t in layout.tables.iter().filter(|t| !t.rows.is_empty()) {
-                (table_page(t, page_no))
+            @for t in layout.tables.iter().filter(|t| t.total > 0) {
+                (page::table(&t.title, &t.headers, &t.rows))
             }
         }
     }
@@ -353,18 +357,6 @@ fn pager(kind: &str, q: &str, page_no: usize, pages: usize, rows: usize) -> Mark
             a href=(link("all".into())) { "All rows (for printing)" }
         }
     }
-}
-
-/// A table's rows of the page (all of them for `None`).
-fn table_page(t: &Table, page_no: Option<usize>) -> Markup {
-    let rows: &[Vec<String>] = match page_no {
-        None => &t.rows,
-        Some(p) => {
-            let start = ((p - 1) * PAGE_ROWS).min(t.rows.len());
-            &t.rows[start..(start + PAGE_ROWS).min(t.rows.len())]
-        }
-    };
-    page::table(&t.title, &t.headers, rows)
 }
 
 /// `GET /reports/{kind}/download?...&format=csv|json`: the API's answer to

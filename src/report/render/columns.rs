@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::super::{documents_text, expiry, recall, stock, trace, warranty, MovementRow, Party};
 use super::table::Table;
+use super::Window;
 
 /// A cell from a row.
 type Cell<T> = fn(&T) -> String;
@@ -59,14 +60,22 @@ impl<T> Column<T> {
     }
 }
 
-/// A titled table of `rows` with the table's columns of `columns`.
-pub(crate) fn table<T>(title: impl Into<String>, columns: &[Column<T>], rows: &[T]) -> Table {
+/// A titled table of the `window` of `rows` with the table's columns of
+/// `columns`.
+pub(crate) fn table<T>(
+    title: impl Into<String>,
+    columns: &[Column<T>],
+    rows: &[T],
+    window: Window,
+) -> Table {
     let mut shown: Vec<&(u8, &'static str, Cell<T>)> =
         columns.iter().filter_map(|c| c.table.as_ref()).collect();
     shown.sort_by_key(|(at, _, _)| *at);
     let headers: Vec<&'static str> = shown.iter().map(|(_, h, _)| *h).collect();
     let mut t = Table::new(title, &headers);
-    t.rows = rows
+    t.total = rows.len();
+    t.rows = window
+        .of(rows)
         .iter()
         .map(|r| shown.iter().map(|(_, _, cell)| cell(r)).collect())
         .collect();
@@ -358,7 +367,7 @@ mod tests {
             by: "north/7".into(),
         }];
         assert_eq!(
-            table("Serials (1)", &recall_serials(), &serials).render(),
+            table("Serials (1)", &recall_serials(), &serials, Window::ALL).render(),
             "Serials (1)\n\
              SERIAL  STATE       LOCATION/CUSTOMER              SINCE       BY\n\
              S1      dispatched  City Pharmacy (9506000000046)  2026-03-01  north/7\n"
@@ -371,7 +380,7 @@ mod tests {
             reason: None,
         }];
         assert_eq!(
-            table("", &warranty_returns(), &returns).render(),
+            table("", &warranty_returns(), &returns, Window::ALL).render(),
             "TIME              ID       FROM                           LOCATION  REASON\n\
              2026-03-01 09:05  north/9  City Pharmacy (9506000000046)  Q-1\n"
         );

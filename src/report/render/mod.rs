@@ -69,8 +69,39 @@ pub fn table(report: &Report) -> String {
     out
 }
 
+/// Which rows of each table to lay out: a page shows a hundred of a
+/// recall's ten thousand, and formatting the rest would cost it more than
+/// the report itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The first row.
+    pub start: usize,
+    /// How many rows at most.
+    pub len: usize,
+}
+
+impl Window {
+    /// Every row.
+    pub const ALL: Window = Window {
+        start: 0,
+        len: usize::MAX,
+    };
+
+    /// The rows of `rows` inside the window.
+    pub fn of<T>(self, rows: &[T]) -> &[T] {
+        let start = self.start.min(rows.len());
+        &rows[start..start.saturating_add(self.len).min(rows.len())]
+    }
+}
+
 /// The report's summary lines, note and tables (see [`Layout`]).
 pub fn layout(report: &Report) -> Layout {
+    layout_window(report, Window::ALL)
+}
+
+/// `layout` with only the `window` of each table's rows formatted; each
+/// table's `total` still counts them all.
+pub fn layout_window(report: &Report, window: Window) -> Layout {
     let mut head: Vec<String> = Vec::new();
     let mut tables: Vec<Table> = Vec::new();
     match report {
@@ -80,6 +111,7 @@ pub fn layout(report: &Report) -> Layout {
                     format!("Lots on hand ({})", r.lots.len()),
                     &columns::stock_lots(),
                     &r.lots,
+                    window,
                 ));
             }
             if !r.serials.is_empty() {
@@ -87,6 +119,7 @@ pub fn layout(report: &Report) -> Layout {
                     format!("Serials on hand ({})", r.serials.len()),
                     &columns::stock_serials(),
                     &r.serials,
+                    window,
                 ));
             }
         }
@@ -107,21 +140,31 @@ pub fn layout(report: &Report) -> Layout {
                     ));
                 }
             }
-            tables.push(columns::table("", &columns::movements(), &r.movements));
+            tables.push(columns::table(
+                "",
+                &columns::movements(),
+                &r.movements,
+                window,
+            ));
             if !corrections.is_empty() {
                 let mut c = Table::new("", &["CORRECTIONS"]);
-                c.rows = corrections.into_iter().map(|l| vec![l]).collect();
+                c.total = corrections.len();
+                c.rows = window
+                    .of(&corrections)
+                    .iter()
+                    .map(|l| vec![l.clone()])
+                    .collect();
                 tables.push(c);
             }
         }
-        Report::Recall(r) => recall_tables(r, &mut head, &mut tables),
+        Report::Recall(r) => recall_tables(r, window, &mut head, &mut tables),
         Report::Trace(r) => {
             head.push(format!(
                 "Trace of {} ({} steps)",
                 r.query.item.describe(&r.query.gtin),
                 r.steps.len()
             ));
-            tables.push(columns::table("", &columns::trace(), &r.steps));
+            tables.push(columns::table("", &columns::trace(), &r.steps, window));
         }
         Report::Warranty(r) => {
             let q = &r.query;
@@ -165,6 +208,7 @@ pub fn layout(report: &Report) -> Layout {
                     format!("Returns ({})", r.returns.len()),
                     &columns::warranty_returns(),
                     &r.returns,
+                    window,
                 ));
             }
         }
@@ -173,7 +217,7 @@ pub fn layout(report: &Report) -> Layout {
                 "Lots in stock expiring by {} ({} days from {}), first expiry first",
                 r.until, r.query.days, r.query.today
             ));
-            tables.push(columns::table("", &columns::expiry(), &r.lots));
+            tables.push(columns::table("", &columns::expiry(), &r.lots, window));
         }
     }
     let found = match report {
@@ -192,7 +236,12 @@ pub fn layout(report: &Report) -> Layout {
     }
 }
 
-fn recall_tables(r: &recall::RecallReport, head: &mut Vec<String>, tables: &mut Vec<Table>) {
+fn recall_tables(
+    r: &recall::RecallReport,
+    window: Window,
+    head: &mut Vec<String>,
+    tables: &mut Vec<Table>,
+) {
     let what = match &r.query.scope {
         recall::Scope::Lots(lots) => format!("lot {}", lots.join(", ")),
         recall::Scope::Serials { from, to } => format!("serials {from} to {to}"),
@@ -221,7 +270,8 @@ fn recall_tables(r: &recall::RecallReport, head: &mut Vec<String>, tables: &mut 
             &["TIME", "ID", "QTY", who, "DOCS"]
         };
         let mut t = Table::new(format!("{title} ({})", lines.len()), headers);
-        for l in lines {
+        t.total = lines.len();
+        for l in window.of(lines) {
             let qty = match &l.corrected_by {
                 Some(_) => format!("({})", l.quantity),
                 None => l.quantity.to_string(),
@@ -242,6 +292,7 @@ fn recall_tables(r: &recall::RecallReport, head: &mut Vec<String>, tables: &mut 
         format!("In stock ({})", r.in_stock.len()),
         &columns::recall_stock(),
         &r.in_stock,
+        window,
     ));
     tables.push(lines("Dispatched", &r.dispatched, "CUSTOMER"));
     tables.push(lines("Returned", &r.returned, "FROM"));
@@ -249,11 +300,13 @@ fn recall_tables(r: &recall::RecallReport, head: &mut Vec<String>, tables: &mut 
         format!("Serials ({})", r.serials.len()),
         &columns::recall_serials(),
         &r.serials,
+        window,
     ));
     tables.push(columns::table(
         format!("Customers to notify ({})", r.customers.len()),
         &columns::recall_customers(),
         &r.customers,
+        window,
     ));
 }
 
@@ -309,6 +362,24 @@ pub fn json(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_lays_out_its_rows_and_counts_them_all() {
+        let w = |start, len| Window { start, len };
+        let rows = [1, 2, 3, 4, 5];
+        assert_eq!(w(1, 2).of(&rows), &[2, 3]);
+        assert_eq!(w(4, 100).of(&rows), &[5]);
+        assert!(w(9, 1).of(&rows).is_empty());
+        assert_eq!(Window::ALL.of(&rows).len(), 5);
+        assert_eq!(w(3, usize::MAX).of(&rows), &[4, 5]);
+
+        let report = expiry_report(250);
+        let all = layout(&report);
+        let page = layout_window(&report, w(200, 100));
+        assert_eq!((all.tables[0].total, all.tables[0].rows.len()), (250, 250));
+        assert_eq!((page.tables[0].total, page.tables[0].rows.len()), (250, 50));
+        assert_eq!(page.tables[0].rows[..], all.tables[0].rows[200..]);
+    }
 
     fn expiry_report(lots: usize) -> Report {
         use crate::model::Balance;

@@ -11,6 +11,9 @@ pub struct Table {
     pub(crate) title: String,
     pub(crate) headers: Vec<&'static str>,
     pub(crate) rows: Vec<Vec<String>>,
+    /// How many rows the table has in all: `rows` holds those of the
+    /// window it was laid out for (`super::Window`).
+    pub(crate) total: usize,
     /// Columns that are never shortened (ids, dates).
     pub fixed: Vec<usize>,
 }
@@ -57,6 +60,7 @@ impl Table {
             title: title.into(),
             headers: headers.to_vec(),
             rows: Vec::new(),
+            total: 0,
             fixed: headers
                 .iter()
                 .enumerate()
