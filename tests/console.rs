@@ -1470,3 +1470,50 @@ async fn head_office_publishes_products_and_pick_lists_from_its_console_and_a_ba
     b.close().await;
     hq_daemon.stop();
 }
+
+/// Head office on PostgreSQL draws its report pages from its database, as
+/// its API answers: the stock page names as many lots and serials as the
+/// API's JSON of the same question (before, its console had no report
+/// pages on PostgreSQL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_office_on_postgresql_draws_its_report_pages_from_the_database() {
+    use sync_support::{wait_for, HqDir, SiteDir};
+    let db = tokio::task::block_in_place(|| support::pg::TestDb::create("console_reports"));
+    let tmp = tempfile::tempdir().unwrap();
+    let hq = HqDir::new(
+        &tmp.path().join("hq"),
+        &["north"],
+        &format!("database = \"{}\"", db.url),
+    );
+    let mut text = std::fs::read_to_string(&hq.config).unwrap();
+    text.push_str(&users_toml());
+    std::fs::write(&hq.config, text).unwrap();
+    let hq_daemon = hq.start();
+    let site = SiteDir::north(tmp.path(), &hq, "");
+    site.dev_append(12);
+    let _site_daemon = site.start();
+    let api = tokio::task::block_in_place(|| {
+        assert!(wait_for(Duration::from_secs(30), || hq.last_seq("north") == Some(12)).is_some());
+        hq.report("stock")
+    });
+    let count = |key: &str| api[key].as_array().map_or(0, Vec::len);
+    let (lots, serials) = (count("lots"), count("serials"));
+    assert!(lots + serials > 0, "{api}");
+
+    let b = Browser::start_with(hq_daemon.base_url(), &["--ignore-certificate-errors"]).await;
+    b.sign_in(SUE, SUE_PASSWORD).await;
+    b.open("/reports/stock?by=all").await;
+    let page = b.page_text().await;
+    if lots > 0 {
+        assert!(page.contains(&format!("Lots on hand ({lots})")), "{page}");
+    }
+    if serials > 0 {
+        assert!(
+            page.contains(&format!("Serials on hand ({serials})")),
+            "{page}"
+        );
+    }
+    b.screenshot("hq-postgres-stock").await;
+    finish(b, hq_daemon).await;
+    tokio::task::block_in_place(|| drop(db));
+}

@@ -32,7 +32,19 @@ pub const PAGE_ROWS: usize = 100;
 #[derive(Clone)]
 pub struct Reports {
     pub(crate) console: Arc<Console>,
-    pub(crate) store: Arc<Store>,
+    /// Runs a report where the movements are: a site's store, or head
+    /// office's store or database (`hq::storage::Storage::report_runner`),
+    /// the same source the API answers from.
+    pub(crate) run: Runner,
+}
+
+/// Runs one report (on a blocking thread: it reads the store or waits for
+/// the database).
+pub type Runner = Arc<dyn Fn(report::Request) -> report::Result<Report> + Send + Sync>;
+
+/// The runner of a site's store.
+pub fn store_runner(store: Arc<Store>) -> Runner {
+    Arc::new(move |request| report::run(&*store, &request))
 }
 
 /// `/reports`, `/reports/{kind}` and `/reports/{kind}/download`, behind
@@ -251,7 +263,7 @@ async fn page_of(
     let (pairs, page_no) = parameters(&kind, query);
     let mut status = StatusCode::OK;
     let result = if asked {
-        match run(&r.store, &kind, &pairs).await {
+        match run(&r.run, &kind, &pairs).await {
             Ok(report) => results(&r.console.chrome, &viewer, &kind, &pairs, page_no, &report),
             Err((code, message)) => {
                 status = code;
@@ -276,14 +288,14 @@ async fn page_of(
 /// Runs a report off the async threads; a malformed question is a 400
 /// with the report's own words.
 async fn run(
-    store: &Arc<Store>,
+    runner: &Runner,
     kind: &str,
     pairs: &[(String, String)],
 ) -> Result<Report, (StatusCode, String)> {
     let request = report::Request::from_pairs(kind, pairs)
         .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
-    let store = store.clone();
-    match tokio::task::spawn_blocking(move || report::run(&*store, &request)).await {
+    let runner = runner.clone();
+    match tokio::task::spawn_blocking(move || runner(request)).await {
         Ok(Ok(report)) => Ok(report),
         Ok(Err(ReportError::BadInput(e))) => Err((StatusCode::BAD_REQUEST, e)),
         Ok(Err(e)) => Err((StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
@@ -373,7 +385,9 @@ async fn download(
         .unwrap_or_else(|| "json".into());
     let (mut pairs, _) = parameters(&kind, query);
     pairs.push(("format".into(), format.clone()));
-    let mut response = report::http::handle(r.store.clone(), kind.clone(), pairs).await;
+    let runner = r.run.clone();
+    let mut response =
+        report::http::handle_with(kind.clone(), pairs, move |request| runner(request)).await;
     if response.status().is_success() {
         let name = format!("attachment; filename=\"{kind}.{format}\"");
         if let Ok(v) = HeaderValue::from_str(&name) {

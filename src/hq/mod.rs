@@ -62,10 +62,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
     }
     let pages = console::Pages {
         console: Arc::new(crate::console::Console::new(
-            console::chrome(
-                &format!("head office {}", config.hq.id),
-                matches!(*storage, Storage::Embedded { .. }),
-            ),
+            console::chrome(&format!("head office {}", config.hq.id)),
             config.people.clone(),
             true,
         )),

@@ -258,21 +258,25 @@ impl Storage {
 
     /// `GET /api/v1/reports/{kind}` over every site.
     pub async fn report(&self, kind: String, pairs: Vec<(String, String)>) -> Response {
+        let runner = self.report_runner();
+        crate::report::http::handle_with(kind, pairs, move |request| runner(request)).await
+    }
+
+    /// Runs reports on this storage (every site's movements): what the
+    /// API and the console's report pages answer from. Call inside the
+    /// runtime: the database's reads go through its handle.
+    pub fn report_runner(&self) -> crate::console::reports::Runner {
         match self {
             Storage::Embedded { store, .. } => {
                 let store = store.clone();
-                crate::report::http::handle_with(kind, pairs, move |request| {
-                    crate::report::run(&HeadOffice(&store), &request)
-                })
-                .await
+                Arc::new(move |request| crate::report::run(&HeadOffice(&store), &request))
             }
             Storage::Postgres(db) => {
                 let (db, handle) = (db.clone(), tokio::runtime::Handle::current());
-                crate::report::http::handle_with(kind, pairs, move |request| {
-                    let source = super::postgres::reports::PgSource::open(&db, handle)?;
+                Arc::new(move |request| {
+                    let source = super::postgres::reports::PgSource::open(&db, handle.clone())?;
                     crate::report::run(&source, &request)
                 })
-                .await
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Head office's console, served by `scantrail hq` beside its API (HTTPS
-//! only): the sites overview, the reports across every site (on the
-//! embedded store), issuing and releasing recalls, and publishing products
+//! only): the sites overview, the reports across every site (from its
+//! store or its database, as the API answers them), issuing and releasing recalls, and publishing products
 //! and pick lists. Sign-in, sessions, CSRF, the report pages, the holds
 //! page and the reference data page are `crate::console`'s; the recalls
 //! and the imports are the catalog's operations on head office's published
@@ -82,14 +82,13 @@ impl axum::extract::FromRef<Pages> for Arc<Console> {
     }
 }
 
-/// The navigation of head office's console: the reports only where they
-/// run on the embedded store.
-pub fn chrome(name: &str, reports: bool) -> Chrome {
+/// The navigation of head office's console.
+pub fn chrome(name: &str) -> Chrome {
     let item = |href, label, role| NavItem { href, label, role };
-    let mut nav = vec![item("/", "Sites", Role::Supervisor)];
-    if reports {
-        nav.push(item("/reports", "Reports", Role::Supervisor));
-    }
+    let mut nav = vec![
+        item("/", "Sites", Role::Supervisor),
+        item("/reports", "Reports", Role::Supervisor),
+    ];
     nav.push(item("/holds", "Recalls", Role::Supervisor));
     nav.push(item(
         "/reference",
@@ -129,11 +128,9 @@ pub fn router(pages: Pages) -> Router {
         .with_state(pages.clone())
         .merge(recalls)
         .merge(reference);
-    if let Storage::Embedded { store, .. } = &*pages.storage {
-        router = router.merge(console::reports::router(console::reports::Reports {
-            console: pages.console.clone(),
-            store: store.clone(),
-        }));
-    }
+    router = router.merge(console::reports::router(console::reports::Reports {
+        console: pages.console.clone(),
+        run: pages.storage.report_runner(),
+    }));
     router.layer(middleware::from_fn(console::security_headers))
 }

@@ -137,7 +137,7 @@ pub fn router(pages: Pages) -> Router {
         ));
     let reports = console::reports::router(console::reports::Reports {
         console: pages.console.clone(),
-        store: pages.app.store.clone(),
+        run: console::reports::store_runner(pages.app.store.clone()),
     });
     let holds = console::holds::router(console::holds::Holds {
         console: pages.console.clone(),
