@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 /// What a token may do. Site daemon: `Handheld` < `Supervisor` < `Admin`.
 /// Head office: `Site` (a site's sync credential), `Supervisor`, `Admin`.
+/// A site also takes `Partner` tokens, for EPCIS capture only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// A scanning device on the floor: records movements at its own
@@ -35,24 +36,35 @@ pub enum Role {
     /// (upload, acknowledge, reference pull); not ranked with the people's
     /// roles, so it covers nothing else.
     Site,
+    /// Site only: a trading partner bound to one party (`[[tokens]]
+    /// party`, its PGLN) that may call only the EPCIS capture routes; not
+    /// ranked with the people's roles, so it covers nothing else.
+    Partner,
 }
 
 impl Role {
     /// The role's name as a `[[tokens]] role` gives it and as messages
-    /// print it (`handheld`, `supervisor`, `admin`, `site`).
+    /// print it (`handheld`, `supervisor`, `admin`, `site`, `partner`).
     pub fn name(self) -> &'static str {
         match self {
             Role::Handheld => "handheld",
             Role::Supervisor => "supervisor",
             Role::Admin => "admin",
             Role::Site => "site",
+            Role::Partner => "partner",
         }
     }
 
     fn parse(text: &str) -> Option<Role> {
-        [Role::Handheld, Role::Supervisor, Role::Admin, Role::Site]
-            .into_iter()
-            .find(|r| r.name() == text)
+        [
+            Role::Handheld,
+            Role::Supervisor,
+            Role::Admin,
+            Role::Site,
+            Role::Partner,
+        ]
+        .into_iter()
+        .find(|r| r.name() == text)
     }
 
     /// Whether this role may do what `needed` may: the people's roles are
@@ -62,7 +74,7 @@ impl Role {
             Role::Handheld => Some(0),
             Role::Supervisor => Some(1),
             Role::Admin => Some(2),
-            Role::Site => None,
+            Role::Site | Role::Partner => None,
         };
         match (rank(self), rank(needed)) {
             (Some(have), Some(need)) => have >= need,
@@ -86,6 +98,8 @@ pub struct Identity {
     pub role: Role,
     /// A handheld's stations, its default first; empty for other roles.
     pub stations: Vec<String>,
+    /// A partner's party (its 13-digit PGLN); `None` for other roles.
+    pub party: Option<String>,
 }
 
 impl Identity {
@@ -186,6 +200,12 @@ pub enum TokenError {
         /// The entry's role.
         role: Role,
     },
+    /// A partner without its party, or a party given to another role.
+    #[error("{at}: a partner is bound to one party: give its 13-digit PGLN, e.g. party = \"9506000000039\"; only partners have a party")]
+    Party {
+        /// Where.
+        at: String,
+    },
     /// A plain token too short or with spaces around it.
     #[error("{at}: use a random token of at least {MIN_TOKEN_LEN} characters without surrounding spaces (e.g. `openssl rand -hex 16`)")]
     WeakToken {
@@ -239,6 +259,10 @@ pub struct TokenEntry {
     /// A handheld's stations, its default first.
     #[serde(default)]
     pub stations: Vec<String>,
+    /// A partner's party: the PGLN (GS1 AI 417) whose events it may
+    /// capture; required for partners, refused for other roles.
+    #[serde(default)]
+    pub party: Option<String>,
     /// The secret itself, at least [`MIN_TOKEN_LEN`] characters without
     /// surrounding spaces; exactly one of `token` and `token_sha256` is given.
     #[serde(default)]
@@ -308,6 +332,14 @@ impl TokenEntry {
             }
             _ => {}
         }
+        let party_ok = match (&self.party, role) {
+            (Some(p), Role::Partner) => crate::gs1::check_value("417", p).is_ok(),
+            (None, Role::Partner) | (Some(_), _) => false,
+            (None, _) => true,
+        };
+        if !party_ok {
+            return Err(TokenError::Party { at: at("party") });
+        }
         let digest = match (&self.token, &self.token_sha256) {
             (Some(token), None) => {
                 if token.trim() != token || token.chars().count() < MIN_TOKEN_LEN {
@@ -327,6 +359,7 @@ impl TokenEntry {
                 name: self.name.clone(),
                 role,
                 stations: self.stations.clone(),
+                party: self.party.clone(),
             },
         })
     }
@@ -571,6 +604,7 @@ mod tests {
             name: "hh-3".into(),
             role: role.into(),
             stations: stations.iter().map(|s| s.to_string()).collect(),
+            party: None,
             token: Some(token.into()),
             token_sha256: None,
         }
@@ -637,6 +671,29 @@ mod tests {
     }
 
     #[test]
+    fn a_partner_is_bound_to_one_valid_party_and_covers_no_other_role() {
+        let roles = [Role::Handheld, Role::Supervisor, Role::Admin, Role::Partner];
+        let known = |s: &str| s == "dock-1";
+        let check = |e: &TokenEntry| {
+            e.check(|k| format!("tokens[2].{k}"), &roles, Some(&known))
+                .map_err(|e| e.to_string())
+        };
+        let mut partner = entry("partner", &[], "0123456789abcdef");
+        assert!(check(&partner).unwrap_err().contains("tokens[2].party"));
+        partner.party = Some("9506000000038".into());
+        assert!(check(&partner).unwrap_err().contains("13-digit PGLN"));
+        partner.party = Some("9506000000039".into());
+        let identity = check(&partner).unwrap().identity;
+        assert_eq!(identity.party.as_deref(), Some("9506000000039"));
+        assert!(identity.require(Role::Partner).is_ok());
+        assert!(identity.require(Role::Handheld).is_err());
+        assert!(!Role::Admin.covers(Role::Partner));
+        let mut admin = entry("admin", &[], "0123456789abcdef");
+        admin.party = Some("9506000000039".into());
+        assert!(check(&admin).unwrap_err().contains("only partners"));
+    }
+
+    #[test]
     fn hashed_and_plain_tokens_identify_and_collide() {
         let plain = check(&entry("admin", &[], "0123456789abcdef")).unwrap();
         let mut hashed = entry("supervisor", &[], "");
@@ -676,6 +733,7 @@ mod tests {
             name: "hh-7".into(),
             role: Role::Handheld,
             stations: vec!["dock-1".into()],
+            party: None,
         };
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -693,6 +751,7 @@ mod tests {
             name: "hh-7".into(),
             role: "supervisor".into(),
             stations: vec![],
+            party: None,
             token: Some("configured-secret-1234".into()),
             token_sha256: None,
         }

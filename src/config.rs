@@ -752,7 +752,7 @@ impl Config {
     /// The `[[tokens]]` entries and the older forms (`[http] admin_token`,
     /// `[[handhelds]]`) as one set of tokens.
     fn check_tokens(&self, text: &str) -> Result<Tokens, TokenError> {
-        let roles = [Role::Handheld, Role::Supervisor, Role::Admin];
+        let roles = [Role::Handheld, Role::Supervisor, Role::Admin, Role::Partner];
         let known = |s: &str| self.stations.iter().any(|st| st.id == s);
         let mut grants = Vec::new();
         for (i, t) in self.tokens.iter().enumerate() {
@@ -982,6 +982,7 @@ pub(crate) fn grant(place: &str, token: &str, name: &str, role: Role) -> Grant {
             name: name.to_owned(),
             role,
             stations: Vec::new(),
+            party: None,
         },
     }
 }
@@ -1219,7 +1220,7 @@ mod tests {
         .to_string();
         assert_eq!(
             e,
-            "line 13: key `tokens[1].role`: unknown role \"boss\": use handheld, supervisor or admin"
+            "line 13: key `tokens[1].role`: unknown role \"boss\": use handheld, supervisor, admin or partner"
         );
         let e = Config::parse(&entry("name = \"b\"\nrole = \"handheld\"\nstations = [\"dock-2\"]\ntoken = \"x123456789abcdef\"\n")).unwrap_err().to_string();
         assert!(

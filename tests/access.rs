@@ -481,7 +481,7 @@ fn a_bad_token_entry_is_refused_at_start() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("tokens[0].role")
-            && stderr.contains("unknown role \"boss\": use handheld, supervisor or admin"),
+            && stderr.contains("unknown role \"boss\": use handheld, supervisor, admin or partner"),
         "{stderr}"
     );
 }

@@ -158,6 +158,7 @@ mod tests {
             name: "sue".into(),
             role: Role::Supervisor,
             stations: vec![],
+            party: None,
         });
         let id = sessions.open(sue);
         let (who, csrf) = sessions.find(&id).unwrap();
@@ -173,6 +174,7 @@ mod tests {
             name: "bob".into(),
             role: Role::Handheld,
             stations: vec![],
+            party: None,
         });
         let other = sessions.open(bob);
         assert_eq!(sessions.close_people(&["sue".to_owned()]), 2);

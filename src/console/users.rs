@@ -189,6 +189,7 @@ impl Users {
                     name: e.name.clone(),
                     role,
                     stations: Vec::new(),
+                    party: None,
                 }),
                 hash: e.password_hash.clone(),
             };

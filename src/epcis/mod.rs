@@ -8,9 +8,11 @@
 //! `correction`, `grouping`, `hash`, `master_data`); `writer` turns the
 //! events into a document on any `io::Write`; `export` reads a store's
 //! journal page by page into it, the one place here that names the store.
-//! What maps to what, and why, is said in each file.
+//! `capture` is the other way: a partner's shipping events checked into
+//! expected receipts. What maps to what, and why, is said in each file.
 
 pub mod aggregation;
+pub mod capture;
 pub mod correction;
 pub mod error;
 pub mod event;

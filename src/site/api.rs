@@ -90,6 +90,8 @@ pub(super) struct Routes {
     pub(super) handheld: OpenApiRouter<AppState>,
     /// Changes to the record beyond scans, and reading it whole.
     pub(super) supervisor: OpenApiRouter<AppState>,
+    /// EPCIS capture: trading partners' tokens only.
+    pub(super) partner: OpenApiRouter<AppState>,
 }
 
 pub(super) fn routes() -> Routes {
@@ -119,7 +121,11 @@ pub(super) fn routes() -> Routes {
             .routes(routes!(journal))
             .routes(routes!(correct))
             .routes(routes!(report))
-            .routes(routes!(epcis_events)),
+            .routes(routes!(epcis_events))
+            .routes(routes!(expected_receipts)),
+        partner: OpenApiRouter::default()
+            .routes(routes!(epcis_capture))
+            .routes(routes!(epcis_capture_job)),
     }
 }
 
@@ -130,12 +136,14 @@ pub(super) fn document() -> utoipa::openapi::OpenApi {
         open,
         handheld,
         supervisor,
+        partner,
     } = routes();
     let mut doc = super::openapi::base();
     for part in [
         open.into_openapi(),
         handheld.into_openapi(),
         supervisor.into_openapi(),
+        partner.into_openapi(),
         crate::sync::status::routes().into_openapi(),
     ] {
         doc.merge(part);
@@ -148,9 +156,12 @@ pub(super) fn router(state: AppState) -> Router {
         open,
         handheld,
         supervisor,
+        partner,
     } = routes();
     let authenticated = handheld
+        .route_layer(middleware::from_fn(people_only))
         .merge(supervisor.route_layer(middleware::from_fn(supervisor_only)))
+        .merge(partner.route_layer(middleware::from_fn(partner_only)))
         .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     let (router, _) = open.merge(authenticated).split_for_parts();
     router
@@ -209,6 +220,22 @@ async fn supervisor_only(caller: Caller, request: Request, next: Next) -> Respon
         Ok(()) => next.run(request).await,
         // The body is already read (`web::server`), so the client gets
         // this answer, not a reset.
+        Err(forbidden) => error(StatusCode::FORBIDDEN, forbidden.to_string()),
+    }
+}
+
+/// The people's routes: a partner's token (capture only) is refused.
+async fn people_only(caller: Caller, request: Request, next: Next) -> Response {
+    match caller.require(Role::Handheld) {
+        Ok(()) => next.run(request).await,
+        Err(forbidden) => error(StatusCode::FORBIDDEN, forbidden.to_string()),
+    }
+}
+
+/// The capture routes: a trading partner's token only.
+async fn partner_only(caller: Caller, request: Request, next: Next) -> Response {
+    match caller.require(Role::Partner) {
+        Ok(()) => next.run(request).await,
         Err(forbidden) => error(StatusCode::FORBIDDEN, forbidden.to_string()),
     }
 }
@@ -1242,4 +1269,143 @@ async fn events(
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// EPCIS 2.0 capture (REST binding): a partner's shipping events become
+/// expected receipts, checked whole; a refused document leaves nothing.
+#[utoipa::path(
+    post,
+    path = "/epcis/v2/capture",
+    operation_id = "epcisCapture",
+    summary = "Capture a trading partner's EPCIS 2.0 document",
+    description = "For a `partner` token bound to one party (PGLN). Only ObjectEvents with bizStep `shipping`, the partner's own party as owning-party source, this site (its GLN as party or location) as destination and a `desadv` business transaction are captured; they become expected receipts by despatch advice. A refused document answers a problem whose `errors` give each error's JSON pointer (`path`), `message` and `kind`. See README \"Capture\".",
+    request_body(content = Object, content_type = "application/ld+json", description = "An EPCISDocument (JSON-LD)"),
+    responses(
+        (status = 202, description = "Captured; `Location` names the job", body = Object, headers(("Location" = String, description = "/epcis/v2/capture/{id}"))),
+        (status = 400, description = "Not JSON, or not a document this site captures: `errors` with JSON paths.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No token or an unknown one.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a partner's token, or an event whose source is another party: `errors` with JSON paths.", body = Problem, content_type = "application/problem+json"),
+        (status = 408, response = RequestTimeout),
+        (status = 413, description = "The body is too large.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An event not addressed to this site, or a site without `[site] gln`.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn epcis_capture(
+    State(state): State<AppState>,
+    axum::Extension(identity): Caller,
+    body: axum::body::Bytes,
+) -> Response {
+    use crate::epcis::capture::ErrorKind;
+    let Some(site_gln) = state.epcis.0.clone() else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "this site has no GLN, so nothing is addressed to it: add `[site] gln`",
+        );
+    };
+    let Some(party) = identity.party.clone() else {
+        return error(StatusCode::FORBIDDEN, "this token is bound to no party");
+    };
+    let doc: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(doc) => doc,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("the body is not JSON: {e}"),
+            )
+        }
+    };
+    let store = state.store.clone();
+    let partner = identity.name.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        super::capture::capture(&store, &doc, &partner, &party, &site_gln)
+    })
+    .await;
+    match done {
+        Ok(Ok(job)) => (
+            StatusCode::ACCEPTED,
+            [(
+                header::LOCATION,
+                format!("/epcis/v2/capture/{}", job.capture_id),
+            )],
+            Json(job),
+        )
+            .into_response(),
+        Ok(Err(super::capture::CaptureFailed::Refused(errors))) => {
+            let status = if errors.iter().any(|e| e.kind == ErrorKind::Invalid) {
+                StatusCode::BAD_REQUEST
+            } else if errors.iter().any(|e| e.kind == ErrorKind::NotYourParty) {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let first = errors
+                .first()
+                .map(|e| format!(": {} at {}", e.message, e.path))
+                .unwrap_or_default();
+            let mut extensions = serde_json::Map::new();
+            extensions.insert("errors".into(), json!(errors));
+            problem::problem_with(
+                status,
+                problem::code_for(status),
+                format!(
+                    "the document is refused whole, nothing is captured ({} error(s)){first}",
+                    errors.len()
+                ),
+                extensions,
+            )
+        }
+        Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the request failed: {e}"),
+        ),
+    }
+}
+
+/// A capture job's result; a partner sees only its own jobs.
+#[utoipa::path(
+    get,
+    path = "/epcis/v2/capture/{capture_id}",
+    operation_id = "epcisCaptureJob",
+    summary = "A capture job's result",
+    params(("capture_id" = String, Path, description = "The id `Location` gave.")),
+    responses(
+        (status = 200, description = "The job: success, eventCount, errors", body = Object),
+        TokenChecked,
+        (status = 403, description = "Not a partner's token.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job of this partner.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn epcis_capture_job(
+    State(state): State<AppState>,
+    axum::Extension(identity): Caller,
+    Path(capture_id): Path<String>,
+) -> Response {
+    let store = state.store.clone();
+    let found = blocking(move || super::capture::job(&store, &capture_id)).await;
+    match found {
+        Ok(Some(job)) if job.captured_by == identity.name => Json(job).into_response(),
+        Ok(_) => error(
+            StatusCode::NOT_FOUND,
+            "no capture job of this partner has that id",
+        ),
+        Err(e) => e,
+    }
+}
+
+/// What partners said they shipped here, by despatch advice.
+#[utoipa::path(
+    get,
+    path = "/api/v1/expected-receipts",
+    operation_id = "expectedReceipts",
+    summary = "Expected receipts captured from partners' EPCIS shipping events",
+    responses(
+        (status = 200, description = "Each despatch advice with its sending party, GTINs, serials and lots", body = Vec<Object>),
+        SupervisorChecked,
+        (status = 422, response = Refused),
+    )
+)]
+async fn expected_receipts(State(state): State<AppState>) -> Response {
+    let store = state.store.clone();
+    respond(blocking(move || super::capture::expected_receipts(&store)).await)
 }

@@ -328,6 +328,7 @@ fn identity(name: &str, stations: &[String]) -> Identity {
         name: name.to_owned(),
         role: Role::Handheld,
         stations: stations.to_vec(),
+        party: None,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod answer;
 pub mod api;
 pub mod backups;
+pub mod capture;
 pub mod catalog;
 pub mod console;
 pub mod context_patch;

@@ -64,6 +64,19 @@ impl Records<'_> {
         })
     }
 
+    /// The record `key` of the side tree `tree`, if there is one.
+    pub fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let tree = self
+            .store
+            .db()?
+            .open_tree(tree)
+            .map_err(self.store.sled_err("open a side tree"))?;
+        let value = tree
+            .get(key)
+            .map_err(self.store.sled_err("read a side tree"))?;
+        Ok(value.map(|v| v.to_vec()))
+    }
+
     /// Every record of the side tree `tree`, in key order.
     pub fn list(&self, tree: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let tree = self
@@ -119,7 +132,9 @@ mod tests {
         );
         let records = store.records();
         records.save("t", b"k", b"v", true).unwrap();
+        assert_eq!(records.get("t", b"k").unwrap(), Some(b"v".to_vec()));
         records.remove("t", b"k", true).unwrap();
+        assert_eq!(records.get("t", b"k").unwrap(), None);
         assert!(records.list("t").unwrap().is_empty());
     }
 }

@@ -326,6 +326,8 @@ pub struct Reply {
     pub status: u16,
     pub body: Value,
     pub content_type: String,
+    /// The `Location` header, empty without one.
+    pub location: String,
 }
 
 impl Api {
@@ -356,11 +358,13 @@ impl Api {
         };
         let status = response.status();
         let content_type = response.header("content-type").unwrap_or("").to_owned();
+        let location = response.header("location").unwrap_or("").to_owned();
         let text = response.into_string().map_err(|e| e.to_string())?;
         Ok(Reply {
             status,
             body: serde_json::from_str(&text).unwrap_or(Value::Null),
             content_type,
+            location,
         })
     }
 
