@@ -117,6 +117,33 @@ fn a_partner_s_shipment_becomes_an_expected_receipt_that_survives_a_restart() {
     assert_eq!(receipt["lots"][0]["lot"], "LOT42");
     assert_eq!(receipt["lots"][0]["quantity"], 6.0);
 
+    // Receiving against DA-77: a serial on it passes quietly, one not on
+    // it is accepted with a warning naming the advice and the supplier.
+    let hh = Api::new(daemon.base_url(), Some(HANDHELD));
+    let r = hh.put_json(
+        "/api/v1/stations/dock-1/context",
+        &json!({"despatch_advice": "DA-77", "supplier": {"gln": NORTH, "name": "North DC"}}),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let on_it = hh.scan("dock-1", &support::daemon::serial_item("S77"));
+    assert_eq!(on_it["accepted"], true, "{on_it:?}");
+    assert!(
+        !on_it.to_string().contains("not_on_despatch_advice"),
+        "{on_it:?}"
+    );
+    let off_it = hh.scan("dock-1", &support::daemon::serial_item("1234"));
+    assert_eq!(off_it["accepted"], true, "{off_it:?}");
+    let warning = off_it["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "not_on_despatch_advice")
+        .unwrap_or_else(|| panic!("no despatch warning: {off_it:?}"));
+    assert_eq!(
+        warning["message"],
+        "serial 1234 is not on despatch advice DA-77 from North DC"
+    );
+
     daemon.stop();
     let daemon = Daemon::start(&config);
     let partner = Api::new(daemon.base_url(), Some(PARTNER));

@@ -34,6 +34,9 @@ pub enum RefusalCode {
     NotOnOrder,
     /// The pick list asks for another lot.
     WrongBatch,
+    /// Received: a serial the supplier's captured despatch advice
+    /// (EPCIS expected receipt) does not list; a warning.
+    NotOnDespatchAdvice,
     /// More than the order asks for.
     QuantityExceeded,
     /// A lot that expires later than one still on hand (first expiry,
@@ -73,7 +76,7 @@ pub enum RefusalCode {
 
 impl RefusalCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [RefusalCode; 29] = [
+    pub const ALL: [RefusalCode; 30] = [
         RefusalCode::Unreadable,
         RefusalCode::NoGtin,
         RefusalCode::NotGs1,
@@ -103,6 +106,7 @@ impl RefusalCode {
         RefusalCode::ScanIdReused,
         RefusalCode::DiskFull,
         RefusalCode::StoreError,
+        RefusalCode::NotOnDespatchAdvice,
     ];
 
     /// The code as clients see it (its serialised name).
@@ -126,6 +130,7 @@ impl RefusalCode {
             RefusalCode::OnHold => "on_hold",
             RefusalCode::NotOnOrder => "not_on_order",
             RefusalCode::WrongBatch => "wrong_batch",
+            RefusalCode::NotOnDespatchAdvice => "not_on_despatch_advice",
             RefusalCode::QuantityExceeded => "quantity_exceeded",
             RefusalCode::Fefo => "fefo",
             RefusalCode::NotDispatched => "not_dispatched",

@@ -112,6 +112,27 @@ pub fn expected(
     fetch(store, EXPECTED, despatch_advice)
 }
 
+/// The expected receipt a receiving station's despatch advice refers to:
+/// as captured (`https://id.gs1.org/402/GSIN` when the station scanned the
+/// GSIN, since that is how despatch advices are exported), else the one
+/// whose short form (`DA-77`) it is.
+pub fn expected_for_station(
+    store: &Store,
+    despatch_advice: &str,
+) -> Result<Option<ExpectedReceipt>, CaptureFailed> {
+    for key in [
+        despatch_advice.to_owned(),
+        format!("https://id.gs1.org/402/{despatch_advice}"),
+    ] {
+        if let Some(found) = expected(store, &key)? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(expected_receipts(store)?
+        .into_iter()
+        .find(|r| r.document == despatch_advice))
+}
+
 /// Every expected receipt, by despatch advice.
 pub fn expected_receipts(store: &Store) -> Result<Vec<ExpectedReceipt>, CaptureFailed> {
     store

@@ -7,7 +7,9 @@ use crate::model::{
 };
 use crate::station::context::QUARANTINE;
 use crate::station::reference::{Hold, PickList, Product};
-use crate::station::{records, LotStock, Surroundings, View, ViewError, ViewResult};
+use crate::station::{
+    records, ExpectedDespatch, LotStock, Surroundings, View, ViewError, ViewResult,
+};
 use crate::store::derived;
 use crate::store::reference::Reference;
 use crate::store::view::Document;
@@ -146,6 +148,16 @@ impl StoreView<'_> {
 }
 
 impl View for StoreView<'_> {
+    fn expected_despatch(&self, despatch_advice: &str) -> ViewResult<Option<ExpectedDespatch>> {
+        let found =
+            super::capture::expected_for_station(self.store, despatch_advice).map_err(err)?;
+        Ok(found.map(|r| ExpectedDespatch {
+            document: r.document,
+            from_party: r.from_party,
+            serials: r.serials.into_iter().map(|s| (s.gtin, s.serial)).collect(),
+        }))
+    }
+
     fn product(&self, gtin: &str) -> ViewResult<Option<Product>> {
         self.store
             .reference()

@@ -16,7 +16,7 @@ pub mod view;
 pub use context::{Context, Mode, Policies};
 pub use correction::{check_correction, correction, CorrectionRefused, Surroundings};
 pub use rules::{decide, Decision, Refusal, ScanInput, Station, Warning};
-pub use view::{LotStock, View, ViewError, ViewResult};
+pub use view::{ExpectedDespatch, LotStock, View, ViewError, ViewResult};
 
 #[cfg(test)]
 mod tests;

@@ -289,6 +289,9 @@ fn rules(
                     ));
                 }
             }
+            if let Some(warning) = not_on_despatch_advice(item, context, view)? {
+                warnings.push(warning);
+            }
             movement.counterparty = context.supplier.clone();
             if is_own_site(&context.supplier, station.own_sites) {
                 movement.kind = Kind::TransferIn;
@@ -645,4 +648,43 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
             format!("unknown station command {command:?}: use CLOSE, VOID, SIGNOUT, REASON:<code> or MODE:RECEIVE|DISPATCH|RETURN"),
         ),
     }
+}
+
+/// A received serial that the supplier's captured despatch advice (the
+/// station's context's) does not list: a warning, never a refusal, since
+/// the goods are physically here and the advice may be what is wrong.
+fn not_on_despatch_advice(
+    item: &Item<'_>,
+    context: &Context,
+    view: &dyn View,
+) -> Result<Option<Warning>, ViewError> {
+    let (Some(serial), Some(advice)) = (item.serial, context.despatch_advice.as_deref()) else {
+        return Ok(None);
+    };
+    let Some(expected) = view.expected_despatch(advice)? else {
+        return Ok(None);
+    };
+    if expected
+        .serials
+        .iter()
+        .any(|(gtin, s)| gtin == item.gtin && s == serial)
+    {
+        return Ok(None);
+    }
+    // The supplier by the name the station knows it by, when the context's
+    // supplier is the sending party.
+    let from = match &context.supplier {
+        c if c.gln.as_deref() == Some(expected.from_party.as_str()) => c
+            .name
+            .clone()
+            .unwrap_or_else(|| expected.from_party.clone()),
+        _ => expected.from_party.clone(),
+    };
+    Ok(Some(Warning {
+        code: RefusalCode::NotOnDespatchAdvice,
+        message: format!(
+            "serial {serial} is not on despatch advice {} from {from}",
+            expected.document
+        ),
+    }))
 }

@@ -64,4 +64,22 @@ pub trait View {
     fn pick_list(&self, order: &str) -> ViewResult<Option<PickList>>;
     /// Units of this GTIN already dispatched against the order.
     fn picked_units(&self, order: &str, gtin: &str) -> ViewResult<i128>;
+    /// What the supplier said it shipped under this despatch advice (an
+    /// EPCIS capture's expected receipt), if it sent it; a view without
+    /// captures expects nothing.
+    fn expected_despatch(&self, _despatch_advice: &str) -> ViewResult<Option<ExpectedDespatch>> {
+        Ok(None)
+    }
+}
+
+/// A supplier's despatch advice as captured over EPCIS: the serialised
+/// items it lists, so a receiving station can tell one that is not on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedDespatch {
+    /// The despatch advice's short form for people (`DA-77`).
+    pub document: String,
+    /// The sending party's PGLN.
+    pub from_party: String,
+    /// The serialised items listed, as (GTIN, serial).
+    pub serials: Vec<(String, String)>,
 }
