@@ -534,7 +534,9 @@ impl Ingest<'_> {
         }
         self.store
             .committer()
-            .exclusive(move |sink: &mut SledSink| ingest_in(sink, &batches, Destination::HeadOffice))
+            .exclusive(move |sink: &mut SledSink| {
+                ingest_in(sink, &batches, Destination::HeadOffice)
+            })
     }
 
     /// When head office received movement (or rejected scan) `seq` of
