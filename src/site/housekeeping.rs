@@ -72,7 +72,7 @@ async fn verify_since_last(store: Arc<Store>) {
         Ok(Ok(r)) => tracing::error!(
             problems = r.problem_count,
             first_bad = ?r.first_bad(),
-            "the store failed its verify at start: run `scantrail verify` and see README \"When verify fails\""
+            "the store failed its verify at start: see the problems on the console's Journal page; `scantrail reindex` mends derived entries, a broken chain needs a backup (README, \"The journal\")"
         ),
         Ok(Err(e)) => tracing::warn!(error = %e, "cannot verify the store at start"),
         Err(e) => tracing::warn!(error = %e, "the verify at start failed"),

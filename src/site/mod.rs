@@ -152,7 +152,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             sync: link.as_ref().map(|l| l.status.clone()),
             certificate,
             backups: backup_status.clone(),
-            hq: hq_health_agent(&config)?,
+            hq: hq_health_agent(&config)?
+                .map(|(agent, url)| Arc::new(alerts::sample::HqCertificate::new(agent, url))),
         },
         raised.clone(),
     )

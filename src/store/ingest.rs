@@ -246,9 +246,17 @@ pub fn check_links<E>(
 struct Writer<'a> {
     sink: &'a mut SledSink,
     wrote: bool,
-    /// Whether each chunk gets a receipt record: at head office, not in a
-    /// site's own store being restored (a site never holds receipts).
-    receipts: bool,
+    into: Destination,
+}
+
+/// Which store the batches go into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Destination {
+    /// Head office's: each chunk gets a receipt record (when it came).
+    HeadOffice,
+    /// A site's own store being restored from head office's copy: a site
+    /// never holds receipts.
+    RestoredSite,
 }
 
 impl<'a> Writer<'a> {
@@ -339,7 +347,7 @@ impl<'a> Writer<'a> {
                     Entries::Rejections(v) => v[first].seq,
                 }
             };
-            if self.receipts {
+            if self.into == Destination::HeadOffice {
                 let receipt = Receipt {
                     last_seq: last.seq,
                     received_at: incoming.received_at,
@@ -448,16 +456,15 @@ impl<'a> Writer<'a> {
 
 /// Checks and writes `batches` on the committer thread, each accepted or
 /// refused on its own, then makes what was written durable with one flush.
-/// `receipts`: whether chunks get receipt records (head office's ingest).
 pub(super) fn ingest_in(
     sink: &mut SledSink,
     batches: &[Incoming],
-    receipts: bool,
+    into: Destination,
 ) -> Result<Vec<std::result::Result<Ingested, Refusal>>> {
     let mut writer = Writer {
         sink,
         wrote: false,
-        receipts,
+        into,
     };
     let mut answers = Vec::with_capacity(batches.len());
     for b in batches {
@@ -527,7 +534,9 @@ impl Ingest<'_> {
         }
         self.store
             .committer()
-            .exclusive(move |sink: &mut SledSink| ingest_in(sink, &batches, true))
+            .exclusive(move |sink: &mut SledSink| {
+                ingest_in(sink, &batches, Destination::HeadOffice)
+            })
     }
 
     /// When head office received movement (or rejected scan) `seq` of

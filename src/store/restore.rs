@@ -206,7 +206,11 @@ impl Restoring {
         self.store()
             .committer()
             .exclusive(move |sink: &mut SledSink| {
-                let mut answers = ingest::ingest_in(sink, std::slice::from_ref(&incoming), false)?;
+                let mut answers = ingest::ingest_in(
+                    sink,
+                    std::slice::from_ref(&incoming),
+                    ingest::Destination::RestoredSite,
+                )?;
                 let answer = answers.pop().ok_or_else(|| StoreError::Damaged {
                     path: sink.path.clone(),
                     detail: "a restored batch got no answer".into(),

@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -31,9 +32,48 @@ pub struct Sources {
     pub certificate: Option<Certificate>,
     /// The scheduled backups' schedule and last outcome.
     pub backups: crate::site::backups::Status,
-    /// Head office's base URL and an agent that trusts it, to read its
-    /// certificate's end from its health; `None` without `[sync]`.
-    pub hq: Option<(ureq::Agent, String)>,
+    /// Head office's certificate end, from its health; `None` without
+    /// `[sync]`.
+    pub hq: Option<Arc<HqCertificate>>,
+}
+
+/// How long head office's certificate end is taken as read.
+const HQ_CERTIFICATE_REREAD: Duration = Duration::from_secs(3600);
+
+/// Head office's certificate end, read from its health at most once an
+/// hour: it changes only when head office renews its certificate, weeks
+/// inside the alert's limit, and a head office out of reach would cost a
+/// connect timeout at every sample. The last end read stays known while
+/// head office cannot be reached.
+pub struct HqCertificate {
+    agent: ureq::Agent,
+    url: String,
+    last: Mutex<Option<(Instant, Option<DateTime<Utc>>)>>,
+}
+
+impl HqCertificate {
+    /// Reads head office at `url` (its base URL) through `agent`, which
+    /// trusts it.
+    pub fn new(agent: ureq::Agent, url: String) -> HqCertificate {
+        HqCertificate {
+            agent,
+            url,
+            last: Mutex::new(None),
+        }
+    }
+
+    fn not_after(&self) -> Option<DateTime<Utc>> {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, seen)) = *last {
+            if at.elapsed() < HQ_CERTIFICATE_REREAD {
+                return seen;
+            }
+        }
+        let read = crate::sync::hq_health::read(&self.agent, &self.url).and_then(|c| c.not_after);
+        let seen = read.or(last.and_then(|(_, seen)| seen));
+        *last = Some((Instant::now(), seen));
+        seen
+    }
 }
 
 impl Sources {
@@ -58,11 +98,7 @@ impl Sources {
                 .collect(),
             sync: self.sync.as_ref().map(|status| self.sync_seen(status)),
             certificate: self.certificate.clone(),
-            hq_certificate: self
-                .hq
-                .as_ref()
-                .and_then(|(agent, url)| crate::sync::hq_health::read(agent, url))
-                .and_then(|c| c.not_after),
+            hq_certificate: self.hq.as_ref().and_then(|hq| hq.not_after()),
             verify: crate::site::last_verify::last_verify(&self.store)
                 .ok()
                 .flatten()
