@@ -439,3 +439,57 @@ pub fn short_document(despatch_advice: &str) -> &str {
         .next()
         .unwrap_or(despatch_advice)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(event: Value) -> Value {
+        json!({"type": "EPCISDocument", "schemaVersion": "2.0", "epcisBody": {"eventList": [event]}})
+    }
+
+    fn shipping() -> Value {
+        json!({
+            "type": "ObjectEvent", "eventTime": "2026-07-02T14:15:30.250Z",
+            "eventTimeZoneOffset": "+02:00", "action": "OBSERVE",
+            "bizStep": "https://ref.gs1.org/cbv/BizStep-shipping",
+            "eventID": "urn:uuid:c8f68ff3-377a-5180-94df-877a5f0c4acf",
+            "epcList": ["https://id.gs1.org/01/09506000134352/21/S1"],
+            "bizTransactionList": [{"type": "desadv", "bizTransaction": "https://id.gs1.org/402/95060000000000015"}],
+            "sourceList": [{"type": "owning_party", "source": "https://id.gs1.org/417/9506000000039"}],
+            "destinationList": [{"type": "location", "destination": "https://id.gs1.org/414/9506000000022/254/dock-1"}]
+        })
+    }
+
+    #[test]
+    fn a_gsin_despatch_advice_and_a_location_destination_are_captured() {
+        let receipts = check(&doc(shipping()), "9506000000039", "9506000000022").unwrap();
+        assert_eq!(receipts.len(), 1);
+        assert_eq!(receipts[0].document, "95060000000000015");
+        assert!(receipts[0].has_serial("09506000134352", "S1"));
+        assert!(!receipts[0].has_serial("09506000134352", "S2"));
+        assert_eq!(
+            short_document("urn:epcglobal:cbv:bt:9506000000039:DA-77"),
+            "DA-77"
+        );
+    }
+
+    #[test]
+    fn urn_epcs_and_a_missing_despatch_advice_are_named() {
+        let mut event = shipping();
+        event["epcList"] = json!(["urn:epc:id:sgtin:9506000.134352.S1"]);
+        event["bizTransactionList"] = json!([]);
+        let errors = check(&doc(event), "9506000000039", "9506000000022").unwrap_err();
+        let paths: Vec<&str> = errors.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/epcisBody/eventList/0/epcList/0",
+                "/epcisBody/eventList/0/epcList",
+                "/epcisBody/eventList/0/bizTransactionList"
+            ]
+        );
+        assert!(errors.iter().all(|e| e.kind == ErrorKind::Invalid));
+    }
+}
