@@ -254,9 +254,11 @@ fn the_partner_role_reaches_only_capture() {
 }
 
 #[test]
-fn check_config_refuses_a_partner_without_its_party() {
+fn check_config_takes_partners_and_refuses_one_without_its_party() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path());
+    let out = support::daemon::scantrail(&["check-config", config.to_str().unwrap()]);
+    assert!(out.contains("4 tokens"), "{out}");
     let text = std::fs::read_to_string(&config)
         .unwrap()
         .replace(&format!("party = \"{NORTH}\"\n"), "");
