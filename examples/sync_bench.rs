@@ -38,11 +38,11 @@ use scantrail::hq::postgres::Db;
 use scantrail::hq::publish::Published;
 use scantrail::hq::sites::Sites;
 use scantrail::hq::storage::Storage;
+use scantrail::model::Reference;
 use scantrail::model::{Entries, Hash, Movement};
 use scantrail::station::catalog::{self, Author};
 use scantrail::store::chain;
 use scantrail::store::ingest::Incoming;
-use scantrail::store::reference::Reference;
 use scantrail::store::{OpenOptions, Store};
 use scantrail::sync::protocol::{Ack, Batch, ReferenceVersions, PROTOCOL_VERSION};
 

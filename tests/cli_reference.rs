@@ -11,9 +11,9 @@ use std::process::{Command, Output};
 use chrono::Utc;
 use serde_json::{json, Value};
 
+use scantrail::model::Reference;
 use scantrail::station::records::encode;
 use scantrail::station::reference::{Change, Hold, HoldKind, HoldScope, Owner};
-use scantrail::store::reference::Reference;
 use scantrail::store::{OpenOptions, Store};
 use support::daemon::{dev_binary, Daemon};
 

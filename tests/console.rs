@@ -819,7 +819,7 @@ fn head_office_recall(site: &Site) {
     store
         .reference()
         .apply(
-            scantrail::store::reference::Reference::Holds,
+            scantrail::model::Reference::Holds,
             1,
             vec![(
                 hold.id.clone().into_bytes(),

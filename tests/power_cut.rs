@@ -45,9 +45,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use scantrail::model::Log;
+use scantrail::model::Reference;
 use scantrail::model::{Kind, NewMovement, Quantity};
 use scantrail::scan::pty::VirtualScanner;
-use scantrail::store::reference::Reference;
 use scantrail::store::{OpenOptions, Store};
 use scantrail_powercut_fs::{CutPoint, Discarded, Disk, Loss, Mounted, Options};
 use serde_json::{json, Value};

@@ -13,13 +13,13 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use scantrail::model::Reference;
 use scantrail::model::{
     Counterparty, Documents, Kind, Movement, NewMovement, Quantity, ScanSource,
 };
 use scantrail::report::{self, Report, Request};
 use scantrail::station::records::encode;
 use scantrail::station::reference::{Change, Owner, Product, Tracking};
-use scantrail::store::reference::Reference;
 use scantrail::store::{OpenOptions, Store};
 use support::daemon::Daemon;
 

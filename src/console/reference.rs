@@ -22,9 +22,9 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::{page, require_viewer, Console, Upload, Viewer};
+use crate::model::Reference;
 use crate::station::catalog::{self, Author, CatalogError, Records};
 use crate::station::reference::{Change, Owner, PickList, Product};
-use crate::store::reference::Reference;
 
 /// The largest file the page takes: the APIs' body limit.
 pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;

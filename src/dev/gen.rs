@@ -16,11 +16,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
+use crate::model::Reference;
 use crate::model::{Counterparty, Documents, Kind, Movement, NewMovement, Quantity, ScanSource};
 use crate::station::correction;
 use crate::station::records::encode;
 use crate::station::reference::{Change, Owner, Product, Tracking};
-use crate::store::reference::Reference;
 use crate::store::Store;
 
 /// Products of the synthetic site.

@@ -14,9 +14,9 @@ use chrono::{DateTime, Utc};
 
 use super::postgres::{Db, DbError};
 use super::sites::Sites;
+use crate::model::Reference;
 use crate::model::{Entries, Log};
 use crate::store::ingest::{Incoming, Refusal};
-use crate::store::reference::Reference;
 use crate::store::{OpenOptions, Store, StoreError};
 use crate::sync::protocol::reference_segment;
 

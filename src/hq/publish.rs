@@ -11,9 +11,9 @@
 use tokio::runtime::Handle;
 
 use super::storage::{Storage, StorageError};
+use crate::model::Reference;
 use crate::station::catalog::{self, CatalogError, Records};
 use crate::station::reference::{Hold, Owner};
-use crate::store::reference::Reference;
 use crate::sync::protocol::{reference_segment, Delta};
 
 type Result<T> = std::result::Result<T, CatalogError>;

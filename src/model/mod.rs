@@ -11,6 +11,7 @@ pub mod hash;
 pub mod log;
 pub mod movement;
 pub(crate) mod raw_bytes;
+pub mod reference;
 pub mod refusal;
 pub mod rejection;
 pub mod serial_history;
@@ -22,6 +23,7 @@ pub use log::{Entries, Log};
 pub use movement::{
     Counterparty, Documents, Kind, Movement, MovementId, NewMovement, Quantity, ScanSource,
 };
+pub use reference::Reference;
 pub use refusal::RefusalCode;
 pub use rejection::{NewRejection, Rejection, Truncated, REJECTED_RAW_KEPT};
 pub use serial_state::SerialState;

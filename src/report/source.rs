@@ -8,8 +8,8 @@
 use chrono::NaiveDate;
 
 use super::{ReportError, Result};
+use crate::model::Reference;
 use crate::model::{Movement, SerialState};
-use crate::store::reference::Reference;
 use crate::store::view::LotBalance;
 use crate::store::Store;
 

@@ -42,11 +42,11 @@ use super::openapi::{
 use super::scan_request::ScanRequest;
 use super::schemas;
 use crate::auth::{Identity, LiveTokens, Role};
+use crate::model::Reference;
 use crate::model::RefusalCode;
 use crate::station::catalog::{
     self, hold_request, release_request, Author, AuthorQuery, CatalogError,
 };
-use crate::store::reference::Reference;
 use crate::store::Store;
 use crate::web::problem::{self, problem, Problem};
 

@@ -5,9 +5,9 @@
 //! change only by sync; a site releases its own holds, never a head-office
 //! recall.
 
+use crate::model::Reference;
 use crate::station::catalog::{CatalogError, Records};
 use crate::station::reference::Owner;
-use crate::store::reference::Reference;
 use crate::store::Store;
 
 /// The site's reference trees, written as the site.

@@ -2,6 +2,7 @@
 //! decided but not yet durable, so that two scans of the same serial in
 //! quick succession are decided one after the other, never both accepted.
 
+use crate::model::Reference;
 use crate::model::{
     balance, serial_state, Balance, Kind, Movement, NewMovement, Quantity, SerialState,
 };
@@ -11,7 +12,6 @@ use crate::station::{
     records, ExpectedDespatch, LotStock, Surroundings, View, ViewError, ViewResult,
 };
 use crate::store::derived;
-use crate::store::reference::Reference;
 use crate::store::view::Document;
 use crate::store::Store;
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::import;
 use super::records::{decode, encode, RecordError};
 use super::reference::{Change, Hold, HoldKind, HoldScope, Owner, PickList, Product, SerialRange};
-use crate::store::reference::Reference;
+use crate::model::Reference;
 use crate::store::StoreError;
 
 /// A reference change that breaks a rule, in words for the person who

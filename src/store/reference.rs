@@ -8,29 +8,14 @@ use std::path::Path;
 
 use super::error::{Result, StoreError};
 use super::Store;
+use crate::model::Reference;
 
-/// A kind of reference data head office publishes; each has its own tree and
-/// version watermark at a site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reference {
-    /// The product master: GTINs, descriptions, tracking.
-    Products,
-    /// Holds and recalls: lots or serial ranges that may not be dispatched.
-    Holds,
-    /// Pick lists: orders, their lines and the lots they allow.
-    PickLists,
-}
-
-impl Reference {
-    /// Every kind, in the order a site pulls them.
-    pub const ALL: [Reference; 3] = [Reference::Products, Reference::Holds, Reference::PickLists];
-
-    pub(super) fn tree_name(self) -> &'static str {
-        match self {
-            Reference::Products => "ref.products",
-            Reference::Holds => "ref.holds",
-            Reference::PickLists => "ref.picklists",
-        }
+/// The tree a kind of reference data is kept in at a site.
+pub(super) fn tree_name(r: Reference) -> &'static str {
+    match r {
+        Reference::Products => "ref.products",
+        Reference::Holds => "ref.holds",
+        Reference::PickLists => "ref.picklists",
     }
 }
 
@@ -47,7 +32,7 @@ pub(crate) fn record_key(key: &[u8]) -> Vec<u8> {
 
 pub(crate) fn open_trees(db: &sled::Db, path: &Path) -> Result<()> {
     for r in Reference::ALL {
-        db.open_tree(r.tree_name())
+        db.open_tree(tree_name(r))
             .map_err(|e| StoreError::sled(path, "open a reference tree", e))?;
     }
     Ok(())
@@ -64,7 +49,7 @@ impl ReferenceData<'_> {
     pub(crate) fn tree(&self, r: Reference) -> Result<sled::Tree> {
         self.store
             .db()?
-            .open_tree(r.tree_name())
+            .open_tree(tree_name(r))
             .map_err(|e| StoreError::sled(self.store.path(), "open a reference tree", e))
     }
 
@@ -80,7 +65,7 @@ impl ReferenceData<'_> {
                 .map(u64::from_be_bytes)
                 .map_err(|_| StoreError::Damaged {
                     path: self.store.path().to_owned(),
-                    detail: format!("the watermark of {} is not 8 bytes", r.tree_name()),
+                    detail: format!("the watermark of {} is not 8 bytes", tree_name(r)),
                 }),
         }
     }
@@ -120,7 +105,7 @@ impl ReferenceData<'_> {
             tree.apply_batch(batch)
                 .map_err(sink.sled_err("apply reference data"))?;
             sink.make_durable()?;
-            tracing::info!(tree = r.tree_name(), version, "reference data applied");
+            tracing::info!(tree = tree_name(r), version, "reference data applied");
             Ok(true)
         })
     }

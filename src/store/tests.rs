@@ -634,7 +634,7 @@ fn backup_is_a_verifiable_copy() {
 
 #[test]
 fn reference_deltas_apply_once_with_their_watermark() {
-    use reference::Reference;
+    use crate::model::Reference;
     let dir = tempfile::tempdir().unwrap();
     let store = create(dir.path());
     assert_eq!(store.reference().watermark(Reference::Holds).unwrap(), 0);

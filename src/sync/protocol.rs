@@ -11,8 +11,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::Reference;
 use crate::model::{Entries, Hash, Log};
-use crate::store::reference::Reference;
 
 /// 2: movements name their author (`NewMovement::author`), and a rejected
 /// scan may be stored cut to its first bytes (`NewRejection::raw_truncated`).

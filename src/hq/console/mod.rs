@@ -22,9 +22,9 @@ use crate::auth::Role;
 use crate::console::holds::{self, Book, Holds};
 use crate::console::reference::{self, References, Shelf};
 use crate::console::{self, Chrome, Console, NavItem};
+use crate::model::Reference;
 use crate::station::catalog::{self, Author, CatalogError, NewHold, Records};
 use crate::station::reference::{Hold, Owner};
-use crate::store::reference::Reference;
 
 /// Head office's published recalls and reference data, through the
 /// catalog (the API's `/api/v1/holds`, `/products` and `/picklists`

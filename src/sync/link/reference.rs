@@ -6,9 +6,9 @@ use std::io::Read as _;
 
 use super::failure::Failure;
 use super::Link;
+use crate::model::Reference;
 use crate::station::records::{self, RecordError};
 use crate::station::reference::{Hold, Owner, PickList, Product};
-use crate::store::reference::Reference;
 use crate::sync::protocol::{path, reference_segment, Delta, ReferenceVersions};
 
 impl Link {
