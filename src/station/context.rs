@@ -18,6 +18,10 @@ pub struct Policies {
     pub expired: Strictness,
     /// Picking a later-expiring lot while an earlier one is in stock.
     pub fefo: Fefo,
+    /// Receiving a serial that the supplier's captured despatch advice
+    /// (EPCIS capture) does not list: accept with a warning (the goods are
+    /// here and the advice may be what is wrong), or refuse it.
+    pub not_on_despatch_advice: Strictness,
     /// Where returned goods go.
     pub returns_to: ReturnsTo,
     /// Data of a non-GS1 barcode starting with this is a station command
@@ -37,6 +41,7 @@ impl Default for Policies {
             unknown_gtin: Strictness::Warn,
             expired: Strictness::Refuse,
             fefo: Fefo::Warn,
+            not_on_despatch_advice: Strictness::Warn,
             returns_to: ReturnsTo::Quarantine,
             command_prefix: "CMD:".to_owned(),
             badge_prefix: "OP:".to_owned(),

@@ -289,8 +289,11 @@ fn rules(
                     ));
                 }
             }
-            if let Some(warning) = not_on_despatch_advice(item, context, view)? {
-                warnings.push(warning);
+            if let Some(off) = not_on_despatch_advice(item, context, view)? {
+                match policies.not_on_despatch_advice {
+                    Strictness::Warn => warnings.push(off),
+                    Strictness::Refuse => return Ok(refuse(off.code, off.message)),
+                }
             }
             movement.counterparty = context.supplier.clone();
             if is_own_site(&context.supplier, station.own_sites) {
@@ -651,8 +654,8 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
 }
 
 /// A received serial that the supplier's captured despatch advice (the
-/// station's context's) does not list: a warning, never a refusal, since
-/// the goods are physically here and the advice may be what is wrong.
+/// station's context's) does not list, in words: a warning or a refusal
+/// as the station's `not_on_despatch_advice` policy says.
 fn not_on_despatch_advice(
     item: &Item<'_>,
     context: &Context,

@@ -23,6 +23,8 @@ struct Memory {
     holds: Vec<Hold>,
     pick_lists: HashMap<String, PickList>,
     picked: HashMap<(String, String), i128>,
+    /// Captured despatch advices, by the id a context names.
+    despatches: HashMap<String, view::ExpectedDespatch>,
     /// Set: every read of products fails with it, as an unreadable store.
     broken: Option<ViewError>,
 }
@@ -53,6 +55,9 @@ impl View for Memory {
     }
     fn pick_list(&self, order: &str) -> ViewResult<Option<PickList>> {
         Ok(self.pick_lists.get(order).cloned())
+    }
+    fn expected_despatch(&self, advice: &str) -> ViewResult<Option<view::ExpectedDespatch>> {
+        Ok(self.despatches.get(advice).cloned())
     }
     fn picked_units(&self, order: &str, gtin: &str) -> ViewResult<i128> {
         Ok(self
@@ -274,6 +279,46 @@ fn expired_items_are_refused_or_warned_per_policy() {
     s.policies.expired = Strictness::Warn;
     let (_, warnings) = accepted(s.decide(&Context::default(), &site(), &lot_scan("L1", "251231")));
     assert_eq!(warnings[0].code, "expired");
+}
+
+#[test]
+fn a_serial_not_on_the_captured_despatch_advice_is_warned_or_refused_per_policy() {
+    let mut s = Setup::new(Mode::Receive);
+    let mut m = site();
+    m.despatches.insert(
+        "DA-77".into(),
+        view::ExpectedDespatch {
+            document: "DA-77".into(),
+            from_party: "9506000000039".into(),
+            serials: vec![(GTIN_SERIAL.into(), "S1".into())],
+        },
+    );
+    let context = Context {
+        despatch_advice: Some("DA-77".into()),
+        ..Context::default()
+    };
+    let (_, warnings) = accepted(s.decide(&context, &m, &serial_scan("S1")));
+    assert!(
+        warnings.iter().all(|w| w.code != "not_on_despatch_advice"),
+        "{warnings:?}"
+    );
+    let (_, warnings) = accepted(s.decide(&context, &m, &serial_scan("S2")));
+    let w = warnings
+        .iter()
+        .find(|w| w.code == "not_on_despatch_advice")
+        .expect("a warning");
+    assert_eq!(
+        w.message,
+        "serial S2 is not on despatch advice DA-77 from 9506000000039"
+    );
+    s.policies.not_on_despatch_advice = Strictness::Refuse;
+    let r = refused(s.decide(&context, &m, &serial_scan("S2")));
+    assert_eq!(r.code, "not_on_despatch_advice");
+    assert_eq!(
+        r.reason,
+        "serial S2 is not on despatch advice DA-77 from 9506000000039"
+    );
+    accepted(s.decide(&context, &m, &serial_scan("S1")));
 }
 
 #[test]
