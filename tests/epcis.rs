@@ -356,16 +356,11 @@ fn write_site_config(dir: &Path) -> PathBuf {
 
 /// `scantrail epcis export ARGS FILE`'s document, creation date left out.
 fn cli_export(args: &[&str], file: &Path) -> Value {
-    let out = std::process::Command::new(support::daemon::binary())
-        .args(["epcis", "export"])
-        .args(args)
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = support::daemon::succeeded(
+        std::process::Command::new(support::daemon::binary())
+            .args(["epcis", "export"])
+            .args(args)
+            .arg(file),
     );
     without_creation_date(serde_json::from_slice(&out.stdout).unwrap())
 }

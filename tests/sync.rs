@@ -363,23 +363,18 @@ fn a_recall_at_head_office_stops_the_next_pick_at_the_site() {
     assert!(recall.contains("O-1"), "{recall}");
     // `scantrail report` with head office's configuration asks head office
     // (its store is the running daemon's), with the same answer.
-    let out = Command::new(support::daemon::binary())
-        .args([
-            "report",
-            "recall",
-            "--gtin",
-            "09506000134352",
-            "--lot",
-            "LOT7",
-        ])
-        .args(["--format", "json", "--config"])
-        .arg(&hq.config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = support::daemon::succeeded(
+        Command::new(support::daemon::binary())
+            .args([
+                "report",
+                "recall",
+                "--gtin",
+                "09506000134352",
+                "--lot",
+                "LOT7",
+            ])
+            .args(["--format", "json", "--config"])
+            .arg(&hq.config),
     );
     let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(

@@ -33,18 +33,25 @@ pub fn dev_binary() -> &'static str {
 /// `scantrail-dev dev-append` of `count` receipts into the store of the
 /// site configuration `config` (its daemon must not run).
 pub fn dev_append(config: &Path, count: u64) {
-    let out = Command::new(dev_binary())
-        .args(["dev-append", "--config"])
-        .arg(config)
-        .args(["--count", &count.to_string(), "--threads", "2"])
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    succeeded(
+        Command::new(dev_binary())
+            .args(["dev-append", "--config"])
+            .arg(config)
+            .args(["--count", &count.to_string(), "--threads", "2"])
+            .env("RUST_LOG", "warn"),
+    );
+}
+
+/// Runs `command` to its end and returns what it printed; fails the test
+/// with its stderr unless it exited 0.
+pub fn succeeded(command: &mut Command) -> std::process::Output {
+    let out = command.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out
 }
 
 /// A running `scantrail run` or `scantrail hq`; SIGKILLed on drop unless

@@ -85,16 +85,12 @@ impl axum::extract::FromRef<Pages> for Arc<Console> {
 /// The navigation of head office's console.
 pub fn chrome(name: &str) -> Chrome {
     let item = |href, label, role| NavItem { href, label, role };
-    let mut nav = vec![
+    let nav = vec![
         item("/", "Sites", Role::Supervisor),
         item("/reports", "Reports", Role::Supervisor),
+        item("/holds", "Recalls", Role::Supervisor),
+        item("/reference", "Products and pick lists", Role::Supervisor),
     ];
-    nav.push(item("/holds", "Recalls", Role::Supervisor));
-    nav.push(item(
-        "/reference",
-        "Products and pick lists",
-        Role::Supervisor,
-    ));
     Chrome {
         name: name.to_owned(),
         nav,
