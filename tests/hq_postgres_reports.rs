@@ -72,6 +72,7 @@ fn every_report_over_two_sites_is_byte_identical_to_the_embedded_head_office() {
         by: "quality".into(),
         why: "product master".into(),
     };
+    let mut ingested = Vec::new();
     for (name, storage) in &backends {
         let mut answers = Vec::new();
         for (origin, movements) in &plan {
@@ -104,7 +105,17 @@ fn every_report_over_two_sites_is_byte_identical_to_the_embedded_head_office() {
         let published = publish::Published::new(storage, rt.handle().clone());
         catalog::import(&published, Reference::Products, story::PRODUCTS, &author).unwrap();
         eprintln!("{name}: ingested {answers:?}");
+        ingested.push(answers);
     }
+    // Each batch answered alike: head, new, duplicates and the movements
+    // corrected again (none in the story: each correction is its
+    // movement's first, also when it arrives in the batch it corrects).
+    assert_eq!(ingested[0], ingested[1], "embedded, then PostgreSQL");
+    assert!(
+        ingested[1].iter().all(|a| a.3.is_empty()),
+        "{:?}",
+        ingested[1]
+    );
     assert!(store.verify().unwrap().is_ok());
     assert_eq!(
         db.scalar("SELECT count(*) FROM movements"),
@@ -154,6 +165,31 @@ fn every_report_over_two_sites_is_byte_identical_to_the_embedded_head_office() {
         w.contains("\"description\":\"Insulin pen\"") && w.contains("\"in_warranty\":true"),
         "{w}"
     );
+    // A second correction of a corrected movement: both flag it alike,
+    // naming the first correction.
+    let mut north = north;
+    let first = north
+        .movements
+        .iter()
+        .find(|m| m.body.kind == scantrail::model::Kind::Correction)
+        .unwrap()
+        .clone();
+    let mut again = first.body.clone();
+    again.device_time += chrono::Duration::seconds(1);
+    north.push(again);
+    let last = north.movements.last().unwrap().clone();
+    for (name, storage) in &backends {
+        let a = rt
+            .block_on(storage.ingest(batch("north", std::slice::from_ref(&last))))
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.corrected_again.len(), 1, "{name}: {:?}", a.corrected_again);
+        assert!(
+            a.corrected_again[0].ends_with(&format!("already corrected by north:{}", first.seq)),
+            "{name}: {:?}",
+            a.corrected_again
+        );
+    }
 }
 
 fn url_pairs(query: &str) -> Vec<(String, String)> {

@@ -134,8 +134,11 @@ impl Db {
             match &incoming.entries {
                 Entries::Movements(v) => {
                     let new = &v[fresh];
-                    copy_movements(&tx, new, incoming.received_at).await?;
+                    // Derived first: it looks for earlier corrections of
+                    // what the batch corrects, and must not find the
+                    // batch's own.
                     corrected_again = derive(&tx, origin, new).await?;
+                    copy_movements(&tx, new, incoming.received_at).await?;
                 }
                 Entries::Rejections(v) => {
                     copy_rejections(&tx, &v[fresh], incoming.received_at).await?;
