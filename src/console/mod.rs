@@ -14,6 +14,9 @@
 //! - every form carries the session's CSRF token ([`Posted`], [`Upload`]),
 //!   and a cross-site POST is refused before any handler runs;
 //! - sign-in attempts are rate-limited per client address;
+//! - sessions and sign-in attempts are kept in memory, or, at a head office
+//!   on PostgreSQL, in its database ([`shared`]), so that every node knows
+//!   them;
 //! - a strict Content-Security-Policy: scripts and styles only from the
 //!   daemon's own embedded files, nothing inline;
 //! - every value on a page goes through maud, which escapes it;
@@ -28,6 +31,7 @@ pub mod page;
 pub mod reference;
 pub mod reports;
 pub mod session;
+pub mod shared;
 pub mod users;
 
 use std::net::{IpAddr, SocketAddr};
@@ -47,6 +51,7 @@ use serde::Deserialize;
 use crate::auth::{Identity, Role};
 pub use page::{Chrome, NavItem};
 use session::Sessions;
+use shared::{AttemptQuota, SharedSessions};
 use users::Users;
 
 /// Sign-in attempts per client address: a burst of this many, then one
@@ -62,14 +67,32 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 /// A keyed token bucket (governor's GCRA) per client address.
 type LoginLimiter = governor::DefaultKeyedRateLimiter<IpAddr>;
 
+/// Where sessions and sign-in attempts are kept.
+enum Keep {
+    /// This process's memory: a site, a head office on its embedded store.
+    Memory {
+        sessions: Sessions,
+        limiter: LoginLimiter,
+    },
+    /// Shared by every node of a head office (its database).
+    Shared(Arc<dyn SharedSessions>),
+}
+
+/// Why a sign-in cannot go on now.
+enum Held {
+    /// Too many attempts from the address: wait this many seconds.
+    Wait(u64),
+    /// The shared keeping cannot be reached.
+    Down(String),
+}
+
 /// The console's shared state: who may sign in, who is signed in, and how
 /// the pages look.
 pub struct Console {
     pub(crate) chrome: Chrome,
     /// Replaced whole when the site's configuration is reloaded (SIGHUP).
     users: std::sync::RwLock<Users>,
-    sessions: Sessions,
-    limiter: LoginLimiter,
+    keep: Keep,
     /// Whether the daemon serves TLS: cookies are then `Secure` and
     /// passwords are taken from anywhere.
     tls: bool,
@@ -85,9 +108,25 @@ impl Console {
         Console {
             chrome,
             users: std::sync::RwLock::new(users),
-            sessions: Sessions::default(),
-            limiter: governor::RateLimiter::keyed(quota),
+            keep: Keep::Memory {
+                sessions: Sessions::default(),
+                limiter: governor::RateLimiter::keyed(quota),
+            },
             tls,
+        }
+    }
+
+    /// A console whose sessions and sign-in attempts every node of a head
+    /// office shares.
+    pub(crate) fn shared(
+        chrome: Chrome,
+        users: Users,
+        tls: bool,
+        shared: Arc<dyn SharedSessions>,
+    ) -> Console {
+        Console {
+            keep: Keep::Shared(shared),
+            ..Console::new(chrome, users, tls)
         }
     }
 
@@ -107,14 +146,96 @@ impl Console {
     /// another role or password); returns how many sessions closed.
     pub fn replace_users(&self, users: Users, signed_out: &[String]) -> usize {
         *self.users.write().unwrap_or_else(|p| p.into_inner()) = users;
-        self.sessions.close_people(signed_out)
+        match &self.keep {
+            Keep::Memory { sessions, .. } => sessions.close_people(signed_out),
+            Keep::Shared(shared) => {
+                // Only a site reloads its people, and a site keeps them in
+                // memory; should a shared console ever reload, its sessions
+                // close in the background.
+                let (shared, names) = (shared.clone(), signed_out.to_vec());
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    rt.spawn(async move {
+                        if let Err(e) = shared.close_people(&names).await {
+                            tracing::warn!(error = e, "cannot close the sessions of changed accounts");
+                        }
+                    });
+                }
+                0
+            }
+        }
     }
 
-    /// The signed-in person of a request, from its session cookie.
-    fn viewer(&self, headers: &HeaderMap) -> Option<Viewer> {
+    /// The signed-in person of a request, from its session cookie. A
+    /// shared session names its person; their account is read from this
+    /// node's users, so an account removed here is signed out here.
+    async fn viewer(&self, headers: &HeaderMap) -> Option<Viewer> {
         let id = session::cookie_value(headers, session::COOKIE)?;
-        let (identity, csrf) = self.sessions.find(&id)?;
+        let (identity, csrf) = self.find(&id).await?;
         Some(Viewer { identity, csrf })
+    }
+
+    async fn find(&self, id: &str) -> Option<(Arc<Identity>, String)> {
+        match &self.keep {
+            Keep::Memory { sessions, .. } => sessions.find(id),
+            Keep::Shared(shared) => match shared.find(crate::auth::digest(id)).await {
+                Ok(Some((user, csrf))) => Some((self.users().identity(&user)?, csrf)),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!(error = e, "cannot read the console's sessions");
+                    None
+                }
+            },
+        }
+    }
+
+    async fn open_session(&self, identity: &Arc<Identity>) -> Result<String, String> {
+        match &self.keep {
+            Keep::Memory { sessions, .. } => Ok(sessions.open(identity.clone())),
+            Keep::Shared(shared) => {
+                let (id, csrf) = (session::random_id(), session::random_id());
+                shared
+                    .open(crate::auth::digest(&id), &identity.name, &csrf)
+                    .await?;
+                Ok(id)
+            }
+        }
+    }
+
+    async fn close_session(&self, id: &str) {
+        match &self.keep {
+            Keep::Memory { sessions, .. } => sessions.close(id),
+            Keep::Shared(shared) => {
+                if let Err(e) = shared.close(crate::auth::digest(id)).await {
+                    tracing::warn!(error = e, "cannot close a console session");
+                }
+            }
+        }
+    }
+
+    /// Counts a sign-in attempt from `address`.
+    async fn attempt(&self, address: IpAddr) -> Result<(), Held> {
+        match &self.keep {
+            Keep::Memory { limiter, .. } => {
+                if let Err(not_until) = limiter.check_key(&address) {
+                    use governor::clock::{Clock, DefaultClock};
+                    let wait = not_until.wait_time_from(DefaultClock::default().now());
+                    return Err(Held::Wait(wait.as_secs().max(1)));
+                }
+                limiter.retain_recent();
+                Ok(())
+            }
+            Keep::Shared(shared) => {
+                let quota = AttemptQuota {
+                    burst: LOGIN_BURST,
+                    refill_seconds: LOGIN_REFILL_SECONDS,
+                };
+                match shared.attempt(&address.to_canonical().to_string(), quota).await {
+                    Ok(None) => Ok(()),
+                    Ok(Some(wait)) => Err(Held::Wait(wait.max(1))),
+                    Err(e) => Err(Held::Down(e)),
+                }
+            }
+        }
     }
 }
 
@@ -193,7 +314,7 @@ pub async fn require_viewer(
     if let Some(refused) = cross_site(&console.chrome, request.method(), request.headers()) {
         return refused;
     }
-    let Some(viewer) = console.viewer(request.headers()) else {
+    let Some(viewer) = console.viewer(request.headers()).await else {
         let back = request
             .uri()
             .path_and_query()
@@ -308,7 +429,7 @@ async fn login_page(
     Query(q): Query<NextQuery>,
     request: Request,
 ) -> Response {
-    if console.viewer(request.headers()).is_some() {
+    if console.viewer(request.headers()).await.is_some() {
         return Redirect::to(safe_next(q.next.as_deref())).into_response();
     }
     let refused = password_refused(console.tls, peer(request.extensions()));
@@ -399,28 +520,26 @@ async fn login(State(console): State<Arc<Console>>, request: Request) -> Respons
         );
     }
     let key = peer_ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    if let Err(not_until) = console.limiter.check_key(&key) {
-        use governor::clock::{Clock, DefaultClock};
-        let wait = not_until
-            .wait_time_from(DefaultClock::default().now())
-            .as_secs()
-            .max(1);
-        tracing::warn!(peer = %key, user = form.user, "console sign-in rate-limited");
-        let mut r = login_form(
-            &console,
-            next,
-            Some(&format!(
-                "Too many sign-in attempts from this address. Wait {wait} seconds and try again."
-            )),
-            None,
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
+    match console.attempt(key).await {
+        Ok(()) => {}
+        Err(Held::Wait(wait)) => {
+            tracing::warn!(peer = %key, user = form.user, "console sign-in rate-limited");
+            let mut r = login_form(
+                &console,
+                next,
+                Some(&format!(
+                    "Too many sign-in attempts from this address. Wait {wait} seconds and try again."
+                )),
+                None,
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return r;
         }
-        return r;
+        Err(Held::Down(e)) => return unavailable(&console, next, &e),
     }
-    console.limiter.retain_recent();
     let users = console.users();
     let (name, password) = (form.user.clone(), form.password);
     let who = tokio::task::spawn_blocking(move || users.verify(&name, &password))
@@ -437,7 +556,10 @@ async fn login(State(console): State<Arc<Console>>, request: Request) -> Respons
             StatusCode::UNAUTHORIZED,
         );
     };
-    let id = console.sessions.open(identity.clone());
+    let id = match console.open_session(&identity).await {
+        Ok(id) => id,
+        Err(e) => return unavailable(&console, next, &e),
+    };
     tracing::info!(user = identity.name, role = identity.role.name(), peer = ?peer_ip, "signed in to the console");
     let mut response = Redirect::to(safe_next(next)).into_response();
     for cookie in [
@@ -451,6 +573,22 @@ async fn login(State(console): State<Arc<Console>>, request: Request) -> Respons
     response
 }
 
+/// The sign-in form again, 503 with Retry-After: head office's database,
+/// where its sessions are kept, cannot be reached.
+fn unavailable(console: &Console, next: Option<&str>, why: &str) -> Response {
+    tracing::warn!(error = why, "console sign-in: the sessions' database cannot be reached");
+    let mut r = login_form(
+        console,
+        next,
+        Some("Head office's database cannot be reached, so nobody can sign in just now. Try again in a minute."),
+        None,
+        StatusCode::SERVICE_UNAVAILABLE,
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    r
+}
+
 async fn logout(State(console): State<Arc<Console>>, request: Request) -> Response {
     let headers = request.headers().clone();
     if let Some(refused) = cross_site(&console.chrome, &Method::POST, &headers) {
@@ -461,7 +599,7 @@ async fn logout(State(console): State<Arc<Console>>, request: Request) -> Respon
         .map(|axum::extract::Form(f)| f.csrf)
         .unwrap_or_default();
     if let Some(id) = session::cookie_value(&headers, session::COOKIE) {
-        if let Some((identity, csrf)) = console.sessions.find(&id) {
+        if let Some((identity, csrf)) = console.find(&id).await {
             if !session::same_token(&csrf, &form) {
                 return page::message(
                     &console.chrome,
@@ -471,7 +609,7 @@ async fn logout(State(console): State<Arc<Console>>, request: Request) -> Respon
                     "The form had no valid token; reload the page and try again.",
                 );
             }
-            console.sessions.close(&id);
+            console.close_session(&id).await;
             tracing::info!(user = identity.name, "signed out of the console");
         }
     }

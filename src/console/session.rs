@@ -1,5 +1,7 @@
 //! Console sessions: a random id in a cookie, the signed-in person and a
-//! CSRF token per session, kept in memory (a restart signs everyone out).
+//! CSRF token per session, kept in memory (a restart signs everyone out;
+//! a head office on PostgreSQL keeps them in its database instead, see
+//! `super::shared`).
 //! The ids are kept only as SHA-256 digests, as tokens are, so the map
 //! never holds a usable cookie.
 

@@ -224,6 +224,13 @@ impl Users {
         }
     }
 
+    /// The account named `name`, if there is one (a session shared by
+    /// head office's nodes names its person; each node reads the account
+    /// from its own configuration).
+    pub fn identity(&self, name: &str) -> Option<Arc<Identity>> {
+        self.by_name.get(name).map(|a| a.identity.clone())
+    }
+
     /// The users whose password is still the shipped [`DEMO_PASSWORD`].
     pub fn with_demo_password(&self) -> Vec<String> {
         let mut names: Vec<String> = self

@@ -60,12 +60,21 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
             "the configuration uses an older token form: move it to a [[tokens]] entry (name, role, token or token_sha256), see README.md, \"Roles and tokens\""
         );
     }
-    let pages = console::Pages {
-        console: Arc::new(crate::console::Console::new(
-            console::chrome(&format!("head office {}", config.hq.id)),
+    let chrome = console::chrome(&format!("head office {}", config.hq.id));
+    let console = match &*storage {
+        // Every node shares the database's sessions and sign-in counts.
+        Storage::Postgres(db) => crate::console::Console::shared(
+            chrome,
             config.people.clone(),
             true,
-        )),
+            Arc::new(db.clone()),
+        ),
+        Storage::Embedded { .. } => {
+            crate::console::Console::new(chrome, config.people.clone(), true)
+        }
+    };
+    let pages = console::Pages {
+        console: Arc::new(console),
         storage: storage.clone(),
         configured_sites: Arc::new(config.sites.iter().map(|s| s.id.clone()).collect()),
     };

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod publish;
 pub mod reports;
 pub mod schema;
+pub mod sessions;
 pub mod sites;
 
 use std::str::FromStr;

@@ -19,6 +19,11 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
         "site contact",
         include_str!("migrations/0002_site_contact.sql"),
     ),
+    (
+        3,
+        "console sessions",
+        include_str!("migrations/0003_console_sessions.sql"),
+    ),
 ];
 
 /// The tables that hold a site's data, distributed by `site_id` on Citus:
@@ -35,7 +40,13 @@ pub const DISTRIBUTED: &[&str] = &[
 ];
 
 /// Small tables every node reads: Citus reference tables.
-pub const REFERENCE: &[&str] = &["published_versions", "published", "schema_migrations"];
+pub const REFERENCE: &[&str] = &[
+    "published_versions",
+    "published",
+    "schema_migrations",
+    "console_sessions",
+    "console_sign_ins",
+];
 
 /// The tables partitioned by month of `received_at`.
 pub const PARTITIONED: &[&str] = &["movements", "rejections"];
