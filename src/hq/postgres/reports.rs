@@ -196,14 +196,26 @@ impl Source for PgSource {
     }
 
     fn balances(&self, gtin: Option<&str>, lot: Option<&str>) -> Result<Vec<(String, LotBalance)>> {
-        let rows = self.query(
-            "SELECT b.gtin, b.lot, b.site_id, b.location, b.unit, b.value::text,
+        // One statement per filter, not `$1 IS NULL OR gtin = $1`: a
+        // prepared statement's generic plan cannot use an index on such a
+        // condition, so PostgreSQL planned it anew on every call.
+        const COLUMNS: &str = "SELECT b.gtin, b.lot, b.site_id, b.location, b.unit, b.value::text,
                     (SELECT min(e.expiry) FROM lot_expiries e WHERE e.gtin = b.gtin AND e.lot = b.lot)
-             FROM lot_balances b
-             WHERE ($1::text IS NULL OR b.gtin = $1) AND ($2::text IS NULL OR b.lot = $2)
-             ORDER BY b.gtin, b.lot, b.site_id, b.location, b.unit",
-            &[&gtin, &lot],
-        )?;
+             FROM lot_balances b";
+        const ORDER: &str = "ORDER BY b.gtin, b.lot, b.site_id, b.location, b.unit";
+        let rows = match (gtin, lot) {
+            (Some(g), Some(l)) => self.query(
+                &format!("{COLUMNS} WHERE b.gtin = $1 AND b.lot = $2 {ORDER}"),
+                &[&g, &l],
+            )?,
+            (Some(g), None) => {
+                self.query(&format!("{COLUMNS} WHERE b.gtin = $1 {ORDER}"), &[&g])?
+            }
+            (None, Some(l)) => {
+                self.query(&format!("{COLUMNS} WHERE b.lot = $1 {ORDER}"), &[&l])?
+            }
+            (None, None) => self.query(&format!("{COLUMNS} {ORDER}"), &[])?,
+        };
         let mut expiries = self.expiries.borrow_mut();
         rows.iter()
             .map(|r| {
