@@ -18,13 +18,28 @@
 //!   the query, the report's code and its JSON, without TLS and HTTP):
 //!   median of R warm calls after one warm-up.
 //!
-//! - `--postgres ADMIN_URL` (all three): the same run twice, side by side:
+//! - `fleet --sites N --per-site M [--embedded-sites E]`: a company's
+//!   head office at scale, filled through ingest: N sites upload at once
+//!   over HTTPS to the real `scantrail hq`, each site's movements made on
+//!   the fly by `gen::Generator::for_site` (the gen-data site's mix,
+//!   corrections included; the landmarks at the first site only), then
+//!   the same reports as `reports` are timed on what head office holds.
+//!   With `--postgres`, the embedded head office runs the first E sites
+//!   (default N) in the same run: at 10 million a sled store is larger
+//!   than this machine's memory allows (see "Reports (issue 6)").
+//!   `--database URL` skips the upload and times the reports on a
+//!   database a `--keep` run left (for EXPLAIN and index work); with
+//!   `--embedded-sites E` the embedded head office is filled and timed
+//!   again in the same run.
+//!
+//! - `--postgres ADMIN_URL` (all four): the same run twice, side by side:
 //!   head office on its embedded store, then on PostgreSQL (a fresh
 //!   database made through `ADMIN_URL`, e.g.
 //!   postgres://postgres@127.0.0.1/test, dropped after unless `--keep`).
 //!
 //! `cargo run --release --example sync_bench -- ingest --sites 50 --per-site 4000`
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -39,7 +54,7 @@ use scantrail::hq::publish::Published;
 use scantrail::hq::sites::Sites;
 use scantrail::hq::storage::Storage;
 use scantrail::model::Reference;
-use scantrail::model::{Entries, Hash, Movement};
+use scantrail::model::{Entries, Hash, Movement, NewMovement};
 use scantrail::station::catalog::{self, Author};
 use scantrail::store::chain;
 use scantrail::store::ingest::Incoming;
@@ -499,6 +514,92 @@ fn time_report(
 /// A timed report: (label, kind, query pairs).
 type Question<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
 
+/// The reports `reports` and `fleet` time, on the gen-data landmarks.
+fn questions<'a>(hot: &'a str, serial_gtin: &'a str) -> Vec<Question<'a>> {
+    vec![
+        (
+            "recall by batch (the hot lot)",
+            "recall",
+            vec![("gtin", hot), ("lot", gen::HOT_LOT)],
+        ),
+        (
+            "recall by serial range (10,000 serials)",
+            "recall",
+            vec![
+                ("gtin", serial_gtin),
+                ("from", "100000"),
+                ("to", "109999"),
+            ],
+        ),
+        (
+            "warranty (one serial)",
+            "warranty",
+            vec![
+                ("gtin", serial_gtin),
+                ("serial", "100500"),
+                ("today", "2026-11-01"),
+            ],
+        ),
+        (
+            "trace of the hot lot",
+            "trace",
+            vec![("gtin", hot), ("lot", gen::HOT_LOT)],
+        ),
+        (
+            "movements of one serial",
+            "movements",
+            vec![("gtin", serial_gtin), ("serial", "100500")],
+        ),
+        ("stock by batch (every lot)", "stock", vec![("by", "batch")]),
+        (
+            "expiry within 60 days",
+            "expiry",
+            vec![("days", "60"), ("today", "2026-11-01")],
+        ),
+    ]
+}
+
+/// Times each question (stock and expiry with a quarter of the runs) and
+/// prints median and fastest; returns the answers.
+fn time_questions(
+    rt: &tokio::runtime::Runtime,
+    storage: &Storage,
+    runs: usize,
+    questions: &[Question],
+) -> Vec<String> {
+    let mut bodies = Vec::new();
+    for (label, kind, query) in questions {
+        let runs = if *kind == "stock" || *kind == "expiry" {
+            (runs / 4).max(1)
+        } else {
+            runs
+        };
+        let (median, fastest, body) = time_report(rt, storage, runs, kind, query);
+        println!(
+            "  {label}: median {:.3} ms, fastest {:.3} ms ({} runs, {} bytes of JSON)",
+            median.as_secs_f64() * 1e3,
+            fastest.as_secs_f64() * 1e3,
+            runs,
+            body.len()
+        );
+        bodies.push(body);
+    }
+    bodies
+}
+
+/// What autovacuum does by itself a little after a bulk load, and the
+/// database's size.
+fn vacuum(url: &str) {
+    let t = Instant::now();
+    sql(url, "VACUUM ANALYZE");
+    println!("  VACUUM ANALYZE {:.1} s", t.elapsed().as_secs_f64());
+    let size = sql_value(
+        url,
+        "SELECT pg_size_pretty(pg_database_size(current_database()))",
+    );
+    println!("  database size {size}");
+}
+
 fn reports(args: &[String]) {
     let data = args
         .iter()
@@ -511,49 +612,8 @@ fn reports(args: &[String]) {
     let origin = site.site().to_owned();
     let total = site.journal().head(&origin).unwrap().seq;
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let hot = gen::gtin(0);
-    let serial_gtin = gen::serial_gtin();
-    let questions: Vec<Question> = vec![
-        (
-            "recall by batch (the hot lot)",
-            "recall",
-            vec![("gtin", hot.as_str()), ("lot", gen::HOT_LOT)],
-        ),
-        (
-            "recall by serial range (10,000 serials)",
-            "recall",
-            vec![
-                ("gtin", serial_gtin.as_str()),
-                ("from", "100000"),
-                ("to", "109999"),
-            ],
-        ),
-        (
-            "warranty (one serial)",
-            "warranty",
-            vec![
-                ("gtin", serial_gtin.as_str()),
-                ("serial", "100500"),
-                ("today", "2026-11-01"),
-            ],
-        ),
-        (
-            "trace of the hot lot",
-            "trace",
-            vec![("gtin", hot.as_str()), ("lot", gen::HOT_LOT)],
-        ),
-        (
-            "movements of one serial",
-            "movements",
-            vec![("gtin", serial_gtin.as_str()), ("serial", "100500")],
-        ),
-        ("stock by batch (every lot)", "stock", vec![("by", "batch")]),
-        (
-            "expiry within 60 days",
-            "expiry",
-            vec![("days", "60"), ("today", "2026-11-01")],
-        ),
-    ];
+    let (hot, serial_gtin) = (gen::gtin(0), gen::serial_gtin());
+    let questions = questions(&hot, &serial_gtin);
     let tmp = tempfile::tempdir().unwrap();
     let mut answers: Vec<Vec<String>> = Vec::new();
     for (name, database) in backends(args) {
@@ -577,40 +637,11 @@ fn reports(args: &[String]) {
             "hq ({name}): ingested {total} movements of {origin} (batches of {batch}, no HTTP) in {secs:.1} s = {:.0} movements/s",
             total as f64 / secs
         );
-        let published = Published::new(&storage, rt.handle().clone());
-        let author = Author {
-            by: "bench".into(),
-            why: "synthetic product master".into(),
-        };
-        catalog::import(&published, Reference::Products, &products_csv(), &author).unwrap();
+        publish_products(&rt, &storage);
         if let Some(url) = &database {
-            // What autovacuum does by itself a little after a bulk load.
-            let t = Instant::now();
-            sql(url, "VACUUM ANALYZE");
-            println!("  VACUUM ANALYZE {:.1} s", t.elapsed().as_secs_f64());
-            let size = sql_value(
-                url,
-                "SELECT pg_size_pretty(pg_database_size(current_database()))",
-            );
-            println!("  database size {size}");
+            vacuum(url);
         }
-        let mut bodies = Vec::new();
-        for (label, kind, query) in &questions {
-            let runs = if *kind == "stock" || *kind == "expiry" {
-                (runs / 4).max(1)
-            } else {
-                runs
-            };
-            let (median, fastest, body) = time_report(&rt, &storage, runs, kind, query);
-            println!(
-                "  {label}: median {:.3} ms, fastest {:.3} ms ({} runs, {} bytes of JSON)",
-                median.as_secs_f64() * 1e3,
-                fastest.as_secs_f64() * 1e3,
-                runs,
-                body.len()
-            );
-            bodies.push(body);
-        }
+        let bodies = time_questions(&rt, &storage, runs, &questions);
         answers.push(bodies);
         drop(storage);
         if let Some(url) = database {
@@ -628,12 +659,250 @@ fn reports(args: &[String]) {
     }
 }
 
+/// Publishes the synthetic site's product master at head office.
+fn publish_products(rt: &tokio::runtime::Runtime, storage: &Storage) {
+    let published = Published::new(storage, rt.handle().clone());
+    let author = Author {
+        by: "bench".into(),
+        why: "synthetic product master".into(),
+    };
+    catalog::import(&published, Reference::Products, &products_csv(), &author).unwrap();
+}
+
+/// The machine's load average, as `uptime` shows it.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// One site of `fleet`: its movements made on the fly by the gen-data
+/// generator and hash-chained as its store would chain them, corrections
+/// of earlier movements included, so 10 million never sit in memory.
+struct GenChain {
+    site: String,
+    generator: gen::Generator,
+    queue: VecDeque<gen::Planned>,
+    corrections: VecDeque<NewMovement>,
+    prev: Hash,
+    seq: u64,
+}
+
+impl GenChain {
+    fn new(site: &str, index: u64, total: u64) -> GenChain {
+        let end = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 1, 0, 0, 0).unwrap();
+        GenChain {
+            site: site.to_owned(),
+            generator: gen::Generator::for_site(index + 1, total, end, index),
+            queue: VecDeque::new(),
+            corrections: VecDeque::new(),
+            prev: Hash::GENESIS,
+            seq: 0,
+        }
+    }
+
+    fn next(&mut self) -> Movement {
+        let (body, correct) = match self.corrections.pop_front() {
+            Some(c) => (c, false),
+            None => {
+                while self.queue.is_empty() {
+                    self.queue.extend(self.generator.episode());
+                }
+                let p = self.queue.pop_front().unwrap();
+                (p.movement, p.correct)
+            }
+        };
+        self.seq += 1;
+        let hash = chain::movement_hash(&self.site, self.seq, &self.prev, &body);
+        let m = Movement {
+            origin: self.site.clone(),
+            seq: self.seq,
+            prev_hash: self.prev,
+            body,
+            hash,
+        };
+        self.prev = hash;
+        if correct {
+            let at = m.body.device_time + chrono::Duration::hours(2);
+            self.corrections.push_back(
+                scantrail::station::correction(&m, "scanned in error", "supervisor", "gen-data", at)
+                    .unwrap(),
+            );
+        }
+        m
+    }
+}
+
+/// Every site uploads its generated chain from its own thread, one batch
+/// in flight each: the seconds it took.
+fn upload_generated(sites: &[String], per_site: u64, batch: usize, url: &str, ca: &Path) -> f64 {
+    let started = Instant::now();
+    let threads: Vec<_> = sites
+        .iter()
+        .enumerate()
+        .map(|(i, site)| {
+            let (url, ca, site) = (url.to_owned(), ca.to_owned(), site.clone());
+            std::thread::spawn(move || {
+                let agent =
+                    scantrail::sync::tls::agent(Some(&ca), Duration::from_secs(300)).unwrap();
+                let mut chain = GenChain::new(&site, i as u64, per_site);
+                while chain.seq < per_site {
+                    let n = (per_site - chain.seq).min(batch as u64);
+                    let part: Vec<Movement> = (0..n).map(|_| chain.next()).collect();
+                    let b = Batch {
+                        protocol: PROTOCOL_VERSION,
+                        site: site.clone(),
+                        first_seq: part[0].seq,
+                        last_seq: part[part.len() - 1].seq,
+                        sent_at: chrono::Utc::now(),
+                        reference: ReferenceVersions::default(),
+                        entries: Entries::Movements(part),
+                    };
+                    let body = b.encode();
+                    // A busy head office answers 503 (no connection free
+                    // within 5 s): back off and resend, as a site does.
+                    let ack: Ack = loop {
+                        match agent
+                            .post(&format!("{url}/api/v1/batches"))
+                            .set("Authorization", &format!("Bearer {}", token(&site)))
+                            .send_bytes(&body)
+                        {
+                            Ok(r) => break r.into_json().unwrap(),
+                            Err(ureq::Error::Status(503, _)) => {
+                                eprintln!("  {site}: 503 at {}, resending in 1 s", b.first_seq);
+                                std::thread::sleep(Duration::from_secs(1));
+                            }
+                            Err(e) => panic!("{site} at {}: {e}", b.first_seq),
+                        }
+                    };
+                    assert_eq!(ack.acked_seq, b.last_seq);
+                    if i == 0 && b.last_seq % 20_000 < batch as u64 {
+                        eprintln!(
+                            "  {site} at {} after {:.0} s, load {}",
+                            b.last_seq,
+                            started.elapsed().as_secs_f64(),
+                            load()
+                        );
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    started.elapsed().as_secs_f64()
+}
+
+fn fleet(args: &[String]) {
+    let sites_n = arg(args, "--sites", 50);
+    let per_site = arg(args, "--per-site", 200_000);
+    let embedded_n = arg(args, "--embedded-sites", sites_n).min(sites_n);
+    let batch = arg(args, "--batch", 2_000) as usize;
+    let runs = arg(args, "--runs", 50) as usize;
+    let whole = args.iter().any(|a| a == "--whole");
+    let reuse = args
+        .iter()
+        .position(|a| a == "--database")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let sites: Vec<String> = (0..sites_n).map(|i| format!("site{i:03}")).collect();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (hot, serial_gtin) = (gen::gtin(0), gen::serial_gtin());
+    let mut questions = questions(&hot, &serial_gtin);
+    if !whole {
+        // Every lot's balance of every site: minutes each at 10 million.
+        questions.retain(|(_, kind, _)| *kind != "stock" && *kind != "expiry");
+    }
+    if let Some(only) = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+    {
+        // One report, e.g. under a profiler: `--only recall`.
+        questions.retain(|(label, _, _)| label.starts_with(only.as_str()));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let runs_on: Vec<(&str, Option<String>, u64)> = match &reuse {
+        Some(url) => {
+            // The kept database, and the embedded head office again when
+            // asked for, so that the two still compare in one run.
+            let mut v = vec![("postgres", Some(url.clone()), sites_n)];
+            if args.iter().any(|a| a == "--embedded-sites") {
+                v.push(("embedded", None, embedded_n));
+            }
+            v
+        }
+        None => backends(args)
+            .into_iter()
+            .rev()
+            .map(|(name, db)| {
+                let n = if db.is_some() { sites_n } else { embedded_n };
+                (name, db, n)
+            })
+            .collect(),
+    };
+    let mut answers: Vec<(String, Vec<String>)> = Vec::new();
+    for (name, database, n) in runs_on {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let total = n * per_site;
+        let kept = reuse.is_some() && database.is_some();
+        if !kept {
+            println!("hq ({name}): {n} sites × {per_site} generated movements over HTTPS, load {}", load());
+            let (mut hq, url, ca) = start_hq(&dir, &sites[..n as usize], database.as_deref());
+            let secs = upload_generated(&sites[..n as usize], per_site, batch, &url, &ca);
+            println!(
+                "hq ({name}) over HTTPS: {total} movements from {n} sites (batches of {batch}) in {secs:.1} s = {:.0} movements/s, load {}",
+                total as f64 / secs,
+                load()
+            );
+            let _ = hq.kill();
+            let _ = hq.wait();
+        }
+        let storage = storage_of(&rt, &dir.join("hq-data"), database.as_deref());
+        if !kept {
+            publish_products(&rt, &storage);
+            if let Some(url) = &database {
+                vacuum(url);
+            }
+        }
+        println!("hq ({name}), {total} movements: reports, load {}", load());
+        let bodies = time_questions(&rt, &storage, runs, &questions);
+        println!("  load {}", load());
+        answers.push((format!("{name} ({total})"), bodies));
+        drop(storage);
+        if let Some(url) = database {
+            if !kept {
+                drop_database(args, &url);
+            }
+        }
+    }
+    if answers.len() == 2 {
+        // The landmarks are the first site's alone, so these answers agree
+        // whatever the number of sites each backend holds.
+        for (i, (label, kind, _)) in questions.iter().enumerate() {
+            if *kind == "stock" || *kind == "expiry" {
+                continue;
+            }
+            let same = answers[0].1[i] == answers[1].1[i];
+            println!(
+                "  {label}: {} and {} answers {}",
+                answers[0].0,
+                answers[1].0,
+                if same { "identical" } else { "DIFFER" }
+            );
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ingest") => ingest(&args),
         Some("catchup") => catchup(&args),
         Some("reports") => reports(&args),
-        _ => eprintln!("usage: sync_bench ingest [--sites N] [--per-site M] [--batch B] [--direct] [--postgres ADMIN_URL] | catchup [--movements M] [--postgres ADMIN_URL] | reports --data SITE_STORE [--runs R] [--batch B] [--postgres ADMIN_URL [--keep]]"),
+        Some("fleet") => fleet(&args),
+        _ => eprintln!("usage: sync_bench ingest [--sites N] [--per-site M] [--batch B] [--direct] [--postgres ADMIN_URL] | catchup [--movements M] [--postgres ADMIN_URL] | reports --data SITE_STORE [--runs R] [--batch B] [--postgres ADMIN_URL [--keep]] | fleet [--sites N] [--per-site M] [--embedded-sites E] [--runs R] [--whole] [--only LABEL] [--postgres ADMIN_URL [--keep]] [--database URL]"),
     }
 }

@@ -141,6 +141,8 @@ pub struct Generator {
     lots: u64,
     docs: u64,
     episodes: u64,
+    /// Whether the first episode is [`HOT_LOT`]'s.
+    hot_first: bool,
 }
 
 impl Generator {
@@ -155,7 +157,21 @@ impl Generator {
             lots: 0,
             docs: 0,
             episodes: 0,
+            hot_first: true,
         }
+    }
+
+    /// The generator of the `index`th of many sites of one company (head
+    /// office benchmarks): the landmarks stay where a one-site run has
+    /// them, at the first site only ([`HOT_LOT`] and serials from 100000),
+    /// and each other site numbers its lots and serials from its own
+    /// block, so no two sites share a lot or a serial.
+    pub fn for_site(seed: u64, total: u64, end: DateTime<Utc>, index: u64) -> Generator {
+        let mut g = Generator::new(seed, total, end);
+        g.hot_first = index == 0;
+        g.lots = index * 10_000_000;
+        g.serial_next = vec![100_000 + index * 1_000_000; PRODUCTS as usize];
+        g
     }
 
     fn doc(&mut self, prefix: &str) -> String {
@@ -274,7 +290,7 @@ impl Generator {
     /// The next episode's movements, in the order they are committed.
     pub fn episode(&mut self) -> Vec<Planned> {
         self.episodes += 1;
-        let hot = self.episodes == 1;
+        let hot = self.hot_first && self.episodes == 1;
         let serial = !hot && self.rng.chance(15);
         let product = if hot { 0 } else { self.pick_product(serial) };
         let t = self.clock;
@@ -611,6 +627,38 @@ mod tests {
             .filter(|m| m.lot.as_deref() == Some(HOT_LOT))
             .count();
         assert_eq!(hot as u64, HOT_MOVEMENTS - 1);
+    }
+
+    #[test]
+    fn sites_of_a_company_share_no_lot_or_serial_and_only_the_first_has_the_landmarks() {
+        let end = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let run = |index| {
+            let mut g = Generator::for_site(index + 1, 10_000, end, index);
+            (0..200)
+                .flat_map(|_| g.episode())
+                .map(|p| p.movement)
+                .collect::<Vec<_>>()
+        };
+        let (first, third) = (run(0), run(2));
+        let hot = |ms: &[NewMovement]| ms.iter().filter(|m| m.lot.as_deref() == Some(HOT_LOT)).count();
+        assert_eq!(hot(&first) as u64, HOT_MOVEMENTS - 1);
+        assert_eq!(hot(&third), 0);
+        let keys = |ms: &[NewMovement]| {
+            ms.iter()
+                .flat_map(|m| [m.lot.clone(), m.serial.clone()])
+                .flatten()
+                .collect::<std::collections::HashSet<_>>()
+        };
+        let (a, b) = (keys(&first), keys(&third));
+        assert!(!a.is_empty() && !b.is_empty());
+        assert!(a.is_disjoint(&b), "{:?}", a.intersection(&b).next());
+        let numbers = |ms: &[NewMovement]| {
+            ms.iter()
+                .filter_map(|m| m.serial.as_deref()?.trim_start_matches("SN").parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        };
+        assert!(numbers(&first).contains(&100_000));
+        assert!(numbers(&third).iter().all(|n| *n >= 2_100_000), "{:?}", numbers(&third));
     }
 
     #[test]
