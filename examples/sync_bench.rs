@@ -525,11 +525,7 @@ fn questions<'a>(hot: &'a str, serial_gtin: &'a str) -> Vec<Question<'a>> {
         (
             "recall by serial range (10,000 serials)",
             "recall",
-            vec![
-                ("gtin", serial_gtin),
-                ("from", "100000"),
-                ("to", "109999"),
-            ],
+            vec![("gtin", serial_gtin), ("from", "100000"), ("to", "109999")],
         ),
         (
             "warranty (one serial)",
@@ -725,8 +721,14 @@ impl GenChain {
         if correct {
             let at = m.body.device_time + chrono::Duration::hours(2);
             self.corrections.push_back(
-                scantrail::station::correction(&m, "scanned in error", "supervisor", "gen-data", at)
-                    .unwrap(),
+                scantrail::station::correction(
+                    &m,
+                    "scanned in error",
+                    "supervisor",
+                    "gen-data",
+                    at,
+                )
+                .unwrap(),
             );
         }
         m
@@ -849,7 +851,10 @@ fn fleet(args: &[String]) {
         let total = n * per_site;
         let kept = reuse.is_some() && database.is_some();
         if !kept {
-            println!("hq ({name}): {n} sites × {per_site} generated movements over HTTPS, load {}", load());
+            println!(
+                "hq ({name}): {n} sites × {per_site} generated movements over HTTPS, load {}",
+                load()
+            );
             let (mut hq, url, ca) = start_hq(&dir, &sites[..n as usize], database.as_deref());
             let secs = upload_generated(&sites[..n as usize], per_site, batch, &url, &ca);
             println!(

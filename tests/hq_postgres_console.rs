@@ -190,7 +190,11 @@ fn a_console_session_and_sign_in_attempts_are_shared_by_every_node() {
     sue.cookies.insert("scantrail_session".into(), id);
     let r = sue.get(&url_a, "/");
     assert_eq!(r.status, 303, "{}", r.body);
-    assert!(r.headers["location"].starts_with("/login"), "{:?}", r.headers);
+    assert!(
+        r.headers["location"].starts_with("/login"),
+        "{:?}",
+        r.headers
+    );
     assert_eq!(
         db.scalar("SELECT count(*) FROM console_sessions WHERE user_name = 'sue'"),
         "0"
@@ -238,8 +242,13 @@ fn a_console_session_and_sign_in_attempts_are_shared_by_every_node() {
     // Back: the session is there again, on either node.
     pg.restart();
     pg.wait_ready();
-    let back = wait_for(Duration::from_secs(30), || sue.get(&url_a, "/").status == 200);
-    assert!(back.is_some(), "the session did not come back with the database");
+    let back = wait_for(Duration::from_secs(30), || {
+        sue.get(&url_a, "/").status == 200
+    });
+    assert!(
+        back.is_some(),
+        "the session did not come back with the database"
+    );
     a.stop();
     b.stop();
 }

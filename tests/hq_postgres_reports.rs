@@ -183,7 +183,12 @@ fn every_report_over_two_sites_is_byte_identical_to_the_embedded_head_office() {
             .block_on(storage.ingest(batch("north", std::slice::from_ref(&last))))
             .unwrap()
             .unwrap();
-        assert_eq!(a.corrected_again.len(), 1, "{name}: {:?}", a.corrected_again);
+        assert_eq!(
+            a.corrected_again.len(),
+            1,
+            "{name}: {:?}",
+            a.corrected_again
+        );
         assert!(
             a.corrected_again[0].ends_with(&format!("already corrected by north:{}", first.seq)),
             "{name}: {:?}",

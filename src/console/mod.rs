@@ -156,7 +156,10 @@ impl Console {
                 if let Ok(rt) = tokio::runtime::Handle::try_current() {
                     rt.spawn(async move {
                         if let Err(e) = shared.close_people(&names).await {
-                            tracing::warn!(error = e, "cannot close the sessions of changed accounts");
+                            tracing::warn!(
+                                error = e,
+                                "cannot close the sessions of changed accounts"
+                            );
                         }
                     });
                 }
@@ -229,7 +232,10 @@ impl Console {
                     burst: LOGIN_BURST,
                     refill_seconds: LOGIN_REFILL_SECONDS,
                 };
-                match shared.attempt(&address.to_canonical().to_string(), quota).await {
+                match shared
+                    .attempt(&address.to_canonical().to_string(), quota)
+                    .await
+                {
                     Ok(None) => Ok(()),
                     Ok(Some(wait)) => Err(Held::Wait(wait.max(1))),
                     Err(e) => Err(Held::Down(e)),
@@ -576,7 +582,10 @@ async fn login(State(console): State<Arc<Console>>, request: Request) -> Respons
 /// The sign-in form again, 503 with Retry-After: head office's database,
 /// where its sessions are kept, cannot be reached.
 fn unavailable(console: &Console, next: Option<&str>, why: &str) -> Response {
-    tracing::warn!(error = why, "console sign-in: the sessions' database cannot be reached");
+    tracing::warn!(
+        error = why,
+        "console sign-in: the sessions' database cannot be reached"
+    );
     let mut r = login_form(
         console,
         next,

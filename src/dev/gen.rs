@@ -640,7 +640,11 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let (first, third) = (run(0), run(2));
-        let hot = |ms: &[NewMovement]| ms.iter().filter(|m| m.lot.as_deref() == Some(HOT_LOT)).count();
+        let hot = |ms: &[NewMovement]| {
+            ms.iter()
+                .filter(|m| m.lot.as_deref() == Some(HOT_LOT))
+                .count()
+        };
         assert_eq!(hot(&first) as u64, HOT_MOVEMENTS - 1);
         assert_eq!(hot(&third), 0);
         let keys = |ms: &[NewMovement]| {
@@ -654,11 +658,21 @@ mod tests {
         assert!(a.is_disjoint(&b), "{:?}", a.intersection(&b).next());
         let numbers = |ms: &[NewMovement]| {
             ms.iter()
-                .filter_map(|m| m.serial.as_deref()?.trim_start_matches("SN").parse::<u64>().ok())
+                .filter_map(|m| {
+                    m.serial
+                        .as_deref()?
+                        .trim_start_matches("SN")
+                        .parse::<u64>()
+                        .ok()
+                })
                 .collect::<Vec<_>>()
         };
         assert!(numbers(&first).contains(&100_000));
-        assert!(numbers(&third).iter().all(|n| *n >= 2_100_000), "{:?}", numbers(&third));
+        assert!(
+            numbers(&third).iter().all(|n| *n >= 2_100_000),
+            "{:?}",
+            numbers(&third)
+        );
     }
 
     #[test]

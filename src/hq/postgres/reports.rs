@@ -211,9 +211,7 @@ impl Source for PgSource {
             (Some(g), None) => {
                 self.query(&format!("{COLUMNS} WHERE b.gtin = $1 {ORDER}"), &[&g])?
             }
-            (None, Some(l)) => {
-                self.query(&format!("{COLUMNS} WHERE b.lot = $1 {ORDER}"), &[&l])?
-            }
+            (None, Some(l)) => self.query(&format!("{COLUMNS} WHERE b.lot = $1 {ORDER}"), &[&l])?,
             (None, None) => self.query(&format!("{COLUMNS} {ORDER}"), &[])?,
         };
         let mut expiries = self.expiries.borrow_mut();
