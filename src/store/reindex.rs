@@ -99,47 +99,22 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
     // Serial states unit by unit from the by-serial index just written,
     // rather than one map of every serial in memory.
     n = 0;
-    let mut unit: Option<Vec<u8>> = None;
-    let mut movements: Vec<Movement> = Vec::new();
-    let flush_unit = |movements: &mut Vec<Movement>, batch: &mut sled::Batch| {
-        let state = derived::unit_state(&tree, movements);
-        movements.clear();
-        state.map(|(k, v)| batch.insert(k, v.encode())).is_some()
-    };
-    for item in tree.scan_prefix([prefix::BY_SERIAL]) {
-        let (k, _) = item.map_err(sink.sled_err("read the by-serial index"))?;
-        let Some((origin, seq)) = derived::index_target(&k) else {
-            continue;
-        };
-        let mut r = KeyReader::new(&k);
-        let (Some(gtin), Some(serial)) = (r.str(), r.str()) else {
-            continue;
-        };
-        let this = super::keys::serial_range(&gtin, &serial);
-        if unit.as_ref() != Some(&this) {
-            if flush_unit(&mut movements, &mut batch) {
+    derived::each_unit(
+        &tree,
+        &sink.sled_err("read the by-serial index"),
+        |movements| {
+            if let Some((k, v)) = derived::unit_state(&tree, movements) {
+                batch.insert(k, v.encode());
                 n += 1;
                 report.written += 1;
             }
-            unit = Some(this);
-        }
-        if let Some(v) = tree
-            .get(super::keys::journal(&origin, seq))
-            .map_err(sink.sled_err("read the journal"))?
-        {
-            movements.push(Movement::decode(&v).map_err(|source| StoreError::Value {
-                path: sink.path.clone(),
-                source,
-            })?);
-        }
-        if n >= CHUNK {
-            write(std::mem::take(&mut batch))?;
-            n = 0;
-        }
-    }
-    if flush_unit(&mut movements, &mut batch) {
-        report.written += 1;
-    }
+            if n >= CHUNK {
+                write(std::mem::take(&mut batch))?;
+                n = 0;
+            }
+            Ok(())
+        },
+    )?;
     write(batch)?;
 
     // The derived trees now have this schema's layout.

@@ -760,35 +760,11 @@ fn check_serial_histories(sink: &SledSink, report: &mut Report) -> Result<()> {
         entries: journal.scan_prefix([prefix::SERIAL_STATE]).peekable(),
         read: &read,
     };
-    let mut unit: Option<Vec<u8>> = None;
-    let mut movements: Vec<Movement> = Vec::new();
-    for item in journal.scan_prefix([prefix::BY_SERIAL]) {
-        let (k, _) = item.map_err(&read)?;
-        let Some((origin, seq)) = derived::index_target(&k) else {
-            continue;
-        };
-        // The key up to the id: (gtin, serial).
-        let mut r = KeyReader::new(&k);
-        let (Some(gtin), Some(serial)) = (r.str(), r.str()) else {
-            continue;
-        };
-        let this = super::keys::serial_range(&gtin, &serial);
-        if unit.as_ref() != Some(&this) {
-            stored.check(journal, &movements, report)?;
-            check_unit(&mut movements, report);
-            unit = Some(this);
-        }
-        if let Some(v) = journal
-            .get(super::keys::journal(&origin, seq))
-            .map_err(&read)?
-        {
-            if let Ok(m) = Movement::decode(&v) {
-                movements.push(m);
-            }
-        }
-    }
-    stored.check(journal, &movements, report)?;
-    check_unit(&mut movements, report);
+    derived::each_unit(journal, &read, |movements| {
+        stored.check(journal, movements, report)?;
+        check_unit(movements, report);
+        Ok(())
+    })?;
     stored.finish(report)
 }
 
