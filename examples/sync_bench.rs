@@ -326,6 +326,39 @@ fn ingest(args: &[String]) {
     }
 }
 
+/// Uploads one batch of `site`'s movements and checks head office's
+/// acknowledgement; returns its last seq. A busy head office answers 503
+/// (no database connection free within 5 s): back off and resend, as a
+/// site does.
+fn send(agent: &ureq::Agent, url: &str, site: &str, part: Vec<Movement>) -> u64 {
+    let b = Batch {
+        protocol: PROTOCOL_VERSION,
+        site: site.to_owned(),
+        first_seq: part[0].seq,
+        last_seq: part[part.len() - 1].seq,
+        sent_at: chrono::Utc::now(),
+        reference: ReferenceVersions::default(),
+        entries: Entries::Movements(part),
+    };
+    let body = b.encode();
+    let ack: Ack = loop {
+        match agent
+            .post(&format!("{url}/api/v1/batches"))
+            .set("Authorization", &format!("Bearer {}", token(site)))
+            .send_bytes(&body)
+        {
+            Ok(r) => break r.into_json().unwrap(),
+            Err(ureq::Error::Status(503, _)) => {
+                eprintln!("  {site}: 503 at {}, resending in 1 s", b.first_seq);
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            Err(e) => panic!("{site} at {}: {e}", b.first_seq),
+        }
+    };
+    assert_eq!(ack.acked_seq, b.last_seq);
+    b.last_seq
+}
+
 /// Every site's chain uploaded by its own thread, one batch in flight
 /// each: the seconds it took.
 fn upload(chains: &[Vec<Movement>], sites: &[String], batch: usize, url: &str, ca: &Path) -> f64 {
@@ -341,23 +374,7 @@ fn upload(chains: &[Vec<Movement>], sites: &[String], batch: usize, url: &str, c
                 let agent =
                     scantrail::sync::tls::agent(Some(&ca), Duration::from_secs(120)).unwrap();
                 for part in chain.chunks(batch) {
-                    let b = Batch {
-                        protocol: PROTOCOL_VERSION,
-                        site: site.clone(),
-                        first_seq: part[0].seq,
-                        last_seq: part[part.len() - 1].seq,
-                        sent_at: chrono::Utc::now(),
-                        reference: ReferenceVersions::default(),
-                        entries: Entries::Movements(part.to_vec()),
-                    };
-                    let ack: Ack = agent
-                        .post(&format!("{url}/api/v1/batches"))
-                        .set("Authorization", &format!("Bearer {}", token(&site)))
-                        .send_bytes(&b.encode())
-                        .unwrap()
-                        .into_json()
-                        .unwrap();
-                    assert_eq!(ack.acked_seq, b.last_seq);
+                    send(&agent, &url, &site, part.to_vec());
                 }
             })
         })
@@ -751,37 +768,11 @@ fn upload_generated(sites: &[String], per_site: u64, batch: usize, url: &str, ca
                 while chain.seq < per_site {
                     let n = (per_site - chain.seq).min(batch as u64);
                     let part: Vec<Movement> = (0..n).map(|_| chain.next()).collect();
-                    let b = Batch {
-                        protocol: PROTOCOL_VERSION,
-                        site: site.clone(),
-                        first_seq: part[0].seq,
-                        last_seq: part[part.len() - 1].seq,
-                        sent_at: chrono::Utc::now(),
-                        reference: ReferenceVersions::default(),
-                        entries: Entries::Movements(part),
-                    };
-                    let body = b.encode();
-                    // A busy head office answers 503 (no connection free
-                    // within 5 s): back off and resend, as a site does.
-                    let ack: Ack = loop {
-                        match agent
-                            .post(&format!("{url}/api/v1/batches"))
-                            .set("Authorization", &format!("Bearer {}", token(&site)))
-                            .send_bytes(&body)
-                        {
-                            Ok(r) => break r.into_json().unwrap(),
-                            Err(ureq::Error::Status(503, _)) => {
-                                eprintln!("  {site}: 503 at {}, resending in 1 s", b.first_seq);
-                                std::thread::sleep(Duration::from_secs(1));
-                            }
-                            Err(e) => panic!("{site} at {}: {e}", b.first_seq),
-                        }
-                    };
-                    assert_eq!(ack.acked_seq, b.last_seq);
-                    if i == 0 && b.last_seq % 20_000 < batch as u64 {
+                    let last_seq = send(&agent, &url, &site, part);
+                    if i == 0 && last_seq % 20_000 < batch as u64 {
                         eprintln!(
                             "  {site} at {} after {:.0} s, load {}",
-                            b.last_seq,
+                            last_seq,
                             started.elapsed().as_secs_f64(),
                             load()
                         );

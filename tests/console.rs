@@ -9,13 +9,13 @@ mod browser;
 mod support;
 mod sync_support;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use browser::Browser;
 use rustls::pki_types::pem::PemObject;
 use support::daemon::Daemon;
+use support::http::{hidden, Http};
 
 const SUE: &str = "sue";
 const SUE_PASSWORD: &str = "sue-password-1234";
@@ -77,145 +77,6 @@ async fn signed_in(user: &str, password: &str) -> (Site, Daemon, Browser) {
 async fn finish(b: Browser, daemon: Daemon) {
     b.close().await;
     assert!(daemon.stop().success(), "the daemon did not stop cleanly");
-}
-
-/// A plain HTTP client that keeps cookies and never follows redirects, to
-/// look at what the console answers.
-struct Http {
-    agent: ureq::Agent,
-    base: String,
-    cookies: HashMap<String, String>,
-}
-
-/// An answer: status, `Set-Cookie` lines, other headers, body.
-struct Answer {
-    status: u16,
-    set_cookies: Vec<String>,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-impl Http {
-    fn new(base: &str) -> Http {
-        Http::with_agent(base, ureq::AgentBuilder::new())
-    }
-
-    fn with_agent(base: &str, builder: ureq::AgentBuilder) -> Http {
-        Http {
-            agent: builder
-                .redirects(0)
-                .timeout(Duration::from_secs(30))
-                .build(),
-            base: base.to_owned(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn finish(&mut self, r: Result<ureq::Response, ureq::Error>) -> Answer {
-        let response = match r {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("no answer: {e}"),
-        };
-        let set_cookies: Vec<String> = response
-            .all("set-cookie")
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        for c in &set_cookies {
-            let pair = c.split(';').next().unwrap_or("");
-            if let Some((k, v)) = pair.split_once('=') {
-                if v.is_empty() || c.contains("Max-Age=0") {
-                    self.cookies.remove(k);
-                } else {
-                    self.cookies.insert(k.to_owned(), v.to_owned());
-                }
-            }
-        }
-        let headers = response
-            .headers_names()
-            .into_iter()
-            .map(|n| (n.clone(), response.header(&n).unwrap_or("").to_owned()))
-            .collect();
-        Answer {
-            status: response.status(),
-            set_cookies,
-            headers,
-            body: response.into_string().unwrap_or_default(),
-        }
-    }
-
-    fn get(&mut self, path: &str) -> Answer {
-        let r = self
-            .agent
-            .get(&format!("{}{path}", self.base))
-            .set("Cookie", &self.cookie_header())
-            .call();
-        self.finish(r)
-    }
-
-    fn post(&mut self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Answer {
-        let mut request = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .set("Cookie", &self.cookie_header());
-        for (k, v) in headers {
-            request = request.set(k, v);
-        }
-        let r = request.send_form(fields);
-        self.finish(r)
-    }
-
-    /// The sign-in form's token, from a fresh sign-in page.
-    fn login_token(&mut self) -> String {
-        let page = self.get("/login");
-        assert_eq!(page.status, 200, "{}", page.body);
-        hidden(&page.body, "csrf")
-    }
-
-    fn sign_in(&mut self, user: &str, password: &str) -> Answer {
-        let token = self.login_token();
-        self.post(
-            "/login",
-            &[
-                ("csrf", &token),
-                ("next", "/"),
-                ("user", user),
-                ("password", password),
-            ],
-            &[],
-        )
-    }
-}
-
-impl Answer {
-    /// The `Set-Cookie` line of cookie `name`, if this answer sets it.
-    fn cookie(&self, name: &str) -> Option<&String> {
-        self.set_cookies
-            .iter()
-            .find(|c| c.starts_with(&format!("{name}=")))
-    }
-}
-
-/// The value of the hidden input `name` in `html`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no hidden {name} in:\n{html}"))
-        + marker.len();
-    html[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 #[test]

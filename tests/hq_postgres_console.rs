@@ -8,138 +8,42 @@
 mod support;
 mod sync_support;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 
+use support::http::{hidden, Http};
 use support::pg::TestDb;
 use sync_support::*;
 
 const SUE: &str = "sue";
 const SUE_PASSWORD: &str = "sue-password-1234";
 
-/// A browser's cookies against several nodes of one head office (as one
-/// host name behind a load balancer would have them), no redirects
-/// followed.
-struct Http {
-    agent: ureq::Agent,
-    cookies: HashMap<String, String>,
+/// A client for head office's nodes over TLS (the test CA), with one
+/// cookie jar whichever node it talks to (one host name behind a load
+/// balancer): set `base` to the node.
+fn client(ca: &std::path::Path) -> Http {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Http::with_agent(
+        "",
+        ureq::AgentBuilder::new().tls_config(std::sync::Arc::new(tls)),
+    )
 }
 
-/// Status, headers (lower-case names) and body of an answer.
-struct Answer {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-impl Http {
-    fn new(ca: &std::path::Path) -> Http {
-        let mut roots = rustls::RootCertStore::empty();
-        for c in rustls::pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
-            roots.add(c.unwrap()).unwrap();
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        Http {
-            agent: ureq::AgentBuilder::new()
-                .tls_config(std::sync::Arc::new(tls))
-                .redirects(0)
-                .timeout(Duration::from_secs(30))
-                .build(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn finish(&mut self, r: Result<ureq::Response, ureq::Error>) -> Answer {
-        let response = match r {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("no answer: {e}"),
-        };
-        for c in response.all("set-cookie") {
-            let pair = c.split(';').next().unwrap_or("");
-            if let Some((k, v)) = pair.split_once('=') {
-                if v.is_empty() || c.contains("Max-Age=0") {
-                    self.cookies.remove(k);
-                } else {
-                    self.cookies.insert(k.to_owned(), v.to_owned());
-                }
-            }
-        }
-        let headers = response
-            .headers_names()
-            .into_iter()
-            .map(|n| (n.clone(), response.header(&n).unwrap_or("").to_owned()))
-            .collect();
-        Answer {
-            status: response.status(),
-            headers,
-            body: response.into_string().unwrap_or_default(),
-        }
-    }
-
-    fn get(&mut self, node: &str, path: &str) -> Answer {
-        let r = self
-            .agent
-            .get(&format!("{node}{path}"))
-            .set("Cookie", &self.cookie_header())
-            .call();
-        self.finish(r)
-    }
-
-    fn post(&mut self, node: &str, path: &str, fields: &[(&str, &str)]) -> Answer {
-        let r = self
-            .agent
-            .post(&format!("{node}{path}"))
-            .set("Cookie", &self.cookie_header())
-            .send_form(fields);
-        self.finish(r)
-    }
-
-    /// A sign-in on `node`, its form fetched from `node` first.
-    fn sign_in(&mut self, node: &str, user: &str, password: &str) -> Answer {
-        let page = self.get(node, "/login");
-        assert_eq!(page.status, 200, "{}", page.body);
-        let token = hidden(&page.body, "csrf");
-        self.post(
-            node,
-            "/login",
-            &[
-                ("csrf", &token),
-                ("next", "/"),
-                ("user", user),
-                ("password", password),
-            ],
-        )
-    }
-}
-
-/// The value of the hidden input `name` in `html`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no hidden {name} in:\n{html}"))
-        + marker.len();
-    html[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
+/// `http`'s request to `node`.
+fn on<'a>(http: &'a mut Http, node: &str) -> &'a mut Http {
+    http.base = node.to_owned();
+    http
 }
 
 #[test]
@@ -162,11 +66,11 @@ fn a_console_session_and_sign_in_attempts_are_shared_by_every_node() {
     assert_ne!(url_a, url_b);
 
     // Signed in on A: B knows the session.
-    let mut sue = Http::new(&hq.pki.ca);
-    let r = sue.sign_in(&url_a, SUE, SUE_PASSWORD);
+    let mut sue = client(&hq.pki.ca);
+    let r = on(&mut sue, &url_a).sign_in(SUE, SUE_PASSWORD);
     assert_eq!(r.status, 303, "{}", r.body);
     assert!(sue.cookies.contains_key("scantrail_session"));
-    let page = sue.get(&url_b, "/");
+    let page = on(&mut sue, &url_b).get("/");
     assert_eq!(page.status, 200, "{:?} {}", page.headers, page.body);
     assert!(page.body.contains("sue (supervisor)"), "{}", page.body);
     assert_eq!(
@@ -178,17 +82,17 @@ fn a_console_session_and_sign_in_attempts_are_shared_by_every_node() {
     a.kill();
     let a = hq.start();
     let url_a = a.base_url().to_owned();
-    let page = sue.get(&url_a, "/");
+    let page = on(&mut sue, &url_a).get("/");
     assert_eq!(page.status, 200, "{:?}", page.headers);
 
     // Signed out on B with the page's form token: A no longer knows the
     // session, even when the browser sends its cookie again.
     let id = sue.cookies["scantrail_session"].clone();
     let csrf = hidden(&page.body, "csrf");
-    let out = sue.post(&url_b, "/logout", &[("csrf", &csrf)]);
+    let out = on(&mut sue, &url_b).post("/logout", &[("csrf", &csrf)], &[]);
     assert_eq!(out.status, 303, "{}", out.body);
     sue.cookies.insert("scantrail_session".into(), id);
-    let r = sue.get(&url_a, "/");
+    let r = on(&mut sue, &url_a).get("/");
     assert_eq!(r.status, 303, "{}", r.body);
     assert!(
         r.headers["location"].starts_with("/login"),
@@ -204,15 +108,15 @@ fn a_console_session_and_sign_in_attempts_are_shared_by_every_node() {
     // once from 127.0.0.1, of which sue's sign-in on A above was one; four
     // wrong passwords to A and B in turn are answered 401, then the next
     // attempt is held whichever node it reaches, the right password too.
-    let mut guess = Http::new(&hq.pki.ca);
+    let mut guess = client(&hq.pki.ca);
     for i in 0..4 {
         let node = if i % 2 == 0 { &url_a } else { &url_b };
-        let r = guess.sign_in(node, SUE, "wrong-password");
+        let r = on(&mut guess, node).sign_in(SUE, "wrong-password");
         assert_eq!(r.status, 401, "attempt {i} on {node}: {}", r.body);
     }
     let mut wait = 0;
     for node in [&url_a, &url_b] {
-        let r = guess.sign_in(node, SUE, SUE_PASSWORD);
+        let r = on(&mut guess, node).sign_in(SUE, SUE_PASSWORD);
         assert_eq!(r.status, 429, "{node}: {}", r.body);
         wait = r.headers["retry-after"].parse().unwrap();
         assert!((1..=12).contains(&wait), "Retry-After {wait}");
@@ -229,13 +133,13 @@ fn a_console_session_and_sign_in_attempts_are_shared_by_every_node() {
 
     // The database down: nobody can sign in (503, Retry-After), and a
     // session cannot be checked, so pages lead to the sign-in page.
-    let mut sue = Http::new(&hq.pki.ca);
-    assert_eq!(sue.sign_in(&url_b, SUE, SUE_PASSWORD).status, 303);
+    let mut sue = client(&hq.pki.ca);
+    assert_eq!(on(&mut sue, &url_b).sign_in(SUE, SUE_PASSWORD).status, 303);
     pg.stop_immediately();
-    let r = sue.get(&url_a, "/");
+    let r = on(&mut sue, &url_a).get("/");
     assert_eq!(r.status, 303, "{}", r.body);
-    let mut late = Http::new(&hq.pki.ca);
-    let r = late.sign_in(&url_a, SUE, SUE_PASSWORD);
+    let mut late = client(&hq.pki.ca);
+    let r = on(&mut late, &url_a).sign_in(SUE, SUE_PASSWORD);
     assert_eq!(r.status, 503, "{}", r.body);
     assert_eq!(r.headers["retry-after"], "5");
     assert!(r.body.contains("database cannot be reached"), "{}", r.body);
@@ -243,7 +147,7 @@ fn a_console_session_and_sign_in_attempts_are_shared_by_every_node() {
     pg.restart();
     pg.wait_ready();
     let back = wait_for(Duration::from_secs(30), || {
-        sue.get(&url_a, "/").status == 200
+        on(&mut sue, &url_a).get("/").status == 200
     });
     assert!(
         back.is_some(),

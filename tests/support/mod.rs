@@ -1,4 +1,5 @@
 pub mod daemon;
+pub mod http;
 pub mod pg;
 pub mod scanner;
 pub mod story;
