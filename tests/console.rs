@@ -13,7 +13,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use browser::Browser;
-use rustls::pki_types::pem::PemObject;
 use support::daemon::Daemon;
 use support::http::{hidden, Http};
 
@@ -243,21 +242,7 @@ fn over_tls_the_session_cookie_is_secure() {
         "{}",
         daemon.base_url()
     );
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls::pki_types::CertificateDer::pem_file_iter(&pki.ca).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let mut http = Http::with_agent(
-        daemon.base_url(),
-        ureq::AgentBuilder::new().tls_config(std::sync::Arc::new(tls)),
-    );
+    let mut http = Http::trusting(daemon.base_url(), &pki.ca);
     let r = http.sign_in(SUE, SUE_PASSWORD);
     assert_eq!(r.status, 303, "{}", r.body);
     let session = r.cookie("scantrail_session").expect("a session cookie");

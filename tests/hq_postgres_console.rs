@@ -10,8 +10,6 @@ mod sync_support;
 
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-
 use support::http::{hidden, Http};
 use support::pg::TestDb;
 use sync_support::*;
@@ -23,21 +21,7 @@ const SUE_PASSWORD: &str = "sue-password-1234";
 /// cookie jar whichever node it talks to (one host name behind a load
 /// balancer): set `base` to the node.
 fn client(ca: &std::path::Path) -> Http {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls::pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Http::with_agent(
-        "",
-        ureq::AgentBuilder::new().tls_config(std::sync::Arc::new(tls)),
-    )
+    Http::trusting("", ca)
 }
 
 /// `http`'s request to `node`.

@@ -29,6 +29,26 @@ impl Http {
         Http::with_agent(base, ureq::AgentBuilder::new())
     }
 
+    /// A client over TLS that trusts the certificates of `ca` (PEM).
+    pub fn trusting(base: &str, ca: &std::path::Path) -> Http {
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        for c in rustls::pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Http::with_agent(
+            base,
+            ureq::AgentBuilder::new().tls_config(std::sync::Arc::new(tls)),
+        )
+    }
+
     pub fn with_agent(base: &str, builder: ureq::AgentBuilder) -> Http {
         Http {
             agent: builder
