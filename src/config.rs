@@ -216,8 +216,8 @@ pub struct StoreSettings {
     pub memory_mb: u64,
 }
 
-/// The smallest `[store] memory_mb`: below it the opening of a store of a
-/// few million movements alone does not fit.
+/// The smallest `[store] memory_mb`: a floor against a slip of the pen (an
+/// open store of a million movements alone takes ~300 MiB).
 pub const STORE_MEMORY_MIN_MB: u64 = 128;
 
 impl StoreSettings {
@@ -687,7 +687,7 @@ pub enum Problem {
         at: String,
     },
     /// `[store] memory_mb` below [`STORE_MEMORY_MIN_MB`].
-    #[error("{at}: at least {STORE_MEMORY_MIN_MB} (MiB); the default, 512, suits a site of up to 10 million movements")]
+    #[error("{at}: at least {STORE_MEMORY_MIN_MB} (MiB, e.g. 512, the default); see README.md, \"How big a machine\"")]
     StoreMemory {
         /// Where.
         at: String,
