@@ -875,6 +875,7 @@ impl Config {
             return Ok(());
         }
         crate::epcis::Settings::new(self.site.gln.as_deref(), &self.epcis)
+            .and_then(|_| crate::epcis::capture::Limits::new(&self.epcis))
             .map(|_| ())
             .map_err(|e| Problem::Epcis {
                 at: text

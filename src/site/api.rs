@@ -122,9 +122,10 @@ pub(super) fn routes() -> Routes {
             .routes(routes!(correct))
             .routes(routes!(report))
             .routes(routes!(epcis_events))
-            .routes(routes!(expected_receipts)),
+            .routes(routes!(expected_receipts))
+            .routes(routes!(expected_receipt)),
         partner: OpenApiRouter::default()
-            .routes(routes!(epcis_capture))
+            .routes(routes!(epcis_capture, epcis_capture_options))
             .routes(routes!(epcis_capture_job)),
     }
 }
@@ -1278,7 +1279,7 @@ async fn events(
     path = "/epcis/v2/capture",
     operation_id = "epcisCapture",
     summary = "Capture a trading partner's EPCIS 2.0 document",
-    description = "For a `partner` token bound to one party (PGLN). Only ObjectEvents with bizStep `shipping`, the partner's own party as owning-party source, this site (its GLN as party or location) as destination and a `desadv` business transaction are captured; they become expected receipts by despatch advice. A refused document answers a problem whose `errors` give each error's JSON pointer (`path`), `message` and `kind`. See README \"Capture\".",
+    description = "For a `partner` token bound to one party (PGLN). ObjectEvents with bizStep `shipping`, the partner's own party as owning-party source, this site (its GLN as party or location) as destination and a `desadv` business transaction become expected receipts by despatch advice; packing AggregationEvents fill the pallets they name; an `errorDeclaration` withdraws what its event added; other well-formed events are accepted and listed as `ignored` in the job. Identifiers may be GS1 Digital Link URIs or EPC URNs. A refused document answers a problem whose `errors` give each error's JSON pointer (`path`), `message` and `kind`. See README \"Capture\".",
     request_body(content = Object, content_type = "application/ld+json", description = "An EPCISDocument (JSON-LD)"),
     responses(
         (status = 202, description = "Captured; `Location` names the job", body = Object, headers(("Location" = String, description = "/epcis/v2/capture/{id}"))),
@@ -1286,7 +1287,7 @@ async fn events(
         (status = 401, description = "No token or an unknown one.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a partner's token, or an event whose source is another party: `errors` with JSON paths.", body = Problem, content_type = "application/problem+json"),
         (status = 408, response = RequestTimeout),
-        (status = 413, description = "The body is too large.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "More events or bytes than the capture limits `OPTIONS` announces: `capture_limit_exceeded`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An event not addressed to this site, or a site without `[site] gln`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1305,6 +1306,18 @@ async fn epcis_capture(
     let Some(party) = identity.party.clone() else {
         return error(StatusCode::FORBIDDEN, "this token is bound to no party");
     };
+    let limits = capture_limits(&state);
+    if body.len() > limits.bytes {
+        return problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "capture_limit_exceeded",
+            format!(
+                "the document is {} bytes, more than this site's capture file size limit of {} bytes (GS1-EPCIS-Capture-File-Size-Limit): split it; nothing is captured",
+                body.len(),
+                limits.bytes
+            ),
+        );
+    }
     let doc: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(doc) => doc,
         Err(e) => {
@@ -1317,7 +1330,7 @@ async fn epcis_capture(
     let store = state.store.clone();
     let partner = identity.name.clone();
     let done = tokio::task::spawn_blocking(move || {
-        super::capture::capture(&store, &doc, &partner, &party, &site_gln)
+        super::capture::capture(&store, &doc, &partner, &party, &site_gln, limits)
     })
     .await;
     match done {
@@ -1331,7 +1344,9 @@ async fn epcis_capture(
         )
             .into_response(),
         Ok(Err(super::capture::CaptureFailed::Refused(errors))) => {
-            let status = if errors.iter().any(|e| e.kind == ErrorKind::Invalid) {
+            let status = if errors.iter().any(|e| e.kind == ErrorKind::TooLarge) {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else if errors.iter().any(|e| e.kind == ErrorKind::Invalid) {
                 StatusCode::BAD_REQUEST
             } else if errors.iter().any(|e| e.kind == ErrorKind::NotYourParty) {
                 StatusCode::FORBIDDEN
@@ -1344,9 +1359,14 @@ async fn epcis_capture(
                 .unwrap_or_default();
             let mut extensions = serde_json::Map::new();
             extensions.insert("errors".into(), json!(errors));
+            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "capture_limit_exceeded"
+            } else {
+                problem::code_for(status)
+            };
             problem::problem_with(
                 status,
-                problem::code_for(status),
+                code,
                 format!(
                     "the document is refused whole, nothing is captured ({} error(s)){first}",
                     errors.len()
@@ -1360,6 +1380,64 @@ async fn epcis_capture(
             format!("the request failed: {e}"),
         ),
     }
+}
+
+/// The capture limits this site announces and enforces.
+fn capture_limits(state: &AppState) -> crate::epcis::capture::Limits {
+    // `[epcis]` was checked at load, so the default is never used for a
+    // bad setting.
+    crate::epcis::capture::Limits::new(&state.epcis.1).unwrap_or_default()
+}
+
+/// EPCIS 2.0 REST binding's discovery of the capture interface: the
+/// versions served and the capture limits, as headers.
+#[utoipa::path(
+    options,
+    path = "/epcis/v2/capture",
+    operation_id = "epcisCaptureOptions",
+    summary = "The capture interface's versions and limits",
+    description = "EPCIS 2.0 REST binding: `GS1-EPCIS-Version`, `GS1-CBV-Version`, `GS1-EPCIS-Capture-Limit` (events per document, `[epcis] capture_limit`), `GS1-EPCIS-Capture-File-Size-Limit` (bytes, `[epcis] capture_file_size_limit`) and `GS1-Capture-Error-Behaviour` (`rollback`: a refused document leaves nothing).",
+    responses(
+        (status = 204, description = "The headers say it", headers(
+            ("GS1-EPCIS-Version" = String, description = "2.0.0"),
+            ("GS1-CBV-Version" = String, description = "2.0.0"),
+            ("GS1-EPCIS-Capture-Limit" = usize, description = "Events per document"),
+            ("GS1-EPCIS-Capture-File-Size-Limit" = usize, description = "Bytes per document"),
+            ("GS1-Capture-Error-Behaviour" = String, description = "rollback"),
+        )),
+        TokenChecked,
+        (status = 403, description = "Not a partner's token.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn epcis_capture_options(State(state): State<AppState>) -> Response {
+    let limits = capture_limits(&state);
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ALLOW, "OPTIONS, POST".to_owned()),
+            (
+                header::HeaderName::from_static("gs1-epcis-version"),
+                "2.0.0".to_owned(),
+            ),
+            (
+                header::HeaderName::from_static("gs1-cbv-version"),
+                "2.0.0".to_owned(),
+            ),
+            (
+                header::HeaderName::from_static("gs1-epcis-capture-limit"),
+                limits.events.to_string(),
+            ),
+            (
+                header::HeaderName::from_static("gs1-epcis-capture-file-size-limit"),
+                limits.bytes.to_string(),
+            ),
+            (
+                header::HeaderName::from_static("gs1-capture-error-behaviour"),
+                "rollback".to_owned(),
+            ),
+        ],
+    )
+        .into_response()
 }
 
 /// A capture job's result; a partner sees only its own jobs.
@@ -1400,12 +1478,38 @@ async fn epcis_capture_job(
     operation_id = "expectedReceipts",
     summary = "Expected receipts captured from partners' EPCIS shipping events",
     responses(
-        (status = 200, description = "Each despatch advice with its sending party, GTINs, serials and lots", body = Vec<Object>),
+        (status = 200, description = "Each despatch advice with its sending party, GTINs, serials, lots and pallets, and `progress`: the serials received, missing and not expected, and each lot's expected, received, missing and over quantities", body = Vec<Object>),
         SupervisorChecked,
         (status = 422, response = Refused),
     )
 )]
 async fn expected_receipts(State(state): State<AppState>) -> Response {
     let store = state.store.clone();
-    respond(blocking(move || super::capture::expected_receipts(&store)).await)
+    respond(blocking(move || super::capture::statuses(&store)).await)
+}
+
+/// One expected receipt and what of it is still missing.
+#[utoipa::path(
+    get,
+    path = "/api/v1/expected-receipts/{document}",
+    operation_id = "expectedReceipt",
+    summary = "One expected receipt with what of it arrived and what is still missing",
+    params(("document" = String, Path, description = "The despatch advice as a station's context names it (`DA-77`, a GSIN) or as captured, percent-encoded.")),
+    responses(
+        (status = 200, description = "The receipt and its `progress`", body = Object),
+        SupervisorChecked,
+        (status = 404, description = "No partner sent that despatch advice.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn expected_receipt(State(state): State<AppState>, Path(document): Path<String>) -> Response {
+    let store = state.store.clone();
+    let wanted = document.clone();
+    match blocking(move || super::capture::status_of(&store, &wanted)).await {
+        Ok(Some(status)) => Json(status).into_response(),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            format!("no partner sent despatch advice {document:?}: GET /api/v1/expected-receipts lists those captured"),
+        ),
+        Err(e) => e,
+    }
 }

@@ -3,13 +3,19 @@
 //! kept in the store's side records, so `GET /epcis/v2/capture/{id}` and
 //! the receiving desk find them after a restart. Only accepted documents
 //! make a job: a refused one is answered with its errors and leaves
-//! nothing behind.
+//! nothing behind. An error declaration withdraws what its event added.
+//! What of an expected receipt has arrived is read here from the journal
+//! (the movements received under its despatch advice) and compared by
+//! `epcis::receipt_progress`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::epcis::capture::{self, CaptureError, ExpectedReceipt};
+use crate::epcis::capture::{self, CaptureError, ErrorKind, ExpectedReceipt, Limits, Note};
+use crate::epcis::receipt_progress::{self, Progress, Received};
+use crate::model::Kind;
+use crate::store::view::Document;
 use crate::store::Store;
 
 /// The side tree of capture jobs, by job id.
@@ -33,6 +39,12 @@ pub struct Job {
     pub despatch_advices: Vec<String>,
     /// Errors (none for a job: refused documents make none).
     pub errors: Vec<String>,
+    /// Events accepted and ignored, each with its path and why.
+    #[serde(default)]
+    pub ignored: Vec<Note>,
+    /// The eventIDs whose error declarations withdrew what they added.
+    #[serde(default)]
+    pub withdrawn: Vec<String>,
     /// The partner that captured it.
     pub captured_by: String,
     /// When (UTC, RFC 3339).
@@ -54,29 +66,93 @@ pub enum CaptureFailed {
 }
 
 /// Checks `doc` from the partner `partner` bound to `party` for the site
-/// `site_gln`, stores its expected receipts (merged with those of the
-/// same despatch advice) and its job, durably; the job.
+/// `site_gln` within `limits`, stores its expected receipts (merged with
+/// those of the same despatch advice), withdraws what its error
+/// declarations name, and stores its job, durably; the job.
 pub fn capture(
     store: &Store,
     doc: &Value,
     partner: &str,
     party: &str,
     site_gln: &str,
+    limits: Limits,
 ) -> Result<Job, CaptureFailed> {
-    let receipts = capture::check(doc, party, site_gln).map_err(CaptureFailed::Refused)?;
-    let mut event_count = 0;
+    let checked = capture::check(doc, party, site_gln, limits).map_err(CaptureFailed::Refused)?;
+    let mut ignored = checked.notes;
+    // Everything is read and decided before anything is written, so a
+    // refusal found late leaves nothing.
+    let mut changed: Vec<ExpectedReceipt> = Vec::new();
+    let mut refused = Vec::new();
     let mut despatch_advices = Vec::new();
-    for mut receipt in receipts {
-        event_count += receipt.event_ids.len().max(1);
-        if let Some(known) = expected(store, &receipt.despatch_advice)? {
-            if known.from_party == receipt.from_party {
-                let mut merged = known;
-                merged.merge(receipt);
-                receipt = merged;
+    let mut event_count = 0;
+    for receipt in checked.receipts {
+        event_count += receipt.events.len();
+        despatch_advices.push(receipt.despatch_advice.clone());
+        match expected(store, &receipt.despatch_advice)? {
+            Some(known) if known.from_party != receipt.from_party => refused.push(CaptureError {
+                path: "/epcisBody/eventList".into(),
+                message: format!(
+                    "despatch advice {} was captured from party {}: a partner adds only to its own despatch advices",
+                    receipt.despatch_advice, known.from_party
+                ),
+                kind: ErrorKind::NotYourParty,
+            }),
+            Some(mut known) => {
+                known.merge(receipt);
+                changed.push(known);
+            }
+            None => changed.push(receipt),
+        }
+    }
+    let mut withdrawn = Vec::new();
+    if !checked.withdrawals.is_empty() {
+        let mut stored = expected_receipts(store)?;
+        for w in checked.withdrawals {
+            let in_changed = changed
+                .iter_mut()
+                .find(|r| r.event_ids.contains(&w.event_id));
+            let target = match in_changed {
+                Some(r) => Some(r),
+                None => match stored
+                    .iter()
+                    .position(|r| r.event_ids.contains(&w.event_id))
+                {
+                    Some(k) => {
+                        changed.push(stored.swap_remove(k));
+                        changed.last_mut()
+                    }
+                    None => None,
+                },
+            };
+            match target {
+                Some(r) if r.from_party != party => refused.push(CaptureError {
+                    path: format!("{}/eventID", w.path),
+                    message: format!(
+                        "event {} was captured from party {}: a partner withdraws only its own events",
+                        w.event_id, r.from_party
+                    ),
+                    kind: ErrorKind::NotYourParty,
+                }),
+                Some(r) => {
+                    r.withdraw(&w.event_id);
+                    event_count += 1;
+                    withdrawn.push(w.event_id);
+                }
+                None => ignored.push(Note {
+                    path: w.path,
+                    reason: format!(
+                        "the errorDeclaration names event {}, which was not captured here: ignored",
+                        w.event_id
+                    ),
+                }),
             }
         }
-        put(store, EXPECTED, &receipt.despatch_advice, &receipt, false)?;
-        despatch_advices.push(receipt.despatch_advice);
+    }
+    if !refused.is_empty() {
+        return Err(CaptureFailed::Refused(refused));
+    }
+    for receipt in &changed {
+        put(store, EXPECTED, &receipt.despatch_advice, receipt, false)?;
     }
     let now = chrono::Utc::now();
     let mut id = Sha256::new();
@@ -90,13 +166,93 @@ pub fn capture(
         event_count,
         despatch_advices,
         errors: Vec::new(),
+        ignored,
+        withdrawn,
         captured_by: partner.to_owned(),
         captured_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
     };
     // Durable: the job is answered as accepted only once on disk, and
     // the sled flush takes the expected receipts along.
     put(store, JOBS, &job.capture_id, &job, true)?;
+    tracing::info!(
+        capture_id = %job.capture_id,
+        partner,
+        events = job.event_count,
+        despatch_advices = ?job.despatch_advices,
+        ignored = job.ignored.len(),
+        withdrawn = job.withdrawn.len(),
+        "EPCIS document captured"
+    );
     Ok(job)
+}
+
+/// An expected receipt with what of it arrived here, as the API and the
+/// console show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiptStatus {
+    /// What the partner announced.
+    #[serde(flatten)]
+    pub expected: ExpectedReceipt,
+    /// What arrived, what is missing, what was not announced.
+    pub progress: Progress,
+}
+
+/// Every expected receipt with its progress.
+pub fn statuses(store: &Store) -> Result<Vec<ReceiptStatus>, CaptureFailed> {
+    expected_receipts(store)?
+        .into_iter()
+        .map(|r| status(store, r))
+        .collect()
+}
+
+/// The expected receipt whose despatch advice is `document` (as captured,
+/// or its short form) with its progress.
+pub fn status_of(store: &Store, document: &str) -> Result<Option<ReceiptStatus>, CaptureFailed> {
+    expected_for_station(store, document)?
+        .map(|r| status(store, r))
+        .transpose()
+}
+
+/// `expected` against the receipts this site recorded under its despatch
+/// advice (by its short form, as a station's context names it, or whole);
+/// a corrected receipt does not count.
+fn status(store: &Store, expected: ExpectedReceipt) -> Result<ReceiptStatus, CaptureFailed> {
+    let mut ids = store
+        .view()
+        .by_document(Document::DespatchAdvice, &expected.document)?;
+    if expected.despatch_advice != expected.document {
+        ids.extend(
+            store
+                .view()
+                .by_document(Document::DespatchAdvice, &expected.despatch_advice)?,
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    let mut received = Vec::new();
+    for id in ids {
+        if id.origin != store.site() {
+            continue;
+        }
+        let Some(m) = store.journal().movement(&id.origin, id.seq)? else {
+            continue;
+        };
+        if !matches!(m.body.kind, Kind::Receipt | Kind::TransferIn)
+            || !store.view().corrections_of(&id.origin, id.seq)?.is_empty()
+        {
+            continue;
+        }
+        let (mantissa, scale, unit) = m.body.quantity.parts();
+        received.push(Received {
+            gtin: m.body.gtin.clone(),
+            serial: m.body.serial.clone(),
+            lot: m.body.lot.clone(),
+            quantity: mantissa as f64 / 10f64.powi(i32::from(scale)),
+            uom: crate::epcis::vocabulary::unit_code(unit).map(str::to_owned),
+        });
+    }
+    let progress = receipt_progress::progress(&expected, &received);
+    Ok(ReceiptStatus { expected, progress })
 }
 
 /// The job `id`, if there is one.
