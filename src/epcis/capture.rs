@@ -32,6 +32,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::epc::{self, Epc};
 use super::error::EpcisError;
@@ -242,6 +243,9 @@ pub struct ExpectedReceipt {
     pub document: String,
     /// The sending party's PGLN.
     pub from_party: String,
+    /// The GLN of the site it is addressed to.
+    #[serde(default)]
+    pub to_gln: String,
     /// Every GTIN on it.
     pub gtins: Vec<String>,
     /// Serialised items.
@@ -265,6 +269,7 @@ impl ExpectedReceipt {
             despatch_advice: despatch_advice.to_owned(),
             document: short_document(despatch_advice).to_owned(),
             from_party: from_party.to_owned(),
+            to_gln: String::new(),
             gtins: Vec::new(),
             serials: Vec::new(),
             lots: Vec::new(),
@@ -367,6 +372,190 @@ pub struct Checked {
     pub event_count: usize,
 }
 
+/// A capture's job, as `GET /epcis/v2/capture/{id}` answers it (the
+/// same on a site and at head office).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    /// The job's id, the last part of its `Location`.
+    pub capture_id: String,
+    /// Whether every event was captured (a refused document makes no job).
+    pub success: bool,
+    /// Done: capture is checked and stored before the answer.
+    pub running: bool,
+    /// How many events added or withdrew something.
+    pub event_count: usize,
+    /// The despatch advices now expected.
+    pub despatch_advices: Vec<String>,
+    /// Errors (none for a job: refused documents make none).
+    pub errors: Vec<String>,
+    /// Events accepted and ignored, each with its path and why.
+    #[serde(default)]
+    pub ignored: Vec<Note>,
+    /// The eventIDs whose error declarations withdrew what they added.
+    #[serde(default)]
+    pub withdrawn: Vec<String>,
+    /// The partner that captured it.
+    pub captured_by: String,
+    /// When (UTC, RFC 3339).
+    pub captured_at: String,
+}
+
+/// What an accepted document changes in the stored expected receipts.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// Expected receipts to store (new, merged, or with events withdrawn).
+    pub changed: Vec<ExpectedReceipt>,
+    /// The job to store and answer.
+    pub job: Job,
+}
+
+/// `checked` (from the partner `partner` bound to `party`, document
+/// `doc`) applied to the `stored` expected receipts at `now`: the
+/// receipts to store and the job, or the errors that refuse it after all
+/// (a despatch advice or an event of another party). Receipts are one per
+/// (site GLN, despatch advice).
+pub fn apply(
+    checked: Checked,
+    stored: Vec<ExpectedReceipt>,
+    doc: &Value,
+    partner: &str,
+    party: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Applied, Vec<CaptureError>> {
+    let mut stored = stored;
+    let mut ignored = checked.notes;
+    let mut changed: Vec<ExpectedReceipt> = Vec::new();
+    let mut refused = Vec::new();
+    let mut despatch_advices = Vec::new();
+    let mut event_count = 0;
+    let same = |a: &ExpectedReceipt, b: &ExpectedReceipt| {
+        a.despatch_advice == b.despatch_advice && a.to_gln == b.to_gln
+    };
+    for receipt in checked.receipts {
+        event_count += receipt.events.len();
+        despatch_advices.push(receipt.despatch_advice.clone());
+        match stored.iter().position(|k| same(k, &receipt)) {
+            Some(k) if stored[k].from_party != receipt.from_party => refused.push(CaptureError {
+                path: "/epcisBody/eventList".into(),
+                message: format!(
+                    "despatch advice {} was captured from party {}: a partner adds only to its own despatch advices",
+                    receipt.despatch_advice, stored[k].from_party
+                ),
+                kind: ErrorKind::NotYourParty,
+            }),
+            Some(k) => {
+                let mut known = stored.swap_remove(k);
+                known.merge(receipt);
+                changed.push(known);
+            }
+            None => changed.push(receipt),
+        }
+    }
+    let mut withdrawn = Vec::new();
+    for w in checked.withdrawals {
+        let has = |r: &ExpectedReceipt| r.event_ids.contains(&w.event_id);
+        if let Some(k) = stored.iter().position(has) {
+            changed.push(stored.swap_remove(k));
+        }
+        match changed.iter_mut().find(|r| has(r)) {
+            Some(r) if r.from_party != party => refused.push(CaptureError {
+                path: format!("{}/eventID", w.path),
+                message: format!(
+                    "event {} was captured from party {}: a partner withdraws only its own events",
+                    w.event_id, r.from_party
+                ),
+                kind: ErrorKind::NotYourParty,
+            }),
+            Some(r) => {
+                r.withdraw(&w.event_id);
+                event_count += 1;
+                withdrawn.push(w.event_id);
+            }
+            None => ignored.push(Note {
+                path: w.path,
+                reason: format!(
+                    "the errorDeclaration names event {}, which was not captured here: ignored",
+                    w.event_id
+                ),
+            }),
+        }
+    }
+    if !refused.is_empty() {
+        return Err(refused);
+    }
+    let mut id = Sha256::new();
+    id.update(partner.as_bytes());
+    id.update(now.timestamp_nanos_opt().unwrap_or_default().to_be_bytes());
+    id.update(doc.to_string().as_bytes());
+    let job = Job {
+        capture_id: hex::encode(&id.finalize()[..8]),
+        success: true,
+        running: false,
+        event_count,
+        despatch_advices,
+        errors: Vec::new(),
+        ignored,
+        withdrawn,
+        captured_by: partner.to_owned(),
+        captured_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    };
+    Ok(Applied { changed, job })
+}
+
+/// How a refused document is answered (the same on a site and at head
+/// office): the HTTP status, the problem's `code` and its `detail`.
+/// Too many events is 413, a document that cannot be captured 400,
+/// another party's events 403, events addressed elsewhere 422.
+pub fn refusal(errors: &[CaptureError]) -> (u16, &'static str, String) {
+    let any = |kind| errors.iter().any(|e| e.kind == kind);
+    let (status, code) = if any(ErrorKind::TooLarge) {
+        (413, "capture_limit_exceeded")
+    } else if any(ErrorKind::Invalid) {
+        (400, "bad_request")
+    } else if any(ErrorKind::NotYourParty) {
+        (403, "forbidden")
+    } else {
+        (422, "unprocessable")
+    };
+    let first = errors
+        .first()
+        .map(|e| format!(": {} at {}", e.message, e.path))
+        .unwrap_or_default();
+    let detail = format!(
+        "the document is refused whole, nothing is captured ({} error(s)){first}",
+        errors.len()
+    );
+    (status, code, detail)
+}
+
+/// The headers of `OPTIONS /epcis/v2/capture` (EPCIS 2.0 REST binding's
+/// discovery): the versions served, the capture limits, and that a
+/// refused document leaves nothing (`rollback`).
+pub fn options_headers(limits: Limits) -> [(&'static str, String); 6] {
+    [
+        ("allow", "OPTIONS, POST".to_owned()),
+        ("gs1-epcis-version", "2.0.0".to_owned()),
+        ("gs1-cbv-version", "2.0.0".to_owned()),
+        ("gs1-epcis-capture-limit", limits.events.to_string()),
+        (
+            "gs1-epcis-capture-file-size-limit",
+            limits.bytes.to_string(),
+        ),
+        ("gs1-capture-error-behaviour", "rollback".to_owned()),
+    ]
+}
+
+/// The 413 detail of a body larger than `limits.bytes`, if it is.
+pub fn too_many_bytes(len: usize, limits: Limits) -> Option<String> {
+    (len > limits.bytes).then(|| {
+        format!(
+            "the document is {len} bytes, more than the capture file size limit of {} bytes (GS1-EPCIS-Capture-File-Size-Limit): split it; nothing is captured",
+            limits.bytes
+        )
+    })
+}
+
 /// A packing AggregationEvent: its pallet and children.
 struct Packing {
     sscc: String,
@@ -377,6 +566,8 @@ struct Packing {
 
 /// A shipping event, before its pallets are filled.
 struct Shipment {
+    /// The GLN of the site it is addressed to.
+    to_gln: String,
     despatch_advice: String,
     event: CapturedEvent,
     ssccs: Vec<String>,
@@ -384,12 +575,13 @@ struct Shipment {
 }
 
 /// Checks `doc`, sent by the partner bound to `party` (a PGLN), for the
-/// site whose GLN is `site_gln`, at most `limits.events` events: what it
-/// adds, withdraws and ignores, or every error found.
+/// sites whose GLNs are `sites` (a site: its own; head office: each of its
+/// sites'), at most `limits.events` events: what it adds, withdraws and
+/// ignores, or every error found.
 pub fn check(
     doc: &Value,
     party: &str,
-    site_gln: &str,
+    sites: &[&str],
     limits: Limits,
 ) -> Result<Checked, Vec<CaptureError>> {
     let mut errors = Vec::new();
@@ -469,7 +661,7 @@ pub fn check(
                 ),
             },
             What::Shipping => {
-                if let Some(s) = shipment(event, &at, party, site_gln, &mut errs) {
+                if let Some(s) = shipment(event, &at, party, sites, &mut errs) {
                     shipments.push(s);
                 }
             }
@@ -485,10 +677,13 @@ pub fn check(
         return Err(errors);
     }
     let mut used = vec![false; packings.len()];
-    let mut receipts: BTreeMap<String, Vec<CapturedEvent>> = BTreeMap::new();
+    let mut receipts: BTreeMap<(String, String), Vec<CapturedEvent>> = BTreeMap::new();
     for mut s in shipments {
         fill_pallets(&mut s, &packings, &mut used, &mut checked.notes);
-        receipts.entry(s.despatch_advice).or_default().push(s.event);
+        receipts
+            .entry((s.to_gln, s.despatch_advice))
+            .or_default()
+            .push(s.event);
     }
     for (p, used) in packings.iter().zip(used) {
         if !used {
@@ -503,7 +698,11 @@ pub fn check(
     }
     checked.receipts = receipts
         .into_iter()
-        .map(|(advice, events)| ExpectedReceipt::new(&advice, party, events))
+        .map(|((to_gln, advice), events)| {
+            let mut r = ExpectedReceipt::new(&advice, party, events);
+            r.to_gln = to_gln;
+            r
+        })
         .collect();
     Ok(checked)
 }
@@ -719,7 +918,7 @@ fn shipment(
     event: &Value,
     at: &str,
     party: &str,
-    site_gln: &str,
+    sites: &[&str],
     errs: &mut Errors<'_>,
 ) -> Option<Shipment> {
     let before = errs.errors.len();
@@ -769,23 +968,27 @@ fn shipment(
             ),
         );
     }
-    let for_site = list(event, "destinationList").iter().any(|d| {
+    let to_gln = list(event, "destinationList").iter().find_map(|d| {
         d.get("destination")
             .and_then(Value::as_str)
             .and_then(epc::gln)
-            .is_some_and(|g| g == site_gln)
+            .filter(|g| sites.contains(&g.as_str()))
     });
-    if !for_site {
-        errs.push(
-            "/destinationList",
-            format!("this site captures only shipments to it: name {DL}417/{site_gln} (or its location 414/{site_gln}) as a destination"),
-            ErrorKind::NotForThisSite,
-        );
+    if to_gln.is_none() {
+        let message = match sites {
+            [gln] => format!("this site captures only shipments to it: name {DL}417/{gln} (or its location 414/{gln}) as a destination"),
+            _ => format!(
+                "head office captures only shipments to its sites: name one of {} as destination party (417/) or location (414/)",
+                sites.join(", ")
+            ),
+        };
+        errs.push("/destinationList", message, ErrorKind::NotForThisSite);
     }
     if errs.errors.len() != before {
         return None;
     }
     Some(Shipment {
+        to_gln: to_gln?,
         despatch_advice: desadv?.to_owned(),
         event: CapturedEvent {
             event_id: event_id(event),
@@ -888,11 +1091,11 @@ mod tests {
     const SITE: &str = "9506000000022";
 
     fn checked(doc: &Value) -> Checked {
-        check(doc, PARTY, SITE, Limits::default()).unwrap()
+        check(doc, PARTY, &[SITE], Limits::default()).unwrap()
     }
 
     fn paths(doc: &Value) -> Vec<String> {
-        check(doc, PARTY, SITE, Limits::default())
+        check(doc, PARTY, &[SITE], Limits::default())
             .unwrap_err()
             .into_iter()
             .map(|e| e.path)
@@ -1016,7 +1219,7 @@ mod tests {
             events: 2,
             bytes: Limits::DEFAULT_BYTES,
         };
-        let errors = check(&doc, PARTY, SITE, limits).unwrap_err();
+        let errors = check(&doc, PARTY, &[SITE], limits).unwrap_err();
         assert_eq!(errors[0].kind, ErrorKind::TooLarge);
         assert!(
             errors[0].message.contains("capture limit of 2"),

@@ -247,7 +247,7 @@ impl HqConfig {
         }
         for (i, t) in self.tokens.iter().enumerate() {
             let at = |key: &str| place(text, "tokens", i, key);
-            grants.push(t.check(at, &[Role::Supervisor, Role::Admin], None)?);
+            grants.push(t.check(at, &[Role::Supervisor, Role::Admin, Role::Partner], None)?);
         }
         if let Some(token) = &self.hq.admin_token {
             grants.push(grant("key `hq.admin_token`", token, "admin", Role::Admin));
@@ -303,7 +303,8 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            e.contains("line 10: key `tokens[0].role`") && e.contains("use supervisor or admin"),
+            e.contains("line 10: key `tokens[0].role`")
+                && e.contains("use supervisor, admin or partner"),
             "{e}"
         );
         let e = HqConfig::parse(&base(

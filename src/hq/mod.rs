@@ -5,6 +5,7 @@
 //! deltas. HTTPS only, with the configured certificate.
 
 pub mod api;
+pub mod capture;
 pub mod config;
 pub mod console;
 pub mod ingester;
@@ -86,6 +87,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         limiter: Arc::new(api::site_limiter(config.hq.requests_per_second)),
         certificate: Arc::new(certificate),
         epcis: Arc::new(config.epcis_sites(None)),
+        capture_limits: crate::epcis::capture::Limits::new(&config.epcis).unwrap_or_default(),
     };
     let listen = listen.unwrap_or_else(|| config.hq.listen.clone());
     let tcp = tokio::net::TcpListener::bind(&listen)

@@ -1296,7 +1296,6 @@ async fn epcis_capture(
     axum::Extension(identity): Caller,
     body: axum::body::Bytes,
 ) -> Response {
-    use crate::epcis::capture::ErrorKind;
     let Some(site_gln) = state.epcis.0.clone() else {
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -1307,15 +1306,11 @@ async fn epcis_capture(
         return error(StatusCode::FORBIDDEN, "this token is bound to no party");
     };
     let limits = capture_limits(&state);
-    if body.len() > limits.bytes {
+    if let Some(detail) = crate::epcis::capture::too_many_bytes(body.len(), limits) {
         return problem(
             StatusCode::PAYLOAD_TOO_LARGE,
             "capture_limit_exceeded",
-            format!(
-                "the document is {} bytes, more than this site's capture file size limit of {} bytes (GS1-EPCIS-Capture-File-Size-Limit): split it; nothing is captured",
-                body.len(),
-                limits.bytes
-            ),
+            detail,
         );
     }
     let doc: serde_json::Value = match serde_json::from_slice(&body) {
@@ -1343,37 +1338,7 @@ async fn epcis_capture(
             Json(job),
         )
             .into_response(),
-        Ok(Err(super::capture::CaptureFailed::Refused(errors))) => {
-            let status = if errors.iter().any(|e| e.kind == ErrorKind::TooLarge) {
-                StatusCode::PAYLOAD_TOO_LARGE
-            } else if errors.iter().any(|e| e.kind == ErrorKind::Invalid) {
-                StatusCode::BAD_REQUEST
-            } else if errors.iter().any(|e| e.kind == ErrorKind::NotYourParty) {
-                StatusCode::FORBIDDEN
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            let first = errors
-                .first()
-                .map(|e| format!(": {} at {}", e.message, e.path))
-                .unwrap_or_default();
-            let mut extensions = serde_json::Map::new();
-            extensions.insert("errors".into(), json!(errors));
-            let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                "capture_limit_exceeded"
-            } else {
-                problem::code_for(status)
-            };
-            problem::problem_with(
-                status,
-                code,
-                format!(
-                    "the document is refused whole, nothing is captured ({} error(s)){first}",
-                    errors.len()
-                ),
-                extensions,
-            )
-        }
+        Ok(Err(super::capture::CaptureFailed::Refused(errors))) => refused_capture(&errors),
         Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -1410,34 +1375,23 @@ fn capture_limits(state: &AppState) -> crate::epcis::capture::Limits {
     )
 )]
 async fn epcis_capture_options(State(state): State<AppState>) -> Response {
-    let limits = capture_limits(&state);
-    (
-        StatusCode::NO_CONTENT,
-        [
-            (header::ALLOW, "OPTIONS, POST".to_owned()),
-            (
-                header::HeaderName::from_static("gs1-epcis-version"),
-                "2.0.0".to_owned(),
-            ),
-            (
-                header::HeaderName::from_static("gs1-cbv-version"),
-                "2.0.0".to_owned(),
-            ),
-            (
-                header::HeaderName::from_static("gs1-epcis-capture-limit"),
-                limits.events.to_string(),
-            ),
-            (
-                header::HeaderName::from_static("gs1-epcis-capture-file-size-limit"),
-                limits.bytes.to_string(),
-            ),
-            (
-                header::HeaderName::from_static("gs1-capture-error-behaviour"),
-                "rollback".to_owned(),
-            ),
-        ],
-    )
-        .into_response()
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    for (name, value) in crate::epcis::capture::options_headers(capture_limits(&state)) {
+        if let Ok(v) = header::HeaderValue::from_str(&value) {
+            r.headers_mut()
+                .insert(header::HeaderName::from_static(name), v);
+        }
+    }
+    r
+}
+
+/// A refused capture as a problem listing each error.
+fn refused_capture(errors: &[crate::epcis::capture::CaptureError]) -> Response {
+    let (status, code, detail) = crate::epcis::capture::refusal(errors);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut extensions = serde_json::Map::new();
+    extensions.insert("errors".into(), json!(errors));
+    problem::problem_with(status, code, detail, extensions)
 }
 
 /// A capture job's result; a partner sees only its own jobs.

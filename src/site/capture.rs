@@ -8,11 +8,10 @@
 //! (the movements received under its despatch advice) and compared by
 //! `epcis::receipt_progress`.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use crate::epcis::capture::{self, CaptureError, ErrorKind, ExpectedReceipt, Limits, Note};
+use crate::epcis::capture::{self, CaptureError, ExpectedReceipt, Job, Limits};
 use crate::epcis::receipt_progress::{self, Progress, Received};
 use crate::model::Kind;
 use crate::store::view::Document;
@@ -22,34 +21,9 @@ use crate::store::Store;
 const JOBS: &str = "epcis_capture_jobs";
 /// The side tree of expected receipts, by despatch advice.
 const EXPECTED: &str = "expected_receipts";
-
-/// A capture job's result, as `GET /epcis/v2/capture/{id}` answers it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Job {
-    /// The job's id, the last part of its `Location`.
-    pub capture_id: String,
-    /// Whether every event was captured (a refused document makes no job).
-    pub success: bool,
-    /// Done: capture is checked and stored before the answer.
-    pub running: bool,
-    /// How many events were captured.
-    pub event_count: usize,
-    /// The despatch advices now expected.
-    pub despatch_advices: Vec<String>,
-    /// Errors (none for a job: refused documents make none).
-    pub errors: Vec<String>,
-    /// Events accepted and ignored, each with its path and why.
-    #[serde(default)]
-    pub ignored: Vec<Note>,
-    /// The eventIDs whose error declarations withdrew what they added.
-    #[serde(default)]
-    pub withdrawn: Vec<String>,
-    /// The partner that captured it.
-    pub captured_by: String,
-    /// When (UTC, RFC 3339).
-    pub captured_at: String,
-}
+/// The side tree of expected receipts captured at head office for this
+/// site, as the sync link pulls them.
+const FROM_HQ: &str = crate::sync::link::expected::TREE;
 
 /// Why a capture was not made.
 #[derive(Debug, thiserror::Error)]
@@ -77,100 +51,17 @@ pub fn capture(
     site_gln: &str,
     limits: Limits,
 ) -> Result<Job, CaptureFailed> {
-    let checked = capture::check(doc, party, site_gln, limits).map_err(CaptureFailed::Refused)?;
-    let mut ignored = checked.notes;
+    let checked =
+        capture::check(doc, party, &[site_gln], limits).map_err(CaptureFailed::Refused)?;
     // Everything is read and decided before anything is written, so a
     // refusal found late leaves nothing.
-    let mut changed: Vec<ExpectedReceipt> = Vec::new();
-    let mut refused = Vec::new();
-    let mut despatch_advices = Vec::new();
-    let mut event_count = 0;
-    for receipt in checked.receipts {
-        event_count += receipt.events.len();
-        despatch_advices.push(receipt.despatch_advice.clone());
-        match expected(store, &receipt.despatch_advice)? {
-            Some(known) if known.from_party != receipt.from_party => refused.push(CaptureError {
-                path: "/epcisBody/eventList".into(),
-                message: format!(
-                    "despatch advice {} was captured from party {}: a partner adds only to its own despatch advices",
-                    receipt.despatch_advice, known.from_party
-                ),
-                kind: ErrorKind::NotYourParty,
-            }),
-            Some(mut known) => {
-                known.merge(receipt);
-                changed.push(known);
-            }
-            None => changed.push(receipt),
-        }
-    }
-    let mut withdrawn = Vec::new();
-    if !checked.withdrawals.is_empty() {
-        let mut stored = expected_receipts(store)?;
-        for w in checked.withdrawals {
-            let in_changed = changed
-                .iter_mut()
-                .find(|r| r.event_ids.contains(&w.event_id));
-            let target = match in_changed {
-                Some(r) => Some(r),
-                None => match stored
-                    .iter()
-                    .position(|r| r.event_ids.contains(&w.event_id))
-                {
-                    Some(k) => {
-                        changed.push(stored.swap_remove(k));
-                        changed.last_mut()
-                    }
-                    None => None,
-                },
-            };
-            match target {
-                Some(r) if r.from_party != party => refused.push(CaptureError {
-                    path: format!("{}/eventID", w.path),
-                    message: format!(
-                        "event {} was captured from party {}: a partner withdraws only its own events",
-                        w.event_id, r.from_party
-                    ),
-                    kind: ErrorKind::NotYourParty,
-                }),
-                Some(r) => {
-                    r.withdraw(&w.event_id);
-                    event_count += 1;
-                    withdrawn.push(w.event_id);
-                }
-                None => ignored.push(Note {
-                    path: w.path,
-                    reason: format!(
-                        "the errorDeclaration names event {}, which was not captured here: ignored",
-                        w.event_id
-                    ),
-                }),
-            }
-        }
-    }
-    if !refused.is_empty() {
-        return Err(CaptureFailed::Refused(refused));
-    }
-    for receipt in &changed {
+    let stored = local_receipts(store)?;
+    let applied = capture::apply(checked, stored, doc, partner, party, chrono::Utc::now())
+        .map_err(CaptureFailed::Refused)?;
+    for receipt in &applied.changed {
         put(store, EXPECTED, &receipt.despatch_advice, receipt, false)?;
     }
-    let now = chrono::Utc::now();
-    let mut id = Sha256::new();
-    id.update(partner.as_bytes());
-    id.update(now.timestamp_nanos_opt().unwrap_or_default().to_be_bytes());
-    id.update(doc.to_string().as_bytes());
-    let job = Job {
-        capture_id: hex::encode(&id.finalize()[..8]),
-        success: true,
-        running: false,
-        event_count,
-        despatch_advices,
-        errors: Vec::new(),
-        ignored,
-        withdrawn,
-        captured_by: partner.to_owned(),
-        captured_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    };
+    let job = applied.job;
     // Durable: the job is answered as accepted only once on disk, and
     // the sled flush takes the expected receipts along.
     put(store, JOBS, &job.capture_id, &job, true)?;
@@ -260,12 +151,22 @@ pub fn job(store: &Store, id: &str) -> Result<Option<Job>, CaptureFailed> {
     fetch(store, JOBS, id)
 }
 
-/// The expected receipt of `despatch_advice`, if a partner sent one.
+/// The expected receipt of `despatch_advice`, if a partner sent one (to
+/// this site, or to head office for this site).
 pub fn expected(
     store: &Store,
     despatch_advice: &str,
 ) -> Result<Option<ExpectedReceipt>, CaptureFailed> {
-    fetch(store, EXPECTED, despatch_advice)
+    let local: Option<ExpectedReceipt> = fetch(store, EXPECTED, despatch_advice)?;
+    let relayed: Option<ExpectedReceipt> = fetch(store, FROM_HQ, despatch_advice)?;
+    Ok(match (local, relayed) {
+        (Some(mut l), Some(r)) if l.from_party == r.from_party => {
+            l.merge(r);
+            Some(l)
+        }
+        (Some(l), _) => Some(l),
+        (None, r) => r,
+    })
 }
 
 /// The expected receipt a receiving station's despatch advice refers to:
@@ -289,11 +190,33 @@ pub fn expected_for_station(
         .find(|r| r.document == despatch_advice))
 }
 
-/// Every expected receipt, by despatch advice.
+/// Every expected receipt, by despatch advice: those captured here and
+/// those captured at head office for this site (pulled with the reference
+/// data, `sync::link::expected`), one per despatch advice.
 pub fn expected_receipts(store: &Store) -> Result<Vec<ExpectedReceipt>, CaptureFailed> {
+    let mut all = local_receipts(store)?;
+    for r in list(store, FROM_HQ)? {
+        match all
+            .iter_mut()
+            .find(|l| l.despatch_advice == r.despatch_advice && l.from_party == r.from_party)
+        {
+            Some(l) => l.merge(r),
+            None => all.push(r),
+        }
+    }
+    Ok(all)
+}
+
+/// The expected receipts captured at this site.
+fn local_receipts(store: &Store) -> Result<Vec<ExpectedReceipt>, CaptureFailed> {
+    list(store, EXPECTED)
+}
+
+/// Every record of the side tree `tree`.
+fn list(store: &Store, tree: &str) -> Result<Vec<ExpectedReceipt>, CaptureFailed> {
     store
         .records()
-        .list(EXPECTED)?
+        .list(tree)?
         .into_iter()
         .map(|(_, v)| serde_json::from_slice(&v).map_err(CaptureFailed::from))
         .collect()

@@ -40,6 +40,10 @@ pub mod path {
     pub const PICKLISTS: &str = "/api/v1/picklists";
     /// Followed by `products`, `holds` or `picklists`, with `?since=v`.
     pub const REFERENCE: &str = "/api/v1/reference";
+    /// `GET` with `?since=v`: the expected receipts (EPCIS capture) head
+    /// office holds for the asking site, as a `Delta` keyed by despatch
+    /// advice.
+    pub const EXPECTED_RECEIPTS: &str = "/api/v1/sync/expected-receipts";
     /// `GET`, followed by `/{site}/{log}` (`log_segment`) and
     /// `?from=SEQ&limit=N`: a page of head office's copy of one of a site's
     /// logs (`History`), for that site's own credential only (`scantrail

@@ -11,6 +11,7 @@
 //! on a thread of its own keeps the retry logic plain sequential code.
 
 mod ack;
+pub mod expected;
 mod failure;
 mod http;
 mod reference;
@@ -205,6 +206,7 @@ impl Link {
         }
         if Instant::now() >= self.next_reference {
             self.pull_reference()?;
+            self.pull_expected()?;
             self.next_reference = Instant::now() + self.settings.reference_poll;
         }
         let full_m = self.upload(Log::Movements)?;
