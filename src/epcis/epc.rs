@@ -136,15 +136,9 @@ fn is_key(s: &str, len: usize) -> bool {
     s.len() == len && all_digits(s) && with_check_digit(&s[..len - 1]) == s
 }
 
-/// `body` with its GS1 mod-10 check digit appended.
+/// `body` (digits) with its GS1 mod-10 check digit appended.
 fn with_check_digit(body: &str) -> String {
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    crate::gs1::lint::with_check_digit(body).unwrap_or_default()
 }
 
 /// `%2F`-style escapes undone (both URI forms escape a serial's `/`, `%`

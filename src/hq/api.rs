@@ -546,8 +546,25 @@ async fn reference(
             format!("no reference data called {kind:?}: products, holds or picklists"),
         );
     };
+    // Announces the expected receipts' version (EPCIS capture), so sites
+    // ask for them only when they changed; 0 when it cannot be read.
+    let expected = state
+        .storage
+        .published_version(super::capture::RECEIPTS)
+        .await
+        .unwrap_or(0);
     match publish::delta(&state.storage, r, q.since).await {
-        Ok(delta) => ([(header::CONTENT_TYPE, protocol::POSTCARD)], delta.encode()).into_response(),
+        Ok(delta) => (
+            [
+                (header::CONTENT_TYPE, protocol::POSTCARD.to_owned()),
+                (
+                    header::HeaderName::from_static(protocol::EXPECTED_VERSION_HEADER),
+                    expected.to_string(),
+                ),
+            ],
+            delta.encode(),
+        )
+            .into_response(),
         Err(e) => catalog_error(e),
     }
 }

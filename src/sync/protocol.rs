@@ -51,6 +51,11 @@ pub mod path {
     pub const HISTORY: &str = "/api/v1/history";
 }
 
+/// The header of head office's reference deltas announcing the version
+/// of the expected receipts (EPCIS capture) it holds for its sites, so a
+/// site asks `path::EXPECTED_RECEIPTS` only when it changed.
+pub const EXPECTED_VERSION_HEADER: &str = "scantrail-expected-receipts-version";
+
 /// The reference versions a site had applied when it sent a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReferenceVersions {

@@ -1,16 +1,15 @@
 //! Expected receipts captured at head office for this site (a partner
 //! posted its EPCIS shipping events to `scantrail hq`, naming this site as
 //! destination): pulled with the reference data, after it, as a delta
-//! since this site's version, the site asking and head office never
-//! connecting. The records are EPCIS capture's JSON (`epcis::capture`'s
+//! since this site's version, only when head office announced a newer
+//! version on its reference answers (so a quiet poll costs no request),
+//! the site asking and head office never connecting. The records are EPCIS capture's JSON (`epcis::capture`'s
 //! `ExpectedReceipt`), kept as they come in the side tree [`TREE`] by
 //! despatch advice; `site::capture` reads them beside its own.
 
-use std::io::Read as _;
-
 use super::failure::Failure;
 use super::Link;
-use crate::sync::protocol::{path, Delta};
+use crate::sync::protocol::path;
 
 /// The side tree the pulled expected receipts are kept in, by despatch
 /// advice.
@@ -21,7 +20,8 @@ const VERSION: &[u8] = b"version";
 
 impl Link {
     /// Head office's expected receipts for this site changed since the
-    /// version this site has, applied. A head office without EPCIS
+    /// version this site has, applied, when head office announced a newer
+    /// version with the reference data. A head office without EPCIS
     /// capture (404) has none.
     pub(super) fn pull_expected(&mut self) -> Result<(), Failure> {
         let records = self.store.records();
@@ -30,25 +30,16 @@ impl Link {
             .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
             .map(u64::from_be_bytes)
             .unwrap_or(0);
+        if self.expected_announced <= since {
+            return Ok(());
+        }
         let url = format!("{}{}", self.settings.url, path::EXPECTED_RECEIPTS);
         let request = self.request("GET", &url).query("since", &since.to_string());
         let response = match request.call() {
             Err(ureq::Error::Status(404, _)) => return Ok(()),
             other => self.call_result(other)?,
         };
-        let mut bytes = Vec::new();
-        response
-            .into_reader()
-            .take(64 << 20)
-            .read_to_end(&mut bytes)
-            .map_err(|e| Failure::Retry {
-                message: format!("reading head office's expected receipts: {e}"),
-                retry_after: None,
-            })?;
-        let delta = Delta::decode(&bytes).map_err(|e| Failure::Retry {
-            message: e.to_string(),
-            retry_after: None,
-        })?;
+        let delta = super::reference::read_delta(response, "head office's expected receipts")?;
         if delta.version <= since {
             return Ok(());
         }
