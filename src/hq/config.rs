@@ -215,6 +215,15 @@ impl HqConfig {
             return Err(Problem::BatchLimits);
         }
         c.http.connections.settings()?;
+        // The capture limits head office announces and enforces.
+        crate::epcis::capture::Limits::new(&c.epcis).map_err(|e| Problem::Epcis {
+            at: text
+                .lines()
+                .position(|l| l.trim() == "[epcis]")
+                .map(|n| format!("line {}: ", n + 1))
+                .unwrap_or_default(),
+            reason: e.to_string(),
+        })?;
         Ok(c)
     }
 }
@@ -319,6 +328,23 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("`north` is already used"), "{e}");
+    }
+
+    #[test]
+    fn partners_and_capture_limits_load_and_a_bad_limit_names_its_line() {
+        let base = "data_dir = \"d\"\n[hq]\ncert = \"c\"\nkey = \"k\"\n";
+        let c = HqConfig::parse(&format!(
+            "{base}[epcis]\ncapture_limit = 50\n[[tokens]]\nname = \"x\"\nrole = \"partner\"\nparty = \"9506000000039\"\ntoken = \"partner-token-0001\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.epcis.capture_limit, Some(50));
+        let e = HqConfig::parse(&format!("{base}[epcis]\ncapture_file_size_limit = 10\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("line 5: ") && e.contains("epcis.capture_file_size_limit"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -87,6 +87,7 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         limiter: Arc::new(api::site_limiter(config.hq.requests_per_second)),
         certificate: Arc::new(certificate),
         epcis: Arc::new(config.epcis_sites(None)),
+        // Checked when the configuration was parsed.
         capture_limits: crate::epcis::capture::Limits::new(&config.epcis).unwrap_or_default(),
     };
     let listen = listen.unwrap_or_else(|| config.hq.listen.clone());
