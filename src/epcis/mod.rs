@@ -9,7 +9,7 @@
 //! events into a document on any `io::Write`; `export` reads a store's
 //! journal page by page into it, the one place here that names the store.
 //! `capture` is the other way: a partner's shipping events checked into
-//! expected receipts (identifiers read back by `epc`), and
+//! expected receipts (`expected`; identifiers read back by `epc`), and
 //! `receipt_progress` what of one has arrived. What maps to what, and why, is said in each file.
 
 pub mod aggregation;
@@ -19,6 +19,7 @@ pub mod epc;
 pub mod error;
 pub mod event;
 pub mod event_id;
+pub mod expected;
 pub mod export;
 pub mod grouping;
 pub mod hash;

@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use super::capture::{ExpectedReceipt, ExpectedSerial};
+use super::expected::{ExpectedReceipt, ExpectedSerial};
 
 /// One item a receiving station took in under the despatch advice.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,7 +144,7 @@ pub fn progress(expected: &ExpectedReceipt, received: &[Received]) -> Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::epcis::capture::{CapturedEvent, ExpectedLot};
+    use crate::epcis::expected::{CapturedEvent, ExpectedLot};
 
     fn serial(s: &str) -> ExpectedSerial {
         ExpectedSerial {

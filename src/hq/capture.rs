@@ -11,7 +11,8 @@
 use serde_json::Value;
 
 use super::storage::{Storage, StorageError};
-use crate::epcis::capture::{self, CaptureError, ExpectedReceipt, Job, Limits};
+use crate::epcis::capture::{self, CaptureError, Job, Limits};
+use crate::epcis::expected::ExpectedReceipt;
 use crate::sync::protocol::Delta;
 
 /// The published kind of every site's expected receipts.

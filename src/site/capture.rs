@@ -11,7 +11,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::epcis::capture::{self, CaptureError, ExpectedReceipt, Job, Limits};
+use crate::epcis::capture::{self, CaptureError, Job, Limits};
+use crate::epcis::expected::ExpectedReceipt;
 use crate::epcis::receipt_progress::{self, Progress, Received};
 use crate::model::Kind;
 use crate::store::view::Document;

@@ -12,7 +12,7 @@ use maud::{html, Markup};
 use super::{blocking, failed, Pages};
 use crate::auth::Role;
 use crate::console::{page, Viewer};
-use crate::epcis::capture::ExpectedSerial;
+use crate::epcis::expected::ExpectedSerial;
 use crate::epcis::receipt_progress::LotProgress;
 use crate::site::capture::ReceiptStatus;
 
