@@ -216,14 +216,8 @@ impl HqConfig {
         }
         c.http.connections.settings()?;
         // The capture limits head office announces and enforces.
-        crate::epcis::capture::Limits::new(&c.epcis).map_err(|e| Problem::Epcis {
-            at: text
-                .lines()
-                .position(|l| l.trim() == "[epcis]")
-                .map(|n| format!("line {}: ", n + 1))
-                .unwrap_or_default(),
-            reason: e.to_string(),
-        })?;
+        crate::epcis::capture::Limits::new(&c.epcis)
+            .map_err(|e| crate::config::epcis_problem(text, &e))?;
         Ok(c)
     }
 }
