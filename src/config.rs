@@ -202,8 +202,11 @@ impl Backup {
     }
 }
 
-/// `[store]`: the memory the daemon may hold; `scantrail store stats` and
-/// `GET /api/v1/store` show its resident memory against it.
+/// `[store]`: the memory the daemon should hold. `scantrail store stats`
+/// and `GET /api/v1/store` show its resident memory against it, and the
+/// `memory_high` alert is raised while it is over. The daemon does not
+/// yet hold itself under it (sled keeps what long runs of writes touched
+/// until the store is closed; BENCHMARKS.md, "Memory").
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
