@@ -929,15 +929,9 @@ impl Config {
             return Ok(());
         }
         crate::epcis::Settings::new(self.site.gln.as_deref(), &self.epcis)
+            .and_then(|_| crate::epcis::capture::Limits::new(&self.epcis))
             .map(|_| ())
-            .map_err(|e| Problem::Epcis {
-                at: text
-                    .lines()
-                    .position(|l| l.trim() == "[epcis]")
-                    .map(|n| format!("line {}: ", n + 1))
-                    .unwrap_or_default(),
-                reason: e.to_string(),
-            })
+            .map_err(|e| epcis_problem(text, &e))
     }
 
     /// `[site] gln` and every `own_sites` entry must be a GLN with the right
@@ -1130,6 +1124,19 @@ pub(crate) fn describe_toml_error(text: &str, error: &toml::de::Error) -> String
             format!("line {line} (`{quoted}`): {reason}")
         }
         None => reason.to_owned(),
+    }
+}
+
+/// `[epcis]` cannot work (`e`), named with the section's line of
+/// `text`: the site's configuration and head office's alike.
+pub(crate) fn epcis_problem(text: &str, e: &crate::epcis::EpcisError) -> Problem {
+    Problem::Epcis {
+        at: text
+            .lines()
+            .position(|l| l.trim() == "[epcis]")
+            .map(|n| format!("line {}: ", n + 1))
+            .unwrap_or_default(),
+        reason: e.to_string(),
     }
 }
 
