@@ -28,6 +28,14 @@ pub struct EpcisConfig {
     /// with it, `--format urn` writes EPC URNs (`urn:epc:id:sgtin:…`).
     #[serde(default)]
     pub company_prefix_length: Option<u8>,
+    /// The most events one capture (`POST /epcis/v2/capture`) takes;
+    /// default `capture::Limits::DEFAULT_EVENTS`.
+    #[serde(default)]
+    pub capture_limit: Option<usize>,
+    /// The most bytes one capture's body may have; default
+    /// `capture::Limits::DEFAULT_BYTES`.
+    #[serde(default)]
+    pub capture_file_size_limit: Option<usize>,
 }
 
 /// How events are grouped: one per movement (lossless; a correction names
