@@ -49,7 +49,7 @@ pub struct Export {
     /// eventID: UUIDv5 of site and seq, or the CBV 2.0 event hash
     #[arg(long, value_name = "uuid|hash", default_value = "uuid")]
     pub event_id: String,
-    /// Identifiers as GS1 Digital Link URIs, or EPC URNs (needs `[epcis] company_prefix_length`)
+    /// Identifiers as GS1 Digital Link URIs, or EPC URNs (needs `[epcis] company_prefix_length` or `company_prefixes`)
     #[arg(long, value_name = "dl|urn", default_value = "dl")]
     pub format: String,
     /// Write to this file instead of standard output
