@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use scantrail::epcis::{self, EpcisConfig, Request, Settings};
-use scantrail::model::{Counterparty, Documents, Kind, Movement, NewMovement, Quantity, ScanSource};
+use scantrail::model::{
+    Counterparty, Documents, Kind, Movement, NewMovement, Quantity, ScanSource,
+};
 use scantrail::store::{OpenOptions, Store};
 use serde_json::Value;
 use support::daemon::{Api, Daemon};
@@ -353,7 +355,11 @@ fn a_correction_in_a_grouped_event_declares_the_group_s_event_incorrect_data() {
                 .or_else(|| e.get("childEPCs"))
                 .map_or(0, |l| l.as_array().unwrap().len());
             let reason = e["errorDeclaration"]["reason"].as_str().unwrap_or("");
-            (e["type"].as_str().unwrap().to_owned(), items, reason.to_owned())
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                items,
+                reason.to_owned(),
+            )
         })
         .collect();
     let row = |t: &str, n, r: &str| (t.to_owned(), n, r.to_owned());
@@ -387,7 +393,9 @@ fn a_correction_in_a_grouped_event_declares_the_group_s_event_incorrect_data() {
     assert_eq!(id(7), id(5));
     assert_eq!(corrective(6), serde_json::json!([id(8)]));
     assert_eq!(id(9), id(8));
-    assert!(list[9]["errorDeclaration"].get("correctiveEventIDs").is_none());
+    assert!(list[9]["errorDeclaration"]
+        .get("correctiveEventIDs")
+        .is_none());
     let ids: std::collections::HashSet<String> = [0, 1, 4, 5, 8].map(id).into();
     assert_eq!(ids.len(), 5, "each new event has an ID of its own");
     assert_eq!(
@@ -397,7 +405,10 @@ fn a_correction_in_a_grouped_event_declares_the_group_s_event_incorrect_data() {
             "https://id.gs1.org/01/09506000134352/21/G3"
         ])
     );
-    assert_eq!(list[2]["errorDeclaration"]["declarationTime"], "2026-03-03T09:15:30.250Z");
+    assert_eq!(
+        list[2]["errorDeclaration"]["declarationTime"],
+        "2026-03-03T09:15:30.250Z"
+    );
 
     // With hash IDs the same links hold: a declared event hashes as the
     // event it repeats, and names its replacement's hash.
@@ -422,7 +433,9 @@ fn a_correction_in_a_grouped_event_declares_the_group_s_event_incorrect_data() {
     }
     assert_eq!(
         String::from_utf8_lossy(&out),
-        String::from_utf8_lossy(&std::fs::read(&path).expect("tests/data/epcis/corrections.jsonld"))
+        String::from_utf8_lossy(
+            &std::fs::read(&path).expect("tests/data/epcis/corrections.jsonld")
+        )
     );
     // Against the reference generator, committed (ORIGIN.md).
     let reference = std::fs::read_to_string(data_dir("corrections.hashes")).unwrap();
@@ -464,7 +477,12 @@ fn add_holds(store: &Store) {
         released,
     };
     let holds = [
-        hold("H-1", HoldKind::Hold, HoldScope::Lots(vec!["LOT42".into()]), None),
+        hold(
+            "H-1",
+            HoldKind::Hold,
+            HoldScope::Lots(vec!["LOT42".into()]),
+            None,
+        ),
         hold(
             "R-1",
             HoldKind::Recall,
@@ -480,7 +498,12 @@ fn add_holds(store: &Store) {
     ];
     let records = holds
         .iter()
-        .map(|h| (h.id.clone().into_bytes(), scantrail::station::records::encode(h)))
+        .map(|h| {
+            (
+                h.id.clone().into_bytes(),
+                scantrail::station::records::encode(h),
+            )
+        })
         .collect();
     scantrail::site::catalog::SiteRecords(store)
         .put(scantrail::model::Reference::Holds, records)
@@ -526,11 +549,17 @@ fn holds_and_recalls_of_lots_are_exported_as_holding_events() {
         hold["quantityList"],
         serde_json::json!([{"epcClass": "https://id.gs1.org/01/09506000134352/10/LOT42"}])
     );
-    assert_eq!(hold["bizLocation"]["id"], format!("https://id.gs1.org/414/{SITE_GLN}"));
+    assert_eq!(
+        hold["bizLocation"]["id"],
+        format!("https://id.gs1.org/414/{SITE_GLN}")
+    );
     // Exported again, the same IDs; a `since` export leaves them out; a
     // dated one keeps those of its days.
     let again: Value = serde_json::from_slice(&export(&store, &[])).unwrap();
-    assert_eq!(without_creation_date(again), without_creation_date(doc.clone()));
+    assert_eq!(
+        without_creation_date(again),
+        without_creation_date(doc.clone())
+    );
     let since: Value = serde_json::from_slice(&export(&store, &[("since", "1")])).unwrap();
     assert!(!since.to_string().contains("holding"));
     let dated: Value = serde_json::from_slice(&export(
@@ -838,8 +867,14 @@ fn head_office_on_postgresql_exports_the_embedded_head_office_s_document() {
         let mut these = Vec::new();
         for query in ["", "&group_by=document", "&event_id=hash&format=urn"] {
             let r = agent
-                .get(&format!("{}/api/v1/epcis/events?site=north{query}", hq.url()))
-                .set("Authorization", &format!("Bearer {}", sync_support::HQ_SUPERVISOR))
+                .get(&format!(
+                    "{}/api/v1/epcis/events?site=north{query}",
+                    hq.url()
+                ))
+                .set(
+                    "Authorization",
+                    &format!("Bearer {}", sync_support::HQ_SUPERVISOR),
+                )
                 .call()
                 .unwrap_or_else(|e| panic!("{query}: {e}\n{}", daemon.log()));
             assert_eq!(r.content_type(), "application/ld+json");

@@ -9,11 +9,11 @@ use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 
 use super::error::{EpcisError, Result};
 use super::grouping::{Grouper, Unit};
+use super::journal::Journal;
 use super::object_event::Mapper;
 use super::settings::{GroupBy, Settings};
 use super::writer::DocumentWriter;
 use crate::model::{Kind, Movement};
-use super::journal::Journal;
 
 /// Movements read from the journal per page.
 const PAGE: usize = 1024;
@@ -140,7 +140,11 @@ impl Scope {
 /// (just after the previous correction in scope, or where the export
 /// starts) until it completes the group of `original`. Memory is the
 /// grouper's, as in the export itself.
-fn group_of<J: Journal + ?Sized>(store: &J, scope: &Scope, original: &Movement) -> Result<Vec<Movement>> {
+fn group_of<J: Journal + ?Sized>(
+    store: &J,
+    scope: &Scope,
+    original: &Movement,
+) -> Result<Vec<Movement>> {
     let origin = &original.origin;
     // Back from the original to the previous correction in scope.
     let floor = if original.seq >= scope.since {

@@ -66,14 +66,20 @@ impl<'a> Identifiers<'a> {
             return Ok((gtin, String::new()));
         }
         let l = self.prefix_length("GTIN", gtin, &gtin[1..])?;
-        Ok((&gtin[1..1 + l], format!("{}{}", &gtin[..1], &gtin[1 + l..13])))
+        Ok((
+            &gtin[1..1 + l],
+            format!("{}{}", &gtin[..1], &gtin[1 + l..13]),
+        ))
     }
 
     /// A serialised item (GTIN + serial): SGTIN.
     pub fn item(&self, gtin: &str, serial: &str) -> Result<String> {
         if self.urn() {
             let (cp, rest) = self.split_gtin(gtin)?;
-            return Ok(format!("urn:epc:id:sgtin:{cp}.{rest}.{}", urn_value(serial)));
+            return Ok(format!(
+                "urn:epc:id:sgtin:{cp}.{rest}.{}",
+                urn_value(serial)
+            ));
         }
         digital_link(&[("01", gtin), ("21", serial)])
             .or_else(|_| Ok(as_recorded(&[("01", gtin), ("21", serial)])))
@@ -84,7 +90,10 @@ impl<'a> Identifiers<'a> {
         match (self.urn(), lot) {
             (true, Some(lot)) => {
                 let (cp, rest) = self.split_gtin(gtin)?;
-                Ok(format!("urn:epc:class:lgtin:{cp}.{rest}.{}", urn_value(lot)))
+                Ok(format!(
+                    "urn:epc:class:lgtin:{cp}.{rest}.{}",
+                    urn_value(lot)
+                ))
             }
             (true, None) => {
                 let (cp, rest) = self.split_gtin(gtin)?;
@@ -341,7 +350,8 @@ mod tests {
             .unwrap();
         let e = Identifiers::new(&s).party("5412345000013").unwrap_err();
         assert!(
-            e.to_string().contains("GLN 5412345000013") && e.to_string().contains("company_prefixes"),
+            e.to_string().contains("GLN 5412345000013")
+                && e.to_string().contains("company_prefixes"),
             "{e}"
         );
     }

@@ -264,7 +264,11 @@ mod tests {
             },
         ];
         same_as_serde(&e);
-        e.error_declaration.as_mut().unwrap().corrective_event_ids.clear();
+        e.error_declaration
+            .as_mut()
+            .unwrap()
+            .corrective_event_ids
+            .clear();
         same_as_serde(&e);
     }
 }

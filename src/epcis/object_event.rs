@@ -232,12 +232,15 @@ impl<'a> Mapper<'a> {
                 _ => self.settings.company.clone(),
             };
             let key = format!("{issuer}\u{1d}{gsin}");
-            let uri = remembered(&mut self.last_transactions[2], &key, || {
-                match crate::gs1::check_value("402", gsin) {
-                    Ok(()) => format!("https://id.gs1.org/402/{gsin}"),
-                    Err(_) => bt_urn(&issuer, gsin),
-                }
-            });
+            let uri =
+                remembered(
+                    &mut self.last_transactions[2],
+                    &key,
+                    || match crate::gs1::check_value("402", gsin) {
+                        Ok(()) => format!("https://id.gs1.org/402/{gsin}"),
+                        Err(_) => bt_urn(&issuer, gsin),
+                    },
+                );
             out.push(BizTransaction {
                 kind: "desadv",
                 biz_transaction: uri,
@@ -382,7 +385,11 @@ fn plain_serial(serial: &str) -> bool {
 }
 
 /// `make()`, or the last value made from the same `key`.
-fn remembered(last: &mut Option<(String, String)>, key: &str, make: impl FnOnce() -> String) -> String {
+fn remembered(
+    last: &mut Option<(String, String)>,
+    key: &str,
+    make: impl FnOnce() -> String,
+) -> String {
     if let Some((k, v)) = last {
         if k == key {
             return v.clone();

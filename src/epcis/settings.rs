@@ -164,7 +164,10 @@ impl Settings {
             if company_prefixes.iter().any(|(q, _)| q == &p.prefix) {
                 return Err(EpcisError::Setting {
                     key: "epcis.company_prefixes",
-                    reason: format!("prefix \"{}\" is listed twice; keep one length for it", p.prefix),
+                    reason: format!(
+                        "prefix \"{}\" is listed twice; keep one length for it",
+                        p.prefix
+                    ),
                 });
             }
             company_prefixes.push((p.prefix.clone(), p.length));

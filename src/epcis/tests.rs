@@ -313,11 +313,27 @@ fn an_item_written_without_the_gs1_engine_is_what_the_engine_writes() {
     let mut mapper = Mapper::new(&s).unwrap();
     let ids = super::identifiers::Identifiers::new(&s);
     let serials = [
-        "1", "100000", "S000001", "abc-DEF.ghi_9", "12345678901234567890", // plain
+        "1",
+        "100000",
+        "S000001",
+        "abc-DEF.ghi_9",
+        "12345678901234567890",  // plain
         "123456789012345678901", // too long for AI 21
-        "S/1", "a b", "x~y", "x%y", "é", "", "A!B", "(21)", // escaped or refused
+        "S/1",
+        "a b",
+        "x~y",
+        "x%y",
+        "é",
+        "",
+        "A!B",
+        "(21)", // escaped or refused
     ];
-    for gtin in ["09506000134352", "09506000130000", "9506000134352", "0950600013435x"] {
+    for gtin in [
+        "09506000134352",
+        "09506000130000",
+        "9506000134352",
+        "0950600013435x",
+    ] {
         for serial in serials {
             assert_eq!(
                 mapper.item(gtin, serial).ok(),

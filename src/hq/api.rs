@@ -636,8 +636,7 @@ async fn epcis_events(
         );
     }
     let body = crate::web::stream::blocking_body(move |out| {
-        crate::epcis::export(&*journal, &sites, &request.range, out, chrono::Utc::now())
-            .map(|_| ())
+        crate::epcis::export(&*journal, &sites, &request.range, out, chrono::Utc::now()).map(|_| ())
     });
     (
         [(header::CONTENT_TYPE, crate::epcis::writer::MEDIA_TYPE)],

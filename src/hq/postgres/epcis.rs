@@ -25,7 +25,10 @@ impl PgJournal {
         PgJournal { db, runtime }
     }
 
-    fn run<T>(&self, f: impl std::future::Future<Output = DbResult<T>>) -> crate::epcis::error::Result<T> {
+    fn run<T>(
+        &self,
+        f: impl std::future::Future<Output = DbResult<T>>,
+    ) -> crate::epcis::error::Result<T> {
         self.runtime
             .block_on(f)
             .map_err(|e: DbError| EpcisError::Journal(e.to_string()))
@@ -40,7 +43,12 @@ impl Journal for PgJournal {
         limit: usize,
     ) -> crate::epcis::error::Result<Vec<Movement>> {
         self.run(async {
-            match self.db.history(origin, Log::Movements, from, limit).await?.1 {
+            match self
+                .db
+                .history(origin, Log::Movements, from, limit)
+                .await?
+                .1
+            {
                 Entries::Movements(m) => Ok(m),
                 Entries::Rejections(_) => Ok(Vec::new()),
             }
