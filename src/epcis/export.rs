@@ -69,21 +69,13 @@ pub fn export<W: Write, J: Journal + ?Sized>(
         let mut mapper = Mapper::new(settings)?;
         let mut grouper = Grouper::new(settings.group_by);
         let scope = Scope::new(range, settings.time_zone);
-        let mut next = scope.since;
-        loop {
-            let page = store.range(origin, next, PAGE)?;
-            let Some(last) = page.last() else { break };
-            next = last.seq + 1;
-            for m in page {
-                if !scope.covers(&m) {
-                    continue;
-                }
-                summary.movements += 1;
-                for unit in grouper.push(m) {
-                    write_unit(store, &scope, &mut mapper, &mut writer, unit)?;
-                }
+        each_in_scope(store, origin, scope.since, &scope, |m| {
+            summary.movements += 1;
+            for unit in grouper.push(m) {
+                write_unit(store, &scope, &mut mapper, &mut writer, unit)?;
             }
-        }
+            Ok(Flow::Next)
+        })?;
         for unit in grouper.finish() {
             write_unit(store, &scope, &mut mapper, &mut writer, unit)?;
         }
@@ -166,33 +158,55 @@ fn group_of<J: Journal + ?Sized>(
         upto = from;
     }
     let mut grouper = Grouper::new(GroupBy::Document);
-    let mut next = start;
-    let contains = |g: &[Movement]| g.iter().any(|m| m.seq == original.seq);
+    let pick = |units: Vec<Unit>| {
+        units.into_iter().find_map(|unit| match unit {
+            Unit::Group(g) if g.iter().any(|m| m.seq == original.seq) => Some(g),
+            _ => None,
+        })
+    };
+    let mut found = None;
+    each_in_scope(store, origin, start, scope, |m| {
+        found = pick(grouper.push(m));
+        Ok(if found.is_some() {
+            Flow::Stop
+        } else {
+            Flow::Next
+        })
+    })?;
+    let found = found.or_else(|| pick(grouper.finish()));
+    Ok(found.unwrap_or_else(|| vec![original.clone()]))
+}
+
+/// Whether a walk through the journal goes on.
+enum Flow {
+    Next,
+    Stop,
+}
+
+/// Gives `f` each movement of `origin` in `scope` from seq `from` on, in
+/// seq order, a page at a time, until it says stop.
+fn each_in_scope<J: Journal + ?Sized>(
+    store: &J,
+    origin: &str,
+    from: u64,
+    scope: &Scope,
+    mut f: impl FnMut(Movement) -> Result<Flow>,
+) -> Result<()> {
+    let mut next = from;
     loop {
         let page = store.range(origin, next, PAGE)?;
-        let Some(last) = page.last() else { break };
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
         next = last.seq + 1;
         for m in page {
-            if !scope.covers(&m) {
-                continue;
-            }
-            for unit in grouper.push(m) {
-                if let Unit::Group(g) = unit {
-                    if contains(&g) {
-                        return Ok(g);
-                    }
+            if scope.covers(&m) {
+                if let Flow::Stop = f(m)? {
+                    return Ok(());
                 }
             }
         }
     }
-    for unit in grouper.finish() {
-        if let Unit::Group(g) = unit {
-            if contains(&g) {
-                return Ok(g);
-            }
-        }
-    }
-    Ok(vec![original.clone()])
 }
 
 /// Writes the events of one unit, in the order they happened: a pallet

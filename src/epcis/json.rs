@@ -43,30 +43,28 @@ pub fn write_event(out: &mut Vec<u8>, e: &Event) {
         out.extend_from_slice(b",\"bizLocation\":");
         id(out, l);
     }
-    if !e.biz_transaction_list.is_empty() {
-        out.extend_from_slice(b",\"bizTransactionList\":[");
-        for (i, t) in e.biz_transaction_list.iter().enumerate() {
-            comma(out, i);
-            typed(out, t.kind, b"bizTransaction", &t.biz_transaction);
-        }
-        out.push(b']');
-    }
-    if !e.source_list.is_empty() {
-        out.extend_from_slice(b",\"sourceList\":[");
-        for (i, s) in e.source_list.iter().enumerate() {
-            comma(out, i);
-            typed(out, s.kind, b"source", &s.source);
-        }
-        out.push(b']');
-    }
-    if !e.destination_list.is_empty() {
-        out.extend_from_slice(b",\"destinationList\":[");
-        for (i, d) in e.destination_list.iter().enumerate() {
-            comma(out, i);
-            typed(out, d.kind, b"destination", &d.destination);
-        }
-        out.push(b']');
-    }
+    typed_list(
+        out,
+        b",\"bizTransactionList\":[",
+        b"bizTransaction",
+        e.biz_transaction_list
+            .iter()
+            .map(|t| (t.kind, t.biz_transaction.as_str())),
+    );
+    typed_list(
+        out,
+        b",\"sourceList\":[",
+        b"source",
+        e.source_list.iter().map(|s| (s.kind, s.source.as_str())),
+    );
+    typed_list(
+        out,
+        b",\"destinationList\":[",
+        b"destination",
+        e.destination_list
+            .iter()
+            .map(|d| (d.kind, d.destination.as_str())),
+    );
     out.push(b'}');
 }
 
@@ -80,6 +78,27 @@ fn id(out: &mut Vec<u8>, i: &Id) {
     out.extend_from_slice(b"{\"id\":");
     string(out, &i.id);
     out.push(b'}');
+}
+
+/// `key` and a list of `{"type":kind,"<name>":value}`, when not empty.
+fn typed_list<'a>(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    name: &[u8],
+    members: impl Iterator<Item = (&'a str, &'a str)>,
+) {
+    let mut n = 0;
+    for (kind, value) in members {
+        if n == 0 {
+            out.extend_from_slice(key);
+        }
+        comma(out, n);
+        typed(out, kind, name, value);
+        n += 1;
+    }
+    if n > 0 {
+        out.push(b']');
+    }
 }
 
 /// `{"type":kind,"<name>":value}`.
