@@ -219,6 +219,10 @@ pub fn write_unit<W: Write, J: Journal + ?Sized>(
     unit: Unit,
 ) -> Result<()> {
     let events = match unit {
+        Unit::Group(group) if mapper.writes_direct(&group) => {
+            note_expiries(mapper, writer, &group)?;
+            return writer.event_with(|buf| mapper.write_direct(&group[0], buf));
+        }
         Unit::Group(group) => {
             note_expiries(mapper, writer, &group)?;
             let object = mapper.object_event(&group)?;

@@ -160,7 +160,7 @@ fn quantities(out: &mut Vec<u8>, key: &[u8], list: &[QuantityElement]) {
 
 /// A whole amount as an integer; a decimal as `Amount`'s serialiser
 /// writes it (the shortest float that reads back as the decimal).
-fn amount(out: &mut Vec<u8>, a: Amount) {
+pub(super) fn amount(out: &mut Vec<u8>, a: Amount) {
     if a.scale == 0 {
         if let Ok(n) = i64::try_from(a.mantissa) {
             out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
@@ -174,7 +174,7 @@ fn amount(out: &mut Vec<u8>, a: Amount) {
 
 /// A JSON string: written as it is when nothing in it needs escaping
 /// (every identifier scantrail writes), else through serde_json.
-fn string(out: &mut Vec<u8>, s: &str) {
+pub(super) fn string(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
         out.reserve(s.len() + 2);
         out.push(b'"');

@@ -14,6 +14,7 @@
 pub mod aggregation;
 pub mod capture;
 pub mod correction;
+pub mod direct;
 pub mod error;
 pub mod event;
 pub mod event_id;

@@ -196,7 +196,7 @@ impl<'a> Mapper<'a> {
     /// order (`po`, issued by the company), the customer's order (`po`,
     /// issued by the counterparty), the despatch advice (`desadv`, its GSIN
     /// as a Digital Link URI).
-    fn transactions(&mut self, m: &Movement) -> Result<Vec<BizTransaction>> {
+    pub(super) fn transactions(&mut self, m: &Movement) -> Result<Vec<BizTransaction>> {
         let d = &m.body.documents;
         let mut out = Vec::new();
         if let Some(po) = &d.purchase_order {
@@ -311,6 +311,25 @@ impl<'a> Mapper<'a> {
         step: Step,
         counterparty: &Counterparty,
     ) -> Result<()> {
+        let (from, to) = self.sides(step, counterparty)?;
+        event.source_list = from
+            .into_iter()
+            .filter_map(|(kind, uri)| uri.map(|source| Source { kind, source }))
+            .collect();
+        event.destination_list = to
+            .into_iter()
+            .filter_map(|(kind, uri)| uri.map(|destination| Destination { kind, destination }))
+            .collect();
+        Ok(())
+    }
+
+    /// (source, destination): owning party and location of each side,
+    /// `None` where a side has none.
+    pub(super) fn sides(
+        &mut self,
+        step: Step,
+        counterparty: &Counterparty,
+    ) -> Result<(Side, Side)> {
         // A GLN GS1 refuses (typed by hand into a context, a wrong check
         // digit) is kept as a party-by-name URI: the export goes on and the
         // value is not lost; it names no place then.
@@ -335,22 +354,16 @@ impl<'a> Mapper<'a> {
             ("location", Some(self.site_place.clone())),
         ];
         let theirs = [("owning_party", their_party), ("location", their_place)];
-        let (from, to) = if step.inbound {
+        Ok(if step.inbound {
             (theirs, ours)
         } else {
             (ours, theirs)
-        };
-        event.source_list = from
-            .into_iter()
-            .filter_map(|(kind, uri)| uri.map(|source| Source { kind, source }))
-            .collect();
-        event.destination_list = to
-            .into_iter()
-            .filter_map(|(kind, uri)| uri.map(|destination| Destination { kind, destination }))
-            .collect();
-        Ok(())
+        })
     }
 }
+
+/// One side of a movement: (`owning_party`, URI) and (`location`, URI).
+pub(super) type Side = [(&'static str, Option<String>); 2];
 
 /// The eventID of a group's event: its only movement's, or of its first
 /// and last.

@@ -62,6 +62,39 @@ impl<W: Write> DocumentWriter<W> {
         Ok(())
     }
 
+    /// Writes one event with `write`, which appends its JSON to the
+    /// buffer and says whether it wrote one.
+    pub fn event_with<E>(
+        &mut self,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<bool, E>,
+    ) -> Result<(), E>
+    where
+        E: From<std::io::Error>,
+    {
+        let mark = self.buf.len();
+        if self.events > 0 {
+            self.buf.push(b',');
+        }
+        self.buf.push(b'\n');
+        match write(&mut self.buf) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.buf.truncate(mark);
+                return Ok(());
+            }
+            Err(e) => {
+                self.buf.truncate(mark);
+                return Err(e);
+            }
+        }
+        self.events += 1;
+        if self.buf.len() >= CHUNK {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
     /// Notes a lot's expiry for the header.
     pub fn expiry(&mut self, class: &str, date: NaiveDate) -> std::io::Result<()> {
         self.expiries.note(class, date)
