@@ -63,6 +63,9 @@ pub struct Config {
     /// the health route and the log.
     #[serde(default)]
     pub alerts: Alerts,
+    /// `[store]`: how much memory the store may use.
+    #[serde(default)]
+    pub store: StoreSettings,
     /// `[epcis]`: the time zone, company and party URIs of EPCIS exports
     /// (`scantrail epcis export`, `GET /api/v1/epcis/events`).
     #[serde(default)]
@@ -196,6 +199,35 @@ impl Backup {
     }
     fn default_keep() -> usize {
         7
+    }
+}
+
+/// `[store]`: the memory the daemon may hold; `scantrail store stats` and
+/// `GET /api/v1/store` show its resident memory against it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// The bound on the daemon's resident memory, in MiB; at least
+    /// [`STORE_MEMORY_MIN_MB`].
+    #[serde(default = "StoreSettings::default_memory_mb")]
+    pub memory_mb: u64,
+}
+
+/// The smallest `[store] memory_mb`: below it the opening of a store of a
+/// few million movements alone does not fit.
+pub const STORE_MEMORY_MIN_MB: u64 = 128;
+
+impl StoreSettings {
+    fn default_memory_mb() -> u64 {
+        512
+    }
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            memory_mb: Self::default_memory_mb(),
+        }
     }
 }
 
@@ -651,6 +683,12 @@ pub enum Problem {
         /// Where.
         at: String,
     },
+    /// `[store] memory_mb` below [`STORE_MEMORY_MIN_MB`].
+    #[error("{at}: at least {STORE_MEMORY_MIN_MB} (MiB); the default, 512, suits a site of up to 10 million movements")]
+    StoreMemory {
+        /// Where.
+        at: String,
+    },
     /// `[backup] keep = 0`, or an empty `dir`.
     #[error("{at}: {what}")]
     BackupSetting {
@@ -729,6 +767,7 @@ impl Config {
         config.check_glns(text)?;
         config.check_epcis(text)?;
         config.check_backup(text)?;
+        config.check_store(text)?;
         config.http.connections.settings()?;
         config.alerts.check(text)?;
         config.access = config.check_tokens(text)?;
@@ -865,6 +904,18 @@ impl Config {
             return Err(Problem::BackupEvery { at: at("every") });
         }
         Ok(())
+    }
+
+    /// `[store] memory_mb`: at least [`STORE_MEMORY_MIN_MB`].
+    fn check_store(&self, text: &str) -> Result<(), Problem> {
+        if self.store.memory_mb >= STORE_MEMORY_MIN_MB {
+            return Ok(());
+        }
+        let at = match line_of(text, "store", "memory_mb") {
+            Some(line) => format!("line {line}: key `store.memory_mb`"),
+            None => "key `store.memory_mb`".to_owned(),
+        };
+        Err(Problem::StoreMemory { at })
     }
 
     /// `[epcis]`, when present, must make valid EPCIS settings with the

@@ -53,6 +53,7 @@ pub mod epcis;
 pub use scantrail_gs1 as gs1;
 pub mod hq;
 pub mod logging;
+pub mod memory;
 pub mod model;
 pub mod report;
 pub mod scan;

@@ -38,6 +38,8 @@ enum Command {
     Reindex(cli::reindex::Args),
     /// Write a consistent copy of the store to DEST.
     Backup(cli::backup::Args),
+    /// The store's figures: movements, size on disk and in memory, last verify.
+    Store(cli::store::Args),
     /// Rebuild a dead site PC's store from head office's copy (`--from-hq`), or from BACKUP plus what head office holds past it (`--catch-up-from-hq`).
     Restore(cli::restore::Args),
     /// Compliance reports: stock, movements, recall, trace, warranty, expiry.
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => cli::verify::run(args),
         Command::Reindex(args) => cli::reindex::run(args),
         Command::Backup(args) => cli::backup::run(args),
+        Command::Store(args) => cli::store::run(args),
         Command::Restore(args) => cli::restore::run(args),
         Command::Report(args) => cli::report::run(args),
         Command::Epcis(args) => cli::epcis::run(args),

@@ -582,6 +582,58 @@ fn metrics_count_scans_by_outcome_and_time_them() {
     assert!((1 << 20..1 << 34).contains(&rss), "{rss}");
 }
 
+/// `scantrail store stats` answers from the running daemon (its memory
+/// against `[store] memory_mb`) and, with the daemon stopped, from the
+/// store itself; both count the same movements, and a verify shows.
+#[test]
+fn store_stats_come_from_the_daemon_or_from_the_store() {
+    let site = Site::new();
+    let mut text = std::fs::read_to_string(&site.config).unwrap();
+    text.push_str("[store]\nmemory_mb = 300\n");
+    std::fs::write(&site.config, text).unwrap();
+    let daemon = site.start();
+    let (api, admin) = clients(&daemon);
+    reference_data(&admin);
+    accepted(&api.scan("dock-1", &serial_item("S1")));
+    accepted(&api.scan("dock-1", &serial_item("S2")));
+    refused(
+        &api.scan("dock-1", &format!("]d201{SERIAL_GTIN}1730123110L1")),
+        "missing_serial",
+    );
+    let url = daemon.base_url().to_owned();
+    let stats = |daemon_runs: bool| -> Value {
+        let out = support::daemon::succeeded(
+            std::process::Command::new(support::daemon::binary())
+                .args(["store", "stats", "--json", "--url", &url, "--config"])
+                .arg(&site.config)
+                .env("SCANTRAIL_TOKEN", ADMIN),
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["movements"], 2, "{v}");
+        assert_eq!(v["rejections"], 1, "{v}");
+        assert_eq!(v["memory_bound_bytes"], 300u64 << 20, "{v}");
+        let disk = v["bytes_on_disk"].as_u64().unwrap();
+        assert!(disk > 0, "{v}");
+        assert_eq!(v["bytes_per_movement"], disk / 2, "{v}");
+        assert_eq!(v["resident_bytes"].is_u64(), daemon_runs, "{v}");
+        v
+    };
+    let from_daemon = stats(true);
+    assert!(from_daemon["last_verify"].is_object() || from_daemon["last_verify"].is_null());
+    // Only a supervisor may ask.
+    assert_eq!(api.get("/api/v1/store").status, 403);
+    assert!(daemon.stop().success());
+
+    let config = site.config.to_str().unwrap();
+    scantrail(&["verify", "--config", config]);
+    let from_store = stats(false);
+    assert_eq!(from_store["last_verify"]["ok"], true, "{from_store}");
+    let words = scantrail(&["store", "stats", "--config", config]);
+    for part in ["movements        2", "bound 300 MiB", "intact"] {
+        assert!(words.contains(part), "no `{part}` in:\n{words}");
+    }
+}
+
 /// A correction voided at a station should name who voided it: the
 /// operator signed in there, as every other movement of the station does.
 #[test]

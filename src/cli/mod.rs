@@ -27,6 +27,7 @@ pub mod run;
 pub mod simulate;
 pub mod site_client;
 pub mod status;
+pub mod store;
 pub mod store_args;
 pub mod sync;
 pub mod user;

@@ -15,6 +15,7 @@ use super::store_args::StoreArgs;
 use crate::config::Config;
 use crate::model::Movement;
 use crate::site::catalog::SiteRecords;
+use crate::site::store_stats::StoreStats;
 use crate::station::catalog::{self, Author, NewHold};
 use crate::station::reference::{Hold, PickList, Product};
 use crate::store::{Store, StoreError};
@@ -135,6 +136,15 @@ impl Site {
         match self {
             Site::Direct(store) => Ok(catalog::pick_lists(&SiteRecords(store))?),
             Site::Daemon(c) => c.get("/api/v1/picklists", &[]),
+        }
+    }
+
+    /// The store's figures; `memory_bound` is `[store] memory_mb` in bytes
+    /// (the daemon answers with its own).
+    pub fn store_stats(&self, memory_bound: u64) -> anyhow::Result<StoreStats> {
+        match self {
+            Site::Direct(store) => Ok(StoreStats::read(store, memory_bound, None)?),
+            Site::Daemon(c) => c.get("/api/v1/store", &[]),
         }
     }
 

@@ -66,6 +66,8 @@ pub struct AppState {
     pub(super) backups: super::backups::Status,
     /// The alerts raised now, shown by health.
     pub(super) alerts: super::alerts::Alerts,
+    /// `[store] memory_mb` in bytes, for `GET /api/v1/store`.
+    pub(super) memory_bound: u64,
     /// The site's GLN and `[epcis]`, for EPCIS exports.
     pub(super) epcis: Arc<(Option<String>, crate::epcis::EpcisConfig)>,
 }
@@ -122,7 +124,8 @@ pub(super) fn routes() -> Routes {
             .routes(routes!(correct))
             .routes(routes!(report))
             .routes(routes!(epcis_events))
-            .routes(routes!(expected_receipts)),
+            .routes(routes!(expected_receipts))
+            .routes(routes!(store_stats)),
         partner: OpenApiRouter::default()
             .routes(routes!(epcis_capture))
             .routes(routes!(epcis_capture_job)),
@@ -1391,6 +1394,29 @@ async fn epcis_capture_job(
         ),
         Err(e) => e,
     }
+}
+
+/// The store's figures for whoever looks after the machine.
+#[utoipa::path(
+    get,
+    path = "/api/v1/store",
+    operation_id = "storeStats",
+    summary = "What the store holds, its size on disk and in memory against the bound, and the last verify",
+    responses(
+        (status = 200, description = "The store's figures", body = super::store_stats::StoreStats),
+        SupervisorChecked,
+        (status = 422, response = Refused),
+    )
+)]
+async fn store_stats(State(state): State<AppState>) -> Response {
+    let store = state.store.clone();
+    let bound = state.memory_bound;
+    respond(
+        blocking(move || {
+            super::store_stats::StoreStats::read(&store, bound, crate::memory::resident_bytes())
+        })
+        .await,
+    )
 }
 
 /// What partners said they shipped here, by despatch advice.

@@ -136,7 +136,7 @@ impl Metrics {
             self.movements.set(gauge(s.movements));
             self.store_bytes.set(gauge(s.bytes));
         }
-        if let Some(rss) = resident_bytes() {
+        if let Some(rss) = crate::memory::resident_bytes() {
             self.resident_bytes.set(gauge(rss));
         }
         let mut out = String::new();
@@ -148,14 +148,6 @@ impl Metrics {
 
 fn gauge(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-/// This process's resident memory, from `/proc/self/statm` (Linux).
-fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).ok()??;
-    Some(pages * u64::try_from(page).ok()?)
 }
 
 #[cfg(test)]

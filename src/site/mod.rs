@@ -29,6 +29,7 @@ pub mod retries;
 pub mod scan_request;
 pub mod scanners;
 mod schemas;
+pub mod store_stats;
 pub mod view;
 
 use std::path::PathBuf;
@@ -174,6 +175,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         tokens,
         backups: backup_status,
         alerts: raised,
+        memory_bound: config.store.memory_mb << 20,
         epcis: Arc::new((config.site.gln.clone(), config.epcis.clone())),
     };
     let site_name = if config.site.name.is_empty() {

@@ -240,6 +240,7 @@ mod tests {
             tokens: tokens.clone(),
             backups: backups::Status::new(None, dir.path()),
             alerts: Default::default(),
+            memory_bound: config.store.memory_mb << 20,
             epcis: Arc::new((config.site.gln.clone(), config.epcis.clone())),
         });
         let sync = crate::sync::status::router(crate::sync::status::SyncState {

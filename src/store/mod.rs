@@ -767,6 +767,22 @@ impl Store {
             .exclusive(move |sink| backup::copy_files(sink, &to))
     }
 
+    /// What the store holds and takes on disk.
+    pub fn stats(&self) -> Result<Stats> {
+        let journal = self.journal();
+        let mut rejections = 0;
+        for origin in journal.rejected_origins()? {
+            rejections += journal
+                .log_head(&origin, crate::model::Log::Rejections)?
+                .seq;
+        }
+        Ok(Stats {
+            movements: journal.movements_held()?,
+            rejections,
+            bytes_on_disk: self.size_on_disk()?,
+        })
+    }
+
     /// Disk space of the store, as sled counts it.
     pub fn size_on_disk(&self) -> Result<u64> {
         self.trees()?
@@ -821,6 +837,17 @@ impl Trees {
             outbox,
         })
     }
+}
+
+/// What a store holds and what it takes on disk (`Store::stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stats {
+    /// Movements of every origin.
+    pub movements: u64,
+    /// Rejected scans of every origin.
+    pub rejections: u64,
+    /// sled's files, as sled counts them (what `du` shows).
+    pub bytes_on_disk: u64,
 }
 
 /// Shared ownership for servers and worker pools.

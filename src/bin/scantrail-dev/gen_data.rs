@@ -26,6 +26,10 @@ pub struct Args {
     /// sled's page cache in MB
     #[arg(long, default_value_t = scantrail::store::DEFAULT_CACHE_BYTES >> 20)]
     pub cache_mb: u64,
+    /// Close and reopen the store every this many movements (sled holds
+    /// what a long run of writes touched until it is closed)
+    #[arg(long, default_value_t = gen::REOPEN_EVERY)]
+    pub reopen_every: u64,
     /// Site id [default: `[site] id` of the configuration, else "gen-site"]
     #[arg(long)]
     pub site: Option<String>,
@@ -48,7 +52,7 @@ pub fn run(args: Args) -> Outcome {
             })
         })
     };
-    let s = gen::generate(open, args.movements, args.seed, gen::REOPEN_EVERY)?;
+    let s = gen::generate(open, args.movements, args.seed, args.reopen_every)?;
     eprintln!(
         "wrote {} movements ({} corrections) in {:.1} s: {:.0}/s, {} batches ({:.1} per batch)",
         s.movements,
