@@ -202,8 +202,11 @@ impl Backup {
     }
 }
 
-/// `[store]`: the memory the daemon may hold; `scantrail store stats` and
-/// `GET /api/v1/store` show its resident memory against it.
+/// `[store]`: the memory the daemon should hold. `scantrail store stats`
+/// and `GET /api/v1/store` show its resident memory against it, and the
+/// `memory_high` alert is raised while it is over. The daemon does not
+/// yet hold itself under it (sled keeps what long runs of writes touched
+/// until the store is closed; BENCHMARKS.md, "Memory").
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
@@ -213,8 +216,8 @@ pub struct StoreSettings {
     pub memory_mb: u64,
 }
 
-/// The smallest `[store] memory_mb`: below it the opening of a store of a
-/// few million movements alone does not fit.
+/// The smallest `[store] memory_mb`: a floor against a slip of the pen (an
+/// open store of a million movements alone takes ~300 MiB).
 pub const STORE_MEMORY_MIN_MB: u64 = 128;
 
 impl StoreSettings {
@@ -684,7 +687,7 @@ pub enum Problem {
         at: String,
     },
     /// `[store] memory_mb` below [`STORE_MEMORY_MIN_MB`].
-    #[error("{at}: at least {STORE_MEMORY_MIN_MB} (MiB); the default, 512, suits a site of up to 10 million movements")]
+    #[error("{at}: at least {STORE_MEMORY_MIN_MB} (MiB, e.g. 512, the default); see README.md, \"How big a machine\"")]
     StoreMemory {
         /// Where.
         at: String,
@@ -926,15 +929,9 @@ impl Config {
             return Ok(());
         }
         crate::epcis::Settings::new(self.site.gln.as_deref(), &self.epcis)
+            .and_then(|_| crate::epcis::capture::Limits::new(&self.epcis))
             .map(|_| ())
-            .map_err(|e| Problem::Epcis {
-                at: text
-                    .lines()
-                    .position(|l| l.trim() == "[epcis]")
-                    .map(|n| format!("line {}: ", n + 1))
-                    .unwrap_or_default(),
-                reason: e.to_string(),
-            })
+            .map_err(|e| epcis_problem(text, &e))
     }
 
     /// `[site] gln` and every `own_sites` entry must be a GLN with the right
@@ -1127,6 +1124,19 @@ pub(crate) fn describe_toml_error(text: &str, error: &toml::de::Error) -> String
             format!("line {line} (`{quoted}`): {reason}")
         }
         None => reason.to_owned(),
+    }
+}
+
+/// `[epcis]` cannot work (`e`), named with the section's line of
+/// `text`: the site's configuration and head office's alike.
+pub(crate) fn epcis_problem(text: &str, e: &crate::epcis::EpcisError) -> Problem {
+    Problem::Epcis {
+        at: text
+            .lines()
+            .position(|l| l.trim() == "[epcis]")
+            .map(|n| format!("line {}: ", n + 1))
+            .unwrap_or_default(),
+        reason: e.to_string(),
     }
 }
 

@@ -163,7 +163,7 @@ fn config() -> EpcisConfig {
         company: None,
         party_base: Some("https://parties.example.com/".into()),
         company_prefix_length: Some(7),
-        company_prefixes: Vec::new(),
+        ..EpcisConfig::default()
     }
 }
 

@@ -9,15 +9,18 @@
 //! events into a document on any `io::Write`; `export` reads a store's
 //! journal page by page into it, the one place here that names the store.
 //! `capture` is the other way: a partner's shipping events checked into
-//! expected receipts. What maps to what, and why, is said in each file.
+//! expected receipts (`expected`; identifiers read back by `epc`), and
+//! `receipt_progress` what of one has arrived. What maps to what, and why, is said in each file.
 
 pub mod aggregation;
 pub mod capture;
 pub mod correction;
 pub mod direct;
+pub mod epc;
 pub mod error;
 pub mod event;
 pub mod event_id;
+pub mod expected;
 pub mod export;
 pub mod grouping;
 pub mod hash;
@@ -27,6 +30,7 @@ pub mod journal;
 pub mod json;
 pub mod master_data;
 pub mod object_event;
+pub mod receipt_progress;
 pub mod request;
 pub mod settings;
 pub mod time;

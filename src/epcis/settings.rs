@@ -36,6 +36,14 @@ pub struct EpcisConfig {
     /// digit, an SSCC's without its extension digit).
     #[serde(default)]
     pub company_prefixes: Vec<CompanyPrefix>,
+    /// The most events one capture (`POST /epcis/v2/capture`) takes;
+    /// default `capture::Limits::DEFAULT_EVENTS`.
+    #[serde(default)]
+    pub capture_limit: Option<usize>,
+    /// The most bytes one capture's body may have; default
+    /// `capture::Limits::DEFAULT_BYTES`.
+    #[serde(default)]
+    pub capture_file_size_limit: Option<usize>,
 }
 
 /// One entry of `[epcis] company_prefixes`: `{ prefix = "950600", length = 7 }`.

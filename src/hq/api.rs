@@ -45,6 +45,8 @@ pub(super) struct HqState {
     pub certificate: Arc<crate::web::tls::Certificate>,
     /// `HqConfig::epcis_sites` of every site: id, GLN, `[epcis]`.
     pub(super) epcis: Arc<Vec<(String, Option<String>, crate::epcis::EpcisConfig)>>,
+    /// What one EPCIS capture may carry (`[epcis] capture_limit`, …).
+    pub(super) capture_limits: crate::epcis::capture::Limits,
 }
 
 /// Who a request authenticated as.
@@ -84,6 +86,9 @@ pub(super) fn router(state: HqState) -> Router {
         .route(path::PICKLISTS, post(import_pick_lists))
         .route("/api/v1/reports/{kind}", get(report))
         .route("/api/v1/epcis/events", get(epcis_events))
+        .route(CAPTURE, post(epcis_capture).options(epcis_capture_options))
+        .route("/epcis/v2/capture/{capture_id}", get(epcis_capture_job))
+        .route(path::EXPECTED_RECEIPTS, get(expected_receipts))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authenticate,
@@ -163,6 +168,14 @@ async fn authenticate(State(state): State<HqState>, mut request: Request, next: 
             }
             return r;
         }
+    }
+    // A trading partner's token reaches capture only.
+    if identity.role == Role::Partner && !request.uri().path().starts_with(CAPTURE) {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a partner's token reaches only EPCIS capture (/epcis/v2/capture)",
+        );
     }
     if identity.role != Role::Site {
         request.extensions_mut().insert(identity);
@@ -533,8 +546,25 @@ async fn reference(
             format!("no reference data called {kind:?}: products, holds or picklists"),
         );
     };
+    // Announces the expected receipts' version (EPCIS capture), so sites
+    // ask for them only when they changed; 0 when it cannot be read.
+    let expected = state
+        .storage
+        .published_version(super::capture::RECEIPTS)
+        .await
+        .unwrap_or(0);
     match publish::delta(&state.storage, r, q.since).await {
-        Ok(delta) => ([(header::CONTENT_TYPE, protocol::POSTCARD)], delta.encode()).into_response(),
+        Ok(delta) => (
+            [
+                (header::CONTENT_TYPE, protocol::POSTCARD.to_owned()),
+                (
+                    header::HeaderName::from_static(protocol::EXPECTED_VERSION_HEADER),
+                    expected.to_string(),
+                ),
+            ],
+            delta.encode(),
+        )
+            .into_response(),
         Err(e) => catalog_error(e),
     }
 }
@@ -739,6 +769,157 @@ async fn import(
         catalog::import(&p, kind, &body, &author).map(|n| json!({ "imported": n }))
     })
     .await
+}
+
+/// EPCIS capture's route (REST binding), for partners.
+const CAPTURE: &str = "/epcis/v2/capture";
+
+/// The caller's party, when it is a partner.
+fn partner_party(identity: &Identity) -> Option<String> {
+    match (&identity.role, &identity.party) {
+        (Role::Partner, Some(party)) => Some(party.clone()),
+        _ => None,
+    }
+}
+
+/// The 403 of a capture route called without a partner's token.
+fn not_a_partner() -> Response {
+    problem(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "EPCIS capture takes a partner's token (role partner, bound to its party)",
+    )
+}
+
+/// `OPTIONS /epcis/v2/capture`: the versions and the capture limits.
+async fn epcis_capture_options(
+    State(state): State<HqState>,
+    axum::Extension(identity): Caller,
+) -> Response {
+    if partner_party(&identity).is_none() {
+        return not_a_partner();
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    for (name, value) in crate::epcis::capture::options_headers(state.capture_limits) {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            r.headers_mut()
+                .insert(header::HeaderName::from_static(name), v);
+        }
+    }
+    r
+}
+
+/// `POST /epcis/v2/capture` at head office: a partner's shipping events
+/// for any configured site (by its GLN) become that site's expected
+/// receipts, published for it to pull.
+async fn epcis_capture(
+    State(state): State<HqState>,
+    axum::Extension(identity): Caller,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(party) = partner_party(&identity) else {
+        return not_a_partner();
+    };
+    if let Some(detail) = crate::epcis::capture::too_many_bytes(body.len(), state.capture_limits) {
+        return problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "capture_limit_exceeded",
+            detail,
+        );
+    }
+    let sites: Vec<(String, String)> = state
+        .epcis
+        .iter()
+        .filter_map(|(id, gln, _)| Some((id.clone(), gln.clone()?)))
+        .collect();
+    if sites.is_empty() {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+            "no site of head office has a GLN, so nothing is addressed to one: add `gln` to its [[sites]] entry",
+        );
+    }
+    let doc: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(doc) => doc,
+        Err(e) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("the body is not JSON: {e}"),
+            )
+        }
+    };
+    let done = super::capture::capture(
+        &state.storage,
+        &doc,
+        &identity.name,
+        &party,
+        &sites,
+        state.capture_limits,
+    )
+    .await;
+    match done {
+        Ok(job) => (
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, format!("{CAPTURE}/{}", job.capture_id))],
+            Json(job),
+        )
+            .into_response(),
+        Err(super::capture::CaptureFailed::Refused(errors)) => {
+            let (status, code, detail) = crate::epcis::capture::refusal(&errors);
+            let mut extensions = serde_json::Map::new();
+            extensions.insert("errors".into(), json!(errors));
+            problem_with(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                code,
+                detail,
+                extensions,
+            )
+        }
+        Err(super::capture::CaptureFailed::Storage(e)) => e.response("capture an EPCIS document"),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    }
+}
+
+/// A capture job's result; a partner sees only its own jobs.
+async fn epcis_capture_job(
+    State(state): State<HqState>,
+    axum::Extension(identity): Caller,
+    Path(capture_id): Path<String>,
+) -> Response {
+    if partner_party(&identity).is_none() {
+        return not_a_partner();
+    }
+    match super::capture::job(&state.storage, &capture_id).await {
+        Ok(Some(job)) if job.captured_by == identity.name => Json(job).into_response(),
+        Ok(_) => problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no capture job of this partner has that id",
+        ),
+        Err(super::capture::CaptureFailed::Storage(e)) => e.response("read a capture job"),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()),
+    }
+}
+
+/// `GET /api/v1/sync/expected-receipts?since=v`: the asking site's
+/// expected receipts captured here, as a delta (sites only).
+async fn expected_receipts(
+    State(state): State<HqState>,
+    axum::Extension(identity): Caller,
+    Query(q): Query<Since>,
+) -> Response {
+    if identity.role != Role::Site {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "a site's own credential pulls its expected receipts",
+        );
+    }
+    match super::capture::delta_for(&state.storage, &identity.name, q.since).await {
+        Ok(delta) => ([(header::CONTENT_TYPE, protocol::POSTCARD)], delta.encode()).into_response(),
+        Err(e) => e.response("read the expected receipts"),
+    }
 }
 
 #[cfg(test)]

@@ -215,6 +215,9 @@ impl HqConfig {
             return Err(Problem::BatchLimits);
         }
         c.http.connections.settings()?;
+        // The capture limits head office announces and enforces.
+        crate::epcis::capture::Limits::new(&c.epcis)
+            .map_err(|e| crate::config::epcis_problem(text, &e))?;
         Ok(c)
     }
 }
@@ -247,7 +250,7 @@ impl HqConfig {
         }
         for (i, t) in self.tokens.iter().enumerate() {
             let at = |key: &str| place(text, "tokens", i, key);
-            grants.push(t.check(at, &[Role::Supervisor, Role::Admin], None)?);
+            grants.push(t.check(at, &[Role::Supervisor, Role::Admin, Role::Partner], None)?);
         }
         if let Some(token) = &self.hq.admin_token {
             grants.push(grant("key `hq.admin_token`", token, "admin", Role::Admin));
@@ -303,7 +306,8 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(
-            e.contains("line 10: key `tokens[0].role`") && e.contains("use supervisor or admin"),
+            e.contains("line 10: key `tokens[0].role`")
+                && e.contains("use supervisor, admin or partner"),
             "{e}"
         );
         let e = HqConfig::parse(&base(
@@ -318,6 +322,23 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("`north` is already used"), "{e}");
+    }
+
+    #[test]
+    fn partners_and_capture_limits_load_and_a_bad_limit_names_its_line() {
+        let base = "data_dir = \"d\"\n[hq]\ncert = \"c\"\nkey = \"k\"\n";
+        let c = HqConfig::parse(&format!(
+            "{base}[epcis]\ncapture_limit = 50\n[[tokens]]\nname = \"x\"\nrole = \"partner\"\nparty = \"9506000000039\"\ntoken = \"partner-token-0001\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.epcis.capture_limit, Some(50));
+        let e = HqConfig::parse(&format!("{base}[epcis]\ncapture_file_size_limit = 10\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("line 5: ") && e.contains("epcis.capture_file_size_limit"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! deltas. HTTPS only, with the configured certificate.
 
 pub mod api;
+pub mod capture;
 pub mod config;
 pub mod console;
 pub mod ingester;
@@ -86,6 +87,13 @@ pub async fn run(config: HqConfig, listen: Option<String>) -> anyhow::Result<()>
         limiter: Arc::new(api::site_limiter(config.hq.requests_per_second)),
         certificate: Arc::new(certificate),
         epcis: Arc::new(config.epcis_sites(None)),
+        // Checked when the configuration was parsed; never more bytes than
+        // head office reads of any request, so `OPTIONS` tells the truth.
+        capture_limits: {
+            let mut l = crate::epcis::capture::Limits::new(&config.epcis).unwrap_or_default();
+            l.bytes = l.bytes.min(config.hq.body_max_bytes);
+            l
+        },
     };
     let listen = listen.unwrap_or_else(|| config.hq.listen.clone());
     let tcp = tokio::net::TcpListener::bind(&listen)

@@ -125,9 +125,10 @@ pub(super) fn routes() -> Routes {
             .routes(routes!(report))
             .routes(routes!(epcis_events))
             .routes(routes!(expected_receipts))
+            .routes(routes!(expected_receipt))
             .routes(routes!(store_stats)),
         partner: OpenApiRouter::default()
-            .routes(routes!(epcis_capture))
+            .routes(routes!(epcis_capture, epcis_capture_options))
             .routes(routes!(epcis_capture_job)),
     }
 }
@@ -1281,7 +1282,7 @@ async fn events(
     path = "/epcis/v2/capture",
     operation_id = "epcisCapture",
     summary = "Capture a trading partner's EPCIS 2.0 document",
-    description = "For a `partner` token bound to one party (PGLN). Only ObjectEvents with bizStep `shipping`, the partner's own party as owning-party source, this site (its GLN as party or location) as destination and a `desadv` business transaction are captured; they become expected receipts by despatch advice. A refused document answers a problem whose `errors` give each error's JSON pointer (`path`), `message` and `kind`. See README \"Capture\".",
+    description = "For a `partner` token bound to one party (PGLN). ObjectEvents with bizStep `shipping`, the partner's own party as owning-party source, this site (its GLN as party or location) as destination and a `desadv` business transaction become expected receipts by despatch advice; packing AggregationEvents fill the pallets they name; an `errorDeclaration` withdraws what its event added; other well-formed events are accepted and listed as `ignored` in the job. Identifiers may be GS1 Digital Link URIs or EPC URNs. A refused document answers a problem whose `errors` give each error's JSON pointer (`path`), `message` and `kind`. See README \"Capture\".",
     request_body(content = Object, content_type = "application/ld+json", description = "An EPCISDocument (JSON-LD)"),
     responses(
         (status = 202, description = "Captured; `Location` names the job", body = Object, headers(("Location" = String, description = "/epcis/v2/capture/{id}"))),
@@ -1289,7 +1290,7 @@ async fn events(
         (status = 401, description = "No token or an unknown one.", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a partner's token, or an event whose source is another party: `errors` with JSON paths.", body = Problem, content_type = "application/problem+json"),
         (status = 408, response = RequestTimeout),
-        (status = 413, description = "The body is too large.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "More events or bytes than the capture limits `OPTIONS` announces: `capture_limit_exceeded`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An event not addressed to this site, or a site without `[site] gln`.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -1298,7 +1299,6 @@ async fn epcis_capture(
     axum::Extension(identity): Caller,
     body: axum::body::Bytes,
 ) -> Response {
-    use crate::epcis::capture::ErrorKind;
     let Some(site_gln) = state.epcis.0.clone() else {
         return error(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -1308,6 +1308,14 @@ async fn epcis_capture(
     let Some(party) = identity.party.clone() else {
         return error(StatusCode::FORBIDDEN, "this token is bound to no party");
     };
+    let limits = capture_limits(&state);
+    if let Some(detail) = crate::epcis::capture::too_many_bytes(body.len(), limits) {
+        return problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "capture_limit_exceeded",
+            detail,
+        );
+    }
     let doc: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(doc) => doc,
         Err(e) => {
@@ -1320,7 +1328,7 @@ async fn epcis_capture(
     let store = state.store.clone();
     let partner = identity.name.clone();
     let done = tokio::task::spawn_blocking(move || {
-        super::capture::capture(&store, &doc, &partner, &party, &site_gln)
+        super::capture::capture(&store, &doc, &partner, &party, &site_gln, limits)
     })
     .await;
     match done {
@@ -1333,36 +1341,60 @@ async fn epcis_capture(
             Json(job),
         )
             .into_response(),
-        Ok(Err(super::capture::CaptureFailed::Refused(errors))) => {
-            let status = if errors.iter().any(|e| e.kind == ErrorKind::Invalid) {
-                StatusCode::BAD_REQUEST
-            } else if errors.iter().any(|e| e.kind == ErrorKind::NotYourParty) {
-                StatusCode::FORBIDDEN
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            let first = errors
-                .first()
-                .map(|e| format!(": {} at {}", e.message, e.path))
-                .unwrap_or_default();
-            let mut extensions = serde_json::Map::new();
-            extensions.insert("errors".into(), json!(errors));
-            problem::problem_with(
-                status,
-                problem::code_for(status),
-                format!(
-                    "the document is refused whole, nothing is captured ({} error(s)){first}",
-                    errors.len()
-                ),
-                extensions,
-            )
-        }
+        Ok(Err(super::capture::CaptureFailed::Refused(errors))) => refused_capture(&errors),
         Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the request failed: {e}"),
         ),
     }
+}
+
+/// The capture limits this site announces and enforces.
+fn capture_limits(state: &AppState) -> crate::epcis::capture::Limits {
+    // `[epcis]` was checked at load, so the default is never used for a
+    // bad setting.
+    crate::epcis::capture::Limits::new(&state.epcis.1).unwrap_or_default()
+}
+
+/// EPCIS 2.0 REST binding's discovery of the capture interface: the
+/// versions served and the capture limits, as headers.
+#[utoipa::path(
+    options,
+    path = "/epcis/v2/capture",
+    operation_id = "epcisCaptureOptions",
+    summary = "The capture interface's versions and limits",
+    description = "EPCIS 2.0 REST binding: `GS1-EPCIS-Version`, `GS1-CBV-Version`, `GS1-EPCIS-Capture-Limit` (events per document, `[epcis] capture_limit`), `GS1-EPCIS-Capture-File-Size-Limit` (bytes, `[epcis] capture_file_size_limit`) and `GS1-Capture-Error-Behaviour` (`rollback`: a refused document leaves nothing).",
+    responses(
+        (status = 204, description = "The headers say it", headers(
+            ("GS1-EPCIS-Version" = String, description = "2.0.0"),
+            ("GS1-CBV-Version" = String, description = "2.0.0"),
+            ("GS1-EPCIS-Capture-Limit" = usize, description = "Events per document"),
+            ("GS1-EPCIS-Capture-File-Size-Limit" = usize, description = "Bytes per document"),
+            ("GS1-Capture-Error-Behaviour" = String, description = "rollback"),
+        )),
+        TokenChecked,
+        (status = 403, description = "Not a partner's token.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn epcis_capture_options(State(state): State<AppState>) -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    for (name, value) in crate::epcis::capture::options_headers(capture_limits(&state)) {
+        if let Ok(v) = header::HeaderValue::from_str(&value) {
+            r.headers_mut()
+                .insert(header::HeaderName::from_static(name), v);
+        }
+    }
+    r
+}
+
+/// A refused capture as a problem listing each error.
+fn refused_capture(errors: &[crate::epcis::capture::CaptureError]) -> Response {
+    let (status, code, detail) = crate::epcis::capture::refusal(errors);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut extensions = serde_json::Map::new();
+    extensions.insert("errors".into(), json!(errors));
+    problem::problem_with(status, code, detail, extensions)
 }
 
 /// A capture job's result; a partner sees only its own jobs.
@@ -1426,12 +1458,38 @@ async fn store_stats(State(state): State<AppState>) -> Response {
     operation_id = "expectedReceipts",
     summary = "Expected receipts captured from partners' EPCIS shipping events",
     responses(
-        (status = 200, description = "Each despatch advice with its sending party, GTINs, serials and lots", body = Vec<Object>),
+        (status = 200, description = "Each despatch advice with its sending party, GTINs, serials, lots and pallets, and `progress`: the serials received, missing and not expected, and each lot's expected, received, missing and over quantities", body = Vec<Object>),
         SupervisorChecked,
         (status = 422, response = Refused),
     )
 )]
 async fn expected_receipts(State(state): State<AppState>) -> Response {
     let store = state.store.clone();
-    respond(blocking(move || super::capture::expected_receipts(&store)).await)
+    respond(blocking(move || super::capture::statuses(&store)).await)
+}
+
+/// One expected receipt and what of it is still missing.
+#[utoipa::path(
+    get,
+    path = "/api/v1/expected-receipts/{document}",
+    operation_id = "expectedReceipt",
+    summary = "One expected receipt with what of it arrived and what is still missing",
+    params(("document" = String, Path, description = "The despatch advice as a station's context names it (`DA-77`, a GSIN) or as captured, percent-encoded.")),
+    responses(
+        (status = 200, description = "The receipt and its `progress`", body = Object),
+        SupervisorChecked,
+        (status = 404, description = "No partner sent that despatch advice.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn expected_receipt(State(state): State<AppState>, Path(document): Path<String>) -> Response {
+    let store = state.store.clone();
+    let wanted = document.clone();
+    match blocking(move || super::capture::status_of(&store, &wanted)).await {
+        Ok(Some(status)) => Json(status).into_response(),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            format!("no partner sent despatch advice {document:?}: GET /api/v1/expected-receipts lists those captured"),
+        ),
+        Err(e) => e,
+    }
 }

@@ -155,6 +155,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             backups: backup_status.clone(),
             hq: hq_health_agent(&config)?
                 .map(|(agent, url)| Arc::new(alerts::sample::HqCertificate::new(agent, url))),
+            memory_bound: config.store.memory_mb << 20,
         },
         raised.clone(),
     )

@@ -155,6 +155,7 @@ impl View for StoreView<'_> {
             document: r.document,
             from_party: r.from_party,
             serials: r.serials.into_iter().map(|s| (s.gtin, s.serial)).collect(),
+            lots: r.lots.into_iter().map(|l| (l.gtin, l.lot)).collect(),
         }))
     }
 

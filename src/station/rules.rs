@@ -653,25 +653,40 @@ fn station_barcode(station: &Station<'_>, context: &Context, data: &[u8]) -> Dec
     }
 }
 
-/// A received serial that the supplier's captured despatch advice (the
-/// station's context's) does not list, in words: a warning or a refusal
-/// as the station's `not_on_despatch_advice` policy says.
+/// A received serial, or a lot received without serial, that the
+/// supplier's captured despatch advice (the station's context's) does not
+/// list, in words: a warning or a refusal as the station's
+/// `not_on_despatch_advice` policy says. A serialised item is checked by
+/// its serial only, so a despatch advice listing serials need not list
+/// their lots.
 fn not_on_despatch_advice(
     item: &Item<'_>,
     context: &Context,
     view: &dyn View,
 ) -> Result<Option<Warning>, ViewError> {
-    let (Some(serial), Some(advice)) = (item.serial, context.despatch_advice.as_deref()) else {
+    let Some(advice) = context.despatch_advice.as_deref() else {
         return Ok(None);
+    };
+    let what = match (item.serial, item.lot) {
+        (Some(serial), _) => format!("serial {serial}"),
+        (None, Some(lot)) => format!("lot {lot} of GTIN {}", item.gtin),
+        (None, None) => return Ok(None),
     };
     let Some(expected) = view.expected_despatch(advice)? else {
         return Ok(None);
     };
-    if expected
-        .serials
-        .iter()
-        .any(|(gtin, s)| gtin == item.gtin && s == serial)
-    {
+    let listed = match (item.serial, item.lot) {
+        (Some(serial), _) => expected
+            .serials
+            .iter()
+            .any(|(gtin, s)| gtin == item.gtin && s == serial),
+        (None, Some(lot)) => expected
+            .lots
+            .iter()
+            .any(|(gtin, l)| gtin == item.gtin && l == lot),
+        (None, None) => true,
+    };
+    if listed {
         return Ok(None);
     }
     // The supplier by the name the station knows it by, when the context's
@@ -686,7 +701,7 @@ fn not_on_despatch_advice(
     Ok(Some(Warning {
         code: RefusalCode::NotOnDespatchAdvice,
         message: format!(
-            "serial {serial} is not on despatch advice {} from {from}",
+            "{what} is not on despatch advice {} from {from}",
             expected.document
         ),
     }))

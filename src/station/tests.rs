@@ -291,6 +291,7 @@ fn a_serial_not_on_the_captured_despatch_advice_is_warned_or_refused_per_policy(
             document: "DA-77".into(),
             from_party: "9506000000039".into(),
             serials: vec![(GTIN_SERIAL.into(), "S1".into())],
+            lots: vec![(GTIN_LOT.into(), "L1".into())],
         },
     );
     let context = Context {
@@ -319,6 +320,14 @@ fn a_serial_not_on_the_captured_despatch_advice_is_warned_or_refused_per_policy(
         "serial S2 is not on despatch advice DA-77 from 9506000000039"
     );
     accepted(s.decide(&context, &m, &serial_scan("S1")));
+
+    // Lots received without serial are checked against its quantityList.
+    accepted(s.decide(&context, &m, &lot_scan("L1", "271231")));
+    let r = refused(s.decide(&context, &m, &lot_scan("L2", "271231")));
+    assert_eq!(
+        r.reason,
+        format!("lot L2 of GTIN {GTIN_LOT} is not on despatch advice DA-77 from 9506000000039")
+    );
 }
 
 #[test]

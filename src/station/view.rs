@@ -73,7 +73,8 @@ pub trait View {
 }
 
 /// A supplier's despatch advice as captured over EPCIS: the serialised
-/// items it lists, so a receiving station can tell one that is not on it.
+/// items and lots it lists, so a receiving station can tell one that is
+/// not on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExpectedDespatch {
     /// The despatch advice's short form for people (`DA-77`).
@@ -82,4 +83,6 @@ pub struct ExpectedDespatch {
     pub from_party: String,
     /// The serialised items listed, as (GTIN, serial).
     pub serials: Vec<(String, String)>,
+    /// The lots listed (quantityList), as (GTIN, lot).
+    pub lots: Vec<(String, String)>,
 }

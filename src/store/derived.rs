@@ -139,6 +139,61 @@ pub fn serial_state(m: &Movement, corrected: Option<&Movement>) -> Option<(Vec<u
     Some((keys::serial_state(&b.gtin, b.serial.as_ref()?), state))
 }
 
+/// Walks the by-serial index unit by unit: `f` is given each serialised
+/// unit's movements in the index's (origin, seq) order (to reorder as it
+/// likes), one unit in memory
+/// at a time. Entries whose movement is gone or cannot be read are passed
+/// over (verify names those from the journal walk).
+pub fn each_unit(
+    journal: &sled::Tree,
+    read: &dyn Fn(sled::Error) -> StoreError,
+    mut f: impl FnMut(&mut Vec<Movement>) -> Result<()>,
+) -> Result<()> {
+    let mut unit: Option<Vec<u8>> = None;
+    let mut movements: Vec<Movement> = Vec::new();
+    for item in journal.scan_prefix([prefix::BY_SERIAL]) {
+        let (k, _) = item.map_err(read)?;
+        let Some((origin, seq)) = index_target(&k) else {
+            continue;
+        };
+        // The key up to the id: (gtin, serial).
+        let mut r = KeyReader::new(&k);
+        let (Some(gtin), Some(serial)) = (r.str(), r.str()) else {
+            continue;
+        };
+        let this = keys::serial_range(&gtin, &serial);
+        if unit.as_ref() != Some(&this) {
+            f(&mut movements)?;
+            movements.clear();
+            unit = Some(this);
+        }
+        if let Some(v) = journal.get(keys::journal(&origin, seq)).map_err(read)? {
+            if let Ok(m) = Movement::decode(&v) {
+                movements.push(m);
+            }
+        }
+    }
+    f(&mut movements)
+}
+
+/// The serial-state entry of one unit from all its movements (in the
+/// by-serial index's order): the state that supersedes the others, as
+/// `Aggregates::add` would leave it. Verify and reindex walk the index
+/// unit by unit with it, so their memory does not grow with the serials.
+pub fn unit_state(journal: &sled::Tree, movements: &[Movement]) -> Option<(Vec<u8>, SerialState)> {
+    let mut unit: Option<(Vec<u8>, SerialState)> = None;
+    for m in movements {
+        let corrected = read_corrected(journal, m);
+        if let Some((key, state)) = serial_state(m, corrected.as_ref()) {
+            match &unit {
+                Some((_, old)) if !serial_state::supersedes(&state, old) => {}
+                _ => unit = Some((key, state)),
+            }
+        }
+    }
+    unit
+}
+
 /// The lot-expiry entry a movement contributes to: its lot and expiry.
 fn lot_expiry(m: &Movement) -> Option<(Vec<u8>, NaiveDate)> {
     let b = &m.body;
@@ -174,9 +229,7 @@ impl Aggregates {
     /// Adds a movement; `corrected` is the movement it corrects, if any
     /// (see `corrected_key`).
     pub fn add(&mut self, m: &Movement, corrected: Option<&Movement>) {
-        let (key, mantissa, scale) = balance_delta(m);
-        let entry = self.balances.entry(key).or_insert(Balance::ZERO);
-        *entry = entry.add(mantissa, scale);
+        self.add_lots(m);
         if let Some((key, state)) = serial_state(m, corrected) {
             match self.states.get(&key) {
                 Some(old) if !serial_state::supersedes(&state, old) => {}
@@ -185,6 +238,15 @@ impl Aggregates {
                 }
             }
         }
+    }
+
+    /// Adds a movement's lot balance and lot expiry, not its serial state:
+    /// verify checks serial states unit by unit instead, so that its
+    /// memory does not grow with the number of serials.
+    pub fn add_lots(&mut self, m: &Movement) {
+        let (key, mantissa, scale) = balance_delta(m);
+        let entry = self.balances.entry(key).or_insert(Balance::ZERO);
+        *entry = entry.add(mantissa, scale);
         if let Some((key, date)) = lot_expiry(m) {
             self.expiries
                 .entry(key)

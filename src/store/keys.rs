@@ -54,6 +54,22 @@ pub mod prefix {
     /// the receipt.
     pub const SCAN_RECEIPT_ORDER: u8 = 0x31;
 
+    /// A prefix's name, for figures.
+    pub fn name(p: u8) -> &'static str {
+        match p {
+            HEAD => "chain heads",
+            REJECTED_HEAD => "rejected-log heads",
+            JOURNAL => "journal (movements)",
+            REJECTED => "rejected scans",
+            SCAN_RECEIPT => "scan receipts",
+            SCAN_RECEIPT_ORDER => "scan receipts by time",
+            _ => DERIVED
+                .iter()
+                .find(|(q, _)| *q == p)
+                .map_or("unknown", |(_, name)| name),
+        }
+    }
+
     /// The prefixes reindex clears and rebuilds, with their names for
     /// messages.
     pub const DERIVED: [(u8, &str); 9] = [

@@ -783,6 +783,34 @@ impl Store {
         })
     }
 
+    /// What each logical tree of the journal holds: entries and the bytes
+    /// of their keys and values, by key prefix (what a movement costs, for
+    /// the store's layout work; `scantrail-dev store-anatomy`). Reads every
+    /// entry.
+    pub fn anatomy(&self) -> Result<Vec<Part>> {
+        let trees = self.trees()?;
+        let mut parts: Vec<Part> = Vec::new();
+        for item in trees.journal.iter() {
+            let (k, v) = item.map_err(self.sled_err("read the journal tree"))?;
+            let prefix = k.first().copied().unwrap_or(0);
+            if parts.last().map(|p| p.prefix) != Some(prefix) {
+                parts.push(Part {
+                    prefix,
+                    name: keys::prefix::name(prefix),
+                    entries: 0,
+                    key_bytes: 0,
+                    value_bytes: 0,
+                });
+            }
+            if let Some(part) = parts.last_mut() {
+                part.entries += 1;
+                part.key_bytes += k.len() as u64;
+                part.value_bytes += v.len() as u64;
+            }
+        }
+        Ok(parts)
+    }
+
     /// Disk space of the store, as sled counts it.
     pub fn size_on_disk(&self) -> Result<u64> {
         self.trees()?
@@ -848,6 +876,21 @@ pub struct Stats {
     pub rejections: u64,
     /// sled's files, as sled counts them (what `du` shows).
     pub bytes_on_disk: u64,
+}
+
+/// One logical tree's share of the journal tree (`Store::anatomy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Its key prefix.
+    pub prefix: u8,
+    /// Its name.
+    pub name: &'static str,
+    /// How many entries.
+    pub entries: u64,
+    /// The bytes of their keys.
+    pub key_bytes: u64,
+    /// The bytes of their values.
+    pub value_bytes: u64,
 }
 
 /// Shared ownership for servers and worker pools.

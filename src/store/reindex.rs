@@ -79,7 +79,7 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
             n += 1;
             report.written += 1;
         }
-        agg.add(&m, derived::read_corrected(&tree, &m).as_ref());
+        agg.add_lots(&m);
         if n >= CHUNK {
             write(std::mem::take(&mut batch))?;
             n = 0;
@@ -94,6 +94,27 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
             n = 0;
         }
     }
+    write(std::mem::take(&mut batch))?;
+
+    // Serial states unit by unit from the by-serial index just written,
+    // rather than one map of every serial in memory.
+    n = 0;
+    derived::each_unit(
+        &tree,
+        &sink.sled_err("read the by-serial index"),
+        |movements| {
+            if let Some((k, v)) = derived::unit_state(&tree, movements) {
+                batch.insert(k, v.encode());
+                n += 1;
+                report.written += 1;
+            }
+            if n >= CHUNK {
+                write(std::mem::take(&mut batch))?;
+                n = 0;
+            }
+            Ok(())
+        },
+    )?;
     write(batch)?;
 
     // The derived trees now have this schema's layout.

@@ -345,6 +345,56 @@ fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
     );
 }
 
+/// Serial states are checked unit by unit beside the by-serial walk: a
+/// changed one, a missing one and one with no movement are each named, and
+/// reindex repairs them.
+#[test]
+fn verify_names_changed_missing_and_stray_serial_states() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = create(dir.path());
+        for i in 1..=5 {
+            store.journal().commit(sample(i)).unwrap();
+        }
+        assert!(store.verify().unwrap().is_ok());
+    }
+    {
+        let db = raw_sled(dir.path());
+        let j = db.open_tree(tree::JOURNAL).unwrap();
+        let two = keys::serial_state("09506000134352", "S000002");
+        let four = keys::serial_state("09506000134352", "S000004");
+        let v = j
+            .get(&four)
+            .unwrap()
+            .expect("the serial-state key layout changed");
+        // S000002 takes S000004's state (another location), S000004 goes,
+        // and a unit never moved gets one.
+        j.insert(&two, v.clone()).unwrap();
+        j.remove(&four).unwrap();
+        j.insert(keys::serial_state("09506000134352", "S999999"), v)
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+    let report = store.verify().unwrap();
+    let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    for (unit, what) in [
+        ("S000002", "but the journal says"),
+        ("S000004", "is missing"),
+        ("S999999", "has no movement"),
+    ] {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains(unit) && p.contains(what)),
+            "no `{what}` for {unit} in {problems:#?}"
+        );
+    }
+    store.reindex().unwrap();
+    assert!(store.verify().unwrap().is_ok());
+}
+
 #[test]
 fn rejections_chain_apart_from_movements() {
     let dir = tempfile::tempdir().unwrap();

@@ -122,6 +122,38 @@ struct ChainState {
 /// How often a walk reports its progress, in movements.
 const PROGRESS_EVERY: u64 = 4096;
 
+/// What a walk expects of one index tree: how many entries, and the sum
+/// of their keys' hashes. The whole verify compares both with one
+/// sequential scan of the tree instead of looking each key up (six random
+/// reads per movement); only a tree whose tally differs is then searched
+/// for the entries to name.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Tally {
+    count: u64,
+    sum: u64,
+}
+
+impl Tally {
+    fn add(&mut self, key: &[u8]) {
+        use std::hash::{Hash as _, Hasher as _};
+        // SipHash with fixed keys: the same key always hashes alike, in
+        // every run and on every machine.
+        let mut h = std::hash::DefaultHasher::new();
+        key.hash(&mut h);
+        self.count += 1;
+        self.sum = self.sum.wrapping_add(h.finish());
+    }
+}
+
+/// How a walk checks a movement's index entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lookups {
+    /// Look each one up (the incremental verify, which sees a range).
+    Each,
+    /// Only tally them; the trees are compared whole afterwards.
+    Tallied,
+}
+
 /// The whole verify; `progress` is told the movements read so far. When
 /// the store is intact, the chain heads it ended at become the verified
 /// point an incremental verify starts from.
@@ -131,7 +163,7 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
     let read = sink.sled_err("read the journal");
     let mut chains: Vec<(String, ChainState)> = Vec::new();
     let mut agg = Aggregates::default();
-    let mut expected_index: HashMap<u8, u64> = HashMap::new();
+    let mut expected_index: HashMap<u8, Tally> = HashMap::new();
 
     for item in tree.scan_prefix([prefix::JOURNAL]) {
         let (k, v) = item.map_err(&read)?;
@@ -164,7 +196,7 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
             &v,
             state,
             &mut report,
-            &mut expected_index,
+            (&mut expected_index, Lookups::Tallied),
             &read,
         )?
         else {
@@ -172,7 +204,7 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
         };
         let (balance_key, _, _) = derived::balance_delta(&m);
         let before = agg.balances.get(&balance_key).map_or(0, |b| b.mantissa);
-        agg.add(&m, derived::read_corrected(&tree, &m).as_ref());
+        agg.add_lots(&m);
         let after = agg.balances.get(&balance_key).map_or(0, |b| b.mantissa);
         if before >= 0 && after < 0 {
             report.violation(
@@ -213,7 +245,7 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
         .into_iter()
         .map(|(o, s)| (o, s.count, s.last_seq))
         .collect();
-    report.index_entries = expected_index.values().sum();
+    report.index_entries = expected_index.values().map(|t| t.count).sum();
     if report.is_ok() {
         tracing::debug!(movements = report.movements, "verify passed");
     }
@@ -273,7 +305,7 @@ pub(crate) fn run_since(store: &Store, since: Since, progress: &dyn Fn(u64)) -> 
     let read = store.sled_err("read the journal");
     let saved = checkpoint(&trees.meta, &read)?.unwrap_or_default();
     let mut report = Report::default();
-    let mut counts: HashMap<u8, u64> = HashMap::new();
+    let mut counts: HashMap<u8, Tally> = HashMap::new();
     let mut heads = Vec::new();
     let origins = store.journal().origins()?;
     for (gone, h) in saved.heads.iter().filter(|(o, _)| !origins.contains(o)) {
@@ -356,7 +388,7 @@ pub(crate) fn run_since(store: &Store, since: Since, progress: &dyn Fn(u64)) -> 
                     &v,
                     &mut state,
                     &mut report,
-                    &mut counts,
+                    (&mut counts, Lookups::Each),
                     &read,
                 )?;
             }
@@ -376,7 +408,7 @@ pub(crate) fn run_since(store: &Store, since: Since, progress: &dyn Fn(u64)) -> 
             .push((origin.clone(), state.count, state.last_seq));
         heads.push((origin, head));
     }
-    report.index_entries = counts.values().sum();
+    report.index_entries = counts.values().map(|t| t.count).sum();
     // An explicit seq takes what lies before it on trust: only a walk from
     // the verified point moves it.
     if report.is_ok() && since == Since::Checkpoint {
@@ -390,15 +422,16 @@ pub(crate) fn run_since(store: &Store, since: Since, progress: &dyn Fn(u64)) -> 
 
 /// Checks one journal entry of `origin`'s chain walk: its place in the
 /// chain (seq follows, hash recomputes, links to the one before) and its
-/// index entries, at `(origin, seq)`; counts them into `counts`. The movement, unless it
-/// cannot be read.
+/// index entries, at `(origin, seq)`: tallies them, and with
+/// [`Lookups::Each`] looks each one up. The movement, unless it cannot be
+/// read.
 fn check_entry(
     tree: &sled::Tree,
     (origin, seq): (&str, u64),
     v: &[u8],
     state: &mut ChainState,
     report: &mut Report,
-    counts: &mut HashMap<u8, u64>,
+    (tallies, lookups): (&mut HashMap<u8, Tally>, Lookups),
     read: &impl Fn(sled::Error) -> StoreError,
 ) -> Result<Option<Movement>> {
     state.count += 1;
@@ -455,19 +488,34 @@ fn check_entry(
         }
     }
     for key in derived::index_keys(&m) {
-        *counts.entry(key[0]).or_default() += 1;
-        if !tree.contains_key(&key).map_err(&read)? {
-            report.problem(
-                Some(origin),
-                Some(seq),
-                format!(
-                    "its {} entry is missing (run `scantrail reindex`)",
-                    derived_name(key[0])
-                ),
-            );
+        tallies.entry(key[0]).or_default().add(&key);
+        if lookups == Lookups::Each {
+            missing_entry(tree, (origin, seq), &key, report, read)?;
         }
     }
     Ok(Some(m))
+}
+
+/// Names the movement stored at `(origin, seq)` when its index entry
+/// `key` is not in the tree.
+fn missing_entry(
+    tree: &sled::Tree,
+    (origin, seq): (&str, u64),
+    key: &[u8],
+    report: &mut Report,
+    read: &impl Fn(sled::Error) -> StoreError,
+) -> Result<()> {
+    if !tree.contains_key(key).map_err(read)? {
+        report.problem(
+            Some(origin),
+            Some(seq),
+            format!(
+                "its {} entry is missing (run `scantrail reindex`)",
+                derived_name(key[0])
+            ),
+        );
+    }
+    Ok(())
 }
 
 fn derived_name(p: u8) -> &'static str {
@@ -519,14 +567,17 @@ fn check_heads(
     Ok(())
 }
 
-/// Every expected index entry was found above; equal counts then mean
-/// there is nothing extra. Otherwise find the extra entries to name them.
+/// Compares each index tree with the tally the walk expected of it: one
+/// sequential scan a tree. A tree whose count or hash sum differs is
+/// searched twice more, to name each movement whose entry is missing and
+/// each entry no movement explains.
 fn check_index_counts(
     sink: &SledSink,
-    expected: &HashMap<u8, u64>,
+    expected: &HashMap<u8, Tally>,
     report: &mut Report,
 ) -> Result<()> {
     let read = sink.sled_err("read a derived tree");
+    let journal = sink.journal()?;
     for (p, name) in prefix::DERIVED {
         if [
             prefix::SERIAL_STATE,
@@ -537,20 +588,30 @@ fn check_index_counts(
         {
             continue;
         }
-        let want = expected.get(&p).copied().unwrap_or(0);
-        let mut have = 0u64;
-        for item in sink.journal()?.scan_prefix([p]) {
-            item.map_err(&read)?;
-            have += 1;
+        let want = expected.get(&p).copied().unwrap_or_default();
+        let mut have = Tally::default();
+        for item in journal.scan_prefix([p]) {
+            let (k, _) = item.map_err(&read)?;
+            have.add(&k);
         }
-        if have <= want {
+        if have == want {
             continue;
         }
-        for item in sink.journal()?.scan_prefix([p]) {
+        for item in journal.scan_prefix([prefix::JOURNAL]) {
+            let (k, v) = item.map_err(&read)?;
+            let mut r = KeyReader::new(&k);
+            // Unreadable keys and movements were named by the walk.
+            let (Some(origin), Some(seq), Ok(m)) = (r.str(), r.u64(), Movement::decode(&v)) else {
+                continue;
+            };
+            for key in derived::index_keys(&m).iter().filter(|k| k[0] == p) {
+                missing_entry(journal, (&origin, seq), key, report, &read)?;
+            }
+        }
+        for item in journal.scan_prefix([p]) {
             let (k, _) = item.map_err(&read)?;
             let explained = match derived::index_target(&k) {
-                Some((origin, seq)) => match sink
-                    .journal()?
+                Some((origin, seq)) => match journal
                     .get(super::keys::journal(&origin, seq))
                     .map_err(&read)?
                 {
@@ -590,13 +651,6 @@ fn check_aggregates(sink: &SledSink, agg: Aggregates, report: &mut Report) -> Re
         prefix::LOT_BALANCE,
         "lot balance",
         agg.balances,
-        report,
-    )?;
-    check_values::<SerialState>(
-        sink,
-        prefix::SERIAL_STATE,
-        "serial state of",
-        agg.states,
         report,
     )?;
     check_values::<NaiveDate>(sink, prefix::LOT_EXPIRY, "expiry of lot", expiries, report)
@@ -695,38 +749,116 @@ fn check_rejections(sink: &SledSink, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// Walks the by-serial index, one unit at a time, through the state rules.
+/// Walks the by-serial index, one unit at a time: its history through the
+/// state rules, and its serial state against what its movements imply.
+/// Both the index and the serial-state tree are in (gtin, serial) order,
+/// so the stored states are read alongside, one unit in memory at a time.
 fn check_serial_histories(sink: &SledSink, report: &mut Report) -> Result<()> {
     let read = sink.sled_err("read the by-serial index");
-    let mut unit: Option<Vec<u8>> = None;
-    let mut movements: Vec<Movement> = Vec::new();
-    for item in sink.journal()?.scan_prefix([prefix::BY_SERIAL]) {
-        let (k, _) = item.map_err(&read)?;
-        let Some((origin, seq)) = derived::index_target(&k) else {
-            continue;
+    let journal = sink.journal()?;
+    let mut stored = StoredStates {
+        entries: journal.scan_prefix([prefix::SERIAL_STATE]).peekable(),
+        read: &read,
+    };
+    derived::each_unit(journal, &read, |movements| {
+        stored.check(journal, movements, report)?;
+        check_unit(movements, report);
+        Ok(())
+    })?;
+    stored.finish(report)
+}
+
+/// The stored serial states, read in key order beside the by-serial walk.
+struct StoredStates<'a, I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> {
+    entries: std::iter::Peekable<I>,
+    read: &'a dyn Fn(sled::Error) -> StoreError,
+}
+
+impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> StoredStates<'_, I> {
+    /// Checks one unit's stored state against its movements (in the
+    /// index's order, before `check_unit` sorts them), and reports stored
+    /// states of units that sort before it as having no movement.
+    fn check(
+        &mut self,
+        journal: &sled::Tree,
+        movements: &[Movement],
+        report: &mut Report,
+    ) -> Result<()> {
+        let Some((key, want)) = derived::unit_state(journal, movements) else {
+            return Ok(());
         };
-        // The key up to the id: (gtin, serial).
-        let mut r = KeyReader::new(&k);
-        let (Some(gtin), Some(serial)) = (r.str(), r.str()) else {
-            continue;
+        self.skip_before(&key, report)?;
+        let have = match self.entries.peek() {
+            Some(Ok((k, _))) if k.as_ref() == key.as_slice() => {
+                let (_, v) = self.next()?;
+                SerialState::decode(&v).ok()
+            }
+            _ => {
+                report.problem(
+                    None,
+                    None,
+                    format!(
+                        "serial state of {} is missing (run `scantrail reindex`)",
+                        describe_key(&key)
+                    ),
+                );
+                return Ok(());
+            }
         };
-        let this = super::keys::serial_range(&gtin, &serial);
-        if unit.as_ref() != Some(&this) {
-            check_unit(&mut movements, report);
-            unit = Some(this);
+        if have.as_ref() != Some(&want) {
+            report.problem(
+                None,
+                None,
+                format!(
+                    "serial state of {} is {have:?} but the journal says {want:?}",
+                    describe_key(&key)
+                ),
+            );
         }
-        if let Some(v) = sink
-            .journal()?
-            .get(super::keys::journal(&origin, seq))
-            .map_err(&read)?
-        {
-            if let Ok(m) = Movement::decode(&v) {
-                movements.push(m);
+        Ok(())
+    }
+
+    /// Stored states before `key` (or all that are left) belong to no
+    /// movement.
+    fn skip_before(&mut self, key: &[u8], report: &mut Report) -> Result<()> {
+        loop {
+            match self.entries.peek() {
+                Some(Ok((k, _))) if k.as_ref() < key => {
+                    let (k, _) = self.next()?;
+                    report.problem(
+                        None,
+                        None,
+                        format!("serial state of {} has no movement", describe_key(&k)),
+                    );
+                }
+                Some(Err(_)) => {
+                    self.next()?;
+                }
+                _ => return Ok(()),
             }
         }
     }
-    check_unit(&mut movements, report);
-    Ok(())
+
+    /// The entry a peek found.
+    fn next(&mut self) -> Result<(sled::IVec, sled::IVec)> {
+        match self.entries.next() {
+            Some(item) => item.map_err(self.read),
+            None => Ok(Default::default()),
+        }
+    }
+
+    /// Every stored state left has no movement.
+    fn finish(mut self, report: &mut Report) -> Result<()> {
+        while self.entries.peek().is_some() {
+            let (k, _) = self.next()?;
+            report.problem(
+                None,
+                None,
+                format!("serial state of {} has no movement", describe_key(&k)),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// One unit's movements, in (origin, seq) order as the index lists them.

@@ -40,12 +40,21 @@ pub mod path {
     pub const PICKLISTS: &str = "/api/v1/picklists";
     /// Followed by `products`, `holds` or `picklists`, with `?since=v`.
     pub const REFERENCE: &str = "/api/v1/reference";
+    /// `GET` with `?since=v`: the expected receipts (EPCIS capture) head
+    /// office holds for the asking site, as a `Delta` keyed by despatch
+    /// advice.
+    pub const EXPECTED_RECEIPTS: &str = "/api/v1/sync/expected-receipts";
     /// `GET`, followed by `/{site}/{log}` (`log_segment`) and
     /// `?from=SEQ&limit=N`: a page of head office's copy of one of a site's
     /// logs (`History`), for that site's own credential only (`scantrail
     /// restore`).
     pub const HISTORY: &str = "/api/v1/history";
 }
+
+/// The header of head office's reference deltas announcing the version
+/// of the expected receipts (EPCIS capture) it holds for its sites, so a
+/// site asks `path::EXPECTED_RECEIPTS` only when it changed.
+pub const EXPECTED_VERSION_HEADER: &str = "scantrail-expected-receipts-version";
 
 /// The reference versions a site had applied when it sent a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,6 +16,19 @@ fn mod10_check_digit(body: &[u8]) -> u8 {
     b'0' + ((10 - sum % 10) % 10) as u8
 }
 
+/// `body` (ASCII digits: a GTIN, GLN or SSCC without its last digit)
+/// with its GS1 mod-10 check digit appended, as when a key is rebuilt
+/// from an EPC URN's company prefix and reference.
+pub fn with_check_digit(body: &str) -> Option<String> {
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!(
+        "{body}{}",
+        char::from(mod10_check_digit(body.as_bytes()))
+    ))
+}
+
 pub(super) fn csum(d: &[u8]) -> Result<(), LintError> {
     if d.is_empty() {
         return err(0, Problem::TooShort { min: 1, found: 0 });

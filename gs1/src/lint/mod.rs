@@ -30,6 +30,7 @@ mod problem;
 mod tables;
 mod value;
 
+pub use check_digit::with_check_digit;
 pub use problem::{CharSet, CodeList, CouponField, CouponIssue, DateIssue, Problem};
 
 use charset::{charset, cset64, digits, is_cset39, is_cset82};

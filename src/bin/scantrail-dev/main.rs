@@ -6,6 +6,7 @@
 mod dev_append;
 mod gen_data;
 mod loadtest;
+mod store_anatomy;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,9 @@ enum Command {
     /// Drive a site daemon with pty scanners and HTTP handhelds; report
     /// accepted scans/s and scan-to-decision latency.
     Loadtest(loadtest::Args),
+    /// What each logical tree of a store holds, per movement, beside sled's
+    /// size on disk.
+    StoreAnatomy(store_anatomy::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
         Command::DevAppend(args) => dev_append::run(args),
         Command::GenData(args) => gen_data::run(args),
         Command::Loadtest(args) => loadtest::run(args),
+        Command::StoreAnatomy(args) => store_anatomy::run(args),
     };
     cli::finish(outcome)
 }

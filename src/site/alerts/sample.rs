@@ -2,7 +2,7 @@
 //! fact the alerts judge — the data directory's disk, the store's own
 //! failure, each scanner source's counters, the sync link's status and the
 //! outbox, the served certificate read at start, head office's health,
-//! the console's last verify, the last scheduled backup — gathered into a [`Snapshot`]. It judges
+//! the console's last verify, the last scheduled backup, the process's memory — gathered into a [`Snapshot`]. It judges
 //! nothing.
 
 use std::path::PathBuf;
@@ -35,6 +35,8 @@ pub struct Sources {
     /// Head office's certificate end, from its health; `None` without
     /// `[sync]`.
     pub hq: Option<Arc<HqCertificate>>,
+    /// `[store] memory_mb`, in bytes.
+    pub memory_bound: u64,
 }
 
 /// How long head office's certificate end is taken as read.
@@ -112,6 +114,7 @@ impl Sources {
                 every: schedule.every,
                 last: self.backups.last(),
             }),
+            memory: crate::memory::resident_bytes().map(|r| (r, self.memory_bound)),
         }
     }
 

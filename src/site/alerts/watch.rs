@@ -51,6 +51,8 @@ pub enum Kind {
     /// The last scheduled backup failed, or is older than twice `[backup]
     /// every` (the doctor's rule, `backups::Trouble`).
     BackupFailed,
+    /// The daemon's resident memory is over `[store] memory_mb`.
+    MemoryHigh,
 }
 
 impl Kind {
@@ -66,6 +68,7 @@ impl Kind {
             Kind::HqCertificateExpiring => "hq_certificate_expiring",
             Kind::VerifyFailed => "verify_failed",
             Kind::BackupFailed => "backup_failed",
+            Kind::MemoryHigh => "memory_high",
         }
     }
 }
@@ -103,6 +106,9 @@ pub struct Snapshot {
     pub verify: Option<VerifySeen>,
     /// The scheduled backups; `None` without `[backup]`.
     pub backup: Option<BackupSeen>,
+    /// The daemon's resident memory and `[store] memory_mb`, in bytes;
+    /// `None` when it cannot be read.
+    pub memory: Option<(u64, u64)>,
 }
 
 /// A configured scanner.
@@ -342,6 +348,14 @@ fn findings(seen: &Snapshot, limits: &Limits) -> Vec<Finding> {
             ));
         }
     }
+    if let Some((resident, bound)) = seen.memory {
+        if resident > bound {
+            out.push(site_wide(Kind::MemoryHigh, format!(
+                "the daemon holds {} of memory, over `[store] memory_mb` ({}): sled keeps what long runs of writes touched until the store is closed, so restart the daemon at a quiet moment (`systemctl restart scantrail`; no scan is lost) or raise the bound if the machine has room",
+                size(resident), size(bound)
+            )));
+        }
+    }
     out
 }
 
@@ -409,6 +423,14 @@ fn resolved_words(key: &Key, seen: &Snapshot) -> String {
             ),
             _ if seen.backup.is_none() => "backups are no longer scheduled".to_owned(),
             _ => "no failed backup is recorded any more".to_owned(),
+        },
+        Kind::MemoryHigh => match seen.memory {
+            Some((resident, bound)) => format!(
+                "the daemon holds {} of memory, within `[store] memory_mb` ({})",
+                size(resident),
+                size(bound)
+            ),
+            None => "the daemon's memory cannot be read any more".to_owned(),
         },
     }
 }
@@ -521,6 +543,7 @@ mod tests {
                 every: Duration::from_secs(86_400),
                 last: Some(backup_at(-3600, true)),
             }),
+            memory: Some((300 << 20, 512 << 20)),
         }
     }
 
@@ -582,6 +605,19 @@ mod tests {
         );
         assert!(board.active.is_empty() && board.pending.is_empty());
         changes
+    }
+
+    #[test]
+    fn memory_over_the_bound_is_raised_once_and_resolved_once() {
+        let c = raised_once_resolved_once(Kind::MemoryHigh, |s| {
+            s.memory = Some((700 << 20, 512 << 20));
+        });
+        assert!(
+            c[0].message.contains("700 MiB") && c[0].message.contains("512 MiB"),
+            "{}",
+            c[0].message
+        );
+        assert!(c[1].message.contains("within"), "{}", c[1].message);
     }
 
     #[test]
@@ -891,6 +927,7 @@ mod tests {
             hq_certificate: None,
             verify: None,
             backup: None,
+            memory: None,
         };
         assert!(evaluate(&Board::default(), &s, &limits()).1.is_empty());
     }

@@ -1,12 +1,13 @@
 //! The site's console pages, served by `scantrail run` beside the API:
 //! the floor (stations and the live feed), reports, holds and recalls,
-//! reference data, the journal and sync. Sign-in, sessions, CSRF and the
+//! reference data, the journal, expected receipts and sync. Sign-in, sessions, CSRF and the
 //! page shell are `crate::console`'s; every page here calls the same
 //! catalog, report and desk code as the API, so a rule is written once.
 
 pub mod floor;
 pub mod handhelds;
 pub mod journal;
+pub mod receipts;
 pub mod sync;
 
 use std::sync::Arc;
@@ -107,6 +108,7 @@ pub fn chrome(site_name: &str) -> Chrome {
             item("/holds", "Holds and recalls", Role::Supervisor),
             item("/reference", "Reference data", Role::Supervisor),
             item("/journal", "Journal", Role::Supervisor),
+            item("/expected-receipts", "Expected receipts", Role::Supervisor),
             item("/handhelds", "Handhelds", Role::Supervisor),
             item("/sync", "Sync", Role::Supervisor),
         ],
@@ -126,6 +128,7 @@ pub fn router(pages: Pages) -> Router {
             "/journal/void/{seq}",
             get(journal::confirm).post(journal::void),
         )
+        .route("/expected-receipts", get(receipts::page))
         .route("/handhelds", get(handhelds::page))
         .route("/handhelds/add", post(handhelds::add))
         .route("/handhelds/revoke", post(handhelds::revoke))

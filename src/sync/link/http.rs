@@ -48,6 +48,14 @@ impl Link {
             Some(b) => request.set("Content-Type", POSTCARD).send_bytes(b),
             None => request.call(),
         };
+        self.call_result(result)
+    }
+
+    /// A request's outcome with its failures sorted.
+    pub(super) fn call_result(
+        &self,
+        result: Result<ureq::Response, ureq::Error>,
+    ) -> Result<ureq::Response, Failure> {
         match result {
             Ok(r) => Ok(r),
             Err(ureq::Error::Transport(t)) => Err(unreachable(t)),

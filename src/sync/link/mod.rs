@@ -11,6 +11,7 @@
 //! on a thread of its own keeps the retry logic plain sequential code.
 
 mod ack;
+pub mod expected;
 mod failure;
 mod http;
 mod reference;
@@ -86,6 +87,7 @@ pub fn start(store: Arc<Store>, settings: Settings) -> Result<Handle, StartError
         stop: stop.clone(),
         next_reference: Instant::now(),
         reference_pulled: 0,
+        expected_announced: 0,
     };
     let thread = std::thread::Builder::new()
         .name("sync-link".into())
@@ -117,6 +119,11 @@ struct Link {
     /// retry goes on from the next (under a tight rate limit, starting
     /// over each time would never get past the first requests).
     reference_pulled: usize,
+    /// The version of the expected receipts head office announced with
+    /// the last reference delta (`protocol::EXPECTED_VERSION_HEADER`):
+    /// they are pulled only when it is newer than this site's, so a poll
+    /// costs no request more.
+    expected_announced: u64,
 }
 
 fn log_index(log: Log) -> usize {

@@ -1,5 +1,5 @@
 //! Reference data from head office (holds first, then products and pick
-//! lists): each delta since this site's watermark is checked (every record
+//! lists, then the expected receipts when announced): each delta since this site's watermark is checked (every record
 //! decodes and is head office's) and applied atomically, or not at all.
 
 use std::io::Read as _;
@@ -19,6 +19,9 @@ impl Link {
             self.pull_one(r)?;
             self.reference_pulled += 1;
         }
+        // Then the expected receipts captured at head office for this
+        // site, when it announced new ones.
+        self.pull_expected()?;
         self.reference_pulled = 0;
         Ok(())
     }
@@ -36,19 +39,13 @@ impl Link {
             self.request("GET", &url).query("since", &since.to_string()),
             None,
         )?;
-        let mut bytes = Vec::new();
-        response
-            .into_reader()
-            .take(64 << 20)
-            .read_to_end(&mut bytes)
-            .map_err(|e| Failure::Retry {
-                message: format!("reading a reference delta: {e}"),
-                retry_after: None,
-            })?;
-        let delta = Delta::decode(&bytes).map_err(|e| Failure::Retry {
-            message: e.to_string(),
-            retry_after: None,
-        })?;
+        if let Some(v) = response
+            .header(crate::sync::protocol::EXPECTED_VERSION_HEADER)
+            .and_then(|v| v.parse().ok())
+        {
+            self.expected_announced = v;
+        }
+        let delta = read_delta(response, "a reference delta")?;
         if delta.version <= since {
             return Ok(());
         }
@@ -83,6 +80,24 @@ impl Link {
             picklists: v(Reference::PickLists),
         }
     }
+}
+
+/// Head office's answer as a delta (at most 64 MiB); `what` names it in
+/// the error.
+pub(super) fn read_delta(response: ureq::Response, what: &str) -> Result<Delta, Failure> {
+    let mut bytes = Vec::new();
+    response
+        .into_reader()
+        .take(64 << 20)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::Retry {
+            message: format!("reading {what}: {e}"),
+            retry_after: None,
+        })?;
+    Delta::decode(&bytes).map_err(|e| Failure::Retry {
+        message: e.to_string(),
+        retry_after: None,
+    })
 }
 
 /// Why a delta from head office is not applied: one of its records, named
