@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use scantrail::epcis::{self, EpcisConfig, Request, Settings};
-use scantrail::model::{Counterparty, Documents, Kind, NewMovement, Quantity, ScanSource};
+use scantrail::model::{
+    Counterparty, Documents, Kind, Movement, NewMovement, Quantity, ScanSource,
+};
 use scantrail::store::{OpenOptions, Store};
 use serde_json::Value;
 use support::daemon::{Api, Daemon};
@@ -67,6 +69,12 @@ fn base(kind: Kind, station: &str, time: DateTime<Utc>) -> NewMovement {
 /// The fixture site, committed to a real store at `path`.
 fn build(path: &Path) {
     let store = Store::open(path, OpenOptions::create(SITE.into())).unwrap();
+    story(&mut |m| store.journal().commit(m).unwrap());
+}
+
+/// The fixture site's movements, each given to `commit` in turn (a store,
+/// or a chain uploaded to head office), which returns it as recorded.
+fn story(commit: &mut dyn FnMut(NewMovement) -> Movement) {
     let supplier = Counterparty {
         gln: Some(SUPPLIER_GLN.into()),
         name: Some("Supplier One".into()),
@@ -86,7 +94,7 @@ fn build(path: &Path) {
             sscc: Some(SSCC_IN.into()),
             order: None,
         };
-        store.journal().commit(m).unwrap();
+        commit(m);
     }
     // 3: a weighed lot, net 12.5 kg (summer time).
     let mut m = base(Kind::Receipt, "dock-1", at(7, 1, 9));
@@ -99,7 +107,7 @@ fn build(path: &Path) {
     };
     m.counterparty = supplier.clone();
     m.documents.purchase_order = Some("PO-2".into());
-    let weighed = store.journal().commit(m).unwrap();
+    let weighed = commit(m);
     // 4: a dispatch of 6 units to a customer known only by name, on a pallet.
     let mut m = base(Kind::Dispatch, "dispatch-1", at(7, 2, 14));
     m.quantity = Quantity::Units(6);
@@ -109,7 +117,7 @@ fn build(path: &Path) {
     };
     m.documents.order = Some("SO-9".into());
     m.documents.sscc = Some(SSCC_OUT.into());
-    store.journal().commit(m).unwrap();
+    commit(m);
     // 5: a customer returns a unit.
     let mut m = base(Kind::Return, "returns", at(7, 3, 10));
     m.serial = Some("S2".into());
@@ -118,7 +126,7 @@ fn build(path: &Path) {
         name: Some("Customer Two".into()),
     };
     m.reason = Some("damaged".into());
-    store.journal().commit(m).unwrap();
+    commit(m);
     // 6-7: a transfer out to the company's other site, and one in from it.
     let own = Counterparty {
         gln: Some(OWN_SITE_GLN.into()),
@@ -128,11 +136,11 @@ fn build(path: &Path) {
     m.quantity = Quantity::Units(2);
     m.counterparty = own.clone();
     m.documents.despatch_advice = Some("TR-5".into());
-    store.journal().commit(m).unwrap();
+    commit(m);
     let mut m = base(Kind::TransferIn, "dock-1", at(7, 5, 12));
     m.quantity = Quantity::Units(3);
     m.counterparty = own;
-    store.journal().commit(m).unwrap();
+    commit(m);
     // 8: the weighed receipt was a mistake: corrected.
     let c = scantrail::station::correction::correction(
         &weighed,
@@ -142,11 +150,11 @@ fn build(path: &Path) {
         at(7, 6, 9),
     )
     .unwrap();
-    store.journal().commit(c).unwrap();
+    commit(c);
     // 9: a stock count adjustment, internal: not exported.
     let mut m = base(Kind::Adjustment, "dock-1", at(7, 7, 9));
     m.quantity = Quantity::Units(-1);
-    store.journal().commit(m).unwrap();
+    commit(m);
 }
 
 fn config() -> EpcisConfig {
@@ -156,6 +164,51 @@ fn config() -> EpcisConfig {
         party_base: Some("https://parties.example.com/".into()),
         company_prefix_length: Some(7),
         ..EpcisConfig::default()
+    }
+}
+
+/// A second site: one receipt of three units of one despatch (two of
+/// them off a pallet) and, afterwards, a correction of each of them in
+/// turn: grouped by document, each correction declares the document's
+/// event wrong and names the one that replaces it.
+fn build_corrections(path: &Path) {
+    let store = Store::open(path, OpenOptions::create(SITE.into())).unwrap();
+    corrections_story(&mut |m| store.journal().commit(m).unwrap());
+}
+
+/// `build_corrections`'s movements, given to `commit` in turn.
+fn corrections_story(commit: &mut dyn FnMut(NewMovement) -> Movement) {
+    let mut received = Vec::new();
+    for (i, serial) in ["G1", "G2", "G3"].iter().enumerate() {
+        let mut m = base(
+            Kind::Receipt,
+            "dock-2",
+            at(3, 2, 8) + chrono::Duration::seconds(i as i64),
+        );
+        m.serial = Some((*serial).into());
+        m.counterparty = Counterparty {
+            gln: Some(SUPPLIER_GLN.into()),
+            name: None,
+        };
+        m.documents = Documents {
+            purchase_order: Some("PO-3".into()),
+            despatch_advice: Some("95060000000000022".into()),
+            sscc: (i < 2).then(|| SSCC_IN.into()),
+            order: None,
+        };
+        received.push(commit(m));
+    }
+    // G2 first (on the pallet), then G1 (the pallet's last), then G3.
+    for (n, i) in [1, 0, 2].into_iter().enumerate() {
+        let c = scantrail::station::correction::correction(
+            &received[i],
+            "not on the despatch",
+            "op1",
+            "sue",
+            at(3, 3 + n as u32, 9),
+        )
+        .unwrap();
+        commit(c);
     }
 }
 
@@ -283,6 +336,255 @@ fn exported_documents_validate_against_gs1_s_schema_in_every_mode() {
         events(&urn)[1]["parentID"],
         "urn:epc:id:sscc:9506000.0123456789"
     );
+}
+
+#[test]
+fn a_correction_in_a_grouped_event_declares_the_group_s_event_incorrect_data() {
+    let dir = tempfile::tempdir().unwrap();
+    build_corrections(dir.path());
+    let store = Store::open(dir.path(), OpenOptions::existing(Some(SITE.into()))).unwrap();
+    let v = validator();
+    let doc: Value = serde_json::from_slice(&export(&store, &[("group_by", "document")])).unwrap();
+    assert_valid(&v, &doc, "grouped, with corrections");
+    let list = events(&doc);
+    let summary: Vec<(String, usize, String)> = list
+        .iter()
+        .map(|e| {
+            let items = e
+                .get("epcList")
+                .or_else(|| e.get("childEPCs"))
+                .map_or(0, |l| l.as_array().unwrap().len());
+            let reason = e["errorDeclaration"]["reason"].as_str().unwrap_or("");
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                items,
+                reason.to_owned(),
+            )
+        })
+        .collect();
+    let row = |t: &str, n, r: &str| (t.to_owned(), n, r.to_owned());
+    assert_eq!(
+        summary,
+        [
+            // The receipt of G1 G2 G3, and the pallet's G1 G2.
+            row("ObjectEvent", 3, ""),
+            row("AggregationEvent", 2, ""),
+            // G2 voided: both declared incorrect, then what replaces them.
+            row("ObjectEvent", 3, "incorrect_data"),
+            row("AggregationEvent", 2, "incorrect_data"),
+            row("ObjectEvent", 2, ""),
+            row("AggregationEvent", 1, ""),
+            // G1 voided: the replacements are declared; the pallet is empty.
+            row("ObjectEvent", 2, "incorrect_data"),
+            row("AggregationEvent", 1, "did_not_occur"),
+            row("ObjectEvent", 1, ""),
+            // G3 voided: nothing is left of the receipt.
+            row("ObjectEvent", 1, "did_not_occur"),
+        ]
+    );
+    let id = |i: usize| list[i]["eventID"].as_str().unwrap().to_owned();
+    let corrective = |i: usize| list[i]["errorDeclaration"]["correctiveEventIDs"].clone();
+    // The group's eventID is declared, not a movement's own.
+    assert_eq!(id(2), id(0));
+    assert_eq!(id(3), id(1));
+    assert_eq!(corrective(2), serde_json::json!([id(4)]));
+    assert_eq!(corrective(3), serde_json::json!([id(5)]));
+    assert_eq!(id(6), id(4));
+    assert_eq!(id(7), id(5));
+    assert_eq!(corrective(6), serde_json::json!([id(8)]));
+    assert_eq!(id(9), id(8));
+    assert!(list[9]["errorDeclaration"]
+        .get("correctiveEventIDs")
+        .is_none());
+    let ids: std::collections::HashSet<String> = [0, 1, 4, 5, 8].map(id).into();
+    assert_eq!(ids.len(), 5, "each new event has an ID of its own");
+    assert_eq!(
+        list[4]["epcList"],
+        serde_json::json!([
+            "https://id.gs1.org/01/09506000134352/21/G1",
+            "https://id.gs1.org/01/09506000134352/21/G3"
+        ])
+    );
+    assert_eq!(
+        list[2]["errorDeclaration"]["declarationTime"],
+        "2026-03-03T09:15:30.250Z"
+    );
+
+    // With hash IDs the same links hold: a declared event hashes as the
+    // event it repeats, and names its replacement's hash.
+    let hashed: Value = serde_json::from_slice(&export(
+        &store,
+        &[("group_by", "document"), ("event_id", "hash")],
+    ))
+    .unwrap();
+    assert_valid(&v, &hashed, "grouped, hash IDs");
+    let h = events(&hashed);
+    let hid = |i: usize| h[i]["eventID"].as_str().unwrap().to_owned();
+    assert_eq!(hid(2), hid(0));
+    assert_eq!(hid(6), hid(4));
+    assert_eq!(
+        h[2]["errorDeclaration"]["correctiveEventIDs"],
+        serde_json::json!([hid(4)])
+    );
+    let path = data_dir("corrections.jsonld");
+    let out = export(&store, &[("group_by", "document")]);
+    if std::env::var_os("EPCIS_WRITE_FIXTURE").is_some() {
+        std::fs::write(&path, &out).unwrap();
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(
+            &std::fs::read(&path).expect("tests/data/epcis/corrections.jsonld")
+        )
+    );
+    // Against the reference generator, committed (ORIGIN.md).
+    let reference = std::fs::read_to_string(data_dir("corrections.hashes")).unwrap();
+    let ours: Vec<String> = (0..h.len()).map(hid).collect();
+    assert_eq!(ours, reference.lines().collect::<Vec<_>>());
+
+    // One event per movement: each correction voids its own event.
+    let single: Value = serde_json::from_slice(&export(&store, &[])).unwrap();
+    assert_valid(&v, &single, "by movement, with corrections");
+    let reasons: Vec<&str> = events(&single)
+        .iter()
+        .filter_map(|e| e["errorDeclaration"]["reason"].as_str())
+        .collect();
+    assert!(
+        reasons.iter().all(|r| *r == "did_not_occur") && reasons.len() >= 3,
+        "{reasons:?}"
+    );
+}
+
+/// A hold, a released recall and a hold of serials, written to the
+/// site's reference records as `scantrail holds add` keeps them (times
+/// fixed, so the document is the same on every run).
+fn add_holds(store: &Store) {
+    use scantrail::station::catalog::Records;
+    use scantrail::station::reference::{Change, Hold, HoldKind, HoldScope, Owner, SerialRange};
+    let change = |day: u32| Change {
+        by: "sue".into(),
+        at: at(3, day, 7),
+        why: "test".into(),
+    };
+    let hold = |id: &str, kind, scope, released: Option<Change>| Hold {
+        id: id.into(),
+        kind,
+        gtin: "09506000134352".into(),
+        scope,
+        reason: "test".into(),
+        owner: Owner::Site(SITE.into()),
+        created: change(10),
+        released,
+    };
+    let holds = [
+        hold(
+            "H-1",
+            HoldKind::Hold,
+            HoldScope::Lots(vec!["LOT42".into()]),
+            None,
+        ),
+        hold(
+            "R-1",
+            HoldKind::Recall,
+            HoldScope::Lots(vec!["LOT7".into(), "LOT8".into()]),
+            Some(change(12)),
+        ),
+        hold(
+            "H-2",
+            HoldKind::Hold,
+            HoldScope::Serials(SerialRange::new("G1", "G9").unwrap()),
+            None,
+        ),
+    ];
+    let records = holds
+        .iter()
+        .map(|h| {
+            (
+                h.id.clone().into_bytes(),
+                scantrail::station::records::encode(h),
+            )
+        })
+        .collect();
+    scantrail::site::catalog::SiteRecords(store)
+        .put(scantrail::model::Reference::Holds, records)
+        .unwrap();
+}
+
+#[test]
+fn holds_and_recalls_of_lots_are_exported_as_holding_events() {
+    let dir = tempfile::tempdir().unwrap();
+    build_corrections(dir.path());
+    let store = Store::open(dir.path(), OpenOptions::existing(Some(SITE.into()))).unwrap();
+    add_holds(&store);
+    let v = validator();
+    let doc: Value = serde_json::from_slice(&export(&store, &[])).unwrap();
+    assert_valid(&v, &doc, "with holds");
+    let holding: Vec<&Value> = events(&doc)
+        .iter()
+        .filter(|e| e["bizStep"] == "holding" || e["bizStep"] == "inspecting")
+        .collect();
+    let seen: Vec<(&str, &str, usize)> = holding
+        .iter()
+        .map(|e| {
+            (
+                e["bizStep"].as_str().unwrap(),
+                e["disposition"].as_str().unwrap(),
+                e["quantityList"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    // Placed on 10 March (hold, recall, in id order), the recall released
+    // on 12 March; the hold of serials G1..G9 is not exported.
+    assert_eq!(
+        seen,
+        [
+            ("holding", "non_sellable_other", 1),
+            ("holding", "recalled", 2),
+            ("inspecting", "sellable_accessible", 2),
+        ]
+    );
+    let hold = holding[0];
+    assert_eq!(hold["eventTime"], "2026-03-10T07:15:30.250Z");
+    assert_eq!(
+        hold["quantityList"],
+        serde_json::json!([{"epcClass": "https://id.gs1.org/01/09506000134352/10/LOT42"}])
+    );
+    assert_eq!(
+        hold["bizLocation"]["id"],
+        format!("https://id.gs1.org/414/{SITE_GLN}")
+    );
+    // Exported again, the same IDs; a `since` export leaves them out; a
+    // dated one keeps those of its days.
+    let again: Value = serde_json::from_slice(&export(&store, &[])).unwrap();
+    assert_eq!(
+        without_creation_date(again),
+        without_creation_date(doc.clone())
+    );
+    let since: Value = serde_json::from_slice(&export(&store, &[("since", "1")])).unwrap();
+    assert!(!since.to_string().contains("holding"));
+    let dated: Value = serde_json::from_slice(&export(
+        &store,
+        &[("from", "2026-03-12"), ("to", "2026-03-12")],
+    ))
+    .unwrap();
+    assert_eq!(events(&dated).len(), 1);
+    assert_eq!(events(&dated)[0]["bizStep"], "inspecting");
+    // Against the reference generator: hashes of the holding events
+    // (quantities without an amount), committed (ORIGIN.md).
+    let hashed: Value = serde_json::from_slice(&export(&store, &[("event_id", "hash")])).unwrap();
+    let ours: Vec<&str> = events(&hashed)
+        .iter()
+        .filter(|e| e["bizStep"] == "holding" || e["bizStep"] == "inspecting")
+        .map(|e| e["eventID"].as_str().unwrap())
+        .collect();
+    let path = data_dir("holds.jsonld");
+    if std::env::var_os("EPCIS_WRITE_FIXTURE").is_some() {
+        let mut only = doc.clone();
+        only["epcisBody"]["eventList"] = Value::Array(holding.into_iter().cloned().collect());
+        std::fs::write(&path, serde_json::to_vec(&only).unwrap()).unwrap();
+    }
+    let reference = std::fs::read_to_string(data_dir("holds.hashes")).unwrap();
+    assert_eq!(ours, reference.lines().collect::<Vec<_>>());
 }
 
 #[test]
@@ -493,4 +795,102 @@ fn head_office_exports_each_site_s_synced_journal_to_its_supervisors() {
         cli_export(&["--site", "north", "--hq-config"], &hq.config),
         without_creation_date(doc)
     );
+}
+
+/// Head office on PostgreSQL exports what the embedded head office
+/// exports: the same story (both fixture sites' movements, as one site's
+/// chain) uploaded to one of each, their documents compared whole, in
+/// both groupings and with hash IDs.
+#[test]
+fn head_office_on_postgresql_exports_the_embedded_head_office_s_document() {
+    let db = support::pg::TestDb::create("epcis");
+    let tmp = tempfile::tempdir().unwrap();
+    let with_gln = |hq: &sync_support::HqDir| {
+        let text = std::fs::read_to_string(&hq.config).unwrap().replace(
+            "[[sites]]\nid = \"north\"\n",
+            &format!("[[sites]]\nid = \"north\"\ngln = \"{SITE_GLN}\"\n"),
+        );
+        std::fs::write(&hq.config, text).unwrap();
+    };
+    let epcis = "[epcis]\ntime_zone = \"Europe/Berlin\"\nparty_base = \"https://parties.example.com/\"\ncompany_prefix_length = 7";
+    let embedded = sync_support::HqDir::new(&tmp.path().join("embedded"), &["north"], epcis);
+    let on_pg = sync_support::HqDir::new(
+        &tmp.path().join("pg"),
+        &["north"],
+        &format!("database = \"{}\"\n{epcis}", db.url),
+    );
+    with_gln(&embedded);
+    with_gln(&on_pg);
+
+    let mut chain = support::story::Chain::new(SITE);
+    let mut commit = |m: NewMovement| {
+        chain.push(m);
+        chain.movements.last().unwrap().clone()
+    };
+    story(&mut commit);
+    corrections_story(&mut commit);
+    let movements = chain.movements.clone();
+
+    let mut documents = Vec::new();
+    for hq in [&embedded, &on_pg] {
+        let daemon = hq.start();
+        let agent =
+            scantrail::sync::tls::agent(Some(&hq.pki.ca), std::time::Duration::from_secs(30))
+                .unwrap();
+        let batch = scantrail::sync::protocol::Batch {
+            protocol: scantrail::sync::protocol::PROTOCOL_VERSION,
+            site: SITE.to_owned(),
+            first_seq: 1,
+            last_seq: movements.len() as u64,
+            sent_at: Utc::now(),
+            reference: Default::default(),
+            entries: scantrail::model::Entries::Movements(movements.clone()),
+        };
+        let r = agent
+            .post(&format!("{}/api/v1/batches", hq.url()))
+            .set(
+                "Authorization",
+                &format!("Bearer {}", sync_support::site_token(SITE)),
+            )
+            .set("Content-Type", "application/x-scantrail-postcard")
+            .send_bytes(&batch.encode());
+        let status = match r {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r.status(),
+            Err(e) => panic!("upload: {e}\n{}", daemon.log()),
+        };
+        assert!(status < 300, "upload answered {status}\n{}", daemon.log());
+        let n = movements.len() as u64;
+        sync_support::wait_for(std::time::Duration::from_secs(30), || {
+            hq.last_seq("north") == Some(n)
+        })
+        .unwrap_or_else(|| panic!("head office holds the {n} movements\n{}", daemon.log()));
+        let mut these = Vec::new();
+        for query in ["", "&group_by=document", "&event_id=hash&format=urn"] {
+            let r = agent
+                .get(&format!(
+                    "{}/api/v1/epcis/events?site=north{query}",
+                    hq.url()
+                ))
+                .set(
+                    "Authorization",
+                    &format!("Bearer {}", sync_support::HQ_SUPERVISOR),
+                )
+                .call()
+                .unwrap_or_else(|e| panic!("{query}: {e}\n{}", daemon.log()));
+            assert_eq!(r.content_type(), "application/ld+json");
+            let doc: Value = r.into_json().unwrap();
+            assert_valid(&validator(), &doc, query);
+            these.push(without_creation_date(doc));
+        }
+        assert!(daemon.stop().success());
+        documents.push(these);
+    }
+    let (embedded_docs, pg_docs) = (&documents[0], &documents[1]);
+    for (e, p) in embedded_docs.iter().zip(pg_docs) {
+        assert_eq!(p, e);
+    }
+    // Not vacuous: the story's events, corrections declared in each way.
+    assert!(events(&pg_docs[0]).len() >= 15);
+    let text = pg_docs[1].to_string();
+    assert!(text.contains("incorrect_data") && text.contains("did_not_occur"));
 }

@@ -16,6 +16,9 @@ use crate::epcis::{self, Request, Settings};
 use crate::hq::config::HqConfig;
 use crate::store::{OpenOptions, Store};
 
+/// sled's page cache for an export from the store (64 MB).
+const EXPORT_CACHE_BYTES: u64 = 64 << 20;
+
 /// Arguments of `scantrail epcis`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -49,7 +52,7 @@ pub struct Export {
     /// eventID: UUIDv5 of site and seq, or the CBV 2.0 event hash
     #[arg(long, value_name = "uuid|hash", default_value = "uuid")]
     pub event_id: String,
-    /// Identifiers as GS1 Digital Link URIs, or EPC URNs (needs `[epcis] company_prefix_length`)
+    /// Identifiers as GS1 Digital Link URIs, or EPC URNs (needs `[epcis] company_prefix_length` or `company_prefixes`)
     #[arg(long, value_name = "dl|urn", default_value = "dl")]
     pub format: String,
     /// Write to this file instead of standard output
@@ -100,7 +103,9 @@ pub fn run(args: Args) -> super::Outcome {
     let mut out = std::io::BufWriter::with_capacity(256 * 1024, out);
     let summary = match &export.hq_config {
         Some(path) => from_hq(path, &request, &mut out)?,
-        None => match Site::open(&export.target)? {
+        // The journal is read once from end to end: sled's page cache
+        // would only grow the process (to its 1 GB default), not speed it.
+        None => match Site::open_with_cache(&export.target, EXPORT_CACHE_BYTES)? {
             Site::Direct(store) => {
                 let config = Config::load(&export.target.store.config).with_context(|| {
                     "EPCIS needs the site's configuration ([site] gln, [epcis])".to_owned()

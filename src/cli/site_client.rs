@@ -89,7 +89,19 @@ pub fn default_person() -> String {
 impl Site {
     /// Opens the store; if a daemon holds it, connects to the daemon instead.
     pub fn open(args: &SiteArgs) -> anyhow::Result<Site> {
-        match args.store.open_existing() {
+        Site::open_with_cache(args, crate::store::DEFAULT_CACHE_BYTES)
+    }
+
+    /// `open`, with sled's page cache held to `cache_bytes`: for a command
+    /// that reads the journal once from end to end (an export), where a
+    /// cache of the default size only grows the process.
+    pub fn open_with_cache(args: &SiteArgs, cache_bytes: u64) -> anyhow::Result<Site> {
+        let opened = args.store.open_with(|site| {
+            let mut options = crate::store::OpenOptions::existing(site);
+            options.cache_bytes = cache_bytes;
+            Ok(options)
+        });
+        match opened {
             Ok(store) => Ok(Site::Direct(store)),
             Err(e)
                 if matches!(

@@ -6,7 +6,7 @@
 use super::error::Result;
 use super::event::{Event, EventType, Id};
 use super::object_event::{group_event_id, Mapper};
-use super::time::{event_time, offset_at};
+use super::time::event_time;
 use super::vocabulary::step;
 use crate::model::Movement;
 
@@ -34,7 +34,7 @@ impl Mapper<'_> {
         Ok(out)
     }
 
-    fn aggregation(&mut self, sscc: &str, items: &[Movement]) -> Result<Option<Event>> {
+    pub(super) fn aggregation(&mut self, sscc: &str, items: &[Movement]) -> Result<Option<Event>> {
         let (Some(first), Some(last)) = (items.first(), items.last()) else {
             return Ok(None);
         };
@@ -51,7 +51,7 @@ impl Mapper<'_> {
         let mut event = Event {
             event_type: EventType::AggregationEvent,
             event_time: event_time(b.device_time),
-            event_time_zone_offset: offset_at(self.settings.time_zone, b.device_time),
+            event_time_zone_offset: self.offset(b.device_time),
             event_id: group_event_id(items, &format!("aggregation:{sscc}")),
             error_declaration: None,
             parent_id: Some(self.ids.sscc(sscc)?),

@@ -33,6 +33,10 @@ pub enum EpcisError {
     /// The journal could not be read.
     #[error("reading the journal: {0}")]
     Store(#[from] crate::store::StoreError),
+    /// A journal other than the store (head office's database) could
+    /// not be read.
+    #[error("reading the journal: {0}")]
+    Journal(String),
     /// The document could not be written (a closed connection, a full
     /// disk).
     #[error("writing the EPCIS document: {0}")]

@@ -81,8 +81,10 @@ pub struct Id {
 pub struct QuantityElement {
     /// The class (LGTIN or GTIN).
     pub epc_class: String,
-    /// How much: a count, or a measure with `uom`.
-    pub quantity: Amount,
+    /// How much: a count, or a measure with `uom`; none where the amount
+    /// is not known (a hold covers a whole lot, however much is there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<Amount>,
     /// The UN/ECE unit of a measure; none for a count.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uom: Option<&'static str>,

@@ -1,8 +1,7 @@
 //! An export: the journal of one site (or of each site in head office's
-//! store) read a page at a time, in seq order, grouped, mapped and written
-//! straight into the document. The one file of `epcis` that reads a
-//! store; memory is one page of movements, the open groups and a bounded
-//! set of recent lots.
+//! store or database) read a page at a time, in seq order, grouped,
+//! mapped and written straight into the document. Memory is one page of
+//! movements, the open groups and a bounded set of recent lots.
 
 use std::io::Write;
 
@@ -10,11 +9,11 @@ use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 
 use super::error::{EpcisError, Result};
 use super::grouping::{Grouper, Unit};
+use super::journal::Journal;
 use super::object_event::Mapper;
-use super::settings::Settings;
+use super::settings::{GroupBy, Settings};
 use super::writer::DocumentWriter;
-use crate::model::Movement;
-use crate::store::Store;
+use crate::model::{Kind, Movement};
 
 /// Movements read from the journal per page.
 const PAGE: usize = 1024;
@@ -57,8 +56,8 @@ fn window(range: &Range, zone: chrono_tz::Tz) -> (Option<DateTime<Utc>>, Option<
 
 /// Writes the EPCIS document of `range` to `out`: the movements of each
 /// `(origin, settings)` in turn, created at `now`.
-pub fn export<W: Write>(
-    store: &Store,
+pub fn export<W: Write, J: Journal + ?Sized>(
+    store: &J,
     sites: &[(String, Settings)],
     range: &Range,
     out: W,
@@ -69,40 +68,161 @@ pub fn export<W: Write>(
     for (origin, settings) in sites {
         let mut mapper = Mapper::new(settings)?;
         let mut grouper = Grouper::new(settings.group_by);
-        let (start, end) = window(range, settings.time_zone);
-        let mut next = range.since.unwrap_or(1).max(1);
-        loop {
-            let page = store.journal().range(origin, next, PAGE)?;
-            let Some(last) = page.last() else { break };
-            next = last.seq + 1;
-            for m in page {
-                let t = m.body.device_time;
-                if start.is_some_and(|s| t < s) || end.is_some_and(|e| t >= e) {
-                    continue;
-                }
-                summary.movements += 1;
-                for unit in grouper.push(m) {
-                    write_unit(store, &mut mapper, &mut writer, unit)?;
-                }
+        let scope = Scope::new(range, settings.time_zone);
+        each_in_scope(store, origin, scope.since, &scope, |m| {
+            summary.movements += 1;
+            for unit in grouper.push(m) {
+                write_unit(store, &scope, &mut mapper, &mut writer, unit)?;
             }
-        }
+            Ok(Flow::Next)
+        })?;
         for unit in grouper.finish() {
-            write_unit(store, &mut mapper, &mut writer, unit)?;
+            write_unit(store, &scope, &mut mapper, &mut writer, unit)?;
+        }
+        // Holds and recalls have no seq: a full or dated export has them,
+        // one `since` a seq (the journal read on from where the last one
+        // stopped) does not repeat them.
+        if range.since.is_none() {
+            let mut events = Vec::new();
+            for hold in store.holds(origin)? {
+                events.extend(mapper.hold_events(origin, &hold)?);
+            }
+            events.retain(|(t, _)| scope.covers_time(*t));
+            // In time order; at the same instant, in the order of their ids.
+            events.sort_by_key(|(t, _)| *t);
+            for (_, e) in &events {
+                writer.event(e)?;
+            }
         }
     }
     summary.events = writer.events();
     Ok((writer.finish()?, summary))
 }
 
+/// Which movements of an origin's journal an export reads: from `since`
+/// on, scanned within [start, end).
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    since: u64,
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+}
+
+impl Scope {
+    fn new(range: &Range, zone: chrono_tz::Tz) -> Scope {
+        let (start, end) = window(range, zone);
+        Scope {
+            since: range.since.unwrap_or(1).max(1),
+            start,
+            end,
+        }
+    }
+
+    fn covers(&self, m: &Movement) -> bool {
+        self.covers_time(m.body.device_time)
+    }
+
+    fn covers_time(&self, t: DateTime<Utc>) -> bool {
+        !(self.start.is_some_and(|s| t < s) || self.end.is_some_and(|e| t >= e))
+    }
+}
+
+/// The grouped event `original` was written in, as the export grouped it:
+/// the grouper replayed from the last point where it held nothing open
+/// (just after the previous correction in scope, or where the export
+/// starts) until it completes the group of `original`. Memory is the
+/// grouper's, as in the export itself.
+fn group_of<J: Journal + ?Sized>(
+    store: &J,
+    scope: &Scope,
+    original: &Movement,
+) -> Result<Vec<Movement>> {
+    let origin = &original.origin;
+    // Back from the original to the previous correction in scope.
+    let floor = if original.seq >= scope.since {
+        scope.since
+    } else {
+        1
+    };
+    let mut start = floor;
+    let mut upto = original.seq;
+    'back: while upto > floor {
+        let from = upto.saturating_sub(PAGE as u64).max(floor);
+        let page = store.range(origin, from, (upto - from) as usize)?;
+        for m in page.iter().rev() {
+            if m.seq < upto && m.body.kind == Kind::Correction && scope.covers(m) {
+                start = m.seq + 1;
+                break 'back;
+            }
+        }
+        upto = from;
+    }
+    let mut grouper = Grouper::new(GroupBy::Document);
+    let pick = |units: Vec<Unit>| {
+        units.into_iter().find_map(|unit| match unit {
+            Unit::Group(g) if g.iter().any(|m| m.seq == original.seq) => Some(g),
+            _ => None,
+        })
+    };
+    let mut found = None;
+    each_in_scope(store, origin, start, scope, |m| {
+        found = pick(grouper.push(m));
+        Ok(if found.is_some() {
+            Flow::Stop
+        } else {
+            Flow::Next
+        })
+    })?;
+    let found = found.or_else(|| pick(grouper.finish()));
+    Ok(found.unwrap_or_else(|| vec![original.clone()]))
+}
+
+/// Whether a walk through the journal goes on.
+enum Flow {
+    Next,
+    Stop,
+}
+
+/// Gives `f` each movement of `origin` in `scope` from seq `from` on, in
+/// seq order, a page at a time, until it says stop.
+fn each_in_scope<J: Journal + ?Sized>(
+    store: &J,
+    origin: &str,
+    from: u64,
+    scope: &Scope,
+    mut f: impl FnMut(Movement) -> Result<Flow>,
+) -> Result<()> {
+    let mut next = from;
+    loop {
+        let page = store.range(origin, next, PAGE)?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        next = last.seq + 1;
+        for m in page {
+            if scope.covers(&m) {
+                if let Flow::Stop = f(m)? {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
 /// Writes the events of one unit, in the order they happened: a pallet
 /// is broken down after it is received, built before it is shipped.
-pub fn write_unit<W: Write>(
-    store: &Store,
+pub fn write_unit<W: Write, J: Journal + ?Sized>(
+    store: &J,
+    scope: &Scope,
     mapper: &mut Mapper<'_>,
     writer: &mut DocumentWriter<W>,
     unit: Unit,
 ) -> Result<()> {
     let events = match unit {
+        Unit::Group(group) if mapper.writes_direct(&group) => {
+            note_expiries(mapper, writer, &group)?;
+            return writer.event_with(|buf| mapper.write_direct(&group[0], buf));
+        }
         Unit::Group(group) => {
             note_expiries(mapper, writer, &group)?;
             let object = mapper.object_event(&group)?;
@@ -122,7 +242,22 @@ pub fn write_unit<W: Write>(
             let Some(id) = &c.body.corrects else {
                 return Ok(());
             };
-            match store.journal().movement(&id.origin, id.seq)? {
+            match store.movement(&id.origin, id.seq)? {
+                Some(original) if mapper.settings().group_by == GroupBy::Document => {
+                    let group = group_of(store, scope, &original)?;
+                    let mut earlier = Vec::new();
+                    for m in &group {
+                        if m.seq == original.seq {
+                            continue;
+                        }
+                        for by in store.corrections_of(&m.origin, m.seq)? {
+                            if by.origin == c.origin && by.seq < c.seq {
+                                earlier.push((m.seq, by.seq));
+                            }
+                        }
+                    }
+                    mapper.declared_wrong_in_group(&c, &group, &earlier)?
+                }
                 Some(original) => mapper.declared_wrong(&c, &original)?,
                 None => {
                     return Err(EpcisError::Identifier {

@@ -113,11 +113,11 @@ fn quantities(s: &mut String, list: &str, q: &[QuantityElement]) {
     s.push_str(&sorted(
         q.iter()
             .map(|q| {
-                let mut e = format!(
-                    "quantityElementepcClass={}quantity={}",
-                    q.epc_class,
-                    q.quantity.text()
-                );
+                let mut e = format!("quantityElementepcClass={}", q.epc_class);
+                if let Some(amount) = q.quantity {
+                    e.push_str("quantity=");
+                    e.push_str(&amount.text());
+                }
                 if let Some(uom) = q.uom {
                     e.push_str("uom=");
                     e.push_str(uom);
@@ -169,10 +169,10 @@ mod tests {
             child_epcs: Vec::new(),
             quantity_list: vec![QuantityElement {
                 epc_class: "https://id.gs1.org/01/09506000000008/10/HOT0001".into(),
-                quantity: Amount {
+                quantity: Some(Amount {
                     mantissa: 100000,
                     scale: 0,
-                },
+                }),
                 uom: None,
             }],
             child_quantity_list: Vec::new(),

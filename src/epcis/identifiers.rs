@@ -45,45 +45,63 @@ impl<'a> Identifiers<'a> {
         Identifiers { settings }
     }
 
-    fn urn_prefix(&self) -> Option<usize> {
-        match self.settings.format {
-            Format::Urn => self.settings.company_prefix_length.map(usize::from),
-            Format::DigitalLink => None,
+    fn urn(&self) -> bool {
+        self.settings.format == Format::Urn
+    }
+
+    /// The company prefix length of a key in URN output: `digits` are the
+    /// key's digits after any indicator or extension digit.
+    fn prefix_length(&self, what: &str, key: &str, digits: &str) -> Result<usize> {
+        self.settings
+            .prefix_length(digits)
+            .ok_or_else(|| EpcisError::Identifier {
+                what: format!("{what} {key}"),
+                reason: "no company prefix length covers it for URN output; add its prefix to [epcis] company_prefixes (or set company_prefix_length)".into(),
+            })
+    }
+
+    /// (company prefix, indicator digit + item reference) of a GTIN-14.
+    fn split_gtin<'g>(&self, gtin: &'g str) -> Result<(&'g str, String)> {
+        if gtin.len() != 14 || !gtin.is_ascii() {
+            return Ok((gtin, String::new()));
         }
+        let l = self.prefix_length("GTIN", gtin, &gtin[1..])?;
+        Ok((
+            &gtin[1..1 + l],
+            format!("{}{}", &gtin[..1], &gtin[1 + l..13]),
+        ))
     }
 
     /// A serialised item (GTIN + serial): SGTIN.
     pub fn item(&self, gtin: &str, serial: &str) -> Result<String> {
-        match self.urn_prefix() {
-            Some(l) => {
-                let (cp, rest) = split_gtin(gtin, l);
-                Ok(format!(
-                    "urn:epc:id:sgtin:{cp}.{rest}.{}",
-                    urn_value(serial)
-                ))
-            }
-            None => digital_link(&[("01", gtin), ("21", serial)])
-                .or_else(|_| Ok(as_recorded(&[("01", gtin), ("21", serial)]))),
+        if self.urn() {
+            let (cp, rest) = self.split_gtin(gtin)?;
+            return Ok(format!(
+                "urn:epc:id:sgtin:{cp}.{rest}.{}",
+                urn_value(serial)
+            ));
         }
+        digital_link(&[("01", gtin), ("21", serial)])
+            .or_else(|_| Ok(as_recorded(&[("01", gtin), ("21", serial)])))
     }
 
     /// A class of items: a lot of a GTIN (LGTIN), or the GTIN itself.
     pub fn class(&self, gtin: &str, lot: Option<&str>) -> Result<String> {
-        match (self.urn_prefix(), lot) {
-            (Some(l), Some(lot)) => {
-                let (cp, rest) = split_gtin(gtin, l);
+        match (self.urn(), lot) {
+            (true, Some(lot)) => {
+                let (cp, rest) = self.split_gtin(gtin)?;
                 Ok(format!(
                     "urn:epc:class:lgtin:{cp}.{rest}.{}",
                     urn_value(lot)
                 ))
             }
-            (Some(l), None) => {
-                let (cp, rest) = split_gtin(gtin, l);
+            (true, None) => {
+                let (cp, rest) = self.split_gtin(gtin)?;
                 Ok(format!("urn:epc:idpat:sgtin:{cp}.{rest}.*"))
             }
-            (None, Some(lot)) => digital_link(&[("01", gtin), ("10", lot)])
+            (false, Some(lot)) => digital_link(&[("01", gtin), ("10", lot)])
                 .or_else(|_| Ok(as_recorded(&[("01", gtin), ("10", lot)]))),
-            (None, None) => {
+            (false, None) => {
                 digital_link(&[("01", gtin)]).or_else(|_| Ok(as_recorded(&[("01", gtin)])))
             }
         }
@@ -91,44 +109,45 @@ impl<'a> Identifiers<'a> {
 
     /// A pallet or case (SSCC, AI 00).
     pub fn sscc(&self, sscc: &str) -> Result<String> {
-        match self.urn_prefix() {
+        if self.urn() && sscc.len() == 18 && sscc.is_ascii() {
             // Extension digit, then company prefix and serial reference;
             // the check digit is dropped.
-            Some(l) if sscc.len() == 18 => Ok(format!(
+            let l = self.prefix_length("SSCC", sscc, &sscc[1..])?;
+            return Ok(format!(
                 "urn:epc:id:sscc:{}.{}{}",
                 &sscc[1..1 + l],
                 &sscc[..1],
                 &sscc[1 + l..17]
-            )),
-            _ => digital_link(&[("00", sscc)]),
+            ));
         }
+        digital_link(&[("00", sscc)])
     }
 
     /// A place (SGLN): a GLN, with an extension (AI 254) for a part of it
     /// such as a station.
     pub fn place(&self, gln: &str, extension: Option<&str>) -> Result<String> {
-        match self.urn_prefix() {
-            Some(l) if gln.len() == 13 => Ok(format!(
+        if self.urn() && gln.len() == 13 && gln.is_ascii() {
+            let l = self.prefix_length("GLN", gln, gln)?;
+            return Ok(format!(
                 "urn:epc:id:sgln:{}.{}.{}",
                 &gln[..l],
                 &gln[l..12],
                 urn_value(extension.unwrap_or("0"))
-            )),
-            _ => match extension {
-                Some(ext) => digital_link(&[("414", gln), ("254", ext)]),
-                None => digital_link(&[("414", gln)]),
-            },
+            ));
+        }
+        match extension {
+            Some(ext) => digital_link(&[("414", gln), ("254", ext)]),
+            None => digital_link(&[("414", gln)]),
         }
     }
 
     /// A party (PGLN, AI 417).
     pub fn party(&self, gln: &str) -> Result<String> {
-        match self.urn_prefix() {
-            Some(l) if gln.len() == 13 => {
-                Ok(format!("urn:epc:id:pgln:{}.{}", &gln[..l], &gln[l..12]))
-            }
-            _ => digital_link(&[("417", gln)]),
+        if self.urn() && gln.len() == 13 && gln.is_ascii() {
+            let l = self.prefix_length("GLN", gln, gln)?;
+            return Ok(format!("urn:epc:id:pgln:{}.{}", &gln[..l], &gln[l..12]));
         }
+        digital_link(&[("417", gln)])
     }
 
     /// A party known only by its name: the configured base and the name,
@@ -138,18 +157,6 @@ impl<'a> Identifiers<'a> {
         let _ = write!(out, "{}", utf8_percent_encode(name.trim(), PARTY_NAME));
         out
     }
-}
-
-/// (company prefix, indicator digit + item reference) of a GTIN-14 for a
-/// company prefix of `l` digits.
-fn split_gtin(gtin: &str, l: usize) -> (&str, String) {
-    if gtin.len() != 14 {
-        return (gtin, String::new());
-    }
-    (
-        &gtin[1..1 + l],
-        format!("{}{}", &gtin[..1], &gtin[1 + l..13]),
-    )
 }
 
 fn urn_value(value: &str) -> String {
@@ -286,6 +293,66 @@ mod tests {
         assert_eq!(
             ids.sscc("095060001234567893").unwrap(),
             "urn:epc:id:sscc:9506000.0123456789"
+        );
+    }
+
+    #[test]
+    fn each_key_takes_the_length_of_the_longest_prefix_it_starts_with() {
+        use crate::epcis::settings::CompanyPrefix;
+        let entry = |prefix: &str, length| CompanyPrefix {
+            prefix: prefix.into(),
+            length,
+        };
+        let config = |default| EpcisConfig {
+            company_prefix_length: default,
+            company_prefixes: vec![entry("950", 9), entry("95060001", 10), entry("40", 7)],
+            ..EpcisConfig::default()
+        };
+        let s = Settings::new(Some("9506000000015"), &config(Some(8)))
+            .unwrap()
+            .with_urns()
+            .unwrap();
+        let ids = Identifiers::new(&s);
+        // GTIN 0 9506000134352: digits after the indicator start 95060001 (10).
+        assert_eq!(
+            ids.item("09506000134352", "S1").unwrap(),
+            "urn:epc:id:sgtin:9506000134.035.S1"
+        );
+        // 950… but not 95060001…: 9 digits.
+        assert_eq!(
+            ids.class("09506000234352", Some("L1")).unwrap(),
+            "urn:epc:class:lgtin:950600023.0435.L1"
+        );
+        // A GLN of another company: 40… (7).
+        assert_eq!(
+            ids.party("4012345000009").unwrap(),
+            "urn:epc:id:pgln:4012345.00000"
+        );
+        // The site's own GLN 9506000000015 starts 950 but not 95060001: 9.
+        assert_eq!(
+            ids.place("9506000000015", Some("dock-1")).unwrap(),
+            "urn:epc:id:sgln:950600000.001.dock-1"
+        );
+        // SSCC 0 95060001234567893: after the extension digit, 95060001 (10).
+        assert_eq!(
+            ids.sscc("095060001234567893").unwrap(),
+            "urn:epc:id:sscc:9506000123.0456789"
+        );
+        // No entry covers 54…: the default 8.
+        assert_eq!(
+            ids.party("5412345000013").unwrap(),
+            "urn:epc:id:pgln:54123450.0001"
+        );
+        // Without a default, an uncovered key is named, with what to do.
+        let s = Settings::new(Some("9506000000015"), &config(None))
+            .unwrap()
+            .with_urns()
+            .unwrap();
+        let e = Identifiers::new(&s).party("5412345000013").unwrap_err();
+        assert!(
+            e.to_string().contains("GLN 5412345000013")
+                && e.to_string().contains("company_prefixes"),
+            "{e}"
         );
     }
 

@@ -6,7 +6,7 @@
 //! destination name the owning parties and places on both sides, the
 //! company on both for a transfer between own sites.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::error::Result;
 use super::event::{
@@ -14,8 +14,8 @@ use super::event::{
 };
 use super::event_id::event_id;
 use super::identifiers::Identifiers;
-use super::settings::{EventIds, Settings};
-use super::time::{event_time, offset_at};
+use super::settings::{EventIds, Format, Settings};
+use super::time::{event_time, offset_at, offset_seconds};
 use super::vocabulary::{step, unit_code, Step};
 use crate::model::{Counterparty, Movement, Quantity};
 
@@ -35,6 +35,18 @@ pub struct Mapper<'a> {
     /// the GLN: a site deals with few partners, each named in many
     /// movements. Cleared at `CLASSES` entries.
     glns: HashMap<String, Option<(String, String)>>,
+    /// Whether GS1 accepts a GTIN, by GTIN: a serialised item of an
+    /// accepted GTIN with a plain serial is written straight away
+    /// (`fast_item`) instead of parsed and rendered by the GS1 engine, a
+    /// million times over. Cleared at `CLASSES` entries.
+    gtins: HashMap<String, bool>,
+    /// The last business transaction URI of each kind (our PO, their
+    /// order, the despatch advice) and what it was made from: movements
+    /// of one document follow each other.
+    last_transactions: [Option<(String, String)>; 3],
+    /// The last UTC offset written, in seconds, and as text: a site's
+    /// offset changes twice a year.
+    last_offset: Option<(i32, String)>,
 }
 
 /// The most class URIs remembered.
@@ -52,12 +64,28 @@ impl<'a> Mapper<'a> {
             read_points: HashMap::new(),
             classes: HashMap::new(),
             glns: HashMap::new(),
+            gtins: HashMap::new(),
+            last_transactions: Default::default(),
+            last_offset: None,
         })
     }
 
     /// The settings mapped with.
     pub fn settings(&self) -> &Settings {
         self.settings
+    }
+
+    /// `eventTimeZoneOffset` at `t`: the site's offset then.
+    pub(super) fn offset(&mut self, t: chrono::DateTime<chrono::Utc>) -> String {
+        let seconds = offset_seconds(self.settings.time_zone, t);
+        match &self.last_offset {
+            Some((s, text)) if *s == seconds => text.clone(),
+            _ => {
+                let text = offset_at(self.settings.time_zone, t);
+                self.last_offset = Some((seconds, text.clone()));
+                text
+            }
+        }
     }
 
     /// The station's readPoint: the site's SGLN with the station's id as
@@ -90,7 +118,7 @@ impl<'a> Mapper<'a> {
         let mut event = Event {
             event_type: EventType::ObjectEvent,
             event_time: event_time(b.device_time),
-            event_time_zone_offset: offset_at(self.settings.time_zone, b.device_time),
+            event_time_zone_offset: self.offset(b.device_time),
             event_id: group_event_id(group, ""),
             error_declaration: None,
             parent_id: None,
@@ -130,12 +158,19 @@ impl<'a> Mapper<'a> {
         group: &[Movement],
     ) -> Result<(Vec<String>, Vec<QuantityElement>)> {
         let mut epcs: Vec<String> = Vec::new();
+        // Each serial once: by looking through the list for the usual
+        // one or few, through a set for a document's thousands.
+        let mut seen: HashSet<String> = HashSet::new();
         let mut quantities: Vec<QuantityElement> = Vec::new();
         for m in group {
             let b = &m.body;
             if let Some(serial) = &b.serial {
-                let epc = self.ids.item(&b.gtin, serial)?;
-                if !epcs.contains(&epc) {
+                let epc = self.item(&b.gtin, serial)?;
+                if group.len() <= 16 {
+                    if !epcs.contains(&epc) {
+                        epcs.push(epc);
+                    }
+                } else if seen.insert(epc.clone()) {
                     epcs.push(epc);
                 }
                 continue;
@@ -146,10 +181,10 @@ impl<'a> Mapper<'a> {
                 .iter_mut()
                 .find(|q| q.epc_class == class && q.uom == uom)
             {
-                Some(q) => q.quantity = q.quantity.plus(amount),
+                Some(q) => q.quantity = Some(q.quantity.map_or(amount, |a| a.plus(amount))),
                 None => quantities.push(QuantityElement {
                     epc_class: class,
-                    quantity: amount,
+                    quantity: Some(amount),
                     uom,
                 }),
             }
@@ -161,41 +196,96 @@ impl<'a> Mapper<'a> {
     /// order (`po`, issued by the company), the customer's order (`po`,
     /// issued by the counterparty), the despatch advice (`desadv`, its GSIN
     /// as a Digital Link URI).
-    fn transactions(&self, m: &Movement) -> Result<Vec<BizTransaction>> {
+    pub(super) fn transactions(&mut self, m: &Movement) -> Result<Vec<BizTransaction>> {
         let d = &m.body.documents;
         let mut out = Vec::new();
         if let Some(po) = &d.purchase_order {
+            let company = &self.settings.company;
             out.push(BizTransaction {
                 kind: "po",
-                biz_transaction: bt_urn(&self.settings.company, po),
+                biz_transaction: remembered(&mut self.last_transactions[0], po, || {
+                    bt_urn(company, po)
+                }),
             });
         }
         if let Some(order) = &d.order {
-            let issuer = valid_gln(&m.body.counterparty).unwrap_or(&self.settings.company);
+            let issuer = self
+                .valid_gln(&m.body.counterparty)?
+                .unwrap_or(&self.settings.company)
+                .to_owned();
+            let key = format!("{issuer}\u{1d}{order}");
             out.push(BizTransaction {
                 kind: "po",
-                biz_transaction: bt_urn(issuer, order),
+                biz_transaction: remembered(&mut self.last_transactions[1], &key, || {
+                    bt_urn(&issuer, order)
+                }),
             });
         }
         if let Some(gsin) = &d.despatch_advice {
             // The despatch advice is the sender's: the supplier's on the
             // way in, ours on the way out.
             let issuer = match step(m.body.kind) {
-                Some(s) if s.inbound && !s.own_site => {
-                    valid_gln(&m.body.counterparty).unwrap_or(&self.settings.company)
-                }
-                _ => &self.settings.company,
+                Some(s) if s.inbound && !s.own_site => self
+                    .valid_gln(&m.body.counterparty)?
+                    .unwrap_or(&self.settings.company)
+                    .to_owned(),
+                _ => self.settings.company.clone(),
             };
-            let uri = match crate::gs1::check_value("402", gsin) {
-                Ok(()) => format!("https://id.gs1.org/402/{gsin}"),
-                Err(_) => bt_urn(issuer, gsin),
-            };
+            let key = format!("{issuer}\u{1d}{gsin}");
+            let uri =
+                remembered(
+                    &mut self.last_transactions[2],
+                    &key,
+                    || match crate::gs1::check_value("402", gsin) {
+                        Ok(()) => format!("https://id.gs1.org/402/{gsin}"),
+                        Err(_) => bt_urn(&issuer, gsin),
+                    },
+                );
             out.push(BizTransaction {
                 kind: "desadv",
                 biz_transaction: uri,
             });
         }
         Ok(out)
+    }
+
+    /// The counterparty's GLN, when GS1 accepts it (remembered).
+    fn valid_gln<'c>(&mut self, counterparty: &'c Counterparty) -> Result<Option<&'c str>> {
+        match counterparty.gln.as_deref() {
+            Some(gln) if self.gln_uris(gln)?.is_some() => Ok(Some(gln)),
+            _ => Ok(None),
+        }
+    }
+
+    /// A serialised item's URI: straight from its parts when the GTIN is
+    /// one GS1 accepts and the serial has only characters that Digital
+    /// Link leaves as they are (what the GS1 engine would write, as the
+    /// tests check); else the engine's (or the URN's).
+    pub(super) fn item(&mut self, gtin: &str, serial: &str) -> Result<String> {
+        if self.settings.format == Format::DigitalLink
+            && plain_serial(serial)
+            && self.gtin_accepted(gtin)
+        {
+            let mut uri = String::with_capacity(44 + serial.len());
+            uri.push_str("https://id.gs1.org/01/");
+            uri.push_str(gtin);
+            uri.push_str("/21/");
+            uri.push_str(serial);
+            return Ok(uri);
+        }
+        self.ids.item(gtin, serial)
+    }
+
+    fn gtin_accepted(&mut self, gtin: &str) -> bool {
+        if let Some(ok) = self.gtins.get(gtin) {
+            return *ok;
+        }
+        let ok = crate::gs1::check_value("01", gtin).is_ok();
+        if self.gtins.len() >= CLASSES {
+            self.gtins.clear();
+        }
+        self.gtins.insert(gtin.to_owned(), ok);
+        ok
     }
 
     /// A counterparty GLN's party and place URIs, when GS1 accepts it.
@@ -221,6 +311,25 @@ impl<'a> Mapper<'a> {
         step: Step,
         counterparty: &Counterparty,
     ) -> Result<()> {
+        let (from, to) = self.sides(step, counterparty)?;
+        event.source_list = from
+            .into_iter()
+            .filter_map(|(kind, uri)| uri.map(|source| Source { kind, source }))
+            .collect();
+        event.destination_list = to
+            .into_iter()
+            .filter_map(|(kind, uri)| uri.map(|destination| Destination { kind, destination }))
+            .collect();
+        Ok(())
+    }
+
+    /// (source, destination): owning party and location of each side,
+    /// `None` where a side has none.
+    pub(super) fn sides(
+        &mut self,
+        step: Step,
+        counterparty: &Counterparty,
+    ) -> Result<(Side, Side)> {
         // A GLN GS1 refuses (typed by hand into a context, a wrong check
         // digit) is kept as a party-by-name URI: the export goes on and the
         // value is not lost; it names no place then.
@@ -245,22 +354,16 @@ impl<'a> Mapper<'a> {
             ("location", Some(self.site_place.clone())),
         ];
         let theirs = [("owning_party", their_party), ("location", their_place)];
-        let (from, to) = if step.inbound {
+        Ok(if step.inbound {
             (theirs, ours)
         } else {
             (ours, theirs)
-        };
-        event.source_list = from
-            .into_iter()
-            .filter_map(|(kind, uri)| uri.map(|source| Source { kind, source }))
-            .collect();
-        event.destination_list = to
-            .into_iter()
-            .filter_map(|(kind, uri)| uri.map(|destination| Destination { kind, destination }))
-            .collect();
-        Ok(())
+        })
     }
 }
+
+/// One side of a movement: (`owning_party`, URI) and (`location`, URI).
+pub(super) type Side = [(&'static str, Option<String>); 2];
 
 /// The eventID of a group's event: its only movement's, or of its first
 /// and last.
@@ -285,12 +388,29 @@ pub(super) fn amount_of(q: &Quantity) -> (Amount, Option<&'static str>) {
     (Amount { mantissa, scale }, unit_code(unit))
 }
 
-/// The counterparty's GLN, when GS1 accepts it.
-fn valid_gln(counterparty: &Counterparty) -> Option<&str> {
-    counterparty
-        .gln
-        .as_deref()
-        .filter(|g| crate::gs1::check_value("417", g).is_ok())
+/// A serial of 1 to 20 letters, digits, `-`, `.` or `_`: valid in AI 21
+/// (GS1's character set 82) and written by Digital Link as it is.
+fn plain_serial(serial: &str) -> bool {
+    (1..=20).contains(&serial.len())
+        && serial
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+}
+
+/// `make()`, or the last value made from the same `key`.
+fn remembered(
+    last: &mut Option<(String, String)>,
+    key: &str,
+    make: impl FnOnce() -> String,
+) -> String {
+    if let Some((k, v)) = last {
+        if k == key {
+            return v.clone();
+        }
+    }
+    let v = make();
+    *last = Some((key.to_owned(), v.clone()));
+    v
 }
 
 /// `urn:epcglobal:cbv:bt:<issuer GLN>:<document number>`, as GS1's own

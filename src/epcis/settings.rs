@@ -24,10 +24,18 @@ pub struct EpcisConfig {
     /// then the name percent-encoded. Default `urn:scantrail:party:`.
     #[serde(default)]
     pub party_base: Option<String>,
-    /// The GS1 Company Prefix length (6 to 12) of the company's numbers:
-    /// with it, `--format urn` writes EPC URNs (`urn:epc:id:sgtin:…`).
+    /// The GS1 Company Prefix length (6 to 12) of every GTIN, GLN and SSCC
+    /// no entry of `company_prefixes` covers: with it (or them),
+    /// `--format urn` writes EPC URNs (`urn:epc:id:sgtin:…`).
     #[serde(default)]
     pub company_prefix_length: Option<u8>,
+    /// Company prefix lengths by the leading digits of a key, as GS1's
+    /// prefix length table gives them (a site receives goods of many
+    /// companies, each prefix of its own length): the longest entry that
+    /// the key's digits start with wins (a GTIN's without its indicator
+    /// digit, an SSCC's without its extension digit).
+    #[serde(default)]
+    pub company_prefixes: Vec<CompanyPrefix>,
     /// The most events one capture (`POST /epcis/v2/capture`) takes;
     /// default `capture::Limits::DEFAULT_EVENTS`.
     #[serde(default)]
@@ -36,6 +44,16 @@ pub struct EpcisConfig {
     /// `capture::Limits::DEFAULT_BYTES`.
     #[serde(default)]
     pub capture_file_size_limit: Option<usize>,
+}
+
+/// One entry of `[epcis] company_prefixes`: `{ prefix = "950600", length = 7 }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyPrefix {
+    /// The leading digits (1 to 12) of the keys it covers.
+    pub prefix: String,
+    /// The company prefix length of those keys, 6 to 12.
+    pub length: u8,
 }
 
 /// How events are grouped: one per movement (lossless; a correction names
@@ -86,8 +104,11 @@ pub struct Settings {
     pub party_base: String,
     /// Digital Link or URN identifiers.
     pub format: Format,
-    /// The company prefix length, when configured (needed for URNs).
+    /// The company prefix length of keys no entry of `company_prefixes`
+    /// covers, when configured.
     pub company_prefix_length: Option<u8>,
+    /// (leading digits, company prefix length), longest prefix first.
+    pub company_prefixes: Vec<(String, u8)>,
     /// What eventID is.
     pub event_ids: EventIds,
     /// One event per movement or per document.
@@ -132,6 +153,34 @@ impl Settings {
                 });
             }
         }
+        let mut company_prefixes = Vec::with_capacity(config.company_prefixes.len());
+        for (i, p) in config.company_prefixes.iter().enumerate() {
+            let digits = !p.prefix.is_empty()
+                && p.prefix.len() <= 12
+                && p.prefix.bytes().all(|b| b.is_ascii_digit());
+            if !digits || !(6..=12).contains(&p.length) {
+                return Err(EpcisError::Setting {
+                    key: "epcis.company_prefixes",
+                    reason: format!(
+                        "entry {} ({{ prefix = \"{}\", length = {} }}): the prefix is 1 to 12 digits and the length 6 to 12",
+                        i + 1,
+                        p.prefix,
+                        p.length
+                    ),
+                });
+            }
+            if company_prefixes.iter().any(|(q, _)| q == &p.prefix) {
+                return Err(EpcisError::Setting {
+                    key: "epcis.company_prefixes",
+                    reason: format!(
+                        "prefix \"{}\" is listed twice; keep one length for it",
+                        p.prefix
+                    ),
+                });
+            }
+            company_prefixes.push((p.prefix.clone(), p.length));
+        }
+        company_prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
         Ok(Settings {
             site_gln: site_gln.to_owned(),
             company: company.to_owned(),
@@ -139,6 +188,7 @@ impl Settings {
             party_base,
             format: Format::DigitalLink,
             company_prefix_length: config.company_prefix_length,
+            company_prefixes,
             event_ids: EventIds::Uuid,
             group_by: GroupBy::Movement,
         })
@@ -146,15 +196,27 @@ impl Settings {
 
     /// URN output, refused when no company prefix length is configured.
     pub fn with_urns(mut self) -> Result<Settings> {
-        if self.company_prefix_length.is_none() {
+        if self.company_prefix_length.is_none() && self.company_prefixes.is_empty() {
             return Err(EpcisError::Setting {
                 key: "epcis.company_prefix_length",
-                reason: "URN output needs the GS1 Company Prefix length (6 to 12) under [epcis]"
+                reason: "URN output needs the GS1 Company Prefix length (6 to 12) under [epcis]: company_prefix_length, or company_prefixes = [{ prefix = \"…\", length = … }]"
                     .into(),
             });
         }
         self.format = Format::Urn;
         Ok(self)
+    }
+
+    /// The company prefix length of a key whose digits (a GTIN's without
+    /// its indicator) are `digits`: the longest listed prefix they start
+    /// with, else the default.
+    pub fn prefix_length(&self, digits: &str) -> Option<usize> {
+        self.company_prefixes
+            .iter()
+            .find(|(p, _)| digits.starts_with(p.as_str()))
+            .map(|(_, l)| *l)
+            .or(self.company_prefix_length)
+            .map(usize::from)
     }
 }
 
@@ -205,6 +267,36 @@ mod tests {
             ..EpcisConfig::default()
         });
         assert!(e.contains("6 to 12"), "{e}");
+        let prefix = |prefix: &str, length| CompanyPrefix {
+            prefix: prefix.into(),
+            length,
+        };
+        let e = bad(EpcisConfig {
+            company_prefixes: vec![prefix("95x", 7)],
+            ..EpcisConfig::default()
+        });
+        assert!(e.contains("entry 1") && e.contains("95x"), "{e}");
+        let e = bad(EpcisConfig {
+            company_prefixes: vec![prefix("950", 7), prefix("950", 8)],
+            ..EpcisConfig::default()
+        });
+        assert!(e.contains("listed twice"), "{e}");
+        let e = bad(EpcisConfig {
+            company_prefixes: vec![prefix("950", 5)],
+            ..EpcisConfig::default()
+        });
+        assert!(e.contains("length 6 to 12"), "{e}");
+        // A list alone is enough for URNs.
+        assert!(Settings::new(
+            Some("9506000000015"),
+            &EpcisConfig {
+                company_prefixes: vec![prefix("950", 7)],
+                ..EpcisConfig::default()
+            }
+        )
+        .unwrap()
+        .with_urns()
+        .is_ok());
         let urn = Settings::new(Some("9506000000015"), &EpcisConfig::default())
             .unwrap()
             .with_urns()

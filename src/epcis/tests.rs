@@ -306,3 +306,125 @@ fn expiry_goes_to_the_header_not_ilmd() {
     );
     assert_eq!(element["attributes"][0]["attribute"], "2027-01-31");
 }
+
+#[test]
+fn an_item_written_without_the_gs1_engine_is_what_the_engine_writes() {
+    let s = settings();
+    let mut mapper = Mapper::new(&s).unwrap();
+    let ids = super::identifiers::Identifiers::new(&s);
+    let serials = [
+        "1",
+        "100000",
+        "S000001",
+        "abc-DEF.ghi_9",
+        "12345678901234567890",  // plain
+        "123456789012345678901", // too long for AI 21
+        "S/1",
+        "a b",
+        "x~y",
+        "x%y",
+        "é",
+        "",
+        "A!B",
+        "(21)", // escaped or refused
+    ];
+    for gtin in [
+        "09506000134352",
+        "09506000130000",
+        "9506000134352",
+        "0950600013435x",
+    ] {
+        for serial in serials {
+            assert_eq!(
+                mapper.item(gtin, serial).ok(),
+                ids.item(gtin, serial).ok(),
+                "GTIN {gtin}, serial {serial:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_direct_writer_writes_the_bytes_of_the_event_it_skips() {
+    let s = settings();
+    let kinds = [
+        Kind::Receipt,
+        Kind::Dispatch,
+        Kind::Return,
+        Kind::TransferOut,
+        Kind::TransferIn,
+    ];
+    let mut seq = 0;
+    for kind in kinds {
+        for variant in 0..5 {
+            seq += 1;
+            let m = movement(seq, kind, |b| match variant {
+                0 => {
+                    b.documents.despatch_advice = Some("95060000000000015".into());
+                    b.documents.order = Some("SO 1/2".into());
+                }
+                1 => {
+                    b.serial = None;
+                    b.lot = Some("W/7".into());
+                    b.quantity = Quantity::Measure {
+                        mantissa: 12500,
+                        scale: 3,
+                        unit: "kg".into(),
+                    };
+                    b.counterparty = Counterparty {
+                        gln: None,
+                        name: Some("Corner \"Shop\"".into()),
+                    };
+                }
+                2 => {
+                    b.serial = None;
+                    b.lot = None;
+                    b.quantity = Quantity::Units(6);
+                    b.counterparty.gln = Some("9506000000038".into());
+                    b.documents = Default::default();
+                }
+                3 => {
+                    b.serial = Some("S/1".into());
+                    b.counterparty = Counterparty::default();
+                    b.documents.despatch_advice = Some("DA-77".into());
+                }
+                _ => {
+                    b.device_time = Utc.with_ymd_and_hms(2026, 1, 15, 8, 0, 0).unwrap();
+                }
+            });
+            let mut mapper = Mapper::new(&s).unwrap();
+            assert!(mapper.writes_direct(std::slice::from_ref(&m)));
+            let mut direct = Vec::new();
+            assert!(mapper.write_direct(&m, &mut direct).unwrap());
+            let event = Mapper::new(&s)
+                .unwrap()
+                .object_event(std::slice::from_ref(&m))
+                .unwrap()
+                .unwrap();
+            let mut built = Vec::new();
+            super::json::write_event(&mut built, &event);
+            assert_eq!(
+                String::from_utf8(direct).unwrap(),
+                String::from_utf8(built).unwrap(),
+                "{kind:?} variant {variant}"
+            );
+        }
+    }
+    // Not for what it cannot write: pallets, hash IDs, adjustments.
+    let mut pallet = movement(99, Kind::Receipt, |_| {});
+    pallet.body.documents.sscc = Some("095060001234567893".into());
+    assert!(!Mapper::new(&s)
+        .unwrap()
+        .writes_direct(std::slice::from_ref(&pallet)));
+    let mut hashed = settings();
+    hashed.event_ids = EventIds::Hash;
+    let m = movement(100, Kind::Receipt, |_| {});
+    assert!(!Mapper::new(&hashed)
+        .unwrap()
+        .writes_direct(std::slice::from_ref(&m)));
+    let adjustment = movement(101, Kind::Adjustment, |_| {});
+    assert!(!Mapper::new(&s)
+        .unwrap()
+        .write_direct(&adjustment, &mut Vec::new())
+        .unwrap());
+}

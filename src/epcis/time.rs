@@ -11,27 +11,51 @@ use chrono::{DateTime, Datelike, Offset, TimeZone, Timelike, Utc};
 /// times have none finer). Written field by field: once per event, and
 /// chrono's pattern formatter was a tenth of the export's time.
 pub fn event_time(t: DateTime<Utc>) -> String {
-    let mut s = String::with_capacity(24);
-    let _ = write!(
-        s,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.nanosecond() / 1_000_000 % 1000
-    );
-    s
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        let mut s = String::with_capacity(26);
+        let _ = write!(
+            s,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            year,
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.nanosecond() / 1_000_000 % 1000
+        );
+        return s;
+    }
+    // Digit by digit: `write!` with padding was most of this function's
+    // cost, and it runs once per event.
+    let mut b = *b"0000-00-00T00:00:00.000Z";
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (at..at + width).rev() {
+            b[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, year as u32);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    put(20, 3, t.nanosecond() / 1_000_000 % 1000);
+    b.iter().map(|&c| char::from(c)).collect()
+}
+
+/// The zone's offset from UTC at `t`, in seconds.
+pub fn offset_seconds(zone: chrono_tz::Tz, t: DateTime<Utc>) -> i32 {
+    zone.offset_from_utc_datetime(&t.naive_utc())
+        .fix()
+        .local_minus_utc()
 }
 
 /// `+01:00`: the zone's offset from UTC at `t`.
 pub fn offset_at(zone: chrono_tz::Tz, t: DateTime<Utc>) -> String {
-    let seconds = zone
-        .offset_from_utc_datetime(&t.naive_utc())
-        .fix()
-        .local_minus_utc();
+    let seconds = offset_seconds(zone, t);
     let sign = if seconds < 0 { '-' } else { '+' };
     let minutes = seconds.unsigned_abs() / 60;
     format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
@@ -56,6 +80,10 @@ mod tests {
         assert_eq!(
             event_time(at("2026-01-01T00:00:00Z")),
             "2026-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            event_time(at("0999-12-31T23:59:58.009Z")),
+            "0999-12-31T23:59:58.009Z"
         );
     }
 

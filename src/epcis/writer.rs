@@ -21,9 +21,15 @@ pub const MEDIA_TYPE: &str = "application/ld+json";
 /// An EPCIS 2.0 document being written to `out`.
 pub struct DocumentWriter<W: Write> {
     out: W,
+    /// Events written here first and handed to `out` in large pieces:
+    /// one buffer for the whole export, never one per event.
+    buf: Vec<u8>,
     events: u64,
     expiries: Expiries,
 }
+
+/// How much of the document `buf` gathers before handing it to `out`.
+const CHUNK: usize = 64 * 1024;
 
 impl<W: Write> DocumentWriter<W> {
     /// Starts the document, created at `now`.
@@ -35,6 +41,7 @@ impl<W: Write> DocumentWriter<W> {
         )?;
         Ok(DocumentWriter {
             out,
+            buf: Vec::with_capacity(CHUNK + 4096),
             events: 0,
             expiries: Expiries::default(),
         })
@@ -43,11 +50,48 @@ impl<W: Write> DocumentWriter<W> {
     /// Writes one event.
     pub fn event(&mut self, event: &Event) -> std::io::Result<()> {
         if self.events > 0 {
-            self.out.write_all(b",")?;
+            self.buf.push(b',');
         }
-        self.out.write_all(b"\n")?;
-        serde_json::to_writer(&mut self.out, event)?;
+        self.buf.push(b'\n');
+        super::json::write_event(&mut self.buf, event);
         self.events += 1;
+        if self.buf.len() >= CHUNK {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes one event with `write`, which appends its JSON to the
+    /// buffer and says whether it wrote one.
+    pub fn event_with<E>(
+        &mut self,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<bool, E>,
+    ) -> Result<(), E>
+    where
+        E: From<std::io::Error>,
+    {
+        let mark = self.buf.len();
+        if self.events > 0 {
+            self.buf.push(b',');
+        }
+        self.buf.push(b'\n');
+        match write(&mut self.buf) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.buf.truncate(mark);
+                return Ok(());
+            }
+            Err(e) => {
+                self.buf.truncate(mark);
+                return Err(e);
+            }
+        }
+        self.events += 1;
+        if self.buf.len() >= CHUNK {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
         Ok(())
     }
 
@@ -63,6 +107,7 @@ impl<W: Write> DocumentWriter<W> {
 
     /// Closes the body, writes the header and hands back the output.
     pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.write_all(&self.buf)?;
         self.out.write_all(b"\n]}")?;
         if !self.expiries.is_empty() {
             self.out.write_all(b",\"epcisHeader\":")?;

@@ -1187,7 +1187,7 @@ async fn report(
     path = "/api/v1/epcis/events",
     operation_id = "epcisEvents",
     summary = "The journal as an EPCIS 2.0 JSON-LD document",
-    description = "One ObjectEvent per movement (or per despatch/receipt document with `group_by=document`), AggregationEvents for SSCC pallets, error declarations for corrections; streamed as it is read. Parameters: `since` (seq), `from` and `to` (YYYY-MM-DD, the site's time zone), `group_by` (`movement`|`document`), `event_id` (`uuid`|`hash`: the CBV 2.0 event hash), `format` (`dl`|`urn`, URNs need `[epcis] company_prefix_length`). See README \"EPCIS\".",
+    description = "One ObjectEvent per movement (or per despatch/receipt document with `group_by=document`), AggregationEvents for SSCC pallets, error declarations for corrections; streamed as it is read. Parameters: `since` (seq), `from` and `to` (YYYY-MM-DD, the site's time zone), `group_by` (`movement`|`document`), `event_id` (`uuid`|`hash`: the CBV 2.0 event hash), `format` (`dl`|`urn`, URNs need `[epcis] company_prefix_length` or `company_prefixes`). See README \"EPCIS\".",
     params(
         ("since" = Option<u64>, Query, description = "The first seq exported."),
         ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD, the site's time zone)."),

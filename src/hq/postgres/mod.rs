@@ -10,6 +10,7 @@
 //! row (`SELECT ... FOR UPDATE`); a second node with the same batch waits,
 //! then finds the entries held and absorbs them as duplicates.
 
+pub mod epcis;
 pub mod history;
 pub mod ingest;
 pub mod publish;
