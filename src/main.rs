@@ -6,13 +6,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use scantrail::cli;
 
-/// mimalloc instead of glibc's malloc: reading the journal allocates a
-/// dozen and more small strings per movement and frees them again, and
-/// under glibc that was half the CPU of an EPCIS export of a million
-/// movements (BENCHMARKS.md, "EPCIS export").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "scantrail",
