@@ -308,15 +308,10 @@ async fn health(State(state): State<AppState>) -> Response {
 )]
 async fn metrics(State(state): State<AppState>) -> Response {
     let store = state.store.clone();
-    let size = tokio::task::spawn_blocking(move || {
-        Ok::<_, crate::store::StoreError>(super::metrics::StoreSize {
-            movements: store.journal().movements_held()?,
-            bytes: store.size_on_disk()?,
-        })
-    })
-    .await
-    .ok()
-    .and_then(Result::ok);
+    let size = tokio::task::spawn_blocking(move || store.stats())
+        .await
+        .ok()
+        .and_then(Result::ok);
     (
         [(header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)],
         state.metrics.render(size),

@@ -41,15 +41,6 @@ pub struct Metrics {
     resident_bytes: Gauge,
 }
 
-/// The store's size when metrics are read.
-#[derive(Debug, Clone, Copy)]
-pub struct StoreSize {
-    /// Movements held (every origin's head).
-    pub movements: u64,
-    /// Bytes on disk, as sled counts them.
-    pub bytes: u64,
-}
-
 impl Default for Metrics {
     fn default() -> Metrics {
         let accepted = Counter::default();
@@ -131,10 +122,10 @@ impl Metrics {
 
     /// The text for `GET /api/v1/metrics` (see `CONTENT_TYPE`), with the
     /// store's size as just read (none when it could not be).
-    pub fn render(&self, store: Option<StoreSize>) -> String {
+    pub fn render(&self, store: Option<crate::store::Stats>) -> String {
         if let Some(s) = store {
             self.movements.set(gauge(s.movements));
-            self.store_bytes.set(gauge(s.bytes));
+            self.store_bytes.set(gauge(s.bytes_on_disk));
         }
         if let Some(rss) = crate::memory::resident_bytes() {
             self.resident_bytes.set(gauge(rss));
@@ -165,9 +156,10 @@ mod tests {
         m.decided(Duration::from_micros(300));
         m.committed(Duration::from_millis(3));
         m.committed(Duration::from_secs(2));
-        let text = m.render(Some(StoreSize {
+        let text = m.render(Some(crate::store::Stats {
             movements: 7,
-            bytes: 4096,
+            rejections: 0,
+            bytes_on_disk: 4096,
         }));
         for line in [
             "# TYPE scantrail_scans_accepted counter",
