@@ -11,12 +11,24 @@ use super::error::{EpcisError, Result};
 use super::grouping::{Grouper, Unit};
 use super::journal::Journal;
 use super::object_event::Mapper;
+use super::recent::Recent;
 use super::settings::{GroupBy, Settings};
 use super::writer::DocumentWriter;
 use crate::model::{Kind, Movement};
 
 /// Movements read from the journal per page.
 const PAGE: usize = 1024;
+
+/// Movements read by the first page of a look for one correction's group
+/// (`group_of`), doubling up to `PAGE`: the movement a correction voids is
+/// most often a few dozen back, and reading a whole page back and another
+/// forward for each correction read the journal some 35 times over in a
+/// grouped export of a million movements (BENCHMARKS.md, "EPCIS export").
+const FIRST_LOOK: usize = 64;
+
+/// Movements a grouped export keeps of those it read last, for finding a
+/// correction's group without reading them again (`Recent`): a few MB.
+const RECENT: usize = 4 * PAGE;
 
 /// Which movements to export.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,15 +81,23 @@ pub fn export<W: Write, J: Journal + ?Sized>(
         let mut mapper = Mapper::new(settings)?;
         let mut grouper = Grouper::new(settings.group_by);
         let scope = Scope::new(range, settings.time_zone);
-        each_in_scope(store, origin, scope.since, &scope, |m| {
+        let mut recent = Recent::new(
+            store,
+            match settings.group_by {
+                GroupBy::Document => RECENT,
+                GroupBy::Movement => 0,
+            },
+        );
+        each_in_scope(store, origin, scope.since, &scope, PAGE, |m| {
             summary.movements += 1;
+            recent.push(&m);
             for unit in grouper.push(m) {
-                write_unit(store, &scope, &mut mapper, &mut writer, unit)?;
+                write_unit(&recent, &scope, &mut mapper, &mut writer, unit)?;
             }
             Ok(Flow::Next)
         })?;
         for unit in grouper.finish() {
-            write_unit(store, &scope, &mut mapper, &mut writer, unit)?;
+            write_unit(&recent, &scope, &mut mapper, &mut writer, unit)?;
         }
         // Holds and recalls have no seq: a full or dated export has them,
         // one `since` a seq (the journal read on from where the last one
@@ -133,30 +153,37 @@ impl Scope {
 /// starts) until it completes the group of `original`. Memory is the
 /// grouper's, as in the export itself.
 fn group_of<J: Journal + ?Sized>(
-    store: &J,
+    store: &Recent<'_, J>,
     scope: &Scope,
     original: &Movement,
 ) -> Result<Vec<Movement>> {
     let origin = &original.origin;
-    // Back from the original to the previous correction in scope.
-    let floor = if original.seq >= scope.since {
-        scope.since
+    let start = if original.seq >= scope.since {
+        // The export walked past every movement in scope from
+        // `scope.since` to here: it knows the corrections among them.
+        store
+            .correction_before(original.seq)
+            .map_or(scope.since, |c| c + 1)
     } else {
-        1
-    };
-    let mut start = floor;
-    let mut upto = original.seq;
-    'back: while upto > floor {
-        let from = upto.saturating_sub(PAGE as u64).max(floor);
-        let page = store.range(origin, from, (upto - from) as usize)?;
-        for m in page.iter().rev() {
-            if m.seq < upto && m.body.kind == Kind::Correction && scope.covers(m) {
-                start = m.seq + 1;
-                break 'back;
+        // Before the export's range: back through the journal, a page at a
+        // time, to the previous correction.
+        let mut start = 1;
+        let mut upto = original.seq;
+        let mut look = FIRST_LOOK;
+        'back: while upto > 1 {
+            let from = upto.saturating_sub(look as u64).max(1);
+            let page = store.range(origin, from, (upto - from) as usize)?;
+            for m in page.iter().rev() {
+                if m.seq < upto && m.body.kind == Kind::Correction && scope.covers(m) {
+                    start = m.seq + 1;
+                    break 'back;
+                }
             }
+            upto = from;
+            look = (look * 2).min(PAGE);
         }
-        upto = from;
-    }
+        start
+    };
     let mut grouper = Grouper::new(GroupBy::Document);
     let pick = |units: Vec<Unit>| {
         units.into_iter().find_map(|unit| match unit {
@@ -165,7 +192,7 @@ fn group_of<J: Journal + ?Sized>(
         })
     };
     let mut found = None;
-    each_in_scope(store, origin, start, scope, |m| {
+    each_in_scope(store, origin, start, scope, FIRST_LOOK, |m| {
         found = pick(grouper.push(m));
         Ok(if found.is_some() {
             Flow::Stop
@@ -184,17 +211,21 @@ enum Flow {
 }
 
 /// Gives `f` each movement of `origin` in `scope` from seq `from` on, in
-/// seq order, a page at a time, until it says stop.
+/// seq order, a page at a time (the first of `first_page` movements, then
+/// doubling up to `PAGE`), until it says stop.
 fn each_in_scope<J: Journal + ?Sized>(
     store: &J,
     origin: &str,
     from: u64,
     scope: &Scope,
+    first_page: usize,
     mut f: impl FnMut(Movement) -> Result<Flow>,
 ) -> Result<()> {
     let mut next = from;
+    let mut page_size = first_page;
     loop {
-        let page = store.range(origin, next, PAGE)?;
+        let page = store.range(origin, next, page_size)?;
+        page_size = (page_size * 2).min(PAGE);
         let Some(last) = page.last() else {
             return Ok(());
         };
@@ -211,8 +242,8 @@ fn each_in_scope<J: Journal + ?Sized>(
 
 /// Writes the events of one unit, in the order they happened: a pallet
 /// is broken down after it is received, built before it is shipped.
-pub fn write_unit<W: Write, J: Journal + ?Sized>(
-    store: &J,
+fn write_unit<W: Write, J: Journal + ?Sized>(
+    store: &Recent<'_, J>,
     scope: &Scope,
     mapper: &mut Mapper<'_>,
     writer: &mut DocumentWriter<W>,

@@ -31,6 +31,7 @@ pub mod json;
 pub mod master_data;
 pub mod object_event;
 pub mod receipt_progress;
+mod recent;
 pub mod request;
 pub mod settings;
 pub mod time;
