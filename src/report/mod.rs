@@ -17,6 +17,7 @@ pub mod recall;
 pub mod render;
 pub mod source;
 pub mod stock;
+mod time;
 pub mod trace;
 pub mod warranty;
 
@@ -27,7 +28,7 @@ use serde::{Serialize, Serializer};
 
 use crate::model::{Balance, Counterparty, Documents, Movement, MovementId};
 use crate::station::import::normalise_gtin;
-use crate::store::{derived, StoreError};
+use crate::store::StoreError;
 pub use source::Source;
 
 /// Why a report could not be made.
@@ -319,7 +320,9 @@ impl Amount {
 
     /// The signed effect of a movement on its lot balance.
     pub fn of_movement(m: &Movement) -> Amount {
-        let (_, mantissa, scale) = derived::balance_delta(m);
+        // The delta alone: `derived::balance_delta` also builds the lot
+        // balance's store key, an allocation per listed movement.
+        let (mantissa, scale) = crate::model::balance::delta(&m.body);
         Amount::of(Balance { mantissa, scale }, unit_of(m))
     }
 
@@ -550,6 +553,7 @@ pub struct MovementRow {
     /// `origin:seq`
     pub id: String,
     kind: &'static str,
+    #[serde(serialize_with = "time::rfc3339")]
     time: chrono::DateTime<Utc>,
     station: String,
     operator: String,

@@ -68,6 +68,7 @@ impl Query {
 #[derive(Debug, Clone, Serialize)]
 pub struct Line {
     pub(crate) id: String,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub(crate) time: DateTime<Utc>,
     pub(crate) lot: Option<String>,
     pub(crate) serial: Option<String>,
@@ -96,6 +97,7 @@ pub struct SerialLine {
     pub(crate) state: &'static str,
     pub(crate) location: Option<String>,
     pub(crate) customer: Option<Party>,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub(crate) since: DateTime<Utc>,
     /// The movement that set the state.
     pub(crate) by: String,
@@ -111,7 +113,9 @@ pub struct Customer {
     pub(crate) returned: Amount,
     /// Dispatched minus returned: what they still hold.
     pub(crate) outstanding: Amount,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub(crate) first_dispatch: DateTime<Utc>,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub(crate) last_dispatch: DateTime<Utc>,
     /// Orders and despatch advices of the dispatches.
     pub(crate) documents: Vec<String>,
