@@ -334,33 +334,21 @@ pub fn two_sites() -> (Chain, Chain) {
         ]
         .map(str::to_owned),
     );
+    // One unlotted unit of GTIN2 at C-03.
+    let unit = |kind: Kind, serial: &str, at| {
+        let item = Item {
+            gtin: GTIN2,
+            lot: None,
+            serial: Some(serial),
+            expiry: None,
+        };
+        body(kind, &item, "C-03", Quantity::Units(1), at)
+    };
     for s in &unlotted {
-        south.push(body(
-            Kind::Receipt,
-            &Item {
-                gtin: GTIN2,
-                lot: None,
-                serial: Some(s),
-                expiry: None,
-            },
-            "C-03",
-            Quantity::Units(1),
-            tick(),
-        ));
+        south.push(unit(Kind::Receipt, s, tick()));
     }
     for s in ["0100", "120", "0150"] {
-        let mut b = body(
-            Kind::Dispatch,
-            &Item {
-                gtin: GTIN2,
-                lot: None,
-                serial: Some(s),
-                expiry: None,
-            },
-            "C-03",
-            Quantity::Units(1),
-            tick(),
-        );
+        let mut b = unit(Kind::Dispatch, s, tick());
         b.counterparty = customer("Hospital", Some("9506000000033"));
         south.push(b);
     }
