@@ -275,7 +275,10 @@ impl Source for PgSource {
         // one joining an array of them: the prepared join's generic plan
         // scanned every movement of the GTIN (seconds at 10 million). A
         // stretch may hold serials that were not asked for: only those
-        // asked for are kept.
+        // asked for are kept. Longer serials sorting inside a stretch
+        // ("10100000".. inside "100000".."109999") are read from the heap
+        // and dropped by the length filter: on such data this is no
+        // faster than `ANY` in PostgreSQL itself (BENCHMARKS, issue 19).
         let wanted: HashSet<&str> = serials.iter().map(String::as_str).collect();
         let mut out = Vec::new();
         for span in crate::report::range::spans(serials) {
