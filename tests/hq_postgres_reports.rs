@@ -148,6 +148,31 @@ fn every_report_over_two_sites_is_byte_identical_to_the_embedded_head_office() {
     }
     // The story is not empty: most queries find something.
     assert!(found >= 20, "only {found} reports found anything");
+    // A numeric range read by its key stretches: in it the serials of
+    // every length and with leading zeros, out of it the ones the
+    // stretches also hold ("1005" between "100" and "151", "10A").
+    let (_, r) = rt.block_on(async {
+        body(
+            backends[1]
+                .1
+                .report(
+                    "recall".into(),
+                    url_pairs("gtin=09506000134369&from=9&to=1000"),
+                )
+                .await,
+        )
+        .await
+    });
+    for serial in ["9", "98", "0098", "100", "000100", "151", "1000"] {
+        let line = format!("{{\"serial\":\"{serial}\",");
+        assert!(r.contains(&line), "{serial} missing: {r}");
+    }
+    for serial in ["0", "00", "1005", "10A", "AB100"] {
+        assert!(
+            !r.contains(&format!("\"serial\":\"{serial}\"")),
+            "{serial} listed: {r}"
+        );
+    }
     // Warranty reads head office's published product master.
     let (_, w) = rt.block_on(async {
         body(

@@ -17,6 +17,7 @@ pub mod recall;
 pub mod render;
 pub mod source;
 pub mod stock;
+mod time;
 pub mod trace;
 pub mod warranty;
 
@@ -27,7 +28,7 @@ use serde::{Serialize, Serializer};
 
 use crate::model::{Balance, Counterparty, Documents, Movement, MovementId};
 use crate::station::import::normalise_gtin;
-use crate::store::{derived, StoreError};
+use crate::store::StoreError;
 pub use source::Source;
 
 /// Why a report could not be made.
@@ -81,6 +82,10 @@ macro_rules! reports {
         /// fields.
         #[derive(Debug, Clone, Serialize)]
         #[serde(tag = "report", rename_all = "snake_case")]
+        // One per request, moved a few times: its size does not matter,
+        // and a recall's (its totals' amounts keep units inline, see
+        // `Amount`) is the largest.
+        #[allow(clippy::large_enum_variant)]
         pub enum Report {
             $(
                 #[doc = concat!("The ", stringify!($module), " report.")]
@@ -249,13 +254,20 @@ pub(crate) fn in_time_order(out: Vec<Movement>) -> Vec<Movement> {
     // A movement is hundreds of bytes: sorting them in place moves each
     // one many times (a serial-range recall sorts tens of thousands), so
     // the indices are sorted and each movement moved once.
-    let mut order: Vec<usize> = (0..out.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&out[a], &out[b]);
-        (a.body.device_time, &a.origin, a.seq).cmp(&(b.body.device_time, &b.origin, b.seq))
-    });
+    let order = time_order(&out);
     let mut slots: Vec<Option<Movement>> = out.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// The positions of `movements` in time order (`in_time_order`'s), for a
+/// report that walks them in that order without moving them.
+pub(crate) fn time_order(movements: &[Movement]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..movements.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&movements[a], &movements[b]);
+        (a.body.device_time, &a.origin, a.seq).cmp(&(b.body.device_time, &b.origin, b.seq))
+    });
+    order
 }
 
 /// A location as reports show it: by its name at the site that owns it;
@@ -286,8 +298,18 @@ pub fn movement_ref(id: &MovementId) -> String {
 
 /// An exact decimal quantity per unit ("" = units). JSON: a string, e.g.
 /// `"12"`, `"-3"`, `"1.250 kg"`, or `"12 + 1.250 kg"` for mixed units.
+///
+/// Units are kept apart from the measured units: nearly every amount a
+/// report makes is a count of units, one per listed movement, and a map
+/// entry cost an allocation for each (a recall of thousands of movements
+/// spent more on its amounts than on reading them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Amount(BTreeMap<String, Balance>);
+pub struct Amount {
+    /// The "" unit: counted items.
+    units: Option<Balance>,
+    /// Every other unit (`kg`...), in unit order; empty for most amounts.
+    measures: BTreeMap<String, Balance>,
+}
 
 impl Amount {
     fn of(balance: Balance, unit: &str) -> Amount {
@@ -298,19 +320,39 @@ impl Amount {
 
     /// The signed effect of a movement on its lot balance.
     pub fn of_movement(m: &Movement) -> Amount {
-        let (_, mantissa, scale) = derived::balance_delta(m);
+        // The delta alone: `derived::balance_delta` also builds the lot
+        // balance's store key, an allocation per listed movement.
+        let (mantissa, scale) = crate::model::balance::delta(&m.body);
         Amount::of(Balance { mantissa, scale }, unit_of(m))
     }
 
     fn add(&mut self, balance: Balance, unit: &str) {
-        let e = self.0.entry(unit.to_owned()).or_insert(Balance::ZERO);
+        let e = if unit.is_empty() {
+            self.units.get_or_insert(Balance::ZERO)
+        } else {
+            match self.measures.get_mut(unit) {
+                Some(e) => e,
+                None => self
+                    .measures
+                    .entry(unit.to_owned())
+                    .or_insert(Balance::ZERO),
+            }
+        };
         *e = e.add(balance.mantissa, balance.scale);
     }
 
     pub(crate) fn add_amount(&mut self, other: &Amount) {
-        for (unit, b) in &other.0 {
+        for (unit, b) in other.each() {
             self.add(*b, unit);
         }
+    }
+
+    /// Each unit's balance in unit order ("" first, as it sorts).
+    fn each(&self) -> impl Iterator<Item = (&str, &Balance)> {
+        self.units
+            .iter()
+            .map(|b| ("", b))
+            .chain(self.measures.iter().map(|(u, b)| (u.as_str(), b)))
     }
 
     /// The amount with every unit's balance negated.
@@ -324,18 +366,18 @@ impl Amount {
     }
 
     fn map_mantissa(&self, f: impl Fn(i128) -> i128) -> Amount {
-        Amount(
-            self.0
+        let map = |b: &Balance| Balance {
+            mantissa: f(b.mantissa),
+            scale: b.scale,
+        };
+        Amount {
+            units: self.units.as_ref().map(map),
+            measures: self
+                .measures
                 .iter()
-                .map(|(unit, b)| {
-                    let balance = Balance {
-                        mantissa: f(b.mantissa),
-                        scale: b.scale,
-                    };
-                    (unit.clone(), balance)
-                })
+                .map(|(unit, b)| (unit.clone(), map(b)))
                 .collect(),
-        )
+        }
     }
 }
 
@@ -348,42 +390,115 @@ fn unit_of(m: &Movement) -> &str {
 
 /// An exact decimal: mantissa 1250 at scale 3 is "1.250".
 pub fn decimal(b: Balance) -> String {
-    let digits = b.mantissa.unsigned_abs().to_string();
-    let scale = usize::from(b.scale);
-    let sign = if b.mantissa < 0 { "-" } else { "" };
-    if scale == 0 {
-        return format!("{sign}{digits}");
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = write_decimal(&mut out, b);
+    out
+}
+
+/// `decimal`, written where it goes: reports write one per listed
+/// movement, and a String for each was an allocation apiece.
+fn write_decimal(w: &mut impl std::fmt::Write, b: Balance) -> std::fmt::Result {
+    // u128::MAX has 39 digits; a scale (u8) may ask for up to 255 places,
+    // each a leading zero past the digits.
+    let mut buf = [b'0'; 40];
+    let mut n = b.mantissa.unsigned_abs();
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
-    let padded = format!("{digits:0>width$}", width = scale + 1);
-    let (int, frac) = padded.split_at(padded.len() - scale);
-    format!("{sign}{int}.{frac}")
+    // Only ASCII digits were written.
+    let digits = std::str::from_utf8(&buf[start..]).unwrap_or("0");
+    let scale = usize::from(b.scale);
+    if b.mantissa < 0 {
+        w.write_char('-')?;
+    }
+    if scale == 0 {
+        return w.write_str(digits);
+    }
+    if digits.len() > scale {
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        w.write_str(int)?;
+        w.write_char('.')?;
+        return w.write_str(frac);
+    }
+    // Fewer digits than places: "0." and the zeros before them.
+    w.write_str("0.")?;
+    for _ in digits.len()..scale {
+        w.write_char('0')?;
+    }
+    w.write_str(digits)
 }
 
 impl std::fmt::Display for Amount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .filter(|(_, b)| b.mantissa != 0)
-            .map(|(u, b)| {
-                if u.is_empty() {
-                    decimal(*b)
-                } else {
-                    format!("{} {u}", decimal(*b))
-                }
-            })
-            .collect();
-        if parts.is_empty() {
-            f.write_str("0")
-        } else {
-            f.write_str(&parts.join(" + "))
+        use std::fmt::Write as _;
+        let mut none = true;
+        for (u, b) in self.each().filter(|(_, b)| b.mantissa != 0) {
+            if !none {
+                f.write_str(" + ")?;
+            }
+            none = false;
+            write_decimal(f, *b)?;
+            if !u.is_empty() {
+                f.write_char(' ')?;
+                f.write_str(u)?;
+            }
         }
+        if none {
+            f.write_str("0")?;
+        }
+        Ok(())
     }
 }
 
 impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        // Whole, then once through the serialiser: `collect_str` sends
+        // each piece through JSON escaping on its own.
+        let mut text = SmallText::default();
+        match std::fmt::write(&mut text, format_args!("{self}")) {
+            Ok(()) => s.serialize_str(text.as_str()),
+            Err(_) => s.collect_str(self),
+        }
+    }
+}
+
+/// Short text on the stack: an amount as JSON writes it. Longer text
+/// (an amount of many units) does not fit and is written piece by piece.
+struct SmallText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Default for SmallText {
+    fn default() -> SmallText {
+        SmallText {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+}
+
+impl SmallText {
+    fn as_str(&self) -> &str {
+        // Only whole `str`s are copied in.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for SmallText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -399,6 +514,14 @@ impl Party {
         (!c.is_empty()).then(|| Party {
             gln: c.gln.clone(),
             name: c.name.clone(),
+        })
+    }
+
+    /// `of`, taking the counterparty's text rather than copying it.
+    fn taken(c: Counterparty) -> Option<Party> {
+        (!c.is_empty()).then_some(Party {
+            gln: c.gln,
+            name: c.name,
         })
     }
 }
@@ -430,6 +553,7 @@ pub struct MovementRow {
     /// `origin:seq`
     pub id: String,
     kind: &'static str,
+    #[serde(serialize_with = "time::rfc3339")]
     time: chrono::DateTime<Utc>,
     station: String,
     operator: String,
@@ -596,6 +720,98 @@ mod tests {
             }),
             "0.05"
         );
+    }
+
+    /// `decimal` as it was written before it wrote in place: the text
+    /// every report's JSON already holds.
+    fn padded_decimal(b: Balance) -> String {
+        let digits = b.mantissa.unsigned_abs().to_string();
+        let scale = usize::from(b.scale);
+        let sign = if b.mantissa < 0 { "-" } else { "" };
+        if scale == 0 {
+            return format!("{sign}{digits}");
+        }
+        let padded = format!("{digits:0>width$}", width = scale + 1);
+        let (int, frac) = padded.split_at(padded.len() - scale);
+        format!("{sign}{int}.{frac}")
+    }
+
+    #[test]
+    fn decimals_and_amounts_read_as_before_written_in_place() {
+        let mantissas = [
+            0,
+            1,
+            -1,
+            5,
+            -5,
+            9,
+            10,
+            99,
+            100,
+            1250,
+            -1250,
+            123_456_789,
+            i128::from(i64::MAX),
+            i128::MAX,
+            i128::MIN,
+            -i128::MAX,
+        ];
+        for mantissa in mantissas {
+            for scale in [0, 1, 2, 3, 6, 9, 38, 39, 40, 60, 255] {
+                let b = Balance { mantissa, scale };
+                assert_eq!(decimal(b), padded_decimal(b), "{mantissa} at {scale}");
+            }
+        }
+        // Amounts: units first, zero balances left out, "0" when all are,
+        // and a text too long for the stack buffer written all the same.
+        let mut a = Amount::default();
+        assert_eq!(serde_json::to_string(&a).unwrap(), "\"0\"");
+        a.add(
+            Balance {
+                mantissa: 0,
+                scale: 0,
+            },
+            "",
+        );
+        assert_eq!(a.to_string(), "0");
+        a.add(
+            Balance {
+                mantissa: -1250,
+                scale: 3,
+            },
+            "kg",
+        );
+        a.add(
+            Balance {
+                mantissa: 7,
+                scale: 0,
+            },
+            "",
+        );
+        a.add(
+            Balance {
+                mantissa: 5,
+                scale: 1,
+            },
+            "g",
+        );
+        assert_eq!(a.to_string(), "7 + 0.5 g + -1.250 kg");
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            "\"7 + 0.5 g + -1.250 kg\""
+        );
+        a.add(
+            Balance {
+                mantissa: i128::MAX,
+                scale: 60,
+            },
+            "very long unit name",
+        );
+        let text = a.to_string();
+        assert!(text.len() > 64, "{text}");
+        assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{text}\""));
+        assert_eq!(a.abs().negate().abs(), a.abs());
+        assert_ne!(Amount::of(Balance::ZERO, ""), Amount::default());
     }
 
     #[test]

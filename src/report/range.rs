@@ -125,10 +125,72 @@ pub fn scan<C: Cursor>(
     Ok(())
 }
 
-/// Numeric order for digit serials (value, then length), byte order
-/// otherwise: the order a report lists a range in.
-pub fn serial_order(a: &str, b: &str) -> std::cmp::Ordering {
-    if all_digits(a) && all_digits(b) {
+/// A contiguous stretch of a byte-ordered serial index: every serial
+/// `lo <= s <= hi`, of exactly `len` bytes when `len` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// The first serial of the stretch.
+    pub lo: String,
+    /// The last serial of the stretch.
+    pub hi: String,
+    /// Only serials of this length lie in the stretch.
+    pub len: Option<usize>,
+}
+
+/// The few key stretches of a byte-ordered index that hold `serials` (a
+/// range's serials, as `scan` found them), so a store can read them with
+/// a handful of range scans instead of one look-up per serial. Serials
+/// that are all digits are split by (leading zeros, length), the classes
+/// inside which byte order is numeric order and a numeric range is
+/// contiguous (see the module's note): the stretch of "99".."99" and the
+/// one of "100".."120", not "100".."99", which holds every serial from
+/// "1" to "9". Any other set (a byte-order range's) is one stretch from
+/// its first serial to its last. A stretch may hold serials that are not
+/// in `serials` (a longer "1005" between "100" and "120" has another
+/// length, a "10A" has the same): the reader keeps only those asked for.
+pub fn spans(serials: &[String]) -> Vec<Span> {
+    let (Some(first), Some(last)) = (
+        serials.iter().min_by(|a, b| a.as_bytes().cmp(b.as_bytes())),
+        serials.iter().max_by(|a, b| a.as_bytes().cmp(b.as_bytes())),
+    ) else {
+        return Vec::new();
+    };
+    if !serials.iter().all(|s| all_digits(s)) {
+        return vec![Span {
+            lo: first.clone(),
+            hi: last.clone(),
+            len: None,
+        }];
+    }
+    let mut classes: std::collections::BTreeMap<(usize, usize), (&str, &str)> =
+        std::collections::BTreeMap::new();
+    for s in serials {
+        let zeros = s.len() - s.trim_start_matches('0').len();
+        let e = classes.entry((zeros, s.len())).or_insert((s, s));
+        if s.as_bytes() < e.0.as_bytes() {
+            e.0 = s;
+        }
+        if s.as_bytes() > e.1.as_bytes() {
+            e.1 = s;
+        }
+    }
+    classes
+        .into_iter()
+        .map(|((_, len), (lo, hi))| Span {
+            lo: lo.to_owned(),
+            hi: hi.to_owned(),
+            len: Some(len),
+        })
+        .collect()
+}
+
+/// The order a report lists a range's serials in: a numeric range's (all
+/// digits) by value, then length; a byte range's in byte order, also
+/// the digit serials it holds ("2" between "1A" and "AB"): numeric order
+/// among those and byte order for the rest is no order at all ("2" <
+/// "10" < "1A" < "2"), which the sort refuses by panicking.
+pub fn serial_order(range: &SerialRange, a: &str, b: &str) -> std::cmp::Ordering {
+    if range.is_numeric() && all_digits(a) && all_digits(b) {
         let (ta, tb) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
         ta.len()
             .cmp(&tb.len())
@@ -190,7 +252,7 @@ pub(crate) mod tests {
     fn found(range: &SerialRange, mem: &mut Mem) -> Vec<String> {
         let mut out = Vec::new();
         scan(range, mem, |s, ()| out.push(s)).unwrap();
-        out.sort_by(|a, b| serial_order(a, b));
+        out.sort_by(|a, b| serial_order(range, a, b));
         out
     }
 
@@ -223,10 +285,80 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn byte_ranges_list_the_digit_serials_they_hold_in_byte_order() {
+        // "2" < "10" < "1A" < "2" if digits compared as numbers here: the
+        // sort panicked on such a range before.
+        let mut mem = Mem::new(["2", "10", "1A", "1B", "99", "AB", "0"]);
+        let r = SerialRange::new("1A", "AB").unwrap();
+        assert_eq!(found(&r, &mut mem), ["1A", "1B", "2", "99", "AB"]);
+    }
+
+    #[test]
     fn byte_ranges_are_one_scan() {
         let mut mem = Mem::new(["AB099", "AB100", "AB150", "AB1999", "AB200", "AC"]);
         let r = SerialRange::new("AB100", "AB199").unwrap();
         assert_eq!(found(&r, &mut mem), ["AB100", "AB150"]);
+    }
+
+    /// What `spans` covers in a sorted set: the serials a reader of the
+    /// stretches returns before it keeps only the ones asked for.
+    fn covered(set: &BTreeSet<String>, spans: &[Span]) -> BTreeSet<String> {
+        set.iter()
+            .filter(|s| spans.iter().any(|sp| covered_by(s, sp)))
+            .cloned()
+            .collect()
+    }
+
+    fn covered_by(s: &str, sp: &Span) -> bool {
+        sp.lo.as_bytes() <= s.as_bytes()
+            && s.as_bytes() <= sp.hi.as_bytes()
+            && sp.len.is_none_or(|l| s.len() == l)
+    }
+
+    #[test]
+    fn spans_split_numeric_serials_by_leading_zeros_and_length() {
+        let serials: Vec<String> = ["99", "100", "0100", "120", "0", "00", "101"]
+            .map(str::to_owned)
+            .to_vec();
+        let span = |lo: &str, hi: &str, len| Span {
+            lo: lo.into(),
+            hi: hi.into(),
+            len: Some(len),
+        };
+        assert_eq!(
+            spans(&serials),
+            [
+                span("99", "99", 2),
+                span("100", "120", 3),
+                span("0", "0", 1),
+                span("0100", "0100", 4),
+                span("00", "00", 2),
+            ]
+        );
+        // Not "100".."99", which would hold every serial from "1" to "9".
+        let index: BTreeSet<String> = ["1", "5", "99", "100", "1005", "120", "130", "7"]
+            .map(str::to_owned)
+            .into();
+        assert_eq!(
+            covered(&index, &spans(&["99".into(), "100".into(), "120".into()])),
+            ["99", "100", "120"].map(str::to_owned).into()
+        );
+        assert!(spans(&[]).is_empty());
+    }
+
+    #[test]
+    fn spans_of_a_byte_range_are_one_stretch() {
+        let serials: Vec<String> = ["AB150", "AB100", "2", "AB1999"]
+            .map(str::to_owned)
+            .to_vec();
+        assert_eq!(
+            spans(&serials),
+            [Span {
+                lo: "2".into(),
+                hi: "AB1999".into(),
+                len: None
+            }]
+        );
     }
 
     proptest! {
@@ -241,8 +373,34 @@ pub(crate) mod tests {
             };
             let mut mem = Mem::new(serials.iter().map(String::as_str));
             let mut want: Vec<String> = serials.iter().filter(|s| range.contains(s)).cloned().collect();
-            want.sort_by(|a, b| serial_order(a, b));
+            want.sort_by(|a, b| serial_order(&range, a, b));
             prop_assert_eq!(found(&range, &mut mem), want);
+        }
+
+        #[test]
+        fn spans_cover_every_serial_of_a_range_and_few_others(
+            serials in proptest::collection::btree_set("(0{0,2}[0-9]{1,4}|[0-9A-C]{1,3})", 0..60),
+            a in "(0{0,2}[0-9]{1,4}|[0-9A-C]{1,3})",
+            b in "(0{0,2}[0-9]{1,4}|[0-9A-C]{1,3})",
+        ) {
+            let Ok(range) = SerialRange::new(&a, &b).or_else(|_| SerialRange::new(&b, &a)) else {
+                return Ok(());
+            };
+            let mut mem = Mem::new(serials.iter().map(String::as_str));
+            let inside = found(&range, &mut mem);
+            let spans = spans(&inside);
+            let covered = covered(&serials, &spans);
+            for s in &inside {
+                // Exactly once: a reader of every stretch gets no serial twice.
+                let n = spans.iter().filter(|sp| covered_by(s, sp)).count();
+                prop_assert_eq!(n, 1, "{} covered {} times by {:?}", s, n, spans);
+            }
+            // What else a stretch holds: in a numeric range's, serials of
+            // the same length that are not in it ("10A" between "100" and
+            // "120"); in a byte range's, nothing.
+            for s in covered.iter().filter(|s| !range.contains(s)) {
+                prop_assert!(range.is_numeric(), "{} outside {:?}", s, range);
+            }
         }
     }
 }

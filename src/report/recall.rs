@@ -6,7 +6,7 @@
 //! Figures count movements that stand: a movement reversed by a correction
 //! is listed with `corrected_by` set and left out of every total.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -14,8 +14,8 @@ use serde::Serialize;
 use super::range::{self, Cursor};
 use super::source::SerialStates;
 use super::{
-    bad, corrected_ids, in_time_order, movement_ref, site_location, stock, Amount, Params, Party,
-    ReportError, Result, Source,
+    bad, movement_ref, site_location, stock, time_order, Amount, Params, Party, ReportError,
+    Result, Source,
 };
 use crate::model::{Documents, Kind, SerialState};
 use crate::station::reference::SerialRange;
@@ -68,6 +68,7 @@ impl Query {
 #[derive(Debug, Clone, Serialize)]
 pub struct Line {
     pub(crate) id: String,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub(crate) time: DateTime<Utc>,
     pub(crate) lot: Option<String>,
     pub(crate) serial: Option<String>,
@@ -96,6 +97,7 @@ pub struct SerialLine {
     pub(crate) state: &'static str,
     pub(crate) location: Option<String>,
     pub(crate) customer: Option<Party>,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub(crate) since: DateTime<Utc>,
     /// The movement that set the state.
     pub(crate) by: String,
@@ -111,7 +113,9 @@ pub struct Customer {
     pub(crate) returned: Amount,
     /// Dispatched minus returned: what they still hold.
     pub(crate) outstanding: Amount,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub(crate) first_dispatch: DateTime<Utc>,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub(crate) last_dispatch: DateTime<Utc>,
     /// Orders and despatch advices of the dispatches.
     pub(crate) documents: Vec<String>,
@@ -161,8 +165,9 @@ struct Customers(BTreeMap<Party, Customer>);
 
 impl Customers {
     fn dispatch(&mut self, party: Party, at: DateTime<Utc>, amount: &Amount, docs: &Documents) {
-        let c = self.0.entry(party.clone()).or_insert_with(|| Customer {
-            customer: party,
+        // The key moved in, cloned only for a customer not met before.
+        let c = self.0.entry(party).or_insert_with_key(|party| Customer {
+            customer: party.clone(),
             dispatches: 0,
             dispatched: Amount::default(),
             returned: Amount::default(),
@@ -220,39 +225,46 @@ struct Tally {
     customers: Customers,
 }
 
-fn tally(movements: &[crate::model::Movement]) -> Tally {
-    // By id, not by its text: formatting every movement's id to look it up
-    // cost more than the rest of the tally.
-    let corrected: std::collections::HashMap<&crate::model::MovementId, String> = movements
+fn tally(mut movements: Vec<crate::model::Movement>) -> Tally {
+    // By (origin, seq), borrowed, not by the id's text or a cloned id:
+    // formatting or cloning every movement's id to look it up cost more
+    // than the rest of the tally.
+    let corrected: HashMap<(&str, u64), String> = movements
         .iter()
-        .filter_map(|m| m.body.corrects.as_ref().map(|c| (c, movement_ref(&m.id()))))
+        .filter_map(|m| {
+            let c = m.body.corrects.as_ref()?;
+            Some(((c.origin.as_str(), c.seq), movement_ref(&m.id())))
+        })
         .collect();
-    let standing = corrected_ids(movements);
+    // Walked in time order where they lie: a movement is hundreds of
+    // bytes, and a range recall's tens of thousands moved into order
+    // were megabytes of copying.
+    let order = time_order(&movements);
     let mut totals = Totals::default();
-    let (mut received, mut dispatched, mut returned) = (Vec::new(), Vec::new(), Vec::new());
     let mut customers = Customers::default();
-    for m in movements {
+    let mut lines = Vec::with_capacity(movements.len());
+    for i in order {
+        let m = &movements[i];
         let b = &m.body;
         let list = match b.kind {
-            Kind::Receipt | Kind::TransferIn => &mut received,
-            Kind::Dispatch | Kind::TransferOut => &mut dispatched,
-            Kind::Return => &mut returned,
+            Kind::Receipt | Kind::TransferIn => List::Received,
+            Kind::Dispatch | Kind::TransferOut => List::Dispatched,
+            Kind::Return => List::Returned,
             Kind::Adjustment | Kind::Correction => continue,
         };
-        let id = m.id();
         let quantity = Amount::of_movement(m).abs();
-        let is_corrected = standing.contains(&id);
-        if !is_corrected {
+        let corrected_by = corrected.get(&(m.origin.as_str(), m.seq)).cloned();
+        if corrected_by.is_none() {
             let party = Party::of(&b.counterparty);
-            match b.kind {
-                Kind::Receipt | Kind::TransferIn => totals.received.add_amount(&quantity),
-                Kind::Dispatch | Kind::TransferOut => {
+            match list {
+                List::Received => totals.received.add_amount(&quantity),
+                List::Dispatched => {
                     totals.dispatched.add_amount(&quantity);
                     if let Some(p) = party {
                         customers.dispatch(p, b.device_time, &quantity, &b.documents);
                     }
                 }
-                _ => {
+                List::Returned => {
                     totals.returned.add_amount(&quantity);
                     if let Some(p) = party {
                         customers.returned(&p, &quantity);
@@ -260,17 +272,34 @@ fn tally(movements: &[crate::model::Movement]) -> Tally {
                 }
             }
         }
-        list.push(Line {
-            id: movement_ref(&id),
+        lines.push((i, list, quantity, corrected_by));
+    }
+    drop(corrected);
+    // The lines take the movements' own text, not copies: the movements
+    // are not needed after.
+    let (mut received, mut dispatched, mut returned) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, list, quantity, corrected_by) in lines {
+        let m = &mut movements[i];
+        let b = &mut m.body;
+        let line = Line {
+            id: movement_ref(&crate::model::MovementId {
+                origin: std::mem::take(&mut m.origin),
+                seq: m.seq,
+            }),
             time: b.device_time,
-            lot: b.lot.clone(),
-            serial: b.serial.clone(),
-            party: Party::of(&b.counterparty),
+            lot: b.lot.take(),
+            serial: b.serial.take(),
+            party: Party::taken(std::mem::take(&mut b.counterparty)),
             quantity,
-            location: b.location.clone(),
-            documents: b.documents.clone(),
-            corrected_by: corrected.get(&id).cloned(),
-        });
+            location: std::mem::take(&mut b.location),
+            documents: std::mem::take(&mut b.documents),
+            corrected_by,
+        };
+        match list {
+            List::Received => received.push(line),
+            List::Dispatched => dispatched.push(line),
+            List::Returned => returned.push(line),
+        }
     }
     Tally {
         totals,
@@ -279,6 +308,14 @@ fn tally(movements: &[crate::model::Movement]) -> Tally {
         returned,
         customers,
     }
+}
+
+/// Which of a recall's lists a movement is listed in.
+#[derive(Clone, Copy)]
+enum List {
+    Received,
+    Dispatched,
+    Returned,
 }
 
 fn by_lots(store: &dyn Source, q: &Query, lots: &[String]) -> Result<RecallReport> {
@@ -291,14 +328,14 @@ fn by_lots(store: &dyn Source, q: &Query, lots: &[String]) -> Result<RecallRepor
         }
         all.extend(found);
     }
-    let movements = in_time_order(all);
+    let found = !all.is_empty();
     let Tally {
         mut totals,
         received,
         dispatched,
         returned,
         customers,
-    } = tally(&movements);
+    } = tally(all);
     let mut in_stock = Vec::new();
     for lot in lots {
         for line in stock::lots_on_hand(store, Some(&q.gtin), Some(lot), None, |_| true)? {
@@ -312,7 +349,6 @@ fn by_lots(store: &dyn Source, q: &Query, lots: &[String]) -> Result<RecallRepor
     }
     let customers = customers.finish();
     totals.customers = customers.len();
-    let found = !movements.is_empty();
     let note = if !found {
         Some(format!(
             "no movements of lot {} of GTIN {} in this store: nothing here is affected",
@@ -379,7 +415,7 @@ fn by_serials(store: &dyn Source, q: &Query, range: &SerialRange) -> Result<Reca
     range::scan(range, &mut cursor, |serial, state| {
         found.push((serial, state))
     })?;
-    found.sort_by(|a, b| range::serial_order(&a.0, &b.0));
+    found.sort_by(|a, b| range::serial_order(range, &a.0, &b.0));
     // Who got which unit, on which documents, and what came in: from each
     // serial's movements, counted as a batch recall counts them, so a
     // customer who got a unit and returned it is named too.
@@ -391,7 +427,7 @@ fn by_serials(store: &dyn Source, q: &Query, range: &SerialRange) -> Result<Reca
         dispatched,
         returned,
         customers,
-    } = tally(&in_time_order(all));
+    } = tally(all);
     // In stock: from the units' states (where each one is now).
     totals.in_stock = Amount::default();
     let one = Amount::of(

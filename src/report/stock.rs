@@ -91,6 +91,7 @@ pub struct SerialLine {
     /// `in_stock` or `returned`.
     pub(crate) state: &'static str,
     pub(crate) location: String,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub(crate) since: DateTime<Utc>,
     pub(crate) lot: Option<String>,
     pub(crate) expiry: Option<NaiveDate>,

@@ -46,6 +46,7 @@ pub(crate) struct Sale {
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct ReturnLine {
     pub(crate) id: String,
+    #[serde(serialize_with = "super::time::rfc3339")]
     pub(crate) time: DateTime<Utc>,
     pub(crate) from: Option<Party>,
     pub(crate) location: String,
