@@ -399,21 +399,8 @@ pub fn decimal(b: Balance) -> String {
 /// `decimal`, written where it goes: reports write one per listed
 /// movement, and a String for each was an allocation apiece.
 fn write_decimal(w: &mut impl std::fmt::Write, b: Balance) -> std::fmt::Result {
-    // u128::MAX has 39 digits; a scale (u8) may ask for up to 255 places,
-    // each a leading zero past the digits.
-    let mut buf = [b'0'; 40];
-    let mut n = b.mantissa.unsigned_abs();
-    let mut start = buf.len();
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Only ASCII digits were written.
-    let digits = std::str::from_utf8(&buf[start..]).unwrap_or("0");
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(b.mantissa.unsigned_abs());
     let scale = usize::from(b.scale);
     if b.mantissa < 0 {
         w.write_char('-')?;
