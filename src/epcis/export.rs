@@ -83,6 +83,7 @@ pub fn export<W: Write, J: Journal + ?Sized>(
         let scope = Scope::new(range, settings.time_zone);
         let mut recent = Recent::new(
             store,
+            origin,
             match settings.group_by {
                 GroupBy::Document => RECENT,
                 GroupBy::Movement => 0,
@@ -158,20 +159,26 @@ fn group_of<J: Journal + ?Sized>(
     original: &Movement,
 ) -> Result<Vec<Movement>> {
     let origin = &original.origin;
-    let start = if original.seq >= scope.since {
+    let start = if original.seq >= scope.since && store.walks(origin) {
         // The export walked past every movement in scope from
         // `scope.since` to here: it knows the corrections among them.
         store
             .correction_before(original.seq)
             .map_or(scope.since, |c| c + 1)
     } else {
-        // Before the export's range: back through the journal, a page at a
-        // time, to the previous correction.
-        let mut start = 1;
+        // Before the export's range (or in a journal it does not walk):
+        // back through the journal, a page at a time, to the previous
+        // correction.
+        let floor = if original.seq >= scope.since {
+            scope.since
+        } else {
+            1
+        };
+        let mut start = floor;
         let mut upto = original.seq;
         let mut look = FIRST_LOOK;
-        'back: while upto > 1 {
-            let from = upto.saturating_sub(look as u64).max(1);
+        'back: while upto > floor {
+            let from = upto.saturating_sub(look as u64).max(floor);
             let page = store.range(origin, from, (upto - from) as usize)?;
             for m in page.iter().rev() {
                 if m.seq < upto && m.body.kind == Kind::Correction && scope.covers(m) {

@@ -18,6 +18,8 @@ use crate::model::{Kind, Movement, MovementId};
 /// and from the store behind it for the rest.
 pub struct Recent<'a, J: ?Sized> {
     store: &'a J,
+    /// The origin whose journal the export walks.
+    origin: &'a str,
     capacity: usize,
     /// In seq order, the last `capacity` movements in scope (one origin's:
     /// an export makes one `Recent` per origin).
@@ -27,10 +29,12 @@ pub struct Recent<'a, J: ?Sized> {
 }
 
 impl<'a, J: Journal + ?Sized> Recent<'a, J> {
-    /// Keeps up to `capacity` movements (none: every read goes to `store`).
-    pub fn new(store: &'a J, capacity: usize) -> Recent<'a, J> {
+    /// Keeps up to `capacity` movements of the walk through `origin`'s
+    /// journal (none: every read goes to `store`).
+    pub fn new(store: &'a J, origin: &'a str, capacity: usize) -> Recent<'a, J> {
         Recent {
             store,
+            origin,
             capacity,
             movements: VecDeque::with_capacity(capacity),
             corrections: Vec::new(),
@@ -52,6 +56,12 @@ impl<'a, J: Journal + ?Sized> Recent<'a, J> {
         self.movements.push_back(m.clone());
     }
 
+    /// Whether the export walks `origin`'s journal, and so knows its
+    /// corrections (`correction_before`).
+    pub fn walks(&self, origin: &str) -> bool {
+        self.capacity > 0 && self.origin == origin
+    }
+
     /// The last correction in scope before `seq`, of those walked past.
     pub fn correction_before(&self, seq: u64) -> Option<u64> {
         let i = self.corrections.partition_point(|&c| c < seq);
@@ -63,7 +73,7 @@ impl<'a, J: Journal + ?Sized> Recent<'a, J> {
     fn start_of(&self, origin: &str, from: u64) -> Option<usize> {
         let first = self.movements.front()?;
         let last = self.movements.back()?;
-        if first.origin != origin || from < first.seq || from > last.seq {
+        if self.origin != origin || from < first.seq || from > last.seq {
             return None;
         }
         Some(self.movements.partition_point(|m| m.seq < from))
