@@ -9,7 +9,7 @@
 
 use super::error::Result;
 use super::event_id::event_id;
-use super::json::{amount, string};
+use super::json::{amount, string, typed};
 use super::object_event::{amount_of, Mapper};
 use super::settings::EventIds;
 use super::time::event_time;
@@ -96,13 +96,7 @@ impl Mapper<'_> {
             for (kind, uri) in side.iter() {
                 let Some(uri) = uri else { continue };
                 out.extend_from_slice(if n == 0 { key } else { b"," });
-                out.extend_from_slice(b"{\"type\":");
-                string(out, kind);
-                out.extend_from_slice(b",\"");
-                out.extend_from_slice(name);
-                out.extend_from_slice(b"\":");
-                string(out, uri);
-                out.push(b'}');
+                typed(out, kind, name, uri);
                 n += 1;
             }
             if n > 0 {

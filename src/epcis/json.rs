@@ -102,7 +102,7 @@ fn typed_list<'a>(
 }
 
 /// `{"type":kind,"<name>":value}`.
-fn typed(out: &mut Vec<u8>, kind: &str, name: &[u8], value: &str) {
+pub(super) fn typed(out: &mut Vec<u8>, kind: &str, name: &[u8], value: &str) {
     out.extend_from_slice(b"{\"type\":");
     string(out, kind);
     out.extend_from_slice(b",\"");
