@@ -75,6 +75,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             &data_dir,
             OpenOptions {
                 on_upgrade: Some(crate::service::extend_start),
+                cache_bytes: config.store.cache_bytes(),
                 ..OpenOptions::create(config.site.id.clone())
             },
         )

@@ -92,9 +92,10 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 /// patience. See BENCHMARKS.md.
 pub const DEFAULT_MAX_BATCH: usize = 256;
 
-/// sled's page cache: sled's own default. It does not bound memory: a
-/// process writing millions of movements holds several GB more, and a
-/// smaller cache made that worse, not better (BENCHMARKS.md, "Memory").
+/// sled's page cache when the opener names none: sled's own default. The
+/// site daemon sizes it from `[store] memory_mb` instead. Before index
+/// postings (schema 4) a smaller cache made memory worse, not better;
+/// now it holds less (BENCHMARKS.md, "Memory" and "Index postings").
 pub const DEFAULT_CACHE_BYTES: u64 = 1 << 30;
 
 pub(crate) mod tree {
