@@ -38,8 +38,14 @@ async fn open_storage(config: &HqConfig) -> anyhow::Result<Storage> {
         return Ok(Storage::Postgres(db));
     }
     let store = Arc::new(
-        Store::open(&config.data_dir, OpenOptions::create(config.hq.id.clone()))
-            .with_context(|| format!("cannot open the store at {}", config.data_dir.display()))?,
+        Store::open(
+            &config.data_dir,
+            OpenOptions {
+                on_upgrade: Some(crate::service::extend_start),
+                ..OpenOptions::create(config.hq.id.clone())
+            },
+        )
+        .with_context(|| format!("cannot open the store at {}", config.data_dir.display()))?,
     );
     let sites = Arc::new(Sites::open(store.clone())?);
     Ok(Storage::Embedded {

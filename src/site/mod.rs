@@ -71,8 +71,15 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // default action, which ends the process.
     let hangups = reload::Hangups::install();
     let store = Arc::new(
-        Store::open(&data_dir, OpenOptions::create(config.site.id.clone()))
-            .with_context(|| format!("cannot open the store at {}", data_dir.display()))?,
+        Store::open(
+            &data_dir,
+            OpenOptions {
+                on_upgrade: Some(crate::service::extend_start),
+                cache_bytes: config.store.cache_bytes(),
+                ..OpenOptions::create(config.site.id.clone())
+            },
+        )
+        .with_context(|| format!("cannot open the store at {}", data_dir.display()))?,
     );
     let specs = scan::sources::specs(&config)?;
     // Each station's GS substitute, from the profile of a scanner wired to

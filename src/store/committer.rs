@@ -31,6 +31,7 @@ use super::derived;
 use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
 use super::keys;
+use super::postings;
 use super::scan_receipts::{Outcome, ScanReceipt};
 use crate::model::Hash;
 use crate::model::{Movement, NewMovement, NewRejection, Rejection};
@@ -40,6 +41,9 @@ use tokio::sync::oneshot;
 pub trait Sink: Send + 'static {
     /// A value as last made durable (reads of balances and serial states).
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The last entry whose key starts with `run` (the index posting
+    /// new seqs of that run are appended to, `store::postings`).
+    fn last_under(&self, run: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
     /// Writes every pair in one atomic unit and returns once it is durable.
     fn write_durably(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()>;
     /// Told after each durable batch where the chains now end.
@@ -414,6 +418,7 @@ impl<S: Sink> Worker<S> {
         let mut plan = Plan {
             writes: Vec::with_capacity(requests.len() * 10),
             derived: derived::Aggregates::default(),
+            postings: postings::Appender::default(),
             head: self.head,
             rejected_head: self.rejected_head,
         };
@@ -542,6 +547,7 @@ fn answer_error<S>(r: Request<S>, e: &StoreError, path: &std::path::Path) {
 struct Plan {
     writes: Vec<(Vec<u8>, Vec<u8>)>,
     derived: derived::Aggregates,
+    postings: postings::Appender,
     head: Head,
     rejected_head: Head,
 }
@@ -579,7 +585,7 @@ impl Plan {
             .add_over(&m, corrected.as_ref(), |k| sink.get(k), path)?;
         self.writes.push((keys::journal(origin, seq), m.encode()));
         for k in derived::index_keys(&m) {
-            self.writes.push((k, Vec::new()));
+            self.postings.add(k, |run| sink.last_under(run))?;
         }
         self.head = Head { seq, hash };
         Ok(m)
@@ -605,6 +611,7 @@ impl Plan {
     fn finish(&mut self, origin: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut writes = std::mem::take(&mut self.writes);
         writes.extend(std::mem::take(&mut self.derived).into_entries());
+        writes.extend(std::mem::take(&mut self.postings).into_entries());
         writes.push((keys::head(origin), self.head.encode()));
         if self.rejected_head.seq > 0 {
             writes.push((keys::rejected_head(origin), self.rejected_head.encode()));

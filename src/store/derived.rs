@@ -14,11 +14,13 @@ use chrono::NaiveDate;
 use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::{self, prefix, Key, KeyReader};
+use super::postings;
 use crate::model::{balance, serial_state};
 use crate::model::{Balance, Kind, Movement, SerialState};
 
-/// Index keys of a movement: present (with an empty value) exactly when the
-/// movement is in the journal.
+/// Index keys of a movement: present exactly when the movement is in the
+/// journal. These are the logical entries; the store keeps the entries of
+/// one run (all but the seq alike) together as postings (`postings`).
 pub fn index_keys(m: &Movement) -> Vec<Vec<u8>> {
     let b = &m.body;
     let mut out = Vec::with_capacity(6);
@@ -95,6 +97,14 @@ pub fn index_target(key: &[u8]) -> Option<(String, u64)> {
     Some((r.str()?, r.u64()?))
 }
 
+/// The movements an index entry (a posting, `postings`) lists, by
+/// (origin, seq); none when its key is not an index key.
+pub fn index_targets<'a>(key: &[u8], value: &'a [u8]) -> impl Iterator<Item = (String, u64)> + 'a {
+    let origin = index_target(key).map(|(origin, _)| origin);
+    let seqs = postings::seqs(key, value).take(if origin.is_some() { usize::MAX } else { 0 });
+    seqs.map(move |seq| (origin.clone().unwrap_or_default(), seq))
+}
+
 pub(super) fn counterparty_key(tag: u8, value: &str) -> Key {
     Key::new(prefix::BY_COUNTERPARTY).byte(tag).str(value)
 }
@@ -152,10 +162,7 @@ pub fn each_unit(
     let mut unit: Option<Vec<u8>> = None;
     let mut movements: Vec<Movement> = Vec::new();
     for item in journal.scan_prefix([prefix::BY_SERIAL]) {
-        let (k, _) = item.map_err(read)?;
-        let Some((origin, seq)) = index_target(&k) else {
-            continue;
-        };
+        let (k, v) = item.map_err(read)?;
         // The key up to the id: (gtin, serial).
         let mut r = KeyReader::new(&k);
         let (Some(gtin), Some(serial)) = (r.str(), r.str()) else {
@@ -167,9 +174,11 @@ pub fn each_unit(
             movements.clear();
             unit = Some(this);
         }
-        if let Some(v) = journal.get(keys::journal(&origin, seq)).map_err(read)? {
-            if let Ok(m) = Movement::decode(&v) {
-                movements.push(m);
+        for (origin, seq) in index_targets(&k, &v) {
+            if let Some(v) = journal.get(keys::journal(&origin, seq)).map_err(read)? {
+                if let Ok(m) = Movement::decode(&v) {
+                    movements.push(m);
+                }
             }
         }
     }

@@ -21,6 +21,7 @@ use super::derived;
 use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
 use super::keys::{self, Key};
+use super::postings;
 use super::{SledSink, Store};
 use crate::model::{Entries, Hash, Log, Movement, Rejection};
 
@@ -374,6 +375,7 @@ impl<'a> Writer<'a> {
         corrected_again: &mut Vec<String>,
     ) -> Result<()> {
         let mut aggregates = derived::Aggregates::default();
+        let mut postings = postings::Appender::default();
         for (i, m) in chunk.iter().enumerate() {
             if let Some(t) = m.body.corrects.as_ref() {
                 let earlier = chunk[..i]
@@ -408,10 +410,11 @@ impl<'a> Writer<'a> {
             aggregates.add_over(m, corrected.as_ref(), |k| self.sink.get(k), &self.sink.path)?;
             writes.push((keys::journal(origin, m.seq), m.encode()));
             for k in derived::index_keys(m) {
-                writes.push((k, Vec::new()));
+                postings.add(k, |run| self.sink.last_under(run))?;
             }
         }
         writes.extend(aggregates.into_entries());
+        writes.extend(postings.into_entries());
         Ok(())
     }
 
@@ -424,8 +427,9 @@ impl<'a> Writer<'a> {
             .next()
         {
             Some(item) => {
-                let (k, _) = item.map_err(self.sink.sled_err("read the corrections index"))?;
-                Ok(derived::index_target(&k))
+                let (k, v) = item.map_err(self.sink.sled_err("read the corrections index"))?;
+                let first = derived::index_targets(&k, &v).next();
+                Ok(first)
             }
             None => Ok(None),
         }

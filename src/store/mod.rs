@@ -43,6 +43,7 @@ mod journal;
 pub mod keys;
 pub(crate) mod movement;
 pub(crate) mod movement_v1;
+mod postings;
 pub(crate) mod published;
 mod records;
 pub mod reference;
@@ -75,12 +76,13 @@ pub use view::View;
 
 /// The layout version of the whole store (trees, keys, envelopes). A store
 /// written by a newer scantrail is refused rather than misread; an older
-/// one is upgraded by `reindex`.
+/// one is upgraded by rebuilding its derived trees (`upgrade`).
 ///
 /// 2: the lot-expiry tree; lot balances keyed by origin too.
-/// 3: corrections indexed by the movement they correct (`CORRECTED_BY`);
-///    a store of schema 2 is upgraded in place when it is opened.
-pub const SCHEMA_VERSION: u32 = 3;
+/// 3: corrections indexed by the movement they correct (`CORRECTED_BY`).
+/// 4: index entries kept as postings, many seqs an entry (`postings`);
+///    a store of schema 2 or 3 is upgraded in place when it is opened.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Told how many movements a long walk (`verify_showing`) has read so far.
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
@@ -90,9 +92,10 @@ pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
 /// patience. See BENCHMARKS.md.
 pub const DEFAULT_MAX_BATCH: usize = 256;
 
-/// sled's page cache: sled's own default. It does not bound memory: a
-/// process writing millions of movements holds several GB more, and a
-/// smaller cache made that worse, not better (BENCHMARKS.md, "Memory").
+/// sled's page cache when the opener names none: sled's own default. The
+/// site daemon sizes it from `[store] memory_mb` instead. Before index
+/// postings (schema 4) a smaller cache made memory worse, not better;
+/// now it holds less (BENCHMARKS.md, "Memory" and "Index postings").
 pub const DEFAULT_CACHE_BYTES: u64 = 1 << 30;
 
 pub(crate) mod tree {
@@ -127,6 +130,10 @@ pub struct OpenOptions {
     /// Only `reindex` opens a store whose last reindex was interrupted, or
     /// one of an older schema: rebuilding the derived trees cures both.
     pub for_reindex: bool,
+    /// Told how many movements an upgrade at open (`upgrade`) has rebuilt
+    /// so far, at its start and every 100,000: the daemons ask the service
+    /// manager for more start time with it.
+    pub on_upgrade: Option<fn(u64)>,
 }
 
 impl OpenOptions {
@@ -138,6 +145,7 @@ impl OpenOptions {
             max_batch: DEFAULT_MAX_BATCH,
             cache_bytes: DEFAULT_CACHE_BYTES,
             for_reindex: false,
+            on_upgrade: None,
         }
     }
 
@@ -276,6 +284,10 @@ impl Sink for SledSink {
             .get(key)
             .map_err(self.sled_err("read"))?
             .map(|v| v.to_vec()))
+    }
+
+    fn last_under(&self, run: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        postings::last(self.journal()?, run).map_err(self.sled_err("read an index posting"))
     }
 
     fn write_durably(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
@@ -446,8 +458,8 @@ impl Store {
         sink.make_durable()?;
         if !exists {
             tracing::info!(path = %path.display(), site = %site, "store created");
-        } else if schema == 2 && !options.for_reindex {
-            upgrade::index_corrections(&mut sink)?;
+        } else if schema < SCHEMA_VERSION && !options.for_reindex {
+            upgrade::run(&mut sink, schema, options.on_upgrade)?;
         } else {
             tracing::debug!(path = %path.display(), site = %site, "store opened");
         }
@@ -559,8 +571,8 @@ impl Store {
                 });
             }
         }
-        // Schema 2 lacks only the corrections index, which `open` adds in
-        // place; older stores need their derived trees rebuilt.
+        // Schemas 2 and 3 differ only in their derived trees, which `open`
+        // rebuilds in place (`upgrade`); older stores need `reindex`.
         if found < 2 && !options.for_reindex {
             return Err(StoreError::OlderSchema {
                 path: path.to_owned(),
@@ -568,7 +580,10 @@ impl Store {
                 known: SCHEMA_VERSION,
             });
         }
+        // An upgrade cut short is simply run again: it rebuilds every
+        // derived tree from the journal whatever it finds.
         if !options.for_reindex
+            && found == SCHEMA_VERSION
             && meta
                 .contains_key(meta_key::REINDEXING)
                 .map_err(err("read the meta tree"))?

@@ -9,6 +9,7 @@ use super::derived::{self, Aggregates};
 use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::{prefix, KeyReader};
+use super::postings;
 use super::{meta_key, SledSink, SCHEMA_VERSION};
 use crate::model::Movement;
 
@@ -55,6 +56,7 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
     }
 
     let mut agg = Aggregates::default();
+    let mut appender = postings::Appender::default();
     let mut batch = sled::Batch::default();
     let mut n = 0;
     for item in tree.scan_prefix([prefix::JOURNAL]) {
@@ -75,15 +77,26 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
             progress(report.movements);
         }
         for key in derived::index_keys(&m) {
-            batch.insert(key, Vec::<u8>::new());
+            appender.add(key, |run| {
+                postings::last(&tree, run).map_err(sink.sled_err("read an index posting"))
+            })?;
             n += 1;
-            report.written += 1;
         }
         agg.add_lots(&m);
+        // Postings still open are written with the batch; a later seq of
+        // their run reads them back from the tree.
         if n >= CHUNK {
+            for (k, v) in std::mem::take(&mut appender).into_entries() {
+                batch.insert(k, v);
+                report.written += 1;
+            }
             write(std::mem::take(&mut batch))?;
             n = 0;
         }
+    }
+    for (k, v) in appender.into_entries() {
+        batch.insert(k, v);
+        report.written += 1;
     }
     for (k, v) in agg.into_entries() {
         batch.insert(k, v);

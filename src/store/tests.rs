@@ -314,13 +314,7 @@ fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
     }
     {
         let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
-        let report = store.verify().unwrap();
-        assert_eq!(
-            report.first_bad(),
-            vec![("north".to_owned(), 4)],
-            "{:?}",
-            report.problems
-        );
+        verify_names_first(&store, 4);
         store.reindex().unwrap();
         assert!(store.verify().unwrap().is_ok());
     }
@@ -847,4 +841,74 @@ fn scan_receipts_past_the_newest_kept_and_a_week_are_pruned_oldest_first() {
     assert!(store.verify().unwrap().is_ok());
     assert_eq!(store.journal().prune_scan_receipts(0, later).unwrap(), 2);
     assert!(!held("s5"));
+}
+
+#[test]
+fn a_damaged_posting_names_the_movements_it_lost_and_reindex_repairs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = create(dir.path());
+        for i in 1..=5 {
+            store.journal().commit(sample(i)).unwrap();
+        }
+        // One lot, five movements: one by-lot posting lists them all.
+        assert_eq!(
+            store
+                .view()
+                .by_lot("09506000134352", "LOT42")
+                .unwrap()
+                .len(),
+            5
+        );
+    }
+    {
+        let db = raw_sled(dir.path());
+        let j = db.open_tree(tree::JOURNAL).unwrap();
+        let postings: Vec<_> = j
+            .scan_prefix(keys::lot_range("09506000134352", "LOT42"))
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(postings.len(), 1, "one posting for the lot");
+        let (k, v) = &postings[0];
+        assert_eq!(v.len(), 4, "four steps of one byte after seq 1");
+        // Cut after seq 3: seqs 4 and 5 lose their by-lot entry.
+        j.insert(k, &v[..2]).unwrap();
+        db.flush().unwrap();
+    }
+    {
+        let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+        let said = verify_names_first(&store, 4);
+        assert!(said.contains("by lot entry is missing"), "{said}");
+        assert_eq!(
+            store
+                .view()
+                .by_lot("09506000134352", "LOT42")
+                .unwrap()
+                .len(),
+            3
+        );
+        store.reindex().unwrap();
+        assert!(store.verify().unwrap().is_clean());
+        assert_eq!(
+            store
+                .view()
+                .by_lot("09506000134352", "LOT42")
+                .unwrap()
+                .len(),
+            5
+        );
+    }
+}
+
+/// Verifies the store, checks that `seq` of "north" is the first movement
+/// it names, and returns its problems in words.
+fn verify_names_first(store: &Store, seq: u64) -> String {
+    let report = store.verify().unwrap();
+    assert_eq!(
+        report.first_bad(),
+        vec![("north".to_owned(), seq)],
+        "{:?}",
+        report.problems
+    );
+    format!("{:?}", report.problems)
 }

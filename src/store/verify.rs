@@ -22,6 +22,7 @@ use super::derived::{self, Aggregates};
 use super::envelope::{Head, Stored};
 use super::error::Result;
 use super::keys::{prefix, KeyReader};
+use super::postings;
 use super::{SledSink, Store, StoreError};
 use crate::model::serial_history::SerialHistory;
 use crate::model::Hash;
@@ -505,7 +506,7 @@ fn missing_entry(
     report: &mut Report,
     read: &impl Fn(sled::Error) -> StoreError,
 ) -> Result<()> {
-    if !tree.contains_key(key).map_err(read)? {
+    if !postings::contains(tree, key).map_err(read)? {
         report.problem(
             Some(origin),
             Some(seq),
@@ -591,8 +592,10 @@ fn check_index_counts(
         let want = expected.get(&p).copied().unwrap_or_default();
         let mut have = Tally::default();
         for item in journal.scan_prefix([p]) {
-            let (k, _) = item.map_err(&read)?;
-            have.add(&k);
+            let (k, v) = item.map_err(&read)?;
+            for entry in postings::entries(&k, &v) {
+                have.add(&entry);
+            }
         }
         if have == want {
             continue;
@@ -609,26 +612,28 @@ fn check_index_counts(
             }
         }
         for item in journal.scan_prefix([p]) {
-            let (k, _) = item.map_err(&read)?;
-            let explained = match derived::index_target(&k) {
-                Some((origin, seq)) => match journal
-                    .get(super::keys::journal(&origin, seq))
-                    .map_err(&read)?
-                {
-                    Some(v) => Movement::decode(&v)
-                        .map(|m| derived::index_keys(&m).iter().any(|x| x[..] == k[..]))
-                        .unwrap_or(true),
+            let (posting, v) = item.map_err(&read)?;
+            for k in postings::entries(&posting, &v) {
+                let explained = match derived::index_target(&k) {
+                    Some((origin, seq)) => match journal
+                        .get(super::keys::journal(&origin, seq))
+                        .map_err(&read)?
+                    {
+                        Some(v) => Movement::decode(&v)
+                            .map(|m| derived::index_keys(&m).iter().any(|x| x[..] == k[..]))
+                            .unwrap_or(true),
+                        None => false,
+                    },
                     None => false,
-                },
-                None => false,
-            };
-            if !explained {
-                let target = derived::index_target(&k);
-                report.problem(
+                };
+                if !explained {
+                    let target = derived::index_target(&k);
+                    report.problem(
                     target.as_ref().map(|(o, _)| o.as_str()),
                     target.as_ref().map(|(_, s)| *s),
                     format!("the {name} tree has an entry no movement explains (run `scantrail reindex`)"),
                 );
+                }
             }
         }
     }
@@ -892,25 +897,24 @@ fn check_corrected_once(sink: &SledSink, report: &mut Report) -> Result<()> {
     let read = sink.sled_err("read the corrections index");
     let mut last: Option<((String, u64), (String, u64))> = None;
     for item in sink.journal()?.scan_prefix([prefix::CORRECTED_BY]) {
-        let (k, _) = item.map_err(&read)?;
+        let (k, v) = item.map_err(&read)?;
         let mut r = KeyReader::new(&k);
         let (Some(t_origin), Some(t_seq)) = (r.str(), r.u64()) else {
             continue;
         };
-        let Some(by) = derived::index_target(&k) else {
-            continue;
-        };
         let target = (t_origin, t_seq);
-        match &last {
-            Some((t, first)) if *t == target => report.violation(
-                &by.0,
-                by.1,
-                format!(
-                    "corrects {}:{} again, already corrected by {}:{}",
-                    target.0, target.1, first.0, first.1
+        for by in derived::index_targets(&k, &v) {
+            match &last {
+                Some((t, first)) if *t == target => report.violation(
+                    &by.0,
+                    by.1,
+                    format!(
+                        "corrects {}:{} again, already corrected by {}:{}",
+                        target.0, target.1, first.0, first.1
+                    ),
                 ),
-            ),
-            _ => last = Some((target, by)),
+                _ => last = Some((target.clone(), by)),
+            }
         }
     }
     Ok(())

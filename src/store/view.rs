@@ -62,10 +62,10 @@ impl<'a> View<'a> {
     fn ids_under(&self, prefix: Vec<u8>) -> Result<Vec<MovementId>> {
         let mut out = Vec::new();
         for item in self.store.trees()?.journal.scan_prefix(&prefix) {
-            let (k, _) = item.map_err(self.store.sled_err("read an index"))?;
-            if let Some((origin, seq)) = derived::index_target(&k) {
-                out.push(MovementId { origin, seq });
-            }
+            let (k, v) = item.map_err(self.store.sled_err("read an index"))?;
+            out.extend(
+                derived::index_targets(&k, &v).map(|(origin, seq)| MovementId { origin, seq }),
+            );
         }
         Ok(out)
     }
@@ -103,15 +103,15 @@ impl<'a> View<'a> {
         }
         let mut out = Vec::new();
         for item in self.store.trees()?.journal.range(start..end) {
-            let (k, _) = item.map_err(self.store.sled_err("read an index"))?;
+            let (k, v) = item.map_err(self.store.sled_err("read an index"))?;
             let mut r = keys::KeyReader::new(&k);
             let serial = r.str().and_then(|_gtin| r.str());
             if !serial.is_some_and(|s| wanted.contains(s.as_str())) {
                 continue;
             }
-            if let Some((origin, seq)) = derived::index_target(&k) {
-                out.push(MovementId { origin, seq });
-            }
+            out.extend(
+                derived::index_targets(&k, &v).map(|(origin, seq)| MovementId { origin, seq }),
+            );
         }
         Ok(out)
     }
@@ -150,14 +150,6 @@ impl<'a> View<'a> {
 
     /// Every movement recorded against a document, by (origin, seq).
     pub fn by_document(&self, document: Document, id: &str) -> Result<Vec<MovementId>> {
-        let prefix = derived::document_key(document.tag(), id).into_vec();
-        let mut out = Vec::new();
-        for item in self.store.trees()?.journal.scan_prefix(&prefix) {
-            let (k, _) = item.map_err(self.store.sled_err("read the document index"))?;
-            if let Some((origin, seq)) = derived::index_target(&k) {
-                out.push(MovementId { origin, seq });
-            }
-        }
-        Ok(out)
+        self.ids_under(derived::document_key(document.tag(), id).into_vec())
     }
 }
