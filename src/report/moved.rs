@@ -47,10 +47,14 @@ impl Moved {
     /// copied. Bytes this cannot read (damaged, or a newer version) are
     /// decoded as a whole `Movement` for its error.
     pub fn decode(entry: &[u8]) -> Result<Moved, crate::store::envelope::EnvelopeError> {
-        match postcard::from_bytes::<Envelope>(entry) {
-            Ok(Envelope::V1(m)) => Ok(m.into()),
-            Ok(Envelope::V2(m)) => Ok(m.into()),
-            Err(_) => {
+        let read = match postcard::from_bytes::<Envelope>(entry) {
+            Ok(Envelope::V1(m)) => m.moved(),
+            Ok(Envelope::V2(m)) => m.moved(),
+            Err(_) => None,
+        };
+        match read {
+            Some(moved) => Ok(moved),
+            None => {
                 use crate::store::envelope::Stored as _;
                 Movement::decode(entry).map(Moved::from)
             }
@@ -109,11 +113,13 @@ impl From<Movement> for Moved {
     }
 }
 
-impl<'a, A> From<Stored<'a, A>> for Moved {
-    fn from(m: Stored<'a, A>) -> Moved {
-        let b = m.body;
+impl<'a, A> Stored<'a, A> {
+    /// None when the time is not a time: a damaged entry.
+    fn moved(self) -> Option<Moved> {
+        let b = self.body;
+        let time = super::time::parse(b.device_time)?;
         let quantity = listed(b.quantity.parts());
-        let mut moved = Moved::new(m.origin, m.seq, b.kind, b.device_time, quantity);
+        let mut moved = Moved::new(self.origin, self.seq, b.kind, time, quantity);
         moved.corrects = b
             .corrects
             .map(|(origin, seq)| super::movement_ref_of(origin, seq));
@@ -134,7 +140,7 @@ impl<'a, A> From<Stored<'a, A>> for Moved {
             despatch_advice: own(despatch_advice),
             sscc: own(sscc),
         };
-        moved
+        Some(moved)
     }
 }
 
@@ -167,7 +173,8 @@ struct BodyView<'a, Author> {
     kind: Kind,
     _station: &'a str,
     _operator: &'a str,
-    device_time: DateTime<Utc>,
+    /// Read by `time::parse`, as chrono would, faster.
+    device_time: &'a str,
     location: &'a str,
     _gtin: &'a str,
     #[serde(borrow)]
