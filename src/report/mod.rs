@@ -11,6 +11,7 @@
 
 pub mod expiry;
 pub mod http;
+pub mod moved;
 pub mod movements;
 pub mod range;
 pub mod recall;
@@ -254,19 +255,19 @@ pub(crate) fn in_time_order(out: Vec<Movement>) -> Vec<Movement> {
     // A movement is hundreds of bytes: sorting them in place moves each
     // one many times (a serial-range recall sorts tens of thousands), so
     // the indices are sorted and each movement moved once.
-    let order = time_order(&out);
+    let order = time_order(&out, |m| (m.body.device_time, &m.origin, m.seq));
     let mut slots: Vec<Option<Movement>> = out.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// The positions of `movements` in time order (`in_time_order`'s), for a
-/// report that walks them in that order without moving them.
-pub(crate) fn time_order(movements: &[Movement]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..movements.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&movements[a], &movements[b]);
-        (a.body.device_time, &a.origin, a.seq).cmp(&(b.body.device_time, &b.origin, b.seq))
-    });
+/// The positions of `items` in time order, by their (time, origin, seq),
+/// for a report that walks them in that order without moving them.
+pub(crate) fn time_order<T>(
+    items: &[T],
+    key: impl for<'a> Fn(&'a T) -> (chrono::DateTime<Utc>, &'a str, u64),
+) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| key(&items[a]).cmp(&key(&items[b])));
     order
 }
 
@@ -293,7 +294,19 @@ pub(crate) fn location_matches(filter: &str, origin: &str, location: &str) -> bo
 
 /// `origin:seq`, the way reports name a movement.
 pub fn movement_ref(id: &MovementId) -> String {
-    format!("{}:{}", id.origin, id.seq)
+    movement_ref_of(&id.origin, id.seq)
+}
+
+/// `movement_ref` of an origin and seq: written in place, not through
+/// `format!` (a recall names tens of thousands of movements).
+pub(crate) fn movement_ref_of(origin: &str, seq: u64) -> String {
+    let mut buf = itoa::Buffer::new();
+    let seq = buf.format(seq);
+    let mut out = String::with_capacity(origin.len() + 1 + seq.len());
+    out.push_str(origin);
+    out.push(':');
+    out.push_str(seq);
+    out
 }
 
 /// An exact decimal quantity per unit ("" = units). JSON: a string, e.g.

@@ -55,33 +55,46 @@ const MAX_ZEROS: usize = 64;
 
 /// Calls `f` for every serial of the cursor inside `range`: in byte order
 /// for a byte-order range, in (leading zeros, length, value) order for a
-/// numeric one.
+/// numeric one. Returns the runs of those calls: the calls `a..b` whose
+/// serials stand side by side in the index, no other serial between
+/// them (the serials a numeric range skips, longer ones sharing a prefix
+/// or shorter ones sorting inside, end a run). A run's serials are in
+/// byte order, so its first and last bound a key range of the index
+/// that holds serials of the range and no other: a store can read a
+/// range's movements with a range scan per run instead of a look-up per
+/// serial.
 pub fn scan<C: Cursor>(
     range: &SerialRange,
     cursor: &mut C,
     mut f: impl FnMut(String, C::Item),
-) -> Result<()> {
+) -> Result<Vec<std::ops::Range<usize>>> {
+    let mut runs = Runs::default();
+    let mut take = |s: String, item: C::Item, runs: &mut Runs| {
+        runs.take();
+        f(s, item);
+    };
     if !range.is_numeric() {
         cursor.seek(range.from())?;
         while let Some((s, item)) = cursor.next()? {
             if s.as_bytes() > range.to().as_bytes() {
                 break;
             }
-            f(s, item);
+            take(s, item, &mut runs);
         }
-        return Ok(());
+        return Ok(runs.done());
     }
     let from = range.from().trim_start_matches('0');
     let to = range.to().trim_start_matches('0');
     for z in 0..=MAX_ZEROS {
         let zeros = "0".repeat(z);
         if z > 0 {
+            runs.cut();
             cursor.seek(&zeros)?;
             match cursor.next()? {
                 Some((s, item)) if s.starts_with(&zeros) => {
                     // The value zero itself: a serial of only zeros.
                     if from.is_empty() && s == zeros {
-                        f(s, item);
+                        take(s, item, &mut runs);
                     }
                 }
                 _ => break,
@@ -102,16 +115,19 @@ pub fn scan<C: Cursor>(
                 "9".repeat(len)
             };
             let (lo, hi, want) = (format!("{zeros}{lo}"), format!("{zeros}{hi}"), z + len);
+            runs.cut();
             cursor.seek(&lo)?;
             while let Some((s, item)) = cursor.next()? {
                 if s.as_bytes() > hi.as_bytes() {
                     break;
                 }
-                if s.len() == want {
-                    if all_digits(&s) {
-                        f(s, item);
-                    }
-                } else if s.len() > want && s.is_char_boundary(want) && all_digits(&s[..want]) {
+                if s.len() == want && all_digits(&s) {
+                    take(s, item, &mut runs);
+                    continue;
+                }
+                // Not in the range, between two that are.
+                runs.cut();
+                if s.len() > want && s.is_char_boundary(want) && all_digits(&s[..want]) {
                     // A longer serial inside the key range: every serial
                     // sharing its first `want` digits is longer too; skip them.
                     match increment(&s[..want]) {
@@ -122,66 +138,35 @@ pub fn scan<C: Cursor>(
             }
         }
     }
-    Ok(())
+    Ok(runs.done())
 }
 
-/// A contiguous stretch of a byte-ordered serial index: every serial
-/// `lo <= s <= hi`, of exactly `len` bytes when `len` is set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Span {
-    /// The first serial of the stretch.
-    pub lo: String,
-    /// The last serial of the stretch.
-    pub hi: String,
-    /// Only serials of this length lie in the stretch.
-    pub len: Option<usize>,
+/// The runs `scan` returns, as it goes: how many serials were taken, and
+/// where the open run started.
+#[derive(Default)]
+struct Runs {
+    done: Vec<std::ops::Range<usize>>,
+    taken: usize,
+    open: Option<usize>,
 }
 
-/// The few key stretches of a byte-ordered index that hold `serials` (a
-/// range's serials, as `scan` found them), so a store can read them with
-/// a handful of range scans instead of one look-up per serial. Serials
-/// that are all digits are split by (leading zeros, length), the classes
-/// inside which byte order is numeric order and a numeric range is
-/// contiguous (see the module's note): the stretch of "99".."99" and the
-/// one of "100".."120", not "100".."99", which holds every serial from
-/// "1" to "9". Any other set (a byte-order range's) is one stretch from
-/// its first serial to its last. A stretch may hold serials that are not
-/// in `serials` (a longer "1005" between "100" and "120" has another
-/// length, a "10A" has the same): the reader keeps only those asked for.
-pub fn spans(serials: &[String]) -> Vec<Span> {
-    let (Some(first), Some(last)) = (
-        serials.iter().min_by(|a, b| a.as_bytes().cmp(b.as_bytes())),
-        serials.iter().max_by(|a, b| a.as_bytes().cmp(b.as_bytes())),
-    ) else {
-        return Vec::new();
-    };
-    if !serials.iter().all(|s| all_digits(s)) {
-        return vec![Span {
-            lo: first.clone(),
-            hi: last.clone(),
-            len: None,
-        }];
+impl Runs {
+    fn take(&mut self) {
+        self.open.get_or_insert(self.taken);
+        self.taken += 1;
     }
-    let mut classes: std::collections::BTreeMap<(usize, usize), (&str, &str)> =
-        std::collections::BTreeMap::new();
-    for s in serials {
-        let zeros = s.len() - s.trim_start_matches('0').len();
-        let e = classes.entry((zeros, s.len())).or_insert((s, s));
-        if s.as_bytes() < e.0.as_bytes() {
-            e.0 = s;
-        }
-        if s.as_bytes() > e.1.as_bytes() {
-            e.1 = s;
+
+    /// A serial not taken stands here, or the scan seeks: the run ends.
+    fn cut(&mut self) {
+        if let Some(start) = self.open.take() {
+            self.done.push(start..self.taken);
         }
     }
-    classes
-        .into_iter()
-        .map(|((_, len), (lo, hi))| Span {
-            lo: lo.to_owned(),
-            hi: hi.to_owned(),
-            len: Some(len),
-        })
-        .collect()
+
+    fn done(mut self) -> Vec<std::ops::Range<usize>> {
+        self.cut();
+        self.done
+    }
 }
 
 /// The order a report lists a range's serials in: a numeric range's (all
@@ -250,10 +235,30 @@ pub(crate) mod tests {
     }
 
     fn found(range: &SerialRange, mem: &mut Mem) -> Vec<String> {
-        let mut out = Vec::new();
-        scan(range, mem, |s, ()| out.push(s)).unwrap();
+        let mut out = found_with_spans(range, mem).0;
         out.sort_by(|a, b| serial_order(range, a, b));
         out
+    }
+
+    /// A run's key range: its first and last serial.
+    #[derive(Debug, PartialEq)]
+    struct Span {
+        lo: String,
+        hi: String,
+    }
+
+    /// The serials in the order `scan` gave them, and its runs' spans.
+    fn found_with_spans(range: &SerialRange, mem: &mut Mem) -> (Vec<String>, Vec<Span>) {
+        let mut out = Vec::new();
+        let runs = scan(range, mem, |s, ()| out.push(s)).unwrap();
+        let spans = runs
+            .iter()
+            .map(|r| Span {
+                lo: out[r.start].clone(),
+                hi: out[r.end - 1].clone(),
+            })
+            .collect();
+        (out, spans)
     }
 
     #[test]
@@ -300,65 +305,39 @@ pub(crate) mod tests {
         assert_eq!(found(&r, &mut mem), ["AB100", "AB150"]);
     }
 
-    /// What `spans` covers in a sorted set: the serials a reader of the
-    /// stretches returns before it keeps only the ones asked for.
-    fn covered(set: &BTreeSet<String>, spans: &[Span]) -> BTreeSet<String> {
-        set.iter()
-            .filter(|s| spans.iter().any(|sp| covered_by(s, sp)))
-            .cloned()
-            .collect()
-    }
-
     fn covered_by(s: &str, sp: &Span) -> bool {
-        sp.lo.as_bytes() <= s.as_bytes()
-            && s.as_bytes() <= sp.hi.as_bytes()
-            && sp.len.is_none_or(|l| s.len() == l)
+        sp.lo.as_bytes() <= s.as_bytes() && s.as_bytes() <= sp.hi.as_bytes()
     }
 
     #[test]
-    fn spans_split_numeric_serials_by_leading_zeros_and_length() {
-        let serials: Vec<String> = ["99", "100", "0100", "120", "0", "00", "101"]
-            .map(str::to_owned)
-            .to_vec();
-        let span = |lo: &str, hi: &str, len| Span {
+    fn runs_end_where_the_index_holds_a_serial_out_of_the_range() {
+        // "1005" (longer) and "15" (shorter) sort inside "100".."199";
+        // "10A" too. Each ends a run.
+        let mut mem = Mem::new([
+            "99", "100", "1005", "101", "102", "10A", "110", "15", "150", "199", "0100", "0101",
+        ]);
+        let r = SerialRange::new("99", "199").unwrap();
+        let (_, spans) = found_with_spans(&r, &mut mem);
+        let span = |lo: &str, hi: &str| Span {
             lo: lo.into(),
             hi: hi.into(),
-            len: Some(len),
         };
         assert_eq!(
-            spans(&serials),
+            spans,
             [
-                span("99", "99", 2),
-                span("100", "120", 3),
-                span("0", "0", 1),
-                span("0100", "0100", 4),
-                span("00", "00", 2),
+                span("99", "99"),
+                span("100", "100"),
+                span("101", "102"),
+                span("110", "110"),
+                span("150", "199"),
+                span("0100", "0101"),
             ]
         );
-        // Not "100".."99", which would hold every serial from "1" to "9".
-        let index: BTreeSet<String> = ["1", "5", "99", "100", "1005", "120", "130", "7"]
-            .map(str::to_owned)
-            .into();
-        assert_eq!(
-            covered(&index, &spans(&["99".into(), "100".into(), "120".into()])),
-            ["99", "100", "120"].map(str::to_owned).into()
-        );
-        assert!(spans(&[]).is_empty());
-    }
-
-    #[test]
-    fn spans_of_a_byte_range_are_one_stretch() {
-        let serials: Vec<String> = ["AB150", "AB100", "2", "AB1999"]
-            .map(str::to_owned)
-            .to_vec();
-        assert_eq!(
-            spans(&serials),
-            [Span {
-                lo: "2".into(),
-                hi: "AB1999".into(),
-                len: None
-            }]
-        );
+        // A byte-order range is one run.
+        let mut mem = Mem::new(["AB099", "AB100", "AB150", "AB1999", "AB200"]);
+        let r = SerialRange::new("AB100", "AB199").unwrap();
+        assert_eq!(found_with_spans(&r, &mut mem).1, [span("AB100", "AB150")]);
+        assert!(found_with_spans(&r, &mut Mem::new(["X"])).1.is_empty());
     }
 
     proptest! {
@@ -378,7 +357,7 @@ pub(crate) mod tests {
         }
 
         #[test]
-        fn spans_cover_every_serial_of_a_range_and_few_others(
+        fn runs_cover_every_serial_of_a_range_once_and_nothing_else(
             serials in proptest::collection::btree_set("(0{0,2}[0-9]{1,4}|[0-9A-C]{1,3})", 0..60),
             a in "(0{0,2}[0-9]{1,4}|[0-9A-C]{1,3})",
             b in "(0{0,2}[0-9]{1,4}|[0-9A-C]{1,3})",
@@ -387,19 +366,15 @@ pub(crate) mod tests {
                 return Ok(());
             };
             let mut mem = Mem::new(serials.iter().map(String::as_str));
-            let inside = found(&range, &mut mem);
-            let spans = spans(&inside);
-            let covered = covered(&serials, &spans);
+            let (inside, spans) = found_with_spans(&range, &mut mem);
             for s in &inside {
-                // Exactly once: a reader of every stretch gets no serial twice.
+                // Exactly once: a reader of every run gets no serial twice.
                 let n = spans.iter().filter(|sp| covered_by(s, sp)).count();
                 prop_assert_eq!(n, 1, "{} covered {} times by {:?}", s, n, spans);
             }
-            // What else a stretch holds: in a numeric range's, serials of
-            // the same length that are not in it ("10A" between "100" and
-            // "120"); in a byte range's, nothing.
-            for s in covered.iter().filter(|s| !range.contains(s)) {
-                prop_assert!(range.is_numeric(), "{} outside {:?}", s, range);
+            // And a run holds no serial of the index out of the range.
+            for s in serials.iter().filter(|s| spans.iter().any(|sp| covered_by(s, sp))) {
+                prop_assert!(range.contains(s), "{} outside {:?} in {:?}", s, range, spans);
             }
         }
     }

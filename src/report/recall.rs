@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::moved::Moved;
 use super::range::{self, Cursor};
 use super::source::SerialStates;
 use super::{
@@ -65,7 +66,7 @@ impl Query {
 }
 
 /// One movement in a recall: a receipt, dispatch or return.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Line {
     pub(crate) id: String,
     #[serde(serialize_with = "super::time::rfc3339")]
@@ -164,18 +165,26 @@ pub(crate) fn run(store: &dyn Source, q: &Query) -> Result<RecallReport> {
 struct Customers(BTreeMap<Party, Customer>);
 
 impl Customers {
-    fn dispatch(&mut self, party: Party, at: DateTime<Utc>, amount: &Amount, docs: &Documents) {
-        // The key moved in, cloned only for a customer not met before.
-        let c = self.0.entry(party).or_insert_with_key(|party| Customer {
-            customer: party.clone(),
-            dispatches: 0,
-            dispatched: Amount::default(),
-            returned: Amount::default(),
-            outstanding: Amount::default(),
-            first_dispatch: at,
-            last_dispatch: at,
-            documents: Vec::new(),
-        });
+    fn dispatch(&mut self, party: &Party, at: DateTime<Utc>, amount: &Amount, docs: &Documents) {
+        // Cloned only for a customer not met before.
+        if !self.0.contains_key(party) {
+            self.0.insert(
+                party.clone(),
+                Customer {
+                    customer: party.clone(),
+                    dispatches: 0,
+                    dispatched: Amount::default(),
+                    returned: Amount::default(),
+                    outstanding: Amount::default(),
+                    first_dispatch: at,
+                    last_dispatch: at,
+                    documents: Vec::new(),
+                },
+            );
+        }
+        let Some(c) = self.0.get_mut(party) else {
+            return;
+        };
         c.dispatches += 1;
         c.dispatched.add_amount(amount);
         c.first_dispatch = c.first_dispatch.min(at);
@@ -225,75 +234,56 @@ struct Tally {
     customers: Customers,
 }
 
-fn tally(mut movements: Vec<crate::model::Movement>) -> Tally {
-    // By (origin, seq), borrowed, not by the id's text or a cloned id:
-    // formatting or cloning every movement's id to look it up cost more
-    // than the rest of the tally.
-    let corrected: HashMap<(&str, u64), String> = movements
+fn tally(movements: Vec<Moved>) -> Tally {
+    // By the corrected movement's id text, borrowed: no id is formatted
+    // or cloned to look it up.
+    let corrected: HashMap<&str, &str> = movements
         .iter()
-        .filter_map(|m| {
-            let c = m.body.corrects.as_ref()?;
-            Some(((c.origin.as_str(), c.seq), movement_ref(&m.id())))
-        })
+        .filter_map(|m| Some((m.corrects.as_deref()?, m.line.id.as_str())))
         .collect();
-    // Walked in time order where they lie: a movement is hundreds of
-    // bytes, and a range recall's tens of thousands moved into order
-    // were megabytes of copying.
-    let order = time_order(&movements);
+    // Walked in time order where they lie, then taken apart in that order:
+    // each line is moved once, out of its movement.
+    let order = time_order(&movements, |m| (m.line.time, m.origin(), m.seq));
     let mut totals = Totals::default();
     let mut customers = Customers::default();
     let mut lines = Vec::with_capacity(movements.len());
     for i in order {
-        let m = &movements[i];
-        let b = &m.body;
-        let list = match b.kind {
+        let (m, line) = (&movements[i], &movements[i].line);
+        let list = match m.kind {
             Kind::Receipt | Kind::TransferIn => List::Received,
             Kind::Dispatch | Kind::TransferOut => List::Dispatched,
             Kind::Return => List::Returned,
             Kind::Adjustment | Kind::Correction => continue,
         };
-        let quantity = Amount::of_movement(m).abs();
-        let corrected_by = corrected.get(&(m.origin.as_str(), m.seq)).cloned();
+        let corrected_by = corrected.get(line.id.as_str()).map(|c| (*c).to_owned());
         if corrected_by.is_none() {
-            let party = Party::of(&b.counterparty);
+            let quantity = &line.quantity;
             match list {
-                List::Received => totals.received.add_amount(&quantity),
+                List::Received => totals.received.add_amount(quantity),
                 List::Dispatched => {
-                    totals.dispatched.add_amount(&quantity);
-                    if let Some(p) = party {
-                        customers.dispatch(p, b.device_time, &quantity, &b.documents);
+                    totals.dispatched.add_amount(quantity);
+                    if let Some(p) = &line.party {
+                        customers.dispatch(p, line.time, quantity, &line.documents);
                     }
                 }
                 List::Returned => {
-                    totals.returned.add_amount(&quantity);
-                    if let Some(p) = party {
-                        customers.returned(&p, &quantity);
+                    totals.returned.add_amount(quantity);
+                    if let Some(p) = &line.party {
+                        customers.returned(p, quantity);
                     }
                 }
             }
         }
-        lines.push((i, list, quantity, corrected_by));
+        lines.push((i, list, corrected_by));
     }
     drop(corrected);
-    // The lines take the movements' own text, not copies: the movements
-    // are not needed after.
+    let mut slots: Vec<Option<Moved>> = movements.into_iter().map(Some).collect();
     let (mut received, mut dispatched, mut returned) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, list, quantity, corrected_by) in lines {
-        let m = &mut movements[i];
-        let b = &mut m.body;
+    for (i, list, corrected_by) in lines {
+        let Some(m) = slots[i].take() else { continue };
         let line = Line {
-            id: movement_ref(&crate::model::MovementId {
-                origin: std::mem::take(&mut m.origin),
-                seq: m.seq,
-            }),
-            time: b.device_time,
-            lot: b.lot.take(),
-            serial: b.serial.take(),
-            party: Party::taken(std::mem::take(&mut b.counterparty)),
-            quantity,
-            location: std::mem::take(&mut b.location),
-            documents: std::mem::take(&mut b.documents),
             corrected_by,
+            ..m.line
         };
         match list {
             List::Received => received.push(line),
@@ -322,7 +312,7 @@ fn by_lots(store: &dyn Source, q: &Query, lots: &[String]) -> Result<RecallRepor
     let mut all = Vec::new();
     let mut unknown = Vec::new();
     for lot in lots {
-        let found = store.movements_of_lot(&q.gtin, lot)?;
+        let found = store.recall_lot(&q.gtin, lot)?;
         if found.is_empty() {
             unknown.push(lot.clone());
         }
@@ -412,15 +402,15 @@ fn by_serials(store: &dyn Source, q: &Query, range: &SerialRange) -> Result<Reca
         iter: None,
     };
     let mut found = Vec::new();
-    range::scan(range, &mut cursor, |serial, state| {
+    let runs = range::scan(range, &mut cursor, |serial, state| {
         found.push((serial, state))
     })?;
-    found.sort_by(|a, b| range::serial_order(range, &a.0, &b.0));
     // Who got which unit, on which documents, and what came in: from each
     // serial's movements, counted as a batch recall counts them, so a
     // customer who got a unit and returned it is named too.
     let serials: Vec<String> = found.iter().map(|(s, _)| s.clone()).collect();
-    let all = store.movements_of_serials(&q.gtin, &serials)?;
+    let all = store.recall_serials(&q.gtin, &serials, &runs)?;
+    found.sort_by(|a, b| range::serial_order(range, &a.0, &b.0));
     let Tally {
         mut totals,
         received,

@@ -7,11 +7,15 @@
 
 use chrono::NaiveDate;
 
+use super::moved::Moved;
 use super::{ReportError, Result};
 use crate::model::Reference;
 use crate::model::{Movement, SerialState};
 use crate::store::view::LotBalance;
 use crate::store::Store;
+
+/// A run of `range::scan`: positions in the serials it found.
+pub type Run = std::ops::Range<usize>;
 
 /// Serial states in (GTIN, serial) byte order: (gtin, serial, state).
 pub type SerialStates<'a> = Box<dyn Iterator<Item = Result<(String, String, SerialState)>> + 'a>;
@@ -33,6 +37,21 @@ pub trait Source {
             out.extend(self.movements_of_serial(gtin, serial)?);
         }
         Ok(out)
+    }
+    /// Every movement of a lot of a GTIN as a recall lists it, in any
+    /// order.
+    fn recall_lot(&self, gtin: &str, lot: &str) -> Result<Vec<Moved>> {
+        let movements = self.movements_of_lot(gtin, lot)?;
+        Ok(movements.into_iter().map(Moved::from).collect())
+    }
+    /// Every movement of a range's serials of a GTIN as a recall lists
+    /// it, in any order: `serials` in the order `range::scan` found them,
+    /// `runs` its runs (`serials[run]` stand side by side in the serial
+    /// index), for a store that reads by key range.
+    fn recall_serials(&self, gtin: &str, serials: &[String], runs: &[Run]) -> Result<Vec<Moved>> {
+        let _ = runs;
+        let movements = self.movements_of_serials(gtin, serials)?;
+        Ok(movements.into_iter().map(Moved::from).collect())
     }
     /// One movement.
     fn movement(&self, origin: &str, seq: u64) -> Result<Option<Movement>>;

@@ -19,7 +19,8 @@ use tokio::runtime::Handle;
 use super::ingest::movement_from;
 use super::{Db, DbError};
 use crate::model::{Balance, Movement, SerialState};
-use crate::report::source::{SerialStates, Source};
+use crate::report::moved::Moved;
+use crate::report::source::{Run, SerialStates, Source};
 use crate::report::{ReportError, Result};
 use crate::store::envelope::Stored;
 use crate::store::view::LotBalance;
@@ -92,6 +93,19 @@ impl PgSource {
             })
             .collect()
     }
+}
+
+/// Runs of at least this many serials are read as a key range (a query
+/// each, a round trip); shorter ones' serials by `= ANY`, an index
+/// descent each.
+const LONG_RUN: usize = 32;
+/// At most this many key-range queries for one recall: a range whose
+/// serials interleave with others' everywhere is read by `= ANY`.
+const MAX_RANGES: usize = 16;
+
+/// A stored movement as a recall lists it (`report::moved`).
+fn moved_from(entry: &[u8]) -> Result<Moved> {
+    Moved::decode(entry).map_err(|e| DbError::Damaged(e.to_string()).into())
 }
 
 /// A numeric's text (`-3`, `1.250`) as the exact balance it is.
@@ -266,32 +280,62 @@ impl Source for PgSource {
         self.movements(rows)
     }
 
-    fn movements_of_serials(&self, gtin: &str, serials: &[String]) -> Result<Vec<Movement>> {
-        // Read as key ranges of `movements_by_serial`, one per stretch of
-        // the range (`range::spans`: one for each leading zeros and length
-        // of a numeric range, most often one), not `serial = ANY($2)`,
-        // which descends the index once per serial (10,000 descents for a
-        // range of 10,000, before PostgreSQL 17). A query per stretch, not
-        // one joining an array of them: the prepared join's generic plan
-        // scanned every movement of the GTIN (seconds at 10 million). A
-        // stretch may hold serials that were not asked for: only those
-        // asked for are kept. Longer serials sorting inside a stretch
-        // ("10100000".. inside "100000".."109999") are read from the heap
-        // and dropped by the length filter: on such data this is no
-        // faster than `ANY` in PostgreSQL itself (BENCHMARKS, issue 19).
+    fn recall_lot(&self, gtin: &str, lot: &str) -> Result<Vec<Moved>> {
+        let rows = self.query(
+            "SELECT entry FROM movements WHERE gtin = $1 AND lot = $2",
+            &[&gtin, &lot],
+        )?;
+        rows.iter().map(|r| moved_from(r.get(0))).collect()
+    }
+
+    fn recall_serials(&self, gtin: &str, serials: &[String], runs: &[Run]) -> Result<Vec<Moved>> {
+        // The longest runs (`range::scan`'s: serials side by side in the
+        // serial index, nothing else between them) are read as key ranges
+        // of `movements_by_serial`, a query each; the serials of the
+        // others with one `serial = ANY($2)`, which descends the index
+        // once per serial. A key range holds only the range's serials:
+        // one from the first serial to the last would also hold every
+        // longer serial sorting inside ("10100000".. between "101000" and
+        // "101001"), and their movements were three quarters of what
+        // PostgreSQL read (BENCHMARKS, issue 19). Not one statement of
+        // all the ranges: a prepared join of them got a generic plan
+        // that scanned every movement of the GTIN.
+        let mut long: Vec<&Run> = runs.iter().filter(|r| r.len() >= LONG_RUN).collect();
+        long.sort_by_key(|r| std::cmp::Reverse(r.len()));
+        long.truncate(MAX_RANGES);
+        let mut in_range = vec![false; serials.len()];
+        for r in &long {
+            in_range[(*r).clone()].fill(true);
+        }
         let wanted: HashSet<&str> = serials.iter().map(String::as_str).collect();
         let mut out = Vec::new();
-        for span in crate::report::range::spans(serials) {
-            let len = span.len.and_then(|l| i32::try_from(l).ok());
+        for r in long {
             let rows = self.query(
                 "SELECT serial, entry FROM movements
-                 WHERE gtin = $1 AND serial >= $2 AND serial <= $3
-                   AND ($4::int IS NULL OR octet_length(serial) = $4)",
-                &[&gtin, &span.lo, &span.hi, &len],
+                 WHERE gtin = $1 AND serial >= $2 AND serial <= $3",
+                &[&gtin, &serials[r.start], &serials[r.end - 1]],
             )?;
             out.reserve(rows.len());
+            // A movement of a serial the serial index did not hold is
+            // not the range's.
             for r in rows.iter().filter(|r| wanted.contains(r.get::<_, &str>(0))) {
-                out.push(movement_from(r.get(1))?);
+                out.push(moved_from(r.get(1))?);
+            }
+        }
+        let rest: Vec<&str> = serials
+            .iter()
+            .zip(&in_range)
+            .filter(|(_, taken)| !**taken)
+            .map(|(s, _)| s.as_str())
+            .collect();
+        if !rest.is_empty() {
+            let rows = self.query(
+                "SELECT entry FROM movements WHERE gtin = $1 AND serial = ANY($2)",
+                &[&gtin, &rest],
+            )?;
+            out.reserve(rows.len());
+            for r in &rows {
+                out.push(moved_from(r.get(0))?);
             }
         }
         Ok(out)
