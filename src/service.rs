@@ -31,10 +31,10 @@ pub fn stopping() {
     }
 }
 
-/// Asks the service manager for two more minutes to start, each time a
-/// store upgrade at open (`store::upgrade`) has rebuilt another 100,000
-/// movements (~15 s here): without it systemd would kill a daemon busy
-/// rebuilding a large store's indexes as one that hangs.
+/// Asks the service manager for two more minutes to start: a store
+/// upgrade at open (`store::upgrade`) calls it every 10 s while it runs.
+/// Without it systemd would kill a daemon busy rebuilding a large store's
+/// indexes as one that hangs.
 pub fn extend_start(_movements: u64) {
     let more = std::time::Duration::from_secs(120);
     if std::env::var_os("NOTIFY_SOCKET").is_none() {

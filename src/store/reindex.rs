@@ -24,7 +24,7 @@ pub struct Report {
 }
 
 /// Rebuilds the derived trees; `progress` is told the movements replayed
-/// so far.
+/// so far (0 while the old entries are being removed).
 pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report> {
     let mut report = Report::default();
     tracing::info!(path = %sink.path.display(), "reindex started");
@@ -50,6 +50,9 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
             if n == CHUNK {
                 write(std::mem::take(&mut batch))?;
                 n = 0;
+                // Nothing replayed yet, but the caller hears it goes on
+                // (an upgrade at a daemon's start keeps systemd waiting).
+                progress(0);
             }
         }
         write(batch)?;
