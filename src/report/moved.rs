@@ -14,11 +14,28 @@
 //! written once, over this.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::recall::Line;
 use super::{Amount, Party};
 use crate::model::{Balance, Documents, Kind, Movement};
+
+/// One movement in a recall: a receipt, dispatch or return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Line {
+    pub(crate) id: String,
+    #[serde(serialize_with = "super::time::rfc3339")]
+    pub(crate) time: DateTime<Utc>,
+    pub(crate) lot: Option<String>,
+    pub(crate) serial: Option<String>,
+    /// Supplier (receipts), customer (dispatches, returns).
+    pub(crate) party: Option<Party>,
+    /// Always positive: how many moved.
+    pub(crate) quantity: Amount,
+    pub(crate) location: String,
+    pub(crate) documents: Documents,
+    /// The correction that reversed this movement; it then counts nowhere.
+    pub(crate) corrected_by: Option<String>,
+}
 
 /// What a recall reads of one movement: its line as the recall would list
 /// it, and what decides whether and where it is listed.

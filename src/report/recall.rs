@@ -65,23 +65,9 @@ impl Query {
     }
 }
 
-/// One movement in a recall: a receipt, dispatch or return.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Line {
-    pub(crate) id: String,
-    #[serde(serialize_with = "super::time::rfc3339")]
-    pub(crate) time: DateTime<Utc>,
-    pub(crate) lot: Option<String>,
-    pub(crate) serial: Option<String>,
-    /// Supplier (receipts), customer (dispatches, returns).
-    pub(crate) party: Option<Party>,
-    /// Always positive: how many moved.
-    pub(crate) quantity: Amount,
-    pub(crate) location: String,
-    pub(crate) documents: Documents,
-    /// The correction that reversed this movement; it then counts nowhere.
-    pub(crate) corrected_by: Option<String>,
-}
+/// One movement in a recall: a receipt, dispatch or return (`moved`
+/// builds it).
+pub use super::moved::Line;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct StockLine {
