@@ -608,6 +608,16 @@ fn damage_done_while_the_daemon_was_stopped_is_found_at_start() {
     }
     let daemon = Daemon::start(&config);
     receiver.wait_states(&daemon, "verify_failed", &["raised"]);
+    // The alert is raised when the verify's record is saved, a moment
+    // before the daemon logs the failure.
+    let logged = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !daemon
+        .log()
+        .contains("the store failed its verify at start")
+        && std::time::Instant::now() < logged
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let log = daemon.log();
     assert!(
         log.contains("the store failed its verify at start"),
