@@ -35,7 +35,7 @@ pub fn stopping() {
 /// upgrade at open (`store::upgrade`) calls it every 10 s while it runs.
 /// Without it systemd would kill a daemon busy rebuilding a large store's
 /// indexes as one that hangs.
-pub fn extend_start(_movements: u64) {
+pub fn extend_start() {
     let more = std::time::Duration::from_secs(120);
     if std::env::var_os("NOTIFY_SOCKET").is_none() {
         return;

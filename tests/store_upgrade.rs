@@ -76,26 +76,16 @@ fn unpack(into: &Path) {
 }
 
 fn report(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(binary())
-        .arg("report")
-        .args(args)
-        .args([
-            "--format",
-            "json",
-            "--config",
-            "/nonexistent/scantrail.toml",
-            "--data",
-        ])
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("cannot run scantrail report");
-    assert!(
-        out.status.success(),
-        "scantrail report {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("the report is not UTF-8")
+    let data = data.to_str().expect("a UTF-8 temp path");
+    let common = [
+        "--format",
+        "json",
+        "--config",
+        "/nonexistent/scantrail.toml",
+        "--data",
+        data,
+    ];
+    support::daemon::scantrail(&[&["report"], args, &common].concat())
 }
 
 #[test]

@@ -3,21 +3,18 @@
 //! documents, what it corrects), and the id already in the text the
 //! report writes (`origin:seq`).
 //!
-//! A range recall at head office reads tens of thousands of movements.
-//! Decoded whole, each was a `Movement` of some 600 bytes and eighteen
-//! strings (station, operator, the raw scan, its symbology, device and
-//! parser, the author...) of which the recall uses none: allocating,
-//! walking and freeing them was most of the report's time. So head
-//! office's database decodes its stored envelopes straight into this
-//! (`Moved::decode`, borrowing what it skips), and any other source turns
-//! its movements into it (`From<Movement>`); the recall's tally is
-//! written once, over this.
+//! A range recall at head office reads tens of thousands of movements:
+//! head office's database reads its stored envelopes in place
+//! (`store::movement_view`) into this (`Moved::decode`), and any other
+//! source turns its movements into it (`From<Movement>`); the recall's
+//! tally is written once, over this.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{Amount, Party};
 use crate::model::{Balance, Documents, Kind, Movement};
+use crate::store::movement_view::{self, MovementView};
 
 /// One movement in a recall: a receipt, dispatch or return.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,24 +55,45 @@ impl Moved {
         &self.line.id[..self.origin_len]
     }
 
-    /// The recall's view of a movement stored in its envelope
-    /// (`store::envelope`: V1 without an author, V2 with one), read in
-    /// place: the fields the recall does not use are skipped, not
-    /// copied. Bytes this cannot read (damaged, or a newer version) are
-    /// decoded as a whole `Movement` for its error.
+    /// The recall's view of a movement stored in its envelope, read in
+    /// place (`store::movement_view`). Bytes that cannot be read that way
+    /// (damaged, or a newer version) are decoded as a whole `Movement`
+    /// for its error.
     pub fn decode(entry: &[u8]) -> Result<Moved, crate::store::envelope::EnvelopeError> {
-        let read = match postcard::from_bytes::<Envelope>(entry) {
-            Ok(Envelope::V1(m)) => m.moved(),
-            Ok(Envelope::V2(m)) => m.moved(),
-            Err(_) => None,
-        };
-        match read {
+        match movement_view::read(entry).and_then(Moved::viewed) {
             Some(moved) => Ok(moved),
             None => {
                 use crate::store::envelope::Stored as _;
                 Movement::decode(entry).map(Moved::from)
             }
         }
+    }
+
+    /// None when the time is not a time: a damaged entry.
+    fn viewed(v: MovementView<'_>) -> Option<Moved> {
+        let time = super::time::parse(v.device_time)?;
+        let mut moved = Moved::new(v.origin, v.seq, v.kind, time, listed(v.quantity));
+        moved.corrects = v
+            .corrects
+            .map(|(origin, seq)| super::movement_ref_of(origin, seq));
+        let own = |s: Option<&str>| s.map(str::to_owned);
+        let line = &mut moved.line;
+        line.lot = own(v.lot);
+        line.serial = own(v.serial);
+        let [gln, name] = v.counterparty;
+        line.party = (gln.is_some() || name.is_some()).then(|| Party {
+            gln: own(gln),
+            name: own(name),
+        });
+        line.location = v.location.to_owned();
+        let [purchase_order, order, despatch_advice, sscc] = v.documents;
+        line.documents = Documents {
+            purchase_order: own(purchase_order),
+            order: own(order),
+            despatch_advice: own(despatch_advice),
+            sscc: own(sscc),
+        };
+        Some(moved)
     }
 
     /// The parts every source gives alike; the line's text is set by the
@@ -130,193 +148,11 @@ impl From<Movement> for Moved {
     }
 }
 
-impl<'a, A> Stored<'a, A> {
-    /// None when the time is not a time: a damaged entry.
-    fn moved(self) -> Option<Moved> {
-        let b = self.body;
-        let time = super::time::parse(b.device_time)?;
-        let quantity = listed(b.quantity.parts());
-        let mut moved = Moved::new(self.origin, self.seq, b.kind, time, quantity);
-        moved.corrects = b
-            .corrects
-            .map(|(origin, seq)| super::movement_ref_of(origin, seq));
-        let own = |s: Option<&str>| s.map(str::to_owned);
-        let line = &mut moved.line;
-        line.lot = own(b.lot);
-        line.serial = own(b.serial);
-        let [gln, name] = b.counterparty;
-        line.party = (gln.is_some() || name.is_some()).then(|| Party {
-            gln: own(gln),
-            name: own(name),
-        });
-        line.location = b.location.to_owned();
-        let [purchase_order, order, despatch_advice, sscc] = b.documents;
-        line.documents = Documents {
-            purchase_order: own(purchase_order),
-            order: own(order),
-            despatch_advice: own(despatch_advice),
-            sscc: own(sscc),
-        };
-        Some(moved)
-    }
-}
-
-// The envelope's layout, as `store::envelope` and `store::movement_v1`
-// write it: postcard is positional, so every field is read in order, a
-// struct as the tuple of its fields; what the recall does not keep is
-// borrowed text, never copied. A test holds the two together.
-
-#[derive(Deserialize)]
-enum Envelope<'a> {
-    #[serde(borrow)]
-    V1(Stored<'a, ()>),
-    #[serde(borrow)]
-    V2(Stored<'a, &'a str>),
-}
-
-#[derive(Deserialize)]
-struct Stored<'a, Author> {
-    origin: &'a str,
-    seq: u64,
-    _prev_hash: [u8; 32],
-    #[serde(borrow)]
-    body: BodyView<'a, Author>,
-    _hash: [u8; 32],
-}
-
-/// `NewMovement`; V1 has no `author` at the end (`()` reads nothing).
-#[derive(Deserialize)]
-struct BodyView<'a, Author> {
-    kind: Kind,
-    _station: &'a str,
-    _operator: &'a str,
-    /// Read by `time::parse`, as chrono would, faster.
-    device_time: &'a str,
-    location: &'a str,
-    _gtin: &'a str,
-    #[serde(borrow)]
-    lot: Option<&'a str>,
-    #[serde(borrow)]
-    serial: Option<&'a str>,
-    /// A date as text: not parsed, the recall does not show it.
-    #[serde(borrow)]
-    _expiry: Option<&'a str>,
-    #[serde(borrow)]
-    quantity: QuantityView<'a>,
-    /// `Counterparty`: gln, name.
-    #[serde(borrow)]
-    counterparty: [Option<&'a str>; 2],
-    /// `Documents`: purchase order, order, despatch advice, SSCC.
-    #[serde(borrow)]
-    documents: [Option<&'a str>; 4],
-    /// `ScanSource`: raw bytes, symbology, device profile, parser version.
-    #[serde(borrow)]
-    _scan: (&'a [u8], &'a str, &'a str, &'a str),
-    #[serde(borrow)]
-    _reason: Option<&'a str>,
-    /// `MovementId`: origin, seq.
-    #[serde(borrow)]
-    corrects: Option<(&'a str, u64)>,
-    _author: Author,
-}
-
-#[derive(Deserialize)]
-enum QuantityView<'a> {
-    Units(i64),
-    Measure {
-        mantissa: i64,
-        scale: u8,
-        unit: &'a str,
-    },
-}
-
-impl QuantityView<'_> {
-    fn parts(&self) -> (i128, u8, &str) {
-        match self {
-            QuantityView::Units(n) => (i128::from(*n), 0, ""),
-            QuantityView::Measure {
-                mantissa,
-                scale,
-                unit,
-            } => (i128::from(*mantissa), *scale, unit),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::movement::tests_support::sample;
-    use crate::model::{Hash, MovementId, Quantity};
-    use crate::store::chain;
     use crate::store::envelope::Stored as _;
-
-    /// Movements of every shape the recall reads: kinds, measures,
-    /// parties, documents, corrections, an author or none (envelope V1).
-    fn movements() -> Vec<Movement> {
-        let mut out = Vec::new();
-        for n in 1..=24u64 {
-            let mut body = sample(n);
-            body.kind = [
-                Kind::Receipt,
-                Kind::Dispatch,
-                Kind::Return,
-                Kind::Correction,
-                Kind::TransferIn,
-                Kind::TransferOut,
-                Kind::Adjustment,
-            ][n as usize % 7];
-            if n % 3 == 0 {
-                body.quantity = Quantity::Measure {
-                    mantissa: -1250 * n as i64,
-                    scale: 3,
-                    unit: "kg".into(),
-                };
-            } else {
-                body.quantity = Quantity::Units(n as i64 - 12);
-            }
-            body.counterparty.gln = (n % 2 == 0).then(|| "9506000000022".into());
-            body.counterparty.name = (n % 5 == 0).then(|| "Acme \"Pharma\" \u{e9}".into());
-            body.documents.order = (n % 4 == 0).then(|| format!("O-{n}"));
-            body.documents.sscc = (n % 6 == 0).then(|| "395060000000000017".into());
-            body.lot = (n % 7 != 0).then(|| format!("L{n}"));
-            body.serial = (n % 2 == 1).then(|| format!("{n:06}"));
-            body.expiry = None;
-            body.reason = (n % 3 == 1).then(|| "scanned in error".into());
-            body.corrects = (body.kind == Kind::Correction).then(|| MovementId {
-                origin: "south".into(),
-                seq: n * 1000,
-            });
-            body.author = if n % 2 == 0 {
-                String::new()
-            } else {
-                format!("handheld-{n}")
-            };
-            body.device_time += chrono::Duration::nanoseconds(n as i64 * 123_456_789);
-            let hash = chain::movement_hash("north", n, &Hash::GENESIS, &body);
-            out.push(Movement {
-                origin: "north".into(),
-                seq: n,
-                prev_hash: Hash([n as u8; 32]),
-                body,
-                hash,
-            });
-        }
-        out
-    }
-
-    /// The same movement in envelope V1: V2's bytes without the author
-    /// (an empty one is a single 0 before the 32 bytes of the hash).
-    fn v1(m: &Movement) -> Vec<u8> {
-        assert!(m.body.author.is_empty());
-        let mut bytes = m.encode();
-        assert_eq!(bytes[0], 1, "V2");
-        bytes[0] = 0;
-        let author = bytes.len() - 33;
-        assert_eq!(bytes[author], 0, "an empty author");
-        bytes.remove(author);
-        bytes
-    }
+    use crate::store::movement_view::tests::{movements, v1};
 
     #[test]
     fn decoding_in_place_reads_what_the_whole_movement_gives() {

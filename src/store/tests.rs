@@ -291,12 +291,7 @@ fn a_schema_2_store_gets_its_corrections_index_when_opened() {
 #[test]
 fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let store = create(dir.path());
-        for i in 1..=5 {
-            store.journal().commit(sample(i)).unwrap();
-        }
-    }
+    drop(five_movements(dir.path()));
     // Drop a derived entry: verify flags it, reindex repairs it.
     {
         let db = raw_sled(dir.path());
@@ -346,10 +341,7 @@ fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
 fn verify_names_changed_missing_and_stray_serial_states() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = create(dir.path());
-        for i in 1..=5 {
-            store.journal().commit(sample(i)).unwrap();
-        }
+        let store = five_movements(dir.path());
         assert!(store.verify().unwrap().is_ok());
     }
     {
@@ -847,10 +839,7 @@ fn scan_receipts_past_the_newest_kept_and_a_week_are_pruned_oldest_first() {
 fn a_damaged_posting_names_the_movements_it_lost_and_reindex_repairs_it() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = create(dir.path());
-        for i in 1..=5 {
-            store.journal().commit(sample(i)).unwrap();
-        }
+        let store = five_movements(dir.path());
         // One lot, five movements: one by-lot posting lists them all.
         assert_eq!(
             store
@@ -911,4 +900,13 @@ fn verify_names_first(store: &Store, seq: u64) -> String {
         report.problems
     );
     format!("{:?}", report.problems)
+}
+
+/// A new store of "north" holding `sample(1..=5)`: one lot, five serials.
+fn five_movements(dir: &Path) -> Store {
+    let store = create(dir);
+    for i in 1..=5 {
+        store.journal().commit(sample(i)).unwrap();
+    }
+    store
 }

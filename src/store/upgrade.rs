@@ -24,15 +24,15 @@ const TELL_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Rebuilds the derived trees of a store of schema `from` in this schema's
 /// layout and stamps the new schema, durably, before the store is used.
-pub(crate) fn run(sink: &mut SledSink, from: u32, told: Option<fn(u64)>) -> Result<()> {
+pub(crate) fn run(sink: &mut SledSink, from: u32, told: Option<fn()>) -> Result<()> {
     let path = sink.path.display().to_string();
     tracing::info!(%path, from, to = SCHEMA_VERSION, "upgrading the store: rebuilding its indexes");
-    let tell = |movements| {
+    let tell = || {
         if let Some(told) = told {
-            told(movements)
+            told()
         }
     };
-    tell(0);
+    tell();
     let told_at = std::cell::Cell::new(std::time::Instant::now());
     let next = std::cell::Cell::new(EVERY);
     let report = reindex::run(sink, &|movements| {
@@ -42,7 +42,7 @@ pub(crate) fn run(sink: &mut SledSink, from: u32, told: Option<fn(u64)>) -> Resu
         }
         if told_at.get().elapsed() >= TELL_EVERY {
             told_at.set(std::time::Instant::now());
-            tell(movements);
+            tell();
         }
     })?;
     tracing::info!(
