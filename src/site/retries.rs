@@ -24,8 +24,11 @@ use super::answer::Answer;
 use crate::model::RefusalCode;
 
 /// How many answers are remembered in memory; older ones are read back
-/// from the store's receipts.
-const REMEMBERED: usize = 100_000;
+/// from the store's receipts, which give the same answer. A handheld
+/// retries within seconds, so a few thousand cover nearly every retry; an
+/// answer holds its whole movement (about 2 KB here), and 100,000 of them
+/// were a third of the daemon's memory (BENCHMARKS.md, "The soak").
+const REMEMBERED: usize = 4_096;
 
 /// A scan id as the device that sent it owns it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
