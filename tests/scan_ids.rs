@@ -38,12 +38,14 @@ fn serials(admin: &Api) -> Vec<String> {
         .collect()
 }
 
-fn post(api: &Api, serial: &str, id: &str) -> (u16, Value) {
-    let r = api.post_json(
-        "/api/v1/scans",
-        &json!({ "data": serial_item(serial), "scan_id": id }),
-    );
+/// A handheld's scan of `data` under `id`: the status and the answer.
+fn send(api: &Api, data: &str, id: &str) -> (u16, Value) {
+    let r = api.post_json("/api/v1/scans", &json!({ "data": data, "scan_id": id }));
     (r.status, r.body)
+}
+
+fn post(api: &Api, serial: &str, id: &str) -> (u16, Value) {
+    send(api, &serial_item(serial), id)
 }
 
 #[test]
@@ -135,10 +137,6 @@ fn a_retry_after_a_restart_gets_the_first_answer() {
     let dir = tempfile::tempdir().unwrap();
     let daemon = start(dir.path());
     let hh1 = Api::new(daemon.base_url(), Some("handheld-token-1"));
-    let send = |api: &Api, data: &str, id: &str| {
-        let r = api.post_json("/api/v1/scans", &json!({ "data": data, "scan_id": id }));
-        (r.status, r.body)
-    };
     let (status, first) = send(&hh1, &lot_item("L7"), "a-1");
     assert_eq!((status, &first["accepted"]), (200, &json!(true)), "{first}");
     // Refused: not GS1 at all.
@@ -173,5 +171,54 @@ fn a_retry_after_a_restart_gets_the_first_answer() {
     assert_eq!(
         quantities(&admin),
         [("L7".to_owned(), 1), ("L7".to_owned(), 2)]
+    );
+}
+
+/// The daemon keeps the answers of its last 4,096 scans in memory
+/// (`site::retries`); a retry of an older one, with no restart between, is
+/// answered from the scan's receipt in the store: the first answer, and
+/// nothing recorded twice; another scan under the id is still refused.
+#[test]
+fn a_retry_of_a_scan_answered_thousands_of_scans_ago_gets_the_first_answer() {
+    const LATER_SCANS: usize = 4_200;
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = start(dir.path());
+    let hh1 = Api::new(daemon.base_url(), Some("handheld-token-1"));
+    let (status, first) = send(&hh1, &lot_item("OLD"), "old-1");
+    assert_eq!((status, &first["accepted"]), (200, &json!(true)), "{first}");
+    let threads = 8;
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let api = Api::new(daemon.base_url(), Some("handheld-token-1"));
+            s.spawn(move || {
+                for n in (t..LATER_SCANS).step_by(threads) {
+                    let (status, answer) = send(&api, &lot_item("NEW"), &format!("new-{n}"));
+                    assert_eq!(
+                        (status, &answer["accepted"]),
+                        (200, &json!(true)),
+                        "{answer}"
+                    );
+                }
+            });
+        }
+    });
+    let (status, again) = send(&hh1, &lot_item("OLD"), "old-1");
+    assert_eq!(
+        (status, &again),
+        (200, &first),
+        "a retry {LATER_SCANS} scans later gets the first answer"
+    );
+    let (status, reused) = send(&hh1, &lot_item("OTHER"), "old-1");
+    assert_eq!(status, 409, "{reused}");
+    assert_eq!(reused["code"], "scan_id_reused", "{reused}");
+    let text = ureq::get(&format!("{}/api/v1/metrics", daemon.base_url()))
+        .call()
+        .expect("GET /api/v1/metrics")
+        .into_string()
+        .unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == format!("scantrail_store_movements {}", LATER_SCANS + 1)),
+        "one movement for the first scan and one for each later one:\n{text}"
     );
 }
