@@ -7,9 +7,23 @@
 //! sled keeps per entry and per write (BENCHMARKS.md, "What sled holds in
 //! memory, and why").
 //!
+//! `movements` models what the site daemon writes under `scantrail-dev
+//! loadtest --handhelds 50` (each scan a new serial, with a scan id), in
+//! durable batches of 50 as its committer makes them: per movement a
+//! journal entry, a by-serial posting and a serial state (each of 50
+//! handhelds numbers its serials in order), a scan receipt and its
+//! time-order entry (the 100,000th before it pruned); per batch the chain
+//! head and two hot postings (day, lot). A LAYOUT of `today`, or of
+//! `+`-joined changes to try: `blocks` (the journal in one entry per 32
+//! movements), `one-serial-entry` (the by-serial posting kept in the
+//! serial state's entry), `no-receipts`. It prints the resident memory
+//! every 500,000 movements: the slope is what a layout costs the daemon
+//! per movement (BENCHMARKS.md, "The soak").
+//!
 //! ```sh
 //! cargo run --release --example sled_memory -- DIR write N VALUE_BYTES [ordered|scattered] [CACHE_MB]
 //! cargo run --release --example sled_memory -- DIR open
+//! cargo run --release --example sled_memory -- DIR movements N LAYOUT [CACHE_MB]
 //! ```
 
 use std::process::ExitCode;
@@ -26,8 +40,7 @@ fn resident_mb() -> u64 {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage =
-        "usage: sled_memory DIR write N VALUE_BYTES [ordered|scattered] [CACHE_MB] | DIR open";
+    let usage = "usage: sled_memory DIR write N VALUE_BYTES [ordered|scattered] [CACHE_MB] | DIR open | DIR movements N LAYOUT [CACHE_MB]";
     let (Some(dir), Some(mode)) = (args.first(), args.get(1)) else {
         eprintln!("{usage}");
         return ExitCode::FAILURE;
@@ -35,7 +48,7 @@ fn main() -> ExitCode {
     let number = |i: usize, default: u64| -> u64 {
         args.get(i).and_then(|s| s.parse().ok()).unwrap_or(default)
     };
-    let cache_mb = number(5, 64);
+    let cache_mb = number(if mode == "movements" { 4 } else { 5 }, 64);
     let db = match sled::Config::new()
         .path(dir)
         .cache_capacity(cache_mb << 20)
@@ -77,6 +90,23 @@ fn main() -> ExitCode {
                 db.size_on_disk().unwrap_or(0) / 1_000_000
             );
         }
+        "movements" => {
+            let layout = args.get(3).map_or("today", String::as_str);
+            let has = |change: &str| layout.split('+').any(|c| c == change);
+            movements(
+                &db,
+                &tree,
+                number(2, 1_000_000),
+                has("blocks"),
+                has("one-serial-entry"),
+                has("no-receipts"),
+            );
+            println!(
+                "{layout}, cache {cache_mb} MB: resident {} MB, on disk {} MB",
+                resident_mb(),
+                db.size_on_disk().unwrap_or(0) / 1_000_000
+            );
+        }
         "open" => {
             let opened = resident_mb();
             let count = tree.iter().count();
@@ -91,4 +121,77 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The `movements` mode: see the top of this file.
+fn movements(
+    db: &sled::Db,
+    tree: &sled::Tree,
+    n: u64,
+    blocks: bool,
+    one_serial_entry: bool,
+    no_receipts: bool,
+) {
+    const BATCH: u64 = 50;
+    const HANDHELDS: u64 = 50;
+    const KEPT_RECEIPTS: u64 = 100_000;
+    let key = |prefix: u8, parts: &[&[u8]]| -> Vec<u8> {
+        let mut k = vec![prefix];
+        for p in parts {
+            k.extend_from_slice(p);
+        }
+        k
+    };
+    let receipt_keys = |i: u64| {
+        let (h, s) = (i % HANDHELDS, i / HANDHELDS);
+        let receipt = format!("hh-{h:04}\0\x01H{h:04}x{s:07}abcd\0\x01").into_bytes();
+        let order = key(0x31, &[&i.to_be_bytes(), &receipt]);
+        (key(0x30, &[&receipt]), order)
+    };
+    let movement = vec![7u8; 400];
+    let mut batch = sled::Batch::default();
+    for i in 0..n {
+        let serial = format!("H{:04}x{:07}abcd\0\x01", i % HANDHELDS, i / HANDHELDS);
+        let gtin: &[u8] = b"09506000134352\0\x01";
+        if !blocks {
+            batch.insert(key(0x10, &[b"site\0\x01", &i.to_be_bytes()]), &movement[..]);
+        } else if i % 32 == 31 {
+            batch.insert(
+                key(0x10, &[b"site\0\x01", &(i - 31).to_be_bytes()]),
+                movement.repeat(32),
+            );
+        }
+        if !one_serial_entry {
+            batch.insert(
+                key(
+                    0x21,
+                    &[gtin, serial.as_bytes(), b"site\0\x01", &i.to_be_bytes()],
+                ),
+                &[][..],
+            );
+        }
+        batch.insert(key(0x22, &[gtin, serial.as_bytes()]), &[1u8; 40][..]);
+        if !no_receipts {
+            let (receipt, order) = receipt_keys(i);
+            batch.insert(receipt, &[2u8; 80][..]);
+            batch.insert(order, &[][..]);
+            if i >= KEPT_RECEIPTS {
+                let (receipt, order) = receipt_keys(i - KEPT_RECEIPTS);
+                batch.remove(receipt);
+                batch.remove(order);
+            }
+        }
+        if i % BATCH == BATCH - 1 {
+            for hot in [0x01u8, 0x20, 0x26] {
+                batch.insert(vec![hot, 1, 2, 3], &[9u8; 120][..]);
+            }
+            tree.apply_batch(std::mem::take(&mut batch)).expect("write");
+            db.flush().expect("flush");
+        }
+        if i % 500_000 == 499_999 {
+            println!("{} movements: resident {} MB", i + 1, resident_mb());
+        }
+    }
+    tree.apply_batch(batch).expect("write");
+    db.flush().expect("flush");
 }
