@@ -228,10 +228,10 @@ impl StoreSettings {
     /// sled's page cache: a quarter of the bound. The rest is for what
     /// sled keeps of every page it has paged out (which grows with the
     /// store: BENCHMARKS.md, "The soak"), the daemon's own maps and its
-    /// connections. Since
-    /// index entries are postings (store schema 4) a small cache costs a
-    /// tenth of the commit rate and holds a million movements in 0.3 GB
-    /// instead of 0.9 (BENCHMARKS.md, "Index postings").
+    /// connections. Since index entries are postings (store schema 4) a
+    /// small cache costs a tenth of the commit rate and holds a million
+    /// movements in 0.3 GB instead of 0.9 (BENCHMARKS.md, "Index
+    /// postings").
     pub fn cache_bytes(&self) -> u64 {
         (self.memory_mb << 20) / 4
     }
