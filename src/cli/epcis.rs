@@ -16,9 +16,6 @@ use crate::epcis::{self, Request, Settings};
 use crate::hq::config::HqConfig;
 use crate::store::{OpenOptions, Store};
 
-/// sled's page cache for an export from the store (64 MB).
-const EXPORT_CACHE_BYTES: u64 = 64 << 20;
-
 /// Arguments of `scantrail epcis`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -105,7 +102,7 @@ pub fn run(args: Args) -> super::Outcome {
         Some(path) => from_hq(path, &request, &mut out)?,
         // The journal is read once from end to end: sled's page cache
         // would only grow the process (to its 1 GB default), not speed it.
-        None => match Site::open_with_cache(&export.target, EXPORT_CACHE_BYTES)? {
+        None => match Site::open_with_cache(&export.target, crate::store::ONE_PASS_CACHE_BYTES)? {
             Site::Direct(store) => {
                 let config = Config::load(&export.target.store.config).with_context(|| {
                     "EPCIS needs the site's configuration ([site] gln, [epcis])".to_owned()

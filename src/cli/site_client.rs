@@ -96,12 +96,7 @@ impl Site {
     /// that reads the journal once from end to end (an export), where a
     /// cache of the default size only grows the process.
     pub fn open_with_cache(args: &SiteArgs, cache_bytes: u64) -> anyhow::Result<Site> {
-        let opened = args.store.open_with(|site| {
-            let mut options = crate::store::OpenOptions::existing(site);
-            options.cache_bytes = cache_bytes;
-            Ok(options)
-        });
-        match opened {
+        match args.store.open_existing_with_cache(cache_bytes) {
             Ok(store) => Ok(Site::Direct(store)),
             Err(e)
                 if matches!(

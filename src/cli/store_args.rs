@@ -41,8 +41,18 @@ impl StoreArgs {
     /// Opens an existing store; a wrong path is reported, never turned
     /// into a new empty store.
     pub fn open_existing(&self) -> anyhow::Result<Store> {
-        let (path, site) = self.resolve()?;
-        Ok(Store::open(&path, OpenOptions::existing(site))?)
+        self.open_existing_with_cache(crate::store::DEFAULT_CACHE_BYTES)
+    }
+
+    /// `open_existing`, with sled's page cache held to `cache_bytes`
+    /// (`store::ONE_PASS_CACHE_BYTES` for a command that reads the store
+    /// once in order).
+    pub fn open_existing_with_cache(&self, cache_bytes: u64) -> anyhow::Result<Store> {
+        self.open_with(|site| {
+            let mut options = OpenOptions::existing(site);
+            options.cache_bytes = cache_bytes;
+            Ok(options)
+        })
     }
 
     /// Opens the store with the options `options` makes from the site it

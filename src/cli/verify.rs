@@ -47,19 +47,12 @@ pub(super) fn progress_bar(total: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// sled's page cache for a verify (64 MB). It reads each tree in order, so
-/// the default 1 GB only grew the process: at 10 million movements 64 MB
-/// took the same time and 2.6 GiB less (BENCHMARKS.md, "The soak").
-const VERIFY_CACHE_BYTES: u64 = 64 << 20;
-
 /// Verifies the store and prints each origin's extent; exit 0 intact, 1
 /// damaged, [`HISTORY_VIOLATIONS`] intact but breaking the rules.
 pub fn run(args: Args) -> super::Outcome {
-    let store = args.store.open_with(|site| {
-        let mut options = crate::store::OpenOptions::existing(site);
-        options.cache_bytes = VERIFY_CACHE_BYTES;
-        Ok(options)
-    })?;
+    let store = args
+        .store
+        .open_existing_with_cache(crate::store::ONE_PASS_CACHE_BYTES)?;
     let bar = progress_bar(store.journal().movements_held()?);
     let report = match args.since {
         None => {
