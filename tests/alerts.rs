@@ -602,7 +602,8 @@ fn damage_done_while_the_daemon_was_stopped_is_found_at_start() {
         let journal = db.open_tree("journal").unwrap();
         let key = scantrail::store::keys::journal("north", 23);
         let mut v = journal.get(&key).unwrap().unwrap().to_vec();
-        v[60] ^= 1;
+        let span = scantrail::store::blocks::span(&v, 23).unwrap();
+        v[span.start + 60] ^= 1;
         journal.insert(key, v).unwrap();
         db.flush().unwrap();
     }

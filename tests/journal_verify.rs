@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use scantrail::store::{keys, OpenOptions, Store};
+use scantrail::store::{blocks, keys, OpenOptions, Store};
 
 const SITE: &str = "verify-site";
 
@@ -60,7 +60,8 @@ fn flip_value_byte(dir: &Path, seq: u64, at: usize) {
     let journal = db.open_tree("journal").unwrap();
     let key = keys::journal(SITE, seq);
     let mut v = journal.get(&key).unwrap().unwrap().to_vec();
-    let at = at % v.len();
+    let span = blocks::span(&v, seq).unwrap();
+    let at = span.start + at % span.len();
     v[at] ^= 0x01;
     journal.insert(key, v).unwrap();
     db.flush().unwrap();
@@ -164,12 +165,13 @@ fn every_single_byte_flip_in_a_movement_is_caught_at_its_seq() {
     make_store(&path, 12);
     let len = {
         let db = raw_sled(&path);
-        db.open_tree("journal")
+        let block = db
+            .open_tree("journal")
             .unwrap()
             .get(keys::journal(SITE, 5))
             .unwrap()
-            .unwrap()
-            .len()
+            .unwrap();
+        blocks::span(&block, 5).unwrap().len()
     };
     for at in 0..len {
         flip_value_byte(&path, 5, at);

@@ -1,13 +1,15 @@
-//! A store written by an older scantrail opens with this one. The fixture
-//! (`tests/data/store-schema3/store.tar.xz`) is a site store of schema 3
-//! made by the release build of main at cb33384: `scantrail-dev gen-data
+//! A store written by an older scantrail opens with this one. Each
+//! fixture (`tests/data/store-schemaN/store.tar.xz`) is a site store made
+//! by the release build of an older main: `scantrail-dev gen-data
 //! --movements 3000`, then the daemon (`site.toml` beside it) took a
 //! handheld's scan with `scan_id` "before-1" and refused an unreadable
 //! one; `answers/` holds what that build answered, to the scan and to a
-//! few reports. The daemon started on it rebuilds the indexes in place
-//! (schema 4 keeps them as postings); afterwards the handheld's retry gets
-//! its first answer, every report answers byte for byte as the old binary
-//! did, new scans are recorded and verify finds the store intact.
+//! few reports (`tests/data/make_store_fixture.sh` makes one). Schema 3
+//! comes from cb33384, schema 4 from 499af2d. The daemon started on one
+//! moves the journal into blocks and rebuilds the indexes in place;
+//! afterwards the handheld's retry gets its first answer, every report
+//! answers byte for byte as the old binary did, new scans are recorded and
+//! verify finds the store intact.
 
 #[allow(dead_code)]
 mod support;
@@ -18,7 +20,7 @@ use std::process::Command;
 use serde_json::json;
 use support::daemon::{binary, serial_item, Api, Daemon};
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/store-schema3");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
 /// The reports the old binary answered, as `scantrail report` arguments
 /// and the file holding its JSON.
@@ -66,9 +68,13 @@ const REPORTS: [(&str, &[&str]); 7] = [
     ),
 ];
 
-fn unpack(into: &Path) {
+fn fixture(schema: u32) -> String {
+    format!("{FIXTURES}/store-schema{schema}")
+}
+
+fn unpack(schema: u32, into: &Path) {
     let status = Command::new("tar")
-        .args(["-xJf", &format!("{FIXTURE}/store.tar.xz"), "-C"])
+        .args(["-xJf", &format!("{}/store.tar.xz", fixture(schema)), "-C"])
         .arg(into)
         .status()
         .expect("cannot run tar (Debian packages tar and xz-utils)");
@@ -90,12 +96,21 @@ fn report(data: &Path, args: &[&str]) -> String {
 
 #[test]
 fn a_schema_3_store_is_upgraded_at_start_and_answers_as_before() {
+    upgraded_at_start_answers_as_before(3);
+}
+
+#[test]
+fn a_schema_4_store_is_upgraded_at_start_and_answers_as_before() {
+    upgraded_at_start_answers_as_before(4);
+}
+
+fn upgraded_at_start_answers_as_before(schema: u32) {
     let dir = tempfile::tempdir().unwrap();
-    unpack(dir.path());
+    unpack(schema, dir.path());
     let data = dir.path().join("data");
     let answers = dir.path().join("answers");
     let config = dir.path().join("site.toml");
-    std::fs::copy(format!("{FIXTURE}/site.toml"), &config).unwrap();
+    std::fs::copy(format!("{}/site.toml", fixture(schema)), &config).unwrap();
 
     // The upgrade runs at the daemon's start, and says so.
     let daemon = Daemon::start(&config);
@@ -119,7 +134,7 @@ fn a_schema_3_store_is_upgraded_at_start_and_answers_as_before() {
         let want = std::fs::read_to_string(answers.join(file)).unwrap();
         assert!(
             report(&data, args) == want,
-            "{file} differs after the upgrade"
+            "{file} differs after the upgrade of schema {schema}"
         );
     }
 
@@ -142,7 +157,7 @@ fn a_schema_3_store_is_upgraded_at_start_and_answers_as_before() {
 #[test]
 fn any_command_upgrades_once() {
     let dir = tempfile::tempdir().unwrap();
-    unpack(dir.path());
+    unpack(4, dir.path());
     let data = dir.path().join("data");
     let stats = || {
         let out = Command::new(binary())

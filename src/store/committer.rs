@@ -26,6 +26,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::blocks;
 use super::chain;
 use super::derived;
 use super::envelope::{Head, Stored};
@@ -242,6 +243,25 @@ impl<S> Drop for Committer<S> {
     }
 }
 
+/// Movement (origin, seq) as the sink holds it, if it does.
+pub(super) fn read_movement<S: Sink + ?Sized>(
+    sink: &S,
+    origin: &str,
+    seq: u64,
+    path: &std::path::Path,
+) -> Result<Option<Movement>> {
+    let Some(block) = sink.get(&keys::journal(origin, seq))? else {
+        return Ok(None);
+    };
+    blocks::find(&block, seq)
+        .map(Movement::decode)
+        .transpose()
+        .map_err(|source| StoreError::Value {
+            path: path.to_owned(),
+            source,
+        })
+}
+
 fn read_head<S: Sink>(sink: &S, key: &[u8], path: &std::path::Path) -> Result<Head> {
     match sink.get(key)? {
         None => Ok(Head {
@@ -418,6 +438,7 @@ impl<S: Sink> Worker<S> {
         let mut plan = Plan {
             writes: Vec::with_capacity(requests.len() * 10),
             derived: derived::Aggregates::default(),
+            blocks: blocks::Appender::default(),
             postings: postings::Appender::default(),
             head: self.head,
             rejected_head: self.rejected_head,
@@ -547,6 +568,7 @@ fn answer_error<S>(r: Request<S>, e: &StoreError, path: &std::path::Path) {
 struct Plan {
     writes: Vec<(Vec<u8>, Vec<u8>)>,
     derived: derived::Aggregates,
+    blocks: blocks::Appender,
     postings: postings::Appender,
     head: Head,
     rejected_head: Head,
@@ -570,20 +592,14 @@ impl Plan {
             body,
             hash,
         };
-        let corrected = match derived::corrected_key(&m) {
-            Some(k) => sink
-                .get(&k)?
-                .map(|bytes| Movement::decode(&bytes))
-                .transpose()
-                .map_err(|source| StoreError::Value {
-                    path: path.to_owned(),
-                    source,
-                })?,
+        let corrected = match derived::corrected_id(&m) {
+            Some(id) => read_movement(sink, &id.origin, id.seq, path)?,
             None => None,
         };
         self.derived
             .add_over(&m, corrected.as_ref(), |k| sink.get(k), path)?;
-        self.writes.push((keys::journal(origin, seq), m.encode()));
+        self.blocks
+            .add(origin, seq, &m.encode(), |k| sink.get(k), path)?;
         for k in derived::index_keys(&m) {
             self.postings.add(k, |run| sink.last_under(run))?;
         }
@@ -610,6 +626,7 @@ impl Plan {
 
     fn finish(&mut self, origin: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut writes = std::mem::take(&mut self.writes);
+        writes.extend(std::mem::take(&mut self.blocks).into_entries());
         writes.extend(std::mem::take(&mut self.derived).into_entries());
         writes.extend(std::mem::take(&mut self.postings).into_entries());
         writes.push((keys::head(origin), self.head.encode()));

@@ -11,12 +11,13 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
+use super::blocks;
 use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::{self, prefix, Key, KeyReader};
 use super::postings;
 use crate::model::{balance, serial_state};
-use crate::model::{Balance, Kind, Movement, SerialState};
+use crate::model::{Balance, Kind, Movement, MovementId, SerialState};
 
 /// Index keys of a movement: present exactly when the movement is in the
 /// journal. These are the logical entries; the store keeps the entries of
@@ -124,22 +125,22 @@ pub fn balance_delta(m: &Movement) -> (Vec<u8>, i128, u8) {
     (key, mantissa, scale)
 }
 
-/// The journal key of the movement a correction of a serialised item
-/// corrects: its serial state depends on what is undone.
-pub fn corrected_key(m: &Movement) -> Option<Vec<u8>> {
+/// The movement a correction of a serialised item corrects: its serial
+/// state depends on what is undone.
+pub fn corrected_id(m: &Movement) -> Option<&MovementId> {
     let b = &m.body;
     if b.kind != Kind::Correction || b.serial.is_none() {
         return None;
     }
-    let id = b.corrects.as_ref()?;
-    Some(keys::journal(&id.origin, id.seq))
+    b.corrects.as_ref()
 }
 
 /// The movement `m` corrects, read from the journal tree; `None` when `m`
 /// is no correction of a serialised item or the original cannot be read
 /// (verify reports unreadable movements on their own).
 pub fn read_corrected(journal: &sled::Tree, m: &Movement) -> Option<Movement> {
-    let bytes = journal.get(corrected_key(m)?).ok()??;
+    let id = corrected_id(m)?;
+    let bytes = blocks::read(journal, &id.origin, id.seq).ok()??;
     Movement::decode(&bytes).ok()
 }
 
@@ -177,7 +178,7 @@ pub fn each_unit(
             unit = Some(this);
         }
         for (origin, seq) in index_targets(&k, &v) {
-            if let Some(v) = journal.get(keys::journal(&origin, seq)).map_err(read)? {
+            if let Some(v) = blocks::read(journal, &origin, seq).map_err(read)? {
                 if let Ok(m) = Movement::decode(&v) {
                     movements.push(m);
                 }
@@ -238,7 +239,7 @@ pub struct Aggregates {
 
 impl Aggregates {
     /// Adds a movement; `corrected` is the movement it corrects, if any
-    /// (see `corrected_key`).
+    /// (see `corrected_id`).
     pub fn add(&mut self, m: &Movement, corrected: Option<&Movement>) {
         self.add_lots(m);
         if let Some((key, state)) = serial_state(m, corrected) {
@@ -331,7 +332,6 @@ impl Aggregates {
 mod tests {
     use super::*;
     use crate::model::movement::tests_support::{committed, sample};
-    use crate::model::MovementId;
 
     fn at(seq: u64, kind: Kind) -> Movement {
         let mut body = sample(seq);

@@ -15,8 +15,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::blocks;
 use super::chain::{self, Chained};
-use super::committer::Sink;
+use super::committer::{read_movement, Sink};
 use super::derived;
 use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
@@ -279,16 +280,14 @@ impl<'a> Writer<'a> {
     }
 
     fn held_hash(&self, origin: &str, log: Log, seq: u64) -> Result<Option<Hash>> {
-        let key = match log {
-            Log::Movements => keys::journal(origin, seq),
-            Log::Rejections => keys::rejected(origin, seq),
-        };
-        Ok(match self.sink.get(&key)? {
-            None => None,
-            Some(v) => Some(match log {
-                Log::Movements => Movement::decode(&v).map_err(self.decode_err())?.hash,
-                Log::Rejections => Rejection::decode(&v).map_err(self.decode_err())?.hash,
-            }),
+        Ok(match log {
+            Log::Movements => {
+                read_movement(&*self.sink, origin, seq, &self.sink.path)?.map(|m| m.hash)
+            }
+            Log::Rejections => match self.sink.get(&keys::rejected(origin, seq))? {
+                None => None,
+                Some(v) => Some(Rejection::decode(&v).map_err(self.decode_err())?.hash),
+            },
         })
     }
 
@@ -375,6 +374,7 @@ impl<'a> Writer<'a> {
         corrected_again: &mut Vec<String>,
     ) -> Result<()> {
         let mut aggregates = derived::Aggregates::default();
+        let mut journal = blocks::Appender::default();
         let mut postings = postings::Appender::default();
         for (i, m) in chunk.iter().enumerate() {
             if let Some(t) = m.body.corrects.as_ref() {
@@ -395,24 +395,29 @@ impl<'a> Writer<'a> {
             }
             // A correction's state depends on what it corrects, which may
             // be earlier in this same chunk.
-            let corrected = match derived::corrected_key(m) {
-                Some(k) => match chunk.iter().find(|c| keys::journal(origin, c.seq) == k) {
+            let corrected = match derived::corrected_id(m) {
+                Some(id) => match chunk
+                    .iter()
+                    .find(|c| c.origin == id.origin && c.seq == id.seq)
+                {
                     Some(c) => Some(c.clone()),
-                    None => self
-                        .sink
-                        .get(&k)?
-                        .map(|bytes| Movement::decode(&bytes))
-                        .transpose()
-                        .map_err(self.decode_err())?,
+                    None => read_movement(&*self.sink, &id.origin, id.seq, &self.sink.path)?,
                 },
                 None => None,
             };
             aggregates.add_over(m, corrected.as_ref(), |k| self.sink.get(k), &self.sink.path)?;
-            writes.push((keys::journal(origin, m.seq), m.encode()));
+            journal.add(
+                origin,
+                m.seq,
+                &m.encode(),
+                |k| self.sink.get(k),
+                &self.sink.path,
+            )?;
             for k in derived::index_keys(m) {
                 postings.add(k, |run| self.sink.last_under(run))?;
             }
         }
+        writes.extend(journal.into_entries());
         writes.extend(aggregates.into_entries());
         writes.extend(postings.into_entries());
         Ok(())

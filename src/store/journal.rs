@@ -6,7 +6,7 @@
 
 use super::envelope::{self, Head};
 use super::error::{Result, StoreError};
-use super::{keys, scan_receipts, Store};
+use super::{blocks, keys, scan_receipts, Store};
 use crate::model::{Hash, Log, Movement, NewMovement, NewRejection, Rejection};
 
 /// Appends to and reads the hash-chained logs: `Store::journal`.
@@ -159,15 +159,21 @@ impl<'a> Journal<'a> {
         let end = keys::journal(origin, last);
         let prefix = keys::journal_origin(origin);
         let mut out = Vec::new();
-        for item in self.store.trees()?.journal.range(start..=end) {
-            if out.len() >= limit {
-                break;
-            }
+        'blocks: for item in self.store.trees()?.journal.range(start..=end) {
             let (k, v) = item.map_err(self.store.sled_err("read the journal"))?;
             if !k.starts_with(&prefix) {
                 break;
             }
-            out.push(self.store.value(&v)?);
+            for entry in blocks::entries(&v, blocks::first_of(&k).unwrap_or(0)) {
+                let (seq, bytes) = entry.map_err(|seq| self.store.cut_short(origin, seq))?;
+                if seq < from_seq {
+                    continue;
+                }
+                if seq > last || out.len() >= limit {
+                    break 'blocks;
+                }
+                out.push(self.store.value(bytes)?);
+            }
         }
         Ok(out)
     }
@@ -178,11 +184,11 @@ impl<'a> Journal<'a> {
         if seq > self.store.readable_movements(origin) {
             return Ok(None);
         }
-        self.store.read(
-            &self.store.trees()?.journal,
-            &keys::journal(origin, seq),
-            "read the journal",
-        )
+        let journal = &self.store.trees()?.journal;
+        match blocks::read(journal, origin, seq).map_err(self.store.sled_err("read the journal"))? {
+            Some(bytes) => self.store.value(&bytes).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The last committed seq and hash of `origin` (0 when none); of the

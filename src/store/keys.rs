@@ -17,8 +17,11 @@ pub mod prefix {
     pub const HEAD: u8 = 0x01;
     /// origin → chain head of its rejected scans.
     pub const REJECTED_HEAD: u8 = 0x02;
-    /// (origin, seq) → movement.
-    pub const JOURNAL: u8 = 0x10;
+    /// (origin, first seq) → a block of up to 32 movements (`blocks`).
+    pub const JOURNAL: u8 = 0x12;
+    /// (origin, seq) → movement: the journal of schemas 2 to 4, one entry
+    /// a movement, read only by the upgrade to blocks.
+    pub const JOURNAL_V4: u8 = 0x10;
     /// (origin, seq) → rejected scan. Not derived: reindex never touches it.
     pub const REJECTED: u8 = 0x11;
     /// (gtin, lot, origin, seq) → ().
@@ -59,7 +62,8 @@ pub mod prefix {
         match p {
             HEAD => "chain heads",
             REJECTED_HEAD => "rejected-log heads",
-            JOURNAL => "journal (movements)",
+            JOURNAL => "journal (blocks of movements)",
+            JOURNAL_V4 => "journal (schema 4, one entry a movement)",
             REJECTED => "rejected scans",
             SCAN_RECEIPT => "scan receipts",
             SCAN_RECEIPT_ORDER => "scan receipts by time",
@@ -187,10 +191,23 @@ impl<'a> KeyReader<'a> {
     }
 }
 
-/// The key of one journal entry: (origin, seq) under the journal prefix,
-/// big-endian, so an origin's movements iterate in seq order.
+/// Movements per journal block (`blocks`): a full block is ~10 KB, small
+/// enough to rewrite on every batch that appends to it.
+pub const BLOCK_MOVEMENTS: u64 = 32;
+
+/// The first seq of the journal block holding `seq` (seqs start at 1):
+/// 1, 33, 65…
+pub fn block_first(seq: u64) -> u64 {
+    seq.saturating_sub(1) / BLOCK_MOVEMENTS * BLOCK_MOVEMENTS + 1
+}
+
+/// The key of the journal block holding movement (origin, seq): (origin,
+/// the block's first seq) under the journal prefix, big-endian, so an
+/// origin's blocks iterate in seq order (`blocks`).
 pub fn journal(origin: &str, seq: u64) -> Vec<u8> {
-    Key::new(prefix::JOURNAL).id(origin, seq).into_vec()
+    Key::new(prefix::JOURNAL)
+        .id(origin, block_first(seq))
+        .into_vec()
 }
 
 pub(super) fn journal_origin(origin: &str) -> Vec<u8> {
@@ -258,7 +275,7 @@ mod tests {
     fn seq_order_is_numeric_order() {
         let mut keys: Vec<Vec<u8>> = [300u64, 2, 1, 256, 65_536, 10]
             .iter()
-            .map(|&s| journal("north", s))
+            .map(|&s| Key::new(prefix::JOURNAL).id("north", s).into_vec())
             .collect();
         keys.sort();
         let seqs: Vec<u64> = keys

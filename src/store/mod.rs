@@ -32,6 +32,7 @@
 //! commands reach these same methods through its HTTP API.
 
 pub(crate) mod backup;
+pub mod blocks;
 pub mod chain;
 pub mod committer;
 pub mod derived;
@@ -81,9 +82,10 @@ pub use view::View;
 ///
 /// 2: the lot-expiry tree; lot balances keyed by origin too.
 /// 3: corrections indexed by the movement they correct (`CORRECTED_BY`).
-/// 4: index entries kept as postings, many seqs an entry (`postings`);
-///    a store of schema 2 or 3 is upgraded in place when it is opened.
-pub const SCHEMA_VERSION: u32 = 4;
+/// 4: index entries kept as postings, many seqs an entry (`postings`).
+/// 5: the journal kept in blocks of 32 movements (`blocks`); a store of
+///    schema 2 to 4 is upgraded in place when it is opened (`upgrade`).
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Told how many movements a long walk (`verify_showing`) has read so far.
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
@@ -577,8 +579,8 @@ impl Store {
                 });
             }
         }
-        // Schemas 2 and 3 differ only in their derived trees, which `open`
-        // rebuilds in place (`upgrade`); older stores need `reindex`.
+        // Schemas 2 to 4 are upgraded in place by `open` (`upgrade`);
+        // older stores need `reindex`.
         if found < 2 && !options.for_reindex {
             return Err(StoreError::OlderSchema {
                 path: path.to_owned(),
@@ -718,6 +720,14 @@ impl Store {
 
     fn sled_err(&self, op: &'static str) -> impl Fn(sled::Error) -> StoreError + '_ {
         move |e| StoreError::sled(&self.path, op, e)
+    }
+
+    /// A journal block whose lengths run past its end, from `seq` on.
+    fn cut_short(&self, origin: &str, seq: u64) -> StoreError {
+        StoreError::Damaged {
+            path: self.path.clone(),
+            detail: format!("the journal block holding {origin} seq {seq} is cut short there (run `scantrail verify`)"),
+        }
     }
 
     /// Checks every origin's hash chain and every derived tree against the

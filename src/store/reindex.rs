@@ -3,8 +3,11 @@
 //! an older schema is upgraded). The journal, the seq counters and the
 //! rejected log are never touched. A marker in `meta` stays set while it
 //! runs, so an interrupted reindex is noticed at the next open instead of
-//! leaving silently incomplete trees.
+//! leaving silently incomplete trees. The one change it makes to the
+//! journal is to move an older schema's entries into blocks first
+//! (`upgrade::journal_to_blocks`), keeping every movement byte for byte.
 
+use super::blocks;
 use super::derived::{self, Aggregates};
 use super::envelope::Stored;
 use super::error::{Result, StoreError};
@@ -33,6 +36,7 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
         .map_err(sink.sled_err("mark the reindex"))?;
     sink.make_durable()?;
 
+    super::upgrade::journal_to_blocks(sink, progress)?;
     let tree = sink.journal()?.clone();
     let write = |batch: sled::Batch| {
         tree.apply_batch(batch)
@@ -64,37 +68,40 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
     let mut n = 0;
     for item in tree.scan_prefix([prefix::JOURNAL]) {
         let (k, v) = item.map_err(sink.sled_err("read the journal"))?;
-        let m = Movement::decode(&v).map_err(|e| {
-            let mut r = KeyReader::new(&k);
+        let origin = KeyReader::new(&k).str().unwrap_or_default();
+        let unreadable = |seq: u64, why: String| {
             StoreError::Damaged {
-                path: sink.path.clone(),
-                detail: format!(
-                    "movement {} seq {} cannot be read ({e}), so its derived entries cannot be rebuilt",
-                    r.str().unwrap_or_default(),
-                    r.u64().unwrap_or(0)
-                ),
-            }
-        })?;
-        report.movements += 1;
-        if report.movements % 4096 == 0 {
-            progress(report.movements);
+            path: sink.path.clone(),
+            detail: format!(
+                "movement {origin} seq {seq} cannot be read ({why}), so its derived entries cannot be rebuilt"
+            ),
         }
-        for key in derived::index_keys(&m) {
-            appender.add(key, |run| {
-                postings::last(&tree, run).map_err(sink.sled_err("read an index posting"))
-            })?;
-            n += 1;
-        }
-        agg.add_lots(&m);
-        // Postings still open are written with the batch; a later seq of
-        // their run reads them back from the tree.
-        if n >= CHUNK {
-            for (k, v) in std::mem::take(&mut appender).into_entries() {
-                batch.insert(k, v);
-                report.written += 1;
+        };
+        for entry in blocks::entries(&v, blocks::first_of(&k).unwrap_or(0)) {
+            let (seq, bytes) =
+                entry.map_err(|seq| unreadable(seq, "its journal block is cut short".into()))?;
+            let m = Movement::decode(bytes).map_err(|e| unreadable(seq, e.to_string()))?;
+            report.movements += 1;
+            if report.movements % 4096 == 0 {
+                progress(report.movements);
             }
-            write(std::mem::take(&mut batch))?;
-            n = 0;
+            for key in derived::index_keys(&m) {
+                appender.add(key, |run| {
+                    postings::last(&tree, run).map_err(sink.sled_err("read an index posting"))
+                })?;
+                n += 1;
+            }
+            agg.add_lots(&m);
+            // Postings still open are written with the batch; a later seq of
+            // their run reads them back from the tree.
+            if n >= CHUNK {
+                for (k, v) in std::mem::take(&mut appender).into_entries() {
+                    batch.insert(k, v);
+                    report.written += 1;
+                }
+                write(std::mem::take(&mut batch))?;
+                n = 0;
+            }
         }
     }
     for (k, v) in appender.into_entries() {

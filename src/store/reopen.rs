@@ -20,6 +20,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::blocks;
 use super::committer::Sink;
 use super::durable::Durability;
 use super::envelope::{Head, Stored};
@@ -54,9 +55,6 @@ pub(super) fn run(
     Ok(())
 }
 
-/// The key of a log's entry `seq` of an origin.
-type EntryKey = fn(&str, u64) -> Vec<u8>;
-
 /// Removes entries past the acknowledged heads: a failed batch that
 /// reached the disk. Entries missing before them are left for the
 /// committer's check, which refuses the store as damaged.
@@ -64,11 +62,10 @@ fn roll_back(sink: &mut SledSink, origin: &str, movements: Head, rejections: Hea
     let journal = sink.journal()?.clone();
     let mut batch = sled::Batch::default();
     let mut removed = 0;
-    let logs: [(Vec<u8>, EntryKey, Head); 2] = [
-        (keys::head(origin), keys::journal, movements),
-        (keys::rejected_head(origin), keys::rejected, rejections),
-    ];
-    for (head_key, entry_key, acked) in logs {
+    for (head_key, acked) in [
+        (keys::head(origin), movements),
+        (keys::rejected_head(origin), rejections),
+    ] {
         let on_disk = match journal
             .get(&head_key)
             .map_err(sink.sled_err("read a chain head"))?
@@ -82,9 +79,13 @@ fn roll_back(sink: &mut SledSink, origin: &str, movements: Head, rejections: Hea
         if on_disk.seq <= acked.seq {
             continue;
         }
-        for seq in acked.seq + 1..=on_disk.seq {
-            batch.remove(entry_key(origin, seq));
-            removed += 1;
+        removed += on_disk.seq - acked.seq;
+        if head_key == keys::head(origin) {
+            roll_back_blocks(sink, &journal, origin, acked.seq, on_disk.seq, &mut batch)?;
+        } else {
+            for seq in acked.seq + 1..=on_disk.seq {
+                batch.remove(keys::rejected(origin, seq));
+            }
         }
         if acked.seq == 0 {
             batch.remove(head_key);
@@ -107,6 +108,41 @@ fn roll_back(sink: &mut SledSink, origin: &str, movements: Head, rejections: Hea
     sink.make_durable()?;
     // Its derived entries (balances, serial states, indexes) go with it.
     reindex::run(sink, &|_| {}).map(|_| ())
+}
+
+/// Cuts an origin's journal blocks back to end at `acked`: the block
+/// holding the next seq keeps the movements before it, the later blocks go.
+fn roll_back_blocks(
+    sink: &SledSink,
+    journal: &sled::Tree,
+    origin: &str,
+    acked: u64,
+    on_disk: u64,
+    batch: &mut sled::Batch,
+) -> Result<()> {
+    let next = acked + 1;
+    let key = keys::journal(origin, next);
+    if next != blocks::first(next) {
+        if let Some(block) = journal
+            .get(&key)
+            .map_err(sink.sled_err("read the journal"))?
+        {
+            let end = blocks::spans(&block, blocks::first(next))
+                .map_while(|s| s.ok())
+                .take_while(|(seq, _)| *seq < next)
+                .last()
+                .map_or(0, |(_, span)| span.end);
+            batch.insert(key, &block[..end]);
+        }
+    } else {
+        batch.remove(key);
+    }
+    let mut first = blocks::first(next) + blocks::MOVEMENTS;
+    while first <= on_disk {
+        batch.remove(keys::journal(origin, first));
+        first += blocks::MOVEMENTS;
+    }
+    Ok(())
 }
 
 /// Writes, syncs and removes a file of `PROBE_BYTES` in the store's

@@ -319,7 +319,8 @@ fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
         let j = db.open_tree(tree::JOURNAL).unwrap();
         let key = keys::journal("north", 3);
         let mut v = j.get(&key).unwrap().unwrap().to_vec();
-        let at = v.windows(3).position(|w| w == b"op7").unwrap();
+        let span = super::blocks::span(&v, 3).unwrap();
+        let at = span.start + v[span].windows(3).position(|w| w == b"op7").unwrap();
         v[at] ^= 0x20;
         j.insert(&key, v).unwrap();
         db.flush().unwrap();
@@ -909,4 +910,152 @@ fn five_movements(dir: &Path) -> Store {
         store.journal().commit(sample(i)).unwrap();
     }
     store
+}
+
+/// Rewrites a closed store's journal in the layout of schemas 2 to 4 (one
+/// entry a movement under `JOURNAL_V4`) and stamps schema 4; returns the
+/// old entries' keys, in order.
+fn to_schema_4(dir: &Path) -> Vec<Vec<u8>> {
+    let db = raw_sled(dir);
+    let j = db.open_tree(tree::JOURNAL).unwrap();
+    let mut old = Vec::new();
+    for item in j.scan_prefix([keys::prefix::JOURNAL]) {
+        let (k, v) = item.unwrap();
+        let mut r = keys::KeyReader::new(&k);
+        let (origin, first) = (r.str().unwrap(), r.u64().unwrap());
+        for entry in blocks::entries(&v, first) {
+            let (seq, bytes) = entry.unwrap();
+            let key = keys::Key::new(keys::prefix::JOURNAL_V4)
+                .id(&origin, seq)
+                .into_vec();
+            j.insert(&key, bytes).unwrap();
+            old.push(key);
+        }
+        j.remove(k).unwrap();
+    }
+    db.open_tree(tree::META)
+        .unwrap()
+        .insert(meta_key::SCHEMA, &4u32.to_be_bytes())
+        .unwrap();
+    db.flush().unwrap();
+    old
+}
+
+fn seventy_movements(dir: &Path) -> Vec<Movement> {
+    let store = create(dir);
+    for i in 1..=70 {
+        store.journal().commit(sample(i)).unwrap();
+    }
+    store.journal().range("north", 1, 100).unwrap()
+}
+
+#[test]
+fn a_schema_4_journal_is_moved_into_blocks_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = seventy_movements(dir.path());
+    assert_eq!(to_schema_4(dir.path()).len(), 70);
+    let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+    assert_eq!(store.journal().range("north", 1, 100).unwrap(), before);
+    assert_eq!(
+        store.journal().range("north", 30, 5).unwrap(),
+        before[29..34]
+    );
+    assert_eq!(
+        store.journal().movement("north", 33).unwrap().as_ref(),
+        Some(&before[32])
+    );
+    let report = store.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    // The old layout is gone; commits go on from the old head, into the
+    // last block.
+    let j = &store.trees().unwrap().journal;
+    assert_eq!(j.scan_prefix([keys::prefix::JOURNAL_V4]).count(), 0);
+    assert_eq!(j.scan_prefix([keys::prefix::JOURNAL]).count(), 3);
+    let next = store.journal().commit(sample(71)).unwrap();
+    assert_eq!((next.seq, next.prev_hash), (71, before[69].hash));
+    assert_eq!(j.scan_prefix([keys::prefix::JOURNAL]).count(), 3);
+    assert!(store.verify().unwrap().is_clean());
+}
+
+#[test]
+fn a_move_into_blocks_cut_short_goes_on_at_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = seventy_movements(dir.path());
+    let old = to_schema_4(dir.path());
+    {
+        // What a move cut short after its first sled batch leaves: the
+        // first block written, its old entries gone, schema still 4.
+        let db = raw_sled(dir.path());
+        let j = db.open_tree(tree::JOURNAL).unwrap();
+        let mut block = Vec::new();
+        let mut batch = sled::Batch::default();
+        for key in &old[..32] {
+            blocks::push(&mut block, &j.get(key).unwrap().unwrap());
+            batch.remove(key.clone());
+        }
+        batch.insert(keys::journal("north", 1), block);
+        j.apply_batch(batch).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+    assert_eq!(store.journal().range("north", 1, 100).unwrap(), before);
+    assert!(store.verify().unwrap().is_clean());
+}
+
+#[test]
+fn a_movement_missing_inside_a_block_stops_the_move_before_it_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    seventy_movements(dir.path());
+    let old = to_schema_4(dir.path());
+    {
+        let db = raw_sled(dir.path());
+        db.open_tree(tree::JOURNAL)
+            .unwrap()
+            .remove(&old[4])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let e = Store::open(dir.path(), OpenOptions::existing(None))
+        .err()
+        .unwrap();
+    let said = e.to_string();
+    assert!(said.contains("north seq 5 is missing"), "{said}");
+    assert!(said.contains("scantrail restore"), "{said}");
+    // Nothing was moved: the other 69 movements are where they were.
+    let db = raw_sled(dir.path());
+    let j = db.open_tree(tree::JOURNAL).unwrap();
+    assert_eq!(j.scan_prefix([keys::prefix::JOURNAL_V4]).count(), 69);
+    assert_eq!(j.scan_prefix([keys::prefix::JOURNAL]).count(), 0);
+}
+
+#[test]
+fn a_reopen_cuts_the_journal_back_across_blocks() {
+    for acked in [30u64, 32, 33] {
+        let dir = tempfile::tempdir().unwrap();
+        let all = seventy_movements(dir.path());
+        let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+        let head = envelope::Head {
+            seq: acked,
+            hash: all[acked as usize - 1].hash,
+        };
+        let rejections = store
+            .journal()
+            .log_head("north", crate::model::Log::Rejections)
+            .unwrap();
+        store
+            .committer()
+            .exclusive(move |sink| sink.reopen("north", head, rejections))
+            .unwrap();
+        let held = store.journal().range("north", 1, 100).unwrap();
+        assert_eq!(held, all[..acked as usize], "acked {acked}");
+        let report = store.verify().unwrap();
+        assert!(report.is_clean(), "acked {acked}: {:?}", report.problems);
+        // (The committer here still counts from 70: it was not the one
+        // that failed. A fresh opening counts from the disk.)
+        drop(store);
+        let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+        let next = store.journal().commit(sample(99)).unwrap();
+        assert_eq!((next.seq, next.prev_hash), (acked + 1, head.hash));
+        assert!(store.verify().unwrap().is_clean(), "acked {acked}");
+    }
 }

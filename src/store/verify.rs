@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use chrono::NaiveDate;
 
+use super::blocks;
 use super::chain;
 use super::derived::{self, Aggregates};
 use super::envelope::{Head, Stored};
@@ -169,7 +170,7 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
     for item in tree.scan_prefix([prefix::JOURNAL]) {
         let (k, v) = item.map_err(&read)?;
         let mut r = KeyReader::new(&k);
-        let (Some(origin), Some(seq)) = (r.str(), r.u64()) else {
+        let (Some(origin), Some(first)) = (r.str(), r.u64()) else {
             report.problem(
                 None,
                 None,
@@ -187,36 +188,45 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
                 },
             ));
         }
-        if report.movements % PROGRESS_EVERY == 0 {
-            progress(report.movements);
-        }
         let state = &mut chains.last_mut().expect("pushed above").1;
-        let Some(m) = check_entry(
-            &tree,
-            (&origin, seq),
-            &v,
-            state,
-            &mut report,
-            (&mut expected_index, Lookups::Tallied),
-            &read,
-        )?
-        else {
-            continue;
-        };
-        let (balance_key, _, _) = derived::balance_delta(&m);
-        let before = agg.balances.get(&balance_key).map_or(0, |b| b.mantissa);
-        agg.add_lots(&m);
-        let after = agg.balances.get(&balance_key).map_or(0, |b| b.mantissa);
-        if before >= 0 && after < 0 {
-            report.violation(
-                &m.origin,
-                m.seq,
-                format!(
-                    "this {} takes {} below zero",
-                    m.body.kind.name(),
-                    describe_key(&balance_key)
-                ),
-            );
+        for entry in blocks::entries(&v, first) {
+            let (seq, bytes) = match entry {
+                Ok(entry) => entry,
+                Err(seq) => {
+                    cut_short(&origin, seq, state, &mut report);
+                    break;
+                }
+            };
+            if report.movements % PROGRESS_EVERY == 0 {
+                progress(report.movements);
+            }
+            let Some(m) = check_entry(
+                &tree,
+                (&origin, seq),
+                bytes,
+                state,
+                &mut report,
+                (&mut expected_index, Lookups::Tallied),
+                &read,
+            )?
+            else {
+                continue;
+            };
+            let (balance_key, _, _) = derived::balance_delta(&m);
+            let before = agg.balances.get(&balance_key).map_or(0, |b| b.mantissa);
+            agg.add_lots(&m);
+            let after = agg.balances.get(&balance_key).map_or(0, |b| b.mantissa);
+            if before >= 0 && after < 0 {
+                report.violation(
+                    &m.origin,
+                    m.seq,
+                    format!(
+                        "this {} takes {} below zero",
+                        m.body.kind.name(),
+                        describe_key(&balance_key)
+                    ),
+                );
+            }
         }
     }
 
@@ -376,22 +386,35 @@ pub(crate) fn run_since(store: &Store, since: Since, progress: &dyn Fn(u64)) -> 
         let from = super::keys::journal(&origin, start.seq + 1);
         let to = super::keys::journal(&origin, head.seq);
         if start.seq < head.seq {
-            for item in trees.journal.range(from..=to) {
+            'blocks: for item in trees.journal.range(from..=to) {
                 let (k, v) = item.map_err(&read)?;
-                let mut r = KeyReader::new(&k);
-                let seq = r.str().and_then(|_| r.u64()).unwrap_or(0);
-                if report.movements % PROGRESS_EVERY == 0 {
-                    progress(report.movements);
+                for entry in blocks::entries(&v, blocks::first_of(&k).unwrap_or(0)) {
+                    let (seq, bytes) = match entry {
+                        Ok(entry) => entry,
+                        Err(seq) => {
+                            cut_short(&origin, seq, &mut state, &mut report);
+                            break;
+                        }
+                    };
+                    if seq <= start.seq {
+                        continue;
+                    }
+                    if seq > head.seq {
+                        break 'blocks;
+                    }
+                    if report.movements % PROGRESS_EVERY == 0 {
+                        progress(report.movements);
+                    }
+                    check_entry(
+                        &trees.journal,
+                        (&origin, seq),
+                        bytes,
+                        &mut state,
+                        &mut report,
+                        (&mut counts, Lookups::Each),
+                        &read,
+                    )?;
                 }
-                check_entry(
-                    &trees.journal,
-                    (&origin, seq),
-                    &v,
-                    &mut state,
-                    &mut report,
-                    (&mut counts, Lookups::Each),
-                    &read,
-                )?;
             }
         }
         if state.last_seq != head.seq || state.last_hash != Some(head.hash) {
@@ -426,6 +449,17 @@ pub(crate) fn run_since(store: &Store, since: Since, progress: &dyn Fn(u64)) -> 
 /// index entries, at `(origin, seq)`: tallies them, and with
 /// [`Lookups::Each`] looks each one up. The movement, unless it cannot be
 /// read.
+/// A journal block whose lengths run past its end: the movements from
+/// `seq` to the block's end cannot be read.
+fn cut_short(origin: &str, seq: u64, state: &mut ChainState, report: &mut Report) {
+    state.last_hash = None;
+    report.problem(
+        Some(origin),
+        Some(seq),
+        "the journal block holding this movement is cut short here: it and the rest of its block cannot be read",
+    );
+}
+
 fn check_entry(
     tree: &sled::Tree,
     (origin, seq): (&str, u64),
@@ -603,12 +637,17 @@ fn check_index_counts(
         for item in journal.scan_prefix([prefix::JOURNAL]) {
             let (k, v) = item.map_err(&read)?;
             let mut r = KeyReader::new(&k);
-            // Unreadable keys and movements were named by the walk.
-            let (Some(origin), Some(seq), Ok(m)) = (r.str(), r.u64(), Movement::decode(&v)) else {
+            // Unreadable keys, blocks and movements were named by the walk.
+            let (Some(origin), Some(first)) = (r.str(), r.u64()) else {
                 continue;
             };
-            for key in derived::index_keys(&m).iter().filter(|k| k[0] == p) {
-                missing_entry(journal, (&origin, seq), key, report, &read)?;
+            for (seq, bytes) in blocks::entries(&v, first).map_while(|e| e.ok()) {
+                let Ok(m) = Movement::decode(bytes) else {
+                    continue;
+                };
+                for key in derived::index_keys(&m).iter().filter(|k| k[0] == p) {
+                    missing_entry(journal, (&origin, seq), key, report, &read)?;
+                }
             }
         }
         for item in journal.scan_prefix([p]) {
@@ -642,17 +681,12 @@ fn explained(
     let Some((origin, seq)) = derived::index_target(key) else {
         return Ok(false);
     };
-    Ok(
-        match journal
-            .get(super::keys::journal(&origin, seq))
-            .map_err(read)?
-        {
-            Some(v) => Movement::decode(&v)
-                .map(|m| derived::index_keys(&m).iter().any(|x| x[..] == key[..]))
-                .unwrap_or(true),
-            None => false,
-        },
-    )
+    Ok(match blocks::read(journal, &origin, seq).map_err(read)? {
+        Some(v) => Movement::decode(&v)
+            .map(|m| derived::index_keys(&m).iter().any(|x| x[..] == key[..]))
+            .unwrap_or(true),
+        None => false,
+    })
 }
 
 fn describe_key(k: &[u8]) -> String {
