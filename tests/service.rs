@@ -233,3 +233,47 @@ fn folder(parent: &Path, name: &str) -> PathBuf {
     std::fs::create_dir_all(&path).unwrap();
     path
 }
+
+/// A daemon that finds a store of an older schema upgrades it before it
+/// is ready, and asks the service manager for more start time while it
+/// does (`EXTEND_TIMEOUT_USEC`, which systemd honours past
+/// `TimeoutStartSec`), so that a long upgrade is not killed as a hung
+/// start. The store is the migration test's schema-4 fixture.
+#[test]
+fn a_daemon_upgrading_its_store_asks_for_more_start_time_before_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/store-schema4");
+    let status = Command::new("tar")
+        .args(["-xJf", &format!("{fixture}/store.tar.xz"), "-C"])
+        .arg(dir.path())
+        .status()
+        .expect("cannot run tar (Debian packages tar and xz-utils)");
+    assert!(status.success());
+    let config = dir.path().join("site.toml");
+    std::fs::copy(format!("{fixture}/site.toml"), &config).unwrap();
+    let (socket, path) = notify_socket(dir.path());
+    let mut daemon = Process::start(&["run"], &config, Some(&path));
+    let first = next_message(&socket);
+    let extend = first
+        .lines()
+        .find_map(|l| l.strip_prefix("EXTEND_TIMEOUT_USEC="))
+        .unwrap_or_else(|| panic!("the first message was not a request for time: {first:?}"));
+    assert!(extend.parse::<u64>().unwrap() >= 60_000_000, "{first}");
+    // More requests may follow; then READY=1, once the store is upgraded.
+    let mut message = next_message(&socket);
+    while message
+        .lines()
+        .any(|l| l.starts_with("EXTEND_TIMEOUT_USEC="))
+    {
+        message = next_message(&socket);
+    }
+    assert!(message.lines().any(|l| l == "READY=1"), "{message}");
+    let url = written_so_far(&mut daemon)
+        .lines()
+        .find_map(|l| l.strip_prefix("listening on ").map(str::to_owned))
+        .expect("the listening line came before READY=1");
+    let stats = Api::new(&url, Some("admin-token-upgrade")).get("/api/v1/store");
+    assert_eq!(stats.status, 200, "{:?}", stats.body);
+    assert_eq!(stats.body["movements"], serde_json::json!(3001));
+    assert!(daemon.terminate().success());
+}

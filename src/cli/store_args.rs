@@ -6,7 +6,25 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::config::{self, Config, ConfigError};
-use crate::store::{OpenOptions, Store};
+use crate::store::{OpenOptions, Store, Upgrading};
+
+/// The bar of an upgrade at open (on stderr, drawn only on a terminal):
+/// `on_upgrade` is a plain function, so the bar lives here.
+static UPGRADE_BAR: std::sync::OnceLock<indicatif::ProgressBar> = std::sync::OnceLock::new();
+
+fn upgrade_bar(now: Upgrading) {
+    let bar = UPGRADE_BAR.get_or_init(|| {
+        let bar = indicatif::ProgressBar::new(now.total);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "upgrading the store: {msg} {bar:30} {human_pos}/{human_len} movements, {elapsed}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    });
+    bar.set_message(now.step);
+    bar.set_position(now.done);
+}
 
 /// `--data` and `--config`: the flags every command that opens the store
 /// takes.
@@ -63,6 +81,12 @@ impl StoreArgs {
         options: impl FnOnce(Option<String>) -> anyhow::Result<OpenOptions>,
     ) -> anyhow::Result<Store> {
         let (path, site) = self.resolve()?;
-        Ok(Store::open(&path, options(site)?)?)
+        let mut options = options(site)?;
+        options.on_upgrade = Some(upgrade_bar);
+        let opened = Store::open(&path, options);
+        if let Some(bar) = UPGRADE_BAR.get() {
+            bar.finish_and_clear();
+        }
+        Ok(opened?)
     }
 }

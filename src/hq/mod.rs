@@ -41,7 +41,7 @@ async fn open_storage(config: &HqConfig) -> anyhow::Result<Storage> {
         Store::open(
             &config.data_dir,
             OpenOptions {
-                on_upgrade: Some(crate::service::extend_start),
+                on_upgrade: Some(|_| crate::service::extend_start()),
                 ..OpenOptions::create(config.hq.id.clone())
             },
         )

@@ -74,7 +74,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         Store::open(
             &data_dir,
             OpenOptions {
-                on_upgrade: Some(crate::service::extend_start),
+                on_upgrade: Some(|_| crate::service::extend_start()),
                 cache_bytes: config.store.cache_bytes(),
                 ..OpenOptions::create(config.site.id.clone())
             },

@@ -74,6 +74,7 @@ pub use published::Published;
 pub use records::Records;
 pub use reference::ReferenceData;
 pub use sync_state::Outbox;
+pub use upgrade::Upgrading;
 pub use view::View;
 
 /// The layout version of the whole store (trees, keys, envelopes). A store
@@ -139,9 +140,10 @@ pub struct OpenOptions {
     /// Only `reindex` opens a store whose last reindex was interrupted, or
     /// one of an older schema: rebuilding the derived trees cures both.
     pub for_reindex: bool,
-    /// Told, at least every 10 s, that an upgrade at open (`upgrade`) goes
-    /// on: the daemons ask the service manager for more start time with it.
-    pub on_upgrade: Option<fn()>,
+    /// Told, every second or so, how far an upgrade at open (`upgrade`)
+    /// is: the daemons ask the service manager for more start time with
+    /// it, the commands draw a progress bar.
+    pub on_upgrade: Option<fn(Upgrading)>,
 }
 
 impl OpenOptions {

@@ -36,7 +36,8 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
         .map_err(sink.sled_err("mark the reindex"))?;
     sink.make_durable()?;
 
-    super::upgrade::journal_to_blocks(sink, progress)?;
+    // (Nothing replayed yet while it runs: the caller hears it goes on.)
+    super::upgrade::journal_to_blocks(sink, &|_| progress(0))?;
     let tree = sink.journal()?.clone();
     let write = |batch: sled::Batch| {
         tree.apply_batch(batch)

@@ -9,11 +9,11 @@
 //! cut) goes on at the next open: the move from the entries still under
 //! the old prefix, the reindex from the start.
 //!
-//! A large store takes minutes (a million movements: 2 min removing the
-//! old layout's entries, 50 s rebuilding, here): the log says how far it
-//! is, and the opener is told (`OpenOptions::on_upgrade`) at least every
-//! `TELL_EVERY`: the daemons extend systemd's start timeout with it, so
-//! that the service manager does not kill a daemon busy upgrading.
+//! A large store takes minutes (BENCHMARKS.md, "Journal blocks"): the log
+//! says how far it is, and the opener is told (`OpenOptions::on_upgrade`)
+//! every `TELL_EVERY`: the daemons extend systemd's start timeout with
+//! it, so that the service manager does not kill a daemon busy upgrading,
+//! and the commands draw a progress bar on a terminal.
 
 use super::blocks;
 use super::error::{Result, StoreError};
@@ -23,32 +23,50 @@ use super::{reindex, SledSink, SCHEMA_VERSION};
 /// How often the upgrade logs how far it is, in movements.
 const EVERY: u64 = 100_000;
 
-/// How often the opener is told the upgrade goes on: well inside the two
-/// minutes each telling buys (`service::extend_start`).
-const TELL_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// How often the opener is told how far the upgrade is: well inside the
+/// two minutes each telling buys (`service::extend_start`), often enough
+/// for a progress bar.
+const TELL_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Rebuilds the derived trees of a store of schema `from` in this schema's
-/// layout and stamps the new schema, durably, before the store is used.
-pub(crate) fn run(sink: &mut SledSink, from: u32, told: Option<fn()>) -> Result<()> {
+/// How far an upgrade at open is, as the opener is told it
+/// (`OpenOptions::on_upgrade`): `done` of `total` movements through `step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upgrading {
+    /// What the upgrade does now, in words.
+    pub step: &'static str,
+    /// Movements through this step so far.
+    pub done: u64,
+    /// Movements in the store.
+    pub total: u64,
+}
+
+/// Moves the journal of a store of schema `from` into blocks, rebuilds its
+/// derived trees in this schema's layout and stamps the new schema,
+/// durably, before the store is used.
+pub(crate) fn run(sink: &mut SledSink, from: u32, told: Option<fn(Upgrading)>) -> Result<()> {
     let path = sink.path.display().to_string();
-    tracing::info!(%path, from, to = SCHEMA_VERSION, "upgrading the store: rebuilding its indexes");
-    let tell = || {
-        if let Some(told) = told {
-            told()
+    let total = movements_held(sink)?;
+    tracing::info!(%path, from, to = SCHEMA_VERSION, movements = total, "upgrading the store");
+    let told_at = std::cell::Cell::new(None::<std::time::Instant>);
+    let tell = |step, done| {
+        let due = told_at.get().is_none_or(|at| at.elapsed() >= TELL_EVERY);
+        if let (Some(told), true) = (told, due) {
+            told_at.set(Some(std::time::Instant::now()));
+            told(Upgrading { step, done, total });
         }
     };
-    tell();
-    let told_at = std::cell::Cell::new(std::time::Instant::now());
+    const MOVING: &str = "moving the journal into blocks";
+    const REBUILDING: &str = "rebuilding the indexes";
+    tell(MOVING, 0);
+    journal_to_blocks(sink, &|moved| tell(MOVING, moved))?;
+    told_at.set(None);
     let next = std::cell::Cell::new(EVERY);
     let report = reindex::run(sink, &|movements| {
         if movements >= next.get() {
             next.set(movements + EVERY);
-            tracing::info!(%path, movements, "upgrading the store");
+            tracing::info!(%path, movements, "upgrading the store: indexes rebuilt so far");
         }
-        if told_at.get().elapsed() >= TELL_EVERY {
-            told_at.set(std::time::Instant::now());
-            tell();
-        }
+        tell(REBUILDING, movements);
     })?;
     tracing::info!(
         %path,
@@ -59,13 +77,25 @@ pub(crate) fn run(sink: &mut SledSink, from: u32, told: Option<fn()>) -> Result<
     Ok(())
 }
 
+/// The movements a store holds: its chain heads' seqs.
+fn movements_held(sink: &SledSink) -> Result<u64> {
+    let mut total = 0;
+    for item in sink.journal()?.scan_prefix([prefix::HEAD]) {
+        let (_, v) = item.map_err(sink.sled_err("read the chain heads"))?;
+        if let Ok(head) = <super::envelope::Head as super::envelope::Stored>::decode(&v) {
+            total += head.seq;
+        }
+    }
+    Ok(total)
+}
+
 /// Movements moved per sled batch by `journal_to_blocks`.
 const MOVE_CHUNK: u64 = 16 * 1024;
 
 /// Moves a journal of one entry a movement (schemas 2 to 4, under
 /// `JOURNAL_V4`) into blocks (`blocks`), the envelopes byte for byte;
-/// returns how many movements it moved. `progress` is told 0 now and
-/// then: it goes on, nothing replayed yet. Each sled batch moves whole blocks
+/// returns how many movements it moved, telling `progress` how many so
+/// far. Each sled batch moves whole blocks
 /// (inserts them and removes their old entries), so a move cut short
 /// resumes at the next open from the entries still under the old prefix.
 /// A movement missing inside a block would shift the ones after it, so the
@@ -121,8 +151,7 @@ pub(super) fn journal_to_blocks(sink: &SledSink, progress: &dyn Fn(u64)) -> Resu
             tree.apply_batch(std::mem::take(&mut batch))
                 .map_err(sink.sled_err("move the journal into blocks"))?;
             pending = 0;
-            // Nothing replayed yet: the caller hears only that it goes on.
-            progress(0);
+            progress(moved);
             if moved % (32 * MOVE_CHUNK) < MOVE_CHUNK {
                 tracing::info!(path = %sink.path.display(), movements = moved, "moving the journal into blocks");
             }
