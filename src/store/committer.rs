@@ -600,7 +600,7 @@ impl Plan {
             .add_over(&m, corrected.as_ref(), |k| sink.get(k), path)?;
         self.blocks
             .add(origin, seq, &m.encode(), |k| sink.get(k), path)?;
-        for k in derived::index_keys(&m) {
+        for k in derived::posted_keys(&m) {
             self.postings.add(k, |run| sink.last_under(run))?;
         }
         self.head = Head { seq, hash };

@@ -16,6 +16,7 @@ use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::{self, prefix, Key, KeyReader};
 use super::postings;
+use super::units::Unit;
 use crate::model::{balance, serial_state};
 use crate::model::{Balance, Kind, Movement, MovementId, SerialState};
 
@@ -74,6 +75,14 @@ pub fn index_keys(m: &Movement) -> Vec<Vec<u8>> {
             .into_vec(),
     );
     out
+}
+
+/// The index keys of a movement that are kept as postings: all but the
+/// by-serial one, which its unit's entry holds (`units`).
+pub fn posted_keys(m: &Movement) -> impl Iterator<Item = Vec<u8>> {
+    index_keys(m)
+        .into_iter()
+        .filter(|k| k[0] != prefix::BY_SERIAL)
 }
 
 /// The (origin, seq) an index key points to, read by the key's layout.
@@ -152,46 +161,10 @@ pub fn serial_state(m: &Movement, corrected: Option<&Movement>) -> Option<(Vec<u
     Some((keys::serial_state(&b.gtin, b.serial.as_ref()?), state))
 }
 
-/// Walks the by-serial index unit by unit: `f` is given each serialised
-/// unit's movements in the index's (origin, seq) order (to reorder as it
-/// likes), one unit in memory
-/// at a time. Entries whose movement is gone or cannot be read are passed
-/// over (verify names those from the journal walk).
-pub fn each_unit(
-    journal: &sled::Tree,
-    read: &dyn Fn(sled::Error) -> StoreError,
-    mut f: impl FnMut(&mut Vec<Movement>) -> Result<()>,
-) -> Result<()> {
-    let mut unit: Option<Vec<u8>> = None;
-    let mut movements: Vec<Movement> = Vec::new();
-    for item in journal.scan_prefix([prefix::BY_SERIAL]) {
-        let (k, v) = item.map_err(read)?;
-        // The key up to the id: (gtin, serial).
-        let mut r = KeyReader::new(&k);
-        let (Some(gtin), Some(serial)) = (r.str(), r.str()) else {
-            continue;
-        };
-        let this = keys::serial_range(&gtin, &serial);
-        if unit.as_ref() != Some(&this) {
-            f(&mut movements)?;
-            movements.clear();
-            unit = Some(this);
-        }
-        for (origin, seq) in index_targets(&k, &v) {
-            if let Some(v) = blocks::read(journal, &origin, seq).map_err(read)? {
-                if let Ok(m) = Movement::decode(&v) {
-                    movements.push(m);
-                }
-            }
-        }
-    }
-    f(&mut movements)
-}
-
-/// The serial-state entry of one unit from all its movements (in the
-/// by-serial index's order): the state that supersedes the others, as
-/// `Aggregates::add` would leave it. Verify and reindex walk the index
-/// unit by unit with it, so their memory does not grow with the serials.
+/// The serial state of one unit from all its movements: the state that
+/// supersedes the others, as `Aggregates::add` would leave it. Verify
+/// walks the unit entries with it (`units::each_unit`), so its memory does
+/// not grow with the serials.
 pub fn unit_state(journal: &sled::Tree, movements: &[Movement]) -> Option<(Vec<u8>, SerialState)> {
     let mut unit: Option<(Vec<u8>, SerialState)> = None;
     for m in movements {
@@ -228,12 +201,12 @@ pub struct Earliest {
     pub(super) date: NaiveDate,
 }
 
-/// Balances, serial states and lot expiries accumulated over many
-/// movements, in memory.
+/// Balances, serialised units (state and movements, `units`) and lot
+/// expiries accumulated over many movements, in memory.
 #[derive(Default)]
 pub struct Aggregates {
     pub(super) balances: HashMap<Vec<u8>, Balance>,
-    pub(super) states: HashMap<Vec<u8>, SerialState>,
+    pub(super) units: HashMap<Vec<u8>, Unit>,
     pub(super) expiries: HashMap<Vec<u8>, Earliest>,
 }
 
@@ -242,19 +215,24 @@ impl Aggregates {
     /// (see `corrected_id`).
     pub fn add(&mut self, m: &Movement, corrected: Option<&Movement>) {
         self.add_lots(m);
-        if let Some((key, state)) = serial_state(m, corrected) {
-            match self.states.get(&key) {
+        let b = &m.body;
+        let Some(serial) = &b.serial else { return };
+        let unit = self
+            .units
+            .entry(keys::serial_state(&b.gtin, serial))
+            .or_default();
+        unit.push(&m.origin, m.seq);
+        if let Some(state) = serial_state::after(m, corrected) {
+            match &unit.state {
                 Some(old) if !serial_state::supersedes(&state, old) => {}
-                _ => {
-                    self.states.insert(key, state);
-                }
+                _ => unit.state = Some(state),
             }
         }
     }
 
-    /// Adds a movement's lot balance and lot expiry, not its serial state:
-    /// verify checks serial states unit by unit instead, so that its
-    /// memory does not grow with the number of serials.
+    /// Adds a movement's lot balance and lot expiry, not its unit: verify
+    /// checks units one by one instead, so that its memory does not grow
+    /// with the number of serials.
     pub fn add_lots(&mut self, m: &Movement) {
         let (key, mantissa, scale) = balance_delta(m);
         let entry = self.balances.entry(key).or_insert(Balance::ZERO);
@@ -291,10 +269,11 @@ impl Aggregates {
             };
             slot.insert(stored);
         }
-        if let Some((key, _)) = serial_state(m, corrected) {
-            if let Entry::Vacant(slot) = self.states.entry(key) {
+        if let Some(serial) = &m.body.serial {
+            if let Entry::Vacant(slot) = self.units.entry(keys::serial_state(&m.body.gtin, serial))
+            {
                 if let Some(bytes) = read(slot.key())? {
-                    slot.insert(SerialState::decode(&bytes).map_err(decode_err)?);
+                    slot.insert(Unit::decode(&bytes).map_err(decode_err)?);
                 }
             }
         }
@@ -318,7 +297,7 @@ impl Aggregates {
         self.balances
             .into_iter()
             .map(|(k, v)| (k, v.encode()))
-            .chain(self.states.into_iter().map(|(k, v)| (k, v.encode())))
+            .chain(self.units.into_iter().map(|(k, v)| (k, v.encode())))
             .chain(
                 self.expiries
                     .into_iter()
@@ -374,7 +353,11 @@ mod tests {
         agg.add(&receipt, None);
         let (key, _, _) = balance_delta(&receipt);
         assert_eq!(agg.balances[&key], Balance::ZERO);
-        let state = agg.states.values().next().unwrap();
-        assert!(matches!(state, SerialState::Dispatched { .. }), "{state:?}");
+        let unit = agg.units.values().next().unwrap();
+        assert!(
+            matches!(unit.state, Some(SerialState::Dispatched { .. })),
+            "{unit:?}"
+        );
+        assert_eq!(unit.movements, [("north".to_owned(), vec![1, 2])]);
     }
 }

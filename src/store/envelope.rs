@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::movement::rejection_v1::RejectionV1;
 use super::movement::OutboxPosition;
 use super::movement_v1::MovementV1;
+use super::units::Unit;
 use crate::model::Hash;
 use crate::model::{Balance, Movement, Rejection, SerialState};
 
@@ -177,6 +178,13 @@ envelope!(
     SerialState,
     SerialStateEnvelope,
     SerialStateEnvelopeRef,
+    versions = 1
+);
+envelope!(
+    "serial unit",
+    Unit,
+    UnitEnvelope,
+    UnitEnvelopeRef,
     versions = 1
 );
 envelope!(

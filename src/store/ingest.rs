@@ -413,7 +413,7 @@ impl<'a> Writer<'a> {
                 |k| self.sink.get(k),
                 &self.sink.path,
             )?;
-            for k in derived::index_keys(m) {
+            for k in derived::posted_keys(m) {
                 postings.add(k, |run| self.sink.last_under(run))?;
             }
         }

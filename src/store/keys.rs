@@ -26,9 +26,12 @@ pub mod prefix {
     pub const REJECTED: u8 = 0x11;
     /// (gtin, lot, origin, seq) → ().
     pub const BY_LOT: u8 = 0x20;
-    /// (gtin, serial, origin, seq) → ().
+    /// (gtin, serial, origin, seq): the by-serial index's logical keys,
+    /// which the unit entries hold (`units`); schemas 2 to 4 kept them as
+    /// postings under this prefix.
     pub const BY_SERIAL: u8 = 0x21;
-    /// (gtin, serial) → serial state.
+    /// (gtin, serial) → the unit: its serial state and its movements
+    /// (`units`).
     pub const SERIAL_STATE: u8 = 0x22;
     /// (gtin, lot, origin, location, unit) → balance. Lot is "" when none
     /// was scanned, unit is "" for a count of units. The origin keeps two
@@ -79,7 +82,7 @@ pub mod prefix {
     pub const DERIVED: [(u8, &str); 9] = [
         (BY_LOT, "by lot"),
         (BY_SERIAL, "by serial"),
-        (SERIAL_STATE, "serial state"),
+        (SERIAL_STATE, "serial units"),
         (LOT_BALANCE, "lot balances"),
         (BY_COUNTERPARTY, "by counterparty"),
         (BY_DOCUMENT, "by document"),
@@ -229,10 +232,6 @@ pub(super) fn rejected_head(origin: &str) -> Vec<u8> {
 /// All (origin, seq) entries of a lot, in origin then seq order.
 pub fn lot_range(gtin: &str, lot: &str) -> Vec<u8> {
     Key::new(prefix::BY_LOT).str(gtin).str(lot).into_vec()
-}
-
-pub(super) fn serial_range(gtin: &str, serial: &str) -> Vec<u8> {
-    Key::new(prefix::BY_SERIAL).str(gtin).str(serial).into_vec()
 }
 
 pub(super) fn serial_state(gtin: &str, serial: &str) -> Vec<u8> {

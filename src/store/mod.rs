@@ -55,6 +55,7 @@ pub(crate) mod report_scan;
 pub mod restore;
 pub mod scan_receipts;
 pub(crate) mod sync_state;
+pub mod units;
 mod upgrade;
 pub(crate) mod verify;
 pub mod view;
@@ -84,7 +85,8 @@ pub use view::View;
 /// 2: the lot-expiry tree; lot balances keyed by origin too.
 /// 3: corrections indexed by the movement they correct (`CORRECTED_BY`).
 /// 4: index entries kept as postings, many seqs an entry (`postings`).
-/// 5: the journal kept in blocks of 32 movements (`blocks`); a store of
+/// 5: the journal kept in blocks of 32 movements (`blocks`), a serialised
+///    unit's state and by-serial index in one entry (`units`); a store of
 ///    schema 2 to 4 is upgraded in place when it is opened (`upgrade`).
 pub const SCHEMA_VERSION: u32 = 5;
 

@@ -63,6 +63,12 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
         write(batch)?;
     }
 
+    let get = |k: &[u8]| {
+        Ok(tree
+            .get(k)
+            .map_err(sink.sled_err("read a derived entry"))?
+            .map(|v| v.to_vec()))
+    };
     let mut agg = Aggregates::default();
     let mut appender = postings::Appender::default();
     let mut batch = sled::Batch::default();
@@ -86,17 +92,23 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
             if report.movements % 4096 == 0 {
                 progress(report.movements);
             }
-            for key in derived::index_keys(&m) {
+            for key in derived::posted_keys(&m) {
                 appender.add(key, |run| {
                     postings::last(&tree, run).map_err(sink.sled_err("read an index posting"))
                 })?;
                 n += 1;
             }
-            agg.add_lots(&m);
-            // Postings still open are written with the batch; a later seq of
-            // their run reads them back from the tree.
+            let corrected = derived::read_corrected(&tree, &m);
+            agg.add_over(&m, corrected.as_ref(), get, &sink.path)?;
+            n += 1;
+            // Postings and aggregates go out with the chunk; a later
+            // movement of theirs reads them back from the tree.
             if n >= CHUNK {
                 for (k, v) in std::mem::take(&mut appender).into_entries() {
+                    batch.insert(k, v);
+                    report.written += 1;
+                }
+                for (k, v) in std::mem::take(&mut agg).into_entries() {
                     batch.insert(k, v);
                     report.written += 1;
                 }
@@ -105,40 +117,10 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
             }
         }
     }
-    for (k, v) in appender.into_entries() {
+    for (k, v) in appender.into_entries().chain(agg.into_entries()) {
         batch.insert(k, v);
         report.written += 1;
     }
-    for (k, v) in agg.into_entries() {
-        batch.insert(k, v);
-        n += 1;
-        report.written += 1;
-        if n >= CHUNK {
-            write(std::mem::take(&mut batch))?;
-            n = 0;
-        }
-    }
-    write(std::mem::take(&mut batch))?;
-
-    // Serial states unit by unit from the by-serial index just written,
-    // rather than one map of every serial in memory.
-    n = 0;
-    derived::each_unit(
-        &tree,
-        &sink.sled_err("read the by-serial index"),
-        |movements| {
-            if let Some((k, v)) = derived::unit_state(&tree, movements) {
-                batch.insert(k, v.encode());
-                n += 1;
-                report.written += 1;
-            }
-            if n >= CHUNK {
-                write(std::mem::take(&mut batch))?;
-                n = 0;
-            }
-            Ok(())
-        },
-    )?;
     write(batch)?;
 
     // The derived trees now have this schema's layout.

@@ -5,6 +5,7 @@
 
 use super::error::{Result, StoreError};
 use super::keys::{self, prefix, Key, KeyReader};
+use super::units::Unit;
 use super::view::{LotBalance, View};
 use super::Store;
 use crate::model::SerialState;
@@ -23,6 +24,26 @@ impl Iterator for SerialStates<'_> {
     type Item = Result<(String, String, SerialState)>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.next_unit()? {
+                // A unit none of whose movements set a state has none to
+                // report.
+                Ok((_, _, Unit { state: None, .. })) => continue,
+                Ok((
+                    gtin,
+                    serial,
+                    Unit {
+                        state: Some(state), ..
+                    },
+                )) => return Some(Ok((gtin, serial, state))),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+impl SerialStates<'_> {
+    fn next_unit(&mut self) -> Option<Result<(String, String, Unit)>> {
         let item = match &mut self.iter {
             Ok(iter) => iter.next()?,
             Err(e) => return e.take().map(Err),
@@ -46,7 +67,7 @@ impl Iterator for SerialStates<'_> {
                 .store
                 .damaged_key("a serial state key cannot be read")));
         };
-        Some(self.store.value(&v).map(|state| (gtin, serial, state)))
+        Some(self.store.value(&v).map(|unit| (gtin, serial, unit)))
     }
 }
 

@@ -296,15 +296,9 @@ fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
     {
         let db = raw_sled(dir.path());
         let j = db.open_tree(tree::JOURNAL).unwrap();
-        j.remove(
-            keys::serial_range("09506000134352", "S000004")
-                .into_iter()
-                .chain(keys::journal_origin("north")[1..].iter().copied())
-                .chain(4u64.to_be_bytes())
-                .collect::<Vec<u8>>(),
-        )
-        .unwrap()
-        .expect("the by-serial key layout changed");
+        j.remove(keys::serial_state("09506000134352", "S000004"))
+            .unwrap()
+            .expect("the serial unit key layout changed");
         db.flush().unwrap();
     }
     {
@@ -365,19 +359,28 @@ fn verify_names_changed_missing_and_stray_serial_states() {
     let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
     let report = store.verify().unwrap();
     let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
-    assert_eq!(problems.len(), 3, "{problems:#?}");
-    for (unit, what) in [
-        ("S000002", "but the journal says"),
-        ("S000004", "is missing"),
-        ("S999999", "has no movement"),
+    // Movements 2 and 4 lost their units' entries; S000002's and
+    // S999999's entries list movement 4, which is not theirs; S000002's
+    // state is not what its (listed) movements imply.
+    for (seq, what) in [
+        (2, "by serial entry is missing"),
+        (4, "by serial entry is missing"),
+        (4, "entry no movement explains"),
     ] {
         assert!(
-            problems
+            report
+                .problems
                 .iter()
-                .any(|p| p.contains(unit) && p.contains(what)),
-            "no `{what}` for {unit} in {problems:#?}"
+                .any(|p| p.seq == Some(seq) && p.to_string().contains(what)),
+            "no `{what}` at seq {seq} in {problems:#?}"
         );
     }
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("S000002") && p.contains("but the journal says")),
+        "{problems:#?}"
+    );
     store.reindex().unwrap();
     assert!(store.verify().unwrap().is_ok());
 }
@@ -1058,4 +1061,12 @@ fn a_reopen_cuts_the_journal_back_across_blocks() {
         assert_eq!((next.seq, next.prev_hash), (acked + 1, head.hash));
         assert!(store.verify().unwrap().is_clean(), "acked {acked}");
     }
+}
+
+#[test]
+fn a_unit_entry_reads_back_as_written() {
+    let mut u = units::Unit::default();
+    u.push("north", 7);
+    u.push("south", 2);
+    assert_eq!(units::Unit::decode(&u.encode()).unwrap(), u);
 }

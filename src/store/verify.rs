@@ -22,12 +22,13 @@ use super::chain;
 use super::derived::{self, Aggregates};
 use super::envelope::{Head, Stored};
 use super::error::Result;
-use super::keys::{prefix, KeyReader};
+use super::keys::{self, prefix, KeyReader};
 use super::postings;
+use super::units::{self, Unit};
 use super::{SledSink, Store, StoreError};
 use crate::model::serial_history::SerialHistory;
 use crate::model::Hash;
-use crate::model::{Balance, Movement, Rejection, SerialState, REJECTED_RAW_KEPT};
+use crate::model::{Balance, Movement, Rejection, REJECTED_RAW_KEPT};
 
 /// Problems listed in full; the rest are counted.
 const LISTED: usize = 50;
@@ -540,7 +541,12 @@ fn missing_entry(
     report: &mut Report,
     read: &impl Fn(sled::Error) -> StoreError,
 ) -> Result<()> {
-    if !postings::contains(tree, key).map_err(read)? {
+    let held = if key[0] == prefix::BY_SERIAL {
+        unit_holds(tree, key)
+    } else {
+        postings::contains(tree, key)
+    };
+    if !held.map_err(read)? {
         report.problem(
             Some(origin),
             Some(seq),
@@ -625,12 +631,10 @@ fn check_index_counts(
         }
         let want = expected.get(&p).copied().unwrap_or_default();
         let mut have = Tally::default();
-        for item in journal.scan_prefix([p]) {
-            let (k, v) = item.map_err(&read)?;
-            for entry in postings::entries(&k, &v) {
-                have.add(&entry);
-            }
-        }
+        stored_entries(journal, p, &read, |entry| {
+            have.add(&entry);
+            Ok(())
+        })?;
         if have == want {
             continue;
         }
@@ -650,20 +654,47 @@ fn check_index_counts(
                 }
             }
         }
-        for item in journal.scan_prefix([p]) {
-            let (posting, v) = item.map_err(&read)?;
-            for k in postings::entries(&posting, &v) {
-                if !explained(journal, &k, &read)? {
-                    let target = derived::index_target(&k);
-                    let what = format!(
-                        "the {name} tree has an entry no movement explains (run `scantrail reindex`)"
-                    );
-                    report.problem(
-                        target.as_ref().map(|(o, _)| o.as_str()),
-                        target.as_ref().map(|(_, s)| *s),
-                        what,
-                    );
+        stored_entries(journal, p, &read, |k| {
+            if !explained(journal, &k, &read)? {
+                let target = derived::index_target(&k);
+                let what = format!(
+                    "the {name} tree has an entry no movement explains (run `scantrail reindex`)"
+                );
+                report.problem(
+                    target.as_ref().map(|(o, _)| o.as_str()),
+                    target.as_ref().map(|(_, s)| *s),
+                    what,
+                );
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// The logical keys an index holds, to `f`: its postings' entries, or for
+/// the by-serial index, the unit entries' (`units`). An unreadable unit
+/// entry holds none (`check_serial_histories` names it).
+fn stored_entries(
+    journal: &sled::Tree,
+    p: u8,
+    read: &impl Fn(sled::Error) -> StoreError,
+    mut f: impl FnMut(Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    if p == prefix::BY_SERIAL {
+        for item in journal.scan_prefix([prefix::SERIAL_STATE]) {
+            let (k, v) = item.map_err(read)?;
+            if let Ok(unit) = Unit::decode(&v) {
+                for key in units::logical_keys(&k, &unit) {
+                    f(key)?;
                 }
+            }
+        }
+    } else {
+        for item in journal.scan_prefix([p]) {
+            let (k, v) = item.map_err(read)?;
+            for key in postings::entries(&k, &v) {
+                f(key)?;
             }
         }
     }
@@ -803,116 +834,96 @@ fn check_rejections(sink: &SledSink, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// Walks the by-serial index, one unit at a time: its history through the
-/// state rules, and its serial state against what its movements imply.
-/// Both the index and the serial-state tree are in (gtin, serial) order,
-/// so the stored states are read alongside, one unit in memory at a time.
+/// Walks the unit entries, one unit at a time: its history through the
+/// state rules, and its stored state against what its movements imply.
+/// Whether each entry lists exactly its unit's movements is the by-serial
+/// index's tally (`check_index_counts`).
 fn check_serial_histories(sink: &SledSink, report: &mut Report) -> Result<()> {
-    let read = sink.sled_err("read the by-serial index");
+    let read = sink.sled_err("read the serial units");
     let journal = sink.journal()?;
-    let mut stored = StoredStates {
-        entries: journal.scan_prefix([prefix::SERIAL_STATE]).peekable(),
-        read: &read,
-    };
-    derived::each_unit(journal, &read, |movements| {
-        stored.check(journal, movements, report)?;
-        check_unit(movements, report);
-        Ok(())
-    })?;
-    stored.finish(report)
-}
-
-/// The stored serial states, read in key order beside the by-serial walk.
-struct StoredStates<'a, I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> {
-    entries: std::iter::Peekable<I>,
-    read: &'a dyn Fn(sled::Error) -> StoreError,
-}
-
-impl<I: Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> StoredStates<'_, I> {
-    /// Checks one unit's stored state against its movements (in the
-    /// index's order, before `check_unit` sorts them), and reports stored
-    /// states of units that sort before it as having no movement.
-    fn check(
-        &mut self,
-        journal: &sled::Tree,
-        movements: &[Movement],
-        report: &mut Report,
-    ) -> Result<()> {
-        let Some((key, want)) = derived::unit_state(journal, movements) else {
-            return Ok(());
-        };
-        self.skip_before(&key, report)?;
-        let have = match self.entries.peek() {
-            Some(Ok((k, _))) if k.as_ref() == key.as_slice() => {
-                let (_, v) = self.next()?;
-                SerialState::decode(&v).ok()
-            }
-            _ => {
-                report.problem(
-                    None,
-                    None,
-                    format!(
-                        "serial state of {} is missing (run `scantrail reindex`)",
-                        describe_key(&key)
-                    ),
-                );
-                return Ok(());
-            }
-        };
-        if have.as_ref() != Some(&want) {
+    each_unit(journal, &read, |key, unit, movements| {
+        let Some(unit) = unit else {
             report.problem(
                 None,
                 None,
                 format!(
-                    "serial state of {} is {have:?} but the journal says {want:?}",
-                    describe_key(&key)
+                    "the entry of serial unit {} cannot be read (run `scantrail reindex`)",
+                    describe_key(key)
                 ),
             );
-        }
-        Ok(())
-    }
-
-    /// Stored states before `key` (or all that are left) belong to no
-    /// movement.
-    fn skip_before(&mut self, key: &[u8], report: &mut Report) -> Result<()> {
-        loop {
-            match self.entries.peek() {
-                Some(Ok((k, _))) if k.as_ref() < key => {
-                    let (k, _) = self.next()?;
-                    report.problem(
-                        None,
-                        None,
-                        format!("serial state of {} has no movement", describe_key(&k)),
-                    );
-                }
-                Some(Err(_)) => {
-                    self.next()?;
-                }
-                _ => return Ok(()),
-            }
-        }
-    }
-
-    /// The entry a peek found.
-    fn next(&mut self) -> Result<(sled::IVec, sled::IVec)> {
-        match self.entries.next() {
-            Some(item) => item.map_err(self.read),
-            None => Ok(Default::default()),
-        }
-    }
-
-    /// Every stored state left has no movement.
-    fn finish(mut self, report: &mut Report) -> Result<()> {
-        while self.entries.peek().is_some() {
-            let (k, _) = self.next()?;
+            return Ok(());
+        };
+        if unit.movements.is_empty() {
             report.problem(
                 None,
                 None,
-                format!("serial state of {} has no movement", describe_key(&k)),
+                format!("serial state of {} has no movement", describe_key(key)),
             );
         }
+        let want = derived::unit_state(journal, movements).map(|(_, state)| state);
+        if unit.state != want {
+            report.problem(
+                None,
+                None,
+                format!(
+                    "serial state of {} is {:?} but the journal says {want:?}",
+                    describe_key(key),
+                    unit.state
+                ),
+            );
+        }
+        check_unit(movements, report);
         Ok(())
+    })
+}
+
+/// Whether the store holds the by-serial logical `key`: in its unit's
+/// entry.
+fn unit_holds(tree: &sled::Tree, key: &[u8]) -> sled::Result<bool> {
+    let mut r = KeyReader::new(key);
+    let (Some(gtin), Some(serial), Some(origin), Some(seq)) = (r.str(), r.str(), r.str(), r.u64())
+    else {
+        return Ok(false);
+    };
+    Ok(tree
+        .get(keys::serial_state(&gtin, &serial))?
+        .and_then(|v| Unit::decode(&v).ok())
+        .is_some_and(|u| u.has(&origin, seq)))
+}
+
+/// Walks the unit entries in key order: `f` is given each unit's key, its
+/// entry (`None` when it cannot be read) and its movements, read from the
+/// journal in the entry's (origin, seq) order, one unit in memory at a
+/// time. Movements gone, unreadable or of another unit are passed over
+/// (verify names those from the journal walk and the index tally).
+fn each_unit(
+    journal: &sled::Tree,
+    read: &dyn Fn(sled::Error) -> StoreError,
+    mut f: impl FnMut(&[u8], Option<&Unit>, &mut Vec<Movement>) -> Result<()>,
+) -> Result<()> {
+    let mut movements = Vec::new();
+    for item in journal.scan_prefix([prefix::SERIAL_STATE]) {
+        let (k, v) = item.map_err(read)?;
+        movements.clear();
+        let Ok(unit) = Unit::decode(&v) else {
+            f(&k, None, &mut movements)?;
+            continue;
+        };
+        for id in unit.ids() {
+            if let Some(bytes) = blocks::read(journal, &id.origin, id.seq).map_err(read)? {
+                if let Ok(m) = Movement::decode(&bytes) {
+                    let b = &m.body;
+                    if let Some(serial) = &b.serial {
+                        if *k == keys::serial_state(&b.gtin, serial)[..] {
+                            movements.push(m);
+                        }
+                    }
+                }
+            }
+        }
+        f(&k, Some(&unit), &mut movements)?;
     }
+    Ok(())
 }
 
 /// One unit's movements, in (origin, seq) order as the index lists them.

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use super::error::Result;
 use super::keys;
+use super::units::Unit;
 use super::{derived, Store};
 use crate::model::{Balance, MovementId, SerialState};
 
@@ -83,11 +84,21 @@ impl<'a> View<'a> {
 
     /// Every movement of a serialised item, by (origin, seq).
     pub fn by_serial(&self, gtin: &str, serial: &str) -> Result<Vec<MovementId>> {
-        self.ids_under(keys::serial_range(gtin, serial))
+        Ok(self
+            .unit(gtin, serial)?
+            .map(|u| u.ids().collect())
+            .unwrap_or_default())
+    }
+
+    /// What the store keeps of a serialised unit (`units`), if anything.
+    fn unit(&self, gtin: &str, serial: &str) -> Result<Option<Unit>> {
+        let key = keys::serial_state(gtin, serial);
+        self.store
+            .read(&self.store.trees()?.journal, &key, "read a serial unit")
     }
 
     /// Every movement of the given serials of a GTIN, by (origin, seq): one
-    /// scan of the serial index from the first of them to the last (in
+    /// scan of the unit entries from the first of them to the last (in
     /// key order), not one look-up per serial, which costs more than the
     /// scan for the thousands of serials a range recall names.
     pub fn by_serials(&self, gtin: &str, serials: &[String]) -> Result<Vec<MovementId>> {
@@ -95,23 +106,18 @@ impl<'a> View<'a> {
             return Ok(Vec::new());
         };
         let wanted: std::collections::HashSet<&str> = serials.iter().map(String::as_str).collect();
-        let start = keys::serial_range(gtin, first);
-        // Just past every key of the last serial: its encoding ends 00 01.
-        let mut end = keys::serial_range(gtin, last);
-        if let Some(b) = end.last_mut() {
-            *b += 1;
-        }
+        let start = keys::serial_state(gtin, first);
+        let end = keys::serial_state(gtin, last);
         let mut out = Vec::new();
-        for item in self.store.trees()?.journal.range(start..end) {
-            let (k, v) = item.map_err(self.store.sled_err("read an index"))?;
+        for item in self.store.trees()?.journal.range(start..=end) {
+            let (k, v) = item.map_err(self.store.sled_err("read the serial units"))?;
             let mut r = keys::KeyReader::new(&k);
             let serial = r.str().and_then(|_gtin| r.str());
             if !serial.is_some_and(|s| wanted.contains(s.as_str())) {
                 continue;
             }
-            out.extend(
-                derived::index_targets(&k, &v).map(|(origin, seq)| MovementId { origin, seq }),
-            );
+            let unit: Unit = self.store.value(&v)?;
+            out.extend(unit.ids());
         }
         Ok(out)
     }
@@ -119,9 +125,7 @@ impl<'a> View<'a> {
     /// Where a serialised unit (GTIN + serial) is now, as the serial-state tree
     /// holds it; `None` for a serial never recorded.
     pub fn serial_state(&self, gtin: &str, serial: &str) -> Result<Option<SerialState>> {
-        let key = keys::serial_state(gtin, serial);
-        self.store
-            .read(&self.store.trees()?.journal, &key, "read a serial state")
+        Ok(self.unit(gtin, serial)?.and_then(|u| u.state))
     }
 
     /// Every lot balance of a GTIN, ordered by lot, origin, location and
