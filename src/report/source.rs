@@ -71,13 +71,7 @@ pub trait Source {
 }
 
 fn load(store: &Store, ids: Vec<crate::model::MovementId>) -> Result<Vec<Movement>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(m) = store.journal().movement(&id.origin, id.seq)? {
-            out.push(m);
-        }
-    }
-    Ok(out)
+    Ok(store.journal().movements(&ids)?)
 }
 
 impl Source for Store {

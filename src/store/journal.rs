@@ -7,7 +7,7 @@
 use super::envelope::{self, Head};
 use super::error::{Result, StoreError};
 use super::{blocks, keys, scan_receipts, Store};
-use crate::model::{Hash, Log, Movement, NewMovement, NewRejection, Rejection};
+use crate::model::{Hash, Log, Movement, MovementId, NewMovement, NewRejection, Rejection};
 
 /// Appends to and reads the hash-chained logs: `Store::journal`.
 #[derive(Clone, Copy)]
@@ -189,6 +189,34 @@ impl<'a> Journal<'a> {
             Some(bytes) => self.store.value(&bytes).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// The movements `ids` name that are committed (of the store's own
+    /// origin, durable), in the order given: a report's lot or serials.
+    /// Ids next to each other in one block read it once.
+    pub fn movements(&self, ids: &[MovementId]) -> Result<Vec<Movement>> {
+        let journal = &self.store.trees()?.journal;
+        let mut block: Option<(Vec<u8>, Option<sled::IVec>)> = None;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if id.seq > self.store.readable_movements(&id.origin) {
+                continue;
+            }
+            let key = keys::journal(&id.origin, id.seq);
+            if block.as_ref().map(|(k, _)| k) != Some(&key) {
+                let value = journal
+                    .get(&key)
+                    .map_err(self.store.sled_err("read the journal"))?;
+                block = Some((key, value));
+            }
+            if let Some(bytes) = block
+                .as_ref()
+                .and_then(|(_, v)| blocks::find(v.as_ref()?, id.seq))
+            {
+                out.push(self.store.value(bytes)?);
+            }
+        }
+        Ok(out)
     }
 
     /// The last committed seq and hash of `origin` (0 when none); of the

@@ -1070,3 +1070,21 @@ fn a_unit_entry_reads_back_as_written() {
     u.push("south", 2);
     assert_eq!(units::Unit::decode(&u.encode()).unwrap(), u);
 }
+
+#[test]
+fn movements_by_id_come_back_in_the_order_asked_and_skip_what_is_not_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = seventy_movements(dir.path());
+    let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+    let id = |seq| MovementId {
+        origin: "north".into(),
+        seq,
+    };
+    let got = store
+        .journal()
+        .movements(&[id(3), id(5), id(40), id(2), id(999), id(70)])
+        .unwrap();
+    let seqs: Vec<u64> = got.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, [3, 5, 40, 2, 70]);
+    assert_eq!(got[2], all[39]);
+}
