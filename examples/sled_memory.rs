@@ -16,9 +16,11 @@
 //! head and two hot postings (day, lot). A LAYOUT of `today`, or of
 //! `+`-joined changes to try: `blocks` (the journal in one entry per 32
 //! movements), `one-serial-entry` (the by-serial posting kept in the
-//! serial state's entry), `no-receipts`. It prints the resident memory
-//! every 500,000 movements: the slope is what a layout costs the daemon
-//! per movement (BENCHMARKS.md, "The soak").
+//! serial state's entry), `no-receipts`, `week-of-receipts` (none
+//! pruned, as the daemon keeps a week's when a week holds more than
+//! 100,000). It prints the resident memory every 500,000 movements: the
+//! slope is what a layout costs the daemon per movement (BENCHMARKS.md,
+//! "The soak").
 //!
 //! ```sh
 //! cargo run --release --example sled_memory -- DIR write N VALUE_BYTES [ordered|scattered] [CACHE_MB]
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
                 has("blocks"),
                 has("one-serial-entry"),
                 has("no-receipts"),
+                has("week-of-receipts"),
             );
             println!(
                 "{layout}, cache {cache_mb} MB: resident {} MB, on disk {} MB",
@@ -131,6 +134,7 @@ fn movements(
     blocks: bool,
     one_serial_entry: bool,
     no_receipts: bool,
+    week_of_receipts: bool,
 ) {
     const BATCH: u64 = 50;
     const HANDHELDS: u64 = 50;
@@ -175,7 +179,7 @@ fn movements(
             let (receipt, order) = receipt_keys(i);
             batch.insert(receipt, &[2u8; 80][..]);
             batch.insert(order, &[][..]);
-            if i >= KEPT_RECEIPTS {
+            if i >= KEPT_RECEIPTS && !week_of_receipts {
                 let (receipt, order) = receipt_keys(i - KEPT_RECEIPTS);
                 batch.remove(receipt);
                 batch.remove(order);

@@ -49,7 +49,7 @@ pub enum StoreError {
     },
 
     /// The store's layout is older and needs `scantrail reindex` before use.
-    #[error("the store at {path} has schema version {found}, older than this scantrail's {known}: run `scantrail reindex --data {path}` once to upgrade it (the journal is kept as it is; the derived trees are rebuilt)")]
+    #[error("the store at {path} has schema version {found}, older than this scantrail's {known}: run `scantrail reindex --data {path}` once to upgrade it (every movement is kept byte for byte; the derived trees are rebuilt)")]
     OlderSchema {
         /// The directory that was opened.
         path: PathBuf,
