@@ -9,6 +9,9 @@ use super::error::{Result, StoreError};
 use super::{blocks, keys, scan_receipts, Store};
 use crate::model::{Hash, Log, Movement, MovementId, NewMovement, NewRejection, Rejection};
 
+/// Receipts dropped per sled batch by `prune_scan_receipts`.
+const PRUNE_BATCH: usize = 10_000;
+
 /// Appends to and reads the hash-chained logs: `Store::journal`.
 #[derive(Clone, Copy)]
 pub struct Journal<'a> {
@@ -87,28 +90,53 @@ impl<'a> Journal<'a> {
     ) -> Result<usize> {
         let journal = &self.store.trees()?.journal;
         let order = [keys::prefix::SCAN_RECEIPT_ORDER];
-        let before = scan_receipts::prune_before(now);
+        let read = self.store.sled_err("read the scan receipts' order");
+        // Order entries sort by time: the prunable ones are a run from the
+        // oldest, which ends at the first one inside the kept days or
+        // among the newest `keep_newest`, whichever comes first. Only that
+        // run is read (the hourly upkeep of a store holding a week of a
+        // busy site's receipts reads none of them).
+        let by_age = scan_receipts::order_prefix(scan_receipts::prune_before(now));
+        let oldest = journal
+            .scan_prefix(order)
+            .keys()
+            .next()
+            .transpose()
+            .map_err(&read)?;
+        if oldest.is_none_or(|k| k[..] >= by_age[..]) {
+            return Ok(0);
+        }
+        let Some(by_count) = journal
+            .scan_prefix(order)
+            .keys()
+            .rev()
+            .nth(keep_newest)
+            .transpose()
+            .map_err(&read)?
+        else {
+            return Ok(0);
+        };
         let mut batch = sled::Batch::default();
         let mut pruned = 0;
-        // Newest first: past the newest `keep_newest`, every receipt older
-        // than the cut-off goes, in one pass over the order entries.
-        for k in journal.scan_prefix(order).keys().rev().skip(keep_newest) {
-            let k = k.map_err(self.store.sled_err("read the scan receipts' order"))?;
-            let Some((at, receipt)) = scan_receipts::read_order_key(&k) else {
-                continue;
-            };
-            if at >= before {
-                continue;
+        for k in journal.range(&order[..]..&by_age[..]).keys() {
+            let k = k.map_err(&read)?;
+            if k > by_count {
+                break;
             }
-            batch.remove(receipt);
+            if let Some((_, receipt)) = scan_receipts::read_order_key(&k) {
+                batch.remove(receipt);
+            }
             batch.remove(k);
             pruned += 1;
+            if pruned % PRUNE_BATCH == 0 {
+                journal
+                    .apply_batch(std::mem::take(&mut batch))
+                    .map_err(self.store.sled_err("prune scan receipts"))?;
+            }
         }
-        if pruned > 0 {
-            journal
-                .apply_batch(batch)
-                .map_err(self.store.sled_err("prune scan receipts"))?;
-        }
+        journal
+            .apply_batch(batch)
+            .map_err(self.store.sled_err("prune scan receipts"))?;
         Ok(pruned)
     }
 

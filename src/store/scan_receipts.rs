@@ -105,6 +105,12 @@ fn order_key(at: DateTime<Utc>, device: &str, scan_id: &str) -> Vec<u8> {
         .into_vec()
 }
 
+/// Where order entries of receipts written at `ns` (ns since 1970) and
+/// later begin.
+pub(super) fn order_prefix(ns: u64) -> Vec<u8> {
+    Key::new(prefix::SCAN_RECEIPT_ORDER).u64(ns).into_vec()
+}
+
 /// An order entry's time and the key of its receipt; `None` for a key
 /// that is not one.
 pub(super) fn read_order_key(k: &[u8]) -> Option<(u64, Vec<u8>)> {

@@ -824,9 +824,29 @@ fn scan_receipts_past_the_newest_kept_and_a_week_are_pruned_oldest_first() {
     // Younger than a week: kept however many there are.
     assert_eq!(store.journal().prune_scan_receipts(2, now).unwrap(), 0);
     assert!((1..=5).all(|i| held(&format!("s{i}"))));
+    // A week after s3 was answered, s1 and s2 are older than a week and
+    // go, even with no newest kept; s3 is not older than that.
+    let order: Vec<u64> = store
+        .trees()
+        .unwrap()
+        .journal
+        .scan_prefix([keys::prefix::SCAN_RECEIPT_ORDER])
+        .keys()
+        .map(|k| scan_receipts::read_order_key(&k.unwrap()).unwrap().0)
+        .collect();
+    let s3_at = chrono::DateTime::from_timestamp_nanos(order[2] as i64);
+    let week_after_s3 = s3_at + chrono::Duration::days(super::scan_receipts::KEEP_DAYS);
+    assert_eq!(
+        store
+            .journal()
+            .prune_scan_receipts(0, week_after_s3)
+            .unwrap(),
+        2
+    );
+    assert!(!held("s1") && !held("s2") && held("s3"));
     // A week on, all but the newest two go, oldest first.
     let later = now + chrono::Duration::days(8);
-    assert_eq!(store.journal().prune_scan_receipts(2, later).unwrap(), 3);
+    assert_eq!(store.journal().prune_scan_receipts(2, later).unwrap(), 1);
     assert_eq!(
         (1..=5).map(|i| held(&format!("s{i}"))).collect::<Vec<_>>(),
         [false, false, false, true, true]
