@@ -15,7 +15,9 @@
 //! time-order entry (the 100,000th before it pruned); per batch the chain
 //! head and two hot postings (day, lot). A LAYOUT of `today`, or of
 //! `+`-joined changes to try: `blocks` (the journal in one entry per 32
-//! movements), `one-serial-entry` (the by-serial posting kept in the
+//! movements, each written once full), `rewritten-blocks` (the same,
+//! the open block also written at the end of every batch, as the
+//! committer does), `one-serial-entry` (the by-serial posting kept in the
 //! serial state's entry), `no-receipts`, `week-of-receipts` (none
 //! pruned, as the daemon keeps a week's when a week holds more than
 //! 100,000). It prints the resident memory every 500,000 movements: the
@@ -94,16 +96,7 @@ fn main() -> ExitCode {
         }
         "movements" => {
             let layout = args.get(3).map_or("today", String::as_str);
-            let has = |change: &str| layout.split('+').any(|c| c == change);
-            movements(
-                &db,
-                &tree,
-                number(2, 1_000_000),
-                has("blocks"),
-                has("one-serial-entry"),
-                has("no-receipts"),
-                has("week-of-receipts"),
-            );
+            movements(&db, &tree, number(2, 1_000_000), layout);
             println!(
                 "{layout}, cache {cache_mb} MB: resident {} MB, on disk {} MB",
                 resident_mb(),
@@ -127,15 +120,15 @@ fn main() -> ExitCode {
 }
 
 /// The `movements` mode: see the top of this file.
-fn movements(
-    db: &sled::Db,
-    tree: &sled::Tree,
-    n: u64,
-    blocks: bool,
-    one_serial_entry: bool,
-    no_receipts: bool,
-    week_of_receipts: bool,
-) {
+fn movements(db: &sled::Db, tree: &sled::Tree, n: u64, layout: &str) {
+    let has = |change: &str| layout.split('+').any(|c| c == change);
+    let rewritten_blocks = has("rewritten-blocks");
+    let blocks = has("blocks") || rewritten_blocks;
+    let (one_serial_entry, no_receipts, week_of_receipts) = (
+        has("one-serial-entry"),
+        has("no-receipts"),
+        has("week-of-receipts"),
+    );
     const BATCH: u64 = 50;
     const HANDHELDS: u64 = 50;
     const KEPT_RECEIPTS: u64 = 100_000;
@@ -159,10 +152,12 @@ fn movements(
         let gtin: &[u8] = b"09506000134352\0\x01";
         if !blocks {
             batch.insert(key(0x10, &[b"site\0\x01", &i.to_be_bytes()]), &movement[..]);
-        } else if i % 32 == 31 {
+        } else if i % 32 == 31 || (rewritten_blocks && i % BATCH == BATCH - 1) {
+            // The open block as it stands: full, or (as the committer
+            // writes it) at the end of every batch that appends to it.
             batch.insert(
-                key(0x10, &[b"site\0\x01", &(i - 31).to_be_bytes()]),
-                movement.repeat(32),
+                key(0x10, &[b"site\0\x01", &(i - i % 32).to_be_bytes()]),
+                movement.repeat((i % 32 + 1) as usize),
             );
         }
         if !one_serial_entry {
