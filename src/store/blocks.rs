@@ -3,8 +3,8 @@
 //!
 //! Why: sled 0.34.7 keeps bytes resident for every entry it has ever paged
 //! out, so a store's memory grew with its number of entries (BENCHMARKS.md,
-//! "The soak"): one journal entry per movement was the largest share of a
-//! 10-million store's 1 GB. A block is one entry for 32 movements, and the
+//! "The soak"), and a movement's own journal entry was one of the few each
+//! scan added for good. A block is one entry for 32 movements, and the
 //! committer only ever writes to the last block of its origin, so the
 //! journal's writes still go to one hot entry.
 //!
