@@ -153,30 +153,26 @@ pub fn read_corrected(journal: &sled::Tree, m: &Movement) -> Option<Movement> {
     Movement::decode(&bytes).ok()
 }
 
-/// The serial-state entry a movement sets: `model::serial_state::after`
-/// under the item's key.
-pub fn serial_state(m: &Movement, corrected: Option<&Movement>) -> Option<(Vec<u8>, SerialState)> {
-    let b = &m.body;
-    let state = serial_state::after(m, corrected)?;
-    Some((keys::serial_state(&b.gtin, b.serial.as_ref()?), state))
-}
-
 /// The serial state of one unit from all its movements: the state that
 /// supersedes the others, as `Aggregates::add` would leave it. Verify
-/// walks the unit entries with it (`units::each_unit`), so its memory does
-/// not grow with the serials.
-pub fn unit_state(journal: &sled::Tree, movements: &[Movement]) -> Option<(Vec<u8>, SerialState)> {
-    let mut unit: Option<(Vec<u8>, SerialState)> = None;
+/// walks the unit entries with it, so its memory does not grow with the
+/// serials.
+pub fn unit_state(journal: &sled::Tree, movements: &[Movement]) -> Option<SerialState> {
+    let mut state = None;
     for m in movements {
         let corrected = read_corrected(journal, m);
-        if let Some((key, state)) = serial_state(m, corrected.as_ref()) {
-            match &unit {
-                Some((_, old)) if !serial_state::supersedes(&state, old) => {}
-                _ => unit = Some((key, state)),
-            }
-        }
+        keep_latest(&mut state, serial_state::after(m, corrected.as_ref()));
     }
-    unit
+    state
+}
+
+/// Replaces `current` with `new` when `new` supersedes it.
+fn keep_latest(current: &mut Option<SerialState>, new: Option<SerialState>) {
+    match (current.as_ref(), new) {
+        (Some(old), Some(new)) if !serial_state::supersedes(&new, old) => {}
+        (_, Some(new)) => *current = Some(new),
+        (_, None) => {}
+    }
 }
 
 /// The lot-expiry entry a movement contributes to: its lot and expiry.
@@ -222,12 +218,7 @@ impl Aggregates {
             .entry(keys::serial_state(&b.gtin, serial))
             .or_default();
         unit.push(&m.origin, m.seq);
-        if let Some(state) = serial_state::after(m, corrected) {
-            match &unit.state {
-                Some(old) if !serial_state::supersedes(&state, old) => {}
-                _ => unit.state = Some(state),
-            }
-        }
+        keep_latest(&mut unit.state, serial_state::after(m, corrected));
     }
 
     /// Adds a movement's lot balance and lot expiry, not its unit: verify

@@ -860,7 +860,7 @@ fn check_serial_histories(sink: &SledSink, report: &mut Report) -> Result<()> {
                 format!("serial state of {} has no movement", describe_key(key)),
             );
         }
-        let want = derived::unit_state(journal, movements).map(|(_, state)| state);
+        let want = derived::unit_state(journal, movements);
         if unit.state != want {
             report.problem(
                 None,
