@@ -41,7 +41,7 @@ use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::scan::{self, ScanEvent};
-use crate::store::{OpenOptions, Store};
+use crate::store::{scan_receipts, OpenOptions, Store};
 use desk::Desk;
 use scan_request::ScanRequest;
 
@@ -99,7 +99,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let (sources, scans) = scanners::Scanners::start(&config.scanners, specs, 1024);
     let scanner_count = sources.len();
     let bridge = tokio::spawn(serial_scans(scans, desk.clone()));
-    let upkeep = tokio::spawn(housekeeping::run(store.clone()));
+    let upkeep = tokio::spawn(housekeeping::run(
+        store.clone(),
+        scan_receipts::Keep::within(config.store.memory_mb),
+    ));
     let backup_status = backups::Status::new(backups::Schedule::of(&config), &data_dir);
     let backup_task = tokio::spawn(backups::run(
         store.clone(),

@@ -4,13 +4,15 @@
 //! written with them. The sync uploader, the desk, `GET /journal` and
 //! head office's reads of its sites' chains hold a `Journal`.
 
+use std::ops::Bound;
+
 use super::envelope::{self, Head};
 use super::error::{Result, StoreError};
 use super::{blocks, keys, scan_receipts, Store};
 use crate::model::{Hash, Log, Movement, MovementId, NewMovement, NewRejection, Rejection};
 
 /// Receipts dropped per sled batch by `prune_scan_receipts`.
-const PRUNE_BATCH: usize = 10_000;
+const PRUNE_BATCH: u64 = 10_000;
 
 /// Appends to and reads the hash-chained logs: `Store::journal`.
 #[derive(Clone, Copy)]
@@ -79,48 +81,44 @@ impl<'a> Journal<'a> {
         Ok(bytes.and_then(|b| scan_receipts::StoredReceipt::decode(&b)))
     }
 
-    /// Drops the receipts older than `scan_receipts::KEEP_DAYS` before
-    /// `now` that are not among the newest `keep_newest`; returns how many.
-    /// Not made durable on its own: a receipt that a crash brings back is
-    /// only kept a little longer.
+    /// Drops the oldest receipts that `keep` does not keep, and returns
+    /// how many; `tally` carries the count of receipts held from one run
+    /// to the next (see `scan_receipts::Tally`). Not made durable on its
+    /// own: a receipt that a crash brings back is only kept a little
+    /// longer.
     pub fn prune_scan_receipts(
         &self,
-        keep_newest: usize,
+        keep: scan_receipts::Keep,
+        tally: &mut scan_receipts::Tally,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<usize> {
         let journal = &self.store.trees()?.journal;
         let order = [keys::prefix::SCAN_RECEIPT_ORDER];
         let read = self.store.sled_err("read the scan receipts' order");
-        // Order entries sort by time: the prunable ones are a run from the
-        // oldest, which ends at the first one inside the kept days or
-        // among the newest `keep_newest`, whichever comes first. Only that
-        // run is read (the hourly upkeep of a store holding a week of a
-        // busy site's receipts reads none of them).
-        let by_age = scan_receipts::order_prefix(scan_receipts::prune_before(now));
-        let oldest = journal
-            .scan_prefix(order)
-            .keys()
-            .next()
-            .transpose()
-            .map_err(&read)?;
-        if oldest.is_none_or(|k| k[..] >= by_age[..]) {
-            return Ok(0);
-        }
-        let Some(by_count) = journal
-            .scan_prefix(order)
-            .keys()
-            .rev()
-            .nth(keep_newest)
-            .transpose()
-            .map_err(&read)?
-        else {
-            return Ok(0);
+        let since = match &tally.counted_to {
+            Some(last) => journal.range((Bound::Excluded(last.clone()), Bound::Unbounded)),
+            None => journal.range(&order[..]..),
         };
+        for k in since.keys() {
+            let k = k.map_err(&read)?;
+            if k.first() != Some(&order[0]) {
+                break;
+            }
+            tally.held += 1;
+            tally.counted_to = Some(k.to_vec());
+        }
+        // Order entries sort by time: the prunable ones are a run from
+        // the oldest, the receipts over `keep.most` and then those older
+        // than the kept days while more than `keep.newest` are left. Only
+        // that run is read.
+        let by_age = scan_receipts::order_prefix(scan_receipts::prune_before(now, keep.days));
+        let over = tally.held.saturating_sub(keep.most);
         let mut batch = sled::Batch::default();
         let mut pruned = 0;
-        for k in journal.range(&order[..]..&by_age[..]).keys() {
+        for k in journal.scan_prefix(order).keys() {
             let k = k.map_err(&read)?;
-            if k > by_count {
+            let aged = k[..] < by_age[..] && tally.held.saturating_sub(pruned) > keep.newest;
+            if pruned >= over && !aged {
                 break;
             }
             if let Some((_, receipt)) = scan_receipts::read_order_key(&k) {
@@ -137,7 +135,8 @@ impl<'a> Journal<'a> {
         journal
             .apply_batch(batch)
             .map_err(self.store.sled_err("prune scan receipts"))?;
-        Ok(pruned)
+        tally.held = tally.held.saturating_sub(pruned);
+        Ok(pruned as usize)
     }
 
     /// The origins with movements in this store (one at a site, all sites

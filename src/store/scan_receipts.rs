@@ -13,8 +13,12 @@
 //!
 //! Receipts are kept for the last `KEEP_NEWEST` scans or `KEEP_DAYS` days,
 //! whichever keeps more (a handheld retries within seconds; a week covers
-//! one that was switched off over a holiday), so they do not grow with
-//! history: beside each receipt an order entry keyed by the time it was
+//! one that was switched off over a holiday), but never more than
+//! `RECEIPTS_PER_MB` for each MiB of `[store] memory_mb`: every receipt is
+//! two sled entries, and sled keeps a little of every entry in memory, so
+//! a week of a site scanning flat out (a billion receipts at 2,500 scans a
+//! second) would hold the daemon's memory to nothing (BENCHMARKS.md, "The
+//! soak"). Beside each receipt an order entry keyed by the time it was
 //! written lets `Journal::prune_scan_receipts` drop the oldest. Receipts
 //! written before order entries existed are never pruned (there are few:
 //! one release wrote them).
@@ -26,9 +30,59 @@ use super::keys::{prefix, Key, KeyReader};
 use crate::model::MovementId;
 
 /// Receipts always kept, however old: the newest this many.
-pub const KEEP_NEWEST: usize = 100_000;
-/// Receipts always kept, however many: those of the last this many days.
+pub const KEEP_NEWEST: u64 = 100_000;
+/// Receipts kept, however many (up to the memory's share): those of the
+/// last this many days.
 pub const KEEP_DAYS: i64 = 7;
+/// The most receipts kept for each MiB of `[store] memory_mb`: 1,048,576 at
+/// the default 512 MiB, a week of a site scanning 1.7 times a second round
+/// the clock. Each costs ~60 bytes of the daemon's memory once sled has
+/// opened the store (two entries at ~29 bytes: BENCHMARKS.md, "The soak"),
+/// so they take at most about an eighth of the bound.
+pub const RECEIPTS_PER_MB: u64 = 2_048;
+
+/// Which receipts `Journal::prune_scan_receipts` keeps: the newest
+/// `newest`, and those of the last `days` days, but no more than `most` in
+/// all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep {
+    /// The newest this many are kept, however old.
+    pub newest: u64,
+    /// Those of the last this many days are kept, up to `most`.
+    pub days: i64,
+    /// Never more than this many.
+    pub most: u64,
+}
+
+impl Keep {
+    /// The rule for a daemon held to `memory_mb` MiB.
+    pub fn within(memory_mb: u64) -> Keep {
+        Keep {
+            newest: KEEP_NEWEST,
+            days: KEEP_DAYS,
+            most: memory_mb.saturating_mul(RECEIPTS_PER_MB).max(KEEP_NEWEST),
+        }
+    }
+}
+
+/// How many receipts the store holds, as the upkeep counted them: all the
+/// order entries at its first run, then only those written since, so a
+/// run that prunes nothing reads only the new ones. Kept by the caller
+/// between runs; lost with the process, it is counted again at the next
+/// start. A receipt written with a clock set back behind the last one
+/// counted goes uncounted (it is pruned with the oldest all the same).
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub(super) held: u64,
+    pub(super) counted_to: Option<Vec<u8>>,
+}
+
+impl Tally {
+    /// The receipts held after the last run.
+    pub fn held(&self) -> u64 {
+        self.held
+    }
+}
 
 /// What the committer writes beside a movement or rejected scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,10 +175,10 @@ pub(super) fn read_order_key(k: &[u8]) -> Option<(u64, Vec<u8>)> {
     Some((ns, key(&device, &scan_id)))
 }
 
-/// The time before which a receipt may be pruned, `KEEP_DAYS` before `now`,
-/// in ns as order keys hold it.
-pub(super) fn prune_before(now: DateTime<Utc>) -> u64 {
-    let t = now - chrono::Duration::days(KEEP_DAYS);
+/// The time before which a receipt may be pruned, `days` before `now`, in
+/// ns as order keys hold it.
+pub(super) fn prune_before(now: DateTime<Utc>, days: i64) -> u64 {
+    let t = now - chrono::Duration::days(days);
     t.timestamp_nanos_opt().unwrap_or(0).max(0) as u64
 }
 

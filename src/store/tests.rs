@@ -797,14 +797,14 @@ fn a_directory_that_is_not_a_store_is_not_taken_for_one() {
 }
 
 #[test]
-fn scan_receipts_past_the_newest_kept_and_a_week_are_pruned_oldest_first() {
-    use super::scan_receipts::ScanReceipt;
+fn scan_receipts_past_the_newest_kept_and_a_week_or_over_the_most_are_pruned_oldest_first() {
+    use super::scan_receipts::{Keep, ScanReceipt, Tally, KEEP_DAYS};
     let dir = tempfile::tempdir().unwrap();
     let store = create(dir.path());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    for i in 1..=5 {
+    let commit = |i: u64| {
         let receipt = ScanReceipt {
             device: "hh-1".into(),
             scan_id: format!("s{i}"),
@@ -818,11 +818,27 @@ fn scan_receipts_past_the_newest_kept_and_a_week_are_pruned_oldest_first() {
                     .commit_with_receipt(sample(i), Some(receipt)),
             )
             .unwrap();
+    };
+    for i in 1..=5 {
+        commit(i);
     }
     let held = |id: &str| store.journal().scan_receipt("hh-1", id).unwrap().is_some();
+    let prune = |keep: Keep, tally: &mut Tally, now| {
+        store
+            .journal()
+            .prune_scan_receipts(keep, tally, now)
+            .unwrap()
+    };
+    let keep = |newest, most| Keep {
+        newest,
+        days: KEEP_DAYS,
+        most,
+    };
     let now = chrono::Utc::now();
-    // Younger than a week: kept however many there are.
-    assert_eq!(store.journal().prune_scan_receipts(2, now).unwrap(), 0);
+    let mut tally = Tally::default();
+    // Younger than a week and fewer than the most: kept however many.
+    assert_eq!(prune(keep(2, 5), &mut tally, now), 0);
+    assert_eq!(tally.held(), 5);
     assert!((1..=5).all(|i| held(&format!("s{i}"))));
     // A week after s3 was answered, s1 and s2 are older than a week and
     // go, even with no newest kept; s3 is not older than that.
@@ -835,28 +851,45 @@ fn scan_receipts_past_the_newest_kept_and_a_week_are_pruned_oldest_first() {
         .map(|k| scan_receipts::read_order_key(&k.unwrap()).unwrap().0)
         .collect();
     let s3_at = chrono::DateTime::from_timestamp_nanos(order[2] as i64);
-    let week_after_s3 = s3_at + chrono::Duration::days(super::scan_receipts::KEEP_DAYS);
-    assert_eq!(
-        store
-            .journal()
-            .prune_scan_receipts(0, week_after_s3)
-            .unwrap(),
-        2
-    );
+    let week_after_s3 = s3_at + chrono::Duration::days(KEEP_DAYS);
+    assert_eq!(prune(keep(0, 5), &mut tally, week_after_s3), 2);
     assert!(!held("s1") && !held("s2") && held("s3"));
-    // A week on, all but the newest two go, oldest first.
-    let later = now + chrono::Duration::days(8);
-    assert_eq!(store.journal().prune_scan_receipts(2, later).unwrap(), 1);
+    assert_eq!(tally.held(), 3);
+    // Three more, all young: the tally counts only those, and with at
+    // most four kept the two oldest go, though younger than a week.
+    for i in 6..=8 {
+        commit(i);
+    }
+    assert_eq!(prune(keep(2, 4), &mut tally, now), 2);
+    assert_eq!(tally.held(), 4);
     assert_eq!(
-        (1..=5).map(|i| held(&format!("s{i}"))).collect::<Vec<_>>(),
-        [false, false, false, true, true]
+        (1..=8).map(|i| held(&format!("s{i}"))).collect::<Vec<_>>(),
+        [false, false, false, false, true, true, true, true]
     );
-    assert_eq!(store.journal().prune_scan_receipts(2, later).unwrap(), 0);
+    // A week on, all but the newest two go, oldest first; a second run
+    // finds nothing more, and a fresh tally (a restart) counts the same.
+    let later = now + chrono::Duration::days(8);
+    assert_eq!(prune(keep(2, 4), &mut tally, later), 2);
+    assert_eq!(prune(keep(2, 4), &mut tally, later), 0);
+    let mut restarted = Tally::default();
+    assert_eq!(prune(keep(2, 4), &mut restarted, later), 0);
+    assert_eq!((tally.held(), restarted.held()), (2, 2));
+    assert!(held("s7") && held("s8") && !held("s6"));
     // The movements they answered for stay.
-    assert_eq!(store.journal().range("north", 1, 10).unwrap().len(), 5);
+    assert_eq!(store.journal().range("north", 1, 10).unwrap().len(), 8);
     assert!(store.verify().unwrap().is_ok());
-    assert_eq!(store.journal().prune_scan_receipts(0, later).unwrap(), 2);
-    assert!(!held("s5"));
+    assert_eq!(prune(keep(0, 4), &mut tally, later), 2);
+    assert!(!held("s8"));
+    assert_eq!(tally.held(), 0);
+}
+
+#[test]
+fn the_receipts_kept_grow_with_the_memory_bound_and_never_below_the_newest() {
+    use super::scan_receipts::{Keep, KEEP_NEWEST};
+    assert_eq!(Keep::within(512).most, 1_048_576);
+    assert_eq!(Keep::within(1024).most, 2 * 1_048_576);
+    assert_eq!(Keep::within(1).most, KEEP_NEWEST);
+    assert_eq!(Keep::within(u64::MAX).most, u64::MAX);
 }
 
 #[test]
