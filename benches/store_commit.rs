@@ -61,6 +61,7 @@ fn durable_commits(c: &mut Criterion) {
                 "bench".into(),
                 path.clone(),
                 scantrail::store::DEFAULT_MAX_BATCH,
+                scantrail::store::scan_receipts::Keep::default(),
             )
             .unwrap(),
         );

@@ -61,6 +61,7 @@ fn sqlite_committer(path: &Path, max_batch: usize) -> Arc<Committer<sqlite_sink:
             "bench".into(),
             path.to_owned(),
             max_batch,
+            scantrail::store::scan_receipts::Keep::default(),
         )
         .unwrap(),
     )

@@ -5,11 +5,13 @@
 //! handheld's scan with `scan_id` "before-1" and refused an unreadable
 //! one; `answers/` holds what that build answered, to the scan and to a
 //! few reports (`tests/data/make_store_fixture.sh` makes one). Schema 3
-//! comes from cb33384, schema 4 from 499af2d. The daemon started on one
-//! moves the journal into blocks and rebuilds the indexes in place;
-//! afterwards the handheld's retry gets its first answer, every report
-//! answers byte for byte as the old binary did, new scans are recorded and
-//! verify finds the store intact.
+//! comes from cb33384, schema 4 from 499af2d, schema 5 from ac7d26e. The
+//! daemon started on one of schema 3 or 4 moves the journal into blocks
+//! and rebuilds the indexes in place; on one of any of them it moves the
+//! scan receipts into their ring. Afterwards the handheld's retry gets its
+//! first answer (and the same id with another scan is still refused),
+//! every report answers byte for byte as the old binary did, new scans are
+//! recorded and verify finds the store intact.
 
 #[allow(dead_code)]
 mod support;
@@ -104,6 +106,11 @@ fn a_schema_4_store_is_upgraded_at_start_and_answers_as_before() {
     upgraded_at_start_answers_as_before(4);
 }
 
+#[test]
+fn a_schema_5_store_is_upgraded_at_start_and_answers_as_before() {
+    upgraded_at_start_answers_as_before(5);
+}
+
 fn upgraded_at_start_answers_as_before(schema: u32) {
     let dir = tempfile::tempdir().unwrap();
     unpack(schema, dir.path());
@@ -128,6 +135,17 @@ fn upgraded_at_start_answers_as_before(schema: u32) {
         serde_json::from_slice(&std::fs::read(answers.join("scan-before-1.json")).unwrap())
             .unwrap();
     assert_eq!((retry.status, &retry.body), (200, &first));
+    let reused = handheld.post_json(
+        "/api/v1/scans",
+        &json!({ "data": serial_item("OTHER-1"), "scan_id": "before-1" }),
+    );
+    assert_eq!(reused.status, 409, "{}", reused.body);
+    assert_eq!(
+        reused.body["code"],
+        json!("scan_id_reused"),
+        "{}",
+        reused.body
+    );
     assert_eq!(daemon.stop().code(), Some(0));
 
     for (file, args) in REPORTS {

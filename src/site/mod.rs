@@ -20,7 +20,6 @@ pub mod events;
 pub mod glance;
 pub mod handheld;
 pub mod handhelds;
-mod housekeeping;
 pub mod last_verify;
 pub mod metrics;
 pub mod openapi;
@@ -30,6 +29,7 @@ pub mod scan_request;
 pub mod scanners;
 mod schemas;
 pub mod store_stats;
+mod verify_at_start;
 pub mod view;
 
 use std::path::PathBuf;
@@ -76,6 +76,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             OpenOptions {
                 on_upgrade: Some(|_| crate::service::extend_start()),
                 cache_bytes: config.store.cache_bytes(),
+                receipts: scan_receipts::Keep::within(config.store.memory_mb),
                 ..OpenOptions::create(config.site.id.clone())
             },
         )
@@ -99,10 +100,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     let (sources, scans) = scanners::Scanners::start(&config.scanners, specs, 1024);
     let scanner_count = sources.len();
     let bridge = tokio::spawn(serial_scans(scans, desk.clone()));
-    let upkeep = tokio::spawn(housekeeping::run(
-        store.clone(),
-        scan_receipts::Keep::within(config.store.memory_mb),
-    ));
+    let start_verify = tokio::spawn(verify_at_start::run(store.clone()));
     let backup_status = backups::Status::new(backups::Schedule::of(&config), &data_dir);
     let backup_task = tokio::spawn(backups::run(
         store.clone(),
@@ -279,8 +277,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     // The reload task owns the scanners' readers: ending it stops them.
     reloads.abort();
     let _ = reloads.await;
-    upkeep.abort();
-    let _ = upkeep.await;
+    start_verify.abort();
+    let _ = start_verify.await;
     seen_task.abort();
     let _ = seen_task.await;
     // A backup under way finishes on its blocking thread (its copy is

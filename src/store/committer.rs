@@ -33,7 +33,7 @@ use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
 use super::keys;
 use super::postings;
-use super::scan_receipts::{Outcome, ScanReceipt};
+use super::scan_receipts::{self, Keep, Outcome, ScanReceipt};
 use crate::model::Hash;
 use crate::model::{Movement, NewMovement, NewRejection, Rejection};
 use tokio::sync::oneshot;
@@ -125,8 +125,15 @@ pub struct Committer<S> {
 }
 
 impl<S: Sink> Committer<S> {
-    /// Starts the committer thread for the store of `origin`.
-    pub fn start(sink: S, origin: String, path: PathBuf, max_batch: usize) -> Result<Committer<S>> {
+    /// Starts the committer thread for the store of `origin`, keeping the
+    /// handhelds' scan receipts `keep` says.
+    pub fn start(
+        sink: S,
+        origin: String,
+        path: PathBuf,
+        max_batch: usize,
+        keep: Keep,
+    ) -> Result<Committer<S>> {
         let head = read_head(&sink, &keys::head(&origin), &path)?;
         let rejected_head = read_head(&sink, &keys::rejected_head(&origin), &path)?;
         let stats = Arc::new(Stats::default());
@@ -139,6 +146,7 @@ impl<S: Sink> Committer<S> {
             head,
             rejected_head,
             max_batch: max_batch.max(1),
+            keep,
             health: health.clone(),
             retry: None,
             stats: stats.clone(),
@@ -282,6 +290,7 @@ struct Worker<S> {
     head: Head,
     rejected_head: Head,
     max_batch: usize,
+    keep: Keep,
     /// Set after a failed durable write: the sink may hold part of it in
     /// memory, so nothing is committed until it is reopened from disk.
     health: Arc<Health>,
@@ -440,6 +449,7 @@ impl<S: Sink> Worker<S> {
             derived: derived::Aggregates::default(),
             blocks: blocks::Appender::default(),
             postings: postings::Appender::default(),
+            receipts: scan_receipts::Appender::default(),
             head: self.head,
             rejected_head: self.rejected_head,
         };
@@ -449,15 +459,19 @@ impl<S: Sink> Worker<S> {
         for r in requests.by_ref() {
             match r {
                 Request::Movement(new, receipt, reply) => {
-                    match plan.movement(&self.sink, &self.origin, *new, &self.path) {
-                        Ok(m) => {
-                            if let Some(receipt) = receipt {
-                                let accepted = Outcome::Accepted(m.id());
-                                plan.writes
-                                    .extend(receipt.write(accepted, chrono::Utc::now()));
-                            }
-                            answers.push(Answer::Movement(reply, Box::new(m)))
+                    let planned_movement =
+                        plan.movement(&self.sink, &self.origin, *new, &self.path);
+                    let receipted = planned_movement.and_then(|m| match receipt {
+                        Some(receipt) => {
+                            let accepted = Outcome::Accepted(m.id());
+                            plan.receipts
+                                .add(receipt, accepted, chrono::Utc::now(), |k| self.sink.get(k))
+                                .map(|()| m)
                         }
+                        None => Ok(m),
+                    });
+                    match receipted {
+                        Ok(m) => answers.push(Answer::Movement(reply, Box::new(m))),
                         Err(e) => {
                             let _ = reply.send(Err(e.to_failed(&self.path)));
                             planned = Err(e);
@@ -472,8 +486,14 @@ impl<S: Sink> Worker<S> {
                             code: r.body.code.clone(),
                             words: r.body.words.clone(),
                         };
-                        plan.writes
-                            .extend(receipt.write(refused, chrono::Utc::now()));
+                        let added = plan
+                            .receipts
+                            .add(receipt, refused, chrono::Utc::now(), |k| self.sink.get(k));
+                        if let Err(e) = added {
+                            let _ = reply.send(Err(e.to_failed(&self.path)));
+                            planned = Err(e);
+                            break;
+                        }
                     }
                     answers.push(Answer::Rejection(reply, Box::new(r)));
                 }
@@ -483,7 +503,7 @@ impl<S: Sink> Worker<S> {
         }
         let result = planned.and_then(|()| {
             let n = answers.len();
-            let writes = plan.finish(&self.origin);
+            let writes = plan.finish(&self.origin, self.keep);
             self.sink.write_durably(writes).map(|()| n)
         });
         match result {
@@ -570,6 +590,7 @@ struct Plan {
     derived: derived::Aggregates,
     blocks: blocks::Appender,
     postings: postings::Appender,
+    receipts: scan_receipts::Appender,
     head: Head,
     rejected_head: Head,
 }
@@ -624,8 +645,9 @@ impl Plan {
         r
     }
 
-    fn finish(&mut self, origin: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    fn finish(&mut self, origin: &str, keep: Keep) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut writes = std::mem::take(&mut self.writes);
+        writes.extend(std::mem::take(&mut self.receipts).into_entries(keep, chrono::Utc::now()));
         writes.extend(std::mem::take(&mut self.blocks).into_entries());
         writes.extend(std::mem::take(&mut self.derived).into_entries());
         writes.extend(std::mem::take(&mut self.postings).into_entries());

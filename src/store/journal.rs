@@ -4,15 +4,10 @@
 //! written with them. The sync uploader, the desk, `GET /journal` and
 //! head office's reads of its sites' chains hold a `Journal`.
 
-use std::ops::Bound;
-
 use super::envelope::{self, Head};
 use super::error::{Result, StoreError};
 use super::{blocks, keys, scan_receipts, Store};
 use crate::model::{Hash, Log, Movement, MovementId, NewMovement, NewRejection, Rejection};
-
-/// Receipts dropped per sled batch by `prune_scan_receipts`.
-const PRUNE_BATCH: u64 = 10_000;
 
 /// Appends to and reads the hash-chained logs: `Store::journal`.
 #[derive(Clone, Copy)]
@@ -72,71 +67,14 @@ impl<'a> Journal<'a> {
         device: &str,
         scan_id: &str,
     ) -> Result<Option<scan_receipts::StoredReceipt>> {
-        let bytes = self
-            .store
-            .trees()?
-            .journal
-            .get(scan_receipts::key(device, scan_id))
-            .map_err(self.store.sled_err("read a scan receipt"))?;
-        Ok(bytes.and_then(|b| scan_receipts::StoredReceipt::decode(&b)))
-    }
-
-    /// Drops the oldest receipts that `keep` does not keep, and returns
-    /// how many; `tally` carries the count of receipts held from one run
-    /// to the next (see `scan_receipts::Tally`). Not made durable on its
-    /// own: a receipt that a crash brings back is only kept a little
-    /// longer.
-    pub fn prune_scan_receipts(
-        &self,
-        keep: scan_receipts::Keep,
-        tally: &mut scan_receipts::Tally,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<usize> {
         let journal = &self.store.trees()?.journal;
-        let order = [keys::prefix::SCAN_RECEIPT_ORDER];
-        let read = self.store.sled_err("read the scan receipts' order");
-        let since = match &tally.counted_to {
-            Some(last) => journal.range((Bound::Excluded(last.clone()), Bound::Unbounded)),
-            None => journal.range(&order[..]..),
+        let read = self.store.sled_err("read a scan receipt");
+        let ring = journal.get(scan_receipts::ring_key()).map_err(&read)?;
+        let Some(ring) = scan_receipts::Ring::read(ring.as_deref()) else {
+            return Ok(None);
         };
-        for k in since.keys() {
-            let k = k.map_err(&read)?;
-            if k.first() != Some(&order[0]) {
-                break;
-            }
-            tally.held += 1;
-            tally.counted_to = Some(k.to_vec());
-        }
-        // Order entries sort by time: the prunable ones are a run from
-        // the oldest, the receipts over `keep.most` and then those older
-        // than the kept days while more than `keep.newest` are left. Only
-        // that run is read.
-        let by_age = scan_receipts::order_prefix(scan_receipts::prune_before(now, keep.days));
-        let over = tally.held.saturating_sub(keep.most);
-        let mut batch = sled::Batch::default();
-        let mut pruned = 0;
-        for k in journal.scan_prefix(order).keys() {
-            let k = k.map_err(&read)?;
-            let aged = k[..] < by_age[..] && tally.held.saturating_sub(pruned) > keep.newest;
-            if pruned >= over && !aged {
-                break;
-            }
-            if let Some((_, receipt)) = scan_receipts::read_order_key(&k) {
-                batch.remove(receipt);
-            }
-            batch.remove(k);
-            pruned += 1;
-            if pruned % PRUNE_BATCH == 0 {
-                journal
-                    .apply_batch(std::mem::take(&mut batch))
-                    .map_err(self.store.sled_err("prune scan receipts"))?;
-            }
-        }
-        journal
-            .apply_batch(batch)
-            .map_err(self.store.sled_err("prune scan receipts"))?;
-        tally.held = tally.held.saturating_sub(pruned);
-        Ok(pruned as usize)
+        let slot = journal.get(ring.slot_key(device, scan_id)).map_err(&read)?;
+        Ok(slot.and_then(|slot| scan_receipts::find(&slot, device, scan_id)))
     }
 
     /// The origins with movements in this store (one at a site, all sites

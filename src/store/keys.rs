@@ -51,14 +51,21 @@ pub mod prefix {
     /// correction by the movement it corrects, so "corrected at most once"
     /// is one prefix look-up and a second correction shows in verify.
     pub const CORRECTED_BY: u8 = 0x28;
-    /// (device, scan id) → how a handheld's scan was answered
+    /// (device, scan id) → how a handheld's scan was answered: the scan
+    /// receipts of schema 5, one entry each, read only by the upgrade to
+    /// the ring (`store::scan_receipts`).
+    pub const SCAN_RECEIPT_V5: u8 = 0x30;
+    /// (answered at, in ns since 1970; device; scan id) → (): schema 5's
+    /// receipts oldest first, read only by the upgrade.
+    pub const SCAN_RECEIPT_ORDER_V5: u8 = 0x31;
+    /// The scan receipts' ring: its salt, slot count and next number
+    /// (`store::scan_receipts`). Not derived: written with the receipts;
+    /// reindex never touches it.
+    pub const SCAN_RECEIPT_RING: u8 = 0x32;
+    /// slot → the scan receipts whose device and scan id hash to it
     /// (`store::scan_receipts`). Not derived: written with the movement or
-    /// rejected scan it answers for; reindex never touches it.
-    pub const SCAN_RECEIPT: u8 = 0x30;
-    /// (answered at, in ns since 1970; device; scan id) → (): the receipts
-    /// oldest first, for pruning (`store::scan_receipts`). Written with
-    /// the receipt.
-    pub const SCAN_RECEIPT_ORDER: u8 = 0x31;
+    /// rejected scan each answers for; reindex never touches them.
+    pub const SCAN_RECEIPT_SLOT: u8 = 0x33;
 
     /// A prefix's name, for figures.
     pub fn name(p: u8) -> &'static str {
@@ -68,8 +75,10 @@ pub mod prefix {
             JOURNAL => "journal (blocks of movements)",
             JOURNAL_V4 => "journal (schema 4, one entry a movement)",
             REJECTED => "rejected scans",
-            SCAN_RECEIPT => "scan receipts",
-            SCAN_RECEIPT_ORDER => "scan receipts by time",
+            SCAN_RECEIPT_V5 => "scan receipts (schema 5)",
+            SCAN_RECEIPT_ORDER_V5 => "scan receipts by time (schema 5)",
+            SCAN_RECEIPT_RING => "scan receipts' ring",
+            SCAN_RECEIPT_SLOT => "scan receipts (slots of the ring)",
             _ => DERIVED
                 .iter()
                 .find(|(q, _)| *q == p)

@@ -86,9 +86,12 @@ pub use view::View;
 /// 3: corrections indexed by the movement they correct (`CORRECTED_BY`).
 /// 4: index entries kept as postings, many seqs an entry (`postings`).
 /// 5: the journal kept in blocks of 32 movements (`blocks`), a serialised
-///    unit's state and by-serial index in one entry (`units`); a store of
-///    schema 2 to 4 is upgraded in place when it is opened (`upgrade`).
-pub const SCHEMA_VERSION: u32 = 5;
+///    unit's state and by-serial index in one entry (`units`).
+/// 6: the handhelds' scan receipts in a ring of slots (`scan_receipts`).
+///
+/// A store of schema 2 to 5 is upgraded in place when it is opened
+/// (`upgrade`).
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Told how many movements a long walk (`verify_showing`) has read so far.
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
@@ -146,6 +149,9 @@ pub struct OpenOptions {
     /// is: the daemons ask the service manager for more start time with
     /// it, the commands draw a progress bar.
     pub on_upgrade: Option<fn(Upgrading)>,
+    /// Which handheld scan receipts the committer keeps (the site daemon's
+    /// from `[store] memory_mb`).
+    pub receipts: scan_receipts::Keep,
 }
 
 impl OpenOptions {
@@ -158,6 +164,7 @@ impl OpenOptions {
             cache_bytes: DEFAULT_CACHE_BYTES,
             for_reindex: false,
             on_upgrade: None,
+            receipts: scan_receipts::Keep::default(),
         }
     }
 
@@ -483,7 +490,13 @@ impl Store {
                 keys::rejected_head(&site),
             )?,
         };
-        let committer = Committer::start(sink, site.clone(), path.to_owned(), options.max_batch)?;
+        let committer = Committer::start(
+            sink,
+            site.clone(),
+            path.to_owned(),
+            options.max_batch,
+            options.receipts,
+        )?;
         Ok(Store {
             path: path.to_owned(),
             site,
@@ -583,7 +596,7 @@ impl Store {
                 });
             }
         }
-        // Schemas 2 to 4 are upgraded in place by `open` (`upgrade`);
+        // Schemas 2 to 5 are upgraded in place by `open` (`upgrade`);
         // older stores need `reindex`.
         if found < 2 && !options.for_reindex {
             return Err(StoreError::OlderSchema {

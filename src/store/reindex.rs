@@ -5,7 +5,9 @@
 //! runs, so an interrupted reindex is noticed at the next open instead of
 //! leaving silently incomplete trees. The one change it makes to the
 //! journal is to move an older schema's entries into blocks first
-//! (`upgrade::journal_to_blocks`), keeping every movement byte for byte.
+//! (`upgrade::journal_to_blocks`), keeping every movement byte for byte;
+//! it also moves an older schema's scan receipts into their ring
+//! (`upgrade::receipts_to_ring`).
 
 use super::blocks;
 use super::derived::{self, Aggregates};
@@ -38,6 +40,7 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
 
     // (Nothing replayed yet while it runs: the caller hears it goes on.)
     super::upgrade::journal_to_blocks(sink, &|_| progress(0))?;
+    super::upgrade::receipts_to_ring(sink, &|| progress(0))?;
     let tree = sink.journal()?.clone();
     let write = |batch: sled::Batch| {
         tree.apply_batch(batch)

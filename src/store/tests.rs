@@ -796,100 +796,194 @@ fn a_directory_that_is_not_a_store_is_not_taken_for_one() {
     assert!(e.to_string().contains("notes.txt"), "{e}");
 }
 
-#[test]
-fn scan_receipts_past_the_newest_kept_and_a_week_or_over_the_most_are_pruned_oldest_first() {
-    use super::scan_receipts::{Keep, ScanReceipt, Tally, KEEP_DAYS};
-    let dir = tempfile::tempdir().unwrap();
-    let store = create(dir.path());
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// Commits `sample(i)` with a receipt for scan id `s{i}` of "hh-1".
+fn commit_with_receipt(store: &Store, i: u64) -> Movement {
+    use super::scan_receipts::ScanReceipt;
+    let receipt = ScanReceipt {
+        device: "hh-1".into(),
+        scan_id: format!("s{i}"),
+        body: [i as u8; 32],
+        extra: Vec::new(),
+    };
+    tokio::runtime::Builder::new_current_thread()
         .build()
-        .unwrap();
-    let commit = |i: u64| {
-        let receipt = ScanReceipt {
-            device: "hh-1".into(),
-            scan_id: format!("s{i}"),
-            body: [i as u8; 32],
-            extra: Vec::new(),
-        };
-        runtime
-            .block_on(
-                store
-                    .journal()
-                    .commit_with_receipt(sample(i), Some(receipt)),
-            )
-            .unwrap();
-    };
-    for i in 1..=5 {
-        commit(i);
-    }
-    let held = |id: &str| store.journal().scan_receipt("hh-1", id).unwrap().is_some();
-    let prune = |keep: Keep, tally: &mut Tally, now| {
-        store
-            .journal()
-            .prune_scan_receipts(keep, tally, now)
-            .unwrap()
-    };
-    let keep = |newest, most| Keep {
-        newest,
-        days: KEEP_DAYS,
-        most,
-    };
-    let now = chrono::Utc::now();
-    let mut tally = Tally::default();
-    // Younger than a week and fewer than the most: kept however many.
-    assert_eq!(prune(keep(2, 5), &mut tally, now), 0);
-    assert_eq!(tally.held(), 5);
-    assert!((1..=5).all(|i| held(&format!("s{i}"))));
-    // A week after s3 was answered, s1 and s2 are older than a week and
-    // go, even with no newest kept; s3 is not older than that.
-    let order: Vec<u64> = store
-        .trees()
         .unwrap()
-        .journal
-        .scan_prefix([keys::prefix::SCAN_RECEIPT_ORDER])
-        .keys()
-        .map(|k| scan_receipts::read_order_key(&k.unwrap()).unwrap().0)
-        .collect();
-    let s3_at = chrono::DateTime::from_timestamp_nanos(order[2] as i64);
-    let week_after_s3 = s3_at + chrono::Duration::days(KEEP_DAYS);
-    assert_eq!(prune(keep(0, 5), &mut tally, week_after_s3), 2);
-    assert!(!held("s1") && !held("s2") && held("s3"));
-    assert_eq!(tally.held(), 3);
-    // Three more, all young: the tally counts only those, and with at
-    // most four kept the two oldest go, though younger than a week.
-    for i in 6..=8 {
-        commit(i);
-    }
-    assert_eq!(prune(keep(2, 4), &mut tally, now), 2);
-    assert_eq!(tally.held(), 4);
-    assert_eq!(
-        (1..=8).map(|i| held(&format!("s{i}"))).collect::<Vec<_>>(),
-        [false, false, false, false, true, true, true, true]
-    );
-    // A week on, all but the newest two go, oldest first; a second run
-    // finds nothing more, and a fresh tally (a restart) counts the same.
-    let later = now + chrono::Duration::days(8);
-    assert_eq!(prune(keep(2, 4), &mut tally, later), 2);
-    assert_eq!(prune(keep(2, 4), &mut tally, later), 0);
-    let mut restarted = Tally::default();
-    assert_eq!(prune(keep(2, 4), &mut restarted, later), 0);
-    assert_eq!((tally.held(), restarted.held()), (2, 2));
-    assert!(held("s7") && held("s8") && !held("s6"));
-    // The movements they answered for stay.
-    assert_eq!(store.journal().range("north", 1, 10).unwrap().len(), 8);
-    assert!(store.verify().unwrap().is_ok());
-    assert_eq!(prune(keep(0, 4), &mut tally, later), 2);
-    assert!(!held("s8"));
-    assert_eq!(tally.held(), 0);
+        .block_on(
+            store
+                .journal()
+                .commit_with_receipt(sample(i), Some(receipt)),
+        )
+        .unwrap()
 }
 
 #[test]
-fn the_receipts_kept_grow_with_the_memory_bound_and_never_below_the_newest() {
-    use super::scan_receipts::{Keep, KEEP_NEWEST};
-    assert_eq!(Keep::within(512).most, 1_048_576);
-    assert_eq!(Keep::within(1024).most, 2 * 1_048_576);
-    assert_eq!(Keep::within(1).most, KEEP_NEWEST);
-    assert_eq!(Keep::within(u64::MAX).most, u64::MAX);
+fn scan_receipts_take_a_fixed_number_of_entries_and_the_oldest_go_past_the_most() {
+    use super::scan_receipts::{Keep, Outcome, Ring};
+    let dir = tempfile::tempdir().unwrap();
+    let entries = |store: &Store| {
+        store
+            .trees()
+            .unwrap()
+            .journal
+            .scan_prefix([keys::prefix::SCAN_RECEIPT_SLOT])
+            .count()
+    };
+    {
+        let store = Store::open(
+            dir.path(),
+            OpenOptions {
+                receipts: Keep {
+                    newest: 3,
+                    days: 7,
+                    most: 3,
+                },
+                ..OpenOptions::create("north".into())
+            },
+        )
+        .unwrap();
+        // A ring of four slots, so that forty receipts share them.
+        store
+            .trees()
+            .unwrap()
+            .journal
+            .insert(super::scan_receipts::ring_key(), Ring::new(4).entry().1)
+            .unwrap();
+        let mut ids = Vec::new();
+        for i in 1..=40 {
+            ids.push(commit_with_receipt(&store, i).id());
+        }
+        assert!(entries(&store) <= 4, "{} slots", entries(&store));
+        let held = |i: u64| {
+            store
+                .journal()
+                .scan_receipt("hh-1", &format!("s{i}"))
+                .unwrap()
+        };
+        // The newest three are always there, with their movements.
+        for i in 38..=40 {
+            let r = held(i).unwrap();
+            assert_eq!(r.outcome, Outcome::Accepted(ids[i as usize - 1].clone()));
+            assert_eq!(r.body, [i as u8; 32]);
+        }
+        // Of the older ones, only those whose slot was not written since
+        // they fell out are left; a slot's last write kept at most three.
+        assert!((1..=37).filter(|&i| held(i).is_some()).count() <= 4 * 3 - 3);
+    }
+    // After a restart the ring is the same one: the receipts are found.
+    let store = Store::open(dir.path(), OpenOptions::existing(Some("north".into()))).unwrap();
+    assert!(store
+        .journal()
+        .scan_receipt("hh-1", "s40")
+        .unwrap()
+        .is_some());
+    assert!(store
+        .journal()
+        .scan_receipt("hh-2", "s40")
+        .unwrap()
+        .is_none());
+    assert_eq!(store.journal().range("north", 1, 100).unwrap().len(), 40);
+    assert!(store.verify().unwrap().is_ok());
+}
+
+#[test]
+fn schema_5_scan_receipts_are_moved_into_the_ring_when_opened() {
+    use super::scan_receipts::{Outcome, StoredReceipt};
+    let dir = tempfile::tempdir().unwrap();
+    let ids: Vec<MovementId> = {
+        let store = create(dir.path());
+        (1..=3)
+            .map(|i| store.journal().commit(sample(i)).unwrap().id())
+            .collect()
+    };
+    // Schema 5's layout: a receipt entry each, an order entry beside all
+    // but the oldest (an early release wrote none), and one unreadable.
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap() as u64;
+    {
+        let db = raw_sled(dir.path());
+        let j = db.open_tree(tree::JOURNAL).unwrap();
+        let receipt_key = |id: &str| {
+            keys::Key::new(keys::prefix::SCAN_RECEIPT_V5)
+                .str("hh-1")
+                .str(id)
+                .into_vec()
+        };
+        for (n, id) in ids.iter().enumerate() {
+            let stored = StoredReceipt {
+                body: [n as u8; 32],
+                outcome: Outcome::Accepted(id.clone()),
+                extra: b"warned".to_vec(),
+            };
+            let mut v = vec![1];
+            v.extend(postcard::to_stdvec(&stored).unwrap());
+            j.insert(receipt_key(&format!("s{n}")), v).unwrap();
+            if n > 0 {
+                let order = keys::Key::new(keys::prefix::SCAN_RECEIPT_ORDER_V5)
+                    .u64(now + n as u64)
+                    .str("hh-1")
+                    .str(&format!("s{n}"))
+                    .into_vec();
+                j.insert(order, &[][..]).unwrap();
+            }
+        }
+        j.insert(receipt_key("garbled"), &b"\x09nonsense"[..])
+            .unwrap();
+        db.open_tree(tree::META)
+            .unwrap()
+            .insert(meta_key::SCHEMA, &5u32.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), OpenOptions::existing(Some("north".into()))).unwrap();
+    for (n, id) in ids.iter().enumerate() {
+        let r = store
+            .journal()
+            .scan_receipt("hh-1", &format!("s{n}"))
+            .unwrap()
+            .unwrap_or_else(|| panic!("s{n} was not moved"));
+        assert_eq!(r.outcome, Outcome::Accepted(id.clone()));
+        assert_eq!(
+            (r.body, r.extra.as_slice()),
+            ([n as u8; 32], &b"warned"[..])
+        );
+    }
+    assert!(store
+        .journal()
+        .scan_receipt("hh-1", "garbled")
+        .unwrap()
+        .is_none());
+    let j = &store.trees().unwrap().journal;
+    for old in [
+        keys::prefix::SCAN_RECEIPT_V5,
+        keys::prefix::SCAN_RECEIPT_ORDER_V5,
+    ] {
+        assert_eq!(
+            j.scan_prefix([old]).count(),
+            0,
+            "{}",
+            keys::prefix::name(old)
+        );
+    }
+    let schema = store
+        .trees()
+        .unwrap()
+        .meta
+        .get(meta_key::SCHEMA)
+        .unwrap()
+        .unwrap();
+    assert_eq!(schema.as_ref(), &SCHEMA_VERSION.to_be_bytes());
+    // New receipts number on from the moved ones.
+    commit_with_receipt(&store, 9);
+    assert!(store
+        .journal()
+        .scan_receipt("hh-1", "s9")
+        .unwrap()
+        .is_some());
+    assert!(store
+        .journal()
+        .scan_receipt("hh-1", "s1")
+        .unwrap()
+        .is_some());
+    assert!(store.verify().unwrap().is_ok());
 }
 
 #[test]

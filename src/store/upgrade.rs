@@ -4,10 +4,12 @@
 //! journal's layout (schema 5 keeps it in blocks of 32 movements), so the
 //! upgrade moves the journal's entries into blocks, byte for byte
 //! (`journal_to_blocks`), then reindexes in place: the movements, the
-//! chains and the rejected log are not changed. The schema is stamped only
-//! once the rebuild is durable, so an upgrade cut short (a crash, a power
-//! cut) goes on at the next open: the move from the entries still under
-//! the old prefix, the reindex from the start.
+//! chains and the rejected log are not changed. Schema 6 keeps the
+//! handhelds' scan receipts in a ring of slots (`receipts_to_ring`), which
+//! is all that a store of schema 5 needs. The schema is stamped only once
+//! the rest is durable, so an upgrade cut short (a crash, a power cut)
+//! goes on at the next open: each move from the entries still under the
+//! old prefix, the reindex from the start.
 //!
 //! A large store takes minutes (BENCHMARKS.md, "Journal blocks"): the log
 //! says how far it is, and the opener is told (`OpenOptions::on_upgrade`)
@@ -18,7 +20,8 @@
 use super::blocks;
 use super::error::{Result, StoreError};
 use super::keys::{prefix, KeyReader};
-use super::{reindex, SledSink, SCHEMA_VERSION};
+use super::scan_receipts::{self, Keep, ScanReceipt, StoredReceipt};
+use super::{meta_key, reindex, SledSink, SCHEMA_VERSION};
 
 /// How often the upgrade logs how far it is, in movements.
 const EVERY: u64 = 100_000;
@@ -57,6 +60,18 @@ pub(crate) fn run(sink: &mut SledSink, from: u32, told: Option<fn(Upgrading)>) -
     };
     const MOVING: &str = "moving the journal into blocks";
     const REBUILDING: &str = "rebuilding the indexes";
+    const RECEIPTS: &str = "moving the scan receipts into their ring";
+    if from >= 5 {
+        // The journal and the derived trees already have this layout.
+        tell(RECEIPTS, 0);
+        receipts_to_ring(sink, &|| tell(RECEIPTS, 0))?;
+        sink.meta()?
+            .insert(meta_key::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
+            .map_err(sink.sled_err("write the schema version"))?;
+        sink.make_durable()?;
+        tracing::info!(%path, schema = SCHEMA_VERSION, "store upgraded");
+        return Ok(());
+    }
     tell(MOVING, 0);
     journal_to_blocks(sink, &|moved| tell(MOVING, moved))?;
     told_at.set(None);
@@ -163,5 +178,99 @@ pub(super) fn journal_to_blocks(sink: &SledSink, progress: &dyn Fn(u64)) -> Resu
     tree.apply_batch(batch)
         .map_err(sink.sled_err("move the journal into blocks"))?;
     tracing::info!(path = %sink.path.display(), movements = moved, "journal moved into blocks");
+    Ok(moved)
+}
+
+/// Receipts moved per sled batch by `receipts_to_ring`.
+const RECEIPT_CHUNK: u64 = 16 * 1024;
+
+/// Moves the scan receipts of schema 5 (an entry each, and an order entry
+/// by the time it was written) into the ring of schema 6
+/// (`scan_receipts`), oldest first so that the newest-kept rule counts
+/// them in order; `progress` is told after each batch. Each sled batch
+/// moves a chunk (writes their slots and the ring, removes their old
+/// entries), so a move cut short goes on at the next open. The receipts
+/// `Keep::default` no longer keeps are dropped on the way, as the ring
+/// does; an unreadable one is dropped too (its retry is decided again).
+/// Receipts without an order entry (one early release wrote them) go last,
+/// as written in 1970: kept only while among the newest. Returns how many
+/// moved.
+pub(super) fn receipts_to_ring(sink: &SledSink, progress: &dyn Fn()) -> Result<u64> {
+    let tree = sink.journal()?.clone();
+    let read = sink.sled_err("read the scan receipts of the older schema");
+    let get = |k: &[u8]| tree.get(k).map(|v| v.map(|v| v.to_vec())).map_err(&read);
+    let mut receipts = scan_receipts::Appender::default();
+    let mut batch = sled::Batch::default();
+    let (mut moved, mut dropped, mut pending) = (0u64, 0u64, 0u64);
+    let flush = |receipts: &mut scan_receipts::Appender, batch: &mut sled::Batch| {
+        let now = chrono::Utc::now();
+        for (k, v) in std::mem::take(receipts).into_entries(Keep::default(), now) {
+            batch.insert(k, v);
+        }
+        progress();
+        tree.apply_batch(std::mem::take(batch))
+            .map_err(sink.sled_err("move the scan receipts into their ring"))
+    };
+    let mut add = |receipt_key: &[u8], v: &[u8], at, receipts: &mut scan_receipts::Appender| {
+        let stored = StoredReceipt::decode_v5(v);
+        let who = scan_receipts::read_v5_key(receipt_key);
+        let (
+            Some(StoredReceipt {
+                body,
+                outcome,
+                extra,
+            }),
+            Some((device, scan_id)),
+        ) = (stored, who)
+        else {
+            dropped += 1;
+            return Ok(());
+        };
+        moved += 1;
+        let receipt = ScanReceipt {
+            device,
+            scan_id,
+            body,
+            extra,
+        };
+        receipts.add(receipt, outcome, at, get)
+    };
+    for k in tree.scan_prefix([prefix::SCAN_RECEIPT_ORDER_V5]).keys() {
+        let k = k.map_err(&read)?;
+        batch.remove(k.clone());
+        let Some((ns, receipt_key)) = scan_receipts::read_v5_order_key(&k) else {
+            continue;
+        };
+        // An order entry whose receipt is gone was pruned half-way.
+        let Some(v) = tree.get(&receipt_key).map_err(&read)? else {
+            continue;
+        };
+        batch.remove(receipt_key.clone());
+        let at = chrono::DateTime::from_timestamp_nanos(ns as i64);
+        add(&receipt_key, &v, at, &mut receipts)?;
+        pending += 1;
+        if pending >= RECEIPT_CHUNK {
+            flush(&mut receipts, &mut batch)?;
+            pending = 0;
+        }
+    }
+    // The batch must be applied before the rest are read: the receipts
+    // moved above are still under the old prefix until it is.
+    flush(&mut receipts, &mut batch)?;
+    pending = 0;
+    for item in tree.scan_prefix([prefix::SCAN_RECEIPT_V5]) {
+        let (k, v) = item.map_err(&read)?;
+        batch.remove(k.clone());
+        add(&k, &v, chrono::DateTime::UNIX_EPOCH, &mut receipts)?;
+        pending += 1;
+        if pending >= RECEIPT_CHUNK {
+            flush(&mut receipts, &mut batch)?;
+            pending = 0;
+        }
+    }
+    flush(&mut receipts, &mut batch)?;
+    if moved + dropped > 0 {
+        tracing::info!(path = %sink.path.display(), receipts = moved, unreadable = dropped, "scan receipts moved into their ring");
+    }
     Ok(moved)
 }
