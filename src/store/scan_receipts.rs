@@ -17,8 +17,9 @@
 //! that `Keep` no longer keeps. So the receipts take a fixed number of sled
 //! entries however many scans a site makes. Keyed one entry a receipt and
 //! pruned oldest first (schema 5), they grew the daemon's memory with
-//! every scan even when pruned: sled 0.34 never merges the nodes that
-//! removals empty (BENCHMARKS.md, "Scan receipts in a ring"). The salt,
+//! every scan, and pruning them by removal made it grow faster, not
+//! slower: sled 0.34 gives back little of what its nodes cost once they
+//! exist (BENCHMARKS.md, "Scan receipts in a ring"). The salt,
 //! drawn when the ring is made, keeps a hostile client from aiming its
 //! scan ids at one slot.
 //!
