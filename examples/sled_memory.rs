@@ -12,7 +12,9 @@
 //! durable batches of 50 as its committer makes them: per movement a
 //! journal entry, a by-serial posting and a serial state (each of 50
 //! handhelds numbers its serials in order), a scan receipt and its
-//! time-order entry (the 100,000th before it pruned); per batch the chain
+//! time-order entry (the 100,000th before it pruned: store schema 5's
+//! receipts; schema 6 keeps them in a fixed ring instead, measured by the
+//! soak, BENCHMARKS.md "Scan receipts in a ring"); per batch the chain
 //! head and two hot postings (day, lot). A LAYOUT of `today`, or of
 //! `+`-joined changes to try: `blocks` (the journal in one entry per 32
 //! movements, each written once full), `rewritten-blocks` (the same,

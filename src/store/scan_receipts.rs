@@ -199,14 +199,12 @@ impl Ring {
     }
 
     /// The ring as stored; `None` when there is none yet, or when its entry
-    /// cannot be read (the next receipt written starts a new one: the old
-    /// receipts are then not found, and their retries are decided again).
+    /// cannot be read (the next receipt written starts a new one, and says
+    /// so in the log: the old receipts are then not found, and their
+    /// retries are decided again).
     pub(super) fn read(stored: Option<&[u8]>) -> Option<Ring> {
         let bytes = stored?;
         if bytes.len() != 28 {
-            tracing::error!(
-                "the scan receipts' ring entry cannot be read; a new ring is started and retries of earlier handheld scans are decided again"
-            );
             return None;
         }
         let mut salt = [0; 16];
@@ -274,7 +272,17 @@ impl Appender {
     ) -> Result<(), E> {
         let mut ring = match self.ring {
             Some(ring) => ring,
-            None => Ring::read(get(&ring_key())?.as_deref()).unwrap_or_else(|| Ring::new(SLOTS)),
+            None => {
+                let stored = get(&ring_key())?;
+                Ring::read(stored.as_deref()).unwrap_or_else(|| {
+                    // Said here, on the write that replaces it, not on
+                    // every look-up until then.
+                    if stored.is_some() {
+                        tracing::error!("the scan receipts' ring entry cannot be read; a new ring is started and retries of earlier handheld scans are decided again");
+                    }
+                    Ring::new(SLOTS)
+                })
+            }
         };
         let key = ring.slot_key(&r.device, &r.scan_id);
         let held = match self.slots.entry(key) {

@@ -796,6 +796,15 @@ fn a_directory_that_is_not_a_store_is_not_taken_for_one() {
     assert!(e.to_string().contains("notes.txt"), "{e}");
 }
 
+/// Whether `store` holds a receipt for `device`'s scan `scan_id`.
+fn has_receipt(store: &Store, device: &str, scan_id: &str) -> bool {
+    store
+        .journal()
+        .scan_receipt(device, scan_id)
+        .unwrap()
+        .is_some()
+}
+
 /// Commits `sample(i)` with a receipt for scan id `s{i}` of "hh-1".
 fn commit_with_receipt(store: &Store, i: u64) -> Movement {
     use super::scan_receipts::ScanReceipt;
@@ -871,16 +880,8 @@ fn scan_receipts_take_a_fixed_number_of_entries_and_the_oldest_go_past_the_most(
     }
     // After a restart the ring is the same one: the receipts are found.
     let store = Store::open(dir.path(), OpenOptions::existing(Some("north".into()))).unwrap();
-    assert!(store
-        .journal()
-        .scan_receipt("hh-1", "s40")
-        .unwrap()
-        .is_some());
-    assert!(store
-        .journal()
-        .scan_receipt("hh-2", "s40")
-        .unwrap()
-        .is_none());
+    assert!(has_receipt(&store, "hh-1", "s40"));
+    assert!(!has_receipt(&store, "hh-2", "s40"));
     assert_eq!(store.journal().range("north", 1, 100).unwrap().len(), 40);
     assert!(store.verify().unwrap().is_ok());
 }
@@ -946,11 +947,7 @@ fn schema_5_scan_receipts_are_moved_into_the_ring_when_opened() {
             ([n as u8; 32], &b"warned"[..])
         );
     }
-    assert!(store
-        .journal()
-        .scan_receipt("hh-1", "garbled")
-        .unwrap()
-        .is_none());
+    assert!(!has_receipt(&store, "hh-1", "garbled"));
     let j = &store.trees().unwrap().journal;
     for old in [
         keys::prefix::SCAN_RECEIPT_V5,
@@ -973,16 +970,8 @@ fn schema_5_scan_receipts_are_moved_into_the_ring_when_opened() {
     assert_eq!(schema.as_ref(), &SCHEMA_VERSION.to_be_bytes());
     // New receipts number on from the moved ones.
     commit_with_receipt(&store, 9);
-    assert!(store
-        .journal()
-        .scan_receipt("hh-1", "s9")
-        .unwrap()
-        .is_some());
-    assert!(store
-        .journal()
-        .scan_receipt("hh-1", "s1")
-        .unwrap()
-        .is_some());
+    assert!(has_receipt(&store, "hh-1", "s9"));
+    assert!(has_receipt(&store, "hh-1", "s1"));
     assert!(store.verify().unwrap().is_ok());
 }
 
