@@ -2,8 +2,10 @@
 # The site daemon left running: `scantrail-dev loadtest --saturate` drives
 # the real `scantrail run` over HTTP until its store holds TARGET
 # movements, and every 10 s the daemon's own metrics (movements held,
-# resident memory, bytes on disk) are appended to OUT/samples.csv.
-# benches/soak_plot.py draws the samples as an SVG.
+# resident memory, bytes on disk), with the kernel's peak of the daemon's
+# resident memory so far (VmHWM: a reopening between two samples shows
+# there), are appended to OUT/samples.csv. benches/soak_plot.py draws the
+# samples as an SVG.
 #
 #   benches/soak.sh BINDIR OUT [TARGET_MOVEMENTS] [HANDHELDS]
 #
@@ -34,14 +36,15 @@ for _ in $(seq 300); do
   sleep 0.2
 done
 [ -n "$port" ] || { echo "cannot find the daemon's port" >&2; exit 1; }
-echo "seconds,movements,rss_bytes,store_bytes,load1" >"$out/samples.csv"
+echo "seconds,movements,rss_bytes,store_bytes,load1,peak_rss_bytes" >"$out/samples.csv"
 start=$(date +%s)
 while alive "$daemon"; do
   m=$(curl -s "http://127.0.0.1:$port/api/v1/metrics")
   movements=$(echo "$m" | awk '$1 == "scantrail_store_movements" {print $2}')
   rss=$(echo "$m" | awk '$1 == "process_resident_memory_bytes" {print $2}')
   bytes=$(echo "$m" | awk '$1 == "scantrail_store_bytes" {print $2}')
-  echo "$(($(date +%s) - start)),$movements,$rss,$bytes,$(cut -d' ' -f1 /proc/loadavg)" >>"$out/samples.csv"
+  peak=$(awk '$1 == "VmHWM:" {print $2 * 1024}' "/proc/$daemon/status" 2>/dev/null)
+  echo "$(($(date +%s) - start)),$movements,$rss,$bytes,$(cut -d' ' -f1 /proc/loadavg),$peak" >>"$out/samples.csv"
   if [ -n "$movements" ] && [ "$movements" -ge "$target" ]; then
     # Stop the daemon as systemd would, then the load.
     kill -TERM "$daemon"

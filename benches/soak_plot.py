@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Draws benches/soak.sh's samples as an SVG: resident memory (MiB) against
-movements held, with the memory bound as a line, and bytes on disk per
-movement on a second axis. Standard library only.
+movements held, with the memory bound as a line, the peak so far (VmHWM,
+when the samples have it) dotted, and bytes on disk per movement on a
+second axis. Standard library only.
 
     benches/soak_plot.py SAMPLES.csv OUT.svg [--bound-mb 512] [--title TEXT]
 """
@@ -28,7 +29,7 @@ def main():
     ap.add_argument("--bound-mb", type=float, default=512)
     ap.add_argument("--title", default="Site daemon under loadtest --saturate")
     a = ap.parse_args()
-    rows = []
+    rows, peaks = [], []
     with open(a.samples) as f:
         for r in csv.DictReader(f):
             try:
@@ -36,10 +37,15 @@ def main():
                              int(r["store_bytes"])))
             except (ValueError, TypeError):
                 continue  # a sample taken while the daemon was stopping
+            try:
+                peaks.append((rows[-1][0], int(r["peak_rss_bytes"]) / 2**20))
+            except (KeyError, ValueError, TypeError):
+                pass  # samples from before soak.sh recorded the peak
     if not rows:
         raise SystemExit(f"no samples in {a.samples}")
     max_m = max(m for m, _, _ in rows)
-    max_mb, mb_step = axis(max(max(mb for _, mb, _ in rows), a.bound_mb) * 1.05)
+    max_mb, mb_step = axis(max([mb for _, mb, _ in rows] + [mb for _, mb in peaks]
+                               + [a.bound_mb]) * 1.05)
     per = [(m, b / m) for m, _, b in rows if m > 0]
     max_per, per_step = axis(max(p for _, p in per) * 1.05) if per else (1, 1)
     pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
@@ -82,6 +88,12 @@ def main():
                f'fill="#c00">memory_mb = {a.bound_mb:.0f}</text>')
     rss = " ".join(f"{x(m):.1f},{y(mb, max_mb):.1f}" for m, mb, _ in rows)
     out.append(f'<polyline points="{rss}" fill="none" stroke="#036" stroke-width="1.5"/>')
+    if peaks:
+        peak = " ".join(f"{x(m):.1f},{y(mb, max_mb):.1f}" for m, mb in peaks)
+        out.append(f'<polyline points="{peak}" fill="none" stroke="#036" '
+                   'stroke-width="1" stroke-dasharray="2 3"/>')
+        out.append(f'<text x="{LEFT + 6}" y="{TOP + 16}" fill="#036">resident memory; '
+                   'dotted: the peak so far</text>')
     disk = " ".join(f"{x(m):.1f},{y(p, max_per):.1f}" for m, p in per)
     out.append(f'<polyline points="{disk}" fill="none" stroke="#b60" stroke-width="1"/>')
     out.append(f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#888"/>')

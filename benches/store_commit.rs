@@ -62,6 +62,7 @@ fn durable_commits(c: &mut Criterion) {
                 path.clone(),
                 scantrail::store::DEFAULT_MAX_BATCH,
                 scantrail::store::scan_receipts::Keep::default(),
+                None,
             )
             .unwrap(),
         );

@@ -62,6 +62,7 @@ fn sqlite_committer(path: &Path, max_batch: usize) -> Arc<Committer<sqlite_sink:
             path.to_owned(),
             max_batch,
             scantrail::store::scan_receipts::Keep::default(),
+            None,
         )
         .unwrap(),
     )

@@ -214,7 +214,17 @@ pub struct StoreSettings {
     /// [`STORE_MEMORY_MIN_MB`].
     #[serde(default = "StoreSettings::default_memory_mb")]
     pub memory_mb: u64,
+    /// The most movements recorded between two openings of the store: the
+    /// daemon reopens it at a quiet moment (`store::refresh`), so that a
+    /// start after a crash or a power cut replays at most this many. At
+    /// least [`STORE_REOPEN_EVERY_MIN`].
+    #[serde(default = "StoreSettings::default_reopen_every")]
+    pub reopen_every: u64,
 }
+
+/// The smallest `[store] reopen_every`: a reopening costs a pause of
+/// commits, so not one every few scans.
+pub const STORE_REOPEN_EVERY_MIN: u64 = 100;
 
 /// The smallest `[store] memory_mb`: a floor against a slip of the pen (an
 /// open store of a million movements alone takes ~300 MiB).
@@ -223,6 +233,10 @@ pub const STORE_MEMORY_MIN_MB: u64 = 128;
 impl StoreSettings {
     fn default_memory_mb() -> u64 {
         512
+    }
+
+    fn default_reopen_every() -> u64 {
+        500_000
     }
 
     /// sled's page cache: a quarter of the bound. The rest is for what
@@ -241,6 +255,7 @@ impl Default for StoreSettings {
     fn default() -> Self {
         StoreSettings {
             memory_mb: Self::default_memory_mb(),
+            reopen_every: Self::default_reopen_every(),
         }
     }
 }
@@ -703,6 +718,12 @@ pub enum Problem {
         /// Where.
         at: String,
     },
+    /// `[store] reopen_every` below [`STORE_REOPEN_EVERY_MIN`].
+    #[error("{at}: at least {STORE_REOPEN_EVERY_MIN} (movements, e.g. 500000, the default); see README.md, \"How big a machine\"")]
+    StoreReopenEvery {
+        /// Where.
+        at: String,
+    },
     /// `[backup] keep = 0`, or an empty `dir`.
     #[error("{at}: {what}")]
     BackupSetting {
@@ -920,16 +941,24 @@ impl Config {
         Ok(())
     }
 
-    /// `[store] memory_mb`: at least [`STORE_MEMORY_MIN_MB`].
+    /// `[store] memory_mb` at least [`STORE_MEMORY_MIN_MB`], `reopen_every`
+    /// at least [`STORE_REOPEN_EVERY_MIN`].
     fn check_store(&self, text: &str) -> Result<(), Problem> {
-        if self.store.memory_mb >= STORE_MEMORY_MIN_MB {
-            return Ok(());
-        }
-        let at = match line_of(text, "store", "memory_mb") {
-            Some(line) => format!("line {line}: key `store.memory_mb`"),
-            None => "key `store.memory_mb`".to_owned(),
+        let at = |key: &str| match line_of(text, "store", key) {
+            Some(line) => format!("line {line}: key `store.{key}`"),
+            None => format!("key `store.{key}`"),
         };
-        Err(Problem::StoreMemory { at })
+        if self.store.memory_mb < STORE_MEMORY_MIN_MB {
+            return Err(Problem::StoreMemory {
+                at: at("memory_mb"),
+            });
+        }
+        if self.store.reopen_every < STORE_REOPEN_EVERY_MIN {
+            return Err(Problem::StoreReopenEvery {
+                at: at("reopen_every"),
+            });
+        }
+        Ok(())
     }
 
     /// `[epcis]`, when present, must make valid EPCIS settings with the
@@ -1409,6 +1438,29 @@ mod tests {
             ("every = \"1h\"\n", "missing field `dir`"),
         ] {
             let e = Config::parse(&format!("{SITE}[backup]\n{keys}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(error), "{e}");
+        }
+    }
+
+    #[test]
+    fn store_settings_default_and_refuse_a_slip_of_the_pen() {
+        let c = Config::parse(SITE).unwrap();
+        assert_eq!((c.store.memory_mb, c.store.reopen_every), (512, 500_000));
+        let c = Config::parse(&format!("{SITE}[store]\nreopen_every = 1000\n")).unwrap();
+        assert_eq!(c.store.reopen_every, 1000);
+        for (keys, error) in [
+            (
+                "memory_mb = 64\n",
+                "line 5: key `store.memory_mb`: at least 128",
+            ),
+            (
+                "reopen_every = 5\n",
+                "line 5: key `store.reopen_every`: at least 100",
+            ),
+        ] {
+            let e = Config::parse(&format!("{SITE}[store]\n{keys}"))
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(error), "{e}");

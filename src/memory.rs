@@ -1,5 +1,6 @@
 //! This process's resident memory: what `[store] memory_mb` bounds, and
-//! what the metrics and `scantrail store stats` show. One place reads it.
+//! what the metrics and `scantrail store stats` show. One place reads it,
+//! and asks the allocator to give freed memory back.
 
 /// This process's resident memory in bytes, from `/proc/self/statm`
 /// (Linux, where scantrail runs); `None` where that cannot be read.
@@ -8,6 +9,23 @@ pub fn resident_bytes() -> Option<u64> {
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).ok()??;
     Some(pages * u64::try_from(page).ok()?)
+}
+
+/// What hands freed memory back to the system, if the binary's allocator
+/// keeps it (`give_back_with`).
+static GIVE_BACK: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Set once by the binary, whose allocator the library does not know.
+pub fn give_back_with(purge: fn()) {
+    let _ = GIVE_BACK.set(purge);
+}
+
+/// Hands the memory freed so far back to the system, where the binary said
+/// how: between closing a large structure and building its successor.
+pub fn give_back() {
+    if let Some(purge) = GIVE_BACK.get() {
+        purge();
+    }
 }
 
 #[cfg(test)]

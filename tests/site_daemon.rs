@@ -634,6 +634,117 @@ fn store_stats_come_from_the_daemon_or_from_the_store() {
     }
 }
 
+/// With `[store] reopen_every` small, the daemon reopens its store in the
+/// quiet moments between bursts of scans (`store::refresh`) while a
+/// supervisor's reports and the metrics are read; the pauses vary so that
+/// bursts land before, during and after a reopening. Every scan is
+/// accepted (none refused because the store was reopening), a retried
+/// scan_id gets its first answer across a reopening, and after a SIGKILL
+/// every accepted scan is in the journal and the store verifies.
+#[test]
+fn reopenings_between_bursts_lose_and_refuse_nothing() {
+    use std::sync::atomic::AtomicBool;
+    let site = Site::new();
+    let mut text = std::fs::read_to_string(&site.config).unwrap();
+    text.push_str("[store]\nreopen_every = 100\n");
+    std::fs::write(&site.config, text).unwrap();
+    let daemon = site.start();
+    let (api, admin) = clients(&daemon);
+    reference_data(&admin);
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = [
+        format!("/api/v1/reports/stock?gtin={SERIAL_GTIN}"),
+        "/api/v1/metrics".to_owned(),
+    ]
+    .into_iter()
+    .map(|path| {
+        let (admin, stop) = (Api::new(daemon.base_url(), Some(ADMIN)), stop.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let r = admin.get(&path);
+                assert_eq!(r.status, 200, "{path}: {:?}", r.body);
+                reads += 1;
+                // A console refreshing its page, not a loop without end:
+                // the store is reopened only between readers.
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            reads
+        })
+    })
+    .collect();
+    let mut serials = Vec::new();
+    for round in 0..8u64 {
+        let answers: Vec<(Value, Value)> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|t| {
+                    let api = &api;
+                    s.spawn(move || {
+                        (0..40)
+                            .map(|i| {
+                                let serial = format!("R{round}T{t}N{i:02}");
+                                let body =
+                                    json!({ "data": serial_item(&serial), "scan_id": serial });
+                                let r = api.post_json("/api/v1/scans", &body);
+                                assert_eq!(r.status, 200, "{serial}: {:?}", r.body);
+                                accepted(&r.body);
+                                (body, r.body)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        // The quiet moment that reopens the store is 1 s without a scan.
+        std::thread::sleep(Duration::from_millis(800 + 150 * round));
+        let (body, first) = &answers[0];
+        assert_eq!(&api.post_json("/api/v1/scans", body).body, first);
+        serials.extend(
+            answers
+                .iter()
+                .map(|(b, _)| b["scan_id"].as_str().unwrap().to_owned()),
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        assert!(reader.join().unwrap() > 0);
+    }
+    let metrics = ureq::get(&daemon.url("/api/v1/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let reopenings: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("scantrail_store_reopenings "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no reopenings in:\n{metrics}"));
+    eprintln!("{reopenings} reopenings of the store between bursts");
+    assert!(reopenings >= 3, "{reopenings} reopenings");
+    daemon.kill();
+
+    let daemon = site.start();
+    let admin = Api::new(daemon.base_url(), Some(ADMIN));
+    let page = admin.get("/api/v1/journal?limit=5000");
+    assert_eq!(page.status, 200, "{:?}", page.body);
+    let recorded: HashSet<String> = page
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["body"]["serial"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(recorded.len(), serials.len());
+    assert!(serials.iter().all(|s| recorded.contains(s)));
+    assert!(daemon.stop().success());
+    let (code, out) = support::daemon::verify(&site.data());
+    assert_eq!(code, Some(0), "{out}");
+}
+
 /// A correction voided at a station should name who voided it: the
 /// operator signed in there, as every other movement of the station does.
 #[test]

@@ -314,7 +314,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .and_then(Result::ok);
     (
         [(header::CONTENT_TYPE, super::metrics::CONTENT_TYPE)],
-        state.metrics.render(size),
+        state.metrics.render(size, state.store.refreshes()),
     )
         .into_response()
 }

@@ -39,6 +39,7 @@ pub struct Metrics {
     movements: Gauge,
     store_bytes: Gauge,
     resident_bytes: Gauge,
+    reopenings: Gauge,
 }
 
 impl Default for Metrics {
@@ -47,8 +48,12 @@ impl Default for Metrics {
         let rejected = Family::<Reason, Counter>::default();
         let decide = Histogram::new(BOUNDS_S);
         let commit = Histogram::new(BOUNDS_S);
-        let (movements, store_bytes, resident_bytes) =
-            (Gauge::default(), Gauge::default(), Gauge::default());
+        let (movements, store_bytes, resident_bytes, reopenings) = (
+            Gauge::default(),
+            Gauge::default(),
+            Gauge::default(),
+            Gauge::default(),
+        );
         let mut registry = Registry::default();
         registry.register(
             "scantrail_scans_accepted",
@@ -80,6 +85,11 @@ impl Default for Metrics {
             "The store's size on disk",
             store_bytes.clone(),
         );
+        registry.register(
+            "scantrail_store_reopenings",
+            "Times the daemon reopened its store since it started (every [store] reopen_every movements)",
+            reopenings.clone(),
+        );
         // The name Prometheus's own process collectors use.
         registry.register(
             "process_resident_memory_bytes",
@@ -95,6 +105,7 @@ impl Default for Metrics {
             movements,
             store_bytes,
             resident_bytes,
+            reopenings,
         }
     }
 }
@@ -121,8 +132,10 @@ impl Metrics {
     }
 
     /// The text for `GET /api/v1/metrics` (see `CONTENT_TYPE`), with the
-    /// store's size as just read (none when it could not be).
-    pub fn render(&self, store: Option<crate::store::Stats>) -> String {
+    /// store's size as just read (none when it could not be) and its
+    /// reopenings so far (`Store::refreshes`).
+    pub fn render(&self, store: Option<crate::store::Stats>, reopenings: u64) -> String {
+        self.reopenings.set(gauge(reopenings));
         if let Some(s) = store {
             self.movements.set(gauge(s.movements));
             self.store_bytes.set(gauge(s.bytes_on_disk));
@@ -156,11 +169,14 @@ mod tests {
         m.decided(Duration::from_micros(300));
         m.committed(Duration::from_millis(3));
         m.committed(Duration::from_secs(2));
-        let text = m.render(Some(crate::store::Stats {
-            movements: 7,
-            rejections: 0,
-            bytes_on_disk: 4096,
-        }));
+        let text = m.render(
+            Some(crate::store::Stats {
+                movements: 7,
+                rejections: 0,
+                bytes_on_disk: 4096,
+            }),
+            3,
+        );
         for line in [
             "# TYPE scantrail_scans_accepted counter",
             "scantrail_scans_accepted_total 2",
@@ -179,6 +195,8 @@ mod tests {
             "# TYPE scantrail_store_movements gauge",
             "scantrail_store_movements 7",
             "scantrail_store_bytes 4096",
+            "# TYPE scantrail_store_reopenings gauge",
+            "scantrail_store_reopenings 3",
             "# TYPE process_resident_memory_bytes gauge",
         ] {
             assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");

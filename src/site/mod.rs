@@ -41,6 +41,7 @@ use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::scan::{self, ScanEvent};
+use crate::store::refresh::Refresh;
 use crate::store::{scan_receipts, OpenOptions, Store};
 use desk::Desk;
 use scan_request::ScanRequest;
@@ -77,6 +78,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
                 on_upgrade: Some(|_| crate::service::extend_start()),
                 cache_bytes: config.store.cache_bytes(),
                 receipts: scan_receipts::Keep::within(config.store.memory_mb),
+                refresh: Some(Refresh::after(config.store.reopen_every)),
                 ..OpenOptions::create(config.site.id.clone())
             },
         )

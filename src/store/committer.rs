@@ -33,6 +33,7 @@ use super::envelope::{Head, Stored};
 use super::error::{Result, StoreError};
 use super::keys;
 use super::postings;
+use super::refresh::{Refresh, Schedule};
 use super::scan_receipts::{self, Keep, Outcome, ScanReceipt};
 use crate::model::Hash;
 use crate::model::{Movement, NewMovement, NewRejection, Rejection};
@@ -58,6 +59,13 @@ pub trait Sink: Send + 'static {
             path: PathBuf::new(),
             cause: "this store cannot be reopened in place".into(),
         })
+    }
+    /// Closes and reopens the sink between two batches, so that what the
+    /// next opening replays stays bounded (`store::refresh`), holding its
+    /// readers off for up to `hold` first; `Ok(false)` when it cannot now.
+    /// An error leaves it to be reopened as after a failed write.
+    fn refresh(&mut self, _hold: Duration) -> Result<bool> {
+        Ok(false)
     }
 }
 
@@ -111,6 +119,8 @@ pub struct Stats {
     pub batches: AtomicU64,
     /// Movements committed since the store was opened, across all batches.
     pub movements: AtomicU64,
+    /// Reopenings of the store when due (`store::refresh`).
+    pub refreshes: AtomicU64,
 }
 
 /// The requesters' handle; cheap to share between threads.
@@ -126,13 +136,15 @@ pub struct Committer<S> {
 
 impl<S: Sink> Committer<S> {
     /// Starts the committer thread for the store of `origin`, keeping the
-    /// handhelds' scan receipts `keep` says.
+    /// handhelds' scan receipts `keep` says, and reopening the sink when
+    /// `refresh` says.
     pub fn start(
         sink: S,
         origin: String,
         path: PathBuf,
         max_batch: usize,
         keep: Keep,
+        refresh: Option<Refresh>,
     ) -> Result<Committer<S>> {
         let head = read_head(&sink, &keys::head(&origin), &path)?;
         let rejected_head = read_head(&sink, &keys::rejected_head(&origin), &path)?;
@@ -149,6 +161,7 @@ impl<S: Sink> Committer<S> {
             keep,
             health: health.clone(),
             retry: None,
+            schedule: refresh.map(Schedule::new),
             stats: stats.clone(),
             replier: None,
         };
@@ -296,6 +309,8 @@ struct Worker<S> {
     health: Arc<Health>,
     /// While failed: when to try reopening next, and the wait after that.
     retry: Option<(Instant, Duration)>,
+    /// When to refresh the sink's opening, if ever.
+    schedule: Option<Schedule>,
     stats: Arc<Stats>,
     replier: Option<mpsc::Sender<Vec<Answer>>>,
 }
@@ -331,9 +346,18 @@ impl<S: Sink> Worker<S> {
     fn serve(&mut self, rx: mpsc::Receiver<Request<S>>) {
         let mut batch = Vec::with_capacity(self.max_batch);
         loop {
-            let first = match self.retry {
-                None => rx.recv().map_err(|_| ()),
-                Some((at, _)) => {
+            let quiet = self.schedule.as_ref().and_then(Schedule::quiet);
+            let first = match (self.retry, quiet) {
+                (None, None) => rx.recv().map_err(|_| ()),
+                (None, Some(quiet)) => match rx.recv_timeout(quiet) {
+                    Ok(r) => Ok(r),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.refresh();
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
+                },
+                (Some((at, _)), _) => {
                     match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
                         Ok(r) => Ok(r),
                         Err(mpsc::RecvTimeoutError::Timeout) => {
@@ -373,6 +397,40 @@ impl<S: Sink> Worker<S> {
             self.commit(commits);
             if matches!(self.retry, Some((at, _)) if at <= Instant::now()) {
                 self.reopen();
+            } else if self.schedule.as_ref().is_some_and(Schedule::overdue) {
+                self.refresh();
+            }
+        }
+    }
+
+    /// Closes and reopens the sink when due (`store::refresh`), if it can now.
+    fn refresh(&mut self) {
+        let Some(schedule) = &mut self.schedule else {
+            return;
+        };
+        if self.retry.is_some() {
+            return;
+        }
+        let since_open = schedule.since_open();
+        let before = crate::memory::resident_bytes().unwrap_or(0);
+        let started = Instant::now();
+        match self.sink.refresh(schedule.hold()) {
+            Ok(false) => schedule.put_off(),
+            Ok(true) => {
+                schedule.opened();
+                self.stats.refreshes.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(
+                    origin = %self.origin,
+                    seq = self.head.seq,
+                    since_open,
+                    took_ms = started.elapsed().as_millis() as u64,
+                    resident_mb_before = before >> 20,
+                    "store reopened to bound what its next opening replays"
+                );
+            }
+            Err(e) => {
+                schedule.opened();
+                self.fail(e);
             }
         }
     }
@@ -416,6 +474,9 @@ impl<S: Sink> Worker<S> {
                 tracing::info!(origin = %self.origin, seq = self.head.seq, "store reopened; commits resume");
                 self.health.set(None);
                 self.retry = None;
+                if let Some(schedule) = &mut self.schedule {
+                    schedule.opened();
+                }
             }
             Err(e) => {
                 if first {
@@ -514,6 +575,9 @@ impl<S: Sink> Worker<S> {
                     .acknowledged(&self.origin, self.head, self.rejected_head);
                 self.stats.batches.fetch_add(1, Ordering::Relaxed);
                 self.stats.movements.fetch_add(n as u64, Ordering::Relaxed);
+                if let Some(schedule) = &mut self.schedule {
+                    schedule.committed(n as u64);
+                }
                 tracing::debug!(origin = %self.origin, seq = self.head.seq, batch = n, "batch durable");
                 // Waking a requester is a futex syscall and a context
                 // switch, a fifth of the committer's time under load

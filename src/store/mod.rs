@@ -49,6 +49,7 @@ mod postings;
 pub(crate) mod published;
 mod records;
 pub mod reference;
+pub mod refresh;
 pub(crate) mod reindex;
 mod reopen;
 pub(crate) mod report_scan;
@@ -152,6 +153,9 @@ pub struct OpenOptions {
     /// Which handheld scan receipts the committer keeps (the site daemon's
     /// from `[store] memory_mb`).
     pub receipts: scan_receipts::Keep,
+    /// When the committer reopens the store (the site daemon's from
+    /// `[store] reopen_every`); `None`: never.
+    pub refresh: Option<refresh::Refresh>,
 }
 
 impl OpenOptions {
@@ -165,6 +169,7 @@ impl OpenOptions {
             for_reindex: false,
             on_upgrade: None,
             receipts: scan_receipts::Keep::default(),
+            refresh: None,
         }
     }
 
@@ -190,8 +195,11 @@ pub(crate) struct Trees {
 }
 
 /// The readers' handles, shared by `Store` and the committer's sink: empty
-/// while the committer reopens the store after a failed write.
-type Slot = Arc<RwLock<Option<Trees>>>;
+/// while the committer reopens the store after a failed write. Readers
+/// hold a clone of the `Arc` while they read, so the committer can tell
+/// whether anyone still reads from an opening before it refreshes it
+/// (`reopen::refresh`).
+type Slot = Arc<RwLock<Option<Arc<Trees>>>>;
 
 /// Where the store's own chains (movements, rejected scans) end on disk:
 /// the last batch made durable, set by the committer after its fsyncs.
@@ -355,6 +363,10 @@ impl Sink for SledSink {
     ) -> Result<()> {
         reopen::run(self, origin, movements, rejections)
     }
+
+    fn refresh(&mut self, hold: std::time::Duration) -> Result<bool> {
+        reopen::refresh(self, hold)
+    }
 }
 
 /// An open store. Share it between threads with `Arc<Store>` (or by
@@ -452,7 +464,7 @@ impl Store {
             .map_err(|e| StoreError::io(path, "open the watermark file", e))?;
         let durability = durable::Durability::new(path)?;
         let timing = Arc::new(Timing::default());
-        let slot: Slot = Arc::new(RwLock::new(Some(trees.clone())));
+        let slot: Slot = Arc::new(RwLock::new(Some(Arc::new(trees.clone()))));
         let genesis = envelope::Head {
             seq: 0,
             hash: crate::model::Hash::GENESIS,
@@ -496,6 +508,7 @@ impl Store {
             path.to_owned(),
             options.max_batch,
             options.receipts,
+            options.refresh,
         )?;
         Ok(Store {
             path: path.to_owned(),
@@ -706,6 +719,14 @@ impl Store {
         &self.timing
     }
 
+    /// Fresh openings since the store was opened (`refresh`).
+    pub fn refreshes(&self) -> u64 {
+        self.committer
+            .stats
+            .refreshes
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Movements and batches committed since open (benchmarks, logs).
     pub fn commit_stats(&self) -> (u64, u64) {
         let s = &self.committer.stats;
@@ -872,8 +893,9 @@ impl Store {
     }
 
     /// The current handles for reading; a clear error while the committer
-    /// reopens the store after a failed write.
-    fn trees(&self) -> Result<Trees> {
+    /// reopens the store after a failed write. Keep the `Arc` for as long
+    /// as anything read from it (an iterator) is in use.
+    fn trees(&self) -> Result<Arc<Trees>> {
         let slot = self
             .trees
             .read()
@@ -884,7 +906,7 @@ impl Store {
     }
 
     fn db(&self) -> Result<sled::Db> {
-        Ok(self.trees()?.db)
+        Ok(self.trees()?.db.clone())
     }
 
     /// `None` while commits are accepted; otherwise why they are not (a

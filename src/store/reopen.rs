@@ -19,6 +19,8 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::blocks;
 use super::committer::Sink;
@@ -51,8 +53,44 @@ pub(super) fn run(
     }
     // The watermark names what was acknowledged: the heads given.
     sink.acknowledged(origin, movements, rejections);
-    *sink.slot.write().unwrap_or_else(|p| p.into_inner()) = sink.trees.clone();
+    *sink.slot.write().unwrap_or_else(|p| p.into_inner()) = sink.trees.clone().map(Arc::new);
     Ok(())
+}
+
+/// Closes and reopens sled between two batches, to have it write a
+/// snapshot, which bounds what the next opening replays (`refresh`). It
+/// runs only when no reader holds the opening, and holds the slot while
+/// it reopens: readers arriving meanwhile wait rather than fail. With
+/// `hold`, it holds the slot for up to that long first, so that readers in
+/// a tight loop cannot keep it off for ever; not always, as a reader that
+/// takes the slot again while holding the opening (a report does, for
+/// each row) then waits for it until it gives up. `Ok(false)`: not now, as
+/// a reader holds the opening or the disk has no room for the new one. An
+/// error leaves the store closed: the committer then reopens it as after
+/// a failed write.
+pub(super) fn refresh(sink: &mut SledSink, hold: Duration) -> Result<bool> {
+    let slot = sink.slot.clone();
+    let mut readers = slot.write().unwrap_or_else(|p| p.into_inner());
+    let start = Instant::now();
+    while readers.as_ref().is_some_and(|t| Arc::strong_count(t) > 1) {
+        if start.elapsed() >= hold {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    if probe(&sink.path).is_err() {
+        return Ok(false);
+    }
+    *readers = None;
+    sink.trees = None;
+    crate::memory::give_back();
+    let trees = Trees::open(&sink.path, sink.cache_bytes)?;
+    sink.trees = Some(trees.clone());
+    sink.durability = Durability::new(&sink.path)?;
+    // The new snapshot's name is durable once the directory is synced.
+    sink.make_durable()?;
+    *readers = Some(Arc::new(trees));
+    Ok(true)
 }
 
 /// Removes entries past the acknowledged heads: a failed batch that

@@ -7,8 +7,9 @@ use super::error::{Result, StoreError};
 use super::keys::{self, prefix, Key, KeyReader};
 use super::units::Unit;
 use super::view::{LotBalance, View};
-use super::Store;
+use super::{Store, Trees};
 use crate::model::SerialState;
+use std::sync::Arc;
 
 /// Serial states in key order (GTIN, then serial in byte order).
 pub struct SerialStates<'a> {
@@ -17,6 +18,9 @@ pub struct SerialStates<'a> {
     /// first item is that error.
     iter: Result<sled::Iter, Option<StoreError>>,
     prefix: Vec<u8>,
+    /// The opening `iter` reads, held so that the committer does not
+    /// refresh it under a report (`reopen::refresh`).
+    _opening: Option<Arc<Trees>>,
 }
 
 impl Iterator for SerialStates<'_> {
@@ -122,28 +126,33 @@ impl<'a> View<'a> {
             Some(g) => Key::new(prefix::SERIAL_STATE).str(g).into_vec(),
             None => vec![prefix::SERIAL_STATE],
         };
+        let (iter, opening) = match self.store.trees() {
+            Ok(t) => (Ok(t.journal.scan_prefix(&prefix)), Some(t)),
+            Err(e) => (Err(Some(e)), None),
+        };
         SerialStates {
             store: self.store,
-            iter: self
-                .store
-                .trees()
-                .map(|t| t.journal.scan_prefix(&prefix))
-                .map_err(Some),
+            iter,
             prefix,
+            _opening: opening,
         }
     }
 
     /// Serial states of one GTIN whose serial is `from` or after it in byte
     /// order: the cursor a serial-range report seeks with.
     pub fn serial_states_from(&self, gtin: &str, from: &str) -> SerialStates<'a> {
+        let (iter, opening) = match self.store.trees() {
+            Ok(t) => (
+                Ok(t.journal.range(keys::serial_state(gtin, from)..)),
+                Some(t),
+            ),
+            Err(e) => (Err(Some(e)), None),
+        };
         SerialStates {
             store: self.store,
-            iter: self
-                .store
-                .trees()
-                .map(|t| t.journal.range(keys::serial_state(gtin, from)..))
-                .map_err(Some),
+            iter,
             prefix: Key::new(prefix::SERIAL_STATE).str(gtin).into_vec(),
+            _opening: opening,
         }
     }
 }

@@ -507,7 +507,7 @@ fn rejections_written_before_truncation_still_decode_and_verify() {
     }
     {
         let store = create(dir.path());
-        let journal = store.trees().unwrap().journal;
+        let journal = store.trees().unwrap().journal.clone();
         for r in &old {
             // Envelope V1: variant index 0, then the V1 layout.
             let mut value = vec![0u8];
@@ -640,6 +640,158 @@ fn a_reopen_waits_for_readers_of_the_old_opening() {
         .exclusive(move |sink| sink.reopen("north", head, none))
         .unwrap();
     assert_eq!(store.journal().movement("north", 1).unwrap(), Some(m));
+    assert_eq!(store.journal().commit(sample(2)).unwrap().seq, 2);
+}
+
+/// A fresh opening between two batches (`refresh`) keeps everything; a
+/// reader holding the opening (a report half-way) puts it off rather than
+/// being cut off.
+#[test]
+fn a_refresh_keeps_everything_and_waits_for_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = create(dir.path());
+    let m = store.journal().commit(sample(1)).unwrap();
+    let mut report = store.view().serial_states(None);
+    assert!(report.next().is_some());
+    assert!(!store
+        .committer()
+        .exclusive(|sink| sink.refresh(std::time::Duration::ZERO))
+        .unwrap());
+    assert_eq!(
+        store.journal().movement("north", 1).unwrap(),
+        Some(m.clone())
+    );
+    drop(report);
+    assert!(store
+        .committer()
+        .exclusive(|sink| sink.refresh(std::time::Duration::ZERO))
+        .unwrap());
+    assert_eq!(store.journal().movement("north", 1).unwrap(), Some(m));
+    assert_eq!(store.journal().commit(sample(2)).unwrap().seq, 2);
+    assert!(store.verify().unwrap().is_ok());
+}
+
+/// Writers and readers at full speed while the committer reopens the
+/// store every few batches: every acknowledged movement is there, seqs
+/// have no gap, and no reader is ever refused (they wait out a reopening).
+#[test]
+fn refreshes_under_load_lose_nothing_and_refuse_no_reader() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(
+        Store::open(
+            dir.path(),
+            OpenOptions {
+                refresh: Some(refresh::Refresh {
+                    after_movements: 40,
+                    patience: std::time::Duration::ZERO,
+                }),
+                ..OpenOptions::create("north".into())
+            },
+        )
+        .unwrap(),
+    );
+    let first = store.journal().commit(sample(0)).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|r| {
+            let (store, stop, first) = (store.clone(), stop.clone(), first.clone());
+            std::thread::spawn(move || {
+                let mut reads = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    match r {
+                        0 => assert_eq!(
+                            store.journal().movement("north", 1).unwrap(),
+                            Some(first.clone())
+                        ),
+                        1 => {
+                            for state in store.view().serial_states(None) {
+                                state.unwrap();
+                            }
+                            std::thread::sleep(std::time::Duration::from_millis(10));
+                        }
+                        _ => assert!(!store
+                            .view()
+                            .by_lot("09506000134352", "LOT42")
+                            .unwrap()
+                            .is_empty()),
+                    }
+                    reads += 1;
+                    // Gaps between reads, as at a real site; without any
+                    // a refresh holds readers off (the test below).
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                reads
+            })
+        })
+        .collect();
+    let writers: Vec<_> = (0..8)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                (0..200)
+                    .map(|i| store.journal().commit(sample(1 + t * 200 + i)).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let committed: Vec<Movement> = writers
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        assert!(reader.join().unwrap() > 0);
+    }
+    let mut seqs: Vec<u64> = committed.iter().map(|m| m.seq).collect();
+    seqs.sort();
+    assert_eq!(seqs, (2..=1601).collect::<Vec<_>>());
+    for m in &committed {
+        assert_eq!(
+            store.journal().movement("north", m.seq).unwrap().as_ref(),
+            Some(m)
+        );
+    }
+    eprintln!("{} refreshes under load", store.refreshes());
+    assert!(store.refreshes() >= 3, "{} refreshes", store.refreshes());
+    let report = store.verify().unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+/// Readers in a loop without a gap hold the opening nearly all the time:
+/// a refresh that holds new readers off for a moment gets in, and they
+/// carry on.
+#[test]
+fn a_refresh_holds_off_readers_in_a_tight_loop() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(create(dir.path()));
+    let m = store.journal().commit(sample(1)).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, stop, m) = (store.clone(), stop.clone(), m.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    assert_eq!(
+                        store.journal().movement("north", 1).unwrap().as_ref(),
+                        Some(&m)
+                    );
+                }
+            })
+        })
+        .collect();
+    let hold = std::time::Duration::from_millis(100);
+    for _ in 0..5 {
+        assert!(store
+            .committer()
+            .exclusive(move |sink| sink.refresh(hold))
+            .unwrap());
+    }
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        reader.join().unwrap();
+    }
     assert_eq!(store.journal().commit(sample(2)).unwrap().seq, 2);
 }
 
