@@ -19,8 +19,8 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// system. The daemon's store calls it between closing sled and opening it
 /// again (`scantrail::store::refresh`): without it the old opening's freed
 /// pages stay resident while the new one allocates, and each reopening
-/// peaked 80 MiB above the daemon's running memory (BENCHMARKS.md,
-/// "Reopening the store").
+/// peaked up to 74 MiB above the daemon's running memory (BENCHMARKS.md,
+/// "Reopening the store at a quiet moment").
 fn purge_freed_memory() {
     // SAFETY: a mallctl that reads and writes nothing, on a name jemalloc
     // defines for every arena (MALLCTL_ARENAS_ALL is 4096).

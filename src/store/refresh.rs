@@ -7,7 +7,7 @@
 //! after a crash took 13.5 GB (BENCHMARKS.md, "Scan receipts in a ring").
 //! Reopening after `Refresh::after_movements` bounds that replay. It gives
 //! back little of the daemon's memory, which is set by what a fresh opening
-//! of the store takes (BENCHMARKS.md, "Reopening the store"). It pauses
+//! of the store takes (BENCHMARKS.md, "Reopening the store at a quiet moment"). It pauses
 //! commits while it runs, so it waits for a quiet moment: `QUIET` without
 //! a commit. A site that never pauses (a saturating load test) gets it
 //! anyway once it has been due for `PATIENCE`, between two batches.
@@ -40,7 +40,7 @@ pub struct Refresh {
     /// Movements committed since the store was opened: what the next
     /// opening replays, and the memory it takes, grow with them (the site
     /// daemon's `[store] reopen_every`, 500,000 by default; BENCHMARKS.md,
-    /// "Reopening the store").
+    /// "Reopening the store at a quiet moment").
     pub after_movements: u64,
     /// How long a due reopening waits for a quiet moment.
     pub patience: Duration,
