@@ -6,11 +6,12 @@
 //! with that log: after 10 million movements in one run, the first start
 //! after a crash took 13.5 GB (BENCHMARKS.md, "Scan receipts in a ring").
 //! Reopening after `Refresh::after_movements` bounds that replay. It gives
-//! back little of the daemon's memory, which is set by what a fresh opening
-//! of the store takes (BENCHMARKS.md, "Reopening the store at a quiet moment"). It pauses
-//! commits while it runs, so it waits for a quiet moment: `QUIET` without
-//! a commit. A site that never pauses (a saturating load test) gets it
-//! anyway once it has been due for `PATIENCE`, between two batches.
+//! back little of the daemon's memory, which is set by what a fresh
+//! opening of the store takes (BENCHMARKS.md, "Reopening the store at a
+//! quiet moment"). It pauses commits while it runs, so it waits for a
+//! quiet moment: `QUIET` without a commit. A site that never pauses (a
+//! saturating load test) gets it anyway once it has been due for
+//! `PATIENCE`, between two batches.
 
 use std::time::{Duration, Instant};
 
