@@ -10,16 +10,20 @@
 #   benches/soak.sh BINDIR OUT [TARGET_MOVEMENTS] [HANDHELDS]
 #
 # BINDIR holds `scantrail` and `scantrail-dev` (target/release); OUT is a
-# new folder (store, daemon log, samples). Default: 10,000,000 movements,
-# 50 handhelds. The daemon runs with the default `[store] memory_mb`.
+# new folder (store, daemon log with the store's reopenings, samples).
+# Default: 10,000,000 movements, 50 handhelds. The daemon runs with the
+# default `[store] memory_mb`.
 set -u
 bindir=$1 out=$2 target=${3:-10000000} handhelds=${4:-50}
 mkdir -p "$out"
 # Running, and not a zombie its parent (loadtest) has not reaped yet.
 alive() { [ -n "$(ps -o stat= -p "$1" 2>/dev/null | grep -v Z)" ]; }
 # Long enough to reach the target at 1,000 scans/s; stopped at the target.
+# The store's own lines (its reopenings, with how long each took) go to
+# daemon.log beside the store; the scans' do not.
 "$bindir/scantrail-dev" loadtest --scanners 0 --handhelds "$handhelds" --saturate \
   --duration $((target / 1000)) --data "$out/store" --scantrail "$bindir/scantrail" \
+  --daemon-log warn,scantrail::store=info \
   >"$out/loadtest.out" 2>&1 &
 loadtest=$!
 daemon=""

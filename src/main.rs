@@ -21,17 +21,22 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// pages stay resident while the new one allocates, and each reopening
 /// peaked up to 74 MiB above the daemon's running memory (BENCHMARKS.md,
 /// "Reopening the store at a quiet moment").
-fn purge_freed_memory() {
+fn purge_freed_memory() -> std::io::Result<()> {
     // SAFETY: a mallctl that reads and writes nothing, on a name jemalloc
     // defines for every arena (MALLCTL_ARENAS_ALL is 4096).
-    unsafe {
+    let rc = unsafe {
         tikv_jemalloc_sys::mallctl(
             c"arena.4096.purge".as_ptr(),
             std::ptr::null_mut(),
             std::ptr::null_mut(),
             std::ptr::null_mut(),
             0,
-        );
+        )
+    };
+    // mallctl returns an errno value.
+    match rc {
+        0 => Ok(()),
+        rc => Err(std::io::Error::from_raw_os_error(rc)),
     }
 }
 

@@ -13,18 +13,23 @@ pub fn resident_bytes() -> Option<u64> {
 
 /// What hands freed memory back to the system, if the binary's allocator
 /// keeps it (`give_back_with`).
-static GIVE_BACK: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+static GIVE_BACK: std::sync::OnceLock<fn() -> std::io::Result<()>> = std::sync::OnceLock::new();
 
 /// Set once by the binary, whose allocator the library does not know.
-pub fn give_back_with(purge: fn()) {
+pub fn give_back_with(purge: fn() -> std::io::Result<()>) {
     let _ = GIVE_BACK.set(purge);
 }
 
 /// Hands the memory freed so far back to the system, where the binary said
-/// how: between closing a large structure and building its successor.
+/// how: between closing a large structure and building its successor. A
+/// failure costs memory, not data: it is logged once, as the next ones
+/// would say the same.
 pub fn give_back() {
-    if let Some(purge) = GIVE_BACK.get() {
-        purge();
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if let Some(Err(e)) = GIVE_BACK.get().map(|purge| purge()) {
+        WARNED.call_once(|| {
+            tracing::warn!(error = %e, "freed memory cannot be handed back to the system; a reopening of the store may raise the daemon's peak memory")
+        });
     }
 }
 

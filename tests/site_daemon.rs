@@ -80,6 +80,16 @@ impl Site {
         }
     }
 
+    /// A site whose configuration ends with a `[store]` table holding
+    /// `settings` (TOML lines).
+    fn with_store_settings(settings: &str) -> Site {
+        let site = Site::new();
+        let mut text = std::fs::read_to_string(&site.config).unwrap();
+        text.push_str(&format!("[store]\n{settings}\n"));
+        std::fs::write(&site.config, text).unwrap();
+        site
+    }
+
     fn start(&self) -> Daemon {
         Daemon::start(&self.config)
     }
@@ -587,10 +597,7 @@ fn metrics_count_scans_by_outcome_and_time_them() {
 /// store itself; both count the same movements, and a verify shows.
 #[test]
 fn store_stats_come_from_the_daemon_or_from_the_store() {
-    let site = Site::new();
-    let mut text = std::fs::read_to_string(&site.config).unwrap();
-    text.push_str("[store]\nmemory_mb = 300\n");
-    std::fs::write(&site.config, text).unwrap();
+    let site = Site::with_store_settings("memory_mb = 300");
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);
@@ -644,10 +651,7 @@ fn store_stats_come_from_the_daemon_or_from_the_store() {
 #[test]
 fn reopenings_between_bursts_lose_and_refuse_nothing() {
     use std::sync::atomic::AtomicBool;
-    let site = Site::new();
-    let mut text = std::fs::read_to_string(&site.config).unwrap();
-    text.push_str("[store]\nreopen_every = 100\n");
-    std::fs::write(&site.config, text).unwrap();
+    let site = Site::with_store_settings("reopen_every = 100");
     let daemon = site.start();
     let (api, admin) = clients(&daemon);
     reference_data(&admin);

@@ -428,10 +428,8 @@ impl<S: Sink> Worker<S> {
                     "store reopened to bound what its next opening replays"
                 );
             }
-            Err(e) => {
-                schedule.opened();
-                self.fail(e);
-            }
+            // The reopening after the failure restarts the schedule.
+            Err(e) => self.fail(e),
         }
     }
 

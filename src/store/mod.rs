@@ -194,6 +194,22 @@ pub(crate) struct Trees {
     pub(crate) outbox: sled::Tree,
 }
 
+/// A side tree read or written outside the committer thread, with the
+/// opening it belongs to: a reopening (`reopen::refresh`) waits until no
+/// one holds an opening, so sled is never closed under this tree.
+pub(crate) struct SideTree {
+    tree: sled::Tree,
+    _opening: Arc<Trees>,
+}
+
+impl std::ops::Deref for SideTree {
+    type Target = sled::Tree;
+
+    fn deref(&self) -> &sled::Tree {
+        &self.tree
+    }
+}
+
 /// The readers' handles, shared by `Store` and the committer's sink: empty
 /// while the committer reopens the store after a failed write. Readers
 /// hold a clone of the `Arc` while they read, so the committer can tell
@@ -278,6 +294,14 @@ impl SledSink {
 
     pub(crate) fn meta(&self) -> Result<&sled::Tree> {
         Ok(&self.trees()?.meta)
+    }
+
+    /// The side tree `name` of the committer's own opening, for writes run
+    /// on the committer thread (`Committer::exclusive`).
+    pub(crate) fn side_tree(&self, name: &str) -> Result<sled::Tree> {
+        self.db()?
+            .open_tree(name)
+            .map_err(self.sled_err("open a side tree"))
     }
 
     pub(crate) fn journal(&self) -> Result<&sled::Tree> {
@@ -905,8 +929,18 @@ impl Store {
         })
     }
 
-    fn db(&self) -> Result<sled::Db> {
-        Ok(self.trees()?.db.clone())
+    /// The side tree `name` (records, reference and published data), held
+    /// with its opening for as long as the returned value lives.
+    pub(crate) fn side_tree(&self, name: &str) -> Result<SideTree> {
+        let opening = self.trees()?;
+        let tree = opening
+            .db
+            .open_tree(name)
+            .map_err(self.sled_err("open a side tree"))?;
+        Ok(SideTree {
+            tree,
+            _opening: opening,
+        })
     }
 
     /// `None` while commits are accepted; otherwise why they are not (a

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{Result, StoreError};
-use super::Store;
+use super::{SideTree, Store};
 
 const VERSION_KEY: &[u8] = &[0x00];
 const RECORD: u8 = 0x01;
@@ -43,12 +43,14 @@ pub struct Published<'a> {
     pub(super) store: &'a Store,
 }
 
+/// The sled tree holding a kind's published records.
+fn tree_name(kind: &str) -> String {
+    format!("hq.publish.{kind}")
+}
+
 impl Published<'_> {
-    fn tree(&self, kind: &str) -> Result<sled::Tree> {
-        self.store
-            .db()?
-            .open_tree(format!("hq.publish.{kind}"))
-            .map_err(self.store.sled_err("open a publish tree"))
+    fn tree(&self, kind: &str) -> Result<SideTree> {
+        self.store.side_tree(&tree_name(kind))
     }
 
     fn stamped(&self, kind: &str, bytes: &[u8]) -> Result<Stamped> {
@@ -75,12 +77,13 @@ impl Published<'_> {
         upserts: Vec<(Vec<u8>, Vec<u8>)>,
         removals: Vec<Vec<u8>>,
     ) -> Result<u64> {
-        let t = self.tree(kind)?;
+        let name = tree_name(kind);
         let path = self.store.path().to_owned();
         // The committer thread serialises publishers with each other and
         // with commits.
         self.store.committer().exclusive(move |sink| {
             let err = |e| StoreError::sled(&path, "publish reference data", e);
+            let t = sink.side_tree(&name)?;
             let version = read_version(t.get(VERSION_KEY).map_err(&err)?) + 1;
             let stamp =
                 |record| postcard::to_stdvec(&Stamped { version, record }).unwrap_or_default();

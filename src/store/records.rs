@@ -49,16 +49,14 @@ impl Records<'_> {
         op: &'static str,
         write: impl FnOnce(&sled::Tree, Vec<u8>) -> sled::Result<()> + Send + 'static,
     ) -> Result<()> {
-        let tree = self
-            .store
-            .db()?
-            .open_tree(tree)
-            .map_err(self.store.sled_err("open a side tree"))?;
         let key = key.to_vec();
         if !durable {
+            let tree = self.store.side_tree(tree)?;
             return write(&tree, key).map_err(self.store.sled_err(op));
         }
+        let tree = tree.to_owned();
         self.store.committer().exclusive(move |sink| {
+            let tree = sink.side_tree(&tree)?;
             write(&tree, key).map_err(sink.sled_err(op))?;
             sink.make_durable()
         })
@@ -66,11 +64,7 @@ impl Records<'_> {
 
     /// The record `key` of the side tree `tree`, if there is one.
     pub fn get(&self, tree: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let tree = self
-            .store
-            .db()?
-            .open_tree(tree)
-            .map_err(self.store.sled_err("open a side tree"))?;
+        let tree = self.store.side_tree(tree)?;
         let value = tree
             .get(key)
             .map_err(self.store.sled_err("read a side tree"))?;
@@ -79,11 +73,7 @@ impl Records<'_> {
 
     /// Every record of the side tree `tree`, in key order.
     pub fn list(&self, tree: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let tree = self
-            .store
-            .db()?
-            .open_tree(tree)
-            .map_err(self.store.sled_err("open a side tree"))?;
+        let tree = self.store.side_tree(tree)?;
         let mut out = Vec::new();
         for item in tree.iter() {
             let (k, v) = item.map_err(self.store.sled_err("read a side tree"))?;

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use super::error::{Result, StoreError};
-use super::Store;
+use super::{SideTree, Store};
 use crate::model::Reference;
 
 /// The tree a kind of reference data is kept in at a site.
@@ -46,11 +46,8 @@ pub struct ReferenceData<'a> {
 }
 
 impl ReferenceData<'_> {
-    pub(crate) fn tree(&self, r: Reference) -> Result<sled::Tree> {
-        self.store
-            .db()?
-            .open_tree(tree_name(r))
-            .map_err(|e| StoreError::sled(self.store.path(), "open a reference tree", e))
+    fn tree(&self, r: Reference) -> Result<SideTree> {
+        self.store.side_tree(tree_name(r))
     }
 
     /// The version of the last delta applied (0 before the first).
@@ -92,8 +89,8 @@ impl ReferenceData<'_> {
         if version <= self.watermark(r)? {
             return Ok(false);
         }
-        let tree = self.tree(r)?;
         self.store.committer().exclusive(move |sink| {
+            let tree = sink.side_tree(tree_name(r))?;
             let mut batch = sled::Batch::default();
             for k in removals {
                 batch.remove(record_key(&k));
@@ -114,8 +111,8 @@ impl ReferenceData<'_> {
     /// atomically and durably. Unlike `apply` it leaves the
     /// version watermark alone: that counts head office's deltas only.
     pub fn put(&self, r: Reference, records: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<()> {
-        let tree = self.tree(r)?;
         self.store.committer().exclusive(move |sink| {
+            let tree = sink.side_tree(tree_name(r))?;
             let mut batch = sled::Batch::default();
             for (key, value) in records {
                 let key = record_key(&key);

@@ -33,6 +33,8 @@ use super::{keys, reindex, watermark, SledSink, Trees};
 /// by default); twice that leaves room for the first batches.
 const PROBE_BYTES: usize = 1 << 20;
 
+/// Reopens the store after a failed durable write, as the module comment
+/// says, resuming from the heads acknowledged before it.
 pub(super) fn run(
     sink: &mut SledSink,
     origin: &str,
@@ -41,19 +43,17 @@ pub(super) fn run(
 ) -> Result<()> {
     probe(&sink.path)?;
     *sink.slot.write().unwrap_or_else(|p| p.into_inner()) = None;
-    sink.trees = None;
-    sink.trees = Some(Trees::open(&sink.path, sink.cache_bytes)?);
+    let trees = close_and_open(sink)?;
     if let Err(e) = roll_back(sink, origin, movements, rejections) {
         sink.trees = None;
         return Err(e);
     }
-    sink.durability = Durability::new(&sink.path)?;
     if sink.watermark.is_none() {
         sink.watermark = watermark::Writer::open(&sink.path).ok();
     }
     // The watermark names what was acknowledged: the heads given.
     sink.acknowledged(origin, movements, rejections);
-    *sink.slot.write().unwrap_or_else(|p| p.into_inner()) = sink.trees.clone().map(Arc::new);
+    *sink.slot.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(trees));
     Ok(())
 }
 
@@ -82,15 +82,24 @@ pub(super) fn refresh(sink: &mut SledSink, hold: Duration) -> Result<bool> {
         return Ok(false);
     }
     *readers = None;
+    let trees = close_and_open(sink)?;
+    // The new snapshot's name is durable once the directory is synced.
+    sink.make_durable()?;
+    *readers = Some(Arc::new(trees));
+    Ok(true)
+}
+
+/// Drops the committer's handles on the opening (the caller has emptied
+/// the readers' slot), which releases sled's lock on its files, hands the
+/// memory freed back to the system, and opens sled again from what is on
+/// disk.
+fn close_and_open(sink: &mut SledSink) -> Result<Trees> {
     sink.trees = None;
     crate::memory::give_back();
     let trees = Trees::open(&sink.path, sink.cache_bytes)?;
     sink.trees = Some(trees.clone());
     sink.durability = Durability::new(&sink.path)?;
-    // The new snapshot's name is durable once the directory is synced.
-    sink.make_durable()?;
-    *readers = Some(Arc::new(trees));
-    Ok(true)
+    Ok(trees)
 }
 
 /// Removes entries past the acknowledged heads: a failed batch that

@@ -671,12 +671,54 @@ fn a_refresh_keeps_everything_and_waits_for_readers() {
     assert!(store.verify().unwrap().is_ok());
 }
 
+/// Threads that read in a loop until stopped, as the desk and reports do
+/// while the committer works.
+struct Readers {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<u64>>,
+}
+
+impl Readers {
+    /// `n` threads calling `read(thread index)`, with `gap` between reads.
+    fn start(
+        n: usize,
+        gap: std::time::Duration,
+        read: impl Fn(usize) + Send + Sync + 'static,
+    ) -> Readers {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let read = Arc::new(read);
+        let threads = (0..n)
+            .map(|i| {
+                let (stop, read) = (stop.clone(), read.clone());
+                std::thread::spawn(move || {
+                    let mut reads = 0;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        read(i);
+                        reads += 1;
+                        std::thread::sleep(gap);
+                    }
+                    reads
+                })
+            })
+            .collect();
+        Readers { stop, threads }
+    }
+
+    /// Stops them; panics if one did (its assertion failed) or never read.
+    fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for thread in self.threads {
+            assert!(thread.join().unwrap() > 0, "a reader never read");
+        }
+    }
+}
+
 /// Writers and readers at full speed while the committer reopens the
 /// store every few batches: every acknowledged movement is there, seqs
-/// have no gap, and no reader is ever refused (they wait out a reopening).
+/// have no gap, and no reader is ever refused (they wait out a reopening),
+/// whether it reads the journal, a report or a side tree.
 #[test]
 fn refreshes_under_load_lose_nothing_and_refuse_no_reader() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(
         Store::open(
@@ -692,39 +734,36 @@ fn refreshes_under_load_lose_nothing_and_refuse_no_reader() {
         .unwrap(),
     );
     let first = store.journal().commit(sample(0)).unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..3)
-        .map(|r| {
-            let (store, stop, first) = (store.clone(), stop.clone(), first.clone());
-            std::thread::spawn(move || {
-                let mut reads = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    match r {
-                        0 => assert_eq!(
-                            store.journal().movement("north", 1).unwrap(),
-                            Some(first.clone())
-                        ),
-                        1 => {
-                            for state in store.view().serial_states(None) {
-                                state.unwrap();
-                            }
-                            std::thread::sleep(std::time::Duration::from_millis(10));
-                        }
-                        _ => assert!(!store
-                            .view()
-                            .by_lot("09506000134352", "LOT42")
-                            .unwrap()
-                            .is_empty()),
-                    }
-                    reads += 1;
-                    // Gaps between reads, as at a real site; without any
-                    // a refresh holds readers off (the test below).
-                    std::thread::sleep(std::time::Duration::from_millis(1));
+    store
+        .records()
+        .save_station_context("dock-1", b"ctx", true)
+        .unwrap();
+    // Gaps between reads, as at a real site; without any a refresh holds
+    // readers off (the test below).
+    let readers = Readers::start(4, std::time::Duration::from_millis(1), {
+        let store = store.clone();
+        move |r| match r {
+            0 => assert_eq!(
+                store.journal().movement("north", 1).unwrap(),
+                Some(first.clone())
+            ),
+            1 => {
+                for state in store.view().serial_states(None) {
+                    state.unwrap();
                 }
-                reads
-            })
-        })
-        .collect();
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            2 => assert_eq!(
+                store.records().station_contexts().unwrap(),
+                vec![("dock-1".to_owned(), b"ctx".to_vec())]
+            ),
+            _ => assert!(!store
+                .view()
+                .by_lot("09506000134352", "LOT42")
+                .unwrap()
+                .is_empty()),
+        }
+    });
     let writers: Vec<_> = (0..8)
         .map(|t| {
             let store = store.clone();
@@ -739,10 +778,7 @@ fn refreshes_under_load_lose_nothing_and_refuse_no_reader() {
         .into_iter()
         .flat_map(|t| t.join().unwrap())
         .collect();
-    stop.store(true, Ordering::Relaxed);
-    for reader in readers {
-        assert!(reader.join().unwrap() > 0);
-    }
+    readers.stop();
     let mut seqs: Vec<u64> = committed.iter().map(|m| m.seq).collect();
     seqs.sort();
     assert_eq!(seqs, (2..=1601).collect::<Vec<_>>());
@@ -763,24 +799,18 @@ fn refreshes_under_load_lose_nothing_and_refuse_no_reader() {
 /// carry on.
 #[test]
 fn a_refresh_holds_off_readers_in_a_tight_loop() {
-    use std::sync::atomic::{AtomicBool, Ordering};
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(create(dir.path()));
     let m = store.journal().commit(sample(1)).unwrap();
-    let stop = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..2)
-        .map(|_| {
-            let (store, stop, m) = (store.clone(), stop.clone(), m.clone());
-            std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    assert_eq!(
-                        store.journal().movement("north", 1).unwrap().as_ref(),
-                        Some(&m)
-                    );
-                }
-            })
-        })
-        .collect();
+    let readers = Readers::start(2, std::time::Duration::ZERO, {
+        let store = store.clone();
+        move |_| {
+            assert_eq!(
+                store.journal().movement("north", 1).unwrap().as_ref(),
+                Some(&m)
+            )
+        }
+    });
     let hold = std::time::Duration::from_millis(100);
     for _ in 0..5 {
         assert!(store
@@ -788,10 +818,7 @@ fn a_refresh_holds_off_readers_in_a_tight_loop() {
             .exclusive(move |sink| sink.refresh(hold))
             .unwrap());
     }
-    stop.store(true, Ordering::Relaxed);
-    for reader in readers {
-        reader.join().unwrap();
-    }
+    readers.stop();
     assert_eq!(store.journal().commit(sample(2)).unwrap().seq, 2);
 }
 
