@@ -6,8 +6,9 @@
 //!   store's own rate for the same movements through `Ingest::many`
 //!   with no HTTP (`--direct`).
 //! - `catchup --movements M`: a site store with a backlog of M movements
-//!   (`scantrail-dev dev-append`), then `scantrail run` with `[sync]`: time until
-//!   head office holds the last one.
+//!   (`scantrail-dev dev-append`), opened and checked once by a daemon
+//!   started while head office is unreachable, then `scantrail run` with
+//!   `[sync]`: time until head office holds the last one.
 //!
 //! - `reports --data SITE_STORE [--runs R] [--batch B]`: head office's
 //!   reports at scale. Every movement of a `scantrail-dev gen-data` site
@@ -60,6 +61,11 @@ use scantrail::store::chain;
 use scantrail::store::ingest::Incoming;
 use scantrail::store::{OpenOptions, Store};
 use scantrail::sync::protocol::{Ack, Batch, ReferenceVersions, PROTOCOL_VERSION};
+
+/// The allocator of `scantrail hq` (src/main.rs), whose reports and
+/// ingest this times in-process.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// `scantrail`, or with `name` another binary of the package, beside the
 /// examples folder: target/release/examples/sync_bench -> target/release/NAME.
@@ -401,16 +407,20 @@ fn catchup_on(args: &[String], dir: &Path, database: Option<&str>) {
     let site = "backlog-site".to_owned();
     let (mut hq, url, ca) = start_hq(dir, std::slice::from_ref(&site), database);
     let config = dir.join("site.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = \"site-data\"\n[site]\nid = \"{site}\"\n[http]\nlisten = \"127.0.0.1:0\"\n[[tokens]]\nname = \"bench\"\nrole = \"admin\"\ntoken = \"bench-admin-token\"\n[sync]\nurl = \"{url}\"\ncredential = \"{}\"\nca = \"{}\"\nbatch_max = {}\n",
-            token(&site),
-            ca.display(),
-            arg(args, "--batch", 2_000)
-        ),
-    )
-    .unwrap();
+    let write_config = |url: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "data_dir = \"site-data\"\n[site]\nid = \"{site}\"\n[http]\nlisten = \"127.0.0.1:0\"\n[[tokens]]\nname = \"bench\"\nrole = \"admin\"\ntoken = \"bench-admin-token\"\n[sync]\nurl = \"{url}\"\ncredential = \"{}\"\nca = \"{}\"\nbatch_max = {}\n",
+                token(&site),
+                ca.display(),
+                arg(args, "--batch", 2_000)
+            ),
+        )
+        .unwrap()
+    };
+    // Port 1 of loopback: nobody there, as when the link is down.
+    write_config("https://127.0.0.1:1");
     let t = Instant::now();
     let out = Command::new(bin_named("scantrail-dev"))
         .args(["dev-append", "--config"])
@@ -425,14 +435,44 @@ fn catchup_on(args: &[String], dir: &Path, database: Option<&str>) {
         t.elapsed().as_secs_f64(),
         String::from_utf8_lossy(&out.stderr).trim()
     );
-    let started = Instant::now();
-    let mut daemon = Command::new(bin())
-        .args(["run", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
+    // A site with a backlog has been running while its link was down: its
+    // store was opened (sled replays the log written since its last
+    // opening) and checked at start (`verify --since last`) long before
+    // the link comes back. `dev-append` wrote the backlog with no daemon,
+    // so a daemon is started once for that, offline, and stopped.
+    let site_daemon = |log: &str| {
+        let mut command = Command::new(bin());
+        command
+            .args(["run", "--listen", "127.0.0.1:0", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", log);
+        command
+    };
+    let t = Instant::now();
+    let mut offline = site_daemon("warn,scantrail::site::verify_at_start=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let log = BufReader::new(offline.stderr.take().unwrap());
+    for line in log.lines() {
+        if line.unwrap().contains("verified what was committed") {
+            break;
+        }
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(offline.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    offline.wait().unwrap();
+    println!(
+        "  the daemon's start while offline (the store's opening and its verify at start) took {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    write_config(&url);
+    let started = Instant::now();
+    let mut daemon = site_daemon("warn").stdout(Stdio::piped()).spawn().unwrap();
     let status = format!("{}/api/v1/sync", listening(&mut daemon));
     loop {
         std::thread::sleep(Duration::from_millis(200));
@@ -455,10 +495,38 @@ fn catchup_on(args: &[String], dir: &Path, database: Option<&str>) {
         "catch-up of {movements} movements (site start to last ack) in {secs:.1} s = {:.0} movements/s",
         movements as f64 / secs
     );
+    // Where the time went: the node was idle while the backlog was made.
+    println!(
+        "  CPU (user + system) during it: site daemon {:.1} s, head office node {:.1} s",
+        cpu_seconds(daemon.id()),
+        cpu_seconds(hq.id())
+    );
     let _ = daemon.kill();
     let _ = daemon.wait();
     let _ = hq.kill();
     let _ = hq.wait();
+}
+
+/// The CPU time a running process has used so far (user + system), from
+/// /proc/PID/stat.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime: fields 14 and 15 of the line, 11 and 12 after the name.
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as f64;
+    (ticks(11) + ticks(12)) / hz
 }
 
 /// Head office's storage of `name` for the reports bench: the embedded

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 use super::render::{self, Format};
 use super::{ReportError, Request, KINDS};
@@ -59,22 +58,12 @@ pub async fn handle_with(
         Ok(r) => r,
         Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    let outcome = tokio::task::spawn_blocking(move || run(request)).await;
+    // The answer is written on the blocking thread too: a serial-range
+    // recall's JSON runs to megabytes, too long to hold a runtime thread.
+    let outcome =
+        tokio::task::spawn_blocking(move || run(request).map(|r| answer(format, &r))).await;
     match outcome {
-        Ok(Ok(report)) => match format {
-            Format::Json => Json(report).into_response(),
-            Format::Csv => match render::csv(&report) {
-                Ok(text) => {
-                    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response()
-                }
-                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            },
-            Format::Table => (
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                render::table(&report),
-            )
-                .into_response(),
-        },
+        Ok(Ok(response)) => response,
         Ok(Err(ReportError::BadInput(e))) => error(StatusCode::BAD_REQUEST, e),
         Ok(Err(ReportError::Unavailable(e))) => {
             let mut r = error(StatusCode::SERVICE_UNAVAILABLE, e);
@@ -87,5 +76,24 @@ pub async fn handle_with(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the report failed: {e}"),
         ),
+    }
+}
+
+/// A report in the format asked for.
+fn answer(format: Format, report: &super::Report) -> Response {
+    match format {
+        Format::Json => match serde_json::to_vec(report) {
+            Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        },
+        Format::Csv => match render::csv(report) {
+            Ok(text) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response(),
+            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        },
+        Format::Table => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            render::table(report),
+        )
+            .into_response(),
     }
 }
