@@ -218,14 +218,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
-    /// The element `css`, waited for.
+    /// The element `css`, waited for. Any error is looked past until
+    /// then, not only "no such element": a look taken while the page
+    /// navigates (a form just submitted with Enter) fails with chromedriver's
+    /// "aborted by navigation", which fantoccini's own wait gives up on.
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css} on {} within {WAIT:?}: {e}", self.base))
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(found) => return found,
+                Err(e) if Instant::now() > deadline => {
+                    panic!("no {css} on {} within {WAIT:?}: {e}", self.base)
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
     }
 
     /// Waits until no element matches `css` (e.g. a page was left).
