@@ -346,27 +346,26 @@ impl<S: Sink> Worker<S> {
     fn serve(&mut self, rx: mpsc::Receiver<Request<S>>) {
         let mut batch = Vec::with_capacity(self.max_batch);
         loop {
-            let quiet = self.schedule.as_ref().and_then(Schedule::quiet);
-            let first = match (self.retry, quiet) {
-                (None, None) => rx.recv().map_err(|_| ()),
-                (None, Some(quiet)) => match rx.recv_timeout(quiet) {
+            // While failed, wait for the next try at reopening; while a
+            // fresh opening is due, for a quiet moment; otherwise for work.
+            let wait = match self.retry {
+                Some((at, _)) => Some(at.saturating_duration_since(Instant::now())),
+                None => self.schedule.as_ref().and_then(Schedule::quiet),
+            };
+            let first = match wait {
+                None => rx.recv().map_err(|_| ()),
+                Some(wait) => match rx.recv_timeout(wait) {
                     Ok(r) => Ok(r),
                     Err(mpsc::RecvTimeoutError::Timeout) => {
-                        self.refresh();
+                        if self.retry.is_some() {
+                            self.reopen();
+                        } else {
+                            self.refresh();
+                        }
                         continue;
                     }
                     Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
                 },
-                (Some((at, _)), _) => {
-                    match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
-                        Ok(r) => Ok(r),
-                        Err(mpsc::RecvTimeoutError::Timeout) => {
-                            self.reopen();
-                            continue;
-                        }
-                        Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
-                    }
-                }
             };
             let Ok(first) = first else { break };
             batch.push(first);

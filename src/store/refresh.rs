@@ -116,10 +116,10 @@ impl Schedule {
     /// movements more: reopen now, between two batches.
     pub(super) fn overdue(&self) -> bool {
         let after = self.refresh.after_movements;
-        let waited = self
-            .due_since
-            .is_some_and(|at| at.elapsed() >= self.refresh.patience)
-            || (self.due_since.is_some() && self.since_open >= after.saturating_add(after / SLACK));
+        let waited = self.due_since.is_some_and(|at| {
+            at.elapsed() >= self.refresh.patience
+                || self.since_open >= after.saturating_add(after / SLACK)
+        });
         waited && self.not_before.is_none_or(|at| at <= Instant::now())
     }
 
