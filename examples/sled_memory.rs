@@ -20,7 +20,8 @@
 //! movements, each written once full), `rewritten-blocks` (the same,
 //! the open block also written at the end of every batch, as the
 //! committer does), `one-serial-entry` (the by-serial posting kept in the
-//! serial state's entry), `no-receipts`, `week-of-receipts` (none
+//! serial state's entry), `unit-blocks` (units 32 to an entry, each
+//! handheld's block rewritten as a unit joins it), `no-receipts`, `week-of-receipts` (none
 //! pruned, as the daemon keeps a week's when a week holds more than
 //! 100,000). It prints the resident memory every 500,000 movements: the
 //! slope is what a layout costs the daemon per movement (BENCHMARKS.md,
@@ -126,8 +127,9 @@ fn movements(db: &sled::Db, tree: &sled::Tree, n: u64, layout: &str) {
     let has = |change: &str| layout.split('+').any(|c| c == change);
     let rewritten_blocks = has("rewritten-blocks");
     let blocks = has("blocks") || rewritten_blocks;
+    let unit_blocks = has("unit-blocks");
     let (one_serial_entry, no_receipts, week_of_receipts) = (
-        has("one-serial-entry"),
+        has("one-serial-entry") || unit_blocks,
         has("no-receipts"),
         has("week-of-receipts"),
     );
@@ -171,7 +173,19 @@ fn movements(db: &sled::Db, tree: &sled::Tree, n: u64, layout: &str) {
                 &[][..],
             );
         }
-        batch.insert(key(0x22, &[gtin, serial.as_bytes()]), &[1u8; 40][..]);
+        if !unit_blocks {
+            batch.insert(key(0x22, &[gtin, serial.as_bytes()]), &[1u8; 40][..]);
+        } else {
+            // This handheld's block of 32 serials as it stands, rewritten
+            // with each unit added to it (once a batch: one scan of each
+            // handheld a batch).
+            let (h, s) = (i % HANDHELDS, i / HANDHELDS);
+            let first = format!("H{h:04}x{:07}abcd\0\x01", s - s % 32);
+            batch.insert(
+                key(0x23, &[gtin, first.as_bytes()]),
+                [1u8; 60].repeat((s % 32 + 1) as usize),
+            );
+        }
         if !no_receipts {
             let (receipt, order) = receipt_keys(i);
             batch.insert(receipt, &[2u8; 80][..]);

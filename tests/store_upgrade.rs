@@ -5,10 +5,11 @@
 //! handheld's scan with `scan_id` "before-1" and refused an unreadable
 //! one; `answers/` holds what that build answered, to the scan and to a
 //! few reports (`tests/data/make_store_fixture.sh` makes one). Schema 3
-//! comes from cb33384, schema 4 from 499af2d, schema 5 from ac7d26e. The
-//! daemon started on one of schema 3 or 4 moves the journal into blocks
-//! and rebuilds the indexes in place; on one of any of them it moves the
-//! scan receipts into their ring. Afterwards the handheld's retry gets its
+//! comes from cb33384, schema 4 from 499af2d, schema 5 from ac7d26e,
+//! schema 6 from 9a3b0d0. The daemon started on one of schema 3 or 4
+//! moves the journal into blocks; on one of schema 3 to 5 it moves the
+//! scan receipts into their ring; on any of them it rebuilds the indexes
+//! (and the blocks of serial units) in place. Afterwards the handheld's retry gets its
 //! first answer (and the same id with another scan is still refused),
 //! every report answers byte for byte as the old binary did, new scans are
 //! recorded and verify finds the store intact.
@@ -109,6 +110,11 @@ fn a_schema_4_store_is_upgraded_at_start_and_answers_as_before() {
 #[test]
 fn a_schema_5_store_is_upgraded_at_start_and_answers_as_before() {
     upgraded_at_start_answers_as_before(5);
+}
+
+#[test]
+fn a_schema_6_store_is_upgraded_at_start_and_answers_as_before() {
+    upgraded_at_start_answers_as_before(6);
 }
 
 fn upgraded_at_start_answers_as_before(schema: u32) {

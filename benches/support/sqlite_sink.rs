@@ -63,6 +63,16 @@ impl Sink for SqliteSink {
             .map_err(|e| self.err(e))
     }
 
+    fn last_between(&self, low: &[u8], high: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT k, v FROM kv WHERE k >= ?1 AND k <= ?2 ORDER BY k DESC LIMIT 1")
+            .map_err(|e| self.err(e))?;
+        stmt.query_row(params![low, high], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     fn write_durably(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {
         let tx = self.conn.transaction().map_err(|e| StoreError::Damaged {
             path: self.path.clone(),

@@ -46,6 +46,9 @@ pub trait Sink: Send + 'static {
     /// The last entry whose key starts with `run` (the index posting
     /// new seqs of that run are appended to, `store::postings`).
     fn last_under(&self, run: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
+    /// The last entry whose key is between `low` and `high`, both
+    /// included (the block of serial units a unit is in, `store::units`).
+    fn last_between(&self, low: &[u8], high: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
     /// Writes every pair in one atomic unit and returns once it is durable.
     fn write_durably(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()>;
     /// Told after each durable batch where the chains now end.
@@ -678,8 +681,13 @@ impl Plan {
             Some(id) => read_movement(sink, &id.origin, id.seq, path)?,
             None => None,
         };
-        self.derived
-            .add_over(&m, corrected.as_ref(), |k| sink.get(k), path)?;
+        self.derived.add_over(
+            &m,
+            corrected.as_ref(),
+            |k| sink.get(k),
+            |low, high| sink.last_between(low, high),
+            path,
+        )?;
         self.blocks
             .add(origin, seq, &m.encode(), |k| sink.get(k), path)?;
         for k in derived::posted_keys(&m) {

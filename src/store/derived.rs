@@ -16,7 +16,7 @@ use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::{self, prefix, Key, KeyReader};
 use super::postings;
-use super::units::Unit;
+use super::units;
 use crate::model::{balance, serial_state};
 use crate::model::{Balance, Kind, Movement, MovementId, SerialState};
 
@@ -155,7 +155,7 @@ pub fn read_corrected(journal: &sled::Tree, m: &Movement) -> Option<Movement> {
 
 /// The serial state of one unit from all its movements: the state that
 /// supersedes the others, as `Aggregates::add` would leave it. Verify
-/// walks the unit entries with it, so its memory does not grow with the
+/// walks the units with it one by one, so its memory does not grow with the
 /// serials.
 pub fn unit_state(journal: &sled::Tree, movements: &[Movement]) -> Option<SerialState> {
     let mut state = None;
@@ -202,7 +202,7 @@ pub struct Earliest {
 #[derive(Default)]
 pub struct Aggregates {
     pub(super) balances: HashMap<Vec<u8>, Balance>,
-    pub(super) units: HashMap<Vec<u8>, Unit>,
+    pub(super) units: units::Changes,
     pub(super) expiries: HashMap<Vec<u8>, Earliest>,
 }
 
@@ -213,10 +213,7 @@ impl Aggregates {
         self.add_lots(m);
         let b = &m.body;
         let Some(serial) = &b.serial else { return };
-        let unit = self
-            .units
-            .entry(keys::serial_state(&b.gtin, serial))
-            .or_default();
+        let unit = self.units.unit_mut(&b.gtin, serial);
         unit.push(&m.origin, m.seq);
         keep_latest(&mut unit.state, serial_state::after(m, corrected));
     }
@@ -237,8 +234,9 @@ impl Aggregates {
     }
 
     /// Adds a movement on top of what is stored: the first time a balance,
-    /// serial state or lot expiry is touched, its stored value (through
-    /// `read`) is the starting point. The committer and head office's
+    /// unit or lot expiry is touched, its stored value (through `read`, and
+    /// for a unit's block `last_between`, `units::Changes::load`) is the
+    /// starting point. The committer and head office's
     /// ingest build their batches this way; reindex and verify start from
     /// nothing with `add`.
     pub fn add_over(
@@ -246,6 +244,7 @@ impl Aggregates {
         m: &Movement,
         corrected: Option<&Movement>,
         read: impl Fn(&[u8]) -> Result<Option<Vec<u8>>>,
+        last_between: impl Fn(&[u8], &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>>,
         path: &Path,
     ) -> Result<()> {
         let decode_err = |source| StoreError::Value {
@@ -261,12 +260,8 @@ impl Aggregates {
             slot.insert(stored);
         }
         if let Some(serial) = &m.body.serial {
-            if let Entry::Vacant(slot) = self.units.entry(keys::serial_state(&m.body.gtin, serial))
-            {
-                if let Some(bytes) = read(slot.key())? {
-                    slot.insert(Unit::decode(&bytes).map_err(decode_err)?);
-                }
-            }
+            self.units
+                .load(&m.body.gtin, serial, last_between, decode_err)?;
         }
         if let Some((key, _)) = lot_expiry(m) {
             if let Entry::Vacant(slot) = self.expiries.entry(key) {
@@ -288,7 +283,7 @@ impl Aggregates {
         self.balances
             .into_iter()
             .map(|(k, v)| (k, v.encode()))
-            .chain(self.units.into_iter().map(|(k, v)| (k, v.encode())))
+            .chain(self.units.into_entries())
             .chain(
                 self.expiries
                     .into_iter()
@@ -344,7 +339,7 @@ mod tests {
         agg.add(&receipt, None);
         let (key, _, _) = balance_delta(&receipt);
         assert_eq!(agg.balances[&key], Balance::ZERO);
-        let unit = agg.units.values().next().unwrap();
+        let (_, _, unit) = agg.units.iter().next().unwrap();
         assert!(
             matches!(unit.state, Some(SerialState::Dispatched { .. })),
             "{unit:?}"

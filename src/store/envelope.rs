@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 use super::movement::rejection_v1::RejectionV1;
 use super::movement::OutboxPosition;
 use super::movement_v1::MovementV1;
-use super::units::Unit;
 use crate::model::Hash;
 use crate::model::{Balance, Movement, Rejection, SerialState};
 
@@ -58,17 +57,17 @@ pub trait Stored: Sized {
 /// without a clone) with the same variants, hence the same bytes.
 macro_rules! envelope {
     ($what:literal, $ty:ty, $env:ident, $env_ref:ident, versions = $n:literal) => {
-        #[derive(Deserialize)]
+        #[derive(serde::Deserialize)]
         enum $env {
             V1($ty),
         }
 
-        #[derive(Serialize)]
+        #[derive(serde::Serialize)]
         enum $env_ref<'a> {
             V1(&'a $ty),
         }
 
-        impl Stored for $ty {
+        impl $crate::store::envelope::Stored for $ty {
             const WHAT: &'static str = $what;
 
             fn encode(&self) -> Vec<u8> {
@@ -76,11 +75,11 @@ macro_rules! envelope {
                 postcard::to_stdvec(&$env_ref::V1(self)).unwrap_or_default()
             }
 
-            fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
-                check_version($what, bytes, $n)?;
+            fn decode(bytes: &[u8]) -> Result<Self, $crate::store::envelope::EnvelopeError> {
+                $crate::store::envelope::check_version($what, bytes, $n)?;
                 match postcard::from_bytes::<$env>(bytes) {
                     Ok($env::V1(v)) => Ok(v),
-                    Err(e) => Err(EnvelopeError::Damaged {
+                    Err(e) => Err($crate::store::envelope::EnvelopeError::Damaged {
                         what: $what,
                         reason: e.to_string(),
                     }),
@@ -89,8 +88,14 @@ macro_rules! envelope {
         }
     };
 }
+/// For the modules that keep their own stored types (`units`).
+pub(crate) use envelope;
 
-fn check_version(what: &'static str, bytes: &[u8], known: u32) -> Result<(), EnvelopeError> {
+pub(crate) fn check_version(
+    what: &'static str,
+    bytes: &[u8],
+    known: u32,
+) -> Result<(), EnvelopeError> {
     match bytes.first() {
         None => Err(EnvelopeError::Damaged {
             what,
@@ -178,13 +183,6 @@ envelope!(
     SerialState,
     SerialStateEnvelope,
     SerialStateEnvelopeRef,
-    versions = 1
-);
-envelope!(
-    "serial unit",
-    Unit,
-    UnitEnvelope,
-    UnitEnvelopeRef,
     versions = 1
 );
 envelope!(

@@ -405,7 +405,13 @@ impl<'a> Writer<'a> {
                 },
                 None => None,
             };
-            aggregates.add_over(m, corrected.as_ref(), |k| self.sink.get(k), &self.sink.path)?;
+            aggregates.add_over(
+                m,
+                corrected.as_ref(),
+                |k| self.sink.get(k),
+                |low, high| self.sink.last_between(low, high),
+                &self.sink.path,
+            )?;
             journal.add(
                 origin,
                 m.seq,

@@ -27,11 +27,14 @@ pub mod prefix {
     /// (gtin, lot, origin, seq) → ().
     pub const BY_LOT: u8 = 0x20;
     /// (gtin, serial, origin, seq): the by-serial index's logical keys,
-    /// which the unit entries hold (`units`); schemas 2 to 4 kept them as
-    /// postings under this prefix.
+    /// which the blocks of units hold (`units`); schemas 2 to 4 kept them
+    /// as postings under this prefix.
     pub const BY_SERIAL: u8 = 0x21;
-    /// (gtin, serial) → the unit: its serial state and its movements
-    /// (`units`).
+    /// (gtin, lower bound) → a block of units of that GTIN, from the lower
+    /// bound to the next block's: each unit's serial state and movements
+    /// (`units`). Schemas 5 and 6 kept (gtin, serial) → one unit; the
+    /// logical key of a unit is still (gtin, serial) under this prefix
+    /// (`serial_state`), as verify names it.
     pub const SERIAL_STATE: u8 = 0x22;
     /// (gtin, lot, origin, location, unit) → balance. Lot is "" when none
     /// was scanned, unit is "" for a count of units. The origin keeps two
@@ -91,7 +94,7 @@ pub mod prefix {
     pub const DERIVED: [(u8, &str); 9] = [
         (BY_LOT, "by lot"),
         (BY_SERIAL, "by serial"),
-        (SERIAL_STATE, "serial units"),
+        (SERIAL_STATE, "serial units (blocks)"),
         (LOT_BALANCE, "lot balances"),
         (BY_COUNTERPARTY, "by counterparty"),
         (BY_DOCUMENT, "by document"),

@@ -89,10 +89,12 @@ pub use view::View;
 /// 5: the journal kept in blocks of 32 movements (`blocks`), a serialised
 ///    unit's state and by-serial index in one entry (`units`).
 /// 6: the handhelds' scan receipts in a ring of slots (`scan_receipts`).
+/// 7: serialised units kept in blocks of up to 16 of one GTIN in serial
+///    order (`units`), not an entry each.
 ///
-/// A store of schema 2 to 5 is upgraded in place when it is opened
+/// A store of schema 2 to 6 is upgraded in place when it is opened
 /// (`upgrade`).
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Told how many movements a long walk (`verify_showing`) has read so far.
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
@@ -339,6 +341,11 @@ impl Sink for SledSink {
 
     fn last_under(&self, run: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
         postings::last(self.journal()?, run).map_err(self.sled_err("read an index posting"))
+    }
+
+    fn last_between(&self, low: &[u8], high: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        units::last_between(self.journal()?, low, high)
+            .map_err(self.sled_err("read a block of units"))
     }
 
     fn write_durably(&mut self, writes: Vec<(Vec<u8>, Vec<u8>)>) -> Result<()> {

@@ -15,6 +15,7 @@ use super::envelope::Stored;
 use super::error::{Result, StoreError};
 use super::keys::{prefix, KeyReader};
 use super::postings;
+use super::units;
 use super::{meta_key, SledSink, SCHEMA_VERSION};
 use crate::model::Movement;
 
@@ -102,7 +103,11 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
                 n += 1;
             }
             let corrected = derived::read_corrected(&tree, &m);
-            agg.add_over(&m, corrected.as_ref(), get, &sink.path)?;
+            let last_between = |low: &[u8], high: &[u8]| {
+                units::last_between(&tree, low, high)
+                    .map_err(sink.sled_err("read a block of units"))
+            };
+            agg.add_over(&m, corrected.as_ref(), get, last_between, &sink.path)?;
             n += 1;
             // Postings and aggregates go out with the chunk; a later
             // movement of theirs reads them back from the tree.

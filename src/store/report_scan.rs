@@ -4,8 +4,8 @@
 //! all sites is read the same way.
 
 use super::error::{Result, StoreError};
-use super::keys::{self, prefix, Key, KeyReader};
-use super::units::Unit;
+use super::keys::{prefix, Key, KeyReader};
+use super::units::{self, Found, Unit};
 use super::view::{LotBalance, View};
 use super::{Store, Trees};
 use crate::model::SerialState;
@@ -16,9 +16,8 @@ pub struct SerialStates<'a> {
     store: &'a Store,
     /// The trees could not be had (the store is being reopened): the
     /// first item is that error.
-    iter: Result<sled::Iter, Option<StoreError>>,
-    prefix: Vec<u8>,
-    /// The opening `iter` reads, held so that the committer does not
+    scan: Result<units::Scan, Option<StoreError>>,
+    /// The opening `scan` reads, held so that the committer does not
     /// refresh it under a report (`reopen::refresh`).
     _opening: Option<Arc<Trees>>,
 }
@@ -28,55 +27,28 @@ impl Iterator for SerialStates<'_> {
     type Item = Result<(String, String, SerialState)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match self.next_unit()? {
-                // A unit none of whose movements set a state has none to
-                // report.
-                Ok((_, _, Unit { state: None, .. })) => continue,
-                Ok((
-                    gtin,
-                    serial,
-                    Unit {
-                        state: Some(state), ..
-                    },
-                )) => return Some(Ok((gtin, serial, state))),
-                Err(e) => return Some(Err(e)),
-            }
-        }
-    }
-}
-
-impl SerialStates<'_> {
-    fn next_unit(&mut self) -> Option<Result<(String, String, Unit)>> {
-        let item = match &mut self.iter {
-            Ok(iter) => iter.next()?,
+        let scan = match &mut self.scan {
+            Ok(scan) => scan,
             Err(e) => return e.take().map(Err),
         };
-        let (k, v) = match item {
-            Ok(kv) => kv,
-            Err(e) => {
-                return Some(Err(StoreError::sled(
-                    &self.store.path,
-                    "read serial states",
-                    e,
-                )))
-            }
-        };
-        if !k.starts_with(&self.prefix) {
-            return None;
+        for found in scan {
+            return Some(match found {
+                // A unit none of whose movements set a state has none to
+                // report.
+                Ok(Found::Unit(_, _, Unit { state: None, .. })) => continue,
+                Ok(Found::Unit(gtin, serial, unit)) => Ok((gtin, serial, unit.state?)),
+                Ok(Found::Damaged(_, why)) => Err(self
+                    .store
+                    .damaged_key(&format!("a block of serial units: {why}"))),
+                Err(e) => Err(StoreError::sled(&self.store.path, "read serial states", e)),
+            });
         }
-        let mut r = KeyReader::new(&k);
-        let Some((gtin, serial)) = (|| Some((r.str()?, r.str()?)))() else {
-            return Some(Err(self
-                .store
-                .damaged_key("a serial state key cannot be read")));
-        };
-        Some(self.store.value(&v).map(|unit| (gtin, serial, unit)))
+        None
     }
 }
 
 impl Store {
-    fn damaged_key(&self, detail: &str) -> StoreError {
+    pub(super) fn damaged_key(&self, detail: &str) -> StoreError {
         StoreError::Damaged {
             path: self.path.clone(),
             detail: detail.to_owned(),
@@ -122,18 +94,13 @@ impl<'a> View<'a> {
 
     /// Serial states of every GTIN (`None`) or of one GTIN.
     pub fn serial_states(&self, gtin: Option<&str>) -> SerialStates<'a> {
-        let prefix = match gtin {
-            Some(g) => Key::new(prefix::SERIAL_STATE).str(g).into_vec(),
-            None => vec![prefix::SERIAL_STATE],
-        };
-        let (iter, opening) = match self.store.trees() {
-            Ok(t) => (Ok(t.journal.scan_prefix(&prefix)), Some(t)),
+        let (scan, opening) = match self.store.trees() {
+            Ok(t) => (Ok(units::Scan::all(&t.journal, gtin)), Some(t)),
             Err(e) => (Err(Some(e)), None),
         };
         SerialStates {
             store: self.store,
-            iter,
-            prefix,
+            scan,
             _opening: opening,
         }
     }
@@ -141,17 +108,18 @@ impl<'a> View<'a> {
     /// Serial states of one GTIN whose serial is `from` or after it in byte
     /// order: the cursor a serial-range report seeks with.
     pub fn serial_states_from(&self, gtin: &str, from: &str) -> SerialStates<'a> {
-        let (iter, opening) = match self.store.trees() {
-            Ok(t) => (
-                Ok(t.journal.range(keys::serial_state(gtin, from)..)),
-                Some(t),
-            ),
+        let opened = self.store.trees().and_then(|t| {
+            let scan = units::Scan::from(&t.journal, gtin, from)
+                .map_err(self.store.sled_err("read serial states"))?;
+            Ok((scan, t))
+        });
+        let (scan, opening) = match opened {
+            Ok((scan, t)) => (Ok(scan), Some(t)),
             Err(e) => (Err(Some(e)), None),
         };
         SerialStates {
             store: self.store,
-            iter,
-            prefix: Key::new(prefix::SERIAL_STATE).str(gtin).into_vec(),
+            scan,
             _opening: opening,
         }
     }

@@ -288,6 +288,19 @@ fn a_schema_2_store_gets_its_corrections_index_when_opened() {
     assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
 }
 
+/// Changes the units of a GTIN's first block of serial units (all of
+/// them in these small stores) as `f` says, behind the store's back.
+fn edit_units(j: &sled::Tree, gtin: &str, f: impl FnOnce(&mut Vec<(String, units::Unit)>)) {
+    let key = units::block_key(gtin, "");
+    let v = j
+        .get(&key)
+        .unwrap()
+        .expect("the unit block key layout changed");
+    let mut block = units::Block::decode(&v).unwrap();
+    f(&mut block.units);
+    j.insert(key, block.encode()).unwrap();
+}
+
 #[test]
 fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
     let dir = tempfile::tempdir().unwrap();
@@ -296,9 +309,9 @@ fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
     {
         let db = raw_sled(dir.path());
         let j = db.open_tree(tree::JOURNAL).unwrap();
-        j.remove(keys::serial_state("09506000134352", "S000004"))
-            .unwrap()
-            .expect("the serial unit key layout changed");
+        edit_units(&j, "09506000134352", |units| {
+            units.retain(|(serial, _)| serial != "S000004");
+        });
         db.flush().unwrap();
     }
     {
@@ -342,18 +355,17 @@ fn verify_names_changed_missing_and_stray_serial_states() {
     {
         let db = raw_sled(dir.path());
         let j = db.open_tree(tree::JOURNAL).unwrap();
-        let two = keys::serial_state("09506000134352", "S000002");
-        let four = keys::serial_state("09506000134352", "S000004");
-        let v = j
-            .get(&four)
-            .unwrap()
-            .expect("the serial-state key layout changed");
         // S000002 takes S000004's state (another location), S000004 goes,
         // and a unit never moved gets one.
-        j.insert(&two, v.clone()).unwrap();
-        j.remove(&four).unwrap();
-        j.insert(keys::serial_state("09506000134352", "S999999"), v)
-            .unwrap();
+        edit_units(&j, "09506000134352", |units| {
+            let at = |units: &[(String, units::Unit)], s: &str| {
+                units.iter().position(|(serial, _)| serial == s).unwrap()
+            };
+            let four = units.remove(at(units, "S000004")).1;
+            let two = at(units, "S000002");
+            units[two].1 = four.clone();
+            units.push(("S999999".into(), four));
+        });
         db.flush().unwrap();
     }
     let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
@@ -1379,11 +1391,14 @@ fn a_reopen_cuts_the_journal_back_across_blocks() {
 }
 
 #[test]
-fn a_unit_entry_reads_back_as_written() {
+fn a_block_of_units_reads_back_as_written() {
     let mut u = units::Unit::default();
     u.push("north", 7);
     u.push("south", 2);
-    assert_eq!(units::Unit::decode(&u.encode()).unwrap(), u);
+    let block = units::Block {
+        units: vec![("S1".into(), u.clone()), ("S2".into(), u)],
+    };
+    assert_eq!(units::Block::decode(&block.encode()).unwrap(), block);
 }
 
 #[test]

@@ -5,8 +5,10 @@
 //! upgrade moves the journal's entries into blocks, byte for byte
 //! (`journal_to_blocks`), then reindexes in place: the movements, the
 //! chains and the rejected log are not changed. Schema 6 keeps the
-//! handhelds' scan receipts in a ring of slots (`receipts_to_ring`), which
-//! is all that a store of schema 5 needs. The schema is stamped only once
+//! handhelds' scan receipts in a ring of slots (`receipts_to_ring`), and
+//! schema 7 keeps serialised units in blocks (`units`), which the reindex
+//! builds: a store of schema 5 or 6 needs no move of its journal, only
+//! the reindex. The schema is stamped only once
 //! the rest is durable, so an upgrade cut short (a crash, a power cut)
 //! goes on at the next open: each move from the entries still under the
 //! old prefix, the reindex from the start.
@@ -21,7 +23,7 @@ use super::blocks;
 use super::error::{Result, StoreError};
 use super::keys::{prefix, KeyReader};
 use super::scan_receipts::{self, Keep, ScanReceipt, StoredReceipt};
-use super::{meta_key, reindex, SledSink, SCHEMA_VERSION};
+use super::{reindex, SledSink, SCHEMA_VERSION};
 
 /// How often the upgrade logs how far it is, in movements.
 const EVERY: u64 = 100_000;
@@ -60,21 +62,11 @@ pub(crate) fn run(sink: &mut SledSink, from: u32, told: Option<fn(Upgrading)>) -
     };
     const MOVING: &str = "moving the journal into blocks";
     const REBUILDING: &str = "rebuilding the indexes";
-    const RECEIPTS: &str = "moving the scan receipts into their ring";
-    if from >= 5 {
-        // The journal and the derived trees already have this layout.
-        tell(RECEIPTS, 0);
-        receipts_to_ring(sink, &|| tell(RECEIPTS, 0))?;
-        sink.meta()?
-            .insert(meta_key::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
-            .map_err(sink.sled_err("write the schema version"))?;
-        sink.make_durable()?;
-        tracing::info!(%path, schema = SCHEMA_VERSION, "store upgraded");
-        return Ok(());
+    if from < 5 {
+        tell(MOVING, 0);
+        journal_to_blocks(sink, &|moved| tell(MOVING, moved))?;
+        told_at.set(None);
     }
-    tell(MOVING, 0);
-    journal_to_blocks(sink, &|moved| tell(MOVING, moved))?;
-    told_at.set(None);
     let next = std::cell::Cell::new(EVERY);
     let report = reindex::run(sink, &|movements| {
         if movements >= next.get() {

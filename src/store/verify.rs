@@ -24,7 +24,7 @@ use super::envelope::{Head, Stored};
 use super::error::Result;
 use super::keys::{self, prefix, KeyReader};
 use super::postings;
-use super::units::{self, Unit};
+use super::units::{self, Found, Unit};
 use super::{SledSink, Store, StoreError};
 use crate::model::serial_history::SerialHistory;
 use crate::model::Hash;
@@ -673,8 +673,8 @@ fn check_index_counts(
 }
 
 /// The logical keys an index holds, to `f`: its postings' entries, or for
-/// the by-serial index, the unit entries' (`units`). An unreadable unit
-/// entry holds none (`check_serial_histories` names it).
+/// the by-serial index, the unit blocks' (`units`). An unreadable block
+/// holds none (`check_serial_histories` names it).
 fn stored_entries(
     journal: &sled::Tree,
     p: u8,
@@ -682,10 +682,9 @@ fn stored_entries(
     mut f: impl FnMut(Vec<u8>) -> Result<()>,
 ) -> Result<()> {
     if p == prefix::BY_SERIAL {
-        for item in journal.scan_prefix([prefix::SERIAL_STATE]) {
-            let (k, v) = item.map_err(read)?;
-            if let Ok(unit) = Unit::decode(&v) {
-                for key in units::logical_keys(&k, &unit) {
+        for found in units::Scan::all(journal, None) {
+            if let Found::Unit(gtin, serial, unit) = found.map_err(read)? {
+                for key in units::logical_keys(&gtin, &serial, &unit) {
                     f(key)?;
                 }
             }
@@ -834,24 +833,27 @@ fn check_rejections(sink: &SledSink, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// Walks the unit entries, one unit at a time: its history through the
+/// Walks the units, one at a time: its history through the
 /// state rules, and its stored state against what its movements imply.
-/// Whether each entry lists exactly its unit's movements is the by-serial
+/// Whether each unit lists exactly its movements is the by-serial
 /// index's tally (`check_index_counts`).
 fn check_serial_histories(sink: &SledSink, report: &mut Report) -> Result<()> {
     let read = sink.sled_err("read the serial units");
     let journal = sink.journal()?;
     each_unit(journal, &read, |key, unit, movements| {
-        let Some(unit) = unit else {
-            report.problem(
-                None,
-                None,
-                format!(
-                    "the entry of serial unit {} cannot be read (run `scantrail reindex`)",
-                    describe_key(key)
-                ),
-            );
-            return Ok(());
+        let unit = match unit {
+            Ok(unit) => unit,
+            Err(why) => {
+                report.problem(
+                    None,
+                    None,
+                    format!(
+                        "the block of serial units from {} cannot be read: {why} (run `scantrail reindex`)",
+                        describe_key(key)
+                    ),
+                );
+                return Ok(());
+            }
         };
         if unit.movements.is_empty() {
             report.problem(
@@ -878,50 +880,52 @@ fn check_serial_histories(sink: &SledSink, report: &mut Report) -> Result<()> {
 }
 
 /// Whether the store holds the by-serial logical `key`: in its unit's
-/// entry.
+/// block.
 fn unit_holds(tree: &sled::Tree, key: &[u8]) -> sled::Result<bool> {
     let mut r = KeyReader::new(key);
     let (Some(gtin), Some(serial), Some(origin), Some(seq)) = (r.str(), r.str(), r.str(), r.u64())
     else {
         return Ok(false);
     };
-    Ok(tree
-        .get(keys::serial_state(&gtin, &serial))?
-        .and_then(|v| Unit::decode(&v).ok())
-        .is_some_and(|u| u.has(&origin, seq)))
+    Ok(units::read(tree, &gtin, &serial)?.is_some_and(|u| u.is_ok_and(|u| u.has(&origin, seq))))
 }
 
-/// Walks the unit entries in key order: `f` is given each unit's key, its
-/// entry (`None` when it cannot be read) and its movements, read from the
-/// journal in the entry's (origin, seq) order, one unit in memory at a
-/// time. Movements gone, unreadable or of another unit are passed over
-/// (verify names those from the journal walk and the index tally).
+/// Walks the units in key order: `f` is given each unit's logical key
+/// (`keys::serial_state`), the unit (`Err` with why for a block that
+/// cannot be read or is out of order, under its block's key) and its
+/// movements, read from the journal in the unit's (origin, seq) order,
+/// one unit in memory at a time. Movements gone, unreadable or of another
+/// unit are passed over (verify names those from the journal walk and the
+/// index tally).
 fn each_unit(
     journal: &sled::Tree,
     read: &dyn Fn(sled::Error) -> StoreError,
-    mut f: impl FnMut(&[u8], Option<&Unit>, &mut Vec<Movement>) -> Result<()>,
+    mut f: impl FnMut(&[u8], std::result::Result<&Unit, &str>, &mut Vec<Movement>) -> Result<()>,
 ) -> Result<()> {
     let mut movements = Vec::new();
-    for item in journal.scan_prefix([prefix::SERIAL_STATE]) {
-        let (k, v) = item.map_err(read)?;
+    for found in units::Scan::all(journal, None) {
         movements.clear();
-        let Ok(unit) = Unit::decode(&v) else {
-            f(&k, None, &mut movements)?;
-            continue;
+        let (gtin, serial, unit) = match found.map_err(read)? {
+            Found::Unit(gtin, serial, unit) => (gtin, serial, unit),
+            Found::Damaged(key, why) => {
+                f(&key, Err(&why), &mut movements)?;
+                continue;
+            }
         };
         for id in unit.ids() {
             if let Some(bytes) = blocks::read(journal, &id.origin, id.seq).map_err(read)? {
                 if let Ok(m) = Movement::decode(&bytes) {
-                    let b = &m.body;
-                    if let Some(serial) = &b.serial {
-                        if *k == keys::serial_state(&b.gtin, serial)[..] {
-                            movements.push(m);
-                        }
+                    if m.body.gtin == gtin && m.body.serial.as_ref() == Some(&serial) {
+                        movements.push(m);
                     }
                 }
             }
         }
-        f(&k, Some(&unit), &mut movements)?;
+        f(
+            &keys::serial_state(&gtin, &serial),
+            Ok(&unit),
+            &mut movements,
+        )?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::error::Result;
 use super::keys;
-use super::units::Unit;
+use super::units::{self, Block, Found, Unit};
 use super::{derived, Store};
 use crate::model::{Balance, MovementId, SerialState};
 
@@ -92,32 +92,39 @@ impl<'a> View<'a> {
 
     /// What the store keeps of a serialised unit (`units`), if anything.
     fn unit(&self, gtin: &str, serial: &str) -> Result<Option<Unit>> {
-        let key = keys::serial_state(gtin, serial);
-        self.store
-            .read(&self.store.trees()?.journal, &key, "read a serial unit")
+        let found = units::find(&self.store.trees()?.journal, gtin, serial)
+            .map_err(self.store.sled_err("read a serial unit"))?;
+        let Some((_, value)) = found else {
+            return Ok(None);
+        };
+        let block: Block = self.store.value(&value)?;
+        Ok(block.get(serial).cloned())
     }
 
     /// Every movement of the given serials of a GTIN, by (origin, seq): one
-    /// scan of the unit entries from the first of them to the last (in
-    /// key order), not one look-up per serial, which costs more than the
-    /// scan for the thousands of serials a range recall names.
+    /// scan of the unit blocks from the first of them to the last (in
+    /// serial order), not one look-up per serial, which costs more than
+    /// the scan for the thousands of serials a range recall names.
     pub fn by_serials(&self, gtin: &str, serials: &[String]) -> Result<Vec<MovementId>> {
         let (Some(first), Some(last)) = (serials.iter().min(), serials.iter().max()) else {
             return Ok(Vec::new());
         };
         let wanted: std::collections::HashSet<&str> = serials.iter().map(String::as_str).collect();
-        let start = keys::serial_state(gtin, first);
-        let end = keys::serial_state(gtin, last);
+        let read = self.store.sled_err("read the serial units");
         let mut out = Vec::new();
-        for item in self.store.trees()?.journal.range(start..=end) {
-            let (k, v) = item.map_err(self.store.sled_err("read the serial units"))?;
-            let mut r = keys::KeyReader::new(&k);
-            let serial = r.str().and_then(|_gtin| r.str());
-            if !serial.is_some_and(|s| wanted.contains(s.as_str())) {
-                continue;
+        for found in units::Scan::from(&self.store.trees()?.journal, gtin, first).map_err(&read)? {
+            match found.map_err(&read)? {
+                Found::Unit(_, serial, _) if serial > *last => break,
+                Found::Unit(_, serial, unit) if wanted.contains(serial.as_str()) => {
+                    out.extend(unit.ids())
+                }
+                Found::Unit(..) => {}
+                Found::Damaged(_, why) => {
+                    return Err(self
+                        .store
+                        .damaged_key(&format!("a block of serial units: {why}")))
+                }
             }
-            let unit: Unit = self.store.value(&v)?;
-            out.extend(unit.ids());
         }
         Ok(out)
     }
