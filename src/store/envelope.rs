@@ -88,8 +88,6 @@ macro_rules! envelope {
         }
     };
 }
-/// For the modules that keep their own stored types (`units`).
-pub(crate) use envelope;
 
 pub(crate) fn check_version(
     what: &'static str,

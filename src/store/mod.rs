@@ -67,7 +67,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use committer::{Committer, Sink};
-use envelope::Stored;
+use envelope::{EnvelopeError, Stored};
 pub use error::{Result, StoreError};
 pub use ingest::Ingest;
 pub use journal::Journal;
@@ -781,10 +781,14 @@ impl Store {
     }
 
     fn value<T: Stored>(&self, bytes: &[u8]) -> Result<T> {
-        T::decode(bytes).map_err(|source| StoreError::Value {
+        T::decode(bytes).map_err(self.value_err())
+    }
+
+    fn value_err(&self) -> impl Fn(EnvelopeError) -> StoreError + '_ {
+        move |source| StoreError::Value {
             path: self.path.clone(),
             source,
-        })
+        }
     }
 
     fn sled_err(&self, op: &'static str) -> impl Fn(sled::Error) -> StoreError + '_ {

@@ -32,7 +32,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::envelope::{EnvelopeError, Stored};
+use super::envelope::{check_version, EnvelopeError, Stored};
 use super::keys::{prefix, Key, KeyReader};
 use crate::model::{MovementId, SerialState};
 
@@ -97,7 +97,7 @@ impl Unit {
 
 /// The units of one GTIN from a block's lower bound up to the next
 /// block's, in serial order, each once.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Block {
     /// (serial, unit), in serial order.
     pub units: Vec<(String, Unit)>,
@@ -114,13 +114,70 @@ impl Block {
     }
 }
 
-super::envelope::envelope!(
-    "block of serial units",
-    Block,
-    BlockEnvelope,
-    BlockEnvelopeRef,
-    versions = 1
-);
+/// A block as stored: its (serial, unit) pairs with each unit as postcard
+/// bytes of its own, so that a look-up decodes the one unit it wants
+/// (`unit_in`) and not the block's sixteen; borrowed from the stored
+/// bytes. (postcard writes a `&[u8]` as its length and its bytes, the
+/// same whether serde sends it as a sequence of u8 or as bytes.)
+#[derive(Serialize, Deserialize)]
+enum Packed<'a> {
+    V1(#[serde(borrow)] Vec<(&'a str, &'a [u8])>),
+}
+
+impl Stored for Block {
+    const WHAT: &'static str = "block of serial units";
+
+    fn encode(&self) -> Vec<u8> {
+        // Encoding plain data into a Vec cannot fail.
+        let units: Vec<Vec<u8>> = self
+            .units
+            .iter()
+            .map(|(_, u)| postcard::to_stdvec(u).unwrap_or_default())
+            .collect();
+        let pairs = self.units.iter().zip(&units);
+        let packed = Packed::V1(
+            pairs
+                .map(|((s, _), u)| (s.as_str(), u.as_slice()))
+                .collect(),
+        );
+        postcard::to_stdvec(&packed).unwrap_or_default()
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        let Packed::V1(pairs) = packed(bytes)?;
+        let units = pairs
+            .into_iter()
+            .map(|(serial, unit)| Ok((serial.to_owned(), decode_unit(unit)?)))
+            .collect::<Result<_, EnvelopeError>>()?;
+        Ok(Block { units })
+    }
+}
+
+fn packed(bytes: &[u8]) -> Result<Packed<'_>, EnvelopeError> {
+    check_version(Block::WHAT, bytes, 1)?;
+    postcard::from_bytes(bytes).map_err(damaged)
+}
+
+fn decode_unit(bytes: &[u8]) -> Result<Unit, EnvelopeError> {
+    postcard::from_bytes(bytes).map_err(damaged)
+}
+
+fn damaged(e: postcard::Error) -> EnvelopeError {
+    EnvelopeError::Damaged {
+        what: Block::WHAT,
+        reason: e.to_string(),
+    }
+}
+
+/// The unit with `serial` in a stored block (`find`'s value), if it holds
+/// it: only that unit is decoded.
+pub(super) fn unit_in(block: &[u8], serial: &str) -> Result<Option<Unit>, EnvelopeError> {
+    let Packed::V1(pairs) = packed(block)?;
+    match pairs.binary_search_by(|(s, _)| (*s).cmp(serial)) {
+        Ok(at) => decode_unit(pairs[at].1).map(Some),
+        Err(_) => Ok(None),
+    }
+}
 
 /// The key of GTIN `gtin`'s block whose serials start at `lower` (`""`
 /// for its first).
@@ -167,12 +224,7 @@ pub(super) fn read(
     gtin: &str,
     serial: &str,
 ) -> sled::Result<Option<Result<Unit, EnvelopeError>>> {
-    Ok(
-        find(tree, gtin, serial)?.and_then(|(_, v)| match Block::decode(&v) {
-            Ok(block) => block.get(serial).cloned().map(Ok),
-            Err(e) => Some(Err(e)),
-        }),
-    )
+    Ok(find(tree, gtin, serial)?.and_then(|(_, v)| unit_in(&v, serial).transpose()))
 }
 
 /// The by-serial logical keys a unit stands for (see the top).

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::error::Result;
 use super::keys;
-use super::units::{self, Block, Found, Unit};
+use super::units::{self, Found, Unit};
 use super::{derived, Store};
 use crate::model::{Balance, MovementId, SerialState};
 
@@ -97,8 +97,7 @@ impl<'a> View<'a> {
         let Some((_, value)) = found else {
             return Ok(None);
         };
-        let block: Block = self.store.value(&value)?;
-        Ok(block.get(serial).cloned())
+        units::unit_in(&value, serial).map_err(self.store.value_err())
     }
 
     /// Every movement of the given serials of a GTIN, by (origin, seq): one
