@@ -206,7 +206,8 @@ impl Backup {
 /// sized from it (`cache_bytes`); `scantrail store stats` and `GET
 /// /api/v1/store` show the daemon's resident memory against it, and the
 /// `memory_high` alert is raised while it is over. What sled keeps per
-/// entry still grows with the store (BENCHMARKS.md, "Index postings").
+/// entry still grows with the store, by a few bytes a movement
+/// (BENCHMARKS.md, "Units in blocks").
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {

@@ -89,7 +89,7 @@ macro_rules! envelope {
     };
 }
 
-pub(crate) fn check_version(
+pub(super) fn check_version(
     what: &'static str,
     bytes: &[u8],
     known: u32,

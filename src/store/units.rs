@@ -171,7 +171,7 @@ fn damaged(e: postcard::Error) -> EnvelopeError {
 
 /// The unit with `serial` in a stored block (`find`'s value), if it holds
 /// it: only that unit is decoded.
-pub(super) fn unit_in(block: &[u8], serial: &str) -> Result<Option<Unit>, EnvelopeError> {
+fn unit_in(block: &[u8], serial: &str) -> Result<Option<Unit>, EnvelopeError> {
     let Packed::V1(pairs) = packed(block)?;
     match pairs.binary_search_by(|(s, _)| (*s).cmp(serial)) {
         Ok(at) => decode_unit(pairs[at].1).map(Some),
@@ -209,11 +209,7 @@ pub(super) fn last_between(
 }
 
 /// The block that holds (gtin, serial) if the store has it: (key, value).
-pub(super) fn find(
-    tree: &sled::Tree,
-    gtin: &str,
-    serial: &str,
-) -> sled::Result<Option<(Vec<u8>, Vec<u8>)>> {
+fn find(tree: &sled::Tree, gtin: &str, serial: &str) -> sled::Result<Option<(Vec<u8>, Vec<u8>)>> {
     let (low, high) = find_bounds(gtin, serial);
     last_between(tree, &low, &high)
 }

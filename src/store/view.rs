@@ -92,12 +92,10 @@ impl<'a> View<'a> {
 
     /// What the store keeps of a serialised unit (`units`), if anything.
     fn unit(&self, gtin: &str, serial: &str) -> Result<Option<Unit>> {
-        let found = units::find(&self.store.trees()?.journal, gtin, serial)
-            .map_err(self.store.sled_err("read a serial unit"))?;
-        let Some((_, value)) = found else {
-            return Ok(None);
-        };
-        units::unit_in(&value, serial).map_err(self.store.value_err())
+        units::read(&self.store.trees()?.journal, gtin, serial)
+            .map_err(self.store.sled_err("read a serial unit"))?
+            .transpose()
+            .map_err(self.store.value_err())
     }
 
     /// Every movement of the given serials of a GTIN, by (origin, seq): one

@@ -351,7 +351,7 @@ fn findings(seen: &Snapshot, limits: &Limits) -> Vec<Finding> {
     if let Some((resident, bound)) = seen.memory {
         if resident > bound {
             out.push(site_wide(Kind::MemoryHigh, format!(
-                "the daemon holds {} of memory, over `[store] memory_mb` ({}): what sled holds grows slowly with the store (a few bytes a movement; README, \"How big a machine\"), and a restart does not shrink it, since opening a large store takes as much: raise the bound to what the machine can give (`[store] memory_mb`, then `systemctl restart scantrail`), or give the site a machine with more memory",
+                "the daemon holds {} of memory, over `[store] memory_mb` ({}): what sled holds grows slowly with the store (a few bytes a movement; README, \"How big a machine\"): raise the bound to what the machine can give (`[store] memory_mb`, then `systemctl restart scantrail`), or give the site a machine with more memory",
                 size(resident), size(bound)
             )));
         }
