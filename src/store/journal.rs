@@ -124,7 +124,7 @@ impl<'a> Journal<'a> {
         let end = keys::journal(origin, last);
         let prefix = keys::journal_origin(origin);
         let mut out = Vec::new();
-        'blocks: for item in self.store.trees()?.journal.range(start..=end) {
+        'blocks: for item in super::counted::range(&self.store.trees()?.journal, start..=end) {
             let (k, v) = item.map_err(self.store.sled_err("read the journal"))?;
             if !k.starts_with(&prefix) {
                 break;

@@ -35,6 +35,7 @@ pub(crate) mod backup;
 pub mod blocks;
 pub mod chain;
 pub mod committer;
+mod counted;
 pub mod derived;
 mod durable;
 pub mod envelope;

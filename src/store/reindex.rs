@@ -77,7 +77,7 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
     let mut appender = postings::Appender::default();
     let mut batch = sled::Batch::default();
     let mut n = 0;
-    for item in tree.scan_prefix([prefix::JOURNAL]) {
+    for item in super::counted::scan_prefix(&tree, [prefix::JOURNAL]) {
         let (k, v) = item.map_err(sink.sled_err("read the journal"))?;
         let origin = KeyReader::new(&k).str().unwrap_or_default();
         let unreadable = |seq: u64, why: String| {

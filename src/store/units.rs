@@ -32,6 +32,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::counted;
 use super::envelope::{check_version, EnvelopeError, Stored};
 use super::keys::{prefix, Key, KeyReader};
 use crate::model::{MovementId, SerialState};
@@ -250,7 +251,7 @@ pub enum Found {
 /// The units of the store in (GTIN, serial) order, block by block, one
 /// block in memory at a time.
 pub struct Scan {
-    iter: sled::Iter,
+    iter: counted::Counted,
     prefix: Vec<u8>,
     /// Units before this serial are passed over (a range's start).
     from: Option<String>,
@@ -270,7 +271,7 @@ impl Scan {
             None => vec![prefix::SERIAL_STATE],
         };
         Scan {
-            iter: tree.scan_prefix(&prefix),
+            iter: counted::scan_prefix(tree, &prefix),
             prefix,
             from: None,
             gtin: String::new(),
@@ -287,7 +288,7 @@ impl Scan {
             None => block_key(gtin, from),
         };
         Ok(Scan {
-            iter: tree.range(start..),
+            iter: counted::range(tree, start..),
             prefix: Key::new(prefix::SERIAL_STATE).str(gtin).into_vec(),
             from: Some(from.to_owned()),
             gtin: String::new(),

@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 
 use super::blocks;
 use super::chain;
+use super::counted;
 use super::derived::{self, Aggregates};
 use super::envelope::{Head, Stored};
 use super::error::Result;
@@ -168,7 +169,7 @@ pub(crate) fn run(sink: &mut SledSink, progress: &dyn Fn(u64)) -> Result<Report>
     let mut agg = Aggregates::default();
     let mut expected_index: HashMap<u8, Tally> = HashMap::new();
 
-    for item in tree.scan_prefix([prefix::JOURNAL]) {
+    for item in counted::scan_prefix(&tree, [prefix::JOURNAL]) {
         let (k, v) = item.map_err(&read)?;
         let mut r = KeyReader::new(&k);
         let (Some(origin), Some(first)) = (r.str(), r.u64()) else {
@@ -387,7 +388,7 @@ pub(crate) fn run_since(store: &Store, since: Since, progress: &dyn Fn(u64)) -> 
         let from = super::keys::journal(&origin, start.seq + 1);
         let to = super::keys::journal(&origin, head.seq);
         if start.seq < head.seq {
-            'blocks: for item in trees.journal.range(from..=to) {
+            'blocks: for item in counted::range(&trees.journal, from..=to) {
                 let (k, v) = item.map_err(&read)?;
                 for entry in blocks::entries(&v, blocks::first_of(&k).unwrap_or(0)) {
                     let (seq, bytes) = match entry {
@@ -638,7 +639,7 @@ fn check_index_counts(
         if have == want {
             continue;
         }
-        for item in journal.scan_prefix([prefix::JOURNAL]) {
+        for item in counted::scan_prefix(journal, [prefix::JOURNAL]) {
             let (k, v) = item.map_err(&read)?;
             let mut r = KeyReader::new(&k);
             // Unreadable keys, blocks and movements were named by the walk.
