@@ -176,7 +176,7 @@ fn keep_latest(current: &mut Option<SerialState>, new: Option<SerialState>) {
 }
 
 /// The lot-expiry entry a movement contributes to: its lot and expiry.
-fn lot_expiry(m: &Movement) -> Option<(Vec<u8>, NaiveDate)> {
+pub(super) fn lot_expiry(m: &Movement) -> Option<(Vec<u8>, NaiveDate)> {
     let b = &m.body;
     match (&b.lot, b.expiry) {
         (Some(lot), Some(expiry)) if !lot.is_empty() => {
@@ -218,10 +218,8 @@ impl Aggregates {
         keep_latest(&mut unit.state, serial_state::after(m, corrected));
     }
 
-    /// Adds a movement's lot balance and lot expiry, not its unit: verify
-    /// checks units one by one instead, so that its memory does not grow
-    /// with the number of serials.
-    pub fn add_lots(&mut self, m: &Movement) {
+    /// Adds a movement's lot balance and lot expiry.
+    fn add_lots(&mut self, m: &Movement) {
         let (key, mantissa, scale) = balance_delta(m);
         let entry = self.balances.entry(key).or_insert(Balance::ZERO);
         *entry = entry.add(mantissa, scale);

@@ -342,6 +342,59 @@ fn verify_names_the_changed_movement_and_reindex_repairs_derived_trees() {
     );
 }
 
+/// Lot totals are compared by their keys' hashes: a changed balance, a
+/// missing expiry and a stray balance are each named by their key, and
+/// reindex repairs them.
+#[test]
+fn verify_names_changed_missing_and_stray_lot_totals() {
+    use crate::model::Balance;
+    let dir = tempfile::tempdir().unwrap();
+    drop(five_movements(dir.path()));
+    {
+        let db = raw_sled(dir.path());
+        let j = db.open_tree(tree::JOURNAL).unwrap();
+        let (held, _) = j
+            .scan_prefix([keys::prefix::LOT_BALANCE])
+            .next()
+            .unwrap()
+            .unwrap();
+        let four = Balance {
+            mantissa: 4,
+            scale: 0,
+        };
+        j.insert(&held, four.encode()).unwrap();
+        j.remove(keys::lot_expiry("09506000134352", "LOT42"))
+            .unwrap();
+        let stray = keys::lot_balance("09506000134352", "LOT99", "north", "A-01", "units");
+        j.insert(stray, four.encode()).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), OpenOptions::existing(None)).unwrap();
+    let report = store.verify().unwrap();
+    let problems: Vec<String> = report.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(report.problem_count, 3, "{problems:?}");
+    for (starts, ends) in [
+        (
+            "lot balance 09506000134352 / LOT42 / north / A-01",
+            "but the journal says Balance { mantissa: 5, scale: 0 }",
+        ),
+        (
+            "expiry of lot 09506000134352 / LOT42",
+            "is missing (run `scantrail reindex`)",
+        ),
+        ("lot balance 09506000134352 / LOT99", "has no movement"),
+    ] {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with(starts) && p.ends_with(ends)),
+            "{starts} … {ends} in {problems:?}"
+        );
+    }
+    store.reindex().unwrap();
+    assert!(store.verify().unwrap().is_ok());
+}
+
 /// Serial states are checked unit by unit beside the by-serial walk: a
 /// changed one, a missing one and one with no movement are each named, and
 /// reindex repairs them.
