@@ -159,7 +159,7 @@ fn key_hash(key: &[u8]) -> u64 {
 /// unit ever held) took 180 MB of verify's memory. A stored total is
 /// looked up by its key's hash; the totals no stored entry claimed are
 /// named by one more walk of the journal (`name_missing`), only when
-/// there are any. Two keys hashing alike (about once in 30 million stores
+/// there are any. Two keys hashing alike (about once in 37 million stores
 /// of a million lots) would have their totals added together, and verify
 /// would call them wrong.
 #[derive(Default)]
