@@ -674,22 +674,12 @@ fn check_index_counts(
         if have == want {
             continue;
         }
-        for item in counted::scan_prefix(journal, [prefix::JOURNAL]) {
-            let (k, v) = item.map_err(&read)?;
-            let mut r = KeyReader::new(&k);
-            // Unreadable keys, blocks and movements were named by the walk.
-            let (Some(origin), Some(first)) = (r.str(), r.u64()) else {
-                continue;
-            };
-            for (seq, bytes) in blocks::entries(&v, first).map_while(|e| e.ok()) {
-                let Ok(m) = Movement::decode(bytes) else {
-                    continue;
-                };
-                for key in derived::index_keys(&m).iter().filter(|k| k[0] == p) {
-                    missing_entry(journal, (&origin, seq), key, report, &read)?;
-                }
+        each_readable(journal, &read, |at, m| {
+            for key in derived::index_keys(m).iter().filter(|k| k[0] == p) {
+                missing_entry(journal, at, key, report, &read)?;
             }
-        }
+            Ok(())
+        })?;
         stored_entries(journal, p, &read, |k| {
             if !explained(journal, &k, &read)? {
                 let target = derived::index_target(&k);
@@ -834,24 +824,38 @@ fn name_missing(
             );
         }
     };
+    each_readable(journal, &read, |_, m| {
+        let (key, _, _) = derived::balance_delta(m);
+        if balances.contains(&key_hash(&key)) {
+            name("lot balance", key, report);
+        }
+        if let Some((key, _)) = derived::lot_expiry(m) {
+            if expiries.contains(&key_hash(&key)) {
+                name("expiry of lot", key, report);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Every movement of the journal that can be read, to `f` with the
+/// (origin, seq) it is stored under: the second walks that name what a
+/// tally or total found missing. Unreadable keys, blocks and movements
+/// were named by the first walk.
+fn each_readable(
+    journal: &sled::Tree,
+    read: &impl Fn(sled::Error) -> StoreError,
+    mut f: impl FnMut((&str, u64), &Movement) -> Result<()>,
+) -> Result<()> {
     for item in counted::scan_prefix(journal, [prefix::JOURNAL]) {
-        let (k, v) = item.map_err(&read)?;
-        let Some(first) = blocks::first_of(&k) else {
+        let (k, v) = item.map_err(read)?;
+        let mut r = KeyReader::new(&k);
+        let (Some(origin), Some(first)) = (r.str(), r.u64()) else {
             continue;
         };
-        // Unreadable blocks and movements were named by the walk.
-        for (_, bytes) in blocks::entries(&v, first).map_while(|e| e.ok()) {
-            let Ok(m) = Movement::decode(bytes) else {
-                continue;
-            };
-            let (key, _, _) = derived::balance_delta(&m);
-            if balances.contains(&key_hash(&key)) {
-                name("lot balance", key, report);
-            }
-            if let Some((key, _)) = derived::lot_expiry(&m) {
-                if expiries.contains(&key_hash(&key)) {
-                    name("expiry of lot", key, report);
-                }
+        for (seq, bytes) in blocks::entries(&v, first).map_while(|e| e.ok()) {
+            if let Ok(m) = Movement::decode(bytes) {
+                f((&origin, seq), &m)?;
             }
         }
     }
